@@ -1,0 +1,35 @@
+"""nbcollab: Jupyter notebooks as first-class citizens of git.
+
+The library API works on notebooks as plain dicts (parsed JSON with multi-line strings joined)::
+
+    from nbcollab import parse_notebook, serialize_notebook, clean_notebook
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public names resolved on first use, so that ``import nbcollab`` stays cheap for the git filter.
+_LAZY = {
+    "parse_notebook": "nbcollab.notebook_io",
+    "serialize_notebook": "nbcollab.notebook_io",
+    "clean_notebook": "nbcollab.clean",
+    "CleanOptions": "nbcollab.config",
+    "DiffOptions": "nbcollab.config",
+    "MergeOptions": "nbcollab.config",
+    "load_config": "nbcollab.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbcollab' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = ["__version__", *_LAZY]

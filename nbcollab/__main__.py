@@ -1,0 +1,5 @@
+"""``python -m nbcollab``."""
+
+from nbcollab.cli import main
+
+main()
