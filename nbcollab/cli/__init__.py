@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Any, Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -32,7 +31,7 @@ def fail(message: str) -> typer.Exit:
 class _ErrorMappingGroup(TyperGroup):
     """Maps nbcollab's exceptions to one-line messages and exit codes, for every command."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except NbcollabError as exc:
