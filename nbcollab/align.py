@@ -1,0 +1,355 @@
+"""Match the cells of two versions of a notebook, in near-linear time.
+
+Passes, each on the cells the previous ones left unmatched:
+
+1. ``id``: cells whose id is valid and unique on both sides.
+2. ``exact``: same type and source, paired in order by a patience/LCS pass over hashes; identical
+   cells left over after that (a cell moved elsewhere unchanged) are then paired by content.
+3. ``similar``: in each gap between the in-order anchors, edited cells of the same type paired by
+   similarity, each cell scoring only a bounded window of candidates.
+
+Matches outside the longest in-order chain are moves. No pass compares every cell with every
+other: that all-pairs grid is what makes other tools slow on long notebooks.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+
+_VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# A gap whose both sides have at most this many cells is scored all-pairs; bigger gaps only score
+# a band of candidates around each new cell's expected place.
+_SMALL_GAP = 24
+_BAND = 6
+# Sources at least this similar (0-100) count as the same cell, edited.
+_SIMILARITY_CUTOFF = 50.0
+# Below this many old*new elements a gap without unique anchors is solved by exact LCS.
+_DP_LIMIT = 40_000
+
+
+@dataclass(frozen=True)
+class CellMatch:
+    """One old cell paired with one new cell."""
+
+    old: int
+    new: int
+    how: str  # "id" | "exact" | "similar"
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """How the cells of two notebook versions correspond."""
+
+    matches: tuple[CellMatch, ...]
+    moved: frozenset[int]
+    deleted: tuple[int, ...]
+    inserted: tuple[int, ...]
+
+    def old_to_new(self) -> dict[int, int]:
+        """Old cell index -> new cell index, for matched cells."""
+        return {m.old: m.new for m in self.matches}
+
+    def new_to_old(self) -> dict[int, int]:
+        """New cell index -> old cell index, for matched cells."""
+        return {m.new: m.old for m in self.matches}
+
+
+def align_cells(
+    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], *, use_ids: bool = True
+) -> Alignment:
+    """Match ``old`` cells to ``new`` cells by id, then exact content, then similarity."""
+    pairs: dict[int, tuple[int, str]] = {}  # old index -> (new index, how)
+    if use_ids:
+        for i, j in _match_ids(old, new):
+            pairs[i] = (j, "id")
+    _match_exact(old, new, pairs)
+    _match_similar(old, new, pairs)
+    return _build_alignment(len(old), len(new), pairs)
+
+
+def cell_key(cell: Mapping[str, Any]) -> tuple[str, str]:
+    """What makes two cells "the same content": type and source."""
+    source = cell.get("source", cell.get("input", ""))
+    if isinstance(source, list):
+        source = "".join(source)
+    return (str(cell.get("cell_type", "")), str(source))
+
+
+def lcs_pairs(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int, int]]:
+    """Index pairs of a common subsequence of ``a`` and ``b`` (patience diff, near-linear)."""
+    out: list[tuple[int, int]] = []
+    # An explicit stack, not recursion: adversarial inputs could nest deeper than Python allows.
+    todo = [(0, len(a), 0, len(b))]
+    while todo:
+        todo.extend(_patience_step(a, b, *todo.pop(), out))
+    out.sort()
+    return out
+
+
+def longest_increasing(values: Sequence[int]) -> list[int]:
+    """Positions of one longest strictly increasing subsequence of ``values``."""
+    tails: list[int] = []  # tails[k]: position ending the best chain of length k+1
+    tail_values: list[int] = []
+    parent = [-1] * len(values)
+    for pos, value in enumerate(values):
+        k = bisect_left(tail_values, value)
+        parent[pos] = tails[k - 1] if k else -1
+        if k == len(tails):
+            tails.append(pos)
+            tail_values.append(value)
+        else:
+            tails[k] = pos
+            tail_values[k] = value
+    chain, pos = [], tails[-1] if tails else -1
+    while pos != -1:
+        chain.append(pos)
+        pos = parent[pos]
+    return chain[::-1]
+
+
+def _valid_unique_ids(cells: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    duplicated: set[str] = set()
+    for index, cell in enumerate(cells):
+        cell_id = cell.get("id")
+        if isinstance(cell_id, str) and _VALID_ID.match(cell_id):
+            if cell_id in seen:
+                duplicated.add(cell_id)
+            seen[cell_id] = index
+    return {key: index for key, index in seen.items() if key not in duplicated}
+
+
+def _match_ids(
+    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
+) -> list[tuple[int, int]]:
+    old_ids = _valid_unique_ids(old)
+    new_ids = _valid_unique_ids(new)
+    return [(i, new_ids[key]) for key, i in old_ids.items() if key in new_ids]
+
+
+def _match_exact(
+    old: Sequence[Mapping[str, Any]],
+    new: Sequence[Mapping[str, Any]],
+    pairs: dict[int, tuple[int, str]],
+) -> None:
+    taken_new = {j for j, _ in pairs.values()}
+    old_left = [i for i in range(len(old)) if i not in pairs]
+    new_left = [j for j in range(len(new)) if j not in taken_new]
+    old_keys = [hash(cell_key(old[i])) for i in old_left]
+    new_keys = [hash(cell_key(new[j])) for j in new_left]
+    matched_new: set[int] = set()
+    for a, b in lcs_pairs(old_keys, new_keys):
+        if cell_key(old[old_left[a]]) == cell_key(new[new_left[b]]):  # hash collisions
+            pairs[old_left[a]] = (new_left[b], "exact")
+            matched_new.add(new_left[b])
+    # Unchanged cells that moved are not in the in-order LCS: pair the leftovers by content.
+    waiting: dict[tuple[str, str], list[int]] = {}
+    for j in reversed(new_left):
+        if j not in matched_new:
+            waiting.setdefault(cell_key(new[j]), []).append(j)
+    for i in old_left:
+        if i not in pairs:
+            bucket = waiting.get(cell_key(old[i]))
+            if bucket:
+                pairs[i] = (bucket.pop(), "exact")
+
+
+def _patience_step(
+    a: Sequence[Hashable], b: Sequence[Hashable],
+    alo: int, ahi: int, blo: int, bhi: int, out: list[tuple[int, int]],
+) -> list[tuple[int, int, int, int]]:
+    """Match one range's common ends and unique anchors; return the sub-ranges left to do."""
+    while alo < ahi and blo < bhi and a[alo] == b[blo]:
+        out.append((alo, blo))
+        alo, blo = alo + 1, blo + 1
+    while alo < ahi and blo < bhi and a[ahi - 1] == b[bhi - 1]:
+        ahi, bhi = ahi - 1, bhi - 1
+        out.append((ahi, bhi))
+    if alo == ahi or blo == bhi:
+        return []
+    anchors = _unique_anchors(a, b, alo, ahi, blo, bhi)
+    if not anchors:
+        out.extend(_lcs_no_anchor(a, b, alo, ahi, blo, bhi))
+        return []
+    todo = []
+    for i, j in anchors:
+        todo.append((alo, i, blo, j))
+        out.append((i, j))
+        alo, blo = i + 1, j + 1
+    todo.append((alo, ahi, blo, bhi))
+    return todo
+
+
+def _unique_anchors(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    """Elements that occur once on each side, kept in an in-order chain."""
+    count_a: dict[Hashable, int] = {}
+    where_a: dict[Hashable, int] = {}
+    for i in range(alo, ahi):
+        count_a[a[i]] = count_a.get(a[i], 0) + 1
+        where_a[a[i]] = i
+    count_b: dict[Hashable, int] = {}
+    where_b: dict[Hashable, int] = {}
+    for j in range(blo, bhi):
+        count_b[b[j]] = count_b.get(b[j], 0) + 1
+        where_b[b[j]] = j
+    common = sorted(
+        (where_b[key], where_a[key])
+        for key, n in count_a.items() if n == 1 and count_b.get(key) == 1
+    )
+    chain = longest_increasing([i for _, i in common])
+    return [(common[k][1], common[k][0]) for k in chain]
+
+
+def _lcs_no_anchor(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    """Only repeated elements remain (e.g. many identical cells): exact LCS when small, else greedy."""
+    n, m = ahi - alo, bhi - blo
+    if n * m <= _DP_LIMIT:
+        return _lcs_dp(a, b, alo, ahi, blo, bhi)
+    positions: dict[Hashable, list[int]] = {}
+    for j in range(blo, bhi):
+        positions.setdefault(b[j], []).append(j)
+    out, next_j = [], blo
+    for i in range(alo, ahi):
+        spots = positions.get(a[i])
+        if spots:
+            k = bisect_left(spots, next_j)
+            if k < len(spots):
+                out.append((i, spots[k]))
+                next_j = spots[k] + 1
+    return out
+
+
+def _lcs_dp(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    n, m = ahi - alo, bhi - blo
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        row, below = table[i], table[i + 1]
+        for j in range(m - 1, -1, -1):
+            row[j] = below[j + 1] + 1 if a[alo + i] == b[blo + j] else max(below[j], row[j + 1])
+    out, i, j = [], 0, 0
+    while i < n and j < m:
+        if a[alo + i] == b[blo + j]:
+            out.append((alo + i, blo + j))
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _gaps(
+    n_old: int, n_new: int, pairs: dict[int, tuple[int, str]]
+) -> list[tuple[list[int], list[int]]]:
+    """Unmatched old and new cells between consecutive anchors of the in-order chain."""
+    by_new = sorted((j, i) for i, (j, _) in pairs.items())
+    chain = [by_new[k] for k in longest_increasing([i for _, i in by_new])]
+    bounds = [(-1, -1), *((i, j) for j, i in chain), (n_old, n_new)]
+    taken_new = {j for j, _ in by_new}
+    gaps = []
+    for (i0, j0), (i1, j1) in zip(bounds, bounds[1:]):
+        olds = [i for i in range(i0 + 1, i1) if i not in pairs]
+        news = [j for j in range(j0 + 1, j1) if j not in taken_new]
+        if olds and news:
+            gaps.append((olds, news))
+    return gaps
+
+
+def _match_similar(
+    old: Sequence[Mapping[str, Any]],
+    new: Sequence[Mapping[str, Any]],
+    pairs: dict[int, tuple[int, str]],
+) -> None:
+    for olds, news in _gaps(len(old), len(new), pairs):
+        scored = _score_gap(old, new, olds, news)
+        for a, b in _best_chain(scored):
+            pairs[olds[a]] = (news[b], "similar")
+
+
+def _score_gap(
+    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]],
+    olds: list[int], news: list[int],
+) -> list[tuple[int, int, float]]:
+    """(old pos, new pos, score) for same-type candidates above the cutoff, bounded per cell."""
+    old_keys = [cell_key(old[i]) for i in olds]
+    small = len(olds) <= _SMALL_GAP and len(news) <= _SMALL_GAP
+    scale = len(olds) / len(news)
+    scored = []
+    for b, j in enumerate(news):
+        kind, text = cell_key(new[j])
+        if small:
+            window = range(len(olds))
+        else:
+            centre = int(b * scale)
+            window = range(max(0, centre - _BAND), min(len(olds), centre + _BAND + 1))
+        for a in window:
+            if old_keys[a][0] == kind:
+                score = fuzz.ratio(old_keys[a][1], text, score_cutoff=_SIMILARITY_CUTOFF)
+                if score:
+                    scored.append((a, b, score))
+    return scored
+
+
+def _best_chain(scored: list[tuple[int, int, float]]) -> list[tuple[int, int]]:
+    """The non-crossing subset of candidate pairs with the highest total score."""
+    if not scored:
+        return []
+    # Order by new position, and within one new position by old position descending, so that one
+    # new cell cannot be chained with two old cells; a Fenwick tree keeps the best chain per prefix.
+    scored.sort(key=lambda t: (t[1], -t[0]))
+    size = max(a for a, _, _ in scored) + 2
+    tree: list[tuple[float, int]] = [(0.0, -1)] * (size + 1)
+    back = [-1] * len(scored)
+    best = (0.0, -1)
+    for k, (a, _, score) in enumerate(scored):
+        prev = _prefix_max(tree, a)  # best chain using old positions < a
+        back[k] = prev[1]
+        total = (prev[0] + score, k)
+        _update(tree, a + 1, total)
+        best = max(best, total)
+    chain, k = [], best[1]
+    while k != -1:
+        chain.append((scored[k][0], scored[k][1]))
+        k = back[k]
+    return chain[::-1]
+
+
+def _prefix_max(tree: list[tuple[float, int]], pos: int) -> tuple[float, int]:
+    best = (0.0, -1)
+    while pos > 0:
+        best = max(best, tree[pos])
+        pos -= pos & -pos
+    return best
+
+
+def _update(tree: list[tuple[float, int]], pos: int, value: tuple[float, int]) -> None:
+    while pos < len(tree):
+        if value > tree[pos]:
+            tree[pos] = value
+        pos += pos & -pos
+
+
+def _build_alignment(n_old: int, n_new: int, pairs: dict[int, tuple[int, str]]) -> Alignment:
+    matches = tuple(sorted((CellMatch(i, j, how) for i, (j, how) in pairs.items()),
+                           key=lambda m: m.new))
+    chain = set(longest_increasing([m.old for m in matches]))
+    moved = frozenset(m.old for k, m in enumerate(matches) if k not in chain)
+    taken_new = {m.new for m in matches}
+    return Alignment(
+        matches=matches,
+        moved=moved,
+        deleted=tuple(i for i in range(n_old) if i not in pairs),
+        inserted=tuple(j for j in range(n_new) if j not in taken_new),
+    )
