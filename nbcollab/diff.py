@@ -1,0 +1,230 @@
+"""The structured diff of two notebooks: which cells were added, removed, modified or moved.
+
+Pure functions on in-memory notebook dicts. ``diff_notebooks`` aligns the cells (``align``) and
+compares each matched pair part by part: source, outputs (by mime type), metadata (key paths),
+execution count, attachments and id. The renderers (text, HTML, nbdime JSON) read this model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from nbcollab.align import Alignment, align_cells, lcs_pairs
+from nbcollab.config import DiffOptions
+from nbcollab.notebook_io import Notebook, iter_cells
+
+CellStatus = Literal["added", "removed", "modified", "unchanged"]
+Path = tuple[Any, ...]
+
+
+class _Missing:
+    """Marks a key absent on one side (distinct from a ``null`` value)."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """One changed leaf at a key path; ``old`` or ``new`` is ``MISSING`` when absent."""
+
+    path: Path
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class OutputChange:
+    """One output added, removed or modified (``changes``: key paths, mime level in ``data``)."""
+
+    status: Literal["added", "removed", "modified"]
+    old_index: int | None
+    new_index: int | None
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+    changes: tuple[ValueChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class CellDiff:
+    """How one cell changed; ``old``/``new`` are the cells themselves (None when absent)."""
+
+    status: CellStatus
+    old_index: int | None
+    new_index: int | None
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+    moved: bool = False
+    source_changed: bool = False
+    outputs: tuple[OutputChange, ...] = ()
+    metadata: tuple[ValueChange, ...] = ()
+    execution_count: ValueChange | None = None
+    attachments: tuple[ValueChange, ...] = ()
+    other: tuple[ValueChange, ...] = ()  # cell type, id and any other key
+
+    @property
+    def changed(self) -> bool:
+        """Whether the cell differs at all (a move counts)."""
+        return self.status != "unchanged" or self.moved
+
+
+@dataclass(frozen=True)
+class NotebookDiff:
+    """The cells in display order (removed cells where they were) and notebook-level changes."""
+
+    cells: tuple[CellDiff, ...]
+    metadata: tuple[ValueChange, ...] = ()
+    alignment: Alignment | None = field(default=None, compare=False)
+
+    @property
+    def equal(self) -> bool:
+        """True when nothing differs under the chosen ignore flags."""
+        return not self.metadata and not any(cell.changed for cell in self.cells)
+
+
+def diff_notebooks(old: Notebook, new: Notebook, *, options: DiffOptions = DiffOptions()) -> NotebookDiff:
+    """The cell-by-cell diff of two notebooks, under ``options``' ignore flags."""
+    old_cells, new_cells = list(iter_cells(old)), list(iter_cells(new))
+    alignment = align_cells(old_cells, new_cells, use_ids=not options.ignore_ids)
+    by_new = {m.new: m for m in alignment.matches}
+    cells: list[CellDiff] = []
+    pending_removed = iter(sorted(alignment.deleted))
+    next_removed = next(pending_removed, None)
+    for j, cell in enumerate(new_cells):
+        match = by_new.get(j)
+        if match is not None and match.old not in alignment.moved:
+            # Removed cells are shown where they stood: before the next in-order match.
+            while next_removed is not None and next_removed < match.old:
+                cells.append(_removed(next_removed, old_cells[next_removed]))
+                next_removed = next(pending_removed, None)
+        if match is None:
+            cells.append(CellDiff("added", None, j, None, cell))
+        else:
+            cells.append(_compare_cells(match.old, j, old_cells[match.old], cell,
+                                        moved=match.old in alignment.moved, options=options))
+    while next_removed is not None:
+        cells.append(_removed(next_removed, old_cells[next_removed]))
+        next_removed = next(pending_removed, None)
+    return NotebookDiff(tuple(cells), _notebook_changes(old, new, options), alignment)
+
+
+def _removed(index: int, cell: Mapping[str, Any]) -> CellDiff:
+    return CellDiff("removed", index, None, cell, None)
+
+
+def _notebook_changes(old: Notebook, new: Notebook, options: DiffOptions) -> tuple[ValueChange, ...]:
+    skip = {"cells", "worksheets"} | ({"metadata"} if options.ignore_metadata else set())
+    keys = sorted((set(old) | set(new)) - skip)
+    return tuple(diff_values({k: old[k] for k in keys if k in old},
+                             {k: new[k] for k in keys if k in new}))
+
+
+_CELL_PARTS = {"source", "outputs", "metadata", "execution_count", "attachments"}
+
+
+def _compare_cells(
+    i: int, j: int, old: Mapping[str, Any], new: Mapping[str, Any], *, moved: bool,
+    options: DiffOptions,
+) -> CellDiff:
+    source_changed = not options.ignore_sources and _source(old) != _source(new)
+    outputs = () if options.ignore_outputs else diff_outputs(
+        old.get("outputs", []), new.get("outputs", []),
+        ignore_counts=options.ignore_execution_counts)
+    metadata = () if options.ignore_metadata else tuple(
+        diff_values(old.get("metadata", {}), new.get("metadata", {}), ("metadata",)))
+    count = None
+    if not options.ignore_execution_counts and old.get("execution_count") != new.get("execution_count"):
+        count = ValueChange(("execution_count",), old.get("execution_count", MISSING),
+                            new.get("execution_count", MISSING))
+    attachments = () if options.ignore_attachments else tuple(
+        diff_values(old.get("attachments", {}), new.get("attachments", {}), ("attachments",),
+                    depth=1))
+    skip = _CELL_PARTS | ({"id"} if options.ignore_ids else set()) | {"input"}
+    other = tuple(diff_values({k: v for k, v in old.items() if k not in skip},
+                              {k: v for k, v in new.items() if k not in skip}))
+    modified = source_changed or outputs or metadata or count or attachments or other
+    return CellDiff("modified" if modified else "unchanged", i, j, old, new, moved=moved,
+                    source_changed=source_changed, outputs=outputs, metadata=metadata,
+                    execution_count=count, attachments=attachments, other=other)
+
+
+def _source(cell: Mapping[str, Any]) -> str:
+    value = cell.get("source", cell.get("input", ""))
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def diff_values(old: Any, new: Any, path: Path = (), *, depth: int = 64) -> Iterator[ValueChange]:
+    """Changed leaves between two JSON values, recursing into dicts up to ``depth`` levels."""
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict) and depth > 0:
+        for key in sorted(set(old) | set(new), key=str):
+            yield from diff_values(old.get(key, MISSING), new.get(key, MISSING), (*path, key),
+                                   depth=depth - 1)
+    else:
+        yield ValueChange(path, old, new)
+
+
+def _output_key(output: Any, ignore_counts: bool) -> str:
+    if ignore_counts and isinstance(output, dict) and "execution_count" in output:
+        output = {k: v for k, v in output.items() if k != "execution_count"}
+    return json.dumps(output, sort_keys=True, default=str)
+
+
+def diff_outputs(old: list[Any], new: list[Any], *, ignore_counts: bool = False) -> tuple[OutputChange, ...]:
+    """Outputs added, removed or modified, paired in order; images compare by their data."""
+    old_keys = [_output_key(o, ignore_counts) for o in old]
+    new_keys = [_output_key(o, ignore_counts) for o in new]
+    changes: list[OutputChange] = []
+    prev_i = prev_j = 0
+    for i, j in [*lcs_pairs(old_keys, new_keys), (len(old), len(new))]:
+        changes.extend(_pair_outputs(old, new, range(prev_i, i), range(prev_j, j), ignore_counts))
+        prev_i, prev_j = i + 1, j + 1
+    return tuple(changes)
+
+
+def _pair_outputs(
+    old: list[Any], new: list[Any], olds: range, news: range, ignore_counts: bool
+) -> Iterator[OutputChange]:
+    """In one gap, outputs of the same type at the same offset are "modified", the rest add/remove."""
+    for offset in range(max(len(olds), len(news))):
+        a = old[olds[offset]] if offset < len(olds) else None
+        b = new[news[offset]] if offset < len(news) else None
+        if a is not None and b is not None and _output_type(a) == _output_type(b):
+            changes = tuple(_output_changes(a, b, ignore_counts))
+            yield OutputChange("modified", olds[offset], news[offset], a, b, changes)
+            continue
+        if a is not None:
+            yield OutputChange("removed", olds[offset], None, a, None)
+        if b is not None:
+            yield OutputChange("added", None, news[offset], None, b)
+
+
+def _output_type(output: Any) -> Any:
+    return output.get("output_type") if isinstance(output, dict) else None
+
+
+def _output_changes(old: Mapping[str, Any], new: Mapping[str, Any], ignore_counts: bool) -> Iterator[ValueChange]:
+    for change in diff_values(dict(old), dict(new), depth=2):
+        if ignore_counts and change.path == ("execution_count",):
+            continue
+        yield change
+
+
+def diff_lines(old: str, new: str) -> list[tuple[str, int, int, int, int]]:
+    """difflib opcodes between the lines of two texts (each line keeps its newline)."""
+    matcher = difflib.SequenceMatcher(None, old.splitlines(True), new.splitlines(True),
+                                      autojunk=False)
+    return matcher.get_opcodes()
+
+
+def source_of(cell: Mapping[str, Any] | None) -> str:
+    """A cell's source as one string (v3 code cells keep it in ``input``)."""
+    return "" if cell is None else _source(cell)
