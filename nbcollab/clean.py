@@ -25,7 +25,6 @@ DEFAULT_STRIP_KEYS = (
     "metadata.language_info.version",
 )
 _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_RICH_OUTPUTS = ("execute_result", "display_data")
 
 
 def clean_notebook(nb: Notebook, *, options: CleanOptions = CleanOptions()) -> Notebook:
@@ -106,8 +105,7 @@ def _clean_code_cell(
     keep_cell = keep_all or _cell_keeps_output(cell, options.keep_output_tag)
     cell["outputs"] = [
         _clean_output(output, major, options)
-        for output in cell["outputs"]
-        if _output_is_kept(output, keep_cell, options)
+        for output in _filter_outputs(cell["outputs"], keep_cell, options)
     ]
 
 
@@ -117,36 +115,50 @@ def _cell_keeps_output(cell: dict[str, Any], tag: str) -> bool:
     return bool(metadata.get("keep_output")) or (isinstance(tags, list) and tag in tags)
 
 
-def _output_is_kept(output: dict[str, Any], keep_cell: bool, options: CleanOptions) -> bool:
-    kinds = _output_kinds(output)
-    if keep_cell:
-        kept = not kinds & set(options.drop_output_types)
-    else:
-        kept = bool(kinds & set(options.keep_output_types))
-    if kept and options.max_output_bytes is not None:
-        kept = _output_size(output) <= options.max_output_bytes
+def _filter_outputs(
+    outputs: list[Any], keep_cell: bool, options: CleanOptions
+) -> list[dict[str, Any]]:
+    """The outputs that survive, with mime types filtered out of their data bundles."""
+    kept = []
+    for output in outputs:
+        output = _filter_output(output, keep_cell, options)
+        if output is not None and (
+            options.max_output_bytes is None or _output_size(output) <= options.max_output_bytes
+        ):
+            kept.append(output)
     return kept
 
 
-def _output_kinds(output: dict[str, Any]) -> set[str]:
-    kinds = {str(output.get("output_type", ""))}
+def _filter_output(
+    output: dict[str, Any], keep_cell: bool, options: CleanOptions
+) -> dict[str, Any] | None:
+    """``output`` as kept (possibly with fewer mime types), or None when it is dropped.
+
+    An output type (``stream``, ``error``, ...) keeps or drops the whole output; a mime type keeps
+    or drops one representation of a rich output, so ``image/png`` can go while ``text/plain``
+    stays. An output whose last representation is dropped goes entirely.
+    """
+    kind = output.get("output_type")
     data = output.get("data")
-    if isinstance(data, dict):
-        kinds.update(data)
-    return kinds
+    listed = set(options.drop_output_types if keep_cell else options.keep_output_types)
+    if kind in listed:
+        return output if not keep_cell else None
+    if not isinstance(data, dict) or not listed & set(data):
+        return output if keep_cell else None
+    mimes = {m: v for m, v in data.items() if (m in listed) != keep_cell}
+    return {**output, "data": mimes} if mimes else None
 
 
 def _output_size(output: dict[str, Any]) -> int:
-    return len(json.dumps(output, ensure_ascii=False).encode("utf-8"))
+    return len(json.dumps(output, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 def _clean_output(output: dict[str, Any], major: int, options: CleanOptions) -> dict[str, Any]:
     if options.keep_execution_count:
         return output
+    # v3's schema requires pyout's prompt_number, so a kept v3 output keeps its count.
     if major == 4 and output.get("output_type") == "execute_result":
         output["execution_count"] = None
-    elif major == 3:
-        output.pop("prompt_number", None)
     return output
 
 

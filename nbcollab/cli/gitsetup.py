@@ -1,9 +1,145 @@
-"""Commands of this capability (being written)."""
+"""``nbcollab install|uninstall|status`` and the clean filter's git entry points."""
 
 from __future__ import annotations
 
+import enum
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from nbcollab.cli import EXIT_CHANGED, EXIT_OK
+
+_GLOBAL = typer.Option(
+    "--global", help="The user's git config and attributes file instead of this repository's."
+)
+
+
+class AttributesPlace(str, enum.Enum):
+    """Where the local attributes line goes."""
+
+    GITATTRIBUTES = "gitattributes"
+    INFO = "info"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the git set-up commands and the filter entry points to ``app``."""
+    app.command("install")(install)
+    app.command("uninstall")(uninstall)
+    app.command("status")(status)
+    app.command("filter-process")(filter_process)
+    app.command("filter-clean")(filter_clean)
+
+
+def _scope_and_repo(global_: bool) -> tuple[str, object]:
+    from nbcollab.gitconfig import find_repository
+
+    if global_:
+        return "global", None
+    return "local", find_repository(Path.cwd())
+
+
+def install(
+    global_: Annotated[bool, _GLOBAL] = False,
+    attributes: Annotated[
+        AttributesPlace,
+        typer.Option(
+            "--attributes",
+            help="Write the attributes line to .gitattributes (shared with everyone who clones) "
+            "or to .git/info/attributes (this clone only).",
+        ),
+    ] = AttributesPlace.GITATTRIBUTES,
+    no_filter: Annotated[bool, typer.Option("--no-filter", help="No clean filter.")] = False,
+    no_diff: Annotated[bool, typer.Option("--no-diff", help="No diff driver.")] = False,
+    no_merge: Annotated[bool, typer.Option("--no-merge", help="No merge driver.")] = False,
+    external_diff: Annotated[
+        bool, typer.Option("--external-diff", help="Also make `git diff` use `nbcollab git-diff`.")
+    ] = False,
+    command: Annotated[
+        Optional[str],
+        typer.Option(
+            "--command",
+            help="The command git runs (default: this Python, by absolute path, -m nbcollab).",
+        ),
+    ] = None,
+) -> None:
+    """Make git clean, diff and merge *.ipynb files with nbcollab."""
+    from nbcollab import install as installer
+
+    scope, repo = _scope_and_repo(global_)
+    parts = tuple(
+        name for name, off in (("filter", no_filter), ("diff", no_diff), ("merge", no_merge))
+        if not off
+    )
+    if not parts:
+        raise typer.BadParameter("--no-filter, --no-diff and --no-merge leave nothing to install")
+    ctx = installer.make_context(command, external_diff=external_diff)
+    done = installer.install(
+        scope, repo, ctx, attributes=parts, place=attributes.value  # type: ignore[arg-type]
+    )
+    _print_done(done, f"nbcollab is already installed ({scope})")
+
+
+def uninstall(global_: Annotated[bool, _GLOBAL] = False) -> None:
+    """Remove exactly what `nbcollab install` wrote (in this repository, or with --global)."""
+    from nbcollab import install as installer
+
+    scope, repo = _scope_and_repo(global_)
+    done = installer.uninstall(scope, repo, installer.make_context())  # type: ignore[arg-type]
+    _print_done(done, f"nothing of nbcollab's to remove ({scope})")
+
+
+def _print_done(done: list[str], nothing: str) -> None:
+    for line in done:
+        typer.echo(line)
+    if not done:
+        typer.echo(nothing)
+
+
+def status() -> None:
+    """Show what is installed for *.ipynb (this repository and global) and what is broken."""
+    from nbcollab import install as installer
+    from nbcollab.errors import NotARepository
+    from nbcollab.gitconfig import find_repository
+    from nbcollab.install_status import collect_status
+
+    try:
+        repo = find_repository(Path.cwd())
+    except NotARepository:
+        repo = None
+        typer.echo("not in a git repository: showing the global set-up only")
+    report = collect_status(repo, installer.make_context())
+    for line in report.lines:
+        typer.echo(line)
+    for problem in report.problems:
+        typer.echo(f"problem: {problem}")
+    raise typer.Exit(EXIT_CHANGED if report.problems else EXIT_OK)
+
+
+def filter_process() -> None:
+    """git's long-running clean filter (git runs it; see `nbcollab install`)."""
+    from nbcollab.filter_process import OptionsByFolder, serve
+
+    # Only protocol may reach stdout: keep a private handle on it, then point fd 1 (and
+    # sys.stdout) at stderr so that a stray print cannot corrupt the stream.
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()))
+    finally:
+        protocol_out.close()
+
+
+def filter_clean(
+    path: Annotated[str, typer.Argument(help="The file's path (git's %f).")] = "<stdin>",
+) -> None:
+    """One-file clean filter, stdin to stdout (for git < 2.11 and clients without the process)."""
+    from nbcollab.filter_process import OptionsByFolder, clean_for_git
+
+    data = sys.stdin.buffer.read()
+    options = OptionsByFolder(Path.cwd())(path)
+    sys.stdout.buffer.write(clean_for_git(data, path, options, sys.stderr))
+    sys.stdout.buffer.flush()

@@ -1,0 +1,172 @@
+"""The git edge: config, repository paths, attributes, version and staged blobs.
+
+Config is read and written through git itself (GitPython's command wrapper), so nbcollab edits
+config files exactly as ``git config`` does: other keys, comments and includes stay untouched, and
+``GIT_CONFIG_GLOBAL`` / XDG locations are honoured. GitPython is imported only inside functions:
+the clean filter and ``clean --check --staged`` must not pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from nbcollab.errors import GitError, NotARepository
+
+Scope = Literal["local", "global"]
+
+
+def _git_module() -> Any:
+    try:
+        import git
+    except ImportError as exc:  # GitPython refuses to import without a working git
+        raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
+    return git
+
+
+def _run(args: list[str], cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run ``git ARGS`` through GitPython; (exit status, stdout, stderr), never raising on status."""
+    runner = _git_module().Git(str(cwd) if cwd else None)
+    try:
+        status, out, err = runner.execute(
+            ["git", *args], with_extended_output=True, with_exceptions=False,
+            strip_newline_in_stdout=False,
+        )
+    except OSError as exc:
+        raise GitError(f"git failed: {exc}") from None
+    return status, out, err
+
+
+@dataclass(frozen=True)
+class Repository:
+    """Where a repository keeps its work tree and its (common) git directory."""
+
+    root: Path
+    common_dir: Path
+
+
+def find_repository(start: Path) -> Repository:
+    """The repository holding ``start``, or NotARepository saying what to do."""
+    git = _git_module()
+    try:
+        repo = git.Repo(start, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise NotARepository(
+            f"{start}: not inside a git repository (run `git init`, or use --global)"
+        ) from None
+    if repo.working_tree_dir is None:
+        raise NotARepository(f"{start}: a bare repository has no work tree to install into")
+    return Repository(Path(repo.working_tree_dir), Path(repo.common_dir))
+
+
+def git_version() -> tuple[int, ...]:
+    """The version of the git on PATH, e.g. ``(2, 39, 5)``."""
+    try:
+        return tuple(_git_module().Git().version_info)
+    except Exception as exc:  # noqa: BLE001 - GitPython raises several types for a missing git
+        raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
+
+
+def _scope_args(scope: Scope) -> list[str]:
+    return ["config", f"--{scope}"]
+
+
+def read_section_keys(scope: Scope, pattern: str, cwd: Path | None = None) -> dict[str, str]:
+    """Config keys matching the regular expression ``pattern`` in one scope (last value wins)."""
+    status, out, err = _run([*_scope_args(scope), "-z", "--get-regexp", pattern], cwd)
+    if status not in (0, 1):
+        raise GitError(f"git config --{scope} failed: {err.strip()}")
+    found = {}
+    for entry in filter(None, out.split("\0")):
+        key, _, value = entry.partition("\n")
+        found[key] = value
+    return found
+
+
+def set_value(scope: Scope, key: str, value: str, cwd: Path | None = None) -> None:
+    """Set one config key."""
+    status, _, err = _run([*_scope_args(scope), key, value], cwd)
+    if status != 0:
+        raise GitError(f"git config --{scope} {key} failed: {err.strip()}")
+
+
+def unset_value(scope: Scope, key: str, cwd: Path | None = None) -> None:
+    """Remove one config key (every value it has)."""
+    status, _, err = _run([*_scope_args(scope), "--unset-all", key], cwd)
+    if status not in (0, 5):  # 5: the key was not set
+        raise GitError(f"git config --{scope} --unset-all {key} failed: {err.strip()}")
+
+
+def global_attributes_file() -> Path:
+    """The user's attributes file: core.attributesFile, else $XDG_CONFIG_HOME/git/attributes."""
+    status, out, _ = _run(["config", "--global", "--path", "--get", "core.attributesFile"])
+    if status == 0 and out.strip():
+        return Path(out.strip()).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(xdg) / "git" / "attributes"
+
+
+def check_attributes(repo_root: Path, path: str, names: tuple[str, ...]) -> dict[str, str]:
+    """The attribute values git applies to ``path`` ('unspecified' when none)."""
+    status, out, err = _run(["check-attr", "-z", *names, "--", path], repo_root)
+    if status != 0:
+        raise GitError(f"git check-attr failed: {err.strip()}")
+    fields = out.split("\0")
+    return {fields[i + 1]: fields[i + 2] for i in range(0, len(fields) - 2, 3)}
+
+
+def staged_notebooks(cwd: Path) -> list[str]:
+    """Notebooks added, copied, modified or renamed in the index (paths relative to cwd)."""
+    out = _plain_git(
+        ["diff", "--cached", "--name-only", "-z", "--relative", "--diff-filter=ACMR", "--",
+         "*.ipynb"], cwd,
+    )
+    return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
+def read_staged_blobs(paths: list[str], cwd: Path) -> dict[str, bytes | None]:
+    """The staged content of each path (None when it is not in the index), via one cat-file."""
+    listing = _plain_git(["ls-files", "-s", "-z", "--", *paths], cwd) if paths else b""
+    shas: dict[str, str] = {}
+    for entry in filter(None, listing.split(b"\0")):
+        meta, _, name = entry.partition(b"\t")
+        _mode, sha, stage = meta.decode().split()
+        if stage == "0":  # paths are listed relative to cwd, as given
+            shas[os.path.normpath(name.decode("utf-8", "surrogateescape"))] = sha
+    blobs = _cat_blobs(sorted(set(shas.values())), cwd)
+    found: dict[str, bytes | None] = {}
+    for path in paths:
+        sha = shas.get(os.path.normpath(path))
+        found[path] = None if sha is None else blobs[sha]
+    return found
+
+
+def _cat_blobs(shas: list[str], cwd: Path) -> dict[str, bytes]:
+    if not shas:
+        return {}
+    request = "".join(f"{sha}\n" for sha in shas).encode()
+    out = _plain_git(["cat-file", "--batch"], cwd, stdin=request)
+    blobs, pos = {}, 0
+    for sha in shas:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        blobs[sha] = out[header_end + 1 : header_end + 1 + size]
+        pos = header_end + 1 + size + 1  # the content is followed by a newline
+    return blobs
+
+
+def _plain_git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
+    # A plain subprocess: this path serves `clean --check --staged` and must start fast.
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True)
+    except OSError as exc:
+        raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip()
+        if "not a git repository" in message:
+            raise NotARepository(f"{cwd}: not inside a git repository")
+        raise GitError(f"git {args[0]} failed: {message}")
+    return done.stdout
