@@ -1,7 +1,89 @@
-"""The readable text form of a notebook that git shows in ``git diff`` / ``git log -p``."""
+"""The readable text form of a notebook that git shows in ``git diff`` / ``git log -p``.
+
+Git runs the textconv on a file path (a temporary copy of a blob, or the raw working-tree file,
+which the clean filter has not seen), so the clean rules are applied here. A textconv that fails
+makes ``git log -p`` stop at the first broken notebook in history: on any bad input the raw bytes
+are returned unchanged instead.
+
+Cell headers carry the cell type and id but not the index, so inserting one cell does not change
+the header of every cell after it.
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any
+
+from nbcollab.config import CleanOptions
+from nbcollab.notebook_io import Notebook, iter_cells
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
 # textconv cache (keyed on the command string) is invalidated.
 TEXTCONV_FORMAT_VERSION = 1
+
+_V4_OUTPUTS = frozenset({"stream", "error", "execute_result", "display_data"})
+
+
+def textconv_bytes(data: bytes, *, path: str, options: CleanOptions | None = None) -> bytes:
+    """The text form of a notebook file, cleaned with ``options``; the raw bytes if it is not one."""
+    try:
+        from nbcollab.clean import clean_notebook
+        from nbcollab.notebook_io import parse_notebook
+
+        nb = parse_notebook(data, path=path)
+        if options is not None:
+            nb = clean_notebook(nb, options=options)
+        return notebook_text(nb).encode("utf-8", "surrogateescape")
+    except Exception:  # noqa: BLE001 - whatever is wrong with the file, git must get text back
+        return data
+
+
+def notebook_text(nb: Notebook) -> str:
+    """A notebook as plain text: metadata, then each cell's header, source and outputs."""
+    lines = ["=== notebook metadata ==="]
+    lines.extend(_json_lines(nb.get("metadata", {})))
+    for cell in iter_cells(nb):
+        lines.append("")
+        lines.append(_cell_header(cell))
+        source = cell.get("source", cell.get("input", ""))
+        lines.extend(str("".join(source) if isinstance(source, list) else source).splitlines())
+        if cell.get("metadata"):
+            lines.append("--- cell metadata ---")
+            lines.extend(_json_lines(cell["metadata"]))
+        for key in ("attachments",):
+            if cell.get(key):
+                lines.append(f"--- {key} ---")
+                lines.extend(_mime_summary(name, bundle) for name, bundle in sorted(cell[key].items()))
+        for index, output in enumerate(cell.get("outputs", []) or []):
+            lines.extend(_output_lines(index, output))
+    return "\n".join(lines) + "\n"
+
+
+def _cell_header(cell: dict[str, Any]) -> str:
+    parts = [f"=== {cell.get('cell_type', '?')} cell"]
+    if isinstance(cell.get("id"), str):
+        parts.append(f"id {cell['id']}")
+    if cell.get("cell_type") == "code":
+        count = cell.get("execution_count", cell.get("prompt_number"))
+        parts.append(f"[{'' if count is None else count}]")
+    return " ".join(parts) + " ==="
+
+
+def _output_lines(index: int, output: Any) -> list[str]:
+    from nbcollab.render_text import describe_output, output_text
+
+    if not isinstance(output, dict) or output.get("output_type") not in _V4_OUTPUTS:
+        return [f"--- output {index} ---", *_json_lines(output)]
+    lines = [f"--- output {index}: {describe_output(output)} ---"]
+    lines.extend(f"| {line}" for line in output_text(output))
+    return lines
+
+
+def _mime_summary(name: str, bundle: Any) -> str:
+    mimes = ", ".join(sorted(bundle)) if isinstance(bundle, dict) else type(bundle).__name__
+    size = len(json.dumps(bundle, sort_keys=True, default=str))
+    return f"{name} [{mimes}] {size} bytes"
+
+
+def _json_lines(value: Any) -> list[str]:
+    return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False, default=str).splitlines()

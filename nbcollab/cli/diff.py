@@ -1,9 +1,165 @@
-"""Commands of this capability (being written)."""
+"""``nbcollab diff``, and git's entry points ``nbcollab textconv`` and ``nbcollab git-diff``."""
 
 from __future__ import annotations
 
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
 import typer
+
+from nbcollab.cli import EXIT_CHANGED
+
+_IGNORE = "Ignore options"
+
+
+class ColorMode(str, Enum):
+    """When the text output is coloured."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``diff``, ``textconv`` and ``git-diff`` to ``app``."""
+    app.command("diff")(diff)
+    app.command("textconv")(textconv)
+    app.command("git-diff", context_settings={"ignore_unknown_options": True})(git_diff)
+
+
+def _flag(name: str, what: str) -> Any:
+    return typer.Option(f"--ignore-{name}", help=f"Leave {what} out of the comparison.",
+                        rich_help_panel=_IGNORE)
+
+
+def diff(
+    args: Annotated[Optional[list[str]], typer.Argument(
+        help="Two notebook files; or [REV [REV]] [PATH...] in a git repository, like git diff.",
+        show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json (nbdime's diff format) or html.")] = "text",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.")] = None,
+    color: Annotated[ColorMode, typer.Option("--color", help="Colour the text output.")] = ColorMode.AUTO,
+    word_diff: Annotated[bool, typer.Option("--word-diff", help="Show changed words inline.")] = False,
+    context: Annotated[int, typer.Option("--unified", "-U", min=0, help="Context lines.")] = 3,
+    cached: Annotated[bool, typer.Option("--cached", "--staged", help="Compare the index, not the working tree.")] = False,
+    ignore_sources: Annotated[Optional[bool], _flag("sources", "cell sources")] = None,
+    ignore_outputs: Annotated[Optional[bool], _flag("outputs", "outputs")] = None,
+    ignore_metadata: Annotated[Optional[bool], _flag("metadata", "notebook and cell metadata")] = None,
+    ignore_execution_counts: Annotated[Optional[bool], _flag("execution-counts", "execution counts")] = None,
+    ignore_ids: Annotated[Optional[bool], _flag("ids", "cell ids (cells are matched by content)")] = None,
+    ignore_attachments: Annotated[Optional[bool], _flag("attachments", "attachments")] = None,
+) -> None:
+    """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
+    from nbcollab.config import load_config, merge_overrides
+    from nbcollab.diff_output import DiffFormat, render_diffs
+    from nbcollab.errors import ConfigError
+    from nbcollab.render_text import TextStyle
+
+    try:
+        form = DiffFormat(fmt)
+    except ValueError:
+        raise ConfigError(f"--format {fmt}: use text, json or html") from None
+    config = load_config()
+    options = merge_overrides(
+        config.diff, ignore_sources=ignore_sources, ignore_outputs=ignore_outputs,
+        ignore_metadata=ignore_metadata, ignore_execution_counts=ignore_execution_counts,
+        ignore_ids=ignore_ids, ignore_attachments=ignore_attachments)
+    pairs, keyed = _collect_pairs(args or [], cached=cached, clean=config.clean)
+    use_color = color is ColorMode.ALWAYS or (
+        color is ColorMode.AUTO and output is None and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR"))
+    style = TextStyle(color=use_color, word_diff=word_diff, context=context)
+    text, different = render_diffs(pairs, fmt=form, options=options, style=style, keyed=keyed)
+    _emit(text, output)
+    if different:
+        raise typer.Exit(EXIT_CHANGED)
+
+
+def _collect_pairs(args: list[str], *, cached: bool, clean: Any) -> tuple[list[Any], bool]:
+    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs."""
+    from nbcollab.diff_output import NotebookSides, load_side
+    from nbcollab.errors import ConfigError
+    from nbcollab.notebook_io import read_file_bytes
+
+    if len(args) == 2 and not cached and all(Path(a).is_file() for a in args):
+        old, new = (load_side(read_file_bytes(a), path=a) for a in args)
+        return [NotebookSides(args[0], args[1], old, new, args[1])], False
+    absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
+    if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
+        raise ConfigError(f"{absent[0]}: no such file")
+    return _git_pairs(args, cached=cached, clean=clean), True
+
+
+def _git_pairs(args: list[str], *, cached: bool, clean: Any) -> list[Any]:
+    from nbcollab.diff_output import NotebookSides, load_side
+    from nbcollab.errors import ConfigError
+    from nbcollab.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
+
+    repo = open_repo(Path.cwd())
+    revs: list[str] = []
+    while args and len(revs) < 2 and not Path(args[0]).exists() and is_revision(repo, args[0]):
+        revs.append(args.pop(0))
+    missing = [a for a in args if not Path(a).exists() and "*" not in a]
+    if missing and not revs and len(args) <= 2:
+        raise ConfigError(f"{missing[0]}: neither a file nor a git revision")
+    found = notebook_pairs(repo, *(revs + [None, None])[:2], args, cached=cached)
+    # The working tree is compared as the clean filter would store it, like git diff does.
+    dirty = filtered_paths(repo, [p.path for p in found]) if len(revs) < 2 and not cached else set()
+    return [
+        NotebookSides(p.old_label, p.new_label,
+                      load_side(p.old, path=p.old_label),
+                      load_side(p.new, path=p.new_label, clean=clean if p.path in dirty else None),
+                      p.path)
+        for p in found
+    ]
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from nbcollab.notebook_io import write_atomic
+
+    write_atomic(output, text.encode("utf-8"))
+
+
+def textconv(
+    path: Annotated[Path, typer.Argument(help="The notebook file git hands over.")],
+    format_version: Annotated[int, typer.Option("--format-version", help="Set by `nbcollab install`; part of git's cache key.")] = 0,
+) -> None:
+    """Print a notebook as readable text, for git's textconv (never fails)."""
+    from nbcollab.textconv import textconv_bytes
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        typer.echo(f"nbcollab textconv: {path}: cannot read ({exc.strerror})", err=True)
+        return
+    sys.stdout.buffer.write(textconv_bytes(data, path=str(path), options=_clean_options()))
+    sys.stdout.flush()
+
+
+def _clean_options() -> Any:
+    """The repo's clean rules; the defaults when its config is broken (a textconv never fails)."""
+    from nbcollab.config import CleanOptions, load_config
+    from nbcollab.errors import NbcollabError
+
+    try:
+        return load_config().clean
+    except NbcollabError:
+        return CleanOptions()
+
+
+def git_diff(
+    args: Annotated[Optional[list[str]], typer.Argument(help="What git passes to GIT_EXTERNAL_DIFF.")] = None,
+) -> None:
+    """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
+    from nbcollab.git_diff_driver import run_external_diff
+
+    sys.stdout.write(run_external_diff(args or [], clean=_clean_options(),
+                                       color=sys.stdout.isatty()))
+    sys.stdout.flush()

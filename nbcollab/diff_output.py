@@ -1,0 +1,78 @@
+"""Turn pairs of notebook files into a rendered diff (text, nbdime JSON or HTML).
+
+The edge between the diff core and the interfaces (``nbcollab diff``, the git diff driver): it
+parses both sides, applies the clean rules where asked, diffs and renders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from nbcollab.config import CleanOptions, DiffOptions
+from nbcollab.diff import diff_notebooks
+from nbcollab.notebook_io import Notebook, parse_notebook
+from nbcollab.render_text import TextStyle, render_text
+
+
+class DiffFormat(str, Enum):
+    """Output formats of ``nbcollab diff``."""
+
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
+@dataclass(frozen=True)
+class NotebookSides:
+    """Two versions of one notebook, parsed; ``names`` label them in the output."""
+
+    old_name: str
+    new_name: str
+    old: Notebook
+    new: Notebook
+    key: str  # the path the JSON output files this pair under
+
+
+def empty_notebook() -> Notebook:
+    """The side of a notebook that does not exist (added or deleted)."""
+    return {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def load_side(data: bytes | None, *, path: str, clean: CleanOptions | None = None) -> Notebook:
+    """Parse one side (``None``: absent, an empty notebook), cleaned when ``clean`` is given."""
+    if data is None:
+        return empty_notebook()
+    nb = parse_notebook(data, path=path)
+    if clean is not None:
+        from nbcollab.clean import clean_notebook
+
+        nb = clean_notebook(nb, options=clean)
+    return nb
+
+
+def render_diffs(
+    pairs: Sequence[NotebookSides], *, fmt: DiffFormat, options: DiffOptions,
+    style: TextStyle = TextStyle(), keyed: bool = False,
+) -> tuple[str, bool]:
+    """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff."""
+    diffs = [diff_notebooks(p.old, p.new, options=options) for p in pairs]
+    different = any(not d.equal for d in diffs)
+    if fmt is DiffFormat.TEXT:
+        return "".join(render_text(d, old_name=p.old_name, new_name=p.new_name, style=style)
+                       for p, d in zip(pairs, diffs)), different
+    if fmt is DiffFormat.HTML:
+        from nbcollab.render_html import render_html
+
+        return render_html([(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)]), different
+    return _render_json(pairs, options, keyed), different
+
+
+def _render_json(pairs: Sequence[NotebookSides], options: DiffOptions, keyed: bool) -> str:
+    from nbcollab.nbdime_format import to_nbdime_diff
+
+    entries = {p.key: to_nbdime_diff(p.old, p.new, options=options) for p in pairs}
+    value = entries if keyed else next(iter(entries.values()), [])
+    return json.dumps(value, indent=1, ensure_ascii=False) + "\n"

@@ -1,0 +1,108 @@
+"""Read notebooks at git revisions, the index or the working tree (GitPython, one cat-file process).
+
+``notebook_pairs`` answers the question ``git diff [REV [REV]] [-- PATH...]`` answers, for
+notebooks: which ``.ipynb`` files differ between two sides, and their bytes on each side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nbcollab.errors import GitError, NotARepository
+
+WORKTREE = None  # a side that is the working tree
+INDEX = ":"  # a side that is the index (staging area)
+
+
+@dataclass(frozen=True)
+class NotebookPair:
+    """One notebook on two sides; ``None`` bytes mean it does not exist on that side."""
+
+    path: str
+    old: bytes | None
+    new: bytes | None
+    old_label: str
+    new_label: str
+
+
+def open_repo(start: Path) -> Any:
+    """The GitPython repository holding ``start``."""
+    import git
+
+    try:
+        return git.Repo(start, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise NotARepository(
+            f"{start}: not inside a git repository (give two notebook files to compare instead)"
+        ) from None
+
+
+def is_revision(repo: Any, name: str) -> bool:
+    """Whether ``name`` names a commit (or tree) in ``repo``."""
+    import git
+
+    try:
+        repo.git.rev_parse("--verify", "--quiet", f"{name}^{{tree}}")
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def notebook_pairs(
+    repo: Any, old_rev: str | None, new_rev: str | None, paths: Sequence[str] = (),
+    *, cached: bool = False,
+) -> list[NotebookPair]:
+    """Notebooks that differ between two sides, like ``git diff`` picks them.
+
+    No revision: index -> working tree (``cached``: HEAD -> index). One: it -> working tree
+    (``cached``: it -> index). Two: the first -> the second.
+    """
+    import git
+
+    sides: list[str] = [rev for rev in (old_rev, new_rev) if rev is not None]
+    old_side = old_rev if old_rev is not None else ("HEAD" if cached else INDEX)
+    new_side = new_rev if new_rev is not None else (INDEX if cached else WORKTREE)
+    args = ["--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv"]
+    args += ["--cached"] if cached else []
+    try:
+        names = repo.git.diff(*args, *sides, "--", *(paths or ["."])).split("\0")
+    except git.GitCommandError as exc:
+        raise GitError(f"git diff failed: {exc.stderr.strip() or exc}") from None
+    root = Path(repo.working_tree_dir)
+    pairs = []
+    for name in sorted(n for n in names if n.endswith(".ipynb")):
+        pairs.append(NotebookPair(
+            name, read_side(repo, old_side, name, root), read_side(repo, new_side, name, root),
+            _label(old_side, name, "a"), _label(new_side, name, "b"),
+        ))
+    return pairs
+
+
+def _label(side: str | None, name: str, prefix: str) -> str:
+    where = "working tree" if side is WORKTREE else ("index" if side == INDEX else side)
+    return f"{prefix}/{name} ({where})"
+
+
+def read_side(repo: Any, side: str | None, path: str, root: Path) -> bytes | None:
+    """A file's bytes at a revision, in the index (``":"``) or in the working tree (``None``)."""
+    if side is WORKTREE:
+        file = root / path
+        return file.read_bytes() if file.is_file() else None
+    spec = f":{path}" if side == INDEX else f"{side}:{path}"
+    try:
+        blob = repo.rev_parse(spec)
+    except Exception:  # noqa: BLE001 - GitPython raises several types for "no such path here"
+        return None
+    return blob.data_stream.read()
+
+
+def filtered_paths(repo: Any, paths: Sequence[str]) -> set[str]:
+    """The paths whose ``filter`` attribute is ``nbcollab`` (their working tree is not yet clean)."""
+    if not paths:
+        return set()
+    out = repo.git.check_attr("-z", "filter", "--", *paths).split("\0")
+    # -z output: path, attribute, value, path, attribute, value, ...
+    return {out[k] for k in range(0, len(out) - 2, 3) if out[k + 2] == "nbcollab"}
