@@ -24,10 +24,11 @@ DEFAULT_STRIP_KEYS = (
     "metadata.widgets",
     "metadata.language_info.version",
 )
+_DEFAULTS = CleanOptions()
 _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
-def clean_notebook(nb: Notebook, *, options: CleanOptions = CleanOptions()) -> Notebook:
+def clean_notebook(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> Notebook:
     """A cleaned copy of ``nb``: outputs, execution counts and volatile metadata stripped."""
     nb = copy.deepcopy(nb)
     cell_keys, notebook_keys = _keys_to_strip(options)
@@ -47,7 +48,7 @@ def clean_notebook(nb: Notebook, *, options: CleanOptions = CleanOptions()) -> N
     return nb
 
 
-def clean_bytes(data: bytes, *, path: str, options: CleanOptions = CleanOptions()) -> bytes | None:
+def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) -> bytes | None:
     """The cleaned file for ``data``, or None when cleaning changes nothing (bytes stay as they are).
 
     Raises InvalidNotebook for input that is not a notebook.
@@ -79,7 +80,7 @@ def validate_key_paths(paths: tuple[str, ...]) -> list[str]:
     return [
         path
         for path in paths
-        if not (path.startswith("cell.metadata.") or path.startswith("metadata."))
+        if not path.startswith(("cell.metadata.", "metadata."))
         or path.endswith(".")
     ]
 

@@ -13,8 +13,9 @@ the pre-commit hook are what refuse them, naming the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable, TextIO
+from typing import BinaryIO, TextIO
 
 from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
 
@@ -34,13 +35,15 @@ def read_packet(stream: BinaryIO) -> bytes | None:
     header = stream.read(4)
     if not header:
         raise EOFError
+    if len(header) < 4:
+        raise ProtocolError("filter protocol: git closed the pipe inside a packet header")
     try:
         length = int(header, 16)
     except ValueError:
         raise ProtocolError(f"filter protocol: bad packet header {header!r}") from None
     if length == 0:
         return None
-    if length <= 4 or len(header) < 4:
+    if length <= 4:
         raise ProtocolError(f"filter protocol: bad packet length {header!r}")
     data = stream.read(length - 4)
     if len(data) != length - 4:

@@ -161,7 +161,7 @@ def _cat_blobs(shas: list[str], cwd: Path) -> dict[str, bytes]:
 def _plain_git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
     # A plain subprocess: this path serves `clean --check --staged` and must start fast.
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True)
+        done = subprocess.run(["git", *args], check=False, cwd=cwd, input=stdin, capture_output=True)
     except OSError as exc:
         raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
     if done.returncode != 0:

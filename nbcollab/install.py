@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 from nbcollab import gitconfig
 from nbcollab.errors import NotARepository

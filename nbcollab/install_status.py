@@ -182,7 +182,9 @@ def _probe_command(prefix: list[str]) -> str | None:
         return (f"{program} is not on PATH (git clients started from a desktop often have a "
                 "shorter PATH: `nbcollab install` writes an absolute path)")
     try:
-        done = subprocess.run([*prefix, "--version"], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [*prefix, "--version"], check=False, capture_output=True, text=True, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{' '.join(prefix)} --version failed ({exc})"
     if done.returncode != 0 or not done.stdout.startswith(DRIVER_NAME):

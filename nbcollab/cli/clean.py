@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 def clean(
     paths: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Argument(help="Notebooks or folders to clean ('-' reads stdin, writes stdout)."),
     ] = None,
     check: Annotated[
@@ -30,16 +31,24 @@ def clean(
     stdin: Annotated[
         bool, typer.Option("--stdin", help="Read a notebook on stdin, write it cleaned on stdout.")
     ] = False,
+    staged: Annotated[
+        bool,
+        typer.Option(
+            "--staged",
+            help="With --check: judge the staged version (what `git commit` would store); "
+            "without paths, every staged notebook.",
+        ),
+    ] = False,
     keep_outputs: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--keep-outputs", help="Keep all outputs.", rich_help_panel=_OUTPUT_OPTIONS),
     ] = None,
     keep_execution_count: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--keep-count", help="Keep execution counts.", rich_help_panel=_OUTPUT_OPTIONS),
     ] = None,
     keep_output_types: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--keep-output-type",
             help="Keep outputs of this output type or mime type (repeatable).",
@@ -47,7 +56,7 @@ def clean(
         ),
     ] = None,
     drop_output_types: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--drop-output-type",
             help="With kept outputs, still drop this output or mime type (repeatable).",
@@ -55,14 +64,14 @@ def clean(
         ),
     ] = None,
     max_output_bytes: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(
             "--max-output-bytes", help="Drop kept outputs larger than this.",
             rich_help_panel=_OUTPUT_OPTIONS,
         ),
     ] = None,
     extra_keys: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--extra-key",
             help="Also strip this key: cell.metadata.X or metadata.X (repeatable).",
@@ -70,14 +79,14 @@ def clean(
         ),
     ] = None,
     keep_keys: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--keep-key", help="Do not strip this key (repeatable).",
             rich_help_panel=_METADATA_OPTIONS,
         ),
     ] = None,
     drop_empty_cells: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--drop-empty-cells", help="Remove cells with no source."),
     ] = None,
 ) -> None:
@@ -88,9 +97,11 @@ def clean(
 
     paths = paths or []
     to_stdout = stdin or [str(p) for p in paths] == ["-"]
-    if not to_stdout and not paths:
+    if staged and not check:
+        raise typer.BadParameter("--staged only judges, never writes: use it with --check")
+    if not to_stdout and not paths and not staged:
         raise typer.BadParameter("give notebooks to clean, or --stdin", param_hint="PATHS")
-    start = None if to_stdout else paths[0]
+    start = None if to_stdout or not paths else paths[0]
     options = merge_overrides(
         load_config(start).clean,
         keep_outputs=keep_outputs,
@@ -107,6 +118,8 @@ def clean(
         raise ConfigError(f"key {bad_keys[0]!r}: use cell.metadata.NAME or metadata.NAME")
     if to_stdout:
         _clean_stream(options)
+    elif staged:
+        raise typer.Exit(_check_staged(paths, options))
     else:
         raise typer.Exit(_clean_files(paths, options, check=check))
 
@@ -137,28 +150,59 @@ def expand_notebook_paths(paths: list[Path]) -> list[Path]:
     return found
 
 
+def _check_staged(paths: list[Path], options: object) -> int:
+    """``--check --staged``: judge the index's blobs, read through one git process."""
+    from nbcollab.gitconfig import read_staged_blobs, staged_notebooks
+
+    cwd = Path.cwd()
+    names = [str(path) for path in paths] if paths else staged_notebooks(cwd)
+    blobs = read_staged_blobs(names, cwd)
+    return _judge(((name, blobs[name]) for name in names), options, check=True, staged=True)
+
+
 def _clean_files(paths: list[Path], options: object, *, check: bool) -> int:
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.notebook_io import read_file_bytes
+
+    def contents() -> Iterator[tuple[str, bytes | None | InvalidNotebook]]:
+        for path in expand_notebook_paths(paths):
+            try:
+                yield str(path), read_file_bytes(path)
+            except InvalidNotebook as exc:
+                yield str(path), exc
+
+    return _judge(contents(), options, check=check, staged=False)
+
+
+def _judge(
+    contents: Iterable[tuple[str, object]], options: object, *, check: bool, staged: bool
+) -> int:
+    """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
     from nbcollab.clean import clean_bytes
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook_io import read_file_bytes, write_atomic
+    from nbcollab.notebook_io import write_atomic
 
+    where = " (staged)" if staged else ""
     changed = errors = 0
-    for path in expand_notebook_paths(paths):
+    for name, data in contents:
         try:
-            data = read_file_bytes(path)
-            cleaned = clean_bytes(data, path=str(path), options=options)  # type: ignore[arg-type]
+            if isinstance(data, InvalidNotebook):
+                raise data
+            if data is None:
+                raise InvalidNotebook(f"{name}: not staged")
+            cleaned = clean_bytes(data, path=name, options=options)  # type: ignore[arg-type]
         except InvalidNotebook as exc:
-            typer.echo(f"nbcollab: error: {exc}", err=True)
+            typer.echo(f"nbcollab: error: {exc}{where}", err=True)
             errors += 1
             continue
         if cleaned is None:
             continue
         changed += 1
         if check:
-            typer.echo(f"would clean {path}")
+            typer.echo(f"would clean {name}{where}")
         else:
-            write_atomic(path, cleaned)
-            typer.echo(f"cleaned {path}")
+            write_atomic(name, cleaned)
+            typer.echo(f"cleaned {name}")
     if errors:
         return EXIT_ERROR
     return EXIT_CHANGED if check and changed else EXIT_OK

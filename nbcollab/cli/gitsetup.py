@@ -6,7 +6,7 @@ import enum
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -58,7 +58,7 @@ def install(
         bool, typer.Option("--external-diff", help="Also make `git diff` use `nbcollab git-diff`.")
     ] = False,
     command: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--command",
             help="The command git runs (default: this Python, by absolute path, -m nbcollab).",
