@@ -197,7 +197,7 @@ def _update_file(path: Path, line: str | None) -> bool:
     """Put or remove nbcollab's line in ``path``; True when the file changed."""
     from nbcollab.notebook_io import write_atomic
 
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = path.read_bytes().decode("utf-8", "surrogateescape") if path.is_file() else ""
     new_text = rewrite_attributes(text, line)
     if new_text == text:
         return False
@@ -205,7 +205,7 @@ def _update_file(path: Path, line: str | None) -> bool:
         path.unlink()  # the file held nothing but nbcollab's line
         return True
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, new_text.encode("utf-8"))
+    write_atomic(path, new_text.encode("utf-8", "surrogateescape"))
     return True
 
 
