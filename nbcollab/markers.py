@@ -1,0 +1,163 @@
+"""Git-style conflict markers in cell text: writing notes, finding and resolving hunks.
+
+A hunk is ``<<<<<<< ours`` / optional ``||||||| base`` / ``=======`` / ``>>>>>>> theirs``, of the
+marker size git asked for; a note is a lone ``<<<<<<< nbcollab: ...`` line that makes a conflict
+outside the text visible. Pure functions on strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+DEFAULT_MARKER_SIZE = 7
+NOTE_PREFIX = "nbcollab: "
+
+
+class Resolution(str, Enum):
+    """Which version a conflict resolves to."""
+
+    OURS = "ours"
+    THEIRS = "theirs"
+    UNION = "union"
+    BASE = "base"
+
+
+
+def note_line(text: str, marker_size: int) -> str:
+    """The one-line note that makes a conflict outside the source visible in the cell."""
+    return "<" * marker_size + " " + NOTE_PREFIX + text + "\n"
+
+
+@dataclass
+class Hunk:
+    """One ``<<<<<<< ... >>>>>>>`` block of a text."""
+
+    ours: str
+    theirs: str
+    base: str | None = None
+
+
+def _marker(char: str, size: int) -> re.Pattern[str]:
+    label = "" if char == "=" else r"(?: .*)?"
+    return re.compile(re.escape(char) * size + label + r"\r?\n?\Z")
+
+
+def parse_markers(text: str, marker_size: int) -> list[str | Hunk] | None:
+    """Split a text into plain runs and conflict hunks (notes dropped); None when malformed."""
+    start, base, mid, end = (_marker(c, marker_size) for c in "<|=>")
+    parts: list[str | Hunk] = []
+    state, sides = "text", {"ours": [], "base": [], "theirs": []}  # type: ignore[var-annotated]
+    for line in text.splitlines(True):
+        if state == "text":
+            if start.match(line):
+                if line[marker_size + 1:].startswith(NOTE_PREFIX):
+                    continue
+                state, sides = "ours", {"ours": [], "base": [], "theirs": []}
+            else:
+                parts.append(line)
+        elif state in ("ours", "base") and mid.match(line):
+            state = "theirs"
+        elif state == "ours" and base.match(line):
+            state = "base"
+        elif state == "theirs" and end.match(line):
+            has_base = bool(sides["base"]) or False
+            parts.append(Hunk("".join(sides["ours"]), "".join(sides["theirs"]),
+                              "".join(sides["base"]) if has_base else None))
+            state = "text"
+        else:
+            sides[state].append(line)
+    return parts if state == "text" else None
+
+
+def has_markers(text: str, marker_size: int = DEFAULT_MARKER_SIZE) -> bool:
+    """Whether a text holds a conflict marker or note (a line opening with the start marker)."""
+    start = _marker("<", marker_size)
+    return "<" * marker_size in text and any(start.match(line) for line in text.splitlines(True))
+
+
+def resolve_text(text: str, choice: Resolution, marker_size: int,
+                 hunk_bases: list[str] | None = None) -> str | None:
+    """``text`` with every hunk resolved and notes removed; None when it cannot be done."""
+    parts = parse_markers(text, marker_size)
+    if parts is None:
+        return None
+    hunks = [p for p in parts if isinstance(p, Hunk)]
+    if choice is Resolution.BASE and any(h.base is None for h in hunks):
+        if hunk_bases is None or len(hunk_bases) != len(hunks):
+            return None
+        for hunk, base in zip(hunks, hunk_bases):
+            hunk.base = base
+    out = "".join(p if isinstance(p, str) else _pick(p, choice) for p in parts)
+    # Markers always end with a newline; the text did not when its last line had none.
+    if not text.endswith("\n") and out.endswith("\n"):
+        out = out[:-1]
+    return out
+
+
+def _pick(hunk: Hunk, choice: Resolution) -> str:
+    if choice is Resolution.OURS:
+        return hunk.ours
+    if choice is Resolution.THEIRS:
+        return hunk.theirs
+    if choice is Resolution.BASE:
+        return hunk.base or ""
+    return hunk.ours + hunk.theirs
+
+
+def remove_notes(text: str, marker_size: int) -> str:
+    """``text`` without its ``<<<<<<< nbcollab: ...`` note lines."""
+    start = _marker("<", marker_size)
+    return "".join(
+        line for line in text.splitlines(True)
+        if not (start.match(line) and line[marker_size + 1:].startswith(NOTE_PREFIX))
+    )
+
+
+def _output_marker(output: object, marker_size: int) -> str | None:
+    """Which marker (``<``, ``|``, ``=``, ``>``) a stream output is, if it is one."""
+    if not isinstance(output, dict) or output.get("output_type") != "stream":
+        return None
+    text = output.get("text")
+    text = "".join(text) if isinstance(text, list) else text
+    if not isinstance(text, str):
+        return None
+    for char in "<|=>":
+        if _marker(char, marker_size).match(text):
+            return char
+    return None
+
+
+def resolve_outputs(outputs: list[object], choice: Resolution,
+                    marker_size: int) -> list[object] | None:
+    """Outputs with each marker block resolved; None when there is no (well-formed) block."""
+    kinds = [_output_marker(out, marker_size) for out in outputs]
+    if "<" not in kinds:
+        return None
+    out: list[object] = []
+    section, sides = "", {"<": [], "|": [], "=": []}  # type: ignore[var-annotated]
+    for output, kind in zip(outputs, kinds):
+        if kind == "<" and not section:
+            section, sides = "<", {"<": [], "|": [], "=": []}
+        elif kind in ("|", "=") and section:
+            section = kind
+        elif kind == ">" and section:
+            out.extend(_pick_outputs(sides["<"], sides["|"], sides["="], choice))
+            section = ""
+        elif section:
+            sides[section].append(output)
+        else:
+            out.append(output)
+    return None if section else out
+
+
+def _pick_outputs(ours: list[object], base: list[object], theirs: list[object],
+                  choice: Resolution) -> list[object]:
+    if choice is Resolution.OURS:
+        return ours
+    if choice is Resolution.THEIRS:
+        return theirs
+    if choice is Resolution.BASE:
+        return base
+    return ours + [item for item in theirs if item not in ours]
