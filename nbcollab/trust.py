@@ -1,9 +1,34 @@
-"""Re-sign merged notebooks with the user's Jupyter notary, only when that is safe."""
+"""Jupyter trust: check and sign notebooks with the user's own notary, and re-sign merges safely.
+
+This is the edge over ``nbformat.sign.NotebookNotary``, configured as Jupyter configures it (the
+data dir from ``JUPYTER_DATA_DIR`` / ``jupyter --data-dir``, ``NotebookNotary`` settings from the
+user's Jupyter config files). Notebooks are checked as Jupyter reads them
+(``nbformat.reads(text, as_version=4)``, which drops ``metadata.signature`` and cell
+``metadata.trusted``): nothing inside a file ever grants trust. The decisions live in
+``nbcollab.trust_policy``; nbformat is imported only when a notebook has rich output to judge.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nbcollab import trust_policy as policy
+from nbcollab.errors import InvalidNotebook, NbcollabError
+from nbcollab.notebook_io import parse_notebook
+
+if TYPE_CHECKING:
+    from nbformat.sign import NotebookNotary
+
+SIGNED = "signed: every rich output came from a trusted input"
+_INPUT_LABELS = ("base", "local", "remote")
+
+
+class SignatureStoreError(NbcollabError):
+    """The user's Jupyter signature store cannot keep a signature."""
 
 
 @dataclass(frozen=True)
@@ -14,8 +39,172 @@ class TrustOutcome:
     reason: str
 
 
+@dataclass(frozen=True)
+class FileTrust:
+    """How Jupyter would treat one notebook: signed, or which cells' output it would not trust."""
+
+    signed: bool
+    untrusted_cells: tuple[str, ...]
+
+    @property
+    def untrusted(self) -> bool:
+        """Jupyter would hide or sanitize some output: unsigned with rich output."""
+        return not self.signed and bool(self.untrusted_cells)
+
+
 def sign_merge_result(
     result_text: str, *, inputs: Sequence[str | bytes | None], path: str
 ) -> TrustOutcome:
     """Sign ``result_text`` only when every rich output in it came from an already trusted input."""
-    return TrustOutcome(False, "not signed: trust checking is not available yet")
+    try:
+        problem = _problem_without_notary(result_text, path)
+        if problem:
+            return TrustOutcome(False, f"not signed: {problem}")
+        return _sign_with_notary(result_text, inputs, path)
+    except NbcollabError as exc:
+        return TrustOutcome(False, f"not signed: {exc}")
+    except Exception as exc:  # noqa: BLE001 - the merge is already written; signing is optional
+        return TrustOutcome(False, f"not signed: the Jupyter signature store failed ({exc})")
+
+
+def _problem_without_notary(result_text: str, path: str) -> str | None:
+    # Cheap checks on the plain JSON first, so a merge without rich output never loads nbformat.
+    nb = parse_notebook(result_text, path=path)
+    if nb["nbformat"] != 4:
+        return policy.find_read_problem(nb)
+    if not policy.has_rich_outputs(nb):
+        return "no rich output in the result, so it needs no signature"
+    return policy.find_read_problem(nb)
+
+
+def _sign_with_notary(
+    result_text: str, inputs: Sequence[str | bytes | None], path: str
+) -> TrustOutcome:
+    with open_notary() as notary:
+        require_persistent_store(notary)
+        result = read_as_jupyter(result_text, path=path)
+        problem = policy.find_collision_risk(result) or _unstable_read(notary, result_text, path)
+        if problem:
+            return TrustOutcome(False, f"not signed: {problem}")
+        trusted = list(_trusted_inputs(notary, inputs))
+        if not trusted:
+            names = ", ".join(_INPUT_LABELS) if len(inputs) == 3 else "inputs"
+            return TrustOutcome(False, f"not signed: no input version ({names}) is trusted here")
+        problem = policy.find_untrusted_output(result, trusted)
+        if problem:
+            return TrustOutcome(False, f"not signed: {problem}")
+        notary.sign(result)
+        if not notary.check_signature(read_as_jupyter(result_text, path=path)):
+            return TrustOutcome(False, "not signed: the result does not read back as signed")
+    return TrustOutcome(True, SIGNED)
+
+
+def _trusted_inputs(notary: NotebookNotary, inputs: Sequence[str | bytes | None]) -> Iterator[Any]:
+    for index, raw in enumerate(inputs):
+        if not raw:
+            continue
+        label = _INPUT_LABELS[index] if len(inputs) == 3 else f"input {index}"
+        try:
+            plain = parse_notebook(raw, path=label)
+            if plain["nbformat"] != 4 or not policy.has_rich_outputs(plain):
+                continue  # v3 reads back with random ids (never trusted); no output, nothing to give
+            text = raw if isinstance(raw, str) else raw.decode("utf-8")
+            nb = read_as_jupyter(text, path=label)
+        except (InvalidNotebook, UnicodeDecodeError):
+            continue
+        # A crafted input could collide with a notebook the user signed without outputs.
+        if policy.find_collision_risk(nb) is None and notary.check_signature(nb):
+            yield nb
+
+
+def _unstable_read(notary: NotebookNotary, text: str, path: str) -> str | None:
+    first = notary.compute_signature(read_as_jupyter(text, path=path))
+    if first != notary.compute_signature(read_as_jupyter(text, path=path)):
+        return "Jupyter reads it differently each time, so no signature could last"
+    return None
+
+
+@contextmanager
+def open_notary() -> Iterator[NotebookNotary]:
+    """The user's notary, set up as Jupyter sets it up (data dir and config files)."""
+    from nbformat.sign import NotebookNotary
+
+    app = _jupyter_config_app()
+    # The notary's own default builds a second JupyterApp for the same jupyter_data_dir(); give
+    # it ours unless the user's config names another.
+    configured = "data_dir" in app.config.get("NotebookNotary", {})
+    notary = NotebookNotary(parent=app, **({} if configured else {"data_dir": app.data_dir}))
+    try:
+        yield notary
+    finally:
+        notary.close()
+
+
+def _jupyter_config_app() -> Any:
+    from jupyter_core.application import JupyterApp
+    from traitlets.config import Application
+
+    app = JupyterApp(log_level="WARN")  # Jupyter's warnings (a broken store) still show
+    app.initialize(argv=[])
+    # `jupyter trust` reads jupyter_notebook_config; Jupyter Server reads jupyter_server_config.
+    for name in ("jupyter_notebook_config", "jupyter_server_config"):
+        try:
+            Application.load_config_file(app, name, path=app.config_file_paths)
+        except Exception:  # noqa: BLE001,S112 - like Jupyter, a missing or broken file is skipped
+            continue
+    return app
+
+
+def store_problem(notary: NotebookNotary) -> str | None:
+    """Why signatures made with ``notary`` would not last, or None when its store is on disk."""
+    from nbformat.sign import MemorySignatureStore
+
+    store = notary.store
+    if isinstance(store, MemorySignatureStore) or getattr(store, "db_file", None) == ":memory:":
+        return (
+            "the Jupyter signature store is in memory only (NotebookNotary.db_file is ':memory:' "
+            "or the database cannot be opened), so a signature would not last"
+        )
+    return None
+
+
+def require_persistent_store(notary: NotebookNotary) -> None:
+    """Raise SignatureStoreError when signatures made with ``notary`` would be forgotten."""
+    problem = store_problem(notary)
+    if problem:
+        raise SignatureStoreError(problem)
+
+
+def read_as_jupyter(text: str, *, path: str) -> Any:
+    """The notebook exactly as Jupyter reads it to check trust (``as_version=4``)."""
+    import nbformat
+
+    with warnings.catch_warnings():
+        # nbformat warns about the ids it invents; the callers detect that themselves.
+        warnings.simplefilter("ignore")
+        try:
+            return nbformat.reads(text, as_version=4)
+        except Exception as exc:  # noqa: BLE001 - any failure means Jupyter cannot open it
+            raise InvalidNotebook(f"{path}: Jupyter cannot read it ({exc})") from None
+
+
+def check_notebook_text(notary: NotebookNotary, text: str, *, path: str) -> FileTrust:
+    """Whether Jupyter would trust this notebook text, and which cells it would not trust."""
+    nb = read_as_jupyter(text, path=path)
+    if notary.check_signature(nb):
+        return FileTrust(True, ())
+    return FileTrust(False, tuple(policy.untrusted_cell_labels(nb)))
+
+
+def sign_notebook_text(notary: NotebookNotary, text: str, *, path: str) -> bool:
+    """Sign a notebook as Jupyter will read it; False when it was already signed."""
+    require_persistent_store(notary)
+    problem = policy.find_read_problem(parse_notebook(text, path=path))
+    problem = problem or _unstable_read(notary, text, path)
+    if problem:
+        raise NbcollabError(f"{path}: cannot sign: {problem}")
+    nb = read_as_jupyter(text, path=path)
+    if notary.check_signature(nb):
+        return False
+    notary.sign(nb)
+    return True
