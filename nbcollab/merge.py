@@ -143,7 +143,7 @@ def _merge_slot(slot: Slot, b_cells: list[Cell], l_cells: list[Cell], r_cells: l
     if slot.deleted_by:
         return _delete_edit(base, local or remote, slot.deleted_by, ctx)  # type: ignore[arg-type]
     if local is None or remote is None:
-        return dict(local or remote), []  # type: ignore[arg-type]
+        return _fit_schema(dict(local or remote), ctx.major), []  # type: ignore[arg-type]
     return _merge_cell(base, local, remote, ctx)
 
 
@@ -239,6 +239,14 @@ def _stream(text: str, major: int) -> dict[str, Any]:
 
 def _fit_schema(cell: Cell, major: int) -> Cell:
     """Drop what the v4 schema forbids for the merged cell type; add what it requires."""
+    count_key = "execution_count" if major == 4 else "prompt_number"
+    count = cell.get(count_key)
+    if count is not None and not (isinstance(count, int) and not isinstance(count, bool)
+                                  and count >= 0):
+        # e.g. "*" saved while the cell ran: not a count, and not valid in the schema
+        cell[count_key] = None
+        if major == 3:
+            del cell[count_key]
     if major != 4:
         return cell
     allowed = _V4_KEYS.get(cell["cell_type"], _V4_TEXT_CELL_KEYS)

@@ -1,9 +1,154 @@
-"""Commands of this capability (being written)."""
+"""``nbcollab merge``, ``git-merge``, ``conflicts`` and ``resolve``: thin commands over the library."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from nbcollab.cli import EXIT_CHANGED, EXIT_OK
+
+_STRATEGIES = ("auto", "ours", "theirs", "clear", "union", "conflict")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the merge commands to ``app``."""
+    app.command("merge")(merge)
+    app.command(
+        "git-merge",
+        context_settings={"ignore_unknown_options": True},
+        help="Git merge driver: nbcollab git-merge %O %A %B %L %P [%S %X %Y].",
+    )(git_merge)
+    app.command("conflicts")(conflicts)
+    app.command("resolve")(resolve)
+
+
+def merge(
+    base: Annotated[Path, typer.Argument(help="Common ancestor (an empty file: none, add/add).")],
+    local: Annotated[Path, typer.Argument(help="Our version.")],
+    remote: Annotated[Path, typer.Argument(help="Their version.")],
+    output: Annotated[
+        Optional[Path], typer.Option("-o", "--output", help="Where to write (default: stdout).")
+    ] = None,
+    outputs: Annotated[
+        Optional[str],
+        typer.Option("--outputs", help="Outputs both sides changed: " + "|".join(_STRATEGIES)),
+    ] = None,
+    sign: Annotated[
+        Optional[bool], typer.Option("--sign/--no-sign", help="Re-sign a trusted result.")
+    ] = None,
+    ours_label: Annotated[
+        Optional[str], typer.Option("--ours-label", help="Marker label of LOCAL.")
+    ] = None,
+    theirs_label: Annotated[
+        Optional[str], typer.Option("--theirs-label", help="Marker label of REMOTE.")
+    ] = None,
+    marker_size: Annotated[int, typer.Option("--marker-size", min=1, max=1000)] = 7,
+) -> None:
+    """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
+    from nbcollab.config import load_config, merge_overrides
+    from nbcollab.gitmerge import sign_result
+    from nbcollab.merge import merge_notebooks
+    from nbcollab.merge_cells import MergeLabels
+    from nbcollab.notebook_io import parse_notebook, read_file_bytes, serialize_notebook
+
+    options = merge_overrides(load_config(local).merge, outputs=outputs, sign=sign)
+    raw = [read_file_bytes(p) for p in (base, local, remote)]
+    base_nb = parse_notebook(raw[0], path=str(base)) if raw[0].strip() else None
+    local_nb = parse_notebook(raw[1], path=str(local))
+    remote_nb = parse_notebook(raw[2], path=str(remote))
+    labels = MergeLabels(ours=ours_label or str(local), theirs=theirs_label or str(remote),
+                         base=str(base), marker_size=marker_size)
+    result = merge_notebooks(base_nb, local_nb, remote_nb, options=options, labels=labels)
+    text = serialize_notebook(result.notebook)
+    notes = result.summary()
+    if options.sign and output is not None:
+        notes.append(sign_result(text, raw, str(output)))
+    _write_output(output, text)
+    for line in notes:
+        typer.echo(f"nbcollab: {line}", err=True)
+    raise typer.Exit(EXIT_OK if result.clean else EXIT_CHANGED)
+
+
+def _write_output(output: Path | None, text: str) -> None:
+    from nbcollab.notebook_io import write_atomic
+
+    data = text.encode("utf-8", "surrogatepass")
+    if output is None or str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(output, data)
+
+
+def git_merge(
+    args: Annotated[list[str], typer.Argument(help="%O %A %B %L %P [%S %X %Y]")],
+) -> None:
+    """Git merge driver (installed by `nbcollab install`)."""
+    from nbcollab.gitmerge import run_git_merge
+
+    raise typer.Exit(run_git_merge(args))
+
+
+def conflicts(
+    paths: Annotated[list[Path], typer.Argument(help="Notebooks or folders to check.")],
+) -> None:
+    """List unresolved merge conflicts; exit 1 while any remain."""
+    from nbcollab.cli.clean import expand_notebook_paths
+    from nbcollab.conflicts import find_conflicts
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.notebook_io import parse_notebook, read_file_bytes
+
+    total = 0
+    for path in expand_notebook_paths(paths):
+        data = read_file_bytes(path)
+        try:
+            found = [f.message for f in find_conflicts(parse_notebook(data, path=str(path)))]
+        except InvalidNotebook:
+            found = _raw_markers(data)
+            if not found:
+                raise
+        for message in found:
+            typer.echo(f"{path}: {message}")
+        total += len(found)
+    raise typer.Exit(EXIT_CHANGED if total else EXIT_OK)
+
+
+def _raw_markers(data: bytes) -> list[str]:
+    """Markers git's line merge left in a file that is no longer JSON."""
+    lines = data.decode("utf-8", "replace").splitlines()
+    return [f"line {n}: conflict marker in the raw file (not a valid notebook)"
+            for n, line in enumerate(lines, 1) if line.startswith("<<<<<<<")]
+
+
+def resolve(
+    path: Annotated[Path, typer.Argument(help="A notebook with merge conflicts.")],
+    cell: Annotated[Optional[str], typer.Option("--cell", help="Only this cell (id or index).")]
+    = None,
+    ours: Annotated[bool, typer.Option("--ours", help="Take our side.")] = False,
+    theirs: Annotated[bool, typer.Option("--theirs", help="Take their side.")] = False,
+    union: Annotated[bool, typer.Option("--union", help="Keep both, ours first.")] = False,
+    base: Annotated[bool, typer.Option("--base", help="Go back to the common ancestor.")] = False,
+) -> None:
+    """Resolve merge conflicts and clear their record; exit 1 while conflicts remain."""
+    from nbcollab.conflicts import find_conflicts, resolve_conflicts
+    from nbcollab.markers import Resolution
+    from nbcollab.notebook_io import read_notebook_file, serialize_notebook, write_atomic
+
+    chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]
+    if len(chosen) != 1:
+        raise typer.BadParameter("give exactly one of --ours, --theirs, --union, --base")
+    data, nb = read_notebook_file(path)
+    outcome = resolve_conflicts(nb, chosen[0], cell=cell)
+    text = serialize_notebook(outcome.notebook).encode("utf-8", "surrogatepass")
+    if text != data and (outcome.resolved or outcome.notebook != nb):
+        write_atomic(path, text)
+    typer.echo(f"{path}: resolved {outcome.resolved} conflict(s) to {chosen[0].value}", err=True)
+    for message in outcome.failed:
+        typer.echo(f"{path}: not resolved: {message}", err=True)
+    left = find_conflicts(outcome.notebook)
+    for finding in left:
+        typer.echo(f"{path}: {finding.message}")
+    raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
