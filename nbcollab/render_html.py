@@ -23,6 +23,7 @@ from nbcollab.render_text import cell_title, describe_output
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _RASTER = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp|bmp);base64,[A-Za-z0-9+/]*={0,2}$")
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.3em}h2{font-size:1.05em;margin:0 0 .4em}
@@ -107,10 +108,26 @@ def _markdown_div(cell: Mapping[str, Any] | None) -> str:
 
 def render_markdown(text: str) -> str:
     """Markdown to sanitized HTML."""
-    import nh3
     from markdown_it import MarkdownIt
 
-    return nh3.clean(MarkdownIt("commonmark", {"html": True}).render(text))
+    return sanitize_html(MarkdownIt("commonmark", {"html": True}).render(text))
+
+
+def sanitize_html(html: str) -> str:
+    """Untrusted HTML made inert: nh3's safe subset, and images only from ``data:`` URIs."""
+    import nh3
+
+    return nh3.clean(html, attribute_filter=_keep_attribute,
+                     url_schemes={"http", "https", "mailto", "data"})
+
+
+def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
+    # A remote image would leak that the report was opened (the CSP blocks it too).
+    if attribute in ("src", "srcset"):
+        return value if element == "img" and _DATA_IMAGE.match(value) else None
+    if attribute == "href" and value.strip().lower().startswith("data:"):
+        return None
+    return value
 
 
 def _source_table(old: str, new: str) -> str:
@@ -186,8 +203,6 @@ def _output_body(output: Mapping[str, Any]) -> Iterator[str]:
 
 def render_mime(mime: str, value: Any) -> str:
     """One mime bundle entry as safe HTML."""
-    import nh3
-
     text = value if isinstance(value, str) else _json(value)
     if mime in _RASTER and isinstance(value, str) and _BASE64.match(value):
         data = "".join(value.split())
@@ -197,7 +212,7 @@ def render_mime(mime: str, value: Any) -> str:
         data = base64.b64encode(text.encode("utf-8", "surrogatepass")).decode("ascii")
         return f"<img alt=\"svg\" src=\"data:image/svg+xml;base64,{data}\">"
     if mime == "text/html":
-        return f"<div class=\"html\">{nh3.clean(text)}</div>"
+        return f"<div class=\"html\">{sanitize_html(text)}</div>"
     if mime == "text/markdown":
         return f"<div class=\"md\">{render_markdown(text)}</div>"
     if mime.startswith("text/") or mime.endswith("json"):

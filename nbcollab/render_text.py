@@ -121,9 +121,14 @@ def _intraline(old: str, new: str, paint: _Painter) -> Iterator[str]:
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     left, right = [_RED, "-"], [_GREEN, "+"]
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        mark = "" if tag == "equal" else _REVERSE
-        left.append(f"{mark}{old[i1:i2]}{_RESET}{_RED}" if mark else old[i1:i2])
-        right.append(f"{mark}{new[j1:j2]}{_RESET}{_GREEN}" if mark else new[j1:j2])
+        if tag == "equal":
+            left.append(old[i1:i2])
+            right.append(new[j1:j2])
+            continue
+        if i2 > i1:
+            left.append(f"{_REVERSE}{old[i1:i2]}{_RESET}{_RED}")
+        if j2 > j1:
+            right.append(f"{_REVERSE}{new[j1:j2]}{_RESET}{_GREEN}")
     yield "".join(left) + _RESET
     yield "".join(right) + _RESET
 

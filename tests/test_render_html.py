@@ -1,0 +1,110 @@
+"""The HTML report: self-contained, and nothing from a notebook can run in it (CVE-2021-41134)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from html.parser import HTMLParser
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import code_cell, make_notebook, markdown_cell, write_notebook
+from nbcollab.cli import app
+from nbcollab.diff import diff_notebooks
+from nbcollab.render_html import CSP, render_html
+
+PAYLOAD = ('<script>alert(1)</script><img src=x onerror="alert(2)">'
+           '<a href="javascript:alert(3)">click</a><iframe src="https://evil.example"></iframe>')
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(4)"><script>alert(5)</script></svg>'
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n fake").decode()
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def assert_inert(page: str) -> None:
+    """No element or attribute in ``page`` can run code or reach the network."""
+    parser = _Tags()
+    parser.feed(page)
+    names = {tag for tag, _ in parser.tags}
+    assert not names & {"script", "iframe", "object", "embed", "svg", "base", "form", "link"}
+    for tag, attrs in parser.tags:
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            if name in ("src", "href", "action", "formaction", "xlink:href"):
+                assert not (value or "").strip().lower().startswith("javascript:"), (tag, value)
+            if tag == "img" and name == "src":
+                assert (value or "").startswith("data:image/"), value
+    metas = [dict(attrs) for tag, attrs in parser.tags if tag == "meta"]
+    assert {"http-equiv": "Content-Security-Policy", "content": CSP} in metas
+
+
+def hostile_pair() -> tuple[dict, dict]:
+    old = make_notebook(markdown_cell("# Safe"), code_cell("x = 1"))
+    new = copy.deepcopy(old)
+    new["cells"][0]["source"] = "# Title\n\n" + PAYLOAD + "\n\n[link](javascript:alert(6))"
+    new["cells"][1]["outputs"] = [
+        {"output_type": "display_data", "metadata": {}, "data": {
+            "text/html": PAYLOAD, "image/svg+xml": SVG, "application/javascript": "alert(7)",
+            "text/markdown": PAYLOAD, "image/png": PNG}},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"image/png": '"><script>alert(8)</script>'}},
+        {"output_type": "stream", "name": "stdout", "text": PAYLOAD},
+        {"output_type": "error", "ename": "<script>alert(9)</script>", "evalue": PAYLOAD,
+         "traceback": []},
+    ]
+    new["cells"][1]["metadata"]["tags"] = [PAYLOAD]
+    new["metadata"]["title"] = PAYLOAD
+    return old, new
+
+
+def test_hostile_outputs_markdown_and_metadata_are_inert() -> None:
+    old, new = hostile_pair()
+    page = render_html([("<b>a</b>.ipynb", PAYLOAD + ".ipynb", diff_notebooks(old, new))])
+    assert_inert(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text, not dropped silently
+    assert f'src="data:image/png;base64,{PNG}"' in page
+    assert "data:image/svg+xml;base64," in page
+
+
+def test_invalid_image_data_is_not_embedded() -> None:
+    old, new = hostile_pair()
+    page = render_html([("a", "b", diff_notebooks(old, new))])
+    assert 'base64,"><script>' not in page
+    assert "data:image/png;base64,&quot;" not in page
+
+
+def test_report_is_self_contained() -> None:
+    old, new = hostile_pair()
+    page = render_html([("a", "b", diff_notebooks(old, new))])
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<link" not in page and "@import" not in page
+
+
+def test_file_name_payload_through_the_cli(tmp_path: Path) -> None:
+    old, new = hostile_pair()
+    name = '<img src=x onerror=alert(10)>"javascript:alert(11).ipynb'
+    a = write_notebook(tmp_path / "a.ipynb", old)
+    b = write_notebook(tmp_path / name, new)
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["diff", str(a), str(b), "-f", "html", "-o", str(report)])
+    assert result.exit_code == 1, result.output
+    page = report.read_text(encoding="utf-8")
+    assert_inert(page)
+    assert "&lt;img src=x onerror=alert(10)&gt;" in page
+
+
+def test_side_by_side_source_and_rendered_markdown() -> None:
+    old = make_notebook(markdown_cell("# Old *title*"), code_cell("a = 1\nb = 2"))
+    new = make_notebook(markdown_cell("# New *title*"), code_cell("a = 1\nb = 3"))
+    page = render_html([("a", "b", diff_notebooks(old, new))])
+    assert "<em>title</em>" in page
+    assert 'b = <del>2</del>' in page and 'b = <ins>3</ins>' in page
+    assert page.count('class="sides"') >= 1
