@@ -103,17 +103,20 @@ def _clean_code_cell(
             cell[count_key] = None
     if "outputs" not in cell:
         return
-    keep_cell = keep_all or _cell_keeps_output(cell, options.keep_output_tag)
+    keep_cell = _cell_keeps_output(cell, keep_all, options.keep_output_tag)
     cell["outputs"] = [
         _clean_output(output, major, options)
         for output in _filter_outputs(cell["outputs"], keep_cell, options)
     ]
 
 
-def _cell_keeps_output(cell: dict[str, Any], tag: str) -> bool:
+def _cell_keeps_output(cell: dict[str, Any], default: bool, tag: str) -> bool:
+    """A cell's own ``keep_output`` (true or false) wins, then the tag, then the notebook's."""
     metadata = cell.get("metadata", {})
+    if isinstance(metadata.get("keep_output"), bool):
+        return metadata["keep_output"]
     tags = metadata.get("tags")
-    return bool(metadata.get("keep_output")) or (isinstance(tags, list) and tag in tags)
+    return default or (isinstance(tags, list) and tag in tags)
 
 
 def _filter_outputs(

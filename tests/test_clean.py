@@ -73,9 +73,20 @@ def test_execution_counts_are_cleared_unless_kept() -> None:
     assert kept["execution_count"] == 4 and kept["outputs"][3]["execution_count"] == 4
 
 
-def test_notebook_level_opt_out_keeps_every_output() -> None:
-    nb = make_notebook(code_cell("x", outputs=[STREAM], cell_id="a"), metadata={"keep_output": True})
-    assert clean_notebook(nb)["cells"][0]["outputs"] == [STREAM]
+def test_notebook_level_opt_out_keeps_outputs_unless_a_cell_says_otherwise() -> None:
+    nb = make_notebook(code_cell("x", outputs=[STREAM], cell_id="a"),
+                       code_cell("y", outputs=[STREAM], cell_id="b", keep_output=False),
+                       metadata={"keep_output": True})
+    cleaned = clean_notebook(nb)["cells"]
+    assert cleaned[0]["outputs"] == [STREAM] and cleaned[1]["outputs"] == []
+
+
+def test_a_cells_own_keep_output_wins_over_its_tag() -> None:
+    nb = make_notebook(code_cell("x", outputs=[STREAM], cell_id="a", tags=["keep_output"],
+                                 keep_output=False),
+                       code_cell("y", outputs=[STREAM], cell_id="b", keep_output=True))
+    cleaned = clean_notebook(nb)["cells"]
+    assert cleaned[0]["outputs"] == [] and cleaned[1]["outputs"] == [STREAM]
 
 
 # -- metadata ----------------------------------------------------------------------------------
