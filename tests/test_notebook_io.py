@@ -1,0 +1,171 @@
+"""Notebook I/O: clear parse errors, Jupyter-identical output (checked against nbformat), atomic writes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from conftest import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
+from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook_io import (
+    iter_cells,
+    parse_notebook,
+    read_file_bytes,
+    serialize_notebook,
+    write_atomic,
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"cells": [\n  1,\n]', "nb.ipynb:3:1: not valid JSON"),
+        (b"", "nb.ipynb: empty file"),
+        (b"  \n", "nb.ipynb: empty file"),
+        (b"[]", "nb.ipynb: not a notebook (the JSON is not an object)"),
+        (b'{"nbformat": 4}', "nb.ipynb: not a notebook (no 'cells' list)"),
+        (b'{"cells": []}', "nb.ipynb: not a notebook (no 'nbformat' key)"),
+        (b'{"nbformat": 2, "worksheets": []}', "nb.ipynb: nbformat 2 is not supported"),
+        (b'{"nbformat": "4", "cells": []}', "'nbformat' is not an integer"),
+        (b'{"nbformat": 4, "cells": [3]}', "nb.ipynb: cell 0: not an object"),
+        (b'{"nbformat": 4, "cells": [{"cell_type": "code", "outputs": 1}]}', "'outputs' is not a list"),
+        (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 5}]}', "'source' is not a string"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary file"),
+        (b'{"a": "\xff"}', "nb.ipynb:1:8: not UTF-8"),
+        (b"[" * 100_000, "nb.ipynb"),
+    ],
+    ids=["json", "empty", "blank", "array", "no-cells", "no-nbformat", "v2", "str-version",
+         "cell-not-object", "outputs", "source", "binary", "utf8", "deep"],
+)
+def test_parse_errors_name_the_file_and_place(data: bytes, message: str) -> None:
+    with pytest.raises(InvalidNotebook) as info:
+        parse_notebook(data, path="nb.ipynb")
+    assert message in str(info.value)
+
+
+def test_parse_accepts_what_nbformat_accepts() -> None:
+    text = ('\ufeff{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, '
+            '"outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {}, '
+            '"data": {"application/json": {"x": NaN, "y": Infinity, "big": 123456789012345678901234}'
+            ', "text/plain": ["a\\n", "b"]}}], "source": ["x = 1\\n", "x"]}], '
+            '"metadata": {}, "nbformat": 4, "nbformat_minor": 2}')
+    nb = parse_notebook(text.encode())
+    cell = nb["cells"][0]
+    assert cell["source"] == "x = 1\nx"
+    data = cell["outputs"][0]["data"]
+    assert data["text/plain"] == "a\nb" and data["application/json"]["big"] == 123456789012345678901234
+    assert data["application/json"]["x"] != data["application/json"]["x"]  # NaN
+
+
+def test_serialize_splits_only_what_nbformat_splits() -> None:
+    cell = code_cell("a\nb", cell_id="c", outputs=[{
+        "output_type": "display_data", "metadata": {},
+        "data": {"text/html": "<b>\n</b>", "image/png": "AAA\nBBB", "image/svg+xml": "<svg>\n</svg>",
+                 "application/javascript": "x\ny", "application/json": {"k": "v\nw"}},
+    }, {"output_type": "stream", "name": "stdout", "text": "1\n2\n"}])
+    out = json.loads(serialize_notebook(make_notebook(cell, markdown_cell("", cell_id="m"))))
+    first, stream = out["cells"][0]["outputs"]
+    assert out["cells"][0]["source"] == ["a\n", "b"] and out["cells"][1]["source"] == []
+    assert first["data"]["text/html"] == ["<b>\n", "</b>"]
+    assert first["data"]["image/png"] == "AAA\nBBB"
+    assert first["data"]["image/svg+xml"] == ["<svg>\n", "</svg>"]
+    assert first["data"]["application/javascript"] == ["x\n", "y"]
+    assert first["data"]["application/json"] == {"k": "v\nw"}
+    assert stream["text"] == ["1\n", "2\n"]
+
+
+def test_serialize_drops_transient_keys_and_leaves_its_input_alone() -> None:
+    nb = make_notebook(code_cell("x", cell_id="a", trusted=True),
+                       metadata={"signature": "sha256:x", "orig_nbformat": 3})
+    before = copy.deepcopy(nb)
+    out = json.loads(serialize_notebook(nb))
+    assert out["metadata"] == {} and out["cells"][0]["metadata"] == {}
+    assert nb == before
+
+
+def test_serialize_layout() -> None:
+    text = serialize_notebook(make_notebook(markdown_cell("é ✓", cell_id="a"), metadata={}))
+    assert text.startswith('{\n "cells": [\n  {\n   "cell_type": "markdown",')
+    assert "é ✓" in text and text.endswith("}\n") and not text.endswith("\n\n")
+
+
+def test_v3_round_trip_keeps_v3_form() -> None:
+    v3 = {"metadata": {"name": "ü"}, "nbformat": 3, "nbformat_minor": 0, "worksheets": [
+        {"metadata": {}, "cells": [{"cell_type": "code", "input": "a\nb", "language": "python",
+                                    "metadata": {}, "outputs": []}]}]}
+    text = serialize_notebook(v3)
+    written = json.loads(text)["worksheets"][0]["cells"][0]
+    assert written["input"] == ["a\n", "b"] and "\\u00fc" in text  # v3 keeps ensure_ascii
+    assert parse_notebook(text) == v3
+    assert [c["input"] for c in iter_cells(v3)] == ["a\nb"]
+
+
+# -- the contract: identical to what Jupyter writes, over the real corpus -----------------------
+
+def _jupyter_authority(data: bytes) -> str | None:
+    """nbformat's own bytes for a notebook this contract covers, or None when it does not."""
+    import nbformat
+    from nbformat.validator import isvalid
+
+    raw = json.loads(data)
+    if raw.get("nbformat") != 4:
+        return None
+    try:
+        if not isvalid(copy.deepcopy(raw)):
+            return None
+    except AssertionError:
+        return None
+    ids = [cell.get("id") for cell in raw["cells"]]
+    if raw.get("nbformat_minor", 0) >= 5 and (None in ids or len(set(ids)) != len(ids)):
+        return None  # nbformat would invent random ids
+    return nbformat.writes(nbformat.reads(data.decode("utf-8-sig"), as_version=nbformat.NO_CONVERT)) + "\n"
+
+
+@requires_corpus
+@pytest.mark.corpus
+def test_serialize_equals_nbformat_writes_on_every_covered_corpus_notebook() -> None:
+    covered, differ = 0, []
+    for path in corpus_notebooks():
+        data = path.read_bytes()
+        try:
+            nb = parse_notebook(data, path=str(path))
+        except InvalidNotebook:
+            continue
+        expected = _jupyter_authority(data)
+        if expected is None:
+            continue
+        covered += 1
+        if serialize_notebook(nb) != expected:
+            differ.append(path.name)
+    assert differ == []
+    assert covered >= 150, f"only {covered} corpus notebooks are covered by the contract"
+
+
+# -- files --------------------------------------------------------------------------------------
+
+def test_write_atomic_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
+    target = tmp_path / "nb.ipynb"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o640)
+    write_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["nb.ipynb"]
+
+
+def test_write_atomic_leaves_no_temp_file_on_failure(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        write_atomic(tmp_path / "nb.ipynb", "not bytes")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidNotebook, match="missing.ipynb: cannot read"):
+        read_file_bytes(tmp_path / "missing.ipynb")
+    with pytest.raises(InvalidNotebook, match="is a directory"):
+        read_file_bytes(tmp_path)
