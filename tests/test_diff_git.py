@@ -1,0 +1,138 @@
+"""End to end with real git: textconv in git diff / log -p / show, the external driver, revisions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import code_cell, git, make_notebook, markdown_cell, run_nbcollab, stream_output, write_notebook
+
+pytestmark = pytest.mark.git
+
+TEXTCONV = f"{sys.executable} -m nbcollab textconv --format-version 1"
+EXTERNAL = f"{sys.executable} -m nbcollab git-diff"
+
+
+def notebook(x: int, *, output: str = "") -> dict:
+    return make_notebook(
+        markdown_cell("# Analysis", cell_id="m1"),
+        code_cell(f"x = {x}\nprint(x)\n", outputs=[stream_output(output)] if output else [],
+                  count=1 if output else None, cell_id="c1"),
+    )
+
+
+@pytest.fixture
+def repo(git_repo: Path) -> Path:
+    git(git_repo, "config", "diff.nbcollab.textconv", TEXTCONV)
+    (git_repo / ".gitattributes").write_text("*.ipynb diff=nbcollab\n")
+    write_notebook(git_repo / "nb.ipynb", notebook(1))
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-qm", "first")
+    write_notebook(git_repo / "nb.ipynb", notebook(2))
+    git(git_repo, "commit", "-qam", "second")
+    return git_repo
+
+
+def test_git_log_p_and_show_are_readable(repo: Path) -> None:
+    log = git(repo, "log", "-p", "--", "nb.ipynb").stdout
+    assert "-x = 1\n+x = 2\n" in log
+    assert "=== code cell id c1 [] ===" in log
+    assert '"source"' not in log
+    assert "+x = 2" in git(repo, "show", "HEAD").stdout
+
+
+def test_broken_notebook_in_history_does_not_stop_log(repo: Path) -> None:
+    (repo / "nb.ipynb").write_text('{"cells": [ broken\n')
+    git(repo, "commit", "-qam", "broken")
+    write_notebook(repo / "nb.ipynb", notebook(3))
+    git(repo, "commit", "-qam", "fixed")
+    log = git(repo, "log", "-p", "--", "nb.ipynb")
+    assert log.returncode == 0
+    assert '+{"cells": [ broken' in log.stdout
+    assert "-x = 2" in log.stdout and "+x = 3" in log.stdout
+
+
+def test_textconv_applies_the_clean_rules_to_the_working_tree(repo: Path) -> None:
+    write_notebook(repo / "nb.ipynb", notebook(2, output="secret output\n"))
+    assert "secret output" not in git(repo, "diff").stdout
+    (repo / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    assert "+| secret output" in git(repo, "diff").stdout
+
+
+def test_cachetextconv_keyed_on_the_command(repo: Path) -> None:
+    git(repo, "config", "diff.nbcollab.cachetextconv", "true")
+    assert "+x = 2" in git(repo, "log", "-p").stdout
+    assert "+x = 2" in git(repo, "log", "-p").stdout  # served from the notes cache
+    assert git(repo, "notes", "--ref", "textconv/nbcollab", "list").stdout.strip()
+
+
+def test_external_driver_modified_added_deleted_renamed(repo: Path) -> None:
+    git(repo, "config", "diff.nbcollab.command", EXTERNAL)
+    write_notebook(repo / "nb.ipynb", notebook(5))
+    out = git(repo, "diff")
+    assert out.returncode == 0 and "## cell 1 (code, id c1): modified" in out.stdout
+    write_notebook(repo / "new.ipynb", notebook(7))
+    git(repo, "add", "new.ipynb")
+    added = git(repo, "diff", "--cached").stdout
+    assert "--- /dev/null\n+++ b/new.ipynb" in added and "+x = 7" in added
+    git(repo, "commit", "-qam", "more")
+    git(repo, "mv", "new.ipynb", "renamed.ipynb")
+    (repo / "nb.ipynb").unlink()
+    renamed = git(repo, "diff", "-M", "HEAD")
+    assert renamed.returncode == 0
+    assert "diff --nbcollab a/new.ipynb b/renamed.ipynb" in renamed.stdout
+    assert "--- a/nb.ipynb\n+++ /dev/null" in renamed.stdout
+
+
+def test_external_driver_on_broken_file_and_unmerged_path(repo: Path) -> None:
+    git(repo, "config", "diff.nbcollab.command", EXTERNAL)
+    (repo / "nb.ipynb").write_text("not json\n")
+    broken = git(repo, "diff")
+    assert broken.returncode == 0 and "+not json" in broken.stdout
+    git(repo, "checkout", "-q", "nb.ipynb")
+    git(repo, "checkout", "-qb", "side")
+    write_notebook(repo / "nb.ipynb", notebook(10))
+    git(repo, "commit", "-qam", "side")
+    git(repo, "checkout", "-q", "main")
+    write_notebook(repo / "nb.ipynb", notebook(20))
+    git(repo, "commit", "-qam", "main")
+    assert git(repo, "merge", "side", check=False).returncode != 0
+    unmerged = git(repo, "diff", "--cached")  # git passes the unmerged path alone
+    assert unmerged.returncode == 0 and "* Unmerged path nb.ipynb" in unmerged.stdout
+
+
+def test_nbcollab_diff_between_revisions(repo: Path) -> None:
+    proc = run_nbcollab("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert proc.returncode == 1
+    assert b"--- a/nb.ipynb (HEAD~1)" in proc.stdout and b"+x = 2" in proc.stdout
+    assert run_nbcollab("diff", "HEAD", cwd=repo).returncode == 0
+    assert run_nbcollab("diff", cwd=repo).returncode == 0
+    assert run_nbcollab("diff", "HEAD~1", "--", "other.ipynb", cwd=repo).returncode == 0
+
+
+def test_nbcollab_diff_working_tree_index_and_json(repo: Path) -> None:
+    write_notebook(repo / "nb.ipynb", notebook(4))
+    worktree = run_nbcollab("diff", cwd=repo)
+    assert worktree.returncode == 1 and b"+x = 4" in worktree.stdout
+    git(repo, "add", "nb.ipynb")
+    assert run_nbcollab("diff", cwd=repo).returncode == 0
+    staged = run_nbcollab("diff", "--cached", "-f", "json", cwd=repo)
+    assert staged.returncode == 1
+    diff = json.loads(staged.stdout)
+    assert list(diff) == ["nb.ipynb"] and diff["nb.ipynb"][0]["key"] == "cells"
+
+
+def test_nbcollab_diff_cleans_filtered_working_tree(repo: Path) -> None:
+    write_notebook(repo / "nb.ipynb", notebook(2, output="only an output\n"))
+    assert b"only an output" in run_nbcollab("diff", "HEAD", "--", "nb.ipynb", cwd=repo).stdout
+    (repo / ".gitattributes").write_text("*.ipynb diff=nbcollab filter=nbcollab\n")
+    proc = run_nbcollab("diff", "HEAD", "--", "nb.ipynb", cwd=repo)
+    assert b"only an output" not in proc.stdout
+
+
+def test_nbcollab_diff_outside_a_repository(tmp_path: Path) -> None:
+    proc = run_nbcollab("diff", "HEAD", cwd=tmp_path)
+    assert proc.returncode == 2 and b"not inside a git repository" in proc.stderr
