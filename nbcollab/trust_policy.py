@@ -91,6 +91,7 @@ class _Stream:
         self.outputs_keys: set[int] = set()
         self.output_type_keys: set[int] = set()
         self.cell_starts: list[int] = []
+        self.cells_end = 0
 
     def add(self, value: Any) -> None:
         # Mirrors nbformat.sign.yield_everything: sorted keys, no separators, str() for scalars.
@@ -139,6 +140,7 @@ def _signature_stream(nb: Notebook) -> _Stream:
                     stream.add_cell(cell)
                 else:
                     stream.add(cell)
+            stream.cells_end = len(stream.data)
         else:
             stream.add(nb[key])
     return stream
@@ -163,7 +165,8 @@ def find_collision_risk(nb: Notebook) -> str | None:
     for pattern, allowed in checks:
         for offset in _stray_offsets(stream.data, pattern, allowed):
             cell = bisect_right(stream.cell_starts, offset) - 1
-            where = cell_label(nb, cell) if cell >= 0 else "the notebook"
+            inside = cell >= 0 and offset < stream.cells_end
+            where = cell_label(nb, cell) if inside else "the notebook"
             return (
                 f"{where} holds text spelling {pattern.decode()!r} outside a real output, "
                 "which could let a notebook with other outputs share this signature"
