@@ -136,3 +136,29 @@ def test_nbcollab_diff_cleans_filtered_working_tree(repo: Path) -> None:
 def test_nbcollab_diff_outside_a_repository(tmp_path: Path) -> None:
     proc = run_nbcollab("diff", "HEAD", cwd=tmp_path)
     assert proc.returncode == 2 and b"not inside a git repository" in proc.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01binary", b'{"cells": [', b'{"nbformat": 9}'],
+                         ids=["empty", "binary", "broken-json", "unsupported"])
+def test_textconv_never_fails_and_prints_raw_bytes(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(content)
+    proc = run_nbcollab("textconv", str(path), "--format-version", "1", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == content
+
+
+def test_textconv_with_broken_config_uses_default_clean_rules(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputz = 1\n")
+    path = write_notebook(tmp_path / "x.ipynb", notebook(1, output="hidden\n"))
+    proc = run_nbcollab("textconv", str(path), cwd=tmp_path)
+    assert proc.returncode == 0 and b"x = 1" in proc.stdout and b"hidden" not in proc.stdout
+
+
+def test_textconv_of_missing_file_exits_zero(tmp_path: Path) -> None:
+    proc = run_nbcollab("textconv", str(tmp_path / "gone.ipynb"), cwd=tmp_path)
+    assert proc.returncode == 0 and b"cannot read" in proc.stderr
+
+
+def test_git_diff_driver_with_wrong_arguments_exits_zero(tmp_path: Path) -> None:
+    proc = run_nbcollab("git-diff", "a", "b", cwd=tmp_path)
+    assert proc.returncode == 0 and b"expected 1, 7 or 9 arguments" in proc.stdout
