@@ -160,6 +160,8 @@ def _delete_edit(base: Cell | None, kept: Cell, deleted_by: str,
     else:
         marked = labels.start() + body + labels.mid()
         marked += ">" * labels.marker_size + " " + labels.theirs + note + "\n"
+    if not text.endswith("\n"):
+        marked = marked[:-1]  # so that resolving gives back the text as it was
     cell = dict(kept)
     cell[text_key(kept.get("cell_type"), ctx.major)] = marked
     return cell, [("delete-edit", {"deleted_by": deleted_by, "base": _text(base, ctx.major)})]

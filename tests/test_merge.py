@@ -101,8 +101,8 @@ def test_marker_size_follows_git() -> None:
 
 
 @pytest.mark.parametrize(("deleting", "expected"), [
-    ("local", "<<<<<<< main (deleted this cell)\n=======\nB\n>>>>>>> feature\n"),
-    ("remote", "<<<<<<< main\nB\n=======\n>>>>>>> feature (deleted this cell)\n"),
+    ("local", "<<<<<<< main (deleted this cell)\n=======\nB\n>>>>>>> feature"),
+    ("remote", "<<<<<<< main\nB\n=======\n>>>>>>> feature (deleted this cell)"),
 ])
 def test_delete_against_edit_keeps_the_edited_cell(deleting: str, expected: str) -> None:
     base, edited, deleted = nb("a", "b", "c"), nb("a", "B", "c"), nb("a", "c")

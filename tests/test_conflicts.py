@@ -1,0 +1,210 @@
+"""Conflict markers, the conflict record, `nbcollab conflicts` and `nbcollab resolve`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from conftest import code_cell, make_notebook, run_nbcollab, stream_output, write_notebook
+from typer.testing import CliRunner
+
+from nbcollab.cli import app
+from nbcollab.config import MergeOptions, OutputStrategy
+from nbcollab.conflicts import find_conflicts, resolve_conflicts
+from nbcollab.markers import Hunk, Resolution, has_markers, parse_markers, resolve_text
+from nbcollab.merge import merge_notebooks
+from nbcollab.merge_cells import MergeLabels
+from nbcollab.notebook_io import serialize_notebook
+
+LABELS = MergeLabels(ours="main", theirs="feature")
+CONFLICTED = "a\n<<<<<<< main\nb1\n=======\nb2\n>>>>>>> feature\nc"
+
+
+@pytest.mark.parametrize(("choice", "expected"), [
+    (Resolution.OURS, "a\nb1\nc"),
+    (Resolution.THEIRS, "a\nb2\nc"),
+    (Resolution.UNION, "a\nb1\nb2\nc"),
+])
+def test_resolve_text(choice: Resolution, expected: str) -> None:
+    assert resolve_text(CONFLICTED, choice, 7) == expected
+
+
+def test_resolve_text_base_needs_the_recorded_base() -> None:
+    assert resolve_text(CONFLICTED, Resolution.BASE, 7) is None
+    assert resolve_text(CONFLICTED, Resolution.BASE, 7, ["b\n"]) == "a\nb\nc"
+    diff3 = "<<<<<<< main\nx\n||||||| base\nb\n=======\ny\n>>>>>>> feature\n"
+    assert resolve_text(diff3, Resolution.BASE, 7) == "b\n"
+
+
+def test_parse_markers_and_malformed() -> None:
+    assert parse_markers(CONFLICTED, 7) == ["a\n", Hunk("b1\n", "b2\n"), "c"]
+    assert parse_markers("<<<<<<< main\nno end\n", 7) is None
+    assert has_markers(CONFLICTED)
+    assert not has_markers("a <<<<<<< b\n========\n")
+
+
+def _conflicted_notebook(**options: Any) -> dict[str, Any]:
+    def version(text: str, out: str) -> dict[str, Any]:
+        return make_notebook(code_cell(text, cell_id="one", outputs=[stream_output(out)]),
+                             code_cell("keep", cell_id="two"))
+
+    return merge_notebooks(version("v = 1", "1\n"), version("v = 2", "2\n"),
+                           version("v = 3", "3\n"), options=MergeOptions(**options),
+                           labels=LABELS).notebook
+
+
+def _valid(nb: dict[str, Any]) -> None:
+    nbformat.validate(nbformat.reads(serialize_notebook(nb), as_version=nbformat.NO_CONVERT))
+
+
+@pytest.mark.parametrize(("choice", "source", "outputs"), [
+    (Resolution.OURS, "v = 2", ["2\n"]),
+    (Resolution.THEIRS, "v = 3", ["3\n"]),
+    (Resolution.BASE, "v = 1", ["1\n"]),
+    (Resolution.UNION, "v = 2\nv = 3", ["2\n", "3\n"]),
+])
+def test_resolve_source_and_outputs(choice: Resolution, source: str, outputs: list[str]) -> None:
+    nb = _conflicted_notebook(outputs=OutputStrategy.CONFLICT)
+    assert [f.kind for f in find_conflicts(nb)] == ["source", "outputs"]
+    outcome = resolve_conflicts(nb, choice)
+    cell = outcome.notebook["cells"][0]
+    assert (outcome.resolved, outcome.failed) == (2, [])
+    assert cell["source"] == source
+    assert [out["text"] for out in cell["outputs"]] == outputs
+    assert "nbcollab" not in outcome.notebook["metadata"]
+    assert find_conflicts(outcome.notebook) == []
+    _valid(outcome.notebook)
+
+
+def test_resolve_one_cell_keeps_the_rest_recorded() -> None:
+    nb = _conflicted_notebook()
+    assert resolve_conflicts(nb, Resolution.OURS, cell="two").resolved == 0
+    outcome = resolve_conflicts(nb, Resolution.OURS, cell="one")
+    assert outcome.resolved == 1 and find_conflicts(outcome.notebook) == []
+
+
+def test_markers_resolved_by_hand_leave_no_conflict() -> None:
+    nb = _conflicted_notebook()
+    nb["cells"][0]["source"] = "v = 5"
+    assert find_conflicts(nb) == []
+    cleared = resolve_conflicts(nb, Resolution.OURS).notebook
+    assert "nbcollab" not in cleared["metadata"]
+
+
+def test_unrecorded_markers_are_found_and_resolved() -> None:
+    nb = make_notebook(code_cell(CONFLICTED), code_cell("fine"))
+    (finding,) = find_conflicts(nb)
+    assert (finding.index, finding.kind) == (0, "markers")
+    outcome = resolve_conflicts(nb, Resolution.THEIRS)
+    assert outcome.notebook["cells"][0]["source"] == "a\nb2\nc"
+    assert nb["cells"][0]["source"] == CONFLICTED  # the input is not changed
+
+
+def _delete_edit(deleting_side: str) -> dict[str, Any]:
+    base = make_notebook(code_cell("a", cell_id="a"), code_cell("b", cell_id="b"))
+    edited = make_notebook(code_cell("a", cell_id="a"), code_cell("B", cell_id="b"))
+    deleted = make_notebook(code_cell("a", cell_id="a"))
+    sides = (deleted, edited) if deleting_side == "ours" else (edited, deleted)
+    return merge_notebooks(base, *sides, labels=LABELS).notebook
+
+
+@pytest.mark.parametrize(("deleting", "choice", "expected"), [
+    ("ours", Resolution.OURS, ["a"]),
+    ("ours", Resolution.THEIRS, ["a", "B"]),
+    ("ours", Resolution.BASE, ["a", "b"]),
+    ("theirs", Resolution.THEIRS, ["a"]),
+    ("theirs", Resolution.OURS, ["a", "B"]),
+    ("theirs", Resolution.UNION, ["a", "B"]),
+])
+def test_resolve_delete_edit(deleting: str, choice: Resolution, expected: list[str]) -> None:
+    outcome = resolve_conflicts(_delete_edit(deleting), choice)
+    assert [c["source"] for c in outcome.notebook["cells"]] == expected
+    assert find_conflicts(outcome.notebook) == []
+
+
+@pytest.mark.parametrize(("choice", "owner"), [
+    (Resolution.OURS, "ann"), (Resolution.THEIRS, "bob"), (Resolution.BASE, None),
+])
+def test_resolve_metadata(choice: Resolution, owner: str | None) -> None:
+    versions = [make_notebook(code_cell("a", cell_id="a")) for _ in range(3)]
+    versions[1]["cells"][0]["metadata"]["owner"] = "ann"
+    versions[2]["cells"][0]["metadata"]["owner"] = "bob"
+    versions[1]["metadata"]["kernelspec"]["name"] = "k1"
+    versions[2]["metadata"]["kernelspec"]["name"] = "k2"
+    nb = merge_notebooks(*versions, labels=LABELS).notebook
+    assert [f.kind for f in find_conflicts(nb)] == ["notebook-metadata", "metadata"]
+    outcome = resolve_conflicts(nb, choice)
+    (cell,) = outcome.notebook["cells"]
+    assert (cell["source"], cell["metadata"].get("owner")) == ("a", owner)
+    assert outcome.notebook["metadata"]["kernelspec"]["name"] == {
+        Resolution.OURS: "k1", Resolution.THEIRS: "k2", Resolution.BASE: "python3"}[choice]
+    _valid(outcome.notebook)
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def conflicted_file(tmp_path: Path) -> Path:
+    path = tmp_path / "merged.ipynb"
+    path.write_text(serialize_notebook(_conflicted_notebook()), encoding="utf-8")
+    return path
+
+
+def test_conflicts_command(conflicted_file: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    done = runner.invoke(app, ["conflicts", str(conflicted_file)])
+    assert done.exit_code == 1
+    assert "cell 0 (id one): both sides changed the same lines" in done.output
+    clean = write_notebook(tmp_path / "clean.ipynb", make_notebook(code_cell("x")))
+    assert runner.invoke(app, ["conflicts", str(clean)]).exit_code == 0
+
+
+def test_conflicts_in_a_file_git_merged_as_text(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.ipynb"
+    raw.write_text('{\n<<<<<<< ours\n "a": 1\n=======\n "a": 2\n>>>>>>> theirs\n}\n')
+    done = run_nbcollab("conflicts", str(raw))
+    assert done.returncode == 1
+    assert b"line 2: conflict marker in the raw file" in done.stdout
+    (tmp_path / "junk.ipynb").write_text("{")
+    assert run_nbcollab("conflicts", str(tmp_path / "junk.ipynb")).returncode == 2
+
+
+def test_resolve_command(conflicted_file: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["resolve", str(conflicted_file)]).exit_code == 2
+    done = runner.invoke(app, ["resolve", str(conflicted_file), "--theirs"])
+    assert done.exit_code == 0, done.output
+    nb = json.loads(conflicted_file.read_text())
+    assert "".join(nb["cells"][0]["source"]) == "v = 3"
+    before = conflicted_file.read_bytes()
+    assert runner.invoke(app, ["resolve", str(conflicted_file), "--ours"]).exit_code == 0
+    assert conflicted_file.read_bytes() == before  # nothing left: not rewritten
+
+
+def test_merge_command_exit_codes(tmp_path: Path) -> None:
+    def write(name: str, text: str) -> str:
+        return str(write_notebook(tmp_path / name, make_notebook(code_cell(text, cell_id="c"))))
+
+    base, local, remote = write("b.ipynb", "x"), write("l.ipynb", "y"), write("r.ipynb", "z")
+    out = tmp_path / "out.ipynb"
+    done = run_nbcollab("merge", base, local, remote, "-o", str(out), "--no-sign")
+    assert done.returncode == 1
+    assert b"0 of 1 cells merged cleanly" in done.stderr
+    nbformat.validate(nbformat.read(out, as_version=nbformat.NO_CONVERT))
+    same = run_nbcollab("merge", base, local, base, "-o", str(out), "--no-sign")
+    assert same.returncode == 0
+    empty = tmp_path / "empty.ipynb"
+    empty.write_bytes(b"")
+    assert run_nbcollab("merge", str(empty), local, local, "-o", str(out)).returncode == 0
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{")
+    out.unlink()
+    failed = run_nbcollab("merge", base, str(bad), remote, "-o", str(out))
+    assert failed.returncode == 2 and not out.exists()
+    assert b"bad.ipynb:1:2: not valid JSON" in failed.stderr
+    wrong = run_nbcollab("merge", base, local, remote, "-o", str(out), "--outputs", "nope")
+    assert wrong.returncode == 2
