@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from nbcollab.align import Alignment, align_cells, lcs_pairs
+from nbcollab.align import Alignment, align_cells
+from nbcollab.lcs import lcs_pairs
 from nbcollab.config import DiffOptions
 from nbcollab.notebook_io import Notebook, iter_cells
 
 CellStatus = Literal["added", "removed", "modified", "unchanged"]
 Path = tuple[Any, ...]
+
+_DEFAULTS = DiffOptions()
 
 
 class _Missing:
@@ -89,7 +92,7 @@ class NotebookDiff:
         return not self.metadata and not any(cell.changed for cell in self.cells)
 
 
-def diff_notebooks(old: Notebook, new: Notebook, *, options: DiffOptions = DiffOptions()) -> NotebookDiff:
+def diff_notebooks(old: Notebook, new: Notebook, *, options: DiffOptions = _DEFAULTS) -> NotebookDiff:
     """The cell-by-cell diff of two notebooks, under ``options``' ignore flags."""
     old_cells, new_cells = list(iter_cells(old)), list(iter_cells(new))
     alignment = align_cells(old_cells, new_cells, use_ids=not options.ignore_ids)
@@ -218,7 +221,7 @@ def _output_changes(old: Mapping[str, Any], new: Mapping[str, Any], ignore_count
         yield change
 
 
-def diff_lines(old: str, new: str) -> list[tuple[str, int, int, int, int]]:
+def diff_lines(old: str, new: str) -> Sequence[tuple[str, int, int, int, int]]:
     """difflib opcodes between the lines of two texts (each line keeps its newline)."""
     matcher = difflib.SequenceMatcher(None, old.splitlines(True), new.splitlines(True),
                                       autojunk=False)

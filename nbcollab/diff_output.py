@@ -16,6 +16,8 @@ from nbcollab.diff import diff_notebooks
 from nbcollab.notebook_io import Notebook, parse_notebook
 from nbcollab.render_text import TextStyle, render_text
 
+_PLAIN = TextStyle()
+
 
 class DiffFormat(str, Enum):
     """Output formats of ``nbcollab diff``."""
@@ -55,7 +57,7 @@ def load_side(data: bytes | None, *, path: str, clean: CleanOptions | None = Non
 
 def render_diffs(
     pairs: Sequence[NotebookSides], *, fmt: DiffFormat, options: DiffOptions,
-    style: TextStyle = TextStyle(), keyed: bool = False,
+    style: TextStyle = _PLAIN, keyed: bool = False,
 ) -> tuple[str, bool]:
     """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff."""
     diffs = [diff_notebooks(p.old, p.new, options=options) for p in pairs]

@@ -17,9 +17,11 @@ from nbcollab.errors import NbcollabError
 
 _DEV_NULL = "/dev/null"
 
+_DEFAULTS = DiffOptions()
+
 
 def run_external_diff(args: Sequence[str], *, clean: CleanOptions | None = None,
-                      color: bool = False, options: DiffOptions = DiffOptions()) -> str:
+                      color: bool = False, options: DiffOptions = _DEFAULTS) -> str:
     """The text to print for one invocation of the driver (never raises for bad input)."""
     if len(args) == 1:
         return f"* Unmerged path {args[0]}\n"

@@ -15,14 +15,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from nbcollab.align import align_cells, lcs_pairs
+from nbcollab.align import align_cells
+from nbcollab.lcs import lcs_pairs
 from nbcollab.config import DiffOptions
 from nbcollab.notebook_io import Notebook
 
 Entry = dict[str, Any]
 
+_DEFAULTS = DiffOptions()
 
-def to_nbdime_diff(old: Notebook, new: Notebook, *, options: DiffOptions = DiffOptions()) -> list[Entry]:
+
+def to_nbdime_diff(old: Notebook, new: Notebook, *, options: DiffOptions = _DEFAULTS) -> list[Entry]:
     """nbdime diff entries that turn ``old`` into ``new`` (ignored parts left out)."""
     skip_top = {"metadata"} if options.ignore_metadata else set()
     if old.get("nbformat") == 4 and new.get("nbformat") == 4:

@@ -82,9 +82,7 @@ def _unchanged_note(count: int) -> str:
 
 def _cell_section(cell: CellDiff) -> str:
     parts = [f"<section class=\"cell {cell.status}\"><h2>{escape(cell_title(cell))}</h2>"]
-    if cell.status == "modified" and cell.source_changed:
-        parts.append(_source_table(source_of(cell.old), source_of(cell.new)))
-    elif cell.status != "modified":
+    if cell.status == "modified" and cell.source_changed or cell.status != "modified":
         parts.append(_source_table(source_of(cell.old), source_of(cell.new)))
     kind = (cell.new or cell.old or {}).get("cell_type")
     if kind == "markdown" and (cell.source_changed or cell.status != "modified"):

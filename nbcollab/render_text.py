@@ -10,7 +10,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nbcollab.diff import MISSING, CellDiff, NotebookDiff, OutputChange, ValueChange, diff_lines, source_of
+from nbcollab.diff import (
+    MISSING,
+    CellDiff,
+    NotebookDiff,
+    OutputChange,
+    ValueChange,
+    source_of,
+)
 
 _RED, _GREEN, _CYAN, _BOLD, _DIM, _REVERSE, _RESET = (
     "\033[31m", "\033[32m", "\033[36m", "\033[1m", "\033[2m", "\033[7m", "\033[0m")
@@ -66,7 +73,7 @@ def cell_title(cell: CellDiff) -> str:
     kind = str(body.get("cell_type", "?"))
     cell_id = body.get("id")
     where = f"{kind}, id {cell_id}" if isinstance(cell_id, str) else kind
-    states = [] if cell.status == "unchanged" else [cell.status]
+    states: list[str] = [] if cell.status == "unchanged" else [cell.status]
     if cell.moved:
         states.append(f"moved from {cell.old_index}")
     return f"cell {index} ({where}): {', '.join(states)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from nbcollab.align import Alignment, align_cells, lcs_pairs, longest_increasing
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
-from generate import edit_notebook, make_notebook  # noqa: E402
+from generate import edit_notebook, make_notebook
 
 
 def cell(source: str, kind: str = "code", cell_id: str | None = None) -> dict[str, Any]:
@@ -186,4 +187,4 @@ def test_alignment_invariants(pair: tuple, use_ids: bool) -> None:
 def test_lcs_pairs_is_a_common_subsequence(a: list[int], b: list[int]) -> None:
     pairs = lcs_pairs(a, b)
     assert all(a[i] == b[j] for i, j in pairs)
-    assert all(p[0] < q[0] and p[1] < q[1] for p, q in zip(pairs, pairs[1:]))
+    assert all(p[0] < q[0] and p[1] < q[1] for p, q in pairwise(pairs))

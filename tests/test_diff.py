@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import (
+    code_cell,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    stream_output,
+    write_notebook,
+)
 from typer.testing import CliRunner
 
-from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, stream_output, write_notebook
 from nbcollab.cli import app
 from nbcollab.config import DiffOptions
 from nbcollab.diff import MISSING, ValueChange, diff_notebooks, diff_outputs
@@ -89,7 +98,7 @@ def test_notebook_metadata_changes() -> None:
     assert {c.path for c in d.metadata} == {("metadata", "kernelspec", "name"), ("nbformat_minor",)}
 
 
-IGNORES = {
+IGNORES: dict[str, Callable[[dict], Any]] = {
     "ignore_sources": lambda c: c.update(source=c["source"] + "# more\n"),
     "ignore_outputs": lambda c: c.update(outputs=[]),
     "ignore_metadata": lambda c: c["metadata"].update(tags=["x"]),
@@ -116,7 +125,7 @@ def test_ignore_execution_counts_covers_outputs() -> None:
 
 
 def test_v3_notebooks_diff_by_input() -> None:
-    old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+    old: dict[str, Any] = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
            "worksheets": [{"cells": [{"cell_type": "code", "input": "a = 1", "outputs": []}]}]}
     new = copy.deepcopy(old)
     new["worksheets"][0]["cells"][0]["input"] = "a = 2"

@@ -7,8 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import code_cell, git, make_notebook, markdown_cell, run_nbcollab, stream_output, write_notebook
+from conftest import (
+    code_cell,
+    git,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    stream_output,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.git
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import copy
 import json
 import warnings
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import (
+    CORPUS_MERGES,
+    code_cell,
+    corpus_notebooks,
+    make_notebook,
+    markdown_cell,
+    requires_corpus,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CORPUS_MERGES, code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
 from nbcollab.config import DiffOptions
 from nbcollab.nbdime_format import diff_json, to_nbdime_diff
 
@@ -67,7 +75,7 @@ def test_patch_reproduces_every_corpus_merge_pair() -> None:
 @pytest.mark.corpus
 def test_patch_reproduces_unrelated_corpus_notebooks() -> None:
     notebooks = [nb for nb in map(read_v4, corpus_notebooks()) if nb is not None]
-    for a, b in zip(notebooks, notebooks[1:]):
+    for a, b in pairwise(notebooks):
         assert_patches(a, b)
     assert len(notebooks) > 150
 

@@ -7,9 +7,9 @@ import copy
 from html.parser import HTMLParser
 from pathlib import Path
 
+from conftest import code_cell, make_notebook, markdown_cell, write_notebook
 from typer.testing import CliRunner
 
-from conftest import code_cell, make_notebook, markdown_cell, write_notebook
 from nbcollab.cli import app
 from nbcollab.diff import diff_notebooks
 from nbcollab.render_html import CSP, render_html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from conftest import code_cell, make_notebook, markdown_cell, stream_output
+
 from nbcollab.diff import diff_notebooks
 from nbcollab.render_text import TextStyle, render_text
 

@@ -6,7 +6,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -36,21 +36,21 @@ def _flag(name: str, what: str) -> Any:
 
 
 def diff(
-    args: Annotated[Optional[list[str]], typer.Argument(
+    args: Annotated[list[str] | None, typer.Argument(
         help="Two notebook files; or [REV [REV]] [PATH...] in a git repository, like git diff.",
         show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, json (nbdime's diff format) or html.")] = "text",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
     color: Annotated[ColorMode, typer.Option("--color", help="Colour the text output.")] = ColorMode.AUTO,
     word_diff: Annotated[bool, typer.Option("--word-diff", help="Show changed words inline.")] = False,
     context: Annotated[int, typer.Option("--unified", "-U", min=0, help="Context lines.")] = 3,
     cached: Annotated[bool, typer.Option("--cached", "--staged", help="Compare the index, not the working tree.")] = False,
-    ignore_sources: Annotated[Optional[bool], _flag("sources", "cell sources")] = None,
-    ignore_outputs: Annotated[Optional[bool], _flag("outputs", "outputs")] = None,
-    ignore_metadata: Annotated[Optional[bool], _flag("metadata", "notebook and cell metadata")] = None,
-    ignore_execution_counts: Annotated[Optional[bool], _flag("execution-counts", "execution counts")] = None,
-    ignore_ids: Annotated[Optional[bool], _flag("ids", "cell ids (cells are matched by content)")] = None,
-    ignore_attachments: Annotated[Optional[bool], _flag("attachments", "attachments")] = None,
+    ignore_sources: Annotated[bool | None, _flag("sources", "cell sources")] = None,
+    ignore_outputs: Annotated[bool | None, _flag("outputs", "outputs")] = None,
+    ignore_metadata: Annotated[bool | None, _flag("metadata", "notebook and cell metadata")] = None,
+    ignore_execution_counts: Annotated[bool | None, _flag("execution-counts", "execution counts")] = None,
+    ignore_ids: Annotated[bool | None, _flag("ids", "cell ids (cells are matched by content)")] = None,
+    ignore_attachments: Annotated[bool | None, _flag("attachments", "attachments")] = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config import load_config, merge_overrides
@@ -105,7 +105,9 @@ def _git_pairs(args: list[str], *, cached: bool, clean: Any) -> list[Any]:
     missing = [a for a in args if not Path(a).exists() and "*" not in a]
     if missing and not revs and len(args) <= 2:
         raise ConfigError(f"{missing[0]}: neither a file nor a git revision")
-    found = notebook_pairs(repo, *(revs + [None, None])[:2], args, cached=cached)
+    old_rev = revs[0] if revs else None
+    new_rev = revs[1] if len(revs) > 1 else None
+    found = notebook_pairs(repo, old_rev, new_rev, args, cached=cached)
     # The working tree is compared as the clean filter would store it, like git diff does.
     dirty = filtered_paths(repo, [p.path for p in found]) if len(revs) < 2 and not cached else set()
     return [
@@ -155,7 +157,7 @@ def _clean_options() -> Any:
 
 
 def git_diff(
-    args: Annotated[Optional[list[str]], typer.Argument(help="What git passes to GIT_EXTERNAL_DIFF.")] = None,
+    args: Annotated[list[str] | None, typer.Argument(help="What git passes to GIT_EXTERNAL_DIFF.")] = None,
 ) -> None:
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
     from nbcollab.git_diff_driver import run_external_diff

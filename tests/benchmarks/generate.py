@@ -15,10 +15,7 @@ from typing import Any
 
 Notebook = dict[str, Any]
 
-_WORDS = (
-    "data frame model train test loss value plot figure result array index column row mean "
-    "sum count group filter select merge join split sample batch epoch layer weight score"
-).split()
+_WORDS = ["data", "frame", "model", "train", "test", "loss", "value", "plot", "figure", "result", "array", "index", "column", "row", "mean", "sum", "count", "group", "filter", "select", "merge", "join", "split", "sample", "batch", "epoch", "layer", "weight", "score"]
 
 
 def _line(rng: random.Random) -> str:
@@ -28,7 +25,7 @@ def _line(rng: random.Random) -> str:
 
 def _code_cell(rng: random.Random, number: int) -> dict[str, Any]:
     source = "\n".join(_line(rng) for _ in range(rng.randint(2, 12)))
-    outputs = []
+    outputs: list[dict[str, Any]] = []
     if rng.random() < 0.5:
         outputs.append({"name": "stdout", "output_type": "stream",
                         "text": "\n".join(_line(rng) for _ in range(rng.randint(1, 5))) + "\n"})
