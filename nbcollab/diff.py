@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from nbcollab.align import Alignment, align_cells
-from nbcollab.lcs import lcs_pairs
 from nbcollab.config import DiffOptions
+from nbcollab.lcs import lcs_pairs
 from nbcollab.notebook_io import Notebook, iter_cells
 
 CellStatus = Literal["added", "removed", "modified", "unchanged"]

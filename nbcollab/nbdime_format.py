@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from nbcollab.align import align_cells
-from nbcollab.lcs import lcs_pairs
 from nbcollab.config import DiffOptions
+from nbcollab.lcs import lcs_pairs
 from nbcollab.notebook_io import Notebook
 
 Entry = dict[str, Any]
