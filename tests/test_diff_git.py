@@ -169,3 +169,13 @@ def test_textconv_of_missing_file_exits_zero(tmp_path: Path) -> None:
 def test_git_diff_driver_with_wrong_arguments_exits_zero(tmp_path: Path) -> None:
     proc = run_nbcollab("git-diff", "a", "b", cwd=tmp_path)
     assert proc.returncode == 0 and b"expected 1, 7 or 9 arguments" in proc.stdout
+
+
+def test_double_dash_makes_two_files_repository_paths(repo: Path) -> None:
+    write_notebook(repo / "two.ipynb", notebook(1))
+    git(repo, "add", "two.ipynb")
+    write_notebook(repo / "nb.ipynb", notebook(8))
+    as_paths = run_nbcollab("diff", "--", "nb.ipynb", "two.ipynb", cwd=repo)
+    assert as_paths.returncode == 1 and b"--- a/nb.ipynb (index)" in as_paths.stdout
+    as_files = run_nbcollab("diff", "nb.ipynb", "two.ipynb", cwd=repo)
+    assert as_files.returncode == 1 and b"--- nb.ipynb\n+++ two.ipynb" in as_files.stdout

@@ -84,13 +84,22 @@ def _collect_pairs(args: list[str], *, cached: bool, clean: Any) -> tuple[list[A
     from nbcollab.errors import ConfigError
     from nbcollab.notebook_io import read_file_bytes
 
-    if len(args) == 2 and not cached and all(Path(a).is_file() for a in args):
+    if len(args) == 2 and not cached and not _has_separator() and all(Path(a).is_file() for a in args):
         old, new = (load_side(read_file_bytes(a), path=a) for a in args)
         return [NotebookSides(args[0], args[1], old, new, args[1])], False
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
         raise ConfigError(f"{absent[0]}: no such file")
     return _git_pairs(args, cached=cached, clean=clean), True
+
+
+def _has_separator() -> bool:
+    """Whether the command line had ``--``: then ``A B`` are paths in the repository, as in git.
+
+    The parser consumes ``--`` before the command sees its arguments, so look at argv itself.
+    """
+    argv = sys.argv[1:]
+    return "diff" in argv and "--" in argv[argv.index("diff") + 1:]
 
 
 def _git_pairs(args: list[str], *, cached: bool, clean: Any) -> list[Any]:
