@@ -24,7 +24,9 @@ _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 # nbformat's signature hashes keys and values concatenated with no separators, so text that spells
 # an output's closing key and type could be re-read as a real output in another notebook with the
 # same signature. Each of these byte strings may only occur where the real structure puts it.
-_CLOSERS = (b"output_typedisplay_data", b"output_typeexecute_result")
+_CLOSERS = (
+    b"output_typedisplay_data", b"output_typeexecute_result", b"output_typeupdate_display_data"
+)
 _OPENER = b"outputsdata"
 
 
@@ -194,6 +196,12 @@ def find_untrusted_output(
     result: Notebook, trusted_inputs: Sequence[Notebook]
 ) -> str | None:
     """The first rich output of ``result`` not found in the same cell of a trusted input, or None."""
+    widgets = result.get("metadata", {}).get("widgets")
+    # Saved widget state is drawn by the widget views among the outputs: it must be trusted too.
+    if widgets is not None and not any(
+        nb.get("metadata", {}).get("widgets") == widgets for nb in trusted_inputs
+    ):
+        return "the widget state (metadata.widgets) is not the one of any trusted input"
     matches = [(nb, match_cells(nb, result)) for nb in trusted_inputs]
     for index, output in iter_rich_outputs(result):
         if not any(

@@ -192,6 +192,31 @@ def test_conflict_markers_are_plain_text_and_trusted_outputs_stay_signable() -> 
     assert jupyter_trusts(result)
 
 
+def test_widget_state_from_an_untrusted_side_is_not_signed() -> None:
+    """Trusted widget views would draw whatever state the other branch wrote into the metadata."""
+    base, local, remote = three_versions()
+    state = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {"value": "<b>x</b>"}}}}
+    local["metadata"]["widgets"] = state
+    base_t, local_t, remote_t = texts(base, local, remote)
+    jupyter_sign(local_t)
+    jupyter_sign(remote_t)
+    merged = merge_notebooks(base, local, remote).notebook
+    assert sign_merge_result(
+        serialize_notebook(merged), inputs=[base_t, local_t, remote_t], path="nb"
+    ).signed
+    merged["metadata"]["widgets"] = json.loads(
+        json.dumps(state).replace("<b>x</b>", "<img src=x onerror=alert(1)>")
+    )
+
+    outcome = sign_merge_result(
+        serialize_notebook(merged), inputs=[base_t, local_t, remote_t], path="nb"
+    )
+
+    assert outcome.reason == (
+        "not signed: the widget state (metadata.widgets) is not the one of any trusted input"
+    )
+
+
 def test_trusted_output_moved_to_another_cell_is_not_signed() -> None:
     base, local, remote = three_versions()
     base_t, local_t, remote_t = texts(base, local, remote)
@@ -379,6 +404,7 @@ def test_crafted_collision_is_refused() -> None:
         (code_cell("x", cell_id="c", outputs=[html("<b>fine</b>")]), False),
         (code_cell("s = 'output_typedisplay_data'", cell_id="c"), True),
         (code_cell("s = 'output_typeexecute_result'", cell_id="c"), True),
+        (code_cell("s = 'output_typeupdate_display_data'", cell_id="c"), True),
         (code_cell("s = 'outputsdata'", cell_id="c"), True),
         (markdown_cell("output_type" + "display_data", cell_id="m"), True),
         # split across a key and the next value still reads as one run of bytes
