@@ -179,6 +179,13 @@ def read_as_jupyter(text: str, *, path: str) -> Any:
     """The notebook exactly as Jupyter reads it to check trust (``as_version=4``)."""
     import nbformat
 
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Written out, such text is not UTF-8, and Jupyter cannot open the file at all.
+        raise InvalidNotebook(
+            f"{path}: holds text that is not valid Unicode (lone surrogates)"
+        ) from None
     with warnings.catch_warnings():
         # nbformat warns about the ids it invents; the callers detect that themselves.
         warnings.simplefilter("ignore")

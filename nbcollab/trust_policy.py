@@ -111,8 +111,9 @@ class _Stream:
 
     def add_cell(self, cell: Mapping[str, Any]) -> None:
         self.cell_starts.append(len(self.data))
+        is_code = cell.get("cell_type") == "code"  # only code cells' outputs are ever shown
         for key in sorted(cell):
-            if key == "outputs" and isinstance(cell[key], list):
+            if key == "outputs" and is_code and isinstance(cell[key], list):
                 self.outputs_keys.add(len(self.data))
                 self.data += b"outputs"
                 for output in cell[key]:

@@ -277,6 +277,17 @@ def test_result_without_rich_output_needs_no_signature_and_skips_nbformat() -> N
     ]
 
 
+def test_result_jupyter_cannot_decode_is_not_signed() -> None:
+    base, local, remote = three_versions()
+    local["cells"][1]["source"] = "s = '\udc80'"
+    base_t, remote_t = texts(base, remote)
+    local_t = serialize_notebook(local)
+    outcome = sign_merge_result(local_t, inputs=[base_t, local_t, remote_t], path="nb")
+    assert outcome == outcome.__class__(
+        False, "not signed: nb: holds text that is not valid Unicode (lone surrogates)"
+    )
+
+
 def test_v3_result_is_never_signed() -> None:
     v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"metadata": {},
           "cells": [{"cell_type": "code", "input": "1", "language": "python", "metadata": {},
@@ -410,6 +421,8 @@ def test_crafted_collision_is_refused() -> None:
         # split across a key and the next value still reads as one run of bytes
         (code_cell("x", cell_id="c", a="...output_", typedisplay_data=""), True),
         (code_cell("x", cell_id="c", outputs=[stream_output("output_typedisplay_data")]), True),
+        # outputs under a markdown cell are never shown, so they are text like any other
+        (dict(markdown_cell("m", cell_id="m"), outputs=[html("<b>hidden</b>")]), True),
     ],
 )
 def test_collision_check_table(cell: dict, risky: bool) -> None:
