@@ -7,9 +7,8 @@ execution count, attachments and id. The renderers (text, HTML, nbdime JSON) rea
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -219,13 +218,6 @@ def _output_changes(old: Mapping[str, Any], new: Mapping[str, Any], ignore_count
         if ignore_counts and change.path == ("execution_count",):
             continue
         yield change
-
-
-def diff_lines(old: str, new: str) -> Sequence[tuple[str, int, int, int, int]]:
-    """difflib opcodes between the lines of two texts (each line keeps its newline)."""
-    matcher = difflib.SequenceMatcher(None, old.splitlines(True), new.splitlines(True),
-                                      autojunk=False)
-    return matcher.get_opcodes()
 
 
 def source_of(cell: Mapping[str, Any] | None) -> str:
