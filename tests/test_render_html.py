@@ -7,11 +7,21 @@ import copy
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import code_cell, make_notebook, markdown_cell, write_notebook
+import pytest
+from conftest import (
+    CORPUS_MERGES,
+    code_cell,
+    make_notebook,
+    markdown_cell,
+    requires_corpus,
+    write_notebook,
+)
 from typer.testing import CliRunner
 
 from nbcollab.cli import app
 from nbcollab.diff import diff_notebooks
+from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook_io import parse_notebook
 from nbcollab.render_html import CSP, render_html
 
 PAYLOAD = ('<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -108,3 +118,18 @@ def test_side_by_side_source_and_rendered_markdown() -> None:
     assert "<em>title</em>" in page
     assert 'b = <del>2</del>' in page and 'b = <ins>3</ins>' in page
     assert page.count('class="sides"') >= 1
+
+
+@requires_corpus
+@pytest.mark.corpus
+def test_every_corpus_pair_renders_inert() -> None:
+    rendered = 0
+    for case in sorted(p for p in CORPUS_MERGES.iterdir() if p.is_dir()):
+        try:
+            old = parse_notebook((case / "base.ipynb").read_bytes())
+            new = parse_notebook((case / "p1.ipynb").read_bytes())
+        except InvalidNotebook:
+            continue  # absent sides (empty files) and deliberately broken ones
+        assert_inert(render_html([(case.name, case.name, diff_notebooks(old, new))]))
+        rendered += 1
+    assert rendered > 80
