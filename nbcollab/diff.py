@@ -96,29 +96,32 @@ def diff_notebooks(old: Notebook, new: Notebook, *, options: DiffOptions = _DEFA
     old_cells, new_cells = list(iter_cells(old)), list(iter_cells(new))
     alignment = align_cells(old_cells, new_cells, use_ids=not options.ignore_ids)
     by_new = {m.new: m for m in alignment.matches}
+    removed = iter(sorted(alignment.deleted))
+    next_removed = next(removed, None)
     cells: list[CellDiff] = []
-    pending_removed = iter(sorted(alignment.deleted))
-    next_removed = next(pending_removed, None)
-    for j, cell in enumerate(new_cells):
+    for j, bound in enumerate(_next_anchor(alignment, len(old_cells), len(new_cells))):
+        # A removed cell is shown where it stood: before the cells that fill its gap.
+        while next_removed is not None and next_removed < bound:
+            cells.append(CellDiff("removed", next_removed, None, old_cells[next_removed], None))
+            next_removed = next(removed, None)
+        if j == len(new_cells):  # the last bound only flushes the trailing removed cells
+            break
         match = by_new.get(j)
-        if match is not None and match.old not in alignment.moved:
-            # Removed cells are shown where they stood: before the next in-order match.
-            while next_removed is not None and next_removed < match.old:
-                cells.append(_removed(next_removed, old_cells[next_removed]))
-                next_removed = next(pending_removed, None)
         if match is None:
-            cells.append(CellDiff("added", None, j, None, cell))
+            cells.append(CellDiff("added", None, j, None, new_cells[j]))
         else:
-            cells.append(_compare_cells(match.old, j, old_cells[match.old], cell,
+            cells.append(_compare_cells(match.old, j, old_cells[match.old], new_cells[j],
                                         moved=match.old in alignment.moved, options=options))
-    while next_removed is not None:
-        cells.append(_removed(next_removed, old_cells[next_removed]))
-        next_removed = next(pending_removed, None)
     return NotebookDiff(tuple(cells), _notebook_changes(old, new, options), alignment)
 
 
-def _removed(index: int, cell: Mapping[str, Any]) -> CellDiff:
-    return CellDiff("removed", index, None, cell, None)
+def _next_anchor(alignment: Alignment, n_old: int, n_new: int) -> list[int]:
+    """For each new position: the old index of the next in-order match from there on."""
+    bounds = [n_old] * (n_new + 1)
+    anchors = {m.new: m.old for m in alignment.matches if m.old not in alignment.moved}
+    for j in range(n_new - 1, -1, -1):
+        bounds[j] = anchors.get(j, bounds[j + 1])
+    return bounds
 
 
 def _notebook_changes(old: Notebook, new: Notebook, options: DiffOptions) -> tuple[ValueChange, ...]:

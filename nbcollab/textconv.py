@@ -33,7 +33,7 @@ def textconv_bytes(data: bytes, *, path: str, options: CleanOptions | None = Non
         nb = parse_notebook(data, path=path)
         if options is not None:
             nb = clean_notebook(nb, options=options)
-        return notebook_text(nb).encode("utf-8", "surrogateescape")
+        return notebook_text(nb).encode("utf-8", "replace")
     except Exception:  # noqa: BLE001 - whatever is wrong with the file, git must get text back
         return data
 

@@ -68,6 +68,13 @@ def test_removed_cells_shown_where_they_stood() -> None:
     assert statuses(base(), new)[0] == ("removed", 0, None, False)
 
 
+def test_removed_cells_come_before_added_ones_in_the_same_gap() -> None:
+    old = make_notebook(code_cell("keep = 1"), code_cell("import os"), code_cell("end = 2"))
+    new = make_notebook(code_cell("keep = 1"), markdown_cell("# Unrelated"), code_cell("end = 2"))
+    assert statuses(old, new) == [("unchanged", 0, 0, False), ("removed", 1, None, False),
+                                  ("added", None, 1, False), ("unchanged", 2, 2, False)]
+
+
 def test_parts_of_a_modified_cell() -> None:
     new = base()
     cell = new["cells"][1]

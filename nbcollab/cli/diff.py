@@ -130,12 +130,17 @@ def _git_pairs(args: list[str], *, cached: bool, clean: Any) -> list[Any]:
 
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_stdout(text)
         return
     from nbcollab.notebook_io import write_atomic
 
-    write_atomic(output, text.encode("utf-8"))
+    write_atomic(output, text.encode("utf-8", "replace"))
+
+
+def _write_stdout(text: str) -> None:
+    # As UTF-8 whatever the locale says, and never failing on a lone surrogate from a notebook.
+    sys.stdout.buffer.write(text.encode("utf-8", "replace"))
+    sys.stdout.flush()
 
 
 def textconv(
@@ -171,6 +176,4 @@ def git_diff(
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
     from nbcollab.git_diff_driver import run_external_diff
 
-    sys.stdout.write(run_external_diff(args or [], clean=_clean_options(),
-                                       color=sys.stdout.isatty()))
-    sys.stdout.flush()
+    _write_stdout(run_external_diff(args or [], clean=_clean_options(), color=sys.stdout.isatty()))
