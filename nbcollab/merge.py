@@ -181,8 +181,10 @@ def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
         found.append(("source", {"hunks": text.hunk_bases}))
     cell, value_conflicts = _merge_fields(base or {}, local, remote)
     cell = {"cell_type": cell_type, **cell}
-    cell_id = local.get("id", remote.get("id", (base or {}).get("id")))
-    if cell_id is not None:
+    # Ids merge like any value (a side that re-created the cell changed it); both changed: ours.
+    cell_id, _ = merge_values((base or {}).get("id", MISSING), local.get("id", MISSING),
+                              remote.get("id", MISSING))
+    if cell_id is not MISSING:
         cell["id"] = cell_id
     for kind in ("metadata", "attachments"):
         values = [v for v in value_conflicts if (v.path[0] == "attachments") == (kind != "metadata")]

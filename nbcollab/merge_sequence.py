@@ -1,9 +1,10 @@
 """The order of the merged cells: both sides' edits to the cell sequence, on the alignment.
 
 Each merged cell is a ``Slot`` naming the base, local and remote cells it comes from. Local's order
-is the skeleton; remote's insertions go after the local cells that follow the same anchor (local
-first), remote's moves are honoured unless local moved the cell too, identical insertions collapse,
-and a cell deleted on one side but edited on the other is kept and marked ``deleted_by``.
+is the skeleton; each of remote's insertions follows the remote cell before it, after the cells local
+inserted there (local first); remote's moves are honoured unless local moved the cell too;
+identical insertions collapse; a cell deleted on one side but edited on the other is kept and
+marked ``deleted_by``.
 """
 
 from __future__ import annotations
@@ -44,19 +45,19 @@ def merge_cell_order(base: Sequence[Cell], local: Sequence[Cell], remote: Sequen
     added on two branches merges cell by cell instead of being doubled.
     """
     sides = _Sides(base, local, remote, align_cells(base, local), align_cells(base, remote))
-    skeleton, anchors = _local_skeleton(sides, edited)
-    pending = _remote_placements(sides, anchors, edited)
-    return _assemble(sides, skeleton, set(anchors.values()), pending, two_way)
+    skeleton, positions = _local_skeleton(sides, edited)
+    pending = _remote_placements(sides, positions, edited)
+    return _assemble(sides, skeleton, pending, two_way)
 
 
 def _local_skeleton(sides: _Sides, edited: Callable[[Cell, Cell], bool]
                     ) -> tuple[list[Slot], dict[int, int]]:
-    """Local's cells in local's order; anchors: base index -> position, for unmoved cells."""
+    """Local's cells in local's order, and base index -> position in it."""
     to_remote = sides.to_remote.old_to_new()
     moved_l, moved_r = sides.to_local.moved, sides.to_remote.moved
     base_of = sides.to_local.new_to_old()
     skeleton: list[Slot] = []
-    anchors: dict[int, int] = {}
+    positions: dict[int, int] = {}
     for j, cell in enumerate(sides.local):
         i = base_of.get(j)
         if i is None:
@@ -69,15 +70,14 @@ def _local_skeleton(sides: _Sides, edited: Callable[[Cell, Cell], bool]
             continue
         if i in moved_r and i not in moved_l:
             continue  # remote moved it and local did not: it goes where remote put it
-        if i not in moved_l and i not in moved_r:
-            anchors[i] = len(skeleton)
+        positions[i] = len(skeleton)
         skeleton.append(Slot(i, j, k))
-    return skeleton, anchors
+    return skeleton, positions
 
 
-def _remote_placements(sides: _Sides, anchors: dict[int, int],
+def _remote_placements(sides: _Sides, positions: dict[int, int],
                        edited: Callable[[Cell, Cell], bool]) -> dict[int, list[Slot]]:
-    """Remote's cells that local's skeleton lacks, keyed by the anchor position they follow."""
+    """Remote's cells that local's skeleton lacks, keyed by the skeleton position they follow."""
     to_local = sides.to_local.old_to_new()
     moved_l, moved_r = sides.to_local.moved, sides.to_remote.moved
     base_of = sides.to_remote.new_to_old()
@@ -85,8 +85,8 @@ def _remote_placements(sides: _Sides, anchors: dict[int, int],
     anchor = -1
     for k, cell in enumerate(sides.remote):
         i = base_of.get(k)
-        if i is not None and i in anchors:
-            anchor = anchors[i]
+        if i is not None and i in positions:
+            anchor = positions[i]
             continue
         j = None if i is None else to_local.get(i)
         if i is None:
@@ -100,9 +100,9 @@ def _remote_placements(sides: _Sides, anchors: dict[int, int],
     return pending
 
 
-def _assemble(sides: _Sides, skeleton: list[Slot], anchor_positions: set[int],
-              pending: dict[int, list[Slot]], two_way: bool) -> list[Slot]:
-    """Local's skeleton with remote's cells after the local insertions following each anchor."""
+def _assemble(sides: _Sides, skeleton: list[Slot], pending: dict[int, list[Slot]],
+              two_way: bool) -> list[Slot]:
+    """Local's skeleton, remote's cells after the local insertions that follow their anchor."""
     out: list[Slot] = []
     run: list[Slot] = []
     anchor = -1
@@ -113,8 +113,7 @@ def _assemble(sides: _Sides, skeleton: list[Slot], anchor_positions: set[int],
         out.extend(_merge_insertions(sides, run, pending.pop(anchor, []), two_way))
         run = []
         out.append(slot)
-        if pos in anchor_positions:
-            anchor = pos
+        anchor = pos
     out.extend(_merge_insertions(sides, run, pending.pop(anchor, []), two_way))
     for rest in pending.values():  # cannot happen with a consistent alignment; never drop cells
         out.extend(rest)
