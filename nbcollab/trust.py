@@ -82,8 +82,9 @@ def _sign_with_notary(
 ) -> TrustOutcome:
     with open_notary() as notary:
         require_persistent_store(notary)
-        result = read_as_jupyter(result_text, path=path)
-        problem = policy.find_collision_risk(result) or _unstable_read(notary, result_text, path)
+        # Two independent reads: what gets signed, and a fresh one that must then check as trusted.
+        result, again = (read_as_jupyter(result_text, path=path) for _ in range(2))
+        problem = policy.find_collision_risk(result) or _unstable_read(notary, result, again)
         if problem:
             return TrustOutcome(False, f"not signed: {problem}")
         trusted = list(_trusted_inputs(notary, inputs))
@@ -94,21 +95,23 @@ def _sign_with_notary(
         if problem:
             return TrustOutcome(False, f"not signed: {problem}")
         notary.sign(result)
-        if not notary.check_signature(read_as_jupyter(result_text, path=path)):
+        if not notary.check_signature(again):
             return TrustOutcome(False, "not signed: the result does not read back as signed")
     return TrustOutcome(True, SIGNED)
 
 
 def _trusted_inputs(notary: NotebookNotary, inputs: Sequence[str | bytes | None]) -> Iterator[Any]:
+    seen: set[str] = set()
     for index, raw in enumerate(inputs):
         if not raw:
             continue
         label = _INPUT_LABELS[index] if len(inputs) == 3 else f"input {index}"
         try:
             plain = parse_notebook(raw, path=label)
-            if plain["nbformat"] != 4 or not policy.has_rich_outputs(plain):
-                continue  # v3 reads back with random ids (never trusted); no output, nothing to give
             text = raw if isinstance(raw, str) else raw.decode("utf-8")
+            if text in seen or plain["nbformat"] != 4 or not policy.has_rich_outputs(plain):
+                continue  # same as another side; v3 (random ids, never trusted); nothing to give
+            seen.add(text)
             nb = read_as_jupyter(text, path=label)
         except (InvalidNotebook, UnicodeDecodeError):
             continue
@@ -117,9 +120,8 @@ def _trusted_inputs(notary: NotebookNotary, inputs: Sequence[str | bytes | None]
             yield nb
 
 
-def _unstable_read(notary: NotebookNotary, text: str, path: str) -> str | None:
-    first = notary.compute_signature(read_as_jupyter(text, path=path))
-    if first != notary.compute_signature(read_as_jupyter(text, path=path)):
+def _unstable_read(notary: NotebookNotary, first: Any, second: Any) -> str | None:
+    if notary.compute_signature(first) != notary.compute_signature(second):
         return "Jupyter reads it differently each time, so no signature could last"
     return None
 
@@ -207,10 +209,10 @@ def sign_notebook_text(notary: NotebookNotary, text: str, *, path: str) -> bool:
     """Sign a notebook as Jupyter will read it; False when it was already signed."""
     require_persistent_store(notary)
     problem = policy.find_read_problem(parse_notebook(text, path=path))
-    problem = problem or _unstable_read(notary, text, path)
+    nb = read_as_jupyter(text, path=path)
+    problem = problem or _unstable_read(notary, nb, read_as_jupyter(text, path=path))
     if problem:
         raise NbcollabError(f"{path}: cannot sign: {problem}")
-    nb = read_as_jupyter(text, path=path)
     if notary.check_signature(nb):
         return False
     notary.sign(nb)

@@ -99,7 +99,7 @@ class _Stream:
         # Mirrors nbformat.sign.yield_everything: sorted keys, no separators, str() for scalars.
         if isinstance(value, Mapping):
             for key in sorted(value):
-                self.data += key.encode()
+                self.data += key.encode("utf8", "surrogatepass")
                 self.add(value[key])
         elif isinstance(value, (list, tuple)):
             for element in value:

@@ -10,14 +10,18 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import (
     code_cell,
+    corpus_notebooks,
     make_notebook,
     markdown_cell,
+    requires_corpus,
     run_nbcollab,
     stream_output,
     write_notebook,
@@ -26,8 +30,9 @@ from typer.testing import CliRunner
 
 from nbcollab.cli import app
 from nbcollab.config import MergeOptions, OutputStrategy
+from nbcollab.errors import InvalidNotebook
 from nbcollab.merge import merge_notebooks
-from nbcollab.notebook_io import serialize_notebook
+from nbcollab.notebook_io import parse_notebook, serialize_notebook
 from nbcollab.trust import (
     SIGNED,
     check_notebook_text,
@@ -518,3 +523,49 @@ def test_trust_commands_as_a_subprocess(notebooks: dict[str, Path]) -> None:
     assert signed.returncode == 0 and signed.stdout.decode().strip() == f"{rich}: signed"
     with open_notary() as notary:  # the same store Jupyter would open
         assert check_notebook_text(notary, notebooks["rich"].read_text(), path=rich).signed
+
+
+# --- real notebooks ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store_in_ram(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The signature store on a RAM disk where there is one: each sqlite commit is an fsync."""
+    if not Path("/dev/shm").is_dir():
+        yield
+        return
+    with tempfile.TemporaryDirectory(dir="/dev/shm", prefix="nbcollab-trust-") as folder:
+        monkeypatch.setenv("JUPYTER_DATA_DIR", folder)
+        yield
+
+
+@requires_corpus
+@pytest.mark.usefixtures("store_in_ram")
+def test_real_notebooks_trusted_on_both_sides_are_re_signed() -> None:
+    """Each corpus notebook, trusted as a side of a no-op merge, must come out trusted again.
+
+    This holds the serializer, the read-back and the policy to Jupyter on real files: the only
+    refusals allowed are those the policy names (v3, unstable ids, text spelling an output).
+    """
+    outcomes: dict[str, list[str]] = {}
+    with open_notary() as notary:
+        sides = []
+        for path in corpus_notebooks():
+            raw = path.read_bytes()
+            try:
+                nb = parse_notebook(raw, path=path.name)
+                notary.sign(read_as_jupyter(raw.decode("utf-8"), path=path.name))
+            except (InvalidNotebook, UnicodeDecodeError):
+                continue
+            sides.append((path, raw, serialize_notebook(nb)))
+    for path, raw, text in sides:
+        outcome = sign_merge_result(text, inputs=[None, raw, raw], path=path.name)
+        kind = "signed" if outcome.signed else outcome.reason.split(": ", 1)[1].split(",")[0]
+        outcomes.setdefault(kind, []).append(path.name)
+        if outcome.signed:
+            assert jupyter_trusts(text), path.name
+    allowed = ("signed", "no rich output", "nbformat 3", "cell", "the notebook holds text")
+    assert all(kind.startswith(allowed) for kind in outcomes), outcomes.keys()
+    assert len(outcomes["signed"]) >= 80
+    collisions = [k for k in outcomes if "holds text" in k]
+    assert sum(len(outcomes[k]) for k in collisions) <= 2
