@@ -176,4 +176,7 @@ def git_diff(
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
     from nbcollab.git_diff_driver import run_external_diff
 
-    _write_stdout(run_external_diff(args or [], clean=_clean_options(), color=sys.stdout.isatty()))
+    # git pipes its own output through the pager (less -R by default), which shows colours.
+    color = (sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true") and not (
+        os.environ.get("NO_COLOR"))
+    _write_stdout(run_external_diff(args or [], clean=_clean_options(), color=color))
