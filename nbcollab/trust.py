@@ -63,8 +63,8 @@ def sign_merge_result(
         return _sign_with_notary(result_text, inputs, path)
     except NbcollabError as exc:
         return TrustOutcome(False, f"not signed: {exc}")
-    except Exception as exc:  # noqa: BLE001 - the merge is already written; signing is optional
-        return TrustOutcome(False, f"not signed: the Jupyter signature store failed ({exc})")
+    except Exception as exc:  # noqa: BLE001 - signing is optional: the merge stands regardless
+        return TrustOutcome(False, f"not signed: signing failed ({type(exc).__name__}: {exc})")
 
 
 def _problem_without_notary(result_text: str, path: str) -> str | None:
