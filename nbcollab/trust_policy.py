@@ -188,9 +188,14 @@ def match_cells(old: Notebook, new: Notebook) -> dict[int, int]:
 
 
 def _complete_ids(cells: Sequence[Mapping[str, Any]]) -> dict[str, int] | None:
-    ids = {cell.get("id"): index for index, cell in enumerate(cells)}
-    valid = all(isinstance(key, str) and _VALID_ID.match(key) for key in ids)
-    return ids if valid and len(ids) == len(cells) and cells else None  # type: ignore[return-value]
+    """Id -> index when every cell has a valid, unique id; else None."""
+    ids: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str) or not _VALID_ID.match(cell_id) or cell_id in ids:
+            return None
+        ids[cell_id] = index
+    return ids or None
 
 
 def find_untrusted_output(
