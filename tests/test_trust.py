@@ -40,7 +40,7 @@ from nbcollab.trust import (
     read_as_jupyter,
     sign_merge_result,
 )
-from nbcollab.trust_policy import find_collision_risk, find_read_problem
+from nbcollab.trust_policy import find_collision_risk, find_read_problem, find_untrusted_output
 
 
 def html(text: str) -> dict[str, Any]:
@@ -442,6 +442,41 @@ def test_collision_check_covers_notebook_metadata() -> None:
         "the notebook holds text spelling 'outputsdata' outside a real output, which could "
         "let a notebook with other outputs share this signature"
     )
+
+
+def _pair(trusted_cells: list[dict], result_cells: list[dict], minor: int = 5) -> str | None:
+    trusted = make_notebook(*trusted_cells, minor=minor)
+    result = make_notebook(*result_cells, minor=minor)
+    return find_untrusted_output(result, [trusted])
+
+
+B, I = html("<b>b</b>"), html("<i>i</i>")
+
+
+@pytest.mark.parametrize(
+    ("trusted", "result", "minor", "expected"),
+    [
+        ([code_cell("x", cell_id="a", outputs=[B])], [code_cell("y", cell_id="a", outputs=[B])],
+         5, None),
+        ([code_cell("x", cell_id="a", outputs=[B])], [code_cell("x", cell_id="z", outputs=[B])],
+         5, "cell 0 (id z) has output not found in any trusted input"),
+        ([code_cell("x", cell_id="a", outputs=[B, I])], [code_cell("x", cell_id="a", outputs=[I])],
+         5, None),
+        ([code_cell("x", outputs=[B]), code_cell("y")],
+         [code_cell("new"), code_cell("x", outputs=[B]), code_cell("y2")], 4, None),
+        ([code_cell("x", outputs=[B]), code_cell("y")],
+         [code_cell("x"), code_cell("y", outputs=[B])], 4,
+         "cell 1 has output not found in any trusted input"),
+        ([code_cell("x", outputs=[B])], [code_cell("x", outputs=[dict(B, metadata={"a": 1})])], 4,
+         "cell 0 has output not found in any trusted input"),
+        ([code_cell("x", outputs=[B])], [code_cell("x", outputs=[stream_output("<b>")])], 4, None),
+    ],
+    ids=["same-id", "new-id", "subset", "aligned", "moved", "changed-metadata", "plain-only"],
+)
+def test_untrusted_output_table(
+    trusted: list[dict], result: list[dict], minor: int, expected: str | None
+) -> None:
+    assert _pair(trusted, result, minor) == expected
 
 
 def test_read_problem_allows_notebooks_without_ids_before_4_5() -> None:
