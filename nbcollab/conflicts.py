@@ -15,7 +15,6 @@ from nbcollab.markers import (
     DEFAULT_MARKER_SIZE,
     Resolution,
     has_markers,
-    note_line,
     remove_notes,
     resolve_outputs,
     resolve_text,
@@ -136,11 +135,11 @@ def _locate(entry: dict[str, Any], cells: list[dict[str, Any]]) -> int | None:
         for index, cell in enumerate(cells):
             if cell.get("id") == cell_id:
                 return index
-    index = entry.get("index")
-    if isinstance(index, int) and 0 <= index < len(cells) and not (
-        isinstance(cell_id, str) and cells[index].get("id") not in (None, cell_id)
+    recorded = entry.get("index")
+    if isinstance(recorded, int) and 0 <= recorded < len(cells) and not (
+        isinstance(cell_id, str) and cells[recorded].get("id") not in (None, cell_id)
     ):
-        return index
+        return recorded
     return None
 
 

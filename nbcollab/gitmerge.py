@@ -145,7 +145,7 @@ def _current_branch() -> str | None:
     # During a rebase HEAD is detached (the upstream), so no name rather than a misleading one.
     try:
         done = subprocess.run(["git", "symbolic-ref", "--short", "-q", "HEAD"],
-                              capture_output=True, text=True, timeout=10)
+                              capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return _one_line(done.stdout) if done.returncode == 0 and done.stdout.strip() else None
@@ -165,7 +165,7 @@ def fall_back_to_line_merge(args: DriverArgs, reason: str) -> int:
         command += ["-L", label]
     try:
         done = subprocess.run([*command, args.ours, args.base, args.theirs],
-                              capture_output=True, timeout=300)
+                              capture_output=True, timeout=300, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         _say(f"{args.path}: git merge-file failed ({exc}); left unmerged")
         return EXIT_CONFLICT

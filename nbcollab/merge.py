@@ -8,6 +8,7 @@ printing. The result may share unchanged sub-objects (outputs, attachments) with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ _OWN_KEYS = frozenset({"cell_type", "id", "source", "input", "outputs", "executi
 _V4_KEYS = {"code": frozenset({"id", "cell_type", "metadata", "source", "outputs",
                                "execution_count"})}
 _V4_TEXT_CELL_KEYS = frozenset({"id", "cell_type", "metadata", "source", "attachments"})
+_DEFAULT_OPTIONS = MergeOptions()
+_DEFAULT_LABELS = MergeLabels()
 
 
 @dataclass
@@ -65,8 +68,8 @@ class _Context:
 
 
 def merge_notebooks(base: Notebook | None, local: Notebook, remote: Notebook, *,
-                    options: MergeOptions = MergeOptions(),
-                    labels: MergeLabels = MergeLabels()) -> MergeResult:
+                    options: MergeOptions = _DEFAULT_OPTIONS,
+                    labels: MergeLabels = _DEFAULT_LABELS) -> MergeResult:
     """Merge ``local`` and ``remote``, both derived from ``base`` (None: added on both sides)."""
     major = _common_major(base, local, remote)
     local, remote = strip_record(local), strip_record(remote)
@@ -120,7 +123,7 @@ def _text(cell: Cell | None, major: int) -> str:
     return value if isinstance(value, str) else "".join(value)
 
 
-def _content(cell: Cell) -> dict[str, Any]:
+def _content(cell: Mapping[str, Any]) -> dict[str, Any]:
     """What an author edits in a cell: everything but derived data and volatile metadata."""
     out = {k: v for k, v in cell.items() if k not in ("outputs", "execution_count",
                                                        "prompt_number", "id", "collapsed")}
@@ -131,7 +134,7 @@ def _content(cell: Cell) -> dict[str, Any]:
     return out
 
 
-def _edited(base: Cell, cell: Cell) -> bool:
+def _edited(base: Mapping[str, Any], cell: Mapping[str, Any]) -> bool:
     return _content(base) != _content(cell)
 
 
@@ -179,24 +182,28 @@ def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
                       labels=ctx.labels)
     if text.hunk_bases:
         found.append(("source", {"hunks": text.hunk_bases}))
-    cell, value_conflicts = _merge_fields(base or {}, local, remote)
-    cell = {"cell_type": cell_type, **cell}
+    fields, value_conflicts = _merge_fields(base or {}, local, remote)
+    cell = {"cell_type": cell_type, **fields}
     # Ids merge like any value (a side that re-created the cell changed it); both changed: ours.
     cell_id, _ = merge_values((base or {}).get("id", MISSING), local.get("id", MISSING),
                               remote.get("id", MISSING))
     if cell_id is not MISSING:
         cell["id"] = cell_id
-    for kind in ("metadata", "attachments"):
-        values = [v for v in value_conflicts if (v.path[0] == "attachments") == (kind != "metadata")]
-        if values:
-            found.append((kind, {"values": [_value_record(v) for v in values]}))
-    notes = "".join(_note(kind, detail, ctx.labels) for kind, detail in found
-                    if kind not in ("source",))
+    found.extend(_group_value_conflicts(value_conflicts))
+    notes = "".join(_note(kind, detail, ctx.labels) for kind, detail in found if kind != "source")
     cell[text_key(cell_type, ctx.major)] = notes + text.text
-    if cell_type == "code":
-        if _merge_cell_outputs(cell, base, local, remote, ctx):
-            found.append(("outputs", {}))
+    if cell_type == "code" and _merge_cell_outputs(cell, base, local, remote, ctx):
+        found.append(("outputs", {}))
     return _fit_schema(cell, ctx.major), found
+
+
+def _group_value_conflicts(values: list[ValueConflict]) -> list[tuple[str, dict[str, Any]]]:
+    """One "attachments" conflict and one "metadata" conflict (every other field) per cell."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for value in values:
+        kind = "attachments" if value.path[0] == "attachments" else "metadata"
+        groups.setdefault(kind, []).append(_value_record(value))
+    return [(kind, {"values": records}) for kind, records in groups.items()]
 
 
 def _merge_fields(base: Cell, local: Cell, remote: Cell) -> tuple[Cell, list[ValueConflict]]:

@@ -93,7 +93,7 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], hunk_bases: list
     else:
         _, z0, z1, a0, a1, b0, b1 = region
         base_text = "".join(merger.base[z0:z1])
-        for common, ours, theirs in _refine_conflict(merger.a[a0:a1], merger.b[b0:b1]):
+        for common, ours, theirs in _refine_conflict(list(merger.a[a0:a1]), list(merger.b[b0:b1])):
             if ours or theirs:
                 out.extend([labels.start(), *ours, labels.mid(), *theirs, labels.end()])
                 # The base of a split region cannot be split: the first hunk carries all of it.
