@@ -24,6 +24,8 @@ from rapidfuzz import fuzz
 
 from nbcollab.lcs import lcs_pairs, longest_increasing
 
+Key = tuple[str, str]  # (cell type, source)
+
 _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 # A gap whose both sides have at most this many cells is scored all-pairs; bigger gaps only score
 # a band of candidates around each new cell's expected place.
@@ -68,8 +70,10 @@ def align_cells(
     if use_ids:
         for i, j in _match_ids(old, new):
             pairs[i] = (j, "id")
-    _match_exact(old, new, pairs)
-    _match_similar(old, new, pairs)
+    # Each cell's key is computed once: the passes below look at them several times.
+    old_keys, new_keys = [cell_key(c) for c in old], [cell_key(c) for c in new]
+    _match_exact(old_keys, new_keys, pairs)
+    _match_similar(old_keys, new_keys, pairs)
     return _build_alignment(len(old), len(new), pairs)
 
 
@@ -101,29 +105,25 @@ def _match_ids(
     return [(i, new_ids[key]) for key, i in old_ids.items() if key in new_ids]
 
 
-def _match_exact(
-    old: Sequence[Mapping[str, Any]],
-    new: Sequence[Mapping[str, Any]],
-    pairs: dict[int, tuple[int, str]],
-) -> None:
+def _match_exact(old: list[Key], new: list[Key], pairs: dict[int, tuple[int, str]]) -> None:
     taken_new = {j for j, _ in pairs.values()}
     old_left = [i for i in range(len(old)) if i not in pairs]
     new_left = [j for j in range(len(new)) if j not in taken_new]
-    old_keys = [hash(cell_key(old[i])) for i in old_left]
-    new_keys = [hash(cell_key(new[j])) for j in new_left]
+    old_hashes = [hash(old[i]) for i in old_left]
+    new_hashes = [hash(new[j]) for j in new_left]
     matched_new: set[int] = set()
-    for a, b in lcs_pairs(old_keys, new_keys):
-        if cell_key(old[old_left[a]]) == cell_key(new[new_left[b]]):  # hash collisions
+    for a, b in lcs_pairs(old_hashes, new_hashes):
+        if old[old_left[a]] == new[new_left[b]]:  # hash collisions
             pairs[old_left[a]] = (new_left[b], "exact")
             matched_new.add(new_left[b])
     # Unchanged cells that moved are not in the in-order LCS: pair the leftovers by content.
-    waiting: dict[tuple[str, str], list[int]] = {}
+    waiting: dict[Key, list[int]] = {}
     for j in reversed(new_left):
         if j not in matched_new:
-            waiting.setdefault(cell_key(new[j]), []).append(j)
+            waiting.setdefault(new[j], []).append(j)
     for i in old_left:
         if i not in pairs:
-            bucket = waiting.get(cell_key(old[i]))
+            bucket = waiting.get(old[i])
             if bucket:
                 pairs[i] = (bucket.pop(), "exact")
 
@@ -145,11 +145,7 @@ def _gaps(
     return gaps
 
 
-def _match_similar(
-    old: Sequence[Mapping[str, Any]],
-    new: Sequence[Mapping[str, Any]],
-    pairs: dict[int, tuple[int, str]],
-) -> None:
+def _match_similar(old: list[Key], new: list[Key], pairs: dict[int, tuple[int, str]]) -> None:
     for olds, news in _gaps(len(old), len(new), pairs):
         scored = _score_gap(old, new, olds, news)
         for a, b in _best_chain(scored):
@@ -157,16 +153,15 @@ def _match_similar(
 
 
 def _score_gap(
-    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]],
-    olds: list[int], news: list[int],
+    old: list[Key], new: list[Key], olds: list[int], news: list[int]
 ) -> list[tuple[int, int, float]]:
     """(old pos, new pos, score) for same-type candidates above the cutoff, bounded per cell."""
-    old_keys = [cell_key(old[i]) for i in olds]
+    old_keys = [old[i] for i in olds]
     small = len(olds) <= _SMALL_GAP and len(news) <= _SMALL_GAP
     scale = len(olds) / len(news)
     scored = []
     for b, j in enumerate(news):
-        kind, text = cell_key(new[j])
+        kind, text = new[j]
         if small:
             window = range(len(olds))
         else:
