@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 
 from nbcollab.cli import app
 from nbcollab.config import MergeOptions, OutputStrategy
-from nbcollab.conflicts import find_conflicts, resolve_conflicts
+from nbcollab.conflicts import find_conflicts
 from nbcollab.markers import Hunk, Resolution, has_markers, parse_markers, resolve_text
 from nbcollab.merge import merge_notebooks
 from nbcollab.merge_cells import MergeLabels
 from nbcollab.notebook_io import serialize_notebook
+from nbcollab.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 CONFLICTED = "a\n<<<<<<< main\nb1\n=======\nb2\n>>>>>>> feature\nc"

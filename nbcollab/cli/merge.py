@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,20 +30,20 @@ def merge(
     local: Annotated[Path, typer.Argument(help="Our version.")],
     remote: Annotated[Path, typer.Argument(help="Their version.")],
     output: Annotated[
-        Optional[Path], typer.Option("-o", "--output", help="Where to write (default: stdout).")
+        Path | None, typer.Option("-o", "--output", help="Where to write (default: stdout).")
     ] = None,
     outputs: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--outputs", help="Outputs both sides changed: " + "|".join(_STRATEGIES)),
     ] = None,
     sign: Annotated[
-        Optional[bool], typer.Option("--sign/--no-sign", help="Re-sign a trusted result.")
+        bool | None, typer.Option("--sign/--no-sign", help="Re-sign a trusted result.")
     ] = None,
     ours_label: Annotated[
-        Optional[str], typer.Option("--ours-label", help="Marker label of LOCAL.")
+        str | None, typer.Option("--ours-label", help="Marker label of LOCAL.")
     ] = None,
     theirs_label: Annotated[
-        Optional[str], typer.Option("--theirs-label", help="Marker label of REMOTE.")
+        str | None, typer.Option("--theirs-label", help="Marker label of REMOTE.")
     ] = None,
     marker_size: Annotated[int, typer.Option("--marker-size", min=1, max=1000)] = 7,
 ) -> None:
@@ -125,7 +125,7 @@ def _raw_markers(data: bytes) -> list[str]:
 
 def resolve(
     path: Annotated[Path, typer.Argument(help="A notebook with merge conflicts.")],
-    cell: Annotated[Optional[str], typer.Option("--cell", help="Only this cell (id or index).")]
+    cell: Annotated[str | None, typer.Option("--cell", help="Only this cell (id or index).")]
     = None,
     ours: Annotated[bool, typer.Option("--ours", help="Take our side.")] = False,
     theirs: Annotated[bool, typer.Option("--theirs", help="Take their side.")] = False,
@@ -133,9 +133,10 @@ def resolve(
     base: Annotated[bool, typer.Option("--base", help="Go back to the common ancestor.")] = False,
 ) -> None:
     """Resolve merge conflicts and clear their record; exit 1 while conflicts remain."""
-    from nbcollab.conflicts import find_conflicts, resolve_conflicts
+    from nbcollab.conflicts import find_conflicts
     from nbcollab.markers import Resolution
     from nbcollab.notebook_io import read_notebook_file, serialize_notebook, write_atomic
+    from nbcollab.resolve import resolve_conflicts
 
     chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]
     if len(chosen) != 1:
