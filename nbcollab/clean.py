@@ -49,7 +49,7 @@ def clean_notebook(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> Notebo
 
 
 def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) -> bytes | None:
-    """The cleaned file for ``data``, or None when cleaning changes nothing (bytes stay as they are).
+    """The cleaned file for ``data``, or None when cleaning changes nothing (bytes stay).
 
     Raises InvalidNotebook for input that is not a notebook.
     """
@@ -80,8 +80,7 @@ def validate_key_paths(paths: tuple[str, ...]) -> list[str]:
     return [
         path
         for path in paths
-        if not path.startswith(("cell.metadata.", "metadata."))
-        or path.endswith(".")
+        if not path.startswith(("cell.metadata.", "metadata.")) or path.endswith(".")
     ]
 
 

@@ -2,13 +2,14 @@
 
 git starts ``nbcollab filter-process`` once per command (``git add``, ``git status``, ...) and sends
 it each file as pkt-lines: a 4-hex-digit length (header included) followed by at most 65516 bytes of
-data; ``0000`` (flush) ends a list or a content. See gitattributes(5), "Long Running Filter Process".
+data; ``0000`` (flush) ends a list or a content. See gitattributes(5), "Long Running Filter
+Process".
 
 What the filter does with a file that is not a notebook it can read: it passes the bytes through
 unchanged and prints one warning on stderr. A filter error would make git add, git status, git diff
 and git stash fail on that file (``filter.nbcollab.required`` is true), and such files really occur:
-broken JSON committed long ago, conflict markers left by a line merge. ``nbcollab clean --check`` and
-the pre-commit hook are what refuse them, naming the file.
+broken JSON committed long ago, conflict markers left by a line merge. ``nbcollab clean --check``
+and the pre-commit hook are what refuse them, naming the file.
 """
 
 from __future__ import annotations
@@ -117,7 +118,9 @@ def clean_for_git(data: bytes, path: str, options: object, err: TextIO) -> bytes
     return data if cleaned is None else cleaned
 
 
-def _answer(command: str, data: bytes, path: str, load_options: OptionsLoader, err: TextIO) -> bytes:
+def _answer(
+    command: str, data: bytes, path: str, load_options: OptionsLoader, err: TextIO
+) -> bytes:
     if command == "smudge":
         return data
     if command != "clean":

@@ -28,11 +28,13 @@ def _git_module() -> Any:
 
 
 def _run(args: list[str], cwd: Path | None = None) -> tuple[int, str, str]:
-    """Run ``git ARGS`` through GitPython; (exit status, stdout, stderr), never raising on status."""
+    """Run ``git ARGS`` through GitPython: (status, stdout, stderr), never raising on status."""
     runner = _git_module().Git(str(cwd) if cwd else None)
     try:
         status, out, err = runner.execute(
-            ["git", *args], with_extended_output=True, with_exceptions=False,
+            ["git", *args],
+            with_extended_output=True,
+            with_exceptions=False,
             strip_newline_in_stdout=False,
         )
     except OSError as exc:
@@ -121,8 +123,17 @@ def check_attributes(repo_root: Path, path: str, names: tuple[str, ...]) -> dict
 def staged_notebooks(cwd: Path) -> list[str]:
     """Notebooks added, copied, modified or renamed in the index (paths relative to cwd)."""
     out = _plain_git(
-        ["diff", "--cached", "--name-only", "-z", "--relative", "--diff-filter=ACMR", "--",
-         "*.ipynb"], cwd,
+        [
+            "diff",
+            "--cached",
+            "--name-only",
+            "-z",
+            "--relative",
+            "--diff-filter=ACMR",
+            "--",
+            "*.ipynb",
+        ],
+        cwd,
     )
     return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
 
@@ -161,7 +172,9 @@ def _cat_blobs(shas: list[str], cwd: Path) -> dict[str, bytes]:
 def _plain_git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
     # A plain subprocess: this path serves `clean --check --staged` and must start fast.
     try:
-        done = subprocess.run(["git", *args], check=False, cwd=cwd, input=stdin, capture_output=True)
+        done = subprocess.run(
+            ["git", *args], check=False, cwd=cwd, input=stdin, capture_output=True
+        )
     except OSError as exc:
         raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
     if done.returncode != 0:

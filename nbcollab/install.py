@@ -85,17 +85,20 @@ def _merge_settings(ctx: InstallContext) -> dict[str, str]:
 
 DRIVERS = (
     Driver(
-        "filter", _filter_settings,
+        "filter",
+        _filter_settings,
         {"process": "filter-process", "clean": "filter-clean", "required": None},
         "git stores notebooks with their outputs",
     ),
     Driver(
-        "diff", _diff_settings,
+        "diff",
+        _diff_settings,
         {"textconv": "textconv", "cachetextconv": None, "command": "git-diff"},
         "git diff shows raw JSON",
     ),
     Driver(
-        "merge", _merge_settings,
+        "merge",
+        _merge_settings,
         {"name": None, "driver": "git-merge"},
         "git merges notebooks line by line",
     ),
@@ -146,6 +149,7 @@ def config_pattern() -> str:
 
 
 # -- attributes files ---------------------------------------------------------------------------
+
 
 def attributes_line(attributes: tuple[str, ...]) -> str:
     """The line routing notebooks to the given drivers."""
@@ -211,6 +215,7 @@ def _update_file(path: Path, line: str | None) -> bool:
 
 # -- install / uninstall ------------------------------------------------------------------------
 
+
 def install(
     scope: Scope,
     repo: gitconfig.Repository | None,
@@ -253,8 +258,13 @@ def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallConte
 
 
 def _unset_owned(
-    scope: Scope, driver: Driver, ctx: InstallContext, current: dict[str, str], *,
-    keep: set[str], cwd: Path | None,
+    scope: Scope,
+    driver: Driver,
+    ctx: InstallContext,
+    current: dict[str, str],
+    *,
+    keep: set[str],
+    cwd: Path | None,
 ) -> list[str]:
     done = []
     for key in driver.owned:

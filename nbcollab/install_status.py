@@ -110,17 +110,26 @@ def _check_driver(driver: Driver, facts: _Facts, ctx: InstallContext, report: St
     where = ", ".join(facts.places[name]) or "an attributes line nbcollab did not write"
     report.lines.append(f"{name}: config in {' and '.join(scopes) or 'no scope'}; {where}")
     if enabled and not scopes:
-        _problem(report, f"{name}: *.ipynb uses {name}={DRIVER_NAME} but {name}.{DRIVER_NAME} is "
-                 f"not configured, so {driver.without_it} (run `nbcollab install`)")
+        _problem(
+            report,
+            f"{name}: *.ipynb uses {name}={DRIVER_NAME} but {name}.{DRIVER_NAME} is "
+            f"not configured, so {driver.without_it} (run `nbcollab install`)",
+        )
     elif scopes and not enabled:
-        _problem(report, f"{name}: configured, but no attributes line sends *.ipynb to it, so "
-                 f"{driver.without_it} (run `nbcollab install`)")
+        _problem(
+            report,
+            f"{name}: configured, but no attributes line sends *.ipynb to it, so "
+            f"{driver.without_it} (run `nbcollab install`)",
+        )
     if scopes:
         _check_values(driver, values, facts, ctx, report)
 
 
 def _check_values(
-    driver: Driver, values: dict[str, str], facts: _Facts, ctx: InstallContext,
+    driver: Driver,
+    values: dict[str, str],
+    facts: _Facts,
+    ctx: InstallContext,
     report: StatusReport,
 ) -> None:
     wanted = driver.settings(
@@ -132,7 +141,9 @@ def _check_values(
             _problem(report, f"{full} is not set (run `nbcollab install`)")
         elif _args(have) != _args(want):
             stale = key == "textconv"
-            text = f"{full} = {have}\n    nbcollab {'now writes' if stale else 'would write'}: {want}"
+            text = (
+                f"{full} = {have}\n    nbcollab {'now writes' if stale else 'would write'}: {want}"
+            )
             if stale:
                 _problem(report, f"{text}\n    stale: run `nbcollab install` to update it")
             else:
@@ -155,7 +166,7 @@ def _args(value: str) -> list[str] | None:
     except ValueError:
         return None
     sub = nbcollab_subcommand(value)
-    return tokens[tokens.index(sub):] if sub in tokens else tokens
+    return tokens[tokens.index(sub) :] if sub in tokens else tokens
 
 
 def _cannot_run(value: str, cache: dict[tuple[str, ...], str | None]) -> str | None:
@@ -179,8 +190,10 @@ def _probe_command(prefix: list[str]) -> str | None:
         if not os.access(program, os.X_OK):
             return f"{program} does not exist or is not executable"
     elif shutil.which(program) is None:
-        return (f"{program} is not on PATH (git clients started from a desktop often have a "
-                "shorter PATH: `nbcollab install` writes an absolute path)")
+        return (
+            f"{program} is not on PATH (git clients started from a desktop often have a "
+            "shorter PATH: `nbcollab install` writes an absolute path)"
+        )
     try:
         done = subprocess.run(
             [*prefix, "--version"], check=False, capture_output=True, text=True, timeout=60

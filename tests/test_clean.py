@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import code_cell, git, make_notebook, markdown_cell, run_nbcollab, write_notebook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import code_cell, git, make_notebook, markdown_cell, run_nbcollab, write_notebook
 from nbcollab.clean import DEFAULT_STRIP_KEYS, clean_bytes, clean_notebook, repair_cell_ids
 from nbcollab.cli import app
 from nbcollab.config import CleanOptions
@@ -20,18 +20,32 @@ from nbcollab.notebook_io import parse_notebook, serialize_notebook
 
 runner = CliRunner()
 
-PNG = {"output_type": "display_data", "metadata": {},
-       "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}}
+PNG = {
+    "output_type": "display_data",
+    "metadata": {},
+    "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+}
 STREAM = {"output_type": "stream", "name": "stdout", "text": "hello\n"}
 ERROR = {"output_type": "error", "ename": "E", "evalue": "x", "traceback": []}
-RESULT = {"output_type": "execute_result", "execution_count": 4, "metadata": {},
-          "data": {"text/plain": "4"}}
+RESULT = {
+    "output_type": "execute_result",
+    "execution_count": 4,
+    "metadata": {},
+    "data": {"text/plain": "4"},
+}
 
 
 def one_cell(**options: Any) -> dict[str, Any]:
     """The single cell of a cleaned one-cell notebook with every kind of output."""
-    nb = make_notebook(code_cell("x", count=4, cell_id="a", outputs=[PNG, STREAM, ERROR, RESULT],
-                                 **options.pop("metadata", {})))
+    nb = make_notebook(
+        code_cell(
+            "x",
+            count=4,
+            cell_id="a",
+            outputs=[PNG, STREAM, ERROR, RESULT],
+            **options.pop("metadata", {}),
+        )
+    )
     return clean_notebook(nb, options=CleanOptions(**options))["cells"][0]
 
 
@@ -41,26 +55,50 @@ def kinds(cell: dict[str, Any]) -> list[str]:
 
 # -- outputs and counts: one table --------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
         ({}, []),
-        ({"keep_outputs": True},
-         ["display_data:image/png,text/plain", "stream:", "error:", "execute_result:text/plain"]),
-        ({"metadata": {"tags": ["keep_output"]}},
-         ["display_data:image/png,text/plain", "stream:", "error:", "execute_result:text/plain"]),
-        ({"metadata": {"tags": ["mine"]}, "keep_output_tag": "mine", "drop_output_types": ("error",)},
-         ["display_data:image/png,text/plain", "stream:", "execute_result:text/plain"]),
-        ({"keep_outputs": True, "drop_output_types": ("image/png",)},
-         ["display_data:text/plain", "stream:", "error:", "execute_result:text/plain"]),
+        (
+            {"keep_outputs": True},
+            ["display_data:image/png,text/plain", "stream:", "error:", "execute_result:text/plain"],
+        ),
+        (
+            {"metadata": {"tags": ["keep_output"]}},
+            ["display_data:image/png,text/plain", "stream:", "error:", "execute_result:text/plain"],
+        ),
+        (
+            {
+                "metadata": {"tags": ["mine"]},
+                "keep_output_tag": "mine",
+                "drop_output_types": ("error",),
+            },
+            ["display_data:image/png,text/plain", "stream:", "execute_result:text/plain"],
+        ),
+        (
+            {"keep_outputs": True, "drop_output_types": ("image/png",)},
+            ["display_data:text/plain", "stream:", "error:", "execute_result:text/plain"],
+        ),
         ({"keep_output_types": ("stream",)}, ["stream:"]),
-        ({"keep_output_types": ("text/plain",)},
-         ["display_data:text/plain", "execute_result:text/plain"]),
+        (
+            {"keep_output_types": ("text/plain",)},
+            ["display_data:text/plain", "execute_result:text/plain"],
+        ),
         ({"keep_output_types": ("image/png", "error")}, ["display_data:image/png", "error:"]),
         ({"keep_outputs": True, "max_output_bytes": 90}, ["stream:", "error:"]),
     ],
-    ids=["default", "keep-all", "tag", "custom-tag-drop-error", "drop-mime", "keep-stream",
-         "keep-mime", "keep-mixed", "size-limit"],
+    ids=[
+        "default",
+        "keep-all",
+        "tag",
+        "custom-tag-drop-error",
+        "drop-mime",
+        "keep-stream",
+        "keep-mime",
+        "keep-mixed",
+        "size-limit",
+    ],
 )
 def test_outputs_kept_and_dropped(options: dict[str, Any], expected: list[str]) -> None:
     assert kinds(one_cell(**options)) == expected
@@ -74,25 +112,34 @@ def test_execution_counts_are_cleared_unless_kept() -> None:
 
 
 def test_notebook_level_opt_out_keeps_outputs_unless_a_cell_says_otherwise() -> None:
-    nb = make_notebook(code_cell("x", outputs=[STREAM], cell_id="a"),
-                       code_cell("y", outputs=[STREAM], cell_id="b", keep_output=False),
-                       metadata={"keep_output": True})
+    nb = make_notebook(
+        code_cell("x", outputs=[STREAM], cell_id="a"),
+        code_cell("y", outputs=[STREAM], cell_id="b", keep_output=False),
+        metadata={"keep_output": True},
+    )
     cleaned = clean_notebook(nb)["cells"]
     assert cleaned[0]["outputs"] == [STREAM] and cleaned[1]["outputs"] == []
 
 
 def test_a_cells_own_keep_output_wins_over_its_tag() -> None:
-    nb = make_notebook(code_cell("x", outputs=[STREAM], cell_id="a", tags=["keep_output"],
-                                 keep_output=False),
-                       code_cell("y", outputs=[STREAM], cell_id="b", keep_output=True))
+    nb = make_notebook(
+        code_cell("x", outputs=[STREAM], cell_id="a", tags=["keep_output"], keep_output=False),
+        code_cell("y", outputs=[STREAM], cell_id="b", keep_output=True),
+    )
     cleaned = clean_notebook(nb)["cells"]
     assert cleaned[0]["outputs"] == [] and cleaned[1]["outputs"] == [STREAM]
 
 
 # -- metadata ----------------------------------------------------------------------------------
 
-VOLATILE_CELL = {"collapsed": True, "scrolled": "auto", "ExecuteTime": {"end_time": "x"},
-                 "execution": {"iopub.status.idle": "x"}, "heading_collapsed": True, "hidden": True}
+VOLATILE_CELL = {
+    "collapsed": True,
+    "scrolled": "auto",
+    "ExecuteTime": {"end_time": "x"},
+    "execution": {"iopub.status.idle": "x"},
+    "heading_collapsed": True,
+    "hidden": True,
+}
 KEPT_CELL = {"tags": ["keep_output", "a"], "jupyter": {"source_hidden": True}, "slideshow": {}}
 
 
@@ -121,8 +168,10 @@ def test_volatile_metadata_goes_and_meaningful_metadata_stays() -> None:
 
 
 def test_extra_keys_and_keep_keys() -> None:
-    options = CleanOptions(extra_keys=("metadata.celltoolbar", "cell.metadata.jupyter.source_hidden"),
-                           keep_keys=("metadata.widgets", "cell.metadata.collapsed"))
+    options = CleanOptions(
+        extra_keys=("metadata.celltoolbar", "cell.metadata.jupyter.source_hidden"),
+        keep_keys=("metadata.widgets", "cell.metadata.collapsed"),
+    )
     cleaned = clean_notebook(dirty_metadata_notebook(), options=options)
     assert "celltoolbar" not in cleaned["metadata"] and "widgets" in cleaned["metadata"]
     assert cleaned["cells"][0]["metadata"]["collapsed"] is True
@@ -140,8 +189,11 @@ def test_attachments_survive() -> None:
 
 
 def test_drop_empty_cells() -> None:
-    nb = make_notebook(code_cell("  \n", cell_id="a", outputs=[STREAM]), markdown_cell("", cell_id="b"),
-                       code_cell("x", cell_id="c"))
+    nb = make_notebook(
+        code_cell("  \n", cell_id="a", outputs=[STREAM]),
+        markdown_cell("", cell_id="b"),
+        code_cell("x", cell_id="c"),
+    )
     cleaned = clean_notebook(nb, options=CleanOptions(drop_empty_cells=True))
     assert [c["id"] for c in cleaned["cells"]] == ["c"]
 
@@ -155,9 +207,15 @@ def test_clean_does_not_touch_its_input() -> None:
 
 # -- cell ids ----------------------------------------------------------------------------------
 
+
 def test_ids_are_repaired_deterministically_in_4_5() -> None:
-    nb = make_notebook(code_cell("x"), code_cell("x"), markdown_cell("y", cell_id="dup"),
-                       markdown_cell("z", cell_id="dup"), code_cell("w", cell_id="bad id!"))
+    nb = make_notebook(
+        code_cell("x"),
+        code_cell("x"),
+        markdown_cell("y", cell_id="dup"),
+        markdown_cell("z", cell_id="dup"),
+        code_cell("w", cell_id="bad id!"),
+    )
     first, second = clean_notebook(nb), clean_notebook(nb)
     ids = [c["id"] for c in first["cells"]]
     assert ids == [c["id"] for c in second["cells"]]
@@ -185,15 +243,36 @@ def test_repair_keeps_valid_ids() -> None:
 
 # -- v3 ----------------------------------------------------------------------------------------
 
+
 def v3_notebook() -> dict[str, Any]:
     return {
-        "metadata": {"name": "", "signature": "sha256:x"}, "nbformat": 3, "nbformat_minor": 0,
-        "worksheets": [{"metadata": {}, "cells": [
-            {"cell_type": "code", "collapsed": False, "input": "1", "language": "python",
-             "metadata": {"scrolled": True}, "prompt_number": 1, "outputs": [
-                {"output_type": "pyout", "prompt_number": 1, "metadata": {}, "text": "1"}]},
-            {"cell_type": "markdown", "metadata": {}, "source": "# t"},
-        ]}],
+        "metadata": {"name": "", "signature": "sha256:x"},
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "worksheets": [
+            {
+                "metadata": {},
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "collapsed": False,
+                        "input": "1",
+                        "language": "python",
+                        "metadata": {"scrolled": True},
+                        "prompt_number": 1,
+                        "outputs": [
+                            {
+                                "output_type": "pyout",
+                                "prompt_number": 1,
+                                "metadata": {},
+                                "text": "1",
+                            }
+                        ],
+                    },
+                    {"cell_type": "markdown", "metadata": {}, "source": "# t"},
+                ],
+            }
+        ],
     }
 
 
@@ -213,6 +292,7 @@ def test_v3_kept_outputs_keep_the_prompt_number_their_schema_requires() -> None:
 
 # -- bytes: only what changes is rewritten, idempotence ----------------------------------------
 
+
 def test_clean_bytes_is_none_for_a_clean_file_in_any_layout() -> None:
     cleaned = clean_bytes(serialize_notebook(dirty_metadata_notebook()).encode(), path="a")
     assert cleaned is not None and clean_bytes(cleaned, path="a") is None
@@ -225,19 +305,32 @@ outputs = st.lists(st.sampled_from([PNG, STREAM, ERROR, RESULT]), max_size=3)
 cell_ids = st.one_of(st.none(), st.sampled_from(["a", "b", "bad id", ""]))
 cells = st.lists(
     st.one_of(
-        st.builds(lambda s, o, n, i, m: code_cell(s, outputs=o, count=n, cell_id=i, **m),
-                  text, outputs, st.one_of(st.none(), st.integers(0, 99)), cell_ids,
-                  st.fixed_dictionaries({}, optional={"collapsed": st.booleans(),
-                                                       "tags": st.lists(st.sampled_from(
-                                                           ["keep_output", "x"]), max_size=2)})),
+        st.builds(
+            lambda s, o, n, i, m: code_cell(s, outputs=o, count=n, cell_id=i, **m),
+            text,
+            outputs,
+            st.one_of(st.none(), st.integers(0, 99)),
+            cell_ids,
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "collapsed": st.booleans(),
+                    "tags": st.lists(st.sampled_from(["keep_output", "x"]), max_size=2),
+                },
+            ),
+        ),
         st.builds(lambda s, i: markdown_cell(s, cell_id=i), text, cell_ids),
     ),
     max_size=6,
 )
 option_sets = st.builds(
-    CleanOptions, keep_outputs=st.booleans(), keep_execution_count=st.booleans(),
-    keep_output_types=st.lists(st.sampled_from(["stream", "text/plain", "image/png"]), max_size=2)
-    .map(tuple), drop_empty_cells=st.booleans(),
+    CleanOptions,
+    keep_outputs=st.booleans(),
+    keep_execution_count=st.booleans(),
+    keep_output_types=st.lists(
+        st.sampled_from(["stream", "text/plain", "image/png"]), max_size=2
+    ).map(tuple),
+    drop_empty_cells=st.booleans(),
     max_output_bytes=st.one_of(st.none(), st.integers(0, 200)),
 )
 
@@ -256,6 +349,7 @@ def test_clean_is_idempotent_on_bytes(cells: list, minor: int, options: CleanOpt
 
 
 # -- the command line --------------------------------------------------------------------------
+
 
 def invoke(cwd: Path, *args: str, input: bytes | None = None) -> Any:
     old = Path.cwd()
@@ -312,12 +406,12 @@ def test_invalid_json_exits_2_and_leaves_the_file_alone(folder: Path) -> None:
 
 
 def test_options_from_pyproject_and_flags(folder: Path) -> None:
-    (folder / "pyproject.toml").write_text('[tool.nbcollab.clean]\nkeep-outputs = true\n')
+    (folder / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
     nb = make_notebook(code_cell("x", cell_id="a", count=1, outputs=[STREAM]))
     write_notebook(folder / "out.ipynb", nb)
     invoke(folder, "clean", "out.ipynb")
     assert json.loads((folder / "out.ipynb").read_text())["cells"][0]["outputs"]
-    (folder / "pyproject.toml").write_text('[tool.nbcollab.clean]\nkeep-outptus = true\n')
+    (folder / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outptus = true\n")
     result = invoke(folder, "clean", "out.ipynb")
     assert result.exit_code == 2 and "keep-outptus" in result.output
 
@@ -342,6 +436,7 @@ def test_check_staged_reads_the_index_not_the_working_file(git_repo: Path) -> No
     result = run_nbcollab("clean", "--check", "--staged", cwd=git_repo)
     assert result.returncode == 1 and result.stdout == b"would clean b.ipynb (staged)\n"
     (git_repo / "sub").mkdir()
-    result = run_nbcollab("clean", "--check", "--staged", "../a.ipynb", "../missing.ipynb",
-                          cwd=git_repo / "sub")
+    result = run_nbcollab(
+        "clean", "--check", "--staged", "../a.ipynb", "../missing.ipynb", cwd=git_repo / "sub"
+    )
     assert result.returncode == 2 and b"../missing.ipynb: not staged" in result.stderr

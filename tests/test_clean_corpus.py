@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_to, corpus_notebooks, requires_corpus
+
 from nbcollab.clean import clean_bytes
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook_io import parse_notebook
@@ -73,15 +73,29 @@ def test_invalid_files_exit_2_untouched_and_the_rest_are_cleaned(tmp_path: Path)
     copies = [copy_to(tmp_path, path) for path in NOTEBOOKS]
     bad = [path for path in copies if not readable(path)]
     before = {path: path.read_bytes() for path in bad}
-    done = subprocess.run([sys.executable, "-m", "nbcollab", "clean", str(tmp_path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbcollab", "clean", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 2
     for path in bad:
         assert path.read_bytes() == before[path]
         assert f"nbcollab: error: {path}" in done.stderr
     assert done.stderr.count("nbcollab: error:") == len(bad)
-    again = subprocess.run([sys.executable, "-m", "nbcollab", "clean", "--check",
-                            *(str(p) for p in copies if p not in before)],
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbcollab",
+            "clean",
+            "--check",
+            *(str(p) for p in copies if p not in before),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert again.returncode == 0 and again.stdout == ""
     shutil.rmtree(tmp_path)

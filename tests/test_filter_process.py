@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import (
     code_cell,
     git,
@@ -19,6 +18,7 @@ from conftest import (
     stream_output,
     write_notebook,
 )
+
 from nbcollab.clean import clean_bytes, clean_notebook
 from nbcollab.config import CleanOptions
 from nbcollab.errors import ConfigError
@@ -48,8 +48,13 @@ def request(command: str, path: str, content: bytes) -> bytes:
 
 
 HANDSHAKE = (
-    pkt("git-filter-client\n") + pkt("version=2\n") + b"0000"
-    + pkt("capability=clean\n") + pkt("capability=smudge\n") + pkt("capability=delay\n") + b"0000"
+    pkt("git-filter-client\n")
+    + pkt("version=2\n")
+    + b"0000"
+    + pkt("capability=clean\n")
+    + pkt("capability=smudge\n")
+    + pkt("capability=delay\n")
+    + b"0000"
 )
 
 
@@ -81,7 +86,10 @@ def read_response(out: io.BytesIO) -> tuple[list[str], bytes | None, list[str]]:
 
 # -- pkt-line framing ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("size", [0, 1, MAX_PACKET_DATA, MAX_PACKET_DATA + 1, 3 * MAX_PACKET_DATA + 7])
+
+@pytest.mark.parametrize(
+    "size", [0, 1, MAX_PACKET_DATA, MAX_PACKET_DATA + 1, 3 * MAX_PACKET_DATA + 7]
+)
 def test_content_spans_as_many_packets_as_needed(size: int) -> None:
     data = bytes(i % 251 for i in range(size))
     out = io.BytesIO()
@@ -111,6 +119,7 @@ def test_end_of_stream_is_eof() -> None:
 
 
 # -- the conversation ---------------------------------------------------------------------------
+
 
 def test_handshake_answers_version_2_with_clean_and_smudge_only() -> None:
     out, _ = run_session(b"")
@@ -147,7 +156,8 @@ def test_clean_notebook_passes_through_byte_for_byte() -> None:
 
 
 @pytest.mark.parametrize(
-    "content", [b'{"cells": [', b"", b"\x00\x01binary", b'{"nbformat": 2}'],
+    "content",
+    [b'{"cells": [', b"", b"\x00\x01binary", b'{"nbformat": 2}'],
     ids=["broken-json", "empty", "binary", "nbformat-2"],
 )
 def test_invalid_notebook_passes_through_with_one_warning(content: bytes) -> None:
@@ -188,7 +198,10 @@ def test_process_writes_only_protocol_on_stdout() -> None:
     payload = HANDSHAKE + request("clean", "a.ipynb", dirty_notebook_bytes())
     payload += request("clean", "bad.ipynb", b"{not json")
     done = subprocess.run(
-        [sys.executable, "-m", "nbcollab", "filter-process"], input=payload, capture_output=True
+        [sys.executable, "-m", "nbcollab", "filter-process"],
+        input=payload,
+        capture_output=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     out = io.BytesIO(done.stdout)
@@ -201,14 +214,28 @@ def test_process_writes_only_protocol_on_stdout() -> None:
 
 # -- with real git ------------------------------------------------------------------------------
 
+
 def notebook_with_outputs(size: int = 0) -> dict:
     return make_notebook(
-        code_cell("x = 1\n" + "# padding\n" * (size // 10), cell_id="c1", count=1,
-                  outputs=[stream_output("out\n" * 50)]),
-        code_cell("x", cell_id="c2", count=2, outputs=[{
-            "output_type": "execute_result", "execution_count": 2, "metadata": {},
-            "data": {"text/plain": "1", "image/png": "iVBORw0KGgo=" * (size // 12)},
-        }]),
+        code_cell(
+            "x = 1\n" + "# padding\n" * (size // 10),
+            cell_id="c1",
+            count=1,
+            outputs=[stream_output("out\n" * 50)],
+        ),
+        code_cell(
+            "x",
+            cell_id="c2",
+            count=2,
+            outputs=[
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 2,
+                    "metadata": {},
+                    "data": {"text/plain": "1", "image/png": "iVBORw0KGgo=" * (size // 12)},
+                }
+            ],
+        ),
     )
 
 
@@ -226,7 +253,9 @@ def staged(repo: Path, name: str) -> bytes:
 
 
 @pytest.mark.git
-def test_git_add_stores_the_cleaned_notebook_and_keeps_the_working_file(filtered_repo: Path) -> None:
+def test_git_add_stores_the_cleaned_notebook_and_keeps_the_working_file(
+    filtered_repo: Path,
+) -> None:
     path = write_notebook(filtered_repo / "nb.ipynb", notebook_with_outputs())
     working = path.read_bytes()
     git(filtered_repo, "add", "nb.ipynb")

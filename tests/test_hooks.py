@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import (
     PROJECT_ROOT,
     code_cell,
@@ -20,6 +19,7 @@ from conftest import (
     stream_output,
     write_notebook,
 )
+
 from nbcollab.clean import clean_notebook
 
 pytestmark = pytest.mark.git
@@ -91,8 +91,9 @@ def test_hook_refuses_an_invalid_notebook_naming_it(hooked_repo: Path) -> None:
 
 @needs_conflicts
 def test_hook_lets_clean_notebooks_and_other_files_through(hooked_repo: Path) -> None:
-    write_notebook(hooked_repo / "base.ipynb", clean_notebook(make_notebook(
-        code_cell("2 + 2", cell_id="a"))))
+    write_notebook(
+        hooked_repo / "base.ipynb", clean_notebook(make_notebook(code_cell("2 + 2", cell_id="a")))
+    )
     (hooked_repo / "notes.txt").write_text("hello\n")
     git(hooked_repo, "add", ".")
     assert commit(hooked_repo).returncode == 0
@@ -111,12 +112,15 @@ def test_hook_finds_nbcollab_without_the_override(hooked_repo: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "NBCOLLAB"}
     write_notebook(hooked_repo / "nb.ipynb", dirty())
     git(hooked_repo, "add", "nb.ipynb")
-    result = subprocess.run([str(HOOK)], cwd=hooked_repo, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(HOOK)], cwd=hooked_repo, env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 1
     assert "would clean nb.ipynb (staged)" in result.stdout
 
 
 # -- the pre-commit framework's hooks -----------------------------------------------------------
+
 
 def framework_hooks() -> dict[str, dict]:
     hooks = yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())
@@ -136,8 +140,13 @@ def run_entry(hook_id: str, repo: Path, *files: str) -> subprocess.CompletedProc
     """Run a hook's entry as pre-commit does: the entry's words, then the staged file names."""
     words = framework_hooks()[hook_id]["entry"].split()
     assert words[0] == "nbcollab"
-    return subprocess.run([sys.executable, "-m", *words, *files], cwd=repo,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", *words, *files],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_clean_check_hook_judges_staged_blobs(git_repo: Path) -> None:

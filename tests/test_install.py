@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import git
 from typer.testing import CliRunner
 
-from conftest import git
 from nbcollab import install as installer
 from nbcollab.cli import app
 from nbcollab.textconv import TEXTCONV_FORMAT_VERSION
@@ -83,7 +83,9 @@ def test_install_is_idempotent_and_declarative(git_repo: Path) -> None:
     assert (git_repo / ".gitattributes").read_text() == "*.ipynb filter=nbcollab diff=nbcollab\n"
     nbcollab(git_repo, "install", "--no-diff", "--no-merge")
     assert set(nbcollab_keys(git_repo)) == {
-        "filter.nbcollab.process", "filter.nbcollab.clean", "filter.nbcollab.required"
+        "filter.nbcollab.process",
+        "filter.nbcollab.clean",
+        "filter.nbcollab.required",
     }
 
 
@@ -91,8 +93,10 @@ def test_info_attributes_moves_the_line_out_of_gitattributes(git_repo: Path) -> 
     nbcollab(git_repo, "install")
     nbcollab(git_repo, "install", "--attributes", "info")
     assert not (git_repo / ".gitattributes").exists()
-    assert (git_repo / ".git" / "info" / "attributes").read_text().endswith(
-        "*.ipynb filter=nbcollab diff=nbcollab merge=nbcollab\n"
+    assert (
+        (git_repo / ".git" / "info" / "attributes")
+        .read_text()
+        .endswith("*.ipynb filter=nbcollab diff=nbcollab merge=nbcollab\n")
     )
 
 
@@ -120,7 +124,8 @@ def test_uninstall_keeps_values_a_user_changed(git_repo: Path) -> None:
     git(git_repo, "config", "merge.nbcollab.driver", "my-own-merge %O %A %B")
     nbcollab(git_repo, "uninstall")
     assert nbcollab_keys(git_repo) == {
-        "filter.nbcollab.required": "false", "merge.nbcollab.driver": "my-own-merge %O %A %B"
+        "filter.nbcollab.required": "false",
+        "merge.nbcollab.driver": "my-own-merge %O %A %B",
     }
 
 
@@ -150,7 +155,9 @@ def test_global_install_uses_the_users_config_and_attributes_file(
 def test_global_install_honours_core_attributes_file(git_repo: Path, isolated_home: Path) -> None:
     git(git_repo, "config", "--global", "core.attributesFile", "~/my-attributes")
     nbcollab(git_repo, "install", "--global", "--no-merge")
-    assert (isolated_home / "my-attributes").read_text() == "*.ipynb filter=nbcollab diff=nbcollab\n"
+    assert (
+        isolated_home / "my-attributes"
+    ).read_text() == "*.ipynb filter=nbcollab diff=nbcollab\n"
 
 
 def test_install_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
@@ -170,8 +177,13 @@ def test_the_command_survives_a_path_with_spaces(git_repo: Path, tmp_path: Path)
     (bindir / "python").symlink_to(sys.executable)
     import subprocess
 
-    done = subprocess.run([str(bindir / "python"), "-m", "nbcollab", "install", "--no-diff",
-                           "--no-merge"], cwd=git_repo, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(bindir / "python"), "-m", "nbcollab", "install", "--no-diff", "--no-merge"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert nbcollab_keys(git_repo)["filter.nbcollab.process"].startswith("'")
     (git_repo / "nb.ipynb").write_text(
@@ -184,6 +196,7 @@ def test_the_command_survives_a_path_with_spaces(git_repo: Path, tmp_path: Path)
 
 
 # -- status -------------------------------------------------------------------------------------
+
 
 def test_status_of_a_healthy_install(git_repo: Path) -> None:
     nbcollab(git_repo, "install")
@@ -224,7 +237,9 @@ def test_status_reports_a_stale_textconv(git_repo: Path) -> None:
         ("/bin/false nbcollab", "--version failed"),
     ],
 )
-def test_status_reports_a_command_that_cannot_run(git_repo: Path, command: str, reason: str) -> None:
+def test_status_reports_a_command_that_cannot_run(
+    git_repo: Path, command: str, reason: str
+) -> None:
     nbcollab(git_repo, "install", "--no-diff", "--no-merge")
     git(git_repo, "config", "filter.nbcollab.process", f"{command} filter-process")
     code, output = nbcollab(git_repo, "status")
@@ -245,10 +260,16 @@ def test_status_reports_attributes_without_config_and_the_reverse(git_repo: Path
 def test_parse_owned_line_accepts_only_nbcollabs_own_lines() -> None:
     assert installer.parse_owned_line("*.ipynb diff=nbcollab") == ("diff",)
     assert installer.parse_owned_line("  *.ipynb  filter=nbcollab   merge=nbcollab ") == (
-        "filter", "merge"
+        "filter",
+        "merge",
     )
-    for line in ("*.ipynb", "*.ipynb filter=other", "*.py diff=nbcollab", "# *.ipynb diff=nbcollab",
-                 "*.ipynb diff=nbcollab -text"):
+    for line in (
+        "*.ipynb",
+        "*.ipynb filter=other",
+        "*.py diff=nbcollab",
+        "# *.ipynb diff=nbcollab",
+        "*.ipynb diff=nbcollab -text",
+    ):
         assert installer.parse_owned_line(line) is None
 
 

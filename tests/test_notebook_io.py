@@ -1,4 +1,4 @@
-"""Notebook I/O: clear parse errors, Jupyter-identical output (checked against nbformat), atomic writes."""
+"""Notebook I/O: clear parse errors, Jupyter-identical output (per nbformat), atomic writes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from conftest import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
+
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook_io import (
     iter_cells,
@@ -33,14 +33,34 @@ from nbcollab.notebook_io import (
         (b'{"nbformat": 2, "worksheets": []}', "nb.ipynb: nbformat 2 is not supported"),
         (b'{"nbformat": "4", "cells": []}', "'nbformat' is not an integer"),
         (b'{"nbformat": 4, "cells": [3]}', "nb.ipynb: cell 0: not an object"),
-        (b'{"nbformat": 4, "cells": [{"cell_type": "code", "outputs": 1}]}', "'outputs' is not a list"),
-        (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 5}]}', "'source' is not a string"),
+        (
+            b'{"nbformat": 4, "cells": [{"cell_type": "code", "outputs": 1}]}',
+            "'outputs' is not a list",
+        ),
+        (
+            b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 5}]}',
+            "'source' is not a string",
+        ),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "binary file"),
         (b'{"a": "\xff"}', "nb.ipynb:1:8: not UTF-8"),
         (b"[" * 100_000, "nb.ipynb"),
     ],
-    ids=["json", "empty", "blank", "array", "no-cells", "no-nbformat", "v2", "str-version",
-         "cell-not-object", "outputs", "source", "binary", "utf8", "deep"],
+    ids=[
+        "json",
+        "empty",
+        "blank",
+        "array",
+        "no-cells",
+        "no-nbformat",
+        "v2",
+        "str-version",
+        "cell-not-object",
+        "outputs",
+        "source",
+        "binary",
+        "utf8",
+        "deep",
+    ],
 )
 def test_parse_errors_name_the_file_and_place(data: bytes, message: str) -> None:
     with pytest.raises(InvalidNotebook) as info:
@@ -49,25 +69,42 @@ def test_parse_errors_name_the_file_and_place(data: bytes, message: str) -> None
 
 
 def test_parse_accepts_what_nbformat_accepts() -> None:
-    text = ('\ufeff{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, '
-            '"outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {}, '
-            '"data": {"application/json": {"x": NaN, "y": Infinity, "big": 123456789012345678901234}'
-            ', "text/plain": ["a\\n", "b"]}}], "source": ["x = 1\\n", "x"]}], '
-            '"metadata": {}, "nbformat": 4, "nbformat_minor": 2}')
+    text = (
+        '\ufeff{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, '
+        '"outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {}, '
+        '"data": {"application/json": {"x": NaN, "y": Infinity, "big": 123456789012345678901234}'
+        ', "text/plain": ["a\\n", "b"]}}], "source": ["x = 1\\n", "x"]}], '
+        '"metadata": {}, "nbformat": 4, "nbformat_minor": 2}'
+    )
     nb = parse_notebook(text.encode())
     cell = nb["cells"][0]
     assert cell["source"] == "x = 1\nx"
     data = cell["outputs"][0]["data"]
-    assert data["text/plain"] == "a\nb" and data["application/json"]["big"] == 123456789012345678901234
+    assert (
+        data["text/plain"] == "a\nb" and data["application/json"]["big"] == 123456789012345678901234
+    )
     assert data["application/json"]["x"] != data["application/json"]["x"]  # NaN
 
 
 def test_serialize_splits_only_what_nbformat_splits() -> None:
-    cell = code_cell("a\nb", cell_id="c", outputs=[{
-        "output_type": "display_data", "metadata": {},
-        "data": {"text/html": "<b>\n</b>", "image/png": "AAA\nBBB", "image/svg+xml": "<svg>\n</svg>",
-                 "application/javascript": "x\ny", "application/json": {"k": "v\nw"}},
-    }, {"output_type": "stream", "name": "stdout", "text": "1\n2\n"}])
+    cell = code_cell(
+        "a\nb",
+        cell_id="c",
+        outputs=[
+            {
+                "output_type": "display_data",
+                "metadata": {},
+                "data": {
+                    "text/html": "<b>\n</b>",
+                    "image/png": "AAA\nBBB",
+                    "image/svg+xml": "<svg>\n</svg>",
+                    "application/javascript": "x\ny",
+                    "application/json": {"k": "v\nw"},
+                },
+            },
+            {"output_type": "stream", "name": "stdout", "text": "1\n2\n"},
+        ],
+    )
     out = json.loads(serialize_notebook(make_notebook(cell, markdown_cell("", cell_id="m"))))
     first, stream = out["cells"][0]["outputs"]
     assert out["cells"][0]["source"] == ["a\n", "b"] and out["cells"][1]["source"] == []
@@ -80,8 +117,10 @@ def test_serialize_splits_only_what_nbformat_splits() -> None:
 
 
 def test_serialize_drops_transient_keys_and_leaves_its_input_alone() -> None:
-    nb = make_notebook(code_cell("x", cell_id="a", trusted=True),
-                       metadata={"signature": "sha256:x", "orig_nbformat": 3})
+    nb = make_notebook(
+        code_cell("x", cell_id="a", trusted=True),
+        metadata={"signature": "sha256:x", "orig_nbformat": 3},
+    )
     before = copy.deepcopy(nb)
     out = json.loads(serialize_notebook(nb))
     assert out["metadata"] == {} and out["cells"][0]["metadata"] == {}
@@ -95,9 +134,25 @@ def test_serialize_layout() -> None:
 
 
 def test_v3_round_trip_keeps_v3_form() -> None:
-    v3 = {"metadata": {"name": "ü"}, "nbformat": 3, "nbformat_minor": 0, "worksheets": [
-        {"metadata": {}, "cells": [{"cell_type": "code", "input": "a\nb", "language": "python",
-                                    "metadata": {}, "outputs": []}]}]}
+    v3 = {
+        "metadata": {"name": "ü"},
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "worksheets": [
+            {
+                "metadata": {},
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "input": "a\nb",
+                        "language": "python",
+                        "metadata": {},
+                        "outputs": [],
+                    }
+                ],
+            }
+        ],
+    }
     text = serialize_notebook(v3)
     written = json.loads(text)["worksheets"][0]["cells"][0]
     assert written["input"] == ["a\n", "b"] and "\\u00fc" in text  # v3 keeps ensure_ascii
@@ -106,6 +161,7 @@ def test_v3_round_trip_keeps_v3_form() -> None:
 
 
 # -- the contract: identical to what Jupyter writes, over the real corpus -----------------------
+
 
 def _jupyter_authority(data: bytes) -> str | None:
     """nbformat's own bytes for a notebook this contract covers, or None when it does not."""
@@ -123,7 +179,10 @@ def _jupyter_authority(data: bytes) -> str | None:
     ids = [cell.get("id") for cell in raw["cells"]]
     if raw.get("nbformat_minor", 0) >= 5 and (None in ids or len(set(ids)) != len(ids)):
         return None  # nbformat would invent random ids
-    return nbformat.writes(nbformat.reads(data.decode("utf-8-sig"), as_version=nbformat.NO_CONVERT)) + "\n"
+    return (
+        nbformat.writes(nbformat.reads(data.decode("utf-8-sig"), as_version=nbformat.NO_CONVERT))
+        + "\n"
+    )
 
 
 @requires_corpus
@@ -147,6 +206,7 @@ def test_serialize_equals_nbformat_writes_on_every_covered_corpus_notebook() -> 
 
 
 # -- files --------------------------------------------------------------------------------------
+
 
 def test_write_atomic_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
     target = tmp_path / "nb.ipynb"

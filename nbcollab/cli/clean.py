@@ -1,4 +1,4 @@
-"""``nbcollab clean``: strip outputs and volatile metadata, in place, as a check, or stdin to stdout."""
+"""``nbcollab clean``: strip outputs and volatile metadata: in place, --check, or --stdin."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ def clean(
     ] = None,
     keep_execution_count: Annotated[
         bool | None,
-        typer.Option("--keep-count", help="Keep execution counts.", rich_help_panel=_OUTPUT_OPTIONS),
+        typer.Option(
+            "--keep-count", help="Keep execution counts.", rich_help_panel=_OUTPUT_OPTIONS
+        ),
     ] = None,
     keep_output_types: Annotated[
         list[str] | None,
@@ -66,7 +68,8 @@ def clean(
     max_output_bytes: Annotated[
         int | None,
         typer.Option(
-            "--max-output-bytes", help="Drop kept outputs larger than this.",
+            "--max-output-bytes",
+            help="Drop kept outputs larger than this.",
             rich_help_panel=_OUTPUT_OPTIONS,
         ),
     ] = None,
@@ -81,7 +84,8 @@ def clean(
     keep_keys: Annotated[
         list[str] | None,
         typer.Option(
-            "--keep-key", help="Do not strip this key (repeatable).",
+            "--keep-key",
+            help="Do not strip this key (repeatable).",
             rich_help_panel=_METADATA_OPTIONS,
         ),
     ] = None,

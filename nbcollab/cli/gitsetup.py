@@ -70,14 +70,19 @@ def install(
 
     scope, repo = _scope_and_repo(global_)
     parts = tuple(
-        name for name, off in (("filter", no_filter), ("diff", no_diff), ("merge", no_merge))
+        name
+        for name, off in (("filter", no_filter), ("diff", no_diff), ("merge", no_merge))
         if not off
     )
     if not parts:
         raise typer.BadParameter("--no-filter, --no-diff and --no-merge leave nothing to install")
     ctx = installer.make_context(command, external_diff=external_diff)
     done = installer.install(
-        scope, repo, ctx, attributes=parts, place=attributes.value  # type: ignore[arg-type]
+        scope,
+        repo,
+        ctx,
+        attributes=parts,
+        place=attributes.value,  # type: ignore[arg-type]
     )
     _print_done(done, f"nbcollab is already installed ({scope})")
 
