@@ -33,6 +33,10 @@ _SMALL_GAP = 24
 _BAND = 6
 # Sources at least this similar (0-100) count as the same cell, edited.
 _SIMILARITY_CUTOFF = 50.0
+# A cell both moved and edited must be closer than that to be paired across gaps, and the
+# cross-gap pass only runs when few cells are left (its cost is their product).
+_MOVED_CUTOFF = 75.0
+_MOVED_WORK = 40_000
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ def align_cells(
     old_keys, new_keys = [cell_key(c) for c in old], [cell_key(c) for c in new]
     _match_exact(old_keys, new_keys, pairs)
     _match_similar(old_keys, new_keys, pairs)
+    _match_moved_edits(old_keys, new_keys, pairs)
     return _build_alignment(len(old), len(new), pairs)
 
 
@@ -150,6 +155,26 @@ def _match_similar(old: list[Key], new: list[Key], pairs: dict[int, tuple[int, s
         scored = _score_gap(old, new, olds, news)
         for a, b in _best_chain(scored):
             pairs[olds[a]] = (news[b], "similar")
+
+
+def _match_moved_edits(old: list[Key], new: list[Key], pairs: dict[int, tuple[int, str]]) -> None:
+    """Pair leftover cells across gaps (moved and edited), best score first, when few are left."""
+    taken_new = {j for j, _ in pairs.values()}
+    olds = [i for i in range(len(old)) if i not in pairs]
+    news = [j for j in range(len(new)) if j not in taken_new]
+    if not olds or not news or len(olds) * len(news) > _MOVED_WORK:
+        return
+    candidates = []
+    for j in news:
+        for i in olds:
+            if old[i][0] == new[j][0]:
+                score = fuzz.ratio(old[i][1], new[j][1], score_cutoff=_MOVED_CUTOFF)
+                if score:
+                    candidates.append((-score, i, j))
+    for _, i, j in sorted(candidates):
+        if i not in pairs and j not in taken_new:
+            pairs[i] = (j, "similar")
+            taken_new.add(j)
 
 
 def _score_gap(

@@ -69,6 +69,15 @@ def test_split_cell_pairs_the_closer_half_and_inserts_the_other() -> None:
     assert al.inserted == (0,)
 
 
+def test_moved_and_edited_cell_without_ids_is_a_move() -> None:
+    train = "def train(model, data):\n    return model.fit(data)\n"
+    old = [*cells("a b c"), cell(train)]
+    new = [cell(train.replace("data)", "data, epochs=3)")), *cells("a b c")]
+    al = align_cells(old, new)
+    assert (al.matches[0].old, al.matches[0].new, al.matches[0].how) == (3, 0, "similar")
+    assert al.moved == {3} and al.deleted == () and al.inserted == ()
+
+
 def test_ids_match_even_when_content_changed_completely() -> None:
     old = [cell("x = 1", cell_id="one"), cell("y = 2", cell_id="two")]
     new = [cell("totally different", cell_id="two"), cell("also new", cell_id="one")]
