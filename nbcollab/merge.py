@@ -147,6 +147,11 @@ def _merge_slot(slot: Slot, b_cells: list[Cell], l_cells: list[Cell], r_cells: l
         return _delete_edit(base, local or remote, slot.deleted_by, ctx)  # type: ignore[arg-type]
     if local is None or remote is None:
         return _fit_schema(dict(local or remote), ctx.major), []  # type: ignore[arg-type]
+    # Most cells are unchanged on one side: that is the whole merge, no need to go field by field.
+    if local == remote or (base is not None and remote == base):
+        return _fit_schema(dict(local), ctx.major), []
+    if base is not None and local == base:
+        return _fit_schema(dict(remote), ctx.major), []
     return _merge_cell(base, local, remote, ctx)
 
 
