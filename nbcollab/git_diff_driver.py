@@ -43,8 +43,10 @@ def run_external_diff(args: Sequence[str], *, clean: CleanOptions | None = None,
     try:
         return header + _notebook_diff(old_data, new_data, old_name, new_name, clean, color, options)
     except NbcollabError as exc:
-        return header + f"# not a notebook ({exc}): line diff\n" + _line_diff(
-            old_data, new_data, old_name, new_name)
+        reason = f"not a notebook ({exc})"
+    except Exception as exc:  # noqa: BLE001 - git must get a diff, whatever went wrong
+        reason = f"nbcollab could not diff it ({type(exc).__name__}: {exc})"
+    return header + f"# {reason}: line diff\n" + _line_diff(old_data, new_data, old_name, new_name)
 
 
 def _read(path: str) -> bytes | None:
