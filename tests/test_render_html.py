@@ -16,6 +16,8 @@ from conftest import (
     requires_corpus,
     write_notebook,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nbcollab.cli import app
@@ -133,3 +135,27 @@ def test_every_corpus_pair_renders_inert() -> None:
         assert_inert(render_html([(case.name, case.name, diff_notebooks(old, new))]))
         rendered += 1
     assert rendered > 80
+
+
+FRAGMENTS = st.sampled_from(["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "\n",
+                             "javascript:alert(3)", "<svg onload=alert(4)>", "&amp;", "x = 1",
+                             "<a href='javascript:alert(5)'>", '"><', "</td></tr></table>", "é"])
+HOSTILE = st.lists(FRAGMENTS, max_size=5).map("".join)
+MIMES = st.sampled_from(["text/html", "text/markdown", "image/svg+xml", "text/plain",
+                         "application/javascript", "image/png", "application/json"])
+
+
+@st.composite
+def hostile_cell(draw: st.DrawFn) -> dict:
+    data = draw(st.dictionaries(MIMES, HOSTILE, max_size=3))
+    outputs = [{"output_type": "display_data", "metadata": {}, "data": data}]
+    if draw(st.booleans()):
+        return markdown_cell(draw(HOSTILE))
+    return code_cell(draw(HOSTILE), outputs=outputs)
+
+
+@given(st.lists(hostile_cell(), max_size=4), st.lists(hostile_cell(), max_size=4), HOSTILE)
+@settings(max_examples=150, deadline=None)
+def test_generated_hostile_notebooks_render_inert(old: list, new: list, name: str) -> None:
+    diff = diff_notebooks(make_notebook(*old), make_notebook(*new))
+    assert_inert(render_html([(name, name, diff)]))
