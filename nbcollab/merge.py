@@ -296,7 +296,7 @@ def _note(kind: str, detail: dict[str, Any], labels: MergeLabels) -> str:
 
 def _assemble(local: Notebook, remote: Notebook, cells: list[Cell], metadata: Any) -> Notebook:
     minor = max(local.get("nbformat_minor", 0), remote.get("nbformat_minor", 0))
-    merged: Notebook = {"metadata": metadata, "nbformat": local["nbformat"],
+    merged: Notebook = {"metadata": dict(metadata), "nbformat": local["nbformat"],
                         "nbformat_minor": minor}
     if local["nbformat"] == 3:
         sheets = local.get("worksheets") or [{}]

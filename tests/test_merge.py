@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -91,6 +92,15 @@ def test_same_line_edited_is_a_marked_conflict() -> None:
     assert entry["kind"] == "source" and entry["hunks"] == ["x = 1\n"]
     assert entry["cell"] == result.notebook["cells"][0]["id"]
     assert result.summary()[0] == "0 of 1 cells merged cleanly"
+
+
+def test_inputs_are_not_changed() -> None:
+    versions = [nb("x = 1", "b"), nb("x = 2", "b"), nb("x = 3", "b", "c")]
+    before = copy.deepcopy(versions)
+    for strategy in OutputStrategy:
+        result = merge_notebooks(*versions, options=MergeOptions(outputs=strategy))
+        assert not result.clean
+    assert versions == before
 
 
 def test_marker_size_follows_git() -> None:
