@@ -197,3 +197,18 @@ def test_parse_driver_args(argv: list[str], size: int, labels: tuple) -> None:
     assert args is not None
     assert args.marker_size == size
     assert (args.base_label, args.ours_label, args.theirs_label) == labels
+
+
+def test_driver_does_not_import_nbformat_or_nbdime(tmp_path: Path) -> None:
+    files = _driver_files(tmp_path, _bytes(_notebook("a", "b")), _bytes(_notebook("A", "b")),
+                          _bytes(_notebook("a", "B")))
+    script = (
+        "import sys\n"
+        "from nbcollab.gitmerge import run_git_merge\n"
+        f"code = run_git_merge({[*files, '7', 'x.ipynb']!r})\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('nbformat', 'nbdime', 'jsonschema'))\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert done.stdout.strip() == "0 []", done.stderr
