@@ -31,20 +31,7 @@ _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 def clean_notebook(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> Notebook:
     """A cleaned copy of ``nb``: outputs, execution counts and volatile metadata stripped."""
     nb = copy.deepcopy(nb)
-    cell_keys, notebook_keys = _keys_to_strip(options)
-    keep_all = options.keep_outputs or bool(nb.get("metadata", {}).get("keep_output"))
-    for path in notebook_keys:
-        _pop_path(nb.get("metadata", {}), path)
-    cells = iter_cells(nb)
-    for cell in cells:
-        for path in cell_keys:
-            _pop_path(cell.get("metadata", {}), path)
-        if cell.get("cell_type") == "code":
-            _clean_code_cell(cell, nb["nbformat"], keep_all, options)
-    if options.drop_empty_cells:
-        _drop_empty_cells(nb)
-    if options.repair_ids and nb["nbformat"] == 4 and nb.get("nbformat_minor", 0) >= 5:
-        repair_cell_ids(nb["cells"])
+    clean_in_place(nb, options=options)
     return nb
 
 
@@ -54,10 +41,32 @@ def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) ->
     Raises InvalidNotebook for input that is not a notebook.
     """
     nb = parse_notebook(data, path=path)
-    cleaned = clean_notebook(nb, options=options)
-    if cleaned == nb:
+    # The parsed dict is ours: cleaning it in place spares a deep copy of every output.
+    if not clean_in_place(nb, options=options):
         return None
-    return serialize_notebook(cleaned).encode("utf-8")
+    return serialize_notebook(nb).encode("utf-8")
+
+
+def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
+    """Clean ``nb`` itself; True when anything changed."""
+    cell_keys, notebook_keys = _keys_to_strip(options)
+    metadata = nb.get("metadata", {})
+    keep_all = options.keep_outputs or bool(metadata.get("keep_output"))
+    changed = False
+    for path in notebook_keys:
+        changed |= _pop_path(metadata, path)
+    for cell in iter_cells(nb):
+        for path in cell_keys:
+            changed |= _pop_path(cell.get("metadata", {}), path)
+        if cell.get("cell_type") == "code":
+            changed |= _clean_code_cell(cell, nb["nbformat"], keep_all, options)
+    if options.drop_empty_cells:
+        changed |= _drop_empty_cells(nb)
+    if options.repair_ids and nb["nbformat"] == 4 and nb.get("nbformat_minor", 0) >= 5:
+        before = [cell.get("id") for cell in nb["cells"]]
+        repair_cell_ids(nb["cells"])
+        changed |= before != [cell["id"] for cell in nb["cells"]]
+    return changed
 
 
 def _keys_to_strip(options: CleanOptions) -> tuple[list[list[str]], list[list[str]]]:
@@ -84,29 +93,37 @@ def validate_key_paths(paths: tuple[str, ...]) -> list[str]:
     ]
 
 
-def _pop_path(holder: Any, parts: list[str]) -> None:
+def _pop_path(holder: Any, parts: list[str]) -> bool:
     for part in parts[:-1]:
         holder = holder.get(part) if isinstance(holder, dict) else None
-    if isinstance(holder, dict):
-        holder.pop(parts[-1], None)
+    if isinstance(holder, dict) and parts[-1] in holder:
+        del holder[parts[-1]]
+        return True
+    return False
 
 
 def _clean_code_cell(
     cell: dict[str, Any], major: int, keep_all: bool, options: CleanOptions
-) -> None:
-    count_key = "prompt_number" if major == 3 else "execution_count"
-    if not options.keep_execution_count and count_key in cell:
-        if major == 3:
-            del cell[count_key]
-        else:
-            cell[count_key] = None
-    if "outputs" not in cell:
-        return
+) -> bool:
+    changed = False
+    if not options.keep_execution_count:
+        if major == 3 and "prompt_number" in cell:
+            del cell["prompt_number"]
+            changed = True
+        elif major == 4 and cell.get("execution_count") is not None:
+            cell["execution_count"] = None
+            changed = True
+    outputs = cell.get("outputs")
+    if not outputs:
+        return changed
     keep_cell = _cell_keeps_output(cell, keep_all, options.keep_output_tag)
-    cell["outputs"] = [
-        _clean_output(output, major, options)
-        for output in _filter_outputs(cell["outputs"], keep_cell, options)
-    ]
+    kept = _filter_outputs(outputs, keep_cell, options)
+    # _filter_outputs returns the same objects for untouched outputs and new ones otherwise.
+    changed |= len(kept) != len(outputs) or any(a is not b for a, b in zip(kept, outputs))
+    for output in kept:
+        changed |= _clean_output(output, major, options)
+    cell["outputs"] = kept
+    return changed
 
 
 def _cell_keeps_output(cell: dict[str, Any], default: bool, tag: str) -> bool:
@@ -149,6 +166,8 @@ def _filter_output(
     if not isinstance(data, dict) or not listed & set(data):
         return output if keep_cell else None
     mimes = {m: v for m, v in data.items() if (m in listed) != keep_cell}
+    if len(mimes) == len(data):
+        return output
     return {**output, "data": mimes} if mimes else None
 
 
@@ -156,25 +175,28 @@ def _output_size(output: dict[str, Any]) -> int:
     return len(json.dumps(output, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
-def _clean_output(output: dict[str, Any], major: int, options: CleanOptions) -> dict[str, Any]:
-    if options.keep_execution_count:
-        return output
+def _clean_output(output: dict[str, Any], major: int, options: CleanOptions) -> bool:
     # v3's schema requires pyout's prompt_number, so a kept v3 output keeps its count.
-    if major == 4 and output.get("output_type") == "execute_result":
-        output["execution_count"] = None
-    return output
+    if options.keep_execution_count or major != 4 or output.get("execution_count") is None:
+        return False
+    if output.get("output_type") != "execute_result":
+        return False
+    output["execution_count"] = None
+    return True
 
 
-def _drop_empty_cells(nb: Notebook) -> None:
+def _drop_empty_cells(nb: Notebook) -> bool:
     def is_empty(cell: dict[str, Any]) -> bool:
         text = cell.get("input" if "input" in cell else "source", "")
         return not str(text).strip() and not cell.get("attachments") and not cell.get("outputs")
 
-    if nb["nbformat"] == 3:
-        for worksheet in nb.get("worksheets", []):
-            worksheet["cells"] = [cell for cell in worksheet["cells"] if not is_empty(cell)]
-    else:
-        nb["cells"] = [cell for cell in nb["cells"] if not is_empty(cell)]
+    holders = nb.get("worksheets", []) if nb["nbformat"] == 3 else [nb]
+    changed = False
+    for holder in holders:
+        kept = [cell for cell in holder["cells"] if not is_empty(cell)]
+        changed |= len(kept) != len(holder["cells"])
+        holder["cells"] = kept
+    return changed
 
 
 def repair_cell_ids(cells: list[dict[str, Any]]) -> None:

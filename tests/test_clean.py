@@ -339,6 +339,9 @@ option_sets = st.builds(
 @given(cells=cells, minor=st.sampled_from([4, 5]), options=option_sets)
 def test_clean_is_idempotent_on_bytes(cells: list, minor: int, options: CleanOptions) -> None:
     data = serialize_notebook(make_notebook(*cells, minor=minor)).encode()
+    before = parse_notebook(data)
+    unchanged = clean_notebook(before, options=options) == before
+    assert (clean_bytes(data, path="x", options=options) is None) == unchanged
     once = clean_bytes(data, path="x", options=options) or data
     assert clean_bytes(once, path="x", options=options) is None
     parsed = parse_notebook(once)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_to, corpus_notebooks, requires_corpus
 
-from nbcollab.clean import clean_bytes
+from nbcollab.clean import clean_bytes, clean_notebook
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook_io import parse_notebook
 
@@ -47,6 +47,8 @@ def test_corpus_notebook_is_cleaned_idempotently_and_stays_valid(path: Path) -> 
         assert str(exc).startswith(str(path))  # refused with a message naming the file
         return
     cleaned = data if once is None else once
+    parsed = parse_notebook(data)
+    assert (once is None) == (clean_notebook(parsed) == parsed)  # change tracking is exact
     assert clean_bytes(cleaned, path=str(path)) is None, "a second clean changed the file"
     raw, result = json.loads(data), json.loads(cleaned)
     assert result["nbformat"] == raw["nbformat"]  # v3 stays v3

@@ -147,6 +147,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument(
+        "--skip-slow", action="store_true", help="leave nbstripout out of the git add timing"
+    )
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"corpus not found at {CORPUS}")
@@ -157,6 +160,8 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, setup in tools.items():
+            if name == "nbstripout" and args.skip_slow:
+                continue
             if name != "nbcollab" and real_path(name) is None:
                 print(f"  {name}: not installed, skipped")
                 continue
