@@ -212,3 +212,22 @@ def test_driver_does_not_import_nbformat_or_nbdime(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=False)
     assert done.stdout.strip() == "0 []", done.stderr
+
+
+def test_criss_cross_merge_with_a_conflicted_virtual_base(repo: Path) -> None:
+    _branches(repo, _notebook("x = 2", "print(x)"), _notebook("x = 3", "print(x)"))
+    git(repo, "branch", "main-tip", "main")
+    git(repo, "branch", "feature-tip", "feature")
+    for branch, other in (("main", "feature-tip"), ("feature", "main-tip")):
+        git(repo, "checkout", "-q", branch)  # each side merges the other, keeping its own line
+        assert git(repo, "merge", "--no-edit", other, check=False).returncode == 1
+        assert run_nbcollab("resolve", "nb.ipynb", "--ours", cwd=repo).returncode == 0
+        git(repo, "add", "nb.ipynb")
+        git(repo, "commit", "-qm", f"merge {other}")
+    git(repo, "checkout", "-q", "main")
+    done = git(repo, "merge", "--no-edit", "feature", check=False)
+    assert done.returncode == 1
+    merged = _validate(repo / "nb.ipynb")
+    text = _sources(merged)[1]
+    assert "x = 2" in text and "x = 3" in text
+    assert run_nbcollab("conflicts", "nb.ipynb", cwd=repo).returncode == 1
