@@ -150,8 +150,8 @@ def read_staged_blobs(paths: list[str], cwd: Path) -> dict[str, bytes | None]:
     blobs = _cat_blobs(sorted(set(shas.values())), cwd)
     found: dict[str, bytes | None] = {}
     for path in paths:
-        sha = shas.get(os.path.normpath(path))
-        found[path] = None if sha is None else blobs[sha]
+        staged_sha = shas.get(os.path.normpath(path))
+        found[path] = None if staged_sha is None else blobs[staged_sha]
     return found
 
 

@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 
 from nbcollab import gitconfig
+from nbcollab.gitconfig import Scope
 from nbcollab.install import (
     DRIVER_ATTRIBUTES,
     DRIVER_NAME,
@@ -41,7 +42,7 @@ class StatusReport:
 
 @dataclass
 class _Facts:
-    config: dict[str, dict[str, str]]  # scope -> full key -> value
+    config: dict[Scope, dict[str, str]]  # scope -> full key -> value
     enabled: dict[str, bool]  # attribute -> routed to nbcollab
     places: dict[str, list[str]]  # attribute -> attributes files naming it
     runnable: dict[tuple[str, ...], str | None] = field(default_factory=dict)
@@ -60,7 +61,7 @@ def collect_status(repo: gitconfig.Repository | None, ctx: InstallContext) -> St
 
 def _gather(repo: gitconfig.Repository | None) -> _Facts:
     cwd = repo.root if repo else None
-    scopes = ("local", "global") if repo else ("global",)
+    scopes: tuple[Scope, ...] = ("local", "global") if repo else ("global",)
     config = {scope: gitconfig.read_section_keys(scope, config_pattern(), cwd) for scope in scopes}
     places: dict[str, list[str]] = {name: [] for name in DRIVER_ATTRIBUTES}
     for scope in scopes:

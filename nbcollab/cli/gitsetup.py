@@ -6,11 +6,14 @@ import enum
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from nbcollab.cli import EXIT_CHANGED, EXIT_OK
+
+if TYPE_CHECKING:
+    from nbcollab.gitconfig import Repository, Scope
 
 _GLOBAL = typer.Option(
     "--global", help="The user's git config and attributes file instead of this repository's."
@@ -33,7 +36,7 @@ def register(app: typer.Typer) -> None:
     app.command("filter-clean")(filter_clean)
 
 
-def _scope_and_repo(global_: bool) -> tuple[str, object]:
+def _scope_and_repo(global_: bool) -> tuple[Scope, Repository | None]:
     from nbcollab.gitconfig import find_repository
 
     if global_:
@@ -92,7 +95,7 @@ def uninstall(global_: Annotated[bool, _GLOBAL] = False) -> None:
     from nbcollab import install as installer
 
     scope, repo = _scope_and_repo(global_)
-    done = installer.uninstall(scope, repo, installer.make_context())  # type: ignore[arg-type]
+    done = installer.uninstall(scope, repo, installer.make_context())
     _print_done(done, f"nothing of nbcollab's to remove ({scope})")
 
 
