@@ -36,7 +36,7 @@ def clean(
         typer.Option(
             "--staged",
             help="With --check: judge the staged version (what `git commit` would store); "
-            "without paths, every staged notebook.",
+            "without paths, every staged notebook under the current folder.",
         ),
     ] = False,
     keep_outputs: Annotated[
