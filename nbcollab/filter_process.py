@@ -15,7 +15,6 @@ and the pre-commit hook are what refuse them, naming the file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
@@ -160,19 +159,3 @@ def _refuse(out: BinaryIO, err: TextIO, path: str, exc: Exception) -> None:
     err.flush()
     write_text_list(out, "status=error")
     out.flush()
-
-
-class OptionsByFolder:
-    """Clean options per folder, read once: each folder's nearest pyproject.toml decides."""
-
-    def __init__(self, root: Path) -> None:
-        self._root = root
-        self._cache: dict[str, object] = {}
-
-    def __call__(self, path: str) -> object:
-        folder = str(Path(path).parent)
-        if folder not in self._cache:
-            from nbcollab.config import load_config
-
-            self._cache[folder] = load_config(self._root / folder).clean
-        return self._cache[folder]

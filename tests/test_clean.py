@@ -443,3 +443,32 @@ def test_check_staged_reads_the_index_not_the_working_file(git_repo: Path) -> No
         "clean", "--check", "--staged", "../a.ipynb", "../missing.ipynb", cwd=git_repo / "sub"
     )
     assert result.returncode == 2 and b"../missing.ipynb: not staged" in result.stderr
+
+
+def test_each_notebook_follows_its_own_folders_pyproject(folder: Path) -> None:
+    (folder / "sub" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    nb = make_notebook(code_cell("x", cell_id="a", count=1, outputs=[STREAM]))
+    write_notebook(folder / "top.ipynb", nb)
+    write_notebook(folder / "sub" / "kept.ipynb", nb)
+    invoke(folder, "clean", "top.ipynb", "sub/kept.ipynb")
+    assert not json.loads((folder / "top.ipynb").read_text())["cells"][0]["outputs"]
+    assert json.loads((folder / "sub" / "kept.ipynb").read_text())["cells"][0]["outputs"]
+    # Flags still override every folder's file.
+    invoke(folder, "clean", "--drop-output-type", "stream", "sub/kept.ipynb")
+    assert not json.loads((folder / "sub" / "kept.ipynb").read_text())["cells"][0]["outputs"]
+
+
+@pytest.mark.git
+def test_staged_check_agrees_with_the_filter_in_every_folder(git_repo: Path) -> None:
+    """The hook must not refuse what the filter stored under a folder's own options."""
+    assert run_nbcollab("install", "--no-diff", "--no-merge", cwd=git_repo).returncode == 0
+    (git_repo / "keep").mkdir()
+    (git_repo / "keep" / "pyproject.toml").write_text(
+        "[tool.nbcollab.clean]\nkeep-outputs = true\n"
+    )
+    nb = make_notebook(code_cell("x", cell_id="a", count=1, outputs=[STREAM]))
+    write_notebook(git_repo / "keep" / "nb.ipynb", nb)
+    write_notebook(git_repo / "nb.ipynb", nb)
+    git(git_repo, "add", ".")
+    result = run_nbcollab("clean", "--check", "--staged", cwd=git_repo)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from nbcollab.cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+
+if TYPE_CHECKING:
+    from nbcollab.clean_config import OptionsByFolder
+    from nbcollab.config import CleanOptions
 
 _OUTPUT_OPTIONS = "Output options"
 _METADATA_OPTIONS = "Metadata options"
@@ -95,9 +99,7 @@ def clean(
     ] = None,
 ) -> None:
     """Strip outputs, execution counts and volatile metadata from notebooks."""
-    from nbcollab.clean import validate_key_paths
-    from nbcollab.config import load_config, merge_overrides
-    from nbcollab.errors import ConfigError
+    from nbcollab.clean_config import OptionsByFolder
 
     paths = paths or []
     to_stdout = stdin or [str(p) for p in paths] == ["-"]
@@ -105,9 +107,9 @@ def clean(
         raise typer.BadParameter("--staged only judges, never writes: use it with --check")
     if not to_stdout and not paths and not staged:
         raise typer.BadParameter("give notebooks to clean, or --stdin", param_hint="PATHS")
-    start = None if to_stdout or not paths else paths[0]
-    options = merge_overrides(
-        load_config(start).clean,
+    # Each notebook follows its own folder's pyproject.toml, as the git filter does.
+    options = OptionsByFolder(
+        Path.cwd(),
         keep_outputs=keep_outputs,
         keep_execution_count=keep_execution_count,
         keep_output_types=keep_output_types or None,
@@ -117,22 +119,19 @@ def clean(
         keep_keys=keep_keys or None,
         drop_empty_cells=drop_empty_cells,
     )
-    bad_keys = validate_key_paths((*options.extra_keys, *options.keep_keys))
-    if bad_keys:
-        raise ConfigError(f"key {bad_keys[0]!r}: use cell.metadata.NAME or metadata.NAME")
     if to_stdout:
-        _clean_stream(options)
+        _clean_stream(options("-"))
     elif staged:
         raise typer.Exit(_check_staged(paths, options))
     else:
         raise typer.Exit(_clean_files(paths, options, check=check))
 
 
-def _clean_stream(options: object) -> None:
+def _clean_stream(options: CleanOptions) -> None:
     from nbcollab.clean import clean_bytes
 
     data = sys.stdin.buffer.read()
-    cleaned = clean_bytes(data, path="<stdin>", options=options)  # type: ignore[arg-type]
+    cleaned = clean_bytes(data, path="<stdin>", options=options)
     sys.stdout.buffer.write(data if cleaned is None else cleaned)
     sys.stdout.buffer.flush()
 
@@ -154,7 +153,7 @@ def expand_notebook_paths(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _check_staged(paths: list[Path], options: object) -> int:
+def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     """``--check --staged``: judge the index's blobs, read through one git process."""
     from nbcollab.gitconfig import read_staged_blobs, staged_notebooks
 
@@ -164,7 +163,7 @@ def _check_staged(paths: list[Path], options: object) -> int:
     return _judge(((name, blobs[name]) for name in names), options, check=True, staged=True)
 
 
-def _clean_files(paths: list[Path], options: object, *, check: bool) -> int:
+def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) -> int:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.notebook_io import read_file_bytes
 
@@ -179,7 +178,7 @@ def _clean_files(paths: list[Path], options: object, *, check: bool) -> int:
 
 
 def _judge(
-    contents: Iterable[tuple[str, object]], options: object, *, check: bool, staged: bool
+    contents: Iterable[tuple[str, object]], options: OptionsByFolder, *, check: bool, staged: bool
 ) -> int:
     """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
     from nbcollab.clean import clean_bytes
@@ -194,7 +193,7 @@ def _judge(
                 raise data
             if data is None:
                 raise InvalidNotebook(f"{name}: not staged")
-            cleaned = clean_bytes(data, path=name, options=options)  # type: ignore[arg-type]
+            cleaned = clean_bytes(data, path=name, options=options(name))
         except InvalidNotebook as exc:
             typer.echo(f"nbcollab: error: {exc}{where}", err=True)
             errors += 1

@@ -128,7 +128,8 @@ def status() -> None:
 
 def filter_process() -> None:
     """git's long-running clean filter (git runs it; see `nbcollab install`)."""
-    from nbcollab.filter_process import OptionsByFolder, serve
+    from nbcollab.clean_config import OptionsByFolder
+    from nbcollab.filter_process import serve
 
     # Only protocol may reach stdout: keep a private handle on it, then point fd 1 (and
     # sys.stdout) at stderr so that a stray print cannot corrupt the stream.
@@ -145,7 +146,8 @@ def filter_clean(
     path: Annotated[str, typer.Argument(help="The file's path (git's %f).")] = "<stdin>",
 ) -> None:
     """One-file clean filter, stdin to stdout (for git < 2.11 and clients without the process)."""
-    from nbcollab.filter_process import OptionsByFolder, clean_for_git
+    from nbcollab.clean_config import OptionsByFolder
+    from nbcollab.filter_process import clean_for_git
 
     data = sys.stdin.buffer.read()
     options = OptionsByFolder(Path.cwd())(path)
