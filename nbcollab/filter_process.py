@@ -15,15 +15,18 @@ and the pre-commit hook are what refuse them, naming the file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
+
+if TYPE_CHECKING:
+    from nbcollab.config import CleanOptions
 
 MAX_PACKET_DATA = 65516
 _FLUSH = b"0000"
 
 # Loads the clean options for a path (relative to the repository root); may raise ConfigError.
-OptionsLoader = Callable[[str], object]
+OptionsLoader = Callable[[str], "CleanOptions"]
 
 
 class ProtocolError(NbcollabError):
@@ -104,12 +107,12 @@ def handshake(stream: BinaryIO, out: BinaryIO) -> None:
     out.flush()
 
 
-def clean_for_git(data: bytes, path: str, options: object, err: TextIO) -> bytes:
+def clean_for_git(data: bytes, path: str, options: CleanOptions, err: TextIO) -> bytes:
     """What git stores for ``data``: cleaned, or unchanged (with a warning) if not a notebook."""
     from nbcollab.clean import clean_bytes
 
     try:
-        cleaned = clean_bytes(data, path=path, options=options)  # type: ignore[arg-type]
+        cleaned = clean_bytes(data, path=path, options=options)
     except InvalidNotebook as exc:
         err.write(f"nbcollab: warning: {exc}; stored as it is, not cleaned\n")
         err.flush()

@@ -14,6 +14,7 @@ from nbcollab.cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 if TYPE_CHECKING:
     from nbcollab.clean_config import OptionsByFolder
     from nbcollab.config import CleanOptions
+    from nbcollab.errors import InvalidNotebook
 
 _OUTPUT_OPTIONS = "Output options"
 _METADATA_OPTIONS = "Metadata options"
@@ -178,7 +179,11 @@ def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) ->
 
 
 def _judge(
-    contents: Iterable[tuple[str, object]], options: OptionsByFolder, *, check: bool, staged: bool
+    contents: Iterable[tuple[str, bytes | None | InvalidNotebook]],
+    options: OptionsByFolder,
+    *,
+    check: bool,
+    staged: bool,
 ) -> int:
     """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
     from nbcollab.clean import clean_bytes
