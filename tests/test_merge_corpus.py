@@ -18,6 +18,7 @@ from conftest import CORPUS_MERGES
 from typer.testing import CliRunner
 
 from nbcollab.cli import app
+from nbcollab.conflicts import find_conflicts, read_record
 from nbcollab.gitmerge import run_git_merge
 
 pytestmark = pytest.mark.corpus
@@ -69,7 +70,12 @@ def test_replay_corpus_merge(case: Path, tmp_path: Path) -> None:
     assert done.exit_code in (0, 1), done.output
     assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
     nbformat.validate(nbformat.read(out, as_version=nbformat.NO_CONVERT))
-    merged = source_lines(json.loads(out.read_text(encoding="utf-8")))
+    result = json.loads(out.read_text(encoding="utf-8"))
+    # every recorded conflict is visible in the file, and a conflict exit has a record
+    recorded = read_record(result)
+    assert len([f for f in find_conflicts(result) if f.kind != "markers"]) == len(recorded)
+    assert bool(recorded) == (done.exit_code == 1)
+    merged = source_lines(result)
     base = _load(case / "base.ipynb")
     introduced = set()
     for side in ("p1", "p2"):
