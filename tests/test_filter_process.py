@@ -11,17 +11,22 @@ from pathlib import Path
 import pytest
 from conftest import (
     code_cell,
+    copy_to,
+    corpus_notebooks,
     git,
     make_notebook,
     markdown_cell,
+    requires_corpus,
     run_nbcollab,
     stream_output,
     write_notebook,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nbcollab.clean import clean_bytes, clean_notebook
 from nbcollab.config import CleanOptions
-from nbcollab.errors import ConfigError
+from nbcollab.errors import ConfigError, InvalidNotebook
 from nbcollab.filter_process import (
     MAX_PACKET_DATA,
     ProtocolError,
@@ -352,3 +357,33 @@ def test_uninstall_restores_plain_git(filtered_repo: Path) -> None:
     git(filtered_repo, "add", "nb.ipynb")
     assert staged(filtered_repo, "nb.ipynb") == path.read_bytes()
     assert git(filtered_repo, "check-attr", "filter", "nb.ipynb").stdout.endswith("unspecified\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(contents=st.lists(st.binary(max_size=3 * MAX_PACKET_DATA), max_size=4))
+def test_smudge_is_the_identity_for_any_bytes(contents: list[bytes]) -> None:
+    out, err = run_session(b"".join(request("smudge", f"f{i}", c) for i, c in enumerate(contents)))
+    read_handshake_reply(out)
+    assert [read_response(out)[1] for _ in contents] == contents
+    assert out.read() == b"" and err == ""
+
+
+@requires_corpus
+@pytest.mark.corpus
+@pytest.mark.git
+def test_git_add_of_the_whole_corpus_through_the_filter(filtered_repo: Path) -> None:
+    """One git add, one filter process: every blob is the cleaned file, or the file untouched."""
+    notebooks = corpus_notebooks()
+    for path in notebooks:
+        copy_to(filtered_repo, path)
+    added = git(filtered_repo, "add", ".")
+    unreadable = 0
+    for path in notebooks:
+        data = path.read_bytes()
+        try:
+            expected = clean_bytes(data, path=path.name) or data
+        except InvalidNotebook:
+            expected, unreadable = data, unreadable + 1
+            assert path.name in added.stderr
+        assert staged(filtered_repo, path.name) == expected, path.name
+    assert added.stderr.count("nbcollab: warning:") == unreadable
