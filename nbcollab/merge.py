@@ -16,21 +16,32 @@ from nbcollab.config import MergeOptions, OutputStrategy
 from nbcollab.conflicts import METADATA_NOTE_ID, Conflict, describe, record_conflicts, strip_record
 from nbcollab.errors import InvalidNotebook
 from nbcollab.markers import note_line
-from nbcollab.merge_cells import MISSING, MergeLabels, ValueConflict, merge_text, merge_values
+from nbcollab.merge_cells import (
+    MISSING,
+    MergeLabels,
+    ValueConflict,
+    ValuePolicy,
+    merge_text,
+    merge_values,
+)
 from nbcollab.merge_cells import merge_outputs as _merge_outputs
 from nbcollab.merge_sequence import Slot, merge_cell_order
 
 Notebook = dict[str, Any]
 Cell = dict[str, Any]
 
-# Written by the kernel or the UI, not by the author: both sides changing them is no conflict
-# (ours is kept). Paths below a listed one are covered too.
-VOLATILE_NOTEBOOK_METADATA = frozenset({("language_info",), ("widgets",)})
-VOLATILE_CELL_METADATA = frozenset({
+# Written by the kernel, the interface or the platform, not by the author: both sides changing
+# them is no conflict (ours is kept). Paths below a listed one are covered too. A kernelspec and
+# the kernel's language_info are merged whole, never key by key.
+NOTEBOOK_METADATA_POLICY = ValuePolicy(
+    volatile=frozenset({("language_info",), ("widgets",), ("environment",)}),
+    atomic=frozenset({("kernelspec",), ("language_info",)}),
+)
+CELL_POLICY = ValuePolicy(volatile=frozenset({
     ("metadata", "execution"), ("metadata", "ExecuteTime"), ("metadata", "collapsed"),
     ("metadata", "scrolled"), ("metadata", "trusted"), ("metadata", "jupyter", "outputs_hidden"),
-    ("collapsed",),
-})
+    ("metadata", "id"), ("collapsed",),
+}))
 _OWN_KEYS = frozenset({"cell_type", "id", "source", "input", "outputs", "execution_count",
                        "prompt_number"})
 _V4_KEYS = {"code": frozenset({"id", "cell_type", "metadata", "source", "outputs",
@@ -86,7 +97,7 @@ def merge_notebooks(base: Notebook | None, local: Notebook, remote: Notebook, *,
         cells.append(cell)
     metadata, meta_conflicts = merge_values(
         base_nb.get("metadata", {}) if base_nb else {}, local.get("metadata", {}),
-        remote.get("metadata", {}), volatile=VOLATILE_NOTEBOOK_METADATA,
+        remote.get("metadata", {}), policy=NOTEBOOK_METADATA_POLICY,
     )
     merged = _assemble(local, remote, cells, metadata)
     if meta_conflicts:
@@ -130,7 +141,7 @@ def _content(cell: Mapping[str, Any]) -> dict[str, Any]:
     metadata = cell.get("metadata")
     if isinstance(metadata, dict):
         out["metadata"] = {k: v for k, v in metadata.items()
-                           if ("metadata", k) not in VOLATILE_CELL_METADATA and k != "jupyter"}
+                           if not CELL_POLICY.is_volatile(("metadata", k)) and k != "jupyter"}
     return out
 
 
@@ -221,7 +232,7 @@ def _merge_fields(base: Cell, local: Cell, remote: Cell) -> tuple[Cell, list[Val
             continue
         value, found = merge_values(base.get(key, MISSING), local.get(key, MISSING),
                                     remote.get(key, MISSING), path=(key,),
-                                    volatile=VOLATILE_CELL_METADATA)
+                                    policy=CELL_POLICY)
         conflicts.extend(found)
         if value is not MISSING:
             merged[key] = value

@@ -129,31 +129,47 @@ def merge_scalar(base: Any, local: Any, remote: Any) -> Any:
     return local
 
 
+@dataclass(frozen=True)
+class ValuePolicy:
+    """Paths (key tuples) that merge specially.
+
+    ``volatile``: written by a kernel or an interface, not by authors; when both sides changed
+    one differently, ours is kept without a conflict (paths below a listed one too).
+    ``atomic``: a dict that only makes sense whole (a kernelspec): merged as one value, never key
+    by key, so that a merge cannot mix the two sides' kernels.
+    """
+
+    volatile: frozenset[tuple[str, ...]] = frozenset()
+    atomic: frozenset[tuple[str, ...]] = frozenset()
+
+    def is_volatile(self, path: tuple[str, ...]) -> bool:
+        return any(path[:size] in self.volatile for size in range(1, len(path) + 1))
+
+
 def merge_values(base: Any, local: Any, remote: Any, *, path: tuple[str, ...] = (),
-                 volatile: frozenset[tuple[str, ...]] = frozenset()) -> tuple[Any, list[ValueConflict]]:
+                 policy: ValuePolicy = ValuePolicy()) -> tuple[Any, list[ValueConflict]]:
     """Recursive three-way merge of JSON values; ``MISSING`` stands for an absent key.
 
     Dicts merge key by key, lists of strings merge as ordered sets (tags), anything else both sides
-    changed differently is a conflict that keeps ours (or, for a path in ``volatile``, resolves to
-    ours silently).
+    changed differently is a conflict that keeps ours (silently for a volatile path).
     """
     if local == remote or remote == base:
         return local, []
     if local == base:
         return remote, []
-    if isinstance(local, dict) and isinstance(remote, dict):
-        return _merge_dicts(base if isinstance(base, dict) else {}, local, remote, path, volatile)
+    if isinstance(local, dict) and isinstance(remote, dict) and path not in policy.atomic:
+        return _merge_dicts(base if isinstance(base, dict) else {}, local, remote, path, policy)
     if _string_list(local) and _string_list(remote) and (base is MISSING or _string_list(base)):
         return _merge_string_lists(base if base is not MISSING else [], local, remote), []
-    if any(path[:size] in volatile for size in range(1, len(path) + 1)):
-        return (remote if local is MISSING else local), []
     # Delete against edit keeps the edited value: nothing a side wrote is dropped.
     kept = remote if local is MISSING else local
+    if policy.is_volatile(path):
+        return kept, []
     return kept, [ValueConflict(path, base, local, remote)]
 
 
 def _merge_dicts(base: dict, local: dict, remote: dict, path: tuple[str, ...],
-                 volatile: frozenset[tuple[str, ...]]) -> tuple[dict, list[ValueConflict]]:
+                 policy: ValuePolicy) -> tuple[dict, list[ValueConflict]]:
     merged: dict[str, Any] = {}
     conflicts: list[ValueConflict] = []
     for key in [*local, *(k for k in remote if k not in local)] + [
@@ -161,7 +177,7 @@ def _merge_dicts(base: dict, local: dict, remote: dict, path: tuple[str, ...],
     ]:
         value, found = merge_values(
             base.get(key, MISSING), local.get(key, MISSING), remote.get(key, MISSING),
-            path=(*path, key), volatile=volatile,
+            path=(*path, key), policy=policy,
         )
         conflicts.extend(found)
         if value is not MISSING:

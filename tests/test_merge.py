@@ -176,6 +176,21 @@ def test_notebook_metadata_volatile_and_conflicting() -> None:
     assert kinds == ["notebook-metadata"]
 
 
+def test_kernelspec_merges_whole() -> None:
+    base, local, remote = nb("a"), nb("a"), nb("a")
+    local["metadata"]["kernelspec"]["display_name"] = "Python (ann)"
+    remote["metadata"]["kernelspec"] = {"display_name": "R", "language": "R", "name": "ir"}
+    result = merge(base, local, remote)
+    assert result.notebook["metadata"]["kernelspec"] == local["metadata"]["kernelspec"]
+    (entry,) = result.notebook["metadata"]["nbcollab"]["conflicts"]
+    assert entry["values"][0]["path"] == ["kernelspec"]
+    assert entry["values"][0]["theirs"]["name"] == "ir"
+    local["metadata"]["environment"] = {"name": "tf2-gpu.2-5"}
+    remote["metadata"]["environment"] = {"name": "tf2-gpu.2-3"}
+    remote["metadata"]["kernelspec"] = local["metadata"]["kernelspec"]
+    assert merge(base, local, remote).clean
+
+
 def _with_outputs(text: str, count: int | None) -> dict[str, Any]:
     notebook = nb("print(1)")
     notebook["cells"][0]["outputs"] = [stream_output(text)] if text else []
