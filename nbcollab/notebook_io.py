@@ -8,7 +8,6 @@ output equals ``nbformat.writes(nb) + "\\n"`` for every schema-valid v4 notebook
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import tempfile
@@ -225,9 +224,47 @@ def _strip_transient(nb: Notebook) -> None:
             cell.pop("trusted", None)
 
 
+def _copy_dict(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
+
+
+def _copy_cell(cell: Any) -> Any:
+    if not isinstance(cell, dict):
+        return cell
+    cell = dict(cell)
+    if isinstance(cell.get("metadata"), dict):
+        cell["metadata"] = dict(cell["metadata"])
+    if isinstance(cell.get("attachments"), dict):
+        cell["attachments"] = {name: _copy_dict(b) for name, b in cell["attachments"].items()}
+    if isinstance(cell.get("outputs"), list):
+        cell["outputs"] = [_copy_output(output) for output in cell["outputs"]]
+    return cell
+
+
+def _copy_output(output: Any) -> Any:
+    output = _copy_dict(output)
+    if isinstance(output, dict) and isinstance(output.get("data"), dict):
+        output["data"] = dict(output["data"])
+    return output
+
+
+def _copy_for_writing(nb: Notebook) -> Notebook:
+    """A copy of every container that writing changes; leaves are shared (never mutated)."""
+    nb = dict(nb)
+    if isinstance(nb.get("metadata"), dict):
+        nb["metadata"] = dict(nb["metadata"])
+    if "worksheets" in nb:
+        nb["worksheets"] = [
+            {**ws, "cells": [_copy_cell(cell) for cell in ws["cells"]]} for ws in nb["worksheets"]
+        ]
+    if "cells" in nb:
+        nb["cells"] = [_copy_cell(cell) for cell in nb["cells"]]
+    return nb
+
+
 def serialize_notebook(nb: Notebook) -> str:
     """The text Jupyter writes for ``nb`` (nbformat's split lines, transient keys dropped)."""
-    nb = copy.deepcopy(nb)
+    nb = _copy_for_writing(nb)
     major = nb["nbformat"]
     if major == 4:
         _split_lines_v4(nb)

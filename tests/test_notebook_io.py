@@ -199,7 +199,8 @@ def test_serialize_equals_nbformat_writes_on_every_covered_corpus_notebook() -> 
         if expected is None:
             continue
         covered += 1
-        if serialize_notebook(nb) != expected:
+        before = copy.deepcopy(nb)
+        if serialize_notebook(nb) != expected or nb != before:
             differ.append(path.name)
     assert differ == []
     assert covered >= 150, f"only {covered} corpus notebooks are covered by the contract"
