@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nbcollab.config import MergeOptions
-    from nbcollab.merge_cells import MergeLabels
+    from nbcollab.merge_fields import MergeLabels
 
 USAGE = "usage: nbcollab git-merge %O %A %B %L %P [%S %X %Y]"
 EXIT_CLEAN = 0
@@ -125,7 +125,7 @@ def _load_options(path: str) -> MergeOptions:
 
 def merge_labels(args: DriverArgs) -> MergeLabels:
     """Conflict labels: git's %X/%Y, else the branch names git merge leaves in the environment."""
-    from nbcollab.merge_cells import MergeLabels
+    from nbcollab.merge_fields import MergeLabels
 
     return MergeLabels(
         ours=args.ours_label or _current_branch() or "ours",

@@ -1,257 +1,234 @@
-"""Three-way merges of the parts of one cell: source text, JSON values, outputs.
+"""Merging one cell: its three versions (or two, or one) into the merged cell and its conflicts.
 
-Pure functions. Each returns the merged value and what conflicted; what to write for a conflict (git
-markers in the source, the value kept) is decided here so that every written notebook stays valid.
+A cell both sides kept merges field by field: the source by diff3, the type and every other field
+(metadata, attachments) as JSON values, outputs and execution count by the outputs strategy. A cell
+deleted on one side and edited on the other is kept with its source wrapped in markers. Conflicts
+outside the source get a note line on top of the source, so that they are visible. Pure functions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from merge3 import Merge3
+from nbcollab.config import MergeOptions
+from nbcollab.markers import note_line
+from nbcollab.merge_fields import (
+    MISSING,
+    MergeLabels,
+    ValueConflict,
+    ValuePolicy,
+    merge_outputs,
+    merge_text,
+    merge_values,
+)
+from nbcollab.merge_sequence import Slot
 
-from nbcollab.config import OutputStrategy
+Cell = dict[str, Any]
+Found = list[tuple[str, dict[str, Any]]]  # (conflict kind, record details) of one merged cell
 
-MISSING: Any = object()  # a key absent from one version (distinct from a JSON null)
-
-
-@dataclass(frozen=True)
-class MergeLabels:
-    """The branch names written on conflict markers, and the marker size git asks for (%L)."""
-
-    ours: str = "ours"
-    theirs: str = "theirs"
-    base: str = "base"
-    marker_size: int = 7
-
-    def start(self) -> str:
-        return "<" * self.marker_size + " " + self.ours + "\n"
-
-    def mid(self) -> str:
-        return "=" * self.marker_size + "\n"
-
-    def end(self) -> str:
-        return ">" * self.marker_size + " " + self.theirs + "\n"
-
-
-@dataclass
-class TextMerge:
-    """A merged text; ``hunk_bases`` holds the base text of each conflict hunk, in order."""
-
-    text: str
-    hunk_bases: list[str] = field(default_factory=list)
+CELL_POLICY = ValuePolicy(volatile=frozenset({
+    ("metadata", "execution"), ("metadata", "ExecuteTime"), ("metadata", "collapsed"),
+    ("metadata", "scrolled"), ("metadata", "trusted"), ("metadata", "jupyter", "outputs_hidden"),
+    ("metadata", "id"), ("collapsed",),
+}))
+_OWN_KEYS = frozenset({"cell_type", "id", "source", "input", "outputs", "execution_count",
+                       "prompt_number"})
+_V4_KEYS = {"code": frozenset({"id", "cell_type", "metadata", "source", "outputs",
+                               "execution_count"})}
+_V4_TEXT_CELL_KEYS = frozenset({"id", "cell_type", "metadata", "source", "attachments"})
 
 
 @dataclass(frozen=True)
-class ValueConflict:
-    """A JSON value both sides changed differently; ``ours`` was kept."""
+class CellContext:
+    """What every cell merge needs: the nbformat major version, the options, the labels."""
 
-    path: tuple[str, ...]
-    base: Any
-    ours: Any
-    theirs: Any
-
-
-def merge_text(base: str, local: str, remote: str, *, labels: MergeLabels) -> TextMerge:
-    """Line-level diff3 of three texts, with git-style markers around each conflicting hunk."""
-    if local == remote or remote == base:
-        return TextMerge(local)
-    if local == base:
-        return TextMerge(remote)
-    # Compare lines with their newline so that an edit of the last line is not a conflict with an
-    # append after it; whether the text ends with a newline is merged on its own.
-    ends = [text.endswith("\n") or not text for text in (base, local, remote)]
-    lines = [_lines(text) for text in (base, local, remote)]
-    out: list[str] = []
-    hunk_bases: list[str] = []
-    merger = Merge3(lines[0], lines[1], lines[2])
-    for region in merger.merge_regions():
-        _emit_region(merger, region, out, hunk_bases, labels)
-    text = "".join(out)
-    if not merge_scalar(ends[0], ends[1], ends[2]) and text.endswith("\n"):
-        text = text[:-1]
-    return TextMerge(text, hunk_bases)
+    major: int
+    options: MergeOptions
+    labels: MergeLabels
 
 
-def _lines(text: str) -> list[str]:
-    lines = text.splitlines(True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += "\n"
-    return lines
+def text_key(cell_type: Any, major: int) -> str:
+    """Where a cell keeps its text: ``input`` for v3 code cells, ``source`` otherwise."""
+    return "input" if major == 3 and cell_type == "code" else "source"
 
 
-def _emit_region(merger: Merge3, region: tuple, out: list[str], hunk_bases: list[str],
-                 labels: MergeLabels) -> None:
-    kind = region[0]
-    if kind == "unchanged":
-        out.extend(merger.base[region[1]:region[2]])
-    elif kind in ("a", "same"):
-        out.extend(merger.a[region[1]:region[2]])
-    elif kind == "b":
-        out.extend(merger.b[region[1]:region[2]])
+def _text(cell: Cell | None, major: int) -> str:
+    if cell is None:
+        return ""
+    value = cell.get(text_key(cell.get("cell_type"), major), "")
+    return value if isinstance(value, str) else "".join(value)
+
+
+def _content(cell: Mapping[str, Any]) -> dict[str, Any]:
+    """What an author edits in a cell: everything but derived data and volatile metadata."""
+    out = {k: v for k, v in cell.items() if k not in ("outputs", "execution_count",
+                                                       "prompt_number", "id", "collapsed")}
+    metadata = cell.get("metadata")
+    if isinstance(metadata, dict):
+        out["metadata"] = {k: v for k, v in metadata.items()
+                           if not CELL_POLICY.is_volatile(("metadata", k)) and k != "jupyter"}
+    return out
+
+
+def edited(base: Mapping[str, Any], cell: Mapping[str, Any]) -> bool:
+    return _content(base) != _content(cell)
+
+
+def merge_slot(slot: Slot, b_cells: list[Cell], l_cells: list[Cell], r_cells: list[Cell],
+                ctx: CellContext) -> tuple[Cell, list[tuple[str, dict[str, Any]]]]:
+    base = b_cells[slot.base] if slot.base is not None else None
+    local = l_cells[slot.local] if slot.local is not None else None
+    remote = r_cells[slot.remote] if slot.remote is not None else None
+    if slot.deleted_by:
+        return _delete_edit(base, local or remote, slot.deleted_by, ctx)  # type: ignore[arg-type]
+    if local is None or remote is None:
+        return _fit_schema(dict(local or remote), ctx.major), []  # type: ignore[arg-type]
+    # Most cells are unchanged on one side: that is the whole merge, no need to go field by field.
+    if local == remote or (base is not None and remote == base):
+        return _fit_schema(dict(local), ctx.major), []
+    if base is not None and local == base:
+        return _fit_schema(dict(remote), ctx.major), []
+    return _merge_cell(base, local, remote, ctx)
+
+
+def _delete_edit(base: Cell | None, kept: Cell, deleted_by: str,
+                 ctx: CellContext) -> tuple[Cell, list[tuple[str, dict[str, Any]]]]:
+    """Keep the edited cell, its source wrapped in markers with an empty deleting side."""
+    labels = ctx.labels
+    text = _text(kept, ctx.major)
+    body = text if text.endswith("\n") or not text else text + "\n"
+    note = " (deleted this cell)"
+    if deleted_by == "ours":
+        marked = "<" * labels.marker_size + " " + labels.ours + note + "\n" + labels.mid()
+        marked += body + labels.end()
     else:
-        _, z0, z1, a0, a1, b0, b1 = region
-        base_text = "".join(merger.base[z0:z1])
-        for common, ours, theirs in _refine_conflict(list(merger.a[a0:a1]), list(merger.b[b0:b1])):
-            if ours or theirs:
-                out.extend([labels.start(), *ours, labels.mid(), *theirs, labels.end()])
-                # The base of a split region cannot be split: the first hunk carries all of it.
-                hunk_bases.append(base_text)
-                base_text = ""
-            out.extend(common)
+        marked = labels.start() + body + labels.mid()
+        marked += ">" * labels.marker_size + " " + labels.theirs + note + "\n"
+    if not text.endswith("\n"):
+        marked = marked[:-1]  # so that resolving gives back the text as it was
+    cell = dict(kept)
+    cell[text_key(kept.get("cell_type"), ctx.major)] = marked
+    return cell, [("delete-edit", {"deleted_by": deleted_by, "base": _text(base, ctx.major)})]
 
 
-def _refine_conflict(a: list[str], b: list[str]) -> list[tuple[list[str], list[str], list[str]]]:
-    """Split a conflict on the lines both sides agree on, as git's zealous merge does.
-
-    Returns (common, ours, theirs) triples in which the common lines come after the hunk. Agreed
-    runs without any letter or digit (blank lines, brackets) do not split a conflict, so that one
-    edit does not become many tiny hunks.
-    """
-    from difflib import SequenceMatcher
-
-    pieces: list[tuple[list[str], list[str], list[str]]] = []
-    prev_a = prev_b = 0
-    blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
-    for start_a, start_b, size in blocks:
-        if size and not any(ch.isalnum() for line in a[start_a:start_a + size] for ch in line):
-            continue
-        pieces.append((a[start_a:start_a + size], a[prev_a:start_a], b[prev_b:start_b]))
-        prev_a, prev_b = start_a + size, start_b + size
-    return pieces
-
-
-def merge_scalar(base: Any, local: Any, remote: Any) -> Any:
-    """The side that changed; ``local`` when both changed (callers check for that first)."""
-    if local == base:
-        return remote
-    return local
-
-
-@dataclass(frozen=True)
-class ValuePolicy:
-    """Paths (key tuples) that merge specially.
-
-    ``volatile``: written by a kernel or an interface, not by authors; when both sides changed
-    one differently, ours is kept without a conflict (paths below a listed one too).
-    ``atomic``: a dict that only makes sense whole (a kernelspec): merged as one value, never key
-    by key, so that a merge cannot mix the two sides' kernels.
-    """
-
-    volatile: frozenset[tuple[str, ...]] = frozenset()
-    atomic: frozenset[tuple[str, ...]] = frozenset()
-
-    def is_volatile(self, path: tuple[str, ...]) -> bool:
-        return any(path[:size] in self.volatile for size in range(1, len(path) + 1))
+def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
+                ctx: CellContext) -> tuple[Cell, list[tuple[str, dict[str, Any]]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    b_type = base.get("cell_type") if base else MISSING
+    cell_type, type_conflicts = merge_values(b_type, local["cell_type"], remote["cell_type"])
+    if type_conflicts:
+        found.append(("cell-type", {"base": _json(b_type), "ours": local["cell_type"],
+                                    "theirs": remote["cell_type"]}))
+    text = merge_text(_text(base, ctx.major), _text(local, ctx.major), _text(remote, ctx.major),
+                      labels=ctx.labels)
+    if text.hunk_bases:
+        found.append(("source", {"hunks": text.hunk_bases}))
+    fields, value_conflicts = _merge_fields(base or {}, local, remote)
+    cell = {"cell_type": cell_type, **fields}
+    # Ids merge like any value (a side that re-created the cell changed it); both changed: ours.
+    cell_id, _ = merge_values((base or {}).get("id", MISSING), local.get("id", MISSING),
+                              remote.get("id", MISSING))
+    if cell_id is not MISSING:
+        cell["id"] = cell_id
+    found.extend(_group_value_conflicts(value_conflicts))
+    notes = "".join(
+        conflict_note(kind, detail, ctx.labels) for kind, detail in found if kind != "source"
+    )
+    cell[text_key(cell_type, ctx.major)] = notes + text.text
+    if cell_type == "code" and _merge_cell_outputs(cell, base, local, remote, ctx):
+        found.append(("outputs", {}))
+    return _fit_schema(cell, ctx.major), found
 
 
-def merge_values(base: Any, local: Any, remote: Any, *, path: tuple[str, ...] = (),
-                 policy: ValuePolicy = ValuePolicy()) -> tuple[Any, list[ValueConflict]]:
-    """Recursive three-way merge of JSON values; ``MISSING`` stands for an absent key.
-
-    Dicts merge key by key, lists of strings merge as ordered sets (tags), anything else both sides
-    changed differently is a conflict that keeps ours (silently for a volatile path).
-    """
-    if local == remote or remote == base:
-        return local, []
-    if local == base:
-        return remote, []
-    if isinstance(local, dict) and isinstance(remote, dict) and path not in policy.atomic:
-        return _merge_dicts(base if isinstance(base, dict) else {}, local, remote, path, policy)
-    if _string_list(local) and _string_list(remote) and (base is MISSING or _string_list(base)):
-        return _merge_string_lists(base if base is not MISSING else [], local, remote), []
-    # Delete against edit keeps the edited value: nothing a side wrote is dropped.
-    kept = remote if local is MISSING else local
-    if policy.is_volatile(path):
-        return kept, []
-    return kept, [ValueConflict(path, base, local, remote)]
+def _group_value_conflicts(values: list[ValueConflict]) -> list[tuple[str, dict[str, Any]]]:
+    """One "attachments" conflict and one "metadata" conflict (every other field) per cell."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for value in values:
+        kind = "attachments" if value.path[0] == "attachments" else "metadata"
+        groups.setdefault(kind, []).append(value_record(value))
+    return [(kind, {"values": records}) for kind, records in groups.items()]
 
 
-def _merge_dicts(base: dict, local: dict, remote: dict, path: tuple[str, ...],
-                 policy: ValuePolicy) -> tuple[dict, list[ValueConflict]]:
-    merged: dict[str, Any] = {}
+def _merge_fields(base: Cell, local: Cell, remote: Cell) -> tuple[Cell, list[ValueConflict]]:
+    """Every field but type, id, text and outputs, merged as JSON values."""
+    merged: Cell = {}
     conflicts: list[ValueConflict] = []
-    for key in [*local, *(k for k in remote if k not in local)] + [
-        k for k in base if k not in local and k not in remote
-    ]:
-        value, found = merge_values(
-            base.get(key, MISSING), local.get(key, MISSING), remote.get(key, MISSING),
-            path=(*path, key), policy=policy,
-        )
+    keys = dict.fromkeys([*local, *remote, *base])
+    for key in keys:
+        if key in _OWN_KEYS:
+            continue
+        value, found = merge_values(base.get(key, MISSING), local.get(key, MISSING),
+                                    remote.get(key, MISSING), path=(key,),
+                                    policy=CELL_POLICY)
         conflicts.extend(found)
         if value is not MISSING:
             merged[key] = value
     return merged, conflicts
 
 
-def _string_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+def _merge_cell_outputs(cell: Cell, base: Cell | None, local: Cell, remote: Cell,
+                        ctx: CellContext) -> bool:
+    """Set the merged outputs and count on a code cell; True when they conflict (kept marked)."""
+    count_key = "prompt_number" if ctx.major == 3 else "execution_count"
+
+    def derived(c: Cell | None) -> tuple[list[Any], Any] | None:
+        if c is None or c.get("cell_type") != "code":
+            return None
+        return c.get("outputs", []), c.get(count_key)
+
+    result = merge_outputs(derived(base) or ([], None), derived(local), derived(remote),
+                            strategy=ctx.options.outputs, labels=ctx.labels,
+                            marker_output=lambda text: _stream(text, ctx.major))
+    cell["outputs"] = result.outputs
+    if result.count is not None or ctx.major == 4:
+        cell[count_key] = result.count
+    return result.conflict
 
 
-def _merge_string_lists(base: list[str], local: list[str], remote: list[str]) -> list[str]:
-    removed = (set(base) - set(local)) | (set(base) - set(remote))
-    merged = [item for item in local if item not in removed]
-    merged.extend(item for item in remote if item not in removed and item not in merged)
-    return list(dict.fromkeys(merged))
+def _stream(text: str, major: int) -> dict[str, Any]:
+    if major == 3:
+        return {"output_type": "stream", "stream": "stdout", "text": text}
+    return {"name": "stdout", "output_type": "stream", "text": text}
 
 
-@dataclass
-class OutputMerge:
-    """Merged outputs and execution count; ``conflict`` when both sides changed the outputs."""
-
-    outputs: list[Any]
-    count: Any
-    conflict: bool = False
-    cleared: bool = False
-
-
-def merge_outputs(base: tuple[list[Any], Any], local: tuple[list[Any], Any] | None,
-                  remote: tuple[list[Any], Any] | None, *, strategy: OutputStrategy,
-                  labels: MergeLabels, marker_output: Any) -> OutputMerge:
-    """Resolve outputs and execution count (derived data) by ``strategy``.
-
-    ``base``/``local``/``remote`` are (outputs, count); a missing side takes the other's.
-    ``marker_output(text)`` builds the stream output used as a visible marker under ``conflict``.
-    """
-    if strategy is OutputStrategy.CLEAR:
-        return OutputMerge([], None)
-    local = local or remote or base
-    remote = remote or local
-    count = _merge_count(base[1], local[1], remote[1])
-    outs_l, outs_r, outs_b = local[0], remote[0], base[0]
-    if outs_l == outs_r or outs_r == outs_b:
-        return OutputMerge(outs_l, count)
-    if outs_l == outs_b:
-        return OutputMerge(outs_r, count)
-    return _resolve_output_conflict(outs_b, outs_l, outs_r, local[1], remote[1], strategy,
-                                    labels, marker_output)
+def _fit_schema(cell: Cell, major: int) -> Cell:
+    """Drop what the v4 schema forbids for the merged cell type; add what it requires."""
+    count_key = "execution_count" if major == 4 else "prompt_number"
+    count = cell.get(count_key)
+    if count is not None and not (isinstance(count, int) and not isinstance(count, bool)
+                                  and count >= 0):
+        # e.g. "*" saved while the cell ran: not a count, and not valid in the schema
+        cell[count_key] = None
+        if major == 3:
+            del cell[count_key]
+    if major != 4:
+        return cell
+    allowed = _V4_KEYS.get(cell["cell_type"], _V4_TEXT_CELL_KEYS)
+    cell = {k: v for k, v in cell.items() if k in allowed}
+    cell.setdefault("metadata", {})
+    cell.setdefault("source", "")
+    if cell["cell_type"] == "code":
+        cell.setdefault("outputs", [])
+        cell.setdefault("execution_count", None)
+    return cell
 
 
-def _merge_count(base: Any, local: Any, remote: Any) -> Any:
-    if local == remote or remote == base:
-        return local
-    if local == base:
-        return remote
-    return None  # both re-ran the cell: neither count describes the merged notebook
+def _json(value: Any) -> Any:
+    return None if value is MISSING else value
 
 
-def _resolve_output_conflict(outs_b: list[Any], outs_l: list[Any], outs_r: list[Any],
-                             count_l: Any, count_r: Any, strategy: OutputStrategy,
-                             labels: MergeLabels, marker_output: Any) -> OutputMerge:
-    if strategy is OutputStrategy.OURS:
-        return OutputMerge(outs_l, count_l)
-    if strategy is OutputStrategy.THEIRS:
-        return OutputMerge(outs_r, count_r)
-    if strategy is OutputStrategy.UNION:
-        return OutputMerge(outs_l + [out for out in outs_r if out not in outs_l], count_l)
-    if strategy is OutputStrategy.CONFLICT:
-        size = labels.marker_size
-        outputs = [
-            marker_output(labels.start()), *outs_l,
-            marker_output("|" * size + " " + labels.base + "\n"), *outs_b,
-            marker_output(labels.mid()), *outs_r,
-            marker_output(labels.end()),
-        ]
-        return OutputMerge(outputs, count_l, conflict=True)
-    return OutputMerge([], None, cleared=True)
+def value_record(conflict: ValueConflict) -> dict[str, Any]:
+    record: dict[str, Any] = {"path": list(conflict.path)}
+    for name in ("base", "ours", "theirs"):
+        value = getattr(conflict, name)
+        if value is not MISSING:
+            record[name] = value
+    return record
+
+
+def conflict_note(kind: str, detail: dict[str, Any], labels: MergeLabels) -> str:
+    paths = ", ".join(".".join(v["path"]) for v in detail.get("values", [])) or kind
+    return note_line(f"{kind} conflict ({paths}): kept {labels.ours}, "
+                     f"{labels.theirs} differs; run 'nbcollab conflicts'", labels.marker_size)

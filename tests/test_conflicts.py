@@ -16,7 +16,7 @@ from nbcollab.config import MergeOptions, OutputStrategy
 from nbcollab.conflicts import find_conflicts
 from nbcollab.markers import Hunk, Resolution, has_markers, parse_markers, resolve_text
 from nbcollab.merge import merge_notebooks
-from nbcollab.merge_cells import MergeLabels
+from nbcollab.merge_fields import MergeLabels
 from nbcollab.notebook_io import serialize_notebook
 from nbcollab.resolve import resolve_conflicts
 

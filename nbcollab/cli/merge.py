@@ -51,7 +51,7 @@ def merge(
     from nbcollab.config import load_config, merge_overrides
     from nbcollab.gitmerge import sign_result
     from nbcollab.merge import merge_notebooks
-    from nbcollab.merge_cells import MergeLabels
+    from nbcollab.merge_fields import MergeLabels
     from nbcollab.notebook_io import parse_notebook, read_file_bytes, serialize_notebook
 
     options = merge_overrides(load_config(local).merge, outputs=outputs, sign=sign)
