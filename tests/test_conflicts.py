@@ -209,3 +209,28 @@ def test_merge_command_exit_codes(tmp_path: Path) -> None:
     assert b"bad.ipynb:1:2: not valid JSON" in failed.stderr
     wrong = run_nbcollab("merge", base, local, remote, "-o", str(out), "--outputs", "nope")
     assert wrong.returncode == 2
+
+
+def test_base_cannot_be_guessed_for_markers_without_a_record(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(code_cell(CONFLICTED, cell_id="x")))
+    before = path.read_bytes()
+    done = CliRunner().invoke(app, ["resolve", str(path), "--base"])
+    assert done.exit_code == 1
+    assert "cannot be resolved to base" in done.output
+    assert path.read_bytes() == before
+    assert CliRunner().invoke(app, ["resolve", str(path), "--cell", "0", "--union"]).exit_code == 0
+    assert json.loads(path.read_text())["cells"][0]["source"] == ["a\n", "b1\n", "b2\n", "c"]
+
+
+def test_cell_type_conflict_resolves_to_a_valid_cell() -> None:
+    base = make_notebook(code_cell("x", cell_id="a"))
+    local = make_notebook({"cell_type": "markdown", "id": "a", "metadata": {}, "source": "x"})
+    remote = make_notebook({"cell_type": "raw", "id": "a", "metadata": {}, "source": "x"})
+    nb = merge_notebooks(base, local, remote, labels=LABELS).notebook
+    assert nb["cells"][0]["cell_type"] == "markdown"
+    assert [f.kind for f in find_conflicts(nb)] == ["cell-type"]
+    for choice, expected in ((Resolution.THEIRS, "raw"), (Resolution.BASE, "code")):
+        resolved = resolve_conflicts(nb, choice).notebook
+        assert resolved["cells"][0]["cell_type"] == expected
+        assert resolved["cells"][0]["source"] == "x"
+        _valid(resolved)
