@@ -1,19 +1,21 @@
 """Options for every capability, loaded from ``[tool.nbcollab]`` in pyproject.toml.
 
-Each capability has one pydantic model of its options; the library functions take that model as a
+Each capability has one frozen dataclass of its options; the library functions take it as a
 keyword argument. The file's keys are kebab-case (``keep-outputs``); snake_case is accepted too.
 Unknown keys are errors, so a typo never passes silently. Command-line flags override the file
-through ``merge_overrides``.
+through ``merge_overrides``. pydantic validates the file and the overrides; it is imported only
+when there is something to validate, because the git drivers run once per file and its import
+plus model building cost ~80 ms.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nbcollab.errors import ConfigError
 
@@ -27,31 +29,38 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-class Options(BaseModel):
-    """Base of every options model: frozen, kebab-case keys, unknown keys rejected."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=_kebab, populate_by_name=True
-    )
+# pydantic's config for the option classes (a plain dict, so defining them needs no pydantic).
+_PYDANTIC_CONFIG = {"extra": "forbid", "alias_generator": _kebab, "populate_by_name": True}
+_options = dataclass(frozen=True, kw_only=True)
 
 
-class CleanOptions(Options):
+@_options
+class CleanOptions:
     """What ``clean`` and the git filter strip from a notebook."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
     keep_outputs: bool = False
     keep_execution_count: bool = False
     keep_output_tag: str = "keep_output"
     keep_output_types: tuple[str, ...] = ()
     drop_output_types: tuple[str, ...] = ()
-    max_output_bytes: int | None = Field(default=None, ge=0)
+    max_output_bytes: int | None = None
     extra_keys: tuple[str, ...] = ()
     keep_keys: tuple[str, ...] = ()
     drop_empty_cells: bool = False
     repair_ids: bool = True
 
+    def __post_init__(self) -> None:
+        if self.max_output_bytes is not None and self.max_output_bytes < 0:
+            raise ValueError("max-output-bytes must be 0 or more")
 
-class DiffOptions(Options):
+
+@_options
+class DiffOptions:
     """What ``diff`` compares; the ignore flags drop parts of the notebook from the comparison."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
     ignore_sources: bool = False
     ignore_outputs: bool = False
@@ -72,22 +81,27 @@ class OutputStrategy(str, Enum):
     CONFLICT = "conflict"
 
 
-class MergeOptions(Options):
+@_options
+class MergeOptions:
     """How ``merge`` and the git merge driver combine three versions."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
     outputs: OutputStrategy = OutputStrategy.AUTO
     sign: bool = True
 
 
-class Config(Options):
+@_options
+class Config:
     """Everything under ``[tool.nbcollab]``."""
 
-    clean: CleanOptions = CleanOptions()
-    diff: DiffOptions = DiffOptions()
-    merge: MergeOptions = MergeOptions()
+    __pydantic_config__ = _PYDANTIC_CONFIG
+    clean: CleanOptions = field(default_factory=CleanOptions)
+    diff: DiffOptions = field(default_factory=DiffOptions)
+    merge: MergeOptions = field(default_factory=MergeOptions)
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -117,14 +131,9 @@ def load_config(start: Path | None = None) -> Config:
 
 def parse_config(table: dict[str, Any], *, source: str = "pyproject.toml") -> Config:
     """Validate a ``[tool.nbcollab]`` table; errors name the key."""
-    try:
-        return Config.model_validate(table)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(
-            f"{source}: [tool.nbcollab] {where}: {first['msg']}"
-        ) from None
+    if not table:
+        return Config()
+    return _validate(Config, table, where=f"{source}: [tool.nbcollab] ")
 
 
 def merge_overrides(options: M, **overrides: Any) -> M:
@@ -132,8 +141,17 @@ def merge_overrides(options: M, **overrides: Any) -> M:
     given = {key: value for key, value in overrides.items() if value is not None}
     if not given:
         return options
+    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}  # type: ignore[arg-type]
+    return _validate(type(options), {**fields, **given}, where="option ")
+
+
+def _validate(kind: type[M], data: dict[str, Any], *, where: str) -> M:
+    from pydantic import TypeAdapter, ValidationError
+
     try:
-        return type(options).model_validate({**options.model_dump(), **given})
+        return TypeAdapter(kind).validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"option {first['loc'][0]}: {first['msg']}") from None
+        key = ".".join(str(part) for part in first["loc"])
+        message = "unknown key" if first["type"] == "unexpected_keyword_argument" else first["msg"]
+        raise ConfigError(f"{where}{key}: {message}") from None

@@ -1,0 +1,123 @@
+"""``[tool.nbcollab]``: found by walking up, validated strictly, overridden by flags."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import code_cell, make_notebook, run_nbcollab, stream_output, write_notebook
+from typer.testing import CliRunner
+
+from nbcollab.cli import app
+from nbcollab.config import (
+    CleanOptions,
+    Config,
+    MergeOptions,
+    OutputStrategy,
+    load_config,
+    merge_overrides,
+    parse_config,
+)
+from nbcollab.errors import ConfigError
+
+
+def _project(tmp_path: Path, toml: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
+    sub = tmp_path / "notebooks" / "deep"
+    sub.mkdir(parents=True)
+    return sub
+
+
+def test_found_by_walking_up_from_a_file_or_folder(tmp_path: Path) -> None:
+    sub = _project(tmp_path, '[tool.nbcollab.clean]\nkeep-outputs = true\n')
+    assert load_config(sub).clean.keep_outputs is True
+    assert load_config(sub / "x.ipynb").clean.keep_outputs is True
+
+
+def test_no_pyproject_or_no_table_gives_the_defaults(tmp_path: Path) -> None:
+    assert load_config(tmp_path) == Config()
+    _project(tmp_path, "[project]\nname = 'x'\n")
+    assert load_config(tmp_path) == Config()
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({"clean": {"keep-outputs": True}}, CleanOptions(keep_outputs=True)),
+        ({"clean": {"keep_outputs": True}}, CleanOptions(keep_outputs=True)),
+        ({"clean": {"extra-keys": ["metadata.x"]}}, CleanOptions(extra_keys=("metadata.x",))),
+        ({"clean": {"max-output-bytes": 0}}, CleanOptions(max_output_bytes=0)),
+    ],
+)
+def test_kebab_and_snake_keys(table: dict, expected: CleanOptions) -> None:
+    assert parse_config(table).clean == expected
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"clean": {"keep-output": True}}, "clean.keep-output: unknown key"),
+        ({"cleaning": {}}, "cleaning: unknown key"),
+        ({"clean": {"keep-outputs": "maybe"}}, "clean.keep-outputs"),
+        ({"clean": {"max-output-bytes": -1}}, "max-output-bytes must be 0 or more"),
+        ({"merge": {"outputs": "mine"}}, "merge.outputs"),
+        ({"clean": {"extra-keys": "metadata.x"}}, "clean.extra-keys"),
+    ],
+)
+def test_mistakes_are_errors_naming_the_key(table: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        parse_config(table, source="pyproject.toml")
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    _project(tmp_path, "[tool.nbcollab\n")
+    with pytest.raises(ConfigError, match=r"pyproject\.toml: not valid TOML"):
+        load_config(tmp_path)
+
+
+def test_overrides_win_and_none_means_not_given() -> None:
+    base = MergeOptions(outputs=OutputStrategy.OURS)
+    assert merge_overrides(base, outputs=None, sign=None) is base
+    assert merge_overrides(base, outputs="theirs").outputs is OutputStrategy.THEIRS
+    with pytest.raises(ConfigError, match="option outputs"):
+        merge_overrides(base, outputs="mine")
+
+
+def test_options_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        CleanOptions().keep_outputs = True  # type: ignore[misc]
+
+
+def test_loading_options_does_not_import_pydantic_without_a_table(tmp_path: Path) -> None:
+    # The git drivers run once per file: validation must cost nothing when there is no config.
+    code = (
+        "import sys; from pathlib import Path; from nbcollab.config import load_config; "
+        f"load_config(Path({str(tmp_path)!r})); print('pydantic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_config_applies_through_the_cli_and_flags_override(tmp_path: Path) -> None:
+    _project(tmp_path, '[tool.nbcollab.clean]\nkeep-outputs = true\n')
+    nb = make_notebook(code_cell("print(1)", outputs=[stream_output("1\n")], count=1))
+    path = write_notebook(tmp_path / "a.ipynb", nb)
+    before = path.read_bytes()
+    result = CliRunner().invoke(app, ["clean", "--check", str(path)])
+    assert result.exit_code == 1  # the count still goes; the output stays
+    assert CliRunner().invoke(app, ["clean", str(path)]).exit_code == 0
+    assert b'"1\\n"' in path.read_bytes() and path.read_bytes() != before
+
+
+def test_a_bad_config_is_a_one_line_error_and_exit_2(tmp_path: Path) -> None:
+    _project(tmp_path, '[tool.nbcollab.clean]\nkeep-outputz = true\n')
+    path = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))
+    before = path.read_bytes()
+    result = run_nbcollab("clean", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().count("\n") == 0
+    assert "clean.keep-outputz: unknown key" in result.stderr.decode()
+    assert b"Traceback" not in result.stderr
+    assert path.read_bytes() == before
