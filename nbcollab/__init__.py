@@ -2,7 +2,7 @@
 
 The library API works on notebooks as plain dicts (parsed JSON with multi-line strings joined)::
 
-    from nbcollab import parse_notebook, serialize_notebook, clean_notebook
+    from nbcollab import clean_notebook, diff_notebooks, merge_notebooks, parse_notebook
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ _LAZY = {
     "parse_notebook": "nbcollab.notebook_io",
     "serialize_notebook": "nbcollab.notebook_io",
     "clean_notebook": "nbcollab.clean",
+    "align_cells": "nbcollab.align",
+    "diff_notebooks": "nbcollab.diff",
+    "merge_notebooks": "nbcollab.merge",
+    "find_conflicts": "nbcollab.conflicts",
+    "resolve_conflicts": "nbcollab.resolve",
+    "sign_merge_result": "nbcollab.trust",
     "CleanOptions": "nbcollab.config",
     "DiffOptions": "nbcollab.config",
     "MergeOptions": "nbcollab.config",
@@ -32,4 +38,19 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "CleanOptions",
+    "DiffOptions",
+    "MergeOptions",
+    "__version__",
+    "align_cells",
+    "clean_notebook",
+    "diff_notebooks",
+    "find_conflicts",
+    "load_config",
+    "merge_notebooks",
+    "parse_notebook",
+    "resolve_conflicts",
+    "serialize_notebook",
+    "sign_merge_result",
+]

@@ -1,5 +1,5 @@
 """``python -m nbcollab``."""
 
-from nbcollab.cli import main
+from nbcollab.git_entry import main
 
 main()

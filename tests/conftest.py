@@ -62,7 +62,8 @@ def run_nbcollab(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run the CLI as a real subprocess (``python -m nbcollab``)."""
     return subprocess.run(
-        [sys.executable, "-m", "nbcollab", *args], cwd=cwd, input=input, capture_output=True
+        [sys.executable, "-m", "nbcollab", *args],
+        cwd=cwd, input=input, capture_output=True, check=False,
     )
 
 

@@ -8,7 +8,7 @@ interrupted. Each submodule registers the commands of one capability.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -65,7 +65,7 @@ def _show_version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
     ] = None,
 ) -> None:
@@ -81,8 +81,3 @@ def _register_commands() -> None:
 
 
 _register_commands()
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()

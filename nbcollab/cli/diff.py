@@ -148,35 +148,15 @@ def textconv(
     format_version: Annotated[int, typer.Option("--format-version", help="Set by `nbcollab install`; part of git's cache key.")] = 0,
 ) -> None:
     """Print a notebook as readable text, for git's textconv (never fails)."""
-    from nbcollab.textconv import textconv_bytes
+    from nbcollab.git_entry import run_textconv
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        typer.echo(f"nbcollab textconv: {path}: cannot read ({exc.strerror})", err=True)
-        return
-    sys.stdout.buffer.write(textconv_bytes(data, path=str(path), options=_clean_options()))
-    sys.stdout.flush()
-
-
-def _clean_options() -> Any:
-    """The repo's clean rules; the defaults when its config is broken (a textconv never fails)."""
-    from nbcollab.config import CleanOptions, load_config
-    from nbcollab.errors import NbcollabError
-
-    try:
-        return load_config().clean
-    except NbcollabError:
-        return CleanOptions()
+    raise typer.Exit(run_textconv([str(path)]))
 
 
 def git_diff(
     args: Annotated[list[str] | None, typer.Argument(help="What git passes to GIT_EXTERNAL_DIFF.")] = None,
 ) -> None:
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
-    from nbcollab.git_diff_driver import run_external_diff
+    from nbcollab.git_entry import run_git_diff
 
-    # git pipes its own output through the pager (less -R by default), which shows colours.
-    color = (sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true") and not (
-        os.environ.get("NO_COLOR"))
-    _write_stdout(run_external_diff(args or [], clean=_clean_options(), color=color))
+    raise typer.Exit(run_git_diff(args or []))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import enum
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -128,28 +126,15 @@ def status() -> None:
 
 def filter_process() -> None:
     """git's long-running clean filter (git runs it; see `nbcollab install`)."""
-    from nbcollab.clean_config import OptionsByFolder
-    from nbcollab.filter_process import serve
+    from nbcollab.git_entry import run_filter_process
 
-    # Only protocol may reach stdout: keep a private handle on it, then point fd 1 (and
-    # sys.stdout) at stderr so that a stray print cannot corrupt the stream.
-    protocol_out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    try:
-        serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()))
-    finally:
-        protocol_out.close()
+    raise typer.Exit(run_filter_process([]))
 
 
 def filter_clean(
     path: Annotated[str, typer.Argument(help="The file's path (git's %f).")] = "<stdin>",
 ) -> None:
     """One-file clean filter, stdin to stdout (for git < 2.11 and clients without the process)."""
-    from nbcollab.clean_config import OptionsByFolder
-    from nbcollab.filter_process import clean_for_git
+    from nbcollab.git_entry import run_filter_clean
 
-    data = sys.stdin.buffer.read()
-    options = OptionsByFolder(Path.cwd())(path)
-    sys.stdout.buffer.write(clean_for_git(data, path, options, sys.stderr))
-    sys.stdout.buffer.flush()
+    raise typer.Exit(run_filter_clean([path]))
