@@ -5,7 +5,8 @@ data dir from ``JUPYTER_DATA_DIR`` / ``jupyter --data-dir``, ``NotebookNotary`` 
 user's Jupyter config files). Notebooks are checked as Jupyter reads them
 (``nbformat.reads(text, as_version=4)``, which drops ``metadata.signature`` and cell
 ``metadata.trusted``): nothing inside a file ever grants trust. The decisions live in
-``nbcollab.trust_policy``; nbformat is imported only when a notebook has rich output to judge.
+``nbcollab.trust_policy``. nbformat (about a second to import) is loaded only when a notebook has
+rich output to judge and ``nbcollab.trust_store`` finds that some input may be trusted at all.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nbcollab import trust_policy as policy
+from nbcollab import trust_store
 from nbcollab.errors import InvalidNotebook, NbcollabError
-from nbcollab.notebook_io import parse_notebook
+from nbcollab.notebook_io import Notebook, parse_notebook
 
 if TYPE_CHECKING:
     from nbformat.sign import NotebookNotary
 
 SIGNED = "signed: every rich output came from a trusted input"
+NO_TRUSTED_INPUT = "not signed: no input version is trusted by your Jupyter"
 _INPUT_LABELS = ("base", "local", "remote")
 
 
@@ -60,7 +63,11 @@ def sign_merge_result(
         problem = _problem_without_notary(result_text, path)
         if problem:
             return TrustOutcome(False, f"not signed: {problem}")
-        return _sign_with_notary(result_text, inputs, path)
+        candidates = list(_candidate_inputs(inputs))
+        # Most often the user's Jupyter trusts no input: then answer without importing nbformat.
+        if not trust_store.any_maybe_trusted([plain for _, plain in candidates]):
+            return TrustOutcome(False, NO_TRUSTED_INPUT)
+        return _sign_with_notary(result_text, candidates, path)
     except NbcollabError as exc:
         return TrustOutcome(False, f"not signed: {exc}")
     except Exception as exc:  # noqa: BLE001 - signing is optional: the merge stands regardless
@@ -70,15 +77,16 @@ def sign_merge_result(
 def _problem_without_notary(result_text: str, path: str) -> str | None:
     # Cheap checks on the plain JSON first, so a merge without rich output never loads nbformat.
     nb = parse_notebook(result_text, path=path)
-    if nb["nbformat"] != 4:
-        return policy.find_read_problem(nb)
-    if not policy.has_rich_outputs(nb):
+    if nb["nbformat"] == 4 and not policy.has_rich_outputs(nb):
         return "no rich output in the result, so it needs no signature"
-    return policy.find_read_problem(nb)
+    problem = policy.find_read_problem(nb)
+    if problem is None:
+        require_unicode(result_text, path=path)  # Jupyter could not even open the written file
+    return problem
 
 
 def _sign_with_notary(
-    result_text: str, inputs: Sequence[str | bytes | None], path: str
+    result_text: str, candidates: Sequence[tuple[str, Notebook]], path: str
 ) -> TrustOutcome:
     with open_notary() as notary:
         require_persistent_store(notary)
@@ -87,10 +95,9 @@ def _sign_with_notary(
         problem = policy.find_collision_risk(result) or _unstable_read(notary, result, again)
         if problem:
             return TrustOutcome(False, f"not signed: {problem}")
-        trusted = list(_trusted_inputs(notary, inputs))
+        trusted = list(_trusted_inputs(notary, candidates))
         if not trusted:
-            names = ", ".join(_INPUT_LABELS) if len(inputs) == 3 else "inputs"
-            return TrustOutcome(False, f"not signed: no input version ({names}) is trusted here")
+            return TrustOutcome(False, NO_TRUSTED_INPUT)
         problem = policy.find_untrusted_output(result, trusted)
         if problem:
             return TrustOutcome(False, f"not signed: {problem}")
@@ -100,7 +107,8 @@ def _sign_with_notary(
     return TrustOutcome(True, SIGNED)
 
 
-def _trusted_inputs(notary: NotebookNotary, inputs: Sequence[str | bytes | None]) -> Iterator[Any]:
+def _candidate_inputs(inputs: Sequence[str | bytes | None]) -> Iterator[tuple[str, Notebook]]:
+    """(text, parsed) of each distinct v4 input with rich output: those that could lend trust."""
     seen: set[str] = set()
     for index, raw in enumerate(inputs):
         if not raw:
@@ -109,11 +117,21 @@ def _trusted_inputs(notary: NotebookNotary, inputs: Sequence[str | bytes | None]
         try:
             plain = parse_notebook(raw, path=label)
             text = raw if isinstance(raw, str) else raw.decode("utf-8")
-            if text in seen or plain["nbformat"] != 4 or not policy.has_rich_outputs(plain):
-                continue  # same as another side; v3 (random ids, never trusted); nothing to give
-            seen.add(text)
-            nb = read_as_jupyter(text, path=label)
         except (InvalidNotebook, UnicodeDecodeError):
+            continue
+        if text in seen or plain["nbformat"] != 4 or not policy.has_rich_outputs(plain):
+            continue  # same as another side; v3 (random ids, never trusted); nothing to give
+        seen.add(text)
+        yield text, plain
+
+
+def _trusted_inputs(
+    notary: NotebookNotary, candidates: Sequence[tuple[str, Notebook]]
+) -> Iterator[Any]:
+    for index, (text, _) in enumerate(candidates):
+        try:
+            nb = read_as_jupyter(text, path=f"input {index}")
+        except InvalidNotebook:
             continue
         # A crafted input could collide with a notebook the user signed without outputs.
         if policy.find_collision_risk(nb) is None and notary.check_signature(nb):
@@ -131,7 +149,7 @@ def open_notary() -> Iterator[NotebookNotary]:
     """The user's notary, set up as Jupyter sets it up (data dir and config files)."""
     from nbformat.sign import NotebookNotary
 
-    app = _jupyter_config_app()
+    app = trust_store.jupyter_config_app()
     # The notary's own default builds a second JupyterApp for the same jupyter_data_dir(); give
     # it ours unless the user's config names another.
     configured = "data_dir" in app.config.get("NotebookNotary", {})
@@ -140,21 +158,6 @@ def open_notary() -> Iterator[NotebookNotary]:
         yield notary
     finally:
         notary.close()
-
-
-def _jupyter_config_app() -> Any:
-    from jupyter_core.application import JupyterApp
-    from traitlets.config import Application
-
-    app = JupyterApp(log_level="WARN")  # Jupyter's warnings (a broken store) still show
-    app.initialize(argv=[])
-    # `jupyter trust` reads jupyter_notebook_config; Jupyter Server reads jupyter_server_config.
-    for name in ("jupyter_notebook_config", "jupyter_server_config"):
-        try:
-            Application.load_config_file(app, name, path=app.config_file_paths)
-        except Exception:  # noqa: BLE001,S112 - like Jupyter, a missing or broken file is skipped
-            continue
-    return app
 
 
 def store_problem(notary: NotebookNotary) -> str | None:
@@ -181,13 +184,7 @@ def read_as_jupyter(text: str, *, path: str) -> Any:
     """The notebook exactly as Jupyter reads it to check trust (``as_version=4``)."""
     import nbformat
 
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Written out, such text is not UTF-8, and Jupyter cannot open the file at all.
-        raise InvalidNotebook(
-            f"{path}: holds text that is not valid Unicode (lone surrogates)"
-        ) from None
+    require_unicode(text, path=path)
     with warnings.catch_warnings():
         # nbformat warns about the ids it invents; the callers detect that themselves.
         warnings.simplefilter("ignore")
@@ -195,6 +192,17 @@ def read_as_jupyter(text: str, *, path: str) -> Any:
             return nbformat.reads(text, as_version=4)
         except Exception as exc:  # noqa: BLE001 - any failure means Jupyter cannot open it
             raise InvalidNotebook(f"{path}: Jupyter cannot read it ({exc})") from None
+
+
+def require_unicode(text: str, *, path: str) -> None:
+    """Raise InvalidNotebook when ``text`` cannot be written as UTF-8 (lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Written out, such text is not UTF-8, and Jupyter cannot open the file at all.
+        raise InvalidNotebook(
+            f"{path}: holds text that is not valid Unicode (lone surrogates)"
+        ) from None
 
 
 def check_notebook_text(notary: NotebookNotary, text: str, *, path: str) -> FileTrust:

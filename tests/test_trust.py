@@ -260,7 +260,7 @@ def test_no_trusted_input_says_so() -> None:
 
     outcome = sign_merge_result(result, inputs=texts(base, local, remote), path="nb")
 
-    assert outcome.reason == "not signed: no input version (base, local, remote) is trusted here"
+    assert outcome.reason == "not signed: no input version is trusted by your Jupyter"
 
 
 # --- results that must never be signed ------------------------------------------------------
