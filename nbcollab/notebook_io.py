@@ -53,7 +53,7 @@ def _decode(data: bytes | str, path: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InvalidNotebook(f"{path}:{line}:{col}: not UTF-8 text, not a notebook") from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return text.removeprefix("\ufeff")
 
 
 def check_notebook_shape(nb: Any, *, path: str) -> None:
