@@ -65,9 +65,10 @@ def sign_merge_result(
             return TrustOutcome(False, f"not signed: {problem}")
         candidates = list(_candidate_inputs(inputs))
         # Most often the user's Jupyter trusts no input: then answer without importing nbformat.
-        if not trust_store.any_maybe_trusted([plain for _, plain in candidates]):
+        app = trust_store.jupyter_config_app() if candidates else None
+        if not trust_store.any_maybe_trusted([c.plain for c in candidates], app):
             return TrustOutcome(False, NO_TRUSTED_INPUT)
-        return _sign_with_notary(result_text, candidates, path)
+        return _sign_with_notary(result_text, candidates, path, app)
     except NbcollabError as exc:
         return TrustOutcome(False, f"not signed: {exc}")
     except Exception as exc:  # noqa: BLE001 - signing is optional: the merge stands regardless
@@ -86,9 +87,9 @@ def _problem_without_notary(result_text: str, path: str) -> str | None:
 
 
 def _sign_with_notary(
-    result_text: str, candidates: Sequence[tuple[str, Notebook]], path: str
+    result_text: str, candidates: Sequence[_Candidate], path: str, app: Any
 ) -> TrustOutcome:
-    with open_notary() as notary:
+    with open_notary(app) as notary:
         require_persistent_store(notary)
         # Two independent reads: what gets signed, and a fresh one that must then check as trusted.
         result, again = (read_as_jupyter(result_text, path=path) for _ in range(2))
@@ -107,8 +108,17 @@ def _sign_with_notary(
     return TrustOutcome(True, SIGNED)
 
 
-def _candidate_inputs(inputs: Sequence[str | bytes | None]) -> Iterator[tuple[str, Notebook]]:
-    """(text, parsed) of each distinct v4 input with rich output: those that could lend trust."""
+@dataclass(frozen=True)
+class _Candidate:
+    """An input that could lend trust: its label, its text, and the text parsed."""
+
+    label: str
+    text: str
+    plain: Notebook
+
+
+def _candidate_inputs(inputs: Sequence[str | bytes | None]) -> Iterator[_Candidate]:
+    """Each distinct v4 input with rich output: those whose trust the result could inherit."""
     seen: set[str] = set()
     for index, raw in enumerate(inputs):
         if not raw:
@@ -122,15 +132,15 @@ def _candidate_inputs(inputs: Sequence[str | bytes | None]) -> Iterator[tuple[st
         if text in seen or plain["nbformat"] != 4 or not policy.has_rich_outputs(plain):
             continue  # same as another side; v3 (random ids, never trusted); nothing to give
         seen.add(text)
-        yield text, plain
+        yield _Candidate(label, text, plain)
 
 
 def _trusted_inputs(
-    notary: NotebookNotary, candidates: Sequence[tuple[str, Notebook]]
+    notary: NotebookNotary, candidates: Sequence[_Candidate]
 ) -> Iterator[Any]:
-    for index, (text, _) in enumerate(candidates):
+    for candidate in candidates:
         try:
-            nb = read_as_jupyter(text, path=f"input {index}")
+            nb = read_as_jupyter(candidate.text, path=candidate.label)
         except InvalidNotebook:
             continue
         # A crafted input could collide with a notebook the user signed without outputs.
@@ -145,11 +155,12 @@ def _unstable_read(notary: NotebookNotary, first: Any, second: Any) -> str | Non
 
 
 @contextmanager
-def open_notary() -> Iterator[NotebookNotary]:
-    """The user's notary, set up as Jupyter sets it up (data dir and config files)."""
+def open_notary(app: Any = None) -> Iterator[NotebookNotary]:
+    """The user's notary, set up as Jupyter sets it up (``app``: the user's Jupyter config app)."""
     from nbformat.sign import NotebookNotary
 
-    app = trust_store.jupyter_config_app()
+    if app is None:
+        app = trust_store.jupyter_config_app()
     # The notary's own default builds a second JupyterApp for the same jupyter_data_dir(); give
     # it ours unless the user's config names another.
     configured = "data_dir" in app.config.get("NotebookNotary", {})

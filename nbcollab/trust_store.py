@@ -66,18 +66,20 @@ def notary_configured(app: Any) -> bool:
     return any(getattr(probe, name) is not _UNSET for name in NOTARY_SETTINGS)
 
 
-def any_maybe_trusted(notebooks: Sequence[Notebook]) -> bool:
-    """False only when the user's Jupyter can trust none of these ``parse_notebook`` dicts."""
+def any_maybe_trusted(notebooks: Sequence[Notebook], app: Any = None) -> bool:
+    """False only when the user's Jupyter can trust none of these ``parse_notebook`` dicts.
+
+    ``app`` is ``jupyter_config_app()``, when the caller already has it.
+    """
     if not notebooks:
         return False
     try:
-        return _maybe_trusted(notebooks)
+        return _maybe_trusted(notebooks, jupyter_config_app() if app is None else app)
     except Exception:  # noqa: BLE001 - unsure (unreadable secret, odd config): nbformat decides
         return True
 
 
-def _maybe_trusted(notebooks: Sequence[Notebook]) -> bool:
-    app = jupyter_config_app()
+def _maybe_trusted(notebooks: Sequence[Notebook], app: Any) -> bool:
     if notary_configured(app):
         return True
     from jupyter_core.paths import jupyter_data_dir
