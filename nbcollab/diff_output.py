@@ -13,7 +13,7 @@ from enum import Enum
 
 from nbcollab.config import CleanOptions, DiffOptions
 from nbcollab.diff import diff_notebooks
-from nbcollab.notebook_io import Notebook, parse_notebook
+from nbcollab.notebook_io import Notebook, parse_notebook, strip_transient
 from nbcollab.render_text import TextStyle, render_text
 
 _PLAIN = TextStyle()
@@ -47,7 +47,8 @@ def load_side(data: bytes | None, *, path: str, clean: CleanOptions | None = Non
     """Parse one side (``None``: absent, an empty notebook), cleaned when ``clean`` is given."""
     if data is None:
         return empty_notebook()
-    nb = parse_notebook(data, path=path)
+    # Compared as Jupyter reads them: the keys it drops on every read are no difference.
+    nb = strip_transient(parse_notebook(data, path=path))
     if clean is not None:
         from nbcollab.clean import clean_notebook
 

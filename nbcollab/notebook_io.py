@@ -213,7 +213,8 @@ def _split_lines_v3(nb: Notebook) -> None:
                     cell[key] = _split(cell[key])
 
 
-def _strip_transient(nb: Notebook) -> None:
+def strip_transient(nb: Notebook) -> Notebook:
+    """Drop what nbformat drops on reading and writing (signature, orig_nbformat, trusted); in place."""
     v3 = nb["nbformat"] == 3
     holder = nb if v3 else nb.get("metadata", {})
     for key in ("orig_nbformat", "orig_nbformat_minor") + (() if v3 else ("signature",)):
@@ -222,6 +223,7 @@ def _strip_transient(nb: Notebook) -> None:
         cell.get("metadata", {}).pop("trusted", None)
         if v3:
             cell.pop("trusted", None)
+    return nb
 
 
 def _copy_dict(value: Any) -> Any:
@@ -270,7 +272,7 @@ def serialize_notebook(nb: Notebook) -> str:
         _split_lines_v4(nb)
     else:
         _split_lines_v3(nb)
-    _strip_transient(nb)
+    strip_transient(nb)
     # nbformat's v3 writer keeps json's ensure_ascii default; its v4 writer turns it off.
     text = json.dumps(
         nb, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=(major == 3)

@@ -163,6 +163,17 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "bad.ipynb:1:2" in bad.output
 
 
+def test_keys_jupyter_drops_on_reading_are_no_difference(tmp_path: Path) -> None:
+    # orig_nbformat, the signature and cell "trusted" never survive a save in Jupyter.
+    noisy = base()
+    noisy["metadata"].update(orig_nbformat=3, signature="sha256:abc")
+    noisy["cells"][0]["metadata"]["trusted"] = True
+    (tmp_path / "noisy.ipynb").write_text(json.dumps(noisy), encoding="utf-8")
+    a = write_notebook(tmp_path / "a.ipynb", base())
+    result = runner.invoke(app, ["diff", str(a), str(tmp_path / "noisy.ipynb")])
+    assert result.exit_code == 0, result.output
+
+
 def test_cli_ignore_flag_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     new = base()
     new["cells"][1]["outputs"] = []
