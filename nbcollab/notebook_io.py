@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nbcollab.errors import InvalidNotebook
+from nbcollab.errors import InvalidNotebook, NbcollabError
 
 Notebook = dict[str, Any]
 
@@ -297,8 +297,21 @@ def read_notebook_file(path: str | os.PathLike[str]) -> tuple[bytes, Notebook]:
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: a temp file in the same folder, then rename."""
-    target = Path(path)
+    """Replace ``path`` with ``data`` all at once: a temp file in the same folder, then rename.
+
+    A symlink is followed (its target is replaced, the link stays). Raises NbcollabError naming
+    the file when it cannot be written; the old content is then untouched.
+    """
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise NbcollabError(f"{path}: is a directory, cannot write a notebook there")
+    try:
+        _replace(target, data)
+    except OSError as exc:
+        raise NbcollabError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _replace(target: Path, data: bytes) -> None:
     mode = _existing_mode(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -306,8 +319,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -317,7 +329,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
-def _existing_mode(path: Path) -> int | None:
+def _existing_mode(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o7777
     except FileNotFoundError:

@@ -9,9 +9,17 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
+from conftest import (
+    code_cell,
+    corpus_notebooks,
+    make_notebook,
+    markdown_cell,
+    requires_corpus,
+    run_nbcollab,
+    write_notebook,
+)
 
-from nbcollab.errors import InvalidNotebook
+from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.notebook_io import (
     iter_cells,
     parse_notebook,
@@ -223,6 +231,36 @@ def test_write_atomic_leaves_no_temp_file_on_failure(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         write_atomic(tmp_path / "nb.ipynb", "not bytes")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_atomic_follows_a_symlink_and_keeps_it(tmp_path: Path) -> None:
+    target = tmp_path / "real.ipynb"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(target.name)
+    write_atomic(link, b"new")
+    assert link.is_symlink()
+    assert target.read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("where", ["missing-folder/nb.ipynb", "a-folder"])
+def test_write_errors_name_the_file_and_leave_nothing(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-folder").mkdir()
+    with pytest.raises(NbcollabError, match=f"{where}: (cannot write|is a directory)"):
+        write_atomic(tmp_path / where, b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder"]
+    assert list((tmp_path / "a-folder").iterdir()) == []
+
+
+def test_unwritable_output_is_exit_2_and_one_line(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))
+    for args in (
+        ["merge", str(nb), str(nb), str(nb), "-o", str(tmp_path / "no" / "m.ipynb")],
+        ["diff", str(nb), str(nb), "--format", "html", "-o", str(tmp_path)],
+    ):
+        proc = run_nbcollab(*args, cwd=tmp_path)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr.decode().count("\n") == 1 and b"Traceback" not in proc.stderr
 
 
 def test_read_errors_name_the_file(tmp_path: Path) -> None:
