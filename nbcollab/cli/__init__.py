@@ -7,6 +7,7 @@ interrupted. Each submodule registers the commands of one capability.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
@@ -28,6 +29,14 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+# typer's own control flow (exit, abort, usage errors); it vendors click in recent versions.
+_TYPER_FLOW = (
+    typer.Exit,
+    typer.Abort,
+    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
+
+
 class _ErrorMappingGroup(TyperGroup):
     """Maps nbcollab's exceptions to one-line messages and exit codes, for every command."""
 
@@ -43,6 +52,16 @@ class _ErrorMappingGroup(TyperGroup):
             # The reader went away (e.g. `nbcollab diff | head`); nothing left to say.
             sys.stderr.close()
             raise typer.Exit(EXIT_OK) from None
+        except _TYPER_FLOW:
+            raise
+        except Exception as exc:
+            # A bug, not bad input: still one line and exit 2, never 1, which means "changes"
+            # or "conflicts" to git and CI. NBCOLLAB_DEBUG=1 shows the traceback.
+            if os.environ.get("NBCOLLAB_DEBUG"):
+                raise
+            raise fail(
+                f"internal error: {type(exc).__name__}: {exc} (NBCOLLAB_DEBUG=1 shows the traceback)"
+            ) from None
 
 
 app = typer.Typer(
