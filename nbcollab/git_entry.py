@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def run_filter_process(argv: list[str]) -> int:
     """git's long-running clean filter: serve every file git sends until it closes the pipe."""
     from nbcollab.clean_config import OptionsByFolder
-    from nbcollab.filter_process import serve
+    from nbcollab.filter_process import ProtocolError, serve
 
     # Only protocol may reach stdout: keep a private handle on it, then point fd 1 (and
     # sys.stdout) at stderr so that a stray print cannot corrupt the stream.
@@ -31,6 +31,10 @@ def run_filter_process(argv: list[str]) -> int:
     sys.stdout = sys.stderr
     try:
         serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()))
+    except (ProtocolError, EOFError) as exc:
+        reason = str(exc) or "the input ended in the middle of a message"
+        print(f"nbcollab filter-process: {reason}", file=sys.stderr)
+        return 1
     finally:
         protocol_out.close()
     return 0

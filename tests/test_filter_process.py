@@ -198,6 +198,16 @@ def test_unexpected_failure_is_an_error_for_that_file_not_a_crash() -> None:
     assert "internal error" in err and "boom" in err
 
 
+@pytest.mark.parametrize(
+    "raw", [b"garbage", b"", b"0016git-filter-client\n0000", b"0016git-filter-client\n"]
+)
+def test_bad_protocol_input_is_one_line_and_exit_1(raw: bytes) -> None:
+    proc = run_nbcollab("filter-process", input=raw)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().count("\n") == 1 and b"Traceback" not in proc.stderr
+    assert proc.stdout == b""
+
+
 def test_process_writes_only_protocol_on_stdout() -> None:
     """As a real process: every byte on stdout parses as protocol, even with a warning."""
     payload = HANDSHAKE + request("clean", "a.ipynb", dirty_notebook_bytes())
