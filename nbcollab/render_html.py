@@ -104,6 +104,9 @@ def _markdown_div(cell: Mapping[str, Any] | None) -> str:
     return "" if cell is None else f"<div class=\"md\">{render_markdown(source_of(cell))}</div>"
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def render_markdown(text: str) -> str:
     """Markdown to sanitized HTML."""
     from markdown_it import MarkdownIt
@@ -115,6 +118,8 @@ def sanitize_html(html: str) -> str:
     """Untrusted HTML made inert: nh3's safe subset, and images only from ``data:`` URIs."""
     import nh3
 
+    # nh3 takes only valid Unicode; JSON can carry lone surrogates, shown as U+FFFD instead.
+    html = _LONE_SURROGATE.sub("\ufffd", html)
     return nh3.clean(html, attribute_filter=_keep_attribute,
                      url_schemes={"http", "https", "mailto", "data"})
 

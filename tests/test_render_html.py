@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -111,6 +112,24 @@ def test_file_name_payload_through_the_cli(tmp_path: Path) -> None:
     page = report.read_text(encoding="utf-8")
     assert_inert(page)
     assert "&lt;img src=x onerror=alert(10)&gt;" in page
+
+
+def test_lone_surrogates_in_markdown_and_html_outputs_are_shown_not_fatal(tmp_path: Path) -> None:
+    # Valid JSON can hold "\udc80"; the sanitizer takes only valid Unicode.
+    old = make_notebook(markdown_cell("# title", cell_id="m"))
+    new = make_notebook(
+        markdown_cell("# title \udc80", cell_id="m"),
+        code_cell("x", cell_id="c", outputs=[
+            {"output_type": "display_data", "metadata": {}, "data": {"text/html": "<b>\ud800</b>"}}
+        ]),
+    )
+    a, b = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
+    a.write_text(json.dumps(old), encoding="utf-8")
+    b.write_text(json.dumps(new), encoding="utf-8")  # ensure_ascii: the surrogates as escapes
+    report = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["diff", str(a), str(b), "-f", "html", "-o", str(report)])
+    assert result.exit_code == 1, result.output
+    assert "title \ufffd" in report.read_text(encoding="utf-8")
 
 
 def test_side_by_side_source_and_rendered_markdown() -> None:
