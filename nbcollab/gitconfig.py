@@ -122,6 +122,8 @@ def check_attributes(repo_root: Path, path: str, names: tuple[str, ...]) -> dict
 
 def staged_notebooks(cwd: Path) -> list[str]:
     """Notebooks added, copied, modified or renamed in the index (paths relative to cwd)."""
+    # Outside a repository `git diff` turns into `diff --no-index` and only complains of usage.
+    _plain_git(["rev-parse", "--git-dir"], cwd)
     out = _plain_git(
         [
             "diff",
@@ -179,7 +181,9 @@ def _plain_git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
         raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip()
-        if "not a git repository" in message:
+        # git diff outside a repository says "Not a git repository" and then its whole usage.
+        if "not a git repository" in message.lower():
             raise NotARepository(f"{cwd}: not inside a git repository")
-        raise GitError(f"git {args[0]} failed: {message}")
+        first_line = message.splitlines()[0] if message else f"exit code {done.returncode}"
+        raise GitError(f"git {args[0]} failed: {first_line}")
     return done.stdout

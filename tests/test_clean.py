@@ -428,6 +428,19 @@ def test_staged_needs_check(folder: Path) -> None:
     assert invoke(folder, "clean", "--staged").exit_code == 2
 
 
+def test_stdin_with_paths_is_a_usage_error(folder: Path) -> None:
+    before = (folder / "dirty.ipynb").read_bytes()
+    result = run_nbcollab("clean", "--stdin", "dirty.ipynb", cwd=folder, input=b"")
+    assert result.returncode == 2 and b"--stdin" in result.stderr
+    assert (folder / "dirty.ipynb").read_bytes() == before
+
+
+def test_staged_check_outside_a_repository_says_so(folder: Path) -> None:
+    result = run_nbcollab("clean", "--check", "--staged", cwd=folder)
+    assert result.returncode == 2
+    assert result.stderr.decode().strip() == f"nbcollab: error: {folder}: not inside a git repository"
+
+
 @pytest.mark.git
 def test_check_staged_reads_the_index_not_the_working_file(git_repo: Path) -> None:
     nb = dirty_metadata_notebook()

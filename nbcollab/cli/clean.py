@@ -104,6 +104,8 @@ def clean(
 
     paths = paths or []
     to_stdout = stdin or [str(p) for p in paths] == ["-"]
+    if stdin and paths:
+        raise typer.BadParameter("--stdin reads stdin: give no paths with it", param_hint="PATHS")
     if staged and not check:
         raise typer.BadParameter("--staged only judges, never writes: use it with --check")
     if not to_stdout and not paths and not staged:
