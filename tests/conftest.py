@@ -28,6 +28,10 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(home / "jupyter-data"))
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(home / "jupyter-config"))
+    # Subprocesses (`python -m nbcollab`, the drivers git runs) must run this checkout's code,
+    # whatever copy of nbcollab is installed.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_AUTHOR_DATE", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     for key, value in {
