@@ -45,9 +45,11 @@ class MergeResult:
 
     def summary(self) -> list[str]:
         """Lines for people: cells merged cleanly, then each conflict and why."""
-        cells = _cells(self.notebook)
-        bad = {c.cell for c in self.conflicts if c.kind != "notebook-metadata"}
-        lines = [f"{len(cells) - len(bad)} of {len(cells)} cells merged cleanly"]
+        # The note cell of a notebook-metadata conflict is the merge's own, not a merged cell.
+        notes = {c.cell for c in self.conflicts if c.kind == "notebook-metadata"}
+        total = len(_cells(self.notebook)) - len(notes)
+        bad = {c.cell for c in self.conflicts} - notes
+        lines = [f"{total - len(bad)} of {total} cells merged cleanly"]
         lines += [describe(c.to_record(0)) for c in self.conflicts]
         return lines
 
