@@ -77,6 +77,44 @@ def has_markers(text: str, marker_size: int = DEFAULT_MARKER_SIZE) -> bool:
     return "<" * marker_size in text and any(start.match(line) for line in text.splitlines(True))
 
 
+# An opening marker of any length from git's default up: git writes longer ones for %L > 7 (and
+# for conflicts nested in a criss-cross merge's virtual base), `merge --marker-size` too.
+_ANY_START = re.compile(r"(<{7,})(?: .*)?\r?\n?\Z")  # 7: DEFAULT_MARKER_SIZE
+
+
+def marker_sizes(text: str) -> list[int]:
+    """Sizes of the conflict markers in a text (no record says which), ascending.
+
+    Any opening line of the default size counts, as git's markers do; a longer one only with a
+    separator and a closing line of the same length after it, or as a note, so that a ruler of
+    ``<`` characters in a markdown cell is no conflict.
+    """
+    if "<" * DEFAULT_MARKER_SIZE not in text:
+        return []
+    lines = text.splitlines(True)
+    candidates: set[int] = set()
+    for line in lines:
+        found = _ANY_START.match(line)
+        if found:
+            candidates.add(len(found.group(1)))
+    return sorted(size for size in candidates
+                  if size == DEFAULT_MARKER_SIZE or _complete(lines, size))
+
+
+def _complete(lines: list[str], size: int) -> bool:
+    """Whether ``lines`` hold a note, or an opening, separator and closing marker, of ``size``."""
+    patterns = [_marker(char, size) for char in "<=>"]
+    step = 0
+    for line in lines:
+        if step == 0 and patterns[0].match(line) and line[size + 1:].startswith(NOTE_PREFIX):
+            return True
+        if patterns[step].match(line):
+            step += 1
+            if step == len(patterns):
+                return True
+    return False
+
+
 def resolve_text(text: str, choice: Resolution, marker_size: int,
                  hunk_bases: list[str] | None = None) -> str | None:
     """``text`` with every hunk resolved and notes removed; None when it cannot be done."""
@@ -127,6 +165,19 @@ def _output_marker(output: object, marker_size: int) -> str | None:
         if _marker(char, marker_size).match(text):
             return char
     return None
+
+
+def output_marker_sizes(outputs: list[object]) -> list[int]:
+    """Sizes of the well-formed marker-output blocks among ``outputs``, ascending."""
+    candidates: set[int] = set()
+    for output in outputs:
+        if isinstance(output, dict) and output.get("output_type") == "stream":
+            text = output.get("text")
+            found = _ANY_START.match("".join(text) if isinstance(text, list) else str(text))
+            if found:
+                candidates.add(len(found.group(1)))
+    return sorted(size for size in candidates
+                  if resolve_outputs(outputs, Resolution.OURS, size) is not None)
 
 
 def resolve_outputs(outputs: list[object], choice: Resolution,

@@ -5,10 +5,27 @@ from __future__ import annotations
 import pytest
 from conftest import code_cell, make_notebook
 
+from nbcollab.markers import has_markers, marker_sizes
 from nbcollab.merge import merge_notebooks
 from nbcollab.merge_fields import MergeLabels
 
 LABELS = MergeLabels(ours="main", theirs="feature")
+
+
+# --- markers longer than 7 characters without a record -----------------------------------------
+
+
+LONG = "a\n<<<<<<<<<< main\nb1\n==========\nb2\n>>>>>>>>>> feature\nc"
+
+
+def test_marker_sizes() -> None:
+    assert marker_sizes(LONG) == [10]
+    assert marker_sizes("<<<<<<< main\nx\n=======\ny\n>>>>>>> f\n" + LONG) == [7, 10]
+    assert marker_sizes("<<<<<<<<<< nbcollab: metadata conflict\nx") == [10]
+    # Lines of one length only: a ruler, or markers of mixed lengths, are not a conflict.
+    assert marker_sizes("<<<<<<<<<<<<<<<<<<<<\ntext\n>>>>>>>>>>>>>>>>>>>>\n") == []
+    assert marker_sizes("<<<<<<<<<< a\nx\n=======\ny\n>>>>>>>>>> b\n") == []
+    assert not has_markers(LONG)  # the default size alone misses it
 
 
 # --- the merge summary ------------------------------------------------------------------------
