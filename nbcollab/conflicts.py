@@ -11,10 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbcollab.markers import DEFAULT_MARKER_SIZE, Resolution, has_markers, resolve_outputs
+from nbcollab.markers import (
+    DEFAULT_MARKER_SIZE,
+    Resolution,
+    has_markers,
+    marker_sizes,
+    output_marker_sizes,
+    resolve_outputs,
+)
 
 Notebook = dict[str, Any]
 METADATA_NOTE_ID = "nbcollab-merge-note"
+# The kinds of findings that are no recorded conflict: markers without a record, and a record
+# whose marks are gone (resolved by hand, the record not cleared yet).
+UNRECORDED = "markers"
+STALE = "stale-record"
 
 
 @dataclass
@@ -91,8 +102,6 @@ def strip_record(nb: Notebook) -> Notebook:
     return {**nb, "metadata": metadata}
 
 
-
-
 # --- finding ---------------------------------------------------------------------------------
 
 
@@ -137,32 +146,64 @@ def locate_cell(entry: dict[str, Any], cells: list[dict[str, Any]]) -> int | Non
 
 
 def cell_is_marked(cell: dict[str, Any], nb: Notebook, size: int) -> bool:
+    """Whether a cell still holds markers (text or outputs) of the size a record gives."""
     outputs = cell.get("outputs")
     return has_markers(cell_text(cell, nb), size) or (
         isinstance(outputs, list) and resolve_outputs(outputs, Resolution.OURS, size) is not None
     )
 
 
-def find_conflicts(nb: Notebook) -> list[Finding]:
-    """Recorded conflicts still marked in the notebook, then markers left without a record."""
+def cell_marker_sizes(cell: dict[str, Any], nb: Notebook) -> list[int]:
+    """Sizes of the markers in a cell's text and outputs when no record gives one, largest first."""
+    sizes = set(marker_sizes(cell_text(cell, nb)))
+    outputs = cell.get("outputs")
+    if isinstance(outputs, list):
+        sizes.update(output_marker_sizes(outputs))
+    return sorted(sizes, reverse=True)
+
+
+def find_stale(nb: Notebook) -> list[dict[str, Any]]:
+    """Recorded conflicts whose marks are gone: resolved by hand, but still in the record."""
     cells = notebook_cells(nb)
+    stale = []
+    for entry in read_record(nb):
+        index = locate_cell(entry, cells)
+        if index is None or not cell_is_marked(cells[index], nb, marker_size_of(entry)):
+            stale.append(entry)
+    return stale
+
+
+def find_conflicts(nb: Notebook) -> list[Finding]:
+    """Recorded conflicts still marked, markers without a record, then stale records."""
+    cells = notebook_cells(nb)
+    stale = find_stale(nb)
     found: list[Finding] = []
     covered: set[int] = set()
     for entry in read_record(nb):
         index = locate_cell(entry, cells)
-        size = marker_size_of(entry)
-        if index is not None and cell_is_marked(cells[index], nb, size):
+        if index is not None and not any(entry is s for s in stale):
             covered.add(index)
             found.append(Finding(index, cells[index].get("id"), str(entry.get("kind")),
                                  describe({**entry, "index": index})))
     for index, cell in enumerate(cells):
-        if index not in covered and cell_is_marked(cell, nb, DEFAULT_MARKER_SIZE):
+        if index not in covered and cell_marker_sizes(cell, nb):
             cell_id = cell.get("id")
             where = f"cell {index}" + (f" (id {cell_id})" if cell_id else "")
-            found.append(Finding(index, cell_id, "markers", f"{where}: conflict markers left"))
+            found.append(Finding(index, cell_id, UNRECORDED, f"{where}: conflict markers left"))
+    for entry in stale:
+        message = f"{_where(entry)}: {entry.get('kind')} conflict resolved, but still recorded"
+        found.append(Finding(locate_cell(entry, cells), entry.get("cell"), STALE,
+                             message + " in metadata.nbcollab.conflicts"))
     return found
 
 
+def has_cell(nb: Notebook, wanted: str) -> bool:
+    """Whether a cell of ``nb`` has the id, or else the index, ``wanted``."""
+    return any(wanted in (cell.get("id"), str(index))
+               for index, cell in enumerate(notebook_cells(nb)))
+
+
 def marker_size_of(entry: dict[str, Any]) -> int:
+    """The marker size a record entry was written with (the default when it gives none)."""
     size = entry.get("marker_size")
     return size if isinstance(size, int) and 1 <= size <= 1000 else DEFAULT_MARKER_SIZE

@@ -11,17 +11,17 @@ from typing import Any
 
 from nbcollab.conflicts import (
     Notebook,
-    cell_is_marked,
+    cell_marker_sizes,
     cell_text,
     cell_text_key,
     describe,
+    find_stale,
     locate_cell,
     marker_size_of,
     notebook_cells,
     read_record,
 )
 from nbcollab.markers import (
-    DEFAULT_MARKER_SIZE,
     Resolution,
     remove_notes,
     resolve_outputs,
@@ -31,18 +31,26 @@ from nbcollab.markers import (
 
 @dataclass
 class ResolveOutcome:
-    """A resolved notebook, how many conflicts were resolved and which could not be."""
+    """A resolved notebook, how many conflicts were resolved, which could not be, and how many
+    records of conflicts already resolved by hand were cleared."""
 
     notebook: Notebook
     resolved: int
     failed: list[str] = field(default_factory=list)
+    cleared: int = 0
 
 
-def resolve_conflicts(nb: Notebook, choice: Resolution, *, cell: str | None = None
+def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: str | None = None
                       ) -> ResolveOutcome:
-    """Resolve the conflicts of ``nb`` (of one cell: id or index) to ``choice``; a new notebook."""
+    """Resolve the conflicts of ``nb`` (of one cell: id or index) to ``choice``; a new notebook.
+
+    Records whose marks are gone are cleared whatever the cell; ``choice`` None does only that.
+    """
     nb = _copy_cells(nb)
     cells = notebook_cells(nb)
+    # Judged before anything is resolved: resolving a cell's source also removes the note of
+    # its metadata conflict, which must still be applied, not taken for resolved by hand.
+    stale = find_stale(nb)
     kept_entries: list[dict[str, Any]] = []
     doomed: set[int] = set()
     resolved = 0
@@ -50,20 +58,21 @@ def resolve_conflicts(nb: Notebook, choice: Resolution, *, cell: str | None = No
     done: set[int] = set()
     for entry in read_record(nb):
         index = locate_cell(entry, cells)
-        if index is not None and not _in_scope(cells[index], index, cell):
-            kept_entries.append(entry)
+        if index is None or any(entry is s for s in stale):
             continue
-        if index is not None and cell_is_marked(cells[index], nb, marker_size_of(entry)):
-            if not _apply(nb, cells, index, entry, choice, doomed):
-                failed.append(describe({**entry, "index": index}))
-                kept_entries.append(entry)
-                continue
+        done.add(index)
+        if choice is None or not _in_scope(cells[index], index, cell):
+            kept_entries.append(entry)
+        elif _apply(nb, cells, index, entry, choice, doomed):
             resolved += 1
-        done.add(index if index is not None else -1)
-    resolved += _resolve_unrecorded(nb, cells, choice, cell, done, failed)
+        else:
+            failed.append(describe({**entry, "index": index}))
+            kept_entries.append(entry)
+    if choice is not None:
+        resolved += _resolve_unrecorded(nb, cells, choice, cell, done, failed)
     _delete_cells(nb, doomed)
     _rewrite_record(nb, kept_entries)
-    return ResolveOutcome(nb, resolved, failed)
+    return ResolveOutcome(nb, resolved, failed, cleared=len(stale))
 
 
 def _in_scope(cell: dict[str, Any], index: int, wanted: str | None) -> bool:
@@ -87,12 +96,18 @@ def _resolve_unrecorded(nb: Notebook, cells: list[dict[str, Any]], choice: Resol
     for index, cell in enumerate(cells):
         if index in done or not _in_scope(cell, index, wanted):
             continue
-        if not cell_is_marked(cell, nb, DEFAULT_MARKER_SIZE):
+        sizes = cell_marker_sizes(cell, nb)
+        if not sizes:
             continue
-        if _resolve_cell_text(cell, nb, choice, DEFAULT_MARKER_SIZE, None):
-            cell.update(_resolved_outputs(cell, choice, DEFAULT_MARKER_SIZE))
+        before = dict(cell)
+        # Largest first: the longer markers are the outer ones (git lengthens nested markers).
+        if all(_resolve_cell_text(cell, nb, choice, size, None) for size in sizes):
+            for size in sizes:
+                cell.update(_resolved_outputs(cell, choice, size))
             resolved += 1
         else:
+            cell.clear()
+            cell.update(before)  # all sizes or none: no half-resolved cell
             failed.append(f"cell {index}: markers cannot be resolved to {choice.value}")
     return resolved
 

@@ -87,12 +87,15 @@ def test_resolve_one_cell_keeps_the_rest_recorded() -> None:
     assert outcome.resolved == 1 and find_conflicts(outcome.notebook) == []
 
 
-def test_markers_resolved_by_hand_leave_no_conflict() -> None:
+def test_markers_resolved_by_hand_leave_only_the_stale_record() -> None:
     nb = _conflicted_notebook()
     nb["cells"][0]["source"] = "v = 5"
-    assert find_conflicts(nb) == []
-    cleared = resolve_conflicts(nb, Resolution.OURS).notebook
-    assert "nbcollab" not in cleared["metadata"]
+    assert [f.kind for f in find_conflicts(nb)] == ["stale-record"]
+    outcome = resolve_conflicts(nb, Resolution.OURS)
+    assert (outcome.resolved, outcome.cleared) == (0, 1)
+    assert "nbcollab" not in outcome.notebook["metadata"]
+    assert outcome.notebook["cells"][0]["source"] == "v = 5"
+    assert find_conflicts(outcome.notebook) == []
 
 
 def test_unrecorded_markers_are_found_and_resolved() -> None:
@@ -176,7 +179,7 @@ def test_conflicts_in_a_file_git_merged_as_text(tmp_path: Path) -> None:
 
 def test_resolve_command(conflicted_file: Path) -> None:
     runner = CliRunner()
-    assert runner.invoke(app, ["resolve", str(conflicted_file)]).exit_code == 2
+    assert runner.invoke(app, ["resolve", str(conflicted_file), "--ours", "--theirs"]).exit_code == 2
     done = runner.invoke(app, ["resolve", str(conflicted_file), "--theirs"])
     assert done.exit_code == 0, done.output
     nb = json.loads(conflicted_file.read_text())

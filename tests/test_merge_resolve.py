@@ -2,14 +2,113 @@
 
 from __future__ import annotations
 
-import pytest
-from conftest import code_cell, make_notebook
+import json
+from pathlib import Path
+from typing import Any
 
-from nbcollab.markers import has_markers, marker_sizes
+import pytest
+from conftest import code_cell, make_notebook, run_nbcollab, stream_output, write_notebook
+from typer.testing import CliRunner
+
+from nbcollab.cli import app
+from nbcollab.config import MergeOptions, OutputStrategy
+from nbcollab.conflicts import find_conflicts, strip_record
+from nbcollab.markers import Resolution, has_markers, marker_sizes
 from nbcollab.merge import merge_notebooks
 from nbcollab.merge_fields import MergeLabels
+from nbcollab.notebook_io import serialize_notebook
+from nbcollab.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="main", theirs="feature")
+
+
+def _merged(marker_size: int = 7, **options: Any) -> dict[str, Any]:
+    """Cell "one" conflicts in its source and outputs; cell "two" merges cleanly."""
+    def version(text: str, out: str) -> dict[str, Any]:
+        return make_notebook(code_cell(text, cell_id="one", outputs=[stream_output(out)]),
+                             code_cell("keep", cell_id="two"))
+
+    labels = MergeLabels(ours="main", theirs="feature", marker_size=marker_size)
+    return merge_notebooks(version("v = 1", "1\n"), version("v = 2", "2\n"),
+                           version("v = 3", "3\n"), options=MergeOptions(**options),
+                           labels=labels).notebook
+
+
+def _write(path: Path, nb: dict[str, Any]) -> Path:
+    path.write_text(serialize_notebook(nb), encoding="utf-8")
+    return path
+
+
+def _resolved_by_hand(nb: dict[str, Any]) -> dict[str, Any]:
+    nb["cells"][0]["source"] = "v = 5"
+    return nb
+
+
+# --- a record left after the markers were resolved by hand -------------------------------------
+
+
+def test_a_record_without_markers_is_found_as_stale() -> None:
+    (finding,) = find_conflicts(_resolved_by_hand(_merged()))
+    assert (finding.index, finding.cell_id, finding.kind) == (0, "one", "stale-record")
+    assert "still recorded" in finding.message
+
+
+def test_resolve_without_a_side_clears_only_stale_records() -> None:
+    outcome = resolve_conflicts(_resolved_by_hand(_merged()), None)
+    assert (outcome.resolved, outcome.cleared) == (0, 1)
+    assert "nbcollab" not in outcome.notebook["metadata"]
+    assert outcome.notebook["cells"][0]["source"] == "v = 5"
+    still = resolve_conflicts(_merged(), None)  # marked conflicts need a side: left as they are
+    assert (still.resolved, still.cleared) == (0, 0)
+    assert still.notebook == _merged()
+
+
+def test_resolving_one_cell_also_clears_stale_records_elsewhere() -> None:
+    versions = [make_notebook(code_cell(f"a{k}", cell_id="a"), code_cell(f"b{k}", cell_id="b"))
+                for k in range(3)]
+    nb = merge_notebooks(*versions, labels=LABELS).notebook
+    nb["cells"][0]["source"] = "a by hand"
+    outcome = resolve_conflicts(nb, Resolution.THEIRS, cell="b")
+    assert (outcome.resolved, outcome.cleared) == (1, 1)
+    assert [c["source"] for c in outcome.notebook["cells"]] == ["a by hand", "b2"]
+    assert "nbcollab" not in outcome.notebook["metadata"]
+
+
+def test_a_side_resolves_every_recorded_conflict_of_a_cell() -> None:
+    """Resolving a cell's source must not make its metadata conflict look resolved already."""
+    versions = [make_notebook(code_cell(f"x = {k}", cell_id="a")) for k in range(3)]
+    versions[1]["cells"][0]["metadata"]["owner"] = "ann"
+    versions[2]["cells"][0]["metadata"]["owner"] = "bob"
+    nb = merge_notebooks(*versions, labels=LABELS).notebook
+    assert sorted(f.kind for f in find_conflicts(nb)) == ["metadata", "source"]
+    outcome = resolve_conflicts(nb, Resolution.THEIRS)
+    (cell,) = outcome.notebook["cells"]
+    assert (cell["source"], cell["metadata"]["owner"]) == ("x = 2", "bob")
+    assert (outcome.resolved, outcome.cleared) == (2, 0)
+
+
+def test_conflicts_command_fails_on_a_stale_record_until_resolve_clears_it(tmp_path: Path) -> None:
+    path = _write(tmp_path / "nb.ipynb", _resolved_by_hand(_merged()))
+    done = run_nbcollab("conflicts", str(path))
+    assert done.returncode == 1
+    assert b"still recorded" in done.stdout
+    assert f"run 'nbcollab resolve {path}'".encode() in done.stderr
+    cleared = run_nbcollab("resolve", str(path))
+    assert cleared.returncode == 0, cleared.stderr
+    assert b"cleared 1" in cleared.stderr
+    nb = json.loads(path.read_text())
+    assert "nbcollab" not in nb["metadata"] and nb["cells"][0]["source"] == ["v = 5"]
+    assert run_nbcollab("conflicts", str(path)).returncode == 0
+
+
+def test_resolve_without_a_side_leaves_marked_conflicts(tmp_path: Path) -> None:
+    path = _write(tmp_path / "nb.ipynb", _merged())
+    before = path.read_bytes()
+    done = CliRunner().invoke(app, ["resolve", str(path)])
+    assert done.exit_code == 1
+    assert "--ours, --theirs, --union or --base" in done.output
+    assert path.read_bytes() == before
+    assert CliRunner().invoke(app, ["resolve", str(path), "--ours", "--base"]).exit_code == 2
 
 
 # --- markers longer than 7 characters without a record -----------------------------------------
@@ -28,6 +127,48 @@ def test_marker_sizes() -> None:
     assert not has_markers(LONG)  # the default size alone misses it
 
 
+@pytest.mark.parametrize("size", [8, 10, 32])
+def test_long_markers_without_a_record_are_found_and_resolved(size: int) -> None:
+    nb = strip_record(_merged(size, outputs=OutputStrategy.CONFLICT))
+    assert "<" * size + " main" in nb["cells"][0]["source"]
+    assert [(f.index, f.kind) for f in find_conflicts(nb)] == [(0, "markers")]
+    outcome = resolve_conflicts(nb, Resolution.THEIRS)
+    cell = outcome.notebook["cells"][0]
+    assert (outcome.resolved, outcome.failed) == (1, [])
+    assert cell["source"] == "v = 3"
+    assert [out["text"] for out in cell["outputs"]] == ["3\n"]
+    assert find_conflicts(outcome.notebook) == []
+
+
+def test_long_marker_commands(tmp_path: Path) -> None:
+    def write(name: str, text: str) -> str:
+        return str(write_notebook(tmp_path / name, make_notebook(code_cell(text, cell_id="c"))))
+
+    out = tmp_path / "out.ipynb"
+    merged = run_nbcollab("merge", write("b.ipynb", "x"), write("l.ipynb", "y"),
+                          write("r.ipynb", "z"), "-o", str(out), "--no-sign", "--marker-size", "10")
+    assert merged.returncode == 1
+    _write(out, strip_record(json.loads(out.read_text())))  # as a tool that drops metadata would
+    assert run_nbcollab("conflicts", str(out)).returncode == 1
+    done = run_nbcollab("resolve", str(out), "--theirs")
+    assert done.returncode == 0 and b"resolved 1 conflict(s)" in done.stderr
+    assert json.loads(out.read_text())["cells"][0]["source"] == ["z"]
+
+
+# --- --cell that names no cell ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wanted", ["zzz", "7", "-1"])
+def test_resolve_an_unknown_cell_is_an_error(tmp_path: Path, wanted: str) -> None:
+    path = _write(tmp_path / "nb.ipynb", _merged())
+    before = path.read_bytes()
+    done = run_nbcollab("resolve", str(path), "--cell", wanted, "--theirs")
+    assert done.returncode == 2
+    assert b"--cell" in done.stderr and repr(wanted).encode() in done.stderr
+    assert b"resolved 0" not in done.stderr
+    assert path.read_bytes() == before
+
+
 # --- the merge summary ------------------------------------------------------------------------
 
 
@@ -40,3 +181,22 @@ def test_summary_counts_only_real_cells(cells: int, expected: str) -> None:
     result = merge_notebooks(*versions, labels=LABELS)
     assert len(result.notebook["cells"]) == cells + 1  # the note cell
     assert result.summary()[0] == f"{expected} cells merged cleanly"
+
+
+# --- conflicts over many files ------------------------------------------------------------------
+
+
+def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "a_broken.ipynb").write_text("{")
+    (tmp_path / "b_empty.ipynb").write_text("")
+    _write(tmp_path / "c_conflicted.ipynb", _merged())
+    write_notebook(tmp_path / "d_clean.ipynb", make_notebook(code_cell("x")))
+    done = run_nbcollab("conflicts", str(tmp_path))
+    assert done.returncode == 2
+    assert b"a_broken.ipynb" in done.stderr and b"b_empty.ipynb" in done.stderr
+    assert b"c_conflicted.ipynb: cell 0 (id one)" in done.stdout
+    (tmp_path / "a_broken.ipynb").unlink()
+    (tmp_path / "b_empty.ipynb").unlink()
+    assert run_nbcollab("conflicts", str(tmp_path)).returncode == 1
+    missing = run_nbcollab("conflicts", str(tmp_path / "gone.ipynb"), str(tmp_path))
+    assert missing.returncode == 2 and b"c_conflicted.ipynb: cell 0" in missing.stdout

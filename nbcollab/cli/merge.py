@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nbcollab.cli import EXIT_CHANGED, EXIT_OK
+from nbcollab.cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+
+if TYPE_CHECKING:
+    from nbcollab.markers import Resolution
+    from nbcollab.resolve import ResolveOutcome
 
 _STRATEGIES = ("auto", "ours", "theirs", "clear", "union", "conflict")
 
@@ -95,25 +99,45 @@ def git_merge(
 def conflicts(
     paths: Annotated[list[Path], typer.Argument(help="Notebooks or folders to check.")],
 ) -> None:
-    """List unresolved merge conflicts; exit 1 while any remain."""
+    """List unresolved merge conflicts; exit 1 while any remain, 2 if a file cannot be read."""
     from nbcollab.cli.clean import expand_notebook_paths
+    from nbcollab.conflicts import STALE
+    from nbcollab.errors import InvalidNotebook
+
+    total = errors = 0
+    for path in expand_notebook_paths(paths):
+        try:
+            found = _findings(path)
+        except InvalidNotebook as exc:
+            # One unreadable file must not hide the conflicts of the others.
+            typer.echo(f"nbcollab: error: {exc}", err=True)
+            errors += 1
+            continue
+        for kind, message in found:
+            typer.echo(f"{path}: {message}")
+        if any(kind == STALE for kind, _ in found):
+            typer.echo(f"nbcollab: {path}: conflicts resolved by hand are still recorded; run "
+                       f"'nbcollab resolve {path}' to clear the record before committing", err=True)
+        total += len(found)
+    if errors:
+        raise typer.Exit(EXIT_ERROR)
+    raise typer.Exit(EXIT_CHANGED if total else EXIT_OK)
+
+
+def _findings(path: Path) -> list[tuple[str, str]]:
+    """(kind, message) of each unresolved conflict of one file; InvalidNotebook if unreadable."""
     from nbcollab.conflicts import find_conflicts
     from nbcollab.errors import InvalidNotebook
     from nbcollab.notebook_io import parse_notebook, read_file_bytes
 
-    total = 0
-    for path in expand_notebook_paths(paths):
-        data = read_file_bytes(path)
-        try:
-            found = [f.message for f in find_conflicts(parse_notebook(data, path=str(path)))]
-        except InvalidNotebook:
-            found = _raw_markers(data)
-            if not found:
-                raise
-        for message in found:
-            typer.echo(f"{path}: {message}")
-        total += len(found)
-    raise typer.Exit(EXIT_CHANGED if total else EXIT_OK)
+    data = read_file_bytes(path)
+    try:
+        return [(f.kind, f.message) for f in find_conflicts(parse_notebook(data, path=str(path)))]
+    except InvalidNotebook:
+        found = _raw_markers(data)
+        if not found:
+            raise
+        return [("raw", message) for message in found]
 
 
 def _raw_markers(data: bytes) -> list[str]:
@@ -132,24 +156,39 @@ def resolve(
     union: Annotated[bool, typer.Option("--union", help="Keep both, ours first.")] = False,
     base: Annotated[bool, typer.Option("--base", help="Go back to the common ancestor.")] = False,
 ) -> None:
-    """Resolve merge conflicts and clear their record; exit 1 while conflicts remain."""
-    from nbcollab.conflicts import find_conflicts
+    """Resolve merge conflicts to one side and clear their record; without a side, only clear
+    the record of conflicts resolved by hand. Exit 1 while conflicts remain."""
+    from nbcollab.conflicts import find_conflicts, has_cell
     from nbcollab.markers import Resolution
     from nbcollab.notebook_io import read_notebook_file, serialize_notebook, write_atomic
     from nbcollab.resolve import resolve_conflicts
 
     chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]
-    if len(chosen) != 1:
-        raise typer.BadParameter("give exactly one of --ours, --theirs, --union, --base")
+    if len(chosen) > 1:
+        raise typer.BadParameter("give at most one of --ours, --theirs, --union, --base")
+    choice = chosen[0] if chosen else None
     data, nb = read_notebook_file(path)
-    outcome = resolve_conflicts(nb, chosen[0], cell=cell)
+    if cell is not None and not has_cell(nb, cell):
+        raise typer.BadParameter(f"{path} has no cell with id or index {cell!r}",
+                                 param_hint="'--cell'")
+    outcome = resolve_conflicts(nb, choice, cell=cell)
     text = serialize_notebook(outcome.notebook).encode("utf-8", "surrogatepass")
-    if text != data and (outcome.resolved or outcome.notebook != nb):
+    if text != data and (outcome.resolved or outcome.cleared or outcome.notebook != nb):
         write_atomic(path, text)
-    typer.echo(f"{path}: resolved {outcome.resolved} conflict(s) to {chosen[0].value}", err=True)
-    for message in outcome.failed:
-        typer.echo(f"{path}: not resolved: {message}", err=True)
+    _report_resolve(path, choice, outcome)
     left = find_conflicts(outcome.notebook)
     for finding in left:
         typer.echo(f"{path}: {finding.message}")
+    if left and choice is None:
+        typer.echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
+
+
+def _report_resolve(path: Path, choice: Resolution | None, outcome: ResolveOutcome) -> None:
+    if choice is not None:
+        typer.echo(f"{path}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
+    if outcome.cleared:
+        typer.echo(f"{path}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
+                   "record", err=True)
+    for message in outcome.failed:
+        typer.echo(f"{path}: not resolved: {message}", err=True)
