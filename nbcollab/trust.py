@@ -11,6 +11,7 @@ rich output to judge and ``nbcollab.trust_store`` finds that some input may be t
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 SIGNED = "signed: every rich output came from a trusted input"
 NO_TRUSTED_INPUT = "not signed: no input version is trusted by your Jupyter"
 _INPUT_LABELS = ("base", "local", "remote")
+# A JSON escape in the surrogate range: the parsed text may then hold a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class SignatureStoreError(NbcollabError):
@@ -82,7 +85,7 @@ def _problem_without_notary(result_text: str, path: str) -> str | None:
         return "no rich output in the result, so it needs no signature"
     problem = policy.find_read_problem(nb)
     if problem is None:
-        require_unicode(result_text, path=path)  # Jupyter could not even open the written file
+        require_unicode(result_text, path=path, nb=nb)  # Jupyter could not sign or open it
     return problem
 
 
@@ -127,6 +130,7 @@ def _candidate_inputs(inputs: Sequence[str | bytes | None]) -> Iterator[_Candida
         try:
             plain = parse_notebook(raw, path=label)
             text = raw if isinstance(raw, str) else raw.decode("utf-8")
+            require_unicode(text, path=label, nb=plain)  # Jupyter cannot have signed it
         except (InvalidNotebook, UnicodeDecodeError):
             continue
         if text in seen or plain["nbformat"] != 4 or not policy.has_rich_outputs(plain):
@@ -205,29 +209,50 @@ def read_as_jupyter(text: str, *, path: str) -> Any:
             raise InvalidNotebook(f"{path}: Jupyter cannot read it ({exc})") from None
 
 
-def require_unicode(text: str, *, path: str) -> None:
-    """Raise InvalidNotebook when ``text`` cannot be written as UTF-8 (lone surrogates)."""
+def require_unicode(text: str, *, path: str, nb: Notebook | None = None) -> None:
+    """Raise InvalidNotebook when ``text`` (or ``nb``, parsed from it) holds a lone surrogate.
+
+    Written out, such text is not UTF-8; escaped (``"\\udc80"``, valid JSON) it reads, but
+    nbformat's notary fails on it: either way Jupyter can neither check nor sign it.
+    """
+    encodes = _encodes(text)
+    if encodes and (nb is None or not _SURROGATE_ESCAPE.search(text)):
+        return  # the common case: nothing in the text can parse into a lone surrogate
+    where = policy.find_lone_surrogate(nb) if nb is not None else None
+    if encodes and where is None:
+        return  # the escapes were whole surrogate pairs (an emoji): ordinary text
+    raise InvalidNotebook(
+        f"{path}: {where + ' ' if where else ''}holds text that is not valid Unicode "
+        "(a lone surrogate), which Jupyter can neither check nor sign"
+    )
+
+
+def _encodes(text: str) -> bool:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        # Written out, such text is not UTF-8, and Jupyter cannot open the file at all.
-        raise InvalidNotebook(
-            f"{path}: holds text that is not valid Unicode (lone surrogates)"
-        ) from None
+        return False
+    return True
 
 
 def check_notebook_text(notary: NotebookNotary, text: str, *, path: str) -> FileTrust:
     """Whether Jupyter would trust this notebook text, and which cells it would not trust."""
+    # Parsed first: the same one-line errors as every command (nbformat 2, not JSON, ...).
+    plain = parse_notebook(text, path=path)
+    require_unicode(text, path=path, nb=plain)
     nb = read_as_jupyter(text, path=path)
     if notary.check_signature(nb):
         return FileTrust(True, ())
-    return FileTrust(False, tuple(policy.untrusted_cell_labels(nb)))
+    # Named from the file: Jupyter's reading invents fresh ids (v3, duplicates) on every read.
+    return FileTrust(False, tuple(policy.untrusted_cell_labels(nb, original=plain)))
 
 
 def sign_notebook_text(notary: NotebookNotary, text: str, *, path: str) -> bool:
     """Sign a notebook as Jupyter will read it; False when it was already signed."""
     require_persistent_store(notary)
-    problem = policy.find_read_problem(parse_notebook(text, path=path))
+    plain = parse_notebook(text, path=path)
+    require_unicode(text, path=path, nb=plain)
+    problem = policy.find_read_problem(plain)
     nb = read_as_jupyter(text, path=path)
     problem = problem or _unstable_read(notary, nb, read_as_jupyter(text, path=path))
     if problem:

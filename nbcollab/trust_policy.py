@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from nbcollab.notebook_io import Notebook
+from nbcollab.notebook_io import Notebook, iter_cells
 
 # Jupyter always renders these as escaped text, trusted or not; every other output type (rich
 # display_data/execute_result, and any odd type) is treated as needing trust.
@@ -50,15 +50,48 @@ def has_rich_outputs(nb: Notebook) -> bool:
 
 
 def cell_label(nb: Notebook, index: int) -> str:
-    """``cell 3 (id ab12)``, as messages name a cell."""
-    cell_id = nb["cells"][index].get("id")
-    return f"cell {index}" + (f" (id {cell_id})" if isinstance(cell_id, str) else "")
+    """``cell 3 (id ab12)``, as messages name a cell of a v3 or v4 notebook (id only if it has one)."""
+    cells = iter_cells(nb)
+    cell = cells[index] if 0 <= index < len(cells) else None
+    cell_id = cell.get("id") if isinstance(cell, Mapping) else None
+    return f"cell {index}" + (f" (id {cell_id})" if isinstance(cell_id, str) and cell_id else "")
 
 
-def untrusted_cell_labels(nb: Notebook) -> list[str]:
-    """Labels of the cells whose output Jupyter would hide or sanitize in an untrusted notebook."""
+def untrusted_cell_labels(nb: Notebook, original: Notebook | None = None) -> list[str]:
+    """Labels of the cells whose output Jupyter would hide or sanitize in an untrusted notebook.
+
+    ``nb`` is the notebook as Jupyter reads it; ``original`` (the file as parsed) names the cells
+    when given, since Jupyter's reading invents ids (for v3 files, missing or duplicate ids) anew
+    on every read. Reading keeps the cells in order, so the indexes agree.
+    """
     seen = sorted({index for index, _ in iter_rich_outputs(nb)})
-    return [cell_label(nb, index) for index in seen]
+    return [cell_label(nb if original is None else original, index) for index in seen]
+
+
+def find_lone_surrogate(nb: Notebook) -> str | None:
+    """Where ``nb`` holds a string with a lone surrogate (valid JSON, not Unicode), or None."""
+    for index, cell in enumerate(iter_cells(nb)):
+        if _holds_lone_surrogate(cell):
+            return cell_label(nb, index)
+    return "the notebook" if _holds_lone_surrogate(nb) else None
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    # Iterative: a notebook may nest as deeply as json.loads allows, beyond Python's recursion.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
 
 
 def find_read_problem(nb: Notebook) -> str | None:

@@ -289,7 +289,8 @@ def test_result_jupyter_cannot_decode_is_not_signed() -> None:
     local_t = serialize_notebook(local)
     outcome = sign_merge_result(local_t, inputs=[base_t, local_t, remote_t], path="nb")
     assert outcome == outcome.__class__(
-        False, "not signed: nb: holds text that is not valid Unicode (lone surrogates)"
+        False, "not signed: nb: cell 1 (id a) holds text that is not valid Unicode "
+        "(a lone surrogate), which Jupyter can neither check nor sign",
     )
 
 
@@ -534,7 +535,7 @@ def test_trust_check_bad_input_exits_2(tmp_path: Path) -> None:
     broken.write_text("{not json")
     done = runner.invoke(app, ["trust", "check", str(broken), str(tmp_path / "missing.ipynb")])
     assert done.exit_code == 2
-    assert "broken.ipynb: Jupyter cannot read it" in done.stderr
+    assert "broken.ipynb:1:2: not valid JSON" in done.stderr  # as every command says it
     assert "missing.ipynb: cannot read" in done.stderr
 
 
