@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ Notebook = dict[str, Any]
 SUPPORTED_MAJOR = (3, 4)
 # v4: which mime types nbformat writes as lists of lines (besides every ``text/*``).
 _SPLIT_MIMES = frozenset({"application/javascript", "image/svg+xml"})
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # v3: which output keys nbformat writes as lists of lines.
 _V3_MULTILINE_OUTPUTS = ("text", "html", "svg", "latex", "javascript", "json")
 
@@ -277,6 +279,10 @@ def serialize_notebook(nb: Notebook) -> str:
     text = json.dumps(
         nb, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=(major == 3)
     )
+    if _LONE_SURROGATE.search(text):
+        # JSON may escape a lone surrogate ("\udc80") but UTF-8 cannot carry one raw: keep the
+        # escape, so the file stays valid UTF-8 and reads back as the same string.
+        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text + "\n"
 
 

@@ -135,6 +135,24 @@ def test_serialize_drops_transient_keys_and_leaves_its_input_alone() -> None:
     assert nb == before
 
 
+def test_lone_surrogates_stay_escaped_so_the_file_is_utf8() -> None:
+    # Valid JSON, accepted by nbformat, but a raw lone surrogate cannot be written as UTF-8.
+    nb = make_notebook(code_cell("x = 1  # \udc80", cell_id="a"), markdown_cell("\ud83d", cell_id="b"))
+    data = serialize_notebook(nb).encode("utf-8")
+    assert b"\\udc80" in data and b"\\ud83d" in data
+    assert parse_notebook(data) == nb
+
+
+def test_clean_and_merge_write_such_notebooks(tmp_path: Path) -> None:
+    nb = make_notebook(code_cell("x = 1  # \udc80", cell_id="a", count=3))
+    path = tmp_path / "s.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert run_nbcollab("clean", str(path)).returncode == 0
+    merged = tmp_path / "m.ipynb"
+    assert run_nbcollab("merge", str(path), str(path), str(path), "-o", str(merged)).returncode == 0
+    assert parse_notebook(merged.read_bytes())["cells"][0]["source"] == "x = 1  # \udc80"
+
+
 def test_serialize_layout() -> None:
     text = serialize_notebook(make_notebook(markdown_cell("é ✓", cell_id="a"), metadata={}))
     assert text.startswith('{\n "cells": [\n  {\n   "cell_type": "markdown",')
