@@ -30,11 +30,10 @@ def fail(message: str) -> typer.Exit:
 
 
 # typer's own control flow (exit, abort, usage errors); it vendors click in recent versions.
-_TYPER_FLOW = (
-    typer.Exit,
-    typer.Abort,
-    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+_CLICK_EXCEPTION: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
 )
+_TYPER_FLOW = (typer.Exit, typer.Abort, _CLICK_EXCEPTION)
 
 
 class _ErrorMappingGroup(TyperGroup):
