@@ -71,6 +71,22 @@ def run_nbcollab(
     )
 
 
+def run_driver_in_child(
+    args: list[str], heavy: tuple[str, ...] = ("nbformat", "nbdime", "jsonschema")
+) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """Run the git merge driver in a fresh interpreter: ``"<exit code> <heavy modules loaded>"``."""
+    script = (
+        "import sys\n"
+        "from nbcollab.gitmerge import run_git_merge\n"
+        f"code = run_git_merge({args!r})\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    return done.stdout.strip(), done
+
+
 def make_notebook(*cells: dict[str, Any], minor: int = 5, metadata: dict | None = None) -> dict:
     """A v4 notebook dict (in-memory form) with the given cells."""
     return {

@@ -10,7 +10,15 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import code_cell, git, make_notebook, markdown_cell, run_nbcollab, write_notebook
+from conftest import (
+    code_cell,
+    git,
+    make_notebook,
+    markdown_cell,
+    run_driver_in_child,
+    run_nbcollab,
+    write_notebook,
+)
 
 from nbcollab.gitmerge import parse_driver_args, run_git_merge
 from nbcollab.notebook_io import serialize_notebook
@@ -202,16 +210,8 @@ def test_parse_driver_args(argv: list[str], size: int, labels: tuple) -> None:
 def test_driver_does_not_import_nbformat_or_nbdime(tmp_path: Path) -> None:
     files = _driver_files(tmp_path, _bytes(_notebook("a", "b")), _bytes(_notebook("A", "b")),
                           _bytes(_notebook("a", "B")))
-    script = (
-        "import sys\n"
-        "from nbcollab.gitmerge import run_git_merge\n"
-        f"code = run_git_merge({[*files, '7', 'x.ipynb']!r})\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('nbformat', 'nbdime', 'jsonschema'))\n"
-        "print(code, heavy)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=False)
-    assert done.stdout.strip() == "0 []", done.stderr
+    outcome, done = run_driver_in_child([*files, "7", "x.ipynb"])
+    assert outcome == "0 []", done.stderr
 
 
 def test_criss_cross_merge_with_a_conflicted_virtual_base(repo: Path) -> None:

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
+from conftest import (
+    code_cell,
+    corpus_notebooks,
+    make_notebook,
+    markdown_cell,
+    requires_corpus,
+    run_driver_in_child,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -320,16 +325,8 @@ def test_driver_merging_untrusted_rich_outputs_does_not_load_nbformat(
                                                                 outputs=[html("<b>o</b>")]))))
     before = snapshot(data_dir())
     files = _driver_files(tmp_path)
-    script = (
-        "import sys\n"
-        "from nbcollab.gitmerge import run_git_merge\n"
-        f"code = run_git_merge({[*files, '7', 'nb.ipynb']!r})\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('nbformat', 'jsonschema'))\n"
-        "print(code, heavy)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=False)
-    assert done.stdout.strip() == "0 []", done.stderr
+    outcome, done = run_driver_in_child([*files, "7", "nb.ipynb"], ("nbformat", "jsonschema"))
+    assert outcome == "0 []", done.stderr
     assert f"nbcollab:   {NO_TRUSTED_INPUT}" in done.stderr.splitlines()
     merged = Path(files[1]).read_text(encoding="utf-8")
     assert "a1" in merged and "b2" in merged
