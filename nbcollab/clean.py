@@ -9,7 +9,8 @@ import re
 from typing import Any
 
 from nbcollab.config import CleanOptions
-from nbcollab.notebook_io import Notebook, iter_cells, parse_notebook, serialize_notebook
+from nbcollab.nbformat_lines import Notebook, iter_cells
+from nbcollab.notebook_io import parse_notebook, serialize_notebook
 
 # Metadata that changes with every run or every UI click, never with the notebook's meaning.
 DEFAULT_STRIP_KEYS = (

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from nbcollab.align import Alignment, align_cells
 from nbcollab.config import DiffOptions
 from nbcollab.lcs import lcs_pairs
-from nbcollab.notebook_io import Notebook, iter_cells
+from nbcollab.nbformat_lines import Notebook, iter_cells
 
 CellStatus = Literal["added", "removed", "modified", "unchanged"]
 Path = tuple[Any, ...]

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from nbcollab.config import CleanOptions
-from nbcollab.notebook_io import Notebook, iter_cells
+from nbcollab.nbformat_lines import Notebook, iter_cells
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
 # textconv cache (keyed on the command string) is invalidated.

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from nbcollab.notebook_io import Notebook, iter_cells
+from nbcollab.nbformat_lines import Notebook, iter_cells
 
 # Jupyter always renders these as escaped text, trusted or not; every other output type (rich
 # display_data/execute_result, and any odd type) is treated as needing trust.

@@ -156,8 +156,10 @@ def resolve(
     union: Annotated[bool, typer.Option("--union", help="Keep both, ours first.")] = False,
     base: Annotated[bool, typer.Option("--base", help="Go back to the common ancestor.")] = False,
 ) -> None:
-    """Resolve merge conflicts to one side and clear their record; without a side, only clear
-    the record of conflicts resolved by hand. Exit 1 while conflicts remain."""
+    """Resolve merge conflicts to one side and clear their record (exit 1 while any remain).
+
+    Without a side, only clear the record of conflicts already resolved by hand.
+    """
     from nbcollab.conflicts import find_conflicts, has_cell
     from nbcollab.markers import Resolution
     from nbcollab.notebook_io import read_notebook_file, serialize_notebook, write_atomic

@@ -1,0 +1,172 @@
+"""nbformat's on-disk conventions: multi-line text stored as lists of lines, transient keys.
+
+In memory nbcollab joins the fields nbformat writes as lists of lines (``rejoin_lines``, what
+``nbformat.reads`` does); writing splits exactly the same fields again (``split_lines``) and drops
+the keys nbformat never stores (``strip_transient``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Notebook = dict[str, Any]
+
+# v4: which mime types nbformat writes as lists of lines (besides every ``text/*``).
+_SPLIT_MIMES = frozenset({"application/javascript", "image/svg+xml"})
+# v3: which output keys nbformat writes as lists of lines.
+_V3_MULTILINE_OUTPUTS = ("text", "html", "svg", "latex", "javascript", "json")
+
+
+def iter_cells(nb: Notebook) -> list[dict[str, Any]]:
+    """All cells of a v3 or v4 notebook, in order."""
+    if nb.get("nbformat") == 3:
+        return [cell for ws in nb.get("worksheets", []) for cell in ws["cells"]]
+    return nb["cells"]
+
+
+def _join(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        return "".join(value)
+    return value
+
+
+def _is_json_mime(mime: str) -> bool:
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+def _rejoin_bundle(bundle: Any) -> None:
+    if isinstance(bundle, dict):
+        for key, value in bundle.items():
+            if not _is_json_mime(key):
+                bundle[key] = _join(value)
+
+
+def rejoin_lines(nb: Notebook) -> Notebook:
+    """Join the multi-line fields nbformat stores as lists of lines (in place; returns nb)."""
+    if nb["nbformat"] == 3:
+        return _rejoin_lines_v3(nb)
+    for cell in nb["cells"]:
+        if "source" in cell:
+            cell["source"] = _join(cell["source"])
+        attachments = cell.get("attachments")
+        if isinstance(attachments, dict):
+            for bundle in attachments.values():
+                _rejoin_bundle(bundle)
+        if cell.get("cell_type") == "code":
+            for output in cell.get("outputs", []):
+                kind = output.get("output_type", "")
+                if kind in ("execute_result", "display_data"):
+                    _rejoin_bundle(output.get("data"))
+                elif kind and "text" in output:
+                    output["text"] = _join(output["text"])
+    return nb
+
+
+def _rejoin_lines_v3(nb: Notebook) -> Notebook:
+    for cell in iter_cells(nb):
+        if cell.get("cell_type") == "code":
+            if "input" in cell:
+                cell["input"] = _join(cell["input"])
+            for output in cell.get("outputs", []):
+                for key in _V3_MULTILINE_OUTPUTS:
+                    if key in output:
+                        output[key] = _join(output[key])
+        else:
+            for key in ("source", "rendered"):
+                if key in cell:
+                    cell[key] = _join(cell[key])
+    return nb
+
+
+def _split(value: Any) -> Any:
+    return value.splitlines(True) if isinstance(value, str) else value
+
+
+def split_lines_v4(nb: Notebook) -> None:
+    for cell in nb["cells"]:
+        if "source" in cell:
+            cell["source"] = _split(cell["source"])
+        attachments = cell.get("attachments")
+        if isinstance(attachments, dict):
+            for bundle in attachments.values():
+                if isinstance(bundle, dict):
+                    for key, value in bundle.items():
+                        if key.startswith("text/") or key in _SPLIT_MIMES:
+                            bundle[key] = _split(value)
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind in ("execute_result", "display_data") and isinstance(output.get("data"), dict):
+                data = output["data"]
+                for key, value in data.items():
+                    if key.startswith("text/") or key in _SPLIT_MIMES:
+                        data[key] = _split(value)
+            elif kind == "stream" and "text" in output:
+                output["text"] = _split(output["text"])
+
+
+def split_lines_v3(nb: Notebook) -> None:
+    for cell in iter_cells(nb):
+        if cell.get("cell_type") == "code":
+            if "input" in cell:
+                cell["input"] = _split(cell["input"])
+            for output in cell.get("outputs", []):
+                for key in _V3_MULTILINE_OUTPUTS:
+                    if key in output:
+                        output[key] = _split(output[key])
+        else:
+            for key in ("source", "rendered"):
+                if key in cell:
+                    cell[key] = _split(cell[key])
+
+
+def strip_transient(nb: Notebook) -> Notebook:
+    """Drop what nbformat drops on reading and writing (signature, orig_nbformat, trusted); in place."""
+    v3 = nb["nbformat"] == 3
+    holder = nb if v3 else nb.get("metadata", {})
+    for key in ("orig_nbformat", "orig_nbformat_minor") + (() if v3 else ("signature",)):
+        holder.pop(key, None)
+    for cell in iter_cells(nb):
+        cell.get("metadata", {}).pop("trusted", None)
+        if v3:
+            cell.pop("trusted", None)
+    return nb
+
+
+def _copy_dict(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
+
+
+def _copy_cell(cell: Any) -> Any:
+    if not isinstance(cell, dict):
+        return cell
+    cell = dict(cell)
+    if isinstance(cell.get("metadata"), dict):
+        cell["metadata"] = dict(cell["metadata"])
+    if isinstance(cell.get("attachments"), dict):
+        cell["attachments"] = {name: _copy_dict(b) for name, b in cell["attachments"].items()}
+    if isinstance(cell.get("outputs"), list):
+        cell["outputs"] = [_copy_output(output) for output in cell["outputs"]]
+    return cell
+
+
+def _copy_output(output: Any) -> Any:
+    output = _copy_dict(output)
+    if isinstance(output, dict) and isinstance(output.get("data"), dict):
+        output["data"] = dict(output["data"])
+    return output
+
+
+def copy_for_writing(nb: Notebook) -> Notebook:
+    """A copy of every container that writing changes; leaves are shared (never mutated)."""
+    nb = dict(nb)
+    if isinstance(nb.get("metadata"), dict):
+        nb["metadata"] = dict(nb["metadata"])
+    if "worksheets" in nb:
+        nb["worksheets"] = [
+            {**ws, "cells": [_copy_cell(cell) for cell in ws["cells"]]} for ws in nb["worksheets"]
+        ]
+    if "cells" in nb:
+        nb["cells"] = [_copy_cell(cell) for cell in nb["cells"]]
+    return nb
