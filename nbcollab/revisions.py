@@ -53,12 +53,14 @@ def is_revision(repo: Any, name: str) -> bool:
 
 def notebook_pairs(
     repo: Any, old_rev: str | None, new_rev: str | None, paths: Sequence[str] = (),
-    *, cached: bool = False,
+    *, cached: bool = False, cwd: Path | None = None,
 ) -> list[NotebookPair]:
     """Notebooks that differ between two sides, like ``git diff`` picks them.
 
     No revision: index -> working tree (``cached``: HEAD -> index). One: it -> working tree
-    (``cached``: it -> index). Two: the first -> the second.
+    (``cached``: it -> index). Two: the first -> the second. ``paths`` are pathspecs relative to
+    ``cwd`` (the user's folder; default the repository root), as git reads them; no path means
+    the whole repository. The pairs' paths are relative to the root.
     """
     import git
 
@@ -67,8 +69,11 @@ def notebook_pairs(
     new_side = new_rev if new_rev is not None else (INDEX if cached else WORKTREE)
     args = ["--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv"]
     args += ["--cached"] if cached else []
+    # Run git where the user is, so that their relative paths and globs mean what they mean to
+    # git; --name-only still prints root-relative names.
+    runner = git.Git(str(cwd)) if cwd is not None else repo.git
     try:
-        names = repo.git.diff(*args, *sides, "--", *(paths or ["."])).split("\0")
+        names = runner.diff(*args, *sides, "--", *paths).split("\0")
     except git.GitCommandError as exc:
         raise GitError(f"git diff failed: {exc.stderr.strip() or exc}") from None
     root = Path(repo.working_tree_dir)

@@ -179,3 +179,21 @@ def test_double_dash_makes_two_files_repository_paths(repo: Path) -> None:
     assert as_paths.returncode == 1 and b"--- a/nb.ipynb (index)" in as_paths.stdout
     as_files = run_nbcollab("diff", "nb.ipynb", "two.ipynb", cwd=repo)
     assert as_files.returncode == 1 and b"--- nb.ipynb\n+++ two.ipynb" in as_files.stdout
+
+
+def test_nbcollab_diff_from_a_subdirectory_takes_paths_relative_to_it(repo: Path) -> None:
+    sub = repo / "sub"
+    sub.mkdir()
+    write_notebook(sub / "a.ipynb", notebook(1))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "sub")
+    write_notebook(sub / "a.ipynb", notebook(5))
+    write_notebook(repo / "nb.ipynb", notebook(6))
+    one = run_nbcollab("diff", "a.ipynb", cwd=sub)
+    assert one.returncode == 1 and b"--- a/sub/a.ipynb (index)" in one.stdout
+    assert b"+x = 5" in one.stdout and b"nb.ipynb" not in one.stdout
+    assert b"+x = 5" in run_nbcollab("diff", "HEAD", "--", "a.ipynb", cwd=sub).stdout
+    # Like git diff: no path means the whole repository, "." the current folder.
+    everything = run_nbcollab("diff", cwd=sub).stdout
+    assert b"+x = 5" in everything and b"+x = 6" in everything
+    assert b"+x = 6" not in run_nbcollab("diff", ".", cwd=sub).stdout

@@ -116,7 +116,7 @@ def _git_pairs(args: list[str], *, cached: bool, clean: Any) -> list[Any]:
         raise ConfigError(f"{missing[0]}: neither a file nor a git revision")
     old_rev = revs[0] if revs else None
     new_rev = revs[1] if len(revs) > 1 else None
-    found = notebook_pairs(repo, old_rev, new_rev, args, cached=cached)
+    found = notebook_pairs(repo, old_rev, new_rev, args, cached=cached, cwd=Path.cwd())
     # The working tree is compared as the clean filter would store it, like git diff does.
     dirty = filtered_paths(repo, [p.path for p in found]) if len(revs) < 2 and not cached else set()
     return [
