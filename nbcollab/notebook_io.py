@@ -83,6 +83,9 @@ def check_notebook_shape(nb: Any, *, path: str) -> None:
         raise InvalidNotebook(f"{path}: not a notebook ('nbformat' is not an integer)")
     if major not in SUPPORTED_MAJOR:
         raise InvalidNotebook(f"{path}: nbformat {major} is not supported (only 3 and 4)")
+    minor = nb.get("nbformat_minor", 0)
+    if not isinstance(minor, int) or isinstance(minor, bool):
+        raise InvalidNotebook(f"{path}: not a notebook ('nbformat_minor' is not an integer)")
     if not isinstance(nb.get("metadata", {}), dict):
         raise InvalidNotebook(f"{path}: not a notebook ('metadata' is not an object)")
     cells = _cell_lists(nb, path)

@@ -40,6 +40,8 @@ from nbcollab.notebook_io import (
         (b'{"cells": []}', "nb.ipynb: not a notebook (no 'nbformat' key)"),
         (b'{"nbformat": 2, "worksheets": []}', "nb.ipynb: nbformat 2 is not supported"),
         (b'{"nbformat": "4", "cells": []}', "'nbformat' is not an integer"),
+        (b'{"nbformat": 4, "nbformat_minor": "5", "cells": []}', "'nbformat_minor' is not an"),
+        (b'{"nbformat": 4, "nbformat_minor": null, "cells": []}', "'nbformat_minor' is not an"),
         (b'{"nbformat": 4, "cells": [3]}', "nb.ipynb: cell 0: not an object"),
         (
             b'{"nbformat": 4, "cells": [{"cell_type": "code", "outputs": 1}]}',
@@ -62,6 +64,8 @@ from nbcollab.notebook_io import (
         "no-nbformat",
         "v2",
         "str-version",
+        "str-minor",
+        "null-minor",
         "cell-not-object",
         "outputs",
         "source",
