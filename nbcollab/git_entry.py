@@ -134,7 +134,12 @@ def main() -> None:
 
         app()
         return
+    from nbcollab.errors import NbcollabError
+
     try:
         sys.exit(entry(argv[1:]))
+    except NbcollabError as exc:  # e.g. a broken [tool.nbcollab] for the one-file filter
+        print(f"nbcollab: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -67,3 +67,11 @@ def test_interrupt_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr("nbcollab.clean.clean_bytes", interrupted)
     path = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))
     assert runner.invoke(app, ["clean", str(path)]).exit_code == 130
+
+
+def test_git_entry_point_with_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputz = true\n")
+    nb = (write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))).read_bytes()
+    done = run_nbcollab("filter-clean", "a.ipynb", cwd=tmp_path, input=nb)
+    assert done.returncode == 2
+    assert done.stderr.decode().count("\n") == 1 and b"keep-outputz: unknown key" in done.stderr
