@@ -120,8 +120,8 @@ def check_attributes(repo_root: Path, path: str, names: tuple[str, ...]) -> dict
     return {fields[i + 1]: fields[i + 2] for i in range(0, len(fields) - 2, 3)}
 
 
-def staged_notebooks(cwd: Path) -> list[str]:
-    """Notebooks added, copied, modified or renamed in the index (paths relative to cwd)."""
+def staged_notebooks(cwd: Path, folders: list[str] | None = None) -> list[str]:
+    """Notebooks added, copied, modified or renamed in the index (relative to cwd), under folders."""
     # Outside a repository `git diff` turns into `diff --no-index` and only complains of usage.
     _plain_git(["rev-parse", "--git-dir"], cwd)
     out = _plain_git(
@@ -133,7 +133,7 @@ def staged_notebooks(cwd: Path) -> list[str]:
             "--relative",
             "--diff-filter=ACMR",
             "--",
-            "*.ipynb",
+            *([f"{folder.rstrip('/')}/*.ipynb" for folder in folders] if folders else ["*.ipynb"]),
         ],
         cwd,
     )

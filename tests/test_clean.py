@@ -435,6 +435,14 @@ def test_stdin_with_paths_is_a_usage_error(folder: Path) -> None:
     assert (folder / "dirty.ipynb").read_bytes() == before
 
 
+def test_check_on_stdin_says_and_writes_nothing(folder: Path) -> None:
+    dirty = (folder / "dirty.ipynb").read_bytes()
+    result = run_nbcollab("clean", "--check", "--stdin", input=dirty)
+    assert result.returncode == 1 and result.stdout == b"would clean <stdin>\n"
+    clean = run_nbcollab("clean", "-", input=dirty).stdout
+    assert run_nbcollab("clean", "--check", "-", input=clean).returncode == 0
+
+
 def test_staged_check_outside_a_repository_says_so(folder: Path) -> None:
     result = run_nbcollab("clean", "--check", "--staged", cwd=folder)
     assert result.returncode == 2
@@ -456,6 +464,13 @@ def test_check_staged_reads_the_index_not_the_working_file(git_repo: Path) -> No
         "clean", "--check", "--staged", "../a.ipynb", "../missing.ipynb", cwd=git_repo / "sub"
     )
     assert result.returncode == 2 and b"../missing.ipynb: not staged" in result.stderr
+    # A folder means the staged notebooks below it, as without --staged.
+    (git_repo / "sub" / "deep").mkdir()
+    write_notebook(git_repo / "sub" / "deep" / "c.ipynb", nb)
+    git(git_repo, "add", "sub")
+    result = run_nbcollab("clean", "--check", "--staged", "sub", cwd=git_repo)
+    assert result.returncode == 1
+    assert result.stdout == b"would clean sub/deep/c.ipynb (staged)\n", result.stderr
 
 
 def test_each_notebook_follows_its_own_folders_pyproject(folder: Path) -> None:

@@ -123,20 +123,26 @@ def clean(
         drop_empty_cells=drop_empty_cells,
     )
     if to_stdout:
-        _clean_stream(options("-"))
+        raise typer.Exit(_clean_stream(options("-"), check=check))
     elif staged:
         raise typer.Exit(_check_staged(paths, options))
     else:
         raise typer.Exit(_clean_files(paths, options, check=check))
 
 
-def _clean_stream(options: CleanOptions) -> None:
+def _clean_stream(options: CleanOptions, *, check: bool) -> int:
+    """stdin to stdout; with ``check``, only say whether it would change (exit 1)."""
     from nbcollab.clean import clean_bytes
 
     data = sys.stdin.buffer.read()
     cleaned = clean_bytes(data, path="<stdin>", options=options)
+    if check:
+        if cleaned is not None:
+            typer.echo("would clean <stdin>")
+        return EXIT_CHANGED if cleaned is not None else EXIT_OK
     sys.stdout.buffer.write(data if cleaned is None else cleaned)
     sys.stdout.buffer.flush()
+    return EXIT_OK
 
 
 def expand_notebook_paths(paths: list[Path]) -> list[Path]:
@@ -161,7 +167,10 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     from nbcollab.gitconfig import read_staged_blobs, staged_notebooks
 
     cwd = Path.cwd()
-    names = [str(path) for path in paths] if paths else staged_notebooks(cwd)
+    folders = [str(path) for path in paths if path.is_dir()]
+    names = [str(path) for path in paths if not path.is_dir()]
+    if folders or not paths:
+        names += staged_notebooks(cwd, folders or None)
     blobs = read_staged_blobs(names, cwd)
     return _judge(((name, blobs[name]) for name in names), options, check=True, staged=True)
 
