@@ -14,7 +14,6 @@ other: that all-pairs grid is what makes other tools slow on long notebooks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -23,10 +22,10 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from nbcollab.lcs import lcs_pairs, longest_increasing
+from nbcollab.nbformat_lines import is_valid_cell_id
 
 Key = tuple[str, str]  # (cell type, source)
 
-_VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 # A gap whose both sides have at most this many cells is scored all-pairs; bigger gaps only score
 # a band of candidates around each new cell's expected place.
 _SMALL_GAP = 24
@@ -95,7 +94,7 @@ def _valid_unique_ids(cells: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     duplicated: set[str] = set()
     for index, cell in enumerate(cells):
         cell_id = cell.get("id")
-        if isinstance(cell_id, str) and _VALID_ID.match(cell_id):
+        if is_valid_cell_id(cell_id):
             if cell_id in seen:
                 duplicated.add(cell_id)
             seen[cell_id] = index

@@ -5,11 +5,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 from typing import Any
 
 from nbcollab.config import CleanOptions
-from nbcollab.nbformat_lines import Notebook, iter_cells
+from nbcollab.nbformat_lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.notebook_io import parse_notebook, serialize_notebook
 
 # Metadata that changes with every run or every UI click, never with the notebook's meaning.
@@ -26,7 +25,6 @@ DEFAULT_STRIP_KEYS = (
     "metadata.language_info.version",
 )
 _DEFAULTS = CleanOptions()
-_VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 def clean_notebook(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> Notebook:
@@ -211,7 +209,7 @@ def repair_cell_ids(cells: list[dict[str, Any]]) -> None:
     needs_id = []
     for cell in cells:
         cell_id = cell.get("id")
-        if isinstance(cell_id, str) and _VALID_ID.match(cell_id) and cell_id not in taken:
+        if is_valid_cell_id(cell_id) and cell_id not in taken:
             taken.add(cell_id)
         else:
             needs_id.append(cell)

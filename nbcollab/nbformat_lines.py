@@ -7,9 +7,18 @@ the keys nbformat never stores (``strip_transient``).
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, TypeGuard
 
 Notebook = dict[str, Any]
+
+# nbformat 4.5's schema pattern for cell ids.
+_VALID_CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def is_valid_cell_id(value: Any) -> TypeGuard[str]:
+    """Whether ``value`` is a cell id nbformat 4.5 accepts."""
+    return isinstance(value, str) and _VALID_CELL_ID.match(value) is not None
 
 # v4: which mime types nbformat writes as lists of lines (besides every ``text/*``).
 _SPLIT_MIMES = frozenset({"application/javascript", "image/svg+xml"})

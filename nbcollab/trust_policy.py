@@ -9,17 +9,15 @@ that another notebook with different outputs could share its signature.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from nbcollab.nbformat_lines import Notebook, iter_cells
+from nbcollab.nbformat_lines import Notebook, is_valid_cell_id, iter_cells
 
 # Jupyter always renders these as escaped text, trusted or not; every other output type (rich
 # display_data/execute_result, and any odd type) is treated as needing trust.
 _PLAIN_OUTPUT_TYPES = frozenset({"stream", "error"})
-_VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 # nbformat's signature hashes keys and values concatenated with no separators, so text that spells
 # an output's closing key and type could be re-read as a real output in another notebook with the
@@ -104,7 +102,7 @@ def find_read_problem(nb: Notebook) -> str | None:
     seen: dict[str, int] = {}
     for index, cell in enumerate(nb["cells"]):
         cell_id = cell.get("id")
-        if not isinstance(cell_id, str) or not _VALID_ID.match(cell_id):
+        if not is_valid_cell_id(cell_id):
             return (
                 f"cell {index} has no valid id, and Jupyter invents a random one on every read, "
                 "so no signature could last"
@@ -225,7 +223,7 @@ def _complete_ids(cells: Sequence[Mapping[str, Any]]) -> dict[str, int] | None:
     ids: dict[str, int] = {}
     for index, cell in enumerate(cells):
         cell_id = cell.get("id")
-        if not isinstance(cell_id, str) or not _VALID_ID.match(cell_id) or cell_id in ids:
+        if not is_valid_cell_id(cell_id) or cell_id in ids:
             return None
         ids[cell_id] = index
     return ids or None
