@@ -12,6 +12,7 @@ the header of every cell after it.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from nbcollab.config import CleanOptions
@@ -36,6 +37,21 @@ def textconv_bytes(data: bytes, *, path: str, options: CleanOptions | None = Non
         return notebook_text(nb).encode("utf-8", "replace")
     except Exception:  # noqa: BLE001 - whatever is wrong with the file, git must get text back
         return data
+
+
+def clean_options_for(path: str) -> CleanOptions:
+    """The clean rules the filter applies to ``path``; the defaults if the config is broken."""
+    from nbcollab.clean_config import OptionsByFolder
+    from nbcollab.errors import NbcollabError
+
+    root = Path.cwd()  # git runs textconv and diff drivers at the top of the working tree
+    # A working-tree file comes as its own path, a blob as a temporary copy outside the tree,
+    # whose folder is unknown: the rules at the root apply to it.
+    inside = (root / path).resolve().is_relative_to(root.resolve())
+    try:
+        return OptionsByFolder(root)(path if inside else "notebook.ipynb")
+    except NbcollabError:  # a textconv that fails stops git log -p: never fail
+        return CleanOptions()
 
 
 def notebook_text(nb: Notebook) -> str:

@@ -197,3 +197,38 @@ def test_nbcollab_diff_from_a_subdirectory_takes_paths_relative_to_it(repo: Path
     everything = run_nbcollab("diff", cwd=sub).stdout
     assert b"+x = 5" in everything and b"+x = 6" in everything
     assert b"+x = 6" not in run_nbcollab("diff", ".", cwd=sub).stdout
+
+
+def test_nbcollab_diff_cleans_each_notebook_by_its_folder_config(repo: Path) -> None:
+    (repo / ".gitattributes").write_text("*.ipynb diff=nbcollab filter=nbcollab\n")
+    sub = repo / "keep"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    write_notebook(sub / "a.ipynb", notebook(2))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "keep")
+    write_notebook(sub / "a.ipynb", notebook(2, output="kept output\n"))
+    write_notebook(repo / "nb.ipynb", notebook(2, output="stripped output\n"))
+    for cwd in (repo, sub):
+        proc = run_nbcollab("diff", "HEAD", cwd=cwd)
+        assert proc.returncode == 1 and b"kept output" in proc.stdout, cwd
+        assert b"stripped output" not in proc.stdout
+
+
+def test_textconv_clean_options_follow_the_notebook_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbcollab.config import CleanOptions
+    from nbcollab.textconv import clean_options_for
+
+    (tmp_path / "keep").mkdir()
+    (tmp_path / "keep" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputz = 1\n")
+    monkeypatch.chdir(tmp_path)
+    assert clean_options_for("keep/a.ipynb").keep_outputs
+    assert not clean_options_for("a.ipynb").keep_outputs
+    assert clean_options_for("bad/a.ipynb") == CleanOptions()
+    # A blob git copied to a temporary file: the rules where git runs (the root) apply.
+    (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    outside = tmp_path.parent / "elsewhere" / "XYZ_a.ipynb"
+    assert clean_options_for(str(outside)).keep_outputs

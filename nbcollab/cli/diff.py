@@ -67,7 +67,7 @@ def diff(
         config.diff, ignore_sources=ignore_sources, ignore_outputs=ignore_outputs,
         ignore_metadata=ignore_metadata, ignore_execution_counts=ignore_execution_counts,
         ignore_ids=ignore_ids, ignore_attachments=ignore_attachments)
-    pairs, keyed = _collect_pairs(args or [], cached=cached, clean=config.clean)
+    pairs, keyed = _collect_pairs(args or [], cached=cached)
     use_color = color is ColorMode.ALWAYS or (
         color is ColorMode.AUTO and output is None and sys.stdout.isatty()
         and not os.environ.get("NO_COLOR"))
@@ -78,7 +78,7 @@ def diff(
         raise typer.Exit(EXIT_CHANGED)
 
 
-def _collect_pairs(args: list[str], *, cached: bool, clean: Any) -> tuple[list[Any], bool]:
+def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs."""
     from nbcollab.diff_output import NotebookSides, load_side
     from nbcollab.errors import ConfigError
@@ -90,7 +90,7 @@ def _collect_pairs(args: list[str], *, cached: bool, clean: Any) -> tuple[list[A
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
         raise ConfigError(f"{absent[0]}: no such file")
-    return _git_pairs(args, cached=cached, clean=clean), True
+    return _git_pairs(args, cached=cached), True
 
 
 def _has_separator() -> bool:
@@ -102,7 +102,8 @@ def _has_separator() -> bool:
     return "diff" in argv and "--" in argv[argv.index("diff") + 1:]
 
 
-def _git_pairs(args: list[str], *, cached: bool, clean: Any) -> list[Any]:
+def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
+    from nbcollab.clean_config import OptionsByFolder
     from nbcollab.diff_output import NotebookSides, load_side
     from nbcollab.errors import ConfigError
     from nbcollab.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
@@ -117,12 +118,15 @@ def _git_pairs(args: list[str], *, cached: bool, clean: Any) -> list[Any]:
     old_rev = revs[0] if revs else None
     new_rev = revs[1] if len(revs) > 1 else None
     found = notebook_pairs(repo, old_rev, new_rev, args, cached=cached, cwd=Path.cwd())
-    # The working tree is compared as the clean filter would store it, like git diff does.
+    # The working tree is compared as the clean filter would store it, like git diff does: by
+    # the rules of each notebook's own folder (its nearest pyproject.toml), as the filter reads them.
     dirty = filtered_paths(repo, [p.path for p in found]) if len(revs) < 2 and not cached else set()
+    clean = OptionsByFolder(Path(repo.working_tree_dir))
     return [
         NotebookSides(p.old_label, p.new_label,
                       load_side(p.old, path=p.old_label),
-                      load_side(p.new, path=p.new_label, clean=clean if p.path in dirty else None),
+                      load_side(p.new, path=p.new_label,
+                                clean=clean(p.path) if p.path in dirty else None),
                       p.path)
         for p in found
     ]
