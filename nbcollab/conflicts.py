@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbcollab.errors import InvalidNotebook
 from nbcollab.markers import (
     DEFAULT_MARKER_SIZE,
     Resolution,
@@ -64,8 +65,9 @@ def describe(entry: dict[str, Any]) -> str:
 def _where(entry: dict[str, Any]) -> str:
     if entry.get("kind") == "notebook-metadata":
         return "notebook metadata"
-    cell_id = entry.get("cell")
-    return f"cell {entry.get('index')}" + (f" (id {cell_id})" if cell_id else "")
+    cell_id, index = entry.get("cell"), entry.get("index")
+    where = f"cell {index}" if isinstance(index, int) else "cell"
+    return where + (f" (id {cell_id})" if cell_id else "")
 
 
 def record_conflicts(nb: Notebook, conflicts: list[Conflict], *, marker_size: int) -> None:
@@ -81,11 +83,43 @@ def record_conflicts(nb: Notebook, conflicts: list[Conflict], *, marker_size: in
         holder.pop("nbcollab", None)
 
 
-def read_record(nb: Notebook) -> list[dict[str, Any]]:
-    """The recorded conflicts of ``nb`` (entries that are not objects are ignored)."""
+def read_record(nb: Notebook, *, source: str = "") -> list[dict[str, Any]]:
+    """The recorded conflicts of ``nb``; InvalidNotebook (naming ``source``) if one is malformed."""
     own = nb.get("metadata", {}).get("nbcollab")
-    entries = own.get("conflicts") if isinstance(own, dict) else None
-    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+    if not isinstance(own, dict) or "conflicts" not in own:
+        return []
+    entries = own["conflicts"]
+    place = (source + ": " if source else "") + "metadata.nbcollab.conflicts"
+    if not isinstance(entries, list):
+        raise InvalidNotebook(f"{place}: not a list; fix or remove it")
+    for number, entry in enumerate(entries):
+        problem = _entry_problem(entry)
+        if problem:
+            where = f" ({_where(entry)})" if isinstance(entry, dict) else ""
+            raise InvalidNotebook(f"{place}[{number}]{where}: {problem}; fix or remove the entry")
+    return list(entries)
+
+
+def _entry_problem(entry: Any) -> str | None:
+    """What is wrong with one record entry (None: nothing), checking what resolving reads."""
+    if not isinstance(entry, dict):
+        return "not an object"
+    if not isinstance(entry.get("kind"), str):
+        return "kind must be a string"
+    hunks = entry.get("hunks", [])
+    if not (isinstance(hunks, list) and all(isinstance(h, str) for h in hunks)):
+        return "hunks must be a list of strings"
+    if not isinstance(entry.get("base", ""), str) and entry["kind"] == "delete-edit":
+        return "base must be a string"
+    values = entry.get("values", [])
+    if not (isinstance(values, list) and all(_valid_value(v) for v in values)):
+        return 'values must be a list of objects with a "path" list of strings'
+    return None
+
+
+def _valid_value(value: Any) -> bool:
+    path = value.get("path") if isinstance(value, dict) else None
+    return isinstance(path, list) and all(isinstance(key, str) for key in path)
 
 
 def strip_record(nb: Notebook) -> Notebook:

@@ -200,3 +200,30 @@ def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
     assert run_nbcollab("conflicts", str(tmp_path)).returncode == 1
     missing = run_nbcollab("conflicts", str(tmp_path / "gone.ipynb"), str(tmp_path))
     assert missing.returncode == 2 and b"c_conflicted.ipynb: cell 0" in missing.stdout
+
+
+# --- a malformed record is bad input, never an internal error -----------------------------------
+
+
+@pytest.mark.parametrize(("entry", "problem"), [
+    ({"kind": "metadata", "cell": "one", "values": [{"path": [1]}]}, "values"),
+    ({"kind": "metadata", "cell": "one", "values": [{}]}, "values"),
+    ({"kind": "metadata", "cell": "one", "values": "xx"}, "values"),
+    ({"kind": "source", "cell": "one", "hunks": [1, None]}, "hunks"),
+    ({"kind": "delete-edit", "cell": "one", "base": ["x"]}, "base"),
+    ("not an object", "object"),
+])
+def test_a_malformed_record_is_a_one_line_error(tmp_path: Path, entry: Any, problem: str) -> None:
+    nb = _merged()
+    nb["metadata"]["nbcollab"]["conflicts"].append(entry)
+    path = _write(tmp_path / "nb.ipynb", nb)
+    before = path.read_bytes()
+    for command in (["conflicts", str(path)], ["resolve", str(path), "--ours"],
+                    ["resolve", str(path), "--base"]):
+        done = CliRunner().invoke(app, command)
+        assert done.exit_code == 2, (command, done.output)
+        assert isinstance(done.exception, SystemExit)
+        assert "internal error" not in done.output and len(done.output.splitlines()) == 1
+        assert "nb.ipynb" in done.output and "conflicts[1]" in done.output
+        assert problem in done.output
+        assert path.read_bytes() == before

@@ -126,18 +126,20 @@ def conflicts(
 
 def _findings(path: Path) -> list[tuple[str, str]]:
     """(kind, message) of each unresolved conflict of one file; InvalidNotebook if unreadable."""
-    from nbcollab.conflicts import find_conflicts
+    from nbcollab.conflicts import find_conflicts, read_record
     from nbcollab.errors import InvalidNotebook
     from nbcollab.notebook_io import parse_notebook, read_file_bytes
 
     data = read_file_bytes(path)
     try:
-        return [(f.kind, f.message) for f in find_conflicts(parse_notebook(data, path=str(path)))]
+        nb = parse_notebook(data, path=str(path))
     except InvalidNotebook:
         found = _raw_markers(data)
         if not found:
             raise
         return [("raw", message) for message in found]
+    read_record(nb, source=str(path))  # a malformed record: InvalidNotebook naming the entry
+    return [(f.kind, f.message) for f in find_conflicts(nb)]
 
 
 def _raw_markers(data: bytes) -> list[str]:
@@ -160,7 +162,7 @@ def resolve(
 
     Without a side, only clear the record of conflicts already resolved by hand.
     """
-    from nbcollab.conflicts import find_conflicts, has_cell
+    from nbcollab.conflicts import find_conflicts, has_cell, read_record
     from nbcollab.markers import Resolution
     from nbcollab.notebook_io import read_notebook_file, serialize_notebook, write_atomic
     from nbcollab.resolve import resolve_conflicts
@@ -170,6 +172,7 @@ def resolve(
         raise typer.BadParameter("give at most one of --ours, --theirs, --union, --base")
     choice = chosen[0] if chosen else None
     data, nb = read_notebook_file(path)
+    read_record(nb, source=str(path))  # a malformed record: InvalidNotebook naming the entry
     if cell is not None and not has_cell(nb, cell):
         raise typer.BadParameter(f"{path} has no cell with id or index {cell!r}",
                                  param_hint="'--cell'")
