@@ -49,20 +49,22 @@ def parse_markers(text: str, marker_size: int) -> list[str | Hunk] | None:
     start, base, mid, end = (_marker(c, marker_size) for c in "<|=>")
     parts: list[str | Hunk] = []
     state, sides = "text", {"ours": [], "base": [], "theirs": []}  # type: ignore[var-annotated]
+    # Whether the hunk has a ``|||||||`` line: an empty base section is a base all the same.
+    has_base = False
     for line in text.splitlines(True):
         if state == "text":
             if start.match(line):
                 if line[marker_size + 1:].startswith(NOTE_PREFIX):
                     continue
                 state, sides = "ours", {"ours": [], "base": [], "theirs": []}
+                has_base = False
             else:
                 parts.append(line)
         elif state in ("ours", "base") and mid.match(line):
             state = "theirs"
         elif state == "ours" and base.match(line):
-            state = "base"
+            state, has_base = "base", True
         elif state == "theirs" and end.match(line):
-            has_base = bool(sides["base"]) or False
             parts.append(Hunk("".join(sides["ours"]), "".join(sides["theirs"]),
                               "".join(sides["base"]) if has_base else None))
             state = "text"

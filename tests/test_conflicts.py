@@ -237,3 +237,9 @@ def test_cell_type_conflict_resolves_to_a_valid_cell() -> None:
         assert resolved["cells"][0]["cell_type"] == expected
         assert resolved["cells"][0]["source"] == "x"
         _valid(resolved)
+
+
+def test_a_diff3_hunk_with_an_empty_base_resolves_to_base() -> None:
+    text = "a\n<<<<<<< ours\nx\n||||||| base\n=======\ny\n>>>>>>> theirs\nc\n"
+    assert parse_markers(text, 7) == ["a\n", Hunk("x\n", "y\n", ""), "c\n"]
+    assert resolve_text(text, Resolution.BASE, 7) == "a\nc\n"
