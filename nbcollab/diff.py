@@ -131,7 +131,9 @@ def _notebook_changes(old: Notebook, new: Notebook, options: DiffOptions) -> tup
                              {k: new[k] for k in keys if k in new}))
 
 
-_CELL_PARTS = {"source", "outputs", "metadata", "execution_count", "attachments"}
+# nbformat 3 called the execution count ``prompt_number`` (on code cells and pyout outputs).
+COUNT_KEYS = ("execution_count", "prompt_number")
+_CELL_PARTS = {"source", "outputs", "metadata", "attachments", *COUNT_KEYS}
 
 
 def _compare_cells(
@@ -144,10 +146,7 @@ def _compare_cells(
         ignore_counts=options.ignore_execution_counts)
     metadata = () if options.ignore_metadata else tuple(
         diff_values(old.get("metadata", {}), new.get("metadata", {}), ("metadata",)))
-    count = None
-    if not options.ignore_execution_counts and old.get("execution_count") != new.get("execution_count"):
-        count = ValueChange(("execution_count",), old.get("execution_count", MISSING),
-                            new.get("execution_count", MISSING))
+    count = None if options.ignore_execution_counts else _count_change(old, new)
     attachments = () if options.ignore_attachments else tuple(
         diff_values(old.get("attachments", {}), new.get("attachments", {}), ("attachments",),
                     depth=1))
@@ -158,6 +157,13 @@ def _compare_cells(
     return CellDiff("modified" if modified else "unchanged", i, j, old, new, moved=moved,
                     source_changed=source_changed, outputs=outputs, metadata=metadata,
                     execution_count=count, attachments=attachments, other=other)
+
+
+def _count_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ValueChange | None:
+    for key in COUNT_KEYS:
+        if old.get(key) != new.get(key):  # absent and null are the same "not run"
+            return ValueChange((key,), old.get(key, MISSING), new.get(key, MISSING))
+    return None
 
 
 def _source(cell: Mapping[str, Any]) -> str:
@@ -178,8 +184,8 @@ def diff_values(old: Any, new: Any, path: Path = (), *, depth: int = 64) -> Iter
 
 
 def _output_key(output: Any, ignore_counts: bool) -> str:
-    if ignore_counts and isinstance(output, dict) and "execution_count" in output:
-        output = {k: v for k, v in output.items() if k != "execution_count"}
+    if ignore_counts and isinstance(output, dict):
+        output = {k: v for k, v in output.items() if k not in COUNT_KEYS}
     return json.dumps(output, sort_keys=True, default=str)
 
 
@@ -218,7 +224,7 @@ def _output_type(output: Any) -> Any:
 
 def _output_changes(old: Mapping[str, Any], new: Mapping[str, Any], ignore_counts: bool) -> Iterator[ValueChange]:
     for change in diff_values(dict(old), dict(new), depth=2):
-        if ignore_counts and change.path == ("execution_count",):
+        if ignore_counts and len(change.path) == 1 and change.path[0] in COUNT_KEYS:
             continue
         yield change
 

@@ -34,7 +34,9 @@ def to_nbdime_diff(old: Notebook, new: Notebook, *, options: DiffOptions = _DEFA
         if cells:
             entries.append({"op": "patch", "key": "cells", "diff": cells})
         return sorted(entries, key=lambda e: e["key"])
-    return diff_json(_without(old, skip_top), _without(new, skip_top))
+    keys = _ignored_keys(options)
+    return diff_json(_v3_comparable(_without(old, skip_top), keys),
+                     _v3_comparable(_without(new, skip_top), keys))
 
 
 def _without(mapping: Mapping[str, Any], keys: set[str]) -> dict[str, Any]:
@@ -62,21 +64,42 @@ def _diff_cells(old: list[Any], new: list[Any], options: DiffOptions) -> list[En
 
 def _comparable(old: Any, new: Any, options: DiffOptions) -> tuple[Any, Any]:
     """The two cells without the parts the ignore flags leave out of the comparison."""
+    keys = _ignored_keys(options)
+    return _comparable_cell(old, keys), _comparable_cell(new, keys)
+
+
+def _ignored_keys(options: DiffOptions) -> set[str]:
+    # v3 names: ``input`` is the code cell's source, ``prompt_number`` its execution count.
+    counts = options.ignore_execution_counts
     skip = {
-        "source": options.ignore_sources, "outputs": options.ignore_outputs,
-        "metadata": options.ignore_metadata, "execution_count": options.ignore_execution_counts,
+        "source": options.ignore_sources, "input": options.ignore_sources,
+        "outputs": options.ignore_outputs, "metadata": options.ignore_metadata,
+        "execution_count": counts, "prompt_number": counts,
         "id": options.ignore_ids, "attachments": options.ignore_attachments,
     }
-    keys = {key for key, flag in skip.items() if flag}
-    if not keys:
-        return old, new
-    old, new = _without(old, keys), _without(new, keys)
-    if options.ignore_execution_counts:
-        for cell in (old, new):
-            if isinstance(cell.get("outputs"), list):
-                cell["outputs"] = [_without(o, {"execution_count"}) if isinstance(o, dict) else o
-                                   for o in cell["outputs"]]
-    return old, new
+    return {key for key, flag in skip.items() if flag}
+
+
+def _comparable_cell(cell: Any, keys: set[str]) -> Any:
+    if not keys or not isinstance(cell, dict):
+        return cell
+    cell = _without(cell, keys)
+    counts = {"execution_count", "prompt_number"} & keys
+    if counts and isinstance(cell.get("outputs"), list):
+        cell["outputs"] = [_without(o, counts) if isinstance(o, dict) else o
+                           for o in cell["outputs"]]
+    return cell
+
+
+def _v3_comparable(nb: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    """A v3 notebook with its cells (inside worksheets) stripped of the ignored parts."""
+    sheets = nb.get("worksheets")
+    if not keys or not isinstance(sheets, list):
+        return nb
+    return {**nb, "worksheets": [
+        {**sheet, "cells": [_comparable_cell(c, keys) for c in sheet["cells"]]}
+        if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list) else sheet
+        for sheet in sheets]}
 
 
 def _addrange(key: int, values: list[Any]) -> Entry:

@@ -220,3 +220,20 @@ def test_cli_subprocess_exit_codes(tmp_path: Path) -> None:
     assert proc.returncode == 1 and b"removed" in proc.stdout
     missing = run_nbcollab("diff", a, str(tmp_path / "nope.ipynb"))
     assert missing.returncode == 2 and b"Traceback" not in missing.stderr
+
+
+def v3_notebook(count: int) -> dict[str, Any]:
+    """A v3 notebook whose code cell and pyout output carry ``prompt_number`` ``count``."""
+    output = {"output_type": "pyout", "prompt_number": count, "metadata": {}, "text": "1"}
+    cell = {"cell_type": "code", "input": "a", "language": "python", "metadata": {},
+            "outputs": [output], "prompt_number": count, "collapsed": False}
+    return {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""},
+            "worksheets": [{"cells": [cell], "metadata": {}}]}
+
+
+def test_v3_prompt_numbers_are_execution_counts() -> None:
+    old, new = v3_notebook(1), v3_notebook(2)
+    assert diff_notebooks(old, new, options=DiffOptions(ignore_execution_counts=True)).equal
+    cell = diff_notebooks(old, new).cells[0]
+    assert cell.execution_count == ValueChange(("prompt_number",), 1, 2)
+    assert cell.other == () and [c.path for c in cell.outputs[0].changes] == [("prompt_number",)]

@@ -167,3 +167,18 @@ def test_patch_reproduces_generated_pairs(pair: tuple[dict, dict]) -> None:
 def test_patch_reproduces_generated_json(a: Any, b: Any) -> None:
     wrapped_a, wrapped_b = {"v": a}, {"v": b}
     assert nbdime_patch(wrapped_a, diff_json(wrapped_a, wrapped_b)) == wrapped_b
+
+
+def test_ignore_flags_apply_to_v3_cells() -> None:
+    def v3(count: int, source: str) -> dict[str, Any]:
+        output = {"output_type": "pyout", "prompt_number": count, "metadata": {}, "text": "1"}
+        cell = {"cell_type": "code", "input": source, "metadata": {}, "outputs": [output],
+                "prompt_number": count}
+        return {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                "worksheets": [{"cells": [cell], "metadata": {}}]}
+
+    counts_only = DiffOptions(ignore_execution_counts=True)
+    assert to_nbdime_diff(v3(1, "a"), v3(2, "a"), options=counts_only) == []
+    assert to_nbdime_diff(v3(1, "a"), v3(1, "b"), options=DiffOptions(ignore_sources=True)) == []
+    assert to_nbdime_diff(v3(1, "a"), v3(2, "b"), options=counts_only) != []
+    assert_patches(v3(1, "a"), v3(2, "b"))
