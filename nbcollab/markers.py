@@ -73,6 +73,23 @@ def parse_markers(text: str, marker_size: int) -> list[str | Hunk] | None:
     return parts if state == "text" else None
 
 
+def unwrap(text: str, head: str, tail: str, marker_size: int) -> str | None:
+    """``text`` without exactly its first marker lines ``head`` and last ones ``tail``.
+
+    E.g. ``unwrap(text, "<", "=>", 7)`` strips an opening line and a separator plus closing line,
+    whatever the lines between them look like; None when the text is not wrapped so.
+    """
+    lines = text.splitlines(True)
+    count = len(lines) - len(head) - len(tail)
+    wrapper = lines[:len(head)] + lines[len(lines) - len(tail):]
+    if count < 0 or not all(_marker(char, marker_size).match(line)
+                            for char, line in zip(head + tail, wrapper)):
+        return None
+    body = "".join(lines[len(head):len(head) + count])
+    # The closing marker ends with a newline unless the wrapped text did not.
+    return body[:-1] if not text.endswith("\n") and body.endswith("\n") else body
+
+
 def has_markers(text: str, marker_size: int = DEFAULT_MARKER_SIZE) -> bool:
     """Whether a text holds a conflict marker or note (a line opening with the start marker)."""
     start = _marker("<", marker_size)

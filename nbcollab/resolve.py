@@ -26,6 +26,7 @@ from nbcollab.markers import (
     remove_notes,
     resolve_outputs,
     resolve_text,
+    unwrap,
 )
 
 
@@ -159,8 +160,14 @@ def _apply_delete_edit(cell: dict[str, Any], nb: Notebook, index: int, entry: di
     if choice is Resolution.BASE:
         cell[cell_text_key(cell, nb)] = str(entry.get("base", ""))
         return True
-    kept_side = Resolution.OURS if deleted_by == "theirs" else Resolution.THEIRS
-    return _resolve_cell_text(cell, nb, kept_side, marker_size_of(entry), None)
+    # Strip exactly the lines the merge wrapped the kept cell in: parsing the markers would take
+    # a body line such as ``=======`` (a markdown heading underline) for the separator.
+    head, tail = ("<=", ">") if deleted_by == "ours" else ("<", "=>")
+    text = unwrap(cell_text(cell, nb), head, tail, marker_size_of(entry))
+    if text is None:
+        return False
+    cell[cell_text_key(cell, nb)] = text
+    return True
 
 
 def _apply_values(holder: dict[str, Any], entry: dict[str, Any], choice: Resolution,

@@ -8,7 +8,14 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import code_cell, make_notebook, run_nbcollab, stream_output, write_notebook
+from conftest import (
+    code_cell,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    stream_output,
+    write_notebook,
+)
 from typer.testing import CliRunner
 
 from nbcollab.cli import app
@@ -243,3 +250,25 @@ def test_a_diff3_hunk_with_an_empty_base_resolves_to_base() -> None:
     text = "a\n<<<<<<< ours\nx\n||||||| base\n=======\ny\n>>>>>>> theirs\nc\n"
     assert parse_markers(text, 7) == ["a\n", Hunk("x\n", "y\n", ""), "c\n"]
     assert resolve_text(text, Resolution.BASE, 7) == "a\nc\n"
+
+
+@pytest.mark.parametrize("deleting", ["ours", "theirs"])
+@pytest.mark.parametrize("text", [
+    "Title\n=======\n\nbody text, edited",
+    "<<<<<<< a\n=======\n>>>>>>> b\nkept\n",
+    "|||||||\n=======\n",
+])
+def test_resolve_delete_edit_keeps_a_body_that_looks_like_markers(deleting: str,
+                                                                 text: str) -> None:
+    base = make_notebook(markdown_cell("Title\n=======\n\nbody text", cell_id="m"),
+                         markdown_cell("end", cell_id="e"))
+    edited = make_notebook(markdown_cell(text, cell_id="m"), markdown_cell("end", cell_id="e"))
+    deleted = make_notebook(markdown_cell("end", cell_id="e"))
+    sides = (deleted, edited) if deleting == "ours" else (edited, deleted)
+    merged = merge_notebooks(base, *sides, labels=LABELS).notebook
+    keep = Resolution.THEIRS if deleting == "ours" else Resolution.OURS
+    outcome = resolve_conflicts(merged, keep)
+    assert outcome.resolved == 1 and not outcome.failed
+    assert [c["source"] for c in outcome.notebook["cells"]] == [text, "end"]
+    dropped = resolve_conflicts(merged, Resolution(deleting)).notebook
+    assert [c["source"] for c in dropped["cells"]] == ["end"]
