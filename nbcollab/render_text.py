@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -18,11 +17,11 @@ from nbcollab.diff import (
     ValueChange,
     source_of,
 )
+from nbcollab.output_text import describe_output, output_text
 
 _RED, _GREEN, _CYAN, _BOLD, _DIM, _REVERSE, _RESET = (
     "\033[31m", "\033[32m", "\033[36m", "\033[1m", "\033[2m", "\033[7m", "\033[0m")
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
-_TEXT_MIMES = ("text/", "application/json", "application/javascript", "image/svg+xml")
 
 
 @dataclass(frozen=True)
@@ -155,44 +154,6 @@ def _word_lines(old: str, new: str, paint: _Painter) -> Iterator[str]:
             added = "".join(b[j1:j2])
             parts.append(paint(added, _GREEN) if paint.style.color else f"{{+{added}+}}")
     yield from ("~" + line for line in "".join(parts).split("\n"))
-
-
-def describe_output(output: Mapping[str, Any]) -> str:
-    """'stream stdout', 'execute_result [text/plain, image/png]', 'error ValueError'."""
-    kind = str(output.get("output_type", "?"))
-    if kind == "stream":
-        return f"stream {output.get('name', '')}".rstrip()
-    if kind == "error":
-        return f"error {output.get('ename', '')}".rstrip()
-    data = output.get("data")
-    mimes = ", ".join(sorted(data)) if isinstance(data, dict) else ""
-    return f"{kind} [{mimes}]" if mimes else kind
-
-
-def output_text(output: Mapping[str, Any]) -> list[str]:
-    """The readable lines of one output (binary data summarised by size and hash)."""
-    kind = output.get("output_type")
-    if kind == "stream":
-        return str(output.get("text", "")).splitlines()
-    if kind == "error":
-        return [f"{output.get('ename', '')}: {output.get('evalue', '')}"]
-    data = output.get("data")
-    if not isinstance(data, dict):
-        return []
-    lines: list[str] = []
-    for mime in sorted(data):
-        lines.extend(mime_lines(mime, data[mime]))
-    return lines
-
-
-def mime_lines(mime: str, value: Any) -> list[str]:
-    """One mime bundle entry as lines: text shown, binary summarised."""
-    if mime.startswith(_TEXT_MIMES) or mime.endswith("+json"):
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, indent=1)
-        return [f"{mime}:", *text.splitlines()]
-    raw = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    digest = hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return [f"{mime}: {len(raw)} bytes, sha1 {digest}"]
 
 
 def _outputs_whole(cell: Mapping[str, Any] | None, sign: str, code: str, paint: _Painter) -> Iterator[str]:

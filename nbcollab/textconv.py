@@ -86,7 +86,7 @@ def _cell_header(cell: dict[str, Any]) -> str:
 
 
 def _output_lines(index: int, output: Any) -> list[str]:
-    from nbcollab.render_text import describe_output, output_text
+    from nbcollab.output_text import describe_output, output_text
 
     if not isinstance(output, dict) or output.get("output_type") not in _V4_OUTPUTS:
         return [f"--- output {index} ---", *_json_lines(output)]

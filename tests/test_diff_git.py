@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -232,3 +233,16 @@ def test_textconv_clean_options_follow_the_notebook_folder(
     (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
     outside = tmp_path.parent / "elsewhere" / "XYZ_a.ipynb"
     assert clean_options_for(str(outside)).keep_outputs
+
+
+def test_textconv_does_not_load_the_diff_machinery(tmp_path: Path) -> None:
+    # git runs textconv once per file per side: importing the aligner (rapidfuzz) costs ~25 ms.
+    (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    path = write_notebook(tmp_path / "x.ipynb", notebook(1, output="shown\n"))
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "nbcollab", "textconv", "--format-version", "1",
+         str(path)], cwd=tmp_path, capture_output=True, check=True)
+    assert b"| shown" in proc.stdout
+    imported = {line.split(b"|")[-1].strip() for line in proc.stderr.splitlines()}
+    assert b"nbcollab.textconv" in imported
+    assert not {b"rapidfuzz", b"nbcollab.align", b"nbcollab.diff"} & imported
