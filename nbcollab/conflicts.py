@@ -109,12 +109,19 @@ def _entry_problem(entry: Any) -> str | None:
     hunks = entry.get("hunks", [])
     if not (isinstance(hunks, list) and all(isinstance(h, str) for h in hunks)):
         return "hunks must be a list of strings"
+    around = entry.get("around", [])
+    if not (isinstance(around, list) and all(_string_pair(pair) for pair in around)):
+        return "around must be a list of [before, after] string pairs"
     if not isinstance(entry.get("base", ""), str) and entry["kind"] == "delete-edit":
         return "base must be a string"
     values = entry.get("values", [])
     if not (isinstance(values, list) and all(_valid_value(v) for v in values)):
         return 'values must be a list of objects with a "path" list of strings'
     return None
+
+
+def _string_pair(pair: Any) -> bool:
+    return isinstance(pair, list) and len(pair) == 2 and all(isinstance(t, str) for t in pair)
 
 
 def _valid_value(value: Any) -> bool:

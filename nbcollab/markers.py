@@ -135,9 +135,16 @@ def _complete(lines: list[str], size: int) -> bool:
 
 
 def resolve_text(text: str, choice: Resolution, marker_size: int,
-                 hunk_bases: list[str] | None = None) -> str | None:
-    """``text`` with every hunk resolved and notes removed; None when it cannot be done."""
-    parts = parse_markers(text, marker_size)
+                 hunk_bases: list[str] | None = None,
+                 around: list[list[str]] | None = None) -> str | None:
+    """``text`` with every hunk resolved and notes removed; None when it cannot be done.
+
+    ``hunk_bases`` (recorded by the merge) are the hunks' bases for ``BASE``; ``around``, the
+    text agreed on before and after each hunk inside its conflict region, which ``BASE`` drops.
+    """
+    # The last line gets a newline while resolving (taken off again below), so that it compares
+    # line for line with the recorded text agreed after a hunk.
+    parts = parse_markers(text if text.endswith("\n") or not text else text + "\n", marker_size)
     if parts is None:
         return None
     hunks = [p for p in parts if isinstance(p, Hunk)]
@@ -146,10 +153,40 @@ def resolve_text(text: str, choice: Resolution, marker_size: int,
             return None
         for hunk, base in zip(hunks, hunk_bases):
             hunk.base = base
+        parts = _drop_agreed(parts, around) if around is not None else parts
+        if parts is None:
+            return None
     out = "".join(p if isinstance(p, str) else _pick(p, choice) for p in parts)
     # Markers always end with a newline; the text did not when its last line had none.
     if not text.endswith("\n") and out.endswith("\n"):
         out = out[:-1]
+    return out
+
+
+def _drop_agreed(parts: list[str | Hunk], around: list[list[str]]) -> list[str | Hunk] | None:
+    """``parts`` without the agreed lines recorded around each hunk; None if they were edited."""
+    runs: list[list[str]] = [[]]
+    hunks: list[Hunk] = []
+    for part in parts:
+        if isinstance(part, Hunk):
+            hunks.append(part)
+            runs.append([])
+        else:
+            runs[-1].append(part)
+    if len(around) != len(hunks):
+        return None
+    for number, (before, after) in enumerate(around):
+        before_lines, after_lines = before.splitlines(True), after.splitlines(True)
+        run, following = runs[number], runs[number + 1]
+        if run[len(run) - len(before_lines):] != before_lines:
+            return None
+        del run[len(run) - len(before_lines):]
+        if following[:len(after_lines)] != after_lines:
+            return None
+        del following[:len(after_lines)]
+    out: list[str | Hunk] = list(runs[0])
+    for hunk, run in zip(hunks, runs[1:]):
+        out += [hunk, *run]
     return out
 
 

@@ -124,7 +124,10 @@ def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
     text = merge_text(_text(base, ctx.major), _text(local, ctx.major), _text(remote, ctx.major),
                       labels=ctx.labels)
     if text.hunk_bases:
-        found.append(("source", {"hunks": text.hunk_bases}))
+        detail: dict[str, Any] = {"hunks": text.hunk_bases}
+        if any(before or after for before, after in text.around):
+            detail["around"] = text.around
+        found.append(("source", detail))
     fields, value_conflicts = _merge_fields(base or {}, local, remote)
     cell = {"cell_type": cell_type, **fields}
     # Ids merge like any value (a side that re-created the cell changed it); both changed: ours.

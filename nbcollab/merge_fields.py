@@ -37,10 +37,16 @@ class MergeLabels:
 
 @dataclass
 class TextMerge:
-    """A merged text; ``hunk_bases`` holds the base text of each conflict hunk, in order."""
+    """A merged text; ``hunk_bases`` holds the base text of each conflict hunk, in order.
+
+    ``around`` holds, per hunk, the text both sides agreed on just before and after it inside
+    the same conflict region (a region split on agreed lines): not base text, so ``--base``
+    drops it and the region's whole base (carried by its first hunk) is all that is left.
+    """
 
     text: str
     hunk_bases: list[str] = field(default_factory=list)
+    around: list[list[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,14 +70,14 @@ def merge_text(base: str, local: str, remote: str, *, labels: MergeLabels) -> Te
     ends = [text.endswith("\n") or not text for text in (base, local, remote)]
     lines = [_lines(text) for text in (base, local, remote)]
     out: list[str] = []
-    hunk_bases: list[str] = []
+    merged = TextMerge("")
     merger = Merge3(lines[0], lines[1], lines[2])
     for region in merger.merge_regions():
-        _emit_region(merger, region, out, hunk_bases, labels)
-    text = "".join(out)
-    if not merge_scalar(ends[0], ends[1], ends[2]) and text.endswith("\n"):
-        text = text[:-1]
-    return TextMerge(text, hunk_bases)
+        _emit_region(merger, region, out, merged, labels)
+    merged.text = "".join(out)
+    if not merge_scalar(ends[0], ends[1], ends[2]) and merged.text.endswith("\n"):
+        merged.text = merged.text[:-1]
+    return merged
 
 
 def _lines(text: str) -> list[str]:
@@ -81,7 +87,7 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _emit_region(merger: Merge3, region: tuple, out: list[str], hunk_bases: list[str],
+def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerge,
                  labels: MergeLabels) -> None:
     kind = region[0]
     if kind == "unchanged":
@@ -92,14 +98,18 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], hunk_bases: list
         out.extend(merger.b[region[1]:region[2]])
     else:
         _, z0, z1, a0, a1, b0, b1 = region
-        base_text = "".join(merger.base[z0:z1])
+        base_text, agreed, first = "".join(merger.base[z0:z1]), "", len(merged.hunk_bases)
         for common, ours, theirs in _refine_conflict(list(merger.a[a0:a1]), list(merger.b[b0:b1])):
             if ours or theirs:
                 out.extend([labels.start(), *ours, labels.mid(), *theirs, labels.end()])
                 # The base of a split region cannot be split: the first hunk carries all of it.
-                hunk_bases.append(base_text)
-                base_text = ""
+                merged.hunk_bases.append(base_text)
+                merged.around.append([agreed, ""])
+                base_text = agreed = ""
             out.extend(common)
+            agreed += "".join(common)
+        if len(merged.hunk_bases) > first:
+            merged.around[-1][1] = agreed
 
 
 def _refine_conflict(a: list[str], b: list[str]) -> list[tuple[list[str], list[str], list[str]]]:

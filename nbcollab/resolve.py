@@ -114,8 +114,9 @@ def _resolve_unrecorded(nb: Notebook, cells: list[dict[str, Any]], choice: Resol
 
 
 def _resolve_cell_text(cell: dict[str, Any], nb: Notebook, choice: Resolution, size: int,
-                       hunk_bases: list[str] | None) -> bool:
-    text = resolve_text(cell_text(cell, nb), choice, size, hunk_bases)
+                       hunk_bases: list[str] | None,
+                       around: list[list[str]] | None = None) -> bool:
+    text = resolve_text(cell_text(cell, nb), choice, size, hunk_bases, around)
     if text is None:
         return False
     cell[cell_text_key(cell, nb)] = text
@@ -133,7 +134,8 @@ def _apply(nb: Notebook, cells: list[dict[str, Any]], index: int, entry: dict[st
     """Resolve one recorded conflict in place; False when it cannot be done."""
     cell, kind, size = cells[index], entry.get("kind"), marker_size_of(entry)
     if kind == "source":
-        return _resolve_cell_text(cell, nb, choice, size, entry.get("hunks"))
+        return _resolve_cell_text(cell, nb, choice, size, entry.get("hunks"),
+                                  entry.get("around"))
     if kind == "delete-edit":
         return _apply_delete_edit(cell, nb, index, entry, choice, doomed)
     if kind == "outputs":

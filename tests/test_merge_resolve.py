@@ -210,6 +210,7 @@ def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
     ({"kind": "metadata", "cell": "one", "values": [{}]}, "values"),
     ({"kind": "metadata", "cell": "one", "values": "xx"}, "values"),
     ({"kind": "source", "cell": "one", "hunks": [1, None]}, "hunks"),
+    ({"kind": "source", "cell": "one", "hunks": ["x\n"], "around": [["a"]]}, "around"),
     ({"kind": "delete-edit", "cell": "one", "base": ["x"]}, "base"),
     ("not an object", "object"),
 ])
@@ -227,3 +228,37 @@ def test_a_malformed_record_is_a_one_line_error(tmp_path: Path, entry: Any, prob
         assert "nb.ipynb" in done.output and "conflicts[1]" in done.output
         assert problem in done.output
         assert path.read_bytes() == before
+
+
+# --- --base gives back the base of a conflict region split into several hunks ------------------
+
+
+@pytest.mark.parametrize(("base", "ours", "theirs"), [
+    ("x = 0\nm = 0\ny = 0\n", "x = 1\nm = 2\ny = 1\n", "x = 2\nm = 2\ny = 2\n"),
+    ("a\nx = 0\nm = 0\nb", "a\nx = 1\nm = 2\nb", "a\nx = 2\nm = 2\nb"),  # agreed lines last
+    ("m = 0\nx = 0\nz", "m = 2\nx = 1\nz", "m = 2\nx = 2\nz"),  # agreed lines first
+    ("x = 0\nm = 0", "x = 1\nm = 2", "x = 2\nm = 2"),  # ... at the end, without a newline
+])
+def test_resolve_base_of_a_split_region_gives_the_base(base: str, ours: str, theirs: str) -> None:
+    def version(text: str) -> dict[str, Any]:
+        return make_notebook(code_cell(text, cell_id="c"))
+
+    merged = merge_notebooks(version(base), version(ours), version(theirs), labels=LABELS).notebook
+    assert [f.kind for f in find_conflicts(merged)] == ["source"]
+    outcome = resolve_conflicts(merged, Resolution.BASE)
+    assert not outcome.failed and outcome.notebook["cells"][0]["source"] == base
+    assert resolve_conflicts(merged, Resolution.OURS).notebook["cells"][0]["source"] == ours
+    assert resolve_conflicts(merged, Resolution.THEIRS).notebook["cells"][0]["source"] == theirs
+
+
+def test_resolve_base_of_a_split_region_edited_by_hand_is_refused() -> None:
+    def version(text: str) -> dict[str, Any]:
+        return make_notebook(code_cell(text, cell_id="c"))
+
+    merged = merge_notebooks(version("x = 0\nm = 0\ny = 0\n"), version("x = 1\nm = 2\ny = 1\n"),
+                             version("x = 2\nm = 2\ny = 2\n"), labels=LABELS).notebook
+    source = merged["cells"][0]["source"]
+    assert "\nm = 2\n" in source  # the agreed line splits the region in two hunks
+    merged["cells"][0]["source"] = source.replace("\nm = 2\n", "\nm = 3\n")
+    outcome = resolve_conflicts(merged, Resolution.BASE)
+    assert outcome.failed and outcome.notebook["cells"][0]["source"] == merged["cells"][0]["source"]
