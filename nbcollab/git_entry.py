@@ -74,11 +74,14 @@ def run_textconv(argv: list[str]) -> int:
 def run_git_diff(argv: list[str]) -> int:
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
     from nbcollab.git_diff_driver import run_external_diff
+    from nbcollab.textconv import clean_options_for
 
     # git pipes its own output through the pager (less -R by default), which shows colours.
     color = (sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true") and not (
         os.environ.get("NO_COLOR"))
-    text = run_external_diff(argv, clean=repo_clean_options(), color=color)
+    # git passes the notebook's real path first: both sides get that folder's clean rules.
+    clean = clean_options_for(argv[0]) if argv else None
+    text = run_external_diff(argv, clean=clean, color=color)
     # As UTF-8 whatever the locale says, and never failing on a lone surrogate from a notebook.
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))
     sys.stdout.buffer.flush()
@@ -93,7 +96,9 @@ def run_git_merge(argv: list[str]) -> int:
 
 
 def repo_clean_options() -> CleanOptions:
-    """The repository's clean rules; the defaults when its config is broken (drivers never fail)."""
+    """The clean rules at the top of the repository (git runs textconv there; a blob's temporary
+    copy has no folder of its own, so both sides of a textconv diff get the same rules); the
+    defaults when the config is broken (a textconv never fails)."""
     from nbcollab.config import CleanOptions, load_config
     from nbcollab.errors import NbcollabError
 
