@@ -32,7 +32,7 @@ CELL_POLICY = ValuePolicy(volatile=frozenset({
     ("metadata", "execution"), ("metadata", "ExecuteTime"), ("metadata", "collapsed"),
     ("metadata", "scrolled"), ("metadata", "trusted"), ("metadata", "jupyter", "outputs_hidden"),
     ("metadata", "id"), ("collapsed",),
-}))
+}), sets=frozenset({("metadata", "tags")}))
 _OWN_KEYS = frozenset({"cell_type", "id", "source", "input", "outputs", "execution_count",
                        "prompt_number"})
 _V4_KEYS = {"code": frozenset({"id", "cell_type", "metadata", "source", "outputs",

@@ -147,10 +147,13 @@ class ValuePolicy:
     one differently, ours is kept without a conflict (paths below a listed one too).
     ``atomic``: a dict that only makes sense whole (a kernelspec): merged as one value, never key
     by key, so that a merge cannot mix the two sides' kernels.
+    ``sets``: lists of strings whose order and repeats mean nothing (cell tags): merged as
+    ordered sets, both sides' additions and removals kept. Any other list is one value.
     """
 
     volatile: frozenset[tuple[str, ...]] = frozenset()
     atomic: frozenset[tuple[str, ...]] = frozenset()
+    sets: frozenset[tuple[str, ...]] = frozenset()
 
     def is_volatile(self, path: tuple[str, ...]) -> bool:
         return any(path[:size] in self.volatile for size in range(1, len(path) + 1))
@@ -160,8 +163,9 @@ def merge_values(base: Any, local: Any, remote: Any, *, path: tuple[str, ...] = 
                  policy: ValuePolicy = ValuePolicy()) -> tuple[Any, list[ValueConflict]]:
     """Recursive three-way merge of JSON values; ``MISSING`` stands for an absent key.
 
-    Dicts merge key by key, lists of strings merge as ordered sets (tags), anything else both sides
-    changed differently is a conflict that keeps ours (silently for a volatile path).
+    Dicts merge key by key, the string lists at ``policy.sets`` paths (tags) as ordered sets;
+    anything else both sides changed differently is a conflict that keeps ours (silently for a
+    volatile path). Other lists are not sets: merging them so would drop a repeat a side added.
     """
     if local == remote or remote == base:
         return local, []
@@ -169,7 +173,8 @@ def merge_values(base: Any, local: Any, remote: Any, *, path: tuple[str, ...] = 
         return remote, []
     if isinstance(local, dict) and isinstance(remote, dict) and path not in policy.atomic:
         return _merge_dicts(base if isinstance(base, dict) else {}, local, remote, path, policy)
-    if _string_list(local) and _string_list(remote) and (base is MISSING or _string_list(base)):
+    if path in policy.sets and _string_list(local) and _string_list(remote) and (
+            base is MISSING or _string_list(base)):
         return _merge_string_lists(base if base is not MISSING else [], local, remote), []
     # Delete against edit keeps the edited value: nothing a side wrote is dropped.
     kept = remote if local is MISSING else local

@@ -301,7 +301,9 @@ def test_merge_text_splits_conflicts_on_agreed_lines() -> None:
     ({"a": 1}, {"a": 1, "b": 2}, {"a": 3}, {"a": 3, "b": 2}, 0),
     ({"a": 1}, {}, {"a": 1}, {}, 0),
     ({"a": 1}, {}, {"a": 2}, {"a": 2}, 1),
-    ({"t": ["x"]}, {"t": ["x", "y"]}, {"t": []}, {"t": ["y"]}, 0),
+    ({"t": ["x"]}, {"t": ["x", "y"]}, {"t": []}, {"t": ["x", "y"]}, 1),  # a list, not a set
+    ({"t": ["b", "a"]}, {"t": ["a", "b", "a"]}, {"t": ["b", "a"]}, {"t": ["a", "b", "a"]}, 0),
+    ({"t": ["b", "a"]}, {"t": ["a", "b", "a"]}, {"t": ["b", "a", "c"]}, {"t": ["a", "b", "a"]}, 1),
     ({"a": {"b": 1, "c": 1}}, {"a": {"b": 2, "c": 1}}, {"a": {"b": 1, "c": 2}},
      {"a": {"b": 2, "c": 2}}, 0),
 ])
@@ -309,3 +311,31 @@ def test_merge_values(base: Any, local: Any, remote: Any, expected: Any, n_confl
     merged, conflicts = merge_values(base, local, remote)
     assert merged == expected
     assert len(conflicts) == n_conflicts
+
+
+@pytest.mark.parametrize(("base", "local", "remote", "expected"), [
+    (["x"], ["x", "y"], [], ["y"]),
+    (["b", "a"], ["a", "b", "a"], ["b", "a", "c"], ["a", "b", "c"]),
+])
+def test_cell_tags_merge_as_a_set(base: list[str], local: list[str], remote: list[str],
+                                  expected: list[str]) -> None:
+    def version(tags: list[str]) -> dict[str, Any]:
+        return make_notebook(code_cell("x", cell_id="c", tags=tags))
+
+    result = merge_notebooks(version(base), version(local), version(remote))
+    assert result.clean
+    assert result.notebook["cells"][0]["metadata"]["tags"] == expected
+
+
+def test_other_string_lists_keep_duplicates_and_conflict_when_both_changed() -> None:
+    def version(items: list[str]) -> dict[str, Any]:
+        return make_notebook(code_cell("x", cell_id="c", order=items), metadata={"order": items})
+
+    result = merge_notebooks(version(["b", "a"]), version(["a", "b", "a"]),
+                             version(["b", "a", "c"]))
+    cell = result.notebook["cells"][1]
+    assert cell["metadata"]["order"] == ["a", "b", "a"]
+    assert result.notebook["metadata"]["order"] == ["a", "b", "a"]
+    assert sorted(c.kind for c in result.conflicts) == ["metadata", "notebook-metadata"]
+    one_side = merge_notebooks(version(["b", "a"]), version(["a", "b", "a"]), version(["b", "a"]))
+    assert one_side.clean and one_side.notebook["cells"][0]["metadata"]["order"] == ["a", "b", "a"]
