@@ -8,6 +8,7 @@ the keys nbformat never stores (``strip_transient``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, TypeGuard
 
 Notebook = dict[str, Any]
@@ -72,19 +73,25 @@ def rejoin_lines(nb: Notebook) -> Notebook:
 
 
 def _rejoin_lines_v3(nb: Notebook) -> Notebook:
-    for cell in iter_cells(nb):
-        if cell.get("cell_type") == "code":
-            if "input" in cell:
-                cell["input"] = _join(cell["input"])
-            for output in cell.get("outputs", []):
-                for key in _V3_MULTILINE_OUTPUTS:
-                    if key in output:
-                        output[key] = _join(output[key])
-        else:
-            for key in ("source", "rendered"):
-                if key in cell:
-                    cell[key] = _join(cell[key])
+    _map_v3_text(nb, _join)
     return nb
+
+
+def _map_v3_text(nb: Notebook, convert: Callable[[Any], Any]) -> None:
+    """Apply ``convert`` to every field nbformat's v3 format stores as lines (in place)."""
+    for cell in iter_cells(nb):
+        if cell.get("cell_type") != "code":
+            _convert_keys(cell, ("source", "rendered"), convert)
+            continue
+        _convert_keys(cell, ("input",), convert)
+        for output in cell.get("outputs", []):
+            _convert_keys(output, _V3_MULTILINE_OUTPUTS, convert)
+
+
+def _convert_keys(holder: dict[str, Any], keys: tuple[str, ...], convert: Callable[[Any], Any]) -> None:
+    for key in keys:
+        if key in holder:
+            holder[key] = convert(holder[key])
 
 
 def _split(value: Any) -> Any:
@@ -116,18 +123,8 @@ def split_lines_v4(nb: Notebook) -> None:
 
 
 def split_lines_v3(nb: Notebook) -> None:
-    for cell in iter_cells(nb):
-        if cell.get("cell_type") == "code":
-            if "input" in cell:
-                cell["input"] = _split(cell["input"])
-            for output in cell.get("outputs", []):
-                for key in _V3_MULTILINE_OUTPUTS:
-                    if key in output:
-                        output[key] = _split(output[key])
-        else:
-            for key in ("source", "rendered"):
-                if key in cell:
-                    cell[key] = _split(cell[key])
+    """Split the v3 fields nbformat's v3 writer stores as lists of lines (in place)."""
+    _map_v3_text(nb, _split)
 
 
 def strip_transient(nb: Notebook) -> Notebook:
