@@ -12,6 +12,7 @@ import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nbcollab import gitconfig
 from nbcollab.gitconfig import Scope
@@ -78,8 +79,9 @@ def _gather(repo: gitconfig.Repository | None) -> _Facts:
 
 def _owned_attributes(path: os.PathLike[str]) -> tuple[str, ...]:
     try:
-        lines = open(path, encoding="utf-8").read().splitlines()  # noqa: SIM115
-    except (OSError, UnicodeDecodeError):
+        # As install reads it: a byte that is not UTF-8 elsewhere in the file must not hide our line.
+        lines = Path(path).read_bytes().decode("utf-8", "surrogateescape").splitlines()
+    except OSError:
         return ()
     return tuple(name for line in lines for name in (parse_owned_line(line) or ()))
 

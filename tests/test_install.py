@@ -206,6 +206,15 @@ def test_status_of_a_healthy_install(git_repo: Path) -> None:
     assert "problem" not in output
 
 
+def test_status_reads_an_attributes_file_that_is_not_utf8(git_repo: Path) -> None:
+    # A user's line in Latin-1 must not hide nbcollab's line from status.
+    (git_repo / ".gitattributes").write_bytes(b"caf\xe9.txt text\n")
+    nbcollab(git_repo, "install")
+    code, output = nbcollab(git_repo, "status")
+    assert code == 0, output
+    assert (git_repo / ".gitattributes").read_bytes().startswith(b"caf\xe9.txt text\n")
+
+
 def test_status_says_when_nothing_is_installed(git_repo: Path) -> None:
     code, output = nbcollab(git_repo, "status")
     assert code == 1 and "filter: not installed" in output and "not installed here" in output
