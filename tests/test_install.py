@@ -212,6 +212,7 @@ def test_status_reads_an_attributes_file_that_is_not_utf8(git_repo: Path) -> Non
     nbcollab(git_repo, "install")
     code, output = nbcollab(git_repo, "status")
     assert code == 0, output
+    assert f"filter: config in local; {git_repo / '.gitattributes'}" in output
     assert (git_repo / ".gitattributes").read_bytes().startswith(b"caf\xe9.txt text\n")
 
 
