@@ -22,7 +22,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from nbcollab.lcs import lcs_pairs, longest_increasing
-from nbcollab.nbformat_lines import is_valid_cell_id
+from nbcollab.nbformat_lines import cell_source, is_valid_cell_id
 
 Key = tuple[str, str]  # (cell type, source)
 
@@ -83,10 +83,7 @@ def align_cells(
 
 def cell_key(cell: Mapping[str, Any]) -> tuple[str, str]:
     """What makes two cells "the same content": type and source."""
-    source = cell.get("source", cell.get("input", ""))
-    if isinstance(source, list):
-        source = "".join(source)
-    return (str(cell.get("cell_type", "")), str(source))
+    return (str(cell.get("cell_type", "")), cell_source(cell))
 
 
 def _valid_unique_ids(cells: Sequence[Mapping[str, Any]]) -> dict[str, int]:

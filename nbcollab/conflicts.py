@@ -20,6 +20,7 @@ from nbcollab.markers import (
     output_marker_sizes,
     resolve_outputs,
 )
+from nbcollab.nbformat_lines import text_key
 
 Notebook = dict[str, Any]
 METADATA_NOTE_ID = "nbcollab-merge-note"
@@ -164,7 +165,7 @@ def notebook_cells(nb: Notebook) -> list[dict[str, Any]]:
 
 
 def cell_text_key(cell: dict[str, Any], nb: Notebook) -> str:
-    return "input" if nb.get("nbformat") == 3 and cell.get("cell_type") == "code" else "source"
+    return text_key(cell.get("cell_type"), nb.get("nbformat"))
 
 
 def cell_text(cell: dict[str, Any], nb: Notebook) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from nbcollab.align import Alignment, align_cells
 from nbcollab.config import DiffOptions
 from nbcollab.lcs import lcs_pairs
-from nbcollab.nbformat_lines import Notebook, iter_cells
+from nbcollab.nbformat_lines import Notebook, cell_source, iter_cells
 
 CellStatus = Literal["added", "removed", "modified", "unchanged"]
 Path = tuple[Any, ...]
@@ -140,7 +140,7 @@ def _compare_cells(
     i: int, j: int, old: Mapping[str, Any], new: Mapping[str, Any], *, moved: bool,
     options: DiffOptions,
 ) -> CellDiff:
-    source_changed = not options.ignore_sources and _source(old) != _source(new)
+    source_changed = not options.ignore_sources and cell_source(old) != cell_source(new)
     outputs = () if options.ignore_outputs else diff_outputs(
         old.get("outputs", []), new.get("outputs", []),
         ignore_counts=options.ignore_execution_counts)
@@ -164,11 +164,6 @@ def _count_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ValueChange
         if old.get(key) != new.get(key):  # absent and null are the same "not run"
             return ValueChange((key,), old.get(key, MISSING), new.get(key, MISSING))
     return None
-
-
-def _source(cell: Mapping[str, Any]) -> str:
-    value = cell.get("source", cell.get("input", ""))
-    return "".join(value) if isinstance(value, list) else str(value)
 
 
 def diff_values(old: Any, new: Any, path: Path = (), *, depth: int = 64) -> Iterator[ValueChange]:
@@ -231,4 +226,4 @@ def _output_changes(old: Mapping[str, Any], new: Mapping[str, Any], ignore_count
 
 def source_of(cell: Mapping[str, Any] | None) -> str:
     """A cell's source as one string (v3 code cells keep it in ``input``)."""
-    return "" if cell is None else _source(cell)
+    return "" if cell is None else cell_source(cell)

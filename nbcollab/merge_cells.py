@@ -24,6 +24,7 @@ from nbcollab.merge_fields import (
     merge_values,
 )
 from nbcollab.merge_sequence import Slot
+from nbcollab.nbformat_lines import text_key
 
 Cell = dict[str, Any]
 Found = list[tuple[str, dict[str, Any]]]  # (conflict kind, record details) of one merged cell
@@ -47,11 +48,6 @@ class CellContext:
     major: int
     options: MergeOptions
     labels: MergeLabels
-
-
-def text_key(cell_type: Any, major: int) -> str:
-    """Where a cell keeps its text: ``input`` for v3 code cells, ``source`` otherwise."""
-    return "input" if major == 3 and cell_type == "code" else "source"
 
 
 def _text(cell: Cell | None, major: int) -> str:

@@ -8,7 +8,7 @@ the keys nbformat never stores (``strip_transient``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeGuard
 
 Notebook = dict[str, Any]
@@ -20,6 +20,17 @@ _VALID_CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 def is_valid_cell_id(value: Any) -> TypeGuard[str]:
     """Whether ``value`` is a cell id nbformat 4.5 accepts."""
     return isinstance(value, str) and _VALID_CELL_ID.match(value) is not None
+
+
+def text_key(cell_type: Any, major: Any) -> str:
+    """Where a cell keeps its text: ``input`` for v3 code cells, ``source`` otherwise."""
+    return "input" if major == 3 and cell_type == "code" else "source"
+
+
+def cell_source(cell: Mapping[str, Any]) -> str:
+    """A cell's text as one string, whichever key and form it is stored in."""
+    value = cell.get("source", cell.get("input", ""))
+    return "".join(value) if isinstance(value, list) else str(value)
 
 # v4: which mime types nbformat writes as lists of lines (besides every ``text/*``).
 _SPLIT_MIMES = frozenset({"application/javascript", "image/svg+xml"})

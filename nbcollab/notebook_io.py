@@ -23,6 +23,7 @@ from nbcollab.nbformat_lines import (
     split_lines_v3,
     split_lines_v4,
     strip_transient,
+    text_key,
 )
 
 __all__ = [
@@ -115,12 +116,12 @@ def _check_cell(cell: Any, index: int, major: int, path: str) -> None:
         raise InvalidNotebook(f"{where}: no 'cell_type'")
     if not isinstance(cell.get("metadata", {}), dict):
         raise InvalidNotebook(f"{where}: 'metadata' is not an object")
-    text_key = "input" if major == 3 and cell["cell_type"] == "code" else "source"
-    text = cell.get(text_key, "")
+    key = text_key(cell["cell_type"], major)
+    text = cell.get(key, "")
     if not isinstance(text, str) and not (
         isinstance(text, list) and all(isinstance(line, str) for line in text)
     ):
-        raise InvalidNotebook(f"{where}: '{text_key}' is not a string or a list of strings")
+        raise InvalidNotebook(f"{where}: '{key}' is not a string or a list of strings")
     if cell["cell_type"] == "code" and not isinstance(cell.get("outputs", []), list):
         raise InvalidNotebook(f"{where}: 'outputs' is not a list")
     for out_index, output in enumerate(cell.get("outputs", []) if cell["cell_type"] == "code" else []):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nbcollab.config import CleanOptions
-from nbcollab.nbformat_lines import Notebook, iter_cells
+from nbcollab.nbformat_lines import Notebook, cell_source, iter_cells
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
 # textconv cache (keyed on the command string) is invalidated.
@@ -61,8 +61,7 @@ def notebook_text(nb: Notebook) -> str:
     for cell in iter_cells(nb):
         lines.append("")
         lines.append(_cell_header(cell))
-        source = cell.get("source", cell.get("input", ""))
-        lines.extend(str("".join(source) if isinstance(source, list) else source).splitlines())
+        lines.extend(cell_source(cell).splitlines())
         if cell.get("metadata"):
             lines.append("--- cell metadata ---")
             lines.extend(_json_lines(cell["metadata"]))
