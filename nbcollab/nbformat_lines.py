@@ -109,6 +109,14 @@ def _split(value: Any) -> Any:
     return value.splitlines(True) if isinstance(value, str) else value
 
 
+def _split_bundle(bundle: Any) -> None:
+    # Unlike joining (every non-JSON mime), nbformat splits only text/* and a few others.
+    if isinstance(bundle, dict):
+        for key, value in bundle.items():
+            if key.startswith("text/") or key in _SPLIT_MIMES:
+                bundle[key] = _split(value)
+
+
 def split_lines_v4(nb: Notebook) -> None:
     for cell in nb["cells"]:
         if "source" in cell:
@@ -116,19 +124,13 @@ def split_lines_v4(nb: Notebook) -> None:
         attachments = cell.get("attachments")
         if isinstance(attachments, dict):
             for bundle in attachments.values():
-                if isinstance(bundle, dict):
-                    for key, value in bundle.items():
-                        if key.startswith("text/") or key in _SPLIT_MIMES:
-                            bundle[key] = _split(value)
+                _split_bundle(bundle)
         if cell.get("cell_type") != "code":
             continue
         for output in cell.get("outputs", []):
             kind = output.get("output_type")
-            if kind in ("execute_result", "display_data") and isinstance(output.get("data"), dict):
-                data = output["data"]
-                for key, value in data.items():
-                    if key.startswith("text/") or key in _SPLIT_MIMES:
-                        data[key] = _split(value)
+            if kind in ("execute_result", "display_data"):
+                _split_bundle(output.get("data"))
             elif kind == "stream" and "text" in output:
                 output["text"] = _split(output["text"])
 
