@@ -7,6 +7,7 @@ parses both sides, applies the clean rules where asked, diffs and renders.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +18,8 @@ from nbcollab.notebook_io import Notebook, parse_notebook, strip_transient
 from nbcollab.render_text import TextStyle, render_text
 
 _PLAIN = TextStyle()
+# json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class DiffFormat(str, Enum):
@@ -78,4 +81,6 @@ def _render_json(pairs: Sequence[NotebookSides], options: DiffOptions, keyed: bo
 
     entries = {p.key: to_nbdime_diff(p.old, p.new, options=options) for p in pairs}
     value = entries if keyed else next(iter(entries.values()), [])
-    return json.dumps(value, indent=1, ensure_ascii=False) + "\n"
+    text = json.dumps(value, indent=1, ensure_ascii=False)
+    # Only strings can hold them, where a \u escape is the same JSON value, safe to print.
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nbcollab.errors import GitError, NotARepository
+from nbcollab.safe_text import quote_path
 
 WORKTREE = None  # a side that is the working tree
 INDEX = ":"  # a side that is the index (staging area)
@@ -88,7 +89,7 @@ def notebook_pairs(
 
 def _label(side: str | None, name: str, prefix: str) -> str:
     where = "working tree" if side is WORKTREE else ("index" if side == INDEX else side)
-    return f"{prefix}/{name} ({where})"
+    return f"{quote_path(f'{prefix}/{name}')} ({where})"
 
 
 def read_side(repo: Any, side: str | None, path: str, root: Path) -> bytes | None:

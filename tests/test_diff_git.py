@@ -18,9 +18,11 @@ from conftest import (
     write_notebook,
 )
 
+from nbcollab.textconv import TEXTCONV_FORMAT_VERSION
+
 pytestmark = pytest.mark.git
 
-TEXTCONV = f"{sys.executable} -m nbcollab textconv --format-version 1"
+TEXTCONV = f"{sys.executable} -m nbcollab textconv --format-version {TEXTCONV_FORMAT_VERSION}"
 EXTERNAL = f"{sys.executable} -m nbcollab git-diff"
 
 
@@ -146,13 +148,16 @@ def test_nbcollab_diff_outside_a_repository(tmp_path: Path) -> None:
     assert proc.returncode == 2 and b"not inside a git repository" in proc.stderr
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00\x01binary", b'{"cells": [', b'{"nbformat": 9}'],
-                         ids=["empty", "binary", "broken-json", "unsupported"])
-def test_textconv_never_fails_and_prints_raw_bytes(tmp_path: Path, content: bytes) -> None:
+@pytest.mark.parametrize(("content", "shown"), [
+    (b"", b""), (b"\x00\x01binary\xff", "\u2400\u2401binary\\xff".encode()),
+    (b'{"cells": [', b'{"cells": ['), (b'{"nbformat": 9}', b'{"nbformat": 9}')],
+    ids=["empty", "binary", "broken-json", "unsupported"])
+def test_textconv_never_fails_and_prints_the_file(tmp_path: Path, content: bytes,
+                                                  shown: bytes) -> None:
     path = tmp_path / "x.ipynb"
     path.write_bytes(content)
     proc = run_nbcollab("textconv", str(path), "--format-version", "1", cwd=tmp_path)
-    assert proc.returncode == 0 and proc.stdout == content
+    assert proc.returncode == 0 and proc.stdout == shown
 
 
 def test_textconv_with_broken_config_uses_default_clean_rules(tmp_path: Path) -> None:

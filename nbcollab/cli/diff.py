@@ -83,13 +83,14 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     from nbcollab.diff_output import NotebookSides, load_side
     from nbcollab.errors import ConfigError
     from nbcollab.notebook_io import read_file_bytes
+    from nbcollab.safe_text import quote_path
 
     if len(args) == 2 and not cached and not _has_separator() and all(Path(a).is_file() for a in args):
-        old, new = (load_side(read_file_bytes(a), path=a) for a in args)
-        return [NotebookSides(args[0], args[1], old, new, args[1])], False
+        old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
+        return [NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])], False
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
-        raise ConfigError(f"{absent[0]}: no such file")
+        raise ConfigError(f"{quote_path(absent[0])}: no such file")
     return _git_pairs(args, cached=cached), True
 
 
@@ -107,6 +108,7 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     from nbcollab.diff_output import NotebookSides, load_side
     from nbcollab.errors import ConfigError
     from nbcollab.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
+    from nbcollab.safe_text import quote_path
 
     repo = open_repo(Path.cwd())
     revs: list[str] = []
@@ -114,7 +116,7 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
         revs.append(args.pop(0))
     missing = [a for a in args if not Path(a).exists() and "*" not in a]
     if missing and not revs and len(args) <= 2:
-        raise ConfigError(f"{missing[0]}: neither a file nor a git revision")
+        raise ConfigError(f"{quote_path(missing[0])}: neither a file nor a git revision")
     old_rev = revs[0] if revs else None
     new_rev = revs[1] if len(revs) > 1 else None
     found = notebook_pairs(repo, old_rev, new_rev, args, cached=cached, cwd=Path.cwd())
