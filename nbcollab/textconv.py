@@ -15,6 +15,7 @@ the header of every cell after it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +50,22 @@ def raw_text(data: bytes) -> bytes:
     return terminal_safe(data.decode("utf-8", "backslashreplace")).encode("utf-8")
 
 
-def clean_options_for(path: str) -> CleanOptions:
-    """The clean rules the filter applies to ``path``; the defaults if the config is broken."""
+def clean_options_for(path: str, *, warn: Callable[[str], None]) -> CleanOptions:
+    """The clean rules the filter applies to ``path``; the defaults and one ``warn`` if the
+    config cannot be used (a diff driver that fails stops ``git log -p``)."""
     from nbcollab.clean_config import OptionsByFolder
-    from nbcollab.errors import NbcollabError
+    from nbcollab.config_fallback import load_or_default
 
     root = Path.cwd()  # git runs textconv and diff drivers at the top of the working tree
     # A working-tree file comes as its own path, a blob as a temporary copy outside the tree,
     # whose folder is unknown: the rules at the root apply to it.
-    inside = (root / path).resolve().is_relative_to(root.resolve())
     try:
-        return OptionsByFolder(root)(path if inside else "notebook.ipynb")
-    except NbcollabError:  # a textconv that fails stops git log -p: never fail
-        return CleanOptions()
+        inside = (root / path).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        inside = False
+    where = path if inside else "notebook.ipynb"
+    return load_or_default(lambda: OptionsByFolder(root)(where), CleanOptions(),
+                           start=root / where, warn=warn, using="the default clean options")
 
 
 def notebook_text(nb: Notebook) -> str:

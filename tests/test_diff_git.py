@@ -231,13 +231,16 @@ def test_textconv_clean_options_follow_the_notebook_folder(
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputz = 1\n")
     monkeypatch.chdir(tmp_path)
-    assert clean_options_for("keep/a.ipynb").keep_outputs
-    assert not clean_options_for("a.ipynb").keep_outputs
-    assert clean_options_for("bad/a.ipynb") == CleanOptions()
+    warnings: list[str] = []
+    assert clean_options_for("keep/a.ipynb", warn=warnings.append).keep_outputs
+    assert not clean_options_for("a.ipynb", warn=warnings.append).keep_outputs
+    assert warnings == []
+    assert clean_options_for("bad/a.ipynb", warn=warnings.append) == CleanOptions()
+    assert len(warnings) == 1 and "keep-outputz" in warnings[0]
     # A blob git copied to a temporary file: the rules where git runs (the root) apply.
     (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
     outside = tmp_path.parent / "elsewhere" / "XYZ_a.ipynb"
-    assert clean_options_for(str(outside)).keep_outputs
+    assert clean_options_for(str(outside), warn=warnings.append).keep_outputs
 
 
 def test_textconv_does_not_load_the_diff_machinery(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ def diff(
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config import load_config, merge_overrides
+    from nbcollab.config_fallback import load_or_fail
     from nbcollab.diff_output import DiffFormat, render_diffs
     from nbcollab.errors import ConfigError
     from nbcollab.render_text import TextStyle
@@ -62,7 +63,7 @@ def diff(
         form = DiffFormat(fmt)
     except ValueError:
         raise ConfigError(f"--format {fmt}: use text, json or html") from None
-    config = load_config()
+    config = load_or_fail(load_config, start=Path.cwd())
     options = merge_overrides(
         config.diff, ignore_sources=ignore_sources, ignore_outputs=ignore_outputs,
         ignore_metadata=ignore_metadata, ignore_execution_counts=ignore_execution_counts,
@@ -105,6 +106,7 @@ def _has_separator() -> bool:
 
 def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     from nbcollab.clean_config import OptionsByFolder
+    from nbcollab.config_fallback import load_or_fail
     from nbcollab.diff_output import NotebookSides, load_side
     from nbcollab.errors import ConfigError
     from nbcollab.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
@@ -123,13 +125,15 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     # The working tree is compared as the clean filter would store it, like git diff does: by
     # the rules of each notebook's own folder (its nearest pyproject.toml), as the filter reads them.
     dirty = filtered_paths(repo, [p.path for p in found]) if len(revs) < 2 and not cached else set()
-    clean = OptionsByFolder(Path(repo.working_tree_dir))
+    root = Path(repo.working_tree_dir)
+    options = OptionsByFolder(root)
+
+    def clean(path: str) -> Any:
+        return load_or_fail(lambda: options(path), start=root / path) if path in dirty else None
+
     return [
-        NotebookSides(p.old_label, p.new_label,
-                      load_side(p.old, path=p.old_label),
-                      load_side(p.new, path=p.new_label,
-                                clean=clean(p.path) if p.path in dirty else None),
-                      p.path)
+        NotebookSides(p.old_label, p.new_label, load_side(p.old, path=p.old_label),
+                      load_side(p.new, path=p.new_label, clean=clean(p.path)), p.path)
         for p in found
     ]
 
