@@ -131,11 +131,34 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     def clean(path: str) -> Any:
         return load_or_fail(lambda: options(path), start=root / path) if path in dirty else None
 
-    return [
-        NotebookSides(p.old_label, p.new_label, load_side(p.old, path=p.old_label),
-                      load_side(p.new, path=p.new_label, clean=clean(p.path)), p.path)
-        for p in found
-    ]
+    return [_sides(p, clean) if p.unmerged else
+            NotebookSides(p.old_label, p.new_label, load_side(p.old, path=p.old_label),
+                          load_side(p.new, path=p.new_label, clean=clean(p.path)), p.path)
+            for p in found]
+
+
+def _sides(pair: Any, clean: Any) -> Any:
+    """An unmerged notebook against the working tree; when git's line merge left its conflict
+    markers there (no notebook), against theirs instead; against the index, only a note."""
+    from nbcollab.diff_output import NotebookSides, empty_notebook, load_side
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.safe_text import quote_path
+
+    path = quote_path(pair.path)
+    if pair.old is None and pair.new is None and pair.theirs is None:
+        return NotebookSides(pair.old_label, pair.new_label, empty_notebook(), empty_notebook(),
+                             pair.path, note=f"* Unmerged path {path}", unmerged=True)
+    ours = load_side(pair.old, path=pair.old_label)
+    try:
+        new = load_side(pair.new, path=pair.new_label, clean=clean(pair.path))
+    except InvalidNotebook as exc:
+        label = f"{quote_path(f'b/{pair.path}')} (theirs)"
+        note = (f"* Unmerged path {path}: the working tree is not a notebook ({exc}); "
+                "showing the other side of the merge (theirs)")
+        return NotebookSides(pair.old_label, label, ours, load_side(pair.theirs, path=label),
+                             pair.path, note=note, unmerged=True)
+    return NotebookSides(pair.old_label, pair.new_label, ours, new, pair.path,
+                         note=f"* Unmerged path {path}", unmerged=True)
 
 
 def _emit(text: str, output: Path | None) -> None:
