@@ -215,14 +215,30 @@ def _count_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ValueChange
 
 def same_value(old: Any, new: Any) -> bool:
     """Whether two JSON values are the same JSON: unlike ``==``, ``1``, ``1.0`` and ``true``
-    differ, and ``NaN`` equals itself."""
-    if old is new:
-        return True
-    if type(old) is not type(new):
-        return False
-    if isinstance(old, (str, int, type(None))):  # bool is an int subclass; the types match
-        return bool(old == new)
-    return _canonical(old) == _canonical(new)
+    differ, and ``NaN`` equals itself (as ``json.dumps`` would write them)."""
+    # A loop, not recursion: a notebook may nest deeper than Python's recursion limit.
+    stack = [(old, new)]
+    while stack:
+        a, b = stack.pop()
+        kind = type(a)
+        if a is b:
+            continue
+        if kind is not type(b):  # bool is not int, int is not float
+            return False
+        if kind is dict:
+            if a.keys() != b.keys():
+                return False
+            stack.extend((value, b[key]) for key, value in a.items())
+        elif kind is list:
+            if len(a) != len(b):
+                return False
+            stack.extend(zip(a, b))
+        elif kind is float:  # as JSON writes them: -0.0 is not 0.0, NaN is NaN
+            if repr(a) != repr(b):
+                return False
+        elif a != b:
+            return False
+    return True
 
 
 def _canonical(value: Any) -> str:
@@ -233,6 +249,8 @@ def _canonical(value: Any) -> str:
 def diff_values(old: Any, new: Any, path: Path = (), *, depth: int = 64) -> Iterator[ValueChange]:
     """Changed leaves between two JSON values, recursing into dicts up to ``depth`` levels."""
     if isinstance(old, dict) and isinstance(new, dict) and depth > 0:
+        if old == new and same_value(old, new):  # the common case, at C speed
+            return
         for key in sorted(set(old) | set(new), key=str):
             yield from diff_values(old.get(key, MISSING), new.get(key, MISSING), (*path, key),
                                    depth=depth - 1)

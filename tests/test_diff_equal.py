@@ -62,7 +62,7 @@ def test_absent_outputs_differ_from_no_outputs() -> None:
 
 
 @pytest.mark.parametrize(("old", "new"), [(1, 1.0), (1, True), (0, False), ({"a": 1}, {"a": 1.0}),
-                                          ([1], [True]), ("1", 1)])
+                                          ([1], [True]), ("1", 1), ([0.0], [-0.0]), ({}, [])])
 def test_numbers_differ_as_in_json(old: Any, new: Any) -> None:
     assert not same_value(old, new)
     a = make_notebook(code_cell("x", cell_id="c", tag=old))
@@ -183,3 +183,13 @@ def test_equal_exactly_when_the_json_diff_is_empty(pair: tuple[dict, dict],
     except InvalidNotebook:
         assume(False)
     agree(old, new, options)
+
+
+def test_same_value_has_no_depth_limit() -> None:
+    def deep(leaf: object, depth: int = 5000) -> object:
+        value = leaf
+        for _ in range(depth):
+            value = [{"k": value}]
+        return value
+    assert same_value(deep(1), deep(1))
+    assert not same_value(deep(1), deep(1.0))
