@@ -132,7 +132,8 @@ def _notebook_changes(old: Notebook, new: Notebook, options: DiffOptions) -> tup
     skip = {"metadata"} if options.ignore_metadata else set()
     several = any(len(nb.get("worksheets") or ()) > 1 for nb in (old, new)
                   if nb.get("nbformat") == 3 and isinstance(nb.get("worksheets"), list))
-    return tuple(diff_values(_outside_cells(old, skip, several), _outside_cells(new, skip, several)))
+    return tuple(diff_values(_outside_cells(old, skip, several),
+                             _outside_cells(new, skip, several)))
 
 
 def _outside_cells(nb: Notebook, skip: set[str], counts: bool) -> dict[str, Any]:

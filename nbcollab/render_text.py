@@ -76,9 +76,10 @@ def cell_title(cell: CellDiff) -> str:
     """'cell 3 (code, id abc): modified, moved from 7' - the header of one changed cell."""
     body = cell.new if cell.new is not None else (cell.old or {})
     index = cell.new_index if cell.new_index is not None else cell.old_index
-    kind = terminal_safe(str(body.get("cell_type", "?")), one_line=True)
+    where = terminal_safe(str(body.get("cell_type", "?")), one_line=True)
     cell_id = body.get("id")
-    where = f"{kind}, id {terminal_safe(cell_id, one_line=True)}" if isinstance(cell_id, str) else kind
+    if isinstance(cell_id, str):
+        where += f", id {terminal_safe(cell_id, one_line=True)}"
     states: list[str] = [] if cell.status == "unchanged" else [cell.status]
     if cell.moved:
         states.append(f"moved from {cell.old_index}")

@@ -85,7 +85,8 @@ def notebook_pairs(
     except git.GitCommandError as exc:
         raise GitError(f"git diff failed: {exc.stderr.strip() or exc}") from None
     root = Path(repo.working_tree_dir)
-    unmerged = unmerged_paths(repo) if INDEX in (old_side, new_side) or new_side is WORKTREE else set()
+    stages = INDEX in (old_side, new_side) or new_side is WORKTREE
+    unmerged = unmerged_paths(repo) if stages else set()
     pairs = []
     for name in sorted({n for n in names if n.endswith(".ipynb")}):  # once, not once per stage
         if name in unmerged:

@@ -52,7 +52,8 @@ def _c_escape(match: re.Match[str]) -> str:
 
 def quote_path(path: str) -> str:
     """``path`` as git prints it in diff headers: in C-style double quotes when it holds control
-    characters, a double quote, a backslash or bytes that are not UTF-8 (``"a\\nb.ipynb"``), otherwise as it is."""
+    characters, a double quote, a backslash or bytes that are not UTF-8 (``"a\\nb.ipynb"``),
+    otherwise as it is."""
     if not _NEEDS_QUOTES.search(path):
         return path
     return '"' + _NEEDS_QUOTES.sub(_c_escape, path) + '"'

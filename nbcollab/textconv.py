@@ -46,7 +46,7 @@ def textconv_bytes(data: bytes, *, path: str, options: CleanOptions | None = Non
 
 
 def raw_text(data: bytes) -> bytes:
-    """A file that is not a notebook, as terminal-safe text (bytes that are not UTF-8 as ``\\xNN``)."""
+    """A file that is not a notebook as terminal-safe text (bytes not UTF-8 as ``\\xNN``)."""
     return terminal_safe(data.decode("utf-8", "backslashreplace")).encode("utf-8")
 
 

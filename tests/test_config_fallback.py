@@ -50,7 +50,8 @@ def one_warning(err: str, entry: str) -> str:
     return lines[0]
 
 
-def test_textconv_uses_the_defaults(broken: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_textconv_uses_the_defaults(broken: Path,
+                                    capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     write_notebook(broken / "nb.ipynb", notebook(1, output="hidden\n"))
     assert run_textconv(["nb.ipynb", "--format-version", "2"]) == 0
     out, err = capsysbinary.readouterr()
@@ -62,7 +63,8 @@ def test_git_diff_driver_uses_the_defaults(broken: Path,
                                            capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     old = write_notebook(broken / "old.ipynb", notebook(1))
     new = write_notebook(broken / "nb.ipynb", notebook(2, output="hidden\n"))
-    assert run_git_diff(["nb.ipynb", str(old), "0" * 40, "100644", str(new), "1" * 40, "100644"]) == 0
+    args = ["nb.ipynb", str(old), "0" * 40, "100644", str(new), "1" * 40, "100644"]
+    assert run_git_diff(args) == 0
     out, err = capsysbinary.readouterr()
     assert b"-x = 1\n+x = 2\n" in out and b"hidden" not in out
     one_warning(err.decode(), "git-diff")

@@ -1,4 +1,4 @@
-"""Text from a notebook never reaches the terminal as control sequences: diff, textconv, git-diff."""
+"""Text from a notebook never reaches a terminal as control sequences (diff, textconv, git-diff)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"
 CSI_UP = "\x1b[1A"
 C1_CSI = "\x9b31m"
 BIDI = "\u202eevil\u202c"
-PAYLOADS = [ERASE_LINE, OSC52, CSI_UP, "line\roverwrite", C1_CSI, BIDI, "\x7f", "\x00", "\u2067x\u2069"]
+PAYLOADS = [ERASE_LINE, OSC52, CSI_UP, "line\roverwrite", C1_CSI, BIDI, "\x7f", "\x00",
+            "\u2067x\u2069"]
 
 
 def unsafe_left(text: str) -> list[str]:
@@ -92,7 +93,8 @@ def hostile_pair(payload: str) -> tuple[dict, dict]:
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=repr)
 @pytest.mark.parametrize("style", [TextStyle(), TextStyle(color=True),
-                                   TextStyle(color=True, word_diff=True), TextStyle(word_diff=True)],
+                                   TextStyle(color=True, word_diff=True),
+                                   TextStyle(word_diff=True)],
                          ids=["plain", "color", "color-words", "words"])
 def test_render_text_shows_controls_visibly(payload: str, style: TextStyle) -> None:
     old, new = hostile_pair(payload)
@@ -142,7 +144,8 @@ def test_textconv_of_a_plain_broken_file_is_unchanged() -> None:
 
 def driver_files(tmp_path: Path, payload: str) -> tuple[Path, Path]:
     old, new = hostile_pair(payload)
-    return (write_notebook(tmp_path / "old.ipynb", old), write_notebook(tmp_path / "new.ipynb", new))
+    return (write_notebook(tmp_path / "old.ipynb", old),
+            write_notebook(tmp_path / "new.ipynb", new))
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=repr)
@@ -160,7 +163,8 @@ def test_external_driver_line_diff_fallback_is_safe(tmp_path: Path) -> None:
     old, new = tmp_path / "old", tmp_path / "new"
     old.write_bytes(b"not json\n")
     new.write_bytes(f"not json {ERASE_LINE}{OSC52}\n".encode() + b"\x9b2J\n")
-    text = run_external_diff(["nb.ipynb", str(old), "0" * 40, "100644", str(new), "1" * 40, "100644"])
+    text = run_external_diff(["nb.ipynb", str(old), "0" * 40, "100644", str(new), "1" * 40,
+                              "100644"])
     assert "line diff" in text
     assert unsafe_left(text) == []
     assert "+not json \u241b[2K\u241b]52;c;" in text and "+\\x9b2J" in text
@@ -187,7 +191,8 @@ def hostile_notebooks(draw: st.DrawFn) -> dict:
     for index in range(draw(st.integers(0, 3))):
         text = draw(hostile_text)
         if draw(st.booleans()):
-            outputs = [{"output_type": "stream", "name": draw(hostile_text), "text": draw(hostile_text)},
+            outputs = [{"output_type": "stream", "name": draw(hostile_text),
+                        "text": draw(hostile_text)},
                        {"output_type": "execute_result", "execution_count": 1, "metadata": {},
                         "data": {"text/plain": draw(hostile_text), draw(hostile_text): "AA"}}]
             cells.append(code_cell(text, outputs=outputs, cell_id=f"c{index}{draw(hostile_text)}",
