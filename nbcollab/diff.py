@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from nbcollab.align import Alignment, align_cells
 from nbcollab.config import DiffOptions
+from nbcollab.json_equal import same_value
 from nbcollab.lcs import lcs_pairs
 from nbcollab.nbformat_lines import Notebook, cell_source, iter_cells
 
@@ -212,34 +213,6 @@ def _count_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ValueChange
         if not same_value(old.get(key, MISSING), new.get(key, MISSING)):
             return ValueChange((key,), old.get(key, MISSING), new.get(key, MISSING))
     return None
-
-
-def same_value(old: Any, new: Any) -> bool:
-    """Whether two JSON values are the same JSON: unlike ``==``, ``1``, ``1.0`` and ``true``
-    differ, and ``NaN`` equals itself (as ``json.dumps`` would write them)."""
-    # A loop, not recursion: a notebook may nest deeper than Python's recursion limit.
-    stack = [(old, new)]
-    while stack:
-        a, b = stack.pop()
-        kind = type(a)
-        if a is b:
-            continue
-        if kind is not type(b):  # bool is not int, int is not float
-            return False
-        if kind is dict:
-            if a.keys() != b.keys():
-                return False
-            stack.extend((value, b[key]) for key, value in a.items())
-        elif kind is list:
-            if len(a) != len(b):
-                return False
-            stack.extend(zip(a, b))
-        elif kind is float:  # as JSON writes them: -0.0 is not 0.0, NaN is NaN
-            if repr(a) != repr(b):
-                return False
-        elif a != b:
-            return False
-    return True
 
 
 def _canonical(value: Any) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from nbcollab.align import align_cells
 from nbcollab.config import DiffOptions
-from nbcollab.diff import same_value
+from nbcollab.json_equal import same_value
 from nbcollab.lcs import lcs_pairs
 from nbcollab.notebook_io import Notebook
 

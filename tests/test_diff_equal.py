@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from nbcollab.cli import app
 from nbcollab.config import DiffOptions
-from nbcollab.diff import diff_notebooks, same_value
+from nbcollab.diff import diff_notebooks
 from nbcollab.errors import InvalidNotebook
+from nbcollab.json_equal import same_value
 from nbcollab.nbdime_format import to_nbdime_diff
 from nbcollab.notebook_io import parse_notebook, serialize_notebook
 from nbcollab.render_text import render_text
