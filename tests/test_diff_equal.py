@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from nbcollab.cli import app
 from nbcollab.config import DiffOptions
 from nbcollab.diff import diff_notebooks
+from nbcollab.diff_output import DiffFormat, NotebookSides, render_diffs
 from nbcollab.errors import InvalidNotebook
 from nbcollab.json_equal import same_value
 from nbcollab.nbdime_format import to_nbdime_diff
@@ -30,9 +31,16 @@ ABSENT = object()
 
 
 def agree(old: dict, new: dict, options: DiffOptions) -> bool:
-    """The text diff's "equal" and an empty nbdime diff, side by side."""
+    """The text diff's "equal", an empty nbdime diff and the exit code, side by side."""
     equal = diff_notebooks(old, new, options=options).equal
     assert equal == (to_nbdime_diff(old, new, options=options) == []), options
+    # What decides nbcollab diff's exit code, with the JSON it prints.
+    printed, different = render_diffs([NotebookSides("a", "b", old, new, "b")],
+                                      fmt=DiffFormat.JSON, options=options)
+    assert different == (json.loads(printed) != []) == (not equal)
+    text, different = render_diffs([NotebookSides("a", "b", old, new, "b")],
+                                   fmt=DiffFormat.TEXT, options=options)
+    assert different == (text != "") == (not equal)
     return equal
 
 
