@@ -21,9 +21,10 @@ T = TypeVar("T")
 
 def config_problem(exc: BaseException, start: Path) -> str:
     """One line saying why the configuration for ``start`` could not be used."""
-    if isinstance(exc, NbcollabError):
-        return terminal_safe(str(exc), one_line=True)
-    return terminal_safe(f"{_pyproject_near(start)}: {_reason(exc)}", one_line=True)
+    text = str(exc) if isinstance(exc, NbcollabError) else _reason(exc)
+    if not isinstance(exc, NbcollabError) or "pyproject.toml" not in text:
+        text = f"{_pyproject_near(start)}: {text}"  # the message names the file to fix
+    return terminal_safe(text, one_line=True)
 
 
 def _reason(exc: BaseException) -> str:

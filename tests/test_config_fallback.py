@@ -46,6 +46,7 @@ def one_warning(err: str, entry: str) -> str:
     lines = err.splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith(f"nbcollab {entry}: ") and "default" in lines[0], err
+    assert "pyproject.toml: " in lines[0], err
     assert "\x1b" not in err and "Traceback" not in err
     return lines[0]
 

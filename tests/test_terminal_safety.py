@@ -224,3 +224,18 @@ def test_cli_diff_and_textconv_print_no_control_bytes(tmp_path: Path) -> None:
         done = run_nbcollab(*args, cwd=tmp_path)
         assert done.returncode in (0, 1), done.stderr
         assert done.stdout and unsafe_left(done.stdout.decode()) == [], args
+
+
+def test_two_files_with_odd_names_are_quoted(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from nbcollab.cli import app
+
+    old, new = driver_files(tmp_path, "x")
+    odd = tmp_path / f"new\n{ERASE_LINE}.ipynb"
+    new.rename(odd)
+    result = CliRunner().invoke(app, ["diff", str(old), str(odd), "--color", "never"])
+    assert result.exit_code == 1, result.output
+    assert f"+++ {quote_path(str(odd))}\n" in result.output
+    assert quote_path(str(odd)).endswith('new\\n\\033[2K.ipynb"')
+    assert unsafe_left(result.output) == []
