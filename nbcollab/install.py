@@ -11,6 +11,7 @@ writes, so a key or an attributes line a user wrote stays.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from nbcollab import gitconfig
-from nbcollab.errors import NotARepository
+from nbcollab.errors import NbcollabError, NotARepository
 from nbcollab.gitconfig import Scope
 
 DRIVER_NAME = "nbcollab"
@@ -185,32 +186,80 @@ def rewrite_attributes(text: str, line: str | None) -> str:
     return newline.join(kept) + newline if kept else ""
 
 
-def attributes_files(scope: Scope, repo: gitconfig.Repository | None) -> dict[str, Path]:
+def attributes_files(scope: Scope, repo: gitconfig.Repository | None) -> dict[str, AttributesFile]:
     """The attributes files nbcollab may write in ``scope``, by name."""
     if scope == "global":
-        return {"global": gitconfig.global_attributes_file()}
+        return {"global": AttributesFile(gitconfig.global_attributes_file())}
     if repo is None:
         raise NotARepository("not inside a git repository (run `git init`, or use --global)")
     return {
-        "gitattributes": repo.root / ".gitattributes",
-        "info": repo.common_dir / "info" / "attributes",
+        "gitattributes": AttributesFile(repo.root / ".gitattributes", repo.root, repo),
+        "info": AttributesFile(repo.common_dir / "info" / "attributes", repo.common_dir),
     }
 
 
-def _update_file(path: Path, line: str | None) -> bool:
-    """Put or remove nbcollab's line in ``path``; True when the file changed."""
-    from nbcollab.notebook_io import write_atomic
+@dataclass(frozen=True)
+class AttributesFile:
+    """An attributes file, and the folder it must not lead out of (None: the user's own file)."""
 
+    path: Path
+    inside: Path | None = None
+    # The repository that may track the file: a tracked file is never deleted, only edited.
+    repo: gitconfig.Repository | None = None
+
+
+@dataclass(frozen=True)
+class _FileChange:
+    file: AttributesFile
+    line: str | None  # nbcollab's line as it now is in the file (None: removed)
+    text: str  # the new content; "" with delete=False keeps an empty file
+    delete: bool
+
+
+def _plan_file(file: AttributesFile, line: str | None) -> _FileChange | None:
+    """What putting or removing nbcollab's line in ``file`` takes; None when nothing does."""
+    path = file.path
     text = path.read_bytes().decode("utf-8", "surrogateescape") if path.is_file() else ""
     new_text = rewrite_attributes(text, line)
     if new_text == text:
+        return None
+    _refuse_leaving(file, line)
+    # A symlink (to a dotfiles repository, say) stays, as does a file the repository tracks.
+    delete = not new_text and path.is_file() and not path.is_symlink() and not _tracked(file)
+    return _FileChange(file, line, new_text, delete)
+
+
+def _refuse_leaving(file: AttributesFile, line: str | None) -> None:
+    """Never write through a symlink that leads out of the repository (a tracked link could
+    point anywhere on the machine of whoever clones it)."""
+    if file.inside is None:
+        return
+    target = Path(os.path.realpath(file.path))
+    if target.is_relative_to(Path(os.path.realpath(file.inside))):
+        return
+    what = f"add the line '{line}' there yourself" if line else "edit it yourself"
+    alternative = ", or use --attributes info" if line and file.repo is not None else ""
+    raise NbcollabError(
+        f"{file.path}: leads out of the repository (to {target}): nbcollab does not write "
+        f"there; {what}{alternative}"
+    )
+
+
+def _tracked(file: AttributesFile) -> bool:
+    if file.repo is None:
         return False
-    if not new_text and path.is_file():
-        path.unlink()  # the file held nothing but nbcollab's line
-        return True
+    return gitconfig.is_tracked(file.repo.root, file.path.relative_to(file.repo.root))
+
+
+def _apply(change: _FileChange) -> None:
+    from nbcollab.notebook_io import write_atomic
+
+    path = change.file.path
+    if change.delete:
+        path.unlink()  # an untracked file that held nothing but nbcollab's line
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, new_text.encode("utf-8", "surrogateescape"))
-    return True
+    write_atomic(path, change.text.encode("utf-8", "surrogateescape"))
 
 
 # -- install / uninstall ------------------------------------------------------------------------
@@ -225,6 +274,12 @@ def install(
     place: AttributesPlace = "gitattributes",
 ) -> list[str]:
     """Configure the drivers named in ``attributes`` (and only those); what was done, as lines."""
+    target = "global" if scope == "global" else place
+    # Every file is checked before anything is written: a refusal leaves the set-up as it was.
+    changes = [
+        _plan_file(file, attributes_line(attributes) if name == target and attributes else None)
+        for name, file in attributes_files(scope, repo).items()
+    ]
     cwd = repo.root if repo else None
     current = gitconfig.read_section_keys(scope, config_pattern(), cwd)
     done = []
@@ -236,25 +291,33 @@ def install(
                 gitconfig.set_value(scope, full, value, cwd)
                 done.append(f"set {full} = {value}")
         done += _unset_owned(scope, driver, ctx, current, keep=set(wanted), cwd=cwd)
-    target = "global" if scope == "global" else place
-    for name, path in attributes_files(scope, repo).items():
-        line = attributes_line(attributes) if name == target and attributes else None
-        if _update_file(path, line):
-            done.append(f"{'wrote' if line else 'removed'} '{line or PATTERN}' in {path}")
+    for change in filter(None, changes):
+        _apply(change)
+        done.append(_describe(change))
     return done
 
 
 def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallContext) -> list[str]:
     """Remove what install writes in ``scope``; what was done, as lines."""
+    changes = [_plan_file(file, None) for file in attributes_files(scope, repo).values()]
     cwd = repo.root if repo else None
     current = gitconfig.read_section_keys(scope, config_pattern(), cwd)
     done = []
     for driver in DRIVERS:
         done += _unset_owned(scope, driver, ctx, current, keep=set(), cwd=cwd)
-    for path in attributes_files(scope, repo).values():
-        if _update_file(path, None):
-            done.append(f"removed nbcollab's '{PATTERN}' line from {path}")
+    for change in filter(None, changes):
+        _apply(change)
+        done.append(_describe(change))
     return done
+
+
+def _describe(change: _FileChange) -> str:
+    path = change.file.path
+    if change.line:
+        return f"wrote '{change.line}' in {path}"
+    if change.delete:
+        return f"removed nbcollab's '{PATTERN}' line from {path} (and the file, now empty)"
+    return f"removed nbcollab's '{PATTERN}' line from {path}"
 
 
 def _unset_owned(

@@ -66,9 +66,9 @@ def _gather(repo: gitconfig.Repository | None) -> _Facts:
     config = {scope: gitconfig.read_section_keys(scope, config_pattern(), cwd) for scope in scopes}
     places: dict[str, list[str]] = {name: [] for name in DRIVER_ATTRIBUTES}
     for scope in scopes:
-        for path in attributes_files(scope, repo).values():
-            for attribute in _owned_attributes(path):
-                places[attribute].append(str(path))
+        for file in attributes_files(scope, repo).values():
+            for attribute in _owned_attributes(file.path):
+                places[attribute].append(str(file.path))
     if repo:
         values = gitconfig.check_attributes(repo.root, _PROBE, DRIVER_ATTRIBUTES)
         enabled = {name: values.get(name) == DRIVER_NAME for name in DRIVER_ATTRIBUTES}
