@@ -99,6 +99,41 @@ def test_hook_lets_clean_notebooks_and_other_files_through(hooked_repo: Path) ->
     assert commit(hooked_repo).returncode == 0
 
 
+def conflicted() -> dict:
+    source = "<<<<<<< ours\na = 1\n=======\na = 2\n>>>>>>> theirs\n"
+    return clean_notebook(make_notebook(code_cell(source, cell_id="a")))
+
+
+def resolved() -> dict:
+    return clean_notebook(make_notebook(code_cell("a = 1\n", cell_id="a")))
+
+
+@needs_conflicts
+@pytest.mark.slow
+def test_hook_judges_the_staged_conflicts_not_the_working_file(hooked_repo: Path) -> None:
+    (hooked_repo / "sub dir").mkdir()
+    path = write_notebook(hooked_repo / "sub dir" / "nb.ipynb", conflicted())
+    git(hooked_repo, "add", ".")
+    write_notebook(path, resolved())  # fixed, but not added again: the markers are staged
+    result = commit(hooked_repo)
+    assert result.returncode != 0, result.stdout
+    output = result.stdout + result.stderr  # git shows a hook's output on stderr
+    assert "sub dir/nb.ipynb: cell 0" in output and "conflict markers" in output
+    assert git(hooked_repo, "rev-list", "--count", "HEAD").stdout == "1\n"
+    git(hooked_repo, "add", ".")
+    write_notebook(path, conflicted())  # now only the working file holds markers
+    assert commit(hooked_repo).returncode == 0
+
+
+@needs_conflicts
+@pytest.mark.slow
+def test_hook_passes_a_staged_symlink_to_a_notebook(hooked_repo: Path) -> None:
+    (hooked_repo / "link.ipynb").symlink_to("base.ipynb")
+    git(hooked_repo, "add", "link.ipynb")
+    result = commit(hooked_repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_hook_with_nothing_staged_for_notebooks_runs_nothing(
     hooked_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,14 +143,29 @@ def test_hook_with_nothing_staged_for_notebooks_runs_nothing(
     assert commit(hooked_repo).returncode == 0
 
 
-def test_hook_finds_nbcollab_without_the_override(hooked_repo: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "NBCOLLAB"}
+@pytest.mark.slow
+@pytest.mark.parametrize("found_as", ["nbcollab", "python3"])
+def test_hook_finds_nbcollab_without_the_override(
+    hooked_repo: Path, tmp_path: Path, found_as: str
+) -> None:
+    # The interpreter running the tests need not be on PATH (a venv that is not activated):
+    # put a stand-in for `nbcollab` or `python3` there that runs it.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    module = " -m nbcollab" if found_as == "nbcollab" else ""
+    (bindir / found_as).write_text(f'#!/bin/sh\nexec "{sys.executable}"{module} "$@"\n')
+    (bindir / found_as).chmod(0o755)
+    git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
+    path = os.pathsep.join([str(bindir), git_dir, "/usr/bin", "/bin"])
+    if found_as == "python3" and shutil.which("nbcollab", path=path):
+        pytest.skip("an nbcollab on the system PATH would be found before python3")
+    env = {k: v for k, v in os.environ.items() if k != "NBCOLLAB"} | {"PATH": path}
     write_notebook(hooked_repo / "nb.ipynb", dirty())
     git(hooked_repo, "add", "nb.ipynb")
     result = subprocess.run(
         [str(HOOK)], cwd=hooked_repo, env=env, capture_output=True, text=True, check=False
     )
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr
     assert "would clean nb.ipynb (staged)" in result.stdout
 
 
