@@ -20,7 +20,6 @@ pytestmark = pytest.mark.git
 runner = CliRunner()
 CMD = f"{shlex.quote(sys.executable)} -m nbcollab"
 ALL_LOCAL = {
-    "filter.nbcollab.process": f"{CMD} filter-process",
     "filter.nbcollab.clean": f"{CMD} filter-clean %f",
     "filter.nbcollab.required": "true",
     "diff.nbcollab.textconv": f"{CMD} textconv --format-version {TEXTCONV_FORMAT_VERSION}",
@@ -53,6 +52,9 @@ def test_install_writes_every_driver_and_the_attributes_line(git_repo: Path) -> 
     assert code == 0, output
     keys = nbcollab_keys(git_repo)
     assert {k: keys[k] for k in ALL_LOCAL} == ALL_LOCAL
+    launcher = git_repo / ".git" / "nbcollab" / "nbcollab"
+    assert keys["filter.nbcollab.process"] == f"sh {launcher} filter-process"
+    assert launcher.is_file()
     assert keys["merge.nbcollab.driver"] == f"{CMD} git-merge %O %A %B %L %P"
     assert "diff.nbcollab.command" not in keys
     assert (git_repo / ".gitattributes").read_text() == (
@@ -221,7 +223,10 @@ def test_global_install_uses_the_users_config_and_attributes_file(
 ) -> None:
     code, output = nbcollab(git_repo, "install", "--global")
     assert code == 0, output
-    assert nbcollab_keys(git_repo, "--global")["filter.nbcollab.process"] == f"{CMD} filter-process"
+    launcher = isolated_home / ".config" / "nbcollab" / "nbcollab"
+    assert nbcollab_keys(git_repo, "--global")["filter.nbcollab.process"] == (
+        f"sh {launcher} filter-process"
+    )
     assert nbcollab_keys(git_repo) == {}
     attributes = isolated_home / ".config" / "git" / "attributes"
     assert attributes.read_text() == "*.ipynb filter=nbcollab diff=nbcollab merge=nbcollab\n"
@@ -229,6 +234,7 @@ def test_global_install_uses_the_users_config_and_attributes_file(
     assert "filter: nbcollab" in git(git_repo, "check-attr", "filter", "a.ipynb").stdout
     nbcollab(git_repo, "uninstall", "--global")
     assert nbcollab_keys(git_repo, "--global") == {} and not attributes.exists()
+    assert not launcher.parent.exists()
 
 
 def test_global_install_honours_core_attributes_file(git_repo: Path, isolated_home: Path) -> None:

@@ -77,7 +77,11 @@ def install(
     )
     if not parts:
         raise typer.BadParameter("--no-filter, --no-diff and --no-merge leave nothing to install")
-    ctx = installer.make_context(command, external_diff=external_diff)
+    from nbcollab.launcher import launcher_path
+
+    ctx = installer.make_context(
+        command, external_diff=external_diff, launcher=launcher_path(scope, repo)
+    )
     done = installer.install(
         scope,
         repo,
