@@ -17,11 +17,11 @@ The install copies this file into the launcher, and any Python 3.6 or newer may 
 nothing from nbcollab, and keeps to that version's syntax and standard library.
 """
 
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
+
+# hashlib, shutil and subprocess are imported where needed: the launcher runs this module before
+# every filter process, and they would cost ~10 ms when nbcollab is there to take over.
 
 _FLUSH = b"0000"
 _MAX_DATA = 65516
@@ -34,8 +34,8 @@ def launch(recorded, args):
     try:
         from nbcollab.git_entry import main
 
-        if list(args[:1]) == ["filter-process"]:  # what the filter needs must import, too
-            import nbcollab.clean  # noqa: F401
+        if list(args[:1]) == ["filter-process"]:  # what the process needs must import, too
+            # (nbcollab.clean comes later: if it fails, the process refuses each clean itself.)
             import nbcollab.clean_config  # noqa: F401
             import nbcollab.filter_process  # noqa: F401
     except Exception:  # noqa: BLE001 - not installed in this Python, or installed but broken
@@ -55,6 +55,9 @@ def launch(recorded, args):
 
 
 def _working_nbcollab_on_path():
+    import shutil
+    import subprocess
+
     found = shutil.which("nbcollab")
     if not found:
         return None
@@ -101,6 +104,9 @@ def _serve_one(stream, out, err, problem):
 
 def is_staged_as_is(path, data):
     """Whether ``data`` is exactly the blob the index holds for ``path`` (nothing to clean)."""
+    import hashlib
+    import subprocess
+
     env = dict(os.environ, GIT_LITERAL_PATHSPECS="1")
     try:
         listing = subprocess.run(
