@@ -25,11 +25,16 @@ LAUNCHER_NAME = "nbcollab"
 _MARK = "# nbcollab filter launcher"
 _PYTHON_LINE = "python="
 
-# No Python 3.6 at all: speak the protocol in sh, as filter_fallback does. `dd bs=1` reads exactly
-# what it is asked for from a pipe, where larger blocks may come up short. Smudge relays git's
+# No Python 3.6 at all: speak the protocol in sh, as filter_fallback does. A packet must be read
+# exactly, and `dd bs=N count=1` may come up short on a pipe: GNU dd's iflag=fullblock reads it
+# whole, any other dd reads it one byte at a time (several seconds a megabyte). Smudge relays git's
 # packets as they come; clean keeps them in temporary files to compare with the staged blob.
 _SH_STAND_IN = r"""
-packet() { dd bs=1 count="$1" 2>/dev/null; }
+if dd if=/dev/null iflag=fullblock 2>/dev/null; then
+    packet() { dd bs="$1" count=1 iflag=fullblock 2>/dev/null; }
+else
+    packet() { dd bs=1 count="$1" 2>/dev/null; }
+fi
 length() {
     hex=$(packet 4)
     [ -n "$hex" ] || exit 0 # git closed the pipe

@@ -112,6 +112,35 @@ def test_the_launcher_is_valid_sh_and_records_its_python(tmp_path: Path) -> None
     assert recorded_python(tmp_path / "other") is None
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("dd", ["gnu", "posix"])
+def test_the_sh_stand_in_speaks_the_protocol(tmp_path: Path, dd: str) -> None:
+    """With no Python at all: byte-for-byte smudge over several packets, and a refused clean."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in ("sh", "mktemp", "cat", "rm", "git"):
+        (bindir / tool).symlink_to(shutil.which(tool) or tool)
+    real_dd = shutil.which("dd")
+    # A dd without GNU's iflag=fullblock must still read every packet exactly.
+    refuse = 'case "$*" in *iflag=*) exit 1 ;; esac\n' if dd == "posix" else ""
+    (bindir / "dd").write_text(f'#!/bin/sh\n{refuse}exec "{real_dd}" "$@"\n')
+    (bindir / "dd").chmod(0o755)
+    launcher = tmp_path / "nbcollab"
+    launcher.write_text(launcher_script("/gone/python"))
+    content = bytes(range(256)) * 300  # two packets, every byte value
+    done = subprocess.run(
+        [str(bindir / "sh"), str(launcher), "filter-process"],
+        input=git_requests(("smudge", "a b.ipynb", content), ("clean", "a b.ipynb", b"{}"),
+                           ("smudge", "c.ipynb", b"{}")).getvalue(),
+        capture_output=True, env={"PATH": str(bindir)}, cwd=tmp_path, check=False, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert answers(done.stdout, 3) == [
+        (["status=success"], content), (["status=error"], None), (["status=success"], b"{}")
+    ]
+    assert b"a b.ipynb: nbcollab cannot run: no Python 3.6 found" in done.stderr
+
+
 # -- end to end: install from a virtualenv, delete it, use git -----------------------------------
 
 
