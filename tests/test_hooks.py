@@ -143,30 +143,55 @@ def test_hook_with_nothing_staged_for_notebooks_runs_nothing(
     assert commit(hooked_repo).returncode == 0
 
 
+def stand_in(bindir: Path, name: str, body: str) -> None:
+    (bindir / name).write_text(f"#!/bin/sh\n{body}\n")
+    (bindir / name).chmod(0o755)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("found_as", ["nbcollab", "python3"])
+@pytest.mark.parametrize("found_as", ["nbcollab", "launcher", "python3"])
 def test_hook_finds_nbcollab_without_the_override(
     hooked_repo: Path, tmp_path: Path, found_as: str
 ) -> None:
     # The interpreter running the tests need not be on PATH (a venv that is not activated):
-    # put a stand-in for `nbcollab` or `python3` there that runs it.
+    # put a stand-in for `nbcollab` or `python3` there that runs it, or rely on the launcher.
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    module = " -m nbcollab" if found_as == "nbcollab" else ""
-    (bindir / found_as).write_text(f'#!/bin/sh\nexec "{sys.executable}"{module} "$@"\n')
-    (bindir / found_as).chmod(0o755)
+    if found_as == "nbcollab":
+        stand_in(bindir, "nbcollab", f'exec "{sys.executable}" -m nbcollab "$@"')
+    elif found_as == "python3":
+        stand_in(bindir, "python3", f'exec "{sys.executable}" "$@"')
+    else:  # a python3 without nbcollab: the launcher must be preferred
+        stand_in(bindir, "python3", "exit 1")
+        assert run_nbcollab("install", "--no-diff", "--no-merge", cwd=hooked_repo).returncode == 0
     git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
     path = os.pathsep.join([str(bindir), git_dir, "/usr/bin", "/bin"])
-    if found_as == "python3" and shutil.which("nbcollab", path=path):
-        pytest.skip("an nbcollab on the system PATH would be found before python3")
+    if found_as != "nbcollab" and shutil.which("nbcollab", path=path):
+        pytest.skip("an nbcollab on the system PATH would be found first")
     env = {k: v for k, v in os.environ.items() if k != "NBCOLLAB"} | {"PATH": path}
     write_notebook(hooked_repo / "nb.ipynb", dirty())
-    git(hooked_repo, "add", "nb.ipynb")
+    # Staged as it is (not through the filter), so that there is something to refuse.
+    blob = git(hooked_repo, "hash-object", "-w", "--no-filters", "nb.ipynb").stdout.strip()
+    git(hooked_repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},nb.ipynb")
     result = subprocess.run(
         [str(HOOK)], cwd=hooked_repo, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 1, result.stderr
     assert "would clean nb.ipynb (staged)" in result.stdout
+
+
+def test_hook_override_may_name_nbcollab_itself(
+    hooked_repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    stand_in(bindir, "nbcollab", f'exec "{sys.executable}" -m nbcollab "$@"')
+    monkeypatch.setenv("PATH", os.pathsep.join([str(bindir), os.environ["PATH"]]))
+    monkeypatch.setenv("NBCOLLAB", "nbcollab")
+    write_notebook(hooked_repo / "nb.ipynb", dirty())
+    git(hooked_repo, "add", "nb.ipynb")
+    result = commit(hooked_repo)
+    assert result.returncode == 1 and "would clean nb.ipynb (staged)" in result.stderr
 
 
 # -- the pre-commit framework's hooks -----------------------------------------------------------
