@@ -80,14 +80,16 @@ class AttributesFile:
 
 
 @dataclass(frozen=True)
-class _FileChange:
+class FileChange:
+    """A planned edit of one attributes file."""
+
     file: AttributesFile
     line: str | None  # nbcollab's line as it now is in the file (None: removed)
     text: str  # the new content; "" with delete=False keeps an empty file
     delete: bool
 
 
-def plan_change(file: AttributesFile, line: str | None) -> _FileChange | None:
+def plan_change(file: AttributesFile, line: str | None) -> FileChange | None:
     """What putting or removing nbcollab's line in ``file`` takes; None when nothing does."""
     path = file.path
     text = path.read_bytes().decode("utf-8", "surrogateescape") if path.is_file() else ""
@@ -97,7 +99,7 @@ def plan_change(file: AttributesFile, line: str | None) -> _FileChange | None:
     _refuse_leaving(file, line)
     # A symlink (to a dotfiles repository, say) stays, as does a file the repository tracks.
     delete = not new_text and path.is_file() and not path.is_symlink() and not _tracked(file)
-    return _FileChange(file, line, new_text, delete)
+    return FileChange(file, line, new_text, delete)
 
 
 def _refuse_leaving(file: AttributesFile, line: str | None) -> None:
@@ -122,10 +124,10 @@ def _tracked(file: AttributesFile) -> bool:
     return gitconfig.is_tracked(file.repo.root, file.path.relative_to(file.repo.root))
 
 
-def apply_change(change: _FileChange) -> None:
+def apply_change(change: FileChange) -> None:
+    """Write (or delete) the file as planned."""
     from nbcollab.notebook_io import write_atomic
 
-    """Write (or delete) the file as planned."""
     path = change.file.path
     if change.delete:
         path.unlink()  # an untracked file that held nothing but nbcollab's line
@@ -134,7 +136,7 @@ def apply_change(change: _FileChange) -> None:
     write_atomic(path, change.text.encode("utf-8", "surrogateescape"))
 
 
-def describe_change(change: _FileChange) -> str:
+def describe_change(change: FileChange) -> str:
     """What was done, as one line."""
     path = change.file.path
     if change.line:
