@@ -112,13 +112,13 @@ def resolved() -> dict:
 @pytest.mark.slow
 def test_hook_judges_the_staged_conflicts_not_the_working_file(hooked_repo: Path) -> None:
     (hooked_repo / "sub dir").mkdir()
-    path = write_notebook(hooked_repo / "sub dir" / "nb.ipynb", conflicted())
+    path = write_notebook(hooked_repo / "sub dir" / "-nb é.ipynb", conflicted())
     git(hooked_repo, "add", ".")
     write_notebook(path, resolved())  # fixed, but not added again: the markers are staged
     result = commit(hooked_repo)
     assert result.returncode != 0, result.stdout
     output = result.stdout + result.stderr  # git shows a hook's output on stderr
-    assert "sub dir/nb.ipynb: cell 0" in output and "conflict markers" in output
+    assert "sub dir/-nb é.ipynb: cell 0" in output and "conflict markers" in output
     assert git(hooked_repo, "rev-list", "--count", "HEAD").stdout == "1\n"
     git(hooked_repo, "add", ".")
     write_notebook(path, conflicted())  # now only the working file holds markers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -160,6 +161,19 @@ def test_install_refuses_a_gitattributes_link_out_of_the_repository(
     code, output = nbcollab(git_repo, "uninstall")
     assert code == 0, output
     assert (git_repo / ".gitattributes").is_symlink() and outside.read_text() == "*.png binary\n"
+
+
+def test_install_refuses_an_info_folder_that_leads_out_of_the_repository(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "shared-info"
+    outside.mkdir()
+    info = git_repo / ".git" / "info"
+    shutil.rmtree(info)
+    info.symlink_to(outside)
+    code, output = nbcollab(git_repo, "install", "--attributes", "info")
+    assert code == 2 and "leads out of the repository" in output
+    assert list(outside.iterdir()) == [] and nbcollab_keys(git_repo) == {}
 
 
 def test_uninstall_never_deletes_or_writes_through_a_link_out_of_the_repository(
