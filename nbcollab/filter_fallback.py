@@ -20,6 +20,10 @@ nothing from nbcollab, and keeps to that version's syntax and standard library.
 import os
 import sys
 
+MYPY = False
+if MYPY:  # for type checkers only: importing typing would slow every filter start
+    from typing import BinaryIO, List, Optional, TextIO
+
 # hashlib, shutil and subprocess are imported where needed: the launcher runs this module before
 # every filter process, and they would cost ~10 ms when nbcollab is there to take over.
 
@@ -27,7 +31,7 @@ _FLUSH = b"0000"
 _MAX_DATA = 65516
 
 
-def launch(recorded, args):
+def launch(recorded: str, args: "List[str]") -> None:
     """Run ``nbcollab ARGS``: this Python's nbcollab, one on PATH, else the stand-in filter."""
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # run with -c from the work tree: a folder there must not pass for nbcollab
@@ -54,7 +58,7 @@ def launch(recorded, args):
     sys.exit(serve_stand_in(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, problem))
 
 
-def _working_nbcollab_on_path():
+def _working_nbcollab_on_path() -> "Optional[str]":
     import shutil
     import subprocess
 
@@ -70,7 +74,7 @@ def _working_nbcollab_on_path():
     return found if done.returncode == 0 and done.stdout.startswith(b"nbcollab") else None
 
 
-def serve_stand_in(stream, out, err, problem):
+def serve_stand_in(stream: "BinaryIO", out: "BinaryIO", err: "TextIO", problem: str) -> int:
     """Answer git as nbcollab's filter would, without nbcollab; 0 when git closes the pipe."""
     err.write("nbcollab: warning: {}; notebooks are checked out unchanged, and `git add` refuses "
               "them until you run `nbcollab install` again\n".format(problem))
@@ -86,7 +90,7 @@ def serve_stand_in(stream, out, err, problem):
         return 0
 
 
-def _serve_one(stream, out, err, problem):
+def _serve_one(stream: "BinaryIO", out: "BinaryIO", err: "TextIO", problem: str) -> None:
     keys = dict(line.partition(b"=")[::2] for line in _read_list(stream))
     data = b"".join(_read_list(stream, text=False))
     path = keys.get(b"pathname", b"").decode("utf-8", "surrogateescape")
@@ -102,7 +106,7 @@ def _serve_one(stream, out, err, problem):
     _write_list(out, [])
 
 
-def is_staged_as_is(path, data):
+def is_staged_as_is(path: str, data: bytes) -> bool:
     """Whether ``data`` is exactly the blob the index holds for ``path`` (nothing to clean)."""
     import hashlib
     import subprocess
@@ -125,7 +129,7 @@ def is_staged_as_is(path, data):
     return False
 
 
-def _read_packet(stream):
+def _read_packet(stream: "BinaryIO") -> "Optional[bytes]":
     header = stream.read(4)
     if len(header) < 4:
         raise EOFError
@@ -138,7 +142,7 @@ def _read_packet(stream):
     return data
 
 
-def _read_list(stream, text=True):
+def _read_list(stream: "BinaryIO", text: bool = True) -> "List[bytes]":
     items = []
     while True:
         packet = _read_packet(stream)
@@ -147,11 +151,11 @@ def _read_list(stream, text=True):
         items.append(packet[:-1] if text and packet.endswith(b"\n") else packet)
 
 
-def _write_packet(out, data):
+def _write_packet(out: "BinaryIO", data: bytes) -> None:
     out.write(b"%04x" % (len(data) + 4) + data)
 
 
-def _write_list(out, lines):
+def _write_list(out: "BinaryIO", lines: "List[bytes]") -> None:
     for line in lines:
         _write_packet(out, line + b"\n")
     out.write(_FLUSH)
