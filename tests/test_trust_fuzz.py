@@ -9,6 +9,7 @@ cut from the trusted input's bytes can already show, so signing changes nothing 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from conftest import code_cell, make_notebook, markdown_cell, stream_output
@@ -103,3 +104,23 @@ def test_stretching_a_trusted_output_over_new_text_is_found_and_refused() -> Non
     assert stretched and all(v not in signature_bytes(trusted) for v in stretched)
     assert find_untrusted_output(result, [trusted]) is None  # every output is a trusted one
     assert find_collision_risk(result, [trusted]) is not None
+
+
+@settings(max_examples=25, deadline=None)
+@given(trusted_and_merged(), st.sampled_from([None, "sha256:" + "0" * 64]))
+def test_the_searched_bytes_are_the_bytes_the_notary_hashes(
+    pair: tuple[dict, dict], signature: str | None
+) -> None:
+    """What the rule and the search look at is exactly what Jupyter's signature covers."""
+    import hmac
+
+    from nbcollab.trust import open_notary, read_as_jupyter
+
+    nb = pair[1]
+    if signature:
+        nb["metadata"]["signature"] = signature
+    node = read_as_jupyter(json.dumps(nb), path="nb")
+    with open_notary() as notary:
+        expected = notary.compute_signature(node)
+        secret = notary.secret
+    assert hmac.new(secret, signature_bytes(node), "sha256").hexdigest() == expected
