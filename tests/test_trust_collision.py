@@ -42,7 +42,7 @@ def jupyter_trusts(nb: dict) -> bool:
         return bool(notary.check_signature(read_as_jupyter(json.dumps(nb), path="file")))
 
 
-def reported_versions() -> tuple[dict, dict, dict]:
+def crafted_cell_versions() -> tuple[dict, dict, dict]:
     """base and local hold one trusted HTML output; remote only adds a code cell before it."""
     base = make_notebook(code_cell("show()", count=1, outputs=[html_output("<b>ok</b>")]), minor=4)
     local = copy.deepcopy(base)
@@ -53,8 +53,8 @@ def reported_versions() -> tuple[dict, dict, dict]:
     return base, local, remote
 
 
-def reported_twin(result: dict) -> dict:
-    """R': the result's first two cells re-cut into one cell whose second output runs a script."""
+def script_twin(result: dict) -> dict:
+    """The result's first two cells re-cut into one cell whose second output runs a script."""
     twin = copy.deepcopy(result)
     twin["cells"][0:2] = [{
         "cell_type": "code", "execution_count": None, "metadata": {"outputssource": ""},
@@ -74,15 +74,15 @@ def write_versions(tmp_path: Path, *nbs: dict) -> list[Path]:
     return paths
 
 
-def test_reported_twin_really_shares_the_result_signature() -> None:
-    base, local, remote = reported_versions()
+def test_script_twin_really_shares_the_result_signature() -> None:
+    base, local, remote = crafted_cell_versions()
     result = make_notebook(remote["cells"][0], *local["cells"], minor=4)
-    assert signature_bytes(reported_twin(result)) == signature_bytes(result)
+    assert signature_bytes(script_twin(result)) == signature_bytes(result)
 
 
-def test_reported_attack_through_nbcollab_merge_is_not_signed(tmp_path: Path) -> None:
-    """base+local trusted; remote adds a cell; the merge result must not trust R'."""
-    paths = write_versions(tmp_path, *reported_versions())
+def test_text_spelling_a_stream_and_a_script_output_is_not_signed(tmp_path: Path) -> None:
+    """base+local trusted; remote adds a cell; signing the merge result must not trust the twin."""
+    paths = write_versions(tmp_path, *crafted_cell_versions())
     jupyter_sign(paths[0].read_text())
     jupyter_sign(paths[1].read_text())
     out = tmp_path / "merged.ipynb"
@@ -91,7 +91,7 @@ def test_reported_attack_through_nbcollab_merge_is_not_signed(tmp_path: Path) ->
 
     assert done.exit_code == 0, done.stderr
     result = json.loads(out.read_text())
-    twin = reported_twin(result)
+    twin = script_twin(result)
     assert signature_bytes(twin) == signature_bytes(result)
     assert "nbcollab: not signed:" in done.stderr
     assert not jupyter_trusts(result)
@@ -103,8 +103,8 @@ def test_reported_attack_through_nbcollab_merge_is_not_signed(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_reported_attack_as_a_subprocess(tmp_path: Path) -> None:
-    paths = write_versions(tmp_path, *reported_versions())
+def test_text_spelling_a_script_output_as_a_subprocess(tmp_path: Path) -> None:
+    paths = write_versions(tmp_path, *crafted_cell_versions())
     jupyter_sign(paths[0].read_text())
     jupyter_sign(paths[1].read_text())
     out = tmp_path / "merged.ipynb"
@@ -113,14 +113,14 @@ def test_reported_attack_as_a_subprocess(tmp_path: Path) -> None:
 
     assert done.returncode == 0 and b"nbcollab: not signed:" in done.stderr
     twin_path = tmp_path / "twin.ipynb"
-    twin_path.write_text(json.dumps(reported_twin(json.loads(out.read_text()))))
+    twin_path.write_text(json.dumps(script_twin(json.loads(out.read_text()))))
     checked = run_nbcollab("trust", "check", str(twin_path))
     assert checked.returncode == 1 and b"not trusted" in checked.stdout
 
 
 def test_same_merge_without_the_crafted_text_is_still_signed(tmp_path: Path) -> None:
     """The refusal comes from the crafted text, not from the added cell as such."""
-    base, local, remote = reported_versions()
+    base, local, remote = crafted_cell_versions()
     remote["cells"][0]["source"] = "print('hello')"
     paths = write_versions(tmp_path, base, local, remote)
     jupyter_sign(paths[0].read_text())

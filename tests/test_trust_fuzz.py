@@ -19,7 +19,7 @@ from recut import Cuts
 
 from nbcollab.signature_stream import signature_bytes
 from nbcollab.trust_policy import find_collision_risk, find_untrusted_output
-from test_trust_collision import reported_twin, reported_versions
+from test_trust_collision import script_twin, crafted_cell_versions
 
 WORDS = (
     "data", "text/html", "<script>x()</script>", "output_type", "display_data", "execute_result",
@@ -84,11 +84,11 @@ def test_signed_results_show_nothing_the_trusted_input_cannot(pair: tuple[dict, 
         assert (mime, value) in already, (mime, value)
 
 
-def test_the_search_finds_the_reported_script() -> None:
-    """The search is not blind: on the reported result it finds R's script."""
-    _, local, remote = reported_versions()
+def test_the_search_finds_the_crafted_script() -> None:
+    """The search is not blind: on the crafted result it finds the twin's script."""
+    _, local, remote = crafted_cell_versions()
     result = make_notebook(remote["cells"][0], *local["cells"], minor=4)
-    script = reported_twin(result)["cells"][0]["outputs"][1]["data"]["text/html"]
+    script = script_twin(result)["cells"][0]["outputs"][1]["data"]["text/html"]
     found = set(Cuts(signature_bytes(result)).active_values())
     assert (b"text/html", script.encode()) in found
     assert not would_sign(result, local)
