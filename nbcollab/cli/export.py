@@ -54,7 +54,8 @@ def export(
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
     from nbcollab.export.files import configured_notebooks, expand_paths
 
-    paths = expand_paths(notebooks) if notebooks else configured_notebooks(Path.cwd())
+    paths = expand_paths(notebooks) if notebooks else [
+        Path(_shown(path)) for path in configured_notebooks(Path.cwd())]
     if not paths:
         raise typer.BadParameter(
             "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS")
@@ -84,8 +85,18 @@ def _write(result: Export) -> int:
     from nbcollab.export.files import write_module
 
     if write_module(result):
-        typer.echo(str(result.module_path))  # stdout: the files written, one per line
+        typer.echo(_shown(result.module_path))  # stdout: the files written, one per line
     return EXIT_OK
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    if not path.is_absolute():
+        return str(path)
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _check(result: Export) -> int:
@@ -94,7 +105,8 @@ def _check(result: Export) -> int:
     diff = stale_diff(result)
     if diff is None:
         return EXIT_OK
-    typer.echo(f"{result.module_path}: stale, differs from a fresh export of {result.notebook}")
+    typer.echo(f"{_shown(result.module_path)}: stale, differs from a fresh export of "
+               f"{_shown(result.notebook)}")
     for line in diff:
         typer.echo(line)
     return EXIT_CHANGED

@@ -17,12 +17,18 @@ _CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def is_definition(node: ast.stmt) -> bool:
-    """Whether running ``node`` at import time only defines names."""
+def is_definition(node: ast.stmt, *, nested: bool = False) -> bool:
+    """Whether running ``node`` at import time only defines names.
+
+    Inside an ``if``/``try`` block (``nested``) any name may be bound to a value that calls
+    nothing, for the ``except ImportError: np = None`` idiom.
+    """
     if isinstance(node, _DEFINITIONS) or isinstance(node, ast.Pass):
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if nested and node.value is not None and _calls_nothing(node.value):
+            return all(_target_names_only(target) for target in targets)
         return all(_is_constant_target(target) for target in targets)
     if isinstance(node, ast.If):
         return _is_main_guard(node.test) or _all_definitions(node.body + node.orelse)
@@ -33,7 +39,20 @@ def is_definition(node: ast.stmt) -> bool:
 
 
 def _all_definitions(body: list[ast.stmt]) -> bool:
-    return bool(body) and all(is_definition(stmt) for stmt in body)
+    return bool(body) and all(is_definition(stmt, nested=True) for stmt in body)
+
+
+def _calls_nothing(value: ast.expr) -> bool:
+    return not any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr))
+                   for n in ast.walk(value))
+
+
+def _target_names_only(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return True
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return all(_target_names_only(item) for item in target.elts)
+    return False
 
 
 def _is_constant_target(target: ast.expr) -> bool:
