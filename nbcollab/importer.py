@@ -1,0 +1,165 @@
+"""Import notebooks as modules: after ``import nbcollab.importer``, ``import my_nb`` finds
+``my_nb.ipynb`` on ``sys.path``.
+
+Only the cells ``nbcollab export`` would export run (same directives, tags and
+``[tool.nbcollab.export]`` options); no other cell is executed. Each cell is compiled on its own
+with a file name naming the notebook and the cell (``/x/my_nb.ipynb, cell 3 (id ab12)``) and its
+own line numbers, so tracebacks, ``inspect.getsource`` and debuggers point into the notebook.
+Folders of notebooks are packages (namespace packages, or with an ``__init__.py``) and relative
+imports work. The compiled code is cached in ``__pycache__`` beside the notebook, keyed by the
+notebook's bytes, its project's pyproject.toml, its path and the Python version, so a second
+import reads one small file and runs no parser.
+
+The finder sits at the end of ``sys.meta_path``: it is asked only about names that no other
+finder found, so it costs ordinary imports nothing.
+"""
+
+from __future__ import annotations
+
+import __future__
+import hashlib
+import importlib.abc
+import importlib.util
+import linecache
+import marshal
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType, ModuleType
+
+_CACHE_FORMAT = b"nbcollab-import-1\n"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    names: list[str]  # __all__
+    cells: list[tuple[str, str, CodeType]]  # (file name, source text, code) per exported cell
+
+
+class NotebookFinder(importlib.abc.MetaPathFinder):
+    """Finds ``name.ipynb`` in the folders of ``sys.path`` or of the parent package."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        name = fullname.rpartition(".")[2]
+        for entry in sys.path if path is None else path:
+            if not isinstance(entry, str):
+                continue
+            candidate = os.path.join(entry or ".", f"{name}.ipynb")
+            if os.path.isfile(candidate):
+                candidate = os.path.abspath(candidate)
+                return importlib.util.spec_from_file_location(
+                    fullname, candidate, loader=NotebookLoader(fullname, candidate))
+        return None
+
+
+class NotebookLoader(importlib.abc.Loader):
+    """Runs a notebook's exported cells in a fresh module."""
+
+    def __init__(self, fullname: str, path: str) -> None:
+        self.name = fullname
+        self.path = path
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None  # the default module
+
+    def exec_module(self, module: ModuleType) -> None:
+        compiled = _load(self.path, self.name)
+        for filename, source, _ in compiled.cells:
+            # mtime None: linecache.checkcache keeps the entry (there is no such file to stat).
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        for _, _, code in compiled.cells:
+            exec(code, module.__dict__)
+        module.__dict__.setdefault("__all__", compiled.names)
+
+
+def _load(path: str, fullname: str) -> _Compiled:
+    data = Path(path).read_bytes()
+    key = _cache_key(path, data)
+    cache = _cache_path(path)
+    cached = _read_cache(cache, key)
+    if cached is not None:
+        return cached
+    compiled = _compile(path, data, fullname)
+    if not sys.dont_write_bytecode:
+        _write_cache(cache, key, compiled)
+    return compiled
+
+
+def _cache_key(path: str, data: bytes) -> bytes:
+    from nbcollab import __version__
+    from nbcollab.config import find_pyproject
+
+    digest = hashlib.sha256()
+    pyproject = find_pyproject(Path(path))
+    for part in (_CACHE_FORMAT, __version__.encode(), sys.version.encode(), path.encode(),
+                 pyproject.read_bytes() if pyproject else b"", data):
+        digest.update(len(part).to_bytes(8, "little") + part)
+    return digest.digest()
+
+
+def _cache_path(path: str) -> Path:
+    folder, name = os.path.split(path)
+    tag = sys.implementation.cache_tag or "python"
+    return Path(folder) / "__pycache__" / f"{name[:-6]}.{tag}.nbcollab"
+
+
+def _read_cache(cache: Path, key: bytes) -> _Compiled | None:
+    try:
+        blob = cache.read_bytes()
+    except OSError:
+        return None
+    if not blob.startswith(_CACHE_FORMAT + key):
+        return None
+    try:
+        names, cells = marshal.loads(blob[len(_CACHE_FORMAT) + len(key):])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return _Compiled(names=list(names), cells=[tuple(cell) for cell in cells])  # type: ignore[misc]
+
+
+def _write_cache(cache: Path, key: bytes, compiled: _Compiled) -> None:
+    payload = marshal.dumps((compiled.names, [tuple(cell) for cell in compiled.cells]))
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", dir=cache.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_CACHE_FORMAT + key + payload)
+        os.replace(tmp, cache)  # readers see the old file or the new one, never half of one
+    except OSError:
+        pass  # a read-only folder: import without a cache, as Python does for .pyc files
+
+
+def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
+    from nbcollab.config import load_config
+    from nbcollab.errors import NbcollabError
+    from nbcollab.export.assemble import public_names
+    from nbcollab.export.cells import plan_cells
+    from nbcollab.notebook_io import parse_notebook
+
+    try:
+        options = load_config(Path(path)).export
+        plan = plan_cells(parse_notebook(data, path=path), options=options, path=path)
+    except NbcollabError as exc:
+        raise ImportError(str(exc), name=fullname, path=path) from None
+    flags = 0
+    for feature in plan.future:
+        flags |= getattr(__future__, feature).compiler_flag
+    cells = []
+    for cell in plan.cells:
+        filename = f"{path}, {cell.label}"
+        source = cell.text()
+        cells.append((filename, source, compile(source, filename, "exec", flags, dont_inherit=True)))
+    return _Compiled(names=public_names(plan), cells=cells)
+
+
+def install_importer() -> None:
+    """Let ``import`` find notebooks (idempotent)."""
+    if not any(isinstance(finder, NotebookFinder) for finder in sys.meta_path):
+        sys.meta_path.append(NotebookFinder())
+
+
+install_importer()
