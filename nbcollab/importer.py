@@ -25,6 +25,7 @@ import marshal
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +143,9 @@ def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
 
     try:
         options = load_config(Path(path)).export
-        plan = plan_cells(parse_notebook(data, path=path), options=options, path=path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))  # shown below
+            plan = plan_cells(parse_notebook(data, path=path), options=options, path=path)
     except NbcollabError as exc:
         raise ImportError(str(exc), name=fullname, path=path) from None
     flags = 0

@@ -296,3 +296,37 @@ def test_any_mix_of_python_and_line_magics_exports_to_compiling_code(
     first = export_module(nb, options=options, source_name="p.ipynb").text
     ast.parse(first)
     assert first == export_module(nb, options=options, source_name="p.ipynb").text
+
+
+# --- forms found in real notebooks ------------------------------------------------------------
+
+def test_shell_line_continued_by_backslashes_is_removed_whole() -> None:
+    source = "if True:\n    ! curl \\\n        -O x \\\n        -O y\n    print('done')"
+    text = export(code_cell(source, cell_id="a"), options=ALL)
+    assert body(text) == ["if True:", "    pass  # nbcollab: removed IPython shell command: ! curl \\",
+                          "    # nbcollab: (continued) -O x \\",
+                          "    # nbcollab: (continued) -O y", "    print('done')"]
+
+
+def test_help_at_the_end_of_an_assignment_is_removed() -> None:
+    assert strip_ipython(((1, "a = b??"),)) == ((1, "# nbcollab: removed IPython help request: a = b??"),)
+
+
+def test_first_line_indentation_is_removed_as_ipython_does() -> None:
+    text = export(code_cell(" for x in range(2):\n   print(x)", cell_id="a"), options=ALL)
+    assert body(text) == ["for x in range(2):", "  print(x)"]
+
+
+def test_timed_statement_spanning_lines_keeps_its_continuation() -> None:
+    lines = strip_ipython(((1, "%time x = (1,"), (2, "%notmagic)")))
+    assert lines == ((1, "x = (1,"), (2, "%notmagic)"))
+
+
+def test_top_level_await_cell_is_skipped_or_reduced_to_its_definitions() -> None:
+    cells = (code_cell("async def go():\n    return 1\nresult = await go()", cell_id="a"),
+             code_cell("Y = 2", cell_id="b"))
+    nb = make_notebook(*cells)
+    module = export_module(nb, options=ALL, source_name="nb.ipynb")
+    assert body(module.text) == ["Y = 2"]
+    assert module.warnings == ("nb.ipynb: cell 0 (id a): skipped: top-level await runs only in IPython",)
+    assert body(export(*cells, options=DEFS)) == ["async def go():", "    return 1", "Y = 2"]

@@ -7,6 +7,7 @@ dicts, so exporting twice gives the same bytes and ``--check`` can compare them.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 
 from nbcollab.export.cells import plan_cells
@@ -29,9 +30,12 @@ class ExportedModule:
 
 def export_module(nb: Notebook, *, options: ExportOptions, source_name: str) -> ExportedModule:
     """The module for ``nb``; ``source_name`` is how the header and markers name the notebook."""
-    plan = plan_cells(nb, options=options, path=source_name)
-    text, origins = render_module(plan, options=options, source_name=source_name)
-    _check_compiles(text, origins, source_name)
+    with warnings.catch_warnings():
+        # The notebook's own warnings (invalid escapes) are the notebook's business.
+        warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+        plan = plan_cells(nb, options=options, path=source_name)
+        text, origins = render_module(plan, options=options, source_name=source_name)
+        _check_compiles(text, origins, source_name)
     return ExportedModule(text=text, module_name=plan.module_name, warnings=plan.warnings,
                           cells=len(plan.cells))
 

@@ -34,7 +34,11 @@ def plan_cells(nb: Notebook, *, options: ExportOptions, path: str) -> CellPlan:
         lines = _python_lines(directives, options, where, warnings)
         if lines is None:
             continue
-        lines, names = _checked(lines, options, where, future)
+        checked = _checked(lines, options, where, future)
+        if checked is None:
+            warnings.append(f"{where}: skipped: top-level await runs only in IPython")
+            continue
+        lines, names = checked
         extra_all.extend(names)
         if lines:
             out.append(CellCode(index=index, cell_id=cell_id, lines=lines, public=kind == "public"))
@@ -83,16 +87,19 @@ def _python_lines(directives: Directives, options: ExportOptions, where: str,
 
 
 def _checked(lines: tuple[Line, ...], options: ExportOptions, where: str,
-             future: list[str]) -> tuple[tuple[Line, ...], list[str]]:
-    """Compile the cell; apply --defs-only; hoist ``__future__`` imports; read ``_all_``."""
-    text = CellCode(0, None, lines, True).text() if lines else ""
-    try:
-        tree = ast.parse(text, filename=where)
-        compile(tree, where, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        raise ExportError(f"{where}, line {exc.lineno}: {exc.msg}") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise ExportError(f"{where}: cannot compile ({type(exc).__name__})") from None
+             future: list[str]) -> tuple[tuple[Line, ...], list[str]] | None:
+    """Compile the cell; apply --defs-only; hoist ``__future__`` imports; read ``_all_``.
+
+    None: the cell awaits at the top level, which only IPython can run (skipped by the caller).
+    """
+    tree = _compiled_tree(lines, where)
+    if tree is None:
+        if not options.defs_only:
+            return None
+        lines = keep_definitions(lines, _compiled_tree(lines, where, top_level_await=True))
+        tree = _compiled_tree(lines, where)
+        if tree is None:
+            return None
     extra = _all_override(tree)
     if options.defs_only:
         lines = keep_definitions(lines, tree)
@@ -106,6 +113,40 @@ def _checked(lines: tuple[Line, ...], options: ExportOptions, where: str,
     if not any(text.strip() and not text.lstrip().startswith("#") for _, text in lines):
         lines = ()
     return lines, extra
+
+
+def _compiled_tree(lines: tuple[Line, ...], where: str, *,
+                   top_level_await: bool = False) -> ast.Module | None:
+    """The cell's syntax tree once it compiles; None when it needs top-level ``await``."""
+    text = CellCode(0, None, lines, True).text() if lines else ""
+    try:
+        tree = ast.parse(text, filename=where)
+        compile(tree, where, "exec", dont_inherit=True,
+                flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if top_level_await else 0)
+    except SyntaxError as exc:
+        if not top_level_await and _compiles_with_top_level_await(tree_or_none(text)):
+            return None
+        raise ExportError(f"{where}, line {exc.lineno}: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ExportError(f"{where}: cannot compile ({type(exc).__name__})") from None
+    return tree
+
+
+def tree_or_none(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _compiles_with_top_level_await(tree: ast.Module | None) -> bool:
+    if tree is None:
+        return False
+    try:
+        compile(tree, "<cell>", "exec", dont_inherit=True, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _all_override(tree: ast.Module) -> list[str]:

@@ -18,6 +18,8 @@ _ASSIGNED_MAGIC = re.compile(r"^[\w.\[\], ()*]+?\s*=\s*[%!]")
 _TIMING = re.compile(r"^%(time|timeit)(?:\s+(.*))?$")
 _TIMEIT_ARG_OPTIONS = frozenset("nrp")
 _HELP = re.compile(r"^(\?{1,2}[\w.*]+|[\w.*]+\?{1,2})$")
+# IPython's help at the end of any line (``a = obj??`` asks for help on ``obj``).
+_HELP_END = re.compile(r"[A-Za-z_*][\w*]*(?:\.[A-Za-z_*][\w*]*)*\?{1,2}$")
 _STRING_START = re.compile(r"(?i)(?:[rbuf]|br|rb|fr|rf)?('''|\"\"\"|'|\")")
 
 
@@ -79,19 +81,38 @@ class _Scanner:
         return i + 1
 
 
+def dedent_leading(lines: tuple[Line, ...]) -> tuple[Line, ...]:
+    """IPython's leading-indent rule: the first line's indentation is removed from every line."""
+    first = next((text for _, text in lines if text.strip()), "")
+    indent = first[: len(first) - len(first.lstrip())]
+    if not indent:
+        return lines
+    return tuple((n, text[len(indent):] if text.startswith(indent) else text) for n, text in lines)
+
+
 def strip_ipython(lines: tuple[Line, ...]) -> tuple[Line, ...]:
     """The lines with IPython syntax made Python; raises IPythonCell for cells that cannot be."""
+    lines = dedent_leading(lines)
     code_lines = [(n, text) for n, text in lines if text.strip() and not text.lstrip().startswith("#")]
     if code_lines and code_lines[0][1].lstrip().startswith("%%"):
         magic = code_lines[0][1].split()[0]
         raise IPythonCell(f"cell magic {magic}: the cell is not Python", line=code_lines[0][0], skip=True)
     out: list[Line] = []
     scanner = _Scanner()
+    continued: str | None = None  # the indentation of a removed line that ends in a backslash
     for number, text in lines:
+        if continued is not None:
+            out.append((number, f"{continued}# nbcollab: (continued) {_short(text)}"))
+            continued = continued if text.endswith("\\") else None
+            continue
         if scanner.at_statement_start():
             replaced = _replace_statement(number, text)
             if replaced is not None:
                 out.append((number, replaced))
+                if "# nbcollab: removed" not in replaced:
+                    scanner.feed(replaced)  # ``%time x = (1,``: the statement goes on
+                elif text.endswith("\\"):
+                    continued = text[: len(text) - len(text.lstrip())]
                 continue
         scanner.feed(text)
         out.append((number, text))
@@ -102,10 +123,12 @@ def _replace_statement(number: int, text: str) -> str | None:
     """Python for one IPython line, or None when the line is not IPython syntax."""
     body = text.lstrip()
     indent = text[: len(text) - len(body)]
+    if body and body[0] not in "%!" and _HELP_END.search(body.rstrip()) and not _is_python(body):
+        return _removed(indent, "help request", body)
     if not body or body[0] not in "%!?" and not _HELP.match(body.rstrip()):
         if body and _ASSIGNED_MAGIC.match(body) and not _is_python(body):
             raise IPythonCell(
-                f"line {number}: {_short(body)!s} assigns the result of IPython syntax, which has "
+                f"{_short(body)!s} assigns the result of IPython syntax, which has "
                 "no Python equivalent", line=number, skip=False)
         return None
     if body[0] in "?" or _HELP.match(body.rstrip()):
