@@ -17,34 +17,28 @@ finder found, so it costs ordinary imports nothing.
 from __future__ import annotations
 
 import __future__
-import hashlib
-import importlib.abc
 import importlib.util
 import linecache
 import marshal
 import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 
+# Kept to cheap imports (no hashlib, pathlib, tempfile, dataclasses, nbcollab.config): a cached import
+# costs what reading the cache costs.
 _CACHE_FORMAT = b"nbcollab-import-1\n"
+# What a notebook compiles to: its ``__all__`` and, per exported cell, (file name, source, code).
+_Compiled = tuple[list[str], list[tuple[str, str, CodeType]]]
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    names: list[str]  # __all__
-    cells: list[tuple[str, str, CodeType]]  # (file name, source text, code) per exported cell
-
-
-class NotebookFinder(importlib.abc.MetaPathFinder):
+class NotebookFinder:
     """Finds ``name.ipynb`` in the folders of ``sys.path`` or of the parent package."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         name = fullname.rpartition(".")[2]
         for entry in sys.path if path is None else path:
             if not isinstance(entry, str):
@@ -57,28 +51,29 @@ class NotebookFinder(importlib.abc.MetaPathFinder):
         return None
 
 
-class NotebookLoader(importlib.abc.Loader):
+class NotebookLoader:
     """Runs a notebook's exported cells in a fresh module."""
 
     def __init__(self, fullname: str, path: str) -> None:
         self.name = fullname
         self.path = path
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return None  # the default module
 
     def exec_module(self, module: ModuleType) -> None:
-        compiled = _load(self.path, self.name)
-        for filename, source, _ in compiled.cells:
+        names, cells = _load(self.path, self.name)
+        for filename, source, _ in cells:
             # mtime None: linecache.checkcache keeps the entry (there is no such file to stat).
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        for _, _, code in compiled.cells:
+        for _, _, code in cells:
             exec(code, module.__dict__)
-        module.__dict__.setdefault("__all__", compiled.names)
+        module.__dict__.setdefault("__all__", names)
 
 
 def _load(path: str, fullname: str) -> _Compiled:
-    data = Path(path).read_bytes()
+    with open(path, "rb") as handle:
+        data = handle.read()
     key = _cache_key(path, data)
     cache = _cache_path(path)
     cached = _read_cache(cache, key)
@@ -92,49 +87,73 @@ def _load(path: str, fullname: str) -> _Compiled:
 
 def _cache_key(path: str, data: bytes) -> bytes:
     from nbcollab import __version__
-    from nbcollab.config import find_pyproject
 
-    digest = hashlib.sha256()
-    pyproject = find_pyproject(Path(path))
-    for part in (_CACHE_FORMAT, __version__.encode(), sys.version.encode(), path.encode(),
-                 pyproject.read_bytes() if pyproject else b"", data):
-        digest.update(len(part).to_bytes(8, "little") + part)
-    return digest.digest()
+    # Python's own content hash for hash-based .pyc files (no hashlib: loading OpenSSL costs
+    # more than the rest of a cached import). 8 bytes per part, 48 in all.
+    pyproject = _find_pyproject(os.path.dirname(path))
+    parts = (_CACHE_FORMAT, __version__.encode(), sys.version.encode(),
+             path.encode("utf-8", "surrogateescape"), _read(pyproject) if pyproject else b"", data)
+    return b"".join(importlib.util.source_hash(part) for part in parts)
 
 
-def _cache_path(path: str) -> Path:
+def _find_pyproject(folder: str) -> str | None:
+    """The pyproject.toml whose options apply (as ``config.find_pyproject``, without pathlib)."""
+    folder = os.path.realpath(folder)
+    while True:
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
+def _cache_path(path: str) -> str:
     folder, name = os.path.split(path)
     tag = sys.implementation.cache_tag or "python"
-    return Path(folder) / "__pycache__" / f"{name[:-6]}.{tag}.nbcollab"
+    return os.path.join(folder, "__pycache__", f"{name[:-6]}.{tag}.nbcollab")
 
 
-def _read_cache(cache: Path, key: bytes) -> _Compiled | None:
-    try:
-        blob = cache.read_bytes()
-    except OSError:
-        return None
+def _read_cache(cache: str, key: bytes) -> _Compiled | None:
+    blob = _read(cache)
     if not blob.startswith(_CACHE_FORMAT + key):
         return None
     try:
         names, cells = marshal.loads(blob[len(_CACHE_FORMAT) + len(key):])
+        return list(names), [(str(f), str(s), c) for f, s, c in cells]
     except (EOFError, ValueError, TypeError):
         return None
-    return _Compiled(names=list(names), cells=[tuple(cell) for cell in cells])  # type: ignore[misc]
 
 
-def _write_cache(cache: Path, key: bytes, compiled: _Compiled) -> None:
-    payload = marshal.dumps((compiled.names, [tuple(cell) for cell in compiled.cells]))
+def _write_cache(cache: str, key: bytes, compiled: _Compiled) -> None:
+    names, cells = compiled
+    payload = marshal.dumps((names, cells))
+    tmp = f"{cache}.{os.getpid()}.tmp"
     try:
-        cache.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", dir=cache.parent)
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(_CACHE_FORMAT + key + payload)
         os.replace(tmp, cache)  # readers see the old file or the new one, never half of one
     except OSError:
-        pass  # a read-only folder: import without a cache, as Python does for .pyc files
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass  # a read-only folder: import without a cache, as Python does for .pyc files
 
 
 def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
+    from pathlib import Path
+
     from nbcollab.config import load_config
     from nbcollab.errors import NbcollabError
     from nbcollab.export.assemble import public_names
@@ -156,7 +175,7 @@ def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
         filename = f"{path}, {cell.label}"
         source = cell.text()
         cells.append((filename, source, compile(source, filename, "exec", flags, dont_inherit=True)))
-    return _Compiled(names=public_names(plan), cells=cells)
+    return public_names(plan), cells
 
 
 def install_importer() -> None:

@@ -111,7 +111,7 @@ def test_second_import_reads_the_cache_and_an_edit_invalidates_it(importable: Pa
     assert cache.is_file()
     del sys.modules["cached_nb"]
     blob = cache.read_bytes()
-    head = len(b"nbcollab-import-1\n") + 32  # format line and key
+    head = len(b"nbcollab-import-1\n") + 48  # format line and key
     cache.write_bytes(blob[:head] + blob[head:].replace(b"VALUE_ONE", b"VALUE_TWO"))
     assert importlib.import_module("cached_nb").VALUE_TWO == 1  # the cache is what ran
     del sys.modules["cached_nb"]
