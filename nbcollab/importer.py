@@ -15,8 +15,8 @@ finder found, so it costs ordinary imports nothing.
 """
 
 from __future__ import annotations
-
 import __future__
+
 import importlib.util
 import linecache
 import marshal
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 
-# Kept to cheap imports (no hashlib, pathlib, tempfile, dataclasses, nbcollab.config): a cached import
-# costs what reading the cache costs.
+# Kept to cheap imports (no hashlib, pathlib, tempfile, dataclasses, nbcollab.config): a cached
+# import costs what reading the cache costs.
 _CACHE_FORMAT = b"nbcollab-import-1\n"
 # What a notebook compiles to: its ``__all__`` and, per exported cell, (file name, source, code).
 _Compiled = tuple[list[str], list[tuple[str, str, CodeType]]]
@@ -47,7 +47,8 @@ class NotebookFinder:
             if os.path.isfile(candidate):
                 candidate = os.path.abspath(candidate)
                 return importlib.util.spec_from_file_location(
-                    fullname, candidate, loader=NotebookLoader(fullname, candidate))
+                    fullname, candidate,
+                    loader=NotebookLoader(fullname, candidate))  # type: ignore[arg-type]
         return None
 
 
@@ -67,7 +68,7 @@ class NotebookLoader:
             # mtime None: linecache.checkcache keeps the entry (there is no such file to stat).
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         for _, _, code in cells:
-            exec(code, module.__dict__)
+            exec(code, module.__dict__)  # noqa: S102 - running the exported cells is the point
         module.__dict__.setdefault("__all__", names)
 
 
@@ -137,7 +138,7 @@ def _read_cache(cache: str, key: bytes) -> _Compiled | None:
 def _write_cache(cache: str, key: bytes, compiled: _Compiled) -> None:
     names, cells = compiled
     payload = marshal.dumps((names, cells))
-    tmp = f"{cache}.{os.getpid()}.tmp"
+    tmp = f"{cache}.{os.getpid()}.{id(payload)}.tmp"  # unique per writer, threads included
     try:
         os.makedirs(os.path.dirname(cache), exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -174,7 +175,8 @@ def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
     for cell in plan.cells:
         filename = f"{path}, {cell.label}"
         source = cell.text()
-        cells.append((filename, source, compile(source, filename, "exec", flags, dont_inherit=True)))
+        code = compile(source, filename, "exec", flags, dont_inherit=True)
+        cells.append((filename, source, code))
     return public_names(plan), cells
 
 

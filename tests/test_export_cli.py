@@ -76,7 +76,9 @@ def test_output_and_outdir(project: Path) -> None:
 
 
 def test_default_exp_places_the_module_as_a_dotted_name(project: Path) -> None:
-    notebook(project / "nbs" / "01_loaders.ipynb", "#| default_exp data.loaders", "#| export\nA = 1")
+    notebook(
+        project / "nbs" / "01_loaders.ipynb", "#| default_exp data.loaders", "#| export\nA = 1"
+    )
     code, out, _ = invoke("nbs/01_loaders.ipynb", "--outdir", "src/pkg")
     assert code == 0 and out == "src/pkg/data/loaders.py\n"
 

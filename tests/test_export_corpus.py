@@ -15,9 +15,12 @@ from nbcollab.export.options import ExportOptions, Selection
 from nbcollab.nbformat_lines import cell_source, iter_cells
 from nbcollab.notebook_io import read_notebook_file
 
-pytestmark = [pytest.mark.corpus, requires_corpus,
-              pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::SyntaxWarning")]
+pytestmark = [
+    pytest.mark.corpus,
+    requires_corpus,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::SyntaxWarning"),
+]
 transformer = pytest.importorskip("IPython.core.inputtransformer2").TransformerManager()
 
 
@@ -28,8 +31,11 @@ def python_notebook(path: Path) -> dict | None:
     except NbcollabError:
         return None
     metadata = nb.get("metadata", {})
-    language = ((metadata.get("kernelspec") or {}).get("language")
-                or (metadata.get("language_info") or {}).get("name") or "python")
+    language = (
+        (metadata.get("kernelspec") or {}).get("language")
+        or (metadata.get("language_info") or {}).get("name")
+        or "python"
+    )
     if str(language).lower() not in ("python", "python3", "ipython"):
         return None
     for cell in iter_cells(nb):

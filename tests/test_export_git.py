@@ -15,9 +15,11 @@ MODULE = "src/pkg/core.py"
 
 
 def notebook(first: str, second: str) -> dict:
-    return make_notebook(code_cell(f"#| export\n{first}", cell_id="first"),
-                         code_cell("print('scratch work')", cell_id="scratch"),
-                         code_cell(f"#| export\n{second}", cell_id="second"))
+    return make_notebook(
+        code_cell(f"#| export\n{first}", cell_id="first"),
+        code_cell("print('scratch work')", cell_id="scratch"),
+        code_cell(f"#| export\n{second}", cell_id="second"),
+    )
 
 
 def commit_notebook(repo: Path, nb: dict, message: str) -> None:
@@ -32,8 +34,11 @@ def commit_notebook(repo: Path, nb: dict, message: str) -> None:
 def repo(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     assert run_nbcollab("install", cwd=git_repo).returncode == 0
     (git_repo / "pyproject.toml").write_text(
-        f'[tool.nbcollab.export]\nmodules = {{ "nbs/core.ipynb" = "{MODULE}" }}\n')
-    shutil.copy(PROJECT_ROOT / "git-hooks" / "post-merge", git_repo / ".git" / "hooks" / "post-merge")
+        f'[tool.nbcollab.export]\nmodules = {{ "nbs/core.ipynb" = "{MODULE}" }}\n'
+    )
+    shutil.copy(
+        PROJECT_ROOT / "git-hooks" / "post-merge", git_repo / ".git" / "hooks" / "post-merge"
+    )
     monkeypatch.setenv("NBCOLLAB", NBCOLLAB)
     commit_notebook(git_repo, notebook("def f():\n    return 1", "def g():\n    return 2"), "base")
     return git_repo
@@ -82,8 +87,11 @@ def test_conflicted_notebook_leaves_the_module_unconflicted_until_re_exported(re
     with (repo / ".gitattributes").open("a") as handle:
         handle.write(f"{MODULE} merge=union\n")
     git(repo, "commit", "-qam", "union")
-    diverge(repo, notebook("def f():\n    return 10", "def g():\n    return 2"),
-            notebook("def f():\n    return 20", "def g():\n    return 2"))
+    diverge(
+        repo,
+        notebook("def f():\n    return 10", "def g():\n    return 2"),
+        notebook("def f():\n    return 20", "def g():\n    return 2"),
+    )
     done = git(repo, "merge", "-q", "feature", "-m", "merge", check=False)
     assert done.returncode == 1
     assert git(repo, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["nbs/core.ipynb"]

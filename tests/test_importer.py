@@ -37,10 +37,17 @@ def nb(path: Path, *cells: dict) -> Path:
 
 
 def test_import_runs_only_the_exported_cells(importable: Path) -> None:
-    nb(importable / "first_nb.ipynb",
-       code_cell("#| export\nimport os\n%matplotlib inline\ndef double(x):\n    return 2 * x", cell_id="a"),
-       code_cell("open('side-effect', 'w').write('ran')\nraise SystemExit('ran a cell')", cell_id="b"),
-       code_cell("VALUE = double(21)", cell_id="c", tags=["export"]))
+    nb(
+        importable / "first_nb.ipynb",
+        code_cell(
+            "#| export\nimport os\n%matplotlib inline\ndef double(x):\n    return 2 * x",
+            cell_id="a",
+        ),
+        code_cell(
+            "open('side-effect', 'w').write('ran')\nraise SystemExit('ran a cell')", cell_id="b"
+        ),
+        code_cell("VALUE = double(21)", cell_id="c", tags=["export"]),
+    )
     module = importlib.import_module("first_nb")
     assert module.VALUE == 42
     assert module.__file__ == str(importable / "first_nb.ipynb")
@@ -49,10 +56,14 @@ def test_import_runs_only_the_exported_cells(importable: Path) -> None:
 
 
 def test_traceback_names_the_notebook_the_cell_and_the_line_in_it(importable: Path) -> None:
-    nb(importable / "tb_nb.ipynb",
-       markdown_cell("# Title"),
-       code_cell("#| export\ndef helper():\n    return 1", cell_id="ok"),
-       code_cell("#| export\n\ndef explode(x):\n    y = x + 1\n    raise ValueError(y)", cell_id="boom"))
+    nb(
+        importable / "tb_nb.ipynb",
+        markdown_cell("# Title"),
+        code_cell("#| export\ndef helper():\n    return 1", cell_id="ok"),
+        code_cell(
+            "#| export\n\ndef explode(x):\n    y = x + 1\n    raise ValueError(y)", cell_id="boom"
+        ),
+    )
     module = importlib.import_module("tb_nb")
     with pytest.raises(ValueError) as info:
         module.explode(1)
@@ -64,8 +75,12 @@ def test_traceback_names_the_notebook_the_cell_and_the_line_in_it(importable: Pa
 
 
 def test_line_numbers_count_removed_magic_lines(importable: Path) -> None:
-    nb(importable / "lines_nb.ipynb",
-       code_cell("#| export\n%load_ext autoreload\n!echo hi\ndef f():\n    raise KeyError", cell_id="m"))
+    nb(
+        importable / "lines_nb.ipynb",
+        code_cell(
+            "#| export\n%load_ext autoreload\n!echo hi\ndef f():\n    raise KeyError", cell_id="m"
+        ),
+    )
     module = importlib.import_module("lines_nb")
     with pytest.raises(KeyError) as info:
         module.f()
@@ -76,8 +91,9 @@ def test_error_while_importing_points_into_the_cell(importable: Path) -> None:
     nb(importable / "raise_nb.ipynb", code_cell("#| export\nX = 1\nY = 1 / 0", cell_id="z"))
     with pytest.raises(ZeroDivisionError) as info:
         importlib.import_module("raise_nb")
-    assert any(", cell 0 (id z)" in str(entry.path) and entry.lineno + 1 == 3
-               for entry in info.traceback)
+    assert any(
+        ", cell 0 (id z)" in str(entry.path) and entry.lineno + 1 == 3 for entry in info.traceback
+    )
 
 
 def test_syntax_error_is_an_import_error_naming_the_cell(importable: Path) -> None:
@@ -88,9 +104,13 @@ def test_syntax_error_is_an_import_error_naming_the_cell(importable: Path) -> No
 
 def test_folder_of_notebooks_is_a_package_with_relative_imports(importable: Path) -> None:
     nb(importable / "nbpkg" / "base.ipynb", code_cell("#| export\nBASE = 10", cell_id="a"))
-    nb(importable / "nbpkg" / "sub" / "leaf.ipynb",
-       code_cell("#| export\nfrom ..base import BASE\nfrom . import sibling\nLEAF = BASE + sibling.S",
-                 cell_id="b"))
+    nb(
+        importable / "nbpkg" / "sub" / "leaf.ipynb",
+        code_cell(
+            "#| export\nfrom ..base import BASE\nfrom . import sibling\nLEAF = BASE + sibling.S",
+            cell_id="b",
+        ),
+    )
     (importable / "nbpkg" / "sub" / "__init__.py").write_text("")
     (importable / "nbpkg" / "sub" / "sibling.py").write_text("S = 1\n")
     leaf = importlib.import_module("nbpkg.sub.leaf")
@@ -99,8 +119,12 @@ def test_folder_of_notebooks_is_a_package_with_relative_imports(importable: Path
 
 def test_config_selection_applies_to_imports(importable: Path) -> None:
     (importable / "pyproject.toml").write_text(
-        "[tool.nbcollab.export]\nselect = 'all'\ndefs-only = true\n")
-    nb(importable / "cfg_nb.ipynb", code_cell("def f():\n    return 3\nraise RuntimeError", cell_id="a"))
+        "[tool.nbcollab.export]\nselect = 'all'\ndefs-only = true\n"
+    )
+    nb(
+        importable / "cfg_nb.ipynb",
+        code_cell("def f():\n    return 3\nraise RuntimeError", cell_id="a"),
+    )
     assert importlib.import_module("cfg_nb").f() == 3
 
 
@@ -128,8 +152,9 @@ def test_a_corrupt_cache_is_ignored(importable: Path) -> None:
     assert importlib.import_module("corrupt_nb").N == 7
 
 
-def test_no_cache_is_written_when_bytecode_writing_is_off(importable: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_cache_is_written_when_bytecode_writing_is_off(
+    importable: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     nb(importable / "nocache_nb.ipynb", code_cell("#| export\nN = 1", cell_id="a"))
     importlib.import_module("nocache_nb")
@@ -153,9 +178,15 @@ def test_cached_import_in_a_new_interpreter_parses_nothing(importable: Path) -> 
     nb(importable / "fresh_nb.ipynb", code_cell("#| export\nN = 5", cell_id="a"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = os.pathsep.join([str(importable), env.get("PYTHONPATH", "")])
-    script = ("import sys, nbcollab.importer, fresh_nb; print(fresh_nb.N, "
-              "sorted(m for m in sys.modules if m in ('nbcollab.export.cells', 'json')))")
-    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                           text=True, check=True).stdout.strip() for _ in range(2)]
+    script = (
+        "import sys, nbcollab.importer, fresh_nb; print(fresh_nb.N, "
+        "sorted(m for m in sys.modules if m in ('nbcollab.export.cells', 'json')))"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
     assert runs[0] == "5 ['json', 'nbcollab.export.cells']"
     assert runs[1] == "5 []"  # the second import compiled nothing

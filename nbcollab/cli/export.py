@@ -68,7 +68,7 @@ def export(
 
 
 def _export_one(path: Path, output: Path | None, outdir: Path | None, check: bool,
-                overrides: dict[str, object]) -> int:
+                overrides: dict[str, str | bool | None]) -> int:
     from nbcollab.export.files import export_notebook
 
     try:

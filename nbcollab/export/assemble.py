@@ -128,4 +128,5 @@ def _check_compiles(text: str, origins: dict[int, tuple[CellCode, int]], source_
         where = f"{cell.label}, line {number}" if cell else f"module line {exc.lineno}"
         raise ExportError(f"{source_name}: {where}: {exc.msg} (in the assembled module)") from None
     except (ValueError, RecursionError, MemoryError) as exc:
-        raise ExportError(f"{source_name}: the module cannot be compiled ({type(exc).__name__})") from None
+        raise ExportError(
+            f"{source_name}: the module cannot be compiled ({type(exc).__name__})") from None

@@ -18,7 +18,8 @@ def plan_cells(nb: Notebook, *, options: ExportOptions, path: str) -> CellPlan:
     _check_language(nb, path)
     cells = iter_cells(nb)
     parsed = [_directives(cell) for cell in cells]
-    module_name = next((d.argument("default_exp") for d in parsed if d and d.has("default_exp")), None)
+    module_name = next(
+        (d.argument("default_exp") for d in parsed if d and d.has("default_exp")), None)
     out: list[CellCode] = []
     warnings: list[str] = []
     future: list[str] = []
@@ -96,7 +97,10 @@ def _checked(lines: tuple[Line, ...], options: ExportOptions, where: str,
     if tree is None:
         if not options.defs_only:
             return None
-        lines = keep_definitions(lines, _compiled_tree(lines, where, top_level_await=True))
+        awaiting = _compiled_tree(lines, where, top_level_await=True)
+        if awaiting is None:
+            return None
+        lines = keep_definitions(lines, awaiting)
         tree = _compiled_tree(lines, where)
         if tree is None:
             return None
@@ -105,7 +109,7 @@ def _checked(lines: tuple[Line, ...], options: ExportOptions, where: str,
         lines = keep_definitions(lines, tree)
     futures = [node for node in tree.body
                if isinstance(node, ast.ImportFrom) and node.module == "__future__"]
-    dropped = set()
+    dropped: set[int] = set()
     for node in futures:
         future.extend(alias.name for alias in node.names)
         dropped.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))

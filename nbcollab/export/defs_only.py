@@ -23,7 +23,7 @@ def is_definition(node: ast.stmt, *, nested: bool = False) -> bool:
     Inside an ``if``/``try`` block (``nested``) any name may be bound to a value that calls
     nothing, for the ``except ImportError: np = None`` idiom.
     """
-    if isinstance(node, _DEFINITIONS) or isinstance(node, ast.Pass):
+    if isinstance(node, (*_DEFINITIONS, ast.Pass)):
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -74,7 +74,8 @@ def _is_main_guard(test: ast.expr) -> bool:
 def keep_definitions(lines: tuple[Line, ...], tree: ast.Module) -> tuple[Line, ...]:
     """The lines of the top-level statements of ``tree`` that only define names."""
     by_number = dict(lines)
-    kept_spans, dropped_lines = [], set()
+    kept_spans: list[tuple[ast.stmt, tuple[int, int]]] = []
+    dropped_lines: set[int] = set()
     for node in tree.body:
         span = (_first_line(node), node.end_lineno or node.lineno)
         if is_definition(node):

@@ -87,16 +87,18 @@ def dedent_leading(lines: tuple[Line, ...]) -> tuple[Line, ...]:
     indent = first[: len(first) - len(first.lstrip())]
     if not indent:
         return lines
-    return tuple((n, text[len(indent):] if text.startswith(indent) else text) for n, text in lines)
+    return tuple((n, text.removeprefix(indent)) for n, text in lines)
 
 
 def strip_ipython(lines: tuple[Line, ...]) -> tuple[Line, ...]:
     """The lines with IPython syntax made Python; raises IPythonCell for cells that cannot be."""
     lines = dedent_leading(lines)
-    code_lines = [(n, text) for n, text in lines if text.strip() and not text.lstrip().startswith("#")]
+    code_lines = [(n, text) for n, text in lines
+                  if text.strip() and not text.lstrip().startswith("#")]
     if code_lines and code_lines[0][1].lstrip().startswith("%%"):
-        magic = code_lines[0][1].split()[0]
-        raise IPythonCell(f"cell magic {magic}: the cell is not Python", line=code_lines[0][0], skip=True)
+        magic = _short(code_lines[0][1].split()[0])
+        raise IPythonCell(f"cell magic {magic}: the cell is not Python",
+                          line=code_lines[0][0], skip=True)
     out: list[Line] = []
     scanner = _Scanner()
     continued: str | None = None  # the indentation of a removed line that ends in a backslash
@@ -135,7 +137,9 @@ def _replace_statement(number: int, text: str) -> str | None:
         return _removed(indent, "help request", body)
     timing = _TIMING.match(body.rstrip())
     if timing and timing.group(2) and timing.group(1):
-        statement = _drop_timeit_options(timing.group(2)) if timing.group(1) == "timeit" else timing.group(2)
+        statement = timing.group(2)
+        if timing.group(1) == "timeit":
+            statement = _drop_timeit_options(statement)
         if statement:
             return indent + statement
     kind = "shell command" if body[0] == "!" else "line magic"

@@ -15,6 +15,9 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
+_PYDANTIC_CONFIG = {"extra": "forbid", "alias_generator": _kebab, "populate_by_name": True}
+
+
 class Selection(str, Enum):
     """Which code cells a notebook's module is made of."""
 
@@ -26,7 +29,7 @@ class Selection(str, Enum):
 class ExportOptions:
     """How notebooks become modules, and where the modules go."""
 
-    __pydantic_config__ = {"extra": "forbid", "alias_generator": _kebab, "populate_by_name": True}
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
     select: Selection = Selection.MARKED
     defs_only: bool = False

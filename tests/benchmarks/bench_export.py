@@ -6,8 +6,8 @@ Run by hand (not collected by pytest)::
     python tests/benchmarks/bench_export.py [--repeat 7] [--cells 100] [--peers PYTHON]
 
 It writes a notebook of ``--cells`` code cells (every other one an ``#| export`` function, the
-rest scratch work with a text output, no magics, which importnb cannot skip) into a temp folder. Each import is timed inside a fresh
-interpreter, around the ``import`` statement alone (interpreter start-up excluded), median of
+rest scratch work with a text output; no magics, which importnb cannot skip) into a temp folder.
+Each import is timed inside a fresh interpreter, around the ``import`` statement alone (interpreter start-up excluded), median of
 ``--repeat`` runs. Bytecode writing is on for these runs (PYTHONDONTWRITEBYTECODE unset).
 """
 
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 PEERS = ROOT.parent / "venv-peers" / "bin" / "python"
 
-from nbcollab.notebook_io import serialize_notebook  # noqa: E402
+from nbcollab.notebook_io import serialize_notebook
 
 TIMED_IMPORT = """
 import sys, time
@@ -43,7 +43,8 @@ def make_notebook(cells: int) -> dict:
     out = []
     for i in range(cells):
         if i % 2 == 0:
-            source = f"#| export\ndef function_{i}(x, y={i}):\n    total = x + y\n    return total * {i}"
+            source = (f"#| export\ndef function_{i}(x, y={i}):\n"
+                      f"    total = x + y\n    return total * {i}")
             outputs: list = []
         else:
             source = f"result_{i} = function_{i - 1}({i})\nprint(result_{i})"

@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "corpus" / "notebooks"
 PEERS = ROOT.parent / "venv-peers" / "bin" / "python"
 
-from nbcollab.errors import NbcollabError  # noqa: E402
-from nbcollab.export.assemble import export_module  # noqa: E402
-from nbcollab.export.options import ExportOptions, Selection  # noqa: E402
-from nbcollab.nbformat_lines import cell_source, iter_cells  # noqa: E402
-from nbcollab.notebook_io import read_notebook_file  # noqa: E402
+from nbcollab.errors import NbcollabError
+from nbcollab.export.assemble import export_module
+from nbcollab.export.options import ExportOptions, Selection
+from nbcollab.nbformat_lines import cell_source, iter_cells
+from nbcollab.notebook_io import read_notebook_file
 
 PEER_SCRIPT = r'''
 import json, sys, warnings, copy
@@ -131,7 +131,7 @@ def main() -> None:
         rows[f"{tool} (peer)"] = [peer[str(p)][tool] for p, _ in notebooks]
     print(f"{len(notebooks)} Python notebooks (nbformat 4) whose code parses once IPython syntax "
           "is transformed\n")
-    print(f"| tool | module compiles | of which need IPython at import | fails | crashes |")
+    print("| tool | module compiles | of which need IPython at import | fails | crashes |")
     print("| --- | --- | --- | --- | --- |")
     for label, outcomes in rows.items():
         compiles = outcomes.count("ok") + outcomes.count("ipython")
