@@ -7,8 +7,8 @@ Run by hand (not collected by pytest)::
 
 It writes a notebook of ``--cells`` code cells (every other one an ``#| export`` function, the
 rest scratch work with a text output; no magics, which importnb cannot skip) into a temp folder.
-Each import is timed inside a fresh interpreter, around the ``import`` statement alone (interpreter start-up excluded), median of
-``--repeat`` runs. Bytecode writing is on for these runs (PYTHONDONTWRITEBYTECODE unset).
+Each import is timed inside a fresh interpreter, around the ``import`` statement alone
+(interpreter start-up excluded), median of ``--repeat`` runs. Bytecode writing is on for these runs (PYTHONDONTWRITEBYTECODE unset).
 """
 
 from __future__ import annotations
