@@ -193,3 +193,14 @@ def test_as_a_subprocess(project: Path) -> None:
     done = run_nbcollab("export", "nbs/core.ipynb", cwd=project)
     assert done.returncode == 0 and done.stdout == b"nbs/core.py\n"
     assert run_nbcollab("export", "--check", "nbs/core.ipynb", cwd=project).returncode == 0
+
+
+def test_two_notebooks_never_write_the_same_module(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.nbcollab.export]\nmodules = { "nbs/*.ipynb" = "src/one.py" }\n'
+    )
+    notebook(project / "nbs" / "other.ipynb", "#| export\nB = 1")
+    code, out, err = invoke()
+    assert code == 2 and out == "src/one.py\n"
+    assert "nbs/other.ipynb: its module src/one.py is also the module of" in err
+    assert "def f" in (project / "src" / "one.py").read_text()

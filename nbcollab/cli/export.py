@@ -63,16 +63,22 @@ def export(
         raise typer.BadParameter("-o writes one module: give one notebook and no --outdir")
     overrides = {"select": "all" if select_all else None, "defs_only": defs_only,
                  "lenient": lenient}
-    codes = [_export_one(path, output, outdir, check, overrides) for path in paths]
+    claimed: dict[Path, Path] = {}  # module -> the notebook that exports to it
+    codes = [_export_one(path, output, outdir, check, overrides, claimed) for path in paths]
     raise typer.Exit(max(codes))
 
 
 def _export_one(path: Path, output: Path | None, outdir: Path | None, check: bool,
-                overrides: dict[str, str | bool | None]) -> int:
+                overrides: dict[str, str | bool | None], claimed: dict[Path, Path]) -> int:
     from nbcollab.export.files import export_notebook
+    from nbcollab.export.model import ExportError
 
     try:
         result = export_notebook(path, output=output, outdir=outdir, **overrides)
+        first = claimed.setdefault(result.module_path.resolve(), path)
+        if first != path:
+            raise ExportError(f"{path}: its module {_shown(result.module_path)} is also the "
+                              f"module of {first}; give each notebook its own module path")
         for warning in result.module.warnings:
             typer.echo(f"nbcollab: warning: {warning}", err=True)
         return _check(result) if check else _write(result)
