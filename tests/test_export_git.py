@@ -114,3 +114,12 @@ def test_export_check_hook_refuses_a_stale_module(repo: Path) -> None:
     run_nbcollab("export", cwd=repo)
     git(repo, "add", "-A")
     assert git(repo, "commit", "-qm", "fresh", check=False).returncode == 0
+
+
+def test_pre_commit_framework_hook_checks_the_mapped_modules() -> None:
+    import yaml
+
+    hooks = yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "nbcollab-export-check")
+    assert hook["entry"] == "nbcollab export --check" and hook["pass_filenames"] is False
+    assert hook["language"] == "python" and "ipynb" in hook["files"] and "py" in hook["files"]
