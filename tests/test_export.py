@@ -473,3 +473,26 @@ def test_any_cell_text_gives_a_compiling_module_or_an_export_error(
     except ExportError:
         return
     compile(text, "<m>", "exec")
+
+
+def test_nbformat_3_notebooks_export_by_cell_index() -> None:
+    nb = {
+        "metadata": {},
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "worksheets": [
+            {
+                "cells": [
+                    {"cell_type": "code", "input": "%pylab inline\nA = 1", "metadata": {}},
+                    {"cell_type": "markdown", "source": "text", "metadata": {}},
+                    {"cell_type": "code", "input": "def f(): pass", "metadata": {}},
+                ]
+            }
+        ],
+    }
+    text = export_module(nb, options=ALL, source_name="old.ipynb").text
+    assert (
+        "# %% old.ipynb index=0\n# nbcollab: removed IPython line magic: %pylab inline\nA = 1"
+        in text
+    )
+    assert "# %% old.ipynb index=2\ndef f(): pass" in text

@@ -204,3 +204,12 @@ def test_two_notebooks_never_write_the_same_module(project: Path) -> None:
     assert code == 2 and out == "src/one.py\n"
     assert "nbs/other.ipynb: its module src/one.py is also the module of" in err
     assert "def f" in (project / "src" / "one.py").read_text()
+
+
+def test_selection_flags_override_the_defaults(project: Path) -> None:
+    notebook(project / "m.ipynb", "files = !ls", "def g():\n    return 1\ng()")
+    assert invoke("--all", "m.ipynb")[0] == 2  # the assigned shell output
+    code, out, err = invoke("--all", "--lenient", "--defs-only", "m.ipynb")
+    assert code == 0 and out == "m.py\n" and "skipped" in err
+    text = (project / "m.py").read_text()
+    assert "def g():" in text and "\ng()" not in text

@@ -190,3 +190,10 @@ def test_cached_import_in_a_new_interpreter_parses_nothing(importable: Path) -> 
     ]
     assert runs[0] == "5 ['json', 'nbcollab.export.cells']"
     assert runs[1] == "5 []"  # the second import compiled nothing
+
+
+def test_reload_runs_the_edited_notebook(importable: Path) -> None:
+    path = nb(importable / "reload_nb.ipynb", code_cell("#| export\nN = 1", cell_id="a"))
+    module = importlib.import_module("reload_nb")
+    nb(path, code_cell("#| export\nN = 2", cell_id="a"))
+    assert importlib.reload(module).N == 2
