@@ -97,10 +97,9 @@ def _checked(lines: tuple[Line, ...], options: ExportOptions, where: str,
     if tree is None:
         if not options.defs_only:
             return None
+        # Its definitions may still be importable once the awaiting statements are dropped.
         awaiting = _compiled_tree(lines, where, top_level_await=True)
-        if awaiting is None:
-            return None
-        lines = keep_definitions(lines, awaiting)
+        lines = keep_definitions(lines, awaiting) if awaiting is not None else ()
         tree = _compiled_tree(lines, where)
         if tree is None:
             return None
@@ -128,7 +127,7 @@ def _compiled_tree(lines: tuple[Line, ...], where: str, *,
         compile(tree, where, "exec", dont_inherit=True,
                 flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if top_level_await else 0)
     except SyntaxError as exc:
-        if not top_level_await and _compiles_with_top_level_await(tree_or_none(text)):
+        if not top_level_await and _compiles_with_top_level_await(_tree_or_none(text)):
             return None
         raise ExportError(f"{where}, line {exc.lineno}: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -136,7 +135,7 @@ def _compiled_tree(lines: tuple[Line, ...], where: str, *,
     return tree
 
 
-def tree_or_none(text: str) -> ast.Module | None:
+def _tree_or_none(text: str) -> ast.Module | None:
     try:
         return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
