@@ -213,3 +213,9 @@ def test_selection_flags_override_the_defaults(project: Path) -> None:
     assert code == 0 and out == "m.py\n" and "skipped" in err
     text = (project / "m.py").read_text()
     assert "def g():" in text and "\ng()" not in text
+
+
+def test_a_file_in_the_way_of_the_module_folder_is_a_one_line_error(project: Path) -> None:
+    (project / "lib").write_text("not a folder")
+    code, _, err = invoke("nbs/core.ipynb", "-o", "lib/core.py")
+    assert code == 2 and "lib/core.py: cannot create its folder" in err

@@ -123,7 +123,11 @@ def write_module(export: Export) -> bool:
     existing = _existing(export)
     if existing == data:
         return False
-    export.module_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        export.module_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(
+            f"{export.module_path}: cannot create its folder ({exc.strerror})") from None
     write_atomic(export.module_path, data)
     return True
 
