@@ -51,7 +51,9 @@ class SourceHunk:
     """One hunk: each side's lines, and the agreed text just before/after it in its region.
 
     A region split on agreed lines carries its whole base in its first hunk; ``--base`` drops
-    ``before`` and ``after`` so that exactly the ancestor's lines come back.
+    ``before`` and ``after`` so that exactly the ancestor's lines come back. ``at`` is where the
+    merge wrote the hunk in the cell's text (a character offset): the text of a cell may itself
+    hold a copy of a hunk, and the copy is content.
     """
 
     __pydantic_config__ = _STRICT
@@ -61,6 +63,7 @@ class SourceHunk:
     theirs: str
     before: str = ""
     after: str = ""
+    at: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

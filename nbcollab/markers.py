@@ -65,15 +65,33 @@ def hunk_block(markers: Sequence[str], ours: str, theirs: str) -> str:
 
 
 def find_hunks(text: str, markers: Sequence[str], hunks: Sequence[Any]) -> list[int | None]:
-    """Where each recorded hunk still is in ``text`` (None: resolved by hand), in order."""
-    text, found, cursor = _closed(text), [], 0
+    """Where each recorded hunk still is in ``text`` (None: resolved by hand), in order.
+
+    Each is looked for after the hunk before it, nearest to where the merge wrote it (shifted
+    as much as the hunk before it moved, for edits made by hand above it): a copy of a hunk
+    pasted elsewhere in the cell is content, not the conflict.
+    """
+    text, found, cursor, shift = _closed(text), [], 0, 0
     for hunk in hunks:
         block = hunk_block(markers, hunk.ours, hunk.theirs)
-        at = find_line_block(text, block, cursor)
-        found.append(at)
-        if at is not None:
+        places = _line_blocks(text, block, cursor)
+        at = None
+        if places:
+            expected = cursor if hunk.at is None else hunk.at + shift
+            at = min(places, key=lambda place: (abs(place - expected), place))
             cursor = at + len(block)
+            shift = shift if hunk.at is None else at - hunk.at
+        found.append(at)
     return found
+
+
+def _line_blocks(text: str, block: str, start: int) -> list[int]:
+    places = []
+    at = find_line_block(text, block, start)
+    while at is not None:
+        places.append(at)
+        at = find_line_block(text, block, at + 1)
+    return places
 
 
 def resolve_hunks(text: str, markers: Sequence[str], hunks: Sequence[Any],

@@ -8,6 +8,7 @@ outside the source get a note line on top of the source, so that they are visibl
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -136,8 +137,10 @@ def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
     notes = "".join(entry.note or "" for entry in found)  # type: ignore[union-attr]
     if text.hunks:
         labels = ctx.labels
+        # The notes go above the merged text: each hunk is that much further into the cell.
+        hunks = [dataclasses.replace(h, at=(h.at or 0) + len(notes)) for h in text.hunks]
         found.append(SourceConflict(markers=(labels.start(), labels.mid(), labels.end()),
-                                    hunks=text.hunks))
+                                    hunks=hunks))
     cell = {"cell_type": cell_type, **fields}
     # Ids merge like any value (a side that re-created the cell changed it); both changed: ours.
     cell_id, _ = merge_values((base or {}).get("id", MISSING), local.get("id", MISSING),

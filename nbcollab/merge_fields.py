@@ -102,9 +102,11 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerg
         base_text, agreed, first = "".join(merger.base[z0:z1]), "", len(merged.hunks)
         for common, ours, theirs in _refine_conflict(list(merger.a[a0:a1]), list(merger.b[b0:b1])):
             if ours or theirs:
+                at = sum(map(len, out))
                 out.extend([labels.start(), *ours, labels.mid(), *theirs, labels.end()])
                 # The base of a split region cannot be split: the first hunk carries all of it.
-                merged.hunks.append(SourceHunk(base_text, "".join(ours), "".join(theirs), agreed))
+                merged.hunks.append(SourceHunk(base_text, "".join(ours), "".join(theirs), agreed,
+                                               at=at))
                 base_text = agreed = ""
             out.extend(common)
             agreed += "".join(common)

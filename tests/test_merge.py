@@ -90,7 +90,8 @@ def test_same_line_edited_is_a_marked_conflict() -> None:
     ]
     (entry,) = result.notebook["metadata"]["nbcollab"]["conflicts"]
     assert entry["kind"] == "source"
-    assert entry["hunks"] == [{"base": "x = 1\n", "ours": "x = 10\n", "theirs": "x = 11\n"}]
+    assert entry["hunks"] == [{"base": "x = 1\n", "ours": "x = 10\n", "theirs": "x = 11\n",
+                               "at": 0}]
     assert entry["markers"] == ["<<<<<<< main\n", "=======\n", ">>>>>>> feature\n"]
     assert entry["cell"] == result.notebook["cells"][0]["id"]
     assert result.summary()[0] == "0 of 1 cells merged cleanly"
