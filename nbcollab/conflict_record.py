@@ -188,14 +188,24 @@ def _parse_entry(adapter: Any, item: Any, place: str) -> ConflictEntry:
         # The first part of the location is the kind (the union's tag), and parts such as
         # ``list[str]`` name a member of a union: not fields.
         loc = [str(p) for p in first["loc"][1:] if "[" not in str(p)]
-        field = ".".join(loc) + ": " if loc else ""
+        field = shown(".".join(loc)) + ": " if loc else ""
         where = f" ({where_of(item)})" if isinstance(item, dict) else ""
         raise InvalidNotebook(f"{place}{where}: {field}{first['msg']}; fix or remove the entry"
                               ) from None
-    if not 1 <= entry.marker_size <= 1000 or (entry.index is not None and entry.index < 0):
-        raise InvalidNotebook(f"{place}: marker_size or index out of range; fix or remove the "
-                              "entry")
+    problem = _range_problem(entry)
+    if problem:
+        raise InvalidNotebook(f"{place} ({where_of(entry)}): {problem}; fix or remove the entry")
     return entry
+
+
+def _range_problem(entry: ConflictEntry) -> str | None:
+    if not 1 <= entry.marker_size <= 1000:
+        return "marker_size must be from 1 to 1000"
+    if entry.index is not None and entry.index < 0:
+        return "index must not be negative"
+    if isinstance(entry, OutputsConflict) and any(n < 0 for n in entry.sections or ()):
+        return "sections must not be negative"
+    return None
 
 
 _ADAPTER: list[Any] = []  # built once per process: building it costs ~20 ms
@@ -209,6 +219,11 @@ def _adapter() -> Any:
     return _ADAPTER[0]
 
 
+def shown(text: str) -> str:
+    """``text`` as one safe terminal line: control characters (escapes, newlines) escaped."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def where_of(entry: Any) -> str:
     """Where a conflict is: ``cell 3 (id x)``, ``cell``, or ``notebook metadata``."""
     get = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name, None)
@@ -216,7 +231,7 @@ def where_of(entry: Any) -> str:
         return "notebook metadata"
     cell_id, index = get("cell"), get("index")
     where = f"cell {index}" if isinstance(index, int) else "cell"
-    return where + (f" (id {cell_id})" if isinstance(cell_id, str) and cell_id else "")
+    return where + (f" (id {shown(cell_id)})" if isinstance(cell_id, str) and cell_id else "")
 
 
 def describe(entry: ConflictEntry) -> str:
@@ -227,7 +242,7 @@ def describe(entry: ConflictEntry) -> str:
     if isinstance(entry, DeleteEditConflict):
         return f"{where}: deleted by {entry.deleted_by}, edited by the other side (kept)"
     if isinstance(entry, ValuesConflict):
-        paths = ", ".join(".".join(v.path) or "(all)" for v in entry.values)
+        paths = ", ".join(shown(".".join(v.path)) or "(all)" for v in entry.values)
         return f"{where}: both sides changed {entry.kind.value} ({paths}); kept ours"
     if isinstance(entry, CellTypeConflict):
         return f"{where}: cell type changed differently on both sides; kept ours"

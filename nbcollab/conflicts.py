@@ -25,6 +25,7 @@ from nbcollab.conflict_record import (
     describe,
     entry_to_json,
     parse_record,
+    shown,
     where_of,
 )
 from nbcollab.errors import ConfigError
@@ -147,11 +148,11 @@ def select_cell(nb: Notebook, wanted: str) -> tuple[int, str]:
     by_index = [] if kind == "id" or number >= len(cells) else [number]
     found = sorted(set(by_id + by_index))
     if not found:
-        raise ConfigError(f"no cell with {kind or 'id or index'} {value!r}")
+        raise ConfigError(f"no cell with {kind or 'id or index'} {shown(repr(value))}")
     if len(found) > 1:
-        places = ", ".join(f"cell {k} (id {cells[k].get('id')})" for k in found)
-        raise ConfigError(f"{wanted!r} names several cells ({places}); say id:{value} or "
-                          f"index:{value}")
+        places = ", ".join(f"cell {k} (id {shown(str(cells[k].get('id')))})" for k in found)
+        raise ConfigError(f"{shown(repr(wanted))} names several cells ({places}); say "
+                          f"id:{shown(value)} or index:{shown(value)}")
     return found[0], "id" if by_id else "index"
 
 

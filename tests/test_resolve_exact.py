@@ -247,3 +247,20 @@ def test_an_older_metadata_record_still_resolves() -> None:
     del entry["note"]  # older records had no note: the note is found by its prefix
     cell = resolve_conflicts(merged, Resolution.THEIRS).notebook["cells"][0]
     assert (cell["source"], cell["metadata"]["owner"]) == ("x", "bob")
+
+
+def test_record_text_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    versions = [make_notebook(code_cell(f"x = {k}", cell_id="c")) for k in range(3)]
+    merged = merge_notebooks(*versions, labels=LABELS).notebook
+    merged["metadata"]["nbcollab"]["conflicts"][0]["cell"] = "\x1b[2Jevil\nline"
+    merged["metadata"]["nbcollab"]["conflicts"].append(
+        {"kind": "outputs", "cell": "c", "sections": [-1, 0, 0], "counts": [1, 2, 3]})
+    path = tmp_path / "nb.ipynb"
+    path.write_text(serialize_notebook(merged))
+    done = CliRunner().invoke(app, ["conflicts", str(path)])
+    assert done.exit_code == 2 and "sections must not be negative" in done.output
+    merged["metadata"]["nbcollab"]["conflicts"].pop()
+    path.write_text(serialize_notebook(merged))
+    done = CliRunner().invoke(app, ["conflicts", str(path)])
+    assert done.exit_code == 1
+    assert "\x1b" not in done.output and "\\x1b[2Jevil\\nline" in done.output
