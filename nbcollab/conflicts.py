@@ -19,7 +19,6 @@ from nbcollab.conflict_record import (
     ConflictEntry,
     ConflictKind,
     DeleteEditConflict,
-    OutputsConflict,
     SourceConflict,
     ValuesConflict,
     describe,
@@ -191,17 +190,6 @@ def is_marked(entry: ConflictEntry, cell: dict[str, Any], nb: Notebook) -> bool:
     if entry.sections is None:
         return has_output_markers(outputs, size)
     return output_sections(outputs, entry.sections, size) is not None
-
-
-def find_stale(nb: Notebook) -> list[ConflictEntry]:
-    """Recorded conflicts whose marks are gone: resolved by hand, but still in the record."""
-    cells = notebook_cells(nb)
-    stale = []
-    for entry in read_record(nb):
-        index = locate_cell(entry, cells)
-        if index is None or not is_marked(entry, cells[index], nb):
-            stale.append(entry)
-    return stale
 
 
 def find_conflicts(nb: Notebook) -> list[Finding]:

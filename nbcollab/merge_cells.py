@@ -129,7 +129,8 @@ def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
     if type_conflicts:
         found.append(CellTypeConflict(base=_json(b_type), ours=local["cell_type"],
                                       theirs=remote["cell_type"],
-                                      note=conflict_note("cell-type", [], ctx.labels)))
+                                      note=conflict_note(ConflictKind.CELL_TYPE.value, [],
+                                                        ctx.labels)))
     fields, value_conflicts = _merge_fields(base or {}, local, remote)
     found.extend(_group_value_conflicts(value_conflicts, ctx.labels))
     text = merge_text(_text(base, ctx.major), _text(local, ctx.major), _text(remote, ctx.major),

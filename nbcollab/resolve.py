@@ -71,8 +71,8 @@ def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: int | No
     """
     nb = _copy_cells(nb)
     cells = notebook_cells(nb)
-    raw = list(nb["metadata"].get("nbcollab", {}).get("conflicts", []))
     entries = read_record(nb)
+    raw = list(nb["metadata"]["nbcollab"]["conflicts"]) if entries else []
     # Judged before anything is resolved: resolving a cell's source must not make its metadata
     # conflict look resolved by hand.
     places = [locate_cell(entry, cells) for entry in entries]

@@ -194,16 +194,16 @@ def test_cell_says_which_meaning_it_used(tmp_path: Path, ids: tuple[str, str], w
 ])
 def test_outputs_resolve_with_their_own_execution_count(choice: Resolution, count: int,
                                                         text: str) -> None:
-    versions = [make_notebook(code_cell("print(v)", cell_id="c", count=k,
-                                        outputs=[stream_output(f"{k}\n"), stream_output("=======\n")]))
-                for k in (1, 2, 3)]
+    # a printed separator in the outputs is an output like any other
+    versions = [make_notebook(code_cell("print(v)", cell_id="c", count=k, outputs=[
+        stream_output(f"{k}\n"), stream_output("=======\n")])) for k in (1, 2, 3)]
     merged = merge_notebooks(*versions, options=MergeOptions(outputs=OutputStrategy.CONFLICT),
                              labels=LABELS).notebook
     assert [f.kind for f in find_conflicts(merged)] == ["outputs"]
     cell = resolve_conflicts(merged, choice).notebook["cells"][0]
     assert cell["execution_count"] == count
     texts = [out["text"] for out in cell["outputs"]]
-    assert texts[:2] == [text, "=======\n"]  # a printed separator is an output like any other
+    assert texts[:2] == [text, "=======\n"]
 
 
 @pytest.mark.slow
