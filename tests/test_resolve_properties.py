@@ -150,3 +150,35 @@ def test_marker_like_text_without_a_record_is_never_a_conflict(texts: list[str])
     for choice in Resolution:
         outcome = resolve_conflicts(nb, choice)
         assert (outcome.resolved, outcome.notebook) == (0, nb)
+
+
+@settings(max_examples=80, deadline=None)
+@given(triples(), st.data())
+def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(sides: tuple[str, str, str],
+                                                         data: st.DataObject) -> None:
+    merged = merge_notebooks(*_notebooks(*sides), labels=LABELS).notebook
+    record = merged["metadata"].get("nbcollab", {}).get("conflicts", [])
+    assume(record)
+    (entry,) = record
+    text = merged["cells"][1]["source"]
+    closed = text if text.endswith("\n") or not text else text + "\n"
+    by_hand = data.draw(st.lists(st.booleans(), min_size=len(entry["hunks"]),
+                                 max_size=len(entry["hunks"])))
+    assume(not all(by_hand))
+    start, mid, end = entry["markers"]
+    edited, expected, cursor = [], {"ours": [], "theirs": []}, 0
+    for number, (hunk, mine) in enumerate(zip(entry["hunks"], by_hand)):
+        block = start + hunk["ours"] + mid + hunk["theirs"] + end
+        assert closed.startswith(block, hunk["at"])
+        kept = closed[cursor:hunk["at"]]
+        edited += [kept, f"by hand {number}\n" if mine else block]
+        for side in expected:
+            expected[side] += [kept, f"by hand {number}\n" if mine else hunk[side]]
+        cursor = hunk["at"] + len(block)
+    for part in (edited, *expected.values()):
+        part.append(closed[cursor:])
+    merged["cells"][1]["source"] = "".join(edited)
+    for side, parts in expected.items():
+        outcome = resolve_conflicts(merged, Resolution(side))
+        assert outcome.notebook["cells"][1]["source"] == "".join(parts)
+        assert find_conflicts(outcome.notebook) == []
