@@ -74,11 +74,14 @@ def find_hunks(text: str, markers: Sequence[str], hunks: Sequence[Any]) -> list[
     text, found, cursor, shift = _closed(text), [], 0, 0
     for hunk in hunks:
         block = hunk_block(markers, hunk.ours, hunk.theirs)
-        places = _line_blocks(text, block, cursor)
-        at = None
-        if places:
-            expected = cursor if hunk.at is None else hunk.at + shift
-            at = min(places, key=lambda place: (abs(place - expected), place))
+        expected = cursor if hunk.at is None else hunk.at + shift
+        if expected >= cursor and text.startswith(block, expected) and (
+                expected == 0 or text[expected - 1] in _LINE_ENDS):
+            places = [expected]  # where it was written: the usual case, no search
+        else:
+            places = _line_blocks(text, block, cursor)
+        at = min(places, key=lambda place: (abs(place - expected), place)) if places else None
+        if at is not None:
             cursor = at + len(block)
             shift = shift if hunk.at is None else at - hunk.at
         found.append(at)

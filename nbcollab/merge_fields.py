@@ -76,6 +76,7 @@ def merge_text(base: str, local: str, remote: str, *, labels: MergeLabels) -> Te
     for region in merger.merge_regions():
         _emit_region(merger, region, out, merged, labels)
     merged.text = "".join(out)
+    _place_hunks(merged, out)
     if not merge_scalar(ends[0], ends[1], ends[2]) and merged.text.endswith("\n"):
         merged.text = merged.text[:-1]
     return merged
@@ -102,7 +103,7 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerg
         base_text, agreed, first = "".join(merger.base[z0:z1]), "", len(merged.hunks)
         for common, ours, theirs in _refine_conflict(list(merger.a[a0:a1]), list(merger.b[b0:b1])):
             if ours or theirs:
-                at = sum(map(len, out))
+                at = len(out)  # a position in ``out`` for now: _place_hunks makes it an offset
                 out.extend([labels.start(), *ours, labels.mid(), *theirs, labels.end()])
                 # The base of a split region cannot be split: the first hunk carries all of it.
                 merged.hunks.append(SourceHunk(base_text, "".join(ours), "".join(theirs), agreed,
@@ -112,6 +113,17 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerg
             agreed += "".join(common)
         if len(merged.hunks) > first:
             merged.hunks[-1] = dataclasses.replace(merged.hunks[-1], after=agreed)
+
+
+def _place_hunks(merged: TextMerge, out: list[str]) -> None:
+    """Turn each hunk's position in the list of written lines into its offset in the text."""
+    offsets, total, hunks = {}, 0, iter(merged.hunks)
+    wanted = {hunk.at for hunk in merged.hunks}
+    for number, line in enumerate(out):
+        if number in wanted:
+            offsets[number] = total
+        total += len(line)
+    merged.hunks = [dataclasses.replace(h, at=offsets[h.at]) for h in hunks]
 
 
 def _refine_conflict(a: list[str], b: list[str]) -> list[tuple[list[str], list[str], list[str]]]:
