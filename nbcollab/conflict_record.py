@@ -192,19 +192,29 @@ def _parse_entry(adapter: Any, item: Any, place: str) -> ConflictEntry:
         where = f" ({where_of(item)})" if isinstance(item, dict) else ""
         raise InvalidNotebook(f"{place}{where}: {field}{first['msg']}; fix or remove the entry"
                               ) from None
-    problem = _range_problem(entry)
+    problem = _shape_problem(entry)
     if problem:
         raise InvalidNotebook(f"{place} ({where_of(entry)}): {problem}; fix or remove the entry")
     return entry
 
 
-def _range_problem(entry: ConflictEntry) -> str | None:
+def _shape_problem(entry: ConflictEntry) -> str | None:
     if not 1 <= entry.marker_size <= 1000:
         return "marker_size must be from 1 to 1000"
     if entry.index is not None and entry.index < 0:
         return "index must not be negative"
     if isinstance(entry, OutputsConflict) and any(n < 0 for n in entry.sections or ()):
         return "sections must not be negative"
+    # Marks are looked for as text: an empty or odd one would match content.
+    if isinstance(entry, SourceConflict) and entry.markers is not None and not all(
+            mark.startswith(char) for mark, char in zip(entry.markers, "<=>")):
+        return "markers must be the opening, separator and closing marker lines"
+    if isinstance(entry, (ValuesConflict, CellTypeConflict)) and entry.note is not None and \
+            not entry.note.startswith("<"):
+        return "note must be the note line the merge wrote"
+    if isinstance(entry, DeleteEditConflict) and entry.wrapper is not None and not (
+            entry.wrapper[0].startswith("<") and entry.wrapper[1]):
+        return "wrapper must be the marker text around the kept source"
     return None
 
 

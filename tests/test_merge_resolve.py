@@ -208,6 +208,11 @@ def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
     ({"kind": "source", "cell": "one", "mystery": 1}, "mystery"),
     ({"kind": "source", "cell": "one", "marker_size": 0}, "marker_size"),
     ({"kind": "source", "cell": "one", "index": -3}, "index"),
+    ({"kind": "source", "cell": "one", "markers": ["", "", ""],
+      "hunks": [{"base": "", "ours": "", "theirs": "x"}]}, "markers"),
+    ({"kind": "metadata", "cell": "one", "values": [], "note": ""}, "note"),
+    ({"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "wrapper": ["", ""]},
+     "wrapper"),
     ("not an object", "object"),
 ])
 def test_a_malformed_record_is_a_one_line_error(tmp_path: Path, entry: Any, problem: str) -> None:
