@@ -16,11 +16,11 @@ from nbcollab.conflict_record import (
     ABSENT,
     CellTypeConflict,
     ConflictEntry,
+    ConflictKind,
     DeleteEditConflict,
     OutputsConflict,
     SourceConflict,
     ValuesConflict,
-    ConflictKind,
     where_of,
 )
 from nbcollab.conflicts import (
@@ -116,15 +116,19 @@ def _apply(nb: Notebook, cell: Cell, index: int, entry: ConflictEntry, choice: R
         _apply_delete_edit(cell, nb, index, entry, choice, doomed)
     elif isinstance(entry, OutputsConflict):
         _apply_outputs(cell, nb, entry, choice)
-    elif entry.kind is ConflictKind.NOTEBOOK_METADATA:
-        _apply_values(nb["metadata"], entry, choice)  # type: ignore[arg-type]
-        doomed.add(index)  # the note cell the merge added
+    elif isinstance(entry, ValuesConflict) and entry.kind is ConflictKind.NOTEBOOK_METADATA:
+        _apply_values(nb["metadata"], entry, choice)
+        left = _without_note(cell_text(cell, nb), entry)
+        if left.strip():  # someone wrote in the note cell the merge added: keep what they wrote
+            _set_text(cell, nb, left)
+        else:
+            doomed.add(index)
     else:
         if isinstance(entry, CellTypeConflict):
             _set_cell_type(cell, nb, _side(entry, choice))
         else:
-            _apply_values(cell, entry, choice)  # type: ignore[arg-type]
-        _set_text(cell, nb, _without_note(cell_text(cell, nb), entry))  # type: ignore[arg-type]
+            _apply_values(cell, entry, choice)
+        _set_text(cell, nb, _without_note(cell_text(cell, nb), entry))
 
 
 def _side(entry: CellTypeConflict, choice: Resolution) -> Any:

@@ -264,3 +264,18 @@ def test_record_text_reaches_the_terminal_escaped(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["conflicts", str(path)])
     assert done.exit_code == 1
     assert "\x1b" not in done.output and "\\x1b[2Jevil\\nline" in done.output
+
+
+def test_text_written_into_the_merge_note_cell_is_kept() -> None:
+    versions = [make_notebook(code_cell("x", cell_id="c")) for _ in range(3)]
+    versions[1]["metadata"]["kernelspec"]["name"] = "k1"
+    versions[2]["metadata"]["kernelspec"]["name"] = "k2"
+    merged = merge_notebooks(*versions, labels=LABELS).notebook
+    note = merged["cells"][0]
+    assert note["id"] == "nbcollab-merge-note"
+    untouched = resolve_conflicts(merged, Resolution.THEIRS).notebook
+    assert [c["id"] for c in untouched["cells"]] == ["c"]
+    note["source"] += "Decided: k2, the cluster kernel.\n"
+    outcome = resolve_conflicts(merged, Resolution.THEIRS)
+    assert outcome.notebook["metadata"]["kernelspec"]["name"] == "k2"
+    assert outcome.notebook["cells"][0]["source"] == "Decided: k2, the cluster kernel.\n"
