@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-__all__ = ["DEFAULT_MARKER_SIZE"]  # re-exported: the record's default marker size
-
 from nbcollab.errors import InvalidNotebook
 from nbcollab.markers import DEFAULT_MARKER_SIZE
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbcollab.config import MergeOptions, OutputStrategy
-from nbcollab.conflict_record import DEFAULT_MARKER_SIZE, ConflictKind, describe
+from nbcollab.conflict_record import ConflictKind, describe
 from nbcollab.conflicts import METADATA_NOTE_ID, Conflict, record_conflicts, strip_record
 from nbcollab.errors import InvalidNotebook
+from nbcollab.markers import DEFAULT_MARKER_SIZE
 from nbcollab.merge_cells import CellContext, edited, merge_slot, value_change, values_conflict
 from nbcollab.merge_fields import MergeLabels, ValueConflict, ValuePolicy, merge_values
 from nbcollab.merge_sequence import merge_cell_order
