@@ -100,8 +100,13 @@ def test_hook_lets_clean_notebooks_and_other_files_through(hooked_repo: Path) ->
 
 
 def conflicted() -> dict:
-    source = "<<<<<<< ours\na = 1\n=======\na = 2\n>>>>>>> theirs\n"
-    return clean_notebook(make_notebook(code_cell(source, cell_id="a")))
+    """A notebook the merge left conflicted: markers in the cell and the merge's record."""
+    from nbcollab.merge import merge_notebooks
+
+    def side(source: str) -> dict:
+        return clean_notebook(make_notebook(code_cell(source, cell_id="a")))
+
+    return merge_notebooks(side("a = 0\n"), side("a = 1\n"), side("a = 2\n")).notebook
 
 
 def resolved() -> dict:
@@ -118,7 +123,7 @@ def test_hook_judges_the_staged_conflicts_not_the_working_file(hooked_repo: Path
     result = commit(hooked_repo)
     assert result.returncode != 0, result.stdout
     output = result.stdout + result.stderr  # git shows a hook's output on stderr
-    assert "sub dir/-nb é.ipynb: cell 0" in output and "conflict markers" in output
+    assert "sub dir/-nb é.ipynb: cell 0 (id a): both sides changed the same lines" in output
     assert git(hooked_repo, "rev-list", "--count", "HEAD").stdout == "1\n"
     git(hooked_repo, "add", ".")
     write_notebook(path, conflicted())  # now only the working file holds markers
