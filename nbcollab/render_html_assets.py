@@ -96,13 +96,20 @@ _SCRIPT = """
   function go(step) {
     if (!changes.length) { return; }
     var here = (pos >= 0 && visible(changes[pos])) ? pos : fromViewport();
-    var next = Math.max(0, Math.min(changes.length - 1, here + step));
-    if (pos >= 0) { changes[pos].classList.remove("current"); }
-    pos = next;
-    changes[pos].classList.add("current");
+    mark(Math.max(0, Math.min(changes.length - 1, here + step)));
     changes[pos].scrollIntoView({block: "start"});
+  }
+  function mark(k) {
+    if (pos >= 0) { changes[pos].classList.remove("current"); }
+    pos = k;
+    changes[pos].classList.add("current");
     counter.textContent = (pos + 1) + " / " + changes.length;
   }
+  window.addEventListener("hashchange", function () {
+    // A link to a change (the contents) makes it the current one, even near the page's end.
+    var k = changes.indexOf(document.getElementById(location.hash.slice(1)));
+    if (k >= 0) { mark(k); }
+  });
   document.getElementById("nav-next").addEventListener("click", function () { go(1); });
   document.getElementById("nav-prev").addEventListener("click", function () { go(-1); });
   document.addEventListener("keydown", function (e) {
