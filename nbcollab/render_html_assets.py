@@ -124,7 +124,7 @@ _SCRIPT = """
 
 
 def page_script() -> str:
-    """The navigation script, exactly as it goes between ``<script>`` tags (its hash is in the CSP)."""
+    """The navigation script, exactly as it stands between ``<script>`` tags (hashed in the CSP)."""
     return _SCRIPT
 
 

@@ -102,8 +102,9 @@ def source_diff_table(old: str, new: str, language: str) -> str:
         for k in range(max(i2 - i1, j2 - j1)):
             i = i1 + k if i1 + k < i2 else None
             j = j1 + k if j1 + k < j2 else None
-            marks = _char_marks(a[i], b[j]) if tag == "replace" and i is not None and j is not None \
-                else ((), ())
+            marks: tuple[Any, Any] = ((), ())
+            if tag == "replace" and i is not None and j is not None:
+                marks = _char_marks(a[i], b[j])
             rows.append(_diff_row(tag, i, j, ha, hb, marks))
     return '<table class="src hl">' + "".join(rows) + "</table>"
 

@@ -40,7 +40,7 @@ class ShowOptions:
 
 
 def terminal_safe(text: str) -> str:
-    """Untrusted text made harmless for a terminal: controls shown visibly (``\\x1b``), colours dropped."""
+    """Untrusted text made harmless for a terminal: controls shown as ``\\x1b``, colours dropped."""
     text = _SGR.sub("", text)
     return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
                        else f"\\u{ord(m.group()):04x}", text)
@@ -73,7 +73,7 @@ def notebook_language(nb: Notebook) -> str:
 
 
 def select_cell(cells: list[tuple[int, Any]], wanted: str, *, name: str) -> tuple[int, Any]:
-    """The cell whose id is ``wanted``, else the one at that index (negative counts from the end)."""
+    """The cell whose id is ``wanted``, else the one at that index (negative: from the end)."""
     for index, cell in cells:
         if isinstance(cell, dict) and cell.get("id") == wanted:
             return index, cell
@@ -109,7 +109,8 @@ def _cell_lines(index: int, cell: Any, language: str, options: ShowOptions) -> I
     kind = cell.get("cell_type")
     lexer = language if kind == "code" else ("markdown" if kind == "markdown" else "")
     source = terminal_safe(cell_source(cell))
-    yield from (highlight_terminal(source, lexer) if options.color and lexer else source).splitlines()
+    shown = highlight_terminal(source, lexer) if options.color and lexer else source
+    yield from shown.splitlines()
     if options.outputs:
         for k, output in enumerate(cell.get("outputs") or []):
             yield from _output_lines(k, output, options)

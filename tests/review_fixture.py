@@ -19,7 +19,8 @@ def png_base64(width: int, height: int, rgb: tuple[int, int, int]) -> str:
     raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
@@ -73,7 +74,8 @@ def png_pixels(data: bytes) -> tuple[int, int, set[tuple[int, int, int]]]:
     raw, stride = zlib.decompress(idat), width * channels
     prev, colours = bytearray(stride), set()
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
         _unfilter(kind, line, prev, channels)
         colours.update(tuple(line[x:x + 3]) for x in range(0, stride, channels * 7))
         prev = line

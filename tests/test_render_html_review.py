@@ -120,7 +120,8 @@ def test_source_diff_shows_both_sides_exactly(old: str, new: str) -> None:
 
     table = source_diff_table(old, new, "python")
     left = [html.unescape(_text(m)) for m in re.findall(r'<td class="left[^"]*">(.*?)</td>', table)]
-    right = [html.unescape(_text(m)) for m in re.findall(r'<td class="right[^"]*">(.*?)</td>', table)]
+    right = [html.unescape(_text(m))
+             for m in re.findall(r'<td class="right[^"]*">(.*?)</td>', table)]
     rows = re.findall(r'<td class="lno">(\d*)</td><td class="left', table)
     assert [line for line, n in zip(left, rows) if n] == split_lines(old)
     new_rows = re.findall(r'<td class="lno">(\d*)</td><td class="right', table)

@@ -30,7 +30,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(sync_playwright is None, reason="playwright for Python is not installed"),
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(CHROMIUM is None,
+                       reason="chromium is not installed (apt-get install chromium)"),
 ]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -76,6 +77,10 @@ class Visit:
             "() => (document.querySelector('section.current') || {id: ''}).id")
         return ident, self.page.inner_text("#nav-pos")
 
+    def change_ids(self) -> list[str]:
+        return self.page.evaluate(
+            "() => [...document.querySelectorAll('section.change')].map(s => s.id)")
+
     def top_of(self, ident: str) -> float:
         return self.page.evaluate(f"() => document.getElementById('{ident}')"
                                   ".getBoundingClientRect().top")
@@ -90,7 +95,7 @@ def _write_page(tmp_path: Path, old: dict, new: dict, name: str = "report.ipynb"
 
 def test_keys_and_buttons_step_through_the_changes(browser: Any, tmp_path: Path) -> None:
     visit = Visit(browser, _write_page(tmp_path, *report_pair()))
-    ids = visit.page.evaluate("() => [...document.querySelectorAll('section.change')].map(s => s.id)")
+    ids = visit.change_ids()
     assert len(ids) == 6
     visit.page.keyboard.press("n")
     assert visit.current() == (ids[0], "1 / 6")
@@ -115,13 +120,15 @@ def test_keys_and_buttons_step_through_the_changes(browser: Any, tmp_path: Path)
 
 def test_navigation_continues_from_where_the_reader_jumped(browser: Any, tmp_path: Path) -> None:
     visit = Visit(browser, _write_page(tmp_path, *report_pair()))
-    ids = visit.page.evaluate("() => [...document.querySelectorAll('section.change')].map(s => s.id)")
+    ids = visit.change_ids()
     visit.page.click(f"nav.toc a[href='#{ids[3]}']")
     visit.page.keyboard.press("n")
     assert visit.current()[0] == ids[4]
 
 
-def test_unchanged_cells_and_unchanged_sources_are_folded_and_expand(browser: Any, tmp_path: Path) -> None:
+def test_unchanged_cells_and_unchanged_sources_are_folded_and_expand(
+    browser: Any, tmp_path: Path
+) -> None:
     visit = Visit(browser, _write_page(tmp_path, *report_pair()))
     folded = visit.page.locator("details.unchanged").first
     hidden = folded.locator("table.src")

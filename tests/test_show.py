@@ -23,7 +23,8 @@ from nbcollab.show_images import image_size
 
 GIF = base64.b64encode(b"GIF89a" + struct.pack("<HH", 33, 17) + b"\x00" * 20).decode()
 JPEG = base64.b64encode(b"\xff\xd8" + b"\xff\xe0\x00\x10" + b"\x00" * 14
-                        + b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", 48, 64) + b"\x00" * 12).decode()
+                        + b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", 48, 64)
+                        + b"\x00" * 12).decode()
 
 
 def sample() -> dict:
@@ -32,7 +33,8 @@ def sample() -> dict:
         code_cell("x = 1\nprint(x)", cell_id="calc", count=3, outputs=[
             stream_output("1\n"),
             {"output_type": "execute_result", "execution_count": 3, "metadata": {},
-             "data": {"text/plain": "<Figure size 640x480>", "image/png": png_base64(64, 32, (1, 2, 3)),
+             "data": {"text/plain": "<Figure size 640x480>",
+                      "image/png": png_base64(64, 32, (1, 2, 3)),
                       "text/html": "<b>hi</b>"}},
             {"output_type": "error", "ename": "ValueError", "evalue": "bad",
              "traceback": ["\x1b[0;31mValueError\x1b[0m: bad"]},
@@ -59,7 +61,8 @@ def test_no_outputs_and_one_cell() -> None:
     assert one.startswith("── cell 1 · code") and "y = 2" not in one and "Title" not in one
     assert show_notebook(sample(), name="nb", options=ShowOptions(cell="2")) == \
         show_notebook(sample(), name="nb", options=ShowOptions(cell="-1"))
-    with pytest.raises(ConfigError, match=r"nb: --cell nope: no cell with that id or index \(the notebook has 3 cells\)"):
+    message = r"nb: --cell nope: no cell with that id or index \(the notebook has 3 cells\)"
+    with pytest.raises(ConfigError, match=message):
         show_notebook(sample(), name="nb", options=ShowOptions(cell="nope"))
 
 
@@ -105,12 +108,15 @@ def test_nbformat_3_cells_and_outputs() -> None:
     assert "\n2\n[image/png 3x4]\n" in text
 
 
-SAFE_TEXT = st.text(alphabet=st.sampled_from(list("ab\n\t\r\x1b[]0;m\x07\x9b\u202e\x00é#")), max_size=30)
+SAFE_TEXT = st.text(alphabet=st.sampled_from(list("ab\n\t\r\x1b[]0;m\x07\x9b\u202e\x00é#")),
+                    max_size=30)
 
 
 @given(SAFE_TEXT, SAFE_TEXT, SAFE_TEXT, st.booleans())
 @settings(max_examples=150, deadline=None)
-def test_nothing_from_a_notebook_reaches_the_terminal_raw(source: str, out: str, tag: str, color: bool) -> None:
+def test_nothing_from_a_notebook_reaches_the_terminal_raw(
+    source: str, out: str, tag: str, color: bool
+) -> None:
     nb = make_notebook(code_cell(source, cell_id="c", outputs=[
         stream_output(out), {"output_type": "display_data", "metadata": {},
                              "data": {"text/plain": out, out or "x": out}}], tags=[tag]))

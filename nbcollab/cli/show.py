@@ -26,7 +26,8 @@ def show(
     cell: Annotated[str | None, typer.Option(
         "--cell", metavar="ID", help="Show only this cell: its id, or its index (0 is the first).",
     )] = None,
-    color: Annotated[ColorMode, typer.Option("--color", help="Colour headers and sources.")] = ColorMode.AUTO,
+    color: Annotated[ColorMode, typer.Option(
+        "--color", help="Colour headers and sources.")] = ColorMode.AUTO,
     pager: Annotated[bool, typer.Option(
         "--pager/--no-pager", help="Page long output through $GIT_PAGER, $PAGER or less.")] = True,
 ) -> None:
