@@ -29,7 +29,7 @@ background:#fff;cursor:pointer}
 nav.bar kbd{font-size:.85em;border:1px solid var(--line);border-radius:4px;padding:0 .3em;
 background:#fff}
 nav.toc{border:1px solid var(--line);border-radius:8px;padding:.5em 1em;margin:1em 0}
-nav.toc ol{margin:.2em 0;padding-left:1.4em}nav.toc ol ol{font-size:.9em}
+nav.toc ol{margin:.2em 0;padding-left:1.4em}nav.toc ol ol{font-size:.9em;column-width:12em}
 nav.toc a{text-decoration:none;color:#0969da}nav.toc a:hover{text-decoration:underline}
 article.notebook{margin:2em 0}
 article.notebook>header{border-bottom:2px solid var(--line);padding:.3em 0;margin-bottom:.6em}
@@ -64,7 +64,7 @@ details.unchanged{border:1px dashed var(--line);border-radius:8px;padding:.3em .
 details.unchanged .cell{border-style:dashed}
 .output{border-left:3px solid var(--line);padding-left:.6em;margin:.5em 0}
 .output.added{border-color:#2da44e}.output.removed{border-color:#cf222e}
-.ohead{color:var(--muted);font-size:.8em}
+.ohead{color:var(--muted);font-size:.8em}.output pre{max-height:30em;overflow:auto}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:.4em .6em;margin:.2em 0;
 font:13px/1.45 ui-monospace,Menlo,Consolas,"DejaVu Sans Mono",monospace;border-radius:6px}
 .md{border:1px solid #eaeef2;border-radius:6px;padding:.2em .8em}

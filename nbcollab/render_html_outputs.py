@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from nbcollab.diff import CellDiff, OutputChange
+from nbcollab.output_bundle import V3_MIMES, mime_bundle
 from nbcollab.output_text import describe_output
 
 RASTER = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
@@ -82,22 +83,20 @@ def sides(left: str, right: str) -> str:
 
 
 def _images(output: Mapping[str, Any] | None) -> dict[str, Any]:
-    data = (output or {}).get("data")
-    return {m: v for m, v in data.items() if m in _IMAGES} if isinstance(data, dict) else {}
+    data = mime_bundle(output) if isinstance(output, dict) else None
+    return {m: v for m, v in data.items() if m in _IMAGES} if data else {}
 
 
 def _image_pair(change: OutputChange) -> str:
     """Images of a changed output side by side, each mime type with a changed/identical badge."""
     old, new = _images(change.old), _images(change.new)
-    parts = []
-    for mime in sorted(set(old) | set(new)):
-        same = mime in old and mime in new and _strip(old[mime]) == _strip(new[mime])
-        badge = ("identical" if same else "changed") if mime in old and mime in new else \
-            ("removed" if mime in old else "added")
-        left = render_mime(mime, old[mime]) if mime in old else ""
-        right = render_mime(mime, new[mime]) if mime in new else ""
-        parts.append(f'<div class="imgpair"><span class="badge {badge}">{escape(mime)} {badge}'
-                     f"</span>{sides(left, right)}</div>")
+    parts = [_image_row(mime, old.get(mime), new.get(mime)) for mime in sorted(set(old) | set(new))]
+    if len(old) == len(new) == 1 and set(old) != set(new):
+        # One image replaced by one of another type (a PNG plot saved as JPEG): one row.
+        (mime_a, a), (mime_b, b) = *old.items(), *new.items()
+        parts = [f'<div class="imgpair"><span class="badge changed">{escape(mime_a)} → '
+                 f'{escape(mime_b)}</span>{sides(render_mime(mime_a, a), render_mime(mime_b, b))}'
+                 "</div>"]
     rest_old = _without_images(change.old)
     rest_new = _without_images(change.new)
     if rest_old != rest_new:
@@ -106,13 +105,24 @@ def _image_pair(change: OutputChange) -> str:
     return f'<div class="output changed">{"".join(parts)}</div>'
 
 
+def _image_row(mime: str, old: Any, new: Any) -> str:
+    if old is not None and new is not None:
+        badge = "identical" if _strip(old) == _strip(new) else "changed"
+    else:
+        badge = "removed" if old is not None else "added"
+    left = render_mime(mime, old) if old is not None else ""
+    right = render_mime(mime, new) if new is not None else ""
+    return (f'<div class="imgpair"><span class="badge {badge}">{escape(mime)} {badge}</span>'
+            f"{sides(left, right)}</div>")
+
+
 def _strip(value: Any) -> Any:
     return "".join(value.split()) if isinstance(value, str) else value
 
 
 def _without_images(output: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = dict(output or {})
-    out["data"] = {m: v for m, v in (out.get("data") or {}).items() if m not in _IMAGES}
+    out = {k: v for k, v in (output or {}).items() if k != "data" and k not in V3_MIMES}
+    out["data"] = {m: v for m, v in (mime_bundle(output or {}) or {}).items() if m not in _IMAGES}
     return out
 
 
@@ -126,13 +136,14 @@ def output_div(output: Any, status: str, index: int | None) -> str:
 
 def _output_body(output: Mapping[str, Any]) -> Iterator[str]:
     kind = output.get("output_type")
+    bundle = mime_bundle(output)
     if kind == "stream":
         yield f"<pre>{escape(str(output.get('text', '')))}</pre>"
     elif kind == "error":
         text = f"{output.get('ename', '')}: {output.get('evalue', '')}"
         yield f"<pre>{escape(text)}</pre>"
-    elif isinstance(output.get("data"), dict):
-        yield from (render_mime(mime, value) for mime, value in _display_order(output["data"]))
+    elif bundle:
+        yield from (render_mime(mime, value) for mime, value in _display_order(bundle))
     else:
         yield f"<pre>{escape(_json(output))}</pre>"
 

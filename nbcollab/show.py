@@ -16,6 +16,7 @@ from typing import Any
 
 from nbcollab.errors import ConfigError
 from nbcollab.nbformat_lines import Notebook, cell_source, iter_cells
+from nbcollab.output_bundle import mime_bundle
 from nbcollab.show_images import image_size
 
 _BOLD, _CYAN, _DIM, _RED, _RESET = "\033[1m", "\033[36m", "\033[2m", "\033[31m", "\033[0m"
@@ -23,9 +24,6 @@ _BOLD, _CYAN, _DIM, _RED, _RESET = "\033[1m", "\033[36m", "\033[2m", "\033[31m",
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 # Every other control character, DEL, the C1 controls and the bidi overrides ("Trojan source").
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_V3_MIMES = {"text": "text/plain", "html": "text/html", "png": "image/png", "jpeg": "image/jpeg",
-             "svg": "image/svg+xml", "latex": "text/latex", "json": "application/json",
-             "javascript": "application/javascript", "markdown": "text/markdown"}
 _IMAGE = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/svg+xml")
 
 
@@ -179,10 +177,8 @@ def _error_lines(output: Mapping[str, Any], options: ShowOptions) -> Iterator[st
 
 
 def _bundle(output: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """(mime, value) pairs, text/plain first; nbformat 3 keeps them at the top level."""
-    data = output.get("data")
-    if not isinstance(data, dict):
-        data = {_V3_MIMES[key]: value for key, value in output.items() if key in _V3_MIMES}
+    """(mime, value) pairs, text/plain first."""
+    data = mime_bundle(output) or {}
     return sorted(data.items(), key=lambda item: (item[0] != "text/plain", item[0]))
 
 

@@ -126,3 +126,26 @@ def test_source_diff_shows_both_sides_exactly(old: str, new: str) -> None:
     assert [line for line, n in zip(left, rows) if n] == split_lines(old)
     new_rows = re.findall(r'<td class="lno">(\d*)</td><td class="right', table)
     assert [line for line, n in zip(right, new_rows) if n] == split_lines(new)
+
+
+def test_an_image_replaced_by_another_type_is_one_row() -> None:
+    old, new = report_pair()
+    data = new["cells"][3]["outputs"][0]["data"]
+    data["image/jpeg"] = data.pop("image/png")
+    page = _page(old, new)
+    assert '<span class="badge changed">image/png → image/jpeg</span>' in page
+    assert "image/png removed" not in page
+
+
+def test_nbformat_3_image_outputs_are_shown_as_images() -> None:
+    png = png_base64(4, 4, (9, 9, 9))
+    cell = {"cell_type": "code", "input": "show()", "language": "python", "metadata": {},
+            "outputs": [{"output_type": "pyout", "prompt_number": 1, "png": png, "metadata": {}}]}
+    old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+           "worksheets": [{"cells": [cell]}]}
+    new = copy.deepcopy(old)
+    new["worksheets"][0]["cells"][0]["outputs"][0]["png"] = png_base64(4, 4, (1, 1, 1))
+    page = _page(old, new)
+    assert f'src="data:image/png;base64,{png}"' in page
+    assert '<span class="badge changed">image/png changed</span>' in page
+    assert_inert(page)
