@@ -13,7 +13,8 @@ from html import escape
 from typing import Any
 
 Segment = tuple[str, str]  # (Pygments' short css class or "", text)
-_MAX_HIGHLIGHT = 200_000  # characters; beyond that a regex lexer can take seconds
+_MAX_HIGHLIGHT = 30_000  # characters a source; beyond that (generated code) lexing takes seconds
+_MAX_MARKED_LINE = 5_000  # characters; comparing two longer lines by character is quadratic
 
 
 def split_lines(text: str) -> list[str]:
@@ -121,7 +122,9 @@ def _diff_row(tag: str, i: int | None, j: int | None, ha: list[list[Segment]],
 
 
 def _char_marks(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Character ranges that differ between two versions of a line."""
+    """Character ranges that differ between two versions of a line (whole lines when long)."""
+    if len(old) > _MAX_MARKED_LINE or len(new) > _MAX_MARKED_LINE:
+        return [(0, len(old))], [(0, len(new))]
     left, right = [], []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

@@ -149,3 +149,14 @@ def test_nbformat_3_image_outputs_are_shown_as_images() -> None:
     assert f'src="data:image/png;base64,{png}"' in page
     assert '<span class="badge changed">image/png changed</span>' in page
     assert_inert(page)
+
+
+def test_a_long_minified_line_replaced_renders_quickly() -> None:
+    import time
+
+    old = make_notebook(code_cell("x = [" + "1, " * 60_000 + "]", cell_id="c"))
+    new = make_notebook(code_cell("x = [" + "2, " * 60_000 + "]", cell_id="c"))
+    start = time.perf_counter()
+    page = _page(old, new)
+    assert time.perf_counter() - start < 5
+    assert "<del>x = [1, 1, " in page and "<ins>x = [2, 2, " in page
