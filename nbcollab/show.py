@@ -24,6 +24,7 @@ _BOLD, _CYAN, _DIM, _RED, _RESET = "\033[1m", "\033[36m", "\033[2m", "\033[31m",
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 # Every other control character, DEL, the C1 controls and the bidi overrides ("Trojan source").
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_MAX_HIGHLIGHT = 30_000  # characters a source; beyond that (generated code) lexing takes seconds
 _IMAGE = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/svg+xml")
 
 
@@ -135,6 +136,8 @@ def highlight_terminal(source: str, language: str) -> str:
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
+    if len(source) > _MAX_HIGHLIGHT:
+        return source
     try:
         lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
