@@ -78,7 +78,9 @@ def render_html(diffs: Sequence[tuple[str, str, NotebookDiff]], *,
         toc.append(_toc_entry(f"nb{k}", name, counts, diff))
     names = [_heading(o, n)[0] for o, n, _ in diffs]
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-    title = "nbcollab review: " + ", ".join(names[:3]) + more
+    title = "nbcollab review: " + (", ".join(names[:3]) + more if names else "no notebook changed")
+    if not articles:
+        articles.append('<p class="muted">No notebook differs between the two sides.</p>')
     return _page(title, _summary_html(total, len(diffs)), _toc_html(toc), "\n".join(articles))
 
 

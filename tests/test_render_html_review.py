@@ -160,3 +160,10 @@ def test_a_long_minified_line_replaced_renders_quickly() -> None:
     page = _page(old, new)
     assert time.perf_counter() - start < 5
     assert "<del>x = [1, 1, " in page and "<ins>x = [2, 2, " in page
+
+
+def test_a_page_with_no_notebook_says_so() -> None:
+    page = render_html([])
+    assert "<title>nbcollab review: no notebook changed</title>" in page
+    assert "No notebook differs between the two sides." in page
+    assert_inert(page)
