@@ -128,6 +128,8 @@ def _toc_entry(anchor: str, name: str, counts: ReviewCounts, diff: NotebookDiff)
     cells = "".join(
         f'<li><a href="#{anchor}-c{k}">{escape(_cell_label(cell))}</a></li>'
         for k, cell in enumerate(diff.cells) if cell.changed)
+    status = notebook_status(diff)
+    marks.insert(0, f"({status})" if status else "")
     return (f'<li><a href="#{anchor}">{escape(name)}</a> <span class="sub">'
             f'{" ".join(m for m in marks if m) or "no cell changes"}</span>'
             f'{f"<ol>{cells}</ol>" if cells else ""}</li>')
@@ -144,8 +146,19 @@ def _toc_html(entries: list[str]) -> str:
     return f'<nav class="toc"><h2>Contents</h2><ol>{"".join(entries)}</ol></nav>'
 
 
+def notebook_status(diff: NotebookDiff) -> str:
+    """'added' or 'deleted' when one side has no cells (a new or removed file), else ''."""
+    states = {cell.status for cell in diff.cells}
+    return {frozenset({"added"}): "added", frozenset({"removed"}): "deleted"}.get(
+        frozenset(states), "")
+
+
 def _notebook_html(anchor: str, name: str, sub: str, diff: NotebookDiff, language: str) -> str:
-    parts = [f'<header><h2>{escape(name)}</h2><span class="sub">{escape(sub)}</span></header>']
+    status = notebook_status(diff)
+    badge = f'<span class="badge {status.replace("deleted", "removed")}">{status}</span> ' \
+        if status else ""
+    parts = [f'<header><h2>{badge}{escape(name)}</h2><span class="sub">{escape(sub)}</span>'
+             "</header>"]
     if diff.equal:
         parts.append('<p class="muted">No differences.</p>')
     if diff.metadata:

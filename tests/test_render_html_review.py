@@ -91,8 +91,11 @@ def test_dataframe_tables_are_kept_as_tables() -> None:
 def test_added_notebook_against_an_empty_side() -> None:
     empty = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     page = _page(empty, make_notebook(markdown_cell("# hi", cell_id="m")))
-    assert '<span class="badge added">added</span>' in page
+    assert '<h2><span class="badge added">added</span> nb.ipynb</h2>' in page
+    assert '<span class="sub">(added) +1</span>' in page
     assert_inert(page)
+    page = _page(make_notebook(markdown_cell("# hi", cell_id="m")), empty)
+    assert '<h2><span class="badge removed">deleted</span> nb.ipynb</h2>' in page
 
 
 def test_unknown_language_and_odd_line_ends_keep_every_line() -> None:
