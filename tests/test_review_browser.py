@@ -49,8 +49,8 @@ def browser() -> Iterator[Any]:
 class Visit:
     """A page opened from a file, with every request, dialog and console message recorded."""
 
-    def __init__(self, browser: Any, path: Path, width: int = 1100) -> None:
-        self.page = browser.new_page(viewport={"width": width, "height": 800})
+    def __init__(self, browser: Any, path: Path, width: int = 1100, height: int = 800) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height})
         self.requests: list[str] = []
         self.dialogs: list[str] = []
         self.console: list[str] = []
@@ -124,6 +124,18 @@ def test_navigation_continues_from_where_the_reader_jumped(browser: Any, tmp_pat
     visit.page.click(f"nav.toc a[href='#{ids[3]}']")
     visit.page.keyboard.press("n")
     assert visit.current()[0] == ids[4]
+
+
+def test_navigation_continues_from_where_the_reader_scrolled(browser: Any, tmp_path: Path) -> None:
+    visit = Visit(browser, _write_page(tmp_path, *report_pair()), height=300)
+    ids = visit.change_ids()
+    visit.page.keyboard.press("n")
+    visit.page.evaluate(f"() => document.getElementById('{ids[2]}').scrollIntoView()")
+    visit.page.keyboard.press("n")  # from what is on screen, not from the first change
+    assert visit.current() == (ids[3], "4 / 6")
+    visit.page.evaluate("() => window.scrollTo(0, 0)")
+    visit.page.keyboard.press("n")
+    assert visit.current() == (ids[0], "1 / 6")
 
 
 def test_unchanged_cells_and_unchanged_sources_are_folded_and_expand(
