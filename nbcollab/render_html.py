@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from html import escape
 
-from nbcollab.diff import CellDiff, NotebookDiff
+from nbcollab.diff import CellDiff, NotebookDiff, source_of
 from nbcollab.render_html_assets import content_security_policy, page_script, page_stylesheet
 from nbcollab.render_html_cells import changed_cell_html, unchanged_cells_html, value_chips
 from nbcollab.render_html_outputs import render_markdown, render_mime, sanitize_html
@@ -126,7 +126,8 @@ def _toc_entry(anchor: str, name: str, counts: ReviewCounts, diff: NotebookDiff)
     marks = [f"+{counts.added}" if counts.added else "", f"−{counts.removed}" if counts.removed
              else "", f"~{counts.modified}" if counts.modified else ""]
     cells = "".join(
-        f'<li><a href="#{anchor}-c{k}">{escape(_cell_label(cell))}</a></li>'
+        f'<li><a href="#{anchor}-c{k}">{escape(_cell_label(cell))}</a>'
+        f'<span class="snip">{escape(_first_line(cell))}</span></li>'
         for k, cell in enumerate(diff.cells) if cell.changed)
     status = notebook_status(diff)
     marks.insert(0, f"({status})" if status else "")
@@ -140,6 +141,13 @@ def _cell_label(cell: CellDiff) -> str:
     state = cell.status if cell.status != "unchanged" else ""
     moved = "moved" if cell.moved else ""
     return f"cell {index}: {', '.join(s for s in (state, moved) if s)}"
+
+
+def _first_line(cell: CellDiff, limit: int = 40) -> str:
+    """The first non-blank line of a cell's source, shortened: which cell it is, at a glance."""
+    text = source_of(cell.new if cell.new is not None else cell.old)
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _toc_html(entries: list[str]) -> str:

@@ -29,7 +29,8 @@ background:#fff;cursor:pointer}
 nav.bar kbd{font-size:.85em;border:1px solid var(--line);border-radius:4px;padding:0 .3em;
 background:#fff}
 nav.toc{border:1px solid var(--line);border-radius:8px;padding:.5em 1em;margin:1em 0}
-nav.toc ol{margin:.2em 0;padding-left:1.4em}nav.toc ol ol{font-size:.9em;column-width:12em}
+nav.toc ol{margin:.2em 0;padding-left:1.4em}nav.toc ol ol{font-size:.9em;column-width:24em}
+nav.toc .snip{color:var(--muted);font:12px ui-monospace,Menlo,Consolas,monospace;margin-left:.6em}
 nav.toc a{text-decoration:none;color:#0969da}nav.toc a:hover{text-decoration:underline}
 article.notebook{margin:2em 0}
 article.notebook>header{border-bottom:2px solid var(--line);padding:.3em 0;margin-bottom:.6em}

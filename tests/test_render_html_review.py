@@ -45,6 +45,9 @@ def test_one_page_lists_every_notebook_with_contents_and_anchors() -> None:
     for anchor in re.findall(r'href="#(nb1-c\d+)"', page):
         assert f'id="{anchor}"' in page
     assert "1 without differences" in page and "No differences." in page
+    # Each changed cell in the contents, with the first line of its source to recognise it.
+    assert '<a href="#nb1-c1">cell 1: modified</a><span class="snip">import pandas as pd</span>' \
+        in page
 
 
 def test_unchanged_cells_are_folded_and_the_source_of_an_output_only_change_too() -> None:
