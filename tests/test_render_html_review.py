@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 
 from conftest import code_cell, make_notebook, markdown_cell
 from hypothesis import given, settings
@@ -173,3 +174,21 @@ def test_a_page_with_no_notebook_says_so() -> None:
     assert "<title>nbcollab review: no notebook changed</title>" in page
     assert "No notebook differs between the two sides." in page
     assert_inert(page)
+
+
+def test_the_cli_highlights_each_notebook_in_its_kernels_language(tmp_path: Path) -> None:
+    from conftest import write_notebook
+    from typer.testing import CliRunner
+
+    from nbcollab.cli import app
+
+    r_meta = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},
+              "language_info": {"name": "R"}}
+    old = make_notebook(code_cell("x <- c(1, 2)", cell_id="c"), metadata=r_meta)
+    new = make_notebook(code_cell("x <- c(1, 3)", cell_id="c"), metadata=r_meta)
+    a, b = write_notebook(tmp_path / "a.ipynb", old), write_notebook(tmp_path / "b.ipynb", new)
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["diff", str(a), str(b), "-f", "html", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    page = out.read_text(encoding="utf-8")
+    assert '<span class="o">&lt;-</span>' in page  # R's assignment arrow is one operator token
