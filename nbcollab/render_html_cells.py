@@ -25,7 +25,9 @@ def changed_cell_html(cell: CellDiff, anchor: str, language: str) -> str:
     body = cell.new if cell.new is not None else (cell.old or {})
     lang = cell_language(body, language)
     parts = [_cell_header(cell, body), _source_html(cell, lang)]
-    if body.get("cell_type") == "markdown" and (cell.source_changed or cell.status != "modified"):
+    if body.get("cell_type") == "markdown" and cell.status in ("added", "removed"):
+        parts.append(_markdown_div(body))
+    elif body.get("cell_type") == "markdown" and cell.source_changed:
         parts.append(sides(_markdown_div(cell.old), _markdown_div(cell.new)))
     parts.append(cell_outputs_html(cell))
     extra = [*cell.other, *cell.metadata, *cell.attachments]

@@ -97,6 +97,8 @@ def test_added_notebook_against_an_empty_side() -> None:
     page = _page(empty, make_notebook(markdown_cell("# hi", cell_id="m")))
     assert '<h2><span class="badge added">added</span> nb.ipynb</h2>' in page
     assert '<span class="sub">(added) +1</span>' in page
+    # An added markdown cell is rendered across the page, not beside an empty column.
+    assert '<div class="md"><h1>hi</h1>' in page and '<div class="side"></div>' not in page
     assert_inert(page)
     page = _page(make_notebook(markdown_cell("# hi", cell_id="m")), empty)
     assert '<h2><span class="badge removed">deleted</span> nb.ipynb</h2>' in page
