@@ -75,8 +75,14 @@ def render_diffs(
                        for p, d in zip(pairs, diffs)), different
     if fmt is DiffFormat.HTML:
         from nbcollab.render_html import render_html
+        from nbcollab.show import notebook_language
 
-        return render_html([(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)]), different
+        # Highlight each notebook in its kernel's language (a deleted one's: its old side's).
+        languages = {p.new_name: notebook_language(p.new if p.new.get("metadata") else p.old)
+                     for p in pairs}
+        page = render_html([(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)],
+                           languages=languages)
+        return page, different
     return _render_json(pairs, options, keyed), different
 
 

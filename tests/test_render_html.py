@@ -25,7 +25,8 @@ from nbcollab.cli import app
 from nbcollab.diff import diff_notebooks
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook_io import parse_notebook
-from nbcollab.render_html import CSP, render_html
+from nbcollab.render_html import page_csp, render_html
+from nbcollab.render_html_assets import page_script
 
 PAYLOAD = ('<script>alert(1)</script><img src=x onerror="alert(2)">'
            '<a href="javascript:alert(3)">click</a><iframe src="https://evil.example"></iframe>')
@@ -37,9 +38,19 @@ class _Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.scripts: list[str] = []
+        self.in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, attrs))
+        self.in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self.in_script:
+            self.scripts.append(data)
 
 
 def assert_inert(page: str) -> None:
@@ -47,7 +58,11 @@ def assert_inert(page: str) -> None:
     parser = _Tags()
     parser.feed(page)
     names = {tag for tag, _ in parser.tags}
-    assert not names & {"script", "iframe", "object", "embed", "svg", "base", "form", "link"}
+    assert not names & {"iframe", "object", "embed", "svg", "base", "form", "link"}
+    # One script: the page's own navigation, exactly, admitted by its hash in the CSP.
+    assert [tag for tag, _ in parser.tags].count("script") == 1
+    assert parser.scripts == [page_script()]
+    assert "unsafe-inline" not in page_csp() and "script-src 'sha256-" in page_csp()
     for tag, attrs in parser.tags:
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
@@ -56,7 +71,7 @@ def assert_inert(page: str) -> None:
             if tag == "img" and name == "src":
                 assert (value or "").startswith("data:image/"), value
     metas = [dict(attrs) for tag, attrs in parser.tags if tag == "meta"]
-    assert {"http-equiv": "Content-Security-Policy", "content": CSP} in metas
+    assert {"http-equiv": "Content-Security-Policy", "content": page_csp()} in metas
 
 
 def hostile_pair() -> tuple[dict, dict]:
@@ -137,7 +152,7 @@ def test_side_by_side_source_and_rendered_markdown() -> None:
     new = make_notebook(markdown_cell("# New *title*"), code_cell("a = 1\nb = 3"))
     page = render_html([("a", "b", diff_notebooks(old, new))])
     assert "<em>title</em>" in page
-    assert 'b = <del>2</del>' in page and 'b = <ins>3</ins>' in page
+    assert '<del>2</del>' in page and '<ins>3</ins>' in page
     assert page.count('class="sides"') >= 1
 
 

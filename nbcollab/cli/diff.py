@@ -74,7 +74,12 @@ def diff(
         and not os.environ.get("NO_COLOR"))
     style = TextStyle(color=use_color, word_diff=word_diff, context=context)
     text, different = render_diffs(pairs, fmt=form, options=options, style=style, keyed=keyed)
-    _emit(text, output)
+    if output is None and form is DiffFormat.TEXT:
+        from nbcollab.pager import write_paged
+
+        write_paged(text)  # long text on a terminal goes through the pager, as git diff does
+    else:
+        _emit(text, output)
     if different:
         raise typer.Exit(EXIT_CHANGED)
 
