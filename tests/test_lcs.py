@@ -15,7 +15,7 @@ from nbcollab.lcs import lcs_pairs, longest_increasing
 
 SMALL = st.lists(st.integers(0, 3), max_size=8)
 DISTINCT = st.lists(st.integers(0, 12), max_size=10, unique=True)
-FAST = settings(max_examples=100, deadline=None)
+FAST = settings(max_examples=60, deadline=None)
 
 
 def lcs_length(a: list, b: list) -> int:
