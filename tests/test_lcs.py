@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from functools import lru_cache
-from itertools import combinations
+from functools import cache
+from itertools import combinations, pairwise
 
 import pytest
 from hypothesis import assume, given, settings
@@ -21,7 +21,7 @@ FAST = settings(max_examples=60, deadline=None)
 def lcs_length(a: list, b: list) -> int:
     """The exact LCS length (the textbook recurrence), the oracle for maximality."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def best(i: int, j: int) -> int:
         if i == len(a) or j == len(b):
             return 0
@@ -36,7 +36,7 @@ def lis_length(values: list[int]) -> int:
     """The longest strictly increasing subsequence, by trying every subset (inputs are tiny)."""
     for size in range(len(values), 0, -1):
         for picked in combinations(values, size):
-            if all(x < y for x, y in zip(picked, picked[1:])):
+            if all(x < y for x, y in pairwise(picked)):
                 return size
     return 0
 
@@ -45,7 +45,7 @@ def assert_common_subsequence(a: list, b: list, pairs: list[tuple[int, int]]) ->
     for i, j in pairs:
         assert 0 <= i < len(a) and 0 <= j < len(b)
         assert a[i] == b[j], (i, j)
-    for (i1, j1), (i2, j2) in zip(pairs, pairs[1:]):
+    for (i1, j1), (i2, j2) in pairwise(pairs):
         assert i1 < i2 and j1 < j2, "pairs must be in order on both sides"
 
 
@@ -170,5 +170,5 @@ def test_longest_increasing_is_a_longest_strictly_increasing_chain(values: list[
     chain = longest_increasing(values)
     assert chain == sorted(set(chain)), "positions are distinct and in order"
     picked = [values[pos] for pos in chain]
-    assert all(x < y for x, y in zip(picked, picked[1:]))
+    assert all(x < y for x, y in pairwise(picked))
     assert len(chain) == lis_length(values)

@@ -19,9 +19,9 @@ from nbcollab.conflict_record import (
     SourceConflict,
     ValuesConflict,
 )
+from nbcollab.markers import unwrap_exact
 from nbcollab.merge_cells import CellContext, conflict_note, edited, merge_slot, value_change
 from nbcollab.merge_fields import MISSING, MergeLabels, ValueConflict
-from nbcollab.markers import unwrap_exact
 from nbcollab.merge_sequence import Slot
 
 LABELS = MergeLabels(ours="HEAD", theirs="feature", marker_size=7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, git, make_notebook, write_notebook
+from conftest import code_cell, git, make_notebook
 
 from nbcollab.errors import NotARepository
 from nbcollab.notebook_io import serialize_notebook
