@@ -131,6 +131,7 @@ def test_resolving_a_fresh_conflict_gives_each_side_exactly(sides: tuple[str, st
         assert find_conflicts(outcome.notebook) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(triples())
 def test_union_keeps_every_line_of_both_sides(sides: tuple[str, str, str]) -> None:
