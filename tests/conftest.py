@@ -157,3 +157,17 @@ def copy_to(tmp: Path, source: Path) -> Path:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+_SLOW_MARKERS = ("git", "corpus")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that run git, read the corpus or build a repository are ``slow`` too.
+
+    So ``pytest -m "not slow"`` is a fast tier without every such test repeating the marker.
+    """
+    for item in items:
+        uses_repo = "git_repo" in getattr(item, "fixturenames", ())
+        if uses_repo or any(item.get_closest_marker(name) for name in _SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)

@@ -150,6 +150,7 @@ def test_generated_edits_are_found_without_ids() -> None:
     assert sum(m.how == "similar" for m in al.matches) == 30
 
 
+@pytest.mark.slow
 def test_near_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
     # Work, not seconds: count the similarity comparisons, the part that is quadratic in nbdime.
     from rapidfuzz import fuzz
@@ -191,6 +192,7 @@ def notebook_pair(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str,
     return draw(st.lists(one, max_size=12)), draw(st.lists(one, max_size=12))
 
 
+@pytest.mark.slow
 @given(notebook_pair(), st.booleans())
 @settings(max_examples=300, deadline=None)
 def test_alignment_invariants(pair: tuple, use_ids: bool) -> None:

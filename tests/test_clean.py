@@ -335,6 +335,7 @@ option_sets = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cells=cells, minor=st.sampled_from([4, 5]), options=option_sets)
 def test_clean_is_idempotent_on_bytes(cells: list, minor: int, options: CleanOptions) -> None:
@@ -373,6 +374,7 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_check_lists_what_would_change_and_changes_nothing(folder: Path) -> None:
     before = (folder / "dirty.ipynb").read_bytes()
     result = invoke(folder, "clean", "--check", ".")
@@ -390,6 +392,7 @@ def test_clean_rewrites_only_changed_files(folder: Path) -> None:
     assert invoke(folder, "clean", "--check", ".").exit_code == 0
 
 
+@pytest.mark.slow
 def test_stdin_to_stdout() -> None:
     data = serialize_notebook(dirty_metadata_notebook()).encode()
     done = run_nbcollab("clean", "--stdin", input=data)
@@ -397,6 +400,7 @@ def test_stdin_to_stdout() -> None:
     assert run_nbcollab("clean", "-", input=done.stdout).stdout == done.stdout
 
 
+@pytest.mark.slow
 def test_invalid_json_exits_2_and_leaves_the_file_alone(folder: Path) -> None:
     bad = folder / "bad.ipynb"
     bad.write_bytes(b'{"cells": [1,\n  ]')
@@ -428,6 +432,7 @@ def test_staged_needs_check(folder: Path) -> None:
     assert invoke(folder, "clean", "--staged").exit_code == 2
 
 
+@pytest.mark.slow
 def test_stdin_with_paths_is_a_usage_error(folder: Path) -> None:
     before = (folder / "dirty.ipynb").read_bytes()
     result = run_nbcollab("clean", "--stdin", "dirty.ipynb", cwd=folder, input=b"")
@@ -435,6 +440,7 @@ def test_stdin_with_paths_is_a_usage_error(folder: Path) -> None:
     assert (folder / "dirty.ipynb").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_check_on_stdin_says_and_writes_nothing(folder: Path) -> None:
     dirty = (folder / "dirty.ipynb").read_bytes()
     result = run_nbcollab("clean", "--check", "--stdin", input=dirty)
@@ -443,6 +449,7 @@ def test_check_on_stdin_says_and_writes_nothing(folder: Path) -> None:
     assert run_nbcollab("clean", "--check", "-", input=clean).returncode == 0
 
 
+@pytest.mark.slow
 def test_staged_check_outside_a_repository_says_so(folder: Path) -> None:
     result = run_nbcollab("clean", "--check", "--staged", cwd=folder)
     assert result.returncode == 2

@@ -16,12 +16,14 @@ from nbcollab.cli import app
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_version_through_the_runner_and_as_a_subprocess() -> None:
     assert runner.invoke(app, ["--version"]).output.strip() == f"nbcollab {nbcollab.__version__}"
     done = run_nbcollab("--version")
     assert done.returncode == 0 and done.stdout.decode().strip() == f"nbcollab {nbcollab.__version__}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     ["clean", "diff", "merge", "conflicts", "resolve", "trust", "install", "uninstall", "status",
@@ -46,6 +48,7 @@ def test_an_unexpected_error_is_one_line_and_exit_2(
     assert "internal error: RuntimeError: boom" in result.output
 
 
+@pytest.mark.slow
 def test_git_entry_points_do_not_build_the_typer_app(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("print(1)")))
     code = (
@@ -69,6 +72,7 @@ def test_interrupt_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert runner.invoke(app, ["clean", str(path)]).exit_code == 130
 
 
+@pytest.mark.slow
 def test_git_entry_point_with_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputz = true\n")
     nb = (write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))).read_bytes()

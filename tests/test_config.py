@@ -111,6 +111,7 @@ def test_config_applies_through_the_cli_and_flags_override(tmp_path: Path) -> No
     assert b'"1\\n"' in path.read_bytes() and path.read_bytes() != before
 
 
+@pytest.mark.slow
 def test_a_bad_config_is_a_one_line_error_and_exit_2(tmp_path: Path) -> None:
     _project(tmp_path, '[tool.nbcollab.clean]\nkeep-outputz = true\n')
     path = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))

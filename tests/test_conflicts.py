@@ -174,6 +174,7 @@ def test_conflicts_command(conflicted_file: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["conflicts", str(clean)]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_conflicts_in_a_file_git_merged_as_text(tmp_path: Path) -> None:
     raw = tmp_path / "raw.ipynb"
     raw.write_text('{\n<<<<<<< ours\n "a": 1\n=======\n "a": 2\n>>>>>>> theirs\n}\n')
@@ -196,6 +197,7 @@ def test_resolve_command(conflicted_file: Path) -> None:
     assert conflicted_file.read_bytes() == before  # nothing left: not rewritten
 
 
+@pytest.mark.slow
 def test_merge_command_exit_codes(tmp_path: Path) -> None:
     def write(name: str, text: str) -> str:
         return str(write_notebook(tmp_path / name, make_notebook(code_cell(text, cell_id="c"))))

@@ -174,6 +174,7 @@ def test_keys_jupyter_drops_on_reading_are_no_difference(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_cli_ignore_flag_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     new = base()
     new["cells"][1]["outputs"] = []
@@ -187,6 +188,7 @@ def test_cli_ignore_flag_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert typo.exit_code == 2 and "ignore-output" in typo.output
 
 
+@pytest.mark.slow
 def test_cli_json_and_html_files(tmp_path: Path) -> None:
     new = base()
     new["cells"][0]["source"] = "# Other title"
@@ -211,6 +213,7 @@ def test_cli_color_and_word_diff(tmp_path: Path) -> None:
     assert "\033[31m" in coloured
 
 
+@pytest.mark.slow
 def test_cli_subprocess_exit_codes(tmp_path: Path) -> None:
     new = base()
     new["cells"].pop()

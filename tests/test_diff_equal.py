@@ -108,6 +108,7 @@ V3_CELLS = [{"cell_type": "code", "input": f"a = {n}", "outputs": [], "language"
             for n in range(3)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("old", "new"), [
     (v3(V3_CELLS), v3(V3_CELLS, metadata={})),
     (v3(V3_CELLS, metadata={"a": 1}), v3(V3_CELLS, metadata={"a": 2})),
@@ -180,6 +181,7 @@ def notebook_pairs(draw: st.DrawFn) -> tuple[dict, dict]:
     return pair[0], pair[1]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pair=notebook_pairs(), options=st.sampled_from(EVERY_OPTIONS))
 def test_equal_exactly_when_the_json_diff_is_empty(pair: tuple[dict, dict],
@@ -194,6 +196,7 @@ def test_equal_exactly_when_the_json_diff_is_empty(pair: tuple[dict, dict],
     agree(old, new, options)
 
 
+@pytest.mark.slow
 def test_same_value_has_no_depth_limit() -> None:
     def deep(leaf: object, depth: int = 5000) -> object:
         value = leaf

@@ -377,6 +377,7 @@ _LINE = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(_LINE, max_size=6), min_size=1, max_size=5), st.sampled_from([ALL, DEFS]))
 def test_any_mix_of_python_and_line_magics_exports_to_compiling_code(
@@ -459,6 +460,7 @@ _PIECES = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.lists(_PIECES, max_size=40).map("".join), min_size=1, max_size=4),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,6 +77,7 @@ SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.data())
 def test_only_one_side_changed(data: st.DataObject) -> None:
@@ -88,6 +90,7 @@ def test_only_one_side_changed(data: st.DataObject) -> None:
     assert _content(theirs.notebook) == _content(changed)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.data())
 def test_both_sides_made_the_same_change(data: st.DataObject) -> None:
@@ -98,6 +101,7 @@ def test_both_sides_made_the_same_change(data: st.DataObject) -> None:
     assert _content(result.notebook) == _content(changed)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.data())
 def test_conflicts_do_not_depend_on_which_side_is_ours(data: st.DataObject) -> None:

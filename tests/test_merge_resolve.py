@@ -87,6 +87,7 @@ def test_a_side_resolves_every_recorded_conflict_of_a_cell() -> None:
     assert (outcome.resolved, outcome.cleared) == (2, 0)
 
 
+@pytest.mark.slow
 def test_conflicts_command_fails_on_a_stale_record_until_resolve_clears_it(tmp_path: Path) -> None:
     path = _write(tmp_path / "nb.ipynb", _resolved_by_hand(_merged()))
     done = run_nbcollab("conflicts", str(path))
@@ -130,6 +131,7 @@ def test_long_markers_are_resolved_from_the_record_and_are_content_without_it(si
     assert resolve_conflicts(bare, Resolution.THEIRS).notebook == bare
 
 
+@pytest.mark.slow
 def test_long_marker_commands(tmp_path: Path) -> None:
     def write(name: str, text: str) -> str:
         return str(write_notebook(tmp_path / name, make_notebook(code_cell(text, cell_id="c"))))
@@ -147,6 +149,7 @@ def test_long_marker_commands(tmp_path: Path) -> None:
 # --- --cell that names no cell ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("wanted", ["zzz", "7", "-1"])
 def test_resolve_an_unknown_cell_is_an_error(tmp_path: Path, wanted: str) -> None:
     path = _write(tmp_path / "nb.ipynb", _merged())
@@ -175,6 +178,7 @@ def test_summary_counts_only_real_cells(cells: int, expected: str) -> None:
 # --- conflicts over many files ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
     (tmp_path / "a_broken.ipynb").write_text("{")
     (tmp_path / "b_empty.ipynb").write_text("")

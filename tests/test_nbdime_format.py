@@ -155,6 +155,7 @@ def notebook_pairs(draw: st.DrawFn) -> tuple[dict, dict]:
     return a, b
 
 
+@pytest.mark.slow
 @given(notebook_pairs())
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_patch_reproduces_generated_pairs(pair: tuple[dict, dict]) -> None:
@@ -162,6 +163,7 @@ def test_patch_reproduces_generated_pairs(pair: tuple[dict, dict]) -> None:
     assert nbdime_patch(a, to_nbdime_diff(a, b)) == b
 
 
+@pytest.mark.slow
 @given(JSONISH, JSONISH)
 @settings(max_examples=300, deadline=None)
 def test_patch_reproduces_generated_json(a: Any, b: Any) -> None:

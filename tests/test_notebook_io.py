@@ -147,6 +147,7 @@ def test_lone_surrogates_stay_escaped_so_the_file_is_utf8() -> None:
     assert parse_notebook(data) == nb
 
 
+@pytest.mark.slow
 def test_clean_and_merge_write_such_notebooks(tmp_path: Path) -> None:
     nb = make_notebook(code_cell("x = 1  # \udc80", cell_id="a", count=3))
     path = tmp_path / "s.ipynb"
@@ -274,6 +275,7 @@ def test_write_errors_name_the_file_and_leave_nothing(tmp_path: Path, where: str
     assert list((tmp_path / "a-folder").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_unwritable_output_is_exit_2_and_one_line(tmp_path: Path) -> None:
     nb = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))
     for args in (

@@ -188,6 +188,7 @@ def hostile_cell(draw: st.DrawFn) -> dict:
     return code_cell(draw(HOSTILE), outputs=outputs)
 
 
+@pytest.mark.slow
 @given(st.lists(hostile_cell(), max_size=4), st.lists(hostile_cell(), max_size=4), HOSTILE)
 @settings(max_examples=150, deadline=None)
 def test_generated_hostile_notebooks_render_inert(old: list, new: list, name: str) -> None:

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from conftest import code_cell, make_notebook, markdown_cell
+import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from merge3 import Merge3
@@ -101,6 +102,7 @@ def _notebooks(base: str, ours: str, theirs: str) -> list[dict[str, Any]]:
             version(theirs, "=======\n")]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(triples())
 def test_resolving_a_fresh_conflict_gives_each_side_exactly(sides: tuple[str, str, str]) -> None:
@@ -129,6 +131,7 @@ def test_resolving_a_fresh_conflict_gives_each_side_exactly(sides: tuple[str, st
         assert find_conflicts(outcome.notebook) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(triples())
 def test_union_keeps_every_line_of_both_sides(sides: tuple[str, str, str]) -> None:
@@ -152,6 +155,7 @@ def test_marker_like_text_without_a_record_is_never_a_conflict(texts: list[str])
         assert (outcome.resolved, outcome.notebook) == (0, nb)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(triples(), st.data())
 def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(sides: tuple[str, str, str],

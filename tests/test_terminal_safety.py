@@ -202,6 +202,7 @@ def hostile_notebooks(draw: st.DrawFn) -> dict:
     return make_notebook(*cells, metadata={draw(hostile_text): draw(hostile_text)})
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(old=hostile_notebooks(), new=hostile_notebooks(), name=hostile_text,
        color=st.booleans(), words=st.booleans())

@@ -291,6 +291,7 @@ def test_no_trusted_input_says_so() -> None:
 # --- results that must never be signed ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_result_without_rich_output_needs_no_signature_and_skips_nbformat() -> None:
     code = (
         "import sys\n"
@@ -598,6 +599,7 @@ def test_trust_sign_with_in_memory_store_exits_2(
     assert done.exit_code == 2 and "in memory only" in done.stderr
 
 
+@pytest.mark.slow
 def test_trust_commands_as_a_subprocess(notebooks: dict[str, Path]) -> None:
     rich = str(notebooks["rich"])
     checked = run_nbcollab("trust", "check", rich)
@@ -622,6 +624,7 @@ def store_in_ram(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+@pytest.mark.slow
 @requires_corpus
 @pytest.mark.usefixtures("store_in_ram")
 def test_real_notebooks_trusted_on_both_sides_are_re_signed() -> None:

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from conftest import code_cell, make_notebook, markdown_cell, stream_output
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from recut import Cuts
@@ -71,6 +72,7 @@ def would_sign(result: dict, trusted: dict) -> bool:
             and find_collision_risk(result, [trusted]) is None)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(trusted_and_merged())
 def test_signed_results_show_nothing_the_trusted_input_cannot(pair: tuple[dict, dict]) -> None:
@@ -106,6 +108,7 @@ def test_stretching_a_trusted_output_over_new_text_is_found_and_refused() -> Non
     assert find_collision_risk(result, [trusted]) is not None
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(trusted_and_merged(), st.sampled_from([None, "sha256:" + "0" * 64]))
 def test_the_searched_bytes_are_the_bytes_the_notary_hashes(

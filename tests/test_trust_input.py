@@ -85,6 +85,7 @@ def test_lone_surrogate_does_not_stop_the_other_files(tmp_path: Path) -> None:
     assert checked.exit_code == 2 and checked.stdout == f"{good}: trusted\n"
 
 
+@pytest.mark.slow
 def test_lone_surrogate_as_a_subprocess_prints_no_traceback(tmp_path: Path) -> None:
     path = write_escaped(tmp_path / "odd.ipynb", rich_notebook(markdown=LONE))
     for command in ("check", "sign"):

@@ -110,6 +110,8 @@ def nbformat_signature(notary: Any, text: str) -> str | None:
         return None
 
 
+@pytest.mark.slow
+@pytest.mark.corpus
 @requires_corpus
 def test_signature_equals_nbformat_on_the_corpus(notary: Any) -> None:
     compared = unsure = 0
@@ -187,6 +189,7 @@ def notebook_texts(draw: st.DrawFn) -> str:
     return json.dumps(nb, indent=draw(st.sampled_from([None, 1])), ensure_ascii=draw(st.booleans()))
 
 
+@pytest.mark.slow
 def test_signature_equals_nbformat_on_generated_notebooks(notary: Any) -> None:
     compared: list[bool] = []
 
@@ -316,6 +319,7 @@ def _driver_files(tmp_path: Path) -> list[str]:
     return names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", ["fresh", "other-signatures"])
 def test_driver_merging_untrusted_rich_outputs_does_not_load_nbformat(
     tmp_path: Path, store: str
