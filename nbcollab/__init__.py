@@ -13,19 +13,19 @@ __version__ = "0.1.0"
 
 # Public names resolved on first use, so that ``import nbcollab`` stays cheap for the git filter.
 _LAZY = {
-    "parse_notebook": "nbcollab.notebook_io",
-    "serialize_notebook": "nbcollab.notebook_io",
-    "clean_notebook": "nbcollab.clean",
-    "align_cells": "nbcollab.align",
-    "diff_notebooks": "nbcollab.diff",
-    "merge_notebooks": "nbcollab.merge",
-    "find_conflicts": "nbcollab.conflicts",
-    "resolve_conflicts": "nbcollab.resolve",
-    "sign_merge_result": "nbcollab.trust",
-    "CleanOptions": "nbcollab.config",
-    "DiffOptions": "nbcollab.config",
-    "MergeOptions": "nbcollab.config",
-    "load_config": "nbcollab.config",
+    "parse_notebook": "nbcollab.notebook.io",
+    "serialize_notebook": "nbcollab.notebook.io",
+    "clean_notebook": "nbcollab.clean.strip",
+    "align_cells": "nbcollab.align.cells",
+    "diff_notebooks": "nbcollab.diff.compute",
+    "merge_notebooks": "nbcollab.merge.notebook",
+    "find_conflicts": "nbcollab.merge.conflicts",
+    "resolve_conflicts": "nbcollab.merge.resolve",
+    "sign_merge_result": "nbcollab.trust.notary",
+    "CleanOptions": "nbcollab.config.options",
+    "DiffOptions": "nbcollab.config.options",
+    "MergeOptions": "nbcollab.config.options",
+    "load_config": "nbcollab.config.options",
     "install_importer": "nbcollab.importer",
 }
 

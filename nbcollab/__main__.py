@@ -1,5 +1,5 @@
 """``python -m nbcollab``."""
 
-from nbcollab.git_entry import main
+from nbcollab.cli.main import main
 
 main()

@@ -77,7 +77,7 @@ def run_driver_in_child(
     """Run the git merge driver in a fresh interpreter: ``"<exit code> <heavy modules loaded>"``."""
     script = (
         "import sys\n"
-        "from nbcollab.gitmerge import run_git_merge\n"
+        "from nbcollab.git.merge_driver import run_git_merge\n"
         f"code = run_git_merge({args!r})\n"
         f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})\n"
         "print(code, heavy)\n"
@@ -125,7 +125,7 @@ def markdown_cell(source: str, *, cell_id: str | None = None) -> dict[str, Any]:
 
 def write_notebook(path: Path, nb: dict) -> Path:
     """Write ``nb`` as Jupyter would."""
-    from nbcollab.notebook_io import serialize_notebook
+    from nbcollab.notebook.io import serialize_notebook
 
     path.write_text(serialize_notebook(nb), encoding="utf-8")
     return path

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.align import Alignment, align_cells, lcs_pairs, longest_increasing
+from nbcollab.align.cells import Alignment, align_cells, lcs_pairs, longest_increasing
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 from generate import edit_notebook, make_notebook
@@ -164,7 +164,7 @@ def test_near_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
             calls += 1
             return fuzz.ratio(*args, **kwargs)
 
-    monkeypatch.setattr("nbcollab.align.fuzz", CountingFuzz)
+    monkeypatch.setattr("nbcollab.align.cells.fuzz", CountingFuzz)
 
     def work(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> int:
         nonlocal calls

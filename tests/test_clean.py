@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from nbcollab.clean import DEFAULT_STRIP_KEYS, clean_bytes, clean_notebook, repair_cell_ids
-from nbcollab.cli import app
-from nbcollab.config import CleanOptions
-from nbcollab.notebook_io import parse_notebook, serialize_notebook
+from nbcollab.clean.strip import DEFAULT_STRIP_KEYS, clean_bytes, clean_notebook, repair_cell_ids
+from nbcollab.cli.app import app
+from nbcollab.config.options import CleanOptions
+from nbcollab.notebook.io import parse_notebook, serialize_notebook
 
 runner = CliRunner()
 

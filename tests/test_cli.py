@@ -11,7 +11,7 @@ from conftest import code_cell, make_notebook, run_nbcollab, write_notebook
 from typer.testing import CliRunner
 
 import nbcollab
-from nbcollab.cli import app
+from nbcollab.cli.app import app
 
 runner = CliRunner()
 
@@ -41,7 +41,7 @@ def test_an_unexpected_error_is_one_line_and_exit_2(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("nbcollab.clean.clean_bytes", broken)
+    monkeypatch.setattr("nbcollab.clean.strip.clean_bytes", broken)
     path = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))
     result = runner.invoke(app, ["clean", "--check", str(path)])
     assert result.exit_code == 2  # never 1, which means "would change" to CI
@@ -54,7 +54,7 @@ def test_git_entry_points_do_not_build_the_typer_app(tmp_path: Path) -> None:
     code = (
         "import sys; sys.argv = ['nbcollab', 'textconv', '--format-version', '1', "
         f"{str(path)!r}]\n"
-        "from nbcollab.git_entry import main\n"
+        "from nbcollab.cli.main import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('typer' in sys.modules, 'pydantic' in sys.modules, file=sys.stderr)"
     )
@@ -67,7 +67,7 @@ def test_interrupt_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("nbcollab.clean.clean_bytes", interrupted)
+    monkeypatch.setattr("nbcollab.clean.strip.clean_bytes", interrupted)
     path = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))
     assert runner.invoke(app, ["clean", str(path)]).exit_code == 130
 

@@ -10,8 +10,8 @@ import pytest
 from conftest import code_cell, make_notebook, run_nbcollab, stream_output, write_notebook
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.config import (
+from nbcollab.cli.app import app
+from nbcollab.config.options import (
     CleanOptions,
     Config,
     MergeOptions,
@@ -93,7 +93,7 @@ def test_options_are_frozen() -> None:
 def test_loading_options_does_not_import_pydantic_without_a_table(tmp_path: Path) -> None:
     # The git drivers run once per file: validation must cost nothing when there is no config.
     code = (
-        "import sys; from pathlib import Path; from nbcollab.config import load_config; "
+        "import sys; from pathlib import Path; from nbcollab.config.options import load_config; "
         f"load_config(Path({str(tmp_path)!r})); print('pydantic' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,9 +11,9 @@ import pytest
 from conftest import code_cell, git, make_notebook, run_nbcollab, stream_output, write_notebook
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.git_entry import run_git_diff, run_textconv
-from nbcollab.gitmerge import run_git_merge
+from nbcollab.cli.app import app
+from nbcollab.cli.main import run_git_diff, run_textconv
+from nbcollab.git.merge_driver import run_git_merge
 
 BROKEN = {
     "tool-is-a-string": b'tool = "x"\n',
@@ -104,7 +104,7 @@ def test_nbcollab_diff_fails_in_one_line(broken: Path) -> None:
 @pytest.mark.slow
 def test_git_log_p_survives_a_broken_pyproject(git_repo: Path) -> None:
     command = f"{sys.executable} -m nbcollab textconv --format-version 2"
-    git(git_repo, "config", "diff.nbcollab.textconv", command)
+    git(git_repo, "config", "diff.nbcollab.git.textconv", command)
     (git_repo / ".gitattributes").write_text("*.ipynb diff=nbcollab\n")
     write_notebook(git_repo / "nb.ipynb", notebook(1))
     git(git_repo, "add", ".")

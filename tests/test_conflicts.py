@@ -18,15 +18,15 @@ from conftest import (
 )
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.config import MergeOptions, OutputStrategy
-from nbcollab.conflicts import find_conflicts
-from nbcollab.conflict_record import SourceHunk
-from nbcollab.markers import Resolution, find_hunks, find_line_block, resolve_hunks
-from nbcollab.merge import merge_notebooks
-from nbcollab.merge_fields import MergeLabels
-from nbcollab.notebook_io import serialize_notebook
-from nbcollab.resolve import resolve_conflicts
+from nbcollab.cli.app import app
+from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.merge.conflicts import find_conflicts
+from nbcollab.merge.record import SourceHunk
+from nbcollab.merge.markers import Resolution, find_hunks, find_line_block, resolve_hunks
+from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.values import MergeLabels
+from nbcollab.notebook.io import serialize_notebook
+from nbcollab.merge.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 CONFLICTED = "a\n<<<<<<< main\nb1\n=======\nb2\n>>>>>>> feature\nc"

@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.config import DiffOptions
-from nbcollab.diff import diff_notebooks
-from nbcollab.diff_output import DiffFormat, NotebookSides, render_diffs
+from nbcollab.cli.app import app
+from nbcollab.config.options import DiffOptions
+from nbcollab.diff.compute import diff_notebooks
+from nbcollab.render.diffs import DiffFormat, NotebookSides, render_diffs
 from nbcollab.errors import InvalidNotebook
-from nbcollab.json_equal import same_value
-from nbcollab.nbdime_format import to_nbdime_diff
-from nbcollab.notebook_io import parse_notebook, serialize_notebook
-from nbcollab.render_text import render_text
+from nbcollab.notebook.json_equal import same_value
+from nbcollab.render.nbdime import to_nbdime_diff
+from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.render.text import render_text
 
 FLAGS = ("ignore_sources", "ignore_outputs", "ignore_metadata", "ignore_execution_counts",
          "ignore_ids", "ignore_attachments")

@@ -18,7 +18,7 @@ from conftest import (
     write_notebook,
 )
 
-from nbcollab.textconv import TEXTCONV_FORMAT_VERSION
+from nbcollab.git.textconv import TEXTCONV_FORMAT_VERSION
 
 pytestmark = pytest.mark.git
 
@@ -36,7 +36,7 @@ def notebook(x: int, *, output: str = "") -> dict:
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    git(git_repo, "config", "diff.nbcollab.textconv", TEXTCONV)
+    git(git_repo, "config", "diff.nbcollab.git.textconv", TEXTCONV)
     (git_repo / ".gitattributes").write_text("*.ipynb diff=nbcollab\n")
     write_notebook(git_repo / "nb.ipynb", notebook(1))
     git(git_repo, "add", ".")
@@ -223,8 +223,8 @@ def test_nbcollab_diff_cleans_each_notebook_by_its_folder_config(repo: Path) -> 
 
 def test_textconv_clean_options_follow_the_notebook_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbcollab.config import CleanOptions
-    from nbcollab.textconv import clean_options_for
+    from nbcollab.config.options import CleanOptions
+    from nbcollab.git.textconv import clean_options_for
 
     (tmp_path / "keep").mkdir()
     (tmp_path / "keep" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
@@ -252,5 +252,5 @@ def test_textconv_does_not_load_the_diff_machinery(tmp_path: Path) -> None:
          str(path)], cwd=tmp_path, capture_output=True, check=True)
     assert b"| shown" in proc.stdout
     imported = {line.split(b"|")[-1].strip() for line in proc.stderr.splitlines()}
-    assert b"nbcollab.textconv" in imported
-    assert not {b"rapidfuzz", b"nbcollab.align", b"nbcollab.diff"} & imported
+    assert b"nbcollab.git.textconv" in imported
+    assert not {b"rapidfuzz", b"nbcollab.align.cells", b"nbcollab.diff.compute"} & imported

@@ -9,7 +9,7 @@ import pytest
 from conftest import code_cell, make_notebook, run_nbcollab, write_notebook
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
+from nbcollab.cli.app import app
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

@@ -24,10 +24,10 @@ from conftest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.clean import clean_bytes, clean_notebook
-from nbcollab.config import CleanOptions
+from nbcollab.clean.strip import clean_bytes, clean_notebook
+from nbcollab.config.options import CleanOptions
 from nbcollab.errors import ConfigError, InvalidNotebook
-from nbcollab.filter_process import (
+from nbcollab.git.filter import (
     MAX_PACKET_DATA,
     ProtocolError,
     read_content,
@@ -37,7 +37,7 @@ from nbcollab.filter_process import (
     write_content,
     write_text_list,
 )
-from nbcollab.notebook_io import serialize_notebook
+from nbcollab.notebook.io import serialize_notebook
 
 
 def pkt(text: str) -> bytes:

@@ -20,7 +20,7 @@ from conftest import (
     write_notebook,
 )
 
-from nbcollab.clean import clean_notebook
+from nbcollab.clean.strip import clean_notebook
 
 pytestmark = pytest.mark.git
 HOOK = PROJECT_ROOT / "git-hooks" / "pre-commit"
@@ -101,7 +101,7 @@ def test_hook_lets_clean_notebooks_and_other_files_through(hooked_repo: Path) ->
 
 def conflicted() -> dict:
     """A notebook the merge left conflicted: markers in the cell and the merge's record."""
-    from nbcollab.merge import merge_notebooks
+    from nbcollab.merge.notebook import merge_notebooks
 
     def side(source: str) -> dict:
         return clean_notebook(make_notebook(code_cell(source, cell_id="a")))

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from nbcollab import install as installer
-from nbcollab import install_status
-from nbcollab.gitconfig import Repository, find_repository
-from nbcollab.install_status import StatusReport, collect_status
-from nbcollab.launcher import launcher_path, write_launcher
+from nbcollab.git import install as installer
+from nbcollab.git import status as install_status
+from nbcollab.git.config import Repository, find_repository
+from nbcollab.git.status import StatusReport, collect_status
+from nbcollab.git.launcher import launcher_path, write_launcher
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 CMD = f"{shlex.quote(sys.executable)} -m nbcollab"
@@ -81,9 +81,9 @@ def test_only_some_drivers_installed(repo: Repository) -> None:
 
 
 def test_a_stale_textconv_is_a_problem(installed: Repository) -> None:
-    git(installed.root, "config", "diff.nbcollab.textconv", f"{CMD} textconv --format-version 0")
+    git(installed.root, "config", "diff.nbcollab.git.textconv", f"{CMD} textconv --format-version 0")
     (problem,) = status(installed).problems
-    assert problem.startswith(f"diff.nbcollab.textconv = {CMD} textconv --format-version 0\n")
+    assert problem.startswith(f"diff.nbcollab.git.textconv = {CMD} textconv --format-version 0\n")
     assert "stale: run `nbcollab install` to update it" in problem
 
 
@@ -110,9 +110,9 @@ def test_a_missing_key_is_a_problem(installed: Repository) -> None:
 ])
 def test_a_command_that_cannot_run_is_a_problem(installed: Repository, value: str,
                                                 reason: str) -> None:
-    git(installed.root, "config", "filter.nbcollab.clean", value)
+    git(installed.root, "config", "filter.nbcollab.clean.strip", value)
     (problem,) = status(installed).problems
-    assert problem.startswith(f"filter.nbcollab.clean = {value}\n    cannot run: ")
+    assert problem.startswith(f"filter.nbcollab.clean.strip = {value}\n    cannot run: ")
     assert reason in problem
 
 

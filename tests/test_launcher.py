@@ -16,10 +16,10 @@ from conftest import code_cell, git, make_notebook, stream_output, write_noteboo
 from typer.testing import CliRunner
 from venv_helpers import make_venv
 
-from nbcollab.cli import app
-from nbcollab.filter_fallback import serve_stand_in
-from nbcollab.filter_process import read_content, read_text_list, write_content, write_text_list
-from nbcollab.launcher import launcher_script, recorded_python
+from nbcollab.cli.app import app
+from nbcollab.git.filter_fallback import serve_stand_in
+from nbcollab.git.filter import read_content, read_text_list, write_content, write_text_list
+from nbcollab.git.launcher import launcher_script, recorded_python
 
 runner = CliRunner()
 PROBLEM = "nbcollab cannot run: /gone/python is gone or has no nbcollab"
@@ -96,7 +96,7 @@ def test_the_stand_in_passes_a_clean_of_exactly_the_staged_bytes(
 
 
 def test_the_fallback_imports_nothing_from_nbcollab_and_reads_as_python_3_6() -> None:
-    source = (Path(__file__).parent.parent / "nbcollab" / "filter_fallback.py").read_text()
+    source = (Path(__file__).parent.parent / "nbcollab" / "git" / "filter_fallback.py").read_text()
     tree = ast.parse(source, feature_version=(3, 6))
     top = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     assert all(isinstance(node, ast.Import) for node in top)  # no `from __future__ ...` either

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from nbcollab.lcs import lcs_pairs, longest_increasing
+from nbcollab.align.lcs import lcs_pairs, longest_increasing
 
 SMALL = st.lists(st.integers(0, 3), max_size=8)
 DISTINCT = st.lists(st.integers(0, 12), max_size=10, unique=True)

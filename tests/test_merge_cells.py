@@ -9,8 +9,8 @@ from conftest import code_cell, markdown_cell, stream_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.config import MergeOptions, OutputStrategy
-from nbcollab.conflict_record import (
+from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.merge.record import (
     ABSENT,
     CellTypeConflict,
     ConflictKind,
@@ -19,10 +19,10 @@ from nbcollab.conflict_record import (
     SourceConflict,
     ValuesConflict,
 )
-from nbcollab.markers import unwrap_exact
-from nbcollab.merge_cells import CellContext, conflict_note, edited, merge_slot, value_change
-from nbcollab.merge_fields import MISSING, MergeLabels, ValueConflict
-from nbcollab.merge_sequence import Slot
+from nbcollab.merge.markers import unwrap_exact
+from nbcollab.merge.cell import CellContext, conflict_note, edited, merge_slot, value_change
+from nbcollab.merge.values import MISSING, MergeLabels, ValueConflict
+from nbcollab.merge.order import Slot
 
 LABELS = MergeLabels(ours="HEAD", theirs="feature", marker_size=7)
 CTX = CellContext(major=4, options=MergeOptions(), labels=LABELS)

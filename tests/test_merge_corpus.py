@@ -17,9 +17,9 @@ import pytest
 from conftest import CORPUS_MERGES
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.conflicts import find_conflicts, read_record
-from nbcollab.gitmerge import run_git_merge
+from nbcollab.cli.app import app
+from nbcollab.merge.conflicts import find_conflicts, read_record
+from nbcollab.git.merge_driver import run_git_merge
 
 pytestmark = pytest.mark.corpus
 
@@ -96,10 +96,10 @@ def _assert_driver_falls_back(case: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.name[:40] for case in CASES])
 def test_resolve_every_corpus_conflict_to_each_side(case: Path) -> None:
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.markers import Resolution
-    from nbcollab.merge import merge_notebooks
-    from nbcollab.notebook_io import parse_notebook, serialize_notebook
-    from nbcollab.resolve import resolve_conflicts
+    from nbcollab.merge.markers import Resolution
+    from nbcollab.merge.notebook import merge_notebooks
+    from nbcollab.notebook.io import parse_notebook, serialize_notebook
+    from nbcollab.merge.resolve import resolve_conflicts
 
     try:
         sides = [parse_notebook((case / f"{name}.ipynb").read_bytes(), path=name)

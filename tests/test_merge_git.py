@@ -20,8 +20,8 @@ from conftest import (
     write_notebook,
 )
 
-from nbcollab.gitmerge import parse_driver_args, run_git_merge
-from nbcollab.notebook_io import serialize_notebook
+from nbcollab.git.merge_driver import parse_driver_args, run_git_merge
+from nbcollab.notebook.io import serialize_notebook
 
 pytestmark = pytest.mark.git
 

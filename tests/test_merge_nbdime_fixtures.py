@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from test_merge_corpus import source_lines
 
-from nbcollab.merge import merge_notebooks
-from nbcollab.notebook_io import parse_notebook, serialize_notebook
+from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.notebook.io import parse_notebook, serialize_notebook
 
 
 def _fixture_dir() -> Path | None:

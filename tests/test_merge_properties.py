@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbcollab.merge import merge_notebooks
+from nbcollab.merge.notebook import merge_notebooks
 
 LINES = st.sampled_from(["a = 1", "b = 2", "print(a)", "", "# note", "x = a + b", "plot(x)"])
 SOURCES = st.lists(LINES, min_size=0, max_size=4).map("\n".join)

@@ -10,14 +10,14 @@ import pytest
 from conftest import code_cell, make_notebook, run_nbcollab, stream_output, write_notebook
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.config import MergeOptions, OutputStrategy
-from nbcollab.conflicts import find_conflicts, strip_record
-from nbcollab.markers import Resolution
-from nbcollab.merge import merge_notebooks
-from nbcollab.merge_fields import MergeLabels
-from nbcollab.notebook_io import serialize_notebook
-from nbcollab.resolve import resolve_conflicts
+from nbcollab.cli.app import app
+from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.merge.conflicts import find_conflicts, strip_record
+from nbcollab.merge.markers import Resolution
+from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.values import MergeLabels
+from nbcollab.notebook.io import serialize_notebook
+from nbcollab.merge.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 

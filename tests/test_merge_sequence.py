@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from nbcollab.merge_sequence import Slot, merge_cell_order
+from nbcollab.merge.order import Slot, merge_cell_order
 
 FAST = settings(max_examples=60, deadline=None)
 

@@ -21,8 +21,8 @@ from conftest import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbcollab.config import DiffOptions
-from nbcollab.nbdime_format import diff_json, to_nbdime_diff
+from nbcollab.config.options import DiffOptions
+from nbcollab.render.nbdime import diff_json, to_nbdime_diff
 
 nbformat = pytest.importorskip("nbformat")
 patching = pytest.importorskip("nbdime.patching")

@@ -20,8 +20,8 @@ from conftest import (
 )
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
-from nbcollab.nbformat_lines import iter_cells
-from nbcollab.notebook_io import (
+from nbcollab.notebook.lines import iter_cells
+from nbcollab.notebook.io import (
     parse_notebook,
     read_file_bytes,
     serialize_notebook,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.output_text import describe_output, mime_lines, output_text
+from nbcollab.render.output_text import describe_output, mime_lines, output_text
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
 
@@ -119,8 +119,8 @@ def test_no_control_character_survives_in_any_output(output: dict[str, Any]) -> 
 @pytest.mark.slow
 def test_output_text_imports_no_diff_machinery() -> None:
     # The textconv runs once per file and side: it must not pay for alignment or rapidfuzz.
-    code = ("import sys, nbcollab.output_text; "
-            "print(sorted(m for m in ('rapidfuzz', 'nbcollab.align', 'nbcollab.diff', 'nbformat')"
+    code = ("import sys, nbcollab.render.output_text; "
+            "print(sorted(m for m in ('rapidfuzz', 'nbcollab.align.cells', 'nbcollab.diff.compute', 'nbformat')"
             " if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import code_cell, git, make_notebook, write_notebook
 
-from nbcollab.pager import pager_command, pager_environment, should_page
+from nbcollab.render.pager import pager_command, pager_environment, should_page
 
 
 @pytest.mark.parametrize(("env", "expected"), [

@@ -21,12 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.diff import diff_notebooks
+from nbcollab.cli.app import app
+from nbcollab.diff.compute import diff_notebooks
 from nbcollab.errors import InvalidNotebook
-from nbcollab.notebook_io import parse_notebook
-from nbcollab.render_html import page_csp, render_html
-from nbcollab.render_html_assets import page_script
+from nbcollab.notebook.io import parse_notebook
+from nbcollab.render.html import page_csp, render_html
+from nbcollab.render.html_assets import page_script
 
 PAYLOAD = ('<script>alert(1)</script><img src=x onerror="alert(2)">'
            '<a href="javascript:alert(3)">click</a><iframe src="https://evil.example"></iframe>')

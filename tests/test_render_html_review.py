@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from review_fixture import png_base64, report_pair
 from test_render_html import assert_inert
 
-from nbcollab.diff import diff_notebooks
-from nbcollab.render_html import count_changes, render_html
-from nbcollab.render_html_source import highlight_lines, source_diff_table, split_lines
+from nbcollab.diff.compute import diff_notebooks
+from nbcollab.render.html import count_changes, render_html
+from nbcollab.render.html_source import highlight_lines, source_diff_table, split_lines
 
 
 def _page(old: dict, new: dict, name: str = "nb.ipynb") -> str:
@@ -182,7 +182,7 @@ def test_the_cli_highlights_each_notebook_in_its_kernels_language(tmp_path: Path
     from conftest import write_notebook
     from typer.testing import CliRunner
 
-    from nbcollab.cli import app
+    from nbcollab.cli.app import app
 
     r_meta = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},
               "language_info": {"name": "R"}}

@@ -6,8 +6,8 @@ import copy
 
 from conftest import code_cell, make_notebook, markdown_cell, stream_output
 
-from nbcollab.diff import diff_notebooks
-from nbcollab.render_text import TextStyle, render_text
+from nbcollab.diff.compute import diff_notebooks
+from nbcollab.render.text import TextStyle, render_text
 
 
 def pair() -> tuple[dict, dict]:

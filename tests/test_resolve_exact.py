@@ -23,14 +23,14 @@ from conftest import (
 )
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.config import MergeOptions, OutputStrategy
-from nbcollab.conflicts import find_conflicts
-from nbcollab.markers import Resolution
-from nbcollab.merge import merge_notebooks
-from nbcollab.merge_fields import MergeLabels
-from nbcollab.notebook_io import serialize_notebook
-from nbcollab.resolve import resolve_conflicts
+from nbcollab.cli.app import app
+from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.merge.conflicts import find_conflicts
+from nbcollab.merge.markers import Resolution
+from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.values import MergeLabels
+from nbcollab.notebook.io import serialize_notebook
+from nbcollab.merge.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 HEADINGS = {"base": "Result\n------\nold text\n", "ours": "Results\n=======\nour text\n",
@@ -133,7 +133,7 @@ def test_the_pre_commit_hook_lets_a_git_tutorial_through(git_repo: Path,
 
     shutil.copy(PROJECT_ROOT / "git-hooks" / "pre-commit", git_repo / ".git" / "hooks")
     monkeypatch.setenv("NBCOLLAB", f"{sys.executable} -m nbcollab")
-    from nbcollab.clean import clean_notebook
+    from nbcollab.clean.strip import clean_notebook
 
     write_notebook(git_repo / "tutorial.ipynb", clean_notebook(_tutorial_notebook()))
     git(git_repo, "add", "tutorial.ipynb")

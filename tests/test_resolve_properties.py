@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from merge3 import Merge3
 
-from nbcollab.conflicts import find_conflicts
-from nbcollab.markers import Resolution
-from nbcollab.merge import merge_notebooks
-from nbcollab.merge_fields import MergeLabels
-from nbcollab.resolve import resolve_conflicts
+from nbcollab.merge.conflicts import find_conflicts
+from nbcollab.merge.markers import Resolution
+from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.values import MergeLabels
+from nbcollab.merge.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="x", theirs="y")
 TRICKY = ["=======", "<<<<<<< x", ">>>>>>> y", "|||||||", "<<<<<<< HEAD", ">>>>>>>",

@@ -18,8 +18,8 @@ from conftest import write_notebook
 from review_fixture import png_pixels, report_pair
 from test_render_html import hostile_pair
 
-from nbcollab.diff import diff_notebooks
-from nbcollab.render_html import render_html
+from nbcollab.diff.compute import diff_notebooks
+from nbcollab.render.html import render_html
 
 CHROMIUM = shutil.which("chromium")
 try:
@@ -226,7 +226,7 @@ def test_the_csp_alone_stops_markup_that_got_past_the_sanitizer(
     browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Defence in depth: with sanitizing switched off, the page's CSP must still stop everything.
-    monkeypatch.setattr("nbcollab.render_html_outputs.sanitize_html", lambda html: html)
+    monkeypatch.setattr("nbcollab.render.html_outputs.sanitize_html", lambda html: html)
     old, new = hostile_pair()
     path = _write_page(tmp_path, old, new)
     assert "<script>alert(1)</script>" in path.read_text(encoding="utf-8")

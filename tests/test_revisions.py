@@ -8,8 +8,8 @@ import pytest
 from conftest import code_cell, git, make_notebook
 
 from nbcollab.errors import NotARepository
-from nbcollab.notebook_io import serialize_notebook
-from nbcollab.revisions import (
+from nbcollab.notebook.io import serialize_notebook
+from nbcollab.git.revisions import (
     INDEX,
     WORKTREE,
     filtered_paths,

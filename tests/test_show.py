@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from review_fixture import png_base64
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
+from nbcollab.cli.app import app
 from nbcollab.errors import ConfigError
-from nbcollab.show import ShowOptions, show_notebook, terminal_safe
-from nbcollab.show_images import image_size
+from nbcollab.render.show import ShowOptions, show_notebook, terminal_safe
+from nbcollab.render.show_images import image_size
 
 GIF = base64.b64encode(b"GIF89a" + struct.pack("<HH", 33, 17) + b"\x00" * 20).decode()
 JPEG = base64.b64encode(b"\xff\xd8" + b"\xff\xe0\x00\x10" + b"\x00" * 14

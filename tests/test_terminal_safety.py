@@ -10,12 +10,12 @@ from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, writ
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbcollab.diff import diff_notebooks
-from nbcollab.git_diff_driver import run_external_diff
-from nbcollab.notebook_io import serialize_notebook
-from nbcollab.render_text import TextStyle, render_text
-from nbcollab.safe_text import quote_path, terminal_safe
-from nbcollab.textconv import textconv_bytes
+from nbcollab.diff.compute import diff_notebooks
+from nbcollab.git.diff_driver import run_external_diff
+from nbcollab.notebook.io import serialize_notebook
+from nbcollab.render.text import TextStyle, render_text
+from nbcollab.render.safe_text import quote_path, terminal_safe
+from nbcollab.git.textconv import textconv_bytes
 
 # Anything a terminal acts on: C0 but tab and newline, DEL, C1, bidi overrides and isolates.
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -230,7 +230,7 @@ def test_cli_diff_and_textconv_print_no_control_bytes(tmp_path: Path) -> None:
 def test_two_files_with_odd_names_are_quoted(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from nbcollab.cli import app
+    from nbcollab.cli.app import app
 
     old, new = driver_files(tmp_path, "x")
     odd = tmp_path / f"new\n{ERASE_LINE}.ipynb"

@@ -28,19 +28,19 @@ from conftest import (
 )
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.config import MergeOptions, OutputStrategy
+from nbcollab.cli.app import app
+from nbcollab.config.options import MergeOptions, OutputStrategy
 from nbcollab.errors import InvalidNotebook
-from nbcollab.merge import merge_notebooks
-from nbcollab.notebook_io import parse_notebook, serialize_notebook
-from nbcollab.trust import (
+from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.trust.notary import (
     SIGNED,
     check_notebook_text,
     open_notary,
     read_as_jupyter,
     sign_merge_result,
 )
-from nbcollab.trust_policy import find_collision_risk, find_read_problem, find_untrusted_output
+from nbcollab.trust.policy import find_collision_risk, find_read_problem, find_untrusted_output
 
 
 def html(text: str) -> dict[str, Any]:
@@ -295,7 +295,7 @@ def test_no_trusted_input_says_so() -> None:
 def test_result_without_rich_output_needs_no_signature_and_skips_nbformat() -> None:
     code = (
         "import sys\n"
-        "from nbcollab.trust import sign_merge_result\n"
+        "from nbcollab.trust.notary import sign_merge_result\n"
         "text = sys.stdin.read()\n"
         "print(sign_merge_result(text, inputs=[None, text, text], path='nb').reason)\n"
         "print('nbformat' in sys.modules)\n"

@@ -17,10 +17,10 @@ import pytest
 from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, stream_output
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.notebook_io import parse_notebook, serialize_notebook
-from nbcollab.signature_stream import signature_bytes
-from nbcollab.trust import open_notary, read_as_jupyter, sign_merge_result
+from nbcollab.cli.app import app
+from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.trust.stream import signature_bytes
+from nbcollab.trust.notary import open_notary, read_as_jupyter, sign_merge_result
 
 runner = CliRunner()
 SCRIPT = "<script>document.title='owned'</script>"

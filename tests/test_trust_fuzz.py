@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from recut import Cuts
 
-from nbcollab.signature_stream import signature_bytes
-from nbcollab.trust_policy import find_collision_risk, find_untrusted_output
+from nbcollab.trust.stream import signature_bytes
+from nbcollab.trust.policy import find_collision_risk, find_untrusted_output
 from test_trust_collision import script_twin, crafted_cell_versions
 
 WORDS = (
@@ -117,7 +117,7 @@ def test_the_searched_bytes_are_the_bytes_the_notary_hashes(
     """What the rule and the search look at is exactly what Jupyter's signature covers."""
     import hmac
 
-    from nbcollab.trust import open_notary, read_as_jupyter
+    from nbcollab.trust.notary import open_notary, read_as_jupyter
 
     nb = pair[1]
     if signature:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import code_cell, git, make_notebook, markdown_cell, write_notebook
 
-from nbcollab.trust import open_notary, read_as_jupyter
+from nbcollab.trust.notary import open_notary, read_as_jupyter
 
 
 def html(text: str) -> dict[str, Any]:

@@ -14,9 +14,9 @@ import pytest
 from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, write_notebook
 from typer.testing import CliRunner
 
-from nbcollab.cli import app
-from nbcollab.notebook_io import parse_notebook, serialize_notebook
-from nbcollab.trust import SIGNED, open_notary, read_as_jupyter, sign_merge_result
+from nbcollab.cli.app import app
+from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.trust.notary import SIGNED, open_notary, read_as_jupyter, sign_merge_result
 
 runner = CliRunner()
 LONE = "\udc80"  # valid in JSON as the escape \udc80, but not Unicode: UTF-8 cannot encode it
@@ -103,7 +103,7 @@ def test_escaped_surrogate_pair_is_ordinary_text(tmp_path: Path) -> None:
 
 
 def test_find_lone_surrogate_table() -> None:
-    from nbcollab.trust_policy import find_lone_surrogate
+    from nbcollab.trust.policy import find_lone_surrogate
 
     assert find_lone_surrogate(rich_notebook()) is None
     assert find_lone_surrogate(rich_notebook(markdown="\U0001f600")) is None

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nbcollab.errors import InvalidNotebook
-from nbcollab.notebook_io import parse_notebook, serialize_notebook
-from nbcollab.trust import NO_TRUSTED_INPUT, open_notary, read_as_jupyter, sign_merge_result
-from nbcollab.trust_store import (
+from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.trust.notary import NO_TRUSTED_INPUT, open_notary, read_as_jupyter, sign_merge_result
+from nbcollab.trust.store import (
     ALGORITHM,
     DB_FILE,
     NOTARY_SETTINGS,

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nbcollab.cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
-    from nbcollab.clean_config import OptionsByFolder
-    from nbcollab.config import CleanOptions
+    from nbcollab.config.folders import OptionsByFolder
+    from nbcollab.config.options import CleanOptions
     from nbcollab.errors import InvalidNotebook
 
 _OUTPUT_OPTIONS = "Output options"
@@ -100,7 +100,7 @@ def clean(
     ] = None,
 ) -> None:
     """Strip outputs, execution counts and volatile metadata from notebooks."""
-    from nbcollab.clean_config import OptionsByFolder
+    from nbcollab.config.folders import OptionsByFolder
 
     paths = paths or []
     to_stdout = stdin or [str(p) for p in paths] == ["-"]
@@ -132,7 +132,7 @@ def clean(
 
 def _clean_stream(options: CleanOptions, *, check: bool) -> int:
     """stdin to stdout; with ``check``, only say whether it would change (exit 1)."""
-    from nbcollab.clean import clean_bytes
+    from nbcollab.clean.strip import clean_bytes
 
     data = sys.stdin.buffer.read()
     cleaned = clean_bytes(data, path="<stdin>", options=options)
@@ -164,7 +164,7 @@ def expand_notebook_paths(paths: list[Path]) -> list[Path]:
 
 def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     """``--check --staged``: judge the index's blobs, read through one git process."""
-    from nbcollab.gitconfig import read_staged_blobs, staged_notebooks
+    from nbcollab.git.config import read_staged_blobs, staged_notebooks
 
     cwd = Path.cwd()
     folders = [str(path) for path in paths if path.is_dir()]
@@ -177,7 +177,7 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
 
 def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) -> int:
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook_io import read_file_bytes
+    from nbcollab.notebook.io import read_file_bytes
 
     def contents() -> Iterator[tuple[str, bytes | None | InvalidNotebook]]:
         for path in expand_notebook_paths(paths):
@@ -197,9 +197,9 @@ def _judge(
     staged: bool,
 ) -> int:
     """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
-    from nbcollab.clean import clean_bytes
+    from nbcollab.clean.strip import clean_bytes
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook_io import write_atomic
+    from nbcollab.notebook.io import write_atomic
 
     where = " (staged)" if staged else ""
     changed = errors = 0

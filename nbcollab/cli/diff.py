@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from nbcollab.cli import EXIT_CHANGED
+from nbcollab.errors import EXIT_CHANGED
 
 _IGNORE = "Ignore options"
 
@@ -53,11 +53,11 @@ def diff(
     ignore_attachments: Annotated[bool | None, _flag("attachments", "attachments")] = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
-    from nbcollab.config import load_config, merge_overrides
-    from nbcollab.config_fallback import load_or_fail
-    from nbcollab.diff_output import DiffFormat, render_diffs
+    from nbcollab.config.options import load_config, merge_overrides
+    from nbcollab.config.fallback import load_or_fail
+    from nbcollab.render.diffs import DiffFormat, render_diffs
     from nbcollab.errors import ConfigError
-    from nbcollab.render_text import TextStyle
+    from nbcollab.render.text import TextStyle
 
     try:
         form = DiffFormat(fmt)
@@ -75,7 +75,7 @@ def diff(
     style = TextStyle(color=use_color, word_diff=word_diff, context=context)
     text, different = render_diffs(pairs, fmt=form, options=options, style=style, keyed=keyed)
     if output is None and form is DiffFormat.TEXT:
-        from nbcollab.pager import write_paged
+        from nbcollab.render.pager import write_paged
 
         write_paged(text)  # long text on a terminal goes through the pager, as git diff does
     else:
@@ -86,10 +86,10 @@ def diff(
 
 def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs."""
-    from nbcollab.diff_output import NotebookSides, load_side
+    from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.errors import ConfigError
-    from nbcollab.notebook_io import read_file_bytes
-    from nbcollab.safe_text import quote_path
+    from nbcollab.notebook.io import read_file_bytes
+    from nbcollab.render.safe_text import quote_path
 
     if len(args) == 2 and not cached and not _has_separator() and all(Path(a).is_file() for a in args):
         old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
@@ -110,12 +110,12 @@ def _has_separator() -> bool:
 
 
 def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
-    from nbcollab.clean_config import OptionsByFolder
-    from nbcollab.config_fallback import load_or_fail
-    from nbcollab.diff_output import NotebookSides, load_side
+    from nbcollab.config.folders import OptionsByFolder
+    from nbcollab.config.fallback import load_or_fail
+    from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.errors import ConfigError
-    from nbcollab.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
-    from nbcollab.safe_text import quote_path
+    from nbcollab.git.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
+    from nbcollab.render.safe_text import quote_path
 
     repo = open_repo(Path.cwd())
     revs: list[str] = []
@@ -145,9 +145,9 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
 def _sides(pair: Any, clean: Any) -> Any:
     """An unmerged notebook against the working tree; when git's line merge left its conflict
     markers there (no notebook), against theirs instead; against the index, only a note."""
-    from nbcollab.diff_output import NotebookSides, empty_notebook, load_side
+    from nbcollab.render.diffs import NotebookSides, empty_notebook, load_side
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.safe_text import quote_path
+    from nbcollab.render.safe_text import quote_path
 
     path = quote_path(pair.path)
     if pair.old is None and pair.new is None and pair.theirs is None:
@@ -170,7 +170,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         _write_stdout(text)
         return
-    from nbcollab.notebook_io import write_atomic
+    from nbcollab.notebook.io import write_atomic
 
     write_atomic(output, text.encode("utf-8", "replace"))
 
@@ -186,7 +186,7 @@ def textconv(
     format_version: Annotated[int, typer.Option("--format-version", help="Set by `nbcollab install`; part of git's cache key.")] = 0,
 ) -> None:
     """Print a notebook as readable text, for git's textconv (never fails)."""
-    from nbcollab.git_entry import run_textconv
+    from nbcollab.cli.main import run_textconv
 
     raise typer.Exit(run_textconv([str(path)]))
 
@@ -195,6 +195,6 @@ def git_diff(
     args: Annotated[list[str] | None, typer.Argument(help="What git passes to GIT_EXTERNAL_DIFF.")] = None,
 ) -> None:
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
-    from nbcollab.git_entry import run_git_diff
+    from nbcollab.cli.main import run_git_diff
 
     raise typer.Exit(run_git_diff(args or []))

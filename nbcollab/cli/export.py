@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nbcollab.cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.errors import NbcollabError
 
 if TYPE_CHECKING:

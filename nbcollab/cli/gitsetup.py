@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nbcollab.cli import EXIT_CHANGED, EXIT_OK
+from nbcollab.errors import EXIT_CHANGED, EXIT_OK
 
 if TYPE_CHECKING:
-    from nbcollab.gitconfig import Repository, Scope
+    from nbcollab.git.config import Repository, Scope
 
 _GLOBAL = typer.Option(
     "--global", help="The user's git config and attributes file instead of this repository's."
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _scope_and_repo(global_: bool) -> tuple[Scope, Repository | None]:
-    from nbcollab.gitconfig import find_repository
+    from nbcollab.git.config import find_repository
 
     if global_:
         return "global", None
@@ -69,8 +69,8 @@ def install(
     ] = None,
 ) -> None:
     """Make git clean, diff and merge *.ipynb files with nbcollab."""
-    from nbcollab import install as installer
-    from nbcollab.launcher import launcher_path
+    from nbcollab.git import install as installer
+    from nbcollab.git.launcher import launcher_path
 
     scope, repo = _scope_and_repo(global_)
     parts = tuple(
@@ -95,7 +95,7 @@ def install(
 
 def uninstall(global_: Annotated[bool, _GLOBAL] = False) -> None:
     """Remove exactly what `nbcollab install` wrote (in this repository, or with --global)."""
-    from nbcollab import install as installer
+    from nbcollab.git import install as installer
 
     scope, repo = _scope_and_repo(global_)
     done = installer.uninstall(scope, repo, installer.make_context())
@@ -111,10 +111,10 @@ def _print_done(done: list[str], nothing: str) -> None:
 
 def status() -> None:
     """Show what is installed for *.ipynb (this repository and global) and what is broken."""
-    from nbcollab import install as installer
+    from nbcollab.git import install as installer
     from nbcollab.errors import NotARepository
-    from nbcollab.gitconfig import find_repository
-    from nbcollab.install_status import collect_status
+    from nbcollab.git.config import find_repository
+    from nbcollab.git.status import collect_status
 
     try:
         repo = find_repository(Path.cwd())
@@ -131,7 +131,7 @@ def status() -> None:
 
 def filter_process() -> None:
     """git's long-running clean filter (git runs it; see `nbcollab install`)."""
-    from nbcollab.git_entry import run_filter_process
+    from nbcollab.cli.main import run_filter_process
 
     raise typer.Exit(run_filter_process([]))
 
@@ -140,6 +140,6 @@ def filter_clean(
     path: Annotated[str, typer.Argument(help="The file's path (git's %f).")] = "<stdin>",
 ) -> None:
     """One-file clean filter, stdin to stdout (for git < 2.11 and clients without the process)."""
-    from nbcollab.git_entry import run_filter_clean
+    from nbcollab.cli.main import run_filter_clean
 
     raise typer.Exit(run_filter_clean([path]))

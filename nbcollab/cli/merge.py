@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nbcollab.cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
-    from nbcollab.markers import Resolution
-    from nbcollab.resolve import ResolveOutcome
+    from nbcollab.merge.markers import Resolution
+    from nbcollab.merge.resolve import ResolveOutcome
 
 _STRATEGIES = ("auto", "ours", "theirs", "clear", "union", "conflict")
 
@@ -52,11 +52,11 @@ def merge(
     marker_size: Annotated[int, typer.Option("--marker-size", min=1, max=1000)] = 7,
 ) -> None:
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
-    from nbcollab.config import load_config, merge_overrides
-    from nbcollab.gitmerge import sign_result
-    from nbcollab.merge import merge_notebooks
-    from nbcollab.merge_fields import MergeLabels
-    from nbcollab.notebook_io import parse_notebook, read_file_bytes, serialize_notebook
+    from nbcollab.config.options import load_config, merge_overrides
+    from nbcollab.git.merge_driver import sign_result
+    from nbcollab.merge.notebook import merge_notebooks
+    from nbcollab.merge.values import MergeLabels
+    from nbcollab.notebook.io import parse_notebook, read_file_bytes, serialize_notebook
 
     options = merge_overrides(load_config(local).merge, outputs=outputs, sign=sign)
     raw = [read_file_bytes(p) for p in (base, local, remote)]
@@ -77,7 +77,7 @@ def merge(
 
 
 def _write_output(output: Path | None, text: str) -> None:
-    from nbcollab.notebook_io import write_atomic
+    from nbcollab.notebook.io import write_atomic
 
     data = text.encode("utf-8", "surrogatepass")
     if output is None or str(output) == "-":
@@ -91,7 +91,7 @@ def git_merge(
     args: Annotated[list[str], typer.Argument(help="%O %A %B %L %P [%S %X %Y]")],
 ) -> None:
     """Git merge driver (installed by `nbcollab install`)."""
-    from nbcollab.gitmerge import run_git_merge
+    from nbcollab.git.merge_driver import run_git_merge
 
     raise typer.Exit(run_git_merge(args))
 
@@ -101,7 +101,7 @@ def conflicts(
 ) -> None:
     """List unresolved merge conflicts; exit 1 while any remain, 2 if a file cannot be read."""
     from nbcollab.cli.clean import expand_notebook_paths
-    from nbcollab.conflicts import STALE
+    from nbcollab.merge.conflicts import STALE
     from nbcollab.errors import InvalidNotebook
 
     total = errors = 0
@@ -126,9 +126,9 @@ def conflicts(
 
 def _findings(path: Path) -> list[tuple[str, str]]:
     """(kind, message) of each unresolved conflict of one file; InvalidNotebook if unreadable."""
-    from nbcollab.conflicts import find_conflicts, read_record
+    from nbcollab.merge.conflicts import find_conflicts, read_record
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook_io import parse_notebook, read_file_bytes
+    from nbcollab.notebook.io import parse_notebook, read_file_bytes
 
     data = read_file_bytes(path)
     try:
@@ -163,10 +163,10 @@ def resolve(
 
     Without a side, only clear the record of conflicts already resolved by hand.
     """
-    from nbcollab.conflicts import find_conflicts, read_record
-    from nbcollab.markers import Resolution
-    from nbcollab.notebook_io import read_notebook_file, serialize_notebook, write_atomic
-    from nbcollab.resolve import resolve_conflicts
+    from nbcollab.merge.conflicts import find_conflicts, read_record
+    from nbcollab.merge.markers import Resolution
+    from nbcollab.notebook.io import read_notebook_file, serialize_notebook, write_atomic
+    from nbcollab.merge.resolve import resolve_conflicts
 
     chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]
     if len(chosen) > 1:
@@ -190,7 +190,7 @@ def resolve(
 
 def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
     """The index of the cell ``--cell`` names (said on stderr); a usage error if not one cell."""
-    from nbcollab.conflicts import select_cell
+    from nbcollab.merge.conflicts import select_cell
     from nbcollab.errors import ConfigError
 
     try:

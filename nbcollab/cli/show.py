@@ -36,9 +36,9 @@ def show(
     Examples: nbcollab show analysis.ipynb; nbcollab show analysis.ipynb --no-outputs;
     nbcollab show analysis.ipynb --cell 3
     """
-    from nbcollab.notebook_io import parse_notebook, read_file_bytes
-    from nbcollab.pager import write_paged
-    from nbcollab.show import ShowOptions, show_notebook
+    from nbcollab.notebook.io import parse_notebook, read_file_bytes
+    from nbcollab.render.pager import write_paged
+    from nbcollab.render.show import ShowOptions, show_notebook
 
     name = str(notebook)
     data = sys.stdin.buffer.read() if name == "-" else read_file_bytes(notebook)

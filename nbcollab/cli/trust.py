@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nbcollab.cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.errors import NbcollabError
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 @trust_app.command("check")
 def check(paths: _PATHS) -> None:
     """Say which notebooks your Jupyter trusts; exit 1 when one has untrusted output."""
-    from nbcollab.trust import open_notary, store_problem
+    from nbcollab.trust.notary import open_notary, store_problem
 
     with open_notary() as notary:
         problem = store_problem(notary)
@@ -43,7 +43,7 @@ def check(paths: _PATHS) -> None:
 @trust_app.command("sign")
 def sign(paths: _PATHS) -> None:
     """Trust these notebooks' output in your Jupyter (like `jupyter trust`): only your own files."""
-    from nbcollab.trust import open_notary, require_persistent_store
+    from nbcollab.trust.notary import open_notary, require_persistent_store
 
     with open_notary() as notary:
         require_persistent_store(notary)
@@ -52,7 +52,7 @@ def sign(paths: _PATHS) -> None:
 
 
 def _check_one(notary: NotebookNotary, path: Path, text: str | None) -> int:
-    from nbcollab.trust import check_notebook_text
+    from nbcollab.trust.notary import check_notebook_text
 
     if text is None:
         return EXIT_ERROR
@@ -69,7 +69,7 @@ def _check_one(notary: NotebookNotary, path: Path, text: str | None) -> int:
 
 
 def _sign_one(notary: NotebookNotary, path: Path, text: str | None) -> int:
-    from nbcollab.trust import sign_notebook_text
+    from nbcollab.trust.notary import sign_notebook_text
 
     if text is None:
         return EXIT_ERROR
@@ -86,7 +86,7 @@ def _read_texts(paths: list[Path]) -> list[tuple[Path, str | None]]:
     """Each notebook's text as Jupyter decodes it, or None after reporting why it cannot be read."""
     from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook_io import read_file_bytes
+    from nbcollab.notebook.io import read_file_bytes
 
     texts: list[tuple[Path, str | None]] = []
     for path in expand_notebook_paths(paths):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from nbcollab.export.cells import plan_cells
 from nbcollab.export.model import CellCode, CellPlan, ExportError
 from nbcollab.export.options import ExportOptions, Selection
-from nbcollab.nbformat_lines import Notebook
+from nbcollab.notebook.lines import Notebook
 
 _WIDTH = 100
 

@@ -10,7 +10,7 @@ from nbcollab.export.directives import Directives, export_kind, parse_directives
 from nbcollab.export.ipython import IPythonCell, strip_ipython
 from nbcollab.export.model import CellCode, CellPlan, ExportError, Line
 from nbcollab.export.options import ExportOptions, Selection
-from nbcollab.nbformat_lines import Notebook, cell_source, is_valid_cell_id, iter_cells
+from nbcollab.notebook.lines import Notebook, cell_source, is_valid_cell_id, iter_cells
 
 
 def plan_cells(nb: Notebook, *, options: ExportOptions, path: str) -> CellPlan:

@@ -38,8 +38,8 @@ def timed(command: list[str], timeout: float) -> float | None:
 
 def in_process(files: list[Path], repeat: int = 3) -> float:
     """Best time of parse + merge + serialize inside one process."""
-    from nbcollab.merge import merge_notebooks
-    from nbcollab.notebook_io import parse_notebook, serialize_notebook
+    from nbcollab.merge.notebook import merge_notebooks
+    from nbcollab.notebook.io import parse_notebook, serialize_notebook
 
     raw = [f.read_bytes() for f in files]
     best = float("inf")

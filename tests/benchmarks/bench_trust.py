@@ -43,8 +43,8 @@ def load_cases(limit: int) -> list[tuple[str, list[bytes]]]:
 
 def merged_text(raw: list[bytes]) -> str | None:
     from nbcollab.errors import NbcollabError
-    from nbcollab.merge import merge_notebooks
-    from nbcollab.notebook_io import parse_notebook, serialize_notebook
+    from nbcollab.merge.notebook import merge_notebooks
+    from nbcollab.notebook.io import parse_notebook, serialize_notebook
 
     try:
         base = parse_notebook(raw[0]) if raw[0].strip() else None
@@ -55,7 +55,7 @@ def merged_text(raw: list[bytes]) -> str | None:
 
 
 def trust(notary: object, raw: bytes) -> None:
-    from nbcollab.trust import read_as_jupyter
+    from nbcollab.trust.notary import read_as_jupyter
 
     try:
         notary.sign(read_as_jupyter(raw.decode("utf-8"), path="input"))  # type: ignore[attr-defined]
@@ -65,8 +65,8 @@ def trust(notary: object, raw: bytes) -> None:
 
 def foreign_rich_output(text: str, trusted: list[bytes]) -> bool:
     """Whether the result holds a rich output found in no trusted version at all."""
-    from nbcollab.trust import read_as_jupyter
-    from nbcollab.trust_policy import iter_rich_outputs
+    from nbcollab.trust.notary import read_as_jupyter
+    from nbcollab.trust.policy import iter_rich_outputs
 
     seen = []
     for raw in trusted:
@@ -80,7 +80,7 @@ def foreign_rich_output(text: str, trusted: list[bytes]) -> bool:
 
 
 def run(cases: list[tuple[str, list[bytes]]], *, trust_theirs: bool) -> None:
-    from nbcollab.trust import open_notary, sign_merge_result
+    from nbcollab.trust.notary import open_notary, sign_merge_result
 
     os.environ["JUPYTER_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-trust-")
     reasons: collections.Counter[str] = collections.Counter()

@@ -94,7 +94,7 @@ def is_valid(text: str) -> bool:
 def run_nbcollab(case: Path, out: Path) -> tuple[int, str]:
     from typer.testing import CliRunner
 
-    from nbcollab.cli import app
+    from nbcollab.cli.app import app
 
     files = [str(case / f"{n}.ipynb") for n in ("base", "p1", "p2")]
     done = CliRunner().invoke(app, ["merge", *files, "-o", str(out), "--no-sign"])

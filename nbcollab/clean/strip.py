@@ -1,0 +1,224 @@
+"""Strip outputs and volatile metadata from a notebook (pure: dicts in, dicts out)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+from nbcollab.config.options import CleanOptions
+from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
+from nbcollab.notebook.io import parse_notebook, serialize_notebook
+
+# Metadata that changes with every run or every UI click, never with the notebook's meaning.
+DEFAULT_STRIP_KEYS = (
+    "cell.metadata.collapsed",
+    "cell.metadata.scrolled",
+    "cell.metadata.ExecuteTime",
+    "cell.metadata.execution",
+    "cell.metadata.heading_collapsed",
+    "cell.metadata.hidden",
+    "cell.metadata.trusted",
+    "metadata.signature",
+    "metadata.widgets",
+    "metadata.language_info.version",
+)
+_DEFAULTS = CleanOptions()
+
+
+def clean_notebook(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> Notebook:
+    """A cleaned copy of ``nb``: outputs, execution counts and volatile metadata stripped."""
+    nb = copy.deepcopy(nb)
+    clean_in_place(nb, options=options)
+    return nb
+
+
+def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) -> bytes | None:
+    """The cleaned file for ``data``, or None when cleaning changes nothing (bytes stay).
+
+    Raises InvalidNotebook for input that is not a notebook.
+    """
+    nb = parse_notebook(data, path=path)
+    # The parsed dict is ours: cleaning it in place spares a deep copy of every output.
+    if not clean_in_place(nb, options=options):
+        return None
+    return serialize_notebook(nb).encode("utf-8")
+
+
+def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
+    """Clean ``nb`` itself; True when anything changed."""
+    cell_keys, notebook_keys = _keys_to_strip(options)
+    metadata = nb.get("metadata", {})
+    keep_all = options.keep_outputs or bool(metadata.get("keep_output"))
+    changed = False
+    for path in notebook_keys:
+        changed |= _pop_path(metadata, path)
+    for cell in iter_cells(nb):
+        for path in cell_keys:
+            changed |= _pop_path(cell.get("metadata", {}), path)
+        if cell.get("cell_type") == "code":
+            changed |= _clean_code_cell(cell, nb["nbformat"], keep_all, options)
+    if options.drop_empty_cells:
+        changed |= _drop_empty_cells(nb)
+    if options.repair_ids and nb["nbformat"] == 4 and nb.get("nbformat_minor", 0) >= 5:
+        before = [cell.get("id") for cell in nb["cells"]]
+        repair_cell_ids(nb["cells"])
+        changed |= before != [cell["id"] for cell in nb["cells"]]
+    return changed
+
+
+def _keys_to_strip(options: CleanOptions) -> tuple[list[list[str]], list[list[str]]]:
+    keep = set(options.keep_keys)
+    cell_keys: list[list[str]] = []
+    notebook_keys: list[list[str]] = []
+    for key in (*DEFAULT_STRIP_KEYS, *options.extra_keys):
+        if key in keep:
+            continue
+        parts = key.split(".")
+        if parts[:2] == ["cell", "metadata"] and len(parts) > 2:
+            cell_keys.append(parts[2:])
+        elif parts[0] == "metadata" and len(parts) > 1:
+            notebook_keys.append(parts[1:])
+    return cell_keys, notebook_keys
+
+
+def validate_key_paths(paths: tuple[str, ...]) -> list[str]:
+    """The dotted key paths that name neither ``cell.metadata.X`` nor ``metadata.X``."""
+    return [
+        path
+        for path in paths
+        if not path.startswith(("cell.metadata.", "metadata.")) or path.endswith(".")
+    ]
+
+
+def _pop_path(holder: Any, parts: list[str]) -> bool:
+    for part in parts[:-1]:
+        holder = holder.get(part) if isinstance(holder, dict) else None
+    if isinstance(holder, dict) and parts[-1] in holder:
+        del holder[parts[-1]]
+        return True
+    return False
+
+
+def _clean_code_cell(
+    cell: dict[str, Any], major: int, keep_all: bool, options: CleanOptions
+) -> bool:
+    changed = False
+    if not options.keep_execution_count:
+        if major == 3 and "prompt_number" in cell:
+            del cell["prompt_number"]
+            changed = True
+        elif major == 4 and cell.get("execution_count") is not None:
+            cell["execution_count"] = None
+            changed = True
+    outputs = cell.get("outputs")
+    if not outputs:
+        return changed
+    keep_cell = _cell_keeps_output(cell, keep_all, options.keep_output_tag)
+    kept = _filter_outputs(outputs, keep_cell, options)
+    # _filter_outputs returns the same objects for untouched outputs and new ones otherwise.
+    changed |= len(kept) != len(outputs) or any(a is not b for a, b in zip(kept, outputs))
+    for output in kept:
+        changed |= _clean_output(output, major, options)
+    cell["outputs"] = kept
+    return changed
+
+
+def _cell_keeps_output(cell: dict[str, Any], default: bool, tag: str) -> bool:
+    """A cell's own ``keep_output`` (true or false) wins, then the tag, then the notebook's."""
+    metadata = cell.get("metadata", {})
+    if isinstance(metadata.get("keep_output"), bool):
+        return metadata["keep_output"]
+    tags = metadata.get("tags")
+    return default or (isinstance(tags, list) and tag in tags)
+
+
+def _filter_outputs(
+    outputs: list[Any], keep_cell: bool, options: CleanOptions
+) -> list[dict[str, Any]]:
+    """The outputs that survive, with mime types filtered out of their data bundles."""
+    kept = []
+    for output in outputs:
+        output = _filter_output(output, keep_cell, options)
+        if output is not None and (
+            options.max_output_bytes is None or _output_size(output) <= options.max_output_bytes
+        ):
+            kept.append(output)
+    return kept
+
+
+def _filter_output(
+    output: dict[str, Any], keep_cell: bool, options: CleanOptions
+) -> dict[str, Any] | None:
+    """``output`` as kept (possibly with fewer mime types), or None when it is dropped.
+
+    An output type (``stream``, ``error``, ...) keeps or drops the whole output; a mime type keeps
+    or drops one representation of a rich output, so ``image/png`` can go while ``text/plain``
+    stays. An output whose last representation is dropped goes entirely.
+    """
+    kind = output.get("output_type")
+    data = output.get("data")
+    listed = set(options.drop_output_types if keep_cell else options.keep_output_types)
+    if kind in listed:
+        return output if not keep_cell else None
+    if not isinstance(data, dict) or not listed & set(data):
+        return output if keep_cell else None
+    mimes = {m: v for m, v in data.items() if (m in listed) != keep_cell}
+    if len(mimes) == len(data):
+        return output
+    return {**output, "data": mimes} if mimes else None
+
+
+def _output_size(output: dict[str, Any]) -> int:
+    return len(json.dumps(output, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+def _clean_output(output: dict[str, Any], major: int, options: CleanOptions) -> bool:
+    # v3's schema requires pyout's prompt_number, so a kept v3 output keeps its count.
+    if options.keep_execution_count or major != 4 or output.get("execution_count") is None:
+        return False
+    if output.get("output_type") != "execute_result":
+        return False
+    output["execution_count"] = None
+    return True
+
+
+def _drop_empty_cells(nb: Notebook) -> bool:
+    def is_empty(cell: dict[str, Any]) -> bool:
+        text = cell.get("input" if "input" in cell else "source", "")
+        return not str(text).strip() and not cell.get("attachments") and not cell.get("outputs")
+
+    holders = nb.get("worksheets", []) if nb["nbformat"] == 3 else [nb]
+    changed = False
+    for holder in holders:
+        kept = [cell for cell in holder["cells"] if not is_empty(cell)]
+        changed |= len(kept) != len(holder["cells"])
+        holder["cells"] = kept
+    return changed
+
+
+def repair_cell_ids(cells: list[dict[str, Any]]) -> None:
+    """Give every cell a valid, unique id, deterministically (in place).
+
+    Valid ids are kept (the first of duplicates keeps its id). A new id is derived from the cell's
+    type and source, so the same notebook always gets the same ids and an unchanged cell keeps its
+    id across edits elsewhere.
+    """
+    taken = set()
+    needs_id = []
+    for cell in cells:
+        cell_id = cell.get("id")
+        if is_valid_cell_id(cell_id) and cell_id not in taken:
+            taken.add(cell_id)
+        else:
+            needs_id.append(cell)
+    for cell in needs_id:
+        seed = f"{cell.get('cell_type', '')}\0{cell.get('source', '')}"
+        digest = hashlib.sha1(seed.encode("utf-8", "surrogatepass")).hexdigest()
+        new_id, counter = digest[:8], 0
+        while new_id in taken:
+            counter += 1
+            new_id = f"{digest[:8]}-{counter}"
+        taken.add(new_id)
+        cell["id"] = new_id

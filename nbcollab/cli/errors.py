@@ -1,0 +1,59 @@
+"""The one place that turns exceptions into a one-line message and an exit code.
+
+Used by the typer app and by git's entry points, which run without typer. 0 ok; 1 changes,
+findings, differences or conflicts (returned by commands, never raised); 2 bad input, usage or a
+bug; 130 interrupted. A bug is still one line and 2, never 1, which means "changes" or
+"conflicts" to git and CI; ``NBCOLLAB_DEBUG=1`` shows its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nbcollab.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, NbcollabError
+
+
+@contextmanager
+def exit_codes(
+    *, prefix: str = "nbcollab", passthrough: tuple[type[BaseException], ...] = ()
+) -> Iterator[None]:
+    """Map what escapes the block to a message on stderr and ``SystemExit(code)``."""
+    try:
+        yield
+    except passthrough:
+        raise
+    except NbcollabError as exc:
+        _say(f"{prefix}: error: {exc}")
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _say(f"{prefix}: interrupted")
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        # The reader went away (e.g. `nbcollab diff | head`); nothing left to say.
+        _close_quietly()
+        raise SystemExit(EXIT_OK) from None
+    except Exception as exc:
+        if os.environ.get("NBCOLLAB_DEBUG"):
+            raise
+        _say(f"{prefix}: error: internal error: {type(exc).__name__}: {exc} "
+             "(NBCOLLAB_DEBUG=1 shows the traceback)")
+        raise SystemExit(EXIT_ERROR) from None
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError):
+        pass  # stderr closed: the exit code still tells
+
+
+def _close_quietly() -> None:
+    # Python would report the broken pipe again when it flushes stdout at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

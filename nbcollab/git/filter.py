@@ -1,0 +1,164 @@
+"""git's long-running filter process (protocol version 2): one process cleans every notebook.
+
+git starts ``nbcollab filter-process`` once per command (``git add``, ``git status``, ...) and sends
+it each file as pkt-lines: a 4-hex-digit length (header included) followed by at most 65516 bytes of
+data; ``0000`` (flush) ends a list or a content. See gitattributes(5), "Long Running Filter
+Process".
+
+What the filter does with a file that is not a notebook it can read: it passes the bytes through
+unchanged and prints one warning on stderr. A filter error would make git add, git status, git diff
+and git stash fail on that file (``filter.nbcollab.required`` is true), and such files really occur:
+broken JSON committed long ago, conflict markers left by a line merge. ``nbcollab clean --check``
+and the pre-commit hook are what refuse them, naming the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
+
+if TYPE_CHECKING:
+    from nbcollab.config.options import CleanOptions
+
+MAX_PACKET_DATA = 65516
+_FLUSH = b"0000"
+
+# Loads the clean options for a path (relative to the repository root); may raise ConfigError.
+OptionsLoader = Callable[[str], "CleanOptions"]
+
+
+class ProtocolError(NbcollabError):
+    """git spoke something other than the filter protocol version 2."""
+
+
+def read_packet(stream: BinaryIO) -> bytes | None:
+    """The data of the next pkt-line, or None for a flush packet; EOFError when git hung up."""
+    header = stream.read(4)
+    if not header:
+        raise EOFError
+    if len(header) < 4:
+        raise ProtocolError("filter protocol: git closed the pipe inside a packet header")
+    try:
+        length = int(header, 16)
+    except ValueError:
+        raise ProtocolError(f"filter protocol: bad packet header {header!r}") from None
+    if length == 0:
+        return None
+    if length <= 4:
+        raise ProtocolError(f"filter protocol: bad packet length {header!r}")
+    data = stream.read(length - 4)
+    if len(data) != length - 4:
+        raise ProtocolError("filter protocol: git closed the pipe inside a packet")
+    return data
+
+
+def read_text_list(stream: BinaryIO) -> list[str]:
+    """The text lines of one list, up to its flush packet (trailing newlines removed)."""
+    lines = []
+    while (packet := read_packet(stream)) is not None:
+        lines.append(packet.decode("utf-8", "surrogateescape").removesuffix("\n"))
+    return lines
+
+
+def read_content(stream: BinaryIO) -> bytes:
+    """A file's content: packets up to the next flush."""
+    chunks = []
+    while (packet := read_packet(stream)) is not None:
+        chunks.append(packet)
+    return b"".join(chunks)
+
+
+def write_packet(out: BinaryIO, data: bytes) -> None:
+    """One pkt-line (``data`` must fit one packet)."""
+    out.write(b"%04x" % (len(data) + 4))
+    out.write(data)
+
+
+def write_text_list(out: BinaryIO, *lines: str) -> None:
+    """A list of text lines followed by a flush."""
+    for line in lines:
+        write_packet(out, f"{line}\n".encode())
+    out.write(_FLUSH)
+
+
+def write_content(out: BinaryIO, data: bytes) -> None:
+    """Content split over as many packets as it needs, then a flush."""
+    view = memoryview(data)
+    for start in range(0, len(data), MAX_PACKET_DATA):
+        write_packet(out, view[start : start + MAX_PACKET_DATA].tobytes())
+    out.write(_FLUSH)
+
+
+def handshake(stream: BinaryIO, out: BinaryIO) -> None:
+    """Agree on version 2 and the capabilities clean and smudge."""
+    welcome = read_text_list(stream)
+    if not welcome or welcome[0] != "git-filter-client" or "version=2" not in welcome[1:]:
+        raise ProtocolError(
+            f"filter protocol: expected git-filter-client version=2, got {welcome!r} "
+            "(nbcollab filter-process is run by git, not by hand)"
+        )
+    write_text_list(out, "git-filter-server", "version=2")
+    out.flush()
+    offered = read_text_list(stream)
+    chosen = [c for c in ("capability=clean", "capability=smudge") if c in offered]
+    write_text_list(out, *chosen)
+    out.flush()
+
+
+def clean_for_git(data: bytes, path: str, options: CleanOptions, err: TextIO) -> bytes:
+    """What git stores for ``data``: cleaned, or unchanged (with a warning) if not a notebook."""
+    from nbcollab.clean.strip import clean_bytes
+
+    try:
+        cleaned = clean_bytes(data, path=path, options=options)
+    except InvalidNotebook as exc:
+        err.write(f"nbcollab: warning: {exc}; stored as it is, not cleaned\n")
+        err.flush()
+        return data
+    return data if cleaned is None else cleaned
+
+
+def _answer(
+    command: str, data: bytes, path: str, load_options: OptionsLoader, err: TextIO
+) -> bytes:
+    if command == "smudge":
+        return data
+    if command != "clean":
+        raise ProtocolError(f"filter protocol: unknown command {command!r}")
+    return clean_for_git(data, path, load_options(path), err)
+
+
+def serve(stream: BinaryIO, out: BinaryIO, err: TextIO, load_options: OptionsLoader) -> None:
+    """Answer git's requests until it closes the pipe."""
+    handshake(stream, out)
+    while True:
+        try:
+            header = read_text_list(stream)
+        except EOFError:
+            return
+        keys = dict(line.partition("=")[::2] for line in header)
+        data = read_content(stream)
+        path = keys.get("pathname", "<unknown>")
+        try:
+            result = _answer(keys.get("command", ""), data, path, load_options, err)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not end git's whole command
+            _refuse(out, err, path, exc)
+            continue
+        write_text_list(out, "status=success")
+        write_content(out, result)
+        write_text_list(out)  # an empty list keeps status=success
+        out.flush()
+
+
+def _refuse(out: BinaryIO, err: TextIO, path: str, exc: Exception) -> None:
+    """Fail this one file loudly rather than let git store it uncleaned."""
+    if isinstance(exc, (ConfigError, ProtocolError)):
+        message = str(exc)
+    else:
+        message = f"internal error ({type(exc).__name__}: {exc}); please report it"
+    err.write(f"nbcollab: error: {path}: {message}\n")
+    err.flush()
+    write_text_list(out, "status=error")
+    out.flush()

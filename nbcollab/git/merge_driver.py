@@ -1,0 +1,180 @@
+"""The git merge driver: ``nbcollab git-merge %O %A %B %L %P [%S %X %Y]``.
+
+Git gives the base (%O, empty for add/add), ours (%A, where the result goes), theirs (%B), the
+conflict marker size (%L), the path (%P) and, from git 2.44 on, the labels (%S %X %Y). Exit 0 means
+merged, 1 conflicts. The driver never dies: input that is not a notebook, or any failure of its
+own, falls back to git's line merge (``git merge-file``), so it is never worse than plain git; if
+even that fails, %A is left as it was and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nbcollab.config.options import MergeOptions
+    from nbcollab.merge.values import MergeLabels
+
+USAGE = "usage: nbcollab git-merge %O %A %B %L %P [%S %X %Y]"
+EXIT_CLEAN = 0
+EXIT_CONFLICT = 1
+
+
+@dataclass(frozen=True)
+class DriverArgs:
+    """What git passed to the driver."""
+
+    base: str
+    ours: str
+    theirs: str
+    marker_size: int
+    path: str
+    base_label: str | None = None
+    ours_label: str | None = None
+    theirs_label: str | None = None
+
+
+def parse_driver_args(argv: list[str]) -> DriverArgs | None:
+    """The driver's arguments, or None when git did not pass at least %O %A %B."""
+    if len(argv) < 3:
+        return None
+    extra = [_given(value) for value in argv[3:8]] + [None] * 5
+    size = extra[0]
+    marker_size = int(size) if size and size.isdigit() and 0 < int(size) <= 1000 else 7
+    return DriverArgs(argv[0], argv[1], argv[2], marker_size, extra[1] or argv[1],
+                      extra[2], extra[3], extra[4])
+
+
+def _given(value: str) -> str | None:
+    # git before 2.44 passes unknown placeholders such as %X through unexpanded.
+    return None if not value or (len(value) == 2 and value.startswith("%")) else value
+
+
+def run_git_merge(argv: list[str]) -> int:
+    """Merge as git's merge driver; returns the exit code and never raises."""
+    args = parse_driver_args(argv)
+    if args is None:
+        _say(USAGE)
+        return EXIT_CONFLICT
+    try:
+        return _merge(args)
+    except KeyboardInterrupt:
+        _say(f"{args.path}: interrupted; left unmerged")
+        return EXIT_CONFLICT
+    except Exception as exc:  # noqa: BLE001 - the driver must never die: fall back instead
+        from nbcollab.errors import NbcollabError
+
+        reason = str(exc) if isinstance(exc, NbcollabError) else f"internal error ({exc!r})"
+        return fall_back_to_line_merge(args, reason)
+
+
+def _merge(args: DriverArgs) -> int:
+    from nbcollab.merge.notebook import merge_notebooks
+    from nbcollab.notebook.io import parse_notebook, read_file_bytes, serialize_notebook
+
+    raw = [read_file_bytes(p) for p in (args.base, args.ours, args.theirs)]
+    base = parse_notebook(raw[0], path=f"{args.path} (base)") if raw[0].strip() else None
+    ours = parse_notebook(raw[1], path=f"{args.path} (ours)")
+    theirs = parse_notebook(raw[2], path=f"{args.path} (theirs)")
+    options = _load_options(args.path)
+    result = merge_notebooks(base, ours, theirs, options=options, labels=merge_labels(args))
+    text = serialize_notebook(result.notebook)
+    trust_note = sign_result(text, raw, args.path) if options.sign else None
+    write_result(args.ours, text)
+    _say(f"merged {args.path}: " + ("clean" if result.clean else "CONFLICTS"))
+    for line in result.summary() + ([trust_note] if trust_note else []):
+        _say(f"  {line}")
+    return EXIT_CLEAN if result.clean else EXIT_CONFLICT
+
+
+def write_result(path: str, text: str) -> None:
+    """Write the merged notebook over ``path`` all at once."""
+    from nbcollab.notebook.io import write_atomic
+
+    write_atomic(path, text.encode("utf-8", "surrogatepass"))
+
+
+def sign_result(text: str, raw: list[bytes], path: str) -> str:
+    """Ask the trust module to sign the merged text; its reason, for the summary."""
+    try:
+        from nbcollab.trust.notary import sign_merge_result
+
+        outcome = sign_merge_result(text, inputs=raw, path=path)
+    except Exception as exc:  # noqa: BLE001 - signing is a convenience; the merge stands
+        return f"not signed: {exc}"
+    return outcome.reason
+
+
+def _load_options(path: str) -> MergeOptions:
+    from nbcollab.config.options import MergeOptions, load_config
+    from nbcollab.config.fallback import load_or_default
+
+    # A broken pyproject.toml must not turn a notebook merge into a line merge.
+    return load_or_default(lambda: load_config(Path(path)).merge, MergeOptions(),
+                           start=Path(path), warn=_say, using="the default merge options")
+
+
+def merge_labels(args: DriverArgs) -> MergeLabels:
+    """Conflict labels: git's %X/%Y, else the branch names git merge leaves in the environment."""
+    from nbcollab.merge.values import MergeLabels
+
+    return MergeLabels(
+        ours=args.ours_label or _current_branch() or "ours",
+        theirs=args.theirs_label or _merged_branch() or "theirs",
+        base=args.base_label or "base",
+        marker_size=args.marker_size,
+    )
+
+
+def _merged_branch() -> str | None:
+    # `git merge` (not rebase or cherry-pick) names the merged heads in GITHEAD_<sha>.
+    names = [v for k, v in os.environ.items() if k.startswith("GITHEAD_") and v.strip()]
+    return _one_line(names[0]) if len(names) == 1 else None
+
+
+def _current_branch() -> str | None:
+    # During a rebase HEAD is detached (the upstream), so no name rather than a misleading one.
+    try:
+        done = subprocess.run(["git", "symbolic-ref", "--short", "-q", "HEAD"],
+                              capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return _one_line(done.stdout) if done.returncode == 0 and done.stdout.strip() else None
+
+
+def _one_line(label: str) -> str:
+    return " ".join(label.split())[:200]
+
+
+def fall_back_to_line_merge(args: DriverArgs, reason: str) -> int:
+    """git's own line merge of the raw files into %A; 1 on conflicts or when even that fails."""
+    _say(f"{args.path}: {reason}")
+    _say(f"{args.path}: falling back to git's line merge (git merge-file)")
+    labels = [args.ours_label or "ours", args.base_label or "base", args.theirs_label or "theirs"]
+    command = ["git", "merge-file", f"--marker-size={args.marker_size}"]
+    for label in labels:
+        command += ["-L", label]
+    try:
+        done = subprocess.run([*command, args.ours, args.base, args.theirs],
+                              capture_output=True, timeout=300, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        _say(f"{args.path}: git merge-file failed ({exc}); left unmerged")
+        return EXIT_CONFLICT
+    # merge-file exits with the number of conflicts, or a negative number (255) on error.
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        _say(f"{args.path}: line merge left conflicts" + (f" ({detail})" if detail else ""))
+        return EXIT_CONFLICT
+    return EXIT_CLEAN
+
+
+def _say(message: str) -> None:
+    try:
+        print(f"nbcollab: {message}", file=sys.stderr)
+    except (OSError, ValueError):
+        pass  # stderr closed: the exit code still tells git what happened

@@ -1,0 +1,210 @@
+"""Merge conflicts inside a notebook: the record in its metadata, and finding what is unresolved.
+
+A merge that conflicts writes a valid notebook in which every conflict is visible twice: in the
+cells (git-style markers in the source, a one-line ``<<<<<<< nbcollab: ...`` note for conflicts
+outside the source, marker outputs around both sides' outputs) and in a machine-readable record,
+``metadata.nbcollab.merge.conflicts`` (``nbcollab.merge.record``). Only recorded conflicts are
+conflicts: text that looks like markers in a notebook without a record is content.
+``nbcollab.merge.resolve`` removes both. Pure functions on dicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from nbcollab.merge.record import (
+    CellTypeConflict,
+    ConflictEntry,
+    ConflictKind,
+    DeleteEditConflict,
+    SourceConflict,
+    ValuesConflict,
+    describe,
+    entry_to_json,
+    parse_record,
+    shown,
+    where_of,
+)
+from nbcollab.errors import ConfigError
+from nbcollab.merge.markers import (
+    find_hunks,
+    find_line_block,
+    has_markers,
+    has_output_markers,
+    output_sections,
+    unwrap,
+    unwrap_exact,
+)
+from nbcollab.notebook.lines import text_key
+
+Notebook = dict[str, Any]
+METADATA_NOTE_ID = "nbcollab-merge-note"
+# The kind of finding that is no conflict to resolve: a record whose marks are gone (resolved by
+# hand, the record not cleared yet).
+STALE = "stale-record"
+
+
+@dataclass
+class Conflict:
+    """One conflict of a merge: its record entry and the merged cell it is in (index)."""
+
+    entry: ConflictEntry
+    cell: int | None
+    cell_id: str | None = None
+
+    @property
+    def kind(self) -> ConflictKind:
+        return self.entry.kind
+
+    def placed(self, marker_size: int) -> ConflictEntry:
+        """The entry with where it is in the merged notebook."""
+        return dataclasses.replace(self.entry, cell=self.cell_id, index=self.cell,
+                                   marker_size=marker_size)
+
+
+def record_conflicts(nb: Notebook, conflicts: list[Conflict], *, marker_size: int) -> None:
+    """Write the record of ``conflicts`` into ``nb``'s metadata (in place); none: no record."""
+    holder = nb.setdefault("metadata", {})
+    own = dict(holder.get("nbcollab") or {})
+    own.pop("conflicts", None)
+    if conflicts:
+        own["conflicts"] = [entry_to_json(c.placed(marker_size)) for c in conflicts]
+    if own:
+        holder["nbcollab"] = own
+    else:
+        holder.pop("nbcollab", None)
+
+
+def read_record(nb: Notebook, *, source: str = "") -> list[ConflictEntry]:
+    """The recorded conflicts of ``nb``; InvalidNotebook (naming ``source``) if one is malformed."""
+    own = nb.get("metadata", {}).get("nbcollab")
+    if not isinstance(own, dict) or "conflicts" not in own:
+        return []
+    place = (source + ": " if source else "") + "metadata.nbcollab.merge.conflicts"
+    return parse_record(own["conflicts"], place=place)
+
+
+def strip_record(nb: Notebook) -> Notebook:
+    """``nb`` without a conflict record (shallow copies; the input is not changed)."""
+    own = nb.get("metadata", {}).get("nbcollab")
+    if not isinstance(own, dict) or "conflicts" not in own:
+        return nb
+    metadata = dict(nb["metadata"])
+    rest = {k: v for k, v in own.items() if k != "conflicts"}
+    if rest:
+        metadata["nbcollab"] = rest
+    else:
+        del metadata["nbcollab"]
+    return {**nb, "metadata": metadata}
+
+
+# --- cells -------------------------------------------------------------------------------------
+
+
+def notebook_cells(nb: Notebook) -> list[dict[str, Any]]:
+    if nb.get("nbformat") == 3:
+        return [cell for ws in nb.get("worksheets", []) for cell in ws.get("cells", [])]
+    cells = nb.get("cells")
+    return cells if isinstance(cells, list) else []
+
+
+def cell_text_key(cell: dict[str, Any], nb: Notebook) -> str:
+    return text_key(cell.get("cell_type"), nb.get("nbformat"))
+
+
+def cell_text(cell: dict[str, Any], nb: Notebook) -> str:
+    value = cell.get(cell_text_key(cell, nb), "")
+    return value if isinstance(value, str) else "".join(str(v) for v in value)
+
+
+def locate_cell(entry: ConflictEntry, cells: list[dict[str, Any]]) -> int | None:
+    """The cell a recorded conflict is in: by id, else by index when that cell has no other id."""
+    if isinstance(entry.cell, str):
+        for index, cell in enumerate(cells):
+            if cell.get("id") == entry.cell:
+                return index
+    recorded = entry.index
+    if isinstance(recorded, int) and 0 <= recorded < len(cells) and not (
+        isinstance(entry.cell, str) and cells[recorded].get("id") not in (None, entry.cell)
+    ):
+        return recorded
+    return None
+
+
+def select_cell(nb: Notebook, wanted: str) -> tuple[int, str]:
+    """The index of the one cell ``wanted`` names, and how: ``id:X``, ``index:N``, or either.
+
+    ConfigError when it names no cell, or two different cells (an id and another's index).
+    """
+    cells = notebook_cells(nb)
+    kind, sep, value = wanted.partition(":")
+    if not (sep and kind in ("id", "index")):
+        kind, value = "", wanted
+    by_id = [] if kind == "index" else [k for k, c in enumerate(cells) if c.get("id") == value]
+    number = int(value) if value.isascii() and value.isdigit() else len(cells)
+    by_index = [] if kind == "id" or number >= len(cells) else [number]
+    found = sorted(set(by_id + by_index))
+    if not found:
+        raise ConfigError(f"no cell with {kind or 'id or index'} {shown(repr(value))}")
+    if len(found) > 1:
+        places = ", ".join(f"cell {k} (id {shown(str(cells[k].get('id')))})" for k in found)
+        raise ConfigError(f"{shown(repr(wanted))} names several cells ({places}); say "
+                          f"id:{shown(value)} or index:{shown(value)}")
+    return found[0], "id" if by_id else "index"
+
+
+# --- finding -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An unresolved conflict: where it is and what it is."""
+
+    index: int | None
+    cell_id: str | None
+    kind: str
+    message: str
+
+
+def is_marked(entry: ConflictEntry, cell: dict[str, Any], nb: Notebook) -> bool:
+    """Whether a cell still shows the marks the merge left for ``entry``."""
+    text, size = cell_text(cell, nb), entry.marker_size
+    if isinstance(entry, SourceConflict):
+        if entry.legacy or entry.markers is None:
+            return has_markers(text, size)
+        return any(at is not None for at in find_hunks(text, entry.markers, entry.hunks))
+    if isinstance(entry, DeleteEditConflict):
+        if entry.wrapper is None:
+            head, tail = ("<=", ">") if entry.deleted_by == "ours" else ("<", "=>")
+            return unwrap(text, head, tail, size) is not None
+        return unwrap_exact(text, *entry.wrapper) is not None
+    if isinstance(entry, (ValuesConflict, CellTypeConflict)):
+        if entry.note is None:
+            return has_markers(text, size)
+        return find_line_block(text, entry.note) is not None
+    outputs = cell.get("outputs")
+    if not isinstance(outputs, list):
+        return False
+    if entry.sections is None:
+        return has_output_markers(outputs, size)
+    return output_sections(outputs, entry.sections, size) is not None
+
+
+def find_conflicts(nb: Notebook) -> list[Finding]:
+    """Recorded conflicts still marked, then records whose marks are gone (stale)."""
+    cells = notebook_cells(nb)
+    found: list[Finding] = []
+    stale: list[Finding] = []
+    for entry in read_record(nb):
+        index = locate_cell(entry, cells)
+        if index is not None and is_marked(entry, cells[index], nb):
+            placed = dataclasses.replace(entry, index=index)
+            found.append(Finding(index, cells[index].get("id"), entry.kind.value,
+                                 describe(placed)))
+            continue
+        message = f"{where_of(entry)}: {entry.kind.value} conflict resolved, but still recorded"
+        stale.append(Finding(index, entry.cell, STALE,
+                             message + " in metadata.nbcollab.merge.conflicts"))
+    return found + stale

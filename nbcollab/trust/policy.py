@@ -1,0 +1,238 @@
+"""When a merged notebook may be signed: pure checks on notebook dicts, no notary, no files.
+
+Jupyter trusts a notebook when the HMAC of its content is in the user's signature store. These
+functions decide whether signing a merge result would only re-trust what the user already trusted:
+every rich output must be one the user's Jupyter already trusted in the same cell of an input, the
+result must read back identically every time Jupyter opens it, and no other notebook sharing its
+signature (cut differently from the same signed bytes) may show active output that a notebook
+sharing a trusted input's signature could not already show.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
+from nbcollab.trust.stream import (
+    ACTIVE_MIME_PREFIXES,
+    CLOSERS,
+    WIDGET_STATE,
+    SignatureStream,
+    find_all,
+    signature_stream,
+)
+
+# Jupyter always renders these as escaped text, trusted or not; every other output type (rich
+# display_data/execute_result, and any odd type) is treated as needing trust.
+_PLAIN_OUTPUT_TYPES = frozenset({"stream", "error"})
+
+def is_rich_output(output: Any) -> bool:
+    """Whether Jupyter shows ``output`` only in a trusted notebook (anything but stream/error)."""
+    return not isinstance(output, Mapping) or output.get("output_type") not in _PLAIN_OUTPUT_TYPES
+
+
+def iter_rich_outputs(nb: Notebook) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """(cell index, output) for every rich output of a v4 notebook's code cells."""
+    for index, cell in enumerate(nb.get("cells", [])):
+        if isinstance(cell, Mapping) and cell.get("cell_type") == "code":
+            for output in cell.get("outputs") or []:
+                if is_rich_output(output):
+                    yield index, output
+
+
+def has_rich_outputs(nb: Notebook) -> bool:
+    """Whether any code cell of a v4 notebook holds output that only trust lets Jupyter show."""
+    return next(iter_rich_outputs(nb), None) is not None
+
+
+def cell_label(nb: Notebook, index: int) -> str:
+    """``cell 3 (id ab12)``, as messages name a cell of a v3 or v4 notebook (id only if it has one)."""
+    cells = iter_cells(nb)
+    cell = cells[index] if 0 <= index < len(cells) else None
+    cell_id = cell.get("id") if isinstance(cell, Mapping) else None
+    return f"cell {index}" + (f" (id {cell_id})" if isinstance(cell_id, str) and cell_id else "")
+
+
+def untrusted_cell_labels(nb: Notebook, original: Notebook | None = None) -> list[str]:
+    """Labels of the cells whose output Jupyter would hide or sanitize in an untrusted notebook.
+
+    ``nb`` is the notebook as Jupyter reads it; ``original`` (the file as parsed) names the cells
+    when given, since Jupyter's reading invents ids (for v3 files, missing or duplicate ids) anew
+    on every read. Reading keeps the cells in order, so the indexes agree.
+    """
+    seen = sorted({index for index, _ in iter_rich_outputs(nb)})
+    return [cell_label(nb if original is None else original, index) for index in seen]
+
+
+def find_lone_surrogate(nb: Notebook) -> str | None:
+    """Where ``nb`` holds a string with a lone surrogate (valid JSON, not Unicode), or None."""
+    for index, cell in enumerate(iter_cells(nb)):
+        if _holds_lone_surrogate(cell):
+            return cell_label(nb, index)
+    return "the notebook" if _holds_lone_surrogate(nb) else None
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    # Iterative: a notebook may nest as deeply as json.loads allows, beyond Python's recursion.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def find_read_problem(nb: Notebook) -> str | None:
+    """Why Jupyter would not read ``nb`` back identically every time, or None when it would."""
+    major, minor = nb.get("nbformat"), nb.get("nbformat_minor", 0)
+    if major != 4:
+        return f"nbformat {major} notebooks are never signed (Jupyter converts them on every read)"
+    if not isinstance(minor, int) or minor < 5:
+        return None  # before 4.5 cells have no ids and nbformat invents none
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(nb["cells"]):
+        cell_id = cell.get("id")
+        if not is_valid_cell_id(cell_id):
+            return (
+                f"cell {index} has no valid id, and Jupyter invents a random one on every read, "
+                "so no signature could last"
+            )
+        if cell_id in seen:
+            return (
+                f"cells {seen[cell_id]} and {index} share the id {cell_id!r}, and Jupyter "
+                "replaces a duplicate with a random id on every read, so no signature could last"
+            )
+        seen[cell_id] = index
+    return None
+
+
+def find_collision_risk(result: Notebook, trusted_inputs: Sequence[Notebook]) -> str | None:
+    """Why a notebook sharing ``result``'s signature could show active output no trusted input can.
+
+    The argument is in docs/trust.md ("Why no notebook with the same signature shows new active
+    output"): any active value such a notebook holds lies in ``result``'s signed bytes between
+    the first active mime type spelled anywhere and the end of the last ``output_type`` of a
+    shown output (the end of the bytes, when widget state is spelled). When that stretch also
+    appears in a trusted input's bytes, with every such spelling inside it a real key there, a
+    notebook with the trusted input's signature can already show the same value.
+    """
+    try:
+        stream = signature_stream(result)
+        trusted = [signature_stream(nb) for nb in trusted_inputs]
+    except (UnicodeEncodeError, RecursionError):
+        return "Jupyter cannot hash the notebook (invalid Unicode or nested too deeply)"
+    window = find_active_window(stream.data)
+    if window is None or any(
+        other.data == stream.data or _holds_window(other, stream.data, window) for other in trusted
+    ):
+        return None  # (equal bytes: the user's store already trusts every notebook cut from them)
+    first, last = (_place(result, stream, at) for at in (window.start, window.end - 1))
+    span = first if first == last else f"{first} to {last}"
+    return (
+        f"the signed text of {span} could be cut into a notebook with the same signature "
+        "whose active output no trusted input already shows"
+    )
+
+
+class ActiveWindow(NamedTuple):
+    """Where in signed bytes a re-cut notebook could hold an active value."""
+
+    start: int
+    end: int
+    to_the_end: bool  # widget state is spelled: a value may run to the end of the bytes
+
+
+def find_active_window(data: bytes | bytearray) -> ActiveWindow | None:
+    """The part of signed bytes where a re-cut notebook could hold an active value, or None."""
+    starts = [at for prefix in ACTIVE_MIME_PREFIXES if (at := data.find(prefix)) >= 0]
+    if not starts:
+        return None
+    start = min(starts)
+    if data.find(WIDGET_STATE.encode(), start) >= 0:
+        return ActiveWindow(start, len(data), to_the_end=True)  # notebook metadata
+    # A shown output's data comes before its output_type (keys are sorted), so its value ends
+    # before the last spelled closer.
+    ends = [at + len(closer) for closer in CLOSERS if (at := data.rfind(closer)) > start]
+    return ActiveWindow(start, max(ends), to_the_end=False) if ends else None
+
+
+def _holds_window(trusted: SignatureStream, data: bytes | bytearray, window: ActiveWindow) -> bool:
+    """Whether ``trusted`` has the window's bytes with every active spelling in it a real key."""
+    piece = bytes(data[window.start:window.end])
+    keys = [at for prefix in ACTIVE_MIME_PREFIXES for at in find_all(piece, prefix)]
+    widget = list(find_all(piece, WIDGET_STATE.encode()))
+    closers = [at for closer in CLOSERS for at in find_all(piece, closer)]
+    real_keys = trusted.data_keys | {trusted.widget_key}
+    for base in find_all(trusted.data, piece):
+        if window.to_the_end and base + len(piece) != len(trusted.data):
+            continue  # widget state: nothing may follow it in the trusted bytes either
+        if (
+            all(base + at in real_keys for at in keys)
+            and all(base + at == trusted.widget_key for at in widget)
+            and all(base + at in trusted.closers for at in closers)
+        ):
+            return True
+    return False
+
+
+def _place(nb: Notebook, stream: SignatureStream, offset: int) -> str:
+    cell = bisect_right(stream.cell_starts, offset) - 1
+    if offset >= stream.cells_end:
+        return "the notebook metadata"
+    return cell_label(nb, cell) if cell >= 0 else "the notebook"
+
+
+def match_cells(old: Notebook, new: Notebook) -> dict[int, int]:
+    """New cell index -> old cell index: by id when both have complete ids, else by alignment."""
+    old_ids, new_ids = _complete_ids(old["cells"]), _complete_ids(new["cells"])
+    if old_ids is not None and new_ids is not None:
+        return {j: old_ids[key] for key, j in new_ids.items() if key in old_ids}
+    from nbcollab.align.cells import align_cells
+
+    return align_cells(old["cells"], new["cells"]).new_to_old()
+
+
+def _complete_ids(cells: Sequence[Mapping[str, Any]]) -> dict[str, int] | None:
+    """Id -> index when every cell has a valid, unique id; else None."""
+    ids: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        cell_id = cell.get("id")
+        if not is_valid_cell_id(cell_id) or cell_id in ids:
+            return None
+        ids[cell_id] = index
+    return ids or None
+
+
+def find_untrusted_output(
+    result: Notebook, trusted_inputs: Sequence[Notebook]
+) -> str | None:
+    """The first rich output of ``result`` not found in the same cell of a trusted input, or None."""
+    widgets = result.get("metadata", {}).get("widgets")
+    # Saved widget state is drawn by the widget views among the outputs: it must be trusted too.
+    if widgets is not None and not any(
+        nb.get("metadata", {}).get("widgets") == widgets for nb in trusted_inputs
+    ):
+        return "the widget state (metadata.widgets) is not the one of any trusted input"
+    matches = [(nb, match_cells(nb, result)) for nb in trusted_inputs]
+    for index, output in iter_rich_outputs(result):
+        if not any(
+            index in pairs and output in _outputs_of(nb["cells"][pairs[index]])
+            for nb, pairs in matches
+        ):
+            return f"{cell_label(result, index)} has output not found in any trusted input"
+    return None
+
+
+def _outputs_of(cell: Mapping[str, Any]) -> list[Any]:
+    outputs = cell.get("outputs") if cell.get("cell_type") == "code" else None
+    return outputs if isinstance(outputs, list) else []
