@@ -1,0 +1,181 @@
+"""The structure every nbcollab command relies on, checked once when a notebook is read.
+
+``parse_notebook`` calls ``check_notebook_shape`` on the decoded JSON, so that the core (clean,
+diff, merge, conflicts, trust) can take a field's type for granted: text is a string or a list of
+strings, ``output_type`` a string, containers are what nbformat's schema says. Anything else is an
+``InvalidNotebook`` naming the file and the place, never a ``TypeError`` deep in a command. JSON
+nested deeper than ``MAX_NESTING`` is refused too, because the core's recursive steps (copying,
+comparing, merging JSON values) would otherwise hit Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from nbcollab.errors import InvalidNotebook
+from nbcollab.nbformat_lines import text_key
+
+# Real notebooks nest about 10 levels (widget state, plotly figures); 100 is far above that and
+# far below the ~1000 frames of Python's recursion limit the core's recursive steps share.
+MAX_NESTING = 100
+SUPPORTED_MAJOR = (3, 4)
+
+_CONTAINER_TYPES = frozenset({dict, list})
+_LINES_TYPES = frozenset({str})
+# Output fields the core reads as text (v3 kept each mime type as a field of the output).
+_V3_OUTPUT_LINES = ("text", "html", "svg", "latex", "javascript", "json", "png", "jpeg", "pdf",
+                    "traceback")
+_V4_OUTPUT_LINES = ("text", "traceback")
+_V3_OUTPUT_STRINGS = ("stream", "ename", "evalue")
+_V4_OUTPUT_STRINGS = ("name", "ename", "evalue")
+
+
+def check_notebook_shape(nb: Any, *, path: str) -> None:
+    """Check the structural facts every nbcollab command relies on; InvalidNotebook if not."""
+    major = _check_top(nb, path)
+    cell_depth = 3 if major == 4 else 5  # notebook > cells > cell (v3: > worksheets > sheet)
+    for index, cell in enumerate(_cells(nb, major, path)):
+        _check_cell(cell, major, f"{path}: cell {index}", cell_depth)
+    _check_rest(nb, ("cells", "worksheets"), 1, path)
+    for sheet in nb.get("worksheets", []) if major == 3 else []:
+        _check_rest(sheet, ("cells",), 3, f"{path}: worksheet")
+
+
+def _check_top(nb: Any, path: str) -> int:
+    if not isinstance(nb, dict):
+        raise InvalidNotebook(f"{path}: not a notebook (the JSON is not an object)")
+    major = nb.get("nbformat")
+    if major is None:
+        raise InvalidNotebook(f"{path}: not a notebook (no 'nbformat' key)")
+    if not _is_int(major):
+        raise InvalidNotebook(f"{path}: not a notebook ('nbformat' is not an integer)")
+    if major not in SUPPORTED_MAJOR:
+        raise InvalidNotebook(f"{path}: nbformat {major} is not supported (only 3 and 4)")
+    if not _is_int(nb.get("nbformat_minor", 0)):
+        raise InvalidNotebook(f"{path}: not a notebook ('nbformat_minor' is not an integer)")
+    if not isinstance(nb.get("metadata", {}), dict):
+        raise InvalidNotebook(f"{path}: not a notebook ('metadata' is not an object)")
+    # nbcollab's own record (merge conflicts) is read and rewritten as an object.
+    _require_dict(nb.get("metadata", {}), "nbcollab", f"{path}: metadata")
+    return major
+
+
+def _cells(nb: dict[str, Any], major: int, path: str) -> Iterator[Any]:
+    if major == 4:
+        if not isinstance(nb.get("cells"), list):
+            raise InvalidNotebook(f"{path}: not a notebook (no 'cells' list)")
+        return iter(nb["cells"])
+    worksheets = nb.get("worksheets", [])  # nbformat reads a v3 file without any as empty
+    if not isinstance(worksheets, list) or not all(
+        isinstance(ws, dict) and isinstance(ws.get("cells"), list) for ws in worksheets
+    ):
+        raise InvalidNotebook(f"{path}: not a notebook (no 'worksheets' list of cells)")
+    return (cell for ws in worksheets for cell in ws["cells"])
+
+
+def _check_cell(cell: Any, major: int, where: str, depth: int) -> None:
+    if not isinstance(cell, dict):
+        raise InvalidNotebook(f"{where}: not an object")
+    _require_string(cell, "cell_type", where)
+    _require_dict(cell, "metadata", where)
+    lines = (text_key(cell["cell_type"], major), "rendered")
+    for key in lines:
+        _require_lines(cell, key, where)
+    attachments = cell.get("attachments", {})
+    if not isinstance(attachments, dict):
+        raise InvalidNotebook(f"{where}: 'attachments' is not an object")
+    for name, bundle in attachments.items():
+        _check_bundle(bundle, f"{where}: attachment {name!r}", depth + 2)
+    outputs = cell.get("outputs", [])
+    if not isinstance(outputs, list):
+        raise InvalidNotebook(f"{where}: 'outputs' is not a list")
+    for index, output in enumerate(outputs):
+        _check_output(output, major, f"{where}: output {index}", depth + 2)
+    _check_rest(cell, (*lines, "attachments", "outputs"), depth, where)
+
+
+def _check_output(output: Any, major: int, where: str, depth: int) -> None:
+    if not isinstance(output, dict):
+        raise InvalidNotebook(f"{where}: not an object")
+    _require_string(output, "output_type", where)
+    for key in _V4_OUTPUT_STRINGS if major == 4 else _V3_OUTPUT_STRINGS:
+        if key in output and not isinstance(output[key], str):
+            raise InvalidNotebook(f"{where}: '{key}' is not a string")
+    lines = _V4_OUTPUT_LINES if major == 4 else _V3_OUTPUT_LINES
+    for key in lines:
+        _require_lines(output, key, where)
+    _require_dict(output, "metadata", where)
+    if "data" in output:
+        _check_bundle(output["data"], f"{where}: 'data'", depth + 1)
+    _check_rest(output, (*lines, "data"), depth, where)
+
+
+def _check_bundle(bundle: Any, where: str, depth: int) -> None:
+    """A mime bundle: an object whose non-JSON entries are text (a string or lines)."""
+    if not isinstance(bundle, dict):
+        raise InvalidNotebook(f"{where}: not an object")
+    for mime, value in bundle.items():
+        if _is_json_mime(mime):
+            _check_depth(value, depth + 1, f"{where}: {mime!r}")
+        elif not _is_lines(value):
+            raise InvalidNotebook(f"{where}: {mime!r} is not a string or a list of strings")
+
+
+def _is_json_mime(mime: str) -> bool:
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+def _require_string(holder: dict[str, Any], key: str, where: str) -> None:
+    if key not in holder:
+        raise InvalidNotebook(f"{where}: no '{key}'")
+    if not isinstance(holder[key], str):
+        raise InvalidNotebook(f"{where}: '{key}' is not a string")
+
+
+def _require_dict(holder: dict[str, Any], key: str, where: str) -> None:
+    if key in holder and not isinstance(holder[key], dict):
+        raise InvalidNotebook(f"{where}: '{key}' is not an object")
+
+
+def _require_lines(holder: dict[str, Any], key: str, where: str) -> None:
+    if key in holder and not _is_lines(holder[key]):
+        raise InvalidNotebook(f"{where}: '{key}' is not a string or a list of strings")
+
+
+def _is_lines(value: Any) -> bool:
+    # set(map(type, ...)) runs in C: notebooks hold hundreds of thousands of lines.
+    return isinstance(value, str) or (
+        isinstance(value, list) and set(map(type, value)) <= _LINES_TYPES
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_rest(holder: dict[str, Any], checked: tuple[str, ...], depth: int, where: str) -> None:
+    """The nesting of every value of ``holder`` (at ``depth``) not checked field by field."""
+    for key, value in holder.items():
+        if type(value) in _CONTAINER_TYPES and key not in checked:
+            _check_depth(value, depth + 1, f"{where}: {key!r}")
+
+
+def _check_depth(value: Any, depth: int, where: str) -> None:
+    """Refuse a value at ``depth`` that holds containers deeper than ``MAX_NESTING``."""
+    if type(value) in _CONTAINER_TYPES and _nesting_exceeds(value, MAX_NESTING - depth + 1):
+        raise InvalidNotebook(f"{where}: JSON nested more than {MAX_NESTING} levels deep")
+
+
+def _nesting_exceeds(root: Any, limit: int) -> bool:
+    """Whether ``root`` holds containers more than ``limit`` deep (iterative: no recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if type(value) is dict else value
+        # Most containers are lists of lines: one C-level pass tells there is nothing below.
+        if set(map(type, children)) & _CONTAINER_TYPES:
+            stack.extend((child, depth + 1) for child in children if type(child) in _CONTAINER_TYPES)
+    return False
