@@ -20,6 +20,8 @@ from nbcollab.nbformat_lines import text_key
 # far below the ~1000 frames of Python's recursion limit the core's recursive steps share.
 MAX_NESTING = 100
 SUPPORTED_MAJOR = (3, 4)
+# metadata.nbcollab.conflicts[i].values[j].base: how much deeper a value sits in the record.
+_RECORD_LEVELS = 5
 
 _CONTAINER_TYPES = frozenset({dict, list})
 _LINES_TYPES = frozenset({str})
@@ -37,7 +39,11 @@ def check_notebook_shape(nb: Any, *, path: str) -> None:
     cell_depth = 3 if major == 4 else 5  # notebook > cells > cell (v3: > worksheets > sheet)
     for index, cell in enumerate(_cells(nb, major, path)):
         _check_cell(cell, major, f"{path}: cell {index}", cell_depth)
-    _check_rest(nb, ("cells", "worksheets"), 1, path)
+    _check_rest(nb, ("cells", "worksheets", "metadata"), 1, path)
+    for key, value in nb.get("metadata", {}).items():
+        # A merge's record keeps the values it could not merge a few levels below their place.
+        depth = 3 - (_RECORD_LEVELS if key == "nbcollab" else 0)
+        _check_depth(value, depth, f"{path}: metadata {key!r}")
     for sheet in nb.get("worksheets", []) if major == 3 else []:
         _check_rest(sheet, ("cells",), 3, f"{path}: worksheet")
 

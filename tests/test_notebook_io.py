@@ -370,9 +370,21 @@ def test_nesting_up_to_the_limit_is_accepted_and_every_command_takes_it(tmp_path
     from nbcollab.cli import app
 
     for args in (["clean", "--check"], ["diff", str(path)], ["merge", str(path), str(path)],
-                 ["conflicts"], ["trust", "check"], ["textconv"]):
+                 ["conflicts"], ["trust", "check"], ["textconv"], ["resolve", "--ours"]):
         result = CliRunner().invoke(app, [*args, str(path)])
         assert result.exit_code in (0, 1), (args, result.output)
+    # A merge's conflict record holds such values deeper still: the result reads back.
+    sides = []
+    for leaf in (1, 2, 3):
+        value = "[" * (MAX_NESTING - 3) + str(leaf) + "]" * (MAX_NESTING - 3)
+        sides.append(tmp_path / f"{leaf}.ipynb")
+        sides[-1].write_bytes(_nb_text(metadata=f'{{"n": {value}}}'))
+    merged = tmp_path / "merged.ipynb"
+    result = CliRunner().invoke(app, ["merge", *map(str, sides), "-o", str(merged)])
+    assert result.exit_code == 1, result.output
+    assert CliRunner().invoke(app, ["conflicts", str(merged)]).exit_code == 1
+    assert CliRunner().invoke(app, ["resolve", "--theirs", str(merged)]).exit_code == 0
+    assert parse_notebook(merged.read_bytes()) == parse_notebook(sides[2].read_bytes())
 
 
 def test_legal_oddities_jupyter_reads_still_parse() -> None:
