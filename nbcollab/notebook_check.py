@@ -118,18 +118,11 @@ def _check_output(output: Any, major: int, where: str, depth: int) -> None:
 
 
 def _check_bundle(bundle: Any, where: str, depth: int) -> None:
-    """A mime bundle: an object whose non-JSON entries are text (a string or lines)."""
+    """A mime bundle: an object of any JSON values (nbformat reads a null ``text/html`` too)."""
     if not isinstance(bundle, dict):
         raise InvalidNotebook(f"{where}: not an object")
     for mime, value in bundle.items():
-        if _is_json_mime(mime):
-            _check_depth(value, depth + 1, f"{where}: {mime!r}")
-        elif not _is_lines(value):
-            raise InvalidNotebook(f"{where}: {mime!r} is not a string or a list of strings")
-
-
-def _is_json_mime(mime: str) -> bool:
-    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+        _check_depth(value, depth + 1, f"{where}: {mime!r}")
 
 
 def _require_string(holder: dict[str, Any], key: str, where: str) -> None:
