@@ -6,6 +6,7 @@ through unchanged (one warning), the merge driver falls back to a line merge.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -239,7 +240,7 @@ def _places(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 @st.composite
 def broken_notebooks(draw: st.DrawFn) -> dict[str, Any]:
     """A valid notebook with one value, anywhere in it, replaced by arbitrary JSON."""
-    nb = draw(valid_notebooks)
+    nb = copy.deepcopy(draw(valid_notebooks))  # drawn values may be shared (st.just)
     place = draw(st.sampled_from(_places(nb)[1:]))
     holder = nb
     for key in place[:-1]:
