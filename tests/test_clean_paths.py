@@ -33,6 +33,9 @@ def tree(tmp_path: Path) -> Path:
     (root / "link.ipynb").symlink_to(outside / "secret.ipynb")
     (root / "sub" / "linked-folder").symlink_to(outside, target_is_directory=True)
     (root / "inner.ipynb").symlink_to("own.ipynb")  # inside the tree: fine
+    (root / "loop.ipynb").symlink_to("loop.ipynb")
+    (root / "gone.ipynb").symlink_to("nowhere.ipynb")
+    (root / "sub" / "self").symlink_to(".", target_is_directory=True)
     return root
 
 
@@ -42,6 +45,9 @@ def test_a_folder_walk_never_leaves_the_folder(tree: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert f"skipped {tree / 'link.ipynb'}: a symbolic link to a file outside {tree}" in err
     assert f"skipped {tree / 'sub' / 'linked-folder'}: a symbolic link to a folder outside" in err
+    assert f"skipped {tree / 'loop.ipynb'}: a broken symbolic link (or a loop of links)" in err
+    assert f"skipped {tree / 'gone.ipynb'}: a broken symbolic link" in err
+    assert err.count("\n") == 4
 
 
 def test_clean_of_a_folder_leaves_a_notebook_linked_from_outside_alone(tree: Path) -> None:

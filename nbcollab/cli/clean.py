@@ -174,7 +174,8 @@ def _notebooks_below(folder: Path) -> Iterator[Path]:
         dirnames[:] = [d for d in dirnames if d not in _SKIPPED_FOLDERS]
         for name in dirnames:
             # os.walk does not descend into symlinked folders; say so when one leads outside.
-            if (here / name).is_symlink() and not _inside(here / name, root):
+            target = _resolved(here / name) if (here / name).is_symlink() else None
+            if target is not None and not target.is_relative_to(root):
                 _say_skipped(here / name, f"a symbolic link to a folder outside {folder}")
         for name in filenames:
             if name.endswith(".ipynb"):
@@ -187,8 +188,12 @@ def _notebooks_below(folder: Path) -> Iterator[Path]:
 
 def _skip_reason(path: Path, root: Path, folder: Path) -> str | None:
     """Why a notebook found below ``folder`` (resolved: ``root``) is not handled, or None."""
-    if path.is_symlink() and not _inside(path, root):
-        return f"a symbolic link to a file outside {folder}"
+    if path.is_symlink():
+        target = _resolved(path)
+        if target is None:
+            return "a broken symbolic link (or a loop of links)"
+        if not target.is_relative_to(root):
+            return f"a symbolic link to a file outside {folder}"
     try:
         mode = path.stat().st_mode
     except OSError as exc:
@@ -196,8 +201,11 @@ def _skip_reason(path: Path, root: Path, folder: Path) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file (a FIFO, device or socket)"
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path.resolve().is_relative_to(root)
+def _resolved(path: Path) -> Path | None:
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a broken link, or a loop of links
+        return None
 
 
 def _say_skipped(path: Path, reason: str) -> None:
