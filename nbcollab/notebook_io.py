@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
-from nbcollab.notebook_check import MAX_NESTING, check_notebook_shape
 from nbcollab.nbformat_lines import (
     Notebook,
     copy_for_writing,
@@ -29,8 +28,8 @@ from nbcollab.nbformat_lines import (
     split_lines_v3,
     split_lines_v4,
     strip_transient,
-    text_key,
 )
+from nbcollab.notebook_check import MAX_NESTING, check_notebook_shape
 
 __all__ = [
     "Notebook",
@@ -249,11 +248,11 @@ def _signals_as_exceptions() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise _Signalled(signum)
 
-    previous = {}
+    previous: dict[int, Any] = {}
     for signum in _CLEANUP_SIGNALS:
         if signal.getsignal(signum) not in (signal.SIG_IGN, None):
             previous[signum] = signal.signal(signum, interrupt)
-    received = None
+    received: int | None = None
     try:
         yield
     except _Signalled as exc:
@@ -263,4 +262,4 @@ def _signals_as_exceptions() -> Iterator[None]:
             signal.signal(signum, handler)
     if received is not None:
         signal.raise_signal(received)
-        raise KeyboardInterrupt  # the previous handler returned: still, nothing was written
+        raise KeyboardInterrupt  # the previous handler returned: the write was cut short anyway

@@ -58,9 +58,9 @@ BAD_NOTEBOOKS = {
     "nested-1000": (_nb(metadata='{"n": ' + "[" * 1000 + "]" * 1000 + "}"), "nested more than"),
     "record-not-object": (_nb(metadata='{"nbcollab": ["x"]}'), "'nbcollab' is not an object"),
     "duplicate-nbformat": (
-        b'{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": '
-        b'[{"output_type": "stream", "name": "stdout", "text": "secret"}], "source": ""}], '
-        b'"metadata": {}, "nbformat": 4, "nbformat_minor": 4, "nbformat": 3}',
+        (b'{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": '
+         b'[{"output_type": "stream", "name": "stdout", "text": "secret"}], "source": ""}], '
+         b'"metadata": {}, "nbformat": 4, "nbformat_minor": 4, "nbformat": 3}'),
         "duplicate key 'nbformat'",
     ),
 }
