@@ -24,13 +24,18 @@ SUPPORTED_MAJOR = (3, 4)
 _RECORD_LEVELS = 5
 
 _CONTAINER_TYPES = frozenset({dict, list})
-_LINES_TYPES = frozenset({str})
+_LINES = frozenset({str})
 # Output fields the core reads as text (v3 kept each mime type as a field of the output).
-_V3_OUTPUT_LINES = ("text", "html", "svg", "latex", "javascript", "json", "png", "jpeg", "pdf",
-                    "traceback")
-_V4_OUTPUT_LINES = ("text", "traceback")
-_V3_OUTPUT_STRINGS = ("stream", "ename", "evalue")
-_V4_OUTPUT_STRINGS = ("name", "ename", "evalue")
+_V3_OUTPUT_LINES = frozenset(
+    {"text", "html", "svg", "latex", "javascript", "json", "png", "jpeg", "pdf", "traceback"}
+)
+_V4_OUTPUT_LINES = frozenset({"text", "traceback"})
+_V3_OUTPUT_STRINGS = frozenset({"stream", "ename", "evalue"})
+_V4_OUTPUT_STRINGS = frozenset({"name", "ename", "evalue"})
+
+
+class _Bad(Exception):
+    """A problem, described from the object being checked; the caller adds where that is."""
 
 
 def check_notebook_shape(nb: Any, *, path: str) -> None:
@@ -38,14 +43,20 @@ def check_notebook_shape(nb: Any, *, path: str) -> None:
     major = _check_top(nb, path)
     cell_depth = 3 if major == 4 else 5  # notebook > cells > cell (v3: > worksheets > sheet)
     for index, cell in enumerate(_cells(nb, major, path)):
-        _check_cell(cell, major, f"{path}: cell {index}", cell_depth)
-    _check_rest(nb, ("cells", "worksheets", "metadata"), 1, path)
-    for key, value in nb.get("metadata", {}).items():
-        # A merge's record keeps the values it could not merge a few levels below their place.
-        depth = 3 - (_RECORD_LEVELS if key == "nbcollab" else 0)
-        _check_depth(value, depth, f"{path}: metadata {key!r}")
-    for sheet in nb.get("worksheets", []) if major == 3 else []:
-        _check_rest(sheet, ("cells",), 3, f"{path}: worksheet")
+        try:
+            _check_cell(cell, major, cell_depth)
+        except _Bad as exc:
+            raise InvalidNotebook(f"{path}: cell {index}: {exc}") from None
+    try:
+        _check_rest(nb, ("cells", "worksheets", "metadata"), 1)
+        for key, value in nb.get("metadata", {}).items():
+            # A merge's record keeps the values it could not merge a few levels below their place.
+            depth = 3 - (_RECORD_LEVELS if key == "nbcollab" else 0)
+            _check_depth(value, depth, f"metadata {key!r}")
+        for sheet in nb.get("worksheets", []) if major == 3 else []:
+            _check_rest(sheet, ("cells",), 3)
+    except _Bad as exc:
+        raise InvalidNotebook(f"{path}: {exc}") from None
 
 
 def _check_top(nb: Any, path: str) -> int:
@@ -60,10 +71,12 @@ def _check_top(nb: Any, path: str) -> int:
         raise InvalidNotebook(f"{path}: nbformat {major} is not supported (only 3 and 4)")
     if not _is_int(nb.get("nbformat_minor", 0)):
         raise InvalidNotebook(f"{path}: not a notebook ('nbformat_minor' is not an integer)")
-    if not isinstance(nb.get("metadata", {}), dict):
+    metadata = nb.get("metadata", {})
+    if not isinstance(metadata, dict):
         raise InvalidNotebook(f"{path}: not a notebook ('metadata' is not an object)")
     # nbcollab's own record (merge conflicts) is read and rewritten as an object.
-    _require_dict(nb.get("metadata", {}), "nbcollab", f"{path}: metadata")
+    if not isinstance(metadata.get("nbcollab", {}), dict):
+        raise InvalidNotebook(f"{path}: metadata: 'nbcollab' is not an object")
     return major
 
 
@@ -80,90 +93,92 @@ def _cells(nb: dict[str, Any], major: int, path: str) -> Iterator[Any]:
     return (cell for ws in worksheets for cell in ws["cells"])
 
 
-def _check_cell(cell: Any, major: int, where: str, depth: int) -> None:
-    if not isinstance(cell, dict):
-        raise InvalidNotebook(f"{where}: not an object")
-    _require_string(cell, "cell_type", where)
-    _require_dict(cell, "metadata", where)
-    lines = (text_key(cell["cell_type"], major), "rendered")
-    for key in lines:
-        _require_lines(cell, key, where)
-    attachments = cell.get("attachments", {})
-    if not isinstance(attachments, dict):
-        raise InvalidNotebook(f"{where}: 'attachments' is not an object")
-    for name, bundle in attachments.items():
-        _check_bundle(bundle, f"{where}: attachment {name!r}", depth + 2)
-    outputs = cell.get("outputs", [])
-    if not isinstance(outputs, list):
-        raise InvalidNotebook(f"{where}: 'outputs' is not a list")
+def _check_cell(cell: Any, major: int, depth: int) -> None:
+    # One pass over the cell's keys: this runs for every cell of every notebook read.
+    if type(cell) is not dict:
+        raise _Bad("not an object")
+    _require_string(cell, "cell_type")
+    text = text_key(cell["cell_type"], major)
+    for key, value in cell.items():
+        if key == text or key == "rendered":
+            _require_lines(value, key)
+        elif key == "outputs":
+            _check_outputs(value, major, depth + 1)
+        elif key == "attachments":
+            if type(value) is not dict:
+                raise _Bad("'attachments' is not an object")
+            for name, bundle in value.items():
+                _check_bundle(bundle, f"attachment {name!r}", depth + 2)
+        elif key == "metadata" and type(value) is not dict:
+            raise _Bad("'metadata' is not an object")
+        elif type(value) in _CONTAINER_TYPES:
+            _check_depth(value, depth + 1, repr(key))
+
+
+def _check_outputs(outputs: Any, major: int, depth: int) -> None:
+    if type(outputs) is not list:
+        raise _Bad("'outputs' is not a list")
     for index, output in enumerate(outputs):
-        _check_output(output, major, f"{where}: output {index}", depth + 2)
-    _check_rest(cell, (*lines, "attachments", "outputs"), depth, where)
+        try:
+            _check_output(output, major, depth + 1)
+        except _Bad as exc:
+            raise _Bad(f"output {index}: {exc}") from None
 
 
-def _check_output(output: Any, major: int, where: str, depth: int) -> None:
-    if not isinstance(output, dict):
-        raise InvalidNotebook(f"{where}: not an object")
-    _require_string(output, "output_type", where)
-    for key in _V4_OUTPUT_STRINGS if major == 4 else _V3_OUTPUT_STRINGS:
-        if key in output and not isinstance(output[key], str):
-            raise InvalidNotebook(f"{where}: '{key}' is not a string")
+def _check_output(output: Any, major: int, depth: int) -> None:
+    if type(output) is not dict:
+        raise _Bad("not an object")
+    _require_string(output, "output_type")
+    strings = _V4_OUTPUT_STRINGS if major == 4 else _V3_OUTPUT_STRINGS
     lines = _V4_OUTPUT_LINES if major == 4 else _V3_OUTPUT_LINES
-    for key in lines:
-        _require_lines(output, key, where)
-    _require_dict(output, "metadata", where)
-    if "data" in output:
-        _check_bundle(output["data"], f"{where}: 'data'", depth + 1)
-    _check_rest(output, (*lines, "data"), depth, where)
+    for key, value in output.items():
+        if key in lines:
+            _require_lines(value, key)
+        elif key in strings:
+            if type(value) is not str:
+                raise _Bad(f"'{key}' is not a string")
+        elif key == "data":
+            _check_bundle(value, "'data'", depth + 1)
+        elif key == "metadata" and type(value) is not dict:
+            raise _Bad("'metadata' is not an object")
+        elif type(value) in _CONTAINER_TYPES:
+            _check_depth(value, depth + 1, repr(key))
 
 
-def _check_bundle(bundle: Any, where: str, depth: int) -> None:
+def _check_bundle(bundle: Any, label: str, depth: int) -> None:
     """A mime bundle: an object of any JSON values (nbformat reads a null ``text/html`` too)."""
-    if not isinstance(bundle, dict):
-        raise InvalidNotebook(f"{where}: not an object")
+    if type(bundle) is not dict:
+        raise _Bad(f"{label}: not an object")
     for mime, value in bundle.items():
-        _check_depth(value, depth + 1, f"{where}: {mime!r}")
+        _check_depth(value, depth + 1, f"{label}: {mime!r}")
 
 
-def _require_string(holder: dict[str, Any], key: str, where: str) -> None:
-    if key not in holder:
-        raise InvalidNotebook(f"{where}: no '{key}'")
-    if not isinstance(holder[key], str):
-        raise InvalidNotebook(f"{where}: '{key}' is not a string")
+def _require_string(holder: dict[str, Any], key: str) -> None:
+    if type(holder.get(key)) is not str:
+        raise _Bad(f"no '{key}'" if key not in holder else f"'{key}' is not a string")
 
 
-def _require_dict(holder: dict[str, Any], key: str, where: str) -> None:
-    if key in holder and not isinstance(holder[key], dict):
-        raise InvalidNotebook(f"{where}: '{key}' is not an object")
-
-
-def _require_lines(holder: dict[str, Any], key: str, where: str) -> None:
-    if key in holder and not _is_lines(holder[key]):
-        raise InvalidNotebook(f"{where}: '{key}' is not a string or a list of strings")
-
-
-def _is_lines(value: Any) -> bool:
+def _require_lines(value: Any, key: str) -> None:
     # set(map(type, ...)) runs in C: notebooks hold hundreds of thousands of lines.
-    return isinstance(value, str) or (
-        isinstance(value, list) and set(map(type, value)) <= _LINES_TYPES
-    )
+    if type(value) is not str and (type(value) is not list or not set(map(type, value)) <= _LINES):
+        raise _Bad(f"'{key}' is not a string or a list of strings")
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_rest(holder: dict[str, Any], checked: tuple[str, ...], depth: int, where: str) -> None:
+def _check_rest(holder: dict[str, Any], checked: tuple[str, ...], depth: int) -> None:
     """The nesting of every value of ``holder`` (at ``depth``) not checked field by field."""
     for key, value in holder.items():
         if type(value) in _CONTAINER_TYPES and key not in checked:
-            _check_depth(value, depth + 1, f"{where}: {key!r}")
+            _check_depth(value, depth + 1, repr(key))
 
 
-def _check_depth(value: Any, depth: int, where: str) -> None:
+def _check_depth(value: Any, depth: int, label: str) -> None:
     """Refuse a value at ``depth`` that holds containers deeper than ``MAX_NESTING``."""
     if type(value) in _CONTAINER_TYPES and _nesting_exceeds(value, MAX_NESTING - depth + 1):
-        raise InvalidNotebook(f"{where}: JSON nested more than {MAX_NESTING} levels deep")
+        raise _Bad(f"{label}: JSON nested more than {MAX_NESTING} levels deep")
 
 
 def _nesting_exceeds(root: Any, limit: int) -> bool:
