@@ -143,15 +143,15 @@ def read_file_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -
     except OSError as exc:
         raise InvalidNotebook(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        _require_regular_file(os.fstat(fd).st_mode, path)
+        _require_regular_file(os.fstat(fd), path, limit)
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)
+            data = handle.read(limit + 1)  # the file may have grown since
     except OSError as exc:
         raise InvalidNotebook(f"{path}: cannot read ({exc.strerror})") from None
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise InvalidNotebook(f"{path}: larger than {limit} bytes, not read")
+        raise _too_large(path, limit)
     return data
 
 
@@ -160,15 +160,22 @@ def read_stream_bytes(stream: BinaryIO, *, path: str, limit: int | None = None) 
     limit = MAX_NOTEBOOK_BYTES if limit is None else limit
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise InvalidNotebook(f"{path}: larger than {limit} bytes, not read")
+        raise _too_large(path, limit)
     return data
 
 
-def _require_regular_file(mode: int, path: str | os.PathLike[str]) -> None:
-    if stat.S_ISDIR(mode):
+def _require_regular_file(info: os.stat_result, path: str | os.PathLike[str], limit: int) -> None:
+    if stat.S_ISDIR(info.st_mode):
         raise InvalidNotebook(f"{path}: is a directory, not a notebook")
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(info.st_mode):
         raise InvalidNotebook(f"{path}: not a regular file (a FIFO, device or socket)")
+    if info.st_size > limit:
+        raise _too_large(path, limit)
+
+
+def _too_large(path: str | os.PathLike[str], limit: int) -> InvalidNotebook:
+    size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+    return InvalidNotebook(f"{path}: larger than {size}, not read")
 
 
 def read_notebook_file(path: str | os.PathLike[str]) -> tuple[bytes, Notebook]:
