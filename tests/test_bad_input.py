@@ -279,7 +279,7 @@ def test_every_command_exits_0_1_or_names_the_file(tmp_path_factory: Any, data: 
     path = folder / "nb.ipynb"
     path.write_bytes(data)
     good = write_notebook(folder / "good.ipynb", make_notebook(code_cell("x", cell_id="a")))
-    for args in _commands(path, good):
+    for args in [*_commands(path, good), ["textconv", str(path)]]:
         before = path.read_bytes()
         result = CliRunner().invoke(app, args)
         assert result.exit_code in (0, 1, 2), (args, result.output)
@@ -307,3 +307,26 @@ def test_the_merge_driver_never_dies(tmp_path_factory: Any, data: bytes) -> None
         assert run_git_merge([str(good), str(ours), str(good), "7", "nb.ipynb"]) in (0, 1)
     finally:
         os.chdir(cwd)
+
+
+@pytest.mark.slow
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=100), broken_notebooks().map(_dump)))
+def test_as_processes_the_entry_points_pass_through_and_commands_say_one_line(
+    tmp_path_factory: Any, data: bytes
+) -> None:
+    folder = tmp_path_factory.mktemp("proc")
+    path = folder / "nb.ipynb"
+    path.write_bytes(data)
+    filtered = run_nbcollab("filter-clean", "nb.ipynb", cwd=folder, input=data)
+    assert filtered.returncode == 0 and b"Traceback" not in filtered.stderr
+    assert filtered.stderr.count(b"\n") <= 1
+    textconv = run_nbcollab("textconv", "nb.ipynb", cwd=folder)
+    assert textconv.returncode == 0 and textconv.stderr == b""
+    check = run_nbcollab("clean", "--check", "nb.ipynb", cwd=folder)
+    assert check.returncode in (0, 1, 2) and b"Traceback" not in check.stderr
+    if check.returncode == 2:
+        assert check.stderr.startswith(b"nbcollab: error: nb.ipynb")
+        assert check.stderr.count(b"\n") == 1 and b"internal error" not in check.stderr
+    assert path.read_bytes() == data
