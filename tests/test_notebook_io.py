@@ -292,3 +292,176 @@ def test_read_errors_name_the_file(tmp_path: Path) -> None:
         read_file_bytes(tmp_path / "missing.ipynb")
     with pytest.raises(InvalidNotebook, match="is a directory"):
         read_file_bytes(tmp_path)
+
+
+def _nb_text(cells: str = "[]", metadata: str = "{}") -> bytes:
+    return (
+        f'{{"cells": {cells}, "metadata": {metadata}, "nbformat": 4, "nbformat_minor": 5}}'
+    ).encode()
+
+
+def _output_text(output: str) -> bytes:
+    return _nb_text(
+        '[{"cell_type": "code", "execution_count": null, "metadata": {}, '
+        f'"outputs": [{output}], "source": ""}}]'
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_nb_text(metadata='{"n": ' + "1" * 5000 + "}"), "nb.ipynb: a number too long to read"),
+        (_output_text('{"output_type": ["stream"]}'), "cell 0: output 0: 'output_type' is not a"),
+        (_output_text('{"output_type": {"a": 1}}'), "cell 0: output 0: 'output_type' is not a"),
+        (_output_text('{"text": "a"}'), "cell 0: output 0: no 'output_type'"),
+        (
+            _output_text('{"output_type": "stream", "name": "stdout", "text": ["a", 1]}'),
+            "cell 0: output 0: 'text' is not a string or a list of strings",
+        ),
+        (_output_text('{"output_type": "error", "ename": 1}'), "'ename' is not a string"),
+        (_output_text('{"output_type": "stream", "metadata": []}'), "'metadata' is not an object"),
+        (
+            _nb_text('[{"cell_type": "markdown", "source": "", "attachments": {"a.png": 1}}]'),
+            "cell 0: attachment 'a.png': not an object",
+        ),
+        (_nb_text('[{"cell_type": 1}]'), "cell 0: 'cell_type' is not a string"),
+        (_nb_text('[{"cell_type": "raw", "metadata": []}]'), "cell 0: 'metadata' is not an"),
+        (_nb_text(metadata='{"nbcollab": []}'), "nb.ipynb: metadata: 'nbcollab' is not an object"),
+        (_nb_text(metadata='{"n": ' + "[" * 400 + "]" * 400 + "}"), "nested more than 100 levels"),
+        (_nb_text(metadata='{"n": ' + "[" * 700 + "]" * 700 + "}"), "nested more than 100 levels"),
+        (
+            _output_text('{"output_type": "display_data", "data": {"application/json": '
+                         + '{"a": ' * 150 + "1" + "}" * 150 + "}}"),
+            "nb.ipynb: cell 0: output 0: 'data': 'application/json': JSON nested more than 100",
+        ),
+        (b'{"nbformat": 4, "cells": [], "nbformat": 3}', "duplicate key 'nbformat'"),
+        (
+            _nb_text('[{"cell_type": "code", "source": "", "outputs": [1], "outputs": []}]'),
+            "duplicate key 'outputs'",
+        ),
+    ],
+    ids=[
+        "huge-int", "output-type-list", "output-type-dict", "no-output-type", "text-items",
+        "ename", "output-metadata", "attachment", "cell-type", "cell-metadata",
+        "record", "deep-400", "deep-700", "deep-json-mime", "duplicate-nbformat",
+        "duplicate-outputs",
+    ],
+)
+def test_parse_refuses_what_the_core_cannot_take(data: bytes, message: str) -> None:
+    with pytest.raises(InvalidNotebook) as info:
+        parse_notebook(data, path="nb.ipynb")
+    assert message in str(info.value)
+    assert str(info.value).startswith("nb.ipynb")
+
+
+def test_nesting_up_to_the_limit_is_accepted_and_every_command_takes_it(tmp_path: Path) -> None:
+    from nbcollab.notebook.check import MAX_NESTING
+
+    # The notebook itself is level 1, its metadata level 2: the value adds the rest.
+    deep = "[" * (MAX_NESTING - 2) + "]" * (MAX_NESTING - 2)
+    nb = parse_notebook(_nb_text(metadata=f'{{"n": {deep}}}'), path="nb.ipynb")
+    path = write_notebook(tmp_path / "nb.ipynb", nb)
+    with pytest.raises(InvalidNotebook, match="nested more than"):
+        parse_notebook(_nb_text(metadata=f'{{"n": [{deep}]}}'), path="nb.ipynb")
+    from typer.testing import CliRunner
+
+    from nbcollab.cli.app import app
+
+    for args in (["clean", "--check"], ["diff", str(path)], ["merge", str(path), str(path)],
+                 ["conflicts"], ["trust", "check"], ["textconv"], ["resolve", "--ours"]):
+        result = CliRunner().invoke(app, [*args, str(path)])
+        assert result.exit_code in (0, 1), (args, result.output)
+    # A merge's conflict record holds such values deeper still: the result reads back.
+    sides = []
+    for leaf in (1, 2, 3):
+        value = "[" * (MAX_NESTING - 3) + str(leaf) + "]" * (MAX_NESTING - 3)
+        sides.append(tmp_path / f"{leaf}.ipynb")
+        sides[-1].write_bytes(_nb_text(metadata=f'{{"n": {value}}}'))
+    merged = tmp_path / "merged.ipynb"
+    result = CliRunner().invoke(app, ["merge", *map(str, sides), "-o", str(merged)])
+    assert result.exit_code == 1, result.output
+    assert CliRunner().invoke(app, ["conflicts", str(merged)]).exit_code == 1
+    assert CliRunner().invoke(app, ["resolve", "--theirs", str(merged)]).exit_code == 0
+    assert parse_notebook(merged.read_bytes()) == parse_notebook(sides[2].read_bytes())
+
+
+def test_legal_oddities_jupyter_reads_still_parse() -> None:
+    # Legal JSON that Jupyter reads: v3 prompt numbers of running cells ("*"), unknown keys.
+    v3 = (
+        b'{"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": ['
+        b'{"cell_type": "code", "input": "x", "prompt_number": "*", "outputs": [], "x": [1]}]}]}'
+    )
+    assert parse_notebook(v3)["worksheets"][0]["cells"][0]["prompt_number"] == "*"
+    # A mime bundle entry that is not text (nbformat reads it, with a validation warning).
+    odd = _output_text('{"output_type": "display_data", "data": {"text/html": null}}')
+    assert parse_notebook(odd)["cells"][0]["outputs"][0]["data"] == {"text/html": None}
+
+
+def test_a_fifo_or_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "x.ipynb"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidNotebook, match="x.ipynb: not a regular file"):
+        read_file_bytes(fifo)  # no writer: a plain open() would wait forever
+    if Path("/dev/zero").exists():
+        with pytest.raises(InvalidNotebook, match="/dev/zero: not a regular file"):
+            read_file_bytes("/dev/zero")
+
+
+def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from nbcollab.notebook import io as notebook_io
+
+    big = tmp_path / "big.ipynb"
+    big.write_bytes(b" " * 11)
+    assert read_file_bytes(big, limit=11) == b" " * 11
+    with pytest.raises(InvalidNotebook, match="big.ipynb: larger than 10 bytes"):
+        read_file_bytes(big, limit=10)
+    monkeypatch.setattr(notebook_io, "MAX_NOTEBOOK_BYTES", 10)
+    with pytest.raises(InvalidNotebook, match="big.ipynb: larger than 10 bytes"):
+        read_file_bytes(big)
+    with pytest.raises(InvalidNotebook, match="<stdin>: larger than 10 bytes"):
+        notebook_io.read_stream_bytes(io.BytesIO(b"x" * 11), path="<stdin>")
+
+
+_SLOW_WRITE = """
+import os, sys, time
+from nbcollab.notebook import io as notebook_io
+
+def slow_fsync(fd):
+    print("writing", flush=True)
+    time.sleep(60)
+
+notebook_io.os.fsync = slow_fsync
+notebook_io.write_atomic(sys.argv[1], b"new")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT", "SIGHUP"])
+def test_a_signal_during_a_write_leaves_no_temp_file(tmp_path: Path, name: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "nb.ipynb"
+    target.write_bytes(b"old")
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_WRITE, str(target)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline() == b"writing\n"
+    assert len(list(tmp_path.iterdir())) == 2  # the temp file exists while writing
+    child.send_signal(getattr(signal, name))
+    _, err = child.communicate(timeout=30)
+    assert [p.name for p in tmp_path.iterdir()] == ["nb.ipynb"]
+    assert target.read_bytes() == b"old"
+    # Still dies of the signal (SIGINT: Python's KeyboardInterrupt, which exits by SIGINT).
+    assert child.returncode == -getattr(signal, name), err
+    assert (b"KeyboardInterrupt" in err) == (name == "SIGINT")
+
+
+def test_write_atomic_restores_the_signal_handlers(tmp_path: Path) -> None:
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    write_atomic(tmp_path / "nb.ipynb", b"new")
+    assert {s: signal.getsignal(s) for s in before} == before

@@ -114,10 +114,14 @@ def clean_for_git(data: bytes, path: str, options: CleanOptions, err: TextIO) ->
     try:
         cleaned = clean_bytes(data, path=path, options=options)
     except InvalidNotebook as exc:
-        err.write(f"nbcollab: warning: {exc}; stored as it is, not cleaned\n")
-        err.flush()
-        return data
-    return data if cleaned is None else cleaned
+        message = str(exc)
+    except Exception as exc:  # noqa: BLE001 - whatever the bytes, git must not fail on the file
+        message = f"{path}: internal error ({type(exc).__name__}: {exc}); please report it"
+    else:
+        return data if cleaned is None else cleaned
+    err.write(f"nbcollab: warning: {message}; stored as it is, not cleaned\n")
+    err.flush()
+    return data
 
 
 def _answer(

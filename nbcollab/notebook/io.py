@@ -11,9 +11,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import stat
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.notebook.lines import (
@@ -23,8 +28,8 @@ from nbcollab.notebook.lines import (
     split_lines_v3,
     split_lines_v4,
     strip_transient,
-    text_key,
 )
+from nbcollab.notebook.check import MAX_NESTING, check_notebook_shape
 
 __all__ = [
     "Notebook",
@@ -32,13 +37,16 @@ __all__ = [
     "parse_notebook",
     "read_file_bytes",
     "read_notebook_file",
+    "read_stream_bytes",
     "serialize_notebook",
     "strip_transient",
     "write_atomic",
 ]
 
 
-SUPPORTED_MAJOR = (3, 4)
+# Far above any real notebook (image-heavy ones reach tens of MiB), far below what memory holds:
+# /dev/zero or a runaway log named .ipynb is refused instead of read until memory runs out.
+MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -47,16 +55,48 @@ def parse_notebook(data: bytes | str, *, path: str = "<stdin>") -> Notebook:
     text = _decode(data, path)
     if not text.strip():
         raise InvalidNotebook(f"{path}: empty file, not a notebook")
+    nb = _load_json(text, path)
+    check_notebook_shape(nb, path=path)
+    return rejoin_lines(nb)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Jupyter (Python's json) keeps the last of two equal keys and never shows the first; a file
+    # kept byte for byte because it looks clean would then carry content nobody sees (outputs
+    # hidden under a first "cells" or "outputs"). Such a file is refused, naming the key.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _load_json(text: str, path: str) -> Any:
     try:
-        nb = json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InvalidNotebook(
             f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
         ) from None
+    except _DuplicateKey as exc:
+        raise InvalidNotebook(
+            f"{path}: duplicate key {exc.args[0]!r} in one JSON object "
+            "(Jupyter would silently keep only the last one: remove the other)"
+        ) from None
+    except ValueError:
+        # Python refuses to convert integers longer than its int-str limit (4300 digits).
+        raise InvalidNotebook(f"{path}: a number too long to read (thousands of digits)") from None
     except RecursionError:
-        raise InvalidNotebook(f"{path}: JSON nested too deeply") from None
-    check_notebook_shape(nb, path=path)
-    return rejoin_lines(nb)
+        raise InvalidNotebook(
+            f"{path}: JSON nested more than {MAX_NESTING} levels deep"
+        ) from None
 
 
 def _decode(data: bytes | str, path: str) -> str:
@@ -71,62 +111,6 @@ def _decode(data: bytes | str, path: str) -> str:
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InvalidNotebook(f"{path}:{line}:{col}: not UTF-8 text, not a notebook") from None
     return text.removeprefix("\ufeff")
-
-
-def check_notebook_shape(nb: Any, *, path: str) -> None:
-    """Check the few structural facts every nbcollab command relies on."""
-    if not isinstance(nb, dict):
-        raise InvalidNotebook(f"{path}: not a notebook (the JSON is not an object)")
-    major = nb.get("nbformat")
-    if major is None:
-        raise InvalidNotebook(f"{path}: not a notebook (no 'nbformat' key)")
-    if not isinstance(major, int) or isinstance(major, bool):
-        raise InvalidNotebook(f"{path}: not a notebook ('nbformat' is not an integer)")
-    if major not in SUPPORTED_MAJOR:
-        raise InvalidNotebook(f"{path}: nbformat {major} is not supported (only 3 and 4)")
-    minor = nb.get("nbformat_minor", 0)
-    if not isinstance(minor, int) or isinstance(minor, bool):
-        raise InvalidNotebook(f"{path}: not a notebook ('nbformat_minor' is not an integer)")
-    if not isinstance(nb.get("metadata", {}), dict):
-        raise InvalidNotebook(f"{path}: not a notebook ('metadata' is not an object)")
-    cells = _cell_lists(nb, path)
-    for cells_list in cells:
-        for index, cell in enumerate(cells_list):
-            _check_cell(cell, index, major, path)
-
-
-def _cell_lists(nb: Notebook, path: str) -> list[list[Any]]:
-    if nb["nbformat"] == 4:
-        if not isinstance(nb.get("cells"), list):
-            raise InvalidNotebook(f"{path}: not a notebook (no 'cells' list)")
-        return [nb["cells"]]
-    worksheets = nb.get("worksheets", [])  # nbformat reads a v3 file without any as empty
-    if not isinstance(worksheets, list) or not all(
-        isinstance(ws, dict) and isinstance(ws.get("cells"), list) for ws in worksheets
-    ):
-        raise InvalidNotebook(f"{path}: not a notebook (no 'worksheets' list of cells)")
-    return [ws["cells"] for ws in worksheets]
-
-
-def _check_cell(cell: Any, index: int, major: int, path: str) -> None:
-    where = f"{path}: cell {index}"
-    if not isinstance(cell, dict):
-        raise InvalidNotebook(f"{where}: not an object")
-    if not isinstance(cell.get("cell_type"), str):
-        raise InvalidNotebook(f"{where}: no 'cell_type'")
-    if not isinstance(cell.get("metadata", {}), dict):
-        raise InvalidNotebook(f"{where}: 'metadata' is not an object")
-    key = text_key(cell["cell_type"], major)
-    text = cell.get(key, "")
-    if not isinstance(text, str) and not (
-        isinstance(text, list) and all(isinstance(line, str) for line in text)
-    ):
-        raise InvalidNotebook(f"{where}: '{key}' is not a string or a list of strings")
-    if cell["cell_type"] == "code" and not isinstance(cell.get("outputs", []), list):
-        raise InvalidNotebook(f"{where}: 'outputs' is not a list")
-    for out_index, output in enumerate(cell.get("outputs", []) if cell["cell_type"] == "code" else []):
-        if not isinstance(output, dict):
-            raise InvalidNotebook(f"{where}: output {out_index} is not an object")
 
 
 def serialize_notebook(nb: Notebook) -> str:
@@ -149,14 +133,49 @@ def serialize_notebook(nb: Notebook) -> str:
     return text + "\n"
 
 
-def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
-    """A file's bytes, or InvalidNotebook naming the file when it cannot be read."""
+def read_file_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
+    """A regular file's bytes (at most ``limit``, MAX_NOTEBOOK_BYTES by default), or
+    InvalidNotebook naming the file."""
+    limit = MAX_NOTEBOOK_BYTES if limit is None else limit
     try:
-        return Path(path).read_bytes()
-    except IsADirectoryError:
-        raise InvalidNotebook(f"{path}: is a directory, not a notebook") from None
+        # O_NONBLOCK: opening a FIFO must not wait for a writer that never comes.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise InvalidNotebook(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        _require_regular_file(os.fstat(fd), path, limit)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)  # the file may have grown since
+    except OSError as exc:
+        raise InvalidNotebook(f"{path}: cannot read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise _too_large(path, limit)
+    return data
+
+
+def read_stream_bytes(stream: BinaryIO, *, path: str, limit: int | None = None) -> bytes:
+    """All of ``stream`` (stdin), or InvalidNotebook once it passes ``limit`` bytes."""
+    limit = MAX_NOTEBOOK_BYTES if limit is None else limit
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(path, limit)
+    return data
+
+
+def _require_regular_file(info: os.stat_result, path: str | os.PathLike[str], limit: int) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidNotebook(f"{path}: is a directory, not a notebook")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidNotebook(f"{path}: not a regular file (a FIFO, device or socket)")
+    if info.st_size > limit:
+        raise _too_large(path, limit)
+
+
+def _too_large(path: str | os.PathLike[str], limit: int) -> InvalidNotebook:
+    size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+    return InvalidNotebook(f"{path}: larger than {size}, not read")
 
 
 def read_notebook_file(path: str | os.PathLike[str]) -> tuple[bytes, Notebook]:
@@ -175,7 +194,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     if target.is_dir():
         raise NbcollabError(f"{path}: is a directory, cannot write a notebook there")
     try:
-        _replace(target, data)
+        with _signals_as_exceptions():
+            _replace(target, data)
     except OSError as exc:
         raise NbcollabError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
@@ -205,3 +225,48 @@ def _existing_mode(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+class _Signalled(BaseException):
+    """A termination signal that arrived while a temp file existed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_CLEANUP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextmanager
+def _signals_as_exceptions() -> Iterator[None]:
+    """While a temp file exists, a termination signal unwinds (removing it), then is delivered.
+
+    Only in the main thread (the only one Python runs handlers in), and only for signals the
+    process does not ignore; the previous handlers are back before the signal is raised again,
+    so SIGTERM still ends the process and SIGINT still raises KeyboardInterrupt.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Signalled(signum)
+
+    previous: dict[int, Any] = {}
+    for signum in _CLEANUP_SIGNALS:
+        if signal.getsignal(signum) not in (signal.SIG_IGN, None):
+            previous[signum] = signal.signal(signum, interrupt)
+    received: int | None = None
+    try:
+        yield
+    except _Signalled as exc:
+        received = exc.signum
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received is not None:
+        signal.raise_signal(received)
+        raise KeyboardInterrupt  # the previous handler returned: the write was cut short anyway
