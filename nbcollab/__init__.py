@@ -13,8 +13,8 @@ __version__ = "0.1.0"
 
 # Public names resolved on first use, so that ``import nbcollab`` stays cheap for the git filter.
 _LAZY = {
-    "parse_notebook": "nbcollab.notebook.io",
-    "serialize_notebook": "nbcollab.notebook.io",
+    "parse_notebook": "nbcollab.notebook.codec",
+    "serialize_notebook": "nbcollab.notebook.codec",
     "clean_notebook": "nbcollab.clean.strip",
     "align_cells": "nbcollab.align.cells",
     "diff_notebooks": "nbcollab.diff.compute",

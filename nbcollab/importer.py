@@ -159,7 +159,7 @@ def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
     from nbcollab.errors import NbcollabError
     from nbcollab.export.assemble import public_names
     from nbcollab.export.cells import plan_cells
-    from nbcollab.notebook.io import parse_notebook
+    from nbcollab.notebook.codec import parse_notebook
 
     try:
         options = load_config(Path(path)).export

@@ -125,7 +125,7 @@ def markdown_cell(source: str, *, cell_id: str | None = None) -> dict[str, Any]:
 
 def write_notebook(path: Path, nb: dict) -> Path:
     """Write ``nb`` as Jupyter would."""
-    from nbcollab.notebook.io import serialize_notebook
+    from nbcollab.notebook.codec import serialize_notebook
 
     path.write_text(serialize_notebook(nb), encoding="utf-8")
     return path

@@ -263,7 +263,7 @@ def test_the_filter_and_textconv_never_fail(contents: list[bytes]) -> None:
         assert status == ["status=success"]
         assert content is not None
         if content != data:  # cleaned: what the cleaner makes of it, and a notebook again
-            from nbcollab.notebook.io import parse_notebook
+            from nbcollab.notebook.codec import parse_notebook
 
             parse_notebook(content, path="cleaned.ipynb")
         assert isinstance(textconv_bytes(data, path="x.ipynb", options=CleanOptions()), bytes)

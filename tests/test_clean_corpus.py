@@ -14,7 +14,7 @@ from conftest import copy_to, corpus_notebooks, requires_corpus
 
 from nbcollab.clean.strip import clean_bytes, clean_notebook
 from nbcollab.errors import InvalidNotebook
-from nbcollab.notebook.io import parse_notebook
+from nbcollab.notebook.codec import parse_notebook
 
 pytestmark = [requires_corpus, pytest.mark.corpus]
 NOTEBOOKS = corpus_notebooks()

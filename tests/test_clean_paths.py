@@ -94,7 +94,7 @@ def test_a_fifo_or_device_named_explicitly_is_an_error(tmp_path: Path, name: str
 
 
 def test_stdin_is_read_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbcollab.notebook import io as notebook_io
+    from nbcollab import files as notebook_io
 
     monkeypatch.setattr(notebook_io, "MAX_NOTEBOOK_BYTES", 100)
     result = CliRunner().invoke(app, ["clean", "--stdin"], input=b" " * 101)

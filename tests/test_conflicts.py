@@ -25,7 +25,7 @@ from nbcollab.merge.record import SourceHunk
 from nbcollab.merge.markers import Resolution, find_hunks, find_line_block, resolve_hunks
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.values import MergeLabels
-from nbcollab.notebook.io import serialize_notebook
+from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.merge.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="main", theirs="feature")

@@ -20,7 +20,7 @@ from nbcollab.render.diffs import DiffFormat, NotebookSides, render_diffs
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.json_equal import same_value
 from nbcollab.render.nbdime import to_nbdime_diff
-from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.render.text import render_text
 
 FLAGS = ("ignore_sources", "ignore_outputs", "ignore_metadata", "ignore_execution_counts",

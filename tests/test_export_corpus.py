@@ -13,7 +13,7 @@ from nbcollab.errors import NbcollabError
 from nbcollab.export.assemble import export_module
 from nbcollab.export.options import ExportOptions, Selection
 from nbcollab.notebook.lines import cell_source, iter_cells
-from nbcollab.notebook.io import read_notebook_file
+from nbcollab.files import read_notebook_file
 
 pytestmark = [
     pytest.mark.corpus,

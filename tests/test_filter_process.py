@@ -37,7 +37,7 @@ from nbcollab.git.filter import (
     write_content,
     write_text_list,
 )
-from nbcollab.notebook.io import serialize_notebook
+from nbcollab.notebook.codec import serialize_notebook
 
 
 def pkt(text: str) -> bytes:

@@ -14,7 +14,7 @@ from nbcollab.config.options import MergeOptions, OutputStrategy
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.values import MergeLabels, merge_text, merge_values
-from nbcollab.notebook.io import serialize_notebook
+from nbcollab.notebook.codec import serialize_notebook
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 

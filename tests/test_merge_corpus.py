@@ -98,7 +98,7 @@ def test_resolve_every_corpus_conflict_to_each_side(case: Path) -> None:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.merge.markers import Resolution
     from nbcollab.merge.notebook import merge_notebooks
-    from nbcollab.notebook.io import parse_notebook, serialize_notebook
+    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
     from nbcollab.merge.resolve import resolve_conflicts
 
     try:

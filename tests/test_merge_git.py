@@ -21,7 +21,7 @@ from conftest import (
 )
 
 from nbcollab.git.merge_driver import parse_driver_args, run_git_merge
-from nbcollab.notebook.io import serialize_notebook
+from nbcollab.notebook.codec import serialize_notebook
 
 pytestmark = pytest.mark.git
 

@@ -10,7 +10,7 @@ import pytest
 from test_merge_corpus import source_lines
 
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
 
 def _fixture_dir() -> Path | None:

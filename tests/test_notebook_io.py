@@ -21,12 +21,8 @@ from conftest import (
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.notebook.lines import iter_cells
-from nbcollab.notebook.io import (
-    parse_notebook,
-    read_file_bytes,
-    serialize_notebook,
-    write_atomic,
-)
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.files import read_file_bytes, write_atomic
 
 
 @pytest.mark.parametrize(
@@ -410,7 +406,7 @@ def test_a_fifo_or_device_is_refused_without_blocking(tmp_path: Path) -> None:
 def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from nbcollab.notebook import io as notebook_io
+    from nbcollab import files as notebook_io
 
     big = tmp_path / "big.ipynb"
     big.write_bytes(b" " * 11)
@@ -426,7 +422,7 @@ def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 _SLOW_WRITE = """
 import os, sys, time
-from nbcollab.notebook import io as notebook_io
+from nbcollab import files as notebook_io
 
 def slow_fsync(fd):
     print("writing", flush=True)

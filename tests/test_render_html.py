@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from nbcollab.cli.app import app
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.errors import InvalidNotebook
-from nbcollab.notebook.io import parse_notebook
+from nbcollab.notebook.codec import parse_notebook
 from nbcollab.render.html import page_csp, render_html
 from nbcollab.render.html_assets import page_script
 

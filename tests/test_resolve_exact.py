@@ -29,7 +29,7 @@ from nbcollab.merge.conflicts import find_conflicts
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.values import MergeLabels
-from nbcollab.notebook.io import serialize_notebook
+from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.merge.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="main", theirs="feature")

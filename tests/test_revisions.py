@@ -8,7 +8,7 @@ import pytest
 from conftest import code_cell, git, make_notebook
 
 from nbcollab.errors import NotARepository
-from nbcollab.notebook.io import serialize_notebook
+from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.git.revisions import (
     INDEX,
     WORKTREE,

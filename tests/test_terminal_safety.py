@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.git.diff_driver import run_external_diff
-from nbcollab.notebook.io import serialize_notebook
+from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.render.text import TextStyle, render_text
 from nbcollab.render.safe_text import quote_path, terminal_safe
 from nbcollab.git.textconv import textconv_bytes

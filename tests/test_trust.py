@@ -32,7 +32,7 @@ from nbcollab.cli.app import app
 from nbcollab.config.options import MergeOptions, OutputStrategy
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.trust.notary import (
     SIGNED,
     check_notebook_text,

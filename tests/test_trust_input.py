@@ -15,7 +15,7 @@ from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, writ
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.trust.notary import SIGNED, open_notary, read_as_jupyter, sign_merge_result
 
 runner = CliRunner()

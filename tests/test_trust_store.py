@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nbcollab.errors import InvalidNotebook
-from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.trust.notary import NO_TRUSTED_INPUT, open_notary, read_as_jupyter, sign_merge_result
 from nbcollab.trust.store import (
     ALGORITHM,

@@ -9,7 +9,7 @@ from typing import Any
 
 from nbcollab.config.options import CleanOptions
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
-from nbcollab.notebook.io import parse_notebook, serialize_notebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
 # Metadata that changes with every run or every UI click, never with the notebook's meaning.
 DEFAULT_STRIP_KEYS = (

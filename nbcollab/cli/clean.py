@@ -135,7 +135,7 @@ def clean(
 def _clean_stream(options: CleanOptions, *, check: bool) -> int:
     """stdin to stdout; with ``check``, only say whether it would change (exit 1)."""
     from nbcollab.clean.strip import clean_bytes
-    from nbcollab.notebook.io import read_stream_bytes
+    from nbcollab.files import read_stream_bytes
 
     data = read_stream_bytes(sys.stdin.buffer, path="<stdin>")
     cleaned = clean_bytes(data, path="<stdin>", options=options)
@@ -227,7 +227,7 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
 
 def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) -> int:
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook.io import read_file_bytes
+    from nbcollab.files import read_file_bytes
 
     def contents() -> Iterator[tuple[str, bytes | None | InvalidNotebook]]:
         for path in expand_notebook_paths(paths):
@@ -249,7 +249,7 @@ def _judge(
     """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
     from nbcollab.clean.strip import clean_bytes
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook.io import write_atomic
+    from nbcollab.files import write_atomic
 
     where = " (staged)" if staged else ""
     changed = errors = 0

@@ -88,7 +88,7 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs."""
     from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.errors import ConfigError
-    from nbcollab.notebook.io import read_file_bytes
+    from nbcollab.files import read_file_bytes
     from nbcollab.render.safe_text import quote_path
 
     if len(args) == 2 and not cached and not _has_separator() and all(Path(a).is_file() for a in args):
@@ -170,7 +170,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         _write_stdout(text)
         return
-    from nbcollab.notebook.io import write_atomic
+    from nbcollab.files import write_atomic
 
     write_atomic(output, text.encode("utf-8", "replace"))
 

@@ -56,7 +56,8 @@ def merge(
     from nbcollab.git.merge_driver import sign_result
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.merge.values import MergeLabels
-    from nbcollab.notebook.io import parse_notebook, read_file_bytes, serialize_notebook
+    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.files import read_file_bytes
 
     options = merge_overrides(load_config(local).merge, outputs=outputs, sign=sign)
     raw = [read_file_bytes(p) for p in (base, local, remote)]
@@ -77,7 +78,7 @@ def merge(
 
 
 def _write_output(output: Path | None, text: str) -> None:
-    from nbcollab.notebook.io import write_atomic
+    from nbcollab.files import write_atomic
 
     data = text.encode("utf-8", "surrogatepass")
     if output is None or str(output) == "-":
@@ -128,7 +129,8 @@ def _findings(path: Path) -> list[tuple[str, str]]:
     """(kind, message) of each unresolved conflict of one file; InvalidNotebook if unreadable."""
     from nbcollab.merge.conflicts import find_conflicts, read_record
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook.io import parse_notebook, read_file_bytes
+    from nbcollab.notebook.codec import parse_notebook
+    from nbcollab.files import read_file_bytes
 
     data = read_file_bytes(path)
     try:
@@ -165,7 +167,8 @@ def resolve(
     """
     from nbcollab.merge.conflicts import find_conflicts, read_record
     from nbcollab.merge.markers import Resolution
-    from nbcollab.notebook.io import read_notebook_file, serialize_notebook, write_atomic
+    from nbcollab.notebook.codec import serialize_notebook
+    from nbcollab.files import read_notebook_file, write_atomic
     from nbcollab.merge.resolve import resolve_conflicts
 
     chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]

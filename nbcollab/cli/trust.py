@@ -86,7 +86,7 @@ def _read_texts(paths: list[Path]) -> list[tuple[Path, str | None]]:
     """Each notebook's text as Jupyter decodes it, or None after reporting why it cannot be read."""
     from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook.io import read_file_bytes
+    from nbcollab.files import read_file_bytes
 
     texts: list[tuple[Path, str | None]] = []
     for path in expand_notebook_paths(paths):

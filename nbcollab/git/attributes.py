@@ -126,7 +126,7 @@ def _tracked(file: AttributesFile) -> bool:
 
 def apply_change(change: FileChange) -> None:
     """Write (or delete) the file as planned."""
-    from nbcollab.notebook.io import write_atomic
+    from nbcollab.files import write_atomic
 
     path = change.file.path
     if change.delete:

@@ -161,7 +161,7 @@ def recorded_python(path: Path) -> str | None:
 
 def write_launcher(path: Path, python: str) -> bool:
     """Write the launcher at ``path``; True when its bytes changed."""
-    from nbcollab.notebook.io import write_atomic
+    from nbcollab.files import write_atomic
 
     text = launcher_script(python).encode("utf-8")
     if path.is_file() and path.read_bytes() == text:

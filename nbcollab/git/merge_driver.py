@@ -75,7 +75,8 @@ def run_git_merge(argv: list[str]) -> int:
 
 def _merge(args: DriverArgs) -> int:
     from nbcollab.merge.notebook import merge_notebooks
-    from nbcollab.notebook.io import parse_notebook, read_file_bytes, serialize_notebook
+    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.files import read_file_bytes
 
     raw = [read_file_bytes(p) for p in (args.base, args.ours, args.theirs)]
     base = parse_notebook(raw[0], path=f"{args.path} (base)") if raw[0].strip() else None
@@ -94,7 +95,7 @@ def _merge(args: DriverArgs) -> int:
 
 def write_result(path: str, text: str) -> None:
     """Write the merged notebook over ``path`` all at once."""
-    from nbcollab.notebook.io import write_atomic
+    from nbcollab.files import write_atomic
 
     write_atomic(path, text.encode("utf-8", "surrogatepass"))
 

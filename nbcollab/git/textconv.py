@@ -35,7 +35,7 @@ def textconv_bytes(data: bytes, *, path: str, options: CleanOptions | None = Non
     terminal-safe) if it is not one."""
     try:
         from nbcollab.clean.strip import clean_notebook
-        from nbcollab.notebook.io import parse_notebook
+        from nbcollab.notebook.codec import parse_notebook
 
         nb = parse_notebook(data, path=path)
         if options is not None:

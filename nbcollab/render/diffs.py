@@ -14,7 +14,7 @@ from enum import Enum
 
 from nbcollab.config.options import CleanOptions, DiffOptions
 from nbcollab.diff.compute import diff_notebooks
-from nbcollab.notebook.io import Notebook, parse_notebook, strip_transient
+from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
 from nbcollab.render.text import TextStyle, render_text
 from nbcollab.render.safe_text import terminal_safe
 

@@ -19,7 +19,7 @@ from nbcollab.align.cells import align_cells
 from nbcollab.config.options import DiffOptions
 from nbcollab.notebook.json_equal import same_value
 from nbcollab.align.lcs import lcs_pairs
-from nbcollab.notebook.io import Notebook
+from nbcollab.notebook.codec import Notebook
 
 Entry = dict[str, Any]
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nbcollab.trust import policy as policy
 from nbcollab.trust import store as trust_store
 from nbcollab.errors import InvalidNotebook, NbcollabError
-from nbcollab.notebook.io import Notebook, parse_notebook
+from nbcollab.notebook.codec import Notebook, parse_notebook
 
 if TYPE_CHECKING:
     from nbformat.sign import NotebookNotary

@@ -21,7 +21,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from nbcollab.notebook.io import Notebook
+from nbcollab.notebook.codec import Notebook
 from nbcollab.trust.stream import signature_bytes
 
 SECRET_FILE = "notebook_secret"  # NotebookNotary's defaults inside the Jupyter data dir

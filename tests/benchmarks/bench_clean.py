@@ -44,7 +44,7 @@ def usable_notebooks(limit: int) -> list[Path]:
     """Corpus notebooks that every tool can read (valid JSON, nbformat 4)."""
     sys.path.insert(0, str(ROOT))
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook.io import parse_notebook
+    from nbcollab.notebook.codec import parse_notebook
 
     found = []
     for path in sorted(CORPUS.glob("*.ipynb")):

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 PEERS = ROOT.parent / "venv-peers" / "bin" / "python"
 
-from nbcollab.notebook.io import serialize_notebook
+from nbcollab.notebook.codec import serialize_notebook
 
 TIMED_IMPORT = """
 import sys, time

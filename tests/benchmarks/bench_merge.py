@@ -39,7 +39,7 @@ def timed(command: list[str], timeout: float) -> float | None:
 def in_process(files: list[Path], repeat: int = 3) -> float:
     """Best time of parse + merge + serialize inside one process."""
     from nbcollab.merge.notebook import merge_notebooks
-    from nbcollab.notebook.io import parse_notebook, serialize_notebook
+    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
     raw = [f.read_bytes() for f in files]
     best = float("inf")

@@ -40,7 +40,7 @@ def pick(count: int) -> list[Path]:
     """Valid nbformat 4 notebooks spread over the size range of the corpus."""
     sys.path.insert(0, str(ROOT))
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook.io import parse_notebook
+    from nbcollab.notebook.codec import parse_notebook
 
     usable = []
     for path in sorted(CORPUS.glob("*.ipynb"), key=lambda p: p.stat().st_size):
@@ -58,7 +58,7 @@ def run(cmd: list[str]) -> None:
 
 
 def lib_nbcollab(path: Path) -> None:
-    from nbcollab.notebook.io import parse_notebook
+    from nbcollab.notebook.codec import parse_notebook
     from nbcollab.render.show import show_notebook
 
     show_notebook(parse_notebook(path.read_bytes()), name=path.name)

@@ -44,7 +44,7 @@ def load_cases(limit: int) -> list[tuple[str, list[bytes]]]:
 def merged_text(raw: list[bytes]) -> str | None:
     from nbcollab.errors import NbcollabError
     from nbcollab.merge.notebook import merge_notebooks
-    from nbcollab.notebook.io import parse_notebook, serialize_notebook
+    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
     try:
         base = parse_notebook(raw[0]) if raw[0].strip() else None

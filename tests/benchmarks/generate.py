@@ -113,7 +113,7 @@ def make_merge_triplet(
 
 def write_notebook(path: Path, nb: Notebook) -> Path:
     """Write ``nb`` as Jupyter would."""
-    from nbcollab.notebook.io import serialize_notebook
+    from nbcollab.notebook.codec import serialize_notebook
 
     path.write_text(serialize_notebook(nb), encoding="utf-8")
     return path
