@@ -104,7 +104,7 @@ def test_nbcollab_diff_fails_in_one_line(broken: Path) -> None:
 @pytest.mark.slow
 def test_git_log_p_survives_a_broken_pyproject(git_repo: Path) -> None:
     command = f"{sys.executable} -m nbcollab textconv --format-version 2"
-    git(git_repo, "config", "diff.nbcollab.git.textconv", command)
+    git(git_repo, "config", "diff.nbcollab.textconv", command)
     (git_repo / ".gitattributes").write_text("*.ipynb diff=nbcollab\n")
     write_notebook(git_repo / "nb.ipynb", notebook(1))
     git(git_repo, "add", ".")

@@ -36,7 +36,7 @@ def notebook(x: int, *, output: str = "") -> dict:
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    git(git_repo, "config", "diff.nbcollab.git.textconv", TEXTCONV)
+    git(git_repo, "config", "diff.nbcollab.textconv", TEXTCONV)
     (git_repo / ".gitattributes").write_text("*.ipynb diff=nbcollab\n")
     write_notebook(git_repo / "nb.ipynb", notebook(1))
     git(git_repo, "add", ".")

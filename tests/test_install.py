@@ -21,9 +21,9 @@ pytestmark = pytest.mark.git
 runner = CliRunner()
 CMD = f"{shlex.quote(sys.executable)} -m nbcollab"
 ALL_LOCAL = {
-    "filter.nbcollab.clean.strip": f"{CMD} filter-clean %f",
+    "filter.nbcollab.clean": f"{CMD} filter-clean %f",
     "filter.nbcollab.required": "true",
-    "diff.nbcollab.git.textconv": f"{CMD} textconv --format-version {TEXTCONV_FORMAT_VERSION}",
+    "diff.nbcollab.textconv": f"{CMD} textconv --format-version {TEXTCONV_FORMAT_VERSION}",
     "diff.nbcollab.cachetextconv": "true",
     "merge.nbcollab.name": "nbcollab notebook merge",
 }
@@ -88,7 +88,7 @@ def test_install_is_idempotent_and_declarative(git_repo: Path) -> None:
     nbcollab(git_repo, "install", "--no-diff", "--no-merge")
     assert set(nbcollab_keys(git_repo)) == {
         "filter.nbcollab.process",
-        "filter.nbcollab.clean.strip",
+        "filter.nbcollab.clean",
         "filter.nbcollab.required",
     }
 
@@ -286,7 +286,7 @@ def test_the_command_survives_a_path_with_spaces(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert nbcollab_keys(repo)["filter.nbcollab.clean.strip"].startswith(f"'{python}' ")
+    assert nbcollab_keys(repo)["filter.nbcollab.clean"].startswith(f"'{python}' ")
     (repo / "nb.ipynb").write_text(
         '{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": '
         '[{"name": "stdout", "output_type": "stream", "text": "x"}], "source": "1"}], '
@@ -332,7 +332,7 @@ def test_status_outside_a_repository_shows_the_global_set_up(tmp_path: Path) -> 
 def test_status_reports_a_stale_textconv(git_repo: Path) -> None:
     nbcollab(git_repo, "install")
     old = f"{CMD} textconv --format-version {TEXTCONV_FORMAT_VERSION - 1}"
-    git(git_repo, "config", "diff.nbcollab.git.textconv", old)
+    git(git_repo, "config", "diff.nbcollab.textconv", old)
     code, output = nbcollab(git_repo, "status")
     stale = f"--format-version {TEXTCONV_FORMAT_VERSION - 1}"
     assert code == 1 and "stale" in output and stale in output

@@ -81,9 +81,9 @@ def test_only_some_drivers_installed(repo: Repository) -> None:
 
 
 def test_a_stale_textconv_is_a_problem(installed: Repository) -> None:
-    git(installed.root, "config", "diff.nbcollab.git.textconv", f"{CMD} textconv --format-version 0")
+    git(installed.root, "config", "diff.nbcollab.textconv", f"{CMD} textconv --format-version 0")
     (problem,) = status(installed).problems
-    assert problem.startswith(f"diff.nbcollab.git.textconv = {CMD} textconv --format-version 0\n")
+    assert problem.startswith(f"diff.nbcollab.textconv = {CMD} textconv --format-version 0\n")
     assert "stale: run `nbcollab install` to update it" in problem
 
 
@@ -110,9 +110,9 @@ def test_a_missing_key_is_a_problem(installed: Repository) -> None:
 ])
 def test_a_command_that_cannot_run_is_a_problem(installed: Repository, value: str,
                                                 reason: str) -> None:
-    git(installed.root, "config", "filter.nbcollab.clean.strip", value)
+    git(installed.root, "config", "filter.nbcollab.clean", value)
     (problem,) = status(installed).problems
-    assert problem.startswith(f"filter.nbcollab.clean.strip = {value}\n    cannot run: ")
+    assert problem.startswith(f"filter.nbcollab.clean = {value}\n    cannot run: ")
     assert reason in problem
 
 

@@ -3,7 +3,7 @@
 A merge that conflicts writes a valid notebook in which every conflict is visible twice: in the
 cells (git-style markers in the source, a one-line ``<<<<<<< nbcollab: ...`` note for conflicts
 outside the source, marker outputs around both sides' outputs) and in a machine-readable record,
-``metadata.nbcollab.merge.conflicts`` (``nbcollab.merge.record``). Only recorded conflicts are
+``metadata.nbcollab.conflicts`` (``nbcollab.merge.record``). Only recorded conflicts are
 conflicts: text that looks like markers in a notebook without a record is content.
 ``nbcollab.merge.resolve`` removes both. Pure functions on dicts.
 """
@@ -82,7 +82,7 @@ def read_record(nb: Notebook, *, source: str = "") -> list[ConflictEntry]:
     own = nb.get("metadata", {}).get("nbcollab")
     if not isinstance(own, dict) or "conflicts" not in own:
         return []
-    place = (source + ": " if source else "") + "metadata.nbcollab.merge.conflicts"
+    place = (source + ": " if source else "") + "metadata.nbcollab.conflicts"
     return parse_record(own["conflicts"], place=place)
 
 
@@ -206,5 +206,5 @@ def find_conflicts(nb: Notebook) -> list[Finding]:
             continue
         message = f"{where_of(entry)}: {entry.kind.value} conflict resolved, but still recorded"
         stale.append(Finding(index, entry.cell, STALE,
-                             message + " in metadata.nbcollab.merge.conflicts"))
+                             message + " in metadata.nbcollab.conflicts"))
     return found + stale

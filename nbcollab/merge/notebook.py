@@ -2,7 +2,7 @@
 
 ``merge_notebooks(base, local, remote)`` takes three in-memory notebooks (``base`` None when the
 notebook did not exist, as in git's add/add) and returns the merged notebook, always valid, with
-every conflict marked in it and recorded in ``metadata.nbcollab.merge.conflicts``. Pure: no files, no
+every conflict marked in it and recorded in ``metadata.nbcollab.conflicts``. Pure: no files, no
 printing. The result may share unchanged sub-objects (outputs, attachments) with the inputs.
 """
 

@@ -1,4 +1,4 @@
-"""The conflict record a merge writes into ``metadata.nbcollab.merge.conflicts``: one typed model.
+"""The conflict record a merge writes into ``metadata.nbcollab.conflicts``: one typed model.
 
 The merge builds these entries, ``conflicts`` and ``resolve`` read them back. Each entry carries
 what resolving needs without reading the cell's markers as syntax: for a source conflict the
@@ -166,7 +166,7 @@ def _json(value: Any) -> Any:
 
 
 def parse_record(raw: Any, *, place: str) -> list[ConflictEntry]:
-    """Validate the JSON of ``metadata.nbcollab.merge.conflicts``; InvalidNotebook naming the entry."""
+    """Validate the JSON of ``metadata.nbcollab.conflicts``; InvalidNotebook naming the entry."""
     if not isinstance(raw, list):
         raise InvalidNotebook(f"{place}: not a list; fix or remove it")
     adapter = _adapter()

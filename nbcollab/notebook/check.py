@@ -20,7 +20,7 @@ from nbcollab.notebook.lines import text_key
 # far below the ~1000 frames of Python's recursion limit the core's recursive steps share.
 MAX_NESTING = 100
 SUPPORTED_MAJOR = (3, 4)
-# metadata.nbcollab.merge.conflicts[i].values[j].base: how much deeper a value sits in the record.
+# metadata.nbcollab.conflicts[i].values[j].base: how much deeper a value sits in the record.
 _RECORD_LEVELS = 5
 
 _CONTAINER_TYPES = frozenset({dict, list})
