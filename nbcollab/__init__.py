@@ -22,10 +22,10 @@ _LAZY = {
     "find_conflicts": "nbcollab.merge.conflicts",
     "resolve_conflicts": "nbcollab.merge.resolve",
     "sign_merge_result": "nbcollab.trust.notary",
-    "CleanOptions": "nbcollab.config.options",
-    "DiffOptions": "nbcollab.config.options",
-    "MergeOptions": "nbcollab.config.options",
-    "load_config": "nbcollab.config.options",
+    "CleanOptions": "nbcollab.options",
+    "DiffOptions": "nbcollab.options",
+    "MergeOptions": "nbcollab.options",
+    "load_config": "nbcollab.options",
     "install_importer": "nbcollab.importer",
 }
 

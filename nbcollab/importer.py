@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 
-# Kept to cheap imports (no hashlib, pathlib, tempfile, dataclasses, nbcollab.config.options): a cached
+# Kept to cheap imports (no hashlib, pathlib, tempfile, dataclasses, nbcollab.options): a cached
 # import costs what reading the cache costs.
 _CACHE_FORMAT = b"nbcollab-import-1\n"
 # What a notebook compiles to: its ``__all__`` and, per exported cell, (file name, source, code).
@@ -155,7 +155,7 @@ def _write_cache(cache: str, key: bytes, compiled: _Compiled) -> None:
 def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
     from pathlib import Path
 
-    from nbcollab.config.options import load_config
+    from nbcollab.config.load import load_config
     from nbcollab.errors import NbcollabError
     from nbcollab.export.assemble import public_names
     from nbcollab.export.cells import plan_cells

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.config.options import CleanOptions
+from nbcollab.options import CleanOptions
 from nbcollab.git.filter import read_content, read_text_list, serve, write_content
 from nbcollab.git.filter import write_text_list as write_list
 from nbcollab.git.textconv import textconv_bytes

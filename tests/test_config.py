@@ -11,15 +11,8 @@ from conftest import code_cell, make_notebook, run_nbcollab, stream_output, writ
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.config.options import (
-    CleanOptions,
-    Config,
-    MergeOptions,
-    OutputStrategy,
-    load_config,
-    merge_overrides,
-    parse_config,
-)
+from nbcollab.config.load import load_config, merge_overrides, parse_config
+from nbcollab.options import CleanOptions, Config, MergeOptions, OutputStrategy
 from nbcollab.errors import ConfigError
 
 
@@ -93,7 +86,7 @@ def test_options_are_frozen() -> None:
 def test_loading_options_does_not_import_pydantic_without_a_table(tmp_path: Path) -> None:
     # The git drivers run once per file: validation must cost nothing when there is no config.
     code = (
-        "import sys; from pathlib import Path; from nbcollab.config.options import load_config; "
+        "import sys; from pathlib import Path; from nbcollab.config.load import load_config; "
         f"load_config(Path({str(tmp_path)!r})); print('pydantic' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -19,7 +19,7 @@ from conftest import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.conflicts import find_conflicts
 from nbcollab.merge.record import SourceHunk
 from nbcollab.merge.markers import Resolution, find_hunks, find_line_block, resolve_hunks

@@ -20,7 +20,7 @@ from conftest import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.config.options import DiffOptions
+from nbcollab.options import DiffOptions
 from nbcollab.diff.compute import MISSING, ValueChange, diff_notebooks, diff_outputs
 
 PNG_A = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgoA"}}

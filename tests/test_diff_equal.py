@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.config.options import DiffOptions
+from nbcollab.options import DiffOptions
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.render.diffs import DiffFormat, NotebookSides, render_diffs
 from nbcollab.errors import InvalidNotebook

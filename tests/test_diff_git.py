@@ -223,7 +223,7 @@ def test_nbcollab_diff_cleans_each_notebook_by_its_folder_config(repo: Path) -> 
 
 def test_textconv_clean_options_follow_the_notebook_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbcollab.config.options import CleanOptions
+    from nbcollab.options import CleanOptions
     from nbcollab.git.textconv import clean_options_for
 
     (tmp_path / "keep").mkdir()

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from conftest import PROJECT_ROOT, run_nbcollab
 
-from nbcollab.config.options import Config, load_config
+from nbcollab.config.load import load_config
+from nbcollab.options import Config
 from nbcollab.errors import ConfigError
 
 if sys.version_info >= (3, 11):

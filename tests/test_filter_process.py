@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nbcollab.clean.strip import clean_bytes, clean_notebook
-from nbcollab.config.options import CleanOptions
+from nbcollab.options import CleanOptions
 from nbcollab.errors import ConfigError, InvalidNotebook
 from nbcollab.git.filter import (
     MAX_PACKET_DATA,

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nbcollab.render import diffs as diff_output
-from nbcollab.config.options import CleanOptions, DiffOptions
+from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.git.diff_driver import run_external_diff
 
 OID_A, OID_B = "1" * 40, "2" * 40

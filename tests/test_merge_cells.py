@@ -9,7 +9,7 @@ from conftest import code_cell, markdown_cell, stream_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.record import (
     ABSENT,
     CellTypeConflict,

@@ -11,7 +11,7 @@ from conftest import code_cell, make_notebook, run_nbcollab, stream_output, writ
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.conflicts import find_conflicts, strip_record
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks

@@ -21,7 +21,7 @@ from conftest import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbcollab.config.options import DiffOptions
+from nbcollab.options import DiffOptions
 from nbcollab.render.nbdime import diff_json, to_nbdime_diff
 
 nbformat = pytest.importorskip("nbformat")

@@ -24,7 +24,7 @@ from conftest import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.conflicts import find_conflicts
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks

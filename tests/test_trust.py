@@ -29,7 +29,7 @@ from conftest import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from nbcollab.config.options import CleanOptions
+from nbcollab.options import CleanOptions
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 

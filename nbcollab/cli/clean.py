@@ -15,7 +15,7 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.config.options import CleanOptions
+    from nbcollab.options import CleanOptions
     from nbcollab.errors import InvalidNotebook
 
 _OUTPUT_OPTIONS = "Output options"

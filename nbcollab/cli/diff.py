@@ -53,7 +53,7 @@ def diff(
     ignore_attachments: Annotated[bool | None, _flag("attachments", "attachments")] = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
-    from nbcollab.config.options import load_config, merge_overrides
+    from nbcollab.config.load import load_config, merge_overrides
     from nbcollab.config.fallback import load_or_fail
     from nbcollab.render.diffs import DiffFormat, render_diffs
     from nbcollab.errors import ConfigError

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nbcollab.config.options import CleanOptions
+    from nbcollab.options import CleanOptions
 
 
 def run_filter_process(argv: list[str]) -> int:
@@ -104,7 +104,7 @@ def repo_clean_options(*, warn: Callable[[str], None]) -> CleanOptions:
     copy has no folder of its own, so both sides of a textconv diff get the same rules); the
     defaults and one ``warn`` when the config cannot be used (a textconv never fails)."""
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.config.options import CleanOptions
+    from nbcollab.options import CleanOptions
     from nbcollab.config.fallback import load_or_default
 
     root = Path.cwd()

@@ -52,7 +52,7 @@ def merge(
     marker_size: Annotated[int, typer.Option("--marker-size", min=1, max=1000)] = 7,
 ) -> None:
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
-    from nbcollab.config.options import load_config, merge_overrides
+    from nbcollab.config.load import load_config, merge_overrides
     from nbcollab.git.merge_driver import sign_result
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.merge.values import MergeLabels

@@ -38,7 +38,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _pyproject_near(start: Path) -> str:
-    from nbcollab.config.options import find_pyproject
+    from nbcollab.config.load import find_pyproject
 
     try:
         found = find_pyproject(start)

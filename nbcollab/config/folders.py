@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from nbcollab.clean.strip import validate_key_paths
-from nbcollab.config.options import CleanOptions, load_config, merge_overrides
+from nbcollab.config.load import load_config, merge_overrides
+from nbcollab.options import CleanOptions
 from nbcollab.errors import ConfigError
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbcollab.config.options import find_pyproject, load_config, merge_overrides
+from nbcollab.config.load import find_pyproject, load_config, merge_overrides
 from nbcollab.export.assemble import ExportedModule, export_module
 from nbcollab.export.model import ExportError
 from nbcollab.export.options import ExportOptions

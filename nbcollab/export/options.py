@@ -1,6 +1,6 @@
 """The options of ``nbcollab export``, read from ``[tool.nbcollab.export]``.
 
-Kept apart from ``nbcollab.config.options`` (which imports this class into its ``Config``) so that the
+Kept apart from ``nbcollab.options`` (which imports this class into its ``Config``) so that the
 export subpackage owns its own vocabulary; the pydantic settings are the same as every other
 option class: kebab-case keys, unknown keys are errors.
 """

@@ -15,7 +15,7 @@ import difflib
 from collections.abc import Sequence
 from pathlib import Path
 
-from nbcollab.config.options import CleanOptions, DiffOptions
+from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.errors import NbcollabError
 from nbcollab.render.safe_text import quote_path, terminal_safe
 

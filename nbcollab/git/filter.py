@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
 
 if TYPE_CHECKING:
-    from nbcollab.config.options import CleanOptions
+    from nbcollab.options import CleanOptions
 
 MAX_PACKET_DATA = 65516
 _FLUSH = b"0000"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nbcollab.config.options import MergeOptions
+    from nbcollab.options import MergeOptions
     from nbcollab.merge.values import MergeLabels
 
 USAGE = "usage: nbcollab git-merge %O %A %B %L %P [%S %X %Y]"
@@ -112,7 +112,8 @@ def sign_result(text: str, raw: list[bytes], path: str) -> str:
 
 
 def _load_options(path: str) -> MergeOptions:
-    from nbcollab.config.options import MergeOptions, load_config
+    from nbcollab.config.load import load_config
+    from nbcollab.options import MergeOptions
     from nbcollab.config.fallback import load_or_default
 
     # A broken pyproject.toml must not turn a notebook merge into a line merge.

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nbcollab.config.options import CleanOptions
+from nbcollab.options import CleanOptions
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.render.safe_text import terminal_safe
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nbcollab.config.options import MergeOptions
+from nbcollab.options import MergeOptions
 from nbcollab.merge.record import (
     ABSENT,
     CellTypeConflict,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbcollab.config.options import MergeOptions, OutputStrategy
+from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.record import ConflictKind, describe
 from nbcollab.merge.conflicts import METADATA_NOTE_ID, Conflict, record_conflicts, strip_record
 from nbcollab.errors import InvalidNotebook

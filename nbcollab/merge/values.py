@@ -12,7 +12,7 @@ from typing import Any
 
 from merge3 import Merge3
 
-from nbcollab.config.options import OutputStrategy
+from nbcollab.options import OutputStrategy
 from nbcollab.merge.record import SourceHunk
 
 MISSING: Any = object()  # a key absent from one version (distinct from a JSON null)

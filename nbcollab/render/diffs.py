@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from nbcollab.config.options import CleanOptions, DiffOptions
+from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
 from nbcollab.render.text import TextStyle, render_text

@@ -1,0 +1,76 @@
+"""Load ``[tool.nbcollab]`` from the nearest pyproject.toml and merge command-line overrides.
+
+pydantic validates the file and the overrides; it is imported only when there is something to
+validate, because the git drivers run once per file and its import plus model building cost
+~80 ms. Errors name the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nbcollab.errors import ConfigError
+from nbcollab.options import Config
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+M = TypeVar("M")
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` (a file or a folder)."""
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder.resolve(), *folder.resolve().parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            return path
+    return None
+
+
+def load_config(start: Path | None = None) -> Config:
+    """The config of the project holding ``start`` (default: the current folder)."""
+    pyproject = find_pyproject(start or Path.cwd())
+    if pyproject is None:
+        return Config()
+    try:
+        with pyproject.open("rb") as handle:
+            table = tomllib.load(handle).get("tool", {}).get("nbcollab", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{pyproject}: cannot read ({exc.strerror})") from None
+    return parse_config(table, source=str(pyproject))
+
+
+def parse_config(table: dict[str, Any], *, source: str = "pyproject.toml") -> Config:
+    """Validate a ``[tool.nbcollab]`` table; errors name the key."""
+    if not table:
+        return Config()
+    return _validate(Config, table, where=f"{source}: [tool.nbcollab] ")
+
+
+def merge_overrides(options: M, **overrides: Any) -> M:
+    """``options`` with the given fields replaced; ``None`` means "not given on the command line"."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if not given:
+        return options
+    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}  # type: ignore[arg-type]
+    return _validate(type(options), {**fields, **given}, where="option ")
+
+
+def _validate(kind: type[M], data: dict[str, Any], *, where: str) -> M:
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(kind).validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        message = "unknown key" if first["type"] == "unexpected_keyword_argument" else first["msg"]
+        raise ConfigError(f"{where}{key}: {message}") from None
