@@ -28,7 +28,7 @@ class CodeCell:
 
     def exempts(self, code: str) -> bool:
         """Whether the cell's tags exempt it from ``code``."""
-        return "ALL" in self.ignored or code in self.ignored
+        return any(code.startswith(prefix) or prefix == "ALL" for prefix in self.ignored)
 
 
 def code_cells(nb: Notebook) -> list[CodeCell]:
