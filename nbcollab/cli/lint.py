@@ -90,7 +90,7 @@ def lint(
 
 
 def _execute_all(results: list[FileResult], options_for, *, write: bool) -> None:  # type: ignore[no-untyped-def]
-    from nbcollab.lint.run import execute_file
+    from nbcollab.lint.execute import execute_file
 
     for result in results:
         if result.error is None:
