@@ -129,7 +129,8 @@ def framework_hooks() -> dict[str, dict]:
 
 def test_framework_hooks_are_declared_for_notebooks() -> None:
     hooks = framework_hooks()
-    assert set(hooks) == {"nbcollab-clean", "nbcollab-clean-check", "nbcollab-conflicts"}
+    assert set(hooks) == {
+        "nbcollab-clean", "nbcollab-clean-check", "nbcollab-conflicts", "nbcollab-lint"}
     for hook in hooks.values():
         assert hook["types"] == ["jupyter"] and hook["language"] == "python"
         assert "git add" not in hook["entry"]
