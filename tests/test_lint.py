@@ -116,6 +116,10 @@ SCOPE_CASES = [
                                    "print(e)", "e = 1"], [("D201", 2, "e")]),
     ("import binds the top package", ["import os.path", "print(os.sep)"], []),
     ("for target", ["for i in range(2):\n    pass", "print(i)"], []),
+    ("loop-carried name", ["for i in range(3):\n    if i:\n        print(prev)\n    prev = i",
+                           "prev = 0"], []),
+    ("while loop-carried name", ["while go():\n    if seen:\n        break\n    seen = 1",
+                                 "seen = go = 0"], [("D201", 1, "go")]),
     ("with target", ["with open('f') as fh:\n    pass", "fh.close()"], []),
     ("match capture", ["match 1:\n    case [a, *rest]:\n        pass\n    case {'k': v, **kw}:\n"
                        "        pass\n    case other:\n        pass", "print(a, rest, v, kw, other)"],
@@ -170,6 +174,13 @@ def test_syntax_error_is_a_finding_in_python3_and_a_note_in_python2() -> None:
 def test_unparseable_cell_silences_name_checks_after_it() -> None:
     # Its names are unknown: reporting later uses would be guessing.
     assert run("x = (", "print(y)", "y = 1") == [("D204", 1, "")]
+
+
+def test_deeply_nested_cell_is_a_note_not_a_crash() -> None:
+    deep = "x = " + "(" * 5000 + "1" + ")" * 5000
+    result = lint_notebook(make_notebook(code_cell(deep), code_cell("print(y)"),
+                                         code_cell("y = 1")), options=ALL)
+    assert [f.code for f in result.findings] in ([], ["D204"])
 
 
 def test_non_python_kernel_checks_counts_only() -> None:

@@ -6,8 +6,6 @@ counts at all (never executed, or stripped by a clean filter) has nothing to say
 
 from __future__ import annotations
 
-from collections import Counter
-
 from nbcollab.lint.cells import CodeCell
 from nbcollab.lint.finding import Finding
 
@@ -31,11 +29,14 @@ def _finding(code: str, cell: CodeCell, message: str) -> Finding:
     return Finding(code, message, cell.index, cell.cell_id, cell.count)
 
 
+def _count(cell: CodeCell) -> int:
+    return cell.count if cell.count is not None else 0  # only called on executed cells
+
+
 def _not_ascending(executed: list[CodeCell]) -> list[Finding]:
     found = []
     for before, cell in zip(executed, executed[1:]):
-        assert before.count is not None and cell.count is not None
-        if cell.count < before.count:
+        if _count(cell) < _count(before):
             found.append(_finding("C101", cell, (
                 f"execution count {cell.count} comes after {before.count} (cell {before.index}): "
                 "cells ran out of document order")))
@@ -46,21 +47,20 @@ def _duplicates(executed: list[CodeCell]) -> list[Finding]:
     first: dict[int, CodeCell] = {}
     found = []
     for cell in executed:
-        assert cell.count is not None
-        if cell.count in first:
+        if _count(cell) in first:
             found.append(_finding("C102", cell, (
-                f"execution count {cell.count} also on cell {first[cell.count].index}: "
+                f"execution count {cell.count} also on cell {first[_count(cell)].index}: "
                 "the order they ran in is ambiguous")))
         else:
-            first[cell.count] = cell
+            first[_count(cell)] = cell
     return found
 
 
 def _skips(executed: list[CodeCell]) -> list[Finding]:
-    by_count = {}
+    by_count: dict[int, CodeCell] = {}
     for cell in executed:
-        by_count.setdefault(cell.count, cell)
-    counts = sorted(c for c in by_count if c is not None)
+        by_count.setdefault(_count(cell), cell)
+    counts = sorted(by_count)
     found = []
     if counts[0] > 1:
         found.append(_finding("C104", by_count[counts[0]], (
@@ -90,7 +90,3 @@ def _stale_outputs(cells: list[CodeCell]) -> list[Finding]:
         if cell.count is None and cell.outputs
     ]
 
-
-def count_of_counts(cells: list[CodeCell]) -> Counter[int]:
-    """How many non-blank cells carry each execution count (used by the dataflow checks)."""
-    return Counter(cell.count for cell in cells if cell.count is not None and not cell.is_blank)

@@ -118,10 +118,24 @@ class _Collector(ast.NodeVisitor):
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         self.visit(node.target)
+        self._loop_carried(node.body)
         self.visit_body(node.body)
         self.visit_body(node.orelse)
 
     visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> None:
+        self._loop_carried(node.body)
+        self.visit(node.test)
+        self.visit_body(node.body)
+        self.visit_body(node.orelse)
+
+    def _loop_carried(self, body: list[ast.stmt]) -> None:
+        """A loop may read in one pass what it binds later in the previous pass
+        (``if i: print(prev)`` ... ``prev = i``): its names count as bound from its start."""
+        if self._at_module_level() and self.owner is None:
+            for name in sorted(bound_names(body)):
+                self._emit("def", name, body[0])
 
     def visit_If(self, node: ast.If) -> None:
         self.visit(node.test)

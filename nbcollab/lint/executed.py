@@ -9,7 +9,7 @@ from nbcollab.lint.parse import ParsedCell
 
 def _executed(cells: list[ParsedCell]) -> list[ParsedCell]:
     return sorted((p for p in cells if p.cell.count is not None),
-                  key=lambda p: (p.cell.count, p.cell.index))
+                  key=lambda p: (p.cell.count or 0, p.cell.index))
 
 
 def find_defined_only_unexecuted(cells: list[ParsedCell]) -> list[Finding]:
@@ -80,14 +80,13 @@ def _free_uses(events: list[Resolved]) -> list[Resolved]:
 
 
 def _ambiguity(user: ParsedCell, use: Resolved, definers: list[ParsedCell]) -> str | None:
-    count = user.cell.count
-    assert count is not None
+    count = user.cell.count or 0  # users are executed cells
     before = [p for p in definers if p.cell.index < user.cell.index]
     ran_before = [p for p in definers if p.cell.count is not None and p.cell.count < count]
     if not before or not ran_before:
         return None
     by_document = before[-1]
-    by_execution = max(ran_before, key=lambda p: (p.cell.count, p.cell.index))
+    by_execution = max(ran_before, key=lambda p: (p.cell.count or 0, p.cell.index))
     if by_document is by_execution:
         return None
     return (f"{use.name!r}{{through}} is defined in cells "

@@ -36,8 +36,15 @@ class SourceLocator:
         cells = self._source_elements()
         if not 1 <= cell <= len(cells) or not cells[cell - 1]:
             return 0, 0
-        offset, start = _element_offset(cells[cell - 1], line)
-        raw = _raw_index(self._text, offset + 1, start + max(column, 1) - 1)
+        elements = cells[cell - 1]
+        k, start = _element_offset(elements, line)
+        index = start + max(column, 1) - 1
+        # A line may run on into the next elements (nbformat also splits at \f, \v, \x1c...).
+        while index >= len(elements[k][1]) and k + 1 < len(elements):
+            index -= len(elements[k][1])
+            k += 1
+        offset = elements[k][0]
+        raw = _raw_index(self._text, offset + 1, index)
         file_line = self._line_of(offset)
         line_start = self._newlines[file_line - 2] + 1 if file_line > 1 and self._newlines else 0
         return file_line, raw - line_start + 1
@@ -57,12 +64,12 @@ class SourceLocator:
 
 
 def _element_offset(elements: list[tuple[int, str]], line: int) -> tuple[int, int]:
-    """(file offset of the source element where 1-based ``line`` starts, index in its value)."""
+    """(the source element where 1-based ``line`` starts, the line's index in its value)."""
     seen = 0  # newlines in the elements before this one
-    for k, (offset, value) in enumerate(elements):
+    for k, (_, value) in enumerate(elements):
         newlines = value.count("\n")
         if line <= 1:
-            return offset, 0
+            return k, 0
         if seen + newlines < line - 1:
             seen += newlines
             continue
@@ -70,9 +77,9 @@ def _element_offset(elements: list[tuple[int, str]], line: int) -> tuple[int, in
         for _ in range(line - 1 - seen):
             at = value.index("\n", at + 1)
         if at == len(value) - 1 and k + 1 < len(elements):
-            return elements[k + 1][0], 0
-        return offset, at + 1
-    return elements[-1][0], len(elements[-1][1])
+            return k + 1, 0
+        return k, at + 1
+    return len(elements) - 1, len(elements[-1][1])
 
 
 _ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.")

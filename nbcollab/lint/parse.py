@@ -45,7 +45,11 @@ def parse_cells(cells: list[CodeCell], *, python_major: int
                 errors.append(_syntax_finding(cell, python, error))
             else:
                 notes.append(Note(f"not Python 3 syntax ({error.msg}): names not checked", cell.index))
-        events = cell_events(tree) if tree is not None else []
+        try:
+            events = cell_events(tree) if tree is not None else []
+        except RecursionError:  # nested deeper than the walker can follow: names unknown
+            tree, events, error = None, [], SyntaxError("nested too deeply to check")
+            notes.append(Note("nested too deeply: names not checked", cell.index))
         events[:0] = [Event("def", name, 1, 0) for name in python.defines]
         unknown = python.unknown_names or error is not None
         parsed.append(ParsedCell(cell, events, unknown, python, tree))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from nbcollab.lint.finding import Finding
@@ -31,6 +32,9 @@ _SEEDS = {
     "lightning.pytorch.seed_everything": ("random", "numpy", "torch"),
     "transformers.set_seed": ("random", "numpy", "torch"),
 }
+_MENTIONS = re.compile(r"rand|rng|seed|shuffle|choice|sample|gauss|normal|uniform|bernoulli|"
+                       r"multinomial|permutation|poisson|beta|gamma|exponential|dirichlet|"
+                       r"laplace|geometric|triangular|getrandbits|variate")
 _GENERATORS = {"numpy.random.default_rng", "numpy.random.RandomState", "random.Random"}
 
 
@@ -43,7 +47,7 @@ def find_unseeded_random(cells: list[ParsedCell]) -> list[Finding]:
     for parsed in cells:
         if parsed.tree is None:
             continue
-        for node in _in_order(parsed.tree):
+        for node in _candidates(parsed):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 _record_aliases(node, aliases)
             elif isinstance(node, ast.Call):
@@ -61,9 +65,15 @@ def find_unseeded_random(cells: list[ParsedCell]) -> list[Finding]:
     return found
 
 
-def _in_order(tree: ast.Module) -> Iterator[ast.AST]:
-    """Nodes in source order (ast.walk is breadth-first)."""
-    nodes = [n for n in ast.walk(tree) if hasattr(n, "lineno")]
+def _candidates(parsed: ParsedCell) -> Iterator[ast.AST]:
+    """Imports and calls in source order; only a cell that mentions randomness is walked whole
+    (its top-level imports still give the aliases later cells use)."""
+    tree = parsed.tree
+    if tree is None:
+        return iter(())
+    if not _MENTIONS.search(parsed.cell.source):
+        return iter([s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)])
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom | ast.Call)]
     return iter(sorted(nodes, key=lambda n: (n.lineno, n.col_offset)))
 
 
