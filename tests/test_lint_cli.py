@@ -23,12 +23,15 @@ def lint(*args: str) -> tuple[int, str, str]:
 
 def out_of_order(path: Path) -> Path:
     """Cell 3 uses x (count 1) before cell 4 defines it (count 2)."""
-    return write_notebook(path, make_notebook(
-        markdown_cell("# title", cell_id="md"),
-        code_cell("import os", count=None, cell_id="imp"),
-        code_cell("y = 2\nprint(x)", count=1, cell_id="use"),
-        code_cell("x = 1", count=2, cell_id="def"),
-    ))
+    return write_notebook(
+        path,
+        make_notebook(
+            markdown_cell("# title", cell_id="md"),
+            code_cell("import os", count=None, cell_id="imp"),
+            code_cell("y = 2\nprint(x)", count=1, cell_id="use"),
+            code_cell("x = 1", count=2, cell_id="def"),
+        ),
+    )
 
 
 def test_clean_notebook_exits_0(tmp_path: Path) -> None:
@@ -43,7 +46,7 @@ def test_text_finding_points_at_the_line_in_the_file(tmp_path: Path) -> None:
     line = next(line for line in out.splitlines() if " D201 " in line)
     file_line, column = (int(part) for part in line.split(":")[1:3])
     text = path.read_text().splitlines()
-    assert text[file_line - 1][column - 1:].startswith("x)")  # "print(x)" in the JSON
+    assert text[file_line - 1][column - 1 :].startswith("x)")  # "print(x)" in the JSON
     assert "[cell 3 (id use), line 2, count 1]" in line
 
 
@@ -76,7 +79,7 @@ def test_sarif_format(tmp_path: Path) -> None:
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "D201"
     region = result["locations"][0]["physicalLocation"]["region"]
     text = path.read_text().splitlines()
-    assert text[region["startLine"] - 1][region["startColumn"] - 1:].startswith("x)")
+    assert text[region["startLine"] - 1][region["startColumn"] - 1 :].startswith("x)")
 
 
 def test_bad_files_exit_2_named_and_the_others_are_still_linted(tmp_path: Path) -> None:
@@ -106,8 +109,10 @@ def test_folders_skip_checkpoints_and_symlink_loops(tmp_path: Path) -> None:
 
 
 def test_terminal_escapes_in_a_notebook_are_shown_not_sent(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(
-        code_cell("print(x)", count=1, cell_id="a"), code_cell("x = 1", count=2)))
+    path = write_notebook(
+        tmp_path / "nb.ipynb",
+        make_notebook(code_cell("print(x)", count=1, cell_id="a"), code_cell("x = 1", count=2)),
+    )
     evil = tmp_path / "\x1b[2Jevil.ipynb"
     path.rename(evil)
     _, out, _ = lint(str(evil))
@@ -143,10 +148,13 @@ def test_baseline_records_then_reports_only_new_findings(tmp_path: Path) -> None
     assert code == 0 and "recorded 1 finding(s)" in err and baseline.is_file()
     assert lint(str(path), "--baseline", str(baseline)) == (0, "", "")
     # Re-running cells changes counts and lines; the recorded findings stay recorded.
-    nb = make_notebook(markdown_cell("# new"), markdown_cell("# title", cell_id="md"),
-                       code_cell("import os", cell_id="imp"),
-                       code_cell("y = 2\nprint(x)\nprint(z)", count=7, cell_id="use"),
-                       code_cell("x = 1\nz = 3", count=8, cell_id="def"))
+    nb = make_notebook(
+        markdown_cell("# new"),
+        markdown_cell("# title", cell_id="md"),
+        code_cell("import os", cell_id="imp"),
+        code_cell("y = 2\nprint(x)\nprint(z)", count=7, cell_id="use"),
+        code_cell("x = 1\nz = 3", count=8, cell_id="def"),
+    )
     write_notebook(path, nb)
     code, out, _ = lint(str(path), "--baseline", str(baseline))
     assert code == 1 and "'z'" in out and "'x'" not in out
@@ -162,8 +170,10 @@ def test_bad_baseline_is_an_error(tmp_path: Path) -> None:
 
 
 def test_notes_for_other_kernels_go_to_stderr(tmp_path: Path) -> None:
-    nb = make_notebook(code_cell("x <- 1", count=1), metadata={
-        "kernelspec": {"name": "ir", "language": "R", "display_name": "R"}})
+    nb = make_notebook(
+        code_cell("x <- 1", count=1),
+        metadata={"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}},
+    )
     path = write_notebook(tmp_path / "r.ipynb", nb)
     code, out, err = lint(str(path))
     assert (code, out) == (0, "") and "only execution counts were checked" in err
@@ -174,14 +184,19 @@ def test_subprocess_does_not_import_nbformat(tmp_path: Path) -> None:
     path = out_of_order(tmp_path / "nb.ipynb")
     done = run_nbcollab("lint", str(path), "--format", "json")
     assert done.returncode == 1 and json.loads(done.stdout)["findings"]
-    script = ("import sys; from nbcollab.cli import app\n"
-              f"try: app(['lint', {str(path)!r}])\n"
-              "except SystemExit: pass\n"
-              "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-              "('nbformat', 'nbclient', 'jsonschema', 'nbdime')))")
+    script = (
+        "import sys; from nbcollab.cli import app\n"
+        f"try: app(['lint', {str(path)!r}])\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('nbformat', 'nbclient', 'jsonschema', 'nbdime')))"
+    )
     import subprocess
     import sys
-    probe = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+
+    probe = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     assert probe.stdout.strip().endswith("[]"), probe.stdout + probe.stderr
 
 
@@ -193,13 +208,25 @@ LOCATE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("source,line,expected", [c[1:] for c in LOCATE_CASES],
-                         ids=[c[0] for c in LOCATE_CASES])
+@pytest.mark.parametrize(
+    "source,line,expected", [c[1:] for c in LOCATE_CASES], ids=[c[0] for c in LOCATE_CASES]
+)
 def test_locate_source_lines(source: object, line: int, expected: str) -> None:
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"x": [1, {"source": ["no"]}]},
-          "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# t"]},
-                    {"cell_type": "code", "metadata": {}, "outputs": [{"text": ["o"]}],
-                     "source": source, "execution_count": None}]}
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"x": [1, {"source": ["no"]}]},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# t"]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [{"text": ["o"]}],
+                "source": source,
+                "execution_count": None,
+            },
+        ],
+    }
     for indent in (None, 1, 4):
         text = json.dumps(nb, indent=indent)
         file_line = SourceLocator(text).file_line(2, line)
@@ -207,8 +234,22 @@ def test_locate_source_lines(source: object, line: int, expected: str) -> None:
 
 
 def test_locate_a_v3_notebook_and_escaped_text() -> None:
-    nb = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
-        {"cell_type": "code", "input": ["s = '\u00e9\\t\U0001f600\"'; v = x\n"], "outputs": []}]}]}
+    nb = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "input": ["s = '\u00e9\\t\U0001f600\"'; v = x\n"],
+                        "outputs": [],
+                    }
+                ]
+            }
+        ],
+    }
     text = json.dumps(nb, indent=1)  # é as \u00e9, the emoji as a surrogate pair
     file_line, column = SourceLocator(text).position(1, 1, 14)
-    assert text.splitlines()[file_line - 1][column - 1:].startswith("v = x")
+    assert text.splitlines()[file_line - 1][column - 1 :].startswith("v = x")

@@ -19,28 +19,45 @@ needs_kernel = pytest.mark.skipif(not HAS_KERNEL, reason="nbclient or ipykernel 
 
 def lint(*args: str) -> tuple[int, str, str]:
     # Every run is bounded: 20 s a cell, 90 s a notebook.
-    result = runner.invoke(app, ["lint", "--execute", "--cell-timeout", "20", "--timeout", "90",
-                                 *args])
+    result = runner.invoke(
+        app, ["lint", "--execute", "--cell-timeout", "20", "--timeout", "90", *args]
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
 def result(count: int, text: str) -> dict:
-    return {"output_type": "execute_result", "execution_count": count, "metadata": {},
-            "data": {"text/plain": text}}
+    return {
+        "output_type": "execute_result",
+        "execution_count": count,
+        "metadata": {},
+        "data": {"text/plain": text},
+    }
 
 
 @pytest.mark.slow
 @needs_kernel
 def test_clean_notebook_runs_in_its_own_folder(tmp_path: Path) -> None:
     (tmp_path / "data.txt").write_text("hello")
-    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(
-        code_cell("x = open('data.txt').read()\nprint(x)", count=1, cell_id="a",
-                  outputs=[stream_output("hello\n")]),
-        code_cell("object()", count=2, cell_id="b",
-                  outputs=[result(2, "<object at 0x7f00deadbeef>")]),
-        code_cell("import datetime\nprint(datetime.datetime.now())", count=3, cell_id="c",
-                  outputs=[stream_output("2020-01-02 03:04:05.678901\n")]),
-    ))
+    path = write_notebook(
+        tmp_path / "nb.ipynb",
+        make_notebook(
+            code_cell(
+                "x = open('data.txt').read()\nprint(x)",
+                count=1,
+                cell_id="a",
+                outputs=[stream_output("hello\n")],
+            ),
+            code_cell(
+                "object()", count=2, cell_id="b", outputs=[result(2, "<object at 0x7f00deadbeef>")]
+            ),
+            code_cell(
+                "import datetime\nprint(datetime.datetime.now())",
+                count=3,
+                cell_id="c",
+                outputs=[stream_output("2020-01-02 03:04:05.678901\n")],
+            ),
+        ),
+    )
     before = path.read_bytes()
     assert lint(str(path)) == (0, "", "")
     assert path.read_bytes() == before
@@ -49,11 +66,14 @@ def test_clean_notebook_runs_in_its_own_folder(tmp_path: Path) -> None:
 @pytest.mark.slow
 @needs_kernel
 def test_raising_cell_is_reported_with_its_line_and_the_run_stops(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(
-        code_cell("a = 1", count=1, cell_id="a"),
-        code_cell("b = 2\nprint(a + c)", count=2, cell_id="b"),
-        code_cell("print(3)", count=3, cell_id="c", outputs=[stream_output("9\n")]),
-    ))
+    path = write_notebook(
+        tmp_path / "nb.ipynb",
+        make_notebook(
+            code_cell("a = 1", count=1, cell_id="a"),
+            code_cell("b = 2\nprint(a + c)", count=2, cell_id="b"),
+            code_cell("print(3)", count=3, cell_id="c", outputs=[stream_output("9\n")]),
+        ),
+    )
     code, out, _ = lint(str(path), "--select", "X")
     assert code == 1
     (line,) = out.splitlines()[:-1]
@@ -65,10 +85,16 @@ def test_raising_cell_is_reported_with_its_line_and_the_run_stops(tmp_path: Path
 @pytest.mark.slow
 @needs_kernel
 def test_stale_output_is_reported_and_write_saves_the_rerun(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(
-        code_cell("print(40 + 2)", count=1, cell_id="a", outputs=[stream_output("41\n")])))
+    path = write_notebook(
+        tmp_path / "nb.ipynb",
+        make_notebook(
+            code_cell("print(40 + 2)", count=1, cell_id="a", outputs=[stream_output("41\n")])
+        ),
+    )
     code, out, _ = lint(str(path), "--select", "X")
-    assert code == 1 and "X402 output not reproduced: stored 'stdout: 41', re-run 'stdout: 42'" in out
+    assert (
+        code == 1 and "X402 output not reproduced: stored 'stdout: 41', re-run 'stdout: 42'" in out
+    )
     lint(str(path), "--write")
     assert '"42\\n"' in path.read_text()
     assert lint(str(path), "--select", "X")[0] == 0
@@ -77,9 +103,13 @@ def test_stale_output_is_reported_and_write_saves_the_rerun(tmp_path: Path) -> N
 @pytest.mark.slow
 @needs_kernel
 def test_timeouts(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(
-        code_cell("import time", count=1, cell_id="a"),
-        code_cell("time.sleep(60)", count=2, cell_id="b")))
+    path = write_notebook(
+        tmp_path / "nb.ipynb",
+        make_notebook(
+            code_cell("import time", count=1, cell_id="a"),
+            code_cell("time.sleep(60)", count=2, cell_id="b"),
+        ),
+    )
     done = runner.invoke(app, ["lint", "--execute", "--cell-timeout", "3", str(path)])
     assert done.exit_code == 1
     assert "X403 the cell ran past the per-cell timeout of 3 s [cell 2 (id b)" in done.stdout

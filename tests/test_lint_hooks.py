@@ -16,13 +16,15 @@ HOOK = PROJECT_ROOT / "git-hooks" / "pre-commit-lint"
 
 
 def hidden_state() -> dict:
-    return make_notebook(code_cell("print(x)", count=1, cell_id="a"),
-                         code_cell("x = 1", count=2, cell_id="b"))
+    return make_notebook(
+        code_cell("print(x)", count=1, cell_id="a"), code_cell("x = 1", count=2, cell_id="b")
+    )
 
 
 def in_order() -> dict:
-    return make_notebook(code_cell("x = 1", count=1, cell_id="b"),
-                         code_cell("print(x)", count=2, cell_id="a"))
+    return make_notebook(
+        code_cell("x = 1", count=1, cell_id="b"), code_cell("print(x)", count=2, cell_id="a")
+    )
 
 
 @pytest.fixture
@@ -53,13 +55,16 @@ def test_hook_ignores_other_files_and_deleted_notebooks(hooked_repo: Path) -> No
 
 
 def test_framework_entry_lints_the_files_it_is_given(git_repo: Path) -> None:
-    hooks = {h["id"]: h for h in yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hooks = {
+        h["id"]: h for h in yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())
+    }
     words = hooks["nbcollab-lint"]["entry"].split()
     assert hooks["nbcollab-lint"]["types"] == ["jupyter"] and words[0] == "nbcollab"
     write_notebook(git_repo / "bad.ipynb", hidden_state())
     write_notebook(git_repo / "good.ipynb", in_order())
     run = [sys.executable, "-m", *words]
-    done = subprocess.run([*run, "bad.ipynb", "good.ipynb"], cwd=git_repo, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [*run, "bad.ipynb", "good.ipynb"], cwd=git_repo, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 1 and "bad.ipynb" in done.stdout and "good.ipynb" not in done.stdout
     assert subprocess.run([*run, "good.ipynb"], cwd=git_repo, check=False).returncode == 0

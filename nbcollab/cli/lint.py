@@ -1,4 +1,4 @@
-"""``nbcollab lint``: execution order, hidden state, and (``--execute``) a real top-to-bottom run."""
+"""``nbcollab lint``: execution order, hidden state, and (``--execute``) a top-to-bottom run."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def lint(
         "--execute", help="Also run each notebook top to bottom in a fresh kernel.",
         rich_help_panel=_EXECUTE)] = False,
     kernel: Annotated[str | None, typer.Option(
-        "--kernel", help="Kernel to run (default: the notebook's).", rich_help_panel=_EXECUTE)] = None,
+        "--kernel", help="Kernel to run (default: the notebook's).",
+        rich_help_panel=_EXECUTE)] = None,
     cell_timeout: Annotated[float | None, typer.Option(
         "--cell-timeout", help="Seconds a cell may run (default 60).",
         rich_help_panel=_EXECUTE)] = None,

@@ -87,6 +87,6 @@ def python_major(nb: Notebook) -> int:
     name = spec.get("name") if isinstance(spec, dict) else None
     if isinstance(version, str) and version.startswith("2"):
         return 2
-    if isinstance(info, dict) and info.get("codemirror_mode", {}) == {"name": "ipython", "version": 2}:
+    if isinstance(info, dict) and info.get("codemirror_mode") == {"name": "ipython", "version": 2}:
         return 2
     return 2 if name == "python2" else 3

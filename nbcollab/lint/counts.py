@@ -6,6 +6,8 @@ counts at all (never executed, or stripped by a clean filter) has nothing to say
 
 from __future__ import annotations
 
+import itertools
+
 from nbcollab.lint.cells import CodeCell
 from nbcollab.lint.finding import Finding
 
@@ -35,7 +37,7 @@ def _count(cell: CodeCell) -> int:
 
 def _not_ascending(executed: list[CodeCell]) -> list[Finding]:
     found = []
-    for before, cell in zip(executed, executed[1:]):
+    for before, cell in itertools.pairwise(executed):
         if _count(cell) < _count(before):
             found.append(_finding("C101", cell, (
                 f"execution count {cell.count} comes after {before.count} (cell {before.index}): "
@@ -66,7 +68,7 @@ def _skips(executed: list[CodeCell]) -> list[Finding]:
         found.append(_finding("C104", by_count[counts[0]], (
             f"the first execution count is {counts[0]}: {counts[0] - 1} earlier execution(s) "
             "are not in the notebook")))
-    for low, high in zip(counts, counts[1:]):
+    for low, high in itertools.pairwise(counts):
         if high > low + 1:
             found.append(_finding("C103", by_count[high], (
                 f"execution count {high} follows {low}: {high - low - 1} execution(s) in between "
@@ -85,7 +87,8 @@ def _unexecuted_between(cells: list[CodeCell], executed: list[CodeCell]) -> list
 
 def _stale_outputs(cells: list[CodeCell]) -> list[Finding]:
     return [
-        _finding("C106", cell, f"{len(cell.outputs)} output(s) but no execution count: stale output")
+        _finding("C106", cell,
+                 f"{len(cell.outputs)} output(s) but no execution count: stale output")
         for cell in cells
         if cell.count is None and cell.outputs
     ]

@@ -57,7 +57,8 @@ class _Collector(ast.NodeVisitor):
         self.class_functions: list[Function | None] = []
 
     # -- emitting -----------------------------------------------------------------------------
-    def _emit(self, kind: EventKind, name: str, node: ast.AST, function: Function | None = None) -> None:
+    def _emit(self, kind: EventKind, name: str, node: ast.AST,
+              function: Function | None = None) -> None:
         guarded = self.guard > 0 or any(name in names for names in self.guarded_names)
         event = Event(kind, name, getattr(node, "lineno", 1), getattr(node, "col_offset", 0),
                       guarded, function)
@@ -286,7 +287,9 @@ class _Collector(ast.NodeVisitor):
         self.visit(node.value)
         self.store(node.target.id, node.target)
 
-    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+    def _comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
         generators = node.generators
         self.visit(generators[0].iter)
         targets = {n.id for g in generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}

@@ -81,7 +81,9 @@ def place(finding: Finding, locator: SourceLocator, *, path: str) -> Finding:
     return replace(finding, path=path, file_line=file_line, file_column=file_column)
 
 
-def lint_files(paths: list[Path], options_for: Callable[[Path], LintOptions]) -> Iterator[FileResult]:
+def lint_files(
+    paths: list[Path], options_for: Callable[[Path], LintOptions]
+) -> Iterator[FileResult]:
     """Lint every notebook under ``paths``; errors are results, never exceptions."""
     for path in paths:
         try:

@@ -11,7 +11,8 @@ class Finding:
 
     ``cell`` is 1-based over all cells (markdown included), as Jupyter users count them;
     ``line``/``column`` are 1-based in the cell's source; ``file_line`` is the line of the .ipynb
-    file holding that source line and ``file_column`` its column there (0 until located). ``symbol`` is the name involved, if any: it
+    file holding that source line and ``file_column`` its column there (0 until located).
+    ``symbol`` is the name involved, if any: it
     keeps a baseline entry stable when lines move.
     """
 

@@ -82,7 +82,9 @@ def _element_offset(elements: list[tuple[int, str]], line: int) -> tuple[int, in
     return len(elements) - 1, len(elements[-1][1])
 
 
-_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.")
+_ESCAPE = re.compile(  # a surrogate pair, another \uXXXX, or a one-character escape
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\."
+)
 
 
 def _raw_index(text: str, start: int, chars: int) -> int:

@@ -62,7 +62,8 @@ def _cell_magic(lines: list[str], first: int) -> PythonCell:
     words = lines[first].strip()[2:].split()
     name = words[0] if words else ""
     if name not in PYTHON_CELL_MAGICS:
-        return PythonCell(source=None, transformed=True, unknown_names=name not in _INERT_CELL_MAGICS)
+        unknown = name not in _INERT_CELL_MAGICS
+        return PythonCell(source=None, transformed=True, unknown_names=unknown)
     defines: tuple[str, ...] = ()
     if name == "capture":
         targets = [word for word in words[1:] if not word.startswith("-")]
@@ -106,7 +107,7 @@ def _leading_indent(lines: list[str]) -> tuple[list[str], int]:
     indent = first[: len(first) - len(first.lstrip())]
     if not indent:
         return lines, 0
-    return [line[len(indent):] if line.startswith(indent) else line for line in lines], len(indent)
+    return [line.removeprefix(indent) for line in lines], len(indent)
 
 
 def statement_starts(lines: list[str]) -> list[bool]:

@@ -11,7 +11,8 @@ from typing import Any
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
 _TIMESTAMP = re.compile(
-    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?|\b\d{2}:\d{2}:\d{2}(\.\d+)?\b"
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?"
+    r"|\b\d{2}:\d{2}:\d{2}(\.\d+)?\b"
 )
 _TIMING = re.compile(r"(?m)^(CPU times|Wall time):[^\n]*")
 _TIMEIT = re.compile(r"[\d.]+ [nµum]?s ± [\d.]+ [nµum]?s per loop[^\n]*")
@@ -45,7 +46,8 @@ def output_summary(outputs: list[Any]) -> list[str]:
         elif kind in ("execute_result", "display_data", "pyout"):
             summary.extend(_data_summary(output))
         elif kind in ("error", "pyerr"):
-            summary.append(f"error: {output.get('ename')}: {normalise_text(str(output.get('evalue')))}")
+            evalue = normalise_text(str(output.get("evalue")))
+            summary.append(f"error: {output.get('ename')}: {evalue}")
     # stderr (warnings, logging) is left out: it changes with library versions, not results.
     normalised = normalise_text(streams.get("stdout", ""))
     if normalised:

@@ -44,7 +44,8 @@ def parse_cells(cells: list[CodeCell], *, python_major: int
             if python_major == 3:
                 errors.append(_syntax_finding(cell, python, error))
             else:
-                notes.append(Note(f"not Python 3 syntax ({error.msg}): names not checked", cell.index))
+                message = f"not Python 3 syntax ({error.msg}): names not checked"
+                notes.append(Note(message, cell.index))
         try:
             events = cell_events(tree) if tree is not None else []
         except RecursionError:  # nested deeper than the walker can follow: names unknown

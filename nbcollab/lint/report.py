@@ -100,7 +100,7 @@ def render_github(results: list[FileResult]) -> str:
 
 def _uri(path: str) -> str:
     posix = Path(path).as_posix()
-    return posix[2:] if posix.startswith("./") else posix
+    return posix.removeprefix("./")
 
 
 def _sarif_rules(codes: Iterable[str]) -> list[dict[str, Any]]:

@@ -39,9 +39,7 @@ def bound_names(body: list[ast.stmt], args: ast.arguments | None = None) -> set[
             names.add(node.id)
         elif isinstance(node, ast.alias) and node.name != "*":
             names.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
             names.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             names.add(node.rest)
