@@ -97,6 +97,12 @@ def test_stale_output_is_reported_and_write_saves_the_rerun(tmp_path: Path) -> N
     )
     lint(str(path), "--write")
     assert '"42\\n"' in path.read_text()
+    broken = write_notebook(tmp_path / "broken.ipynb", make_notebook(
+        code_cell("print(40 + 2)", count=1, cell_id="a", outputs=[stream_output("41\n")]),
+        code_cell("1 / 0", count=2, cell_id="b")))
+    before = broken.read_bytes()
+    assert lint(str(broken), "--write")[0] == 1
+    assert broken.read_bytes() == before  # a run that stopped half-way is not saved
     assert lint(str(path), "--select", "X")[0] == 0
 
 
@@ -121,8 +127,11 @@ def test_timeouts(tmp_path: Path) -> None:
 @needs_kernel
 def test_unknown_kernel_is_an_error_naming_the_file(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "nb.ipynb", make_notebook(code_cell("1", count=1)))
-    code, _, err = lint(str(path), "--kernel", "no-such-kernel")
+    other = write_notebook(tmp_path / "other.ipynb", make_notebook(code_cell("print(x)", count=1),
+                                                                   code_cell("x = 1", count=2)))
+    code, out, err = lint(str(path), str(other), "--kernel", "no-such-kernel")
     assert code == 2 and f"{path}: kernel 'no-such-kernel' is not installed" in err
+    assert "other.ipynb" in out and "D201" in out  # its static findings are still reported
 
 
 NORMALISE_CASES = [

@@ -91,11 +91,15 @@ def lint(
 
 
 def _execute_all(results: list[FileResult], options_for, *, write: bool) -> None:  # type: ignore[no-untyped-def]
+    from nbcollab.errors import NbcollabError
     from nbcollab.lint.execute import execute_file
 
     for result in results:
         if result.error is None:
-            execute_file(result, options_for(Path(result.path)), write=write)
+            try:
+                execute_file(result, options_for(Path(result.path)), write=write)
+            except NbcollabError as exc:  # e.g. its kernel is not installed: the others still run
+                result.error = str(exc)
 
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:

@@ -136,8 +136,8 @@ def execute_file(result: FileResult, options: LintOptions, *, write: bool) -> No
     locator = SourceLocator(text)
     kept = [place(f, locator, path=result.path) for f in keep(findings, cells, enabled)]
     result.findings = sorted([*result.findings, *kept], key=lambda f: (f.cell, f.line, f.code))
-    if write:
-        _write(path, executed, text)
+    if write and not any(f.code in ("X401", "X403") for f in findings):
+        _write(path, executed, text)  # only a complete run: never half new, half stale
 
 
 def _write(path: Path, executed: Any, before: str) -> None:
