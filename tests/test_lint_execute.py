@@ -125,6 +125,18 @@ def test_timeouts(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @needs_kernel
+def test_a_kernel_that_dies_is_a_finding_at_its_cell(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(
+        code_cell("a = 1", count=1, cell_id="a"),
+        code_cell("import os\nos._exit(1)", count=2, cell_id="b"),
+        code_cell("raise ValueError()", count=3, cell_id="c")))
+    code, out, _ = lint(str(path), "--select", "X")
+    assert code == 1
+    assert "X401 the kernel died while running this cell" in out and "[cell 2 (id b)" in out
+
+
+@pytest.mark.slow
+@needs_kernel
 def test_unknown_kernel_is_an_error_naming_the_file(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "nb.ipynb", make_notebook(code_cell("1", count=1)))
     other = write_notebook(tmp_path / "other.ipynb", make_notebook(code_cell("print(x)", count=1),
@@ -154,3 +166,6 @@ def test_images_compare_by_presence_and_real_changes_show() -> None:
     assert first_difference([png], [other_png]) is None
     assert first_difference([png], []) == "stored 'image', re-run has nothing"
     assert first_difference([stream_output("total: 5\n")], [stream_output("total: 6\n")])
+    html = {"output_type": "execute_result", "metadata": {}, "data": {"text/html": "<b>"}}
+    plain = {"output_type": "execute_result", "metadata": {}, "data": {"text/plain": "0"}}
+    assert first_difference([html], [plain]) == "stored 'result: <text/html>', re-run 'result: 0'"

@@ -36,7 +36,7 @@ def run_notebook(path: Path, *, kernel: str | None, cell_timeout: float,
     try:
         import nbformat
         from nbclient import NotebookClient
-        from nbclient.exceptions import CellExecutionError, CellTimeoutError
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     except ImportError as exc:
         raise ExecuteUnavailable(
             f"--execute needs nbclient and ipykernel ({exc.name} is missing): "
@@ -71,6 +71,10 @@ def run_notebook(path: Path, *, kernel: str | None, cell_timeout: float,
     except CellExecutionError as exc:
         failed_at = running[0]
         findings.append(_error_finding(nb, stored, failed_at, exc))
+    except DeadKernelError:
+        failed_at = running[0]
+        findings.append(_at(nb, stored, failed_at, "X401",
+                            "the kernel died while running this cell; Restart & Run All stops here"))
     findings += _not_reproduced(nb, stored, upto=failed_at)
     return findings, nb
 
@@ -85,9 +89,11 @@ def _execute(client: Any, path: Path, kernel: str) -> None:
         raise ExecuteUnavailable(f"{path}: kernel {kernel!r} is not installed "
                                  "(--kernel NAME runs another)") from None
     except RuntimeError as exc:
-        if "Kernel died" in str(exc) or "kernel" in str(exc).lower():
-            raise ExecuteUnavailable(f"{path}: the kernel failed ({exc})") from None
-        raise
+        from nbclient.exceptions import DeadKernelError
+
+        if isinstance(exc, DeadKernelError) or "kernel" not in str(exc).lower():
+            raise
+        raise ExecuteUnavailable(f"{path}: the kernel failed to start ({exc})") from None
 
 
 def _at(nb: Any, stored: list[Any], index: int, code: str, message: str, line: int = 1) -> Finding:
@@ -98,13 +104,13 @@ def _at(nb: Any, stored: list[Any], index: int, code: str, message: str, line: i
 def _error_finding(nb: Any, stored: list[Any], index: int, exc: Any) -> Finding:
     traceback = _ANSI.sub("", str(getattr(exc, "traceback", "") or exc))
     lines = [int(m) for m in _CELL_LINE.findall(traceback)]
-    ename, evalue = getattr(exc, "ename", "Error"), getattr(exc, "evalue", "")
+    ename, evalue = getattr(exc, "ename", "Error"), str(getattr(exc, "evalue", "") or "")
     source_lines = nb.cells[index].source.split("\n")
     line = lines[0] if lines and lines[0] <= len(source_lines) else 1
     where = source_lines[line - 1].strip()
+    error = f"{ename}: {evalue.splitlines()[0]}" if evalue.strip() else ename
     return _at(nb, stored, index, "X401", (
-        f"raises {ename}: {str(evalue).splitlines()[0] if evalue else ''} at `{where}`; "
-        "Restart & Run All stops here"), line)
+        f"raises {error} at `{where}`; Restart & Run All stops here"), line)
 
 
 def _not_reproduced(nb: Any, stored: list[Any], *, upto: int) -> list[Finding]:

@@ -66,7 +66,9 @@ def _data_summary(output: dict[str, Any]) -> list[str]:
     for key in ("text/plain", "text"):
         if key in data:
             return [f"result: {normalise_text(_text(data[key]))}"]
-    return []
+    # Rich outputs without a plain-text form (HTML, widgets) are compared by their kinds.
+    kinds = sorted(str(key) for key in data if key not in ("metadata", "output_type"))
+    return [f"result: <{', '.join(kinds)}>"] if kinds else []
 
 
 def first_difference(stored: list[Any], fresh: list[Any]) -> str | None:
