@@ -36,7 +36,11 @@ def run_notebook(path: Path, *, kernel: str | None, cell_timeout: float,
     try:
         import nbformat
         from nbclient import NotebookClient
-        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+        from nbclient.exceptions import (
+            CellExecutionError,
+            CellTimeoutError,
+            DeadKernelError,
+        )
     except ImportError as exc:
         raise ExecuteUnavailable(
             f"--execute needs nbclient and ipykernel ({exc.name} is missing): "
