@@ -77,8 +77,8 @@ def run_notebook(path: Path, *, kernel: str | None, cell_timeout: float,
         findings.append(_error_finding(nb, stored, failed_at, exc))
     except DeadKernelError:
         failed_at = running[0]
-        findings.append(_at(nb, stored, failed_at, "X401",
-                            "the kernel died while running this cell; Restart & Run All stops here"))
+        died = "the kernel died while running this cell; Restart & Run All stops here"
+        findings.append(_at(nb, stored, failed_at, "X401", died))
     findings += _not_reproduced(nb, stored, upto=failed_at)
     return findings, nb
 

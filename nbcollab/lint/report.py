@@ -47,8 +47,8 @@ def render_text(results: list[FileResult]) -> str:
     lines = []
     for result in results:
         for f in result.findings:
-            lines.append(f"{safe(f.path)}:{f.file_line}:{f.file_column}: {f.code} "
-                         f"{safe(f.message)} [{safe(_where(f))}]")
+            place = f"{f.file_line}:{f.file_column}:" if f.file_line else ""
+            lines.append(f"{safe(f.path)}:{place} {f.code} {safe(f.message)} [{safe(_where(f))}]")
     total = sum(len(r.findings) for r in results)
     if total:
         notebooks = sum(1 for r in results if r.findings)
