@@ -80,6 +80,19 @@ def test_sarif_format(tmp_path: Path) -> None:
     region = result["locations"][0]["physicalLocation"]["region"]
     text = path.read_text().splitlines()
     assert text[region["startLine"] - 1][region["startColumn"] - 1 :].startswith("x)")
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == path.as_uri()
+    assert run["columnKind"] == "unicodeCodePoints"
+
+
+def test_sarif_uri_of_a_relative_path_is_relative_and_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my notebooks").mkdir()
+    out_of_order(tmp_path / "my notebooks" / "nb.ipynb")
+    _, out, _ = lint("my notebooks", "--format", "sarif")
+    location = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "my%20notebooks/nb.ipynb"
 
 
 def test_bad_files_exit_2_named_and_the_others_are_still_linted(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 
 from nbcollab import __version__
@@ -99,8 +100,11 @@ def render_github(results: list[FileResult]) -> str:
 
 
 def _uri(path: str) -> str:
-    posix = Path(path).as_posix()
-    return posix.removeprefix("./")
+    """A SARIF artifact URI: relative paths stay relative (to the checkout), percent-encoded."""
+    location = Path(path)
+    if location.is_absolute():
+        return location.as_uri()
+    return quote(location.as_posix().removeprefix("./"))
 
 
 def _sarif_rules(codes: Iterable[str]) -> list[dict[str, Any]]:
@@ -129,6 +133,7 @@ def render_sarif(results: list[FileResult]) -> str:
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "nbcollab lint", "version": __version__,
                             "rules": _sarif_rules(codes)}},
+        "columnKind": "unicodeCodePoints",  # columns count characters, as Python does
         "results": [_sarif_result(f, rule_index) for r in results for f in r.findings],
         "invocations": [{
             "executionSuccessful": not any(r.error for r in results),
