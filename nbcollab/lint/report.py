@@ -12,8 +12,8 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from nbcollab import __version__
 from nbcollab.lint.codes import CODES
