@@ -236,6 +236,8 @@ MAGIC_CASES = [
         ["  print(x)\n  y = 1", "x = 1"],
         [("D201", 1, "x")],
     ),
+    ("top-level await", ["r = await fetch(u)\nasync for c in r:\n    print(c)", "u = 1"],
+     [("D201", 1, "u")]),
     ("shell continuation lines", ["!echo a \\\n  b c\nprint(x)", "x = 1"], [("D201", 1, "x")]),
 ]
 
