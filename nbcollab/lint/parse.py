@@ -63,29 +63,20 @@ def _parse(source: str) -> tuple[PythonCell, ast.Module | None, SyntaxError | No
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning for "\d" in old notebooks
         try:
-            return plain, _parse_cell(source), None
+            return plain, ast.parse(source), None
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             first_error = exc
         python = to_python(source)
         if python.source is None:
             return python, None, None
         try:
-            return python, _parse_cell(python.source), None
+            return python, ast.parse(python.source), None
         except SyntaxError as exc:
             return python, None, exc
         except (ValueError, RecursionError, MemoryError):
             pass
     error = first_error if isinstance(first_error, SyntaxError) else SyntaxError(str(first_error))
     return python, None, error
-
-
-def _parse_cell(source: str) -> ast.Module:
-    """The cell's AST; top-level ``await``, ``async for`` and ``async with`` are allowed, as in
-    IPython."""
-    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-    tree = compile(source, "<cell>", "exec", flags=flags, dont_inherit=True)
-    assert isinstance(tree, ast.Module)  # PyCF_ONLY_AST in "exec" mode always gives a Module
-    return tree
 
 
 def _syntax_finding(cell: CodeCell, python: PythonCell, error: SyntaxError) -> Finding:
