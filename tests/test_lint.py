@@ -404,3 +404,10 @@ def test_positions_in_the_cell() -> None:
     )
     (finding,) = result.findings
     assert (finding.cell, finding.line, finding.column, finding.symbol) == (1, 2, 15, "xx")
+
+
+def test_positions_after_ipython_removes_the_first_lines_indent() -> None:
+    # Only lines that carry the first line's indentation lose it; columns stay the cell's.
+    cell = code_cell("  a = 1\nb = xx\n  c = yy\n%time  d = zz")
+    result = lint_notebook(make_notebook(cell, code_cell("xx = yy = zz = 1")), options=ALL)
+    assert [(f.line, f.column) for f in result.findings] == [(2, 5), (3, 7), (4, 12)]

@@ -80,7 +80,7 @@ def kernel_language(nb: Notebook) -> str:
 
 def python_major(nb: Notebook) -> int:
     """2 for a notebook whose metadata says Python 2, else 3."""
-    metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = nb["metadata"] if isinstance(nb.get("metadata"), dict) else {}
     info = metadata.get("language_info")
     version = info.get("version") if isinstance(info, dict) else None
     spec = metadata.get("kernelspec")

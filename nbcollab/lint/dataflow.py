@@ -185,7 +185,8 @@ class _Collector(ast.NodeVisitor):
     def visit_Global(self, node: ast.Global) -> None:
         return None  # handled when the function's scope is built
 
-    visit_Nonlocal = visit_Global
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        return None  # the name stays in the enclosing function
 
     def visit_match_case(self, node: ast.match_case) -> None:
         for sub in ast.walk(node.pattern):

@@ -76,11 +76,12 @@ def _cell_magic(lines: list[str], first: int) -> PythonCell:
 
 def _line_magics(lines: list[str]) -> PythonCell:
     cell = PythonCell(source=None)
-    lines, dedented = _leading_indent(lines)
+    lines, shifts = _leading_indent(lines)
     out: list[str] = []
     continued = False
     for number, (line, starts) in enumerate(zip(lines, statement_starts(lines)), start=1):
-        if dedented and line.strip():
+        dedented = shifts[number - 1]
+        if dedented:
             cell.column_shift[number] = dedented
         if continued:
             out.append("")
@@ -101,13 +102,13 @@ def _line_magics(lines: list[str]) -> PythonCell:
     return cell
 
 
-def _leading_indent(lines: list[str]) -> tuple[list[str], int]:
-    """IPython removes the first line's indentation from every line that has it."""
+def _leading_indent(lines: list[str]) -> tuple[list[str], list[int]]:
+    """IPython removes the first line's indentation from every line that has it; the lines and
+    the columns removed from each."""
     first = next((line for line in lines if line.strip()), "")
     indent = first[: len(first) - len(first.lstrip())]
-    if not indent:
-        return lines, 0
-    return [line.removeprefix(indent) for line in lines], len(indent)
+    shifts = [len(indent) if indent and line.startswith(indent) else 0 for line in lines]
+    return [line[shift:] for line, shift in zip(lines, shifts)], shifts
 
 
 def statement_starts(lines: list[str]) -> list[bool]:

@@ -41,7 +41,7 @@ def output_summary(outputs: list[Any]) -> list[str]:
             continue
         kind = output.get("output_type")
         if kind == "stream":
-            name = output.get("name", output.get("stream", "stdout"))
+            name = str(output.get("name", output.get("stream", "stdout")))
             streams[name] = streams.get(name, "") + _text(output.get("text"))
         elif kind in ("execute_result", "display_data", "pyout"):
             summary.extend(_data_summary(output))
@@ -60,7 +60,7 @@ def _text(value: Any) -> str:
 
 
 def _data_summary(output: dict[str, Any]) -> list[str]:
-    data = output.get("data") if isinstance(output.get("data"), dict) else output
+    data: dict[str, Any] = output["data"] if isinstance(output.get("data"), dict) else output
     if any(str(key).startswith("image/") or key in ("png", "jpeg", "svg") for key in data):
         return ["image"]
     for key in ("text/plain", "text"):
