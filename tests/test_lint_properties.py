@@ -36,6 +36,10 @@ SNIPPETS = [
     "  indented = 1",
     "w := 1",
     "%run a.py",
+    "  %time  q = x",
+    "é = 1\nprint(é + x)",
+    "x = (\n  1 %\n  2)",
+    "for i in r:\n    %time z = i",
     "z = x if x else y",
 ]
 
@@ -56,7 +60,10 @@ def test_lint_never_crashes_and_points_inside_the_cells(cells: list) -> None:
     for finding in result.findings:
         source = nb["cells"][finding.cell - 1]["source"].split("\n")
         assert 1 <= finding.line <= len(source)
-        assert 1 <= finding.column <= len(source[finding.line - 1]) + 1
+        line = source[finding.line - 1]
+        assert 1 <= finding.column <= len(line) + 1
+        if finding.code.startswith("D") and finding.symbol and "through" not in finding.message:
+            assert line[finding.column - 1 :].startswith(finding.symbol)  # the name itself
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
