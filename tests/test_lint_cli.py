@@ -69,6 +69,13 @@ def test_github_format_escapes_and_points_at_the_file(tmp_path: Path) -> None:
     assert ",title=D201 used-before-defined::" in line
 
 
+def test_github_format_cannot_be_split_or_escaped_by_a_file_name(tmp_path: Path) -> None:
+    path = out_of_order(tmp_path / "x\n::warning file=y::\x1b[31m.ipynb")
+    _, out, _ = lint(str(path), "--format", "github", "--select", "D201")
+    (line,) = out.splitlines()
+    assert "x%0A%3A%3Awarning file=y%3A%3A\\x1b[31m.ipynb" in line and "\x1b" not in line
+
+
 def test_sarif_format(tmp_path: Path) -> None:
     path = out_of_order(tmp_path / "nb.ipynb")
     _, out, _ = lint(str(path), "--format", "sarif")

@@ -78,7 +78,7 @@ def render_json(results: list[FileResult]) -> str:
 
 
 def _github_escape(text: str, *, property_: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if property_:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
