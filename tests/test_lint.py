@@ -261,6 +261,16 @@ def test_syntax_error_is_a_finding_in_python3_and_a_note_in_python2() -> None:
     assert result.findings == [] and "not Python 3" in result.notes[0].message
 
 
+@pytest.mark.parametrize("source", ["return 1", "for i in x:\n    pass\nbreak", "yield 1",
+                                    "nonlocal x"])
+def test_what_only_the_compiler_refuses_is_a_syntax_error(source: str) -> None:
+    assert run(source) == [("D204", 1, "")]
+
+
+def test_future_import_after_other_statements_is_fine_as_in_ipython() -> None:
+    assert run('"""doc"""\n!pip install a\nfrom __future__ import division\nx = 1') == []
+
+
 def test_unparseable_cell_silences_name_checks_after_it() -> None:
     # Its names are unknown: reporting later uses would be guessing.
     assert run("x = (", "print(y)", "y = 1") == [("D204", 1, "")]

@@ -63,20 +63,36 @@ def _parse(source: str) -> tuple[PythonCell, ast.Module | None, SyntaxError | No
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning for "\d" in old notebooks
         try:
-            return plain, ast.parse(source), None
+            return _checked(plain, ast.parse(source))
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             first_error = exc
         python = to_python(source)
         if python.source is None:
             return python, None, None
         try:
-            return python, ast.parse(python.source), None
+            return _checked(python, ast.parse(python.source))
         except SyntaxError as exc:
             return python, None, exc
         except (ValueError, RecursionError, MemoryError):
             pass
     error = first_error if isinstance(first_error, SyntaxError) else SyntaxError(str(first_error))
     return python, None, error
+
+
+def _checked(python: PythonCell, tree: ast.Module
+             ) -> tuple[PythonCell, ast.Module | None, SyntaxError | None]:
+    """The tree, unless the compiler refuses it (``return`` or ``break`` outside their place):
+    then nothing in the cell runs. IPython compiles each top-level statement on its own, so a
+    ``from __future__`` import after other statements and top-level ``await`` are fine."""
+    try:
+        for node in tree.body:
+            compile(ast.Module([node], type_ignores=[]), "<cell>", "exec",
+                    flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as exc:
+        return python, None, exc
+    except (ValueError, RecursionError, MemoryError):
+        pass  # too deep to compile here; the names are still worth checking
+    return python, tree, None
 
 
 def _syntax_finding(cell: CodeCell, python: PythonCell, error: SyntaxError) -> Finding:
