@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from nbcollab.errors import ConfigError
 from nbcollab.export.options import ExportOptions
+from nbcollab.lint.options import LintOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -101,6 +102,7 @@ class Config:
     diff: DiffOptions = field(default_factory=DiffOptions)
     merge: MergeOptions = field(default_factory=MergeOptions)
     export: ExportOptions = field(default_factory=ExportOptions)
+    lint: LintOptions = field(default_factory=LintOptions)
 
 
 M = TypeVar("M")
