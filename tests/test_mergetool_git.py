@@ -1,0 +1,180 @@
+"""The mergetool with real git: `git mergetool --tool nbcollab`, stages, resume, the server's guard."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import code_cell, git, make_notebook, run_nbcollab, write_notebook
+from mergetool_helpers import (
+    conflicted_repo,
+    git_mergetool,
+    install_mergetool,
+    notebook,
+    running,
+    state,
+)
+
+from nbcollab.conflicts import read_record
+from nbcollab.notebook_io import read_notebook_file
+
+pytestmark = [pytest.mark.git, pytest.mark.slow]
+NBCOLLAB = [sys.executable, "-m", "nbcollab"]
+
+
+def _choose_all(tool: object, choice: str) -> None:
+    while True:
+        current = state(tool)  # type: ignore[arg-type]
+        if not current["conflicts"]:
+            return
+        first = current["conflicts"][0]
+        code, reply = tool.call("api/action", {  # type: ignore[attr-defined]
+            "action": "choose", "file": first["file"], "number": first["number"],
+            "choice": choice if choice in first["choices"] else "ours"})
+        assert code == 200, reply
+
+
+def test_install_writes_and_uninstall_removes_the_mergetool(git_repo: Path) -> None:
+    assert run_nbcollab("install", cwd=git_repo).returncode == 0
+    assert "mergetool" in git(git_repo, "config", "mergetool.nbcollab.cmd").stdout
+    assert git(git_repo, "config", "mergetool.nbcollab.trustExitCode").stdout.strip() == "true"
+    status = run_nbcollab("status", cwd=git_repo)
+    assert b"mergetool: config in local" in status.stdout, status.stdout
+    assert run_nbcollab("install", "--no-merge", cwd=git_repo).returncode == 0
+    assert git(git_repo, "config", "mergetool.nbcollab.cmd", check=False).returncode == 1
+    run_nbcollab("install", cwd=git_repo)
+    assert run_nbcollab("uninstall", cwd=git_repo).returncode == 0
+    assert git(git_repo, "config", "--get-regexp", "mergetool", check=False).stdout == ""
+
+
+def test_git_mergetool_resolves_a_driver_merge_then_commit_works(git_repo: Path) -> None:
+    path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
+    assert read_record(read_notebook_file(path)[1])
+    with running(git_mergetool(git_repo), git_repo) as tool:
+        assert state(tool)["counter"] == "2 of 2 conflicts left"
+        _choose_all(tool, "theirs")
+        assert tool.call("api/save", {})[0] == 200
+        code, output = tool.finish()
+    assert code == 0, output
+    _, saved = read_notebook_file(path)
+    assert [c["source"] for c in saved["cells"]][1::2] == ["a = 2", "c = 2"]
+    assert "nbcollab" not in saved["metadata"]
+    assert run_nbcollab("conflicts", str(path)).returncode == 0
+    assert git(git_repo, "diff", "--name-only", "--diff-filter=U").stdout == ""  # git added it
+    git(git_repo, "commit", "-qm", "merged")
+
+
+def test_partial_save_exits_1_and_the_next_run_resumes(git_repo: Path) -> None:
+    path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
+        first = state(tool)["conflicts"][0]
+        tool.call("api/action", {"action": "choose", "file": 0, "number": first["number"],
+                                 "choice": "ours"})
+        assert tool.call("api/save", {})[1]["left"] == 1
+        code, output = tool.finish()
+    assert code == 1, output
+    assert len(read_record(read_notebook_file(path)[1])) == 1
+    assert run_nbcollab("conflicts", "nb.ipynb", cwd=git_repo).returncode == 1
+    with running(NBCOLLAB + ["mergetool"], git_repo) as tool:  # no path: every unmerged notebook
+        assert state(tool)["counter"] == "1 of 1 conflict left"
+        _choose_all(tool, "both")
+        tool.call("api/save", {})
+        code, output = tool.finish()
+    assert code == 0, output
+    assert read_notebook_file(path)[1]["cells"][3]["source"] == "c = 1\nc = 2"
+
+
+def test_line_marker_file_is_merged_again_from_the_stages(git_repo: Path) -> None:
+    install_mergetool(git_repo)
+    path = conflicted_repo(git_repo, driver=False, base=notebook("a = 0", "c = 0", "0\n"))
+    with pytest.raises(ValueError):
+        json.loads(path.read_text())  # git's line merge: not JSON any more
+    with running(git_mergetool(git_repo), git_repo) as tool:
+        kinds = sorted(c["kind"] for c in state(tool)["conflicts"])
+        assert kinds == ["source", "source"]
+        _choose_all(tool, "ours")
+        tool.call("api/save", {})
+        code, output = tool.finish()
+    assert code == 0, output
+    _, saved = read_notebook_file(path)
+    assert saved["cells"][1]["source"] == "a = 1"
+    git(git_repo, "commit", "-qm", "merged")
+
+
+def test_add_add_has_no_base(git_repo: Path) -> None:
+    install_mergetool(git_repo)
+    ours = make_notebook(code_cell("x = 1", cell_id="a"))
+    theirs = make_notebook(code_cell("x = 2", cell_id="a"))
+    path = conflicted_repo(git_repo, driver=False, ours=ours, theirs=theirs)
+    with running(git_mergetool(git_repo), git_repo) as tool:
+        conflicts = state(tool)["conflicts"]
+        assert [c["kind"] for c in conflicts] == ["source"]
+        _choose_all(tool, "both-theirs-first")
+        tool.call("api/save", {})
+        code, output = tool.finish()
+    assert code == 0, output
+    assert read_notebook_file(path)[1]["cells"][0]["source"] == "x = 2\nx = 1"
+
+
+def test_delete_modify_can_delete_the_notebook(git_repo: Path) -> None:
+    path = git_repo / "nb.ipynb"
+    write_notebook(path, make_notebook(code_cell("x = 1")))
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "base")
+    git(git_repo, "checkout", "-qb", "feature")
+    git(git_repo, "rm", "-q", "nb.ipynb")
+    git(git_repo, "commit", "-qm", "deleted")
+    git(git_repo, "checkout", "-q", "main")
+    write_notebook(path, make_notebook(code_cell("x = 2")))
+    git(git_repo, "commit", "-qam", "edited")
+    assert git(git_repo, "merge", "feature", check=False).returncode != 0
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
+        assert state(tool)["counter"] == "1 of 1 conflict left"
+        assert tool.call("api/action", {"action": "file", "file": 0, "keep": False})[0] == 200
+        tool.call("api/save", {})
+        code, output = tool.finish()
+    assert code == 0, output
+    assert not path.exists()
+    git(git_repo, "rm", "-q", "--cached", "nb.ipynb")
+    git(git_repo, "commit", "-qm", "merged")
+
+
+def test_quit_changes_nothing(git_repo: Path) -> None:
+    path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
+    before = path.read_bytes()
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
+        _choose_all(tool, "ours")
+        tool.call("api/quit", {})
+        code, _ = tool.finish()
+    assert code == 1 and path.read_bytes() == before
+
+
+def test_requests_without_the_token_or_from_another_host_are_refused(git_repo: Path) -> None:
+    conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
+        token = tool.url.rstrip("/").rsplit("/", 1)[1]
+        root = tool.url[: -len(token) - 1]
+        for url in (root, root + "api/state", root + "x" + token[1:] + "/api/state",
+                    root + token[:-1] + "/"):
+            assert _status(url) == 403, url
+        assert tool.call("api/state", headers={"Host": "evil.example:80"})[0] == 403
+        assert tool.call("api/action", {"action": "undo"},
+                         headers={"Origin": "http://evil.example"})[0] == 403
+        code, _ = tool.call("api/action", None)  # a GET on an action: nothing happens
+        assert code == 404
+        assert state(tool)["counter"] == "2 of 2 conflicts left"
+        tool.call("api/quit", {})
+        tool.finish()
+
+
+def _status(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            return reply.status
+    except urllib.error.HTTPError as err:
+        return err.code
