@@ -16,7 +16,7 @@ from nbcollab.conflicts import read_record
 from nbcollab.errors import GitError, InvalidNotebook
 from nbcollab.merge_fields import MergeLabels
 from nbcollab.mergetool.session import FileDeletion, Session
-from nbcollab.notebook_io import parse_notebook
+from nbcollab.notebook_io import parse_notebook, read_file_bytes
 
 
 def _git(args: list[str], cwd: Path) -> bytes:
@@ -76,7 +76,7 @@ def merge_labels(root: Path, marker_size: int = 7) -> MergeLabels:
 
 def open_session(path: Path, *, options: MergeOptions) -> Session:
     """The session of one notebook: from its record, or merged again from git's stages."""
-    data = path.read_bytes() if path.exists() else b""
+    data = _read(path)
     root = repository_root(path.absolute())
     stages: dict[int, bytes] = {}
     if root is not None:
@@ -84,7 +84,9 @@ def open_session(path: Path, *, options: MergeOptions) -> Session:
         blobs = unmerged_entries(root, [relative]).get(relative, {})
         stages = {number: _git(["cat-file", "blob", sha], root) for number, sha in blobs.items()}
     if not stages:
-        return Session(str(path), parse_notebook(data, path=str(path)), data)
+        nb = parse_notebook(data, path=str(path))
+        read_record(nb, source=str(path))  # a malformed record is an error, never a guess
+        return Session(str(path), nb, data)
     inputs = [stages.get(1), stages.get(2), stages.get(3)]
     if 2 not in stages or 3 not in stages:
         return _deletion_session(path, data, stages)
@@ -99,6 +101,15 @@ def open_session(path: Path, *, options: MergeOptions) -> Session:
     labels = merge_labels(root) if root is not None else MergeLabels()
     result = merge_notebooks(base, ours, theirs, options=options, labels=labels)
     return Session(str(path), result.notebook, data, inputs)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes (b"": absent); a FIFO or a folder is refused, never read."""
+    if not path.exists() and not path.is_symlink():
+        return b""
+    if not path.is_file():
+        raise InvalidNotebook(f"{path}: not a regular file")
+    return read_file_bytes(path)
 
 
 def _recorded(data: bytes, path: str) -> dict | None:
