@@ -178,3 +178,103 @@ def _status(url: str) -> int:
             return reply.status
     except urllib.error.HTTPError as err:
         return err.code
+
+
+
+def _trusted_conflict(repo: Path, theirs_output: dict, *, trust_theirs: bool) -> Path:
+    """Both branches edit cell a's source; theirs also changes cell b's output. Ours is trusted."""
+    from test_trust_git import html, jupyter_sign
+
+    install = run_nbcollab("install", "--no-filter", cwd=repo)  # outputs are committed here
+    assert install.returncode == 0, install.stderr
+    path = repo / "nb.ipynb"
+    cells = [code_cell("show('a')", cell_id="a", count=1, outputs=[html("<b>a0</b>")]),
+             code_cell("show('b')", cell_id="b", count=2, outputs=[html("<i>b0</i>")])]
+    write_notebook(path, make_notebook(*cells))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    for branch, source, output in (("feature", "show('a', 2)", theirs_output),
+                                   ("main", "show('a', 1)", None)):
+        git(repo, "checkout", "-q", *(["-b"] if branch == "feature" else []), branch)
+        nb = read_notebook_file(path)[1]
+        nb["cells"][0]["source"] = source
+        if output is not None:
+            nb["cells"][1]["outputs"] = [output]
+        write_notebook(path, nb)
+        if branch == "main" or trust_theirs:  # Jupyter signs what its user ran and saved
+            jupyter_sign(path)
+        git(repo, "commit", "-qam", branch)
+    assert git(repo, "merge", "feature", check=False).returncode == 1
+    return path
+
+
+@pytest.mark.parametrize("script", [False, True])
+def test_save_signs_only_when_the_trust_policy_allows(git_repo: Path, script: bool) -> None:
+    from test_trust_git import html, jupyter_trusts
+
+    output = html("<script>alert(1)</script>" if script else "<i>b2</i>")
+    path = _trusted_conflict(git_repo, output, trust_theirs=not script)
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
+        _choose_all(tool, "theirs")
+        tool.call("api/save", {})
+        code, output_text = tool.finish()
+    assert code == 0, output_text
+    signed = not script
+    assert ("signed: every rich output came from a trusted input" in output_text) is signed
+    assert jupyter_trusts(path) is signed
+
+
+def test_unreadable_input_is_refused_before_serving(tmp_path: Path) -> None:
+    import os
+
+    nb = make_notebook(code_cell("x = 1"))
+    nb["metadata"]["nbcollab"] = {"conflicts": [{"kind": "source", "hunks": 3}]}
+    bad = write_notebook(tmp_path / "bad.ipynb", nb)
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    for path, message in ((bad, b"metadata.nbcollab.conflicts[0]"),
+                          (fifo, b"not a regular file"), (tmp_path, b"not a regular file"),
+                          (tmp_path / "absent.ipynb", b"absent.ipynb")):
+        done = run_nbcollab("mergetool", "--no-browser", str(path), cwd=tmp_path)
+        assert done.returncode == 2, (path, done.stderr)
+        assert message in done.stderr
+
+
+def test_a_busy_port_is_an_error(tmp_path: Path) -> None:
+    import socket
+
+    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(code_cell("x = 1")))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run_nbcollab("mergetool", "--no-browser", "--port", str(port), str(path))
+    assert done.returncode == 2 and b"cannot listen" in done.stderr
+
+
+def test_bad_requests_change_nothing(git_repo: Path) -> None:
+    path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
+    before = path.read_bytes()
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
+        assert tool.call("api/action", {"action": "x"}, headers={
+            "Content-Type": "text/plain"})[0] == 400
+        for body in ({"action": "choose", "file": 0, "number": "1; rm", "choice": "ours"},
+                     {"action": "choose", "file": 9, "number": 0, "choice": "ours"},
+                     {"action": "choose", "file": 0, "number": 0, "choice": "nonsense"},
+                     {"action": "edit", "file": 0, "cell": 0, "text": 5},
+                     {"action": "undo"}, {"action": "explode"}, {}):
+            code, reply = tool.call("api/action", body)
+            assert code == 409 and reply["error"], body
+        assert state(tool)["counter"] == "2 of 2 conflicts left"
+        tool.call("api/quit", {})
+        tool.finish()
+    assert path.read_bytes() == before
+
+
+def test_file_names_reach_the_terminal_without_escapes(tmp_path: Path) -> None:
+    name = "evil\x1b[2J.ipynb"
+    path = write_notebook(tmp_path / name, make_notebook(code_cell("x = 1")))
+    with running(NBCOLLAB + ["mergetool", str(path)], tmp_path) as tool:
+        tool.call("api/save", {})
+        code, output = tool.finish()
+    assert code == 0 and "\x1b" not in output and "evil\u241b[2J.ipynb" in output
