@@ -51,6 +51,9 @@ def page(browser: Any) -> Iterator[Any]:
     page.on("dialog", lambda dialog: (page.alerts.append(dialog.message), dialog.dismiss()))
     # Nothing may leave the machine: every request outside the tool's own server fails the test.
     page.outside = []  # type: ignore[attr-defined]
+    page.csp = []  # type: ignore[attr-defined]
+    page.on("console", lambda m: page.csp.append(m.text) if "Content Security Policy" in m.text
+            else None)
     page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:"))
             else page.outside.append(r.url))
     try:
@@ -65,6 +68,16 @@ def _button(page: Any, name: str) -> Any:
 
 def _counter(page: Any) -> str:
     return page.locator("#counter").inner_text()
+
+
+def _screenshot(page: Any, name: str) -> None:
+    """A full-page picture for the docs, once the editors below the fold have been laid out."""
+    page.mouse.wheel(0, 100000)
+    page.wait_for_timeout(300)
+    page.mouse.wheel(0, -100000)
+    page.wait_for_timeout(300)
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMAGES / name), full_page=True)
 
 
 def _wait_counter(page: Any, left: str) -> None:
@@ -91,20 +104,20 @@ def test_git_mergetool_end_to_end_by_clicking(git_repo: Path, page: Any) -> None
     with running(git_mergetool(git_repo), git_repo) as tool:
         page.goto(tool.url)
         assert _counter(page) == "3 of 3 conflicts left"
-        IMAGES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(IMAGES / "mergetool-conflicts.png"), full_page=True)
+        _screenshot(page, "mergetool-conflicts.png")
         page.keyboard.press("n")
         assert page.locator(".conflict.current").count() == 1
         _button(page, "Use both").first.click()
         _wait_counter(page, "2")
         _resolve_by_clicking(page, "Use theirs")
         assert _counter(page) == "0 of 3 conflicts left"
-        page.screenshot(path=str(IMAGES / "mergetool-resolved.png"), full_page=True)
+        _screenshot(page, "mergetool-resolved.png")
         _button(page, "Save").click()
         page.wait_for_selector("text=You can close this page")
         code, output = tool.finish()
     assert code == 0, output
     assert page.alerts == [] and page.outside == []
+    assert page.csp == [], page.csp  # the page needs nothing the policy forbids
     _, saved = read_notebook_file(path)
     assert saved["cells"][0]["source"] == "# Analysis\n\nThe *main* text.\nThe **feature** text."
     assert saved["cells"][1]["source"] == "a = 2\nprint(a)"
@@ -116,13 +129,14 @@ def test_edit_undo_and_resume_in_the_browser(git_repo: Path, page: Any) -> None:
     path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
     with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
         page.goto(tool.url)
-        editor = page.get_by_label("Result (editable)").last
+        editor = page.get_by_role("textbox", name="Result (editable)").last
+        playwright_api.expect(page.locator(".cm-editor").last).to_be_visible()  # CodeMirror
         editor.fill("c = 12")
         _button(page, "Apply edit").last.click()
         _wait_counter(page, "1")
         _button(page, "Undo").click()
         _wait_counter(page, "2")
-        page.get_by_label("Result (editable)").last.fill("c = 12")
+        page.get_by_role("textbox", name="Result (editable)").last.fill("c = 12")
         _button(page, "Apply edit").last.click()
         _wait_counter(page, "1")
         _button(page, "Save").click()
@@ -184,10 +198,7 @@ def test_xss_payloads_never_run(git_repo: Path, page: Any) -> None:
         assert page.locator("script:not([src])").count() == 0
         assert page.locator("[onerror], [onload]").count() == 0
         assert page.locator(".side .output").count() >= 3  # outputs shown, sanitized
-        page.mouse.wheel(0, -100000)
-        page.wait_for_timeout(200)
-        IMAGES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(IMAGES / "mergetool-untrusted.png"), full_page=True)
+        _screenshot(page, "mergetool-untrusted.png")
         _resolve_by_clicking(page, "Use ours")
         assert page.evaluate("window.__xss") is None
         _button(page, "Save").click()
@@ -195,4 +206,5 @@ def test_xss_payloads_never_run(git_repo: Path, page: Any) -> None:
         code, output = tool.finish()
     assert code == 0, output
     assert page.alerts == [] and page.outside == []
+    assert page.csp == [], page.csp  # the sanitizer let nothing through for the policy to stop
     assert read_notebook_file(path)[1]["metadata"]["title"].startswith("ours")

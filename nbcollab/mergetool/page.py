@@ -17,8 +17,20 @@ from nbcollab.mergetool.safe_html import json_html, markdown_html, output_html, 
 from nbcollab.mergetool.session import FileDeletion, Session, describe_left
 from nbcollab.mergetool.views import SIDES, Choice, ConflictView
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; "
-       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+def content_policy(style_nonce: str | None = None, *, header: bool = True) -> str:
+    """The Content-Security-Policy: the tool's own files only, ``data:`` images, no network.
+
+    The editor adds its theme as a ``<style>`` element, allowed by a nonce made for each page
+    (never from a notebook: their HTML is sanitized, with no ``<style>`` at all).
+    """
+    nonce = f" 'nonce-{style_nonce}'" if style_nonce else ""
+    policy = (f"default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src data:; "
+              "connect-src 'self'; base-uri 'none'; form-action 'none'")
+    # Browsers ignore frame-ancestors in a <meta> element (and say so in the console).
+    return policy + "; frame-ancestors 'none'" if header else policy
+
+
+
 BUTTON_NAMES = {
     Choice.OURS: "Use ours",
     Choice.THEIRS: "Use theirs",
@@ -28,12 +40,14 @@ BUTTON_NAMES = {
 }
 
 
-def render_page(sessions: Sequence[Session]) -> str:
+def render_page(sessions: Sequence[Session], *, style_nonce: str) -> str:
     """The whole page (the script and style come from ``static/``, relative to the token)."""
     names = ", ".join(s.path for s in sessions)
+    policy = content_policy(style_nonce, header=False)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">\n"
+        f"<meta name=\"nbcollab-style-nonce\" content=\"{style_nonce}\">\n"
         "<meta name=\"referrer\" content=\"no-referrer\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<title>nbcollab mergetool: {escape(names)}</title>\n"
@@ -114,10 +128,19 @@ def _conflicted_cell(file: int, session: Session, index: int, cell: dict[str, An
     parts.append(
         f"<div class=\"result\"><label for=\"r-{file}-{index}\">Result (editable)</label>"
         f"<textarea id=\"r-{file}-{index}\" class=\"editor\" spellcheck=\"false\" "
-        f"rows=\"{min(max(lines, 3), 30)}\" data-file=\"{file}\" data-cell=\"{index}\">"
+        f"rows=\"{min(max(lines, 3), 30)}\" data-file=\"{file}\" data-cell=\"{index}\" "
+        f"data-lang=\"{_language(session.notebook, cell)}\">"
         f"{escape(text)}</textarea><button type=\"button\" data-action=\"edit\" "
         f"data-file=\"{file}\" data-cell=\"{index}\">Apply edit</button></div>")
     return "\n".join(parts) + "</section>"
+
+
+def _language(nb: dict[str, Any], cell: dict[str, Any]) -> str:
+    """What the result editor highlights: Python code cells of a Python notebook, else nothing."""
+    meta = nb.get("metadata", {})
+    names = [(meta.get("language_info") or {}).get("name"),
+             (meta.get("kernelspec") or {}).get("language")]
+    return "python" if cell.get("cell_type") == "code" and "python" in names else ""
 
 
 def _conflict(file: int, session: Session, cell: dict[str, Any], view: ConflictView) -> str:

@@ -20,13 +20,14 @@ from importlib import resources
 from typing import Any
 
 from nbcollab.errors import NbcollabError
-from nbcollab.mergetool.page import CSP, render_notebooks, render_page
+from nbcollab.mergetool.page import content_policy, render_notebooks, render_page
 from nbcollab.mergetool.session import Session, describe_left
 from nbcollab.mergetool.store import save_session
 from nbcollab.mergetool.views import Choice
 
 MAX_BODY = 256 * 1024 * 1024  # an edited cell can be large; a runaway client cannot be
-_STATIC = {"mergetool.js": "text/javascript", "mergetool.css": "text/css"}
+_STATIC = {"mergetool.js": "text/javascript", "mergetool.css": "text/css",
+           "codemirror.js": "text/javascript"}
 
 
 @dataclass
@@ -76,8 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         state = self.server.state
         if route == "":
+            nonce = secrets.token_urlsafe(18)
+            page = render_page(state.sessions, style_nonce=nonce)
             self._send(HTTPStatus.OK, "text/html; charset=utf-8",
-                       render_page(state.sessions).encode("utf-8", "surrogatepass"))
+                       page.encode("utf-8", "surrogatepass"), style_nonce=nonce)
         elif route.startswith("static/") and route[7:] in _STATIC:
             data = resources.files("nbcollab.mergetool").joinpath("static", route[7:]).read_bytes()
             self._send(HTTPStatus.OK, _STATIC[route[7:]] + "; charset=utf-8", data)
@@ -132,11 +135,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, "application/json",
                    json.dumps(value, ensure_ascii=True).encode("ascii"))
 
-    def _send(self, status: HTTPStatus, kind: str, data: bytes) -> None:
+    def _send(self, status: HTTPStatus, kind: str, data: bytes,
+              style_nonce: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("Content-Security-Policy", content_policy(style_nonce))
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("Cache-Control", "no-store")

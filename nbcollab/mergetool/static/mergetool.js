@@ -5,6 +5,38 @@ const notebooks = document.getElementById("notebooks");
 const counter = document.getElementById("counter");
 const message = document.getElementById("message");
 let current = -1;
+const styleNonce = document.querySelector("meta[name=nbcollab-style-nonce]").content;
+let editor = null; // the CodeMirror bundle, once loaded; without it the text areas stay
+
+import("./codemirror.js").then((module) => {
+  editor = module;
+  enhance();
+}).catch(() => {});
+
+function enhance() {
+  if (editor === null) return;
+  for (const area of notebooks.querySelectorAll("textarea.editor:not([data-enhanced])")) {
+    area.dataset.enhanced = "1";
+    const cm = editor;
+    const extensions = [
+      cm.EditorView.cspNonce.of(styleNonce),
+      cm.lineNumbers(), cm.history(), cm.drawSelection(), cm.highlightActiveLine(),
+      cm.bracketMatching(), cm.indentUnit.of("    "),
+      cm.syntaxHighlighting(cm.defaultHighlightStyle, { fallback: true }),
+      cm.keymap.of([...cm.defaultKeymap, ...cm.historyKeymap, cm.indentWithTab]),
+      cm.EditorView.lineWrapping,
+      cm.EditorView.contentAttributes.of({ "aria-label": "Result (editable)" }),
+      // The text area stays the value that "Apply edit" sends.
+      cm.EditorView.updateListener.of((update) => {
+        if (update.docChanged) area.value = update.state.doc.toString();
+      }),
+    ];
+    if (area.dataset.lang === "python") extensions.push(cm.python());
+    const view = new cm.EditorView({ doc: area.value, extensions });
+    area.insertAdjacentElement("afterend", view.dom);
+    area.hidden = true;
+  }
+}
 
 async function post(route, body) {
   let reply;
@@ -37,6 +69,7 @@ function say(text) {
 function show(state) {
   notebooks.innerHTML = state.html; // rendered and sanitized by the server
   counter.textContent = state.counter;
+  enhance();
   if (state.done) {
     for (const button of document.querySelectorAll("button")) button.disabled = true;
     for (const area of document.querySelectorAll("textarea")) area.readOnly = true;
@@ -115,7 +148,7 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
 });
 
-// Tab in the result editor indents instead of leaving it.
+// Tab in the plain text area (before the editor loads) indents instead of leaving it.
 document.addEventListener("keydown", (event) => {
   const area = event.target;
   if (event.key !== "Tab" || !(area instanceof HTMLTextAreaElement) || event.shiftKey) return;
