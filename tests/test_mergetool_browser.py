@@ -25,7 +25,8 @@ playwright_api = pytest.importorskip("playwright.sync_api",
 pytestmark = [
     pytest.mark.git,
     pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(CHROMIUM is None,
+                       reason="chromium is not installed (apt-get install chromium)"),
 ]
 NBCOLLAB = [sys.executable, "-m", "nbcollab"]
 IMAGES = PROJECT_ROOT / "docs" / "images"
@@ -186,8 +187,8 @@ def _hostile(tag: str) -> dict[str, Any]:
 def test_xss_payloads_never_run(git_repo: Path, page: Any) -> None:
     name = "<img src=x onerror=alert('name')>.ipynb"
     install_mergetool(git_repo)  # git merges it as text: the tool merges it again, outputs kept
-    path = conflicted_repo(git_repo, name=name, driver=False, base=_hostile("base"), ours=_hostile("ours"),
-                           theirs=_hostile("theirs"))
+    path = conflicted_repo(git_repo, name=name, driver=False, base=_hostile("base"),
+                           ours=_hostile("ours"), theirs=_hostile("theirs"))
     with running(NBCOLLAB + ["mergetool", "--outputs", "conflict", name], git_repo) as tool:
         page.goto(tool.url)
         page.wait_for_selector(".conflict")

@@ -1,4 +1,4 @@
-"""The mergetool with real git: `git mergetool --tool nbcollab`, stages, resume, the server's guard."""
+"""The mergetool with real git: `git mergetool --tool nbcollab`, stages, resume, the guard."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from nbcollab.mergetool.safe_html import json_html, markdown_html, output_html, 
 from nbcollab.mergetool.session import FileDeletion, Session, describe_left
 from nbcollab.mergetool.views import SIDES, Choice, ConflictView
 
+
 def content_policy(style_nonce: str | None = None, *, header: bool = True) -> str:
     """The Content-Security-Policy: the tool's own files only, ``data:`` images, no network.
 

@@ -68,10 +68,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "nbcollab-mergetool"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the terminal shows the URL and the outcome, not every request
 
-    def do_GET(self) -> None:  # noqa: N802 - the base class's name
+    def do_GET(self) -> None:
         route = self._route()
         if route is None:
             return
@@ -89,7 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(HTTPStatus.NOT_FOUND, "text/plain", b"not found")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         route = self._route()
         if route is None:
             return
@@ -112,8 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = f"/{self.server.state.token}/"
         path = self.path.split("?", 1)[0]
         origin = self.headers.get("Origin")
-        good_origin = origin is None or origin in {f"http://{h}" for h in self.server.allowed_hosts()}
-        if host not in self.server.allowed_hosts() or not good_origin or not hmac.compare_digest(
+        allowed = self.server.allowed_hosts()
+        good_origin = origin is None or origin in {f"http://{h}" for h in allowed}
+        if host not in allowed or not good_origin or not hmac.compare_digest(
                 path[:len(prefix)].encode("utf-8", "replace"), prefix.encode()):
             self._send(HTTPStatus.FORBIDDEN, "text/plain", b"forbidden")
             return None

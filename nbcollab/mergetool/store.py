@@ -44,7 +44,8 @@ def save_session(session: Session, *, sign: bool) -> SaveReport:
     if sign and any(session.inputs):
         from nbcollab.gitmerge import sign_result
 
-        lines.append(f"{session.path}: {sign_result(text, list(filter(None, session.inputs)), session.path)}")
+        inputs = [raw for raw in session.inputs if raw]
+        lines.append(f"{session.path}: {sign_result(text, inputs, session.path)}")
     left = session.left()
     lines.append(f"{session.path}: {left} conflict{'s' * (left != 1)} left")
     return SaveReport(left, lines)

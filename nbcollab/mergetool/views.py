@@ -23,7 +23,14 @@ from nbcollab.conflict_record import (
     ValuesConflict,
     describe,
 )
-from nbcollab.conflicts import Notebook, cell_text, is_marked, locate_cell, notebook_cells, read_record
+from nbcollab.conflicts import (
+    Notebook,
+    cell_text,
+    is_marked,
+    locate_cell,
+    notebook_cells,
+    read_record,
+)
 from nbcollab.markers import Resolution, output_sections, resolve_hunks, unwrap, unwrap_exact
 
 
