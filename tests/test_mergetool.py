@@ -211,3 +211,23 @@ def test_markdown_underline_is_content_not_a_conflict(tmp_path: Path) -> None:
     while session.conflicts():
         session.choose(session.conflicts()[0].number, Choice.BASE)
     assert _texts(session.notebook)[0] == "# Title\n=======\n"
+
+
+def test_page_keeps_resolved_cells_in_view_and_escapes_everything(tmp_path: Path) -> None:
+    from nbcollab.mergetool.page import render_notebooks, render_page
+
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    nb = _merged()
+    cells = notebook_cells(nb)
+    cells[2]["source"] += hostile  # a cell without conflicts: shown folded, escaped
+    session = _session(tmp_path, nb)
+    session.path = hostile + ".ipynb"
+    page = render_page([session], style_nonce="n0nce")
+    assert page.count("<script") == 1  # the tool's own module, nothing from the notebook
+    assert "onerror=" not in page.replace("onerror=alert(2)&gt;", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "'nonce-n0nce'" in page and "frame-ancestors" not in page
+    while session.conflicts():
+        session.choose(session.conflicts()[0].number, Choice.THEIRS)
+    html = render_notebooks([session])
+    assert html.count("resolved</h2>") == 2 and "data-action=\"choose\"" not in html

@@ -7,14 +7,15 @@ back. Every string from a notebook or a file name goes through ``html.escape`` o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from nbcollab.conflict_record import ConflictKind, SourceConflict
+from nbcollab.conflict_record import ConflictKind, SourceConflict, where_of
 from nbcollab.conflicts import cell_text, notebook_cells
 from nbcollab.mergetool.safe_html import json_html, markdown_html, output_html, source_diff_html
-from nbcollab.mergetool.session import FileDeletion, Session, describe_left
+from nbcollab.mergetool.session import FileDeletion, Session, cell_key, describe_left
 from nbcollab.mergetool.views import SIDES, Choice, ConflictView
 
 
@@ -89,12 +90,12 @@ def _notebook(file: int, session: Session) -> str:
     cells = notebook_cells(session.notebook)
     quiet: list[int] = []
     for index, cell in enumerate(cells):
-        if index not in by_cell:
+        if index not in by_cell and cell_key(cell, index) not in session.watched:
             quiet.append(index)
             continue
         parts.append(_collapsed(session, quiet))
         quiet = []
-        parts.append(_conflicted_cell(file, session, index, cell, by_cell[index]))
+        parts.append(_conflicted_cell(file, session, index, cell, by_cell.get(index, [])))
     parts.append(_collapsed(session, quiet))
     if not views and session.deletion is None:
         parts.append("<p class=\"muted\">No conflict left in this notebook.</p>")
@@ -123,7 +124,9 @@ def _title(session: Session, index: int) -> str:
 def _conflicted_cell(file: int, session: Session, index: int, cell: dict[str, Any],
                      views: list[ConflictView]) -> str:
     text = cell_text(cell, session.notebook)
-    parts = [f"<section class=\"cell conflicted\"><h2>{_title(session, index)}</h2>"]
+    state = "conflicted" if views else "resolved"
+    done = "" if views else " &middot; resolved"
+    parts = [f"<section class=\"cell {state}\"><h2>{_title(session, index)}{done}</h2>"]
     parts += [_conflict(file, session, cell, view) for view in views]
     lines = text.count("\n") + 1
     parts.append(
@@ -154,8 +157,17 @@ def _conflict(file: int, session: Session, cell: dict[str, Any], view: ConflictV
         f"data-number=\"{view.number}\" data-choice=\"{choice.value}\">"
         f"{BUTTON_NAMES[choice]}</button>" for choice in view.choices)
     return (f"<div class=\"conflict\" tabindex=\"-1\" id=\"c-{file}-{view.number}\">"
-            f"<p class=\"why\">{escape(view.description)}</p>"
+            f"<p class=\"why\">{escape(_why(view))}</p>"
             f"<div class=\"sides\">{columns}</div><div class=\"choices\">{buttons}</div></div>")
+
+
+def _why(view: ConflictView) -> str:
+    """The conflict's description without where it is (the cell's heading says that)."""
+    where = where_of(dataclasses.replace(view.entry, index=view.cell)) + ": "
+    text = view.description
+    if view.entry.kind is ConflictKind.NOTEBOOK_METADATA or not text.startswith(where):
+        return text
+    return text[len(where)].upper() + text[len(where) + 1:]
 
 
 def _labels(view: ConflictView) -> dict[Choice, str]:

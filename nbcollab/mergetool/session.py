@@ -46,9 +46,14 @@ class Session:
     deletion: FileDeletion | None = None
     total: int = 0
     history: list[tuple[Notebook, bool | None]] = field(default_factory=list)
+    # Cells that had conflicts when the session began (by id, else index): the page keeps them
+    # in view once resolved, so that what was chosen can be seen and edited again.
+    watched: set[str | int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.total = max(self.total, self.left())
+        cells = notebook_cells(self.notebook)
+        self.watched |= {cell_key(cells[v.cell], v.cell) for v in self.conflicts()}
 
     def conflicts(self) -> list[ConflictView]:
         """The conflicts still unresolved (marked and recorded)."""
@@ -103,6 +108,12 @@ class Session:
     def _set(self, nb: Notebook) -> None:
         self.history.append((self.notebook, self.deletion.keep if self.deletion else None))
         self.notebook = nb
+
+
+def cell_key(cell: dict[str, object], index: int) -> str | int:
+    """What identifies a cell across choices: its id, else its index."""
+    cell_id = cell.get("id")
+    return cell_id if isinstance(cell_id, str) and cell_id else index
 
 
 def _copy_cells(nb: Notebook) -> Notebook:
