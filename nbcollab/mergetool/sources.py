@@ -79,8 +79,8 @@ def open_session(path: Path, *, options: MergeOptions) -> Session:
     data = _read(path)
     root = repository_root(path.absolute())
     stages: dict[int, bytes] = {}
-    if root is not None:
-        relative = str(path.resolve().relative_to(root.resolve()))
+    relative = _inside(path, root)
+    if root is not None and relative is not None:
         blobs = unmerged_entries(root, [relative]).get(relative, {})
         stages = {number: _git(["cat-file", "blob", sha], root) for number, sha in blobs.items()}
     if not stages:
@@ -101,6 +101,17 @@ def open_session(path: Path, *, options: MergeOptions) -> Session:
     labels = merge_labels(root) if root is not None else MergeLabels()
     result = merge_notebooks(base, ours, theirs, options=options, labels=labels)
     return Session(str(path), result.notebook, data, inputs)
+
+
+def _inside(path: Path, root: Path | None) -> str | None:
+    """``path`` relative to the work tree, as git names it; None when it is not inside."""
+    if root is None:
+        return None
+    try:
+        return path.absolute().parent.resolve().joinpath(path.name).relative_to(
+            root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def _read(path: Path) -> bytes:
