@@ -278,3 +278,20 @@ def test_file_names_reach_the_terminal_without_escapes(tmp_path: Path) -> None:
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0 and "\x1b" not in output and "evil\u241b[2J.ipynb" in output
+
+
+
+def test_a_notebook_linked_from_outside_the_repository_is_resolved_through_the_link(
+        git_repo: Path, tmp_path: Path) -> None:
+    from test_mergetool import _merged
+
+    target = write_notebook(tmp_path / "outside.ipynb", _merged())
+    (git_repo / "link.ipynb").symlink_to(target)
+    with running(NBCOLLAB + ["mergetool", "link.ipynb"], git_repo) as tool:
+        assert state(tool)["counter"] == "3 of 3 conflicts left"
+        _choose_all(tool, "ours")
+        tool.call("api/save", {})
+        code, output = tool.finish()
+    assert code == 0, output
+    assert (git_repo / "link.ipynb").is_symlink()
+    assert "nbcollab" not in read_notebook_file(target)[1]["metadata"]
