@@ -295,3 +295,16 @@ def test_a_notebook_linked_from_outside_the_repository_is_resolved_through_the_l
     assert code == 0, output
     assert (git_repo / "link.ipynb").is_symlink()
     assert "nbcollab" not in read_notebook_file(target)[1]["metadata"]
+
+
+def test_interrupt_exits_130_and_writes_nothing(git_repo: Path) -> None:
+    import signal
+
+    path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
+    before = path.read_bytes()
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
+        _choose_all(tool, "theirs")
+        tool.process.send_signal(signal.SIGINT)
+        code, output = tool.finish()
+    assert code == 130, output
+    assert path.read_bytes() == before
