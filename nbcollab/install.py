@@ -59,6 +59,9 @@ class Driver:
     # Every key install may ever write in the section, with the subcommand for command keys.
     owned: dict[str, str | None] = field(default_factory=dict)
     without_it: str = ""
+    # Config installed and removed with this attribute's driver, with no attributes line of its
+    # own (``git mergetool --tool nbcollab`` names the tool itself).
+    part_of: str | None = None
 
 
 def _filter_settings(ctx: InstallContext) -> dict[str, str]:
@@ -97,6 +100,11 @@ def _merge_settings(ctx: InstallContext) -> dict[str, str]:
     return {"name": "nbcollab notebook merge", "driver": f"{ctx.command} git-merge {args}"}
 
 
+def _mergetool_settings(ctx: InstallContext) -> dict[str, str]:
+    # git runs the command through the shell with $MERGED set; exit 0 means resolved.
+    return {"cmd": f'{ctx.command} mergetool "$MERGED"', "trustExitCode": "true"}
+
+
 DRIVERS = (
     Driver(
         "filter",
@@ -115,6 +123,13 @@ DRIVERS = (
         _merge_settings,
         {"name": None, "driver": "git-merge"},
         "git merges notebooks line by line",
+    ),
+    Driver(
+        "mergetool",
+        _mergetool_settings,
+        {"cmd": "mergetool", "trustExitCode": None},
+        "git mergetool --tool nbcollab is unknown",
+        part_of="merge",
     ),
 )
 
@@ -137,7 +152,8 @@ def make_context(
 
 
 def config_key(driver: Driver, key: str) -> str:
-    """The full config key, e.g. ``filter.nbcollab.process``."""
+    """The full config key, e.g. ``filter.nbcollab.process`` (git reads back its name part
+    lowercased: ``trustexitcode``)."""
     return f"{driver.attribute}.{DRIVER_NAME}.{key}"
 
 
@@ -165,7 +181,7 @@ def is_owned_value(driver: Driver, key: str, value: str, ctx: InstallContext) ->
 
 def config_pattern() -> str:
     """The regular expression matching every config key of every driver."""
-    return rf"^({'|'.join(DRIVER_ATTRIBUTES)})\.{DRIVER_NAME}\."
+    return rf"^({'|'.join(driver.attribute for driver in DRIVERS)})\.{DRIVER_NAME}\."
 
 
 # -- install / uninstall ------------------------------------------------------------------------
@@ -192,10 +208,10 @@ def install(
     # The launcher exists before the config names it, and goes only once nothing names it.
     done = _write_launcher(ctx.launcher) if with_launcher else []
     for driver in DRIVERS:
-        wanted = driver.settings(ctx) if driver.attribute in attributes else {}
+        wanted = driver.settings(ctx) if (driver.part_of or driver.attribute) in attributes else {}
         for key, value in wanted.items():
             full = config_key(driver, key)
-            if current.get(full) != value:
+            if current.get(full.lower()) != value:
                 gitconfig.set_value(scope, full, value, cwd)
                 done.append(f"set {full} = {value}")
         done += _unset_owned(scope, driver, ctx, current, keep=set(wanted), cwd=cwd)
@@ -245,7 +261,7 @@ def _unset_owned(
     done = []
     for key in driver.owned:
         full = config_key(driver, key)
-        value = current.get(full)
+        value = current.get(full.lower())
         if key in keep or value is None or not is_owned_value(driver, key, value, ctx):
             continue
         gitconfig.unset_value(scope, full, cwd)

@@ -92,9 +92,9 @@ def _root(
 
 def _register_commands() -> None:
     # Each module imports only what its commands need at call time, keeping start-up fast.
-    from nbcollab.cli import clean, diff, export, gitsetup, lint, merge, show, trust
+    from nbcollab.cli import clean, diff, export, gitsetup, lint, merge, mergetool, show, trust
 
-    for module in (clean, gitsetup, diff, merge, trust, show, lint, export):
+    for module in (clean, gitsetup, diff, merge, mergetool, trust, show, lint, export):
         module.register(app)
 
 
