@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from nbcollab.errors import ConfigError
 from nbcollab.export.options import ExportOptions
+from nbcollab.output_cache.keys import RestoreRule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -93,6 +94,20 @@ class MergeOptions:
 
 
 @_options
+class CacheOptions:
+    """The output cache (``[tool.nbcollab.cache]``): its size cap and which cells it restores."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
+
+    max_size: int = 1 << 30  # bytes; least recently used outputs go first
+    restore: RestoreRule = RestoreRule.PREFIX
+
+    def __post_init__(self) -> None:
+        if self.max_size < 0:
+            raise ValueError("max-size must be 0 or more")
+
+
+@_options
 class Config:
     """Everything under ``[tool.nbcollab]``."""
 
@@ -101,6 +116,7 @@ class Config:
     diff: DiffOptions = field(default_factory=DiffOptions)
     merge: MergeOptions = field(default_factory=MergeOptions)
     export: ExportOptions = field(default_factory=ExportOptions)
+    cache: CacheOptions = field(default_factory=CacheOptions)
 
 
 M = TypeVar("M")
