@@ -230,3 +230,72 @@ def test_cache_commands_and_uninstall(repo: Path) -> None:
     assert b"removed the output cache" in done.stdout
     assert not (repo / ".git" / "nbcollab" / "output-cache").exists()
     assert run_nbcollab("cache", "clear", cwd=repo).stdout == b"no output cache to remove\n"
+
+
+def html_notebook() -> dict:
+    nb = notebook()
+    nb["cells"][0]["outputs"] = [{"data": {"text/html": "<b>one</b>", "text/plain": "one"},
+                                  "metadata": {}, "output_type": "display_data"}]
+    nb["cells"][1]["source"] = "# Middle, with HTML above"  # something to commit
+    return nb
+
+
+def jupyter_trusts(path: Path) -> bool:
+    from nbcollab.trust import open_notary, read_as_jupyter
+
+    with open_notary() as notary:
+        return bool(notary.check_signature(read_as_jupyter(path.read_text(), path=str(path))))
+
+
+def test_restored_outputs_are_trusted_only_as_they_were_when_recorded(repo: Path) -> None:
+    from nbcollab.trust import open_notary, read_as_jupyter
+
+    write_notebook(repo / NB, html_notebook())
+    with open_notary() as notary:  # the user ran and saved it in Jupyter, which signed it
+        notary.sign(read_as_jupyter((repo / NB).read_text(), path=NB))
+    git(repo, "commit", "-qam", "html")
+    commit_edit_elsewhere(repo, "other")
+    git(repo, "switch", "-q", "main")
+    assert jupyter_trusts(repo / NB)  # exactly the notebook the user trusted
+    git(repo, "switch", "-q", "other")
+    assert outputs(repo)[0][1][0]["data"]["text/html"] == "<b>one</b>"
+    assert not jupyter_trusts(repo / NB)  # new content: nothing signs it
+
+
+def test_an_untrusted_notebook_comes_back_untrusted_and_without_a_signature(repo: Path) -> None:
+    write_notebook(repo / NB, html_notebook())  # with a signature key someone wrote in:
+    (repo / NB).write_text((repo / NB).read_text().replace(
+        '"metadata": {\n', '"metadata": {\n  "signature": "sha256:' + "0" * 64 + '",\n', 1))
+    assert '"signature"' in (repo / NB).read_text()
+    git(repo, "commit", "-qam", "html")
+    (repo / NB).unlink()
+    git(repo, "checkout", "-q", "--", NB)
+    assert outputs(repo)[0][1][0]["data"]["text/html"] == "<b>one</b>"
+    assert '"signature"' not in (repo / NB).read_text()
+    assert not jupyter_trusts(repo / NB)
+    assert_status_clean(repo)
+
+
+def test_recording_and_restoring_import_nothing_heavy(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import io, subprocess, sys\n"
+        "from nbcollab.config import CleanOptions\n"
+        "from nbcollab.output_cache.session import CacheSession\n"
+        "from nbcollab.clean import clean_bytes\n"
+        "working = open('nb.ipynb', 'rb').read()\n"
+        "blob = clean_bytes(working, path='nb.ipynb')\n"
+        "session = CacheSession(io.StringIO())\n"
+        "session.record(working, blob, 'nb.ipynb', CleanOptions())\n"
+        "edited = blob.replace(b'a + 1', b'a + 2')\n"
+        "assert session.restore(blob, 'nb.ipynb', lambda p: CleanOptions()) == working\n"
+        "assert session.restore(edited, 'nb.ipynb', lambda p: CleanOptions()) != edited\n"
+        "heavy = ('nbformat', 'pydantic', 'git', 'jsonschema', 'nbdime')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

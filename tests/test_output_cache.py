@@ -1,0 +1,204 @@
+"""The output cache without git: keys, the store, recording and restoring, the session."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from conftest import code_cell, make_notebook, markdown_cell, stream_output
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nbcollab.clean import clean_bytes
+from nbcollab.config import CleanOptions
+from nbcollab.notebook_io import parse_notebook, serialize_notebook
+from nbcollab.output_cache.keys import RestoreRule, cell_keys
+from nbcollab.output_cache.restore import record_working_file, restore_working_file
+from nbcollab.output_cache.session import CacheSession
+from nbcollab.output_cache.store import PATH_RECORDS_KEPT, CacheDamaged, OutputStore
+
+PREFIX, UNCHANGED = RestoreRule.PREFIX, RestoreRule.UNCHANGED
+
+
+def nb_bytes(*sources: str, ran: bool = True) -> bytes:
+    cells = []
+    for index, source in enumerate(sources):
+        if source.startswith("#"):
+            cells.append(markdown_cell(source, cell_id=f"m{index}"))
+        else:
+            outputs = [stream_output(f"out {source}\n")] if ran else []
+            cells.append(code_cell(source, outputs=outputs, count=index + 1 if ran else None,
+                                   cell_id=f"c{index}"))
+    return serialize_notebook(make_notebook(*cells)).encode()
+
+
+def blob_of(working: bytes) -> bytes:
+    return clean_bytes(working, path="nb.ipynb") or working
+
+
+def restored_outputs(data: bytes) -> list:
+    nb = parse_notebook(data)
+    return [cell["outputs"] for cell in nb["cells"] if cell["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize(("rule", "changed"), [
+    (PREFIX, [False, True, True]),  # the edited cell and every code cell after it
+    (UNCHANGED, [False, True, False]),  # only the edited cell
+])
+def test_keys_change_as_the_rule_says(rule: RestoreRule, changed: list[bool]) -> None:
+    before = parse_notebook(nb_bytes("a = 1", "# note", "b = 2", "c = 3"))
+    after = parse_notebook(nb_bytes("a = 1", "# other note", "b = 20", "c = 3"))
+    keys = [k for _, k in cell_keys(before, rule)]
+    assert [a != b for a, b in zip(keys, [k for _, k in cell_keys(after, rule)])] == changed
+
+
+def test_keys_name_the_cell_id_too() -> None:
+    one = parse_notebook(nb_bytes("a = 1"))
+    other = parse_notebook(nb_bytes("a = 1"))
+    other["cells"][0]["id"] = "renamed"
+    assert cell_keys(one, PREFIX) != cell_keys(other, PREFIX)
+
+
+def test_a_v3_notebook_has_no_keys() -> None:
+    assert cell_keys({"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code"}]}]},
+                     PREFIX) == []
+
+
+def test_store_objects_round_trip_and_a_corrupt_one_is_detected_and_removed(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path / "cache")
+    name, new = store.put_object(b"data")
+    assert new and store.put_object(b"data") == (name, False)
+    assert store.get_object(name) == b"data"
+    path = tmp_path / "cache" / "objects" / name[:2] / name
+    path.write_bytes(b"dat")  # torn
+    with pytest.raises(CacheDamaged, match="corrupt"):
+        store.get_object(name)
+    assert not path.exists()
+    assert store.get_object(name) is None
+
+
+def test_path_records_are_newest_first_and_capped(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path)
+    names = [f"{i:064x}" for i in range(PATH_RECORDS_KEPT + 3)]
+    for name in names:
+        store.add_path_record("nb.ipynb", name, name)
+    store.add_path_record("nb.ipynb", names[-2], names[-2])
+    records = store.path_records("nb.ipynb")
+    assert len(records) == PATH_RECORDS_KEPT
+    assert records[0] == (names[-2], names[-2]) and records[1] == (names[-1], names[-1])
+
+
+def test_eviction_removes_the_least_recently_used_first(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path)
+    names = [store.put_object(bytes([i]) * 100)[0] for i in range(5)]
+    for age, name in enumerate(names):
+        os.utime(tmp_path / "objects" / name[:2] / name, (1000 + age, 1000 + age))
+    store.get_object(names[0])  # read now: the most recently used
+    freed = store.evict(300)
+    assert (freed.objects, freed.bytes) == (2, 200)
+    kept = [n for n in names if store.get_object(n) is not None]
+    assert kept == [names[0], names[3], names[4]]
+    assert store.usage().bytes == 300
+
+
+def test_the_whole_working_file_comes_back_for_its_own_blob(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path)
+    working = nb_bytes("a = 1", "# note", "b = 2")
+    blob = blob_of(working)
+    assert record_working_file(working, blob, "nb.ipynb", store=store, options=CleanOptions()) > 0
+    assert restore_working_file(blob, "nb.ipynb", store=store, options=CleanOptions(),
+                                rule=PREFIX) == working
+
+
+def test_other_clean_options_restore_cell_by_cell_and_verify(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path)
+    working = nb_bytes("a = 1", "b = 2")
+    record_working_file(working, blob_of(working), "nb.ipynb", store=store,
+                        options=CleanOptions())
+    keep = CleanOptions(keep_execution_count=True)
+    blob = clean_bytes(working, path="nb.ipynb", options=keep)
+    assert blob is not None
+    restored = restore_working_file(blob, "nb.ipynb", store=store, options=keep, rule=PREFIX)
+    assert restored is not None and clean_bytes(restored, path="x", options=keep) == blob
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    (PREFIX, [True, False, False]),
+    (UNCHANGED, [True, False, True]),
+])
+def test_an_edited_notebook_gets_outputs_as_the_rule_says(
+    tmp_path: Path, rule: RestoreRule, expected: list[bool]
+) -> None:
+    store = OutputStore(tmp_path)
+    working = nb_bytes("a = 1", "b = 2", "c = 3")
+    record_working_file(working, blob_of(working), "nb.ipynb", store=store,
+                        options=CleanOptions())
+    edited = blob_of(nb_bytes("a = 1", "b = 20", "c = 3", ran=False))
+    restored = restore_working_file(edited, "nb.ipynb", store=store, options=CleanOptions(),
+                                    rule=rule)
+    assert restored is not None
+    assert [bool(o) for o in restored_outputs(restored)] == expected
+    assert clean_bytes(restored, path="nb.ipynb") == edited
+    assert parse_notebook(restored)["cells"][0]["execution_count"] == 1
+
+
+def test_a_blob_not_in_jupyter_form_is_left_as_it_is(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path)
+    working = nb_bytes("a = 1")
+    record_working_file(working, blob_of(working), "nb.ipynb", store=store,
+                        options=CleanOptions())
+    compact = serialize_notebook(parse_notebook(blob_of(working))).replace("\n ", "\n").encode()
+    compact = compact.replace(b'"a = 1"', b'"a = 1"')  # same cells, other indentation
+    assert restore_working_file(compact, "nb.ipynb", store=store, options=CleanOptions(),
+                                rule=PREFIX) is None
+
+
+def test_the_session_never_raises_and_warns_once(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nbcollab").mkdir()
+    (tmp_path / "nbcollab" / "output-cache").write_text("a file where the cache should be")
+    monkeypatch.setattr("nbcollab.output_cache.session.find_store",
+                        lambda cwd: OutputStore(tmp_path / "nbcollab" / "output-cache"))
+    monkeypatch.setattr("nbcollab.output_cache.session.read_enabled", lambda cwd: True)
+    err = io.StringIO()
+    session = CacheSession(err, cwd=tmp_path)
+    working = nb_bytes("a = 1")
+    blob = blob_of(working)
+    session.record(working, blob, "nb.ipynb", CleanOptions())
+    session.record(working, blob, "other.ipynb", CleanOptions())
+    assert session.restore(blob, "nb.ipynb", lambda path: CleanOptions()) == blob
+    assert err.getvalue().count("warning") == 1
+    assert "output cache not used" in err.getvalue()
+
+
+def test_the_session_outside_a_repository_passes_everything_through(tmp_path: Path) -> None:
+    err = io.StringIO()
+    session = CacheSession(err, cwd=tmp_path)
+    blob = blob_of(nb_bytes("a = 1"))
+    assert session.restore(blob, "nb.ipynb", lambda path: CleanOptions()) == blob
+    assert err.getvalue().count("warning") <= 1
+
+
+sources = st.lists(st.sampled_from(["a = 1", "b = 2", "# note", "print(a)", "", "x\ny"]),
+                   min_size=0, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=sources, after=sources, rule=st.sampled_from(list(RestoreRule)),
+       keep_counts=st.booleans(), drop_empty=st.booleans())
+def test_whatever_is_restored_cleans_back_to_the_blob(
+    tmp_path_factory: pytest.TempPathFactory, before: list[str], after: list[str],
+    rule: RestoreRule, keep_counts: bool, drop_empty: bool,
+) -> None:
+    store = OutputStore(tmp_path_factory.mktemp("cache"))
+    options = CleanOptions(keep_execution_count=keep_counts, drop_empty_cells=drop_empty)
+    working = nb_bytes(*before)
+    blob = clean_bytes(working, path="nb.ipynb", options=options) or working
+    record_working_file(working, blob, "nb.ipynb", store=store, options=options)
+    other = nb_bytes(*after, ran=False)
+    target = clean_bytes(other, path="nb.ipynb", options=options) or other
+    restored = restore_working_file(target, "nb.ipynb", store=store, options=options, rule=rule)
+    if restored is not None:
+        assert (clean_bytes(restored, path="nb.ipynb", options=options) or restored) == target
