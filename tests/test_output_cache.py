@@ -17,7 +17,7 @@ from nbcollab.notebook_io import parse_notebook, serialize_notebook
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.restore import record_working_file, restore_working_file
 from nbcollab.output_cache.session import CacheSession
-from nbcollab.output_cache.store import PATH_RECORDS_KEPT, CacheDamaged, OutputStore
+from nbcollab.output_cache.store import CacheDamaged, OutputStore
 
 PREFIX, UNCHANGED = RestoreRule.PREFIX, RestoreRule.UNCHANGED
 
@@ -66,41 +66,59 @@ def test_a_v3_notebook_has_no_keys() -> None:
                      PREFIX) == []
 
 
-def test_store_objects_round_trip_and_a_corrupt_one_is_detected_and_removed(tmp_path: Path) -> None:
+def test_store_records_round_trip_and_a_corrupt_pack_is_detected(tmp_path: Path) -> None:
     store = OutputStore(tmp_path / "cache")
-    name, new = store.put_object(b"data")
-    assert new and store.put_object(b"data") == (name, False)
-    assert store.get_object(name) == b"data"
-    path = tmp_path / "cache" / "objects" / name[:2] / name
-    path.write_bytes(b"dat")  # torn
+    assert store.add("nb.ipynb", "b" * 64, b"working", "f") == len(b"working")
+    assert store.add("nb.ipynb", "b" * 64, b"working", "f") == 0  # already the newest record
+    record = OutputStore(tmp_path / "cache").find("nb.ipynb", "b" * 64, "f")  # another process
+    assert record is not None and store.read(record) == b"working"
+    store.close()
+    pack = next((tmp_path / "cache" / "packs").glob("*.pack"))
+    pack.write_bytes(b"workinG")
     with pytest.raises(CacheDamaged, match="corrupt"):
-        store.get_object(name)
-    assert not path.exists()
-    assert store.get_object(name) is None
+        store.read(record)
+    pack.unlink()
+    assert store.read(record) is None
 
 
-def test_path_records_are_newest_first_and_capped(tmp_path: Path) -> None:
+def test_a_torn_index_line_is_ignored(tmp_path: Path) -> None:
     store = OutputStore(tmp_path)
-    names = [f"{i:064x}" for i in range(PATH_RECORDS_KEPT + 3)]
-    for name in names:
-        store.add_path_record("nb.ipynb", name, name)
-    store.add_path_record("nb.ipynb", names[-2], names[-2])
-    records = store.path_records("nb.ipynb")
-    assert len(records) == PATH_RECORDS_KEPT
-    assert records[0] == (names[-2], names[-2]) and records[1] == (names[-1], names[-1])
+    store.add("nb.ipynb", "b" * 64, b"one", "f")
+    store.close()
+    idx = next((tmp_path / "packs").glob("*.idx"))
+    idx.write_bytes(idx.read_bytes() + idx.read_bytes()[:40])
+    assert len(OutputStore(tmp_path).records_for("nb.ipynb")) == 1
 
 
-def test_eviction_removes_the_least_recently_used_first(tmp_path: Path) -> None:
+def test_records_are_newest_first_and_shared_bytes_are_stored_once(tmp_path: Path) -> None:
     store = OutputStore(tmp_path)
-    names = [store.put_object(bytes([i]) * 100)[0] for i in range(5)]
-    for age, name in enumerate(names):
-        os.utime(tmp_path / "objects" / name[:2] / name, (1000 + age, 1000 + age))
-    store.get_object(names[0])  # read now: the most recently used
-    freed = store.evict(300)
-    assert (freed.objects, freed.bytes) == (2, 200)
-    kept = [n for n in names if store.get_object(n) is not None]
-    assert kept == [names[0], names[3], names[4]]
-    assert store.usage().bytes == 300
+    store.add("nb.ipynb", "1" * 64, b"first", "f")
+    store.add("nb.ipynb", "2" * 64, b"second", "f")
+    assert store.add("copy.ipynb", "2" * 64, b"second", "f") == 0
+    store.close()
+    reader = OutputStore(tmp_path)
+    assert [r.blob for r in reader.records_for("nb.ipynb")] == ["2" * 64, "1" * 64]
+    assert reader.find("copy.ipynb", "2" * 64, "f") is not None
+    assert reader.find("copy.ipynb", "2" * 64, "other options") is None
+
+
+def test_eviction_removes_the_least_recently_used_packs_first(tmp_path: Path) -> None:
+    records = []
+    for age in range(5):
+        store = OutputStore(tmp_path)  # one process, one pack
+        store.add(f"nb{age}.ipynb", "b" * 64, bytes([age]) * 100, "f")
+        store.close()
+        for path in (tmp_path / "packs").glob("*"):
+            if path.stat().st_mtime > 2000:
+                os.utime(path, (1000 + age, 1000 + age))
+        records.append(OutputStore(tmp_path).records_for(f"nb{age}.ipynb")[0])
+    store = OutputStore(tmp_path)
+    store.read(records[0])  # read now: the most recently used
+    pack_and_index = store.usage().bytes // 5
+    freed = store.evict(3 * pack_and_index)
+    assert freed.packs == 2
+    kept = [age for age, record in enumerate(records) if store.read(record) is not None]
+    assert kept == [0, 3, 4]
 
 
 def test_the_whole_working_file_comes_back_for_its_own_blob(tmp_path: Path) -> None:

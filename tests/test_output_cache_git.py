@@ -164,10 +164,9 @@ def test_two_worktrees_share_the_cache(repo: Path, tmp_path: Path) -> None:
 
 
 def test_a_corrupt_cache_file_means_the_blob_and_one_warning(repo: Path) -> None:
-    root = repo / ".git" / "nbcollab" / "output-cache" / "objects"
-    for path in root.rglob("*"):
-        if path.is_file():
-            path.write_bytes(b"garbage")
+    root = repo / ".git" / "nbcollab" / "output-cache"
+    for path in root.rglob("*.pack"):
+        path.write_bytes(b"garbage")
     write_notebook(repo / NB, notebook("x = 1", ran=False))
     git(repo, "add", NB)  # records a working file with no outputs: nothing to restore later
     done = git(repo, "checkout", "-q", "HEAD", "--", NB)
@@ -196,8 +195,8 @@ def test_the_cap_evicts_the_least_recently_used(repo: Path) -> None:
         nb["cells"][2]["outputs"] = [stream_output(big + str(index))]
         write_notebook(repo / NB, nb)
         git(repo, "add", NB)
-    objects = repo / ".git" / "nbcollab" / "output-cache" / "objects"
-    sizes = [p.stat().st_size for p in objects.rglob("*") if p.is_file()]
+    packs = repo / ".git" / "nbcollab" / "output-cache" / "packs"
+    sizes = [p.stat().st_size for p in packs.iterdir()]
     assert 0 < sum(sizes) <= 6000
     # The newest working file survived eviction and comes back; the oldest ones are gone.
     git(repo, "commit", "-qm", "last")
@@ -224,7 +223,7 @@ def test_no_output_cache_records_nothing(git_repo: Path) -> None:
 
 def test_cache_commands_and_uninstall(repo: Path) -> None:
     status = run_nbcollab("cache", "status", cwd=repo)
-    assert status.returncode == 0 and b"on" in status.stdout and b"files" in status.stdout
+    assert status.returncode == 0 and b"on" in status.stdout and b"1 packs" in status.stdout
     assert run_nbcollab("cache", "gc", cwd=repo).returncode == 0
     done = run_nbcollab("uninstall", "--remove-output-cache", cwd=repo)
     assert b"removed the output cache" in done.stdout

@@ -57,16 +57,16 @@ def status() -> None:
     usage = store.usage()
     typer.echo(f"output cache: {store.root}")
     typer.echo(f"  {'on' if read_enabled(Path.cwd()) else 'off (nbcollab.outputcache = false)'}")
-    typer.echo(f"  {usage.objects} files, {_size(usage.bytes)} of {_size(_cap())}")
+    typer.echo(f"  {usage.packs} packs, {_size(usage.bytes)} of {_size(_cap())}")
 
 
 @cache_app.command("gc")
 def gc() -> None:
     """Evict the least recently used outputs beyond the size cap; drop stale records."""
     store = _store()
+    pruned = store.prune()
     freed = store.evict(_cap())
-    pruned = store.prune_records()
-    typer.echo(f"removed {freed.objects} files ({_size(freed.bytes)}) and {pruned} stale records")
+    typer.echo(f"removed {freed.packs} packs ({_size(freed.bytes)}) and {pruned} orphan files")
 
 
 @cache_app.command("clear")

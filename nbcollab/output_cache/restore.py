@@ -19,12 +19,13 @@ from typing import Any
 
 from nbcollab import __version__
 from nbcollab.config import CleanOptions
-from nbcollab.nbformat_lines import Notebook, cell_source
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.store import OutputStore, sha256
 
 # A working file that holds these keys is restored cell by cell, never whole (see above).
 _TRUST_KEYS = (b'"signature":', b'"trusted":')
+# How many recent working files of a notebook are searched for cells (each is parsed).
+RECORDS_SEARCHED = 4
 
 
 def options_fingerprint(options: CleanOptions) -> str:
@@ -38,22 +39,17 @@ def record_working_file(
     """Remember that ``working`` cleaned to ``blob``; the number of new bytes stored."""
     if working == blob:
         return 0  # nothing was stripped
-    working_name, working_new = store.put_object(working)
-    blob_name, blob_new = store.put_object(blob)
-    store.set_working_file(blob_name, working_name, options_fingerprint(options))
-    store.add_path_record(path, blob_name, working_name)
-    return (len(working) if working_new else 0) + (len(blob) if blob_new else 0)
+    return store.add(path, sha256(blob), working, options_fingerprint(options))
 
 
 def restore_working_file(
     blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
 ) -> bytes | None:
     """The working file for ``blob`` with its cached outputs, or None when there are none."""
-    found = store.working_file(sha256(blob))
-    if found is not None and found[1] == options_fingerprint(options):
-        working = store.get_object(found[0])
-        if working is not None and not any(key in working for key in _TRUST_KEYS):
-            return working
+    found = store.find(path, sha256(blob), options_fingerprint(options))
+    working = store.read(found) if found is not None else None
+    if working is not None and not any(key in working for key in _TRUST_KEYS):
+        return working
     return restore_cells(blob, path, store=store, options=options, rule=rule)
 
 
@@ -70,7 +66,8 @@ def restore_cells(
     except InvalidNotebook:
         return None  # not a notebook: written as it is, as without the cache
     targets = {key: i for i, key in cell_keys(nb, rule) if not nb["cells"][i].get("outputs")}
-    fills = _find_outputs(targets, path, store=store, rule=rule) if targets else {}
+    fills = _find_outputs(targets, path, store=store, options=options, rule=rule) if (
+        targets) else {}
     if not fills:
         return None
     for index, (outputs, count) in fills.items():
@@ -84,52 +81,45 @@ def restore_cells(
 
 
 def _find_outputs(
-    targets: dict[str, int], path: str, *, store: OutputStore, rule: RestoreRule
+    targets: dict[str, int], path: str, *, store: OutputStore, options: CleanOptions,
+    rule: RestoreRule,
 ) -> dict[int, tuple[list[Any], Any]]:
     """Outputs and execution count for the cells at ``targets`` positions, from recent records."""
-    from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook_io import parse_notebook
-
     fills: dict[int, tuple[list[Any], Any]] = {}
-    for blob_name, working_name in store.path_records(path):
-        recorded = store.get_object(blob_name)
-        if recorded is None:
+    seen = set()
+    for record in store.records_for(path)[:RECORDS_SEARCHED]:
+        if record.working in seen:
             continue
-        try:
-            recorded_nb = parse_notebook(recorded, path=path)
-            wanted = {i: targets[key] for i, key in cell_keys(recorded_nb, rule)
-                      if key in targets and targets[key] not in fills}
-            working = store.get_object(working_name) if wanted else None
-            working_nb = parse_notebook(working, path=path) if working else None
-        except InvalidNotebook:
-            continue
-        if working_nb is None:
-            continue
-        pairs = pair_cells(recorded_nb, working_nb)
-        for recorded_index, target in wanted.items():
-            cell = pairs.get(recorded_index)
-            if cell is not None and (cell.get("outputs") or cell.get("execution_count") is not None):
-                fills[target] = (cell.get("outputs") or [], cell.get("execution_count"))
+        seen.add(record.working)
+        working = store.read(record)
+        for key, (outputs, count) in (recorded_cells(working, path, options, rule) if working
+                                      else {}).items():
+            if key in targets and targets[key] not in fills and (outputs or count is not None):
+                fills[targets[key]] = (outputs, count)
         if len(fills) == len(targets):
             break
     return fills
 
 
-def pair_cells(recorded: Notebook, working: Notebook) -> dict[int, dict[str, Any]]:
-    """Each cell of a recorded blob with the working cell it was cleaned from.
+def recorded_cells(
+    working: bytes, path: str, options: CleanOptions, rule: RestoreRule
+) -> dict[str, tuple[list[Any], Any]]:
+    """The outputs and execution count of each code cell of a recorded working file, by key.
 
-    Cleaning keeps the order and may only drop empty cells, so the next working cell of the same
-    type and source is the one.
+    Keys are computed on the file as cleaned (as git stored it: ids repaired, empty cells
+    dropped), so that they are the keys of the blob it became.
     """
-    remaining = iter(working.get("cells", []))
-    pairs = {}
-    for index, cell in enumerate(recorded.get("cells", [])):
-        for candidate in remaining:
-            if candidate.get("cell_type") == cell.get("cell_type") and (
-                cell_source(candidate) == cell_source(cell)
-            ):
-                pairs[index] = candidate
-                break
-        else:
-            break
-    return pairs
+    from nbcollab.clean import clean_in_place
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.notebook_io import parse_notebook
+
+    try:
+        nb = parse_notebook(working, path=path)
+    except InvalidNotebook:
+        return {}
+    if nb.get("nbformat") != 4:
+        return {}
+    # Cleaning replaces each outputs list and leaves the cell objects: keep the originals.
+    before = {id(c): (c.get("outputs") or [], c.get("execution_count")) for c in nb["cells"]}
+    clean_in_place(nb, options=options)
+    return {key: before[id(nb["cells"][i])] for i, key in cell_keys(nb, rule)}

@@ -2,15 +2,17 @@
 
 Layout under ``<git common dir>/nbcollab/output-cache`` (shared by every worktree)::
 
-    objects/ab/<sha256>   file contents: working files with outputs, and their clean blobs
-    files/ab/<sha256>     for a clean blob: "<sha256 of the working file> <options fingerprint>"
-    paths/<sha256>        for a notebook path: recent "<blob sha256> <working sha256>" lines
+    packs/<name>.pack   working files (with their outputs), one after another
+    packs/<name>.idx    one line per record: "<path key> <blob sha256> <working sha256>
+                        <clean options fingerprint> <offset> <length>"
 
-Objects are content-addressed and checked against their name when read, so a torn or corrupt
-file is detected, never restored. Every write is a temporary file in the same folder and an
-``os.replace``: a reader sees the old file or the new one. Nothing is locked: two git processes
-recording at once can only lose one of two ``paths`` updates, which costs a restore, not
-correctness. Reading an object refreshes its mtime, which is what eviction orders by.
+Each filter process that records something appends to a pack of its own, created on its first
+new working file: creating files is what costs most here (git's own ``add`` creates one object a
+file), so a whole ``git add`` costs two file creations, not two per notebook. Nothing is ever
+rewritten in place and nothing is locked: a reader sees a record only after the bytes it names
+were written, a torn last line is ignored, and every working file is checked against its
+SHA-256 when read, so a damaged pack is detected, never restored. Reading a pack refreshes its
+mtime; eviction removes whole packs, least recently used first.
 """
 
 from __future__ import annotations
@@ -18,16 +20,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
-import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from nbcollab.errors import NbcollabError
 
 CACHE_DIR = ("nbcollab", "output-cache")
-PATH_RECORDS_KEPT = 8
-_SHA = re.compile(r"^[0-9a-f]{64}$")
+_LINE = re.compile(r"^([0-9a-f]{32}) ([0-9a-f]{64}) ([0-9a-f]{64}) ([0-9a-f]{1,64}) ([0-9a-f]+-[0-9]+-[0-9a-f]+) (\d+) (\d+)$")
 
 
 class CacheDamaged(NbcollabError):
@@ -38,13 +40,31 @@ class CacheDamaged(NbcollabError):
 class Usage:
     """How much the store holds."""
 
-    objects: int
+    packs: int
     bytes: int
+
+
+@dataclass(frozen=True)
+class Record:
+    """One recorded working file: which blob it cleaned to, and where its bytes are."""
+
+    path_key: str
+    blob: str
+    working: str
+    fingerprint: str
+    pack: str
+    offset: int
+    length: int
 
 
 def sha256(data: bytes) -> str:
     """The name of ``data`` in the store."""
     return hashlib.sha256(data).hexdigest()
+
+
+def path_key(path: str) -> str:
+    """A notebook path as the index names it."""
+    return sha256(path.encode("utf-8", "surrogateescape"))[:32]
 
 
 def cache_root(common_dir: Path) -> Path:
@@ -53,155 +73,185 @@ def cache_root(common_dir: Path) -> Path:
 
 
 class OutputStore:
-    """The files of one repository's output cache."""
+    """The files of one repository's output cache, as one process sees them."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._packs = root / "packs"
+        self._by_path: dict[str, list[Record]] | None = None
+        self._by_working: dict[str, Record] = {}
+        self._own: tuple[str, int, int] | None = None  # (name, pack fd, idx fd)
 
-    def _object(self, name: str) -> Path:
-        return self.root / "objects" / name[:2] / name
+    def records_for(self, path: str) -> list[Record]:
+        """The records of ``path``, newest first."""
+        return list(self._index().get(path_key(path), []))
 
-    def put_object(self, data: bytes) -> tuple[str, bool]:
-        """Store ``data``; its name, and whether new bytes were written."""
-        name = sha256(data)
-        path = self._object(name)
+    def find(self, path: str, blob: str, fingerprint: str) -> Record | None:
+        """The newest record of ``path`` that cleaned to ``blob`` with these options."""
+        for record in self._index().get(path_key(path), []):
+            if record.blob == blob and record.fingerprint == fingerprint:
+                return record
+        return None
+
+    def read(self, record: Record) -> bytes | None:
+        """The working file of ``record``; None when evicted, CacheDamaged when corrupt."""
+        pack = self._packs / f"{record.pack}.pack"
         try:
-            os.utime(path)
-            return name, False
-        except FileNotFoundError:
-            _write_atomic(path, data)
-            return name, True
-
-    def get_object(self, name: str) -> bytes | None:
-        """The object's bytes, or None when it is not there; CacheDamaged when corrupt."""
-        path = self._object(name)
-        try:
-            data = path.read_bytes()
+            with open(pack, "rb") as handle:
+                handle.seek(record.offset)
+                data = handle.read(record.length)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise CacheDamaged(f"{path}: cannot read ({exc.strerror or exc})") from None
-        if sha256(data) != name:
-            _unlink_quietly(path)
-            raise CacheDamaged(f"{path}: corrupt (content does not match its name); removed")
-        _touch_quietly(path)
+            raise CacheDamaged(f"{pack}: cannot read ({exc.strerror or exc})") from None
+        if sha256(data) != record.working:
+            raise CacheDamaged(f"{pack}: corrupt at offset {record.offset}")
+        _touch_quietly(pack)
         return data
 
-    def set_working_file(self, blob: str, working: str, fingerprint: str) -> None:
-        """Remember that cleaning ``working`` with options ``fingerprint`` gave ``blob``."""
-        line = f"{working} {fingerprint}\n"
-        path = self.root / "files" / blob[:2] / blob
-        if _read_text(path) != line:
-            _write_atomic(path, line.encode())
+    def add(self, path: str, blob: str, working: bytes, fingerprint: str) -> int:
+        """Record that ``working`` cleaned to ``blob``; the number of bytes appended."""
+        key, name = path_key(path), sha256(working)
+        index = self._index()
+        newest = index.get(key, [])
+        if newest and (newest[0].blob, newest[0].working, newest[0].fingerprint) == (
+            blob, name, fingerprint
+        ):
+            return 0
+        known = self._by_working.get(name)
+        written = 0
+        if known is None or not (self._packs / f"{known.pack}.pack").exists():
+            pack, offset = self._append_pack(working)
+            known = Record(key, blob, name, fingerprint, pack, offset, len(working))
+            written = len(working)
+        record = Record(key, blob, name, fingerprint, known.pack, known.offset, known.length)
+        self._append_index(record)
+        index.setdefault(key, []).insert(0, record)
+        self._by_working[name] = record
+        return written
 
-    def working_file(self, blob: str) -> tuple[str, str] | None:
-        """``(working sha, fingerprint)`` recorded for ``blob``, or None."""
-        text = _read_text(self.root / "files" / blob[:2] / blob)
-        if text is None:
-            return None
-        parts = text.split()
-        if len(parts) != 2 or not _SHA.match(parts[0]):
-            raise CacheDamaged(f"{self.root}/files/{blob[:2]}/{blob}: corrupt")
-        return parts[0], parts[1]
+    def _append_pack(self, data: bytes) -> tuple[str, int]:
+        name, pack_fd, _ = self._own_files()
+        offset = os.lseek(pack_fd, 0, os.SEEK_END)
+        _write_all(pack_fd, data)
+        return name, offset
 
-    def add_path_record(self, path: str, blob: str, working: str) -> None:
-        """Put ``(blob, working)`` first among the recent records of ``path``."""
-        file = self.root / "paths" / sha256(path.encode("utf-8", "surrogateescape"))
-        try:
-            old = self.path_records(path)
-        except CacheDamaged:
-            old = []
-        records = [(blob, working)] + [r for r in old if r != (blob, working)]
-        text = "".join(f"{b} {w}\n" for b, w in records[:PATH_RECORDS_KEPT])
-        if _read_text(file) != text:
-            _write_atomic(file, text.encode())
+    def _append_index(self, record: Record) -> None:
+        _, _, idx_fd = self._own_files()
+        line = (f"{record.path_key} {record.blob} {record.working} {record.fingerprint} "
+                f"{record.pack} {record.offset} {record.length}\n")
+        _write_all(idx_fd, line.encode("ascii"))
 
-    def path_records(self, path: str) -> list[tuple[str, str]]:
-        """The recent ``(blob sha, working sha)`` records of ``path``, newest first."""
-        file = self.root / "paths" / sha256(path.encode("utf-8", "surrogateescape"))
-        text = _read_text(file)
-        records = []
-        for line in (text or "").splitlines():
-            parts = line.split()
-            if len(parts) != 2 or not all(_SHA.match(p) for p in parts):
-                raise CacheDamaged(f"{file}: corrupt")
-            records.append((parts[0], parts[1]))
-        return records
+    def _own_files(self) -> tuple[str, int, int]:
+        if self._own is None:
+            self._packs.mkdir(parents=True, exist_ok=True)
+            name = f"{time.time_ns():x}-{os.getpid()}-{secrets.token_hex(4)}"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL
+            pack_fd = os.open(self._packs / f"{name}.pack", flags, 0o600)
+            idx_fd = os.open(self._packs / f"{name}.idx", flags, 0o600)
+            self._own = (name, pack_fd, idx_fd)
+        return self._own
+
+    def close(self) -> None:
+        """Close this process's own pack (the next record starts a new one)."""
+        if self._own is not None:
+            for fd in self._own[1:]:
+                os.close(fd)
+            self._own = None
+
+    def _index(self) -> dict[str, list[Record]]:
+        if self._by_path is None:
+            self._by_path = {}
+            for idx in sorted(self._packs.glob("*.idx"), key=_mtime):
+                for record in _read_index(idx):
+                    self._by_path.setdefault(record.path_key, []).insert(0, record)
+                    self._by_working[record.working] = record
+        return self._by_path
 
     def usage(self) -> Usage:
-        """The number and total size of the stored objects."""
-        sizes = [size for _, _, size in self._scan_objects()]
-        return Usage(len(sizes), sum(sizes))
+        """The number and total size of the packs (with their indexes)."""
+        packs = self._scan()
+        return Usage(len(packs), sum(size for _, _, size in packs))
 
-    def _scan_objects(self) -> list[tuple[float, Path, int]]:
-        found = []
-        for folder in _listdir(self.root / "objects"):
-            for path in _listdir(folder):
-                try:
-                    stat = path.stat()
-                except OSError:
-                    continue  # removed meanwhile by another process
-                found.append((stat.st_mtime, path, stat.st_size))
-        return found
+    def _scan(self) -> list[tuple[float, str, int]]:
+        sizes: dict[str, list[float]] = {}
+        for path in _listdir(self._packs):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # removed meanwhile by another process
+            entry = sizes.setdefault(path.stem, [0.0, 0])
+            entry[0] = max(entry[0], stat.st_mtime) if path.suffix == ".pack" else entry[0]
+            entry[1] += stat.st_size
+        return [(mtime, name, int(size)) for name, (mtime, size) in sizes.items()]
 
     def evict(self, max_bytes: int) -> Usage:
-        """Remove the least recently used objects until at most ``max_bytes`` remain; the freed."""
-        found = sorted(self._scan_objects())
-        total = sum(size for _, _, size in found)
+        """Remove the least recently used packs until at most ``max_bytes`` remain; the freed."""
+        own = self._own[0] if self._own else None
+        packs = sorted(self._scan())
+        total = sum(size for _, _, size in packs)
         freed = Usage(0, 0)
-        for _, path, size in found:
+        for _, name, size in packs:
             if total <= max_bytes:
                 break
-            if _unlink_quietly(path):
-                freed = Usage(freed.objects + 1, freed.bytes + size)
+            if name == own:
+                self.close()
+            for suffix in (".pack", ".idx"):
+                _unlink_quietly(self._packs / f"{name}{suffix}")
+            freed = Usage(freed.packs + 1, freed.bytes + size)
             total -= size
+        self._by_path = None  # records may name removed packs: read the indexes again
+        self._by_working = {}
         return freed
 
-    def prune_records(self) -> int:
-        """Remove ``files`` entries whose working file was evicted; how many."""
-        removed = 0
-        for folder in _listdir(self.root / "files"):
-            for path in _listdir(folder):
-                try:
-                    found = self.working_file(path.name)
-                except CacheDamaged:
-                    found = None
-                if found is None or not self._object(found[0]).exists():
-                    removed += _unlink_quietly(path)
-        return removed
+    def prune(self) -> int:
+        """Remove packs left without their index and indexes without their pack; how many."""
+        files = _listdir(self._packs)
+        stems = {p.stem for p in files if p.suffix == ".pack"} & {
+            p.stem for p in files if p.suffix == ".idx"}
+        own = self._own[0] if self._own else None
+        orphans = [p for p in files if p.stem not in stems and p.stem != own]
+        return sum(_unlink_quietly(p) for p in orphans)
 
     def clear(self) -> bool:
         """Remove the whole cache; True when there was one."""
+        self.close()
         if not self.root.exists():
             return False
         shutil.rmtree(self.root, ignore_errors=True)
         return True
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+def _read_index(idx: Path) -> list[Record]:
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink_quietly(Path(tmp))
-        raise
+        text = idx.read_bytes().decode("ascii", "replace")
+    except OSError:
+        return []  # evicted meanwhile, or unreadable: its records are simply not there
+    records = []
+    for line in text.split("\n"):
+        match = _LINE.match(line)
+        if match:  # anything else is a torn or damaged line
+            groups = match.groups()
+            records.append(Record(*groups[:5], int(groups[5]), int(groups[6])))
+    return records
 
 
-def _read_text(path: Path) -> str | None:
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _mtime(path: Path) -> float:
     try:
-        return path.read_text(encoding="ascii")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CacheDamaged(f"{path}: cannot read ({exc})") from None
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _listdir(folder: Path) -> list[Path]:
     try:
-        return [folder / name for name in os.listdir(folder) if not name.startswith(".tmp-")]
+        return [folder / name for name in os.listdir(folder)]
     except (FileNotFoundError, NotADirectoryError):
         return []
 
