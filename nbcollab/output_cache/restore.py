@@ -61,6 +61,8 @@ def restore_cells(
     from nbcollab.errors import InvalidNotebook
     from nbcollab.notebook_io import parse_notebook, serialize_notebook
 
+    if not store.records_for(path):
+        return None  # nothing recorded for this notebook: spare the parse
     try:
         nb = parse_notebook(blob, path=path)
     except InvalidNotebook:

@@ -21,21 +21,33 @@ if TYPE_CHECKING:
 ENABLED_KEY = "nbcollab.outputcache"
 
 
+def _start_git(*args: str, cwd: Path | None) -> subprocess.Popen[str]:
+    return subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+
+
+def _is_enabled(query: subprocess.Popen[str]) -> bool:
+    return query.communicate(timeout=60)[0].strip() != "false"
+
+
+def _store_at(query: subprocess.Popen[str], cwd: Path | None) -> OutputStore:
+    from nbcollab.output_cache.store import OutputStore, cache_root
+
+    out = query.communicate(timeout=60)[0]
+    if query.returncode != 0:
+        raise subprocess.CalledProcessError(query.returncode, query.args)
+    common = Path(out.rstrip("\n"))
+    return OutputStore(cache_root(common if common.is_absolute() else (cwd or Path.cwd()) / common))
+
+
 def read_enabled(cwd: Path | None = None) -> bool:
     """Whether git config turns the cache on (it is on unless set to false)."""
-    done = subprocess.run(["git", "config", "--bool", "--get", ENABLED_KEY], cwd=cwd,
-                          capture_output=True, text=True, timeout=60, check=False)
-    return done.stdout.strip() != "false"
+    return _is_enabled(_start_git("config", "--bool", "--get", ENABLED_KEY, cwd=cwd))
 
 
 def find_store(cwd: Path | None = None) -> OutputStore:
     """The cache store of the repository at ``cwd``; OSError/CalledProcessError outside one."""
-    from nbcollab.output_cache.store import OutputStore, cache_root
-
-    done = subprocess.run(["git", "rev-parse", "--git-common-dir"], cwd=cwd,
-                          capture_output=True, text=True, timeout=60, check=True)
-    common = Path(done.stdout.rstrip("\n"))
-    return OutputStore(cache_root(common if common.is_absolute() else (cwd or Path.cwd()) / common))
+    return _store_at(_start_git("rev-parse", "--git-common-dir", cwd=cwd), cwd)
 
 
 class CacheSession:
@@ -86,9 +98,14 @@ class CacheSession:
             self._ready = True
             from nbcollab.config import load_config
 
-            if read_enabled(self._cwd):
+            # Both questions to git at once: each costs a process start.
+            enabled = _start_git("config", "--bool", "--get", ENABLED_KEY, cwd=self._cwd)
+            where = _start_git("rev-parse", "--git-common-dir", cwd=self._cwd)
+            if _is_enabled(enabled):
                 self._options = load_config(self._cwd).cache
-                self._store = find_store(self._cwd)
+                self._store = _store_at(where, self._cwd)
+            else:
+                where.communicate(timeout=60)
         if self._store is None or self._options is None:
             return None
         return self._store, self._options

@@ -229,10 +229,10 @@ def _read_index(idx: Path) -> list[Record]:
         return []  # evicted meanwhile, or unreadable: its records are simply not there
     records = []
     for line in text.split("\n"):
-        match = _LINE.match(line)
-        if match:  # anything else is a torn or damaged line
-            groups = match.groups()
-            records.append(Record(*groups[:5], int(groups[5]), int(groups[6])))
+        fields = line.split(" ")
+        # Anything else is a torn or damaged line (the full check only for lines that look right).
+        if len(fields) == 7 and len(fields[1]) == len(fields[2]) == 64 and _LINE.match(line):
+            records.append(Record(*fields[:5], int(fields[5]), int(fields[6])))
     return records
 
 
