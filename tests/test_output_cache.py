@@ -220,3 +220,29 @@ def test_whatever_is_restored_cleans_back_to_the_blob(
     restored = restore_working_file(target, "nb.ipynb", store=store, options=options, rule=rule)
     if restored is not None:
         assert (clean_bytes(restored, path="nb.ipynb", options=options) or restored) == target
+
+
+def _record_many(root: str, worker: int) -> None:
+    store = OutputStore(Path(root))
+    for index in range(40):
+        data = f"worker {worker} file {index} ".encode() * (index + 1)
+        store.add(f"nb{index}.ipynb", f"{worker:02x}{index:062x}", data, "f")
+        for record in store.records_for(f"nb{(index * 7) % 40}.ipynb")[:2]:
+            store.read(record)  # reading what others are appending must never fail
+
+
+def test_concurrent_processes_never_corrupt_the_store(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_record_many, args=(str(tmp_path), w)) for w in range(4)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(60)
+    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    store = OutputStore(tmp_path)
+    for index in range(40):
+        records = store.records_for(f"nb{index}.ipynb")
+        assert len(records) == 4
+        assert all(store.read(r) is not None for r in records)

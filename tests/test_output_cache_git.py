@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,26 @@ def test_recording_and_restoring_import_nothing_heavy(repo: Path) -> None:
                           text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def filter_starts(repo: Path, *args: str, tmp: Path) -> int:
+    """How many filter processes one git command starts (from git's own trace)."""
+    import subprocess
+
+    trace = tmp / "trace.json"
+    trace.unlink(missing_ok=True)
+    subprocess.run(["git", *args], cwd=repo, capture_output=True, check=True,
+                   env={**os.environ, "GIT_TRACE2_EVENT": str(trace)})
+    return sum('"child_start"' in line and "filter-process" in line
+               for line in trace.read_text().splitlines())
+
+
+def test_a_restore_costs_git_at_most_one_re_read(repo: Path, tmp_path: Path) -> None:
+    commit_edit_elsewhere(repo, "other")
+    git(repo, "switch", "-q", "main")
+    # git re-reads files written in the same second as the index until an index is written
+    # in a later second (racy git); after that, restored files must look unchanged by stat.
+    time.sleep(1.1)
+    filter_starts(repo, "status", "--porcelain", tmp=tmp_path)
+    assert filter_starts(repo, "status", "--porcelain", tmp=tmp_path) == 0
+    assert filter_starts(repo, "diff", "--quiet", tmp=tmp_path) == 0
