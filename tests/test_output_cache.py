@@ -199,7 +199,8 @@ def test_the_session_outside_a_repository_passes_everything_through(tmp_path: Pa
     assert err.getvalue().count("warning") <= 1
 
 
-sources = st.lists(st.sampled_from(["a = 1", "b = 2", "# note", "print(a)", "", "x\ny"]),
+sources = st.lists(st.sampled_from(["a = 1", "b = 2", "# note", "print(a)", "", "x\ny",
+                                    "s = 'é\r\n\x1b[31m'", "t = '\ud800'", "  "]),
                    min_size=0, max_size=6)
 
 

@@ -322,3 +322,19 @@ def test_a_restore_costs_git_at_most_one_re_read(repo: Path, tmp_path: Path) -> 
     filter_starts(repo, "status", "--porcelain", tmp=tmp_path)
     assert filter_starts(repo, "status", "--porcelain", tmp=tmp_path) == 0
     assert filter_starts(repo, "diff", "--quiet", tmp=tmp_path) == 0
+
+
+def test_install_switches_the_cache_declaratively(git_repo: Path) -> None:
+    def key() -> str:
+        return git(git_repo, "config", "--get", "nbcollab.outputcache", check=False).stdout
+
+    assert run_nbcollab("install", cwd=git_repo).returncode == 0
+    assert key() == "true\n"
+    assert b"outputcache" not in run_nbcollab("install", cwd=git_repo).stdout
+    assert run_nbcollab("install", "--no-output-cache", cwd=git_repo).returncode == 0
+    assert key() == "false\n"
+    assert run_nbcollab("install", "--no-filter", cwd=git_repo).returncode == 0
+    assert key() == ""  # no filter, no cache
+    assert run_nbcollab("install", cwd=git_repo).returncode == 0
+    done = run_nbcollab("uninstall", cwd=git_repo)  # no terminal: the cache is kept, and said so
+    assert key() == "" and b"unset nbcollab.outputcache" in done.stdout
