@@ -247,3 +247,16 @@ def test_concurrent_processes_never_corrupt_the_store(tmp_path: Path) -> None:
         records = store.records_for(f"nb{index}.ipynb")
         assert len(records) == 4
         assert all(store.read(r) is not None for r in records)
+
+
+def test_a_fifo_in_the_cache_is_damage_not_a_hang(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path)
+    store.add("nb.ipynb", "b" * 64, b"working", "f")
+    store.close()
+    for path in (tmp_path / "packs").iterdir():
+        path.unlink()
+        os.mkfifo(path)
+    assert OutputStore(tmp_path).records_for("nb.ipynb") == []  # the index is a FIFO too
+    record = store.records_for("nb.ipynb")[0]  # as read before the files were replaced
+    with pytest.raises(CacheDamaged, match="not a regular file"):
+        store.read(record)

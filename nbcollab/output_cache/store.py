@@ -17,14 +17,17 @@ mtime; eviction removes whole packs, least recently used first.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from nbcollab.errors import NbcollabError
 
@@ -97,7 +100,7 @@ class OutputStore:
         """The working file of ``record``; None when evicted, CacheDamaged when corrupt."""
         pack = self._packs / f"{record.pack}.pack"
         try:
-            with open(pack, "rb") as handle:
+            with _open_regular(pack) as handle:
                 handle.seek(record.offset)
                 data = handle.read(record.length)
         except FileNotFoundError:
@@ -222,9 +225,19 @@ class OutputStore:
         return True
 
 
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading; OSError unless it is a regular file (a FIFO would hang git)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def _read_index(idx: Path) -> list[Record]:
     try:
-        text = idx.read_bytes().decode("ascii", "replace")
+        with _open_regular(idx) as handle:
+            text = handle.read().decode("ascii", "replace")
     except OSError:
         return []  # evicted meanwhile, or unreadable: its records are simply not there
     records = []
