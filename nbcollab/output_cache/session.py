@@ -101,11 +101,15 @@ class CacheSession:
             # Both questions to git at once: each costs a process start.
             enabled = _start_git("config", "--bool", "--get", ENABLED_KEY, cwd=self._cwd)
             where = _start_git("rev-parse", "--git-common-dir", cwd=self._cwd)
+            try:
+                store: OutputStore | Exception = _store_at(where, self._cwd)
+            except (OSError, subprocess.SubprocessError) as exc:
+                store = exc  # only a problem when the cache is on
             if _is_enabled(enabled):
+                if isinstance(store, Exception):
+                    raise store
                 self._options = load_config(self._cwd).cache
-                self._store = _store_at(where, self._cwd)
-            else:
-                where.communicate(timeout=60)
+                self._store = store
         if self._store is None or self._options is None:
             return None
         return self._store, self._options
