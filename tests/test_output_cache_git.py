@@ -338,3 +338,17 @@ def test_install_switches_the_cache_declaratively(git_repo: Path) -> None:
     assert run_nbcollab("install", cwd=git_repo).returncode == 0
     done = run_nbcollab("uninstall", cwd=git_repo)  # no terminal: the cache is kept, and said so
     assert key() == "" and b"unset nbcollab.outputcache" in done.stdout
+
+
+def test_switching_back_and_forth_adds_nothing_to_the_cache(repo: Path) -> None:
+    write_notebook(repo / NB, notebook("b = a + 7\nprint(b)"))
+    git(repo, "switch", "-qc", "other")
+    git(repo, "commit", "-qam", "edit")
+    packs = repo / ".git" / "nbcollab" / "output-cache" / "packs"
+    before = sorted(p.name for p in packs.iterdir())
+    for _ in range(3):
+        for branch in ("main", "other"):
+            git(repo, "switch", "-q", branch)
+            os.utime(repo / NB, (1, 1))  # make git re-read (and so re-clean) the restored file
+            assert git(repo, "status", "--porcelain").stdout == ""
+    assert sorted(p.name for p in packs.iterdir()) == before

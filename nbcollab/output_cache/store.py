@@ -116,10 +116,9 @@ class OutputStore:
         """Record that ``working`` cleaned to ``blob``; the number of bytes appended."""
         key, name = path_key(path), sha256(working)
         index = self._index()
-        newest = index.get(key, [])
-        if newest and (newest[0].blob, newest[0].working, newest[0].fingerprint) == (
-            blob, name, fingerprint
-        ):
+        # Already known (git re-reading a restored file): nothing to write, not even a line.
+        if any((r.blob, r.working, r.fingerprint) == (blob, name, fingerprint)
+               for r in index.get(key, [])):
             return 0
         known = self._by_working.get(name)
         written = 0
