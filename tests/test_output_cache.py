@@ -260,3 +260,17 @@ def test_a_fifo_in_the_cache_is_damage_not_a_hang(tmp_path: Path) -> None:
     record = store.records_for("nb.ipynb")[0]  # as read before the files were replaced
     with pytest.raises(CacheDamaged, match="not a regular file"):
         store.read(record)
+
+
+def test_cache_commands_outside_a_repository_exit_2(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from nbcollab.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    for command in ("status", "gc", "clear"):
+        result = CliRunner().invoke(app, ["cache", command])
+        assert result.exit_code == 2, result.output
+        assert "not inside a git repository" in result.output
