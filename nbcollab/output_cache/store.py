@@ -244,7 +244,8 @@ def _read_index(idx: Path) -> list[Record]:
         fields = line.split(" ")
         # Anything else is a torn or damaged line (the full check only for lines that look right).
         if len(fields) == 7 and len(fields[1]) == len(fields[2]) == 64 and _LINE.match(line):
-            records.append(Record(*fields[:5], int(fields[5]), int(fields[6])))
+            key, blob, working, fingerprint, pack, offset, length = fields
+            records.append(Record(key, blob, working, fingerprint, pack, int(offset), int(length)))
     return records
 
 
