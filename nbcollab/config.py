@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from nbcollab.errors import ConfigError
 from nbcollab.export.options import ExportOptions
 from nbcollab.lint.options import LintOptions
+from nbcollab.output_cache.keys import RestoreRule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -94,6 +95,20 @@ class MergeOptions:
 
 
 @_options
+class CacheOptions:
+    """The output cache (``[tool.nbcollab.cache]``): its size cap and which cells it restores."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
+
+    max_size: int = 1 << 30  # bytes; least recently used outputs go first
+    restore: RestoreRule = RestoreRule.PREFIX
+
+    def __post_init__(self) -> None:
+        if self.max_size < 0:
+            raise ValueError("max-size must be 0 or more")
+
+
+@_options
 class Config:
     """Everything under ``[tool.nbcollab]``."""
 
@@ -103,6 +118,7 @@ class Config:
     merge: MergeOptions = field(default_factory=MergeOptions)
     export: ExportOptions = field(default_factory=ExportOptions)
     lint: LintOptions = field(default_factory=LintOptions)
+    cache: CacheOptions = field(default_factory=CacheOptions)
 
 
 M = TypeVar("M")

@@ -194,6 +194,7 @@ def install(
     *,
     attributes: tuple[str, ...] = DRIVER_ATTRIBUTES,
     place: AttributesPlace = "gitattributes",
+    output_cache: bool = True,
 ) -> list[str]:
     """Configure the drivers named in ``attributes`` (and only those); what was done, as lines."""
     target = "global" if scope == "global" else place
@@ -215,6 +216,7 @@ def install(
                 gitconfig.set_value(scope, full, value, cwd)
                 done.append(f"set {full} = {value}")
         done += _unset_owned(scope, driver, ctx, current, keep=set(wanted), cwd=cwd)
+    done += _set_output_cache(scope, cwd, output_cache if "filter" in attributes else None)
     if not with_launcher:
         done += _remove_launcher(scope, repo)
     for change in filter(None, changes):
@@ -231,11 +233,30 @@ def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallConte
     done = []
     for driver in DRIVERS:
         done += _unset_owned(scope, driver, ctx, current, keep=set(), cwd=cwd)
+    done += _set_output_cache(scope, cwd, None)
     done += _remove_launcher(scope, repo)
     for change in filter(None, changes):
         apply_change(change)
         done.append(describe_change(change))
     return done
+
+
+def _set_output_cache(scope: Scope, cwd: Path | None, enabled: bool | None) -> list[str]:
+    """Turn the filter's output cache (nbcollab.output_cache) on or off; None unsets the key."""
+    from nbcollab.output_cache.session import ENABLED_KEY
+
+    current = gitconfig.read_section_keys(scope, rf"^{ENABLED_KEY.replace('.', '[.]')}$", cwd)
+    have = current.get(ENABLED_KEY)
+    if enabled is None:
+        if have is None:
+            return []
+        gitconfig.unset_value(scope, ENABLED_KEY, cwd)
+        return [f"unset {ENABLED_KEY}"]
+    want = "true" if enabled else "false"
+    if have == want:
+        return []
+    gitconfig.set_value(scope, ENABLED_KEY, want, cwd)
+    return [f"set {ENABLED_KEY} = {want}"]
 
 
 def _write_launcher(path: Path | None) -> list[str]:
