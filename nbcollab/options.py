@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from nbcollab.export.options import ExportOptions
+from nbcollab.lint.options import LintOptions
+from nbcollab.output_cache.keys import RestoreRule
 
 def _kebab(name: str) -> str:
     return name.replace("_", "-")
@@ -79,6 +81,20 @@ class MergeOptions:
 
 
 @_options
+class CacheOptions:
+    """The output cache (``[tool.nbcollab.cache]``): its size cap and which cells it restores."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
+
+    max_size: int = 1 << 30  # bytes; least recently used outputs go first
+    restore: RestoreRule = RestoreRule.PREFIX
+
+    def __post_init__(self) -> None:
+        if self.max_size < 0:
+            raise ValueError("max-size must be 0 or more")
+
+
+@_options
 class Config:
     """Everything under ``[tool.nbcollab]``."""
 
@@ -87,3 +103,5 @@ class Config:
     diff: DiffOptions = field(default_factory=DiffOptions)
     merge: MergeOptions = field(default_factory=MergeOptions)
     export: ExportOptions = field(default_factory=ExportOptions)
+    lint: LintOptions = field(default_factory=LintOptions)
+    cache: CacheOptions = field(default_factory=CacheOptions)

@@ -72,7 +72,7 @@ def test_every_option_section_has_an_example() -> None:
 BROKEN = {
     "misspelt-key": ("[tool.nbcollab.clean]\nkeep-outptus = true\n", ConfigError,
                      r"clean\.keep-outptus: unknown key"),
-    "unknown-section": ("[tool.nbcollab.lint]\nstrict = true\n", ConfigError, "lint: unknown key"),
+    "unknown-section": ("[tool.nbcollab.lnit]\nstrict = true\n", ConfigError, "lnit: unknown key"),
     "bad-choice": ('[tool.nbcollab.merge]\noutputs = "mine"\n', ConfigError, r"merge\.outputs"),
     "bad-type": ("[tool.nbcollab.diff]\nignore-outputs = 3\n", ConfigError, "ignore-outputs"),
     "negative-size": ("[tool.nbcollab.clean]\nmax-output-bytes = -1\n", ConfigError, "0 or more"),

@@ -47,7 +47,8 @@ def problems_with(report: StatusReport, text: str) -> list[str]:
 def test_nothing_installed(repo: Repository) -> None:
     report = status(repo)
     assert (report.installed, report.lines) == (
-        False, ["filter: not installed", "diff: not installed", "merge: not installed"])
+        False, ["filter: not installed", "diff: not installed", "merge: not installed",
+                "mergetool: not installed"])
     assert report.problems == ["nbcollab is not installed here (run `nbcollab install`)"]
 
 
@@ -61,7 +62,7 @@ def test_a_healthy_install_has_no_problem(installed: Repository) -> None:
     assert report.installed and report.problems == []
     where = str(installed.root / ".gitattributes")
     assert report.lines == [f"{name}: config in local; {where}" for name in
-                            ("filter", "diff", "merge")]
+                            ("filter", "diff", "merge")] + ["mergetool: config in local"]
 
 
 def test_a_global_install_is_seen_from_a_repository_and_outside(repo: Repository) -> None:

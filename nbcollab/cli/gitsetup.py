@@ -58,6 +58,11 @@ def install(
     external_diff: Annotated[
         bool, typer.Option("--external-diff", help="Also make `git diff` use `nbcollab git-diff`.")
     ] = False,
+    no_output_cache: Annotated[
+        bool,
+        typer.Option("--no-output-cache", help="Do not keep stripped outputs in the git "
+                     "directory to restore them on checkout (see docs/output-cache.md)."),
+    ] = False,
     command: Annotated[
         str | None,
         typer.Option(
@@ -89,17 +94,44 @@ def install(
         ctx,
         attributes=parts,
         place=attributes.value,  # type: ignore[arg-type]
+        output_cache=not no_output_cache,
     )
     _print_done(done, f"nbcollab is already installed ({scope})")
 
 
-def uninstall(global_: Annotated[bool, _GLOBAL] = False) -> None:
+def uninstall(
+    global_: Annotated[bool, _GLOBAL] = False,
+    remove_output_cache: Annotated[
+        bool | None,
+        typer.Option("--remove-output-cache/--keep-output-cache",
+                     help="Also delete this repository's output cache (asked when not given)."),
+    ] = None,
+) -> None:
     """Remove exactly what `nbcollab install` wrote (in this repository, or with --global)."""
     from nbcollab.git import install as installer
 
     scope, repo = _scope_and_repo(global_)
     done = installer.uninstall(scope, repo, installer.make_context())
+    if repo is not None:
+        done += _offer_cache_removal(repo.common_dir, remove_output_cache)
     _print_done(done, f"nothing of nbcollab's to remove ({scope})")
+
+
+def _offer_cache_removal(common_dir: Path, remove: bool | None) -> list[str]:
+    """Delete the output cache when asked to, or when the user says so at a terminal."""
+    import sys
+
+    from nbcollab.output_cache.store import OutputStore, cache_root
+
+    store = OutputStore(cache_root(common_dir))
+    if not store.root.exists():
+        return []
+    if remove is None and sys.stdin.isatty():
+        remove = typer.confirm(f"Remove the output cache {store.root}?", default=False)
+    if remove:
+        store.clear()
+        return [f"removed the output cache {store.root}"]
+    return [f"kept the output cache {store.root} (`nbcollab cache clear` removes it)"]
 
 
 def _print_done(done: list[str], nothing: str) -> None:

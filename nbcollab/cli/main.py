@@ -23,6 +23,7 @@ def run_filter_process(argv: list[str]) -> int:
     """git's long-running clean filter: serve every file git sends until it closes the pipe."""
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.git.filter import ProtocolError, serve
+    from nbcollab.output_cache.session import CacheSession
 
     # Only protocol may reach stdout: keep a private handle on it, then point fd 1 (and
     # sys.stdout) at stderr so that a stray print cannot corrupt the stream.
@@ -30,7 +31,8 @@ def run_filter_process(argv: list[str]) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
-        serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()))
+        serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()),
+              CacheSession(sys.stderr))
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
         print(f"nbcollab filter-process: {reason}", file=sys.stderr)

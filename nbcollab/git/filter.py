@@ -21,6 +21,7 @@ from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.session import CacheSession
 
 MAX_PACKET_DATA = 65516
 _FLUSH = b"0000"
@@ -125,17 +126,23 @@ def clean_for_git(data: bytes, path: str, options: CleanOptions, err: TextIO) ->
 
 
 def _answer(
-    command: str, data: bytes, path: str, load_options: OptionsLoader, err: TextIO
+    command: str, data: bytes, path: str, load_options: OptionsLoader, err: TextIO,
+    cache: CacheSession | None,
 ) -> bytes:
-    if command == "smudge":
-        return data
+    if command == "smudge":  # never raises: the blob as it is at worst
+        return cache.restore(data, path, load_options) if cache is not None else data
     if command != "clean":
         raise ProtocolError(f"filter protocol: unknown command {command!r}")
-    return clean_for_git(data, path, load_options(path), err)
+    options = load_options(path)
+    cleaned = clean_for_git(data, path, options, err)
+    if cache is not None:
+        cache.record(data, cleaned, path, options)  # never raises
+    return cleaned
 
 
-def serve(stream: BinaryIO, out: BinaryIO, err: TextIO, load_options: OptionsLoader) -> None:
-    """Answer git's requests until it closes the pipe."""
+def serve(stream: BinaryIO, out: BinaryIO, err: TextIO, load_options: OptionsLoader,
+          cache: CacheSession | None = None) -> None:
+    """Answer git's requests until it closes the pipe (``cache``: see nbcollab.output_cache)."""
     handshake(stream, out)
     while True:
         try:
@@ -146,7 +153,7 @@ def serve(stream: BinaryIO, out: BinaryIO, err: TextIO, load_options: OptionsLoa
         data = read_content(stream)
         path = keys.get("pathname", "<unknown>")
         try:
-            result = _answer(keys.get("command", ""), data, path, load_options, err)
+            result = _answer(keys.get("command", ""), data, path, load_options, err, cache)
         except Exception as exc:  # noqa: BLE001 - one bad file must not end git's whole command
             _refuse(out, err, path, exc)
             continue

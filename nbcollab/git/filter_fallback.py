@@ -42,6 +42,7 @@ def launch(recorded: str, args: "List[str]") -> None:
             # (nbcollab.clean.strip comes later: if it fails, the process refuses each clean itself.)
             import nbcollab.config.folders  # noqa: F401
             import nbcollab.git.filter  # noqa: F401
+            import nbcollab.output_cache.session  # noqa: F401
     except Exception:  # noqa: BLE001 - not installed in this Python, or installed but broken
         main = None
     if main is not None:

@@ -59,6 +59,9 @@ class Driver:
     # Every key install may ever write in the section, with the subcommand for command keys.
     owned: dict[str, str | None] = field(default_factory=dict)
     without_it: str = ""
+    # Config installed and removed with this attribute's driver, with no attributes line of its
+    # own (``git mergetool --tool nbcollab`` names the tool itself).
+    part_of: str | None = None
 
 
 def _filter_settings(ctx: InstallContext) -> dict[str, str]:
@@ -97,6 +100,11 @@ def _merge_settings(ctx: InstallContext) -> dict[str, str]:
     return {"name": "nbcollab notebook merge", "driver": f"{ctx.command} git-merge {args}"}
 
 
+def _mergetool_settings(ctx: InstallContext) -> dict[str, str]:
+    # git runs the command through the shell with $MERGED set; exit 0 means resolved.
+    return {"cmd": f'{ctx.command} mergetool "$MERGED"', "trustExitCode": "true"}
+
+
 DRIVERS = (
     Driver(
         "filter",
@@ -115,6 +123,13 @@ DRIVERS = (
         _merge_settings,
         {"name": None, "driver": "git-merge"},
         "git merges notebooks line by line",
+    ),
+    Driver(
+        "mergetool",
+        _mergetool_settings,
+        {"cmd": "mergetool", "trustExitCode": None},
+        "git mergetool --tool nbcollab is unknown",
+        part_of="merge",
     ),
 )
 
@@ -137,7 +152,8 @@ def make_context(
 
 
 def config_key(driver: Driver, key: str) -> str:
-    """The full config key, e.g. ``filter.nbcollab.process``."""
+    """The full config key, e.g. ``filter.nbcollab.process`` (git reads back its name part
+    lowercased: ``trustexitcode``)."""
     return f"{driver.attribute}.{DRIVER_NAME}.{key}"
 
 
@@ -165,7 +181,7 @@ def is_owned_value(driver: Driver, key: str, value: str, ctx: InstallContext) ->
 
 def config_pattern() -> str:
     """The regular expression matching every config key of every driver."""
-    return rf"^({'|'.join(DRIVER_ATTRIBUTES)})\.{DRIVER_NAME}\."
+    return rf"^({'|'.join(driver.attribute for driver in DRIVERS)})\.{DRIVER_NAME}\."
 
 
 # -- install / uninstall ------------------------------------------------------------------------
@@ -178,6 +194,7 @@ def install(
     *,
     attributes: tuple[str, ...] = DRIVER_ATTRIBUTES,
     place: AttributesPlace = "gitattributes",
+    output_cache: bool = True,
 ) -> list[str]:
     """Configure the drivers named in ``attributes`` (and only those); what was done, as lines."""
     target = "global" if scope == "global" else place
@@ -192,13 +209,14 @@ def install(
     # The launcher exists before the config names it, and goes only once nothing names it.
     done = _write_launcher(ctx.launcher) if with_launcher else []
     for driver in DRIVERS:
-        wanted = driver.settings(ctx) if driver.attribute in attributes else {}
+        wanted = driver.settings(ctx) if (driver.part_of or driver.attribute) in attributes else {}
         for key, value in wanted.items():
             full = config_key(driver, key)
-            if current.get(full) != value:
+            if current.get(full.lower()) != value:
                 gitconfig.set_value(scope, full, value, cwd)
                 done.append(f"set {full} = {value}")
         done += _unset_owned(scope, driver, ctx, current, keep=set(wanted), cwd=cwd)
+    done += _set_output_cache(scope, cwd, output_cache if "filter" in attributes else None)
     if not with_launcher:
         done += _remove_launcher(scope, repo)
     for change in filter(None, changes):
@@ -215,11 +233,30 @@ def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallConte
     done = []
     for driver in DRIVERS:
         done += _unset_owned(scope, driver, ctx, current, keep=set(), cwd=cwd)
+    done += _set_output_cache(scope, cwd, None)
     done += _remove_launcher(scope, repo)
     for change in filter(None, changes):
         apply_change(change)
         done.append(describe_change(change))
     return done
+
+
+def _set_output_cache(scope: Scope, cwd: Path | None, enabled: bool | None) -> list[str]:
+    """Turn the filter's output cache (nbcollab.output_cache) on or off; None unsets the key."""
+    from nbcollab.output_cache.session import ENABLED_KEY
+
+    current = gitconfig.read_section_keys(scope, rf"^{ENABLED_KEY.replace('.', '[.]')}$", cwd)
+    have = current.get(ENABLED_KEY)
+    if enabled is None:
+        if have is None:
+            return []
+        gitconfig.unset_value(scope, ENABLED_KEY, cwd)
+        return [f"unset {ENABLED_KEY}"]
+    want = "true" if enabled else "false"
+    if have == want:
+        return []
+    gitconfig.set_value(scope, ENABLED_KEY, want, cwd)
+    return [f"set {ENABLED_KEY} = {want}"]
 
 
 def _write_launcher(path: Path | None) -> list[str]:
@@ -245,7 +282,7 @@ def _unset_owned(
     done = []
     for key in driver.owned:
         full = config_key(driver, key)
-        value = current.get(full)
+        value = current.get(full.lower())
         if key in keep or value is None or not is_owned_value(driver, key, value, ctx):
             continue
         gitconfig.unset_value(scope, full, cwd)

@@ -93,9 +93,9 @@ def _effective(driver: Driver, facts: _Facts) -> tuple[dict[str, str], list[str]
     scopes = []
     for scope in ("global", "local"):
         found = {
-            key: facts.config[scope][config_key(driver, key)]
+            key: facts.config[scope][config_key(driver, key).lower()]
             for key in driver.owned
-            if config_key(driver, key) in facts.config.get(scope, {})
+            if config_key(driver, key).lower() in facts.config.get(scope, {})
         }
         if found:
             scopes.append(scope)
@@ -106,6 +106,12 @@ def _effective(driver: Driver, facts: _Facts) -> tuple[dict[str, str], list[str]
 def _check_driver(driver: Driver, facts: _Facts, ctx: InstallContext, report: StatusReport) -> None:
     name = driver.attribute
     values, scopes = _effective(driver, facts)
+    if driver.part_of is not None:  # no attributes line of its own
+        report.lines.append(f"{name}: " + (f"config in {' and '.join(scopes)}" if scopes
+                                           else "not installed"))
+        if scopes:
+            _check_values(driver, values, facts, ctx, report)
+        return
     enabled = facts.enabled[name]
     if not enabled and not scopes:
         report.lines.append(f"{name}: not installed")

@@ -62,9 +62,10 @@ class _Unresolvable(Exception):
     """Why one recorded conflict cannot be resolved to the chosen side."""
 
 
-def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: int | None = None
-                      ) -> ResolveOutcome:
-    """Resolve the recorded conflicts of ``nb`` (of the cell at index ``cell``) to ``choice``.
+def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: int | None = None,
+                      entry: int | None = None) -> ResolveOutcome:
+    """Resolve the recorded conflicts of ``nb`` (of the cell at index ``cell``; only the record's
+    entry number ``entry``) to ``choice``.
 
     Returns a new notebook. Records whose marks are gone are cleared whatever the cell;
     ``choice`` None does only that.
@@ -80,17 +81,17 @@ def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: int | No
     outcome = ResolveOutcome(nb, 0, cleared=marked.count(False))
     kept: list[Any] = []
     doomed: set[int] = set()
-    for number, (entry, index) in enumerate(zip(entries, places)):
+    for number, (recorded, index) in enumerate(zip(entries, places)):
         if not marked[number] or index is None:
             continue
-        if choice is None or cell not in (None, index):
+        if choice is None or cell not in (None, index) or entry not in (None, number):
             kept.append(raw[number])
             continue
         try:
-            _apply(nb, cells[index], index, entry, choice, doomed)
+            _apply(nb, cells[index], index, recorded, choice, doomed)
             outcome.resolved += 1
         except _Unresolvable as why:
-            outcome.failed.append(f"{where_of(dataclasses.replace(entry, index=index))}: {why}")
+            outcome.failed.append(f"{where_of(dataclasses.replace(recorded, index=index))}: {why}")
             kept.append(raw[number])
     _delete_cells(nb, doomed)
     _rewrite_record(nb, kept)

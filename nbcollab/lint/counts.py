@@ -1,0 +1,95 @@
+"""Execution-count checks: what the stored counts say about the order cells really ran in.
+
+Only code cells with non-empty source count, as in Pimentel et al. (MSR 2019). A notebook with no
+counts at all (never executed, or stripped by a clean filter) has nothing to say and passes.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from nbcollab.lint.cells import CodeCell
+from nbcollab.lint.finding import Finding
+
+
+def find_count_problems(cells: list[CodeCell]) -> list[Finding]:
+    """C101-C106 for the code cells of one notebook, in document order."""
+    cells = [cell for cell in cells if not cell.is_blank]
+    executed = [cell for cell in cells if cell.count is not None]
+    if not executed:
+        return []
+    return [
+        *_not_ascending(executed),
+        *_duplicates(executed),
+        *_skips(executed),
+        *_unexecuted_between(cells, executed),
+        *_stale_outputs(cells),
+    ]
+
+
+def _finding(code: str, cell: CodeCell, message: str) -> Finding:
+    return Finding(code, message, cell.index, cell.cell_id, cell.count)
+
+
+def _count(cell: CodeCell) -> int:
+    return cell.count if cell.count is not None else 0  # only called on executed cells
+
+
+def _not_ascending(executed: list[CodeCell]) -> list[Finding]:
+    found = []
+    for before, cell in itertools.pairwise(executed):
+        if _count(cell) < _count(before):
+            found.append(_finding("C101", cell, (
+                f"execution count {cell.count} comes after {before.count} (cell {before.index}): "
+                "cells ran out of document order")))
+    return found
+
+
+def _duplicates(executed: list[CodeCell]) -> list[Finding]:
+    first: dict[int, CodeCell] = {}
+    found = []
+    for cell in executed:
+        if _count(cell) in first:
+            found.append(_finding("C102", cell, (
+                f"execution count {cell.count} also on cell {first[_count(cell)].index}: "
+                "the order they ran in is ambiguous")))
+        else:
+            first[_count(cell)] = cell
+    return found
+
+
+def _skips(executed: list[CodeCell]) -> list[Finding]:
+    by_count: dict[int, CodeCell] = {}
+    for cell in executed:
+        by_count.setdefault(_count(cell), cell)
+    counts = sorted(by_count)
+    found = []
+    if counts[0] > 1:
+        found.append(_finding("C104", by_count[counts[0]], (
+            f"the first execution count is {counts[0]}: {counts[0] - 1} earlier execution(s) "
+            "are not in the notebook")))
+    for low, high in itertools.pairwise(counts):
+        if high > low + 1:
+            found.append(_finding("C103", by_count[high], (
+                f"execution count {high} follows {low}: {high - low - 1} execution(s) in between "
+                "are not in the notebook (re-run, edited or deleted cells)")))
+    return found
+
+
+def _unexecuted_between(cells: list[CodeCell], executed: list[CodeCell]) -> list[Finding]:
+    first, last = executed[0].index, executed[-1].index
+    return [
+        _finding("C105", cell, "code cell never executed, between executed cells")
+        for cell in cells
+        if cell.count is None and first < cell.index < last
+    ]
+
+
+def _stale_outputs(cells: list[CodeCell]) -> list[Finding]:
+    return [
+        _finding("C106", cell,
+                 f"{len(cell.outputs)} output(s) but no execution count: stale output")
+        for cell in cells
+        if cell.count is None and cell.outputs
+    ]
+

@@ -1,0 +1,122 @@
+"""Lint notebook files: expand folders, read each file, lint it, place findings in the file.
+
+A file that cannot be read or is not a notebook becomes an error result naming it; the other
+files are still linted. Each notebook follows its own folder's ``[tool.nbcollab.lint]``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from nbcollab.errors import InvalidNotebook, NbcollabError
+from nbcollab.lint.finding import Finding, Note
+from nbcollab.lint.locate import SourceLocator
+from nbcollab.lint.notebook import lint_notebook
+from nbcollab.lint.options import LintOptions
+from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
+from nbcollab.notebook.codec import parse_notebook
+
+_SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", ".git"})
+
+
+@dataclass
+class FileResult:
+    """One file's findings and notes, or the error that stopped it from being linted."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    error: str | None = None
+    notebook: Notebook | None = None
+
+
+def expand_paths(paths: list[Path], *, exclude: tuple[str, ...] = ()) -> list[Path]:
+    """Files as given; folders become the notebooks below them (checkpoints, .git skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append(path)
+            continue
+        for folder, dirs, files in os.walk(path):  # never follows symlinked folders (no loops)
+            dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS)
+            found.extend(Path(folder, name) for name in sorted(files) if name.endswith(".ipynb"))
+    return [path for path in found if not _excluded(path, exclude)]
+
+
+def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
+    posix = path.as_posix()
+    return any(fnmatch.fnmatch(posix, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
+
+
+def read_text(path: Path) -> str:
+    """A notebook file's text; InvalidNotebook naming it when it is not a readable file."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InvalidNotebook(f"{path}: not a regular file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidNotebook(f"{path}: cannot read ({exc.strerror or exc})") from None
+    parse_notebook(data, path=str(path))  # the one place that judges what a notebook is
+    return data.decode("utf-8")
+
+
+def lint_text(text: str, *, path: str, options: LintOptions) -> FileResult:
+    """Lint a notebook's text (already known to parse) and place each finding in the file."""
+    nb = parse_notebook(text.removeprefix("\ufeff"), path=path)
+    result = lint_notebook(nb, options=options)
+    locator = SourceLocator(text)
+    findings = [place(f, locator, path=path) for f in result.findings]
+    return FileResult(path, findings, result.notes, notebook=nb)
+
+
+def place(finding: Finding, locator: SourceLocator, *, path: str) -> Finding:
+    """The finding with its path and its line and column in the file."""
+    file_line, file_column = locator.position(finding.cell, finding.line, finding.column)
+    return replace(finding, path=path, file_line=file_line, file_column=file_column)
+
+
+def lint_files(
+    paths: list[Path], options_for: Callable[[Path], LintOptions]
+) -> Iterator[FileResult]:
+    """Lint every notebook under ``paths``; errors are results, never exceptions."""
+    for path in paths:
+        try:
+            options = options_for(path)
+            yield lint_text(read_text(path), path=str(path), options=options)
+        except NbcollabError as exc:
+            yield FileResult(str(path), error=str(exc))
+        except RecursionError:
+            yield FileResult(str(path), error=f"{path}: nested too deeply to lint")
+
+
+def source_line(nb: Notebook | None, finding: Finding) -> str:
+    """The stripped source line a finding points at ("" when it has none)."""
+    if nb is None:
+        return ""
+    cells = iter_cells(nb)
+    if not 1 <= finding.cell <= len(cells):
+        return ""
+    lines = cell_source(cells[finding.cell - 1]).split("\n")
+    return lines[finding.line - 1].strip() if 1 <= finding.line <= len(lines) else ""
+
+
+class OptionsByFolder:
+    """The lint options for a notebook: its folder's pyproject.toml plus command-line overrides."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self._overrides = overrides
+        self._cache: dict[Path, LintOptions] = {}
+
+    def __call__(self, path: Path) -> LintOptions:
+        from nbcollab.config.load import load_config, merge_overrides
+
+        folder = path.parent.resolve()
+        if folder not in self._cache:
+            self._cache[folder] = merge_overrides(load_config(folder).lint, **self._overrides)
+        return self._cache[folder]

@@ -1,0 +1,38 @@
+"""``[tool.nbcollab.lint]``: which findings to report, the baseline, and ``--execute`` limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nbcollab.lint.codes import resolve_selector
+
+# pydantic's config (a plain dict, so defining the class needs no pydantic), as in nbcollab.options.
+_PYDANTIC_CONFIG = {
+    "extra": "forbid",
+    "alias_generator": lambda name: name.replace("_", "-"),
+    "populate_by_name": True,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LintOptions:
+    """What ``nbcollab lint`` reports and how ``--execute`` runs a notebook."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
+
+    select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    baseline: str | None = None
+    exclude: tuple[str, ...] = ()
+    kernel: str | None = None
+    cell_timeout: float = 60.0
+    timeout: float | None = 600.0
+
+    def __post_init__(self) -> None:
+        for selector in (*self.select, *self.extend_select, *self.ignore):
+            resolve_selector(selector)  # ValueError names the unknown code
+        for name in ("cell_timeout", "timeout"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name.replace('_', '-')} must be more than 0")

@@ -1,0 +1,89 @@
+"""Compare a cell's stored outputs with a re-run's, ignoring what always changes.
+
+Text outputs are compared after normalising memory addresses, timestamps, timings and progress
+bars (tqdm); images are compared by presence only (a re-rendered PNG never has the same bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?"
+    r"|\b\d{2}:\d{2}:\d{2}(\.\d+)?\b"
+)
+_TIMING = re.compile(r"(?m)^(CPU times|Wall time):[^\n]*")
+_TIMEIT = re.compile(r"[\d.]+ [nµum]?s ± [\d.]+ [nµum]?s per loop[^\n]*")
+_PROGRESS = re.compile(r"\d+%\|[^\n]*\||\d+/\d+ \[[\d:<]+,[^\]]*\]|[\d.]+ ?it/s")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def normalise_text(text: str) -> str:
+    """Text with volatile parts replaced and each line's carriage-return rewrites applied."""
+    text = _ANSI.sub("", text)
+    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+    lines = [line for line in text.split("\n") if not _PROGRESS.search(line)]
+    text = "\n".join(lines)
+    for pattern, replacement in ((_ADDRESS, "0x…"), (_TIMESTAMP, "<time>"),
+                                 (_TIMEIT, "<timeit>"), (_TIMING, "<timing>")):
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+def output_summary(outputs: list[Any]) -> list[str]:
+    """What a cell's outputs show, normalised: one entry per stream, result, image or error."""
+    summary: list[str] = []
+    streams: dict[str, str] = {}
+    for output in outputs:
+        if not isinstance(output, dict):
+            continue
+        kind = output.get("output_type")
+        if kind == "stream":
+            name = str(output.get("name", output.get("stream", "stdout")))
+            streams[name] = streams.get(name, "") + _text(output.get("text"))
+        elif kind in ("execute_result", "display_data", "pyout"):
+            summary.extend(_data_summary(output))
+        elif kind in ("error", "pyerr"):
+            evalue = normalise_text(str(output.get("evalue")))
+            summary.append(f"error: {output.get('ename')}: {evalue}")
+    # stderr (warnings, logging) is left out: it changes with library versions, not results.
+    normalised = normalise_text(streams.get("stdout", ""))
+    if normalised:
+        summary.insert(0, f"stdout: {normalised}")
+    return summary
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _data_summary(output: dict[str, Any]) -> list[str]:
+    data: dict[str, Any] = output["data"] if isinstance(output.get("data"), dict) else output
+    if any(str(key).startswith("image/") or key in ("png", "jpeg", "svg") for key in data):
+        return ["image"]
+    for key in ("text/plain", "text"):
+        if key in data:
+            return [f"result: {normalise_text(_text(data[key]))}"]
+    # Rich outputs without a plain-text form (HTML, widgets) are compared by their kinds.
+    kinds = sorted(str(key) for key in data if key not in ("metadata", "output_type"))
+    return [f"result: <{', '.join(kinds)}>"] if kinds else []
+
+
+def first_difference(stored: list[Any], fresh: list[Any]) -> str | None:
+    """How the re-run's outputs differ from the stored ones, or None when they match."""
+    before, after = output_summary(stored), output_summary(fresh)
+    if before == after:
+        return None
+    for old, new in zip(before, after):
+        if old != new:
+            return f"stored {_short(old)}, re-run {_short(new)}"
+    if len(before) > len(after):
+        return f"stored {_short(before[len(after)])}, re-run has nothing"
+    return f"stored nothing, re-run {_short(after[len(before)])}"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    flat = text.replace("\n", "⏎")
+    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")

@@ -1,0 +1,148 @@
+"""Render lint results: text for people, JSON, GitHub workflow commands, SARIF 2.1.0.
+
+Every format carries the notebook path, the cell (1-based index, id, execution count), the line
+and column in the cell, and the line and column in the .ipynb file, so that annotations land on
+the right line of the file. Text from notebooks is escaped for the terminal and for GitHub's
+workflow-command syntax: a notebook cannot inject escape sequences or commands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from nbcollab import __version__
+from nbcollab.lint.codes import CODES
+from nbcollab.lint.files import FileResult
+from nbcollab.lint.finding import Finding
+from nbcollab.lint.formats import Format
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def render(results: list[FileResult], fmt: Format) -> str:
+    """The report for ``results`` in ``fmt`` (empty text when nothing to say)."""
+    return {
+        Format.TEXT: render_text, Format.JSON: render_json,
+        Format.GITHUB: render_github, Format.SARIF: render_sarif,
+    }[fmt](results)
+
+
+def safe(text: str) -> str:
+    """``text`` with control characters (terminal escapes, bidi overrides) made visible."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+def _where(f: Finding) -> str:
+    cell = f"cell {f.cell}" + (f" (id {f.cell_id})" if f.cell_id else "")
+    count = f", count {f.execution_count}" if f.execution_count is not None else ""
+    return f"{cell}, line {f.line}{count}"
+
+
+def render_text(results: list[FileResult]) -> str:
+    lines = []
+    for result in results:
+        for f in result.findings:
+            place = f"{f.file_line}:{f.file_column}:" if f.file_line else ""
+            lines.append(f"{safe(f.path)}:{place} {f.code} {safe(f.message)} [{safe(_where(f))}]")
+    total = sum(len(r.findings) for r in results)
+    if total:
+        notebooks = sum(1 for r in results if r.findings)
+        lines.append(f"{total} finding(s) in {notebooks} notebook(s)")
+    return "".join(line + "\n" for line in lines)
+
+
+def _finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "path": f.path, "code": f.code, "name": CODES[f.code].name, "message": f.message,
+        "cell": f.cell, "cell_id": f.cell_id, "execution_count": f.execution_count,
+        "line": f.line, "column": f.column, "file_line": f.file_line,
+        "file_column": f.file_column, "symbol": f.symbol or None,
+    }
+
+
+def render_json(results: list[FileResult]) -> str:
+    document = {
+        "version": 1,
+        "findings": [_finding_dict(f) for r in results for f in r.findings],
+        "notes": [{"path": r.path, "cell": n.cell, "message": n.message}
+                  for r in results for n in r.notes],
+        "errors": [{"path": r.path, "message": r.error} for r in results if r.error],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _github_escape(text: str, *, property_: bool = False) -> str:
+    text = safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def render_github(results: list[FileResult]) -> str:
+    lines = []
+    for result in results:
+        for f in result.findings:
+            props = f"file={_github_escape(f.path, property_=True)}"
+            if f.file_line:
+                props += f",line={f.file_line},col={f.file_column}"
+            props += f",title={_github_escape(f.code + ' ' + CODES[f.code].name, property_=True)}"
+            lines.append(f"::error {props}::{_github_escape(f'{f.message} [{_where(f)}]')}")
+        if result.error:
+            lines.append(f"::error file={_github_escape(result.path, property_=True)}::"
+                         f"{_github_escape(result.error)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _uri(path: str) -> str:
+    """A SARIF artifact URI: relative paths stay relative (to the checkout), percent-encoded."""
+    location = Path(path)
+    if location.is_absolute():
+        return location.as_uri()
+    return quote(location.as_posix().removeprefix("./"))
+
+
+def _sarif_rules(codes: Iterable[str]) -> list[dict[str, Any]]:
+    return [{"id": code, "name": CODES[code].name,
+             "shortDescription": {"text": CODES[code].summary}}
+            for code in codes]
+
+
+def _sarif_result(f: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": max(f.file_line, 1)}
+    if f.file_column:
+        region["startColumn"] = f.file_column
+    return {
+        "ruleId": f.code, "ruleIndex": rule_index[f.code], "level": "error",
+        "message": {"text": f"{f.message} [{_where(f)}]"},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": _uri(f.path)}, "region": region}}],
+        "properties": {"cell": f.cell, "cellId": f.cell_id, "executionCount": f.execution_count,
+                       "cellLine": f.line, "cellColumn": f.column},
+    }
+
+
+def render_sarif(results: list[FileResult]) -> str:
+    codes = sorted(CODES)
+    rule_index = {code: i for i, code in enumerate(codes)}
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "nbcollab lint", "version": __version__,
+                            "rules": _sarif_rules(codes)}},
+        "columnKind": "unicodeCodePoints",  # columns count characters, as Python does
+        "results": [_sarif_result(f, rule_index) for r in results for f in r.findings],
+        "invocations": [{
+            "executionSuccessful": not any(r.error for r in results),
+            "toolExecutionNotifications": [
+                {"level": "error", "message": {"text": r.error},
+                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)}}}]}
+                for r in results if r.error],
+        }],
+    }
+    document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+                "runs": [run]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

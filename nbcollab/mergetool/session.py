@@ -1,0 +1,167 @@
+"""The state of one notebook being resolved: choices, edits and undo, all in memory.
+
+Nothing is written until ``nbcollab.mergetool.store.save_session``: closing the page changes
+nothing. Each choice goes through ``nbcollab.merge.resolve.resolve_conflicts`` (one record entry at a
+time), so the page resolves exactly as ``nbcollab resolve`` does; an edit replaces a cell's text,
+and conflicts whose marks it removed count as resolved (their record is cleared on save).
+Pure: no files, no git.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from nbcollab.merge.record import SourceConflict
+from nbcollab.merge.conflicts import Notebook, cell_text_key, notebook_cells, read_record
+from nbcollab.errors import NbcollabError
+from nbcollab.merge.markers import Resolution, find_hunks, hunk_block
+from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
+from nbcollab.merge.resolve import resolve_conflicts
+
+_RESOLUTION = {Choice.OURS: Resolution.OURS, Choice.THEIRS: Resolution.THEIRS,
+               Choice.BASE: Resolution.BASE, Choice.BOTH: Resolution.UNION}
+
+
+class ChoiceRefused(NbcollabError):
+    """A choice or edit that cannot be applied (the conflict is gone, or cannot be resolved so)."""
+
+
+@dataclass
+class FileDeletion:
+    """The whole notebook deleted on one side and modified on the other (git's modify/delete)."""
+
+    deleted_by: Literal["ours", "theirs"]
+    keep: bool | None = None  # None: not decided yet
+
+
+@dataclass
+class Session:
+    """One notebook: its current state, what it was, and how to undo."""
+
+    path: str
+    notebook: Notebook
+    original: bytes = b""  # the file's bytes when the session started (b"": no file)
+    inputs: list[bytes | None] = field(default_factory=list)  # base, ours, theirs (for signing)
+    deletion: FileDeletion | None = None
+    total: int = 0
+    history: list[tuple[Notebook, bool | None]] = field(default_factory=list)
+    # Cells that had conflicts when the session began (by id, else index): the page keeps them
+    # in view once resolved, so that what was chosen can be seen and edited again.
+    watched: set[str | int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.total = max(self.total, self.left())
+        cells = notebook_cells(self.notebook)
+        self.watched |= {cell_key(cells[v.cell], v.cell) for v in self.conflicts()}
+
+    def conflicts(self) -> list[ConflictView]:
+        """The conflicts still unresolved (marked and recorded)."""
+        return conflict_views(self.notebook)
+
+    def left(self) -> int:
+        """How many conflicts are left, the file deletion included."""
+        undecided = self.deletion is not None and self.deletion.keep is None
+        return len(self.conflicts()) + undecided
+
+    def choose(self, number: int, choice: Choice) -> None:
+        """Resolve the record entry ``number`` to ``choice``; ChoiceRefused if it cannot be."""
+        view = next((v for v in self.conflicts() if v.number == number), None)
+        if view is None:
+            raise ChoiceRefused(f"{self.path}: conflict {number} is already resolved")
+        if choice not in view.choices:
+            raise ChoiceRefused(f"{self.path}: {view.description}: cannot use {choice.value}")
+        if choice is Choice.BOTH_THEIRS_FIRST and isinstance(view.entry, SourceConflict):
+            self._set(_theirs_first(self.notebook, view))
+            return
+        outcome = resolve_conflicts(self.notebook, _RESOLUTION[choice], entry=number)
+        if outcome.failed:
+            raise ChoiceRefused(f"{self.path}: " + "; ".join(outcome.failed))
+        self._set(outcome.notebook)
+
+    def edit(self, cell: int, text: str) -> None:
+        """Replace the text of the cell at index ``cell`` (the editable result)."""
+        cells = notebook_cells(self.notebook)
+        if not 0 <= cell < len(cells):
+            raise ChoiceRefused(f"{self.path}: no cell {cell}")
+        nb = _copy_cells(self.notebook)
+        target = notebook_cells(nb)[cell]
+        target[cell_text_key(target, nb)] = text
+        self._set(nb)
+
+    def decide_file(self, keep: bool) -> None:
+        """Keep the modified notebook, or delete it (git's modify/delete)."""
+        if self.deletion is None:
+            raise ChoiceRefused(f"{self.path}: the notebook was not deleted on either side")
+        self.history.append((self.notebook, self.deletion.keep))
+        self.deletion.keep = keep
+
+    def undo(self) -> bool:
+        """Go back one step; False when there is nothing to undo."""
+        if not self.history:
+            return False
+        self.notebook, keep = self.history.pop()
+        if self.deletion is not None:
+            self.deletion.keep = keep
+        return True
+
+    def _set(self, nb: Notebook) -> None:
+        self.history.append((self.notebook, self.deletion.keep if self.deletion else None))
+        self.notebook = nb
+
+
+def cell_key(cell: dict[str, object], index: int) -> str | int:
+    """What identifies a cell across choices: its id, else its index."""
+    cell_id = cell.get("id")
+    return cell_id if isinstance(cell_id, str) and cell_id else index
+
+
+def _copy_cells(nb: Notebook) -> Notebook:
+    if nb.get("nbformat") == 3:
+        worksheets = [{**ws, "cells": [dict(c) for c in ws.get("cells", [])]}
+                      for ws in nb.get("worksheets", [])]
+        return {**nb, "worksheets": worksheets}
+    return {**nb, "cells": [dict(c) for c in nb.get("cells", [])]}
+
+
+def _theirs_first(nb: Notebook, view: ConflictView) -> Notebook:
+    """Both sides, theirs first: each hunk of this conflict replaced by their lines then ours.
+
+    The hunks are found exactly as ``resolve`` finds them; the record entry, whose marks are then
+    gone, is cleared on save like any conflict resolved by hand.
+    """
+    entry = view.entry
+    if not isinstance(entry, SourceConflict) or entry.legacy or entry.markers is None:
+        raise ChoiceRefused("recorded by an older nbcollab without each side's lines; "
+                            "edit the result instead")
+    nb = _copy_cells(nb)
+    cell = notebook_cells(nb)[view.cell]
+    key = cell_text_key(cell, nb)
+    text = cell[key] if isinstance(cell[key], str) else "".join(cell[key])
+    reopen = bool(text) and not text.endswith("\n")
+    closed = text + "\n" if reopen else text
+    out, cursor = [], 0
+    for hunk, at in zip(entry.hunks, find_hunks(text, entry.markers, entry.hunks)):
+        if at is None or isinstance(hunk, str):
+            continue
+        out += [closed[cursor:at], hunk.theirs + hunk.ours]
+        cursor = at + len(hunk_block(entry.markers, hunk.ours, hunk.theirs))
+    out.append(closed[cursor:])
+    result = "".join(out)
+    cell[key] = result[:-1] if reopen and result.endswith("\n") else result
+    return nb
+
+
+def clear_resolved(nb: Notebook) -> Notebook:
+    """``nb`` with the records of conflicts no longer marked cleared (unresolved ones stay)."""
+    if not read_record(nb):
+        return nb
+    return resolve_conflicts(nb, None).notebook
+
+
+def describe_left(sessions: list[Session]) -> str:
+    """``N of M conflicts left``, over every notebook of a run."""
+    left = sum(s.left() for s in sessions)
+    total = sum(s.total for s in sessions)
+    return f"{left} of {total} conflict{'s' * (total != 1)} left"
+

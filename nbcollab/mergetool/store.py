@@ -1,0 +1,64 @@
+"""Saving a session: validate, write atomically, clear resolved records, re-sign per the policy.
+
+The only place the mergetool writes. A file changed on disk since the session opened it is not
+overwritten (someone else resolved it meanwhile): the save is refused and says so.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbcollab.errors import NbcollabError
+from nbcollab.mergetool.session import Session, clear_resolved
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.files import write_atomic
+
+
+@dataclass
+class SaveReport:
+    """What a save did, as lines for people, and how many conflicts are left."""
+
+    left: int
+    lines: list[str] = field(default_factory=list)
+
+
+def save_session(session: Session, *, sign: bool) -> SaveReport:
+    """Write what the session resolved; unresolved conflicts stay marked and recorded."""
+    path = Path(session.path)
+    _check_unchanged(path, session.original)
+    if session.deletion is not None and session.deletion.keep is False:
+        if path.exists() or path.is_symlink():
+            os.unlink(path)
+        session.original = b""
+        return SaveReport(0, [f"{session.path}: deleted (run 'git rm {session.path}')"])
+    nb = clear_resolved(session.notebook)
+    text = serialize_notebook(nb)
+    parse_notebook(text, path=session.path)  # what is written must read back as a notebook
+    data = text.encode("utf-8", "surrogatepass")
+    lines = []
+    if data != session.original:
+        write_atomic(path, data)
+        lines.append(f"{session.path}: saved")
+    session.notebook, session.original = nb, data
+    if sign and any(session.inputs):
+        from nbcollab.git.merge_driver import sign_result
+
+        inputs = [raw for raw in session.inputs if raw]
+        lines.append(f"{session.path}: {sign_result(text, inputs, session.path)}")
+    left = session.left()
+    lines.append(f"{session.path}: {left} conflict{'s' * (left != 1)} left")
+    return SaveReport(left, lines)
+
+
+def _check_unchanged(path: Path, original: bytes) -> None:
+    try:
+        now = path.read_bytes()
+    except FileNotFoundError:
+        now = b""
+    except OSError as exc:
+        raise NbcollabError(f"{path}: cannot read ({exc.strerror})") from None
+    if now != original:
+        raise NbcollabError(f"{path}: changed on disk since the mergetool opened it; not "
+                            "overwritten (run the mergetool again)")

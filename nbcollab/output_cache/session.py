@@ -1,0 +1,141 @@
+"""What the filter process calls: record on clean, restore on smudge, and never fail either.
+
+One ``CacheSession`` lives as long as one filter process (one git command). It finds the cache
+(``git rev-parse --git-common-dir``, once) and its options on first use. Any problem at all (no
+repository, a broken ``[tool.nbcollab.cache]``, a corrupt or unreadable cache file, a full disk)
+turns into one warning for the whole process, and the file goes through as it would without the
+cache: the blob as it is on smudge, the cleaned file on clean.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from nbcollab.options import CacheOptions, CleanOptions
+    from nbcollab.output_cache.store import OutputStore
+
+ENABLED_KEY = "nbcollab.outputcache"
+
+
+def _start_git(*args: str, cwd: Path | None) -> subprocess.Popen[str]:
+    return subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+
+
+def _is_enabled(query: subprocess.Popen[str]) -> bool:
+    return query.communicate(timeout=60)[0].strip() != "false"
+
+
+def _store_at(query: subprocess.Popen[str], cwd: Path | None) -> OutputStore:
+    from nbcollab.output_cache.store import OutputStore, cache_root
+
+    out = query.communicate(timeout=60)[0]
+    if query.returncode != 0:
+        raise subprocess.CalledProcessError(query.returncode, query.args)
+    common = Path(out.rstrip("\n"))
+    return OutputStore(cache_root(common if common.is_absolute() else (cwd or Path.cwd()) / common))
+
+
+def read_enabled(cwd: Path | None = None) -> bool:
+    """Whether git config turns the cache on (it is on unless set to false)."""
+    return _is_enabled(_start_git("config", "--bool", "--get", ENABLED_KEY, cwd=cwd))
+
+
+def find_store(cwd: Path | None = None) -> OutputStore:
+    """The cache store of the repository at ``cwd``; OSError/CalledProcessError outside one."""
+    return _store_at(_start_git("rev-parse", "--git-common-dir", cwd=cwd), cwd)
+
+
+class CacheSession:
+    """The output cache as seen by one filter process."""
+
+    def __init__(self, err: TextIO, cwd: Path | None = None) -> None:
+        self._err = err
+        self._cwd = cwd or Path.cwd()
+        self._ready = False
+        self._store: OutputStore | None = None
+        self._options: CacheOptions | None = None
+        self._size: int | None = None  # bytes stored, once measured
+        self._warned = False
+
+    def restore(self, blob: bytes, path: str, load_options: Callable[[str], CleanOptions]) -> bytes:
+        """The file to write for ``blob``: with cached outputs when recognised, else ``blob``."""
+        try:
+            started = self._start()
+            if started is None:
+                return blob
+            from nbcollab.output_cache.restore import restore_working_file
+
+            store, cache_options = started
+            restored = restore_working_file(blob, path, store=store, options=load_options(path),
+                                            rule=cache_options.restore)
+        except Exception as exc:  # noqa: BLE001 - a checkout must never fail for the cache
+            self._warn(path, exc)
+            return blob
+        return blob if restored is None else restored
+
+    def record(self, working: bytes, blob: bytes, path: str, options: CleanOptions) -> None:
+        """Remember what cleaning ``working`` stripped to give ``blob``; never raises."""
+        try:
+            started = None if working == blob else self._start()
+            if started is None or len(working) > started[1].max_size:
+                return
+            from nbcollab.output_cache.restore import record_working_file
+
+            added = record_working_file(working, blob, path, store=started[0], options=options)
+            if added:
+                self._keep_under_cap(added, *started)
+        except Exception as exc:  # noqa: BLE001 - recording is a convenience; the add stands
+            self._warn(path, exc)
+
+    def _start(self) -> tuple[OutputStore, CacheOptions] | None:
+        """The store and its options, found on first use; None when the cache is off."""
+        if not self._ready:
+            self._ready = True
+            from nbcollab.config.load import load_config
+
+            # Both questions to git at once: each costs a process start.
+            enabled = _start_git("config", "--bool", "--get", ENABLED_KEY, cwd=self._cwd)
+            where = _start_git("rev-parse", "--git-common-dir", cwd=self._cwd)
+            try:
+                store: OutputStore | Exception = _store_at(where, self._cwd)
+            except (OSError, subprocess.SubprocessError) as exc:
+                store = exc  # only a problem when the cache is on
+            if _is_enabled(enabled):
+                if isinstance(store, Exception):
+                    raise store
+                self._options = load_config(self._cwd).cache
+                self._store = store
+        if self._store is None or self._options is None:
+            return None
+        return self._store, self._options
+
+    def _keep_under_cap(self, added: int, store: OutputStore, options: CacheOptions) -> None:
+        self._size = store.usage().bytes if self._size is None else self._size + added
+        if self._size > options.max_size:
+            # Evict to 90% of the cap, so that eviction is not repeated on every new file.
+            store.evict(options.max_size * 9 // 10)
+            self._size = store.usage().bytes
+
+    def _warn(self, path: str, exc: Exception) -> None:
+        from nbcollab.output_cache.store import CacheDamaged
+
+        if not isinstance(exc, CacheDamaged):
+            self._store = None  # unexpected: the rest of this git command goes without the cache
+        self._ready = True
+        if self._warned:
+            return
+        self._warned = True
+        from nbcollab.render.safe_text import terminal_safe
+
+        reason = str(exc) or type(exc).__name__
+        message = terminal_safe(f"{path}: output cache not used ({reason})", one_line=True)
+        try:
+            self._err.write(f"nbcollab: warning: {message}; notebooks go through unchanged\n")
+            self._err.flush()
+        except (OSError, ValueError):
+            pass

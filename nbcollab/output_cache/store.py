@@ -1,0 +1,284 @@
+"""The on-disk store of the output cache, inside the git directory and never committed.
+
+Layout under ``<git common dir>/nbcollab/output-cache`` (shared by every worktree)::
+
+    packs/<name>.pack   working files (with their outputs), one after another
+    packs/<name>.idx    one line per record: "<path key> <blob sha256> <working sha256>
+                        <clean options fingerprint> <offset> <length>"
+
+Each filter process that records something appends to a pack of its own, created on its first
+new working file: creating files is what costs most here (git's own ``add`` creates one object a
+file), so a whole ``git add`` costs two file creations, not two per notebook. Nothing is ever
+rewritten in place and nothing is locked: a reader sees a record only after the bytes it names
+were written, a torn last line is ignored, and every working file is checked against its
+SHA-256 when read, so a damaged pack is detected, never restored. Reading a pack refreshes its
+mtime; eviction removes whole packs, least recently used first.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from nbcollab.errors import NbcollabError
+
+CACHE_DIR = ("nbcollab", "output-cache")
+_LINE = re.compile(r"^([0-9a-f]{32}) ([0-9a-f]{64}) ([0-9a-f]{64}) ([0-9a-f]{1,64}) ([0-9a-f]+-[0-9]+-[0-9a-f]+) (\d+) (\d+)$")
+
+
+class CacheDamaged(NbcollabError):
+    """A cache file is corrupt or cannot be read."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How much the store holds."""
+
+    packs: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Record:
+    """One recorded working file: which blob it cleaned to, and where its bytes are."""
+
+    path_key: str
+    blob: str
+    working: str
+    fingerprint: str
+    pack: str
+    offset: int
+    length: int
+
+
+def sha256(data: bytes) -> str:
+    """The name of ``data`` in the store."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def path_key(path: str) -> str:
+    """A notebook path as the index names it."""
+    return sha256(path.encode("utf-8", "surrogateescape"))[:32]
+
+
+def cache_root(common_dir: Path) -> Path:
+    """Where a repository's cache lives, given ``git rev-parse --git-common-dir``."""
+    return common_dir.joinpath(*CACHE_DIR)
+
+
+class OutputStore:
+    """The files of one repository's output cache, as one process sees them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._packs = root / "packs"
+        self._by_path: dict[str, list[Record]] | None = None
+        self._by_working: dict[str, Record] = {}
+        self._own: tuple[str, int, int] | None = None  # (name, pack fd, idx fd)
+
+    def records_for(self, path: str) -> list[Record]:
+        """The records of ``path``, newest first."""
+        return list(self._index().get(path_key(path), []))
+
+    def find(self, path: str, blob: str, fingerprint: str) -> Record | None:
+        """The newest record of ``path`` that cleaned to ``blob`` with these options."""
+        for record in self._index().get(path_key(path), []):
+            if record.blob == blob and record.fingerprint == fingerprint:
+                return record
+        return None
+
+    def read(self, record: Record) -> bytes | None:
+        """The working file of ``record``; None when evicted, CacheDamaged when corrupt."""
+        pack = self._packs / f"{record.pack}.pack"
+        try:
+            with _open_regular(pack) as handle:
+                handle.seek(record.offset)
+                data = handle.read(record.length)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise CacheDamaged(f"{pack}: cannot read ({exc.strerror or exc})") from None
+        if sha256(data) != record.working:
+            raise CacheDamaged(f"{pack}: corrupt at offset {record.offset}")
+        _touch_quietly(pack)
+        return data
+
+    def add(self, path: str, blob: str, working: bytes, fingerprint: str) -> int:
+        """Record that ``working`` cleaned to ``blob``; the number of bytes appended."""
+        key, name = path_key(path), sha256(working)
+        index = self._index()
+        # Already known (git re-reading a restored file): nothing to write, not even a line.
+        if any((r.blob, r.working, r.fingerprint) == (blob, name, fingerprint)
+               for r in index.get(key, [])):
+            return 0
+        known = self._by_working.get(name)
+        written = 0
+        if known is None or not (self._packs / f"{known.pack}.pack").exists():
+            pack, offset = self._append_pack(working)
+            known = Record(key, blob, name, fingerprint, pack, offset, len(working))
+            written = len(working)
+        record = Record(key, blob, name, fingerprint, known.pack, known.offset, known.length)
+        self._append_index(record)
+        index.setdefault(key, []).insert(0, record)
+        self._by_working[name] = record
+        return written
+
+    def _append_pack(self, data: bytes) -> tuple[str, int]:
+        name, pack_fd, _ = self._own_files()
+        offset = os.lseek(pack_fd, 0, os.SEEK_END)
+        _write_all(pack_fd, data)
+        return name, offset
+
+    def _append_index(self, record: Record) -> None:
+        _, _, idx_fd = self._own_files()
+        line = (f"{record.path_key} {record.blob} {record.working} {record.fingerprint} "
+                f"{record.pack} {record.offset} {record.length}\n")
+        _write_all(idx_fd, line.encode("ascii"))
+
+    def _own_files(self) -> tuple[str, int, int]:
+        if self._own is None:
+            self._packs.mkdir(parents=True, exist_ok=True)
+            name = f"{time.time_ns():x}-{os.getpid()}-{secrets.token_hex(4)}"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL
+            pack_fd = os.open(self._packs / f"{name}.pack", flags, 0o600)
+            idx_fd = os.open(self._packs / f"{name}.idx", flags, 0o600)
+            self._own = (name, pack_fd, idx_fd)
+        return self._own
+
+    def close(self) -> None:
+        """Close this process's own pack (the next record starts a new one)."""
+        if self._own is not None:
+            for fd in self._own[1:]:
+                os.close(fd)
+            self._own = None
+
+    def _index(self) -> dict[str, list[Record]]:
+        if self._by_path is None:
+            self._by_path = {}
+            for idx in sorted(self._packs.glob("*.idx"), key=_mtime):
+                for record in _read_index(idx):
+                    self._by_path.setdefault(record.path_key, []).insert(0, record)
+                    self._by_working[record.working] = record
+        return self._by_path
+
+    def usage(self) -> Usage:
+        """The number and total size of the packs (with their indexes)."""
+        packs = self._scan()
+        return Usage(len(packs), sum(size for _, _, size in packs))
+
+    def _scan(self) -> list[tuple[float, str, int]]:
+        sizes: dict[str, list[float]] = {}
+        for path in _listdir(self._packs):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # removed meanwhile by another process
+            entry = sizes.setdefault(path.stem, [0.0, 0])
+            entry[0] = max(entry[0], stat.st_mtime) if path.suffix == ".pack" else entry[0]
+            entry[1] += stat.st_size
+        return [(mtime, name, int(size)) for name, (mtime, size) in sizes.items()]
+
+    def evict(self, max_bytes: int) -> Usage:
+        """Remove the least recently used packs until at most ``max_bytes`` remain; the freed."""
+        own = self._own[0] if self._own else None
+        packs = sorted(self._scan())
+        total = sum(size for _, _, size in packs)
+        freed = Usage(0, 0)
+        for _, name, size in packs:
+            if total <= max_bytes:
+                break
+            if name == own:
+                self.close()
+            for suffix in (".pack", ".idx"):
+                _unlink_quietly(self._packs / f"{name}{suffix}")
+            freed = Usage(freed.packs + 1, freed.bytes + size)
+            total -= size
+        self._by_path = None  # records may name removed packs: read the indexes again
+        self._by_working = {}
+        return freed
+
+    def prune(self) -> int:
+        """Remove packs left without their index and indexes without their pack; how many."""
+        files = _listdir(self._packs)
+        stems = {p.stem for p in files if p.suffix == ".pack"} & {
+            p.stem for p in files if p.suffix == ".idx"}
+        own = self._own[0] if self._own else None
+        orphans = [p for p in files if p.stem not in stems and p.stem != own]
+        return sum(_unlink_quietly(p) for p in orphans)
+
+    def clear(self) -> bool:
+        """Remove the whole cache; True when there was one."""
+        self.close()
+        if not self.root.exists():
+            return False
+        shutil.rmtree(self.root, ignore_errors=True)
+        return True
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading; OSError unless it is a regular file (a FIFO would hang git)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def _read_index(idx: Path) -> list[Record]:
+    try:
+        with _open_regular(idx) as handle:
+            text = handle.read().decode("ascii", "replace")
+    except OSError:
+        return []  # evicted meanwhile, or unreadable: its records are simply not there
+    records = []
+    for line in text.split("\n"):
+        fields = line.split(" ")
+        # Anything else is a torn or damaged line (the full check only for lines that look right).
+        if len(fields) == 7 and len(fields[1]) == len(fields[2]) == 64 and _LINE.match(line):
+            key, blob, working, fingerprint, pack, offset, length = fields
+            records.append(Record(key, blob, working, fingerprint, pack, int(offset), int(length)))
+    return records
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _listdir(folder: Path) -> list[Path]:
+    try:
+        return [folder / name for name in os.listdir(folder)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _unlink_quietly(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _touch_quietly(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # read-only cache: eviction order is all that is lost

@@ -1,0 +1,180 @@
+"""Benchmark: what the output cache costs `git add` and `git switch`, on corpus notebooks.
+
+Run by hand (not collected by pytest)::
+
+    python tests/benchmarks/bench_output_cache.py [--repeat 5] [--limit 200]
+
+Two identical repositories of the corpus notebooks (nbformat 4), one installed with the output
+cache and one with ``--no-output-cache``. Timed, best of ``--repeat``:
+
+- ``git add .`` on a fresh index (with the cache emptied first, so every working file is
+  recorded: the worst case);
+- ``git switch`` between ``main`` and a branch ``edited`` that changes one code cell in every
+  notebook, both sides recorded (the user worked on both): whole working files come back;
+- ``git switch`` to a branch ``foreign`` with the same edits that the cache never saw (as if
+  pulled): cells are filled in one by one under the restore rule, and checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+# git runs the filter in subprocesses: they must run this checkout's nbcollab too.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_clean import CORPUS, NBCOLLAB, git, make_repo, usable_notebooks  # noqa: E402
+
+from nbcollab.clean.strip import clean_bytes  # noqa: E402
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook  # noqa: E402
+
+
+def edit_one_cell(data: bytes, mark: str) -> bytes:
+    """The notebook with its middle code cell's source changed (outputs kept)."""
+    nb = parse_notebook(data)
+    code = [cell for cell in nb["cells"] if cell.get("cell_type") == "code"]
+    if code:
+        cell = code[len(code) // 2]
+        cell["source"] = f"{cell.get('source', '')}\n# {mark}"
+    return serialize_notebook(nb).encode("utf-8")
+
+
+def prepare(repo: Path, cache: bool) -> None:
+    flags = [] if cache else ["--no-output-cache"]
+    subprocess.run([*NBCOLLAB, "install", "--no-diff", "--no-merge", "--attributes", "info",
+                    *flags], cwd=repo, check=True, capture_output=True)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "main")
+    git(repo, "branch", "-M", "main")
+    originals = {p: p.read_bytes() for p in sorted(repo.glob("*.ipynb"))}
+    git(repo, "switch", "-qc", "edited")
+    for path, data in originals.items():
+        path.write_bytes(edit_one_cell(data, "edited"))
+    git(repo, "commit", "-qam", "edited")  # records the edited working files
+    git(repo, "switch", "-qc", "foreign", "main")
+    for path, data in originals.items():
+        edited = edit_one_cell(data, "foreign")
+        path.write_bytes(clean_bytes(edited, path=path.name) or edited)  # nothing to record
+    git(repo, "commit", "-qam", "foreign")
+    git(repo, "switch", "-q", "main")
+
+
+def timed(repo: Path, *args: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+CACHE = Path(".git", "nbcollab", "output-cache")
+
+
+def time_add(repo: Path, notebooks: list[Path]) -> float:
+    """`git add .` of the corpus notebooks (with their outputs) on a fresh index and cache."""
+    for path in notebooks:
+        shutil.copyfile(path, repo / path.name)
+    shutil.rmtree(repo / CACHE, ignore_errors=True)
+    (repo / ".git" / "index").unlink(missing_ok=True)
+    return timed(repo, "add", ".")
+
+
+def time_switch(repo: Path, branch: str, snapshot: Path) -> float:
+    """A switch to ``branch`` plus the switch back, the cache as ``prepare`` left it.
+
+    Before each switch a `git status` (not timed) settles the index: git re-reads every file a
+    checkout wrote in the same second as the index, once (racy git), and that cost belongs to
+    the first command after a checkout, measured by ``time_status_after_switch``.
+    """
+    _reset_cache(repo, snapshot)
+    git(repo, "status", "--porcelain")
+    there = timed(repo, "switch", "-q", branch)
+    git(repo, "status", "--porcelain")
+    return there + timed(repo, "switch", "-q", "main")
+
+
+def time_status_after_switch(repo: Path, snapshot: Path) -> float:
+    """The first `git status` after a switch (it re-reads the files the switch wrote)."""
+    _reset_cache(repo, snapshot)
+    git(repo, "switch", "-q", "edited")
+    seconds = timed(repo, "status", "--porcelain")
+    git(repo, "switch", "-q", "main")
+    return seconds
+
+
+def _reset_cache(repo: Path, snapshot: Path) -> None:
+    if (repo / CACHE).exists():  # what one round records must not help the next
+        shutil.rmtree(repo / CACHE)
+        shutil.copytree(snapshot, repo / CACHE)
+
+
+def restored_cells(repo: Path, branch: str) -> int:
+    git(repo, "switch", "-q", branch)
+    count = sum(
+        bool(cell.get("outputs"))
+        for path in repo.glob("*.ipynb")
+        for cell in parse_notebook(path.read_bytes()).get("cells", [])
+    )
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
+                            text=True, check=True).stdout
+    git(repo, "switch", "-q", "main")
+    if status:
+        sys.exit(f"git status is not clean on {branch}:\n{status}")
+    return count
+
+
+def main() -> None:
+    """Run the measurements and print the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=200)
+    args = parser.parse_args()
+    if not CORPUS.is_dir():
+        sys.exit(f"corpus not found at {CORPUS}")
+    notebooks = usable_notebooks(args.limit)
+    size = sum(p.stat().st_size for p in notebooks) / 1e6
+    print(f"{len(notebooks)} corpus notebooks, {size:.1f} MB; best of {args.repeat}")
+    results: dict[str, dict[str, float]] = {"without": {}, "with": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        repos, adds = {}, {}
+        for name in results:
+            repos[name] = make_repo(Path(tmp), name, notebooks)
+            prepare(repos[name], cache=name == "with")
+            cells = {b: restored_cells(repos[name], b) for b in ("edited", "foreign")}
+            print(f"  {name} the cache: code cells with outputs after a switch: {cells}")
+            adds[name] = make_repo(Path(tmp), f"add-{name}", [])
+            subprocess.run([*NBCOLLAB, "install", "--no-diff", "--no-merge", "--attributes",
+                            "info", *([] if name == "with" else ["--no-output-cache"])],
+                           cwd=adds[name], check=True, capture_output=True)
+        snapshot = Path(tmp) / "snapshot"
+        shutil.copytree(repos["with"] / CACHE, snapshot)
+        tasks = {
+            "switch main <-> edited (recorded)": lambda n: time_switch(repos[n], "edited",
+                                                                        snapshot),
+            "switch main <-> foreign (never seen)": lambda n: time_switch(repos[n], "foreign",
+                                                                           snapshot),
+            "first git status after a switch": lambda n: time_status_after_switch(
+                repos[n], snapshot),
+            "git add . (fresh index, empty cache)": lambda n: time_add(adds[n], notebooks),
+        }
+        # Interleaved, best of each: the machine's load changes from one minute to the next.
+        for _ in range(args.repeat):
+            for task, run in tasks.items():
+                for name in results:
+                    seconds = run(name)
+                    results[name][task] = min(results[name].get(task, seconds), seconds)
+    for task, without in results["without"].items():
+        with_cache = results["with"][task]
+        print(f"  {task:40} {without:6.2f} s without, {with_cache:6.2f} s with: "
+              f"{with_cache / without:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
