@@ -26,6 +26,7 @@ _LAZY = {
     "DiffOptions": "nbcollab.config",
     "MergeOptions": "nbcollab.config",
     "load_config": "nbcollab.config",
+    "install_importer": "nbcollab.importer",
 }
 
 
@@ -47,6 +48,7 @@ __all__ = [
     "clean_notebook",
     "diff_notebooks",
     "find_conflicts",
+    "install_importer",
     "load_config",
     "merge_notebooks",
     "parse_notebook",

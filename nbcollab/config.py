@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nbcollab.errors import ConfigError
+from nbcollab.export.options import ExportOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -99,6 +100,7 @@ class Config:
     clean: CleanOptions = field(default_factory=CleanOptions)
     diff: DiffOptions = field(default_factory=DiffOptions)
     merge: MergeOptions = field(default_factory=MergeOptions)
+    export: ExportOptions = field(default_factory=ExportOptions)
 
 
 M = TypeVar("M")

@@ -3,6 +3,10 @@
 Pure functions on in-memory notebook dicts. ``diff_notebooks`` aligns the cells (``align``) and
 compares each matched pair part by part: source, outputs (by mime type), metadata (key paths),
 execution count, attachments and id. The renderers (text, HTML, nbdime JSON) read this model.
+
+"Equal" means what it means in the JSON file, and the same as an empty nbdime diff
+(``nbdime_format``): a key that is absent differs from one that is empty (``"attachments": {}``,
+``"outputs": []``, ``"execution_count": null``), and ``1``, ``1.0`` and ``true`` differ.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, Literal
 
 from nbcollab.align import Alignment, align_cells
 from nbcollab.config import DiffOptions
+from nbcollab.json_equal import same_value
 from nbcollab.lcs import lcs_pairs
 from nbcollab.nbformat_lines import Notebook, cell_source, iter_cells
 
@@ -125,10 +130,28 @@ def _next_anchor(alignment: Alignment, n_old: int, n_new: int) -> list[int]:
 
 
 def _notebook_changes(old: Notebook, new: Notebook, options: DiffOptions) -> tuple[ValueChange, ...]:
-    skip = {"cells", "worksheets"} | ({"metadata"} if options.ignore_metadata else set())
-    keys = sorted((set(old) | set(new)) - skip)
-    return tuple(diff_values({k: old[k] for k in keys if k in old},
-                             {k: new[k] for k in keys if k in new}))
+    skip = {"metadata"} if options.ignore_metadata else set()
+    several = any(len(nb.get("worksheets") or ()) > 1 for nb in (old, new)
+                  if nb.get("nbformat") == 3 and isinstance(nb.get("worksheets"), list))
+    return tuple(diff_values(_outside_cells(old, skip, several),
+                             _outside_cells(new, skip, several)))
+
+
+def _outside_cells(nb: Notebook, skip: set[str], counts: bool) -> dict[str, Any]:
+    """The notebook without the cells, which are compared one by one; a v3 notebook keeps its
+    worksheets' own keys, and how many cells each holds when there are several."""
+    if nb.get("nbformat") != 3 or not isinstance(nb.get("worksheets"), list):
+        return {k: v for k, v in nb.items() if k not in skip and k != "cells"}
+    rest = {k: v for k, v in nb.items() if k not in skip}
+    rest["worksheets"] = [_sheet_shape(sheet, counts) for sheet in nb["worksheets"]]
+    return rest
+
+
+def _sheet_shape(sheet: Any, counts: bool) -> Any:
+    if not isinstance(sheet, dict) or not isinstance(sheet.get("cells"), list):
+        return sheet
+    shape = {k: v for k, v in sheet.items() if k != "cells"}
+    return {**shape, "cells": len(sheet["cells"])} if counts else shape
 
 
 # nbformat 3 called the execution count ``prompt_number`` (on code cells and pyout outputs).
@@ -142,46 +165,77 @@ def _compare_cells(
 ) -> CellDiff:
     source_changed = not options.ignore_sources and cell_source(old) != cell_source(new)
     outputs = () if options.ignore_outputs else diff_outputs(
-        old.get("outputs", []), new.get("outputs", []),
+        _list(old.get("outputs")), _list(new.get("outputs")),
         ignore_counts=options.ignore_execution_counts)
     metadata = () if options.ignore_metadata else tuple(
-        diff_values(old.get("metadata", {}), new.get("metadata", {}), ("metadata",)))
+        diff_values(old.get("metadata", MISSING), new.get("metadata", MISSING), ("metadata",)))
     count = None if options.ignore_execution_counts else _count_change(old, new)
     attachments = () if options.ignore_attachments else tuple(
-        diff_values(old.get("attachments", {}), new.get("attachments", {}), ("attachments",),
-                    depth=1))
+        diff_values(old.get("attachments", MISSING), new.get("attachments", MISSING),
+                    ("attachments",), depth=1))
     skip = _CELL_PARTS | ({"id"} if options.ignore_ids else set()) | {"input"}
     other = tuple(diff_values({k: v for k, v in old.items() if k not in skip},
                               {k: v for k, v in new.items() if k not in skip}))
+    if not source_changed and not options.ignore_sources:
+        other += tuple(_raw_changes(old, new, ("source", "input")))
+    if not outputs and not options.ignore_outputs:
+        other += tuple(_outputs_form_change(old, new))
     modified = source_changed or outputs or metadata or count or attachments or other
     return CellDiff("modified" if modified else "unchanged", i, j, old, new, moved=moved,
                     source_changed=source_changed, outputs=outputs, metadata=metadata,
                     execution_count=count, attachments=attachments, other=other)
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _raw_changes(old: Mapping[str, Any], new: Mapping[str, Any], keys: tuple[str, ...]
+                 ) -> Iterator[ValueChange]:
+    """What the comparison of a part's content cannot see: the key absent on one side, or a
+    value of another form (``"source": ""`` against no source, ``"outputs": []`` against none)."""
+    for key in keys:
+        if not same_value(old.get(key, MISSING), new.get(key, MISSING)):
+            yield ValueChange((key,), old.get(key, MISSING), new.get(key, MISSING))
+
+
+def _outputs_form_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[ValueChange]:
+    """``outputs`` absent on one side, or not a list: what comparing the outputs cannot see."""
+    a, b = old.get("outputs", MISSING), new.get("outputs", MISSING)
+    lists = isinstance(a, list) and isinstance(b, list)
+    if (a is MISSING) != (b is MISSING) or (not lists and not same_value(a, b)):
+        yield ValueChange(("outputs",), a, b)
+
+
 def _count_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ValueChange | None:
     for key in COUNT_KEYS:
-        if old.get(key) != new.get(key):  # absent and null are the same "not run"
+        # Absent and null both mean "not run", but they are different files: shown, not hidden.
+        if not same_value(old.get(key, MISSING), new.get(key, MISSING)):
             return ValueChange((key,), old.get(key, MISSING), new.get(key, MISSING))
     return None
 
 
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr,
+                      check_circular=False)
+
+
 def diff_values(old: Any, new: Any, path: Path = (), *, depth: int = 64) -> Iterator[ValueChange]:
     """Changed leaves between two JSON values, recursing into dicts up to ``depth`` levels."""
-    if old == new:
-        return
     if isinstance(old, dict) and isinstance(new, dict) and depth > 0:
+        if old == new and same_value(old, new):  # the common case, at C speed
+            return
         for key in sorted(set(old) | set(new), key=str):
             yield from diff_values(old.get(key, MISSING), new.get(key, MISSING), (*path, key),
                                    depth=depth - 1)
-    else:
+    elif not same_value(old, new):
         yield ValueChange(path, old, new)
 
 
 def _output_key(output: Any, ignore_counts: bool) -> str:
     if ignore_counts and isinstance(output, dict):
         output = {k: v for k, v in output.items() if k not in COUNT_KEYS}
-    return json.dumps(output, sort_keys=True, default=str)
+    return _canonical(output)
 
 
 def diff_outputs(old: list[Any], new: list[Any], *, ignore_counts: bool = False) -> tuple[OutputChange, ...]:

@@ -7,6 +7,7 @@ parses both sides, applies the clean rules where asked, diffs and renders.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -15,8 +16,11 @@ from nbcollab.config import CleanOptions, DiffOptions
 from nbcollab.diff import diff_notebooks
 from nbcollab.notebook_io import Notebook, parse_notebook, strip_transient
 from nbcollab.render_text import TextStyle, render_text
+from nbcollab.safe_text import terminal_safe
 
 _PLAIN = TextStyle()
+# json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class DiffFormat(str, Enum):
@@ -36,6 +40,8 @@ class NotebookSides:
     old: Notebook
     new: Notebook
     key: str  # the path the JSON output files this pair under
+    note: str = ""  # a line shown before the text diff (an unmerged path)
+    unmerged: bool = False  # a conflicted path, different whatever its diff
 
 
 def empty_notebook() -> Notebook:
@@ -62,9 +68,10 @@ def render_diffs(
 ) -> tuple[str, bool]:
     """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff."""
     diffs = [diff_notebooks(p.old, p.new, options=options) for p in pairs]
-    different = any(not d.equal for d in diffs)
+    different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
-        return "".join(render_text(d, old_name=p.old_name, new_name=p.new_name, style=style)
+        return "".join(_note(p) + render_text(d, old_name=p.old_name, new_name=p.new_name,
+                                              style=style)
                        for p, d in zip(pairs, diffs)), different
     if fmt is DiffFormat.HTML:
         from nbcollab.render_html import render_html
@@ -73,9 +80,15 @@ def render_diffs(
     return _render_json(pairs, options, keyed), different
 
 
+def _note(pair: NotebookSides) -> str:
+    return f"{terminal_safe(pair.note)}\n" if pair.note else ""
+
+
 def _render_json(pairs: Sequence[NotebookSides], options: DiffOptions, keyed: bool) -> str:
     from nbcollab.nbdime_format import to_nbdime_diff
 
     entries = {p.key: to_nbdime_diff(p.old, p.new, options=options) for p in pairs}
     value = entries if keyed else next(iter(entries.values()), [])
-    return json.dumps(value, indent=1, ensure_ascii=False) + "\n"
+    text = json.dumps(value, indent=1, ensure_ascii=False)
+    # Only strings can hold them, where a \u escape is the same JSON value, safe to print.
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"

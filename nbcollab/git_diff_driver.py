@@ -4,6 +4,9 @@ git passes 7 arguments (path, old-file, old-hex, old-mode, new-file, new-hex, ne
 rename (plus the new path and a rename header), ``/dev/null`` for a missing side, and 1 for an
 unmerged path. Any non-zero exit aborts git with "external diff died", so every failure here ends
 as text: a notebook that does not parse is shown as a plain line diff.
+
+Paths are quoted as git quotes them (``"a/x\\ny.ipynb"``) and every string from the files is
+made terminal-safe, the line diff of a file that is not a notebook included.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from nbcollab.config import CleanOptions, DiffOptions
 from nbcollab.errors import NbcollabError
+from nbcollab.safe_text import quote_path, terminal_safe
 
 _DEV_NULL = "/dev/null"
 
@@ -24,28 +28,30 @@ def run_external_diff(args: Sequence[str], *, clean: CleanOptions | None = None,
                       color: bool = False, options: DiffOptions = _DEFAULTS) -> str:
     """The text to print for one invocation of the driver (never raises for bad input)."""
     if len(args) == 1:
-        return f"* Unmerged path {args[0]}\n"
+        return f"* Unmerged path {quote_path(args[0])}\n"
     if len(args) not in (7, 9):
         return f"nbcollab git-diff: expected 1, 7 or 9 arguments from git, got {len(args)}\n"
     old_path = new_path = args[0]
     if len(args) == 9:
         new_path = args[7]
     old_file, new_file = args[1], args[4]
-    header = f"diff --nbcollab a/{old_path} b/{new_path}\n"
-    if len(args) == 9:
-        header += args[8] if args[8].endswith("\n") else args[8] + "\n"
-    old_name = _DEV_NULL if old_file == _DEV_NULL else f"a/{old_path}"
-    new_name = _DEV_NULL if new_file == _DEV_NULL else f"b/{new_path}"
+    old_name = _DEV_NULL if old_file == _DEV_NULL else quote_path(f"a/{old_path}")
+    new_name = _DEV_NULL if new_file == _DEV_NULL else quote_path(f"b/{new_path}")
+    header = f"diff --nbcollab {quote_path(f'a/{old_path}')} {quote_path(f'b/{new_path}')}\n"
+    if len(args) == 9:  # git's own rename lines, which quote the paths already
+        header += terminal_safe(args[8].rstrip("\n")) + "\n"
     try:
         old_data, new_data = _read(old_file), _read(new_file)
     except OSError as exc:
-        return header + f"nbcollab git-diff: cannot read {exc.filename}: {exc.strerror}\n"
+        where = quote_path(str(exc.filename))
+        return header + f"nbcollab git-diff: cannot read {where}: {exc.strerror}\n"
     try:
         return header + _notebook_diff(old_data, new_data, old_name, new_name, clean, color, options)
     except NbcollabError as exc:
         reason = f"not a notebook ({exc})"
     except Exception as exc:  # noqa: BLE001 - git must get a diff, whatever went wrong
         reason = f"nbcollab could not diff it ({type(exc).__name__}: {exc})"
+    reason = terminal_safe(reason, one_line=True)
     return header + f"# {reason}: line diff\n" + _line_diff(old_data, new_data, old_name, new_name)
 
 
@@ -66,7 +72,7 @@ def _notebook_diff(old: bytes | None, new: bytes | None, old_name: str, new_name
 
 
 def _line_diff(old: bytes | None, new: bytes | None, old_name: str, new_name: str) -> str:
-    a = (old or b"").decode("utf-8", "replace").splitlines(True)
-    b = (new or b"").decode("utf-8", "replace").splitlines(True)
+    a = terminal_safe((old or b"").decode("utf-8", "backslashreplace")).splitlines(True)
+    b = terminal_safe((new or b"").decode("utf-8", "backslashreplace")).splitlines(True)
     lines = difflib.unified_diff(a, b, old_name, new_name)
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

@@ -57,16 +57,19 @@ def run_textconv(argv: list[str]) -> int:
     """Print a notebook as readable text for git's textconv; never fails (exit 0)."""
     from nbcollab.textconv import textconv_bytes
 
+    from nbcollab.safe_text import quote_path
+
     paths = _without_option(argv, "--format-version")
     if len(paths) != 1:
-        print("nbcollab textconv: expected one file path", file=sys.stderr)
+        _warn("textconv", "expected one file path")
         return 0
     try:
         data = Path(paths[0]).read_bytes()
     except OSError as exc:
-        print(f"nbcollab textconv: {paths[0]}: cannot read ({exc.strerror})", file=sys.stderr)
+        _warn("textconv", f"{quote_path(paths[0])}: cannot read ({exc.strerror})")
         return 0
-    sys.stdout.buffer.write(textconv_bytes(data, path=paths[0], options=repo_clean_options()))
+    options = repo_clean_options(warn=lambda message: _warn("textconv", message))
+    sys.stdout.buffer.write(textconv_bytes(data, path=paths[0], options=options))
     sys.stdout.buffer.flush()
     return 0
 
@@ -80,7 +83,8 @@ def run_git_diff(argv: list[str]) -> int:
     color = (sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true") and not (
         os.environ.get("NO_COLOR"))
     # git passes the notebook's real path first: both sides get that folder's clean rules.
-    clean = clean_options_for(argv[0]) if argv else None
+    clean = clean_options_for(argv[0], warn=lambda message: _warn("git-diff", message)) if (
+        argv) else None
     text = run_external_diff(argv, clean=clean, color=color)
     # As UTF-8 whatever the locale says, and never failing on a lone surrogate from a notebook.
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))
@@ -95,17 +99,24 @@ def run_git_merge(argv: list[str]) -> int:
     return merge(argv)
 
 
-def repo_clean_options() -> CleanOptions:
+def repo_clean_options(*, warn: Callable[[str], None]) -> CleanOptions:
     """The clean rules at the top of the repository (git runs textconv there; a blob's temporary
     copy has no folder of its own, so both sides of a textconv diff get the same rules); the
-    defaults when the config is broken (a textconv never fails)."""
-    from nbcollab.config import CleanOptions, load_config
-    from nbcollab.errors import NbcollabError
+    defaults and one ``warn`` when the config cannot be used (a textconv never fails)."""
+    from nbcollab.clean_config import OptionsByFolder
+    from nbcollab.config import CleanOptions
+    from nbcollab.config_fallback import load_or_default
 
+    root = Path.cwd()
+    return load_or_default(lambda: OptionsByFolder(root)("notebook.ipynb"), CleanOptions(),
+                           start=root, warn=warn, using="the default clean options")
+
+
+def _warn(entry: str, message: str) -> None:
     try:
-        return load_config().clean
-    except NbcollabError:
-        return CleanOptions()
+        print(f"nbcollab {entry}: {message}", file=sys.stderr)
+    except (OSError, ValueError):
+        pass  # stderr closed: the output still goes to git
 
 
 def _without_option(argv: list[str], name: str) -> list[str]:

@@ -120,6 +120,12 @@ def check_attributes(repo_root: Path, path: str, names: tuple[str, ...]) -> dict
     return {fields[i + 1]: fields[i + 2] for i in range(0, len(fields) - 2, 3)}
 
 
+def is_tracked(repo_root: Path, path: Path) -> bool:
+    """Whether ``path`` (relative to the work tree's top) is in the index."""
+    listed = _plain_git(["ls-files", "-z", "--", f":(literal){path.as_posix()}"], repo_root)
+    return bool(listed.strip(b"\0"))
+
+
 def staged_notebooks(cwd: Path, folders: list[str] | None = None) -> list[str]:
     """Notebooks added, copied, modified or renamed in the index (relative to cwd), under folders."""
     # Outside a repository `git diff` turns into `diff --no-index` and only complains of usage.

@@ -111,16 +111,12 @@ def sign_result(text: str, raw: list[bytes], path: str) -> str:
 
 
 def _load_options(path: str) -> MergeOptions:
-    from nbcollab.config import load_config
-    from nbcollab.errors import ConfigError
+    from nbcollab.config import MergeOptions, load_config
+    from nbcollab.config_fallback import load_or_default
 
-    try:
-        return load_config(Path(path)).merge
-    except ConfigError as exc:
-        from nbcollab.config import MergeOptions
-
-        _say(f"{exc}; merging with the default options")
-        return MergeOptions()
+    # A broken pyproject.toml must not turn a notebook merge into a line merge.
+    return load_or_default(lambda: load_config(Path(path)).merge, MergeOptions(),
+                           start=Path(path), warn=_say, using="the default merge options")
 
 
 def merge_labels(args: DriverArgs) -> MergeLabels:

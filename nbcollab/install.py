@@ -6,7 +6,8 @@ attribute it answers to and the config keys it needs. ``install``, ``uninstall``
 
 ``install`` is declarative: it makes the scope's set-up equal to what was asked (a part left out
 with ``--no-merge`` is removed if it was there). ``uninstall`` removes only values that nbcollab
-writes, so a key or an attributes line a user wrote stays.
+writes, so a key or an attributes line a user wrote stays. The attributes files are edited by
+``nbcollab.install_attributes``; the filter runs through the launcher of ``nbcollab.launcher``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,20 @@ from pathlib import Path
 from typing import Literal
 
 from nbcollab import gitconfig
-from nbcollab.errors import NotARepository
 from nbcollab.gitconfig import Scope
+from nbcollab.install_attributes import (
+    DRIVER_ATTRIBUTES,
+    DRIVER_NAME,
+    PATTERN,
+    apply_change,
+    attributes_files,
+    attributes_line,
+    describe_change,
+    parse_owned_line,
+    plan_change,
+)
+from nbcollab.launcher import launcher_path, process_command, remove_launcher, write_launcher
 
-DRIVER_NAME = "nbcollab"
-PATTERN = "*.ipynb"
 AttributesPlace = Literal["gitattributes", "info"]
 # git passes the merge labels %S %X %Y to merge drivers from 2.44 on.
 MERGE_LABELS_SINCE = (2, 44)
@@ -36,6 +46,8 @@ class InstallContext:
     command: str
     git_version: tuple[int, ...]
     external_diff: bool = False
+    # The filter launcher to write and run (see nbcollab.launcher); None runs ``command``.
+    launcher: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -50,14 +62,16 @@ class Driver:
 
 
 def _filter_settings(ctx: InstallContext) -> dict[str, str]:
+    process = f"{ctx.command} filter-process"
     return {
-        "process": f"{ctx.command} filter-process",
+        # git starts the process for checkouts too: the launcher makes sure it always answers.
+        "process": process_command(ctx.launcher) if ctx.launcher else process,
         # Read only by git < 2.11 and by clients without the process protocol (e.g. JGit): git
         # never uses `clean` while `process` is set, so it costs nothing elsewhere.
         "clean": f"{ctx.command} filter-clean %f",
-        # The process never fails on a bad notebook (it passes it through with a warning), so
-        # `required` only bites when the command cannot run: then git refuses rather than
-        # silently storing outputs.
+        # The process never fails on a bad notebook (it passes it through with a warning), and
+        # the launcher's stand-in never fails a checkout; `required` only makes a refused clean
+        # (nbcollab gone) fail `git add` rather than silently store outputs.
         "required": "true",
     }
 
@@ -103,7 +117,6 @@ DRIVERS = (
         "git merges notebooks line by line",
     ),
 )
-DRIVER_ATTRIBUTES = tuple(driver.attribute for driver in DRIVERS)
 
 
 def default_command() -> str:
@@ -111,9 +124,16 @@ def default_command() -> str:
     return f"{shlex.quote(sys.executable)} -m nbcollab"
 
 
-def make_context(command: str | None = None, *, external_diff: bool = False) -> InstallContext:
-    """The install context for this machine."""
-    return InstallContext(command or default_command(), gitconfig.git_version(), external_diff)
+def make_context(
+    command: str | None = None, *, external_diff: bool = False, launcher: Path | None = None
+) -> InstallContext:
+    """The install context for this machine; the launcher is used for the default command only."""
+    return InstallContext(
+        command or default_command(),
+        gitconfig.git_version(),
+        external_diff,
+        None if command else launcher,
+    )
 
 
 def config_key(driver: Driver, key: str) -> str:
@@ -148,71 +168,6 @@ def config_pattern() -> str:
     return rf"^({'|'.join(DRIVER_ATTRIBUTES)})\.{DRIVER_NAME}\."
 
 
-# -- attributes files ---------------------------------------------------------------------------
-
-
-def attributes_line(attributes: tuple[str, ...]) -> str:
-    """The line routing notebooks to the given drivers."""
-    return " ".join([PATTERN, *(f"{name}={DRIVER_NAME}" for name in attributes)])
-
-
-def parse_owned_line(line: str) -> tuple[str, ...] | None:
-    """The drivers an attributes line written by nbcollab enables, or None for any other line."""
-    tokens = line.split()
-    allowed = {f"{name}={DRIVER_NAME}": name for name in DRIVER_ATTRIBUTES}
-    if len(tokens) < 2 or tokens[0] != PATTERN or not all(tok in allowed for tok in tokens[1:]):
-        return None
-    return tuple(allowed[tok] for tok in tokens[1:])
-
-
-def rewrite_attributes(text: str, line: str | None) -> str:
-    """``text`` with nbcollab's line replaced by ``line`` (kept in place), or removed if None."""
-    newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.splitlines()
-    owned = [existing for existing in lines if parse_owned_line(existing) is not None]
-    if owned == ([] if line is None else [line]):
-        return text  # already as wanted: the file keeps its bytes
-    kept: list[str] = []
-    placed = line is None
-    for existing in lines:
-        if parse_owned_line(existing) is None:
-            kept.append(existing)
-        elif not placed:
-            kept.append(line)  # type: ignore[arg-type]
-            placed = True
-    if not placed:
-        kept.append(line)  # type: ignore[arg-type]
-    return newline.join(kept) + newline if kept else ""
-
-
-def attributes_files(scope: Scope, repo: gitconfig.Repository | None) -> dict[str, Path]:
-    """The attributes files nbcollab may write in ``scope``, by name."""
-    if scope == "global":
-        return {"global": gitconfig.global_attributes_file()}
-    if repo is None:
-        raise NotARepository("not inside a git repository (run `git init`, or use --global)")
-    return {
-        "gitattributes": repo.root / ".gitattributes",
-        "info": repo.common_dir / "info" / "attributes",
-    }
-
-
-def _update_file(path: Path, line: str | None) -> bool:
-    """Put or remove nbcollab's line in ``path``; True when the file changed."""
-    from nbcollab.notebook_io import write_atomic
-
-    text = path.read_bytes().decode("utf-8", "surrogateescape") if path.is_file() else ""
-    new_text = rewrite_attributes(text, line)
-    if new_text == text:
-        return False
-    if not new_text and path.is_file():
-        path.unlink()  # the file held nothing but nbcollab's line
-        return True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, new_text.encode("utf-8", "surrogateescape"))
-    return True
-
-
 # -- install / uninstall ------------------------------------------------------------------------
 
 
@@ -225,9 +180,17 @@ def install(
     place: AttributesPlace = "gitattributes",
 ) -> list[str]:
     """Configure the drivers named in ``attributes`` (and only those); what was done, as lines."""
+    target = "global" if scope == "global" else place
+    # Every file is checked before anything is written: a refusal leaves the set-up as it was.
+    changes = [
+        plan_change(file, attributes_line(attributes) if name == target and attributes else None)
+        for name, file in attributes_files(scope, repo).items()
+    ]
     cwd = repo.root if repo else None
     current = gitconfig.read_section_keys(scope, config_pattern(), cwd)
-    done = []
+    with_launcher = ctx.launcher is not None and "filter" in attributes
+    # The launcher exists before the config names it, and goes only once nothing names it.
+    done = _write_launcher(ctx.launcher) if with_launcher else []
     for driver in DRIVERS:
         wanted = driver.settings(ctx) if driver.attribute in attributes else {}
         for key, value in wanted.items():
@@ -236,25 +199,38 @@ def install(
                 gitconfig.set_value(scope, full, value, cwd)
                 done.append(f"set {full} = {value}")
         done += _unset_owned(scope, driver, ctx, current, keep=set(wanted), cwd=cwd)
-    target = "global" if scope == "global" else place
-    for name, path in attributes_files(scope, repo).items():
-        line = attributes_line(attributes) if name == target and attributes else None
-        if _update_file(path, line):
-            done.append(f"{'wrote' if line else 'removed'} '{line or PATTERN}' in {path}")
+    if not with_launcher:
+        done += _remove_launcher(scope, repo)
+    for change in filter(None, changes):
+        apply_change(change)
+        done.append(describe_change(change))
     return done
 
 
 def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallContext) -> list[str]:
     """Remove what install writes in ``scope``; what was done, as lines."""
+    changes = [plan_change(file, None) for file in attributes_files(scope, repo).values()]
     cwd = repo.root if repo else None
     current = gitconfig.read_section_keys(scope, config_pattern(), cwd)
     done = []
     for driver in DRIVERS:
         done += _unset_owned(scope, driver, ctx, current, keep=set(), cwd=cwd)
-    for path in attributes_files(scope, repo).values():
-        if _update_file(path, None):
-            done.append(f"removed nbcollab's '{PATTERN}' line from {path}")
+    done += _remove_launcher(scope, repo)
+    for change in filter(None, changes):
+        apply_change(change)
+        done.append(describe_change(change))
     return done
+
+
+def _write_launcher(path: Path | None) -> list[str]:
+    if path is None or not write_launcher(path, sys.executable):
+        return []
+    return [f"wrote the filter launcher {path} (runs {sys.executable})"]
+
+
+def _remove_launcher(scope: Scope, repo: gitconfig.Repository | None) -> list[str]:
+    path = launcher_path(scope, repo)
+    return [f"removed the filter launcher {path}"] if remove_launcher(path) else []
 
 
 def _unset_owned(

@@ -28,6 +28,7 @@ from nbcollab.install import (
     nbcollab_subcommand,
     parse_owned_line,
 )
+from nbcollab.launcher import launcher_in, recorded_python
 
 _PROBE = "nbcollab-status-probe.ipynb"
 
@@ -66,9 +67,9 @@ def _gather(repo: gitconfig.Repository | None) -> _Facts:
     config = {scope: gitconfig.read_section_keys(scope, config_pattern(), cwd) for scope in scopes}
     places: dict[str, list[str]] = {name: [] for name in DRIVER_ATTRIBUTES}
     for scope in scopes:
-        for path in attributes_files(scope, repo).values():
-            for attribute in _owned_attributes(path):
-                places[attribute].append(str(path))
+        for file in attributes_files(scope, repo).values():
+            for attribute in _owned_attributes(file.path):
+                places[attribute].append(str(file.path))
     if repo:
         values = gitconfig.check_attributes(repo.root, _PROBE, DRIVER_ATTRIBUTES)
         enabled = {name: values.get(name) == DRIVER_NAME for name in DRIVER_ATTRIBUTES}
@@ -152,10 +153,44 @@ def _check_values(
             else:
                 report.lines.append(f"  note: {text}")
     for key, value in values.items():
-        if driver.owned.get(key) is not None:
-            reason = _cannot_run(value, facts.runnable)
-            if reason:
-                _problem(report, f"{config_key(driver, key)} = {value}\n    cannot run: {reason}")
+        if driver.owned.get(key) is None:
+            continue
+        launcher = launcher_in(value)
+        if launcher:
+            reason = _launcher_problem(launcher, facts.runnable)
+        else:
+            cause = _cannot_run(value, facts.runnable)
+            reason = f"cannot run: {cause}" if cause else None
+        if reason:
+            _problem(report, f"{config_key(driver, key)} = {value}\n    {reason}")
+        elif key == "process" and launcher is None:
+            report.lines.append(
+                f"  note: {config_key(driver, key)} runs nbcollab directly: should that command "
+                "go away, git fails every checkout of a notebook (`nbcollab install` writes a "
+                "launcher that cannot fail)"
+            )
+
+
+def _launcher_problem(path: Path, cache: dict[tuple[str, ...], str | None]) -> str | None:
+    """What is wrong with the filter launcher at ``path``, or None."""
+    if not path.is_file():
+        return (
+            f"cannot run: {path} is missing, so git fails every checkout of a notebook "
+            "(run `nbcollab install`)"
+        )
+    python = recorded_python(path)
+    if python is None:
+        return f"cannot run: {path} is not nbcollab's launcher (run `nbcollab install`)"
+    prefix = (python, "-m", DRIVER_NAME)
+    if prefix not in cache:
+        cache[prefix] = _probe_command(list(prefix))
+    reason = cache[prefix]
+    if reason:
+        return (
+            f"the launcher's Python cannot run nbcollab: {reason}\n    checkouts still work, "
+            "but `git add` refuses notebooks until you run `nbcollab install` again"
+        )
+    return None
 
 
 def _problem(report: StatusReport, text: str) -> None:

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbcollab.config import MergeOptions, OutputStrategy
-from nbcollab.conflicts import METADATA_NOTE_ID, Conflict, describe, record_conflicts, strip_record
+from nbcollab.conflict_record import ConflictKind, describe
+from nbcollab.conflicts import METADATA_NOTE_ID, Conflict, record_conflicts, strip_record
 from nbcollab.errors import InvalidNotebook
-from nbcollab.merge_cells import CellContext, conflict_note, edited, merge_slot, value_record
+from nbcollab.markers import DEFAULT_MARKER_SIZE
+from nbcollab.merge_cells import CellContext, edited, merge_slot, value_change, values_conflict
 from nbcollab.merge_fields import MergeLabels, ValueConflict, ValuePolicy, merge_values
 from nbcollab.merge_sequence import merge_cell_order
 
@@ -46,11 +48,11 @@ class MergeResult:
     def summary(self) -> list[str]:
         """Lines for people: cells merged cleanly, then each conflict and why."""
         # The note cell of a notebook-metadata conflict is the merge's own, not a merged cell.
-        notes = {c.cell for c in self.conflicts if c.kind == "notebook-metadata"}
+        notes = {c.cell for c in self.conflicts if c.kind is ConflictKind.NOTEBOOK_METADATA}
         total = len(_cells(self.notebook)) - len(notes)
         bad = {c.cell for c in self.conflicts} - notes
         lines = [f"{total - len(bad)} of {total} cells merged cleanly"]
-        lines += [describe(c.to_record(0)) for c in self.conflicts]
+        lines += [describe(c.placed(DEFAULT_MARKER_SIZE)) for c in self.conflicts]
         return lines
 
 
@@ -69,7 +71,7 @@ def merge_notebooks(base: Notebook | None, local: Notebook, remote: Notebook, *,
     conflicts: list[Conflict] = []
     for slot in slots:
         cell, found = merge_slot(slot, b_cells, l_cells, r_cells, ctx)
-        conflicts.extend(Conflict(kind, len(cells), detail) for kind, detail in found)
+        conflicts.extend(Conflict(entry, len(cells)) for entry in found)
         cells.append(cell)
     metadata, meta_conflicts = merge_values(
         base_nb.get("metadata", {}) if base_nb else {}, local.get("metadata", {}),
@@ -114,15 +116,15 @@ def _assemble(local: Notebook, remote: Notebook, cells: list[Cell], metadata: An
 def _add_metadata_note(merged: Notebook, values: list[ValueConflict], conflicts: list[Conflict],
                        labels: MergeLabels) -> None:
     """Notebook metadata conflicts: a note cell on top, so that people opening the file see it."""
-    detail = {"values": [value_record(v) for v in values]}
-    text = conflict_note("notebook-metadata", detail, labels)
-    note: Cell = {"cell_type": "markdown", "metadata": {}, "source": text}
+    entry = values_conflict(ConflictKind.NOTEBOOK_METADATA, [value_change(v) for v in values],
+                            labels)
+    note: Cell = {"cell_type": "markdown", "metadata": {}, "source": entry.note}
     if merged["nbformat"] == 4 and merged["nbformat_minor"] >= 5:
         note["id"] = METADATA_NOTE_ID
     _cells(merged).insert(0, note)
     for conflict in conflicts:
         conflict.cell = None if conflict.cell is None else conflict.cell + 1
-    conflicts.insert(0, Conflict("notebook-metadata", 0, detail))
+    conflicts.insert(0, Conflict(entry, 0))
 
 
 def _finish(merged: Notebook, conflicts: list[Conflict], options: MergeOptions,

@@ -8,11 +8,23 @@ outside the source get a note line on top of the source, so that they are visibl
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from nbcollab.config import MergeOptions
+from nbcollab.conflict_record import (
+    ABSENT,
+    CellTypeConflict,
+    ConflictEntry,
+    ConflictKind,
+    DeleteEditConflict,
+    OutputsConflict,
+    SourceConflict,
+    ValueChange,
+    ValuesConflict,
+)
 from nbcollab.markers import note_line
 from nbcollab.merge_fields import (
     MISSING,
@@ -27,7 +39,6 @@ from nbcollab.merge_sequence import Slot
 from nbcollab.nbformat_lines import text_key
 
 Cell = dict[str, Any]
-Found = list[tuple[str, dict[str, Any]]]  # (conflict kind, record details) of one merged cell
 
 CELL_POLICY = ValuePolicy(volatile=frozenset({
     ("metadata", "execution"), ("metadata", "ExecuteTime"), ("metadata", "collapsed"),
@@ -73,7 +84,7 @@ def edited(base: Mapping[str, Any], cell: Mapping[str, Any]) -> bool:
 
 
 def merge_slot(slot: Slot, b_cells: list[Cell], l_cells: list[Cell], r_cells: list[Cell],
-                ctx: CellContext) -> tuple[Cell, list[tuple[str, dict[str, Any]]]]:
+                ctx: CellContext) -> tuple[Cell, list[ConflictEntry]]:
     base = b_cells[slot.base] if slot.base is not None else None
     local = l_cells[slot.local] if slot.local is not None else None
     remote = r_cells[slot.remote] if slot.remote is not None else None
@@ -90,64 +101,76 @@ def merge_slot(slot: Slot, b_cells: list[Cell], l_cells: list[Cell], r_cells: li
 
 
 def _delete_edit(base: Cell | None, kept: Cell, deleted_by: str,
-                 ctx: CellContext) -> tuple[Cell, list[tuple[str, dict[str, Any]]]]:
+                 ctx: CellContext) -> tuple[Cell, list[ConflictEntry]]:
     """Keep the edited cell, its source wrapped in markers with an empty deleting side."""
-    labels = ctx.labels
+    labels, size = ctx.labels, ctx.labels.marker_size
     text = _text(kept, ctx.major)
     body = text if text.endswith("\n") or not text else text + "\n"
     note = " (deleted this cell)"
     if deleted_by == "ours":
-        marked = "<" * labels.marker_size + " " + labels.ours + note + "\n" + labels.mid()
-        marked += body + labels.end()
+        head = "<" * size + " " + labels.ours + note + "\n" + labels.mid()
+        tail = labels.end()
     else:
-        marked = labels.start() + body + labels.mid()
-        marked += ">" * labels.marker_size + " " + labels.theirs + note + "\n"
+        head = labels.start()
+        tail = labels.mid() + ">" * size + " " + labels.theirs + note + "\n"
     if not text.endswith("\n"):
-        marked = marked[:-1]  # so that resolving gives back the text as it was
+        tail = tail[:-1]  # so that resolving gives back the text as it was
     cell = dict(kept)
-    cell[text_key(kept.get("cell_type"), ctx.major)] = marked
-    return cell, [("delete-edit", {"deleted_by": deleted_by, "base": _text(base, ctx.major)})]
+    cell[text_key(kept.get("cell_type"), ctx.major)] = head + body + tail
+    return cell, [DeleteEditConflict(deleted_by=deleted_by,  # type: ignore[arg-type]
+                                     base=_text(base, ctx.major), wrapper=(head, tail))]
 
 
 def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
-                ctx: CellContext) -> tuple[Cell, list[tuple[str, dict[str, Any]]]]:
-    found: list[tuple[str, dict[str, Any]]] = []
+                ctx: CellContext) -> tuple[Cell, list[ConflictEntry]]:
+    found: list[ConflictEntry] = []
     b_type = base.get("cell_type") if base else MISSING
     cell_type, type_conflicts = merge_values(b_type, local["cell_type"], remote["cell_type"])
     if type_conflicts:
-        found.append(("cell-type", {"base": _json(b_type), "ours": local["cell_type"],
-                                    "theirs": remote["cell_type"]}))
+        found.append(CellTypeConflict(base=_json(b_type), ours=local["cell_type"],
+                                      theirs=remote["cell_type"],
+                                      note=conflict_note(ConflictKind.CELL_TYPE.value, [],
+                                                        ctx.labels)))
+    fields, value_conflicts = _merge_fields(base or {}, local, remote)
+    found.extend(_group_value_conflicts(value_conflicts, ctx.labels))
     text = merge_text(_text(base, ctx.major), _text(local, ctx.major), _text(remote, ctx.major),
                       labels=ctx.labels)
-    if text.hunk_bases:
-        detail: dict[str, Any] = {"hunks": text.hunk_bases}
-        if any(before or after for before, after in text.around):
-            detail["around"] = text.around
-        found.append(("source", detail))
-    fields, value_conflicts = _merge_fields(base or {}, local, remote)
+    notes = "".join(entry.note or "" for entry in found)  # type: ignore[union-attr]
+    if text.hunks:
+        labels = ctx.labels
+        # The notes go above the merged text: each hunk is that much further into the cell.
+        hunks = [dataclasses.replace(h, at=(h.at or 0) + len(notes)) for h in text.hunks]
+        found.append(SourceConflict(markers=(labels.start(), labels.mid(), labels.end()),
+                                    hunks=hunks))
     cell = {"cell_type": cell_type, **fields}
     # Ids merge like any value (a side that re-created the cell changed it); both changed: ours.
     cell_id, _ = merge_values((base or {}).get("id", MISSING), local.get("id", MISSING),
                               remote.get("id", MISSING))
     if cell_id is not MISSING:
         cell["id"] = cell_id
-    found.extend(_group_value_conflicts(value_conflicts))
-    notes = "".join(
-        conflict_note(kind, detail, ctx.labels) for kind, detail in found if kind != "source"
-    )
     cell[text_key(cell_type, ctx.major)] = notes + text.text
-    if cell_type == "code" and _merge_cell_outputs(cell, base, local, remote, ctx):
-        found.append(("outputs", {}))
+    if cell_type == "code":
+        outputs = _merge_cell_outputs(cell, base, local, remote, ctx)
+        if outputs is not None:
+            found.append(outputs)
     return _fit_schema(cell, ctx.major), found
 
 
-def _group_value_conflicts(values: list[ValueConflict]) -> list[tuple[str, dict[str, Any]]]:
+def _group_value_conflicts(values: list[ValueConflict],
+                           labels: MergeLabels) -> list[ConflictEntry]:
     """One "attachments" conflict and one "metadata" conflict (every other field) per cell."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[ConflictKind, list[ValueChange]] = {}
     for value in values:
-        kind = "attachments" if value.path[0] == "attachments" else "metadata"
-        groups.setdefault(kind, []).append(value_record(value))
-    return [(kind, {"values": records}) for kind, records in groups.items()]
+        kind = ConflictKind.ATTACHMENTS if value.path[0] == "attachments" else ConflictKind.METADATA
+        groups.setdefault(kind, []).append(value_change(value))
+    return [values_conflict(kind, changes, labels) for kind, changes in groups.items()]
+
+
+def values_conflict(kind: ConflictKind, changes: list[ValueChange],
+                    labels: MergeLabels) -> ValuesConflict:
+    """The record of values both sides changed, with the note line that shows it in the cell."""
+    note = conflict_note(kind.value, [".".join(c.path) for c in changes], labels)
+    return ValuesConflict(kind=kind, values=changes, note=note)  # type: ignore[arg-type]
 
 
 def _merge_fields(base: Cell, local: Cell, remote: Cell) -> tuple[Cell, list[ValueConflict]]:
@@ -168,8 +191,8 @@ def _merge_fields(base: Cell, local: Cell, remote: Cell) -> tuple[Cell, list[Val
 
 
 def _merge_cell_outputs(cell: Cell, base: Cell | None, local: Cell, remote: Cell,
-                        ctx: CellContext) -> bool:
-    """Set the merged outputs and count on a code cell; True when they conflict (kept marked)."""
+                        ctx: CellContext) -> OutputsConflict | None:
+    """Set the merged outputs and count on a code cell; their record when they conflict."""
     count_key = "prompt_number" if ctx.major == 3 else "execution_count"
 
     def derived(c: Cell | None) -> tuple[list[Any], Any] | None:
@@ -183,7 +206,14 @@ def _merge_cell_outputs(cell: Cell, base: Cell | None, local: Cell, remote: Cell
     cell["outputs"] = result.outputs
     if result.count is not None or ctx.major == 4:
         cell[count_key] = result.count
-    return result.conflict
+    if not result.conflict:
+        return None
+    counts = tuple(_valid_count(count) for count in result.counts)
+    return OutputsConflict(sections=result.sections, counts=counts)  # type: ignore[arg-type]
+
+
+def _valid_count(count: Any) -> int | None:
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
 def _stream(text: str, major: int) -> dict[str, Any]:
@@ -218,16 +248,12 @@ def _json(value: Any) -> Any:
     return None if value is MISSING else value
 
 
-def value_record(conflict: ValueConflict) -> dict[str, Any]:
-    record: dict[str, Any] = {"path": list(conflict.path)}
-    for name in ("base", "ours", "theirs"):
-        value = getattr(conflict, name)
-        if value is not MISSING:
-            record[name] = value
-    return record
+def value_change(conflict: ValueConflict) -> ValueChange:
+    """The record of one value conflict (a key absent from a version stays absent)."""
+    sides = [ABSENT if v is MISSING else v for v in (conflict.base, conflict.ours, conflict.theirs)]
+    return ValueChange(list(conflict.path), *sides)
 
 
-def conflict_note(kind: str, detail: dict[str, Any], labels: MergeLabels) -> str:
-    paths = ", ".join(".".join(v["path"]) for v in detail.get("values", [])) or kind
-    return note_line(f"{kind} conflict ({paths}): kept {labels.ours}, "
+def conflict_note(kind: str, paths: list[str], labels: MergeLabels) -> str:
+    return note_line(f"{kind} conflict ({', '.join(paths) or kind}): kept {labels.ours}, "
                      f"{labels.theirs} differs; run 'nbcollab conflicts'", labels.marker_size)

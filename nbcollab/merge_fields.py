@@ -6,12 +6,14 @@ markers in the source, the value kept) is decided here so that every written not
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from merge3 import Merge3
 
 from nbcollab.config import OutputStrategy
+from nbcollab.conflict_record import SourceHunk
 
 MISSING: Any = object()  # a key absent from one version (distinct from a JSON null)
 
@@ -37,16 +39,15 @@ class MergeLabels:
 
 @dataclass
 class TextMerge:
-    """A merged text; ``hunk_bases`` holds the base text of each conflict hunk, in order.
+    """A merged text and, in order, the record of each conflict hunk written into it.
 
-    ``around`` holds, per hunk, the text both sides agreed on just before and after it inside
-    the same conflict region (a region split on agreed lines): not base text, so ``--base``
-    drops it and the region's whole base (carried by its first hunk) is all that is left.
+    Each hunk keeps both sides' lines (what resolving puts back, never re-read from the markers)
+    and its base; a region split on lines both sides agreed on carries its whole base in its
+    first hunk, and the agreed text before and after each hunk (which ``--base`` drops).
     """
 
     text: str
-    hunk_bases: list[str] = field(default_factory=list)
-    around: list[list[str]] = field(default_factory=list)
+    hunks: list[SourceHunk] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def merge_text(base: str, local: str, remote: str, *, labels: MergeLabels) -> Te
     for region in merger.merge_regions():
         _emit_region(merger, region, out, merged, labels)
     merged.text = "".join(out)
+    _place_hunks(merged, out)
     if not merge_scalar(ends[0], ends[1], ends[2]) and merged.text.endswith("\n"):
         merged.text = merged.text[:-1]
     return merged
@@ -98,18 +100,30 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerg
         out.extend(merger.b[region[1]:region[2]])
     else:
         _, z0, z1, a0, a1, b0, b1 = region
-        base_text, agreed, first = "".join(merger.base[z0:z1]), "", len(merged.hunk_bases)
+        base_text, agreed, first = "".join(merger.base[z0:z1]), "", len(merged.hunks)
         for common, ours, theirs in _refine_conflict(list(merger.a[a0:a1]), list(merger.b[b0:b1])):
             if ours or theirs:
+                at = len(out)  # a position in ``out`` for now: _place_hunks makes it an offset
                 out.extend([labels.start(), *ours, labels.mid(), *theirs, labels.end()])
                 # The base of a split region cannot be split: the first hunk carries all of it.
-                merged.hunk_bases.append(base_text)
-                merged.around.append([agreed, ""])
+                merged.hunks.append(SourceHunk(base_text, "".join(ours), "".join(theirs), agreed,
+                                               at=at))
                 base_text = agreed = ""
             out.extend(common)
             agreed += "".join(common)
-        if len(merged.hunk_bases) > first:
-            merged.around[-1][1] = agreed
+        if len(merged.hunks) > first:
+            merged.hunks[-1] = dataclasses.replace(merged.hunks[-1], after=agreed)
+
+
+def _place_hunks(merged: TextMerge, out: list[str]) -> None:
+    """Turn each hunk's position in the list of written lines into its offset in the text."""
+    offsets, total, hunks = {}, 0, iter(merged.hunks)
+    wanted = {hunk.at for hunk in merged.hunks}
+    for number, line in enumerate(out):
+        if number in wanted:
+            offsets[number] = total
+        total += len(line)
+    merged.hunks = [dataclasses.replace(h, at=offsets[h.at]) for h in hunks]
 
 
 def _refine_conflict(a: list[str], b: list[str]) -> list[tuple[list[str], list[str], list[str]]]:
@@ -219,6 +233,8 @@ class OutputMerge:
     count: Any
     conflict: bool = False
     cleared: bool = False
+    sections: tuple[int, int, int] = (0, 0, 0)  # ours, base, theirs between the marker outputs
+    counts: tuple[Any, Any, Any] = (None, None, None)  # base, ours, theirs (for resolving)
 
 
 def merge_outputs(base: tuple[list[Any], Any], local: tuple[list[Any], Any] | None,
@@ -239,8 +255,8 @@ def merge_outputs(base: tuple[list[Any], Any], local: tuple[list[Any], Any] | No
         return OutputMerge(outs_l, count)
     if outs_l == outs_b:
         return OutputMerge(outs_r, count)
-    return _resolve_output_conflict(outs_b, outs_l, outs_r, local[1], remote[1], strategy,
-                                    labels, marker_output)
+    return _resolve_output_conflict(outs_b, outs_l, outs_r, (base[1], local[1], remote[1]),
+                                    strategy, labels, marker_output)
 
 
 def _merge_count(base: Any, local: Any, remote: Any) -> Any:
@@ -252,8 +268,9 @@ def _merge_count(base: Any, local: Any, remote: Any) -> Any:
 
 
 def _resolve_output_conflict(outs_b: list[Any], outs_l: list[Any], outs_r: list[Any],
-                             count_l: Any, count_r: Any, strategy: OutputStrategy,
+                             counts: tuple[Any, Any, Any], strategy: OutputStrategy,
                              labels: MergeLabels, marker_output: Any) -> OutputMerge:
+    count_l, count_r = counts[1], counts[2]
     if strategy is OutputStrategy.OURS:
         return OutputMerge(outs_l, count_l)
     if strategy is OutputStrategy.THEIRS:
@@ -268,5 +285,7 @@ def _resolve_output_conflict(outs_b: list[Any], outs_l: list[Any], outs_r: list[
             marker_output(labels.mid()), *outs_r,
             marker_output(labels.end()),
         ]
-        return OutputMerge(outputs, count_l, conflict=True)
+        return OutputMerge(outputs, count_l, conflict=True,
+                           sections=(len(outs_l), len(outs_b), len(outs_r)),
+                           counts=counts)
     return OutputMerge([], None, cleared=True)

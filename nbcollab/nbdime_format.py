@@ -17,6 +17,7 @@ from typing import Any
 
 from nbcollab.align import align_cells
 from nbcollab.config import DiffOptions
+from nbcollab.json_equal import same_value
 from nbcollab.lcs import lcs_pairs
 from nbcollab.notebook_io import Notebook
 
@@ -124,7 +125,7 @@ def _diff_dict(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Entry]:
             entries.append({"op": "remove", "key": key})
         elif key not in old:
             entries.append({"op": "add", "key": key, "value": copy.deepcopy(new[key])})
-        elif old[key] != new[key] or type(old[key]) is not type(new[key]):
+        elif not same_value(old[key], new[key]):  # the diff's notion of equal, strict as JSON
             entries.append(_change(key, old[key], new[key]))
     return entries
 

@@ -1,4 +1,9 @@
-"""Render a ``NotebookDiff`` as git-like terminal text, optionally coloured and word-level."""
+"""Render a ``NotebookDiff`` as git-like terminal text, optionally coloured and word-level.
+
+Every string from the notebooks (sources, outputs, metadata keys and values, cell ids, the names
+given for the two sides) is made terminal-safe (``safe_text``) before colour codes are added
+around it, so the only escape sequences in the text are the colours painted here.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from nbcollab.diff import (
     source_of,
 )
 from nbcollab.output_text import describe_output, output_text
+from nbcollab.safe_text import terminal_safe
 
 _RED, _GREEN, _CYAN, _BOLD, _DIM, _REVERSE, _RESET = (
     "\033[31m", "\033[32m", "\033[36m", "\033[1m", "\033[2m", "\033[7m", "\033[0m")
@@ -39,6 +45,7 @@ def render_text(diff: NotebookDiff, *, old_name: str, new_name: str,
     if diff.equal:
         return ""
     paint = _Painter(style)
+    old_name, new_name = (terminal_safe(name, one_line=True) for name in (old_name, new_name))
     lines = [paint(f"--- {old_name}", _BOLD), paint(f"+++ {new_name}", _BOLD)]
     if diff.metadata:
         lines.append(paint("## notebook", _CYAN))
@@ -69,9 +76,10 @@ def cell_title(cell: CellDiff) -> str:
     """'cell 3 (code, id abc): modified, moved from 7' - the header of one changed cell."""
     body = cell.new if cell.new is not None else (cell.old or {})
     index = cell.new_index if cell.new_index is not None else cell.old_index
-    kind = str(body.get("cell_type", "?"))
+    where = terminal_safe(str(body.get("cell_type", "?")), one_line=True)
     cell_id = body.get("id")
-    where = f"{kind}, id {cell_id}" if isinstance(cell_id, str) else kind
+    if isinstance(cell_id, str):
+        where += f", id {terminal_safe(cell_id, one_line=True)}"
     states: list[str] = [] if cell.status == "unchanged" else [cell.status]
     if cell.moved:
         states.append(f"moved from {cell.old_index}")
@@ -98,13 +106,14 @@ def _cell_lines(cell: CellDiff, paint: _Painter) -> Iterator[str]:
 
 
 def _whole(text: str, sign: str, code: str, paint: _Painter) -> Iterator[str]:
-    for line in text.splitlines():
+    for line in terminal_safe(text).splitlines():
         yield paint(f"{sign}{line}", code)
 
 
 def text_hunks(old: str, new: str, paint: _Painter) -> Iterator[str]:
     """Unified-diff hunks of two texts, with intra-line or word-level detail."""
-    a, b = old.splitlines(), new.splitlines()
+    # Made safe before splitting: a carriage return shows as a character, not a line break.
+    a, b = terminal_safe(old).splitlines(), terminal_safe(new).splitlines()
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for group in matcher.get_grouped_opcodes(paint.style.context):
         i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
@@ -184,7 +193,7 @@ def _value_lines(changes: Any, paint: _Painter) -> Iterator[str]:
 
 
 def _value_line(change: ValueChange, paint: _Painter) -> Iterator[str]:
-    path = ".".join(str(part) for part in change.path)
+    path = terminal_safe(".".join(str(part) for part in change.path), one_line=True)
     if change.old is MISSING:
         yield paint(f"+  {path}: {_short(change.new)}", _GREEN)
     elif change.new is MISSING:
@@ -194,5 +203,5 @@ def _value_line(change: ValueChange, paint: _Painter) -> Iterator[str]:
 
 
 def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    text = terminal_safe(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
     return text if len(text) <= limit else text[: limit - 3] + "..."

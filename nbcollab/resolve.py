@@ -1,33 +1,50 @@
-"""Resolving the merge conflicts of a notebook to one side, and clearing their record.
+"""Resolving the recorded merge conflicts of a notebook to one side, and clearing their record.
 
-Each recorded conflict is resolved by its kind (source hunks, delete against edit, metadata values,
-cell type, marker outputs); markers without a record are resolved by their text. Pure functions.
+Each recorded conflict is resolved from its record (source hunks, delete against edit, metadata
+values, cell type, marker outputs): the marks the merge wrote are found as the record describes
+them and replaced by the chosen side, so nothing else in the cell changes. Text that merely looks
+like markers, without a record, is content and is never touched. Pure functions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbcollab.conflict_record import (
+    ABSENT,
+    CellTypeConflict,
+    ConflictEntry,
+    ConflictKind,
+    DeleteEditConflict,
+    OutputsConflict,
+    SourceConflict,
+    ValuesConflict,
+    where_of,
+)
 from nbcollab.conflicts import (
     Notebook,
-    cell_marker_sizes,
     cell_text,
     cell_text_key,
-    describe,
-    find_stale,
+    is_marked,
     locate_cell,
-    marker_size_of,
     notebook_cells,
     read_record,
 )
 from nbcollab.markers import (
     Resolution,
+    output_sections,
+    pick_outputs,
+    remove_line,
     remove_notes,
-    resolve_outputs,
-    resolve_text,
+    resolve_hunks,
     unwrap,
+    unwrap_exact,
 )
+from nbcollab.nbformat_lines import text_key
+
+Cell = dict[str, Any]
 
 
 @dataclass
@@ -41,43 +58,43 @@ class ResolveOutcome:
     cleared: int = 0
 
 
-def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: str | None = None
-                      ) -> ResolveOutcome:
-    """Resolve the conflicts of ``nb`` (of one cell: id or index) to ``choice``; a new notebook.
+class _Unresolvable(Exception):
+    """Why one recorded conflict cannot be resolved to the chosen side."""
 
-    Records whose marks are gone are cleared whatever the cell; ``choice`` None does only that.
+
+def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: int | None = None
+                      ) -> ResolveOutcome:
+    """Resolve the recorded conflicts of ``nb`` (of the cell at index ``cell``) to ``choice``.
+
+    Returns a new notebook. Records whose marks are gone are cleared whatever the cell;
+    ``choice`` None does only that.
     """
     nb = _copy_cells(nb)
     cells = notebook_cells(nb)
-    # Judged before anything is resolved: resolving a cell's source also removes the note of
-    # its metadata conflict, which must still be applied, not taken for resolved by hand.
-    stale = find_stale(nb)
-    kept_entries: list[dict[str, Any]] = []
+    entries = read_record(nb)
+    raw = list(nb["metadata"]["nbcollab"]["conflicts"]) if entries else []
+    # Judged before anything is resolved: resolving a cell's source must not make its metadata
+    # conflict look resolved by hand.
+    places = [locate_cell(entry, cells) for entry in entries]
+    marked = [at is not None and is_marked(e, cells[at], nb) for e, at in zip(entries, places)]
+    outcome = ResolveOutcome(nb, 0, cleared=marked.count(False))
+    kept: list[Any] = []
     doomed: set[int] = set()
-    resolved = 0
-    failed: list[str] = []
-    done: set[int] = set()
-    for entry in read_record(nb):
-        index = locate_cell(entry, cells)
-        if index is None or any(entry is s for s in stale):
+    for number, (entry, index) in enumerate(zip(entries, places)):
+        if not marked[number] or index is None:
             continue
-        done.add(index)
-        if choice is None or not _in_scope(cells[index], index, cell):
-            kept_entries.append(entry)
-        elif _apply(nb, cells, index, entry, choice, doomed):
-            resolved += 1
-        else:
-            failed.append(describe({**entry, "index": index}))
-            kept_entries.append(entry)
-    if choice is not None:
-        resolved += _resolve_unrecorded(nb, cells, choice, cell, done, failed)
+        if choice is None or cell not in (None, index):
+            kept.append(raw[number])
+            continue
+        try:
+            _apply(nb, cells[index], index, entry, choice, doomed)
+            outcome.resolved += 1
+        except _Unresolvable as why:
+            outcome.failed.append(f"{where_of(dataclasses.replace(entry, index=index))}: {why}")
+            kept.append(raw[number])
     _delete_cells(nb, doomed)
-    _rewrite_record(nb, kept_entries)
-    return ResolveOutcome(nb, resolved, failed, cleared=len(stale))
-
-
-def _in_scope(cell: dict[str, Any], index: int, wanted: str | None) -> bool:
-    return wanted is None or wanted == cell.get("id") or wanted == str(index)
+    _rewrite_record(nb, kept)
+    return outcome
 
 
 def _copy_cells(nb: Notebook) -> Notebook:
@@ -90,126 +107,132 @@ def _copy_cells(nb: Notebook) -> Notebook:
     return nb
 
 
-def _resolve_unrecorded(nb: Notebook, cells: list[dict[str, Any]], choice: Resolution,
-                        wanted: str | None, done: set[int], failed: list[str]) -> int:
-    """Markers without a record (from another tool or an older merge): resolve them by text."""
-    resolved = 0
-    for index, cell in enumerate(cells):
-        if index in done or not _in_scope(cell, index, wanted):
-            continue
-        sizes = cell_marker_sizes(cell, nb)
-        if not sizes:
-            continue
-        before = dict(cell)
-        # Largest first: the longer markers are the outer ones (git lengthens nested markers).
-        if all(_resolve_cell_text(cell, nb, choice, size, None) for size in sizes):
-            for size in sizes:
-                cell.update(_resolved_outputs(cell, choice, size))
-            resolved += 1
+def _apply(nb: Notebook, cell: Cell, index: int, entry: ConflictEntry, choice: Resolution,
+           doomed: set[int]) -> None:
+    """Resolve one recorded conflict in place; _Unresolvable when it cannot be done exactly."""
+    if isinstance(entry, SourceConflict):
+        _set_text(cell, nb, _resolved_source(cell_text(cell, nb), entry, choice))
+    elif isinstance(entry, DeleteEditConflict):
+        _apply_delete_edit(cell, nb, index, entry, choice, doomed)
+    elif isinstance(entry, OutputsConflict):
+        _apply_outputs(cell, nb, entry, choice)
+    elif isinstance(entry, ValuesConflict) and entry.kind is ConflictKind.NOTEBOOK_METADATA:
+        _apply_values(nb["metadata"], entry, choice)
+        left = _without_note(cell_text(cell, nb), entry)
+        if left.strip():  # someone wrote in the note cell the merge added: keep what they wrote
+            _set_text(cell, nb, left)
         else:
-            cell.clear()
-            cell.update(before)  # all sizes or none: no half-resolved cell
-            failed.append(f"cell {index}: markers cannot be resolved to {choice.value}")
+            doomed.add(index)
+    else:
+        if isinstance(entry, CellTypeConflict):
+            _set_cell_type(cell, nb, _side(entry, choice))
+        else:
+            _apply_values(cell, entry, choice)
+        _set_text(cell, nb, _without_note(cell_text(cell, nb), entry))
+
+
+def _side(entry: CellTypeConflict, choice: Resolution) -> Any:
+    return getattr(entry, "ours" if choice is Resolution.UNION else choice.value)
+
+
+def _set_text(cell: Cell, nb: Notebook, text: str) -> None:
+    cell[cell_text_key(cell, nb)] = text
+
+
+def _resolved_source(text: str, entry: SourceConflict, choice: Resolution) -> str:
+    if entry.legacy or entry.markers is None:
+        raise _Unresolvable("recorded by an older nbcollab without each side's lines; "
+                            "resolve it by hand")
+    resolved = resolve_hunks(text, entry.markers, entry.hunks, choice)
+    if resolved is None:
+        raise _Unresolvable(f"cannot be resolved to {choice.value}: part of it was edited by "
+                            "hand, so the ancestor's lines no longer fit")
     return resolved
 
 
-def _resolve_cell_text(cell: dict[str, Any], nb: Notebook, choice: Resolution, size: int,
-                       hunk_bases: list[str] | None,
-                       around: list[list[str]] | None = None) -> bool:
-    text = resolve_text(cell_text(cell, nb), choice, size, hunk_bases, around)
-    if text is None:
-        return False
-    cell[cell_text_key(cell, nb)] = text
-    return True
+def _without_note(text: str, entry: ValuesConflict | CellTypeConflict) -> str:
+    if entry.note is None:
+        return remove_notes(text, entry.marker_size)
+    removed = remove_line(text, entry.note)
+    return text if removed is None else removed
 
 
-def _resolved_outputs(cell: dict[str, Any], choice: Resolution, size: int) -> dict[str, Any]:
-    outputs = cell.get("outputs")
-    picked = resolve_outputs(outputs, choice, size) if isinstance(outputs, list) else None
-    return {} if picked is None else {"outputs": picked}
-
-
-def _apply(nb: Notebook, cells: list[dict[str, Any]], index: int, entry: dict[str, Any],
-           choice: Resolution, doomed: set[int]) -> bool:
-    """Resolve one recorded conflict in place; False when it cannot be done."""
-    cell, kind, size = cells[index], entry.get("kind"), marker_size_of(entry)
-    if kind == "source":
-        return _resolve_cell_text(cell, nb, choice, size, entry.get("hunks"),
-                                  entry.get("around"))
-    if kind == "delete-edit":
-        return _apply_delete_edit(cell, nb, index, entry, choice, doomed)
-    if kind == "outputs":
-        cell.update(_resolved_outputs(cell, choice, size))
-        return True
-    if kind == "cell-type":
-        _set_cell_type(cell, entry.get("ours" if choice is Resolution.UNION else choice.value))
-    elif kind == "notebook-metadata":
-        _apply_values(nb["metadata"], entry, choice)
+def _apply_delete_edit(cell: Cell, nb: Notebook, index: int, entry: DeleteEditConflict,
+                       choice: Resolution, doomed: set[int]) -> None:
+    if choice.value == entry.deleted_by:
         doomed.add(index)
-        return True
-    elif kind in ("metadata", "attachments"):
-        _apply_values(cell, entry, choice, relative_to_cell=True)
-    cell[cell_text_key(cell, nb)] = remove_notes(cell_text(cell, nb), size)
-    return True
-
-
-def _apply_delete_edit(cell: dict[str, Any], nb: Notebook, index: int, entry: dict[str, Any],
-                       choice: Resolution, doomed: set[int]) -> bool:
-    deleted_by = entry.get("deleted_by")
-    if choice.value == deleted_by:
-        doomed.add(index)
-        return True
+        return
     if choice is Resolution.BASE:
-        cell[cell_text_key(cell, nb)] = str(entry.get("base", ""))
-        return True
-    # Strip exactly the lines the merge wrapped the kept cell in: parsing the markers would take
-    # a body line such as ``=======`` (a markdown heading underline) for the separator.
-    head, tail = ("<=", ">") if deleted_by == "ours" else ("<", "=>")
-    text = unwrap(cell_text(cell, nb), head, tail, marker_size_of(entry))
-    if text is None:
-        return False
-    cell[cell_text_key(cell, nb)] = text
-    return True
+        _set_text(cell, nb, entry.base)
+        return
+    text = cell_text(cell, nb)
+    if entry.wrapper is not None:
+        kept = unwrap_exact(text, *entry.wrapper)
+    else:
+        head, tail = ("<=", ">") if entry.deleted_by == "ours" else ("<", "=>")
+        kept = unwrap(text, head, tail, entry.marker_size)
+    if kept is None:
+        raise _Unresolvable("the markers around the kept cell were edited")
+    _set_text(cell, nb, kept)
 
 
-def _apply_values(holder: dict[str, Any], entry: dict[str, Any], choice: Resolution,
-                  relative_to_cell: bool = False) -> None:
+def _apply_outputs(cell: Cell, nb: Notebook, entry: OutputsConflict, choice: Resolution) -> None:
+    outputs = cell.get("outputs")
+    if entry.sections is None or entry.counts is None or not isinstance(outputs, list):
+        raise _Unresolvable("recorded by an older nbcollab without the outputs' places; "
+                            "resolve it by hand")
+    sections = output_sections(outputs, entry.sections, entry.marker_size)
+    if sections is None:
+        raise _Unresolvable("the marker outputs were moved or edited")
+    ours, base, theirs = sections
+    cell["outputs"] = pick_outputs(ours, base, theirs, choice)
+    side = {Resolution.BASE: 0, Resolution.THEIRS: 2}.get(choice, 1)  # union: ours' count
+    count = entry.counts[side]
+    if nb.get("nbformat") == 3:
+        cell.pop("prompt_number", None)
+        if count is not None:
+            cell["prompt_number"] = count
+    else:
+        cell["execution_count"] = count
+
+
+def _apply_values(holder: dict[str, Any], entry: ValuesConflict, choice: Resolution) -> None:
     side = "ours" if choice is Resolution.UNION else choice.value
-    for value in entry.get("values", []):
-        path = [str(p) for p in value.get("path", [])]
-        if path:
-            _set_path(holder, path, value.get(side, _ABSENT))
-
-
-_ABSENT = object()
+    for value in entry.values:
+        if value.path:
+            _set_path(holder, value.path, getattr(value, side))
 
 
 def _set_path(holder: dict[str, Any], path: list[str], value: Any) -> None:
     for key in path[:-1]:
         child = holder.get(key)
         if not isinstance(child, dict):
-            if value is _ABSENT:
+            if value is ABSENT:
                 return
             child = {}
         holder[key] = child = dict(child)
         holder = child
-    if value is _ABSENT:
+    if value is ABSENT:
         holder.pop(path[-1], None)
     else:
         holder[path[-1]] = value
 
 
-def _set_cell_type(cell: dict[str, Any], cell_type: Any) -> None:
+def _set_cell_type(cell: Cell, nb: Notebook, cell_type: Any) -> None:
     if not isinstance(cell_type, str):
         return
+    text = cell_text(cell, nb)
+    cell.pop(cell_text_key(cell, nb), None)
     cell["cell_type"] = cell_type
+    cell[text_key(cell_type, nb.get("nbformat"))] = text  # v3 code keeps it in "input"
     if cell_type == "code":
         cell.setdefault("outputs", [])
-        cell.setdefault("execution_count", None)
+        if nb.get("nbformat") != 3:
+            cell.setdefault("execution_count", None)
         cell.pop("attachments", None)
     else:
-        cell.pop("outputs", None)
-        cell.pop("execution_count", None)
+        for key in ("outputs", "execution_count", "prompt_number"):
+            cell.pop(key, None)
 
 
 def _delete_cells(nb: Notebook, doomed: set[int]) -> None:
@@ -225,7 +248,7 @@ def _delete_cells(nb: Notebook, doomed: set[int]) -> None:
         nb["cells"] = [c for k, c in enumerate(nb["cells"]) if k not in doomed]
 
 
-def _rewrite_record(nb: Notebook, entries: list[dict[str, Any]]) -> None:
+def _rewrite_record(nb: Notebook, entries: list[Any]) -> None:
     own = dict(nb["metadata"].get("nbcollab") or {})
     own.pop("conflicts", None)
     if entries:

@@ -2,6 +2,11 @@
 
 ``notebook_pairs`` answers the question ``git diff [REV [REV]] [-- PATH...]`` answers, for
 notebooks: which ``.ipynb`` files differ between two sides, and their bytes on each side.
+
+During a conflicted merge the index holds no notebook for a conflicted path, only its stages
+(1 base, 2 ours, 3 theirs), and ``git diff --name-only`` lists the path once per stage. Such a
+notebook is one pair: ours against the working tree (with theirs at hand for when the working
+tree holds git's line conflict markers and is no notebook), or, against the index, a note.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nbcollab.errors import GitError, NotARepository
+from nbcollab.safe_text import quote_path
 
 WORKTREE = None  # a side that is the working tree
 INDEX = ":"  # a side that is the index (staging area)
@@ -26,6 +32,8 @@ class NotebookPair:
     new: bytes | None
     old_label: str
     new_label: str
+    unmerged: bool = False
+    theirs: bytes | None = None  # an unmerged notebook's stage 3, the other side of the merge
 
 
 def open_repo(start: Path) -> Any:
@@ -77,8 +85,13 @@ def notebook_pairs(
     except git.GitCommandError as exc:
         raise GitError(f"git diff failed: {exc.stderr.strip() or exc}") from None
     root = Path(repo.working_tree_dir)
+    stages = INDEX in (old_side, new_side) or new_side is WORKTREE
+    unmerged = unmerged_paths(repo) if stages else set()
     pairs = []
-    for name in sorted(n for n in names if n.endswith(".ipynb")):
+    for name in sorted({n for n in names if n.endswith(".ipynb")}):  # once, not once per stage
+        if name in unmerged:
+            pairs.append(_unmerged_pair(repo, old_side, new_side, name, root))
+            continue
         pairs.append(NotebookPair(
             name, read_side(repo, old_side, name, root), read_side(repo, new_side, name, root),
             _label(old_side, name, "a"), _label(new_side, name, "b"),
@@ -86,9 +99,37 @@ def notebook_pairs(
     return pairs
 
 
+def unmerged_paths(repo: Any) -> set[str]:
+    """The paths that have conflict stages in the index (``git ls-files -u``)."""
+    import git
+
+    try:
+        out = repo.git.ls_files("-u", "-z")
+    except git.GitCommandError as exc:
+        raise GitError(f"git ls-files failed: {exc.stderr.strip() or exc}") from None
+    # -z lines: "<mode> <object> <stage>\t<path>"
+    return {entry.split("\t", 1)[1] for entry in out.split("\0") if "\t" in entry}
+
+
+def _unmerged_pair(repo: Any, old_side: str | None, new_side: str | None, name: str,
+                   root: Path) -> NotebookPair:
+    """An unmerged notebook against the working tree: from ours (stage 2) when the old side is
+    the index, as ``git diff`` compares it; against the index, which has no such notebook, nothing
+    but the fact that it is unmerged."""
+    if new_side is WORKTREE:
+        old_label = f"{quote_path(f'a/{name}')} (ours)" if old_side == INDEX else _label(
+            old_side, name, "a")
+        old = read_side(repo, ":2" if old_side == INDEX else old_side, name, root)
+        return NotebookPair(name, old, read_side(repo, WORKTREE, name, root),
+                            old_label, _label(WORKTREE, name, "b"),
+                            unmerged=True, theirs=read_side(repo, ":3", name, root))
+    return NotebookPair(name, None, None, _label(old_side, name, "a"), _label(new_side, name, "b"),
+                        unmerged=True)
+
+
 def _label(side: str | None, name: str, prefix: str) -> str:
     where = "working tree" if side is WORKTREE else ("index" if side == INDEX else side)
-    return f"{prefix}/{name} ({where})"
+    return f"{quote_path(f'{prefix}/{name}')} ({where})"
 
 
 def read_side(repo: Any, side: str | None, path: str, root: Path) -> bytes | None:
@@ -96,7 +137,7 @@ def read_side(repo: Any, side: str | None, path: str, root: Path) -> bytes | Non
     if side is WORKTREE:
         file = root / path
         return file.read_bytes() if file.is_file() else None
-    spec = f":{path}" if side == INDEX else f"{side}:{path}"
+    spec = f":{path}" if side == INDEX else f"{side}:{path}"  # ":2" + ":" + path: a stage
     try:
         blob = repo.rev_parse(spec)
     except Exception:  # noqa: BLE001 - GitPython raises several types for "no such path here"

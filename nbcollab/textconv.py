@@ -3,7 +3,10 @@
 Git runs the textconv on a file path (a temporary copy of a blob, or the raw working-tree file,
 which the clean filter has not seen), so the clean rules are applied here. A textconv that fails
 makes ``git log -p`` stop at the first broken notebook in history: on any bad input the raw bytes
-are returned unchanged instead.
+are returned instead, with control characters shown visibly as everywhere else.
+
+Every string from the notebook is made terminal-safe (``safe_text``): ``git log -p`` prints the
+text form straight to the terminal (through ``less -R``, which passes escape sequences on).
 
 Cell headers carry the cell type and id but not the index, so inserting one cell does not change
 the header of every cell after it.
@@ -12,21 +15,24 @@ the header of every cell after it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nbcollab.config import CleanOptions
 from nbcollab.nbformat_lines import Notebook, cell_source, iter_cells
+from nbcollab.safe_text import terminal_safe
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
 # textconv cache (keyed on the command string) is invalidated.
-TEXTCONV_FORMAT_VERSION = 1
+TEXTCONV_FORMAT_VERSION = 2
 
 _V4_OUTPUTS = frozenset({"stream", "error", "execute_result", "display_data"})
 
 
 def textconv_bytes(data: bytes, *, path: str, options: CleanOptions | None = None) -> bytes:
-    """The text form of a notebook file, cleaned with ``options``; the raw bytes if it is not one."""
+    """The text form of a notebook file, cleaned with ``options``; the file's own text (made
+    terminal-safe) if it is not one."""
     try:
         from nbcollab.clean import clean_notebook
         from nbcollab.notebook_io import parse_notebook
@@ -36,26 +42,34 @@ def textconv_bytes(data: bytes, *, path: str, options: CleanOptions | None = Non
             nb = clean_notebook(nb, options=options)
         return notebook_text(nb).encode("utf-8", "replace")
     except Exception:  # noqa: BLE001 - whatever is wrong with the file, git must get text back
-        return data
+        return raw_text(data)
 
 
-def clean_options_for(path: str) -> CleanOptions:
-    """The clean rules the filter applies to ``path``; the defaults if the config is broken."""
+def raw_text(data: bytes) -> bytes:
+    """A file that is not a notebook as terminal-safe text (bytes not UTF-8 as ``\\xNN``)."""
+    return terminal_safe(data.decode("utf-8", "backslashreplace")).encode("utf-8")
+
+
+def clean_options_for(path: str, *, warn: Callable[[str], None]) -> CleanOptions:
+    """The clean rules the filter applies to ``path``; the defaults and one ``warn`` if the
+    config cannot be used (a diff driver that fails stops ``git log -p``)."""
     from nbcollab.clean_config import OptionsByFolder
-    from nbcollab.errors import NbcollabError
+    from nbcollab.config_fallback import load_or_default
 
     root = Path.cwd()  # git runs textconv and diff drivers at the top of the working tree
     # A working-tree file comes as its own path, a blob as a temporary copy outside the tree,
     # whose folder is unknown: the rules at the root apply to it.
-    inside = (root / path).resolve().is_relative_to(root.resolve())
     try:
-        return OptionsByFolder(root)(path if inside else "notebook.ipynb")
-    except NbcollabError:  # a textconv that fails stops git log -p: never fail
-        return CleanOptions()
+        inside = (root / path).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        inside = False
+    where = path if inside else "notebook.ipynb"
+    return load_or_default(lambda: OptionsByFolder(root)(where), CleanOptions(),
+                           start=root / where, warn=warn, using="the default clean options")
 
 
 def notebook_text(nb: Notebook) -> str:
-    """A notebook as plain text: metadata, then each cell's header, source and outputs."""
+    """A notebook as terminal-safe text: metadata, then each cell's header, source and outputs."""
     lines = ["=== notebook metadata ==="]
     lines.extend(_json_lines(nb.get("metadata", {})))
     for cell in iter_cells(nb):
@@ -71,16 +85,16 @@ def notebook_text(nb: Notebook) -> str:
                 lines.extend(_mime_summary(name, bundle) for name, bundle in sorted(cell[key].items()))
         for index, output in enumerate(cell.get("outputs", []) or []):
             lines.extend(_output_lines(index, output))
-    return "\n".join(lines) + "\n"
+    return terminal_safe("\n".join(lines)) + "\n"
 
 
 def _cell_header(cell: dict[str, Any]) -> str:
-    parts = [f"=== {cell.get('cell_type', '?')} cell"]
+    parts = [f"=== {terminal_safe(str(cell.get('cell_type', '?')), one_line=True)} cell"]
     if isinstance(cell.get("id"), str):
-        parts.append(f"id {cell['id']}")
+        parts.append(f"id {terminal_safe(cell['id'], one_line=True)}")
     if cell.get("cell_type") == "code":
         count = cell.get("execution_count", cell.get("prompt_number"))
-        parts.append(f"[{'' if count is None else count}]")
+        parts.append(f"[{'' if count is None else terminal_safe(str(count), one_line=True)}]")
     return " ".join(parts) + " ==="
 
 
@@ -97,7 +111,7 @@ def _output_lines(index: int, output: Any) -> list[str]:
 def _mime_summary(name: str, bundle: Any) -> str:
     mimes = ", ".join(sorted(bundle)) if isinstance(bundle, dict) else type(bundle).__name__
     size = len(json.dumps(bundle, sort_keys=True, default=str))
-    return f"{name} [{mimes}] {size} bytes"
+    return terminal_safe(f"{name} [{mimes}] {size} bytes", one_line=True)
 
 
 def _json_lines(value: Any) -> list[str]:

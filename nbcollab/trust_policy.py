@@ -3,30 +3,30 @@
 Jupyter trusts a notebook when the HMAC of its content is in the user's signature store. These
 functions decide whether signing a merge result would only re-trust what the user already trusted:
 every rich output must be one the user's Jupyter already trusted in the same cell of an input, the
-result must read back identically every time Jupyter opens it, and its text must not be shaped so
-that another notebook with different outputs could share its signature.
+result must read back identically every time Jupyter opens it, and no other notebook sharing its
+signature (cut differently from the same signed bytes) may show active output that a notebook
+sharing a trusted input's signature could not already show.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from nbcollab.nbformat_lines import Notebook, is_valid_cell_id, iter_cells
+from nbcollab.signature_stream import (
+    ACTIVE_MIME_PREFIXES,
+    CLOSERS,
+    WIDGET_STATE,
+    SignatureStream,
+    find_all,
+    signature_stream,
+)
 
 # Jupyter always renders these as escaped text, trusted or not; every other output type (rich
 # display_data/execute_result, and any odd type) is treated as needing trust.
 _PLAIN_OUTPUT_TYPES = frozenset({"stream", "error"})
-
-# nbformat's signature hashes keys and values concatenated with no separators, so text that spells
-# an output's closing key and type could be re-read as a real output in another notebook with the
-# same signature. Each of these byte strings may only occur where the real structure puts it.
-_CLOSERS = (
-    b"output_typedisplay_data", b"output_typeexecute_result", b"output_typeupdate_display_data"
-)
-_OPENER = b"outputsdata"
-
 
 def is_rich_output(output: Any) -> bool:
     """Whether Jupyter shows ``output`` only in a trusted notebook (anything but stream/error)."""
@@ -116,96 +116,80 @@ def find_read_problem(nb: Notebook) -> str | None:
     return None
 
 
-class _Stream:
-    """The bytes nbformat's signature hashes, with where the real output keys sit in them."""
+def find_collision_risk(result: Notebook, trusted_inputs: Sequence[Notebook]) -> str | None:
+    """Why a notebook sharing ``result``'s signature could show active output no trusted input can.
 
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.outputs_keys: set[int] = set()
-        self.output_type_keys: set[int] = set()
-        self.cell_starts: list[int] = []
-        self.cells_end = 0
-
-    def add(self, value: Any) -> None:
-        # Mirrors nbformat.sign.yield_everything: sorted keys, no separators, str() for scalars.
-        if isinstance(value, Mapping):
-            for key in sorted(value):
-                self.data += key.encode("utf8", "surrogatepass")
-                self.add(value[key])
-        elif isinstance(value, (list, tuple)):
-            for element in value:
-                self.add(element)
-        elif isinstance(value, str):
-            self.data += value.encode("utf8", "surrogatepass")
-        else:
-            self.data += str(value).encode("utf8")
-
-    def add_cell(self, cell: Mapping[str, Any]) -> None:
-        self.cell_starts.append(len(self.data))
-        is_code = cell.get("cell_type") == "code"  # only code cells' outputs are ever shown
-        for key in sorted(cell):
-            if key == "outputs" and is_code and isinstance(cell[key], list):
-                self.outputs_keys.add(len(self.data))
-                self.data += b"outputs"
-                for output in cell[key]:
-                    self._add_output(output)
-            else:
-                self.data += key.encode()
-                self.add(cell[key])
-
-    def _add_output(self, output: Any) -> None:
-        if not isinstance(output, Mapping):
-            self.add(output)
-            return
-        for key in sorted(output):
-            if key == "output_type":
-                self.output_type_keys.add(len(self.data))
-            self.data += key.encode()
-            self.add(output[key])
-
-
-def _signature_stream(nb: Notebook) -> _Stream:
-    stream = _Stream()
-    for key in sorted(nb):
-        stream.data += key.encode()
-        if key == "cells" and isinstance(nb[key], list):
-            for cell in nb[key]:
-                if isinstance(cell, Mapping):
-                    stream.add_cell(cell)
-                else:
-                    stream.add(cell)
-            stream.cells_end = len(stream.data)
-        else:
-            stream.add(nb[key])
-    return stream
-
-
-def _stray_offsets(data: bytearray, pattern: bytes, allowed: set[int]) -> Iterator[int]:
-    start = data.find(pattern)
-    while start >= 0:
-        if start not in allowed:
-            yield start
-        start = data.find(pattern, start + 1)
-
-
-def find_collision_risk(nb: Notebook) -> str | None:
-    """Where text in ``nb`` spells output structure that another notebook could hash into."""
+    The argument is in docs/trust.md ("Why no notebook with the same signature shows new active
+    output"): any active value such a notebook holds lies in ``result``'s signed bytes between
+    the first active mime type spelled anywhere and the end of the last ``output_type`` of a
+    shown output (the end of the bytes, when widget state is spelled). When that stretch also
+    appears in a trusted input's bytes, with every such spelling inside it a real key there, a
+    notebook with the trusted input's signature can already show the same value.
+    """
     try:
-        stream = _signature_stream(nb)
-    except RecursionError:
-        return "the notebook is nested too deeply to check its signature text"
-    checks = [(pattern, stream.output_type_keys) for pattern in _CLOSERS]
-    checks.append((_OPENER, stream.outputs_keys))
-    for pattern, allowed in checks:
-        for offset in _stray_offsets(stream.data, pattern, allowed):
-            cell = bisect_right(stream.cell_starts, offset) - 1
-            inside = cell >= 0 and offset < stream.cells_end
-            where = cell_label(nb, cell) if inside else "the notebook"
-            return (
-                f"{where} holds text spelling {pattern.decode()!r} outside a real output, "
-                "which could let a notebook with other outputs share this signature"
-            )
-    return None
+        stream = signature_stream(result)
+        trusted = [signature_stream(nb) for nb in trusted_inputs]
+    except (UnicodeEncodeError, RecursionError):
+        return "Jupyter cannot hash the notebook (invalid Unicode or nested too deeply)"
+    window = find_active_window(stream.data)
+    if window is None or any(
+        other.data == stream.data or _holds_window(other, stream.data, window) for other in trusted
+    ):
+        return None  # (equal bytes: the user's store already trusts every notebook cut from them)
+    first, last = (_place(result, stream, at) for at in (window.start, window.end - 1))
+    span = first if first == last else f"{first} to {last}"
+    return (
+        f"the signed text of {span} could be cut into a notebook with the same signature "
+        "whose active output no trusted input already shows"
+    )
+
+
+class ActiveWindow(NamedTuple):
+    """Where in signed bytes a re-cut notebook could hold an active value."""
+
+    start: int
+    end: int
+    to_the_end: bool  # widget state is spelled: a value may run to the end of the bytes
+
+
+def find_active_window(data: bytes | bytearray) -> ActiveWindow | None:
+    """The part of signed bytes where a re-cut notebook could hold an active value, or None."""
+    starts = [at for prefix in ACTIVE_MIME_PREFIXES if (at := data.find(prefix)) >= 0]
+    if not starts:
+        return None
+    start = min(starts)
+    if data.find(WIDGET_STATE.encode(), start) >= 0:
+        return ActiveWindow(start, len(data), to_the_end=True)  # notebook metadata
+    # A shown output's data comes before its output_type (keys are sorted), so its value ends
+    # before the last spelled closer.
+    ends = [at + len(closer) for closer in CLOSERS if (at := data.rfind(closer)) > start]
+    return ActiveWindow(start, max(ends), to_the_end=False) if ends else None
+
+
+def _holds_window(trusted: SignatureStream, data: bytes | bytearray, window: ActiveWindow) -> bool:
+    """Whether ``trusted`` has the window's bytes with every active spelling in it a real key."""
+    piece = bytes(data[window.start:window.end])
+    keys = [at for prefix in ACTIVE_MIME_PREFIXES for at in find_all(piece, prefix)]
+    widget = list(find_all(piece, WIDGET_STATE.encode()))
+    closers = [at for closer in CLOSERS for at in find_all(piece, closer)]
+    real_keys = trusted.data_keys | {trusted.widget_key}
+    for base in find_all(trusted.data, piece):
+        if window.to_the_end and base + len(piece) != len(trusted.data):
+            continue  # widget state: nothing may follow it in the trusted bytes either
+        if (
+            all(base + at in real_keys for at in keys)
+            and all(base + at == trusted.widget_key for at in widget)
+            and all(base + at in trusted.closers for at in closers)
+        ):
+            return True
+    return False
+
+
+def _place(nb: Notebook, stream: SignatureStream, offset: int) -> str:
+    cell = bisect_right(stream.cell_starts, offset) - 1
+    if offset >= stream.cells_end:
+        return "the notebook metadata"
+    return cell_label(nb, cell) if cell >= 0 else "the notebook"
 
 
 def match_cells(old: Notebook, new: Notebook) -> dict[int, int]:

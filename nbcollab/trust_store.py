@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nbcollab.notebook_io import Notebook
+from nbcollab.signature_stream import signature_bytes
 
 SECRET_FILE = "notebook_secret"  # NotebookNotary's defaults inside the Jupyter data dir
 DB_FILE = "nbsignatures.db"
@@ -119,12 +120,11 @@ def jupyter_signature(nb: Notebook, secret: bytes, algorithm: str = ALGORITHM) -
     view = as_jupyter_reads(nb)
     if view is None:
         return None
-    chunks: list[bytes] = []
     try:
-        add_hashed_bytes(view, chunks)
+        signed = signature_bytes(view)
     except (UnicodeEncodeError, RecursionError):
         return None  # nbformat's notary fails on these too; let it say so
-    return hmac.new(secret, b"".join(chunks), digestmod=algorithm).hexdigest()
+    return hmac.new(secret, signed, digestmod=algorithm).hexdigest()
 
 
 def as_jupyter_reads(nb: Notebook) -> Notebook | None:
@@ -160,19 +160,3 @@ def _ids_kept(cells: list[dict[str, Any]]) -> bool:
 
 def _without(mapping: dict[str, Any], keys: frozenset[str] | set[str]) -> dict[str, Any]:
     return {key: value for key, value in mapping.items() if key not in keys}
-
-
-def add_hashed_bytes(value: Any, out: list[bytes]) -> None:
-    """Append the bytes ``nbformat.sign.yield_everything`` yields for ``value``, in order."""
-    # Sorted keys and values back to back, no separators; str() for anything but text.
-    if isinstance(value, dict):
-        for key in sorted(value):
-            out.append(key.encode())
-            add_hashed_bytes(value[key], out)
-    elif isinstance(value, (list, tuple)):
-        for element in value:
-            add_hashed_bytes(element, out)
-    elif isinstance(value, str):
-        out.append(value.encode("utf8"))
-    else:
-        out.append(str(value).encode("utf8"))

@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 from nbcollab.cli import app
 from nbcollab.config import MergeOptions, OutputStrategy
 from nbcollab.conflicts import find_conflicts
-from nbcollab.markers import Hunk, Resolution, has_markers, parse_markers, resolve_text
+from nbcollab.conflict_record import SourceHunk
+from nbcollab.markers import Resolution, find_hunks, find_line_block, resolve_hunks
 from nbcollab.merge import merge_notebooks
 from nbcollab.merge_fields import MergeLabels
 from nbcollab.notebook_io import serialize_notebook
@@ -29,29 +30,30 @@ from nbcollab.resolve import resolve_conflicts
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 CONFLICTED = "a\n<<<<<<< main\nb1\n=======\nb2\n>>>>>>> feature\nc"
+MARKERS = ("<<<<<<< main\n", "=======\n", ">>>>>>> feature\n")
 
 
 @pytest.mark.parametrize(("choice", "expected"), [
     (Resolution.OURS, "a\nb1\nc"),
     (Resolution.THEIRS, "a\nb2\nc"),
     (Resolution.UNION, "a\nb1\nb2\nc"),
+    (Resolution.BASE, "a\nb\nc"),
 ])
-def test_resolve_text(choice: Resolution, expected: str) -> None:
-    assert resolve_text(CONFLICTED, choice, 7) == expected
+def test_resolve_hunks_from_the_record(choice: Resolution, expected: str) -> None:
+    hunks = [SourceHunk("b\n", "b1\n", "b2\n")]
+    assert resolve_hunks(CONFLICTED, MARKERS, hunks, choice) == expected
 
 
-def test_resolve_text_base_needs_the_recorded_base() -> None:
-    assert resolve_text(CONFLICTED, Resolution.BASE, 7) is None
-    assert resolve_text(CONFLICTED, Resolution.BASE, 7, ["b\n"]) == "a\nb\nc"
-    diff3 = "<<<<<<< main\nx\n||||||| base\nb\n=======\ny\n>>>>>>> feature\n"
-    assert resolve_text(diff3, Resolution.BASE, 7) == "b\n"
-
-
-def test_parse_markers_and_malformed() -> None:
-    assert parse_markers(CONFLICTED, 7) == ["a\n", Hunk("b1\n", "b2\n"), "c"]
-    assert parse_markers("<<<<<<< main\nno end\n", 7) is None
-    assert has_markers(CONFLICTED)
-    assert not has_markers("a <<<<<<< b\n========\n")
+def test_a_hunk_is_found_as_written_never_by_its_marker_lines() -> None:
+    # ours holds a separator-like line: read as syntax it would end ours early
+    hunk = SourceHunk("x\n", "=======\n>>>>>>> feature\n", "y\n")
+    text = "<<<<<<< main\n=======\n>>>>>>> feature\n=======\ny\n>>>>>>> feature\n"
+    assert find_hunks(text, MARKERS, [hunk]) == [0]
+    assert resolve_hunks(text, MARKERS, [hunk], Resolution.OURS) == hunk.ours
+    assert resolve_hunks(text, MARKERS, [hunk], Resolution.THEIRS) == "y\n"
+    # the same block not at the start of a line is not the hunk
+    assert find_hunks("x" + text, MARKERS, [hunk]) == [None]
+    assert find_line_block("ab\ncd", "cd") == 3 and find_line_block("abcd", "cd") is None
 
 
 def _conflicted_notebook(**options: Any) -> dict[str, Any]:
@@ -89,8 +91,8 @@ def test_resolve_source_and_outputs(choice: Resolution, source: str, outputs: li
 
 def test_resolve_one_cell_keeps_the_rest_recorded() -> None:
     nb = _conflicted_notebook()
-    assert resolve_conflicts(nb, Resolution.OURS, cell="two").resolved == 0
-    outcome = resolve_conflicts(nb, Resolution.OURS, cell="one")
+    assert resolve_conflicts(nb, Resolution.OURS, cell=1).resolved == 0
+    outcome = resolve_conflicts(nb, Resolution.OURS, cell=0)
     assert outcome.resolved == 1 and find_conflicts(outcome.notebook) == []
 
 
@@ -105,13 +107,11 @@ def test_markers_resolved_by_hand_leave_only_the_stale_record() -> None:
     assert find_conflicts(outcome.notebook) == []
 
 
-def test_unrecorded_markers_are_found_and_resolved() -> None:
+def test_marker_like_content_without_a_record_is_no_conflict() -> None:
     nb = make_notebook(code_cell(CONFLICTED), code_cell("fine"))
-    (finding,) = find_conflicts(nb)
-    assert (finding.index, finding.kind) == (0, "markers")
+    assert find_conflicts(nb) == []
     outcome = resolve_conflicts(nb, Resolution.THEIRS)
-    assert outcome.notebook["cells"][0]["source"] == "a\nb2\nc"
-    assert nb["cells"][0]["source"] == CONFLICTED  # the input is not changed
+    assert outcome.resolved == 0 and outcome.notebook == nb
 
 
 def _delete_edit(deleting_side: str) -> dict[str, Any]:
@@ -221,17 +221,6 @@ def test_merge_command_exit_codes(tmp_path: Path) -> None:
     assert wrong.returncode == 2
 
 
-def test_base_cannot_be_guessed_for_markers_without_a_record(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(code_cell(CONFLICTED, cell_id="x")))
-    before = path.read_bytes()
-    done = CliRunner().invoke(app, ["resolve", str(path), "--base"])
-    assert done.exit_code == 1
-    assert "cannot be resolved to base" in done.output
-    assert path.read_bytes() == before
-    assert CliRunner().invoke(app, ["resolve", str(path), "--cell", "0", "--union"]).exit_code == 0
-    assert json.loads(path.read_text())["cells"][0]["source"] == ["a\n", "b1\n", "b2\n", "c"]
-
-
 def test_cell_type_conflict_resolves_to_a_valid_cell() -> None:
     base = make_notebook(code_cell("x", cell_id="a"))
     local = make_notebook({"cell_type": "markdown", "id": "a", "metadata": {}, "source": "x"})
@@ -244,12 +233,6 @@ def test_cell_type_conflict_resolves_to_a_valid_cell() -> None:
         assert resolved["cells"][0]["cell_type"] == expected
         assert resolved["cells"][0]["source"] == "x"
         _valid(resolved)
-
-
-def test_a_diff3_hunk_with_an_empty_base_resolves_to_base() -> None:
-    text = "a\n<<<<<<< ours\nx\n||||||| base\n=======\ny\n>>>>>>> theirs\nc\n"
-    assert parse_markers(text, 7) == ["a\n", Hunk("x\n", "y\n", ""), "c\n"]
-    assert resolve_text(text, Resolution.BASE, 7) == "a\nc\n"
 
 
 @pytest.mark.parametrize("deleting", ["ours", "theirs"])

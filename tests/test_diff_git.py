@@ -18,9 +18,11 @@ from conftest import (
     write_notebook,
 )
 
+from nbcollab.textconv import TEXTCONV_FORMAT_VERSION
+
 pytestmark = pytest.mark.git
 
-TEXTCONV = f"{sys.executable} -m nbcollab textconv --format-version 1"
+TEXTCONV = f"{sys.executable} -m nbcollab textconv --format-version {TEXTCONV_FORMAT_VERSION}"
 EXTERNAL = f"{sys.executable} -m nbcollab git-diff"
 
 
@@ -146,13 +148,16 @@ def test_nbcollab_diff_outside_a_repository(tmp_path: Path) -> None:
     assert proc.returncode == 2 and b"not inside a git repository" in proc.stderr
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00\x01binary", b'{"cells": [', b'{"nbformat": 9}'],
-                         ids=["empty", "binary", "broken-json", "unsupported"])
-def test_textconv_never_fails_and_prints_raw_bytes(tmp_path: Path, content: bytes) -> None:
+@pytest.mark.parametrize(("content", "shown"), [
+    (b"", b""), (b"\x00\x01binary\xff", "\u2400\u2401binary\\xff".encode()),
+    (b'{"cells": [', b'{"cells": ['), (b'{"nbformat": 9}', b'{"nbformat": 9}')],
+    ids=["empty", "binary", "broken-json", "unsupported"])
+def test_textconv_never_fails_and_prints_the_file(tmp_path: Path, content: bytes,
+                                                  shown: bytes) -> None:
     path = tmp_path / "x.ipynb"
     path.write_bytes(content)
     proc = run_nbcollab("textconv", str(path), "--format-version", "1", cwd=tmp_path)
-    assert proc.returncode == 0 and proc.stdout == content
+    assert proc.returncode == 0 and proc.stdout == shown
 
 
 def test_textconv_with_broken_config_uses_default_clean_rules(tmp_path: Path) -> None:
@@ -226,13 +231,16 @@ def test_textconv_clean_options_follow_the_notebook_folder(
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputz = 1\n")
     monkeypatch.chdir(tmp_path)
-    assert clean_options_for("keep/a.ipynb").keep_outputs
-    assert not clean_options_for("a.ipynb").keep_outputs
-    assert clean_options_for("bad/a.ipynb") == CleanOptions()
+    warnings: list[str] = []
+    assert clean_options_for("keep/a.ipynb", warn=warnings.append).keep_outputs
+    assert not clean_options_for("a.ipynb", warn=warnings.append).keep_outputs
+    assert warnings == []
+    assert clean_options_for("bad/a.ipynb", warn=warnings.append) == CleanOptions()
+    assert len(warnings) == 1 and "keep-outputz" in warnings[0]
     # A blob git copied to a temporary file: the rules where git runs (the root) apply.
     (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
     outside = tmp_path.parent / "elsewhere" / "XYZ_a.ipynb"
-    assert clean_options_for(str(outside)).keep_outputs
+    assert clean_options_for(str(outside), warn=warnings.append).keep_outputs
 
 
 def test_textconv_does_not_load_the_diff_machinery(tmp_path: Path) -> None:

@@ -99,6 +99,41 @@ def test_hook_lets_clean_notebooks_and_other_files_through(hooked_repo: Path) ->
     assert commit(hooked_repo).returncode == 0
 
 
+def conflicted() -> dict:
+    source = "<<<<<<< ours\na = 1\n=======\na = 2\n>>>>>>> theirs\n"
+    return clean_notebook(make_notebook(code_cell(source, cell_id="a")))
+
+
+def resolved() -> dict:
+    return clean_notebook(make_notebook(code_cell("a = 1\n", cell_id="a")))
+
+
+@needs_conflicts
+@pytest.mark.slow
+def test_hook_judges_the_staged_conflicts_not_the_working_file(hooked_repo: Path) -> None:
+    (hooked_repo / "sub dir").mkdir()
+    path = write_notebook(hooked_repo / "sub dir" / "-nb é.ipynb", conflicted())
+    git(hooked_repo, "add", ".")
+    write_notebook(path, resolved())  # fixed, but not added again: the markers are staged
+    result = commit(hooked_repo)
+    assert result.returncode != 0, result.stdout
+    output = result.stdout + result.stderr  # git shows a hook's output on stderr
+    assert "sub dir/-nb é.ipynb: cell 0" in output and "conflict markers" in output
+    assert git(hooked_repo, "rev-list", "--count", "HEAD").stdout == "1\n"
+    git(hooked_repo, "add", ".")
+    write_notebook(path, conflicted())  # now only the working file holds markers
+    assert commit(hooked_repo).returncode == 0
+
+
+@needs_conflicts
+@pytest.mark.slow
+def test_hook_passes_a_staged_symlink_to_a_notebook(hooked_repo: Path) -> None:
+    (hooked_repo / "link.ipynb").symlink_to("base.ipynb")
+    git(hooked_repo, "add", "link.ipynb")
+    result = commit(hooked_repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_hook_with_nothing_staged_for_notebooks_runs_nothing(
     hooked_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,15 +143,55 @@ def test_hook_with_nothing_staged_for_notebooks_runs_nothing(
     assert commit(hooked_repo).returncode == 0
 
 
-def test_hook_finds_nbcollab_without_the_override(hooked_repo: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "NBCOLLAB"}
+def stand_in(bindir: Path, name: str, body: str) -> None:
+    (bindir / name).write_text(f"#!/bin/sh\n{body}\n")
+    (bindir / name).chmod(0o755)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("found_as", ["nbcollab", "launcher", "python3"])
+def test_hook_finds_nbcollab_without_the_override(
+    hooked_repo: Path, tmp_path: Path, found_as: str
+) -> None:
+    # The interpreter running the tests need not be on PATH (a venv that is not activated):
+    # put a stand-in for `nbcollab` or `python3` there that runs it, or rely on the launcher.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    if found_as == "nbcollab":
+        stand_in(bindir, "nbcollab", f'exec "{sys.executable}" -m nbcollab "$@"')
+    elif found_as == "python3":
+        stand_in(bindir, "python3", f'exec "{sys.executable}" "$@"')
+    else:  # a python3 without nbcollab: the launcher must be preferred
+        stand_in(bindir, "python3", "exit 1")
+        assert run_nbcollab("install", "--no-diff", "--no-merge", cwd=hooked_repo).returncode == 0
+    git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
+    path = os.pathsep.join([str(bindir), git_dir, "/usr/bin", "/bin"])
+    if found_as != "nbcollab" and shutil.which("nbcollab", path=path):
+        pytest.skip("an nbcollab on the system PATH would be found first")
+    env = {k: v for k, v in os.environ.items() if k != "NBCOLLAB"} | {"PATH": path}
     write_notebook(hooked_repo / "nb.ipynb", dirty())
-    git(hooked_repo, "add", "nb.ipynb")
+    # Staged as it is (not through the filter), so that there is something to refuse.
+    blob = git(hooked_repo, "hash-object", "-w", "--no-filters", "nb.ipynb").stdout.strip()
+    git(hooked_repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},nb.ipynb")
     result = subprocess.run(
         [str(HOOK)], cwd=hooked_repo, env=env, capture_output=True, text=True, check=False
     )
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr
     assert "would clean nb.ipynb (staged)" in result.stdout
+
+
+def test_hook_override_may_name_nbcollab_itself(
+    hooked_repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    stand_in(bindir, "nbcollab", f'exec "{sys.executable}" -m nbcollab "$@"')
+    monkeypatch.setenv("PATH", os.pathsep.join([str(bindir), os.environ["PATH"]]))
+    monkeypatch.setenv("NBCOLLAB", "nbcollab")
+    write_notebook(hooked_repo / "nb.ipynb", dirty())
+    git(hooked_repo, "add", "nb.ipynb")
+    result = commit(hooked_repo)
+    assert result.returncode == 1 and "would clean nb.ipynb (staged)" in result.stderr
 
 
 # -- the pre-commit framework's hooks -----------------------------------------------------------
@@ -129,8 +204,10 @@ def framework_hooks() -> dict[str, dict]:
 
 def test_framework_hooks_are_declared_for_notebooks() -> None:
     hooks = framework_hooks()
-    assert set(hooks) == {"nbcollab-clean", "nbcollab-clean-check", "nbcollab-conflicts"}
-    for hook in hooks.values():
+    assert set(hooks) == {"nbcollab-clean", "nbcollab-clean-check", "nbcollab-conflicts",
+                          "nbcollab-export-check"}
+    # export-check also runs when only a module changed (tests/test_export_git.py checks it).
+    for hook in (h for h in hooks.values() if h["id"] != "nbcollab-export-check"):
         assert hook["types"] == ["jupyter"] and hook["language"] == "python"
         assert "git add" not in hook["entry"]
     assert hooks["nbcollab-conflicts"]["entry"] == "nbcollab conflicts"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import git
 from typer.testing import CliRunner
+from venv_helpers import make_venv
 
 from nbcollab import install as installer
 from nbcollab.cli import app
@@ -19,7 +21,6 @@ pytestmark = pytest.mark.git
 runner = CliRunner()
 CMD = f"{shlex.quote(sys.executable)} -m nbcollab"
 ALL_LOCAL = {
-    "filter.nbcollab.process": f"{CMD} filter-process",
     "filter.nbcollab.clean": f"{CMD} filter-clean %f",
     "filter.nbcollab.required": "true",
     "diff.nbcollab.textconv": f"{CMD} textconv --format-version {TEXTCONV_FORMAT_VERSION}",
@@ -52,6 +53,9 @@ def test_install_writes_every_driver_and_the_attributes_line(git_repo: Path) -> 
     assert code == 0, output
     keys = nbcollab_keys(git_repo)
     assert {k: keys[k] for k in ALL_LOCAL} == ALL_LOCAL
+    launcher = git_repo / ".git" / "nbcollab" / "nbcollab"
+    assert keys["filter.nbcollab.process"] == f"sh {launcher} filter-process"
+    assert launcher.is_file()
     assert keys["merge.nbcollab.driver"] == f"{CMD} git-merge %O %A %B %L %P"
     assert "diff.nbcollab.command" not in keys
     assert (git_repo / ".gitattributes").read_text() == (
@@ -137,12 +141,106 @@ def test_an_attributes_line_a_user_extended_is_left_alone(git_repo: Path) -> Non
     assert (git_repo / ".gitattributes").read_text() == line
 
 
+LINE = "*.ipynb filter=nbcollab diff=nbcollab merge=nbcollab\n"
+
+
+def test_install_refuses_a_gitattributes_link_out_of_the_repository(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere" / "attributes"
+    outside.parent.mkdir()
+    outside.write_text("*.png binary\n")
+    (git_repo / ".gitattributes").symlink_to(outside)
+    git(git_repo, "add", ".gitattributes")
+    code, output = nbcollab(git_repo, "install")
+    assert code == 2 and "leads out of the repository" in output and "--attributes info" in output
+    assert outside.read_text() == "*.png binary\n"
+    assert nbcollab_keys(git_repo) == {}  # refused before anything was written
+    code, output = nbcollab(git_repo, "install", "--attributes", "info")
+    assert code == 0, output
+    code, output = nbcollab(git_repo, "uninstall")
+    assert code == 0, output
+    assert (git_repo / ".gitattributes").is_symlink() and outside.read_text() == "*.png binary\n"
+
+
+def test_install_refuses_an_info_folder_that_leads_out_of_the_repository(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "shared-info"
+    outside.mkdir()
+    info = git_repo / ".git" / "info"
+    shutil.rmtree(info)
+    info.symlink_to(outside)
+    code, output = nbcollab(git_repo, "install", "--attributes", "info")
+    assert code == 2 and "leads out of the repository" in output
+    assert list(outside.iterdir()) == [] and nbcollab_keys(git_repo) == {}
+
+
+def test_uninstall_never_deletes_or_writes_through_a_link_out_of_the_repository(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "attributes"
+    outside.write_text(LINE)  # as an older nbcollab wrote it
+    (git_repo / ".gitattributes").symlink_to(outside)
+    git(git_repo, "add", ".gitattributes")
+    code, output = nbcollab(git_repo, "uninstall")
+    assert code == 2 and "leads out of the repository" in output
+    assert (git_repo / ".gitattributes").is_symlink() and outside.read_text() == LINE
+
+
+def test_a_link_inside_the_repository_is_written_through_and_kept(git_repo: Path) -> None:
+    (git_repo / "config").mkdir()
+    (git_repo / "config" / "attributes").write_text("*.png binary\n")
+    (git_repo / ".gitattributes").symlink_to(Path("config") / "attributes")
+    nbcollab(git_repo, "install")
+    assert (git_repo / "config" / "attributes").read_text() == "*.png binary\n" + LINE
+    (git_repo / "config" / "attributes").write_text(LINE)
+    nbcollab(git_repo, "uninstall")
+    assert (git_repo / ".gitattributes").is_symlink()
+    assert (git_repo / "config" / "attributes").read_text() == ""
+
+
+def test_uninstall_keeps_a_gitattributes_that_was_committed(git_repo: Path) -> None:
+    nbcollab(git_repo, "install")
+    git(git_repo, "add", ".gitattributes")
+    git(git_repo, "commit", "-qm", "attributes")
+    code, output = nbcollab(git_repo, "uninstall")
+    assert code == 0, output
+    assert (git_repo / ".gitattributes").read_text() == ""
+    assert git(git_repo, "status", "--short").stdout == " M .gitattributes\n"
+
+
+def test_moving_the_line_to_info_keeps_a_tracked_gitattributes(git_repo: Path) -> None:
+    nbcollab(git_repo, "install")
+    git(git_repo, "add", ".gitattributes")  # staged, not yet committed: tracked all the same
+    nbcollab(git_repo, "install", "--attributes", "info")
+    assert (git_repo / ".gitattributes").read_text() == ""
+
+
+def test_global_install_writes_through_a_dotfiles_link(
+    git_repo: Path, isolated_home: Path
+) -> None:
+    dotfiles = isolated_home / "dotfiles" / "gitattributes"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text("*.png binary\n")
+    link = isolated_home / ".config" / "git" / "attributes"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(dotfiles)
+    nbcollab(git_repo, "install", "--global")
+    assert link.is_symlink() and dotfiles.read_text() == "*.png binary\n" + LINE
+    nbcollab(git_repo, "uninstall", "--global")
+    assert link.is_symlink() and dotfiles.read_text() == "*.png binary\n"
+
+
 def test_global_install_uses_the_users_config_and_attributes_file(
     git_repo: Path, isolated_home: Path
 ) -> None:
     code, output = nbcollab(git_repo, "install", "--global")
     assert code == 0, output
-    assert nbcollab_keys(git_repo, "--global")["filter.nbcollab.process"] == f"{CMD} filter-process"
+    launcher = isolated_home / ".config" / "nbcollab" / "nbcollab"
+    assert nbcollab_keys(git_repo, "--global")["filter.nbcollab.process"] == (
+        f"sh {launcher} filter-process"
+    )
     assert nbcollab_keys(git_repo) == {}
     attributes = isolated_home / ".config" / "git" / "attributes"
     assert attributes.read_text() == "*.ipynb filter=nbcollab diff=nbcollab merge=nbcollab\n"
@@ -150,6 +248,7 @@ def test_global_install_uses_the_users_config_and_attributes_file(
     assert "filter: nbcollab" in git(git_repo, "check-attr", "filter", "a.ipynb").stdout
     nbcollab(git_repo, "uninstall", "--global")
     assert nbcollab_keys(git_repo, "--global") == {} and not attributes.exists()
+    assert not launcher.parent.exists()
 
 
 def test_global_install_honours_core_attributes_file(git_repo: Path, isolated_home: Path) -> None:
@@ -170,29 +269,31 @@ def test_install_refuses_to_install_nothing(git_repo: Path) -> None:
     assert code == 2 and not (git_repo / ".gitattributes").exists()
 
 
-def test_the_command_survives_a_path_with_spaces(git_repo: Path, tmp_path: Path) -> None:
-    """git runs commands through its shell: an interpreter path with a space must be quoted."""
-    bindir = tmp_path / "my env" / "bin"
-    bindir.mkdir(parents=True)
-    (bindir / "python").symlink_to(sys.executable)
+@pytest.mark.slow
+def test_the_command_survives_a_path_with_spaces(tmp_path: Path) -> None:
+    """git runs commands through its shell: paths with a space must be quoted."""
     import subprocess
 
+    python = make_venv(tmp_path / "my env")
+    repo = tmp_path / "my repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
     done = subprocess.run(
-        [str(bindir / "python"), "-m", "nbcollab", "install", "--no-diff", "--no-merge"],
-        cwd=git_repo,
+        [str(python), "-m", "nbcollab", "install", "--no-diff", "--no-merge"],
+        cwd=repo,
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert nbcollab_keys(git_repo)["filter.nbcollab.process"].startswith("'")
-    (git_repo / "nb.ipynb").write_text(
+    assert nbcollab_keys(repo)["filter.nbcollab.clean"].startswith(f"'{python}' ")
+    (repo / "nb.ipynb").write_text(
         '{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": '
         '[{"name": "stdout", "output_type": "stream", "text": "x"}], "source": "1"}], '
         '"metadata": {}, "nbformat": 4, "nbformat_minor": 4}'
     )
-    git(git_repo, "add", "nb.ipynb")
-    assert '"outputs": []' in git(git_repo, "cat-file", "blob", ":nb.ipynb").stdout
+    git(repo, "add", "nb.ipynb")
+    assert '"outputs": []' in git(repo, "cat-file", "blob", ":nb.ipynb").stdout
 
 
 # -- status -------------------------------------------------------------------------------------
@@ -233,7 +334,8 @@ def test_status_reports_a_stale_textconv(git_repo: Path) -> None:
     old = f"{CMD} textconv --format-version {TEXTCONV_FORMAT_VERSION - 1}"
     git(git_repo, "config", "diff.nbcollab.textconv", old)
     code, output = nbcollab(git_repo, "status")
-    assert code == 1 and "stale" in output and "--format-version 0" in output
+    stale = f"--format-version {TEXTCONV_FORMAT_VERSION - 1}"
+    assert code == 1 and "stale" in output and stale in output
     nbcollab(git_repo, "install")
     assert nbcollab(git_repo, "status")[0] == 0
 

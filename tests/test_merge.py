@@ -89,7 +89,10 @@ def test_same_line_edited_is_a_marked_conflict() -> None:
         "<<<<<<< main\nx = 10\n=======\nx = 11\n>>>>>>> feature\ny = 2"
     ]
     (entry,) = result.notebook["metadata"]["nbcollab"]["conflicts"]
-    assert entry["kind"] == "source" and entry["hunks"] == ["x = 1\n"]
+    assert entry["kind"] == "source"
+    assert entry["hunks"] == [{"base": "x = 1\n", "ours": "x = 10\n", "theirs": "x = 11\n",
+                               "at": 0}]
+    assert entry["markers"] == ["<<<<<<< main\n", "=======\n", ">>>>>>> feature\n"]
     assert entry["cell"] == result.notebook["cells"][0]["id"]
     assert result.summary()[0] == "0 of 1 cells merged cleanly"
 
@@ -287,14 +290,15 @@ def test_previous_record_in_inputs_is_replaced() -> None:
 ])
 def test_merge_text_clean(base: str, local: str, remote: str, expected: str) -> None:
     merged = merge_text(base, local, remote, labels=LABELS)
-    assert (merged.text, merged.hunk_bases) == (expected, [])
+    assert (merged.text, merged.hunks) == (expected, [])
 
 
 def test_merge_text_splits_conflicts_on_agreed_lines() -> None:
     merged = merge_text("a\nb\nc", "A\nb2\nC", "a2\nb2\nc2", labels=LABELS)
     assert merged.text.count("<<<<<<< main") == 2
     assert "\nb2\n" in merged.text
-    assert merged.hunk_bases == ["a\nb\nc\n", ""]
+    assert [hunk.base for hunk in merged.hunks] == ["a\nb\nc\n", ""]
+    assert [(hunk.before, hunk.after) for hunk in merged.hunks] == [("", ""), ("b2\n", "")]
 
 
 @pytest.mark.parametrize(("base", "local", "remote", "expected", "n_conflicts"), [

@@ -90,3 +90,28 @@ def _assert_driver_falls_back(case: Path, tmp_path: Path) -> None:
         copies.append(str(shutil.copyfile(case / f"{name}.ipynb", tmp_path / name)))
     code = run_git_merge([*copies, "7", "nb.ipynb"])
     assert code in (0, 1)
+
+
+@pytest.mark.skipif(not CASES, reason=f"merge corpus not found at {CORPUS_MERGES}")
+@pytest.mark.parametrize("case", CASES, ids=[case.name[:40] for case in CASES])
+def test_resolve_every_corpus_conflict_to_each_side(case: Path) -> None:
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.markers import Resolution
+    from nbcollab.merge import merge_notebooks
+    from nbcollab.notebook_io import parse_notebook, serialize_notebook
+    from nbcollab.resolve import resolve_conflicts
+
+    try:
+        sides = [parse_notebook((case / f"{name}.ipynb").read_bytes(), path=name)
+                 if (case / f"{name}.ipynb").read_bytes().strip() else None
+                 for name in ("base", "p1", "p2")]
+    except InvalidNotebook:
+        pytest.skip("an input is not a notebook")
+    merged = merge_notebooks(sides[0], sides[1], sides[2]).notebook  # type: ignore[arg-type]
+    recorded = read_record(merged)
+    for choice in Resolution:
+        outcome = resolve_conflicts(merged, choice)
+        assert outcome.failed == [] and outcome.resolved == len(recorded)
+        assert find_conflicts(outcome.notebook) == []
+        nbformat.validate(nbformat.reads(serialize_notebook(outcome.notebook),
+                                         as_version=nbformat.NO_CONVERT))

@@ -231,3 +231,32 @@ def test_criss_cross_merge_with_a_conflicted_virtual_base(repo: Path) -> None:
     text = _sources(merged)[1]
     assert "x = 2" in text and "x = 3" in text
     assert run_nbcollab("conflicts", "nb.ipynb", cwd=repo).returncode == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_git_merge_then_resolve_gives_a_heading_side_exactly(git_repo: Path, side: str) -> None:
+    """A setext heading's ``=======`` inside a conflict is content, through git and resolve."""
+    sources = {"base": "Result\n------\nold text\n", "ours": "Results\n=======\nour text\n",
+               "theirs": "Summary\n=======\ntheir text\n"}
+
+    def version(name: str) -> dict[str, Any]:
+        return make_notebook(markdown_cell(sources[name], cell_id="m"),
+                             markdown_cell(TUTORIAL, cell_id="tutorial"))
+
+    git(git_repo, "config", "merge.nbcollab.driver", DRIVER)
+    (git_repo / ".gitattributes").write_text("*.ipynb merge=nbcollab\n")
+    write_notebook(git_repo / "nb.ipynb", version("base"))
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-qm", "base")
+    _branches(git_repo, version("ours"), version("theirs"))
+    assert git(git_repo, "merge", "--no-edit", "feature", check=False).returncode == 1
+    path = git_repo / "nb.ipynb"
+    listed = run_nbcollab("conflicts", str(path))
+    assert listed.returncode == 1 and listed.stdout.count(b"\n") == 1  # not the tutorial cell
+    assert run_nbcollab("resolve", str(path), f"--{side}").returncode == 0
+    assert _sources(_validate(path)) == [sources[side], TUTORIAL]
+    assert run_nbcollab("conflicts", str(path)).returncode == 0
+
+
+TUTORIAL = "git marks a conflict so:\n<<<<<<< HEAD\nmine\n=======\nyours\n>>>>>>> branch\n"

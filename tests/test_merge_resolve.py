@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from nbcollab.cli import app
 from nbcollab.config import MergeOptions, OutputStrategy
 from nbcollab.conflicts import find_conflicts, strip_record
-from nbcollab.markers import Resolution, has_markers, marker_sizes
+from nbcollab.markers import Resolution
 from nbcollab.merge import merge_notebooks
 from nbcollab.merge_fields import MergeLabels
 from nbcollab.notebook_io import serialize_notebook
@@ -68,7 +68,7 @@ def test_resolving_one_cell_also_clears_stale_records_elsewhere() -> None:
                 for k in range(3)]
     nb = merge_notebooks(*versions, labels=LABELS).notebook
     nb["cells"][0]["source"] = "a by hand"
-    outcome = resolve_conflicts(nb, Resolution.THEIRS, cell="b")
+    outcome = resolve_conflicts(nb, Resolution.THEIRS, cell=1)
     assert (outcome.resolved, outcome.cleared) == (1, 1)
     assert [c["source"] for c in outcome.notebook["cells"]] == ["a by hand", "b2"]
     assert "nbcollab" not in outcome.notebook["metadata"]
@@ -111,33 +111,23 @@ def test_resolve_without_a_side_leaves_marked_conflicts(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["resolve", str(path), "--ours", "--base"]).exit_code == 2
 
 
-# --- markers longer than 7 characters without a record -----------------------------------------
-
-
-LONG = "a\n<<<<<<<<<< main\nb1\n==========\nb2\n>>>>>>>>>> feature\nc"
-
-
-def test_marker_sizes() -> None:
-    assert marker_sizes(LONG) == [10]
-    assert marker_sizes("<<<<<<< main\nx\n=======\ny\n>>>>>>> f\n" + LONG) == [7, 10]
-    assert marker_sizes("<<<<<<<<<< nbcollab: metadata conflict\nx") == [10]
-    # Lines of one length only: a ruler, or markers of mixed lengths, are not a conflict.
-    assert marker_sizes("<<<<<<<<<<<<<<<<<<<<\ntext\n>>>>>>>>>>>>>>>>>>>>\n") == []
-    assert marker_sizes("<<<<<<<<<< a\nx\n=======\ny\n>>>>>>>>>> b\n") == []
-    assert not has_markers(LONG)  # the default size alone misses it
+# --- markers longer than 7 characters ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("size", [8, 10, 32])
-def test_long_markers_without_a_record_are_found_and_resolved(size: int) -> None:
-    nb = strip_record(_merged(size, outputs=OutputStrategy.CONFLICT))
+def test_long_markers_are_resolved_from_the_record_and_are_content_without_it(size: int) -> None:
+    nb = _merged(size, outputs=OutputStrategy.CONFLICT)
     assert "<" * size + " main" in nb["cells"][0]["source"]
-    assert [(f.index, f.kind) for f in find_conflicts(nb)] == [(0, "markers")]
+    assert [(f.index, f.kind) for f in find_conflicts(nb)] == [(0, "source"), (0, "outputs")]
     outcome = resolve_conflicts(nb, Resolution.THEIRS)
     cell = outcome.notebook["cells"][0]
-    assert (outcome.resolved, outcome.failed) == (1, [])
+    assert (outcome.resolved, outcome.failed) == (2, [])
     assert cell["source"] == "v = 3"
     assert [out["text"] for out in cell["outputs"]] == ["3\n"]
     assert find_conflicts(outcome.notebook) == []
+    bare = strip_record(nb)  # as a tool that drops metadata would: the marks are text now
+    assert find_conflicts(bare) == []
+    assert resolve_conflicts(bare, Resolution.THEIRS).notebook == bare
 
 
 def test_long_marker_commands(tmp_path: Path) -> None:
@@ -148,7 +138,6 @@ def test_long_marker_commands(tmp_path: Path) -> None:
     merged = run_nbcollab("merge", write("b.ipynb", "x"), write("l.ipynb", "y"),
                           write("r.ipynb", "z"), "-o", str(out), "--no-sign", "--marker-size", "10")
     assert merged.returncode == 1
-    _write(out, strip_record(json.loads(out.read_text())))  # as a tool that drops metadata would
     assert run_nbcollab("conflicts", str(out)).returncode == 1
     done = run_nbcollab("resolve", str(out), "--theirs")
     assert done.returncode == 0 and b"resolved 1 conflict(s)" in done.stderr
@@ -211,7 +200,19 @@ def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
     ({"kind": "metadata", "cell": "one", "values": "xx"}, "values"),
     ({"kind": "source", "cell": "one", "hunks": [1, None]}, "hunks"),
     ({"kind": "source", "cell": "one", "hunks": ["x\n"], "around": [["a"]]}, "around"),
-    ({"kind": "delete-edit", "cell": "one", "base": ["x"]}, "base"),
+    ({"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "base": ["x"]}, "base"),
+    ({"kind": "delete-edit", "cell": "one", "deleted_by": "nobody"}, "deleted_by"),
+    ({"kind": "source", "cell": "one", "hunks": [{"ours": "x\n"}]}, "hunks.0"),
+    ({"kind": "outputs", "cell": "one", "sections": [1, 2]}, "sections"),
+    ({"kind": "sauce", "cell": "one"}, "kind"),
+    ({"kind": "source", "cell": "one", "mystery": 1}, "mystery"),
+    ({"kind": "source", "cell": "one", "marker_size": 0}, "marker_size"),
+    ({"kind": "source", "cell": "one", "index": -3}, "index"),
+    ({"kind": "source", "cell": "one", "markers": ["", "", ""],
+      "hunks": [{"base": "", "ours": "", "theirs": "x"}]}, "markers"),
+    ({"kind": "metadata", "cell": "one", "values": [], "note": ""}, "note"),
+    ({"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "wrapper": ["", ""]},
+     "wrapper"),
     ("not an object", "object"),
 ])
 def test_a_malformed_record_is_a_one_line_error(tmp_path: Path, entry: Any, problem: str) -> None:

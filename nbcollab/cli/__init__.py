@@ -92,9 +92,9 @@ def _root(
 
 def _register_commands() -> None:
     # Each module imports only what its commands need at call time, keeping start-up fast.
-    from nbcollab.cli import clean, diff, gitsetup, merge, trust
+    from nbcollab.cli import clean, diff, export, gitsetup, merge, trust
 
-    for module in (clean, gitsetup, diff, merge, trust):
+    for module in (clean, gitsetup, diff, merge, trust, export):
         module.register(app)
 
 

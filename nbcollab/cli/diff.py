@@ -54,6 +54,7 @@ def diff(
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config import load_config, merge_overrides
+    from nbcollab.config_fallback import load_or_fail
     from nbcollab.diff_output import DiffFormat, render_diffs
     from nbcollab.errors import ConfigError
     from nbcollab.render_text import TextStyle
@@ -62,7 +63,7 @@ def diff(
         form = DiffFormat(fmt)
     except ValueError:
         raise ConfigError(f"--format {fmt}: use text, json or html") from None
-    config = load_config()
+    config = load_or_fail(load_config, start=Path.cwd())
     options = merge_overrides(
         config.diff, ignore_sources=ignore_sources, ignore_outputs=ignore_outputs,
         ignore_metadata=ignore_metadata, ignore_execution_counts=ignore_execution_counts,
@@ -83,13 +84,14 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     from nbcollab.diff_output import NotebookSides, load_side
     from nbcollab.errors import ConfigError
     from nbcollab.notebook_io import read_file_bytes
+    from nbcollab.safe_text import quote_path
 
     if len(args) == 2 and not cached and not _has_separator() and all(Path(a).is_file() for a in args):
-        old, new = (load_side(read_file_bytes(a), path=a) for a in args)
-        return [NotebookSides(args[0], args[1], old, new, args[1])], False
+        old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
+        return [NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])], False
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
-        raise ConfigError(f"{absent[0]}: no such file")
+        raise ConfigError(f"{quote_path(absent[0])}: no such file")
     return _git_pairs(args, cached=cached), True
 
 
@@ -104,9 +106,11 @@ def _has_separator() -> bool:
 
 def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     from nbcollab.clean_config import OptionsByFolder
+    from nbcollab.config_fallback import load_or_fail
     from nbcollab.diff_output import NotebookSides, load_side
     from nbcollab.errors import ConfigError
     from nbcollab.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
+    from nbcollab.safe_text import quote_path
 
     repo = open_repo(Path.cwd())
     revs: list[str] = []
@@ -114,22 +118,47 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
         revs.append(args.pop(0))
     missing = [a for a in args if not Path(a).exists() and "*" not in a]
     if missing and not revs and len(args) <= 2:
-        raise ConfigError(f"{missing[0]}: neither a file nor a git revision")
+        raise ConfigError(f"{quote_path(missing[0])}: neither a file nor a git revision")
     old_rev = revs[0] if revs else None
     new_rev = revs[1] if len(revs) > 1 else None
     found = notebook_pairs(repo, old_rev, new_rev, args, cached=cached, cwd=Path.cwd())
     # The working tree is compared as the clean filter would store it, like git diff does: by
     # the rules of each notebook's own folder (its nearest pyproject.toml), as the filter reads them.
     dirty = filtered_paths(repo, [p.path for p in found]) if len(revs) < 2 and not cached else set()
-    clean = OptionsByFolder(Path(repo.working_tree_dir))
-    return [
-        NotebookSides(p.old_label, p.new_label,
-                      load_side(p.old, path=p.old_label),
-                      load_side(p.new, path=p.new_label,
-                                clean=clean(p.path) if p.path in dirty else None),
-                      p.path)
-        for p in found
-    ]
+    root = Path(repo.working_tree_dir)
+    options = OptionsByFolder(root)
+
+    def clean(path: str) -> Any:
+        return load_or_fail(lambda: options(path), start=root / path) if path in dirty else None
+
+    return [_sides(p, clean) if p.unmerged else
+            NotebookSides(p.old_label, p.new_label, load_side(p.old, path=p.old_label),
+                          load_side(p.new, path=p.new_label, clean=clean(p.path)), p.path)
+            for p in found]
+
+
+def _sides(pair: Any, clean: Any) -> Any:
+    """An unmerged notebook against the working tree; when git's line merge left its conflict
+    markers there (no notebook), against theirs instead; against the index, only a note."""
+    from nbcollab.diff_output import NotebookSides, empty_notebook, load_side
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.safe_text import quote_path
+
+    path = quote_path(pair.path)
+    if pair.old is None and pair.new is None and pair.theirs is None:
+        return NotebookSides(pair.old_label, pair.new_label, empty_notebook(), empty_notebook(),
+                             pair.path, note=f"* Unmerged path {path}", unmerged=True)
+    ours = load_side(pair.old, path=pair.old_label)
+    try:
+        new = load_side(pair.new, path=pair.new_label, clean=clean(pair.path))
+    except InvalidNotebook as exc:
+        label = f"{quote_path(f'b/{pair.path}')} (theirs)"
+        note = (f"* Unmerged path {path}: the working tree is not a notebook ({exc}); "
+                "showing the other side of the merge (theirs)")
+        return NotebookSides(pair.old_label, label, ours, load_side(pair.theirs, path=label),
+                             pair.path, note=note, unmerged=True)
+    return NotebookSides(pair.old_label, pair.new_label, ours, new, pair.path,
+                         note=f"* Unmerged path {path}", unmerged=True)
 
 
 def _emit(text: str, output: Path | None) -> None:

@@ -62,12 +62,15 @@ def install(
         str | None,
         typer.Option(
             "--command",
-            help="The command git runs (default: this Python, by absolute path, -m nbcollab).",
+            help="The command git runs (default: this Python, by absolute path, -m nbcollab; "
+            "the filter then runs through a launcher that keeps checkouts working should that "
+            "Python go away).",
         ),
     ] = None,
 ) -> None:
     """Make git clean, diff and merge *.ipynb files with nbcollab."""
     from nbcollab import install as installer
+    from nbcollab.launcher import launcher_path
 
     scope, repo = _scope_and_repo(global_)
     parts = tuple(
@@ -77,7 +80,9 @@ def install(
     )
     if not parts:
         raise typer.BadParameter("--no-filter, --no-diff and --no-merge leave nothing to install")
-    ctx = installer.make_context(command, external_diff=external_diff)
+    ctx = installer.make_context(
+        command, external_diff=external_diff, launcher=launcher_path(scope, repo)
+    )
     done = installer.install(
         scope,
         repo,

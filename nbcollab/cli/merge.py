@@ -151,7 +151,8 @@ def _raw_markers(data: bytes) -> list[str]:
 
 def resolve(
     path: Annotated[Path, typer.Argument(help="A notebook with merge conflicts.")],
-    cell: Annotated[str | None, typer.Option("--cell", help="Only this cell (id or index).")]
+    cell: Annotated[str | None, typer.Option(
+        "--cell", help="Only this cell: its id or index (id:X or index:N when both would fit).")]
     = None,
     ours: Annotated[bool, typer.Option("--ours", help="Take our side.")] = False,
     theirs: Annotated[bool, typer.Option("--theirs", help="Take their side.")] = False,
@@ -162,7 +163,7 @@ def resolve(
 
     Without a side, only clear the record of conflicts already resolved by hand.
     """
-    from nbcollab.conflicts import find_conflicts, has_cell, read_record
+    from nbcollab.conflicts import find_conflicts, read_record
     from nbcollab.markers import Resolution
     from nbcollab.notebook_io import read_notebook_file, serialize_notebook, write_atomic
     from nbcollab.resolve import resolve_conflicts
@@ -173,10 +174,8 @@ def resolve(
     choice = chosen[0] if chosen else None
     data, nb = read_notebook_file(path)
     read_record(nb, source=str(path))  # a malformed record: InvalidNotebook naming the entry
-    if cell is not None and not has_cell(nb, cell):
-        raise typer.BadParameter(f"{path} has no cell with id or index {cell!r}",
-                                 param_hint="'--cell'")
-    outcome = resolve_conflicts(nb, choice, cell=cell)
+    index = None if cell is None else _selected_cell(path, nb, cell)
+    outcome = resolve_conflicts(nb, choice, cell=index)
     text = serialize_notebook(outcome.notebook).encode("utf-8", "surrogatepass")
     if text != data and (outcome.resolved or outcome.cleared or outcome.notebook != nb):
         write_atomic(path, text)
@@ -187,6 +186,19 @@ def resolve(
     if left and choice is None:
         typer.echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
+
+
+def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
+    """The index of the cell ``--cell`` names (said on stderr); a usage error if not one cell."""
+    from nbcollab.conflicts import select_cell
+    from nbcollab.errors import ConfigError
+
+    try:
+        index, how = select_cell(nb, wanted)
+    except ConfigError as exc:
+        raise typer.BadParameter(f"{path}: {exc}", param_hint="'--cell'") from None
+    typer.echo(f"{path}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
+    return index
 
 
 def _report_resolve(path: Path, choice: Resolution | None, outcome: ResolveOutcome) -> None:

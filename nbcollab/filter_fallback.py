@@ -1,0 +1,162 @@
+"""The filter launcher's Python part: run nbcollab, or stand in for it without failing checkouts.
+
+git starts the long-running filter for checkouts as well as for ``git add`` (the process serves
+smudge too), and with ``filter.nbcollab.required`` it dies when the filter cannot start: the
+checkout stops half done and the notebook is left deleted. So the launcher that ``nbcollab
+install`` writes never fails to speak the protocol. It runs this code with the Python that
+installed nbcollab, else with a ``python3`` found on PATH; ``launch`` then runs nbcollab if that
+Python has it, else an ``nbcollab`` found on PATH, else the stand-in filter below:
+
+- smudge is the identity, exactly what nbcollab's smudge is, so checkouts are unaffected;
+- clean answers with the file unchanged when it is byte for byte what the index already holds
+  (a freshly checked-out notebook that ``git status`` re-reads), and otherwise refuses the file
+  loudly: ``git add`` of a notebook fails until ``nbcollab install`` is run again, rather than
+  storing its outputs.
+
+The install copies this file into the launcher, and any Python 3.6 or newer may run it: it imports
+nothing from nbcollab, and keeps to that version's syntax and standard library.
+"""
+
+import os
+import sys
+
+MYPY = False
+if MYPY:  # for type checkers only: importing typing would slow every filter start
+    from typing import BinaryIO, List, Optional, TextIO
+
+# hashlib, shutil and subprocess are imported where needed: the launcher runs this module before
+# every filter process, and they would cost ~10 ms when nbcollab is there to take over.
+
+_FLUSH = b"0000"
+_MAX_DATA = 65516
+
+
+def launch(recorded: str, args: "List[str]") -> None:
+    """Run ``nbcollab ARGS``: this Python's nbcollab, one on PATH, else the stand-in filter."""
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]  # run with -c from the work tree: a folder there must not pass for nbcollab
+    try:
+        from nbcollab.git_entry import main
+
+        if list(args[:1]) == ["filter-process"]:  # what the process needs must import, too
+            # (nbcollab.clean comes later: if it fails, the process refuses each clean itself.)
+            import nbcollab.clean_config  # noqa: F401
+            import nbcollab.filter_process  # noqa: F401
+    except Exception:  # noqa: BLE001 - not installed in this Python, or installed but broken
+        main = None
+    if main is not None:
+        sys.argv = ["nbcollab"] + list(args)
+        main()
+        return
+    found = _working_nbcollab_on_path()
+    if found:
+        os.execv(found, [found] + list(args))
+    problem = "nbcollab cannot run: {} is gone or has no nbcollab".format(recorded)
+    if list(args[:1]) != ["filter-process"]:
+        sys.stderr.write("nbcollab: {}; run `nbcollab install` again\n".format(problem))
+        sys.exit(2)
+    sys.exit(serve_stand_in(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, problem))
+
+
+def _working_nbcollab_on_path() -> "Optional[str]":
+    import shutil
+    import subprocess
+
+    found = shutil.which("nbcollab")
+    if not found:
+        return None
+    try:
+        done = subprocess.run(
+            [found, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found if done.returncode == 0 and done.stdout.startswith(b"nbcollab") else None
+
+
+def serve_stand_in(stream: "BinaryIO", out: "BinaryIO", err: "TextIO", problem: str) -> int:
+    """Answer git as nbcollab's filter would, without nbcollab; 0 when git closes the pipe."""
+    err.write("nbcollab: warning: {}; notebooks are checked out unchanged, and `git add` refuses "
+              "them until you run `nbcollab install` again\n".format(problem))
+    err.flush()
+    try:
+        _read_list(stream)  # git-filter-client, version=2
+        _write_list(out, [b"git-filter-server", b"version=2"])
+        offered = _read_list(stream)
+        _write_list(out, [c for c in (b"capability=clean", b"capability=smudge") if c in offered])
+        while True:
+            _serve_one(stream, out, err, problem)
+    except EOFError:
+        return 0
+
+
+def _serve_one(stream: "BinaryIO", out: "BinaryIO", err: "TextIO", problem: str) -> None:
+    keys = dict(line.partition(b"=")[::2] for line in _read_list(stream))
+    data = b"".join(_read_list(stream, text=False))
+    path = keys.get(b"pathname", b"").decode("utf-8", "surrogateescape")
+    if keys.get(b"command") == b"clean" and not is_staged_as_is(path, data):
+        err.write("nbcollab: error: {}: {}; the notebook was not added\n".format(path, problem))
+        err.flush()
+        _write_list(out, [b"status=error"])
+        return
+    _write_list(out, [b"status=success"])
+    for start in range(0, len(data), _MAX_DATA):
+        _write_packet(out, data[start : start + _MAX_DATA])
+    out.write(_FLUSH)
+    _write_list(out, [])
+
+
+def is_staged_as_is(path: str, data: bytes) -> bool:
+    """Whether ``data`` is exactly the blob the index holds for ``path`` (nothing to clean)."""
+    import hashlib
+    import subprocess
+
+    env = dict(os.environ, GIT_LITERAL_PATHSPECS="1")
+    try:
+        listing = subprocess.run(
+            ["git", "ls-files", "-s", "-z", "--", path],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+        ).stdout
+    except OSError:
+        return False
+    for entry in listing.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[2] == b"0" and name == os.fsencode(path):
+            staged = fields[1].decode()
+            digest = hashlib.sha1 if len(staged) == 40 else hashlib.sha256
+            return digest(b"blob %d\0" % len(data) + data).hexdigest() == staged
+    return False
+
+
+def _read_packet(stream: "BinaryIO") -> "Optional[bytes]":
+    header = stream.read(4)
+    if len(header) < 4:
+        raise EOFError
+    length = int(header, 16)
+    if length == 0:
+        return None
+    data = stream.read(length - 4)
+    if len(data) != length - 4:
+        raise EOFError
+    return data
+
+
+def _read_list(stream: "BinaryIO", text: bool = True) -> "List[bytes]":
+    items = []
+    while True:
+        packet = _read_packet(stream)
+        if packet is None:
+            return items
+        items.append(packet[:-1] if text and packet.endswith(b"\n") else packet)
+
+
+def _write_packet(out: "BinaryIO", data: bytes) -> None:
+    out.write(b"%04x" % (len(data) + 4) + data)
+
+
+def _write_list(out: "BinaryIO", lines: "List[bytes]") -> None:
+    for line in lines:
+        _write_packet(out, line + b"\n")
+    out.write(_FLUSH)
+    out.flush()
