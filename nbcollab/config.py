@@ -69,6 +69,7 @@ class DiffOptions:
     ignore_execution_counts: bool = False
     ignore_ids: bool = False
     ignore_attachments: bool = False
+    normalize_outputs: bool = False
 
 
 class OutputStrategy(str, Enum):
