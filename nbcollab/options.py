@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from nbcollab.clean.normalize import NormalizeOptions
 from nbcollab.export.options import ExportOptions
 from nbcollab.lint.options import LintOptions
 from nbcollab.output_cache.keys import RestoreRule
@@ -39,6 +40,10 @@ class CleanOptions:
     keep_keys: tuple[str, ...] = ()
     drop_empty_cells: bool = False
     repair_ids: bool = True
+    # Keep outputs and counts, rewritten to what is stable across runs (nbcollab.clean.normalize).
+    normalize: bool = False
+    # Filled in from [tool.nbcollab.normalize] when the config is loaded.
+    normalize_options: NormalizeOptions = field(default_factory=NormalizeOptions)
 
     def __post_init__(self) -> None:
         if self.max_output_bytes is not None and self.max_output_bytes < 0:
@@ -57,6 +62,7 @@ class DiffOptions:
     ignore_execution_counts: bool = False
     ignore_ids: bool = False
     ignore_attachments: bool = False
+    normalize_outputs: bool = False
 
 
 class OutputStrategy(str, Enum):
@@ -104,4 +110,5 @@ class Config:
     merge: MergeOptions = field(default_factory=MergeOptions)
     export: ExportOptions = field(default_factory=ExportOptions)
     lint: LintOptions = field(default_factory=LintOptions)
+    normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
     cache: CacheOptions = field(default_factory=CacheOptions)

@@ -40,6 +40,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {key.replace("_", "-"): _plain(item) for key, item in vars(value).items()}
     return value
 
 

@@ -147,7 +147,7 @@ def test_unknown_kernel_is_an_error_naming_the_file(tmp_path: Path) -> None:
 
 
 NORMALISE_CASES = [
-    ("<Foo at 0x7f3a1c2b4e60>", "<Foo at 0x10ab>"),
+    ("<Foo at 0x7f3a1c2b4e60>", "<Foo at 0x7f00aa11bb22>"),
     ("run at 2024-05-01 10:11:12.123", "run at 2023-01-01T00:00:00Z"),
     ("CPU times: user 1 s\nWall time: 2.1 s\n3", "CPU times: user 9 s\nWall time: 0.1 s\n3"),
     ("100%|██████████| 10/10 [00:01<00:00, 9.9it/s]\ndone", "done"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 from typing import Any
 
+from nbcollab.clean.normalize import normalize_in_place
 from nbcollab.options import CleanOptions
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
@@ -48,6 +50,9 @@ def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) ->
 
 def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
     """Clean ``nb`` itself; True when anything changed."""
+    if options.normalize:
+        # Outputs are committed: keep them and their counts, then make them stable.
+        options = dataclasses.replace(options, keep_outputs=True, keep_execution_count=True)
     cell_keys, notebook_keys = _keys_to_strip(options)
     metadata = nb.get("metadata", {})
     keep_all = options.keep_outputs or bool(metadata.get("keep_output"))
@@ -65,6 +70,8 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
         before = [cell.get("id") for cell in nb["cells"]]
         repair_cell_ids(nb["cells"])
         changed |= before != [cell["id"] for cell in nb["cells"]]
+    if options.normalize:
+        changed |= normalize_in_place(nb, options=options.normalize_options)
     return changed
 
 

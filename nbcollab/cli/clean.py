@@ -100,6 +100,16 @@ def clean(
         bool | None,
         typer.Option("--drop-empty-cells", help="Remove cells with no source."),
     ] = None,
+    normalize: Annotated[
+        bool | None,
+        typer.Option(
+            "--normalize",
+            help="Keep outputs and counts, rewritten to what is stable across runs: streams "
+            "joined, progress bars settled, addresses, timings and temp paths replaced "
+            "([tool.nbcollab.normalize] says which rules).",
+            rich_help_panel=_OUTPUT_OPTIONS,
+        ),
+    ] = None,
 ) -> None:
     """Strip outputs, execution counts and volatile metadata from notebooks."""
     from nbcollab.config.folders import OptionsByFolder
@@ -123,6 +133,7 @@ def clean(
         extra_keys=extra_keys or None,
         keep_keys=keep_keys or None,
         drop_empty_cells=drop_empty_cells,
+        normalize=normalize,
     )
     if to_stdout:
         raise typer.Exit(_clean_stream(options("-"), check=check))

@@ -51,6 +51,9 @@ def diff(
     ignore_execution_counts: Annotated[bool | None, _flag("execution-counts", "execution counts")] = None,
     ignore_ids: Annotated[bool | None, _flag("ids", "cell ids (cells are matched by content)")] = None,
     ignore_attachments: Annotated[bool | None, _flag("attachments", "attachments")] = None,
+    normalize_outputs: Annotated[bool | None, typer.Option(
+        "--normalize-outputs", help="Compare outputs after normalizing them (addresses, timings, "
+        "progress bars): only real changes remain.", rich_help_panel=_IGNORE)] = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config.load import load_config, merge_overrides
@@ -67,7 +70,8 @@ def diff(
     options = merge_overrides(
         config.diff, ignore_sources=ignore_sources, ignore_outputs=ignore_outputs,
         ignore_metadata=ignore_metadata, ignore_execution_counts=ignore_execution_counts,
-        ignore_ids=ignore_ids, ignore_attachments=ignore_attachments)
+        ignore_ids=ignore_ids, ignore_attachments=ignore_attachments,
+        normalize_outputs=normalize_outputs)
     pairs, keyed = _collect_pairs(args or [], cached=cached)
     use_color = color is ColorMode.ALWAYS or (
         color is ColorMode.AUTO and output is None and sys.stdout.isatty()

@@ -45,7 +45,28 @@ def load_config(start: Path | None = None) -> Config:
         raise ConfigError(f"{pyproject}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{pyproject}: cannot read ({exc.strerror})") from None
-    return parse_config(table, source=str(pyproject))
+    return _with_normalize(parse_config(table, source=str(pyproject)), pyproject)
+
+
+def _with_normalize(config: Config, pyproject: Path) -> Config:
+    """``[tool.nbcollab.normalize]`` (with its sanitize file read) handed to the clean options."""
+    normalize = config.normalize
+    if normalize.sanitize_file:
+        from nbcollab.clean.normalize import read_sanitize_file
+
+        path = pyproject.parent / normalize.sanitize_file
+        try:
+            text = path.read_text(encoding="utf-8")
+            rules = read_sanitize_file(text, path=str(path))
+        except OSError as exc:
+            raise ConfigError(f"{pyproject}: sanitize-file {path}: cannot read ({exc.strerror})") from None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"{pyproject}: sanitize-file: {exc}") from None
+        normalize = dataclasses.replace(normalize, replace=(*normalize.replace, *rules))
+    if normalize == config.clean.normalize_options:
+        return config
+    clean = dataclasses.replace(config.clean, normalize_options=normalize)
+    return dataclasses.replace(config, clean=clean, normalize=normalize)
 
 
 def parse_config(table: dict[str, Any], *, source: str = "pyproject.toml") -> Config:

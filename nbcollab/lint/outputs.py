@@ -1,7 +1,8 @@
 """Compare a cell's stored outputs with a re-run's, ignoring what always changes.
 
-Text outputs are compared after normalising memory addresses, timestamps, timings and progress
-bars (tqdm); images are compared by presence only (a re-rendered PNG never has the same bytes).
+Text outputs are compared after ``nbcollab.clean.normalize`` (memory addresses, timestamps,
+timings, temp paths, progress bars); images are compared by presence only (a re-rendered PNG
+never has the same bytes).
 """
 
 from __future__ import annotations
@@ -9,27 +10,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
-_TIMESTAMP = re.compile(
-    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?"
-    r"|\b\d{2}:\d{2}:\d{2}(\.\d+)?\b"
-)
-_TIMING = re.compile(r"(?m)^(CPU times|Wall time):[^\n]*")
-_TIMEIT = re.compile(r"[\d.]+ [nµum]?s ± [\d.]+ [nµum]?s per loop[^\n]*")
-_PROGRESS = re.compile(r"\d+%\|[^\n]*\||\d+/\d+ \[[\d:<]+,[^\]]*\]|[\d.]+ ?it/s")
+from nbcollab.clean.normalize import RULE_NAMES, NormalizeOptions, apply_overwrites, text_rewriter
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# The same normalizer as `clean --normalize`, with every rule on: a comparison may be stricter
+# about what counts as volatile than a file that is written.
+_REWRITE = text_rewriter(NormalizeOptions(rules=RULE_NAMES))
+
+
+_PROGRESS_BAR = "[<elapsed>, <rate>]"
 
 
 def normalise_text(text: str) -> str:
-    """Text with volatile parts replaced and each line's carriage-return rewrites applied."""
-    text = _ANSI.sub("", text)
-    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
-    lines = [line for line in text.split("\n") if not _PROGRESS.search(line)]
-    text = "\n".join(lines)
-    for pattern, replacement in ((_ADDRESS, "0x…"), (_TIMESTAMP, "<time>"),
-                                 (_TIMEIT, "<timeit>"), (_TIMING, "<timing>")):
-        text = pattern.sub(replacement, text)
-    return text.strip()
+    """Text as a reader sees it (overwrites applied), volatile parts replaced, progress bars
+    left out (whether a bar is drawn at all depends on where the kernel runs)."""
+    text = _REWRITE(apply_overwrites(_ANSI.sub("", text)))
+    return "\n".join(line for line in text.split("\n") if _PROGRESS_BAR not in line).strip()
 
 
 def output_summary(outputs: list[Any]) -> list[str]:

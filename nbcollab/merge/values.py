@@ -251,12 +251,23 @@ def merge_outputs(base: tuple[list[Any], Any], local: tuple[list[Any], Any] | No
     remote = remote or local
     count = _merge_count(base[1], local[1], remote[1])
     outs_l, outs_r, outs_b = local[0], remote[0], base[0]
-    if outs_l == outs_r or outs_r == outs_b:
+    if _same_outputs(outs_l, outs_r) or _same_outputs(outs_r, outs_b):
         return OutputMerge(outs_l, count)
-    if outs_l == outs_b:
+    if _same_outputs(outs_l, outs_b):
         return OutputMerge(outs_r, count)
     return _resolve_output_conflict(outs_b, outs_l, outs_r, (base[1], local[1], remote[1]),
                                     strategy, labels, marker_output)
+
+
+def _same_outputs(a: list[Any], b: list[Any]) -> bool:
+    """Equal, or equal once normalized: a re-run that changed only volatile text changed nothing."""
+    if a == b:
+        return True
+    if not a or not b:
+        return False
+    from nbcollab.clean.normalize import normalize_outputs
+
+    return normalize_outputs(a) == normalize_outputs(b)
 
 
 def _merge_count(base: Any, local: Any, remote: Any) -> Any:

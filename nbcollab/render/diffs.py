@@ -6,6 +6,7 @@ parses both sides, applies the clean rules where asked, diffs and renders.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -67,6 +68,8 @@ def render_diffs(
     style: TextStyle = _PLAIN, keyed: bool = False,
 ) -> tuple[str, bool]:
     """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff."""
+    if options.normalize_outputs:
+        pairs = [normalized_sides(p) for p in pairs]
     diffs = [diff_notebooks(p.old, p.new, options=options) for p in pairs]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
@@ -84,6 +87,18 @@ def render_diffs(
                            languages=languages)
         return page, different
     return _render_json(pairs, options, keyed), different
+
+
+def normalized_sides(pair: NotebookSides) -> NotebookSides:
+    """Both sides with their outputs normalized (copies), so only real changes remain."""
+    import copy
+
+    from nbcollab.clean.normalize import normalize_in_place
+
+    old, new = copy.deepcopy(pair.old), copy.deepcopy(pair.new)
+    normalize_in_place(old)
+    normalize_in_place(new)
+    return dataclasses.replace(pair, old=old, new=new)
 
 
 def _note(pair: NotebookSides) -> str:
