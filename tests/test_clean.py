@@ -507,3 +507,15 @@ def test_staged_check_agrees_with_the_filter_in_every_folder(git_repo: Path) -> 
     git(git_repo, "add", ".")
     result = run_nbcollab("clean", "--check", "--staged", cwd=git_repo)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_output_at_the_size_cap_is_measured_as_written() -> None:
+    # Its execution count is cleared by the clean: measured before that, a second clean dropped it.
+    output = {"data": {"text/plain": "4"}, "execution_count": 4, "metadata": {},
+              "output_type": "execute_result"}
+    written = len(json.dumps({**output, "execution_count": None}, ensure_ascii=False).encode())
+    nb = make_notebook(code_cell("", outputs=[output], count=None, cell_id="a"))
+    options = CleanOptions(keep_outputs=True, max_output_bytes=written)
+    once = clean_bytes(json.dumps(nb).encode(), path="x", options=options)
+    assert once is not None and json.loads(once)["cells"][0]["outputs"]
+    assert clean_bytes(once, path="x", options=options) is None

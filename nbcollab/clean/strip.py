@@ -128,6 +128,11 @@ def _clean_code_cell(
     changed |= len(kept) != len(outputs) or any(a is not b for a, b in zip(kept, outputs))
     for output in kept:
         changed |= _clean_output(output, major, options)
+    if options.max_output_bytes is not None:
+        # Measured as written (count cleared), so a second clean keeps exactly what the first did.
+        small = [output for output in kept if _output_size(output) <= options.max_output_bytes]
+        changed |= len(small) != len(kept)
+        kept = small
     cell["outputs"] = kept
     return changed
 
@@ -148,9 +153,7 @@ def _filter_outputs(
     kept = []
     for output in outputs:
         output = _filter_output(output, keep_cell, options)
-        if output is not None and (
-            options.max_output_bytes is None or _output_size(output) <= options.max_output_bytes
-        ):
+        if output is not None:
             kept.append(output)
     return kept
 
