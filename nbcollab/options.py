@@ -1,8 +1,9 @@
 """The options of every capability: frozen dataclasses, pure (no files, no pydantic at import).
 
 Each capability has one frozen dataclass of its options; the library functions take it as a
-keyword argument. ``Config`` is everything under ``[tool.nbcollab]``; ``nbcollab.config.load``
-reads and validates it. The file's keys are kebab-case (``keep-outputs``); snake_case is accepted
+keyword argument. ``nbcollab.config.model.Config`` gathers every section of ``[tool.nbcollab]``
+(the options of lint, export and the output cache live in their own packages) and
+``nbcollab.config.load`` reads and validates it. The file's keys are kebab-case (``keep-outputs``); snake_case is accepted
 too, and unknown keys are errors (``extra="forbid"``), so a typo never passes silently.
 """
 
@@ -10,25 +11,65 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from nbcollab.clean.normalize import NormalizeOptions
-from nbcollab.export.options import ExportOptions
-from nbcollab.lint.options import LintOptions
-from nbcollab.output_cache.keys import RestoreRule
+import re
 
 def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
 # pydantic's config for the option classes (a plain dict, so defining them needs no pydantic).
-_PYDANTIC_CONFIG = {"extra": "forbid", "alias_generator": _kebab, "populate_by_name": True}
+PYDANTIC_CONFIG = {"extra": "forbid", "alias_generator": _kebab, "populate_by_name": True}
 _options = dataclass(frozen=True, kw_only=True)
+
+
+# The rules of nbcollab.clean.normalize, by name (the first three are on by default).
+NORMALIZE_RULES = ("address", "duration", "temp-path", "timestamp")
+DEFAULT_NORMALIZE_RULES = NORMALIZE_RULES[:3]
+
+
+@_options
+class Replacement:
+    """A user rule: every match of ``regex`` in output text becomes ``replace``."""
+
+    __pydantic_config__ = PYDANTIC_CONFIG
+
+    regex: str
+    replace: str
+
+    def __post_init__(self) -> None:
+        try:
+            re.compile(self.regex)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {self.regex!r}: {exc}") from None
+
+
+@_options
+class NormalizeOptions:
+    """Which normalizations to apply to kept outputs (``[tool.nbcollab.normalize]``)."""
+
+    __pydantic_config__ = PYDANTIC_CONFIG
+
+    merge_streams: bool = True
+    overwrites: bool = True
+    rules: tuple[str, ...] = DEFAULT_NORMALIZE_RULES
+    replace: tuple[Replacement, ...] = ()
+    sanitize_file: str | None = None  # nbval's format; read when the config is loaded
+    drop_run_metadata: bool = True
+    renumber: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.rules if name not in NORMALIZE_RULES]
+        if unknown:
+            raise ValueError(
+                f"unknown normalize rule {unknown[0]!r} (known: {', '.join(NORMALIZE_RULES)})"
+            )
 
 
 @_options
 class CleanOptions:
     """What ``clean`` and the git filter strip from a notebook."""
 
-    __pydantic_config__ = _PYDANTIC_CONFIG
+    __pydantic_config__ = PYDANTIC_CONFIG
 
     keep_outputs: bool = False
     keep_execution_count: bool = False
@@ -54,7 +95,7 @@ class CleanOptions:
 class DiffOptions:
     """What ``diff`` compares; the ignore flags drop parts of the notebook from the comparison."""
 
-    __pydantic_config__ = _PYDANTIC_CONFIG
+    __pydantic_config__ = PYDANTIC_CONFIG
 
     ignore_sources: bool = False
     ignore_outputs: bool = False
@@ -80,35 +121,7 @@ class OutputStrategy(str, Enum):
 class MergeOptions:
     """How ``merge`` and the git merge driver combine three versions."""
 
-    __pydantic_config__ = _PYDANTIC_CONFIG
+    __pydantic_config__ = PYDANTIC_CONFIG
 
     outputs: OutputStrategy = OutputStrategy.AUTO
     sign: bool = True
-
-
-@_options
-class CacheOptions:
-    """The output cache (``[tool.nbcollab.cache]``): its size cap and which cells it restores."""
-
-    __pydantic_config__ = _PYDANTIC_CONFIG
-
-    max_size: int = 1 << 30  # bytes; least recently used outputs go first
-    restore: RestoreRule = RestoreRule.PREFIX
-
-    def __post_init__(self) -> None:
-        if self.max_size < 0:
-            raise ValueError("max-size must be 0 or more")
-
-
-@_options
-class Config:
-    """Everything under ``[tool.nbcollab]``."""
-
-    __pydantic_config__ = _PYDANTIC_CONFIG
-    clean: CleanOptions = field(default_factory=CleanOptions)
-    diff: DiffOptions = field(default_factory=DiffOptions)
-    merge: MergeOptions = field(default_factory=MergeOptions)
-    export: ExportOptions = field(default_factory=ExportOptions)
-    lint: LintOptions = field(default_factory=LintOptions)
-    normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
-    cache: CacheOptions = field(default_factory=CacheOptions)

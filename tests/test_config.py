@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.config.load import load_config, merge_overrides, parse_config
-from nbcollab.options import CleanOptions, Config, MergeOptions, OutputStrategy
+from nbcollab.config.model import Config
+from nbcollab.options import CleanOptions, MergeOptions, OutputStrategy
 from nbcollab.errors import ConfigError
 
 

@@ -12,7 +12,7 @@ from conftest import code_cell, git, make_notebook, run_nbcollab, stream_output,
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.cli.main import run_git_diff, run_textconv
+from nbcollab.git.entry import run_git_diff, run_textconv
 from nbcollab.git.merge_driver import run_git_merge
 
 BROKEN = {

@@ -13,7 +13,7 @@ import pytest
 from conftest import PROJECT_ROOT, run_nbcollab
 
 from nbcollab.config.load import load_config
-from nbcollab.options import Config
+from nbcollab.config.model import Config
 from nbcollab.errors import ConfigError
 
 if sys.version_info >= (3, 11):

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbcollab.notebook.lines import Notebook, iter_cells
+from nbcollab.options import (
+    DEFAULT_NORMALIZE_RULES,
+    NORMALIZE_RULES,
+    NormalizeOptions,
+    Replacement,
+)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -90,52 +96,12 @@ RULES: tuple[Rule, ...] = (
 )
 RULE_NAMES = tuple(rule.name for rule in RULES)
 DEFAULT_RULES = tuple(rule.name for rule in RULES if rule.default)
+# The names are the option values too; nbcollab.options lists them without importing this module.
+assert RULE_NAMES == NORMALIZE_RULES and DEFAULT_RULES == DEFAULT_NORMALIZE_RULES
 
 # Metadata that records how a run went, never what it produced.
 RUN_CELL_KEYS = ("ExecuteTime", "execution")
 RUN_PAPERMILL_KEYS = ("start_time", "end_time", "duration")
-
-
-_PYDANTIC_CONFIG = {"extra": "forbid", "alias_generator": lambda name: name.replace("_", "-"),
-                    "populate_by_name": True}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Replacement:
-    """A user rule: every match of ``regex`` in output text becomes ``replace``."""
-
-    __pydantic_config__ = _PYDANTIC_CONFIG
-
-    regex: str
-    replace: str
-
-    def __post_init__(self) -> None:
-        try:
-            re.compile(self.regex)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {self.regex!r}: {exc}") from None
-
-
-@dataclass(frozen=True, kw_only=True)
-class NormalizeOptions:
-    """Which normalizations to apply to kept outputs (``[tool.nbcollab.normalize]``)."""
-
-    __pydantic_config__ = _PYDANTIC_CONFIG
-
-    merge_streams: bool = True
-    overwrites: bool = True
-    rules: tuple[str, ...] = DEFAULT_RULES
-    replace: tuple[Replacement, ...] = ()
-    sanitize_file: str | None = None  # nbval's format; read when the config is loaded
-    drop_run_metadata: bool = True
-    renumber: bool = False
-
-    def __post_init__(self) -> None:
-        unknown = [name for name in self.rules if name not in RULE_NAMES]
-        if unknown:
-            raise ValueError(
-                f"unknown normalize rule {unknown[0]!r} (known: {', '.join(RULE_NAMES)})"
-            )
 
 
 def normalize_in_place(nb: Notebook, *, options: NormalizeOptions = NormalizeOptions()) -> bool:

@@ -190,7 +190,7 @@ def textconv(
     format_version: Annotated[int, typer.Option("--format-version", help="Set by `nbcollab install`; part of git's cache key.")] = 0,
 ) -> None:
     """Print a notebook as readable text, for git's textconv (never fails)."""
-    from nbcollab.cli.main import run_textconv
+    from nbcollab.git.entry import run_textconv
 
     raise typer.Exit(run_textconv([str(path)]))
 
@@ -199,6 +199,6 @@ def git_diff(
     args: Annotated[list[str] | None, typer.Argument(help="What git passes to GIT_EXTERNAL_DIFF.")] = None,
 ) -> None:
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
-    from nbcollab.cli.main import run_git_diff
+    from nbcollab.git.entry import run_git_diff
 
     raise typer.Exit(run_git_diff(args or []))

@@ -163,7 +163,7 @@ def status() -> None:
 
 def filter_process() -> None:
     """git's long-running clean filter (git runs it; see `nbcollab install`)."""
-    from nbcollab.cli.main import run_filter_process
+    from nbcollab.git.entry import run_filter_process
 
     raise typer.Exit(run_filter_process([]))
 
@@ -172,6 +172,6 @@ def filter_clean(
     path: Annotated[str, typer.Argument(help="The file's path (git's %f).")] = "<stdin>",
 ) -> None:
     """One-file clean filter, stdin to stdout (for git < 2.11 and clients without the process)."""
-    from nbcollab.cli.main import run_filter_clean
+    from nbcollab.git.entry import run_filter_clean
 
     raise typer.Exit(run_filter_clean([path]))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nbcollab.errors import ConfigError
-from nbcollab.options import Config
+from nbcollab.config.model import Config
 
 if sys.version_info >= (3, 11):
     import tomllib

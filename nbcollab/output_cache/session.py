@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from nbcollab.options import CacheOptions, CleanOptions
+    from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.store import OutputStore
 
 ENABLED_KEY = "nbcollab.outputcache"
