@@ -205,7 +205,7 @@ def test_subprocess_does_not_import_nbformat(tmp_path: Path) -> None:
     done = run_nbcollab("lint", str(path), "--format", "json")
     assert done.returncode == 1 and json.loads(done.stdout)["findings"]
     script = (
-        "import sys; from nbcollab.cli import app\n"
+        "import sys; from nbcollab.cli.app import app\n"
         f"try: app(['lint', {str(path)!r}])\n"
         "except SystemExit: pass\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
