@@ -151,7 +151,8 @@ def _conflict(file: int, session: Session, cell: dict[str, Any], view: ConflictV
     labels = _labels(view)
     columns = "".join(
         f"<div class=\"side side-{side.value}\"><h3>{escape(labels[side])}</h3>"
-        f"{_side_html(view, side, cell)}</div>" for side in SIDES)
+        f"{_side_html(view, side, cell, _highlighted_as(session.notebook, cell))}</div>"
+        for side in SIDES)
     buttons = "".join(
         f"<button type=\"button\" data-action=\"choose\" data-file=\"{file}\" "
         f"data-number=\"{view.number}\" data-choice=\"{choice.value}\">"
@@ -181,7 +182,12 @@ def _labels(view: ConflictView) -> dict[Choice, str]:
     return labels
 
 
-def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any]) -> str:
+def _highlighted_as(nb: dict[str, Any], cell: dict[str, Any]) -> str:
+    """The Pygments language of the side columns (markdown cells too, unlike the editor)."""
+    return _language(nb, cell) or ("markdown" if cell.get("cell_type") == "markdown" else "")
+
+
+def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any], language: str) -> str:
     value = view.sides.get(side)
     kind = view.entry.kind
     if kind in (ConflictKind.SOURCE, ConflictKind.DELETE_EDIT):
@@ -189,7 +195,7 @@ def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any]) -> str:
             return "<p class=\"muted\">(cell deleted)</p>"
         base = view.sides.get(Choice.BASE)
         base_text = base if isinstance(base, str) and side is not Choice.BASE else value
-        html = source_diff_html(base_text, value)
+        html = source_diff_html(base_text, value, language)
         if cell.get("cell_type") == "markdown":
             html += f"<div class=\"md\">{markdown_html(value)}</div>"
         return html

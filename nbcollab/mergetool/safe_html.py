@@ -60,42 +60,32 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1, default=str)
 
 
-def source_diff_html(base: str, side: str) -> str:
-    """``side`` as numbered lines, with what differs from ``base`` marked, down to characters."""
-    old, new = base.splitlines(), side.splitlines()
+def source_diff_html(base: str, side: str, language: str = "") -> str:
+    """``side`` as numbered, highlighted lines, what differs from ``base`` marked to characters."""
+    from nbcollab.render.html_source import char_marks, highlight_lines, line_html, split_lines
+
+    old, new = split_lines(base), split_lines(side)
+    shown = highlight_lines(side, language)
     rows: list[str] = []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            rows += [_row(j + 1, escape(new[j]), "") for j in range(j1, j2)]
+            rows += [_row(j + 1, line_html(shown[j], (), "ins"), "") for j in range(j1, j2)]
             continue
-        if tag == "replace":
-            for k, j in enumerate(range(j1, j2)):
-                paired = old[i1 + k] if i1 + k < i2 else None
-                body = escape(new[j]) if paired is None else _intraline(paired, new[j])
-                rows.append(_row(j + 1, body, "ins"))
-        elif tag == "insert":
-            rows += [_row(j + 1, escape(new[j]), "ins") for j in range(j1, j2)]
+        for k, j in enumerate(range(j1, j2)):
+            paired = old[i1 + k] if tag == "replace" and i1 + k < i2 else None
+            marks = char_marks(paired, new[j])[1] if paired is not None else ()
+            rows.append(_row(j + 1, line_html(shown[j], marks, "ins"), "ins"))
         if tag in ("delete", "replace") and i2 - i1 > j2 - j1:
             gone = i2 - i1 - (j2 - j1)
             rows.append(_row(None, f"&minus; {gone} line{'s' * (gone > 1)} of the base", "del"))
-    return "<table class=\"src\">" + "".join(rows) + "</table>" if rows else \
+    return "<table class=\"src hl\">" + "".join(rows) + "</table>" if rows else \
         "<p class=\"muted\">(empty)</p>"
 
 
 def _row(number: int | None, body: str, status: str) -> str:
     shown = "" if number is None else str(number)
     return f"<tr class=\"{status}\"><td class=\"n\">{shown}</td><td>{body}</td></tr>"
-
-
-def _intraline(old: str, new: str) -> str:
-    """``new`` with the characters it does not share with ``old`` marked."""
-    parts = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
-        piece = escape(new[j1:j2])
-        parts.append(piece if tag == "equal" or not piece else f"<ins>{piece}</ins>")
-    return "".join(parts)
 
 
 def json_html(value: Any) -> str:

@@ -60,7 +60,7 @@ def highlight_lines(text: str, language: str) -> list[list[Segment]]:
     return out
 
 
-def _line_html(segments: Sequence[Segment], marks: Sequence[tuple[int, int]], tag: str) -> str:
+def line_html(segments: Sequence[Segment], marks: Sequence[tuple[int, int]], tag: str) -> str:
     """One line's spans, with the characters in ``marks`` wrapped in ``<tag>``."""
     if not marks:
         return "".join(f'<span class="{css}">{escape(text)}</span>' if css else escape(text)
@@ -89,7 +89,7 @@ def _cut(text: str, start: int, marks: Sequence[tuple[int, int]]) -> list[tuple[
 def source_table(text: str, language: str, *, status: str = "") -> str:
     """A whole source, one column with line numbers (``status`` colours every line)."""
     cls = {"added": "right ins", "removed": "left del"}.get(status, "right")
-    rows = [f'<tr><td class="lno">{k}</td><td class="{cls}">{_line_html(seg, (), "ins")}</td></tr>'
+    rows = [f'<tr><td class="lno">{k}</td><td class="{cls}">{line_html(seg, (), "ins")}</td></tr>'
             for k, seg in enumerate(highlight_lines(text, language), start=1)]
     return f'<table class="src hl">{"".join(rows)}</table>' if rows else ""
 
@@ -105,15 +105,15 @@ def source_diff_table(old: str, new: str, language: str) -> str:
             j = j1 + k if j1 + k < j2 else None
             marks: tuple[Any, Any] = ((), ())
             if tag == "replace" and i is not None and j is not None:
-                marks = _char_marks(a[i], b[j])
+                marks = char_marks(a[i], b[j])
             rows.append(_diff_row(tag, i, j, ha, hb, marks))
     return '<table class="src hl">' + "".join(rows) + "</table>"
 
 
 def _diff_row(tag: str, i: int | None, j: int | None, ha: list[list[Segment]],
               hb: list[list[Segment]], marks: tuple[Any, Any]) -> str:
-    left = _line_html(ha[i], marks[0], "del") if i is not None else ""
-    right = _line_html(hb[j], marks[1], "ins") if j is not None else ""
+    left = line_html(ha[i], marks[0], "del") if i is not None else ""
+    right = line_html(hb[j], marks[1], "ins") if j is not None else ""
     cls_o = " del" if tag != "equal" and i is not None else (" gap" if i is None else "")
     cls_n = " ins" if tag != "equal" and j is not None else (" gap" if j is None else "")
     num = (lambda x: "" if x is None else str(x + 1))
@@ -121,7 +121,7 @@ def _diff_row(tag: str, i: int | None, j: int | None, ha: list[list[Segment]],
             f'<td class="lno">{num(j)}</td><td class="right{cls_n}">{right}</td></tr>')
 
 
-def _char_marks(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def char_marks(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Character ranges that differ between two versions of a line (whole lines when long)."""
     if len(old) > _MAX_MARKED_LINE or len(new) > _MAX_MARKED_LINE:
         return [(0, len(old))], [(0, len(new))]
