@@ -134,6 +134,9 @@ def _answer(
     if command != "clean":
         raise ProtocolError(f"filter protocol: unknown command {command!r}")
     options = load_options(path)
+    known = cache.clean(data, path, options) if cache is not None else None
+    if known is not None:
+        return known  # a working file recorded (or restored) before: its blob, already known
     cleaned = clean_for_git(data, path, options, err)
     if cache is not None:
         cache.record(data, cleaned, path, options)  # never raises

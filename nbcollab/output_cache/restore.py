@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbcollab import __version__
+from nbcollab.notebook.lines import Notebook
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.store import OutputStore, sha256
@@ -39,7 +40,21 @@ def record_working_file(
     """Remember that ``working`` cleaned to ``blob``; the number of new bytes stored."""
     if working == blob:
         return 0  # nothing was stripped
-    return store.add(path, sha256(blob), working, options_fingerprint(options))
+    return store.add(path, sha256(blob), working, options_fingerprint(options), blob)
+
+
+def recorded_clean(
+    working: bytes, path: str, *, store: OutputStore, options: CleanOptions
+) -> bytes | None:
+    """What cleaning ``working`` gives, when it was recorded (cleaning is deterministic); or None.
+
+    git cleans again, once, each notebook a checkout wrote (racy git): the working file it just
+    restored is then answered by a hash and a small read instead of a parse, clean and write.
+    The answer is the blob the very same bytes cleaned to under the same options and nbcollab
+    version, checked against its SHA-256.
+    """
+    record = store.find_cleaned(path, working, options_fingerprint(options))
+    return store.read_blob(record) if record is not None else None
 
 
 def restore_working_file(
@@ -57,7 +72,6 @@ def restore_cells(
     blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
 ) -> bytes | None:
     """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None."""
-    from nbcollab.clean.strip import clean_bytes
     from nbcollab.errors import InvalidNotebook
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
@@ -72,14 +86,32 @@ def restore_cells(
         targets) else {}
     if not fills:
         return None
+    # The same notebook again, for the check: parsing the blob (no outputs) is cheap.
+    probe = parse_notebook(blob, path=path)
     for index, (outputs, count) in fills.items():
-        cell = nb["cells"][index]
-        cell["outputs"] = outputs
-        if cell.get("execution_count") is None:
-            cell["execution_count"] = count
-    text = serialize_notebook(nb).encode("utf-8")
-    cleaned = clean_bytes(text, path=path, options=options)
-    return text if (text if cleaned is None else cleaned) == blob else None
+        for cell in (nb["cells"][index], probe["cells"][index]):
+            cell["outputs"] = outputs
+            if cell.get("execution_count") is None:
+                cell["execution_count"] = count
+    text = serialize_notebook(nb).encode("utf-8")  # before the check, which may edit outputs
+    return text if cleans_to_blob(text, probe, blob, options=options) else None
+
+
+def cleans_to_blob(text: bytes, notebook: Notebook, blob: bytes, *, options: CleanOptions) -> bool:
+    """Whether the filter's clean of ``text``, written from ``notebook``, is ``blob`` exactly.
+
+    What ``clean_bytes(text)`` computes, without parsing ``text`` (outputs and all) again:
+    parsing what ``serialize_notebook`` wrote gives back the notebook it was written from (the
+    codec's round trip), so cleaning ``notebook`` itself is cleaning ``text``. Cleaning strips
+    the outputs first, so what is serialized for the comparison is blob-sized. ``notebook`` is
+    cleaned in place.
+    """
+    from nbcollab.clean.strip import clean_in_place
+    from nbcollab.notebook.codec import serialize_notebook
+
+    if not clean_in_place(notebook, options=options):
+        return text == blob  # clean_bytes keeps a file that cleaning leaves as it is
+    return serialize_notebook(notebook).encode("utf-8") == blob
 
 
 def _find_outputs(

@@ -79,6 +79,20 @@ class CacheSession:
             return blob
         return blob if restored is None else restored
 
+    def clean(self, working: bytes, path: str, options: CleanOptions) -> bytes | None:
+        """The blob ``working`` was recorded as cleaning to under ``options``; None when it was
+        not (then clean it); never raises."""
+        try:
+            started = self._start()
+            if started is None:
+                return None
+            from nbcollab.output_cache.restore import recorded_clean
+
+            return recorded_clean(working, path, store=started[0], options=options)
+        except Exception as exc:  # noqa: BLE001 - the file is cleaned as without the cache
+            self._warn(path, exc)
+            return None
+
     def record(self, working: bytes, blob: bytes, path: str, options: CleanOptions) -> None:
         """Remember what cleaning ``working`` stripped to give ``blob``; never raises."""
         try:

@@ -4,7 +4,9 @@ Layout under ``<git common dir>/nbcollab/output-cache`` (shared by every worktre
 
     packs/<name>.pack   working files (with their outputs), one after another
     packs/<name>.idx    one line per record: "<path key> <blob sha256> <working sha256>
-                        <clean options fingerprint> <offset> <length>"
+                        <clean options fingerprint> <pack> <offset> <length>", and where the
+                        blob's own bytes are ("<pack> <offset> <length>"), so that cleaning
+                        a recorded working file again is a look-up (older lines lack them)
 
 Each filter process that records something appends to a pack of its own, created on its first
 new working file: creating files is what costs most here (git's own ``add`` creates one object a
@@ -32,7 +34,9 @@ from typing import BinaryIO
 from nbcollab.errors import NbcollabError
 
 CACHE_DIR = ("nbcollab", "output-cache")
-_LINE = re.compile(r"^([0-9a-f]{32}) ([0-9a-f]{64}) ([0-9a-f]{64}) ([0-9a-f]{1,64}) ([0-9a-f]+-[0-9]+-[0-9a-f]+) (\d+) (\d+)$")
+_PACK = r"[0-9a-f]+-[0-9]+-[0-9a-f]+"
+_LINE = re.compile(rf"^([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ({_PACK}) "
+                   rf"(\d+) (\d+)(?: ({_PACK}) (\d+) (\d+))?$")
 
 
 class CacheDamaged(NbcollabError):
@@ -55,6 +59,16 @@ class Record:
     blob: str
     working: str
     fingerprint: str
+    pack: str
+    offset: int
+    length: int
+    blob_at: Span | None = None  # where the blob's bytes are, when stored
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where some bytes are: a pack, an offset and a length."""
+
     pack: str
     offset: int
     length: int
@@ -83,6 +97,8 @@ class OutputStore:
         self._packs = root / "packs"
         self._by_path: dict[str, list[Record]] | None = None
         self._by_working: dict[str, Record] = {}
+        self._blobs: dict[str, Span] = {}  # blob sha256 -> where its bytes are
+        self._named: tuple[bytes, str] | None = None  # the last bytes hashed, and their name
         self._own: tuple[str, int, int] | None = None  # (name, pack fd, idx fd)
 
     def records_for(self, path: str) -> list[Record]:
@@ -96,41 +112,78 @@ class OutputStore:
                 return record
         return None
 
+    def find_cleaned(self, path: str, working: bytes, fingerprint: str) -> Record | None:
+        """The newest record of ``path`` for exactly ``working`` with these options, its blob
+        stored."""
+        name = self.name(working)
+        for record in self._index().get(path_key(path), []):
+            if (record.working, record.fingerprint) == (name, fingerprint) and record.blob_at:
+                return record
+        return None
+
+    def name(self, data: bytes) -> str:
+        """``sha256(data)``, computed once for the file the filter is handling."""
+        if self._named is None or self._named[0] is not data:
+            self._named = (data, sha256(data))
+        return self._named[1]
+
     def read(self, record: Record) -> bytes | None:
         """The working file of ``record``; None when evicted, CacheDamaged when corrupt."""
-        pack = self._packs / f"{record.pack}.pack"
+        return self._read(Span(record.pack, record.offset, record.length), record.working)
+
+    def read_blob(self, record: Record) -> bytes | None:
+        """The blob of ``record``; None when not stored or evicted, CacheDamaged when corrupt."""
+        return self._read(record.blob_at, record.blob) if record.blob_at else None
+
+    def _read(self, span: Span, name: str) -> bytes | None:
+        pack = self._packs / f"{span.pack}.pack"
         try:
             with _open_regular(pack) as handle:
-                handle.seek(record.offset)
-                data = handle.read(record.length)
+                handle.seek(span.offset)
+                data = handle.read(span.length)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise CacheDamaged(f"{pack}: cannot read ({exc.strerror or exc})") from None
-        if sha256(data) != record.working:
-            raise CacheDamaged(f"{pack}: corrupt at offset {record.offset}")
+        if sha256(data) != name:
+            raise CacheDamaged(f"{pack}: corrupt at offset {span.offset}")
         _touch_quietly(pack)
         return data
 
-    def add(self, path: str, blob: str, working: bytes, fingerprint: str) -> int:
-        """Record that ``working`` cleaned to ``blob``; the number of bytes appended."""
-        key, name = path_key(path), sha256(working)
+    def add(self, path: str, blob: str, working: bytes, fingerprint: str,
+            blob_data: bytes | None = None) -> int:
+        """Record that ``working`` cleaned to ``blob`` (whose bytes are ``blob_data``, when
+        given); the number of bytes appended."""
+        key, name = path_key(path), self.name(working)
         index = self._index()
         # Already known (git re-reading a restored file): nothing to write, not even a line.
         if any((r.blob, r.working, r.fingerprint) == (blob, name, fingerprint)
-               for r in index.get(key, [])):
+               and (r.blob_at or blob_data is None) for r in index.get(key, [])):
             return 0
         known = self._by_working.get(name)
         written = 0
-        if known is None or not (self._packs / f"{known.pack}.pack").exists():
+        if known is None or not self._has_pack(known.pack):
             pack, offset = self._append_pack(working)
             known = Record(key, blob, name, fingerprint, pack, offset, len(working))
             written = len(working)
-        record = Record(key, blob, name, fingerprint, known.pack, known.offset, known.length)
+        blob_at = self._blobs.get(blob)
+        if blob_data is not None and (blob_at is None or not self._has_pack(blob_at.pack)):
+            blob_at = Span(*self._append_pack(blob_data), len(blob_data))
+            written += len(blob_data)
+        record = Record(key, blob, name, fingerprint, known.pack, known.offset, known.length,
+                        blob_at if blob_data is not None else None)
         self._append_index(record)
         index.setdefault(key, []).insert(0, record)
-        self._by_working[name] = record
+        self._remember(record)
         return written
+
+    def _has_pack(self, name: str) -> bool:
+        return (self._packs / f"{name}.pack").exists()
+
+    def _remember(self, record: Record) -> None:
+        self._by_working[record.working] = record
+        if record.blob_at is not None:
+            self._blobs[record.blob] = record.blob_at
 
     def _append_pack(self, data: bytes) -> tuple[str, int]:
         name, pack_fd, _ = self._own_files()
@@ -141,8 +194,10 @@ class OutputStore:
     def _append_index(self, record: Record) -> None:
         _, _, idx_fd = self._own_files()
         line = (f"{record.path_key} {record.blob} {record.working} {record.fingerprint} "
-                f"{record.pack} {record.offset} {record.length}\n")
-        _write_all(idx_fd, line.encode("ascii"))
+                f"{record.pack} {record.offset} {record.length}")
+        if record.blob_at is not None:
+            line += f" {record.blob_at.pack} {record.blob_at.offset} {record.blob_at.length}"
+        _write_all(idx_fd, f"{line}\n".encode("ascii"))
 
     def _own_files(self) -> tuple[str, int, int]:
         if self._own is None:
@@ -167,7 +222,7 @@ class OutputStore:
             for idx in sorted(self._packs.glob("*.idx"), key=_mtime):
                 for record in _read_index(idx):
                     self._by_path.setdefault(record.path_key, []).insert(0, record)
-                    self._by_working[record.working] = record
+                    self._remember(record)
         return self._by_path
 
     def usage(self) -> Usage:
@@ -204,6 +259,7 @@ class OutputStore:
             total -= size
         self._by_path = None  # records may name removed packs: read the indexes again
         self._by_working = {}
+        self._blobs = {}
         return freed
 
     def prune(self) -> int:
@@ -243,9 +299,11 @@ def _read_index(idx: Path) -> list[Record]:
     for line in text.split("\n"):
         fields = line.split(" ")
         # Anything else is a torn or damaged line (the full check only for lines that look right).
-        if len(fields) == 7 and len(fields[1]) == len(fields[2]) == 64 and _LINE.match(line):
-            key, blob, working, fingerprint, pack, offset, length = fields
-            records.append(Record(key, blob, working, fingerprint, pack, int(offset), int(length)))
+        if len(fields) in (7, 10) and len(fields[1]) == len(fields[2]) == 64 and _LINE.match(line):
+            key, blob, working, fingerprint, pack, offset, length = fields[:7]
+            blob_at = Span(fields[7], int(fields[8]), int(fields[9])) if fields[7:] else None
+            records.append(Record(key, blob, working, fingerprint, pack, int(offset), int(length),
+                                  blob_at))
     return records
 
 

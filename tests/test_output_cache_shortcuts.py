@@ -1,0 +1,197 @@
+"""The output cache's shortcuts: each answers exactly what the long way answers, or nothing.
+
+- cleaning a recorded working file again is a look-up of the blob it was recorded as cleaning to;
+- a notebook restored cell by cell is checked by cleaning the notebook it was written from
+  instead of parsing what was written.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from pathlib import Path
+
+import pytest
+from conftest import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nbcollab.clean.strip import clean_bytes
+from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.options import CleanOptions
+from nbcollab.output_cache.options import CacheOptions
+from nbcollab.output_cache.restore import (
+    cleans_to_blob,
+    record_working_file,
+    recorded_clean,
+)
+from nbcollab.output_cache.session import CacheSession
+from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key, sha256
+
+OUTPUTS = [
+    [],
+    [{"name": "stdout", "output_type": "stream", "text": "1\n2\n"}],
+    [{"data": {"text/plain": "3", "image/png": "iVBOR\n"}, "execution_count": 4,
+      "metadata": {}, "output_type": "execute_result"}],
+    [{"ename": "E", "evalue": "\x1b[31mbad\ud800", "output_type": "error",
+      "traceback": ["a", "b"]}],
+]
+OPTIONS = [
+    CleanOptions(),
+    CleanOptions(keep_execution_count=True),
+    CleanOptions(keep_outputs=True),
+    CleanOptions(normalize=True),
+    CleanOptions(drop_empty_cells=True),
+    CleanOptions(max_output_bytes=60, keep_outputs=True),
+    CleanOptions(extra_keys=("metadata.kernelspec",)),
+]
+
+cells = st.lists(
+    st.tuples(st.sampled_from(["code", "markdown"]),
+              st.sampled_from(["a = 1", "", "x\ny\r\n", "print('é')", "  "]),
+              st.sampled_from(range(len(OUTPUTS))),
+              st.sampled_from([None, 1, 7]),
+              st.sampled_from([{}, {"collapsed": True}, {"tags": ["keep_output"]},
+                               {"trusted": True}])),
+    max_size=5)
+
+
+def build(spec: list, *, kernelspec: bool = True) -> dict:
+    built = []
+    for index, (kind, source, outputs, count, metadata) in enumerate(spec):
+        if kind == "markdown":
+            cell = markdown_cell(source, cell_id=f"m{index}")
+        else:
+            cell = code_cell(source, outputs=copy.deepcopy(OUTPUTS[outputs]), count=count,
+                             cell_id=f"c{index}")
+        cell["metadata"] = dict(metadata)
+        built.append(cell)
+    nb = make_notebook(*built)
+    if kernelspec:
+        nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    return nb
+
+
+def long_way(text: bytes, options: CleanOptions) -> bytes:
+    """What the filter stores for ``text``."""
+    return clean_bytes(text, path="nb.ipynb", options=options) or text
+
+
+@settings(max_examples=150, deadline=None)
+@given(spec=cells, options=st.sampled_from(OPTIONS), kernelspec=st.booleans(),
+       tweak=st.sampled_from(["none", "other", "compact"]))
+def test_the_check_answers_what_cleaning_the_written_file_answers(
+    spec: list, options: CleanOptions, kernelspec: bool, tweak: str
+) -> None:
+    nb = build(spec, kernelspec=kernelspec)
+    text = serialize_notebook(nb).encode()
+    blob = long_way(text, options)
+    if tweak == "other":  # a blob that some other notebook cleaned to
+        blob = long_way(serialize_notebook(build(spec[:-1])).encode(), options)
+    elif tweak == "compact":  # the same notebook, not in Jupyter's layout
+        blob = blob.replace(b"\n ", b"\n")
+    expected = long_way(text, options) == blob
+    assert cleans_to_blob(text, copy.deepcopy(nb), blob, options=options) is expected
+
+
+@requires_corpus
+@pytest.mark.corpus
+@pytest.mark.parametrize("options", [CleanOptions(), CleanOptions(keep_outputs=True)])
+def test_the_check_agrees_with_cleaning_on_the_corpus(options: CleanOptions) -> None:
+    checked = 0
+    for path in corpus_notebooks():
+        try:
+            nb = parse_notebook(path.read_bytes(), path=path.name)
+        except InvalidNotebook:
+            continue  # the corpus holds broken files on purpose
+        text = serialize_notebook(nb).encode()
+        for blob in (long_way(text, options), long_way(path.read_bytes(), options)):
+            expected = long_way(text, options) == blob
+            assert cleans_to_blob(text, parse_notebook(text), blob, options=options) is expected
+            checked += 1
+    assert checked > 100
+
+
+def test_a_recorded_working_file_cleans_by_look_up(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path)
+    working = serialize_notebook(build([("code", "a = 1", 1, 1, {})])).encode()
+    blob = long_way(working, CleanOptions())
+    record_working_file(working, blob, "nb.ipynb", store=store, options=CleanOptions())
+    reader = OutputStore(tmp_path)  # another process: git status after the checkout
+    assert recorded_clean(working, "nb.ipynb", store=reader, options=CleanOptions()) == blob
+    # Other options, other bytes or another path: clean it the long way.
+    assert recorded_clean(working, "nb.ipynb", store=reader,
+                          options=CleanOptions(keep_outputs=True)) is None
+    assert recorded_clean(working + b" ", "nb.ipynb", store=reader, options=CleanOptions()) is None
+    assert recorded_clean(working, "other.ipynb", store=reader, options=CleanOptions()) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(spec=cells, recorded_with=st.sampled_from(OPTIONS), cleaned_with=st.sampled_from(OPTIONS))
+def test_a_look_up_is_the_clean_or_nothing(
+    tmp_path_factory: pytest.TempPathFactory, spec: list, recorded_with: CleanOptions,
+    cleaned_with: CleanOptions,
+) -> None:
+    store = OutputStore(tmp_path_factory.mktemp("cache"))
+    working = serialize_notebook(build(spec)).encode()
+    record_working_file(working, long_way(working, recorded_with), "nb.ipynb", store=store,
+                        options=recorded_with)
+    found = recorded_clean(working, "nb.ipynb", store=OutputStore(store.root),
+                           options=cleaned_with)
+    assert found is None or found == long_way(working, cleaned_with)
+
+
+def test_a_damaged_blob_is_detected_and_the_file_cleaned_the_long_way(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path / "cache")
+    working = serialize_notebook(build([("code", "a = 1", 1, 1, {})])).encode()
+    blob = long_way(working, CleanOptions())
+    record_working_file(working, blob, "nb.ipynb", store=store, options=CleanOptions())
+    store.close()
+    pack = next((tmp_path / "cache" / "packs").glob("*.pack"))
+    pack.write_bytes(pack.read_bytes()[:-2] + b" \n")  # the blob comes last: its last bytes
+    with pytest.raises(CacheDamaged, match="corrupt"):
+        recorded_clean(working, "nb.ipynb", store=OutputStore(tmp_path / "cache"),
+                       options=CleanOptions())
+    session = CacheSession(io.StringIO(), cwd=tmp_path)
+    session._ready, session._store = True, OutputStore(tmp_path / "cache")
+    session._options = CacheOptions()
+    assert session.clean(working, "nb.ipynb", CleanOptions()) is None
+    assert "output cache not used" in session._err.getvalue()  # type: ignore[attr-defined]
+
+
+def test_records_without_their_blob_are_read_and_completed_once(tmp_path: Path) -> None:
+    working = serialize_notebook(build([("code", "a = 1", 1, 1, {})])).encode()
+    blob = long_way(working, CleanOptions())
+    old = OutputStore(tmp_path)
+    old.add("nb.ipynb", sha256(blob), working, "f")  # as an older nbcollab wrote it: 7 fields
+    old.close()
+    idx = next((tmp_path / "packs").glob("*.idx"))
+    assert len(idx.read_text().split()) == 7
+    store = OutputStore(tmp_path)
+    assert store.find("nb.ipynb", sha256(blob), "f") is not None
+    assert store.find_cleaned("nb.ipynb", working, "f") is None
+    assert store.add("nb.ipynb", sha256(blob), working, "f", blob) == len(blob)
+    assert store.add("nb.ipynb", sha256(blob), working, "f", blob) == 0
+    record = OutputStore(tmp_path).find_cleaned("nb.ipynb", working, "f")
+    assert record is not None and record.path_key == path_key("nb.ipynb")
+    assert OutputStore(tmp_path).read_blob(record) == blob
+
+
+def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbcollab.git import filter as git_filter
+
+    working = serialize_notebook(build([("code", "a = 1", 1, 1, {})])).encode()
+    blob = long_way(working, CleanOptions())
+    session = CacheSession(io.StringIO(), cwd=tmp_path)
+    session._ready, session._store = True, OutputStore(tmp_path / "cache")
+    session._options = CacheOptions()
+    first = git_filter._answer("clean", working, "nb.ipynb", lambda p: CleanOptions(),
+                               io.StringIO(), session)
+    assert first == blob  # cleaned the long way, and recorded
+    monkeypatch.setattr(git_filter, "clean_for_git", lambda *a: pytest.fail("cleaned again"))
+    again = git_filter._answer("clean", working, "nb.ipynb", lambda p: CleanOptions(),
+                               io.StringIO(), session)
+    assert again == blob
