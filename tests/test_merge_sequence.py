@@ -101,11 +101,17 @@ def test_two_way_pairs_similar_new_cells_instead_of_doubling() -> None:
     assert len(three_way) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="remote's delete-vs-edit cell has no anchor when remote "
-                   "deleted the cell before it: it lands at the top, above local's conflict")
-def test_crossed_delete_vs_edit_conflicts_keep_base_order() -> None:
+@pytest.mark.parametrize("base, local, remote, expected", [
     # Local edits a and deletes b; remote deletes a and edits b: both are kept, a before b.
-    assert names(order("a b c", "a2 c", "b3 c"), "a b c", "a2 c", "b3 c") == "a2! b3! c"
+    ("a b c", "a2 c", "b3 c", "a2! b3! c"),
+    ("a b c", "b2 c", "a3 c", "a3! b2! c"),
+    ("a b c d", "a2 d", "b3 c3 d", "a2! b3! c3! d"),
+    ("a b c", "a2 c", "b3 y c", "a2! b3! y c"),
+    ("x a b c", "x a2 c", "x b3 c", "x a2! b3! c"),
+])
+def test_crossed_delete_vs_edit_conflicts_keep_base_order(base: str, local: str, remote: str,
+                                                          expected: str) -> None:
+    assert names(order(base, local, remote), base, local, remote) == expected
 
 
 # --- properties --------------------------------------------------------------------------------

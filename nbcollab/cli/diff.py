@@ -95,6 +95,7 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     from nbcollab.files import read_file_bytes
     from nbcollab.render.safe_text import quote_path
 
+    _refuse_special_files(args)
     if len(args) == 2 and not cached and not _has_separator() and all(Path(a).is_file() for a in args):
         old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
         return [NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])], False
@@ -102,6 +103,23 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
         raise ConfigError(f"{quote_path(absent[0])}: no such file")
     return _git_pairs(args, cached=cached), True
+
+
+def _refuse_special_files(args: list[str]) -> None:
+    """A FIFO, device or socket on the command line is an error, not a revision or a pathspec
+    (reading a FIFO would block; taking it for a revision says "not inside a git repository")."""
+    import stat
+
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.render.safe_text import quote_path
+
+    for arg in args:
+        try:
+            mode = os.stat(arg).st_mode
+        except (OSError, ValueError):  # absent (a revision or a pathspec), or a NUL in the name
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise InvalidNotebook(f"{quote_path(arg)}: not a regular file")
 
 
 def _has_separator() -> bool:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from pathlib import Path
 
 from nbcollab.options import CleanOptions, DiffOptions
-from nbcollab.errors import NbcollabError
+from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.render.safe_text import quote_path, terminal_safe
 
 _DEV_NULL = "/dev/null"
@@ -42,9 +41,9 @@ def run_external_diff(args: Sequence[str], *, clean: CleanOptions | None = None,
         header += terminal_safe(args[8].rstrip("\n")) + "\n"
     try:
         old_data, new_data = _read(old_file), _read(new_file)
-    except OSError as exc:
-        where = quote_path(str(exc.filename))
-        return header + f"nbcollab git-diff: cannot read {where}: {exc.strerror}\n"
+    except _Unreadable as exc:
+        reason = terminal_safe(exc.reason, one_line=True)
+        return header + f"nbcollab git-diff: cannot read {quote_path(exc.path)}: {reason}\n"
     try:
         return header + _notebook_diff(old_data, new_data, old_name, new_name, clean, color, options)
     except NbcollabError as exc:
@@ -55,8 +54,25 @@ def run_external_diff(args: Sequence[str], *, clean: CleanOptions | None = None,
     return header + f"# {reason}: line diff\n" + _line_diff(old_data, new_data, old_name, new_name)
 
 
+class _Unreadable(Exception):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path, self.reason = path, reason
+
+
 def _read(path: str) -> bytes | None:
-    return None if path == _DEV_NULL else Path(path).read_bytes()
+    """A side's bytes; bounded and regular files only, so a FIFO or a device cannot hang git."""
+    from nbcollab.files import read_file_bytes
+
+    if path == _DEV_NULL:
+        return None
+    try:
+        return read_file_bytes(path)
+    except InvalidNotebook as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        if reason.startswith("cannot read (") and reason.endswith(")"):
+            reason = reason[len("cannot read ("):-1]  # the OS's own words, as git prints them
+        raise _Unreadable(path, reason) from None
 
 
 def _notebook_diff(old: bytes | None, new: bytes | None, old_name: str, new_name: str,

@@ -55,8 +55,9 @@ def run_filter_clean(argv: list[str]) -> int:
 
 def run_textconv(argv: list[str]) -> int:
     """Print a notebook as readable text for git's textconv; never fails (exit 0)."""
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.files import read_file_bytes
     from nbcollab.git.textconv import textconv_bytes
-
     from nbcollab.render.safe_text import quote_path
 
     paths = _without_option(argv, "--format-version")
@@ -64,9 +65,11 @@ def run_textconv(argv: list[str]) -> int:
         _warn("textconv", "expected one file path")
         return 0
     try:
-        data = Path(paths[0]).read_bytes()
-    except OSError as exc:
-        _warn("textconv", f"{quote_path(paths[0])}: cannot read ({exc.strerror})")
+        # Bounded, regular files only: a FIFO or /dev/zero must not hang git log -p.
+        data = read_file_bytes(paths[0])
+    except InvalidNotebook as exc:
+        reason = str(exc).removeprefix(f"{paths[0]}: ")
+        _warn("textconv", f"{quote_path(paths[0])}: {reason}")
         return 0
     options = repo_clean_options(warn=lambda message: _warn("textconv", message))
     sys.stdout.buffer.write(textconv_bytes(data, path=paths[0], options=options))

@@ -9,6 +9,7 @@ marked ``deleted_by``.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,8 @@ def merge_cell_order(base: Sequence[Cell], local: Sequence[Cell], remote: Sequen
     """
     sides = _Sides(base, local, remote, align_cells(base, local), align_cells(base, remote))
     skeleton, positions = _local_skeleton(sides, edited)
-    pending = _remote_placements(sides, positions, edited)
+    kept = {slot.base: pos for pos, slot in enumerate(skeleton) if slot.deleted_by == "theirs"}
+    pending = _remote_placements(sides, positions, kept, edited)
     return _assemble(sides, skeleton, pending, two_way)
 
 
@@ -75,19 +77,28 @@ def _local_skeleton(sides: _Sides, edited: Callable[[Cell, Cell], bool]
     return skeleton, positions
 
 
-def _remote_placements(sides: _Sides, positions: dict[int, int],
+def _remote_placements(sides: _Sides, positions: dict[int, int], kept: dict[int, int],
                        edited: Callable[[Cell, Cell], bool]) -> dict[int, list[Slot]]:
-    """Remote's cells that local's skeleton lacks, keyed by the skeleton position they follow."""
+    """Remote's cells that local's skeleton lacks, keyed by the skeleton position they follow.
+
+    ``kept`` maps the base cells remote deleted but local edited (kept, in the skeleton) to their
+    positions: remote has no cell for them to follow, so a remote cell after them in base order
+    follows them explicitly, and a crossed delete-vs-edit keeps the base order.
+    """
     to_local = sides.to_local.old_to_new()
     moved_l, moved_r = sides.to_local.moved, sides.to_remote.moved
     base_of = sides.to_remote.new_to_old()
+    kept_bases = sorted(kept)
     pending: dict[int, list[Slot]] = {}
-    anchor = -1
+    anchor = previous = -1
     for k, cell in enumerate(sides.remote):
         i = base_of.get(k)
         if i is not None and i in positions:
-            anchor = positions[i]
+            anchor, previous = positions[i], i
             continue
+        if i is not None and i not in moved_r:
+            anchor = _after_kept(kept, kept_bases, previous, i, anchor)
+            previous = i
         j = None if i is None else to_local.get(i)
         if i is None:
             slot: Slot | None = Slot(None, None, k)
@@ -98,6 +109,13 @@ def _remote_placements(sides: _Sides, positions: dict[int, int],
         if slot is not None:
             pending.setdefault(anchor, []).append(slot)
     return pending
+
+
+def _after_kept(kept: dict[int, int], kept_bases: list[int], low: int, high: int,
+                anchor: int) -> int:
+    """``anchor``, moved past the kept cells whose base index lies between ``low`` and ``high``."""
+    between = kept_bases[bisect_right(kept_bases, low):bisect_left(kept_bases, high)]
+    return max([anchor, *(kept[b] for b in between)])
 
 
 def _assemble(sides: _Sides, skeleton: list[Slot], pending: dict[int, list[Slot]],

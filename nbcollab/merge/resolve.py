@@ -79,23 +79,63 @@ def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: int | No
     places = [locate_cell(entry, cells) for entry in entries]
     marked = [at is not None and is_marked(e, cells[at], nb) for e, at in zip(entries, places)]
     outcome = ResolveOutcome(nb, 0, cleared=marked.count(False))
-    kept: list[Any] = []
+    kept: list[int] = []
     doomed: set[int] = set()
-    for number, (recorded, index) in enumerate(zip(entries, places)):
+    for number, index in enumerate(places):
         if not marked[number] or index is None:
             continue
         if choice is None or cell not in (None, index) or entry not in (None, number):
-            kept.append(raw[number])
+            kept.append(number)
             continue
+        before = cell_text(cells[index], nb)
         try:
-            _apply(nb, cells[index], index, recorded, choice, doomed)
+            _apply(nb, cells[index], index, entries[number], choice, doomed)
             outcome.resolved += 1
         except _Unresolvable as why:
-            outcome.failed.append(f"{where_of(dataclasses.replace(recorded, index=index))}: {why}")
-            kept.append(raw[number])
+            recorded = dataclasses.replace(entries[number], index=index)
+            outcome.failed.append(f"{where_of(recorded)}: {why}")
+            kept.append(number)
+            continue
+        # Removing a note or a hunk moves the text after it: the cell's other source hunks
+        # are looked for where they now are, in this call and in the record kept for the next.
+        edit = _text_edit(before, cell_text(cells[index], nb))
+        if edit is not None:
+            for other, at in enumerate(places):
+                if at == index and other != number:
+                    entries[other], raw[other] = _shift_hunks(entries[other], raw[other], edit)
     _delete_cells(nb, doomed)
-    _rewrite_record(nb, kept)
+    _rewrite_record(nb, [raw[number] for number in kept])
     return outcome
+
+
+def _text_edit(old: str, new: str) -> tuple[int, int] | None:
+    """The one change from ``old`` to ``new`` as (where it ends in ``old``, how far what follows
+    moved); None when nothing changed. The common end is taken first and as long as it goes,
+    so that an offset in it, at or after the change, moves with it."""
+    if old == new:
+        return None
+    tail = 0
+    limit = min(len(old), len(new))
+    while tail < limit and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return len(old) - tail, len(new) - len(old)
+
+
+def _shift_hunks(recorded: ConflictEntry, raw: Any, edit: tuple[int, int]
+                 ) -> tuple[ConflictEntry, Any]:
+    """A source conflict's hunk offsets (in the entry and its raw record) moved by ``edit``."""
+    if not isinstance(recorded, SourceConflict) or recorded.legacy or not isinstance(raw, dict):
+        return recorded, raw
+    end, delta = edit
+
+    def moved(at: int | None) -> int | None:
+        return at + delta if at is not None and at >= end else at
+
+    hunks = [dataclasses.replace(h, at=moved(h.at)) for h in recorded.hunks
+             if not isinstance(h, str)]
+    raw_hunks = [{**h, "at": moved(h["at"])} if isinstance(h, dict) and isinstance(
+        h.get("at"), int) else h for h in raw.get("hunks", [])]
+    return dataclasses.replace(recorded, hunks=hunks), {**raw, "hunks": raw_hunks}
 
 
 def _copy_cells(nb: Notebook) -> Notebook:

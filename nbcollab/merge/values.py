@@ -13,6 +13,7 @@ from typing import Any
 from merge3 import Merge3
 
 from nbcollab.options import OutputStrategy
+from nbcollab.merge.line_match import LineMatcher, matching_blocks
 from nbcollab.merge.record import SourceHunk
 
 MISSING: Any = object()  # a key absent from one version (distinct from a JSON null)
@@ -72,7 +73,7 @@ def merge_text(base: str, local: str, remote: str, *, labels: MergeLabels) -> Te
     lines = [_lines(text) for text in (base, local, remote)]
     out: list[str] = []
     merged = TextMerge("")
-    merger = Merge3(lines[0], lines[1], lines[2])
+    merger = Merge3(lines[0], lines[1], lines[2], sequence_matcher=LineMatcher)
     for region in merger.merge_regions():
         _emit_region(merger, region, out, merged, labels)
     merged.text = "".join(out)
@@ -133,12 +134,9 @@ def _refine_conflict(a: list[str], b: list[str]) -> list[tuple[list[str], list[s
     runs without any letter or digit (blank lines, brackets) do not split a conflict, so that one
     edit does not become many tiny hunks.
     """
-    from difflib import SequenceMatcher
-
     pieces: list[tuple[list[str], list[str], list[str]]] = []
     prev_a = prev_b = 0
-    blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
-    for start_a, start_b, size in blocks:
+    for start_a, start_b, size in matching_blocks(a, b, autojunk=False):
         if size and not any(ch.isalnum() for line in a[start_a:start_a + size] for ch in line):
             continue
         pieces.append((a[start_a:start_a + size], a[prev_a:start_a], b[prev_b:start_b]))

@@ -1,0 +1,76 @@
+"""Resolving a notebook's recorded conflicts one entry at a time (as the mergetool does) gives
+exactly what resolving them all at once gives, for every choice and every order: resolving one
+entry (a metadata note removed, a hunk replaced) moves the text after it, and the cell's other
+hunks are still found where they now are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import code_cell, make_notebook, markdown_cell
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_resolve_properties import LABELS, triples
+
+from nbcollab.merge.conflicts import read_record
+from nbcollab.merge.markers import Resolution
+from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.notebook.codec import serialize_notebook
+from nbcollab.options import MergeOptions, OutputStrategy
+
+SETTINGS = settings(max_examples=80, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def _merged(first: tuple[str, str, str], second: tuple[str, str, str]) -> dict[str, Any]:
+    def version(k: int) -> dict[str, Any]:
+        # The colour differs on every side: a metadata conflict whose note sits above the
+        # source conflict of the same cell.
+        return make_notebook(markdown_cell(first[k], cell_id="m"),
+                             code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]))
+
+    return merge_notebooks(version(0), version(1), version(2), labels=LABELS,
+                           options=MergeOptions(outputs=OutputStrategy.CONFLICT)).notebook
+
+
+def _one_by_one(nb: dict[str, Any], choice: Resolution, picks: list[int]) -> dict[str, Any]:
+    """Resolve one recorded entry per call, the ``picks`` choosing which of those left."""
+    for pick in picks:
+        left = len(read_record(nb))
+        if not left:
+            break
+        outcome = resolve_conflicts(nb, choice, entry=pick % left)
+        assert not outcome.failed, outcome.failed
+        nb = outcome.notebook
+    assert not read_record(nb)
+    return nb
+
+
+MARKER_LIKE = ("=======\n=======", "=======\n=======\n<<<<<<< x",
+               "=======\n=======\n=======\n<<<<<<< x\n=======")
+
+
+@pytest.mark.parametrize("choice", list(Resolution))
+@pytest.mark.parametrize("picks", [[0, 0, 0], [1, 0, 0]], ids=["note-first", "source-first"])
+def test_the_metadata_note_and_a_marker_like_source_resolve_one_at_a_time(
+        choice: Resolution, picks: list[int]) -> None:
+    nb = _merged(("", "", ""), MARKER_LIKE)
+    at_once = resolve_conflicts(nb, choice)
+    assert not at_once.failed
+    one_by_one = _one_by_one(nb, choice, picks)
+    assert serialize_notebook(one_by_one) == serialize_notebook(at_once.notebook)
+
+
+@SETTINGS
+@given(triples(), triples(), st.sampled_from(list(Resolution)),
+       st.lists(st.integers(0, 5), min_size=6, max_size=6))
+def test_one_entry_at_a_time_equals_all_at_once(first: tuple[str, str, str],
+                                                second: tuple[str, str, str],
+                                                choice: Resolution, picks: list[int]) -> None:
+    nb = _merged(first, second)
+    at_once = resolve_conflicts(nb, choice)
+    assert not at_once.failed  # a fresh merge resolves to any side
+    one_by_one = _one_by_one(nb, choice, picks)
+    assert serialize_notebook(one_by_one) == serialize_notebook(at_once.notebook)

@@ -1,0 +1,86 @@
+"""A FIFO or a device given to diff, textconv or git-diff is reported, never read (it would block
+or never end), and git's entry points keep their contract: exit 0 with a note."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nbcollab.cli.app import app
+from nbcollab.git.diff_driver import run_external_diff
+from tests.conftest import code_cell, make_notebook, write_notebook
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+
+
+@pytest.fixture
+def fifo_and_good(tmp_path: Path) -> tuple[Path, Path]:
+    fifo = tmp_path / "x.ipynb"
+    os.mkfifo(fifo)
+    good = write_notebook(tmp_path / "good.ipynb", make_notebook(code_cell("print(1)")))
+    return fifo, good
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "nbcollab", *args], cwd=cwd,
+                          capture_output=True, timeout=60, check=False)
+
+
+@pytest.mark.slow
+def test_textconv_of_a_fifo_notes_it_and_exits_0(fifo_and_good: tuple[Path, Path]) -> None:
+    fifo, _ = fifo_and_good
+    done = _run("textconv", str(fifo), cwd=fifo.parent)
+    assert done.returncode == 0 and done.stdout == b""
+    assert done.stderr.decode() == f"nbcollab textconv: {fifo}: not a regular file (a FIFO, device or socket)\n"
+
+
+@pytest.mark.slow
+def test_git_diff_of_a_fifo_names_it_and_exits_0(fifo_and_good: tuple[Path, Path]) -> None:
+    fifo, good = fifo_and_good
+    done = _run("git-diff", "x.ipynb", str(good), "0" * 40, "100644", str(fifo), "0" * 40,
+                "100644", cwd=fifo.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().endswith(f"cannot read {fifo}: not a regular file (a FIFO, device or socket)\n")
+
+
+def test_the_external_diff_of_a_device_is_not_read_forever(tmp_path: Path) -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    good = write_notebook(tmp_path / "good.ipynb", make_notebook(code_cell("x")))
+    text = run_external_diff(["nb.ipynb", str(good), "0" * 40, "100644", "/dev/zero", "0" * 40,
+                              "100644"])
+    assert text.endswith("cannot read /dev/zero: not a regular file (a FIFO, device or socket)\n")
+
+
+@pytest.mark.parametrize("order", ["fifo-first", "fifo-second"])
+def test_diff_reports_a_fifo_as_not_a_regular_file(fifo_and_good: tuple[Path, Path],
+                                                   order: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fifo, good = fifo_and_good
+    monkeypatch.chdir(fifo.parent)  # not a git repository: the old message said so
+    args = ["x.ipynb", "good.ipynb"] if order == "fifo-first" else ["good.ipynb", "x.ipynb"]
+    result = CliRunner().invoke(app, ["diff", *args])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("x.ipynb: not a regular file"), result.output
+
+
+@pytest.mark.slow
+def test_diff_of_a_fifo_as_a_subprocess(fifo_and_good: tuple[Path, Path]) -> None:
+    fifo, _ = fifo_and_good
+    done = _run("diff", "x.ipynb", "good.ipynb", cwd=fifo.parent)
+    assert done.returncode == 2
+    assert done.stderr.decode() == "nbcollab: error: x.ipynb: not a regular file\n"
+
+
+def test_two_regular_files_still_diff(fifo_and_good: tuple[Path, Path],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _, good = fifo_and_good
+    other = write_notebook(good.parent / "other.ipynb", make_notebook(code_cell("print(2)")))
+    monkeypatch.chdir(good.parent)
+    result = CliRunner().invoke(app, ["diff", "--format", "json", good.name, other.name])
+    assert result.exit_code == 1 and isinstance(json.loads(result.output), list)
