@@ -64,8 +64,8 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
             changed |= _pop_path(cell.get("metadata", {}), path)
         if cell.get("cell_type") == "code":
             changed |= _clean_code_cell(cell, nb["nbformat"], keep_all, options)
-    if options.drop_empty_cells:
-        changed |= _drop_empty_cells(nb)
+    if options.drop_empty_cells or options.drop_tagged_cells:
+        changed |= _drop_cells(nb, options)
     if options.repair_ids and nb["nbformat"] == 4 and nb.get("nbformat_minor", 0) >= 5:
         before = [cell.get("id") for cell in nb["cells"]]
         repair_cell_ids(nb["cells"])
@@ -75,18 +75,22 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
     return changed
 
 
-def _keys_to_strip(options: CleanOptions) -> tuple[list[list[str]], list[list[str]]]:
+def _keys_to_strip(options: CleanOptions) -> tuple[list[str], list[str]]:
+    """The cell and notebook metadata keys to strip, each as the text after its prefix.
+
+    The rest stays one string: a key may itself contain dots
+    (``application/vnd.databricks.v1+cell``), so ``_pop_path`` tries the whole key first.
+    """
     keep = set(options.keep_keys)
-    cell_keys: list[list[str]] = []
-    notebook_keys: list[list[str]] = []
+    cell_keys: list[str] = []
+    notebook_keys: list[str] = []
     for key in (*DEFAULT_STRIP_KEYS, *options.extra_keys):
         if key in keep:
             continue
-        parts = key.split(".")
-        if parts[:2] == ["cell", "metadata"] and len(parts) > 2:
-            cell_keys.append(parts[2:])
-        elif parts[0] == "metadata" and len(parts) > 1:
-            notebook_keys.append(parts[1:])
+        if key.startswith("cell.metadata.") and len(key) > len("cell.metadata."):
+            cell_keys.append(key[len("cell.metadata."):])
+        elif key.startswith("metadata.") and len(key) > len("metadata."):
+            notebook_keys.append(key[len("metadata."):])
     return cell_keys, notebook_keys
 
 
@@ -99,12 +103,19 @@ def validate_key_paths(paths: tuple[str, ...]) -> list[str]:
     ]
 
 
-def _pop_path(holder: Any, parts: list[str]) -> bool:
-    for part in parts[:-1]:
-        holder = holder.get(part) if isinstance(holder, dict) else None
-    if isinstance(holder, dict) and parts[-1] in holder:
-        del holder[parts[-1]]
+def _pop_path(holder: Any, key: str) -> bool:
+    """Remove ``key`` from ``holder``: the whole key if present, else split at a dot (as nbstripout)."""
+    if not isinstance(holder, dict):
+        return False
+    if key in holder:
+        del holder[key]
         return True
+    start = key.find(".")
+    while start > 0:
+        head = key[:start]
+        if isinstance(holder.get(head), dict) and _pop_path(holder[head], key[start + 1:]):
+            return True
+        start = key.find(".", start + 1)
     return False
 
 
@@ -122,7 +133,7 @@ def _clean_code_cell(
     outputs = cell.get("outputs")
     if not outputs:
         return changed
-    keep_cell = _cell_keeps_output(cell, keep_all, options.keep_output_tag)
+    keep_cell = _cell_keeps_output(cell, keep_all, options)
     kept = _filter_outputs(outputs, keep_cell, options)
     # _filter_outputs returns the same objects for untouched outputs and new ones otherwise.
     changed |= len(kept) != len(outputs) or any(a is not b for a, b in zip(kept, outputs))
@@ -137,13 +148,15 @@ def _clean_code_cell(
     return changed
 
 
-def _cell_keeps_output(cell: dict[str, Any], default: bool, tag: str) -> bool:
-    """A cell's own ``keep_output`` (true or false) wins, then the tag, then the notebook's."""
+def _cell_keeps_output(cell: dict[str, Any], default: bool, options: CleanOptions) -> bool:
+    """A cell's own ``keep_output`` (true or false) wins, then the tag, ``init_cell``, the notebook's."""
     metadata = cell.get("metadata", {})
     if isinstance(metadata.get("keep_output"), bool):
         return metadata["keep_output"]
+    if metadata.get("init_cell") is True and not options.strip_init_cells:
+        return True
     tags = metadata.get("tags")
-    return default or (isinstance(tags, list) and tag in tags)
+    return default or (isinstance(tags, list) and options.keep_output_tag in tags)
 
 
 def _filter_outputs(
@@ -170,7 +183,8 @@ def _filter_output(
     kind = output.get("output_type")
     data = output.get("data")
     listed = set(options.drop_output_types if keep_cell else options.keep_output_types)
-    if kind in listed:
+    # nbstripout's ``output_type:name`` selector names one stream (``stream:stderr``).
+    if kind in listed or (kind == "stream" and f"stream:{output.get('name')}" in listed):
         return output if not keep_cell else None
     if not isinstance(data, dict) or not listed & set(data):
         return output if keep_cell else None
@@ -194,15 +208,23 @@ def _clean_output(output: dict[str, Any], major: int, options: CleanOptions) -> 
     return True
 
 
-def _drop_empty_cells(nb: Notebook) -> bool:
-    def is_empty(cell: dict[str, Any]) -> bool:
+def _drop_cells(nb: Notebook, options: CleanOptions) -> bool:
+    """Remove empty cells (``drop_empty_cells``) and cells tagged ``drop_tagged_cells``."""
+    drop_tags = set(options.drop_tagged_cells)
+
+    def dropped(cell: dict[str, Any]) -> bool:
+        tags = cell.get("metadata", {}).get("tags")
+        if isinstance(tags, list) and drop_tags.intersection(t for t in tags if isinstance(t, str)):
+            return True
+        if not options.drop_empty_cells:
+            return False
         text = cell.get("input" if "input" in cell else "source", "")
         return not str(text).strip() and not cell.get("attachments") and not cell.get("outputs")
 
     holders = nb.get("worksheets", []) if nb["nbformat"] == 3 else [nb]
     changed = False
     for holder in holders:
-        kept = [cell for cell in holder["cells"] if not is_empty(cell)]
+        kept = [cell for cell in holder["cells"] if not dropped(cell)]
         changed |= len(kept) != len(holder["cells"])
         holder["cells"] = kept
     return changed

@@ -100,6 +100,22 @@ def clean(
         bool | None,
         typer.Option("--drop-empty-cells", help="Remove cells with no source."),
     ] = None,
+    strip_init_cells: Annotated[
+        bool | None,
+        typer.Option(
+            "--strip-init-cells",
+            help="Also strip cells marked init_cell: true (kept by default, as nbstripout does).",
+            rich_help_panel=_OUTPUT_OPTIONS,
+        ),
+    ] = None,
+    drop_tagged_cells: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop-tagged-cells",
+            metavar="TAG",
+            help="Remove cells with this tag entirely (repeatable).",
+        ),
+    ] = None,
     normalize: Annotated[
         bool | None,
         typer.Option(
@@ -133,6 +149,8 @@ def clean(
         extra_keys=extra_keys or None,
         keep_keys=keep_keys or None,
         drop_empty_cells=drop_empty_cells,
+        strip_init_cells=strip_init_cells,
+        drop_tagged_cells=drop_tagged_cells or None,
         normalize=normalize,
     )
     if to_stdout:

@@ -1,0 +1,122 @@
+"""clean as nbstripout and nb-clean behave: init cells, dotted keys, tagged cells, selectors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import code_cell, make_notebook, markdown_cell, write_notebook
+from typer.testing import CliRunner
+
+from nbcollab.clean.strip import clean_notebook
+from nbcollab.cli.app import app
+from nbcollab.options import CleanOptions
+
+runner = CliRunner()
+STDOUT = {"output_type": "stream", "name": "stdout", "text": "out\n"}
+STDERR = {"output_type": "stream", "name": "stderr", "text": "warn\n"}
+DATABRICKS = "application/vnd.databricks.v1+cell"
+
+
+def cleaned(*cells: dict[str, Any], **options: Any) -> dict[str, Any]:
+    return clean_notebook(make_notebook(*cells), options=CleanOptions(**options))
+
+
+# -- init cells ---------------------------------------------------------------------------------
+
+
+def test_init_cells_keep_their_outputs_by_default_as_nbstripout() -> None:
+    nb = cleaned(code_cell("x", outputs=[STDOUT], count=1, init_cell=True),
+                 code_cell("y", outputs=[STDOUT], count=2))
+    assert [len(c["outputs"]) for c in nb["cells"]] == [1, 0]
+    assert [c["execution_count"] for c in nb["cells"]] == [None, None]
+
+
+def test_strip_init_cells_drops_them() -> None:
+    nb = cleaned(code_cell("x", outputs=[STDOUT], init_cell=True), strip_init_cells=True)
+    assert nb["cells"][0]["outputs"] == []
+
+
+def test_strip_init_cells_on_the_command_line_and_in_the_config(tmp_path: Path) -> None:
+    nb = make_notebook(code_cell("x", outputs=[STDOUT], cell_id="a", init_cell=True), metadata={})
+    path = write_notebook(tmp_path / "n.ipynb", nb)
+    assert runner.invoke(app, ["clean", "--check", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["clean", "--check", "--strip-init-cells", str(path)]).exit_code == 1
+    (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nstrip-init-cells = true\n")
+    result = runner.invoke(app, ["clean", str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(path.read_text())["cells"][0]["outputs"] == []
+
+
+# -- keys with dots -----------------------------------------------------------------------------
+
+
+def test_a_key_with_dots_is_stripped_whole() -> None:
+    cell = code_cell("x", **{DATABRICKS: {"title": "t"}, "other": 1})
+    nb = cleaned(cell, extra_keys=(f"cell.metadata.{DATABRICKS}",))
+    assert nb["cells"][0]["metadata"] == {"other": 1}
+
+
+def test_a_dotted_path_still_reaches_nested_keys() -> None:
+    nb = clean_notebook(make_notebook(code_cell("x"), metadata={"a": {"b.c": {"d": 1, "e": 2}}}),
+                        options=CleanOptions(extra_keys=("metadata.a.b.c.d",)))
+    assert nb["metadata"] == {"a": {"b.c": {"e": 2}}}
+
+
+def test_keep_key_names_a_dotted_default_key() -> None:
+    nb = clean_notebook(make_notebook(code_cell("x"), metadata={"language_info": {"version": "3"}}),
+                        options=CleanOptions(keep_keys=("metadata.language_info.version",)))
+    assert nb["metadata"]["language_info"] == {"version": "3"}
+
+
+# -- cells dropped by tag -----------------------------------------------------------------------
+
+
+def test_drop_tagged_cells() -> None:
+    tagged = markdown_cell("secret")
+    tagged["metadata"]["tags"] = ["solution", "x"]
+    nb = cleaned(code_cell("a"), tagged, code_cell("b", tags=["other"]),
+                 drop_tagged_cells=("solution",))
+    assert [c["source"] for c in nb["cells"]] == ["a", "b"]
+
+
+def test_drop_tagged_cells_on_the_command_line(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path / "n.ipynb",
+                          make_notebook(code_cell("a", tags=["t"]), code_cell("b")))
+    result = runner.invoke(app, ["clean", "--drop-tagged-cells", "t", str(path)])
+    assert result.exit_code == 0, result.output
+    assert ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]] == ["b"]
+
+
+# -- output selectors ---------------------------------------------------------------------------
+
+
+def test_stream_name_selector_keeps_one_stream() -> None:
+    nb = cleaned(code_cell("x", outputs=[STDOUT, STDERR]), keep_output_types=("stream:stderr",))
+    assert nb["cells"][0]["outputs"] == [STDERR]
+
+
+def test_stream_name_selector_drops_one_stream() -> None:
+    nb = cleaned(code_cell("x", outputs=[STDOUT, STDERR]), keep_outputs=True,
+                 drop_output_types=("stream:stderr",))
+    assert nb["cells"][0]["outputs"] == [STDOUT]
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("strem", "known: display_data"), ("image/jpg", "image/jpeg"),
+     ("stream:stdrr", "stream:stderr"), ("error:x", "stream:stdout")],
+)
+def test_a_typo_in_an_output_type_is_an_error(tmp_path: Path, value: str, says: str) -> None:
+    path = write_notebook(tmp_path / "n.ipynb", make_notebook(code_cell("x")))
+    result = runner.invoke(app, ["clean", "--keep-output-type", value, str(path)])
+    assert result.exit_code == 2
+    assert says in result.output
+
+
+@pytest.mark.parametrize("value", ["stream", "stream:stdout", "image/png",
+                                   "application/vnd.plotly.v1+json"])
+def test_known_output_types_are_accepted(value: str) -> None:
+    assert CleanOptions(keep_output_types=(value,)).keep_output_types == (value,)
