@@ -83,6 +83,10 @@ class CleanOptions:
     # nbstripout keeps the outputs of cells marked ``init_cell: true`` unless told otherwise.
     strip_init_cells: bool = False
     drop_tagged_cells: tuple[str, ...] = ()
+    # nb-clean's default: all cell metadata goes but the keys listed (``-m`` keeps it all).
+    strip_cell_metadata: bool = False
+    keep_cell_metadata: tuple[str, ...] = ()
+    drop_notebook_metadata: bool = False  # nb-clean's -M
     repair_ids: bool = True
     # Keep outputs and counts, rewritten to what is stable across runs (nbcollab.clean.normalize).
     normalize: bool = False

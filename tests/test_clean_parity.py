@@ -120,3 +120,35 @@ def test_a_typo_in_an_output_type_is_an_error(tmp_path: Path, value: str, says: 
                                    "application/vnd.plotly.v1+json"])
 def test_known_output_types_are_accepted(value: str) -> None:
     assert CleanOptions(keep_output_types=(value,)).keep_output_types == (value,)
+
+
+# -- whole metadata, as nb-clean ----------------------------------------------------------------
+
+
+def test_strip_cell_metadata_keeps_only_the_allowlist() -> None:
+    cell = code_cell("x", tags=["a"], special=1, collapsed=True, other={"k": 1})
+    nb = cleaned(cell, strip_cell_metadata=True, keep_cell_metadata=("tags", "special"))
+    assert nb["cells"][0]["metadata"] == {"tags": ["a"], "special": 1}
+    assert cleaned(cell, strip_cell_metadata=True)["cells"][0]["metadata"] == {}
+
+
+def test_strip_cell_metadata_keeps_what_steers_a_second_clean() -> None:
+    cell = code_cell("x", outputs=[STDOUT], tags=["keep_output"], other=1)
+    once = cleaned(cell, strip_cell_metadata=True)
+    twice = clean_notebook(once, options=CleanOptions(strip_cell_metadata=True))
+    assert once == twice and once["cells"][0]["outputs"] == [STDOUT]
+
+
+def test_drop_notebook_metadata() -> None:
+    nb = clean_notebook(make_notebook(code_cell("x")), options=CleanOptions(
+        drop_notebook_metadata=True))
+    assert nb["metadata"] == {}
+
+
+def test_whole_metadata_options_on_the_command_line(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path / "n.ipynb", make_notebook(code_cell("x", tags=["t"], a=1)))
+    result = runner.invoke(app, ["clean", "--strip-cell-metadata", "--keep-cell-metadata", "tags",
+                                 "--drop-notebook-metadata", str(path)])
+    assert result.exit_code == 0, result.output
+    nb = json.loads(path.read_text())
+    assert nb["metadata"] == {} and nb["cells"][0]["metadata"] == {"tags": ["t"]}

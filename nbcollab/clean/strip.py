@@ -64,6 +64,8 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
             changed |= _pop_path(cell.get("metadata", {}), path)
         if cell.get("cell_type") == "code":
             changed |= _clean_code_cell(cell, nb["nbformat"], keep_all, options)
+    if options.strip_cell_metadata or options.drop_notebook_metadata:
+        changed |= _strip_all_metadata(nb, options)
     if options.drop_empty_cells or options.drop_tagged_cells:
         changed |= _drop_cells(nb, options)
     if options.repair_ids and nb["nbformat"] == 4 and nb.get("nbformat_minor", 0) >= 5:
@@ -206,6 +208,32 @@ def _clean_output(output: dict[str, Any], major: int, options: CleanOptions) -> 
         return False
     output["execution_count"] = None
     return True
+
+
+# Keys that steer cleaning itself stay, so that a second clean keeps what the first kept.
+_STEERING_KEYS = ("keep_output", "init_cell")
+
+
+def _strip_all_metadata(nb: Notebook, options: CleanOptions) -> bool:
+    """nb-clean's whole-metadata stripping: cell metadata but an allowlist, notebook metadata."""
+    changed = False
+    if options.drop_notebook_metadata:
+        metadata = nb.get("metadata", {})
+        kept = {k: metadata[k] for k in ("keep_output",) if k in metadata}
+        changed |= kept != metadata
+        nb["metadata"] = kept
+    if not options.strip_cell_metadata:
+        return changed
+    allowed = {*options.keep_cell_metadata, *_STEERING_KEYS}
+    for cell in iter_cells(nb):
+        metadata = cell.get("metadata", {})
+        tags = metadata.get("tags")
+        steering_tags = isinstance(tags, list) and options.keep_output_tag in tags
+        kept = {k: v for k, v in metadata.items() if k in allowed or (k == "tags" and steering_tags)}
+        if kept != metadata:
+            cell["metadata"] = kept
+            changed = True
+    return changed
 
 
 def _drop_cells(nb: Notebook, options: CleanOptions) -> bool:

@@ -116,6 +116,31 @@ def clean(
             help="Remove cells with this tag entirely (repeatable).",
         ),
     ] = None,
+    strip_cell_metadata: Annotated[
+        bool | None,
+        typer.Option(
+            "--strip-cell-metadata",
+            help="Strip all cell metadata but the --keep-cell-metadata keys (nb-clean's default).",
+            rich_help_panel=_METADATA_OPTIONS,
+        ),
+    ] = None,
+    keep_cell_metadata: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-cell-metadata",
+            metavar="KEY",
+            help="With --strip-cell-metadata, keep this cell metadata key (repeatable).",
+            rich_help_panel=_METADATA_OPTIONS,
+        ),
+    ] = None,
+    drop_notebook_metadata: Annotated[
+        bool | None,
+        typer.Option(
+            "--drop-notebook-metadata",
+            help="Remove all notebook metadata (kernelspec, language_info...), as nb-clean -M.",
+            rich_help_panel=_METADATA_OPTIONS,
+        ),
+    ] = None,
     normalize: Annotated[
         bool | None,
         typer.Option(
@@ -151,6 +176,9 @@ def clean(
         drop_empty_cells=drop_empty_cells,
         strip_init_cells=strip_init_cells,
         drop_tagged_cells=drop_tagged_cells or None,
+        strip_cell_metadata=strip_cell_metadata,
+        keep_cell_metadata=keep_cell_metadata or None,
+        drop_notebook_metadata=drop_notebook_metadata,
         normalize=normalize,
     )
     if to_stdout:
