@@ -49,7 +49,9 @@ def merge(
     theirs_label: Annotated[
         str | None, typer.Option("--theirs-label", help="Marker label of REMOTE.")
     ] = None,
-    marker_size: Annotated[int, typer.Option("--marker-size", min=1, max=1000)] = 7,
+    marker_size: Annotated[int, typer.Option(
+        "--marker-size", min=1, max=1000, help="Length of the conflict markers (<<<<<<<)."
+    )] = 7,
 ) -> None:
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
     from nbcollab.config.load import load_config, merge_overrides
