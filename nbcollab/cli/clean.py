@@ -215,7 +215,10 @@ def expand_notebook_paths(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(_notebooks_below(path)))
+            below = sorted(_notebooks_below(path))
+            if not below:
+                typer.echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
+            found.extend(below)
         else:
             found.append(path)
     return found

@@ -95,7 +95,14 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     from nbcollab.files import read_file_bytes
     from nbcollab.render.safe_text import quote_path
 
-    if len(args) == 2 and not cached and not _has_separator() and all(Path(a).is_file() for a in args):
+    two_files = len(args) == 2 and not cached and not _has_separator()
+    if two_files and all(Path(a).is_dir() for a in args):
+        raise ConfigError(f"{quote_path(args[0])} and {quote_path(args[1])} are folders: diff "
+                          "compares two notebook files, or revisions and paths in a git repository")
+    if two_files and all(Path(a).is_file() for a in args):
+        if Path(args[0]).resolve() == Path(args[1]).resolve():
+            typer.echo(f"nbcollab: {quote_path(args[0])} is compared with itself: no differences",
+                       err=True)
         old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
         return [NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])], False
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]

@@ -81,7 +81,11 @@ def lint(
         kernel=kernel, cell_timeout=cell_timeout, timeout=timeout,
     )
     here = options(Path.cwd() / "pyproject.toml")
-    results = list(lint_files(expand_paths(paths, exclude=here.exclude), options))
+    files = expand_paths(paths, exclude=here.exclude)
+    for folder in paths:
+        if folder.is_dir() and not any(f.is_relative_to(folder) for f in files):
+            typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
+    results = list(lint_files(files, options))
     if execute:
         _execute_all(results, options, write=write)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
