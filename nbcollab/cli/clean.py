@@ -282,21 +282,24 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     if folders or not paths:
         names += staged_notebooks(cwd, folders or None)
     blobs = read_staged_blobs(names, cwd)
-    return _judge(((name, blobs[name]) for name in names), options, check=True, staged=True)
+    return _judge(((name, blobs[name]) for name in names), options, check=True, staged=True,
+                  total=len(names))
 
 
 def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) -> int:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
 
+    notebooks = expand_notebook_paths(paths)
+
     def contents() -> Iterator[tuple[str, bytes | None | InvalidNotebook]]:
-        for path in expand_notebook_paths(paths):
+        for path in notebooks:
             try:
                 yield str(path), read_file_bytes(path)
             except InvalidNotebook as exc:
                 yield str(path), exc
 
-    return _judge(contents(), options, check=check, staged=False)
+    return _judge(contents(), options, check=check, staged=False, total=len(notebooks))
 
 
 def _judge(
@@ -305,15 +308,24 @@ def _judge(
     *,
     check: bool,
     staged: bool,
+    total: int = 0,
 ) -> int:
     """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
     from nbcollab.clean.strip import clean_bytes
+    from nbcollab.cli.progress import Progress
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import write_atomic
 
     where = " (staged)" if staged else ""
     changed = errors = 0
+    progress = Progress(total, "checking" if check else "cleaning")
+
+    def say(line: str, *, err: bool = False) -> None:
+        progress.clear()  # the progress line goes; it comes back at the next step
+        typer.echo(line, err=err)
+
     for name, data in contents:
+        progress.step()
         try:
             if isinstance(data, InvalidNotebook):
                 raise data
@@ -321,17 +333,18 @@ def _judge(
                 raise InvalidNotebook(f"{name}: not staged")
             cleaned = clean_bytes(data, path=name, options=options(name))
         except InvalidNotebook as exc:
-            typer.echo(f"nbcollab: error: {exc}{where}", err=True)
+            say(f"nbcollab: error: {exc}{where}", err=True)
             errors += 1
             continue
         if cleaned is None:
             continue
         changed += 1
         if check:
-            typer.echo(f"would clean {name}{where}")
+            say(f"would clean {name}{where}")
         else:
             write_atomic(name, cleaned)
-            typer.echo(f"cleaned {name}")
+            say(f"cleaned {name}")
+    progress.done()
     if errors:
         return EXIT_ERROR
     return EXIT_CHANGED if check and changed else EXIT_OK
