@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from conftest import code_cell, make_notebook, markdown_cell, write_notebook
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nbcollab.clean.strip import clean_notebook
@@ -152,3 +154,36 @@ def test_whole_metadata_options_on_the_command_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     nb = json.loads(path.read_text())
     assert nb["metadata"] == {} and nb["cells"][0]["metadata"] == {"tags": ["t"]}
+
+
+def test_a_dotted_key_and_the_nested_path_it_also_names_go_in_one_clean() -> None:
+    nb = make_notebook(code_cell("x"), metadata={"a.b": 1, "a": {"b": 2, "c": 3}})
+    once = clean_notebook(nb, options=CleanOptions(extra_keys=("metadata.a.b",)))
+    assert once["metadata"] == {"a": {"c": 3}}
+    assert clean_notebook(once, options=CleanOptions(extra_keys=("metadata.a.b",))) == once
+
+
+_META = st.dictionaries(
+    st.sampled_from(["init_cell", "keep_output", "tags", "a.b", "a", "other"]),
+    st.one_of(st.booleans(), st.lists(st.sampled_from(["keep_output", "t", "x"]), max_size=2),
+              st.dictionaries(st.sampled_from(["b", "c"]), st.integers(0, 2), max_size=2)),
+    max_size=4,
+)
+_OPTIONS = st.fixed_dictionaries({}, optional={
+    "strip_init_cells": st.booleans(), "strip_cell_metadata": st.booleans(),
+    "keep_cell_metadata": st.just(("other",)), "drop_notebook_metadata": st.booleans(),
+    "drop_tagged_cells": st.just(("t",)), "keep_output_types": st.just(("stream:stderr",)),
+    "extra_keys": st.just(("cell.metadata.a.b", "metadata.a.b")), "keep_outputs": st.booleans(),
+})
+
+
+@settings(max_examples=60, deadline=None)
+@given(metas=st.lists(_META, min_size=1, max_size=4), notebook_meta=_META, options=_OPTIONS)
+def test_cleaning_twice_is_cleaning_once(metas: list[dict[str, Any]],
+                                         notebook_meta: dict[str, Any],
+                                         options: dict[str, Any]) -> None:
+    cells = [code_cell(f"x{n}", cell_id=f"c{n}", outputs=[STDOUT, STDERR], count=n, **meta)
+             for n, meta in enumerate(metas)]
+    opts = CleanOptions(**options)
+    once = clean_notebook(make_notebook(*cells, metadata=dict(notebook_meta)), options=opts)
+    assert clean_notebook(once, options=opts) == once

@@ -106,19 +106,21 @@ def validate_key_paths(paths: tuple[str, ...]) -> list[str]:
 
 
 def _pop_path(holder: Any, key: str) -> bool:
-    """Remove ``key`` from ``holder``: the whole key if present, else split at a dot (as nbstripout)."""
+    """Remove ``key`` from ``holder``: the whole key (as nbstripout tries first) and every nested
+    path its dots can name, all in one pass so that a second clean finds nothing left."""
     if not isinstance(holder, dict):
         return False
-    if key in holder:
-        del holder[key]
-        return True
+    changed = holder.pop(key, _ABSENT) is not _ABSENT
     start = key.find(".")
     while start > 0:
         head = key[:start]
-        if isinstance(holder.get(head), dict) and _pop_path(holder[head], key[start + 1:]):
-            return True
+        if isinstance(holder.get(head), dict):
+            changed |= _pop_path(holder[head], key[start + 1:])
         start = key.find(".", start + 1)
-    return False
+    return changed
+
+
+_ABSENT = object()
 
 
 def _clean_code_cell(
