@@ -79,3 +79,13 @@ def test_outside_a_repository_is_a_usage_error(tmp_path: Path) -> None:
     done = run_nbcollab("resolve", "--ours", cwd=tmp_path)
     assert done.returncode == 2
     assert "not in a git repository" in done.stderr.decode()
+
+
+def test_a_file_name_with_a_terminal_escape_is_quoted(conflicted: Path) -> None:
+    nasty = conflicted / "\x1b[2Jx.ipynb"
+    nasty.write_bytes((conflicted / "a.ipynb").read_bytes())
+    git(conflicted, "add", nasty.name)
+    done = run_nbcollab("conflicts", cwd=conflicted)
+    assert done.returncode == 1
+    assert b"\x1b" not in done.stdout + done.stderr
+    assert b'"\\033[2Jx.ipynb"' in done.stdout

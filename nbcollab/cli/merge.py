@@ -132,10 +132,10 @@ def conflicts(
             errors += 1
             continue
         for kind, message in found:
-            typer.echo(f"{path}: {message}")
+            typer.echo(f"{_shown(path)}: {message}")
         if any(kind == STALE for kind, _ in found):
-            typer.echo(f"nbcollab: {path}: conflicts resolved by hand are still recorded; run "
-                       f"'nbcollab resolve {path}' to clear the record before committing", err=True)
+            typer.echo(f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
+                       f"'nbcollab resolve {_shown(path)}' to clear the record before committing", err=True)
         total += len(found)
     if errors:
         raise typer.Exit(EXIT_ERROR)
@@ -215,7 +215,7 @@ def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int
     _report_resolve(path, choice, outcome)
     left = find_conflicts(outcome.notebook)
     for finding in left:
-        typer.echo(f"{path}: {finding.message}")
+        typer.echo(f"{_shown(path)}: {finding.message}")
     return len(left)
 
 
@@ -227,16 +227,23 @@ def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
     try:
         index, how = select_cell(nb, wanted)
     except ConfigError as exc:
-        raise typer.BadParameter(f"{path}: {exc}", param_hint="'--cell'") from None
-    typer.echo(f"{path}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
+        raise typer.BadParameter(f"{_shown(path)}: {exc}", param_hint="'--cell'") from None
+    typer.echo(f"{_shown(path)}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
     return index
 
 
 def _report_resolve(path: Path, choice: Resolution | None, outcome: ResolveOutcome) -> None:
     if choice is not None:
-        typer.echo(f"{path}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
+        typer.echo(f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
     if outcome.cleared:
-        typer.echo(f"{path}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
+        typer.echo(f"{_shown(path)}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
                    "record", err=True)
     for message in outcome.failed:
-        typer.echo(f"{path}: not resolved: {message}", err=True)
+        typer.echo(f"{_shown(path)}: not resolved: {message}", err=True)
+
+
+def _shown(path: Path) -> str:
+    """A path as printed: quoted like git when a name from the repository holds control bytes."""
+    from nbcollab.render.safe_text import quote_path
+
+    return quote_path(str(path))
