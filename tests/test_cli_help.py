@@ -38,9 +38,9 @@ def help_of(*path: str) -> str:
 def test_git_entry_points_are_hidden_from_the_command_list_but_still_have_help() -> None:
     listing = help_of()
     for name in GIT_ENTRY_POINTS:
-        assert not re.search(rf"^\W*{name}\s", listing, re.M), name
+        assert not re.search(rf"^\W*{name}\s", listing, re.MULTILINE), name
         assert "Usage" in help_of(name)
-    assert re.search(r"^\W*clean\s", listing, re.M)
+    assert re.search(r"^\W*clean\s", listing, re.MULTILINE)
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
