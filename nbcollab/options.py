@@ -80,6 +80,13 @@ class CleanOptions:
     extra_keys: tuple[str, ...] = ()
     keep_keys: tuple[str, ...] = ()
     drop_empty_cells: bool = False
+    # nbstripout keeps the outputs of cells marked ``init_cell: true`` unless told otherwise.
+    strip_init_cells: bool = False
+    drop_tagged_cells: tuple[str, ...] = ()
+    # nb-clean's default: all cell metadata goes but the keys listed (``-m`` keeps it all).
+    strip_cell_metadata: bool = False
+    keep_cell_metadata: tuple[str, ...] = ()
+    drop_notebook_metadata: bool = False  # nb-clean's -M
     repair_ids: bool = True
     # Keep outputs and counts, rewritten to what is stable across runs (nbcollab.clean.normalize).
     normalize: bool = False
@@ -89,6 +96,41 @@ class CleanOptions:
     def __post_init__(self) -> None:
         if self.max_output_bytes is not None and self.max_output_bytes < 0:
             raise ValueError("max-output-bytes must be 0 or more")
+        for selector in (*self.keep_output_types, *self.drop_output_types):
+            problem = output_selector_problem(selector)
+            if problem:
+                raise ValueError(problem)
+
+
+OUTPUT_TYPES = ("display_data", "error", "execute_result", "stream", "pyerr", "pyout")
+STREAM_NAMES = ("stderr", "stdout")
+# Mime types a typo is measured against ("image/jpg" is not one: Jupyter writes image/jpeg).
+KNOWN_MIME_TYPES = (
+    "application/javascript", "application/json", "application/pdf",
+    "application/vnd.jupyter.widget-view+json", "image/gif", "image/jpeg", "image/png",
+    "image/svg+xml", "text/html", "text/latex", "text/markdown", "text/plain",
+)
+
+
+def output_selector_problem(selector: str) -> str | None:
+    """Why ``selector`` (an output type, ``stream:stderr`` or a mime type) is wrong, or None."""
+    import difflib
+
+    if "/" in selector:
+        head, _, tail = selector.partition("/")
+        if not head or not tail or selector in KNOWN_MIME_TYPES:
+            return None if head and tail else f"bad mime type {selector!r}"
+        close = difflib.get_close_matches(selector, KNOWN_MIME_TYPES, n=1, cutoff=0.85)
+        return f"unknown mime type {selector!r} (did you mean {close[0]}?)" if close else None
+    kind, colon, name = selector.partition(":")
+    if kind not in OUTPUT_TYPES:
+        return (
+            f"unknown output type {selector!r} (known: {', '.join(OUTPUT_TYPES)}, "
+            "stream:stdout, stream:stderr, or a mime type such as image/png)"
+        )
+    if colon and (kind != "stream" or name not in STREAM_NAMES):
+        return f"unknown output selector {selector!r} (known: stream:stdout, stream:stderr)"
+    return None
 
 
 @_options

@@ -23,6 +23,10 @@ def test_version_through_the_runner_and_as_a_subprocess() -> None:
     assert done.returncode == 0 and done.stdout.decode().strip() == f"nbcollab {nbcollab.__version__}"
 
 
+def test_short_version_flag() -> None:
+    assert runner.invoke(app, ["-V"]).output.strip() == f"nbcollab {nbcollab.__version__}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "command",

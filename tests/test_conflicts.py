@@ -144,7 +144,8 @@ def test_resolve_metadata(choice: Resolution, owner: str | None) -> None:
     versions[1]["cells"][0]["metadata"]["owner"] = "ann"
     versions[2]["cells"][0]["metadata"]["owner"] = "bob"
     versions[1]["metadata"]["kernelspec"]["name"] = "k1"
-    versions[2]["metadata"]["kernelspec"]["name"] = "k2"
+    # Another language: two kernels of one language would be no conflict.
+    versions[2]["metadata"]["kernelspec"] = {"name": "k2", "language": "R", "display_name": "R"}
     nb = merge_notebooks(*versions, labels=LABELS).notebook
     assert [f.kind for f in find_conflicts(nb)] == ["notebook-metadata", "metadata"]
     outcome = resolve_conflicts(nb, choice)

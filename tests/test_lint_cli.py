@@ -125,7 +125,7 @@ def test_folders_skip_checkpoints_and_symlink_loops(tmp_path: Path) -> None:
     (tmp_path / ".ipynb_checkpoints").mkdir()
     out_of_order(tmp_path / ".ipynb_checkpoints" / "nb-checkpoint.ipynb")
     (tmp_path / "loop").symlink_to(tmp_path)
-    assert lint(str(tmp_path)) == (0, "", "")
+    assert lint(str(tmp_path)) == (0, "", f"nbcollab: no notebook (*.ipynb) in {tmp_path}\n")
 
 
 def test_terminal_escapes_in_a_notebook_are_shown_not_sent(tmp_path: Path) -> None:

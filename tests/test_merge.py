@@ -169,7 +169,8 @@ def test_notebook_metadata_volatile_and_conflicting() -> None:
     remote["metadata"]["language_info"]["version"] = "3.10.1"
     assert merge(base, local, remote).clean
     local["metadata"]["kernelspec"]["name"] = "python3-ann"
-    remote["metadata"]["kernelspec"]["name"] = "python3-bob"
+    # Another kernel of the same language is a local environment (no conflict); another language is.
+    remote["metadata"]["kernelspec"] = {"display_name": "R", "language": "R", "name": "ir"}
     result = merge(base, local, remote)
     first = result.notebook["cells"][0]
     assert first["cell_type"] == "markdown"

@@ -169,7 +169,8 @@ def test_summary_counts_only_real_cells(cells: int, expected: str) -> None:
     versions = [make_notebook(*(code_cell(str(k), cell_id=f"c{k}") for k in range(cells)))
                 for _ in range(3)]
     versions[1]["metadata"]["kernelspec"]["name"] = "k1"
-    versions[2]["metadata"]["kernelspec"]["name"] = "k2"
+    # Another language (two kernels of one language merge without a conflict).
+    versions[2]["metadata"]["kernelspec"] = {"name": "k2", "language": "R", "display_name": "R"}
     result = merge_notebooks(*versions, labels=LABELS)
     assert len(result.notebook["cells"]) == cells + 1  # the note cell
     assert result.summary()[0] == f"{expected} cells merged cleanly"

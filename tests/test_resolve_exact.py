@@ -269,7 +269,8 @@ def test_record_text_reaches_the_terminal_escaped(tmp_path: Path) -> None:
 def test_text_written_into_the_merge_note_cell_is_kept() -> None:
     versions = [make_notebook(code_cell("x", cell_id="c")) for _ in range(3)]
     versions[1]["metadata"]["kernelspec"]["name"] = "k1"
-    versions[2]["metadata"]["kernelspec"]["name"] = "k2"
+    # Another language (two kernels of one language merge without a conflict).
+    versions[2]["metadata"]["kernelspec"] = {"name": "k2", "language": "R", "display_name": "R"}
     merged = merge_notebooks(*versions, labels=LABELS).notebook
     note = merged["cells"][0]
     assert note["id"] == "nbcollab-merge-note"

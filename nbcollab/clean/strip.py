@@ -64,8 +64,10 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
             changed |= _pop_path(cell.get("metadata", {}), path)
         if cell.get("cell_type") == "code":
             changed |= _clean_code_cell(cell, nb["nbformat"], keep_all, options)
-    if options.drop_empty_cells:
-        changed |= _drop_empty_cells(nb)
+    if options.strip_cell_metadata or options.drop_notebook_metadata:
+        changed |= _strip_all_metadata(nb, options)
+    if options.drop_empty_cells or options.drop_tagged_cells:
+        changed |= _drop_cells(nb, options)
     if options.repair_ids and nb["nbformat"] == 4 and nb.get("nbformat_minor", 0) >= 5:
         before = [cell.get("id") for cell in nb["cells"]]
         repair_cell_ids(nb["cells"])
@@ -75,18 +77,22 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
     return changed
 
 
-def _keys_to_strip(options: CleanOptions) -> tuple[list[list[str]], list[list[str]]]:
+def _keys_to_strip(options: CleanOptions) -> tuple[list[str], list[str]]:
+    """The cell and notebook metadata keys to strip, each as the text after its prefix.
+
+    The rest stays one string: a key may itself contain dots
+    (``application/vnd.databricks.v1+cell``), so ``_pop_path`` tries the whole key first.
+    """
     keep = set(options.keep_keys)
-    cell_keys: list[list[str]] = []
-    notebook_keys: list[list[str]] = []
+    cell_keys: list[str] = []
+    notebook_keys: list[str] = []
     for key in (*DEFAULT_STRIP_KEYS, *options.extra_keys):
         if key in keep:
             continue
-        parts = key.split(".")
-        if parts[:2] == ["cell", "metadata"] and len(parts) > 2:
-            cell_keys.append(parts[2:])
-        elif parts[0] == "metadata" and len(parts) > 1:
-            notebook_keys.append(parts[1:])
+        if key.startswith("cell.metadata.") and len(key) > len("cell.metadata."):
+            cell_keys.append(key[len("cell.metadata."):])
+        elif key.startswith("metadata.") and len(key) > len("metadata."):
+            notebook_keys.append(key[len("metadata."):])
     return cell_keys, notebook_keys
 
 
@@ -99,13 +105,22 @@ def validate_key_paths(paths: tuple[str, ...]) -> list[str]:
     ]
 
 
-def _pop_path(holder: Any, parts: list[str]) -> bool:
-    for part in parts[:-1]:
-        holder = holder.get(part) if isinstance(holder, dict) else None
-    if isinstance(holder, dict) and parts[-1] in holder:
-        del holder[parts[-1]]
-        return True
-    return False
+def _pop_path(holder: Any, key: str) -> bool:
+    """Remove ``key`` from ``holder``: the whole key (as nbstripout tries first) and every nested
+    path its dots can name, all in one pass so that a second clean finds nothing left."""
+    if not isinstance(holder, dict):
+        return False
+    changed = holder.pop(key, _ABSENT) is not _ABSENT
+    start = key.find(".")
+    while start > 0:
+        head = key[:start]
+        if isinstance(holder.get(head), dict):
+            changed |= _pop_path(holder[head], key[start + 1:])
+        start = key.find(".", start + 1)
+    return changed
+
+
+_ABSENT = object()
 
 
 def _clean_code_cell(
@@ -122,7 +137,7 @@ def _clean_code_cell(
     outputs = cell.get("outputs")
     if not outputs:
         return changed
-    keep_cell = _cell_keeps_output(cell, keep_all, options.keep_output_tag)
+    keep_cell = _cell_keeps_output(cell, keep_all, options)
     kept = _filter_outputs(outputs, keep_cell, options)
     # _filter_outputs returns the same objects for untouched outputs and new ones otherwise.
     changed |= len(kept) != len(outputs) or any(a is not b for a, b in zip(kept, outputs))
@@ -137,13 +152,15 @@ def _clean_code_cell(
     return changed
 
 
-def _cell_keeps_output(cell: dict[str, Any], default: bool, tag: str) -> bool:
-    """A cell's own ``keep_output`` (true or false) wins, then the tag, then the notebook's."""
+def _cell_keeps_output(cell: dict[str, Any], default: bool, options: CleanOptions) -> bool:
+    """A cell's own ``keep_output`` (true or false) wins, then the tag, ``init_cell``, the notebook's."""
     metadata = cell.get("metadata", {})
     if isinstance(metadata.get("keep_output"), bool):
         return metadata["keep_output"]
+    if metadata.get("init_cell") is True and not options.strip_init_cells:
+        return True
     tags = metadata.get("tags")
-    return default or (isinstance(tags, list) and tag in tags)
+    return default or (isinstance(tags, list) and options.keep_output_tag in tags)
 
 
 def _filter_outputs(
@@ -170,7 +187,8 @@ def _filter_output(
     kind = output.get("output_type")
     data = output.get("data")
     listed = set(options.drop_output_types if keep_cell else options.keep_output_types)
-    if kind in listed:
+    # nbstripout's ``output_type:name`` selector names one stream (``stream:stderr``).
+    if kind in listed or (kind == "stream" and f"stream:{output.get('name')}" in listed):
         return output if not keep_cell else None
     if not isinstance(data, dict) or not listed & set(data):
         return output if keep_cell else None
@@ -194,15 +212,49 @@ def _clean_output(output: dict[str, Any], major: int, options: CleanOptions) -> 
     return True
 
 
-def _drop_empty_cells(nb: Notebook) -> bool:
-    def is_empty(cell: dict[str, Any]) -> bool:
+# Keys that steer cleaning itself stay, so that a second clean keeps what the first kept.
+_STEERING_KEYS = ("keep_output", "init_cell")
+
+
+def _strip_all_metadata(nb: Notebook, options: CleanOptions) -> bool:
+    """nb-clean's whole-metadata stripping: cell metadata but an allowlist, notebook metadata."""
+    changed = False
+    if options.drop_notebook_metadata:
+        metadata = nb.get("metadata", {})
+        kept = {k: metadata[k] for k in ("keep_output",) if k in metadata}
+        changed |= kept != metadata
+        nb["metadata"] = kept
+    if not options.strip_cell_metadata:
+        return changed
+    allowed = {*options.keep_cell_metadata, *_STEERING_KEYS}
+    for cell in iter_cells(nb):
+        metadata = cell.get("metadata", {})
+        tags = metadata.get("tags")
+        steering_tags = isinstance(tags, list) and options.keep_output_tag in tags
+        kept = {k: v for k, v in metadata.items() if k in allowed or (k == "tags" and steering_tags)}
+        if kept != metadata:
+            cell["metadata"] = kept
+            changed = True
+    return changed
+
+
+def _drop_cells(nb: Notebook, options: CleanOptions) -> bool:
+    """Remove empty cells (``drop_empty_cells``) and cells tagged ``drop_tagged_cells``."""
+    drop_tags = set(options.drop_tagged_cells)
+
+    def dropped(cell: dict[str, Any]) -> bool:
+        tags = cell.get("metadata", {}).get("tags")
+        if isinstance(tags, list) and drop_tags.intersection(t for t in tags if isinstance(t, str)):
+            return True
+        if not options.drop_empty_cells:
+            return False
         text = cell.get("input" if "input" in cell else "source", "")
         return not str(text).strip() and not cell.get("attachments") and not cell.get("outputs")
 
     holders = nb.get("worksheets", []) if nb["nbformat"] == 3 else [nb]
     changed = False
     for holder in holders:
-        kept = [cell for cell in holder["cells"] if not is_empty(cell)]
+        kept = [cell for cell in holder["cells"] if not dropped(cell)]
         changed |= len(kept) != len(holder["cells"])
         holder["cells"] = kept
     return changed

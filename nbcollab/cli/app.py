@@ -21,7 +21,13 @@ _TYPER_FLOW = (typer.Exit, typer.Abort, _CLICK_EXCEPTION)
 
 
 class _ErrorMappingGroup(TyperGroup):
-    """Every command runs inside the one error mapper."""
+    """Every command runs inside the one error mapper; its help reads as words."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from nbcollab.cli.help import polish_help
+
+        polish_help(self)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         with exit_codes(passthrough=_TYPER_FLOW):
@@ -49,7 +55,7 @@ def _show_version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+        typer.Option("--version", "-V", callback=_show_version, is_eager=True, help="Show the version."),
     ] = None,
 ) -> None:
     """Jupyter notebooks as first-class citizens of git: clean, diff, merge and trust."""

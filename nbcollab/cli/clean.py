@@ -100,6 +100,47 @@ def clean(
         bool | None,
         typer.Option("--drop-empty-cells", help="Remove cells with no source."),
     ] = None,
+    strip_init_cells: Annotated[
+        bool | None,
+        typer.Option(
+            "--strip-init-cells",
+            help="Also strip cells marked init_cell: true (kept by default, as nbstripout does).",
+            rich_help_panel=_OUTPUT_OPTIONS,
+        ),
+    ] = None,
+    drop_tagged_cells: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop-tagged-cells",
+            metavar="TAG",
+            help="Remove cells with this tag entirely (repeatable).",
+        ),
+    ] = None,
+    strip_cell_metadata: Annotated[
+        bool | None,
+        typer.Option(
+            "--strip-cell-metadata",
+            help="Strip all cell metadata but the --keep-cell-metadata keys (nb-clean's default).",
+            rich_help_panel=_METADATA_OPTIONS,
+        ),
+    ] = None,
+    keep_cell_metadata: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-cell-metadata",
+            metavar="KEY",
+            help="With --strip-cell-metadata, keep this cell metadata key (repeatable).",
+            rich_help_panel=_METADATA_OPTIONS,
+        ),
+    ] = None,
+    drop_notebook_metadata: Annotated[
+        bool | None,
+        typer.Option(
+            "--drop-notebook-metadata",
+            help="Remove all notebook metadata (kernelspec, language_info...), as nb-clean -M.",
+            rich_help_panel=_METADATA_OPTIONS,
+        ),
+    ] = None,
     normalize: Annotated[
         bool | None,
         typer.Option(
@@ -133,6 +174,11 @@ def clean(
         extra_keys=extra_keys or None,
         keep_keys=keep_keys or None,
         drop_empty_cells=drop_empty_cells,
+        strip_init_cells=strip_init_cells,
+        drop_tagged_cells=drop_tagged_cells or None,
+        strip_cell_metadata=strip_cell_metadata,
+        keep_cell_metadata=keep_cell_metadata or None,
+        drop_notebook_metadata=drop_notebook_metadata,
         normalize=normalize,
     )
     if to_stdout:
@@ -169,7 +215,10 @@ def expand_notebook_paths(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(_notebooks_below(path)))
+            below = sorted(_notebooks_below(path))
+            if not below:
+                typer.echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
+            found.extend(below)
         else:
             found.append(path)
     return found
@@ -233,21 +282,24 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     if folders or not paths:
         names += staged_notebooks(cwd, folders or None)
     blobs = read_staged_blobs(names, cwd)
-    return _judge(((name, blobs[name]) for name in names), options, check=True, staged=True)
+    return _judge(((name, blobs[name]) for name in names), options, check=True, staged=True,
+                  total=len(names))
 
 
 def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) -> int:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
 
+    notebooks = expand_notebook_paths(paths)
+
     def contents() -> Iterator[tuple[str, bytes | None | InvalidNotebook]]:
-        for path in expand_notebook_paths(paths):
+        for path in notebooks:
             try:
                 yield str(path), read_file_bytes(path)
             except InvalidNotebook as exc:
                 yield str(path), exc
 
-    return _judge(contents(), options, check=check, staged=False)
+    return _judge(contents(), options, check=check, staged=False, total=len(notebooks))
 
 
 def _judge(
@@ -256,15 +308,24 @@ def _judge(
     *,
     check: bool,
     staged: bool,
+    total: int = 0,
 ) -> int:
     """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
     from nbcollab.clean.strip import clean_bytes
+    from nbcollab.cli.progress import Progress
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import write_atomic
 
     where = " (staged)" if staged else ""
     changed = errors = 0
+    progress = Progress(total, "checking" if check else "cleaning")
+
+    def say(line: str, *, err: bool = False) -> None:
+        progress.clear()  # the progress line goes; it comes back at the next step
+        typer.echo(line, err=err)
+
     for name, data in contents:
+        progress.step()
         try:
             if isinstance(data, InvalidNotebook):
                 raise data
@@ -272,17 +333,18 @@ def _judge(
                 raise InvalidNotebook(f"{name}: not staged")
             cleaned = clean_bytes(data, path=name, options=options(name))
         except InvalidNotebook as exc:
-            typer.echo(f"nbcollab: error: {exc}{where}", err=True)
+            say(f"nbcollab: error: {exc}{where}", err=True)
             errors += 1
             continue
         if cleaned is None:
             continue
         changed += 1
         if check:
-            typer.echo(f"would clean {name}{where}")
+            say(f"would clean {name}{where}")
         else:
             write_atomic(name, cleaned)
-            typer.echo(f"cleaned {name}")
+            say(f"cleaned {name}")
+    progress.done()
     if errors:
         return EXIT_ERROR
     return EXIT_CHANGED if check and changed else EXIT_OK

@@ -86,6 +86,17 @@ def diff(
         _emit(text, output)
     if different:
         raise typer.Exit(EXIT_CHANGED)
+    _say_if_same_file(args or [])
+
+
+def _say_if_same_file(args: list[str]) -> None:
+    """``diff a a`` prints nothing, like any diff without differences: say why."""
+    from nbcollab.render.safe_text import quote_path
+
+    if len(args) == 2 and Path(args[0]).is_file() and Path(args[0]).resolve() == Path(
+            args[1]).resolve():
+        typer.echo(f"nbcollab: {quote_path(args[0])} is compared with itself: no differences",
+                   err=True)
 
 
 def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
@@ -96,7 +107,11 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     from nbcollab.render.safe_text import quote_path
 
     _refuse_special_files(args)
-    if len(args) == 2 and not cached and not _has_separator() and all(Path(a).is_file() for a in args):
+    two_files = len(args) == 2 and not cached and not _has_separator()
+    if two_files and all(Path(a).is_dir() for a in args):
+        raise ConfigError(f"{quote_path(args[0])} and {quote_path(args[1])} are folders: diff "
+                          "compares two notebook files, or revisions and paths in a git repository")
+    if two_files and all(Path(a).is_file() for a in args):
         old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
         return [NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])], False
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]

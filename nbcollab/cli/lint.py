@@ -11,6 +11,8 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.lint.formats import Format
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from nbcollab.lint.files import FileResult
 
 _SELECTION = "Selection"
@@ -81,13 +83,30 @@ def lint(
         kernel=kernel, cell_timeout=cell_timeout, timeout=timeout,
     )
     here = options(Path.cwd() / "pyproject.toml")
-    results = list(lint_files(expand_paths(paths, exclude=here.exclude), options))
+    files = expand_paths(paths, exclude=here.exclude)
+    for folder in paths:
+        if folder.is_dir() and not any(f.is_relative_to(folder) for f in files):
+            typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
+    results = _with_progress(lint_files(files, options), len(files), "linting")
     if execute:
         _execute_all(results, options, write=write)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
     raise typer.Exit(_report(results, fmt))
+
+
+def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[FileResult]:
+    """All of ``items``, with a progress line on a terminal (results are printed at the end)."""
+    from nbcollab.cli.progress import Progress
+
+    progress = Progress(total, label)
+    found = []
+    for item in items:
+        found.append(item)
+        progress.step()
+    progress.done()
+    return found
 
 
 def _execute_all(results: list[FileResult], options_for, *, write: bool) -> None:  # type: ignore[no-untyped-def]

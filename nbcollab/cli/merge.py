@@ -49,7 +49,9 @@ def merge(
     theirs_label: Annotated[
         str | None, typer.Option("--theirs-label", help="Marker label of REMOTE.")
     ] = None,
-    marker_size: Annotated[int, typer.Option("--marker-size", min=1, max=1000)] = 7,
+    marker_size: Annotated[int, typer.Option(
+        "--marker-size", min=1, max=1000, help="Length of the conflict markers (<<<<<<<)."
+    )] = 7,
 ) -> None:
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
     from nbcollab.config.load import load_config, merge_overrides
@@ -97,16 +99,31 @@ def git_merge(
     raise typer.Exit(run_git_merge(args))
 
 
+def _default_notebooks(paths: list[Path] | None) -> list[Path]:
+    """The paths given, else the repository's notebooks unmerged or holding a record (said)."""
+    from nbcollab.cli.clean import expand_notebook_paths
+    from nbcollab.git.conflicted import conflicted_notebooks
+
+    if paths:
+        return expand_notebook_paths(paths)
+    found = conflicted_notebooks(Path.cwd())
+    if not found:
+        typer.echo("nbcollab: no notebook of this repository is unmerged or holds a conflict "
+                   "record", err=True)
+    return found
+
+
 def conflicts(
-    paths: Annotated[list[Path], typer.Argument(help="Notebooks or folders to check.")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Notebooks or folders to check (default: the repository's notebooks that are "
+             "unmerged or hold a conflict record).")] = None,
 ) -> None:
     """List unresolved merge conflicts; exit 1 while any remain, 2 if a file cannot be read."""
-    from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.merge.conflicts import STALE
     from nbcollab.errors import InvalidNotebook
 
     total = errors = 0
-    for path in expand_notebook_paths(paths):
+    for path in _default_notebooks(paths):
         try:
             found = _findings(path)
         except InvalidNotebook as exc:
@@ -115,10 +132,10 @@ def conflicts(
             errors += 1
             continue
         for kind, message in found:
-            typer.echo(f"{path}: {message}")
+            typer.echo(f"{_shown(path)}: {message}")
         if any(kind == STALE for kind, _ in found):
-            typer.echo(f"nbcollab: {path}: conflicts resolved by hand are still recorded; run "
-                       f"'nbcollab resolve {path}' to clear the record before committing", err=True)
+            typer.echo(f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
+                       f"'nbcollab resolve {_shown(path)}' to clear the record before committing", err=True)
         total += len(found)
     if errors:
         raise typer.Exit(EXIT_ERROR)
@@ -152,7 +169,9 @@ def _raw_markers(data: bytes) -> list[str]:
 
 
 def resolve(
-    path: Annotated[Path, typer.Argument(help="A notebook with merge conflicts.")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Notebooks with merge conflicts (default: the repository's notebooks that are "
+             "unmerged or hold a conflict record).")] = None,
     cell: Annotated[str | None, typer.Option(
         "--cell", help="Only this cell: its id or index (id:X or index:N when both would fit).")]
     = None,
@@ -165,16 +184,27 @@ def resolve(
 
     Without a side, only clear the record of conflicts already resolved by hand.
     """
-    from nbcollab.merge.conflicts import find_conflicts, read_record
     from nbcollab.merge.markers import Resolution
-    from nbcollab.notebook.codec import serialize_notebook
-    from nbcollab.files import read_notebook_file, write_atomic
-    from nbcollab.merge.resolve import resolve_conflicts
 
     chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]
     if len(chosen) > 1:
         raise typer.BadParameter("give at most one of --ours, --theirs, --union, --base")
-    choice = chosen[0] if chosen else None
+    notebooks = _default_notebooks(paths)
+    if cell is not None and len(notebooks) != 1:
+        raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
+    left = sum(_resolve_one(path, chosen[0] if chosen else None, cell) for path in notebooks)
+    if left and not chosen:
+        typer.echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
+    raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
+
+
+def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int:
+    """Resolve one notebook; how many conflicts are left in it (listed on stdout)."""
+    from nbcollab.merge.conflicts import find_conflicts, read_record
+    from nbcollab.notebook.codec import serialize_notebook
+    from nbcollab.files import read_notebook_file, write_atomic
+    from nbcollab.merge.resolve import resolve_conflicts
+
     data, nb = read_notebook_file(path)
     read_record(nb, source=str(path))  # a malformed record: InvalidNotebook naming the entry
     index = None if cell is None else _selected_cell(path, nb, cell)
@@ -185,10 +215,8 @@ def resolve(
     _report_resolve(path, choice, outcome)
     left = find_conflicts(outcome.notebook)
     for finding in left:
-        typer.echo(f"{path}: {finding.message}")
-    if left and choice is None:
-        typer.echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
-    raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
+        typer.echo(f"{_shown(path)}: {finding.message}")
+    return len(left)
 
 
 def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
@@ -199,16 +227,23 @@ def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
     try:
         index, how = select_cell(nb, wanted)
     except ConfigError as exc:
-        raise typer.BadParameter(f"{path}: {exc}", param_hint="'--cell'") from None
-    typer.echo(f"{path}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
+        raise typer.BadParameter(f"{_shown(path)}: {exc}", param_hint="'--cell'") from None
+    typer.echo(f"{_shown(path)}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
     return index
 
 
 def _report_resolve(path: Path, choice: Resolution | None, outcome: ResolveOutcome) -> None:
     if choice is not None:
-        typer.echo(f"{path}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
+        typer.echo(f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
     if outcome.cleared:
-        typer.echo(f"{path}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
+        typer.echo(f"{_shown(path)}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
                    "record", err=True)
     for message in outcome.failed:
-        typer.echo(f"{path}: not resolved: {message}", err=True)
+        typer.echo(f"{_shown(path)}: not resolved: {message}", err=True)
+
+
+def _shown(path: Path) -> str:
+    """A path as printed: quoted like git when a name from the repository holds control bytes."""
+    from nbcollab.render.safe_text import quote_path
+
+    return quote_path(str(path))

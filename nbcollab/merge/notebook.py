@@ -17,7 +17,9 @@ from nbcollab.merge.conflicts import METADATA_NOTE_ID, Conflict, record_conflict
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
 from nbcollab.merge.cell import CellContext, edited, merge_slot, value_change, values_conflict
-from nbcollab.merge.values import MergeLabels, ValueConflict, ValuePolicy, merge_values
+from nbcollab.merge.values import (
+    MergeLabels, ValueConflict, ValuePolicy, local_kernel_note, merge_values,
+)
 from nbcollab.merge.order import merge_cell_order
 
 Notebook = dict[str, Any]
@@ -40,6 +42,7 @@ class MergeResult:
 
     notebook: Notebook
     conflicts: list[Conflict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was decided without a conflict
 
     @property
     def clean(self) -> bool:
@@ -52,6 +55,7 @@ class MergeResult:
         total = len(_cells(self.notebook)) - len(notes)
         bad = {c.cell for c in self.conflicts} - notes
         lines = [f"{total - len(bad)} of {total} cells merged cleanly"]
+        lines += self.notes
         lines += [describe(c.placed(DEFAULT_MARKER_SIZE)) for c in self.conflicts]
         return lines
 
@@ -73,15 +77,19 @@ def merge_notebooks(base: Notebook | None, local: Notebook, remote: Notebook, *,
         cell, found = merge_slot(slot, b_cells, l_cells, r_cells, ctx)
         conflicts.extend(Conflict(entry, len(cells)) for entry in found)
         cells.append(cell)
-    metadata, meta_conflicts = merge_values(
-        base_nb.get("metadata", {}) if base_nb else {}, local.get("metadata", {}),
-        remote.get("metadata", {}), policy=NOTEBOOK_METADATA_POLICY,
-    )
+    b_meta = base_nb.get("metadata", {}) if base_nb else {}
+    l_meta, r_meta = local.get("metadata", {}), remote.get("metadata", {})
+    metadata, meta_conflicts = merge_values(b_meta, l_meta, r_meta,
+                                            policy=NOTEBOOK_METADATA_POLICY)
+    kernel_note = local_kernel_note(b_meta.get("kernelspec"), l_meta.get("kernelspec"),
+                                    r_meta.get("kernelspec"))
+    if kernel_note:
+        meta_conflicts = [c for c in meta_conflicts if c.path[:1] != ("kernelspec",)]
     merged = _assemble(local, remote, cells, metadata)
     if meta_conflicts:
         _add_metadata_note(merged, meta_conflicts, conflicts, labels)
     _finish(merged, conflicts, options, labels)
-    return MergeResult(merged, conflicts)
+    return MergeResult(merged, conflicts, [kernel_note] if kernel_note else [])
 
 
 def _common_major(base: Notebook | None, local: Notebook, remote: Notebook) -> int:

@@ -171,6 +171,24 @@ class ValuePolicy:
         return any(path[:size] in self.volatile for size in range(1, len(path) + 1))
 
 
+def local_kernel_note(base: Any, local: Any, remote: Any) -> str | None:
+    """Why ours is kept when both sides switched to different kernels of one language, or None.
+
+    Each side ran the notebook in its own environment (``python3`` against
+    ``python38-azureml``): that is local, not authored, so it is no conflict. A change of
+    language still is.
+    """
+    if not (isinstance(local, dict) and isinstance(remote, dict)) or local == remote:
+        return None
+    if base in (local, remote):
+        return None
+    language = local.get("language")
+    if not isinstance(language, str) or not language or remote.get("language") != language:
+        return None
+    return (f"kernelspec: both sides changed the {language} kernel; kept ours "
+            f"({local.get('name')!r}, theirs {remote.get('name')!r})")
+
+
 def merge_values(base: Any, local: Any, remote: Any, *, path: tuple[str, ...] = (),
                  policy: ValuePolicy = ValuePolicy()) -> tuple[Any, list[ValueConflict]]:
     """Recursive three-way merge of JSON values; ``MISSING`` stands for an absent key.
