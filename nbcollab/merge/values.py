@@ -117,7 +117,8 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerg
 
 def _place_hunks(merged: TextMerge, out: list[str]) -> None:
     """Turn each hunk's position in the list of written lines into its offset in the text."""
-    offsets, total, hunks = {}, 0, iter(merged.hunks)
+    offsets: dict[int | None, int] = {}  # keyed by ``hunk.at``, which the merge set on each hunk
+    total, hunks = 0, iter(merged.hunks)
     wanted = {hunk.at for hunk in merged.hunks}
     for number, line in enumerate(out):
         if number in wanted:

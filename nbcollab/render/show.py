@@ -61,7 +61,9 @@ def show_notebook(nb: Notebook, *, name: str, options: ShowOptions = ShowOptions
 
 def notebook_language(nb: Notebook) -> str:
     """The kernel's language, for highlighting (Python when the notebook does not say)."""
-    metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    metadata = nb.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     for key in ("language_info", "kernelspec"):
         part = metadata.get(key)
         value = part.get("name" if key == "language_info" else "language") \
