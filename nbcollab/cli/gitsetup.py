@@ -93,7 +93,7 @@ def install(
         repo,
         ctx,
         attributes=parts,
-        place=attributes.value,  # type: ignore[arg-type]
+        place=attributes.value,
         output_cache=not no_output_cache,
     )
     _print_done(done, f"nbcollab is already installed ({scope})")

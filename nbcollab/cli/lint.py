@@ -11,7 +11,7 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.lint.formats import Format
 
 if TYPE_CHECKING:
-    from nbcollab.lint.files import FileResult
+    from nbcollab.lint.files import FileResult, OptionsByFolder
 
 _SELECTION = "Selection"
 _EXECUTE = "Execution (--execute)"
@@ -90,7 +90,7 @@ def lint(
     raise typer.Exit(_report(results, fmt))
 
 
-def _execute_all(results: list[FileResult], options_for, *, write: bool) -> None:  # type: ignore[no-untyped-def]
+def _execute_all(results: list[FileResult], options_for: OptionsByFolder, *, write: bool) -> None:
     from nbcollab.errors import NbcollabError
     from nbcollab.lint.execute import execute_file
 
