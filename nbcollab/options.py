@@ -9,9 +9,10 @@ too, and unknown keys are errors (``extra="forbid"``), so a typo never passes si
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
-import re
+
 
 def _kebab(name: str) -> str:
     return name.replace("_", "-")

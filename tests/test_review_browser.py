@@ -13,8 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT_ROOT, code_cell, git, make_notebook, markdown_cell, run_nbcollab
-from conftest import write_notebook
+from conftest import (
+    PROJECT_ROOT,
+    code_cell,
+    git,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    write_notebook,
+)
 from review_fixture import png_pixels, report_pair
 from test_render_html import hostile_pair
 

@@ -15,8 +15,8 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.options import CleanOptions
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.options import CleanOptions
 
 _OUTPUT_OPTIONS = "Output options"
 _METADATA_OPTIONS = "Metadata options"
@@ -240,7 +240,7 @@ def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) ->
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
 
-    def contents() -> Iterator[tuple[str, bytes | None | InvalidNotebook]]:
+    def contents() -> Iterator[tuple[str, bytes | InvalidNotebook | None]]:
         for path in expand_notebook_paths(paths):
             try:
                 yield str(path), read_file_bytes(path)
@@ -251,7 +251,7 @@ def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) ->
 
 
 def _judge(
-    contents: Iterable[tuple[str, bytes | None | InvalidNotebook]],
+    contents: Iterable[tuple[str, bytes | InvalidNotebook | None]],
     options: OptionsByFolder,
     *,
     check: bool,

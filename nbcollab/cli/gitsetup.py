@@ -143,8 +143,8 @@ def _print_done(done: list[str], nothing: str) -> None:
 
 def status() -> None:
     """Show what is installed for *.ipynb (this repository and global) and what is broken."""
-    from nbcollab.git import install as installer
     from nbcollab.errors import NotARepository
+    from nbcollab.git import install as installer
     from nbcollab.git.config import find_repository
     from nbcollab.git.status import collect_status
 

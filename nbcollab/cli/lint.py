@@ -104,8 +104,8 @@ def _execute_all(results: list[FileResult], options_for: OptionsByFolder, *, wri
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:
     """Filter by the baseline; True when it was (re)written instead."""
-    from nbcollab.lint.baseline import baseline_bytes, filter_new, read_baseline
     from nbcollab.files import write_atomic
+    from nbcollab.lint.baseline import baseline_bytes, filter_new, read_baseline
 
     if update or not path.exists():
         write_atomic(path, baseline_bytes(results, path))

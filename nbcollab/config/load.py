@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from nbcollab.errors import ConfigError
 from nbcollab.config.model import Config
+from nbcollab.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib

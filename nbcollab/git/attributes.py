@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbcollab.git import config as gitconfig
 from nbcollab.errors import NbcollabError, NotARepository
+from nbcollab.git import config as gitconfig
 from nbcollab.git.config import Scope
 
 DRIVER_NAME = "nbcollab"

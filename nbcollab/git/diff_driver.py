@@ -15,8 +15,8 @@ import difflib
 from collections.abc import Sequence
 from pathlib import Path
 
-from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.errors import NbcollabError
+from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.render.safe_text import quote_path, terminal_safe
 
 _DEV_NULL = "/dev/null"

@@ -41,8 +41,8 @@ def launch(recorded: str, args: "List[str]") -> None:
 
         if list(args[:1]) == ["filter-process"]:  # what the process needs must import, too
             # (nbcollab.clean.strip comes later: if it fails, the process refuses each clean itself.)
-            import nbcollab.config.folders  # noqa: F401
-            import nbcollab.git.filter  # noqa: F401
+            import nbcollab.config.folders
+            import nbcollab.git.filter
             import nbcollab.output_cache.session  # noqa: F401
     except Exception:  # noqa: BLE001 - not installed in this Python, or installed but broken
         main = None

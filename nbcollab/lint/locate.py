@@ -13,6 +13,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Generator
+
 # typeshed leaves out scanstring, which json.decoder defines outside its __all__.
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import TypeVar

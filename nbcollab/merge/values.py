@@ -12,8 +12,8 @@ from typing import Any
 
 from merge3 import Merge3
 
-from nbcollab.options import OutputStrategy
 from nbcollab.merge.record import SourceHunk
+from nbcollab.options import OutputStrategy
 
 MISSING: Any = object()  # a key absent from one version (distinct from a JSON null)
 

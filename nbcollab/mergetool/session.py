@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from nbcollab.merge.record import SourceConflict, SourceHunk
-from nbcollab.merge.conflicts import Notebook, cell_text_key, notebook_cells, read_record
 from nbcollab.errors import NbcollabError
+from nbcollab.merge.conflicts import Notebook, cell_text_key, notebook_cells, read_record
 from nbcollab.merge.markers import Resolution, find_hunks, hunk_block
-from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
+from nbcollab.merge.record import SourceConflict, SourceHunk
 from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
 
 _RESOLUTION = {Choice.OURS: Resolution.OURS, Choice.THEIRS: Resolution.THEIRS,
                Choice.BASE: Resolution.BASE, Choice.BOTH: Resolution.UNION}

@@ -12,13 +12,13 @@ import subprocess
 from pathlib import Path
 from typing import Literal
 
-from nbcollab.options import MergeOptions
-from nbcollab.merge.conflicts import read_record
 from nbcollab.errors import GitError, InvalidNotebook
+from nbcollab.files import read_file_bytes
+from nbcollab.merge.conflicts import read_record
 from nbcollab.merge.values import MergeLabels
 from nbcollab.mergetool.session import FileDeletion, Session
 from nbcollab.notebook.codec import parse_notebook
-from nbcollab.files import read_file_bytes
+from nbcollab.options import MergeOptions
 
 
 def _git(args: list[str], cwd: Path) -> bytes:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbcollab.errors import ConfigError
-from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.notebook.bundle import mime_bundle
+from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.render.show_images import image_size
 
 _BOLD, _CYAN, _DIM, _RED, _RESET = "\033[1m", "\033[36m", "\033[2m", "\033[31m", "\033[0m"
