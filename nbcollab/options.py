@@ -9,9 +9,10 @@ too, and unknown keys are errors (``extra="forbid"``), so a typo never passes si
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
-import re
+
 
 def _kebab(name: str) -> str:
     return name.replace("_", "-")
@@ -19,7 +20,6 @@ def _kebab(name: str) -> str:
 
 # pydantic's config for the option classes (a plain dict, so defining them needs no pydantic).
 PYDANTIC_CONFIG = {"extra": "forbid", "alias_generator": _kebab, "populate_by_name": True}
-_options = dataclass(frozen=True, kw_only=True)
 
 
 # The rules of nbcollab.clean.normalize, by name (the first three are on by default).
@@ -27,7 +27,7 @@ NORMALIZE_RULES = ("address", "duration", "temp-path", "timestamp")
 DEFAULT_NORMALIZE_RULES = NORMALIZE_RULES[:3]
 
 
-@_options
+@dataclass(frozen=True, kw_only=True)
 class Replacement:
     """A user rule: every match of ``regex`` in output text becomes ``replace``."""
 
@@ -43,7 +43,7 @@ class Replacement:
             raise ValueError(f"bad regular expression {self.regex!r}: {exc}") from None
 
 
-@_options
+@dataclass(frozen=True, kw_only=True)
 class NormalizeOptions:
     """Which normalizations to apply to kept outputs (``[tool.nbcollab.normalize]``)."""
 
@@ -65,7 +65,7 @@ class NormalizeOptions:
             )
 
 
-@_options
+@dataclass(frozen=True, kw_only=True)
 class CleanOptions:
     """What ``clean`` and the git filter strip from a notebook."""
 
@@ -133,7 +133,7 @@ def output_selector_problem(selector: str) -> str | None:
     return None
 
 
-@_options
+@dataclass(frozen=True, kw_only=True)
 class DiffOptions:
     """What ``diff`` compares; the ignore flags drop parts of the notebook from the comparison."""
 
@@ -159,7 +159,7 @@ class OutputStrategy(str, Enum):
     CONFLICT = "conflict"
 
 
-@_options
+@dataclass(frozen=True, kw_only=True)
 class MergeOptions:
     """How ``merge`` and the git merge driver combine three versions."""
 

@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.options import CleanOptions
 from nbcollab.git.filter import read_content, read_text_list, serve, write_content
 from nbcollab.git.filter import write_text_list as write_list
 from nbcollab.git.textconv import textconv_bytes
+from nbcollab.options import CleanOptions
 
 # -- the inputs reported as escaping -------------------------------------------------------------
 

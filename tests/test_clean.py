@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from nbcollab.clean.strip import DEFAULT_STRIP_KEYS, clean_bytes, clean_notebook, repair_cell_ids
 from nbcollab.cli.app import app
-from nbcollab.options import CleanOptions
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.options import CleanOptions
 
 runner = CliRunner()
 

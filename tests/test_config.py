@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from nbcollab.cli.app import app
 from nbcollab.config.load import load_config, merge_overrides, parse_config
 from nbcollab.config.model import Config
-from nbcollab.options import CleanOptions, MergeOptions, OutputStrategy
 from nbcollab.errors import ConfigError
+from nbcollab.options import CleanOptions, MergeOptions, OutputStrategy
 
 
 def _project(tmp_path: Path, toml: str) -> Path:

@@ -19,14 +19,14 @@ from conftest import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.conflicts import find_conflicts
-from nbcollab.merge.record import SourceHunk
 from nbcollab.merge.markers import Resolution, find_hunks, find_line_block, resolve_hunks
 from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.record import SourceHunk
+from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 CONFLICTED = "a\n<<<<<<< main\nb1\n=======\nb2\n>>>>>>> feature\nc"

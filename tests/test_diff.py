@@ -20,8 +20,8 @@ from conftest import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.options import DiffOptions
 from nbcollab.diff.compute import MISSING, ValueChange, diff_notebooks, diff_outputs
+from nbcollab.options import DiffOptions
 
 PNG_A = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgoA"}}
 PNG_B = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgoB"}}

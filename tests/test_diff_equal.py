@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.options import DiffOptions
 from nbcollab.diff.compute import diff_notebooks
-from nbcollab.render.diffs import DiffFormat, NotebookSides, render_diffs
 from nbcollab.errors import InvalidNotebook
-from nbcollab.notebook.json_equal import same_value
-from nbcollab.render.nbdime import to_nbdime_diff
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.json_equal import same_value
+from nbcollab.options import DiffOptions
+from nbcollab.render.diffs import DiffFormat, NotebookSides, render_diffs
+from nbcollab.render.nbdime import to_nbdime_diff
 from nbcollab.render.text import render_text
 
 FLAGS = ("ignore_sources", "ignore_outputs", "ignore_metadata", "ignore_execution_counts",

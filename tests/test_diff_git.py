@@ -223,8 +223,8 @@ def test_nbcollab_diff_cleans_each_notebook_by_its_folder_config(repo: Path) -> 
 
 def test_textconv_clean_options_follow_the_notebook_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbcollab.options import CleanOptions
     from nbcollab.git.textconv import clean_options_for
+    from nbcollab.options import CleanOptions
 
     (tmp_path / "keep").mkdir()
     (tmp_path / "keep" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")

@@ -12,8 +12,8 @@ from conftest import corpus_notebooks, requires_corpus
 from nbcollab.errors import NbcollabError
 from nbcollab.export.assemble import export_module
 from nbcollab.export.options import ExportOptions, Selection
-from nbcollab.notebook.lines import cell_source, iter_cells
 from nbcollab.files import read_notebook_file
+from nbcollab.notebook.lines import cell_source, iter_cells
 
 pytestmark = [
     pytest.mark.corpus,

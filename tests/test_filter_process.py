@@ -25,7 +25,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nbcollab.clean.strip import clean_bytes, clean_notebook
-from nbcollab.options import CleanOptions
 from nbcollab.errors import ConfigError, InvalidNotebook
 from nbcollab.git.filter import (
     MAX_PACKET_DATA,
@@ -38,6 +37,7 @@ from nbcollab.git.filter import (
     write_text_list,
 )
 from nbcollab.notebook.codec import serialize_notebook
+from nbcollab.options import CleanOptions
 
 
 def pkt(text: str) -> bytes:

@@ -11,9 +11,9 @@ from conftest import code_cell, make_notebook, stream_output, write_notebook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.render import diffs as diff_output
-from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.git.diff_driver import run_external_diff
+from nbcollab.options import CleanOptions, DiffOptions
+from nbcollab.render import diffs as diff_output
 
 OID_A, OID_B = "1" * 40, "2" * 40
 

@@ -13,8 +13,9 @@ from conftest import git
 from typer.testing import CliRunner
 from venv_helpers import make_venv
 
-from nbcollab.git import install as installer
 from nbcollab.cli.app import app
+from nbcollab.git import install as installer
+from nbcollab.git.attributes import parse_owned_line
 from nbcollab.git.textconv import TEXTCONV_FORMAT_VERSION
 
 pytestmark = pytest.mark.git
@@ -370,8 +371,8 @@ def test_status_reports_attributes_without_config_and_the_reverse(git_repo: Path
 
 
 def test_parse_owned_line_accepts_only_nbcollabs_own_lines() -> None:
-    assert installer.parse_owned_line("*.ipynb diff=nbcollab") == ("diff",)
-    assert installer.parse_owned_line("  *.ipynb  filter=nbcollab   merge=nbcollab ") == (
+    assert parse_owned_line("*.ipynb diff=nbcollab") == ("diff",)
+    assert parse_owned_line("  *.ipynb  filter=nbcollab   merge=nbcollab ") == (
         "filter",
         "merge",
     )
@@ -382,7 +383,7 @@ def test_parse_owned_line_accepts_only_nbcollabs_own_lines() -> None:
         "# *.ipynb diff=nbcollab",
         "*.ipynb diff=nbcollab -text",
     ):
-        assert installer.parse_owned_line(line) is None
+        assert parse_owned_line(line) is None
 
 
 @pytest.mark.parametrize(

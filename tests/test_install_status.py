@@ -13,8 +13,8 @@ from conftest import git
 from nbcollab.git import install as installer
 from nbcollab.git import status as install_status
 from nbcollab.git.config import Repository, find_repository
-from nbcollab.git.status import StatusReport, collect_status
 from nbcollab.git.launcher import launcher_path, write_launcher
+from nbcollab.git.status import StatusReport, collect_status
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 CMD = f"{shlex.quote(sys.executable)} -m nbcollab"

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from venv_helpers import make_venv
 
 from nbcollab.cli.app import app
-from nbcollab.git.filter_fallback import serve_stand_in
 from nbcollab.git.filter import read_content, read_text_list, write_content, write_text_list
+from nbcollab.git.filter_fallback import serve_stand_in
 from nbcollab.git.launcher import launcher_script, recorded_python
 
 runner = CliRunner()

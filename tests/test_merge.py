@@ -10,11 +10,11 @@ import nbformat
 import pytest
 from conftest import code_cell, make_notebook, markdown_cell, stream_output
 
-from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.values import MergeLabels, merge_text, merge_values
 from nbcollab.notebook.codec import serialize_notebook
+from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 

@@ -9,7 +9,9 @@ from conftest import code_cell, markdown_cell, stream_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.options import MergeOptions, OutputStrategy
+from nbcollab.merge.cell import CellContext, conflict_note, edited, merge_slot, value_change
+from nbcollab.merge.markers import unwrap_exact
+from nbcollab.merge.order import Slot
 from nbcollab.merge.record import (
     ABSENT,
     CellTypeConflict,
@@ -19,10 +21,8 @@ from nbcollab.merge.record import (
     SourceConflict,
     ValuesConflict,
 )
-from nbcollab.merge.markers import unwrap_exact
-from nbcollab.merge.cell import CellContext, conflict_note, edited, merge_slot, value_change
 from nbcollab.merge.values import MISSING, MergeLabels, ValueConflict
-from nbcollab.merge.order import Slot
+from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="HEAD", theirs="feature", marker_size=7)
 CTX = CellContext(major=4, options=MergeOptions(), labels=LABELS)

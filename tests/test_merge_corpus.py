@@ -18,8 +18,8 @@ from conftest import CORPUS_MERGES
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.merge.conflicts import find_conflicts, read_record
 from nbcollab.git.merge_driver import run_git_merge
+from nbcollab.merge.conflicts import find_conflicts, read_record
 
 pytestmark = pytest.mark.corpus
 
@@ -98,8 +98,8 @@ def test_resolve_every_corpus_conflict_to_each_side(case: Path) -> None:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.merge.markers import Resolution
     from nbcollab.merge.notebook import merge_notebooks
-    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
     from nbcollab.merge.resolve import resolve_conflicts
+    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
     try:
         sides = [parse_notebook((case / f"{name}.ipynb").read_bytes(), path=name)

@@ -11,13 +11,13 @@ from conftest import code_cell, make_notebook, run_nbcollab, stream_output, writ
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.conflicts import find_conflicts, strip_record
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 

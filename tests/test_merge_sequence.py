@@ -49,10 +49,10 @@ def order(base: str, local: str, remote: str, **kw: Any) -> list[Slot]:
 
 def names(slots: list[Slot], base: str, local: str, remote: str) -> str:
     """The merged order as cell names (local's version where there is one), '!' for conflicts."""
-    b, l, r = base.split(), local.split(), remote.split()
+    b, lo, r = base.split(), local.split(), remote.split()
     out = []
     for slot in slots:
-        name = (l[slot.local] if slot.local is not None else
+        name = (lo[slot.local] if slot.local is not None else
                 r[slot.remote] if slot.remote is not None else b[slot.base])  # type: ignore[index]
         out.append(name + ("!" if slot.deleted_by else ""))
     return " ".join(out)

@@ -8,19 +8,19 @@ from typing import Any
 import pytest
 from conftest import code_cell, make_notebook, markdown_cell, stream_output, write_notebook
 
-from nbcollab.options import MergeOptions, OutputStrategy
-from nbcollab.merge.record import ConflictKind
-from nbcollab.merge.conflicts import find_conflicts, notebook_cells, read_record
 from nbcollab.errors import NbcollabError
+from nbcollab.files import read_notebook_file
+from nbcollab.merge.conflicts import find_conflicts, notebook_cells, read_record
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.record import ConflictKind
+from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 from nbcollab.mergetool.session import ChoiceRefused, FileDeletion, Session, describe_left
 from nbcollab.mergetool.store import save_session
 from nbcollab.mergetool.views import Choice
 from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.files import read_notebook_file
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 

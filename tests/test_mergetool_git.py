@@ -17,8 +17,8 @@ from mergetool_helpers import (
     state,
 )
 
-from nbcollab.merge.conflicts import read_record
 from nbcollab.files import read_notebook_file
+from nbcollab.merge.conflicts import read_record
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 NBCOLLAB = [sys.executable, "-m", "nbcollab"]

@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_resolve_properties import LABELS, triples
 
-from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.conflicts import notebook_cells
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.mergetool.session import Session, clear_resolved
 from nbcollab.mergetool.views import Choice
 from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.options import MergeOptions, OutputStrategy
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

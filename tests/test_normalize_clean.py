@@ -10,8 +10,8 @@ import pytest
 from conftest import git
 from typer.testing import CliRunner
 
-from nbcollab.cli.app import app
 from nbcollab.clean.strip import clean_bytes
+from nbcollab.cli.app import app
 from nbcollab.options import CleanOptions
 
 

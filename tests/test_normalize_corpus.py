@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import corpus_notebooks, requires_corpus
 
-from nbcollab.errors import InvalidNotebook
-from nbcollab.notebook.lines import iter_cells
 from nbcollab.clean.normalize import NormalizeOptions, normalize_in_place
+from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.lines import iter_cells
 
 pytestmark = [requires_corpus, pytest.mark.corpus]
 NOTEBOOKS = corpus_notebooks()

@@ -10,8 +10,8 @@ from typing import Any
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.options import MergeOptions, OutputStrategy
 
 
 def run(outputs: list[Any], count: int = 1, source: str = "x = Foo()\nx") -> dict[str, Any]:

@@ -20,9 +20,9 @@ from conftest import (
 )
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
-from nbcollab.notebook.lines import iter_cells
-from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.files import read_file_bytes, write_atomic
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.lines import iter_cells
 
 
 @pytest.mark.parametrize(
@@ -284,7 +284,7 @@ def test_unwritable_output_is_exit_2_and_one_line(tmp_path: Path) -> None:
 
 
 def test_read_errors_name_the_file(tmp_path: Path) -> None:
-    with pytest.raises(InvalidNotebook, match="missing.ipynb: cannot read"):
+    with pytest.raises(InvalidNotebook, match=r"missing\.ipynb: cannot read"):
         read_file_bytes(tmp_path / "missing.ipynb")
     with pytest.raises(InvalidNotebook, match="is a directory"):
         read_file_bytes(tmp_path)
@@ -396,7 +396,7 @@ def test_legal_oddities_jupyter_reads_still_parse() -> None:
 def test_a_fifo_or_device_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "x.ipynb"
     os.mkfifo(fifo)
-    with pytest.raises(InvalidNotebook, match="x.ipynb: not a regular file"):
+    with pytest.raises(InvalidNotebook, match=r"x\.ipynb: not a regular file"):
         read_file_bytes(fifo)  # no writer: a plain open() would wait forever
     if Path("/dev/zero").exists():
         with pytest.raises(InvalidNotebook, match="/dev/zero: not a regular file"):
@@ -411,10 +411,10 @@ def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     big = tmp_path / "big.ipynb"
     big.write_bytes(b" " * 11)
     assert read_file_bytes(big, limit=11) == b" " * 11
-    with pytest.raises(InvalidNotebook, match="big.ipynb: larger than 10 bytes"):
+    with pytest.raises(InvalidNotebook, match=r"big\.ipynb: larger than 10 bytes"):
         read_file_bytes(big, limit=10)
     monkeypatch.setattr(notebook_io, "MAX_NOTEBOOK_BYTES", 10)
-    with pytest.raises(InvalidNotebook, match="big.ipynb: larger than 10 bytes"):
+    with pytest.raises(InvalidNotebook, match=r"big\.ipynb: larger than 10 bytes"):
         read_file_bytes(big)
     with pytest.raises(InvalidNotebook, match="<stdin>: larger than 10 bytes"):
         notebook_io.read_stream_bytes(io.BytesIO(b"x" * 11), path="<stdin>")

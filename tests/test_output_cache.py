@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nbcollab.clean.strip import clean_bytes
-from nbcollab.options import CleanOptions
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.options import CleanOptions
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.restore import record_working_file, restore_working_file
 from nbcollab.output_cache.session import CacheSession

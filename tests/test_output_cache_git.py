@@ -9,8 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, git, make_notebook, markdown_cell, run_nbcollab, stream_output
-from conftest import write_notebook
+from conftest import (
+    code_cell,
+    git,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    stream_output,
+    write_notebook,
+)
 
 from nbcollab.clean.strip import clean_notebook
 from nbcollab.notebook.codec import parse_notebook

@@ -88,7 +88,7 @@ def test_show_pages_long_output_on_a_terminal(tmp_path: Path) -> None:
 def test_short_output_and_pipes_are_not_paged(tmp_path: Path) -> None:
     nb = long_notebook(tmp_path / "nb.ipynb", n=2)
     paged = tmp_path / "paged.txt"
-    code, shown = run_on_terminal(["show", str(nb), "--color", "never"], tmp_path,
+    _code, shown = run_on_terminal(["show", str(nb), "--color", "never"], tmp_path,
                                   PAGER=f"cat > '{paged}'")
     assert "x1 = 1" in shown and not paged.exists()
     big = long_notebook(tmp_path / "big.ipynb")

@@ -24,13 +24,13 @@ from conftest import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.merge.conflicts import find_conflicts
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="main", theirs="feature")
 HEADINGS = {"base": "Result\n------\nold text\n", "ours": "Results\n=======\nour text\n",
@@ -78,7 +78,7 @@ def test_a_hunk_is_found_after_edits_by_hand_above_it_and_not_in_a_copy_of_it() 
     merged = merge_notebooks(*versions, labels=LABELS).notebook
     source = merged["cells"][0]["source"]
     assert source.count("<<<<<<< main") == 2
-    first, second = source.split("\n\n\n\n")
+    _first, second = source.split("\n\n\n\n")
     # the first hunk resolved by hand; a copy of the second pasted above it, as an example
     edited = f"x = 'by hand'\n{second}\n\n\n\n{second}"
     merged["cells"][0]["source"] = edited

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import code_cell, make_notebook, markdown_cell
 import pytest
+from conftest import code_cell, make_notebook, markdown_cell
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from merge3 import Merge3
@@ -22,8 +22,8 @@ from merge3 import Merge3
 from nbcollab.merge.conflicts import find_conflicts
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.values import MergeLabels
 from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.values import MergeLabels
 
 LABELS = MergeLabels(ours="x", theirs="y")
 TRICKY = ["=======", "<<<<<<< x", ">>>>>>> y", "|||||||", "<<<<<<< HEAD", ">>>>>>>",

@@ -13,8 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT_ROOT, code_cell, git, make_notebook, markdown_cell, run_nbcollab
-from conftest import write_notebook
+from conftest import (
+    PROJECT_ROOT,
+    code_cell,
+    git,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    write_notebook,
+)
 from review_fixture import png_pixels, report_pair
 from test_render_html import hostile_pair
 
@@ -122,6 +129,7 @@ def test_navigation_continues_from_where_the_reader_jumped(browser: Any, tmp_pat
     visit = Visit(browser, _write_page(tmp_path, *report_pair()))
     ids = visit.change_ids()
     visit.page.click(f"nav.toc a[href='#{ids[3]}']")
+    visit.page.wait_for_selector(f"#{ids[3]}.current")  # hashchange is dispatched after the click
     visit.page.keyboard.press("n")
     assert visit.current()[0] == ids[4]
 

@@ -8,7 +8,6 @@ import pytest
 from conftest import code_cell, git, make_notebook
 
 from nbcollab.errors import NotARepository
-from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.git.revisions import (
     INDEX,
     WORKTREE,
@@ -19,6 +18,7 @@ from nbcollab.git.revisions import (
     read_side,
     unmerged_paths,
 )
+from nbcollab.notebook.codec import serialize_notebook
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 

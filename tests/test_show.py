@@ -9,8 +9,14 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, stream_output
-from conftest import write_notebook
+from conftest import (
+    code_cell,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    stream_output,
+    write_notebook,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from review_fixture import png_base64

@@ -61,7 +61,7 @@ def test_the_external_diff_of_a_device_is_not_read_forever(tmp_path: Path) -> No
 @pytest.mark.parametrize("order", ["fifo-first", "fifo-second"])
 def test_diff_reports_a_fifo_as_not_a_regular_file(fifo_and_good: tuple[Path, Path],
                                                    order: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    fifo, good = fifo_and_good
+    fifo, _good = fifo_and_good
     monkeypatch.chdir(fifo.parent)  # not a git repository: the old message said so
     args = ["x.ipynb", "good.ipynb"] if order == "fifo-first" else ["good.ipynb", "x.ipynb"]
     result = CliRunner().invoke(app, ["diff", *args])

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.git.diff_driver import run_external_diff
-from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.render.text import TextStyle, render_text
-from nbcollab.render.safe_text import quote_path, terminal_safe
 from nbcollab.git.textconv import textconv_bytes
+from nbcollab.notebook.codec import serialize_notebook
+from nbcollab.render.safe_text import quote_path, terminal_safe
+from nbcollab.render.text import TextStyle, render_text
 
 # Anything a terminal acts on: C0 but tab and newline, DEL, C1, bidi overrides and isolates.
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -29,10 +29,10 @@ from conftest import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.options import MergeOptions, OutputStrategy
 from nbcollab.trust.notary import (
     SIGNED,
     check_notebook_text,
@@ -499,26 +499,26 @@ def _pair(trusted_cells: list[dict], result_cells: list[dict], minor: int = 5) -
     return find_untrusted_output(result, [trusted])
 
 
-B, I = html("<b>b</b>"), html("<i>i</i>")
+BOLD, ITALIC = html("<b>b</b>"), html("<i>i</i>")
 
 
 @pytest.mark.parametrize(
     ("trusted", "result", "minor", "expected"),
     [
-        ([code_cell("x", cell_id="a", outputs=[B])], [code_cell("y", cell_id="a", outputs=[B])],
+        ([code_cell("x", cell_id="a", outputs=[BOLD])], [code_cell("y", cell_id="a", outputs=[BOLD])],
          5, None),
-        ([code_cell("x", cell_id="a", outputs=[B])], [code_cell("x", cell_id="z", outputs=[B])],
+        ([code_cell("x", cell_id="a", outputs=[BOLD])], [code_cell("x", cell_id="z", outputs=[BOLD])],
          5, "cell 0 (id z) has output not found in any trusted input"),
-        ([code_cell("x", cell_id="a", outputs=[B, I])], [code_cell("x", cell_id="a", outputs=[I])],
+        ([code_cell("x", cell_id="a", outputs=[BOLD, ITALIC])], [code_cell("x", cell_id="a", outputs=[ITALIC])],
          5, None),
-        ([code_cell("x", outputs=[B]), code_cell("y")],
-         [code_cell("new"), code_cell("x", outputs=[B]), code_cell("y2")], 4, None),
-        ([code_cell("x", outputs=[B]), code_cell("y")],
-         [code_cell("x"), code_cell("y", outputs=[B])], 4,
+        ([code_cell("x", outputs=[BOLD]), code_cell("y")],
+         [code_cell("new"), code_cell("x", outputs=[BOLD]), code_cell("y2")], 4, None),
+        ([code_cell("x", outputs=[BOLD]), code_cell("y")],
+         [code_cell("x"), code_cell("y", outputs=[BOLD])], 4,
          "cell 1 has output not found in any trusted input"),
-        ([code_cell("x", outputs=[B])], [code_cell("x", outputs=[dict(B, metadata={"a": 1})])], 4,
+        ([code_cell("x", outputs=[BOLD])], [code_cell("x", outputs=[dict(BOLD, metadata={"a": 1})])], 4,
          "cell 0 has output not found in any trusted input"),
-        ([code_cell("x", outputs=[B])], [code_cell("x", outputs=[stream_output("<b>")])], 4, None),
+        ([code_cell("x", outputs=[BOLD])], [code_cell("x", outputs=[stream_output("<b>")])], 4, None),
     ],
     ids=["same-id", "new-id", "subset", "aligned", "moved", "changed-metadata", "plain-only"],
 )

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
-from nbcollab.trust.stream import signature_bytes
 from nbcollab.trust.notary import open_notary, read_as_jupyter, sign_merge_result
+from nbcollab.trust.stream import signature_bytes
 
 runner = CliRunner()
 SCRIPT = "<script>document.title='owned'</script>"
@@ -75,7 +75,7 @@ def write_versions(tmp_path: Path, *nbs: dict) -> list[Path]:
 
 
 def test_script_twin_really_shares_the_result_signature() -> None:
-    base, local, remote = crafted_cell_versions()
+    _base, local, remote = crafted_cell_versions()
     result = make_notebook(remote["cells"][0], *local["cells"], minor=4)
     assert signature_bytes(script_twin(result)) == signature_bytes(result)
 

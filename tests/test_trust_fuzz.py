@@ -12,15 +12,15 @@ import copy
 import json
 from typing import Any
 
-from conftest import code_cell, make_notebook, markdown_cell, stream_output
 import pytest
+from conftest import code_cell, make_notebook, markdown_cell, stream_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from recut import Cuts
+from test_trust_collision import crafted_cell_versions, script_twin
 
-from nbcollab.trust.stream import signature_bytes
 from nbcollab.trust.policy import find_collision_risk, find_untrusted_output
-from test_trust_collision import script_twin, crafted_cell_versions
+from nbcollab.trust.stream import signature_bytes
 
 WORDS = (
     "data", "text/html", "<script>x()</script>", "output_type", "display_data", "execute_result",

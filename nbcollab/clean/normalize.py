@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from nbcollab.notebook.lines import Notebook, iter_cells
@@ -156,8 +157,7 @@ def text_rewriter(options: NormalizeOptions) -> Callable[[str], str]:
     """One function applying every enabled rule, then the user's, to a piece of text."""
     rules = [rule.apply for rule in RULES if rule.name in options.rules]
     for user in options.replace:
-        compiled = re.compile(user.regex)
-        rules.append(lambda text, c=compiled, r=user.replace: c.sub(r, text))
+        rules.append(partial(re.compile(user.regex).sub, user.replace))
 
     def rewrite(text: str) -> str:
         for rule in rules:

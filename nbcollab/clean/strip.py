@@ -9,9 +9,9 @@ import json
 from typing import Any
 
 from nbcollab.clean.normalize import normalize_in_place
-from nbcollab.options import CleanOptions
-from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
+from nbcollab.options import CleanOptions
 
 # Metadata that changes with every run or every UI click, never with the notebook's meaning.
 DEFAULT_STRIP_KEYS = (

@@ -64,7 +64,16 @@ def _root(
 def _register_commands() -> None:
     # Each module imports only what its commands need at call time, keeping start-up fast.
     from nbcollab.cli import (
-        cache, clean, diff, export, gitsetup, lint, merge, mergetool, show, trust,
+        cache,
+        clean,
+        diff,
+        export,
+        gitsetup,
+        lint,
+        merge,
+        mergetool,
+        show,
+        trust,
     )
 
     for module in (clean, gitsetup, diff, merge, mergetool, trust, show, lint, export, cache):

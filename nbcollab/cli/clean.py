@@ -15,8 +15,8 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.options import CleanOptions
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.options import CleanOptions
 
 _OUTPUT_OPTIONS = "Output options"
 _METADATA_OPTIONS = "Metadata options"
@@ -292,7 +292,7 @@ def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) ->
 
     notebooks = expand_notebook_paths(paths)
 
-    def contents() -> Iterator[tuple[str, bytes | None | InvalidNotebook]]:
+    def contents() -> Iterator[tuple[str, bytes | InvalidNotebook | None]]:
         for path in notebooks:
             try:
                 yield str(path), read_file_bytes(path)
@@ -303,7 +303,7 @@ def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) ->
 
 
 def _judge(
-    contents: Iterable[tuple[str, bytes | None | InvalidNotebook]],
+    contents: Iterable[tuple[str, bytes | InvalidNotebook | None]],
     options: OptionsByFolder,
     *,
     check: bool,

@@ -56,10 +56,10 @@ def diff(
         "progress bars): only real changes remain.", rich_help_panel=_IGNORE)] = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
-    from nbcollab.config.load import load_config, merge_overrides
     from nbcollab.config.fallback import load_or_fail
-    from nbcollab.render.diffs import DiffFormat, render_diffs
+    from nbcollab.config.load import load_config, merge_overrides
     from nbcollab.errors import ConfigError
+    from nbcollab.render.diffs import DiffFormat, render_diffs
     from nbcollab.render.text import TextStyle
 
     try:
@@ -101,9 +101,9 @@ def _say_if_same_file(args: list[str]) -> None:
 
 def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs."""
-    from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.errors import ConfigError
     from nbcollab.files import read_file_bytes
+    from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.render.safe_text import quote_path
 
     _refuse_special_files(args)
@@ -147,11 +147,11 @@ def _has_separator() -> bool:
 
 
 def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
-    from nbcollab.config.folders import OptionsByFolder
     from nbcollab.config.fallback import load_or_fail
-    from nbcollab.render.diffs import NotebookSides, load_side
+    from nbcollab.config.folders import OptionsByFolder
     from nbcollab.errors import ConfigError
     from nbcollab.git.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
+    from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.render.safe_text import quote_path
 
     repo = open_repo(Path.cwd())
@@ -182,8 +182,8 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
 def _sides(pair: Any, clean: Any) -> Any:
     """An unmerged notebook against the working tree; when git's line merge left its conflict
     markers there (no notebook), against theirs instead; against the index, only a note."""
-    from nbcollab.render.diffs import NotebookSides, empty_notebook, load_side
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.render.diffs import NotebookSides, empty_notebook, load_side
     from nbcollab.render.safe_text import quote_path
 
     path = quote_path(pair.path)

@@ -93,7 +93,7 @@ def install(
         repo,
         ctx,
         attributes=parts,
-        place=attributes.value,  # type: ignore[arg-type]
+        place=attributes.value,
         output_cache=not no_output_cache,
     )
     _print_done(done, f"nbcollab is already installed ({scope})")
@@ -143,8 +143,8 @@ def _print_done(done: list[str], nothing: str) -> None:
 
 def status() -> None:
     """Show what is installed for *.ipynb (this repository and global) and what is broken."""
-    from nbcollab.git import install as installer
     from nbcollab.errors import NotARepository
+    from nbcollab.git import install as installer
     from nbcollab.git.config import find_repository
     from nbcollab.git.status import collect_status
 

@@ -13,7 +13,7 @@ from nbcollab.lint.formats import Format
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from nbcollab.lint.files import FileResult
+    from nbcollab.lint.files import FileResult, OptionsByFolder
 
 _SELECTION = "Selection"
 _EXECUTE = "Execution (--execute)"
@@ -109,7 +109,7 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
     return found
 
 
-def _execute_all(results: list[FileResult], options_for, *, write: bool) -> None:  # type: ignore[no-untyped-def]
+def _execute_all(results: list[FileResult], options_for: OptionsByFolder, *, write: bool) -> None:
     from nbcollab.errors import NbcollabError
     from nbcollab.lint.execute import execute_file
 
@@ -123,8 +123,8 @@ def _execute_all(results: list[FileResult], options_for, *, write: bool) -> None
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:
     """Filter by the baseline; True when it was (re)written instead."""
-    from nbcollab.lint.baseline import baseline_bytes, filter_new, read_baseline
     from nbcollab.files import write_atomic
+    from nbcollab.lint.baseline import baseline_bytes, filter_new, read_baseline
 
     if update or not path.exists():
         write_atomic(path, baseline_bytes(results, path))

@@ -55,11 +55,11 @@ def merge(
 ) -> None:
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
     from nbcollab.config.load import load_config, merge_overrides
+    from nbcollab.files import read_file_bytes
     from nbcollab.git.merge_driver import sign_result
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.merge.values import MergeLabels
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
-    from nbcollab.files import read_file_bytes
 
     options = merge_overrides(load_config(local).merge, outputs=outputs, sign=sign)
     raw = [read_file_bytes(p) for p in (base, local, remote)]
@@ -119,8 +119,8 @@ def conflicts(
              "unmerged or hold a conflict record).")] = None,
 ) -> None:
     """List unresolved merge conflicts; exit 1 while any remain, 2 if a file cannot be read."""
-    from nbcollab.merge.conflicts import STALE
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.merge.conflicts import STALE
 
     total = errors = 0
     for path in _default_notebooks(paths):
@@ -131,7 +131,7 @@ def conflicts(
             typer.echo(f"nbcollab: error: {exc}", err=True)
             errors += 1
             continue
-        for kind, message in found:
+        for _kind, message in found:
             typer.echo(f"{_shown(path)}: {message}")
         if any(kind == STALE for kind, _ in found):
             typer.echo(f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
@@ -144,10 +144,10 @@ def conflicts(
 
 def _findings(path: Path) -> list[tuple[str, str]]:
     """(kind, message) of each unresolved conflict of one file; InvalidNotebook if unreadable."""
-    from nbcollab.merge.conflicts import find_conflicts, read_record
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook.codec import parse_notebook
     from nbcollab.files import read_file_bytes
+    from nbcollab.merge.conflicts import find_conflicts, read_record
+    from nbcollab.notebook.codec import parse_notebook
 
     data = read_file_bytes(path)
     try:
@@ -200,10 +200,10 @@ def resolve(
 
 def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int:
     """Resolve one notebook; how many conflicts are left in it (listed on stdout)."""
-    from nbcollab.merge.conflicts import find_conflicts, read_record
-    from nbcollab.notebook.codec import serialize_notebook
     from nbcollab.files import read_notebook_file, write_atomic
+    from nbcollab.merge.conflicts import find_conflicts, read_record
     from nbcollab.merge.resolve import resolve_conflicts
+    from nbcollab.notebook.codec import serialize_notebook
 
     data, nb = read_notebook_file(path)
     read_record(nb, source=str(path))  # a malformed record: InvalidNotebook naming the entry
@@ -221,8 +221,8 @@ def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int
 
 def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
     """The index of the cell ``--cell`` names (said on stderr); a usage error if not one cell."""
-    from nbcollab.merge.conflicts import select_cell
     from nbcollab.errors import ConfigError
+    from nbcollab.merge.conflicts import select_cell
 
     try:
         index, how = select_cell(nb, wanted)

@@ -36,8 +36,8 @@ def show(
     Examples: nbcollab show analysis.ipynb; nbcollab show analysis.ipynb --no-outputs;
     nbcollab show analysis.ipynb --cell 3
     """
-    from nbcollab.notebook.codec import parse_notebook
     from nbcollab.files import read_file_bytes
+    from nbcollab.notebook.codec import parse_notebook
     from nbcollab.render.pager import write_paged
     from nbcollab.render.show import ShowOptions, show_notebook
 

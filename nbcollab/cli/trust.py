@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
-from nbcollab.errors import NbcollabError
+from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, NbcollabError
 
 if TYPE_CHECKING:
     from nbformat.sign import NotebookNotary

@@ -12,8 +12,8 @@ from typing import Any
 
 from nbcollab.clean.strip import validate_key_paths
 from nbcollab.config.load import load_config, merge_overrides
-from nbcollab.options import CleanOptions
 from nbcollab.errors import ConfigError
+from nbcollab.options import CleanOptions
 
 
 class OptionsByFolder:

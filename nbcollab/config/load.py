@@ -10,17 +10,20 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from nbcollab.errors import ConfigError
 from nbcollab.config.model import Config
+from nbcollab.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-M = TypeVar("M")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+M = TypeVar("M", bound="DataclassInstance")
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -81,7 +84,7 @@ def merge_overrides(options: M, **overrides: Any) -> M:
     given = {key: value for key, value in overrides.items() if value is not None}
     if not given:
         return options
-    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}  # type: ignore[arg-type]
+    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
     return _validate(type(options), {**fields, **given}, where="option ")
 
 

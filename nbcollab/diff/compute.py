@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from nbcollab.align.cells import Alignment, align_cells
-from nbcollab.options import DiffOptions
-from nbcollab.notebook.json_equal import same_value
 from nbcollab.align.lcs import lcs_pairs
+from nbcollab.notebook.json_equal import same_value
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
+from nbcollab.options import DiffOptions
 
 CellStatus = Literal["added", "removed", "modified", "unchanged"]
 Path = tuple[Any, ...]

@@ -127,7 +127,7 @@ def _replace_statement(number: int, text: str) -> str | None:
     indent = text[: len(text) - len(body)]
     if body and body[0] not in "%!" and _HELP_END.search(body.rstrip()) and not _is_python(body):
         return _removed(indent, "help request", body)
-    if not body or body[0] not in "%!?" and not _HELP.match(body.rstrip()):
+    if not body or (body[0] not in "%!?" and not _HELP.match(body.rstrip())):
         if body and _ASSIGNED_MAGIC.match(body) and not _is_python(body):
             raise IPythonCell(
                 f"{_short(body)!s} assigns the result of IPython syntax, which has "

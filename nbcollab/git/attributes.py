@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbcollab.git import config as gitconfig
 from nbcollab.errors import NbcollabError, NotARepository
+from nbcollab.git import config as gitconfig
 from nbcollab.git.config import Scope
 
 DRIVER_NAME = "nbcollab"
@@ -45,15 +45,15 @@ def rewrite_attributes(text: str, line: str | None) -> str:
     if owned == ([] if line is None else [line]):
         return text  # already as wanted: the file keeps its bytes
     kept: list[str] = []
-    placed = line is None
+    placed = False
     for existing in lines:
         if parse_owned_line(existing) is None:
             kept.append(existing)
-        elif not placed:
-            kept.append(line)  # type: ignore[arg-type]
+        elif line is not None and not placed:
+            kept.append(line)
             placed = True
-    if not placed:
-        kept.append(line)  # type: ignore[arg-type]
+    if line is not None and not placed:
+        kept.append(line)
     return newline.join(kept) + newline if kept else ""
 
 

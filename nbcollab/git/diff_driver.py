@@ -14,8 +14,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.errors import InvalidNotebook, NbcollabError
+from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.render.safe_text import quote_path, terminal_safe
 
 _DEV_NULL = "/dev/null"

@@ -106,9 +106,9 @@ def repo_clean_options(*, warn: Callable[[str], None]) -> CleanOptions:
     """The clean rules at the top of the repository (git runs textconv there; a blob's temporary
     copy has no folder of its own, so both sides of a textconv diff get the same rules); the
     defaults and one ``warn`` when the config cannot be used (a textconv never fails)."""
+    from nbcollab.config.fallback import load_or_default
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.options import CleanOptions
-    from nbcollab.config.fallback import load_or_default
 
     root = Path.cwd()
     return load_or_default(lambda: OptionsByFolder(root)("notebook.ipynb"), CleanOptions(),

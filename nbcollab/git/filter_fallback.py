@@ -22,7 +22,7 @@ import sys
 
 MYPY = False
 if MYPY:  # for type checkers only: importing typing would slow every filter start
-    from typing import BinaryIO, List, Optional, TextIO
+    from typing import BinaryIO, Callable, List, Optional, TextIO
 
 # hashlib, shutil and subprocess are imported where needed: the launcher runs this module before
 # every filter process, and they would cost ~10 ms when nbcollab is there to take over.
@@ -35,13 +35,14 @@ def launch(recorded: str, args: "List[str]") -> None:
     """Run ``nbcollab ARGS``: this Python's nbcollab, one on PATH, else the stand-in filter."""
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # run with -c from the work tree: a folder there must not pass for nbcollab
+    main: "Optional[Callable[[], None]]"
     try:
         from nbcollab.cli.main import main
 
         if list(args[:1]) == ["filter-process"]:  # what the process needs must import, too
             # (nbcollab.clean.strip comes later: if it fails, the process refuses each clean itself.)
-            import nbcollab.config.folders  # noqa: F401
-            import nbcollab.git.filter  # noqa: F401
+            import nbcollab.config.folders
+            import nbcollab.git.filter
             import nbcollab.output_cache.session  # noqa: F401
     except Exception:  # noqa: BLE001 - not installed in this Python, or installed but broken
         main = None
@@ -144,7 +145,7 @@ def _read_packet(stream: "BinaryIO") -> "Optional[bytes]":
 
 
 def _read_list(stream: "BinaryIO", text: bool = True) -> "List[bytes]":
-    items = []
+    items: "List[bytes]" = []
     while True:
         packet = _read_packet(stream)
         if packet is None:

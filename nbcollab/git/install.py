@@ -20,18 +20,16 @@ from pathlib import Path
 from typing import Literal
 
 from nbcollab.git import config as gitconfig
-from nbcollab.git.config import Scope
 from nbcollab.git.attributes import (
     DRIVER_ATTRIBUTES,
     DRIVER_NAME,
-    PATTERN,
     apply_change,
     attributes_files,
     attributes_line,
     describe_change,
-    parse_owned_line,
     plan_change,
 )
+from nbcollab.git.config import Scope
 from nbcollab.git.launcher import launcher_path, process_command, remove_launcher, write_launcher
 
 AttributesPlace = Literal["gitattributes", "info"]

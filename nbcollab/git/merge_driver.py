@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nbcollab.options import MergeOptions
     from nbcollab.merge.values import MergeLabels
+    from nbcollab.options import MergeOptions
 
 USAGE = "usage: nbcollab git-merge %O %A %B %L %P [%S %X %Y]"
 EXIT_CLEAN = 0
@@ -74,9 +74,9 @@ def run_git_merge(argv: list[str]) -> int:
 
 
 def _merge(args: DriverArgs) -> int:
+    from nbcollab.files import read_file_bytes
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
-    from nbcollab.files import read_file_bytes
 
     raw = [read_file_bytes(p) for p in (args.base, args.ours, args.theirs)]
     base = parse_notebook(raw[0], path=f"{args.path} (base)") if raw[0].strip() else None
@@ -112,9 +112,9 @@ def sign_result(text: str, raw: list[bytes], path: str) -> str:
 
 
 def _load_options(path: str) -> MergeOptions:
+    from nbcollab.config.fallback import load_or_default
     from nbcollab.config.load import load_config
     from nbcollab.options import MergeOptions
-    from nbcollab.config.fallback import load_or_default
 
     # A broken pyproject.toml must not turn a notebook merge into a line merge.
     return load_or_default(lambda: load_config(Path(path)).merge, MergeOptions(),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbcollab.git import config as gitconfig
+from nbcollab.git.attributes import parse_owned_line
 from nbcollab.git.config import Scope
 from nbcollab.git.install import (
     DRIVER_ATTRIBUTES,
@@ -26,7 +27,6 @@ from nbcollab.git.install import (
     config_key,
     config_pattern,
     nbcollab_subcommand,
-    parse_owned_line,
 )
 from nbcollab.git.launcher import launcher_in, recorded_python
 

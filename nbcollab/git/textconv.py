@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nbcollab.options import CleanOptions
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
+from nbcollab.options import CleanOptions
 from nbcollab.render.safe_text import terminal_safe
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
@@ -53,8 +53,8 @@ def raw_text(data: bytes) -> bytes:
 def clean_options_for(path: str, *, warn: Callable[[str], None]) -> CleanOptions:
     """The clean rules the filter applies to ``path``; the defaults and one ``warn`` if the
     config cannot be used (a diff driver that fails stops ``git log -p``)."""
-    from nbcollab.config.folders import OptionsByFolder
     from nbcollab.config.fallback import load_or_default
+    from nbcollab.config.folders import OptionsByFolder
 
     root = Path.cwd()  # git runs textconv and diff drivers at the top of the working tree
     # A working-tree file comes as its own path, a blob as a temporary copy outside the tree,

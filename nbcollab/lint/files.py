@@ -19,8 +19,8 @@ from nbcollab.lint.finding import Finding, Note
 from nbcollab.lint.locate import SourceLocator
 from nbcollab.lint.notebook import lint_notebook
 from nbcollab.lint.options import LintOptions
-from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.notebook.codec import parse_notebook
+from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 
 _SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", ".git"})
 

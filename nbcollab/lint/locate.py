@@ -12,10 +12,15 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from collections.abc import Callable, Generator
+
+# typeshed leaves out scanstring, which json.decoder defines outside its __all__.
 from json.decoder import scanstring  # type: ignore[attr-defined]
+from typing import TypeVar
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\n\r"
+_Item = TypeVar("_Item")
 
 
 class SourceLocator:
@@ -104,7 +109,7 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def _members(text: str, pos: int):  # type: ignore[no-untyped-def]
+def _members(text: str, pos: int) -> Generator[tuple[str, int], int, int]:
     """(key, value offset) of each member of the object at ``pos``; the caller must consume
     each value and send back the offset after it."""
     pos = _skip_ws(text, pos)
@@ -127,7 +132,7 @@ def _members(text: str, pos: int):  # type: ignore[no-untyped-def]
         pos += 1
 
 
-def _items(text: str, pos: int):  # type: ignore[no-untyped-def]
+def _items(text: str, pos: int) -> Generator[int, int, int]:
     """Offsets of the items of the array at ``pos``, same protocol as ``_members``."""
     pos = _skip_ws(text, pos)
     if text[pos] != "[":
@@ -145,7 +150,7 @@ def _items(text: str, pos: int):  # type: ignore[no-untyped-def]
         pos += 1
 
 
-def _walk(generator, handle):  # type: ignore[no-untyped-def]
+def _walk(generator: Generator[_Item, int, int], handle: Callable[[_Item], int]) -> int:
     """Drive a ``_members``/``_items`` generator: ``handle(item)`` returns the offset after it."""
     try:
         item = next(generator)

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nbcollab.options import MergeOptions
+from nbcollab.merge.markers import note_line
+from nbcollab.merge.order import Slot
 from nbcollab.merge.record import (
     ABSENT,
     CellTypeConflict,
@@ -25,7 +26,6 @@ from nbcollab.merge.record import (
     ValueChange,
     ValuesConflict,
 )
-from nbcollab.merge.markers import note_line
 from nbcollab.merge.values import (
     MISSING,
     MergeLabels,
@@ -35,8 +35,8 @@ from nbcollab.merge.values import (
     merge_text,
     merge_values,
 )
-from nbcollab.merge.order import Slot
 from nbcollab.notebook.lines import text_key
+from nbcollab.options import MergeOptions
 
 Cell = dict[str, Any]
 

@@ -14,6 +14,16 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from nbcollab.errors import ConfigError
+from nbcollab.merge.markers import (
+    find_hunks,
+    find_line_block,
+    has_markers,
+    has_output_markers,
+    output_sections,
+    unwrap,
+    unwrap_exact,
+)
 from nbcollab.merge.record import (
     CellTypeConflict,
     ConflictEntry,
@@ -26,16 +36,6 @@ from nbcollab.merge.record import (
     parse_record,
     shown,
     where_of,
-)
-from nbcollab.errors import ConfigError
-from nbcollab.merge.markers import (
-    find_hunks,
-    find_line_block,
-    has_markers,
-    has_output_markers,
-    output_sections,
-    unwrap,
-    unwrap_exact,
 )
 from nbcollab.notebook.lines import text_key
 

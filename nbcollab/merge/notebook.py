@@ -11,16 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbcollab.options import MergeOptions, OutputStrategy
-from nbcollab.merge.record import ConflictKind, describe
-from nbcollab.merge.conflicts import METADATA_NOTE_ID, Conflict, record_conflicts, strip_record
 from nbcollab.errors import InvalidNotebook
-from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
 from nbcollab.merge.cell import CellContext, edited, merge_slot, value_change, values_conflict
-from nbcollab.merge.values import (
-    MergeLabels, ValueConflict, ValuePolicy, local_kernel_note, merge_values,
-)
+from nbcollab.merge.conflicts import METADATA_NOTE_ID, Conflict, record_conflicts, strip_record
+from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
 from nbcollab.merge.order import merge_cell_order
+from nbcollab.merge.record import ConflictKind, describe
+from nbcollab.merge.values import (
+    MergeLabels,
+    ValueConflict,
+    ValuePolicy,
+    local_kernel_note,
+    merge_values,
+)
+from nbcollab.options import MergeOptions, OutputStrategy
 
 Notebook = dict[str, Any]
 Cell = dict[str, Any]

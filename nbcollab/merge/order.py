@@ -47,7 +47,8 @@ def merge_cell_order(base: Sequence[Cell], local: Sequence[Cell], remote: Sequen
     """
     sides = _Sides(base, local, remote, align_cells(base, local), align_cells(base, remote))
     skeleton, positions = _local_skeleton(sides, edited)
-    kept = {slot.base: pos for pos, slot in enumerate(skeleton) if slot.deleted_by == "theirs"}
+    kept = {slot.base: pos for pos, slot in enumerate(skeleton)
+            if slot.deleted_by == "theirs" and slot.base is not None}
     pending = _remote_placements(sides, positions, kept, edited)
     return _assemble(sides, skeleton, pending, two_way)
 

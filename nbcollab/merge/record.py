@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
@@ -140,8 +140,8 @@ class OutputsConflict(_Entry):
     counts: tuple[int | None, int | None, int | None] | None = None  # base, ours, theirs
 
 
-ConflictEntry = Union[SourceConflict, DeleteEditConflict, ValuesConflict, CellTypeConflict,
-                      OutputsConflict]
+ConflictEntry = (SourceConflict | DeleteEditConflict | ValuesConflict | CellTypeConflict
+                 | OutputsConflict)
 
 
 def entry_to_json(entry: ConflictEntry) -> dict[str, Any]:
@@ -149,7 +149,7 @@ def entry_to_json(entry: ConflictEntry) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": entry.kind.value}
     for item in dataclasses.fields(entry):
         value = getattr(entry, item.name)
-        if item.name == "kind" or value is None and item.name not in ("cell", "index"):
+        if item.name == "kind" or (value is None and item.name not in ("cell", "index")):
             continue
         out[item.name] = _json(value)
     return out

@@ -12,17 +12,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbcollab.merge.record import (
-    ABSENT,
-    CellTypeConflict,
-    ConflictEntry,
-    ConflictKind,
-    DeleteEditConflict,
-    OutputsConflict,
-    SourceConflict,
-    ValuesConflict,
-    where_of,
-)
 from nbcollab.merge.conflicts import (
     Notebook,
     cell_text,
@@ -41,6 +30,17 @@ from nbcollab.merge.markers import (
     resolve_hunks,
     unwrap,
     unwrap_exact,
+)
+from nbcollab.merge.record import (
+    ABSENT,
+    CellTypeConflict,
+    ConflictEntry,
+    ConflictKind,
+    DeleteEditConflict,
+    OutputsConflict,
+    SourceConflict,
+    ValuesConflict,
+    where_of,
 )
 from nbcollab.notebook.lines import text_key
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from merge3 import Merge3
 
-from nbcollab.options import OutputStrategy
 from nbcollab.merge.line_match import LineMatcher, matching_blocks
 from nbcollab.merge.record import SourceHunk
+from nbcollab.options import OutputStrategy
 
 MISSING: Any = object()  # a key absent from one version (distinct from a JSON null)
 
@@ -118,7 +118,8 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerg
 
 def _place_hunks(merged: TextMerge, out: list[str]) -> None:
     """Turn each hunk's position in the list of written lines into its offset in the text."""
-    offsets, total, hunks = {}, 0, iter(merged.hunks)
+    offsets: dict[int | None, int] = {}  # keyed by ``hunk.at``, which the merge set on each hunk
+    total, hunks = 0, iter(merged.hunks)
     wanted = {hunk.at for hunk in merged.hunks}
     for number, line in enumerate(out):
         if number in wanted:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from nbcollab.merge.record import ConflictKind, SourceConflict, where_of
 from nbcollab.merge.conflicts import cell_text, notebook_cells
+from nbcollab.merge.record import ConflictKind, SourceConflict, where_of
 from nbcollab.mergetool.safe_html import json_html, markdown_html, output_html, source_diff_html
 from nbcollab.mergetool.session import FileDeletion, Session, cell_key, describe_left
 from nbcollab.mergetool.views import SIDES, Choice, ConflictView

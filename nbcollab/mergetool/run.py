@@ -7,11 +7,11 @@ import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
-from nbcollab.options import MergeOptions
 from nbcollab.errors import NbcollabError
 from nbcollab.mergetool.server import AppState, MergetoolServer
 from nbcollab.mergetool.session import Session
 from nbcollab.mergetool.sources import open_session, repository_root, unmerged_notebooks
+from nbcollab.options import MergeOptions
 
 
 def find_notebooks(paths: list[Path]) -> list[Path]:

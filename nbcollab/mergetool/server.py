@@ -82,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, "text/html; charset=utf-8",
                        page.encode("utf-8", "surrogatepass"), style_nonce=nonce)
         elif route.startswith("static/") and route[7:] in _STATIC:
-            data = resources.files("nbcollab.mergetool").joinpath("static", route[7:]).read_bytes()
+            data = resources.files("nbcollab.mergetool").joinpath("static").joinpath(route[7:]).read_bytes()
             self._send(HTTPStatus.OK, _STATIC[route[7:]] + "; charset=utf-8", data)
         elif route == "api/state":
             self._json(HTTPStatus.OK, _state_json(state))

@@ -9,15 +9,16 @@ Pure: no files, no git.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from nbcollab.merge.record import SourceConflict
-from nbcollab.merge.conflicts import Notebook, cell_text_key, notebook_cells, read_record
 from nbcollab.errors import NbcollabError
+from nbcollab.merge.conflicts import Notebook, cell_text_key, notebook_cells, read_record
 from nbcollab.merge.markers import Resolution, find_hunks, hunk_block
-from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
+from nbcollab.merge.record import SourceConflict, SourceHunk
 from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
 
 _RESOLUTION = {Choice.OURS: Resolution.OURS, Choice.THEIRS: Resolution.THEIRS,
                Choice.BASE: Resolution.BASE, Choice.BOTH: Resolution.UNION}
@@ -142,7 +143,7 @@ def _theirs_first(nb: Notebook, view: ConflictView) -> Notebook:
     closed = text + "\n" if reopen else text
     out, cursor = [], 0
     for hunk, at in zip(entry.hunks, find_hunks(text, entry.markers, entry.hunks)):
-        if at is None or isinstance(hunk, str):
+        if at is None or not isinstance(hunk, SourceHunk):  # str: recorded without the sides
             continue
         out += [closed[cursor:at], hunk.theirs + hunk.ours]
         cursor = at + len(hunk_block(entry.markers, hunk.ours, hunk.theirs))
@@ -159,7 +160,7 @@ def clear_resolved(nb: Notebook) -> Notebook:
     return resolve_conflicts(nb, None).notebook
 
 
-def describe_left(sessions: list[Session]) -> str:
+def describe_left(sessions: Sequence[Session]) -> str:
     """``N of M conflicts left``, over every notebook of a run."""
     left = sum(s.left() for s in sessions)
     total = sum(s.total for s in sessions)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Literal
 
-from nbcollab.options import MergeOptions
-from nbcollab.merge.conflicts import read_record
 from nbcollab.errors import GitError, InvalidNotebook
+from nbcollab.files import read_file_bytes
+from nbcollab.merge.conflicts import read_record
 from nbcollab.merge.values import MergeLabels
 from nbcollab.mergetool.session import FileDeletion, Session
 from nbcollab.notebook.codec import parse_notebook
-from nbcollab.files import read_file_bytes
+from nbcollab.options import MergeOptions
 
 
 def _git(args: list[str], cwd: Path) -> bytes:
@@ -136,7 +137,7 @@ def _recorded(data: bytes, path: str) -> dict | None:
 
 def _deletion_session(path: Path, data: bytes, stages: dict[int, bytes]) -> Session:
     kept = stages[2] if 2 in stages else stages[3]
-    deleted_by = "theirs" if 2 in stages else "ours"
+    deleted_by: Literal["ours", "theirs"] = "theirs" if 2 in stages else "ours"
     nb = _recorded(data, str(path)) if data else None
     if nb is None:
         nb = parse_notebook(kept, path=f"{path} ({'ours' if 2 in stages else 'theirs'})")

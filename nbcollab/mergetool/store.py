@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbcollab.errors import NbcollabError
+from nbcollab.files import write_atomic
 from nbcollab.mergetool.session import Session, clear_resolved
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
-from nbcollab.files import write_atomic
 
 
 @dataclass

@@ -12,6 +12,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from nbcollab.merge.conflicts import (
+    Notebook,
+    cell_text,
+    is_marked,
+    locate_cell,
+    notebook_cells,
+    read_record,
+)
+from nbcollab.merge.markers import Resolution, output_sections, resolve_hunks, unwrap, unwrap_exact
 from nbcollab.merge.record import (
     ABSENT,
     CellTypeConflict,
@@ -23,15 +32,6 @@ from nbcollab.merge.record import (
     ValuesConflict,
     describe,
 )
-from nbcollab.merge.conflicts import (
-    Notebook,
-    cell_text,
-    is_marked,
-    locate_cell,
-    notebook_cells,
-    read_record,
-)
-from nbcollab.merge.markers import Resolution, output_sections, resolve_hunks, unwrap, unwrap_exact
 
 
 class Choice(str, Enum):

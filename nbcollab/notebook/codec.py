@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook.check import MAX_NESTING, check_notebook_shape
 from nbcollab.notebook.lines import (
     Notebook,
     copy_for_writing,
@@ -21,7 +22,6 @@ from nbcollab.notebook.lines import (
     split_lines_v4,
     strip_transient,
 )
-from nbcollab.notebook.check import MAX_NESTING, check_notebook_shape
 
 __all__ = [
     "Notebook",

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
-from nbcollab.render.text import TextStyle, render_text
+from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.render.safe_text import terminal_safe
+from nbcollab.render.text import TextStyle, render_text
 
 _PLAIN = TextStyle()
 # json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.

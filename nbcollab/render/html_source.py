@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
+from itertools import pairwise
 from typing import Any
 
 Segment = tuple[str, str]  # (Pygments' short css class or "", text)
@@ -80,7 +81,7 @@ def _cut(text: str, start: int, marks: Sequence[tuple[int, int]]) -> list[tuple[
     end = start + len(text)
     points = sorted({start, end, *(p for a, b in marks for p in (a, b) if start < p < end)})
     pieces = []
-    for a, b in zip(points, points[1:]):
+    for a, b in pairwise(points):
         marked = any(m1 <= a and b <= m2 for m1, m2 in marks)
         pieces.append((marked, text[a - start:b - start]))
     return pieces
@@ -116,9 +117,12 @@ def _diff_row(tag: str, i: int | None, j: int | None, ha: list[list[Segment]],
     right = line_html(hb[j], marks[1], "ins") if j is not None else ""
     cls_o = " del" if tag != "equal" and i is not None else (" gap" if i is None else "")
     cls_n = " ins" if tag != "equal" and j is not None else (" gap" if j is None else "")
-    num = (lambda x: "" if x is None else str(x + 1))
-    return (f'<tr><td class="lno">{num(i)}</td><td class="left{cls_o}">{left}</td>'
-            f'<td class="lno">{num(j)}</td><td class="right{cls_n}">{right}</td></tr>')
+    return (f'<tr><td class="lno">{_line_number(i)}</td><td class="left{cls_o}">{left}</td>'
+            f'<td class="lno">{_line_number(j)}</td><td class="right{cls_n}">{right}</td></tr>')
+
+
+def _line_number(index: int | None) -> str:
+    return "" if index is None else str(index + 1)
 
 
 def char_marks(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from nbcollab.align.cells import align_cells
-from nbcollab.options import DiffOptions
-from nbcollab.notebook.json_equal import same_value
 from nbcollab.align.lcs import lcs_pairs
 from nbcollab.notebook.codec import Notebook
+from nbcollab.notebook.json_equal import same_value
+from nbcollab.options import DiffOptions
 
 Entry = dict[str, Any]
 

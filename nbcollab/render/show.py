@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbcollab.errors import ConfigError
-from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.notebook.bundle import mime_bundle
+from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.render.show_images import image_size
 
 _BOLD, _CYAN, _DIM, _RED, _RESET = "\033[1m", "\033[36m", "\033[2m", "\033[31m", "\033[0m"
@@ -61,7 +61,9 @@ def show_notebook(nb: Notebook, *, name: str, options: ShowOptions = ShowOptions
 
 def notebook_language(nb: Notebook) -> str:
     """The kernel's language, for highlighting (Python when the notebook does not say)."""
-    metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    metadata = nb.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     for key in ("language_info", "kernelspec"):
         part = metadata.get(key)
         value = part.get("name" if key == "language_info" else "language") \

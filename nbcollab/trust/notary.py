@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nbcollab.trust import policy as policy
-from nbcollab.trust import store as trust_store
 from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.notebook.codec import Notebook, parse_notebook
+from nbcollab.trust import policy as policy
+from nbcollab.trust import store as trust_store
 
 if TYPE_CHECKING:
     from nbformat.sign import NotebookNotary

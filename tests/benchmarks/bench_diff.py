@@ -37,8 +37,8 @@ def best_of(runs: int, action: Callable[[], object]) -> float:
 
 
 def nbcollab_library(a: Path, b: Path) -> None:
-    from nbcollab.render.nbdime import to_nbdime_diff
     from nbcollab.notebook.codec import parse_notebook
+    from nbcollab.render.nbdime import to_nbdime_diff
 
     to_nbdime_diff(parse_notebook(a.read_bytes()), parse_notebook(b.read_bytes()))
 

@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_clean import CORPUS, NBCOLLAB, git, make_repo, usable_notebooks  # noqa: E402
+from bench_clean import CORPUS, NBCOLLAB, git, make_repo, usable_notebooks
 
-from nbcollab.clean.strip import clean_bytes  # noqa: E402
-from nbcollab.notebook.codec import parse_notebook, serialize_notebook  # noqa: E402
+from nbcollab.clean.strip import clean_bytes
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
 
 def edit_one_cell(data: bytes, mark: str) -> bytes:

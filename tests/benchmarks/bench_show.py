@@ -87,10 +87,10 @@ def main() -> None:
         import json
 
         cells = len(json.loads(path.read_bytes()).get("cells", []))
-        ours = best(lambda: run([sys.executable, "-m", "nbcollab", "show", str(path), "--no-pager",
-                                 "--color", "never"]), args.repeat)
-        theirs = best(lambda: run([nbshow, str(path)]), args.repeat) if nbshow else float("nan")
-        lib_ours = best(lambda: lib_nbcollab(path), args.repeat)
+        ours = best(lambda p=path: run([sys.executable, "-m", "nbcollab", "show", str(p),
+                                        "--no-pager", "--color", "never"]), args.repeat)
+        theirs = best(lambda p=path: run([nbshow, str(p)]), args.repeat) if nbshow else float("nan")
+        lib_ours = best(lambda p=path: lib_nbcollab(p), args.repeat)
         lib_theirs = float("nan")
         if peers_python.is_file():
             code = (f"import time,sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"

@@ -30,8 +30,8 @@ PEERS = ROOT.parent / "venv-peers" / "bin" / "python"
 from nbcollab.errors import NbcollabError
 from nbcollab.export.assemble import export_module
 from nbcollab.export.options import ExportOptions, Selection
-from nbcollab.notebook.lines import cell_source, iter_cells
 from nbcollab.files import read_notebook_file
+from nbcollab.notebook.lines import cell_source, iter_cells
 
 PEER_SCRIPT = r'''
 import json, sys, warnings, copy

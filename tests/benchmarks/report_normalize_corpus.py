@@ -13,12 +13,12 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from nbcollab.clean.strip import clean_in_place
-from nbcollab.options import CleanOptions
-from nbcollab.errors import InvalidNotebook
-from nbcollab.notebook.lines import iter_cells
 from nbcollab.clean.normalize import RULES, normalize_in_place
+from nbcollab.clean.strip import clean_in_place
+from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.lines import iter_cells
+from nbcollab.options import CleanOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus"
