@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conftest import code_cell, git, make_notebook, markdown_cell, stream_output, write_notebook
+from helpers import code_cell, git, make_notebook, markdown_cell, stream_output, write_notebook
 
 DRIVER = f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P"
 

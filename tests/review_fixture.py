@@ -7,7 +7,7 @@ import copy
 import struct
 import zlib
 
-from conftest import code_cell, make_notebook, markdown_cell
+from helpers import code_cell, make_notebook, markdown_cell
 
 DATAFRAME = ('<table border="1" class="dataframe"><thead><tr style="text-align: right;"><th></th>'
              "<th>region</th><th>sales</th></tr></thead><tbody><tr><th>0</th><td>north</td>"

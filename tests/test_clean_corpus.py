@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_to, corpus_notebooks, requires_corpus
+from helpers import copy_to, corpus_notebooks, requires_corpus
 
 from nbcollab.clean.strip import clean_bytes, clean_notebook
 from nbcollab.errors import InvalidNotebook

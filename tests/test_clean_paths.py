@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, stream_output, write_notebook
+from helpers import code_cell, make_notebook, stream_output, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app

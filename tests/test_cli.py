@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, run_nbcollab, write_notebook
+from helpers import code_cell, make_notebook, run_nbcollab, write_notebook
 from typer.testing import CliRunner
 
 import nbcollab

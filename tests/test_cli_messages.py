@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, write_notebook
+from helpers import code_cell, make_notebook, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, write_notebook
+from helpers import code_cell, make_notebook, write_notebook
 
 from nbcollab.cli.progress import MIN_ITEMS, Progress
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import (
+from helpers import (
     code_cell,
     make_notebook,
     markdown_cell,

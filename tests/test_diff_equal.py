@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, write_notebook
+from helpers import code_cell, make_notebook, markdown_cell, write_notebook
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, git, make_notebook, run_nbcollab, write_notebook
+from helpers import code_cell, git, make_notebook, run_nbcollab, write_notebook
 
 from nbcollab.git.textconv import TEXTCONV_FORMAT_VERSION
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, git, make_notebook, markdown_cell, run_nbcollab, write_notebook
+from helpers import code_cell, git, make_notebook, markdown_cell, run_nbcollab, write_notebook
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 

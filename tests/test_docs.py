@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT_ROOT, run_nbcollab
+from helpers import PROJECT_ROOT, run_nbcollab
 
 from nbcollab.config.load import load_config
 from nbcollab.config.model import Config

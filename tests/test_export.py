@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell
+from helpers import code_cell, make_notebook, markdown_cell
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

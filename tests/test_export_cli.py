@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, run_nbcollab, write_notebook
+from helpers import code_cell, make_notebook, run_nbcollab, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app

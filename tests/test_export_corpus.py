@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from conftest import corpus_notebooks, requires_corpus
+from helpers import corpus_notebooks, requires_corpus
 
 from nbcollab.errors import NbcollabError
 from nbcollab.export.assemble import export_module

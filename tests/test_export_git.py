@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, code_cell, git, make_notebook, run_nbcollab, write_notebook
+from helpers import PROJECT_ROOT, code_cell, git, make_notebook, run_nbcollab, write_notebook
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 NBCOLLAB = f"{sys.executable} -m nbcollab"

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import (
+from helpers import (
     code_cell,
     copy_to,
     corpus_notebooks,

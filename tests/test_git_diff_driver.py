@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, stream_output, write_notebook
+from helpers import code_cell, make_notebook, stream_output, write_notebook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

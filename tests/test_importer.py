@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, write_notebook
+from helpers import code_cell, make_notebook, markdown_cell, write_notebook
 
 import nbcollab
 from nbcollab.importer import NotebookFinder, install_importer

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git
+from helpers import git
 from typer.testing import CliRunner
 from venv_helpers import make_venv
 

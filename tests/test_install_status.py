@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git
+from helpers import git
 
 from nbcollab.git import install as installer
 from nbcollab.git import status as install_status

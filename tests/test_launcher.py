@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, git, make_notebook, stream_output, write_notebook
+from helpers import code_cell, git, make_notebook, stream_output, write_notebook
 from typer.testing import CliRunner
 from venv_helpers import make_venv
 

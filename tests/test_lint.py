@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, stream_output
+from helpers import code_cell, make_notebook, markdown_cell, stream_output
 
 from nbcollab.lint.notebook import lint_notebook
 from nbcollab.lint.options import LintOptions

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS_NOTEBOOKS, corpus_notebooks, requires_corpus, run_nbcollab
+from helpers import CORPUS_NOTEBOOKS, corpus_notebooks, requires_corpus, run_nbcollab
 
 from nbcollab.lint.files import lint_files
 from nbcollab.lint.options import LintOptions

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT, code_cell, git, make_notebook, write_notebook
+from helpers import PROJECT_ROOT, code_cell, git, make_notebook, write_notebook
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 HOOK = PROJECT_ROOT / "git-hooks" / "pre-commit-lint"

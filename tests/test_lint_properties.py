@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import code_cell, make_notebook
+from helpers import code_cell, make_notebook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

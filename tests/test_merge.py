@@ -8,7 +8,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, stream_output
+from helpers import code_cell, make_notebook, markdown_cell, stream_output
 
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.notebook import merge_notebooks

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import code_cell, markdown_cell, stream_output
+from helpers import code_cell, markdown_cell, stream_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import CORPUS_MERGES
+from helpers import CORPUS_MERGES
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app

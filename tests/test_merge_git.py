@@ -10,7 +10,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import (
+from helpers import (
     code_cell,
     git,
     make_notebook,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import code_cell, make_notebook
+from helpers import code_cell, make_notebook
 
 from nbcollab.merge.notebook import merge_notebooks
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, write_notebook
+from helpers import code_cell, make_notebook, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app

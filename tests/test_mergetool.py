@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, stream_output, write_notebook
+from helpers import code_cell, make_notebook, markdown_cell, stream_output, write_notebook
 
 from nbcollab.errors import NbcollabError
 from nbcollab.files import read_notebook_file

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT_ROOT, code_cell, git, make_notebook, markdown_cell, run_nbcollab
+from helpers import PROJECT_ROOT, code_cell, git, make_notebook, markdown_cell, run_nbcollab
 from mergetool_helpers import conflicted_repo, git_mergetool, install_mergetool, notebook, running
 
 from nbcollab.files import read_notebook_file

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, git, make_notebook, run_nbcollab, write_notebook
+from helpers import code_cell, git, make_notebook, run_nbcollab, write_notebook
 from mergetool_helpers import (
     conflicted_repo,
     git_mergetool,

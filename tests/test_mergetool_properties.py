@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from conftest import code_cell, make_notebook, markdown_cell
+from helpers import code_cell, make_notebook, markdown_cell
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_resolve_properties import LABELS, triples

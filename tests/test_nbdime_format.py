@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from helpers import (
     CORPUS_MERGES,
     code_cell,
     corpus_notebooks,

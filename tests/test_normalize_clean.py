@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git
+from helpers import git
 from typer.testing import CliRunner
 
 from nbcollab.clean.strip import clean_bytes
@@ -91,7 +91,7 @@ def test_a_bad_normalize_table_is_one_line_and_exit_2(tmp_path: Path, monkeypatc
 
 @pytest.mark.git
 def test_the_filter_commits_normalized_outputs(git_repo: Path) -> None:
-    from conftest import run_nbcollab
+    from helpers import run_nbcollab
 
     (git_repo / "pyproject.toml").write_text("[tool.nbcollab.clean]\nnormalize = true\n")
     assert run_nbcollab("install", cwd=git_repo).returncode == 0

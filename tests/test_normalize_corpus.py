@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import corpus_notebooks, requires_corpus
+from helpers import corpus_notebooks, requires_corpus
 
 from nbcollab.clean.normalize import NormalizeOptions, normalize_in_place
 from nbcollab.errors import InvalidNotebook

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import (
+from helpers import (
     code_cell,
     corpus_notebooks,
     make_notebook,

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, stream_output
+from helpers import code_cell, make_notebook, markdown_cell, stream_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (
+from helpers import (
     code_cell,
     git,
     make_notebook,

@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
+from helpers import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, git, make_notebook, write_notebook
+from helpers import code_cell, git, make_notebook, write_notebook
 
 from nbcollab.render.pager import pager_command, pager_environment, should_page
 

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import (
+from helpers import (
     CORPUS_MERGES,
     code_cell,
     make_notebook,

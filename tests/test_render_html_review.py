@@ -6,7 +6,7 @@ import copy
 import re
 from pathlib import Path
 
-from conftest import code_cell, make_notebook, markdown_cell
+from helpers import code_cell, make_notebook, markdown_cell
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from review_fixture import png_base64, report_pair
@@ -179,7 +179,7 @@ def test_a_page_with_no_notebook_says_so() -> None:
 
 
 def test_the_cli_highlights_each_notebook_in_its_kernels_language(tmp_path: Path) -> None:
-    from conftest import write_notebook
+    from helpers import write_notebook
     from typer.testing import CliRunner
 
     from nbcollab.cli.app import app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from conftest import code_cell, make_notebook, markdown_cell, stream_output
+from helpers import code_cell, make_notebook, markdown_cell, stream_output
 
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.render.text import TextStyle, render_text

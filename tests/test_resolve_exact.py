@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from helpers import (
     code_cell,
     git,
     make_notebook,
@@ -129,7 +129,7 @@ def test_the_pre_commit_hook_lets_a_git_tutorial_through(git_repo: Path,
     import shutil
     import sys
 
-    from conftest import PROJECT_ROOT
+    from helpers import PROJECT_ROOT
 
     shutil.copy(PROJECT_ROOT / "git-hooks" / "pre-commit", git_repo / ".git" / "hooks")
     monkeypatch.setenv("NBCOLLAB", f"{sys.executable} -m nbcollab")

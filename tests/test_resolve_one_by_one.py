@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell
+from helpers import code_cell, make_notebook, markdown_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_resolve_properties import LABELS, triples

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell
+from helpers import code_cell, make_notebook, markdown_cell
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from merge3 import Merge3

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, git, make_notebook
+from helpers import code_cell, git, make_notebook
 
 from nbcollab.errors import NotARepository
 from nbcollab.git.revisions import (

@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import (
+from helpers import (
     code_cell,
     make_notebook,
     markdown_cell,

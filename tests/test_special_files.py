@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import code_cell, make_notebook, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.git.diff_driver import run_external_diff
-from tests.conftest import code_cell, make_notebook, write_notebook
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, write_notebook
+from helpers import code_cell, make_notebook, markdown_cell, run_nbcollab, write_notebook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, stream_output
+from helpers import code_cell, make_notebook, markdown_cell, run_nbcollab, stream_output
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app

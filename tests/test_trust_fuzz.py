@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, stream_output
+from helpers import code_cell, make_notebook, markdown_cell, stream_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from recut import Cuts

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import code_cell, git, make_notebook, markdown_cell, write_notebook
+from helpers import code_cell, git, make_notebook, markdown_cell, write_notebook
 
 from nbcollab.trust.notary import open_notary, read_as_jupyter
 

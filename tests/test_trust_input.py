@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import code_cell, make_notebook, markdown_cell, run_nbcollab, write_notebook
+from helpers import code_cell, make_notebook, markdown_cell, run_nbcollab, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app

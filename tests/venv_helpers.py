@@ -14,7 +14,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from conftest import PROJECT_ROOT
+from helpers import PROJECT_ROOT
 
 
 def make_venv(where: Path) -> Path:
