@@ -37,8 +37,9 @@ _Compiled = tuple[list[str], list[tuple[str, str, CodeType]]]
 class NotebookFinder:
     """Finds ``name.ipynb`` in the folders of ``sys.path`` or of the parent package."""
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
         name = fullname.rpartition(".")[2]
         for entry in sys.path if path is None else path:
             if not isinstance(entry, str):
@@ -48,9 +49,8 @@ class NotebookFinder:
                 candidate = os.path.abspath(candidate)
                 # typeshed wants an importlib.abc.Loader, which the import system never checks
                 # for (it calls exec_module); importing importlib.abc costs ~30 ms.
-                return importlib.util.spec_from_file_location(
-                    fullname, candidate,
-                    loader=NotebookLoader(fullname, candidate))  # type: ignore[arg-type]
+                loader = NotebookLoader(fullname, candidate)
+                return importlib.util.spec_from_file_location(fullname, candidate, loader=loader)  # type: ignore[arg-type]
         return None
 
 
@@ -94,8 +94,14 @@ def _cache_key(path: str, data: bytes) -> bytes:
     # Python's own content hash for hash-based .pyc files (no hashlib: loading OpenSSL costs
     # more than the rest of a cached import). 8 bytes per part, 48 in all.
     pyproject = _find_pyproject(os.path.dirname(path))
-    parts = (_CACHE_FORMAT, __version__.encode(), sys.version.encode(),
-             path.encode("utf-8", "surrogateescape"), _read(pyproject) if pyproject else b"", data)
+    parts = (
+        _CACHE_FORMAT,
+        __version__.encode(),
+        sys.version.encode(),
+        path.encode("utf-8", "surrogateescape"),
+        _read(pyproject) if pyproject else b"",
+        data,
+    )
     return b"".join(importlib.util.source_hash(part) for part in parts)
 
 
@@ -131,7 +137,7 @@ def _read_cache(cache: str, key: bytes) -> _Compiled | None:
     if not blob.startswith(_CACHE_FORMAT + key):
         return None
     try:
-        names, cells = marshal.loads(blob[len(_CACHE_FORMAT) + len(key):])
+        names, cells = marshal.loads(blob[len(_CACHE_FORMAT) + len(key) :])
         return list(names), [(str(f), str(s), c) for f, s, c in cells]
     except (EOFError, ValueError, TypeError):
         return None

@@ -106,9 +106,18 @@ OUTPUT_TYPES = ("display_data", "error", "execute_result", "stream", "pyerr", "p
 STREAM_NAMES = ("stderr", "stdout")
 # Mime types a typo is measured against ("image/jpg" is not one: Jupyter writes image/jpeg).
 KNOWN_MIME_TYPES = (
-    "application/javascript", "application/json", "application/pdf",
-    "application/vnd.jupyter.widget-view+json", "image/gif", "image/jpeg", "image/png",
-    "image/svg+xml", "text/html", "text/latex", "text/markdown", "text/plain",
+    "application/javascript",
+    "application/json",
+    "application/pdf",
+    "application/vnd.jupyter.widget-view+json",
+    "image/gif",
+    "image/jpeg",
+    "image/png",
+    "image/svg+xml",
+    "text/html",
+    "text/latex",
+    "text/markdown",
+    "text/plain",
 )
 
 

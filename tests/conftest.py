@@ -12,7 +12,9 @@ from helpers import PROJECT_ROOT, git
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own HOME, git config and Jupyter dirs; the user's are never touched."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -23,8 +25,10 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(home / "jupyter-config"))
     # Subprocesses (`python -m nbcollab`, the drivers git runs) must run this checkout's code,
     # whatever copy of nbcollab is installed.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+    )
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_AUTHOR_DATE", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     for key, value in {

@@ -20,9 +20,7 @@ CORPUS_MERGES = CORPUS / "merges"
 
 def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run real git in ``repo``; text output captured."""
-    return subprocess.run(
-        ["git", *args], cwd=repo, check=check, capture_output=True, text=True
-    )
+    return subprocess.run(["git", *args], cwd=repo, check=check, capture_output=True, text=True)
 
 
 def run_nbcollab(
@@ -31,7 +29,10 @@ def run_nbcollab(
     """Run the CLI as a real subprocess (``python -m nbcollab``)."""
     return subprocess.run(
         [sys.executable, "-m", "nbcollab", *args],
-        cwd=cwd, input=input, capture_output=True, check=False,
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        check=False,
     )
 
 
@@ -46,8 +47,9 @@ def run_driver_in_child(
         f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})\n"
         "print(code, heavy)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     return done.stdout.strip(), done
 
 
@@ -55,7 +57,9 @@ def make_notebook(*cells: dict[str, Any], minor: int = 5, metadata: dict | None 
     """A v4 notebook dict (in-memory form) with the given cells."""
     return {
         "cells": list(cells),
-        "metadata": metadata if metadata is not None else {
+        "metadata": metadata
+        if metadata is not None
+        else {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python", "version": "3.11.7"},
         },
@@ -64,8 +68,14 @@ def make_notebook(*cells: dict[str, Any], minor: int = 5, metadata: dict | None 
     }
 
 
-def code_cell(source: str, *, outputs: list | None = None, count: int | None = None,
-              cell_id: str | None = None, **metadata: Any) -> dict[str, Any]:
+def code_cell(
+    source: str,
+    *,
+    outputs: list | None = None,
+    count: int | None = None,
+    cell_id: str | None = None,
+    **metadata: Any,
+) -> dict[str, Any]:
     """A v4 code cell."""
     cell: dict[str, Any] = {
         "cell_type": "code",
@@ -107,7 +117,8 @@ def corpus_notebooks() -> list[Path]:
 
 
 requires_corpus = pytest.mark.skipif(
-    not CORPUS_NOTEBOOKS.is_dir(), reason=f"corpus not found at {CORPUS} (it lives beside the project)"
+    not CORPUS_NOTEBOOKS.is_dir(),
+    reason=f"corpus not found at {CORPUS} (it lives beside the project)",
 )
 
 

@@ -27,13 +27,20 @@ def notebook(first: str, second: str, out: str = "1\n") -> dict[str, Any]:
     )
 
 
-def conflicted_repo(repo: Path, *, driver: bool = True, name: str = "nb.ipynb",
-                    ours: dict[str, Any] | None = None, theirs: dict[str, Any] | None = None,
-                    base: dict[str, Any] | None = None) -> Path:
+def conflicted_repo(
+    repo: Path,
+    *,
+    driver: bool = True,
+    name: str = "nb.ipynb",
+    ours: dict[str, Any] | None = None,
+    theirs: dict[str, Any] | None = None,
+    base: dict[str, Any] | None = None,
+) -> Path:
     """``git merge feature`` left ``name`` conflicted (by nbcollab's driver, or as text)."""
     if driver:
-        subprocess.run([sys.executable, "-m", "nbcollab", "install"], cwd=repo, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "nbcollab", "install"], cwd=repo, check=True, capture_output=True
+        )
     path = repo / name
     git(repo, "commit", "-q", "--allow-empty", "-m", "root")
     if base is not None:
@@ -55,8 +62,12 @@ def conflicted_repo(repo: Path, *, driver: bool = True, name: str = "nb.ipynb",
 
 def install_mergetool(repo: Path) -> None:
     """The mergetool config alone (for repositories merged without nbcollab's driver)."""
-    subprocess.run([sys.executable, "-m", "nbcollab", "install", "--no-filter", "--no-diff"],
-                   cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "nbcollab", "install", "--no-filter", "--no-diff"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
     (repo / ".gitattributes").unlink(missing_ok=True)  # git merges as text: line markers
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "no attributes", check=False)
@@ -68,11 +79,19 @@ class Tool:
     def __init__(self, process: subprocess.Popen[str], url: str) -> None:
         self.process, self.url = process, url
 
-    def call(self, route: str, body: dict[str, Any] | None = None, *,
-             headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        self,
+        route: str,
+        body: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + route, data=data, headers={
-            "Content-Type": "application/json", **(headers or {})})
+        request = urllib.request.Request(
+            self.url + route,
+            data=data,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as reply:
                 return reply.status, _decode(reply.read())
@@ -95,8 +114,15 @@ def _decode(data: bytes) -> Any:
 def running(command: list[str], cwd: Path) -> Iterator[Tool]:
     """Start ``command`` (it prints the URL), yield the tool, and always stop it."""
     env = {**os.environ, "NBCOLLAB_MERGETOOL_BROWSER": "0"}
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = _read_url(process)
         yield Tool(process, url)
@@ -113,8 +139,11 @@ def _read_url(process: subprocess.Popen[str]) -> str:
         seen.append(line)
         if "open http://" in line:
             return line.split("open ", 1)[1].strip()
-    raise AssertionError("the mergetool printed no URL: " + "".join(seen)
-                         + (process.stderr.read() if process.stderr else ""))
+    raise AssertionError(
+        "the mergetool printed no URL: "
+        + "".join(seen)
+        + (process.stderr.read() if process.stderr else "")
+    )
 
 
 def git_mergetool(repo: Path, *paths: str) -> list[str]:

@@ -20,8 +20,11 @@ State = tuple[int, bool]
 Step = bytes | Callable[[frozenset[State]], frozenset[State]]
 
 ACTIVE_MIMES = (
-    b"application/javascript", b"application/vnd.jupyter.widget-view+json", b"image/svg+xml",
-    b"text/html", b"text/markdown",
+    b"application/javascript",
+    b"application/vnd.jupyter.widget-view+json",
+    b"image/svg+xml",
+    b"text/html",
+    b"text/markdown",
 )
 
 
@@ -33,12 +36,16 @@ class Cuts:
         self._rest_done = lru_cache(maxsize=None)(self._rest_done_uncached)
 
     def lit(self, states: frozenset[State], literal: bytes) -> frozenset[State]:
-        out = {(at + len(literal), False) for at, free in states
-               if not free and self.data.startswith(literal, at)}
+        out = {
+            (at + len(literal), False)
+            for at, free in states
+            if not free and self.data.startswith(literal, at)
+        }
         opened = [at for at, free in states if free]
         if opened:  # any occurrence after the earliest open run will do
-            out.update((at + len(literal), False)
-                       for at in _find_all(self.data, literal, min(opened)))
+            out.update(
+                (at + len(literal), False) for at in _find_all(self.data, literal, min(opened))
+            )
         return frozenset(out)
 
     def free(self, states: frozenset[State]) -> frozenset[State]:
@@ -53,15 +60,19 @@ class Cuts:
         return frozenset(out)
 
     def digits(self, states: frozenset[State]) -> frozenset[State]:
-        return frozenset(end for at, free in states if not free
-                         for end in self._digit_runs(at, leading_zero=True))
+        return frozenset(
+            end
+            for at, free in states
+            if not free
+            for end in self._digit_runs(at, leading_zero=True)
+        )
 
     def _digit_runs(self, at: int, *, leading_zero: bool) -> Iterator[State]:
         end = at
-        while end < len(self.data) and self.data[end:end + 1].isdigit():
+        while end < len(self.data) and self.data[end : end + 1].isdigit():
             end += 1
             yield end, False
-            if not leading_zero and self.data[at:at + 1] == b"0":
+            if not leading_zero and self.data[at : at + 1] == b"0":
                 break
 
     def seq(self, states: frozenset[State], *steps: Step) -> frozenset[State]:
@@ -81,11 +92,24 @@ class Cuts:
     def output(self, states: frozenset[State]) -> frozenset[State]:
         seq, free, number = self.seq, self.free, self.number
         return (
-            seq(states, b"name", lambda s: self.lit(s, b"stdout") | self.lit(s, b"stderr"),
-                b"output_typestreamtext", free)
+            seq(
+                states,
+                b"name",
+                lambda s: self.lit(s, b"stdout") | self.lit(s, b"stderr"),
+                b"output_typestreamtext",
+                free,
+            )
             | seq(states, b"data", free, b"metadata", free, b"output_typedisplay_data")
-            | seq(states, b"data", free, b"execution_count", number, b"metadata", free,
-                  b"output_typeexecute_result")
+            | seq(
+                states,
+                b"data",
+                free,
+                b"execution_count",
+                number,
+                b"metadata",
+                free,
+                b"output_typeexecute_result",
+            )
             | seq(states, b"ename", free, b"evalue", free, b"output_typeerrortraceback", free)
         )
 
@@ -94,23 +118,56 @@ class Cuts:
 
     def cell(self, states: frozenset[State]) -> frozenset[State]:
         seq, free = self.seq, self.free
-        code = seq(states, b"cell_typecodeexecution_count", self.number, b"metadata", free,
-                   b"outputs", self.outputs, b"source", free)
-        other = seq(states, b"cell_type", lambda s: self.lit(s, b"markdown") | self.lit(s, b"raw"),
-                    b"metadata", free, b"source", free)
+        code = seq(
+            states,
+            b"cell_typecodeexecution_count",
+            self.number,
+            b"metadata",
+            free,
+            b"outputs",
+            self.outputs,
+            b"source",
+            free,
+        )
+        other = seq(
+            states,
+            b"cell_type",
+            lambda s: self.lit(s, b"markdown") | self.lit(s, b"raw"),
+            b"metadata",
+            free,
+            b"source",
+            free,
+        )
         return code | other
 
     def code_cell_up_to_data(self) -> frozenset[State]:
         """Where the data bundle of some output of some code cell may start."""
-        return self.seq(frozenset({(0, False)}), b"cells", lambda s: self.star(s, self.cell),
-                        b"cell_typecodeexecution_count", self.number, b"metadata", self.free,
-                        b"outputs", self.outputs, b"data")
+        return self.seq(
+            frozenset({(0, False)}),
+            b"cells",
+            lambda s: self.star(s, self.cell),
+            b"cell_typecodeexecution_count",
+            self.number,
+            b"metadata",
+            self.free,
+            b"outputs",
+            self.outputs,
+            b"data",
+        )
 
     def _rest_done_uncached(self, state: State) -> bool:
         """Whether the bytes from ``state`` can close an output, its cell and the notebook."""
-        end = self.seq(frozenset({state}), self.outputs, b"source", self.free,
-                       lambda s: self.star(s, self.cell), b"metadata", self.free,
-                       b"nbformat4nbformat_minor", self.digits)
+        end = self.seq(
+            frozenset({state}),
+            self.outputs,
+            b"source",
+            self.free,
+            lambda s: self.star(s, self.cell),
+            b"metadata",
+            self.free,
+            b"nbformat4nbformat_minor",
+            self.digits,
+        )
         return (len(self.data), False) in end
 
     def active_values(self) -> Iterator[tuple[bytes, bytes]]:
@@ -128,10 +185,13 @@ class Cuts:
 
     def _closes(self, end: int) -> bool:
         tail = frozenset({(end, False)})
-        closed = (
-            self.seq(tail, b"metadata", self.free, b"output_typedisplay_data")
-            | self.seq(tail, b"execution_count", self.number, b"metadata", self.free,
-                       b"output_typeexecute_result")
+        closed = self.seq(tail, b"metadata", self.free, b"output_typedisplay_data") | self.seq(
+            tail,
+            b"execution_count",
+            self.number,
+            b"metadata",
+            self.free,
+            b"output_typeexecute_result",
         )
         return any(self._rest_done(state) for state in closed)
 
@@ -145,5 +205,6 @@ def _find_all(data: bytes, pattern: bytes, start: int = 0) -> Iterator[int]:
 
 def _ends(data: bytes, start: int) -> Iterable[int]:
     """Where an active value starting at ``start`` may end: before the output's next key."""
-    return sorted(set(_find_all(data, b"metadata", start)) | set(
-        _find_all(data, b"execution_count", start)))
+    return sorted(
+        set(_find_all(data, b"metadata", start)) | set(_find_all(data, b"execution_count", start))
+    )

@@ -9,9 +9,11 @@ import zlib
 
 from helpers import code_cell, make_notebook, markdown_cell
 
-DATAFRAME = ('<table border="1" class="dataframe"><thead><tr style="text-align: right;"><th></th>'
-             "<th>region</th><th>sales</th></tr></thead><tbody><tr><th>0</th><td>north</td>"
-             "<td>2.5</td></tr><tr><th>1</th><td>south</td><td>4.5</td></tr></tbody></table>")
+DATAFRAME = (
+    '<table border="1" class="dataframe"><thead><tr style="text-align: right;"><th></th>'
+    "<th>region</th><th>sales</th></tr></thead><tbody><tr><th>0</th><td>north</td>"
+    "<td>2.5</td></tr><tr><th>1</th><td>south</td><td>4.5</td></tr></tbody></table>"
+)
 
 
 def png_base64(width: int, height: int, rgb: tuple[int, int, int]) -> str:
@@ -23,8 +25,12 @@ def png_base64(width: int, height: int, rgb: tuple[int, int, int]) -> str:
         return struct.pack(">I", len(data)) + kind + data + crc
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-           + chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
     return base64.b64encode(png).decode("ascii")
 
 
@@ -33,14 +39,40 @@ def report_pair() -> tuple[dict, dict]:
     old = make_notebook(
         markdown_cell("# Sales report\n\nQuarterly *numbers*.", cell_id="intro"),
         code_cell("import pandas as pd\ndf = pd.read_csv('sales.csv')", cell_id="load", count=1),
-        code_cell("df.head()", cell_id="head", count=2, outputs=[{
-            "output_type": "execute_result", "execution_count": 2, "metadata": {},
-            "data": {"text/html": DATAFRAME, "text/plain": "  region  sales"}}]),
-        code_cell("plot(df)", cell_id="plot", count=3, outputs=[{
-            "output_type": "display_data", "metadata": {},
-            "data": {"image/png": png_base64(120, 60, (200, 60, 60)), "text/plain": "<Figure>"}}]),
-        code_cell("total = df.sales.sum()\nprint(total)", cell_id="total", count=4, outputs=[
-            {"output_type": "stream", "name": "stdout", "text": "7.0\n"}]),
+        code_cell(
+            "df.head()",
+            cell_id="head",
+            count=2,
+            outputs=[
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 2,
+                    "metadata": {},
+                    "data": {"text/html": DATAFRAME, "text/plain": "  region  sales"},
+                }
+            ],
+        ),
+        code_cell(
+            "plot(df)",
+            cell_id="plot",
+            count=3,
+            outputs=[
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {
+                        "image/png": png_base64(120, 60, (200, 60, 60)),
+                        "text/plain": "<Figure>",
+                    },
+                }
+            ],
+        ),
+        code_cell(
+            "total = df.sales.sum()\nprint(total)",
+            cell_id="total",
+            count=4,
+            outputs=[{"output_type": "stream", "name": "stdout", "text": "7.0\n"}],
+        ),
         code_cell("# old helper\ndef f(x):\n    return x", cell_id="helper"),
         markdown_cell("## Notes", cell_id="notes"),
     )
@@ -62,8 +94,8 @@ def png_pixels(data: bytes) -> tuple[int, int, set[tuple[int, int, int]]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width, height, channels = 8, b"", 0, 0, 3
     while pos < len(data):
-        (length,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
+        (length,), kind = struct.unpack(">I", data[pos : pos + 4]), data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, color = struct.unpack(">IIBB", body[:10])
             assert depth == 8 and color in (2, 6), (depth, color)
@@ -75,9 +107,9 @@ def png_pixels(data: bytes) -> tuple[int, int, set[tuple[int, int, int]]]:
     prev, colours = bytearray(stride), set()
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         _unfilter(kind, line, prev, channels)
-        colours.update(tuple(line[x:x + 3]) for x in range(0, stride, channels * 7))
+        colours.update(tuple(line[x : x + 3]) for x in range(0, stride, channels * 7))
         prev = line
     return width, height, colours
 

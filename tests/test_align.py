@@ -26,25 +26,39 @@ def cell(source: str, kind: str = "code", cell_id: str | None = None) -> dict[st
 
 def cells(spec: str) -> list[dict[str, Any]]:
     """'a b c' -> cells whose sources are long enough for similarity ('a' vs 'a2': edited)."""
-    return [cell(f"value_{name[0]} = compute('{name[0]}')\n" + ("# edited\n" if name[1:] else ""))
-            for name in spec.split()]
+    return [
+        cell(f"value_{name[0]} = compute('{name[0]}')\n" + ("# edited\n" if name[1:] else ""))
+        for name in spec.split()
+    ]
 
 
 def summary(al: Alignment) -> tuple:
     return (
         tuple((m.old, m.new, m.how) for m in al.matches),
-        tuple(sorted(al.moved)), al.deleted, al.inserted,
+        tuple(sorted(al.moved)),
+        al.deleted,
+        al.inserted,
     )
 
 
 CASES = {
-    "identical": ("a b c", "a b c", (((0, 0, "exact"), (1, 1, "exact"), (2, 2, "exact")), (), (), ())),
+    "identical": (
+        "a b c",
+        "a b c",
+        (((0, 0, "exact"), (1, 1, "exact"), (2, 2, "exact")), (), (), ()),
+    ),
     "insert": ("a c", "a b c", (((0, 0, "exact"), (1, 2, "exact")), (), (), (1,))),
     "delete": ("a b c", "a c", (((0, 0, "exact"), (2, 1, "exact")), (), (1,), ())),
-    "edit": ("a b c", "a b2 c",
-             (((0, 0, "exact"), (1, 1, "similar"), (2, 2, "exact")), (), (), ())),
-    "move": ("a b c d", "b c d a",
-             (((1, 0, "exact"), (2, 1, "exact"), (3, 2, "exact"), (0, 3, "exact")), (0,), (), ())),
+    "edit": (
+        "a b c",
+        "a b2 c",
+        (((0, 0, "exact"), (1, 1, "similar"), (2, 2, "exact")), (), (), ()),
+    ),
+    "move": (
+        "a b c d",
+        "b c d a",
+        (((1, 0, "exact"), (2, 1, "exact"), (3, 2, "exact"), (0, 3, "exact")), (0,), (), ()),
+    ),
     "empty-old": ("", "a b", ((), (), (), (0, 1))),
     "empty-new": ("a b", "", ((), (), (0, 1), ())),
 }
@@ -108,7 +122,11 @@ def test_invalid_ids_are_not_used() -> None:
 def test_ids_on_one_side_only_align_by_content() -> None:
     old = cells("a b c")
     new = [dict(c, id=f"id{k}") for k, c in enumerate(cells("a b2 c"))]
-    assert summary(align_cells(old, new))[0] == ((0, 0, "exact"), (1, 1, "similar"), (2, 2, "exact"))
+    assert summary(align_cells(old, new))[0] == (
+        (0, 0, "exact"),
+        (1, 1, "similar"),
+        (2, 2, "exact"),
+    )
 
 
 def test_identical_repeated_cells_pair_in_order() -> None:
@@ -209,7 +227,9 @@ def test_alignment_invariants(pair: tuple, use_ids: bool) -> None:
     for m in al.matches:
         if m.how == "exact":
             assert (old[m.old]["cell_type"], old[m.old]["source"]) == (
-                new[m.new]["cell_type"], new[m.new]["source"])
+                new[m.new]["cell_type"],
+                new[m.new]["source"],
+            )
 
 
 @given(st.lists(st.integers(0, 4), max_size=30), st.lists(st.integers(0, 4), max_size=30))

@@ -37,7 +37,9 @@ from nbcollab.options import CleanOptions
 
 
 def _nb(cells: str = "[]", metadata: str = "{}") -> bytes:
-    return f'{{"cells": {cells}, "metadata": {metadata}, "nbformat": 4, "nbformat_minor": 5}}'.encode()
+    return (
+        f'{{"cells": {cells}, "metadata": {metadata}, "nbformat": 4, "nbformat_minor": 5}}'.encode()
+    )
 
 
 def _with_output(output: str) -> bytes:
@@ -52,15 +54,18 @@ BAD_NOTEBOOKS = {
     "output-type-list": (_with_output('{"output_type": ["stream"], "text": "a"}'), "output 0"),
     "output-type-dict": (_with_output('{"output_type": {"a": 1}}'), "output 0"),
     "stream-text-items": (
-        _with_output('{"output_type": "stream", "name": "stdout", "text": ["a", 1]}'), "'text'"
+        _with_output('{"output_type": "stream", "name": "stdout", "text": ["a", 1]}'),
+        "'text'",
     ),
     "nested-400": (_nb(metadata='{"n": ' + "[" * 400 + "]" * 400 + "}"), "nested more than"),
     "nested-1000": (_nb(metadata='{"n": ' + "[" * 1000 + "]" * 1000 + "}"), "nested more than"),
     "record-not-object": (_nb(metadata='{"nbcollab": ["x"]}'), "'nbcollab' is not an object"),
     "duplicate-nbformat": (
-        (b'{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": '
-         b'[{"output_type": "stream", "name": "stdout", "text": "secret"}], "source": ""}], '
-         b'"metadata": {}, "nbformat": 4, "nbformat_minor": 4, "nbformat": 3}'),
+        (
+            b'{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": '
+            b'[{"output_type": "stream", "name": "stdout", "text": "secret"}], "source": ""}], '
+            b'"metadata": {}, "nbformat": 4, "nbformat_minor": 4, "nbformat": 3}'
+        ),
         "duplicate key 'nbformat'",
     ),
 }
@@ -164,7 +169,11 @@ def _pkt(text: str) -> bytes:
 
 
 _HANDSHAKE = (
-    _pkt("git-filter-client\n") + _pkt("version=2\n") + b"0000" + _pkt("capability=clean\n") + b"0000"
+    _pkt("git-filter-client\n")
+    + _pkt("version=2\n")
+    + b"0000"
+    + _pkt("capability=clean\n")
+    + b"0000"
 )
 
 
@@ -208,19 +217,36 @@ _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.s
 _outputs = st.lists(
     st.one_of(
         _text.map(stream_output),
-        st.builds(lambda t: {"output_type": "display_data", "metadata": {},
-                             "data": {"text/plain": t, "image/png": "iVBOR"}}, _text),
-        st.builds(lambda t, n: {"output_type": "execute_result", "execution_count": n,
-                                "metadata": {}, "data": {"text/plain": [t, "x"]}},
-                  _text, st.integers(0, 9)),
+        st.builds(
+            lambda t: {
+                "output_type": "display_data",
+                "metadata": {},
+                "data": {"text/plain": t, "image/png": "iVBOR"},
+            },
+            _text,
+        ),
+        st.builds(
+            lambda t, n: {
+                "output_type": "execute_result",
+                "execution_count": n,
+                "metadata": {},
+                "data": {"text/plain": [t, "x"]},
+            },
+            _text,
+            st.integers(0, 9),
+        ),
         st.just({"output_type": "error", "ename": "E", "evalue": "v", "traceback": ["t"]}),
     ),
     max_size=2,
 )
 _cells = st.lists(
     st.one_of(
-        st.builds(lambda s, o, i: code_cell(s, outputs=o, count=1, cell_id=i, tags=["t"]),
-                  _text, _outputs, st.sampled_from(["a", "b", "c"])),
+        st.builds(
+            lambda s, o, i: code_cell(s, outputs=o, count=1, cell_id=i, tags=["t"]),
+            _text,
+            _outputs,
+            st.sampled_from(["a", "b", "c"]),
+        ),
         st.builds(lambda s, i: markdown_cell(s, cell_id=i), _text, st.sampled_from(["a", "d"])),
     ),
     max_size=3,
@@ -230,8 +256,13 @@ valid_notebooks = st.builds(lambda cells: make_notebook(*cells), _cells)
 
 def _places(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     places = [prefix]
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
-        value, list) else ()
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
     for key, child in items:
         places.extend(_places(child, (*prefix, key)))
     return places
@@ -254,10 +285,13 @@ def _dump(nb: Any) -> bytes:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(contents=st.lists(
-    st.one_of(st.binary(max_size=200), json_values.map(_dump), broken_notebooks().map(_dump)),
-    min_size=1, max_size=4,
-))
+@given(
+    contents=st.lists(
+        st.one_of(st.binary(max_size=200), json_values.map(_dump), broken_notebooks().map(_dump)),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_the_filter_and_textconv_never_fail(contents: list[bytes]) -> None:
     for (status, content), data in zip(_filter(contents), contents):
         assert status == ["status=success"]
@@ -270,10 +304,14 @@ def test_the_filter_and_textconv_never_fail(contents: list[bytes]) -> None:
     assert _filter(contents, err_only=True).count("\n") <= len(contents)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(data=st.one_of(st.binary(max_size=100), json_values.map(_dump),
-                      broken_notebooks().map(_dump)))
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    data=st.one_of(st.binary(max_size=100), json_values.map(_dump), broken_notebooks().map(_dump))
+)
 def test_every_command_exits_0_1_or_names_the_file(tmp_path_factory: Any, data: bytes) -> None:
     folder = tmp_path_factory.mktemp("nb")
     path = folder / "nb.ipynb"
@@ -291,8 +329,11 @@ def test_every_command_exits_0_1_or_names_the_file(tmp_path_factory: Any, data: 
 
 
 @pytest.mark.slow
-@settings(max_examples=8, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.one_of(st.binary(max_size=100), broken_notebooks().map(_dump)))
 def test_the_merge_driver_never_dies(tmp_path_factory: Any, data: bytes) -> None:
     from nbcollab.git.merge_driver import run_git_merge
@@ -310,8 +351,11 @@ def test_the_merge_driver_never_dies(tmp_path_factory: Any, data: bytes) -> None
 
 
 @pytest.mark.slow
-@settings(max_examples=5, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.one_of(st.binary(max_size=100), broken_notebooks().map(_dump)))
 def test_as_processes_the_entry_points_pass_through_and_commands_say_one_line(
     tmp_path_factory: Any, data: bytes

@@ -453,7 +453,9 @@ def test_check_on_stdin_says_and_writes_nothing(folder: Path) -> None:
 def test_staged_check_outside_a_repository_says_so(folder: Path) -> None:
     result = run_nbcollab("clean", "--check", "--staged", cwd=folder)
     assert result.returncode == 2
-    assert result.stderr.decode().strip() == f"nbcollab: error: {folder}: not inside a git repository"
+    assert (
+        result.stderr.decode().strip() == f"nbcollab: error: {folder}: not inside a git repository"
+    )
 
 
 @pytest.mark.git
@@ -511,8 +513,12 @@ def test_staged_check_agrees_with_the_filter_in_every_folder(git_repo: Path) -> 
 
 def test_an_output_at_the_size_cap_is_measured_as_written() -> None:
     # Its execution count is cleared by the clean: measured before that, a second clean dropped it.
-    output = {"data": {"text/plain": "4"}, "execution_count": 4, "metadata": {},
-              "output_type": "execute_result"}
+    output = {
+        "data": {"text/plain": "4"},
+        "execution_count": 4,
+        "metadata": {},
+        "output_type": "execute_result",
+    }
     written = len(json.dumps({**output, "execution_count": None}, ensure_ascii=False).encode())
     nb = make_notebook(code_cell("", outputs=[output], count=None, cell_id="a"))
     options = CleanOptions(keep_outputs=True, max_output_bytes=written)

@@ -30,8 +30,10 @@ def cleaned(*cells: dict[str, Any], **options: Any) -> dict[str, Any]:
 
 
 def test_init_cells_keep_their_outputs_by_default_as_nbstripout() -> None:
-    nb = cleaned(code_cell("x", outputs=[STDOUT], count=1, init_cell=True),
-                 code_cell("y", outputs=[STDOUT], count=2))
+    nb = cleaned(
+        code_cell("x", outputs=[STDOUT], count=1, init_cell=True),
+        code_cell("y", outputs=[STDOUT], count=2),
+    )
     assert [len(c["outputs"]) for c in nb["cells"]] == [1, 0]
     assert [c["execution_count"] for c in nb["cells"]] == [None, None]
 
@@ -62,14 +64,18 @@ def test_a_key_with_dots_is_stripped_whole() -> None:
 
 
 def test_a_dotted_path_still_reaches_nested_keys() -> None:
-    nb = clean_notebook(make_notebook(code_cell("x"), metadata={"a": {"b.c": {"d": 1, "e": 2}}}),
-                        options=CleanOptions(extra_keys=("metadata.a.b.c.d",)))
+    nb = clean_notebook(
+        make_notebook(code_cell("x"), metadata={"a": {"b.c": {"d": 1, "e": 2}}}),
+        options=CleanOptions(extra_keys=("metadata.a.b.c.d",)),
+    )
     assert nb["metadata"] == {"a": {"b.c": {"e": 2}}}
 
 
 def test_keep_key_names_a_dotted_default_key() -> None:
-    nb = clean_notebook(make_notebook(code_cell("x"), metadata={"language_info": {"version": "3"}}),
-                        options=CleanOptions(keep_keys=("metadata.language_info.version",)))
+    nb = clean_notebook(
+        make_notebook(code_cell("x"), metadata={"language_info": {"version": "3"}}),
+        options=CleanOptions(keep_keys=("metadata.language_info.version",)),
+    )
     assert nb["metadata"]["language_info"] == {"version": "3"}
 
 
@@ -79,14 +85,16 @@ def test_keep_key_names_a_dotted_default_key() -> None:
 def test_drop_tagged_cells() -> None:
     tagged = markdown_cell("secret")
     tagged["metadata"]["tags"] = ["solution", "x"]
-    nb = cleaned(code_cell("a"), tagged, code_cell("b", tags=["other"]),
-                 drop_tagged_cells=("solution",))
+    nb = cleaned(
+        code_cell("a"), tagged, code_cell("b", tags=["other"]), drop_tagged_cells=("solution",)
+    )
     assert [c["source"] for c in nb["cells"]] == ["a", "b"]
 
 
 def test_drop_tagged_cells_on_the_command_line(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "n.ipynb",
-                          make_notebook(code_cell("a", tags=["t"]), code_cell("b")))
+    path = write_notebook(
+        tmp_path / "n.ipynb", make_notebook(code_cell("a", tags=["t"]), code_cell("b"))
+    )
     result = runner.invoke(app, ["clean", "--drop-tagged-cells", "t", str(path)])
     assert result.exit_code == 0, result.output
     assert ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]] == ["b"]
@@ -101,15 +109,22 @@ def test_stream_name_selector_keeps_one_stream() -> None:
 
 
 def test_stream_name_selector_drops_one_stream() -> None:
-    nb = cleaned(code_cell("x", outputs=[STDOUT, STDERR]), keep_outputs=True,
-                 drop_output_types=("stream:stderr",))
+    nb = cleaned(
+        code_cell("x", outputs=[STDOUT, STDERR]),
+        keep_outputs=True,
+        drop_output_types=("stream:stderr",),
+    )
     assert nb["cells"][0]["outputs"] == [STDOUT]
 
 
 @pytest.mark.parametrize(
     ("value", "says"),
-    [("strem", "known: display_data"), ("image/jpg", "image/jpeg"),
-     ("stream:stdrr", "stream:stderr"), ("error:x", "stream:stdout")],
+    [
+        ("strem", "known: display_data"),
+        ("image/jpg", "image/jpeg"),
+        ("stream:stdrr", "stream:stderr"),
+        ("error:x", "stream:stdout"),
+    ],
 )
 def test_a_typo_in_an_output_type_is_an_error(tmp_path: Path, value: str, says: str) -> None:
     path = write_notebook(tmp_path / "n.ipynb", make_notebook(code_cell("x")))
@@ -118,8 +133,9 @@ def test_a_typo_in_an_output_type_is_an_error(tmp_path: Path, value: str, says: 
     assert says in result.output
 
 
-@pytest.mark.parametrize("value", ["stream", "stream:stdout", "image/png",
-                                   "application/vnd.plotly.v1+json"])
+@pytest.mark.parametrize(
+    "value", ["stream", "stream:stdout", "image/png", "application/vnd.plotly.v1+json"]
+)
 def test_known_output_types_are_accepted(value: str) -> None:
     assert CleanOptions(keep_output_types=(value,)).keep_output_types == (value,)
 
@@ -142,15 +158,25 @@ def test_strip_cell_metadata_keeps_what_steers_a_second_clean() -> None:
 
 
 def test_drop_notebook_metadata() -> None:
-    nb = clean_notebook(make_notebook(code_cell("x")), options=CleanOptions(
-        drop_notebook_metadata=True))
+    nb = clean_notebook(
+        make_notebook(code_cell("x")), options=CleanOptions(drop_notebook_metadata=True)
+    )
     assert nb["metadata"] == {}
 
 
 def test_whole_metadata_options_on_the_command_line(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "n.ipynb", make_notebook(code_cell("x", tags=["t"], a=1)))
-    result = runner.invoke(app, ["clean", "--strip-cell-metadata", "--keep-cell-metadata", "tags",
-                                 "--drop-notebook-metadata", str(path)])
+    result = runner.invoke(
+        app,
+        [
+            "clean",
+            "--strip-cell-metadata",
+            "--keep-cell-metadata",
+            "tags",
+            "--drop-notebook-metadata",
+            str(path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     nb = json.loads(path.read_text())
     assert nb["metadata"] == {} and nb["cells"][0]["metadata"] == {"tags": ["t"]}
@@ -165,25 +191,37 @@ def test_a_dotted_key_and_the_nested_path_it_also_names_go_in_one_clean() -> Non
 
 _META = st.dictionaries(
     st.sampled_from(["init_cell", "keep_output", "tags", "a.b", "a", "other"]),
-    st.one_of(st.booleans(), st.lists(st.sampled_from(["keep_output", "t", "x"]), max_size=2),
-              st.dictionaries(st.sampled_from(["b", "c"]), st.integers(0, 2), max_size=2)),
+    st.one_of(
+        st.booleans(),
+        st.lists(st.sampled_from(["keep_output", "t", "x"]), max_size=2),
+        st.dictionaries(st.sampled_from(["b", "c"]), st.integers(0, 2), max_size=2),
+    ),
     max_size=4,
 )
-_OPTIONS = st.fixed_dictionaries({}, optional={
-    "strip_init_cells": st.booleans(), "strip_cell_metadata": st.booleans(),
-    "keep_cell_metadata": st.just(("other",)), "drop_notebook_metadata": st.booleans(),
-    "drop_tagged_cells": st.just(("t",)), "keep_output_types": st.just(("stream:stderr",)),
-    "extra_keys": st.just(("cell.metadata.a.b", "metadata.a.b")), "keep_outputs": st.booleans(),
-})
+_OPTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "strip_init_cells": st.booleans(),
+        "strip_cell_metadata": st.booleans(),
+        "keep_cell_metadata": st.just(("other",)),
+        "drop_notebook_metadata": st.booleans(),
+        "drop_tagged_cells": st.just(("t",)),
+        "keep_output_types": st.just(("stream:stderr",)),
+        "extra_keys": st.just(("cell.metadata.a.b", "metadata.a.b")),
+        "keep_outputs": st.booleans(),
+    },
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(metas=st.lists(_META, min_size=1, max_size=4), notebook_meta=_META, options=_OPTIONS)
-def test_cleaning_twice_is_cleaning_once(metas: list[dict[str, Any]],
-                                         notebook_meta: dict[str, Any],
-                                         options: dict[str, Any]) -> None:
-    cells = [code_cell(f"x{n}", cell_id=f"c{n}", outputs=[STDOUT, STDERR], count=n, **meta)
-             for n, meta in enumerate(metas)]
+def test_cleaning_twice_is_cleaning_once(
+    metas: list[dict[str, Any]], notebook_meta: dict[str, Any], options: dict[str, Any]
+) -> None:
+    cells = [
+        code_cell(f"x{n}", cell_id=f"c{n}", outputs=[STDOUT, STDERR], count=n, **meta)
+        for n, meta in enumerate(metas)
+    ]
     opts = CleanOptions(**options)
     once = clean_notebook(make_notebook(*cells, metadata=dict(notebook_meta)), options=opts)
     assert clean_notebook(once, options=opts) == once

@@ -70,10 +70,16 @@ def test_clean_of_a_folder_leaves_a_notebook_linked_from_outside_alone(tree: Pat
 def test_a_fifo_in_a_folder_is_skipped_without_blocking(tmp_path: Path, args: list[str]) -> None:
     _dirty(tmp_path / "nb.ipynb")
     os.mkfifo(tmp_path / "x.ipynb")
-    done = subprocess.run([sys.executable, "-m", "nbcollab", *args, "."], cwd=tmp_path,
-                          capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbcollab", *args, "."],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert b"skipped x.ipynb: not a regular file" in done.stderr or (
-        b"skipped ./x.ipynb: not a regular file" in done.stderr), done.stderr
+        b"skipped ./x.ipynb: not a regular file" in done.stderr
+    ), done.stderr
     assert b"Traceback" not in done.stderr and done.returncode in (0, 1)
 
 
@@ -87,10 +93,17 @@ def test_a_fifo_or_device_named_explicitly_is_an_error(tmp_path: Path, name: str
         if not Path(name).exists():
             pytest.skip("no /dev/zero here")
         path = Path(name)
-    done = subprocess.run([sys.executable, "-m", "nbcollab", "clean", str(path)],
-                          capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbcollab", "clean", str(path)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2
-    assert done.stderr.decode() == f"nbcollab: error: {path}: not a regular file (a FIFO, device or socket)\n"
+    assert (
+        done.stderr.decode()
+        == f"nbcollab: error: {path}: not a regular file (a FIFO, device or socket)\n"
+    )
 
 
 def test_stdin_is_read_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:

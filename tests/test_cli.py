@@ -20,7 +20,9 @@ runner = CliRunner()
 def test_version_through_the_runner_and_as_a_subprocess() -> None:
     assert runner.invoke(app, ["--version"]).output.strip() == f"nbcollab {nbcollab.__version__}"
     done = run_nbcollab("--version")
-    assert done.returncode == 0 and done.stdout.decode().strip() == f"nbcollab {nbcollab.__version__}"
+    assert (
+        done.returncode == 0 and done.stdout.decode().strip() == f"nbcollab {nbcollab.__version__}"
+    )
 
 
 def test_short_version_flag() -> None:
@@ -30,8 +32,21 @@ def test_short_version_flag() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
-    ["clean", "diff", "merge", "conflicts", "resolve", "trust", "install", "uninstall", "status",
-     "filter-process", "textconv", "git-diff", "git-merge"],
+    [
+        "clean",
+        "diff",
+        "merge",
+        "conflicts",
+        "resolve",
+        "trust",
+        "install",
+        "uninstall",
+        "status",
+        "filter-process",
+        "textconv",
+        "git-diff",
+        "git-merge",
+    ],
 )
 def test_every_command_has_help(command: str) -> None:
     done = run_nbcollab(command, "--help")

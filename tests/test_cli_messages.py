@@ -13,8 +13,9 @@ from nbcollab.cli.app import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [["clean"], ["clean", "--check"], ["conflicts"], ["lint"],
-                                     ["trust", "check"]])
+@pytest.mark.parametrize(
+    "command", [["clean"], ["clean", "--check"], ["conflicts"], ["lint"], ["trust", "check"]]
+)
 def test_an_empty_folder_is_said(tmp_path: Path, command: list[str]) -> None:
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, [*command, str(tmp_path / "empty")])

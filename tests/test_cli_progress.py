@@ -41,15 +41,18 @@ def test_silent_when_not_a_terminal_or_quick(stream: io.StringIO, total: int) ->
 
 def _folder(tmp_path: Path) -> Path:
     for n in range(MIN_ITEMS + 5):
-        write_notebook(tmp_path / f"n{n:03}.ipynb",
-                       make_notebook(code_cell("x", cell_id="a", count=1), metadata={}))
+        write_notebook(
+            tmp_path / f"n{n:03}.ipynb",
+            make_notebook(code_cell("x", cell_id="a", count=1), metadata={}),
+        )
     return tmp_path
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [["clean", "--check"], ["lint"]])
 def test_a_folder_on_a_terminal_shows_progress_and_a_pipe_does_not(
-        tmp_path: Path, command: list[str]) -> None:
+    tmp_path: Path, command: list[str]
+) -> None:
     pty = pytest.importorskip("pty")
     folder = _folder(tmp_path)
     args = [sys.executable, "-m", "nbcollab", *command, str(folder)]

@@ -25,7 +25,7 @@ def _project(tmp_path: Path, toml: str) -> Path:
 
 
 def test_found_by_walking_up_from_a_file_or_folder(tmp_path: Path) -> None:
-    sub = _project(tmp_path, '[tool.nbcollab.clean]\nkeep-outputs = true\n')
+    sub = _project(tmp_path, "[tool.nbcollab.clean]\nkeep-outputs = true\n")
     assert load_config(sub).clean.keep_outputs is True
     assert load_config(sub / "x.ipynb").clean.keep_outputs is True
 
@@ -95,7 +95,7 @@ def test_loading_options_does_not_import_pydantic_without_a_table(tmp_path: Path
 
 
 def test_config_applies_through_the_cli_and_flags_override(tmp_path: Path) -> None:
-    _project(tmp_path, '[tool.nbcollab.clean]\nkeep-outputs = true\n')
+    _project(tmp_path, "[tool.nbcollab.clean]\nkeep-outputs = true\n")
     nb = make_notebook(code_cell("print(1)", outputs=[stream_output("1\n")], count=1))
     path = write_notebook(tmp_path / "a.ipynb", nb)
     before = path.read_bytes()
@@ -107,7 +107,7 @@ def test_config_applies_through_the_cli_and_flags_override(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_a_bad_config_is_a_one_line_error_and_exit_2(tmp_path: Path) -> None:
-    _project(tmp_path, '[tool.nbcollab.clean]\nkeep-outputz = true\n')
+    _project(tmp_path, "[tool.nbcollab.clean]\nkeep-outputz = true\n")
     path = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))
     before = path.read_bytes()
     result = run_nbcollab("clean", str(path), cwd=tmp_path)

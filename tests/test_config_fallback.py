@@ -31,8 +31,9 @@ BROKEN = {
 
 
 def notebook(x: int, *, output: str = "") -> dict:
-    return make_notebook(code_cell(f"x = {x}\n", outputs=[stream_output(output)] if output else [],
-                                   cell_id="c1"))
+    return make_notebook(
+        code_cell(f"x = {x}\n", outputs=[stream_output(output)] if output else [], cell_id="c1")
+    )
 
 
 @pytest.fixture(params=sorted(BROKEN), ids=sorted(BROKEN))
@@ -51,8 +52,9 @@ def one_warning(err: str, entry: str) -> str:
     return lines[0]
 
 
-def test_textconv_uses_the_defaults(broken: Path,
-                                    capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_textconv_uses_the_defaults(
+    broken: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
     write_notebook(broken / "nb.ipynb", notebook(1, output="hidden\n"))
     assert run_textconv(["nb.ipynb", "--format-version", "2"]) == 0
     out, err = capsysbinary.readouterr()
@@ -60,8 +62,9 @@ def test_textconv_uses_the_defaults(broken: Path,
     one_warning(err.decode(), "textconv")
 
 
-def test_git_diff_driver_uses_the_defaults(broken: Path,
-                                           capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_git_diff_driver_uses_the_defaults(
+    broken: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
     old = write_notebook(broken / "old.ipynb", notebook(1))
     new = write_notebook(broken / "nb.ipynb", notebook(2, output="hidden\n"))
     args = ["nb.ipynb", str(old), "0" * 40, "100644", str(new), "1" * 40, "100644"]
@@ -71,13 +74,16 @@ def test_git_diff_driver_uses_the_defaults(broken: Path,
     one_warning(err.decode(), "git-diff")
 
 
-def test_merge_driver_merges_with_the_defaults(broken: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_merge_driver_merges_with_the_defaults(
+    broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = make_notebook(code_cell("a = 1\n", cell_id="a"), code_cell("b = 1\n", cell_id="b"))
     ours = make_notebook(code_cell("a = 2\n", cell_id="a"), code_cell("b = 1\n", cell_id="b"))
     theirs = make_notebook(code_cell("a = 1\n", cell_id="a"), code_cell("b = 2\n", cell_id="b"))
-    paths = [write_notebook(broken / f"{name}.ipynb", nb)
-             for name, nb in (("base", base), ("ours", ours), ("theirs", theirs))]
+    paths = [
+        write_notebook(broken / f"{name}.ipynb", nb)
+        for name, nb in (("base", base), ("ours", ours), ("theirs", theirs))
+    ]
     assert run_git_merge([*map(str, paths), "7", "nb.ipynb"]) == 0
     merged = json.loads(paths[1].read_text())
     assert ["".join(c["source"]) for c in merged["cells"]] == ["a = 2\n", "b = 2\n"]

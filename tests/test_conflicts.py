@@ -33,12 +33,15 @@ CONFLICTED = "a\n<<<<<<< main\nb1\n=======\nb2\n>>>>>>> feature\nc"
 MARKERS = ("<<<<<<< main\n", "=======\n", ">>>>>>> feature\n")
 
 
-@pytest.mark.parametrize(("choice", "expected"), [
-    (Resolution.OURS, "a\nb1\nc"),
-    (Resolution.THEIRS, "a\nb2\nc"),
-    (Resolution.UNION, "a\nb1\nb2\nc"),
-    (Resolution.BASE, "a\nb\nc"),
-])
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        (Resolution.OURS, "a\nb1\nc"),
+        (Resolution.THEIRS, "a\nb2\nc"),
+        (Resolution.UNION, "a\nb1\nb2\nc"),
+        (Resolution.BASE, "a\nb\nc"),
+    ],
+)
 def test_resolve_hunks_from_the_record(choice: Resolution, expected: str) -> None:
     hunks = [SourceHunk("b\n", "b1\n", "b2\n")]
     assert resolve_hunks(CONFLICTED, MARKERS, hunks, choice) == expected
@@ -58,24 +61,33 @@ def test_a_hunk_is_found_as_written_never_by_its_marker_lines() -> None:
 
 def _conflicted_notebook(**options: Any) -> dict[str, Any]:
     def version(text: str, out: str) -> dict[str, Any]:
-        return make_notebook(code_cell(text, cell_id="one", outputs=[stream_output(out)]),
-                             code_cell("keep", cell_id="two"))
+        return make_notebook(
+            code_cell(text, cell_id="one", outputs=[stream_output(out)]),
+            code_cell("keep", cell_id="two"),
+        )
 
-    return merge_notebooks(version("v = 1", "1\n"), version("v = 2", "2\n"),
-                           version("v = 3", "3\n"), options=MergeOptions(**options),
-                           labels=LABELS).notebook
+    return merge_notebooks(
+        version("v = 1", "1\n"),
+        version("v = 2", "2\n"),
+        version("v = 3", "3\n"),
+        options=MergeOptions(**options),
+        labels=LABELS,
+    ).notebook
 
 
 def _valid(nb: dict[str, Any]) -> None:
     nbformat.validate(nbformat.reads(serialize_notebook(nb), as_version=nbformat.NO_CONVERT))
 
 
-@pytest.mark.parametrize(("choice", "source", "outputs"), [
-    (Resolution.OURS, "v = 2", ["2\n"]),
-    (Resolution.THEIRS, "v = 3", ["3\n"]),
-    (Resolution.BASE, "v = 1", ["1\n"]),
-    (Resolution.UNION, "v = 2\nv = 3", ["2\n", "3\n"]),
-])
+@pytest.mark.parametrize(
+    ("choice", "source", "outputs"),
+    [
+        (Resolution.OURS, "v = 2", ["2\n"]),
+        (Resolution.THEIRS, "v = 3", ["3\n"]),
+        (Resolution.BASE, "v = 1", ["1\n"]),
+        (Resolution.UNION, "v = 2\nv = 3", ["2\n", "3\n"]),
+    ],
+)
 def test_resolve_source_and_outputs(choice: Resolution, source: str, outputs: list[str]) -> None:
     nb = _conflicted_notebook(outputs=OutputStrategy.CONFLICT)
     assert [f.kind for f in find_conflicts(nb)] == ["source", "outputs"]
@@ -122,23 +134,31 @@ def _delete_edit(deleting_side: str) -> dict[str, Any]:
     return merge_notebooks(base, *sides, labels=LABELS).notebook
 
 
-@pytest.mark.parametrize(("deleting", "choice", "expected"), [
-    ("ours", Resolution.OURS, ["a"]),
-    ("ours", Resolution.THEIRS, ["a", "B"]),
-    ("ours", Resolution.BASE, ["a", "b"]),
-    ("theirs", Resolution.THEIRS, ["a"]),
-    ("theirs", Resolution.OURS, ["a", "B"]),
-    ("theirs", Resolution.UNION, ["a", "B"]),
-])
+@pytest.mark.parametrize(
+    ("deleting", "choice", "expected"),
+    [
+        ("ours", Resolution.OURS, ["a"]),
+        ("ours", Resolution.THEIRS, ["a", "B"]),
+        ("ours", Resolution.BASE, ["a", "b"]),
+        ("theirs", Resolution.THEIRS, ["a"]),
+        ("theirs", Resolution.OURS, ["a", "B"]),
+        ("theirs", Resolution.UNION, ["a", "B"]),
+    ],
+)
 def test_resolve_delete_edit(deleting: str, choice: Resolution, expected: list[str]) -> None:
     outcome = resolve_conflicts(_delete_edit(deleting), choice)
     assert [c["source"] for c in outcome.notebook["cells"]] == expected
     assert find_conflicts(outcome.notebook) == []
 
 
-@pytest.mark.parametrize(("choice", "owner"), [
-    (Resolution.OURS, "ann"), (Resolution.THEIRS, "bob"), (Resolution.BASE, None),
-])
+@pytest.mark.parametrize(
+    ("choice", "owner"),
+    [
+        (Resolution.OURS, "ann"),
+        (Resolution.THEIRS, "bob"),
+        (Resolution.BASE, None),
+    ],
+)
 def test_resolve_metadata(choice: Resolution, owner: str | None) -> None:
     versions = [make_notebook(code_cell("a", cell_id="a")) for _ in range(3)]
     versions[1]["cells"][0]["metadata"]["owner"] = "ann"
@@ -151,8 +171,10 @@ def test_resolve_metadata(choice: Resolution, owner: str | None) -> None:
     outcome = resolve_conflicts(nb, choice)
     (cell,) = outcome.notebook["cells"]
     assert (cell["source"], cell["metadata"].get("owner")) == ("a", owner)
-    assert outcome.notebook["metadata"]["kernelspec"]["name"] == {
-        Resolution.OURS: "k1", Resolution.THEIRS: "k2", Resolution.BASE: "python3"}[choice]
+    assert (
+        outcome.notebook["metadata"]["kernelspec"]["name"]
+        == {Resolution.OURS: "k1", Resolution.THEIRS: "k2", Resolution.BASE: "python3"}[choice]
+    )
     _valid(outcome.notebook)
 
 
@@ -188,7 +210,9 @@ def test_conflicts_in_a_file_git_merged_as_text(tmp_path: Path) -> None:
 
 def test_resolve_command(conflicted_file: Path) -> None:
     runner = CliRunner()
-    assert runner.invoke(app, ["resolve", str(conflicted_file), "--ours", "--theirs"]).exit_code == 2
+    assert (
+        runner.invoke(app, ["resolve", str(conflicted_file), "--ours", "--theirs"]).exit_code == 2
+    )
     done = runner.invoke(app, ["resolve", str(conflicted_file), "--theirs"])
     assert done.exit_code == 0, done.output
     nb = json.loads(conflicted_file.read_text())
@@ -239,15 +263,18 @@ def test_cell_type_conflict_resolves_to_a_valid_cell() -> None:
 
 
 @pytest.mark.parametrize("deleting", ["ours", "theirs"])
-@pytest.mark.parametrize("text", [
-    "Title\n=======\n\nbody text, edited",
-    "<<<<<<< a\n=======\n>>>>>>> b\nkept\n",
-    "|||||||\n=======\n",
-])
-def test_resolve_delete_edit_keeps_a_body_that_looks_like_markers(deleting: str,
-                                                                 text: str) -> None:
-    base = make_notebook(markdown_cell("Title\n=======\n\nbody text", cell_id="m"),
-                         markdown_cell("end", cell_id="e"))
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title\n=======\n\nbody text, edited",
+        "<<<<<<< a\n=======\n>>>>>>> b\nkept\n",
+        "|||||||\n=======\n",
+    ],
+)
+def test_resolve_delete_edit_keeps_a_body_that_looks_like_markers(deleting: str, text: str) -> None:
+    base = make_notebook(
+        markdown_cell("Title\n=======\n\nbody text", cell_id="m"), markdown_cell("end", cell_id="e")
+    )
     edited = make_notebook(markdown_cell(text, cell_id="m"), markdown_cell("end", cell_id="e"))
     deleted = make_notebook(markdown_cell("end", cell_id="e"))
     sides = (deleted, edited) if deleting == "ours" else (edited, deleted)

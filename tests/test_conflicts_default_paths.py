@@ -41,7 +41,8 @@ def conflicted(git_repo: Path) -> Path:
 
 
 def test_conflicts_without_paths_lists_the_repository_notebooks_in_conflict(
-        conflicted: Path) -> None:
+    conflicted: Path,
+) -> None:
     done = run_nbcollab("conflicts", cwd=conflicted / "sub")
     out = done.stdout.decode()
     assert done.returncode == 1, done.stderr

@@ -71,8 +71,12 @@ def test_removed_cells_shown_where_they_stood() -> None:
 def test_removed_cells_come_before_added_ones_in_the_same_gap() -> None:
     old = make_notebook(code_cell("keep = 1"), code_cell("import os"), code_cell("end = 2"))
     new = make_notebook(code_cell("keep = 1"), markdown_cell("# Unrelated"), code_cell("end = 2"))
-    assert statuses(old, new) == [("unchanged", 0, 0, False), ("removed", 1, None, False),
-                                  ("added", None, 1, False), ("unchanged", 2, 2, False)]
+    assert statuses(old, new) == [
+        ("unchanged", 0, 0, False),
+        ("removed", 1, None, False),
+        ("added", None, 1, False),
+        ("unchanged", 2, 2, False),
+    ]
 
 
 def test_parts_of_a_modified_cell() -> None:
@@ -87,13 +91,17 @@ def test_parts_of_a_modified_cell() -> None:
     assert got.execution_count == ValueChange(("execution_count",), 1, 7)
     assert got.metadata == (ValueChange(("metadata", "tags"), MISSING, ["slow"]),)
     assert [(o.status, o.old_index, o.new_index) for o in got.outputs] == [
-        ("modified", 0, 0), ("added", None, 1)]
+        ("modified", 0, 0),
+        ("added", None, 1),
+    ]
     assert got.outputs[0].changes == (ValueChange(("text",), "1\n", "2\n"),)
 
 
 def test_images_compare_by_content() -> None:
     changes = diff_outputs([PNG_A], [PNG_B])
-    assert changes[0].changes == (ValueChange(("data", "image/png"), "iVBORw0KGgoA", "iVBORw0KGgoB"),)
+    assert changes[0].changes == (
+        ValueChange(("data", "image/png"), "iVBORw0KGgoA", "iVBORw0KGgoB"),
+    )
     assert diff_outputs([PNG_A], [copy.deepcopy(PNG_A)]) == ()
 
 
@@ -124,16 +132,31 @@ def test_ignore_flags(flag: str) -> None:
 
 
 def test_ignore_execution_counts_covers_outputs() -> None:
-    old = make_notebook(code_cell("1", outputs=[{"output_type": "execute_result", "metadata": {},
-                                                 "execution_count": 1, "data": {"text/plain": "1"}}]))
+    old = make_notebook(
+        code_cell(
+            "1",
+            outputs=[
+                {
+                    "output_type": "execute_result",
+                    "metadata": {},
+                    "execution_count": 1,
+                    "data": {"text/plain": "1"},
+                }
+            ],
+        )
+    )
     new = copy.deepcopy(old)
     new["cells"][0]["outputs"][0]["execution_count"] = 5
     assert diff_notebooks(old, new, options=DiffOptions(ignore_execution_counts=True)).equal
 
 
 def test_v3_notebooks_diff_by_input() -> None:
-    old: dict[str, Any] = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-           "worksheets": [{"cells": [{"cell_type": "code", "input": "a = 1", "outputs": []}]}]}
+    old: dict[str, Any] = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [{"cells": [{"cell_type": "code", "input": "a = 1", "outputs": []}]}],
+    }
     new = copy.deepcopy(old)
     new["worksheets"][0]["cells"][0]["input"] = "a = 2"
     d = diff_notebooks(old, new)
@@ -146,8 +169,10 @@ runner = CliRunner()
 
 
 def _pair(tmp_path: Path, old: dict, new: dict) -> tuple[str, str]:
-    return (str(write_notebook(tmp_path / "old.ipynb", old)),
-            str(write_notebook(tmp_path / "new.ipynb", new)))
+    return (
+        str(write_notebook(tmp_path / "old.ipynb", old)),
+        str(write_notebook(tmp_path / "new.ipynb", new)),
+    )
 
 
 def test_cli_exit_codes(tmp_path: Path) -> None:
@@ -228,10 +253,21 @@ def test_cli_subprocess_exit_codes(tmp_path: Path) -> None:
 def v3_notebook(count: int) -> dict[str, Any]:
     """A v3 notebook whose code cell and pyout output carry ``prompt_number`` ``count``."""
     output = {"output_type": "pyout", "prompt_number": count, "metadata": {}, "text": "1"}
-    cell = {"cell_type": "code", "input": "a", "language": "python", "metadata": {},
-            "outputs": [output], "prompt_number": count, "collapsed": False}
-    return {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""},
-            "worksheets": [{"cells": [cell], "metadata": {}}]}
+    cell = {
+        "cell_type": "code",
+        "input": "a",
+        "language": "python",
+        "metadata": {},
+        "outputs": [output],
+        "prompt_number": count,
+        "collapsed": False,
+    }
+    return {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": ""},
+        "worksheets": [{"cells": [cell], "metadata": {}}],
+    }
 
 
 def test_v3_prompt_numbers_are_execution_counts() -> None:

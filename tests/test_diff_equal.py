@@ -23,10 +23,18 @@ from nbcollab.render.diffs import DiffFormat, NotebookSides, render_diffs
 from nbcollab.render.nbdime import to_nbdime_diff
 from nbcollab.render.text import render_text
 
-FLAGS = ("ignore_sources", "ignore_outputs", "ignore_metadata", "ignore_execution_counts",
-         "ignore_ids", "ignore_attachments")
-EVERY_OPTIONS = [DiffOptions(**dict(zip(FLAGS, bits)))
-                 for bits in itertools.product((False, True), repeat=len(FLAGS))]
+FLAGS = (
+    "ignore_sources",
+    "ignore_outputs",
+    "ignore_metadata",
+    "ignore_execution_counts",
+    "ignore_ids",
+    "ignore_attachments",
+)
+EVERY_OPTIONS = [
+    DiffOptions(**dict(zip(FLAGS, bits)))
+    for bits in itertools.product((False, True), repeat=len(FLAGS))
+]
 ABSENT = object()
 
 
@@ -35,21 +43,26 @@ def agree(old: dict, new: dict, options: DiffOptions) -> bool:
     equal = diff_notebooks(old, new, options=options).equal
     assert equal == (to_nbdime_diff(old, new, options=options) == []), options
     # What decides nbcollab diff's exit code, with the JSON it prints.
-    printed, different = render_diffs([NotebookSides("a", "b", old, new, "b")],
-                                      fmt=DiffFormat.JSON, options=options)
+    printed, different = render_diffs(
+        [NotebookSides("a", "b", old, new, "b")], fmt=DiffFormat.JSON, options=options
+    )
     assert different == (json.loads(printed) != []) == (not equal)
-    text, different = render_diffs([NotebookSides("a", "b", old, new, "b")],
-                                   fmt=DiffFormat.TEXT, options=options)
+    text, different = render_diffs(
+        [NotebookSides("a", "b", old, new, "b")], fmt=DiffFormat.TEXT, options=options
+    )
     assert different == (text != "") == (not equal)
     return equal
 
 
-@pytest.mark.parametrize(("key", "old", "new"), [
-    ("attachments", ABSENT, {}),
-    ("metadata", ABSENT, {}),
-    ("source", ABSENT, ""),
-    ("execution_count", ABSENT, None),
-])
+@pytest.mark.parametrize(
+    ("key", "old", "new"),
+    [
+        ("attachments", ABSENT, {}),
+        ("metadata", ABSENT, {}),
+        ("source", ABSENT, ""),
+        ("execution_count", ABSENT, None),
+    ],
+)
 def test_empty_and_absent_differ_in_a_markdown_cell(key: str, old: Any, new: Any) -> None:
     cells = [markdown_cell("# Title", cell_id="m"), markdown_cell("# Title", cell_id="m")]
     for cell, value in zip(cells, (old, new)):
@@ -70,8 +83,19 @@ def test_absent_outputs_differ_from_no_outputs() -> None:
     assert agree(a, b, DiffOptions(ignore_outputs=True))
 
 
-@pytest.mark.parametrize(("old", "new"), [(1, 1.0), (1, True), (0, False), ({"a": 1}, {"a": 1.0}),
-                                          ([1], [True]), ("1", 1), ([0.0], [-0.0]), ({}, [])])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (1, 1.0),
+        (1, True),
+        (0, False),
+        ({"a": 1}, {"a": 1.0}),
+        ([1], [True]),
+        ("1", 1),
+        ([0.0], [-0.0]),
+        ({}, []),
+    ],
+)
 def test_numbers_differ_as_in_json(old: Any, new: Any) -> None:
     assert not same_value(old, new)
     a = make_notebook(code_cell("x", cell_id="c", tag=old))
@@ -100,25 +124,42 @@ def test_cli_exit_code_follows_the_json(tmp_path: Path) -> None:
 
 
 def v3(*sheets: list[dict], **sheet_keys: Any) -> dict:
-    return {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-            "worksheets": [{"cells": cells, **sheet_keys} for cells in sheets]}
+    return {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [{"cells": cells, **sheet_keys} for cells in sheets],
+    }
 
 
-V3_CELLS = [{"cell_type": "code", "input": f"a = {n}", "outputs": [], "language": "python"}
-            for n in range(3)]
+V3_CELLS = [
+    {"cell_type": "code", "input": f"a = {n}", "outputs": [], "language": "python"}
+    for n in range(3)
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("old", "new"), [
-    (v3(V3_CELLS), v3(V3_CELLS, metadata={})),
-    (v3(V3_CELLS, metadata={"a": 1}), v3(V3_CELLS, metadata={"a": 2})),
-    (v3(V3_CELLS), v3(V3_CELLS[:1], V3_CELLS[1:])),
-    (v3(V3_CELLS[:2], V3_CELLS[2:]), v3(V3_CELLS[:1], V3_CELLS[1:])),
-    (v3(V3_CELLS), v3(V3_CELLS[:2])),
-    (v3(V3_CELLS), {**v3(V3_CELLS), "cells": []}),
-    ({**make_notebook(), "worksheets": []}, make_notebook()),
-], ids=["sheet-metadata-added", "sheet-metadata-changed", "split-in-two", "split-moved",
-        "cell-removed", "v3-stray-cells", "v4-stray-worksheets"])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (v3(V3_CELLS), v3(V3_CELLS, metadata={})),
+        (v3(V3_CELLS, metadata={"a": 1}), v3(V3_CELLS, metadata={"a": 2})),
+        (v3(V3_CELLS), v3(V3_CELLS[:1], V3_CELLS[1:])),
+        (v3(V3_CELLS[:2], V3_CELLS[2:]), v3(V3_CELLS[:1], V3_CELLS[1:])),
+        (v3(V3_CELLS), v3(V3_CELLS[:2])),
+        (v3(V3_CELLS), {**v3(V3_CELLS), "cells": []}),
+        ({**make_notebook(), "worksheets": []}, make_notebook()),
+    ],
+    ids=[
+        "sheet-metadata-added",
+        "sheet-metadata-changed",
+        "split-in-two",
+        "split-moved",
+        "cell-removed",
+        "v3-stray-cells",
+        "v4-stray-worksheets",
+    ],
+)
 def test_worksheets_and_stray_keys_count(old: dict, new: dict) -> None:
     for options in EVERY_OPTIONS:
         assert not agree(old, new, options)
@@ -134,11 +175,27 @@ def test_one_worksheet_cell_added_shows_only_the_cell() -> None:
 EMPTYISH = {
     "attachments": [ABSENT, {}, {"a.png": {"image/png": "AAAA"}}],
     "metadata": [ABSENT, {}, {"tags": []}, {"tags": ["x"]}, {"n": 1}, {"n": 1.0}, {"n": True}],
-    "outputs": [ABSENT, [], [{"output_type": "stream", "name": "stdout", "text": "1\n"}],
-                [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
-                  "data": {"text/plain": "1"}}],
-                [{"output_type": "execute_result", "execution_count": 2, "metadata": {},
-                  "data": {"text/plain": "1"}}]],
+    "outputs": [
+        ABSENT,
+        [],
+        [{"output_type": "stream", "name": "stdout", "text": "1\n"}],
+        [
+            {
+                "output_type": "execute_result",
+                "execution_count": 1,
+                "metadata": {},
+                "data": {"text/plain": "1"},
+            }
+        ],
+        [
+            {
+                "output_type": "execute_result",
+                "execution_count": 2,
+                "metadata": {},
+                "data": {"text/plain": "1"},
+            }
+        ],
+    ],
     "execution_count": [ABSENT, None, 1, 2],
     "source": [ABSENT, "", "x = 1\n", "x = 2\n"],
     "id": [ABSENT, "a", "b"],
@@ -184,8 +241,9 @@ def notebook_pairs(draw: st.DrawFn) -> tuple[dict, dict]:
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pair=notebook_pairs(), options=st.sampled_from(EVERY_OPTIONS))
-def test_equal_exactly_when_the_json_diff_is_empty(pair: tuple[dict, dict],
-                                                   options: DiffOptions) -> None:
+def test_equal_exactly_when_the_json_diff_is_empty(
+    pair: tuple[dict, dict], options: DiffOptions
+) -> None:
     old, new = pair
     agree(old, new, options)
     # As the CLI sees them: written by Jupyter's rules and read back.
@@ -203,5 +261,6 @@ def test_same_value_has_no_depth_limit() -> None:
         for _ in range(depth):
             value = [{"k": value}]
         return value
+
     assert same_value(deep(1), deep(1))
     assert not same_value(deep(1), deep(1.0))

@@ -29,8 +29,12 @@ EXTERNAL = f"{sys.executable} -m nbcollab git-diff"
 def notebook(x: int, *, output: str = "") -> dict:
     return make_notebook(
         markdown_cell("# Analysis", cell_id="m1"),
-        code_cell(f"x = {x}\nprint(x)\n", outputs=[stream_output(output)] if output else [],
-                  count=1 if output else None, cell_id="c1"),
+        code_cell(
+            f"x = {x}\nprint(x)\n",
+            outputs=[stream_output(output)] if output else [],
+            count=1 if output else None,
+            cell_id="c1",
+        ),
     )
 
 
@@ -148,12 +152,19 @@ def test_nbcollab_diff_outside_a_repository(tmp_path: Path) -> None:
     assert proc.returncode == 2 and b"not inside a git repository" in proc.stderr
 
 
-@pytest.mark.parametrize(("content", "shown"), [
-    (b"", b""), (b"\x00\x01binary\xff", "\u2400\u2401binary\\xff".encode()),
-    (b'{"cells": [', b'{"cells": ['), (b'{"nbformat": 9}', b'{"nbformat": 9}')],
-    ids=["empty", "binary", "broken-json", "unsupported"])
-def test_textconv_never_fails_and_prints_the_file(tmp_path: Path, content: bytes,
-                                                  shown: bytes) -> None:
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        (b"", b""),
+        (b"\x00\x01binary\xff", "\u2400\u2401binary\\xff".encode()),
+        (b'{"cells": [', b'{"cells": ['),
+        (b'{"nbformat": 9}', b'{"nbformat": 9}'),
+    ],
+    ids=["empty", "binary", "broken-json", "unsupported"],
+)
+def test_textconv_never_fails_and_prints_the_file(
+    tmp_path: Path, content: bytes, shown: bytes
+) -> None:
     path = tmp_path / "x.ipynb"
     path.write_bytes(content)
     proc = run_nbcollab("textconv", str(path), "--format-version", "1", cwd=tmp_path)
@@ -222,12 +233,15 @@ def test_nbcollab_diff_cleans_each_notebook_by_its_folder_config(repo: Path) -> 
 
 
 def test_textconv_clean_options_follow_the_notebook_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from nbcollab.git.textconv import clean_options_for
     from nbcollab.options import CleanOptions
 
     (tmp_path / "keep").mkdir()
-    (tmp_path / "keep" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    (tmp_path / "keep" / "pyproject.toml").write_text(
+        "[tool.nbcollab.clean]\nkeep-outputs = true\n"
+    )
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputz = 1\n")
     monkeypatch.chdir(tmp_path)
@@ -248,8 +262,21 @@ def test_textconv_does_not_load_the_diff_machinery(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
     path = write_notebook(tmp_path / "x.ipynb", notebook(1, output="shown\n"))
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "nbcollab", "textconv", "--format-version", "1",
-         str(path)], cwd=tmp_path, capture_output=True, check=True)
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "nbcollab",
+            "textconv",
+            "--format-version",
+            "1",
+            str(path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
     assert b"| shown" in proc.stdout
     imported = {line.split(b"|")[-1].strip() for line in proc.stderr.splitlines()}
     assert b"nbcollab.git.textconv" in imported

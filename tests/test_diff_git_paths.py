@@ -23,8 +23,12 @@ NAMES = {
 @pytest.fixture(params=sorted(NAMES), ids=sorted(NAMES))
 def repo(request: pytest.FixtureRequest, git_repo: Path) -> tuple[Path, tuple[str, str, str]]:
     name = NAMES[request.param]
-    git(git_repo, "config", "diff.nbcollab.textconv",
-        f"{sys.executable} -m nbcollab textconv --format-version {TEXTCONV_FORMAT_VERSION}")
+    git(
+        git_repo,
+        "config",
+        "diff.nbcollab.textconv",
+        f"{sys.executable} -m nbcollab textconv --format-version {TEXTCONV_FORMAT_VERSION}",
+    )
     git(git_repo, "config", "diff.nbcollab.command", f"{sys.executable} -m nbcollab git-diff")
     (git_repo / ".gitattributes").write_text("*.ipynb diff=nbcollab\n")
     write_notebook(git_repo / name[0], make_notebook(code_cell("x = 1\n", cell_id="c")))

@@ -26,19 +26,37 @@ def _nested(depth: int, leaf: Any, *, as_list: bool) -> Any:
 
 
 def _cell(place: str, deep: Any) -> dict[str, Any]:
-    cell: dict[str, Any] = {"cell_type": "code", "id": "c", "metadata": {}, "source": "x",
-                            "outputs": [], "execution_count": None}
+    cell: dict[str, Any] = {
+        "cell_type": "code",
+        "id": "c",
+        "metadata": {},
+        "source": "x",
+        "outputs": [],
+        "execution_count": None,
+    }
     if place == "cell-metadata":
         cell["metadata"] = {"deep": deep}
     elif place == "output-data":
-        cell["outputs"] = [{"output_type": "execute_result", "execution_count": 1,
-                            "metadata": {}, "data": {"application/json": deep}}]
+        cell["outputs"] = [
+            {
+                "output_type": "execute_result",
+                "execution_count": 1,
+                "metadata": {},
+                "data": {"application/json": deep},
+            }
+        ]
     elif place == "output-metadata":
-        cell["outputs"] = [{"output_type": "display_data", "metadata": {"deep": deep},
-                            "data": {"text/plain": "x"}}]
+        cell["outputs"] = [
+            {"output_type": "display_data", "metadata": {"deep": deep}, "data": {"text/plain": "x"}}
+        ]
     elif place == "attachment":
-        return {"cell_type": "markdown", "id": "c", "metadata": {}, "source": "x",
-                "attachments": {"a.png": {"image/png": deep}}}
+        return {
+            "cell_type": "markdown",
+            "id": "c",
+            "metadata": {},
+            "source": "x",
+            "attachments": {"a.png": {"image/png": deep}},
+        }
     return cell
 
 
@@ -63,8 +81,10 @@ def _deepest(make: Callable[[int], bytes]) -> int:
 PLACES = ["notebook-metadata", "cell-metadata", "output-data", "output-metadata", "attachment"]
 
 
-@pytest.fixture(params=[(p, lst) for p in PLACES for lst in (False, True)],
-                ids=lambda p: f"{p[0]}-{'list' if p[1] else 'dict'}")
+@pytest.fixture(
+    params=[(p, lst) for p in PLACES for lst in (False, True)],
+    ids=lambda p: f"{p[0]}-{'list' if p[1] else 'dict'}",
+)
 def at_the_limit(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path, Path]:
     place, as_list = request.param
     depth = _deepest(lambda d: _notebook(place, d, 1, as_list=as_list))
@@ -80,8 +100,9 @@ def at_the_limit(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, 
 
 @pytest.mark.parametrize("fmt", ["json", "text", "html"])
 @pytest.mark.parametrize("flag", [None, "--ignore-ids", "--normalize-outputs", "--word-diff"])
-def test_the_deepest_admitted_notebook_diffs(at_the_limit: tuple[Path, Path, Path], fmt: str,
-                                             flag: str | None) -> None:
+def test_the_deepest_admitted_notebook_diffs(
+    at_the_limit: tuple[Path, Path, Path], fmt: str, flag: str | None
+) -> None:
     old, new, _ = at_the_limit
     args = ["diff", "--format", fmt, *([flag] if flag else []), str(old), str(new)]
     result = CliRunner().invoke(app, args)
@@ -99,5 +120,7 @@ def test_one_level_more_is_bad_input(at_the_limit: tuple[Path, Path, Path]) -> N
 
 def test_the_git_diff_driver_at_the_limit(at_the_limit: tuple[Path, Path, Path]) -> None:
     old, new, _ = at_the_limit
-    text = run_external_diff(["x.ipynb", str(old), "0" * 40, "100644", str(new), "0" * 40, "100644"])
+    text = run_external_diff(
+        ["x.ipynb", str(old), "0" * 40, "100644", str(new), "0" * 40, "100644"]
+    )
     assert "could not diff it" not in text and "not a notebook" not in text

@@ -15,9 +15,11 @@ DRIVER = f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P"
 
 
 def notebook(x: int) -> dict:
-    return make_notebook(markdown_cell("# Title", cell_id="m1"),
-                         code_cell(f"x = {x}\n", cell_id="c1"),
-                         code_cell("untouched = True\n", cell_id="c2"))
+    return make_notebook(
+        markdown_cell("# Title", cell_id="m1"),
+        code_cell(f"x = {x}\n", cell_id="c1"),
+        code_cell("untouched = True\n", cell_id="c2"),
+    )
 
 
 @pytest.fixture(params=["nbcollab-driver", "git-line-merge"])

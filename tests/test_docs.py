@@ -30,8 +30,11 @@ def toml_examples(markdown: str) -> list[str]:
     return _TOML_BLOCK.findall(markdown)
 
 
-EXAMPLES = [(page, number, block) for page in PAGES
-            for number, block in enumerate(toml_examples(page.read_text(encoding="utf-8")))]
+EXAMPLES = [
+    (page, number, block)
+    for page in PAGES
+    for number, block in enumerate(toml_examples(page.read_text(encoding="utf-8")))
+]
 
 
 def _plain(value: Any) -> Any:
@@ -58,36 +61,48 @@ def check_example(block: str, folder: Path) -> None:
             assert _plain(getattr(options, key.replace("-", "_"))) == value, f"{section}.{key}"
 
 
-@pytest.mark.parametrize("page, number, block", EXAMPLES,
-                         ids=[f"{page.name}-{number}" for page, number, _ in EXAMPLES])
-def test_toml_examples_are_valid_config(page: Path, number: int, block: str,
-                                        tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "page, number, block", EXAMPLES, ids=[f"{page.name}-{number}" for page, number, _ in EXAMPLES]
+)
+def test_toml_examples_are_valid_config(
+    page: Path, number: int, block: str, tmp_path: Path
+) -> None:
     check_example(block, tmp_path)
 
 
 def test_every_option_section_has_an_example() -> None:
-    shown = {section for _, _, block in EXAMPLES
-             for section in tomllib.loads(block).get("tool", {}).get("nbcollab", {})}
+    shown = {
+        section
+        for _, _, block in EXAMPLES
+        for section in tomllib.loads(block).get("tool", {}).get("nbcollab", {})
+    }
     assert {field.name for field in dataclasses.fields(Config)} <= shown
 
 
 BROKEN = {
-    "misspelt-key": ("[tool.nbcollab.clean]\nkeep-outptus = true\n", ConfigError,
-                     r"clean\.keep-outptus: unknown key"),
+    "misspelt-key": (
+        "[tool.nbcollab.clean]\nkeep-outptus = true\n",
+        ConfigError,
+        r"clean\.keep-outptus: unknown key",
+    ),
     "unknown-section": ("[tool.nbcollab.lnit]\nstrict = true\n", ConfigError, "lnit: unknown key"),
     "bad-choice": ('[tool.nbcollab.merge]\noutputs = "mine"\n', ConfigError, r"merge\.outputs"),
     "bad-type": ("[tool.nbcollab.diff]\nignore-outputs = 3\n", ConfigError, "ignore-outputs"),
     "negative-size": ("[tool.nbcollab.clean]\nmax-output-bytes = -1\n", ConfigError, "0 or more"),
     "not-toml": ("[tool.nbcollab.merge\nsign = true\n", ConfigError, "not valid TOML"),
     # Loads without complaint, but configures nothing: the example would mislead its reader.
-    "misspelt-tool": ("[tool.nbcolab.clean]\nkeep-outputs = true\n", AssertionError,
-                      "sets nothing"),
+    "misspelt-tool": (
+        "[tool.nbcolab.clean]\nkeep-outputs = true\n",
+        AssertionError,
+        "sets nothing",
+    ),
 }
 
 
 @pytest.mark.parametrize("block, error, message", BROKEN.values(), ids=BROKEN.keys())
-def test_a_broken_example_fails_the_check(block: str, error: type[Exception], message: str,
-                                          tmp_path: Path) -> None:
+def test_a_broken_example_fails_the_check(
+    block: str, error: type[Exception], message: str, tmp_path: Path
+) -> None:
     page = f"# Options\n\n```toml\n{block}```\n\nText after.\n"
     (found,) = toml_examples(page)
     with pytest.raises(error, match=message):

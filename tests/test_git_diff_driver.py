@@ -25,11 +25,17 @@ def args(path: str, old: Path | str, new: Path | str) -> list[str]:
 
 @pytest.fixture
 def pair(tmp_path: Path) -> tuple[Path, Path]:
-    old = write_notebook(tmp_path / "old.ipynb", make_notebook(
-        code_cell("import os\n", count=1), code_cell("x = 1\n", count=2,
-                                                     outputs=[stream_output("1\n")])))
-    new = write_notebook(tmp_path / "new.ipynb", make_notebook(
-        code_cell("import os\n", count=1), code_cell("x = 2\n", count=3)))
+    old = write_notebook(
+        tmp_path / "old.ipynb",
+        make_notebook(
+            code_cell("import os\n", count=1),
+            code_cell("x = 1\n", count=2, outputs=[stream_output("1\n")]),
+        ),
+    )
+    new = write_notebook(
+        tmp_path / "new.ipynb",
+        make_notebook(code_cell("import os\n", count=1), code_cell("x = 2\n", count=3)),
+    )
     return old, new
 
 
@@ -46,8 +52,9 @@ def test_one_argument_is_an_unmerged_path() -> None:
 
 def test_a_notebook_diff_shows_the_changed_cell_only(pair: tuple[Path, Path]) -> None:
     text = run_external_diff(args("nb.ipynb", *pair))
-    assert text.startswith("diff --nbcollab a/nb.ipynb b/nb.ipynb\n--- a/nb.ipynb\n"
-                           "+++ b/nb.ipynb\n")
+    assert text.startswith(
+        "diff --nbcollab a/nb.ipynb b/nb.ipynb\n--- a/nb.ipynb\n+++ b/nb.ipynb\n"
+    )
     assert "-x = 1\n+x = 2\n" in text
     assert "import os" not in text  # an unchanged cell is not shown
     assert "cell 1" in text and "cell 0" not in text
@@ -62,16 +69,19 @@ def test_clean_options_hide_what_the_filter_would_strip(pair: tuple[Path, Path])
 
 
 def test_diff_options_are_applied(pair: tuple[Path, Path]) -> None:
-    text = run_external_diff(args("nb.ipynb", *pair), options=DiffOptions(ignore_outputs=True,
-                                                                           ignore_execution_counts=True))
+    text = run_external_diff(
+        args("nb.ipynb", *pair),
+        options=DiffOptions(ignore_outputs=True, ignore_execution_counts=True),
+    )
     assert "output" not in text and "execution_count" not in text
 
 
 @pytest.mark.parametrize("side", ["old", "new"])
 def test_dev_null_is_an_absent_side(pair: tuple[Path, Path], side: str) -> None:
     old, new = pair
-    text = run_external_diff(args("nb.ipynb", "/dev/null", new) if side == "old"
-                             else args("nb.ipynb", old, "/dev/null"))
+    text = run_external_diff(
+        args("nb.ipynb", "/dev/null", new) if side == "old" else args("nb.ipynb", old, "/dev/null")
+    )
     lines = text.splitlines()
     assert lines[0] == "diff --nbcollab a/nb.ipynb b/nb.ipynb"
     if side == "old":
@@ -87,9 +97,14 @@ def test_a_rename_shows_both_paths_and_gits_rename_lines(pair: tuple[Path, Path]
     header = "similarity index 90%\nrename from a.ipynb\nrename to b\x1b[2K.ipynb\n"
     text = run_external_diff([*args("a.ipynb", old, new), "b.ipynb", header])
     lines = text.splitlines()
-    assert lines[:6] == ["diff --nbcollab a/a.ipynb b/b.ipynb", "similarity index 90%",
-                         "rename from a.ipynb", "rename to b␛[2K.ipynb",
-                         "--- a/a.ipynb", "+++ b/b.ipynb"]
+    assert lines[:6] == [
+        "diff --nbcollab a/a.ipynb b/b.ipynb",
+        "similarity index 90%",
+        "rename from a.ipynb",
+        "rename to b␛[2K.ipynb",
+        "--- a/a.ipynb",
+        "+++ b/b.ipynb",
+    ]
 
 
 def test_identical_sides_print_only_the_header(pair: tuple[Path, Path]) -> None:
@@ -105,13 +120,16 @@ def test_an_unreadable_file_is_named_in_the_output(tmp_path: Path, pair: tuple[P
 
 
 def test_a_file_that_is_not_a_notebook_falls_back_to_a_safe_line_diff(
-        tmp_path: Path, pair: tuple[Path, Path]) -> None:
+    tmp_path: Path, pair: tuple[Path, Path]
+) -> None:
     broken = tmp_path / "broken.ipynb"
     broken.write_bytes(b"<<<<<<< HEAD\n\x1b]52;c;aGk=\x07\xff\xfe\n")
     text = run_external_diff(args("nb.ipynb", pair[0], broken))
     assert "\x1b" not in text and "\x07" not in text
     lines = text.splitlines()
-    assert lines[1] == "# not a notebook (b/nb.ipynb:2:13: not UTF-8 text, not a notebook): line diff"
+    assert (
+        lines[1] == "# not a notebook (b/nb.ipynb:2:13: not UTF-8 text, not a notebook): line diff"
+    )
     assert "--- a/nb.ipynb" in lines and "+++ b/nb.ipynb" in lines
     assert "+<<<<<<< HEAD" in lines and "+␛]52;c;aGk=␇\\xff\\xfe" in lines
 
@@ -125,7 +143,8 @@ def test_a_line_diff_without_final_newlines_is_still_whole_lines(tmp_path: Path)
 
 
 def test_any_failure_inside_the_diff_ends_as_a_line_diff(
-        pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*_args: object, **_kw: object) -> None:
         raise RuntimeError("boom\x1b[2J")
 
@@ -138,8 +157,9 @@ def test_any_failure_inside_the_diff_ends_as_a_line_diff(
 def test_paths_are_quoted_as_git_quotes_them(pair: tuple[Path, Path]) -> None:
     text = run_external_diff(args("dir/new\nline \\ \x1b.ipynb", *pair))
     first = text.splitlines()[0]
-    assert first == ('diff --nbcollab "a/dir/new\\nline \\\\ \\033.ipynb" '
-                     '"b/dir/new\\nline \\\\ \\033.ipynb"')
+    assert first == (
+        'diff --nbcollab "a/dir/new\\nline \\\\ \\033.ipynb" "b/dir/new\\nline \\\\ \\033.ipynb"'
+    )
 
 
 def test_colour_codes_are_nbcollabs_only(tmp_path: Path) -> None:
@@ -162,19 +182,30 @@ def test_any_bytes_give_text_and_never_raise(old: bytes, new: bytes) -> None:
     assert "\x1b" not in text and "\r" not in text
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda inner: st.lists(inner, max_size=3)
-                    | st.dictionaries(st.sampled_from(["cells", "cell_type", "source", "outputs",
-                                                       "metadata", "nbformat", "id"]), inner,
-                                      max_size=4),
-                    max_leaves=12))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    ["cells", "cell_type", "source", "outputs", "metadata", "nbformat", "id"]
+                ),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=12,
+    )
+)
 @settings(max_examples=30, deadline=None)
 def test_notebook_shaped_json_never_raises(value: object) -> None:
     import json
 
     with tempfile.TemporaryDirectory() as folder:
         a = os.path.join(folder, "a")
-        Path(a).write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                                       "cells": [value]}))
+        Path(a).write_text(
+            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [value]})
+        )
         text = run_external_diff(args("nb.ipynb", "/dev/null", a))
     assert text.startswith("diff --nbcollab a/nb.ipynb b/nb.ipynb\n")

@@ -209,8 +209,13 @@ def framework_hooks() -> dict[str, dict]:
 
 def test_framework_hooks_are_declared_for_notebooks() -> None:
     hooks = framework_hooks()
-    assert set(hooks) == {"nbcollab-clean", "nbcollab-clean-check", "nbcollab-conflicts",
-                          "nbcollab-export-check", "nbcollab-lint"}
+    assert set(hooks) == {
+        "nbcollab-clean",
+        "nbcollab-clean-check",
+        "nbcollab-conflicts",
+        "nbcollab-export-check",
+        "nbcollab-lint",
+    }
     # export-check also runs when only a module changed (tests/test_export_git.py checks it).
     for hook in (h for h in hooks.values() if h["id"] != "nbcollab-export-check"):
         assert hook["types"] == ["jupyter"] and hook["language"] == "python"

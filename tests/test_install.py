@@ -218,9 +218,7 @@ def test_moving_the_line_to_info_keeps_a_tracked_gitattributes(git_repo: Path) -
     assert (git_repo / ".gitattributes").read_text() == ""
 
 
-def test_global_install_writes_through_a_dotfiles_link(
-    git_repo: Path, isolated_home: Path
-) -> None:
+def test_global_install_writes_through_a_dotfiles_link(git_repo: Path, isolated_home: Path) -> None:
     dotfiles = isolated_home / "dotfiles" / "gitattributes"
     dotfiles.parent.mkdir()
     dotfiles.write_text("*.png binary\n")

@@ -47,8 +47,14 @@ def problems_with(report: StatusReport, text: str) -> list[str]:
 def test_nothing_installed(repo: Repository) -> None:
     report = status(repo)
     assert (report.installed, report.lines) == (
-        False, ["filter: not installed", "diff: not installed", "merge: not installed",
-                "mergetool: not installed"])
+        False,
+        [
+            "filter: not installed",
+            "diff: not installed",
+            "merge: not installed",
+            "mergetool: not installed",
+        ],
+    )
     assert report.problems == ["nbcollab is not installed here (run `nbcollab install`)"]
 
 
@@ -61,8 +67,9 @@ def test_a_healthy_install_has_no_problem(installed: Repository) -> None:
     report = status(installed)
     assert report.installed and report.problems == []
     where = str(installed.root / ".gitattributes")
-    assert report.lines == [f"{name}: config in local; {where}" for name in
-                            ("filter", "diff", "merge")] + ["mergetool: config in local"]
+    assert report.lines == [
+        f"{name}: config in local; {where}" for name in ("filter", "diff", "merge")
+    ] + ["mergetool: config in local"]
 
 
 def test_a_global_install_is_seen_from_a_repository_and_outside(repo: Repository) -> None:
@@ -98,27 +105,35 @@ def test_a_different_but_working_value_is_only_a_note(installed: Repository) -> 
 def test_a_missing_key_is_a_problem(installed: Repository) -> None:
     git(installed.root, "config", "--unset", "filter.nbcollab.required")
     assert status(installed).problems == [
-        "filter.nbcollab.required is not set (run `nbcollab install`)"]
+        "filter.nbcollab.required is not set (run `nbcollab install`)"
+    ]
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("/no/such/python -m nbcollab filter-clean %f",
-     "/no/such/python does not exist or is not executable"),
-    ("nbcollab-not-on-path -m nbcollab filter-clean %f", "nbcollab-not-on-path is not on PATH"),
-    ('python3 "-m nbcollab filter-clean %f', "not valid shell syntax"),
-    ("cat %f", "it does not run nbcollab"),
-    (f"{shlex.quote(sys.executable)} -c pass nbcollab filter-clean %f", "--version failed"),
-])
-def test_a_command_that_cannot_run_is_a_problem(installed: Repository, value: str,
-                                                reason: str) -> None:
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        (
+            "/no/such/python -m nbcollab filter-clean %f",
+            "/no/such/python does not exist or is not executable",
+        ),
+        ("nbcollab-not-on-path -m nbcollab filter-clean %f", "nbcollab-not-on-path is not on PATH"),
+        ('python3 "-m nbcollab filter-clean %f', "not valid shell syntax"),
+        ("cat %f", "it does not run nbcollab"),
+        (f"{shlex.quote(sys.executable)} -c pass nbcollab filter-clean %f", "--version failed"),
+    ],
+)
+def test_a_command_that_cannot_run_is_a_problem(
+    installed: Repository, value: str, reason: str
+) -> None:
     git(installed.root, "config", "filter.nbcollab.clean", value)
     (problem,) = status(installed).problems
     assert problem.startswith(f"filter.nbcollab.clean = {value}\n    cannot run: ")
     assert reason in problem
 
 
-def test_each_command_is_probed_once(installed: Repository,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_command_is_probed_once(
+    installed: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[list[str]] = []
     real_run = subprocess.run
 
@@ -147,8 +162,9 @@ def test_a_launcher_nbcollab_did_not_write_is_a_problem(installed: Repository) -
     assert f"{launcher} is not nbcollab's launcher" in problem
 
 
-def test_a_launcher_whose_python_is_gone_is_a_problem(installed: Repository,
-                                                      tmp_path: Path) -> None:
+def test_a_launcher_whose_python_is_gone_is_a_problem(
+    installed: Repository, tmp_path: Path
+) -> None:
     write_launcher(launcher_path("local", installed), str(tmp_path / "gone" / "python"))
     (problem,) = status(installed).problems
     assert "the launcher's Python cannot run nbcollab" in problem
@@ -168,7 +184,8 @@ def test_attributes_without_config(repo: Repository) -> None:
     assert report.installed
     assert [p.split(" so ")[0] for p in report.problems] == [
         "filter: *.ipynb uses filter=nbcollab but filter.nbcollab is not configured,",
-        "diff: *.ipynb uses diff=nbcollab but diff.nbcollab is not configured,"]
+        "diff: *.ipynb uses diff=nbcollab but diff.nbcollab is not configured,",
+    ]
 
 
 def test_config_without_attributes(installed: Repository) -> None:
@@ -181,7 +198,8 @@ def test_config_without_attributes(installed: Repository) -> None:
 def test_attributes_written_by_hand_still_count(installed: Repository) -> None:
     # git routes notebooks to nbcollab: that is what matters, whoever wrote the line.
     (installed.root / ".gitattributes").write_text(
-        "*.ipynb   merge=nbcollab filter=nbcollab diff=nbcollab -text\n")
+        "*.ipynb   merge=nbcollab filter=nbcollab diff=nbcollab -text\n"
+    )
     report = status(installed)
     assert report.problems == []
     assert report.lines[0] == "filter: config in local; an attributes line nbcollab did not write"

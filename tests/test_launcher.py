@@ -61,13 +61,18 @@ def test_the_stand_in_smudges_byte_for_byte_and_refuses_to_clean(
     big = bytes(range(256)) * 600  # several packets, every byte value
     out, err = io.BytesIO(), io.StringIO()
     code = serve_stand_in(
-        git_requests(("smudge", "a.ipynb", big), ("clean", "dir/b.ipynb", b"{}"),
-                     ("smudge", "c.ipynb", b"")),
-        out, err, PROBLEM,
+        git_requests(
+            ("smudge", "a.ipynb", big), ("clean", "dir/b.ipynb", b"{}"), ("smudge", "c.ipynb", b"")
+        ),
+        out,
+        err,
+        PROBLEM,
     )
     assert code == 0
     assert answers(out.getvalue(), 3) == [
-        (["status=success"], big), (["status=error"], None), (["status=success"], b"")
+        (["status=success"], big),
+        (["status=error"], None),
+        (["status=success"], b""),
     ]
     assert f"dir/b.ipynb: {PROBLEM}; the notebook was not added" in err.getvalue()
     assert "run `nbcollab install` again" in err.getvalue()
@@ -85,13 +90,19 @@ def test_the_stand_in_passes_a_clean_of_exactly_the_staged_bytes(
     monkeypatch.chdir(git_repo)
     out = io.BytesIO()
     serve_stand_in(
-        git_requests(("clean", "sub dir/nb.ipynb", b'{"cells": []}\n'),
-                     ("clean", "sub dir/nb.ipynb", b'{"cells": [1]}\n'),
-                     ("clean", "sub dir/*.ipynb", b'{"cells": []}\n')),
-        out, io.StringIO(), PROBLEM,
+        git_requests(
+            ("clean", "sub dir/nb.ipynb", b'{"cells": []}\n'),
+            ("clean", "sub dir/nb.ipynb", b'{"cells": [1]}\n'),
+            ("clean", "sub dir/*.ipynb", b'{"cells": []}\n'),
+        ),
+        out,
+        io.StringIO(),
+        PROBLEM,
     )
     assert [status for status, _ in answers(out.getvalue(), 3)] == [
-        ["status=success"], ["status=error"], ["status=error"]
+        ["status=success"],
+        ["status=error"],
+        ["status=error"],
     ]
 
 
@@ -130,13 +141,22 @@ def test_the_sh_stand_in_speaks_the_protocol(tmp_path: Path, dd: str) -> None:
     content = bytes(range(256)) * 300  # two packets, every byte value
     done = subprocess.run(
         [str(bindir / "sh"), str(launcher), "filter-process"],
-        input=git_requests(("smudge", "a b.ipynb", content), ("clean", "a b.ipynb", b"{}"),
-                           ("smudge", "c.ipynb", b"{}")).getvalue(),
-        capture_output=True, env={"PATH": str(bindir)}, cwd=tmp_path, check=False, timeout=120,
+        input=git_requests(
+            ("smudge", "a b.ipynb", content),
+            ("clean", "a b.ipynb", b"{}"),
+            ("smudge", "c.ipynb", b"{}"),
+        ).getvalue(),
+        capture_output=True,
+        env={"PATH": str(bindir)},
+        cwd=tmp_path,
+        check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert answers(done.stdout, 3) == [
-        (["status=success"], content), (["status=error"], None), (["status=success"], b"{}")
+        (["status=success"], content),
+        (["status=error"], None),
+        (["status=success"], b"{}"),
     ]
     assert b"a b.ipynb: nbcollab cannot run: no Python 3.6 found" in done.stderr
 
@@ -165,8 +185,9 @@ def path_without_python(tmp_path: Path, fallback: str) -> str:
 
 
 def run_git(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
-                          check=False)
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture
@@ -176,8 +197,13 @@ def orphaned_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "my repo"
     repo.mkdir()
     git(repo, "init", "-q")
-    done = subprocess.run([str(python), "-m", "nbcollab", "install", "--no-diff", "--no-merge"],
-                          cwd=repo, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(python), "-m", "nbcollab", "install", "--no-diff", "--no-merge"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     nb = write_notebook(repo / "nb.ipynb", notebook_with_outputs("1"))
     (repo / "notes.txt").write_text("notes\n")
@@ -203,8 +229,12 @@ def test_checkouts_work_and_add_refuses_once_the_virtualenv_is_gone(
     nb = repo / "nb.ipynb"
 
     nb.unlink()
-    for args in (["checkout", "--", "nb.ipynb"], ["status", "--short"],
-                 ["switch", "-q", "other"], ["switch", "-q", "main"]):
+    for args in (
+        ["checkout", "--", "nb.ipynb"],
+        ["status", "--short"],
+        ["switch", "-q", "other"],
+        ["switch", "-q", "main"],
+    ):
         done = run_git(repo, env, *args)
         assert done.returncode == 0, (args, done.stderr)
         assert nb.read_text() == committed, args
@@ -298,8 +328,13 @@ def test_status_reports_a_missing_launcher_and_an_old_direct_command(
 def test_a_global_install_cleans_through_the_users_launcher(
     git_repo: Path, isolated_home: Path
 ) -> None:
-    done = subprocess.run([sys.executable, "-m", "nbcollab", "install", "--global"],
-                          cwd=git_repo, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbcollab", "install", "--global"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert recorded_python(isolated_home / ".config" / "nbcollab" / "nbcollab") == sys.executable
     write_notebook(git_repo / "nb.ipynb", notebook_with_outputs("1"))

@@ -109,7 +109,7 @@ def test_lcs_pairs_is_maximal_without_unique_anchors(a: list[int], b: list[int])
     hi = 0
     while hi < min(len(a), len(b)) - lo and a[-1 - hi] == b[-1 - hi]:
         hi += 1
-    count_a, count_b = Counter(a[lo:len(a) - hi]), Counter(b[lo:len(b) - hi])
+    count_a, count_b = Counter(a[lo : len(a) - hi]), Counter(b[lo : len(b) - hi])
     assume(not any(n == 1 and count_b[key] == 1 for key, n in count_a.items()))
     assert len(lcs_pairs(a, b)) == lcs_length(a, b)
 

@@ -236,8 +236,11 @@ MAGIC_CASES = [
         ["  print(x)\n  y = 1", "x = 1"],
         [("D201", 1, "x")],
     ),
-    ("top-level await", ["r = await fetch(u)\nasync for c in r:\n    print(c)", "u = 1"],
-     [("D201", 1, "u")]),
+    (
+        "top-level await",
+        ["r = await fetch(u)\nasync for c in r:\n    print(c)", "u = 1"],
+        [("D201", 1, "u")],
+    ),
     ("shell continuation lines", ["!echo a \\\n  b c\nprint(x)", "x = 1"], [("D201", 1, "x")]),
 ]
 
@@ -261,8 +264,9 @@ def test_syntax_error_is_a_finding_in_python3_and_a_note_in_python2() -> None:
     assert result.findings == [] and "not Python 3" in result.notes[0].message
 
 
-@pytest.mark.parametrize("source", ["return 1", "for i in x:\n    pass\nbreak", "yield 1",
-                                    "nonlocal x"])
+@pytest.mark.parametrize(
+    "source", ["return 1", "for i in x:\n    pass\nbreak", "yield 1", "nonlocal x"]
+)
 def test_what_only_the_compiler_refuses_is_a_syntax_error(source: str) -> None:
     assert run(source) == [("D204", 1, "")]
 

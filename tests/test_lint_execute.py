@@ -97,9 +97,13 @@ def test_stale_output_is_reported_and_write_saves_the_rerun(tmp_path: Path) -> N
     )
     lint(str(path), "--write")
     assert '"42\\n"' in path.read_text()
-    broken = write_notebook(tmp_path / "broken.ipynb", make_notebook(
-        code_cell("print(40 + 2)", count=1, cell_id="a", outputs=[stream_output("41\n")]),
-        code_cell("1 / 0", count=2, cell_id="b")))
+    broken = write_notebook(
+        tmp_path / "broken.ipynb",
+        make_notebook(
+            code_cell("print(40 + 2)", count=1, cell_id="a", outputs=[stream_output("41\n")]),
+            code_cell("1 / 0", count=2, cell_id="b"),
+        ),
+    )
     before = broken.read_bytes()
     assert lint(str(broken), "--write")[0] == 1
     assert broken.read_bytes() == before  # a run that stopped half-way is not saved
@@ -126,10 +130,14 @@ def test_timeouts(tmp_path: Path) -> None:
 @pytest.mark.slow
 @needs_kernel
 def test_a_kernel_that_dies_is_a_finding_at_its_cell(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(
-        code_cell("a = 1", count=1, cell_id="a"),
-        code_cell("import os\nos._exit(1)", count=2, cell_id="b"),
-        code_cell("raise ValueError()", count=3, cell_id="c")))
+    path = write_notebook(
+        tmp_path / "nb.ipynb",
+        make_notebook(
+            code_cell("a = 1", count=1, cell_id="a"),
+            code_cell("import os\nos._exit(1)", count=2, cell_id="b"),
+            code_cell("raise ValueError()", count=3, cell_id="c"),
+        ),
+    )
     code, out, _ = lint(str(path), "--select", "X")
     assert code == 1
     assert "X401 the kernel died while running this cell" in out and "[cell 2 (id b)" in out
@@ -139,8 +147,10 @@ def test_a_kernel_that_dies_is_a_finding_at_its_cell(tmp_path: Path) -> None:
 @needs_kernel
 def test_unknown_kernel_is_an_error_naming_the_file(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "nb.ipynb", make_notebook(code_cell("1", count=1)))
-    other = write_notebook(tmp_path / "other.ipynb", make_notebook(code_cell("print(x)", count=1),
-                                                                   code_cell("x = 1", count=2)))
+    other = write_notebook(
+        tmp_path / "other.ipynb",
+        make_notebook(code_cell("print(x)", count=1), code_cell("x = 1", count=2)),
+    )
     code, out, err = lint(str(path), str(other), "--kernel", "no-such-kernel")
     assert code == 2 and f"{path}: kernel 'no-such-kernel' is not installed" in err
     assert "other.ipynb" in out and "D201" in out  # its static findings are still reported

@@ -48,29 +48,74 @@ def merge(base: dict | None, local: dict, remote: dict, **options: Any):
 
 
 CONFLICT_FREE = [
-    pytest.param(nb("a", "b", "c"), nb("A", "b", "c"), nb("a", "b", "C"), ["A", "b", "C"],
-                 id="different-cells-edited"),
+    pytest.param(
+        nb("a", "b", "c"),
+        nb("A", "b", "c"),
+        nb("a", "b", "C"),
+        ["A", "b", "C"],
+        id="different-cells-edited",
+    ),
     pytest.param(nb("a", "b"), nb("A", "b"), nb("A", "b"), ["A", "b"], id="same-edit-both"),
-    pytest.param(nb("x = 1\ny = 2\nz = 3"), nb("x = 10\ny = 2\nz = 3"), nb("x = 1\ny = 2\nz = 30"),
-                 ["x = 10\ny = 2\nz = 30"], id="different-lines-of-one-cell"),
-    pytest.param(nb("a", "b"), nb("a", "L", "b"), nb("a", "R", "b"), ["a", "L", "R", "b"],
-                 id="insertions-both-local-first"),
-    pytest.param(nb("a", "b"), nb("a", "N", "b"), nb("a", "N", "b"), ["a", "N", "b"],
-                 id="identical-insertions-collapse"),
-    pytest.param(nb("a", "b"), nb("L0", "a", "b"), nb("R0", "a", "b"), ["L0", "R0", "a", "b"],
-                 id="insertions-at-start"),
-    pytest.param(nb("a", "b"), nb("a", "b", "L"), nb("a", "b", "R"), ["a", "b", "L", "R"],
-                 id="insertions-at-end"),
-    pytest.param(nb("a", "b", "c"), nb("a", "c"), nb("a", "b", "c"), ["a", "c"],
-                 id="delete-unchanged"),
+    pytest.param(
+        nb("x = 1\ny = 2\nz = 3"),
+        nb("x = 10\ny = 2\nz = 3"),
+        nb("x = 1\ny = 2\nz = 30"),
+        ["x = 10\ny = 2\nz = 30"],
+        id="different-lines-of-one-cell",
+    ),
+    pytest.param(
+        nb("a", "b"),
+        nb("a", "L", "b"),
+        nb("a", "R", "b"),
+        ["a", "L", "R", "b"],
+        id="insertions-both-local-first",
+    ),
+    pytest.param(
+        nb("a", "b"),
+        nb("a", "N", "b"),
+        nb("a", "N", "b"),
+        ["a", "N", "b"],
+        id="identical-insertions-collapse",
+    ),
+    pytest.param(
+        nb("a", "b"),
+        nb("L0", "a", "b"),
+        nb("R0", "a", "b"),
+        ["L0", "R0", "a", "b"],
+        id="insertions-at-start",
+    ),
+    pytest.param(
+        nb("a", "b"),
+        nb("a", "b", "L"),
+        nb("a", "b", "R"),
+        ["a", "b", "L", "R"],
+        id="insertions-at-end",
+    ),
+    pytest.param(
+        nb("a", "b", "c"), nb("a", "c"), nb("a", "b", "c"), ["a", "c"], id="delete-unchanged"
+    ),
     pytest.param(nb("a", "b", "c"), nb("a", "c"), nb("a", "c"), ["a", "c"], id="both-delete"),
-    pytest.param(nb("a", "b", "c", "d"), nb("a", "B", "c", "d"), nb("a", "c", "d", "b"),
-                 ["a", "c", "d", "B"], id="remote-move-local-edit"),
-    pytest.param(nb("a", "b", "c", "d"), nb("a", "c", "d", "b"), nb("a", "b", "C", "d"),
-                 ["a", "C", "d", "b"], id="local-move-remote-edit"),
-    pytest.param(nb("alpha = 1", "b", ids=False), nb("alpha = 1", "L", "b", ids=False),
-                 nb("alpha = 2", "b", "R", ids=False), ["alpha = 2", "L", "b", "R"],
-                 id="without-ids"),
+    pytest.param(
+        nb("a", "b", "c", "d"),
+        nb("a", "B", "c", "d"),
+        nb("a", "c", "d", "b"),
+        ["a", "c", "d", "B"],
+        id="remote-move-local-edit",
+    ),
+    pytest.param(
+        nb("a", "b", "c", "d"),
+        nb("a", "c", "d", "b"),
+        nb("a", "b", "C", "d"),
+        ["a", "C", "d", "b"],
+        id="local-move-remote-edit",
+    ),
+    pytest.param(
+        nb("alpha = 1", "b", ids=False),
+        nb("alpha = 1", "L", "b", ids=False),
+        nb("alpha = 2", "b", "R", ids=False),
+        ["alpha = 2", "L", "b", "R"],
+        id="without-ids",
+    ),
 ]
 
 
@@ -90,8 +135,9 @@ def test_same_line_edited_is_a_marked_conflict() -> None:
     ]
     (entry,) = result.notebook["metadata"]["nbcollab"]["conflicts"]
     assert entry["kind"] == "source"
-    assert entry["hunks"] == [{"base": "x = 1\n", "ours": "x = 10\n", "theirs": "x = 11\n",
-                               "at": 0}]
+    assert entry["hunks"] == [
+        {"base": "x = 1\n", "ours": "x = 10\n", "theirs": "x = 11\n", "at": 0}
+    ]
     assert entry["markers"] == ["<<<<<<< main\n", "=======\n", ">>>>>>> feature\n"]
     assert entry["cell"] == result.notebook["cells"][0]["id"]
     assert result.summary()[0] == "0 of 1 cells merged cleanly"
@@ -113,10 +159,13 @@ def test_marker_size_follows_git() -> None:
     assert sources(result.notebook) == ["<<<<<<<<< a\nvalue = 2\n=========\nvalue = 3\n>>>>>>>>> b"]
 
 
-@pytest.mark.parametrize(("deleting", "expected"), [
-    ("local", "<<<<<<< main (deleted this cell)\n=======\nB\n>>>>>>> feature"),
-    ("remote", "<<<<<<< main\nB\n=======\n>>>>>>> feature (deleted this cell)"),
-])
+@pytest.mark.parametrize(
+    ("deleting", "expected"),
+    [
+        ("local", "<<<<<<< main (deleted this cell)\n=======\nB\n>>>>>>> feature"),
+        ("remote", "<<<<<<< main\nB\n=======\n>>>>>>> feature (deleted this cell)"),
+    ],
+)
 def test_delete_against_edit_keeps_the_edited_cell(deleting: str, expected: str) -> None:
     base, edited, deleted = nb("a", "b", "c"), nb("a", "B", "c"), nb("a", "c")
     edited["cells"][1]["id"] = base["cells"][1]["id"]
@@ -202,20 +251,35 @@ def _with_outputs(text: str, count: int | None) -> dict[str, Any]:
     return notebook
 
 
-@pytest.mark.parametrize(("strategy", "expected_texts", "count"), [
-    (OutputStrategy.AUTO, [], None),
-    (OutputStrategy.OURS, ["L\n"], 2),
-    (OutputStrategy.THEIRS, ["R\n"], 3),
-    (OutputStrategy.UNION, ["L\n", "R\n"], 2),
-    (OutputStrategy.CLEAR, [], None),
-    (OutputStrategy.CONFLICT,
-     ["<<<<<<< main\n", "L\n", "||||||| base\n", "B\n", "=======\n", "R\n", ">>>>>>> feature\n"],
-     2),
-])
-def test_output_strategies_when_both_changed(strategy: OutputStrategy, expected_texts: list[str],
-                                             count: int | None) -> None:
-    result = merge(_with_outputs("B\n", 1), _with_outputs("L\n", 2), _with_outputs("R\n", 3),
-                   outputs=strategy)
+@pytest.mark.parametrize(
+    ("strategy", "expected_texts", "count"),
+    [
+        (OutputStrategy.AUTO, [], None),
+        (OutputStrategy.OURS, ["L\n"], 2),
+        (OutputStrategy.THEIRS, ["R\n"], 3),
+        (OutputStrategy.UNION, ["L\n", "R\n"], 2),
+        (OutputStrategy.CLEAR, [], None),
+        (
+            OutputStrategy.CONFLICT,
+            [
+                "<<<<<<< main\n",
+                "L\n",
+                "||||||| base\n",
+                "B\n",
+                "=======\n",
+                "R\n",
+                ">>>>>>> feature\n",
+            ],
+            2,
+        ),
+    ],
+)
+def test_output_strategies_when_both_changed(
+    strategy: OutputStrategy, expected_texts: list[str], count: int | None
+) -> None:
+    result = merge(
+        _with_outputs("B\n", 1), _with_outputs("L\n", 2), _with_outputs("R\n", 3), outputs=strategy
+    )
     cell = result.notebook["cells"][0]
     assert [out["text"] for out in cell["outputs"]] == expected_texts
     assert cell["execution_count"] == count
@@ -261,10 +325,23 @@ def test_ids_dropped_below_45() -> None:
 
 def test_v3_notebooks_merge() -> None:
     def v3(*inputs: str) -> dict[str, Any]:
-        cells = [{"cell_type": "code", "collapsed": False, "input": text, "language": "python",
-                  "metadata": {}, "outputs": []} for text in inputs]
-        return {"metadata": {"name": ""}, "nbformat": 3, "nbformat_minor": 0,
-                "worksheets": [{"cells": cells, "metadata": {}}]}
+        cells = [
+            {
+                "cell_type": "code",
+                "collapsed": False,
+                "input": text,
+                "language": "python",
+                "metadata": {},
+                "outputs": [],
+            }
+            for text in inputs
+        ]
+        return {
+            "metadata": {"name": ""},
+            "nbformat": 3,
+            "nbformat_minor": 0,
+            "worksheets": [{"cells": cells, "metadata": {}}],
+        }
 
     result = merge(v3("a", "b"), v3("A", "b"), v3("a", "b", "c"))
     assert [c["input"] for c in result.notebook["worksheets"][0]["cells"]] == ["A", "b", "c"]
@@ -283,12 +360,15 @@ def test_previous_record_in_inputs_is_replaced() -> None:
     assert result.clean and "nbcollab" not in result.notebook["metadata"]
 
 
-@pytest.mark.parametrize(("base", "local", "remote", "expected"), [
-    ("a\nb\nc", "a\nb\nc\nd", "A\nb\nc", "A\nb\nc\nd"),
-    ("a", "a\n", "a", "a\n"),
-    ("", "x", "x", "x"),
-    ("a\nb\nc\nd\ne", "A\nb\nc\nd\ne", "a\nb\nc\nd\nE", "A\nb\nc\nd\nE"),
-])
+@pytest.mark.parametrize(
+    ("base", "local", "remote", "expected"),
+    [
+        ("a\nb\nc", "a\nb\nc\nd", "A\nb\nc", "A\nb\nc\nd"),
+        ("a", "a\n", "a", "a\n"),
+        ("", "x", "x", "x"),
+        ("a\nb\nc\nd\ne", "A\nb\nc\nd\ne", "a\nb\nc\nd\nE", "A\nb\nc\nd\nE"),
+    ],
+)
 def test_merge_text_clean(base: str, local: str, remote: str, expected: str) -> None:
     merged = merge_text(base, local, remote, labels=LABELS)
     assert (merged.text, merged.hunks) == (expected, [])
@@ -302,28 +382,46 @@ def test_merge_text_splits_conflicts_on_agreed_lines() -> None:
     assert [(hunk.before, hunk.after) for hunk in merged.hunks] == [("", ""), ("b2\n", "")]
 
 
-@pytest.mark.parametrize(("base", "local", "remote", "expected", "n_conflicts"), [
-    ({"a": 1}, {"a": 1, "b": 2}, {"a": 3}, {"a": 3, "b": 2}, 0),
-    ({"a": 1}, {}, {"a": 1}, {}, 0),
-    ({"a": 1}, {}, {"a": 2}, {"a": 2}, 1),
-    ({"t": ["x"]}, {"t": ["x", "y"]}, {"t": []}, {"t": ["x", "y"]}, 1),  # a list, not a set
-    ({"t": ["b", "a"]}, {"t": ["a", "b", "a"]}, {"t": ["b", "a"]}, {"t": ["a", "b", "a"]}, 0),
-    ({"t": ["b", "a"]}, {"t": ["a", "b", "a"]}, {"t": ["b", "a", "c"]}, {"t": ["a", "b", "a"]}, 1),
-    ({"a": {"b": 1, "c": 1}}, {"a": {"b": 2, "c": 1}}, {"a": {"b": 1, "c": 2}},
-     {"a": {"b": 2, "c": 2}}, 0),
-])
+@pytest.mark.parametrize(
+    ("base", "local", "remote", "expected", "n_conflicts"),
+    [
+        ({"a": 1}, {"a": 1, "b": 2}, {"a": 3}, {"a": 3, "b": 2}, 0),
+        ({"a": 1}, {}, {"a": 1}, {}, 0),
+        ({"a": 1}, {}, {"a": 2}, {"a": 2}, 1),
+        ({"t": ["x"]}, {"t": ["x", "y"]}, {"t": []}, {"t": ["x", "y"]}, 1),  # a list, not a set
+        ({"t": ["b", "a"]}, {"t": ["a", "b", "a"]}, {"t": ["b", "a"]}, {"t": ["a", "b", "a"]}, 0),
+        (
+            {"t": ["b", "a"]},
+            {"t": ["a", "b", "a"]},
+            {"t": ["b", "a", "c"]},
+            {"t": ["a", "b", "a"]},
+            1,
+        ),
+        (
+            {"a": {"b": 1, "c": 1}},
+            {"a": {"b": 2, "c": 1}},
+            {"a": {"b": 1, "c": 2}},
+            {"a": {"b": 2, "c": 2}},
+            0,
+        ),
+    ],
+)
 def test_merge_values(base: Any, local: Any, remote: Any, expected: Any, n_conflicts: int) -> None:
     merged, conflicts = merge_values(base, local, remote)
     assert merged == expected
     assert len(conflicts) == n_conflicts
 
 
-@pytest.mark.parametrize(("base", "local", "remote", "expected"), [
-    (["x"], ["x", "y"], [], ["y"]),
-    (["b", "a"], ["a", "b", "a"], ["b", "a", "c"], ["a", "b", "c"]),
-])
-def test_cell_tags_merge_as_a_set(base: list[str], local: list[str], remote: list[str],
-                                  expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("base", "local", "remote", "expected"),
+    [
+        (["x"], ["x", "y"], [], ["y"]),
+        (["b", "a"], ["a", "b", "a"], ["b", "a", "c"], ["a", "b", "c"]),
+    ],
+)
+def test_cell_tags_merge_as_a_set(
+    base: list[str], local: list[str], remote: list[str], expected: list[str]
+) -> None:
     def version(tags: list[str]) -> dict[str, Any]:
         return make_notebook(code_cell("x", cell_id="c", tags=tags))
 
@@ -336,8 +434,9 @@ def test_other_string_lists_keep_duplicates_and_conflict_when_both_changed() -> 
     def version(items: list[str]) -> dict[str, Any]:
         return make_notebook(code_cell("x", cell_id="c", order=items), metadata={"order": items})
 
-    result = merge_notebooks(version(["b", "a"]), version(["a", "b", "a"]),
-                             version(["b", "a", "c"]))
+    result = merge_notebooks(
+        version(["b", "a"]), version(["a", "b", "a"]), version(["b", "a", "c"])
+    )
     cell = result.notebook["cells"][1]
     assert cell["metadata"]["order"] == ["a", "b", "a"]
     assert result.notebook["metadata"]["order"] == ["a", "b", "a"]

@@ -29,13 +29,24 @@ CTX = CellContext(major=4, options=MergeOptions(), labels=LABELS)
 BASE_TEXT = "x = 1\ny = 2\nz = 3\n"
 
 
-def merge3(base: dict | None, local: dict | None, remote: dict | None, *,
-           ctx: CellContext = CTX, deleted_by: str | None = None) -> tuple[dict, list]:
+def merge3(
+    base: dict | None,
+    local: dict | None,
+    remote: dict | None,
+    *,
+    ctx: CellContext = CTX,
+    deleted_by: str | None = None,
+) -> tuple[dict, list]:
     """Merge one cell given as three versions (None where a version lacks it)."""
-    slot = Slot(None if base is None else 0, None if local is None else 0,
-                None if remote is None else 0, deleted_by)
-    return merge_slot(slot, [base] if base else [], [local] if local else [],
-                      [remote] if remote else [], ctx)
+    slot = Slot(
+        None if base is None else 0,
+        None if local is None else 0,
+        None if remote is None else 0,
+        deleted_by,
+    )
+    return merge_slot(
+        slot, [base] if base else [], [local] if local else [], [remote] if remote else [], ctx
+    )
 
 
 def with_(cell: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -51,10 +62,17 @@ EDITED = {
     "outputs-are-derived": (BASE, with_(BASE, outputs=[]), False),
     "count-is-derived": (BASE, with_(BASE, execution_count=9), False),
     "id-is-not-content": (BASE, with_(BASE, id="other"), False),
-    "execute-time-is-volatile": (BASE, with_(BASE, metadata={"ExecuteTime": {"start": "t"}}), False),
+    "execute-time-is-volatile": (
+        BASE,
+        with_(BASE, metadata={"ExecuteTime": {"start": "t"}}),
+        False,
+    ),
     "scrolled-is-volatile": (BASE, with_(BASE, metadata={"scrolled": True}), False),
-    "jupyter-view-state-is-volatile": (BASE, with_(BASE, metadata={"jupyter": {"source_hidden": True}}),
-                                       False),
+    "jupyter-view-state-is-volatile": (
+        BASE,
+        with_(BASE, metadata={"jupyter": {"source_hidden": True}}),
+        False,
+    ),
     "tags-are-content": (BASE, with_(BASE, metadata={"tags": ["x"]}), True),
     "type": (BASE, with_(BASE, cell_type="raw"), True),
 }
@@ -66,8 +84,11 @@ def test_edited(base: dict, other: dict, expected: bool) -> None:
 
 
 def test_the_cells_given_are_never_changed() -> None:
-    base, local, remote = (code_cell(BASE_TEXT, count="*"), code_cell("a\n" + BASE_TEXT),
-                           code_cell(BASE_TEXT + "b\n"))
+    base, local, remote = (
+        code_cell(BASE_TEXT, count="*"),
+        code_cell("a\n" + BASE_TEXT),
+        code_cell(BASE_TEXT + "b\n"),
+    )
     copies = [repr(c) for c in (base, local, remote)]
     merge3(base, local, remote)
     assert [repr(c) for c in (base, local, remote)] == copies
@@ -84,8 +105,9 @@ SHORTCUTS = {
 
 
 @pytest.mark.parametrize("base, local, remote, which", SHORTCUTS.values(), ids=SHORTCUTS.keys())
-def test_a_side_unchanged_gives_the_other_side(base: Any, local: Any, remote: Any,
-                                                which: str) -> None:
+def test_a_side_unchanged_gives_the_other_side(
+    base: Any, local: Any, remote: Any, which: str
+) -> None:
     cell, conflicts = merge3(base, local, remote)
     assert conflicts == []
     assert cell == (local if which == "local" else remote)
@@ -99,9 +121,14 @@ def test_edits_to_different_lines_merge_cleanly() -> None:
 
 
 def test_edits_to_the_same_line_conflict_with_markers() -> None:
-    cell, conflicts = merge3(BASE, with_(BASE, source="x = 10\ny = 2\nz = 3\n"),
-                             with_(BASE, source="x = 11\ny = 2\nz = 3\n"))
-    assert cell["source"] == "<<<<<<< HEAD\nx = 10\n=======\nx = 11\n>>>>>>> feature\ny = 2\nz = 3\n"
+    cell, conflicts = merge3(
+        BASE,
+        with_(BASE, source="x = 10\ny = 2\nz = 3\n"),
+        with_(BASE, source="x = 11\ny = 2\nz = 3\n"),
+    )
+    assert (
+        cell["source"] == "<<<<<<< HEAD\nx = 10\n=======\nx = 11\n>>>>>>> feature\ny = 2\nz = 3\n"
+    )
     (entry,) = conflicts
     assert isinstance(entry, SourceConflict)
     assert entry.markers == (LABELS.start(), LABELS.mid(), LABELS.end())
@@ -116,12 +143,13 @@ def test_a_metadata_conflict_is_a_note_on_top_and_the_hunks_move_down() -> None:
     values, source = conflicts
     assert isinstance(values, ValuesConflict) and values.kind is ConflictKind.METADATA
     assert [(v.path, v.base, v.ours, v.theirs) for v in values.values] == [
-        (["metadata", "owner"], ABSENT, "ann", "bob")]
+        (["metadata", "owner"], ABSENT, "ann", "bob")
+    ]
     assert cell["metadata"]["owner"] == "ann"  # ours kept
     assert cell["source"].startswith(values.note)
     assert values.note == conflict_note("metadata", ["metadata.owner"], LABELS)
     (hunk,) = source.hunks
-    assert cell["source"][hunk.at:].startswith(LABELS.start())
+    assert cell["source"][hunk.at :].startswith(LABELS.start())
     assert hunk.at == len(values.note)
 
 
@@ -197,8 +225,15 @@ def test_outputs_conflict_strategy_writes_marker_outputs_and_a_record() -> None:
     assert isinstance(entry, OutputsConflict)
     assert (entry.sections, entry.counts) == ((1, 1, 1), (1, 2, 3))
     texts = [out["text"] for out in cell["outputs"]]
-    assert texts == [LABELS.start(), "ours\n", "||||||| base\n", "1\n", LABELS.mid(), "theirs\n",
-                     LABELS.end()]
+    assert texts == [
+        LABELS.start(),
+        "ours\n",
+        "||||||| base\n",
+        "1\n",
+        LABELS.mid(),
+        "theirs\n",
+        LABELS.end(),
+    ]
 
 
 def test_a_running_cells_star_count_is_not_kept() -> None:
@@ -206,19 +241,32 @@ def test_a_running_cells_star_count_is_not_kept() -> None:
     cell, _ = merge3(None, with_(BASE, execution_count="*"), None)
     assert cell["execution_count"] is None
     v3 = CellContext(major=3, options=MergeOptions(), labels=LABELS)
-    old = {"cell_type": "code", "input": "x\n", "prompt_number": True, "outputs": [],
-           "language": "python", "metadata": {}}
+    old = {
+        "cell_type": "code",
+        "input": "x\n",
+        "prompt_number": True,
+        "outputs": [],
+        "language": "python",
+        "metadata": {},
+    }
     cell, _ = merge3(None, old, None, ctx=v3)
     assert "prompt_number" not in cell and cell["input"] == "x\n"
 
 
 def test_v4_schema_drops_foreign_keys_and_adds_required_ones() -> None:
-    cell, _ = merge3(None, {"cell_type": "markdown", "source": "m", "outputs": [], "bogus": 1},
-                     None)
+    cell, _ = merge3(
+        None, {"cell_type": "markdown", "source": "m", "outputs": [], "bogus": 1}, None
+    )
     assert cell == {"cell_type": "markdown", "source": "m", "metadata": {}}
     cell, _ = merge3(None, {"cell_type": "code", "id": "k"}, None)
-    assert cell == {"cell_type": "code", "id": "k", "metadata": {}, "source": "",
-                    "outputs": [], "execution_count": None}
+    assert cell == {
+        "cell_type": "code",
+        "id": "k",
+        "metadata": {},
+        "source": "",
+        "outputs": [],
+        "execution_count": None,
+    }
 
 
 @pytest.mark.parametrize("deleted_by", ["ours", "theirs"])
@@ -236,11 +284,15 @@ def test_delete_vs_edit_wraps_the_kept_cell(deleted_by: str) -> None:
     assert cell["outputs"] == kept["outputs"]
 
 
-@given(st.text(alphabet="ab\n\r<=>|", max_size=30), st.sampled_from(["ours", "theirs"]),
-       st.integers(3, 12))
+@given(
+    st.text(alphabet="ab\n\r<=>|", max_size=30),
+    st.sampled_from(["ours", "theirs"]),
+    st.integers(3, 12),
+)
 @settings(max_examples=80, deadline=None)
-def test_delete_vs_edit_wrapper_gives_back_the_text_exactly(text: str, deleted_by: str,
-                                                            size: int) -> None:
+def test_delete_vs_edit_wrapper_gives_back_the_text_exactly(
+    text: str, deleted_by: str, size: int
+) -> None:
     ctx = CellContext(major=4, options=MergeOptions(), labels=MergeLabels(marker_size=size))
     kept = code_cell(text)
     local, remote = (None, kept) if deleted_by == "ours" else (kept, None)
@@ -252,8 +304,12 @@ def test_delete_vs_edit_wrapper_gives_back_the_text_exactly(text: str, deleted_b
 
 def test_value_change_keeps_absent_apart_from_null() -> None:
     change = value_change(ValueConflict(("metadata", "k"), MISSING, None, 1))
-    assert (change.path, change.base, change.ours, change.theirs) == (["metadata", "k"], ABSENT,
-                                                                      None, 1)
+    assert (change.path, change.base, change.ours, change.theirs) == (
+        ["metadata", "k"],
+        ABSENT,
+        None,
+        1,
+    )
 
 
 def test_conflict_note_is_one_marker_line_naming_what_and_who() -> None:

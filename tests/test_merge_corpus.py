@@ -28,7 +28,8 @@ def _cases() -> list[Path]:
     if not CORPUS_MERGES.is_dir():
         return []
     return [
-        case for case in sorted(CORPUS_MERGES.iterdir())
+        case
+        for case in sorted(CORPUS_MERGES.iterdir())
         if (case / "case.json").is_file()
         and json.loads((case / "case.json").read_text())["change_kind"] in ("M/M", "A/A")
     ]
@@ -102,9 +103,12 @@ def test_resolve_every_corpus_conflict_to_each_side(case: Path) -> None:
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
     try:
-        sides = [parse_notebook((case / f"{name}.ipynb").read_bytes(), path=name)
-                 if (case / f"{name}.ipynb").read_bytes().strip() else None
-                 for name in ("base", "p1", "p2")]
+        sides = [
+            parse_notebook((case / f"{name}.ipynb").read_bytes(), path=name)
+            if (case / f"{name}.ipynb").read_bytes().strip()
+            else None
+            for name in ("base", "p1", "p2")
+        ]
     except InvalidNotebook:
         pytest.skip("an input is not a notebook")
     merged = merge_notebooks(sides[0], sides[1], sides[2]).notebook  # type: ignore[arg-type]
@@ -113,5 +117,6 @@ def test_resolve_every_corpus_conflict_to_each_side(case: Path) -> None:
         outcome = resolve_conflicts(merged, choice)
         assert outcome.failed == [] and outcome.resolved == len(recorded)
         assert find_conflicts(outcome.notebook) == []
-        nbformat.validate(nbformat.reads(serialize_notebook(outcome.notebook),
-                                         as_version=nbformat.NO_CONVERT))
+        nbformat.validate(
+            nbformat.reads(serialize_notebook(outcome.notebook), as_version=nbformat.NO_CONVERT)
+        )

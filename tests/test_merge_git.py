@@ -143,12 +143,14 @@ def _bytes(nb: dict[str, Any]) -> bytes:
     return serialize_notebook(nb).encode()
 
 
-def test_driver_labels_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_driver_labels_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)  # not a repository: no branch name for ours
     monkeypatch.setenv("GITHEAD_0123456789abcdef0123456789abcdef01234567", "topic/x")
-    files = _driver_files(tmp_path, _bytes(_notebook("v = 1")), _bytes(_notebook("v = 2")),
-                          _bytes(_notebook("v = 3")))
+    files = _driver_files(
+        tmp_path, _bytes(_notebook("v = 1")), _bytes(_notebook("v = 2")), _bytes(_notebook("v = 3"))
+    )
     code = run_git_merge([*files, "9", "nb.ipynb", "%S", "%X", "%Y"])
     assert code == 1
     text = _sources(json.loads(Path(files[1]).read_text()))[1]
@@ -174,12 +176,14 @@ def test_driver_never_dies_and_leaves_ours_alone(tmp_path: Path) -> None:
 
 def test_driver_handles_a_conflicted_virtual_base(tmp_path: Path) -> None:
     """Criss-cross merges pass a base that is itself a conflicted merge result."""
-    files = _driver_files(tmp_path, _bytes(_notebook("v = 1")), _bytes(_notebook("v = 2")),
-                          _bytes(_notebook("v = 3")))
+    files = _driver_files(
+        tmp_path, _bytes(_notebook("v = 1")), _bytes(_notebook("v = 2")), _bytes(_notebook("v = 3"))
+    )
     assert run_git_merge([*files, "7", "nb.ipynb"]) == 1
     conflicted = Path(files[1]).read_bytes()
-    files = _driver_files(tmp_path, conflicted, _bytes(_notebook("v = 4")),
-                          _bytes(_notebook("v = 4", "w = 0")))
+    files = _driver_files(
+        tmp_path, conflicted, _bytes(_notebook("v = 4")), _bytes(_notebook("v = 4", "w = 0"))
+    )
     assert run_git_merge([*files, "7", "nb.ipynb"]) == 0
     merged = json.loads(Path(files[1]).read_text())
     assert _sources(merged) == ["# Analysis", "v = 4", "w = 0"]
@@ -187,19 +191,30 @@ def test_driver_handles_a_conflicted_virtual_base(tmp_path: Path) -> None:
 
 
 def test_driver_as_a_subprocess_is_quiet_on_clean(tmp_path: Path) -> None:
-    files = _driver_files(tmp_path, _bytes(_notebook("a", "b")), _bytes(_notebook("A", "b")),
-                          _bytes(_notebook("a", "B")))
-    done = subprocess.run([sys.executable, "-m", "nbcollab", "git-merge", *files, "7", "x.ipynb"],
-                          capture_output=True, text=True, check=False)
+    files = _driver_files(
+        tmp_path,
+        _bytes(_notebook("a", "b")),
+        _bytes(_notebook("A", "b")),
+        _bytes(_notebook("a", "B")),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "nbcollab", "git-merge", *files, "7", "x.ipynb"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "merged x.ipynb: clean" in done.stderr
 
 
-@pytest.mark.parametrize(("argv", "size", "labels"), [
-    (["o", "a", "b"], 7, (None, None, None)),
-    (["o", "a", "b", "12", "p", "%S", "%X", "%Y"], 12, (None, None, None)),
-    (["o", "a", "b", "x", "p", "B", "O", "T"], 7, ("B", "O", "T")),
-])
+@pytest.mark.parametrize(
+    ("argv", "size", "labels"),
+    [
+        (["o", "a", "b"], 7, (None, None, None)),
+        (["o", "a", "b", "12", "p", "%S", "%X", "%Y"], 12, (None, None, None)),
+        (["o", "a", "b", "x", "p", "B", "O", "T"], 7, ("B", "O", "T")),
+    ],
+)
 def test_parse_driver_args(argv: list[str], size: int, labels: tuple) -> None:
     args = parse_driver_args(argv)
     assert args is not None
@@ -208,8 +223,12 @@ def test_parse_driver_args(argv: list[str], size: int, labels: tuple) -> None:
 
 
 def test_driver_does_not_import_nbformat_or_nbdime(tmp_path: Path) -> None:
-    files = _driver_files(tmp_path, _bytes(_notebook("a", "b")), _bytes(_notebook("A", "b")),
-                          _bytes(_notebook("a", "B")))
+    files = _driver_files(
+        tmp_path,
+        _bytes(_notebook("a", "b")),
+        _bytes(_notebook("A", "b")),
+        _bytes(_notebook("a", "B")),
+    )
     outcome, done = run_driver_in_child([*files, "7", "x.ipynb"])
     assert outcome == "0 []", done.stderr
 
@@ -237,12 +256,16 @@ def test_criss_cross_merge_with_a_conflicted_virtual_base(repo: Path) -> None:
 @pytest.mark.parametrize("side", ["ours", "theirs"])
 def test_git_merge_then_resolve_gives_a_heading_side_exactly(git_repo: Path, side: str) -> None:
     """A setext heading's ``=======`` inside a conflict is content, through git and resolve."""
-    sources = {"base": "Result\n------\nold text\n", "ours": "Results\n=======\nour text\n",
-               "theirs": "Summary\n=======\ntheir text\n"}
+    sources = {
+        "base": "Result\n------\nold text\n",
+        "ours": "Results\n=======\nour text\n",
+        "theirs": "Summary\n=======\ntheir text\n",
+    }
 
     def version(name: str) -> dict[str, Any]:
-        return make_notebook(markdown_cell(sources[name], cell_id="m"),
-                             markdown_cell(TUTORIAL, cell_id="tutorial"))
+        return make_notebook(
+            markdown_cell(sources[name], cell_id="m"), markdown_cell(TUTORIAL, cell_id="tutorial")
+        )
 
     git(git_repo, "config", "merge.nbcollab.driver", DRIVER)
     (git_repo / ".gitattributes").write_text("*.ipynb merge=nbcollab\n")

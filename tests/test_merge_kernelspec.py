@@ -17,14 +17,14 @@ def with_kernel(name: str, language: str | None = "python") -> dict[str, Any]:
     return make_notebook(code_cell("x", cell_id="a"), metadata={"kernelspec": spec})
 
 
-@pytest.mark.parametrize(("ours", "theirs"), [("python38-azureml", "python3-custom"),
-                                              ("conda-env-x", "conda-base-py")])
+@pytest.mark.parametrize(
+    ("ours", "theirs"), [("python38-azureml", "python3-custom"), ("conda-env-x", "conda-base-py")]
+)
 def test_same_language_kernels_keep_ours_and_say_so(ours: str, theirs: str) -> None:
     result = merge_notebooks(with_kernel("python3"), with_kernel(ours), with_kernel(theirs))
     assert result.clean
     assert result.notebook["metadata"]["kernelspec"]["name"] == ours
-    assert any("kept ours" in line and ours in line and theirs in line
-               for line in result.summary())
+    assert any("kept ours" in line and ours in line and theirs in line for line in result.summary())
 
 
 def test_a_change_of_language_stays_a_conflict() -> None:

@@ -23,12 +23,22 @@ def _fixture_dir() -> Path | None:
 
 
 FILES = _fixture_dir()
-requires_fixtures = pytest.mark.skipif(FILES is None, reason="nbdime's test files are not installed")
+requires_fixtures = pytest.mark.skipif(
+    FILES is None, reason="nbdime's test files are not installed"
+)
 
 # (base, local, remote, merges cleanly)
 TRIPLETS = [
-    *((f"{name}--1", f"{name}--2", f"{name}--3", name == "apap") for name in (
-        "apap", "inline-conflict", "mixed-conflicts", "output-conflict", "source-conflict")),
+    *(
+        (f"{name}--1", f"{name}--2", f"{name}--3", name == "apap")
+        for name in (
+            "apap",
+            "inline-conflict",
+            "mixed-conflicts",
+            "output-conflict",
+            "source-conflict",
+        )
+    ),
     ("cellids--base", "cellids--local", "cellids--remote", False),
     ("multi_cell_nb", "multi_cell_nb--local", "multi_cell_nb--remote", True),
     ("multilevel-test-base", "multilevel-test-local", "multilevel-test-remote", True),
@@ -42,8 +52,9 @@ def _read(name: str) -> dict[str, Any]:
 
 
 @requires_fixtures
-@pytest.mark.parametrize(("base", "local", "remote", "clean"), TRIPLETS,
-                         ids=[t[0].split("--")[0] for t in TRIPLETS])
+@pytest.mark.parametrize(
+    ("base", "local", "remote", "clean"), TRIPLETS, ids=[t[0].split("--")[0] for t in TRIPLETS]
+)
 def test_nbdime_fixture_merges(base: str, local: str, remote: str, clean: bool) -> None:
     missing = [n for n in (base, local, remote) if not (FILES / f"{n}.ipynb").is_file()]  # type: ignore[operator]
     if missing:

@@ -18,19 +18,30 @@ def out(text: str) -> list[dict]:
     return [{"output_type": "stream", "name": "stdout", "text": text}]
 
 
-@pytest.mark.parametrize(("side", "text", "count"), [
-    ("--theirs", "2", 3), ("--ours", "1", 2), ("--base", "0", 1)])
+@pytest.mark.parametrize(
+    ("side", "text", "count"), [("--theirs", "2", 3), ("--ours", "1", 2), ("--base", "0", 1)]
+)
 @pytest.mark.parametrize("sources", [("x", "x", "x"), ("x", "y", "z")])
 def test_outputs_and_count_come_from_the_chosen_side(
-        tmp_path: Path, side: str, text: str, count: int, sources: tuple[str, str, str]) -> None:
+    tmp_path: Path, side: str, text: str, count: int, sources: tuple[str, str, str]
+) -> None:
     for name, source, (value, number) in zip("blr", sources, (("0", 1), ("1", 2), ("2", 3))):
-        write_notebook(tmp_path / f"{name}.ipynb",
-                       make_notebook(code_cell(source, cell_id="a", outputs=out(value),
-                                               count=number)))
+        write_notebook(
+            tmp_path / f"{name}.ipynb",
+            make_notebook(code_cell(source, cell_id="a", outputs=out(value), count=number)),
+        )
     merged = tmp_path / "m.ipynb"
-    done = runner.invoke(app, ["merge", "--outputs", "conflict", *(str(tmp_path / f"{n}.ipynb")
-                                                                   for n in "blr"),
-                               "-o", str(merged)])
+    done = runner.invoke(
+        app,
+        [
+            "merge",
+            "--outputs",
+            "conflict",
+            *(str(tmp_path / f"{n}.ipynb") for n in "blr"),
+            "-o",
+            str(merged),
+        ],
+    )
     assert done.exit_code == 1, done.output
     assert runner.invoke(app, ["resolve", side, str(merged)]).exit_code == 0
     (cell,) = json.loads(merged.read_text())["cells"]

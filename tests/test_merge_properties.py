@@ -22,8 +22,13 @@ SOURCES = st.lists(LINES, min_size=0, max_size=4).map("\n".join)
 @st.composite
 def cells(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
-        return {"cell_type": "code", "execution_count": draw(st.none() | st.integers(1, 9)),
-                "metadata": {}, "outputs": [], "source": draw(SOURCES)}
+        return {
+            "cell_type": "code",
+            "execution_count": draw(st.none() | st.integers(1, 9)),
+            "metadata": {},
+            "outputs": [],
+            "source": draw(SOURCES),
+        }
     return {"cell_type": "markdown", "metadata": {}, "source": draw(SOURCES)}
 
 
@@ -31,9 +36,12 @@ def _notebook(cell_list: list[dict[str, Any]], with_ids: bool) -> dict[str, Any]
     if with_ids:
         for n, cell in enumerate(cell_list):
             cell.setdefault("id", f"cell-{n}")
-    return {"cells": cell_list, "metadata": {"kernelspec": {"name": "python3",
-                                                              "display_name": "Python 3"}},
-            "nbformat": 4, "nbformat_minor": 5 if with_ids else 4}
+    return {
+        "cells": cell_list,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5 if with_ids else 4,
+    }
 
 
 @st.composite
@@ -69,12 +77,24 @@ def edited(draw: st.DrawFn, base: dict[str, Any], tag: str) -> dict[str, Any]:
 
 
 def _content(nb: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [(c["cell_type"], c["source"], c.get("outputs"), c.get("execution_count"),
-             c["metadata"], c.get("id")) for c in nb["cells"]]
+    return [
+        (
+            c["cell_type"],
+            c["source"],
+            c.get("outputs"),
+            c.get("execution_count"),
+            c["metadata"],
+            c.get("id"),
+        )
+        for c in nb["cells"]
+    ]
 
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @pytest.mark.slow

@@ -24,14 +24,21 @@ LABELS = MergeLabels(ours="main", theirs="feature")
 
 def _merged(marker_size: int = 7, **options: Any) -> dict[str, Any]:
     """Cell "one" conflicts in its source and outputs; cell "two" merges cleanly."""
+
     def version(text: str, out: str) -> dict[str, Any]:
-        return make_notebook(code_cell(text, cell_id="one", outputs=[stream_output(out)]),
-                             code_cell("keep", cell_id="two"))
+        return make_notebook(
+            code_cell(text, cell_id="one", outputs=[stream_output(out)]),
+            code_cell("keep", cell_id="two"),
+        )
 
     labels = MergeLabels(ours="main", theirs="feature", marker_size=marker_size)
-    return merge_notebooks(version("v = 1", "1\n"), version("v = 2", "2\n"),
-                           version("v = 3", "3\n"), options=MergeOptions(**options),
-                           labels=labels).notebook
+    return merge_notebooks(
+        version("v = 1", "1\n"),
+        version("v = 2", "2\n"),
+        version("v = 3", "3\n"),
+        options=MergeOptions(**options),
+        labels=labels,
+    ).notebook
 
 
 def _write(path: Path, nb: dict[str, Any]) -> Path:
@@ -64,8 +71,10 @@ def test_resolve_without_a_side_clears_only_stale_records() -> None:
 
 
 def test_resolving_one_cell_also_clears_stale_records_elsewhere() -> None:
-    versions = [make_notebook(code_cell(f"a{k}", cell_id="a"), code_cell(f"b{k}", cell_id="b"))
-                for k in range(3)]
+    versions = [
+        make_notebook(code_cell(f"a{k}", cell_id="a"), code_cell(f"b{k}", cell_id="b"))
+        for k in range(3)
+    ]
     nb = merge_notebooks(*versions, labels=LABELS).notebook
     nb["cells"][0]["source"] = "a by hand"
     outcome = resolve_conflicts(nb, Resolution.THEIRS, cell=1)
@@ -137,8 +146,17 @@ def test_long_marker_commands(tmp_path: Path) -> None:
         return str(write_notebook(tmp_path / name, make_notebook(code_cell(text, cell_id="c"))))
 
     out = tmp_path / "out.ipynb"
-    merged = run_nbcollab("merge", write("b.ipynb", "x"), write("l.ipynb", "y"),
-                          write("r.ipynb", "z"), "-o", str(out), "--no-sign", "--marker-size", "10")
+    merged = run_nbcollab(
+        "merge",
+        write("b.ipynb", "x"),
+        write("l.ipynb", "y"),
+        write("r.ipynb", "z"),
+        "-o",
+        str(out),
+        "--no-sign",
+        "--marker-size",
+        "10",
+    )
     assert merged.returncode == 1
     assert run_nbcollab("conflicts", str(out)).returncode == 1
     done = run_nbcollab("resolve", str(out), "--theirs")
@@ -166,8 +184,9 @@ def test_resolve_an_unknown_cell_is_an_error(tmp_path: Path, wanted: str) -> Non
 
 @pytest.mark.parametrize(("cells", "expected"), [(0, "0 of 0"), (2, "2 of 2")])
 def test_summary_counts_only_real_cells(cells: int, expected: str) -> None:
-    versions = [make_notebook(*(code_cell(str(k), cell_id=f"c{k}") for k in range(cells)))
-                for _ in range(3)]
+    versions = [
+        make_notebook(*(code_cell(str(k), cell_id=f"c{k}") for k in range(cells))) for _ in range(3)
+    ]
     versions[1]["metadata"]["kernelspec"]["name"] = "k1"
     # Another language (two kernels of one language merge without a conflict).
     versions[2]["metadata"]["kernelspec"] = {"name": "k2", "language": "R", "display_name": "R"}
@@ -199,34 +218,49 @@ def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
 # --- a malformed record is bad input, never an internal error -----------------------------------
 
 
-@pytest.mark.parametrize(("entry", "problem"), [
-    ({"kind": "metadata", "cell": "one", "values": [{"path": [1]}]}, "values"),
-    ({"kind": "metadata", "cell": "one", "values": [{}]}, "values"),
-    ({"kind": "metadata", "cell": "one", "values": "xx"}, "values"),
-    ({"kind": "source", "cell": "one", "hunks": [1, None]}, "hunks"),
-    ({"kind": "source", "cell": "one", "hunks": ["x\n"], "around": [["a"]]}, "around"),
-    ({"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "base": ["x"]}, "base"),
-    ({"kind": "delete-edit", "cell": "one", "deleted_by": "nobody"}, "deleted_by"),
-    ({"kind": "source", "cell": "one", "hunks": [{"ours": "x\n"}]}, "hunks.0"),
-    ({"kind": "outputs", "cell": "one", "sections": [1, 2]}, "sections"),
-    ({"kind": "sauce", "cell": "one"}, "kind"),
-    ({"kind": "source", "cell": "one", "mystery": 1}, "mystery"),
-    ({"kind": "source", "cell": "one", "marker_size": 0}, "marker_size"),
-    ({"kind": "source", "cell": "one", "index": -3}, "index"),
-    ({"kind": "source", "cell": "one", "markers": ["", "", ""],
-      "hunks": [{"base": "", "ours": "", "theirs": "x"}]}, "markers"),
-    ({"kind": "metadata", "cell": "one", "values": [], "note": ""}, "note"),
-    ({"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "wrapper": ["", ""]},
-     "wrapper"),
-    ("not an object", "object"),
-])
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"kind": "metadata", "cell": "one", "values": [{"path": [1]}]}, "values"),
+        ({"kind": "metadata", "cell": "one", "values": [{}]}, "values"),
+        ({"kind": "metadata", "cell": "one", "values": "xx"}, "values"),
+        ({"kind": "source", "cell": "one", "hunks": [1, None]}, "hunks"),
+        ({"kind": "source", "cell": "one", "hunks": ["x\n"], "around": [["a"]]}, "around"),
+        ({"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "base": ["x"]}, "base"),
+        ({"kind": "delete-edit", "cell": "one", "deleted_by": "nobody"}, "deleted_by"),
+        ({"kind": "source", "cell": "one", "hunks": [{"ours": "x\n"}]}, "hunks.0"),
+        ({"kind": "outputs", "cell": "one", "sections": [1, 2]}, "sections"),
+        ({"kind": "sauce", "cell": "one"}, "kind"),
+        ({"kind": "source", "cell": "one", "mystery": 1}, "mystery"),
+        ({"kind": "source", "cell": "one", "marker_size": 0}, "marker_size"),
+        ({"kind": "source", "cell": "one", "index": -3}, "index"),
+        (
+            {
+                "kind": "source",
+                "cell": "one",
+                "markers": ["", "", ""],
+                "hunks": [{"base": "", "ours": "", "theirs": "x"}],
+            },
+            "markers",
+        ),
+        ({"kind": "metadata", "cell": "one", "values": [], "note": ""}, "note"),
+        (
+            {"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "wrapper": ["", ""]},
+            "wrapper",
+        ),
+        ("not an object", "object"),
+    ],
+)
 def test_a_malformed_record_is_a_one_line_error(tmp_path: Path, entry: Any, problem: str) -> None:
     nb = _merged()
     nb["metadata"]["nbcollab"]["conflicts"].append(entry)
     path = _write(tmp_path / "nb.ipynb", nb)
     before = path.read_bytes()
-    for command in (["conflicts", str(path)], ["resolve", str(path), "--ours"],
-                    ["resolve", str(path), "--base"]):
+    for command in (
+        ["conflicts", str(path)],
+        ["resolve", str(path), "--ours"],
+        ["resolve", str(path), "--base"],
+    ):
         done = CliRunner().invoke(app, command)
         assert done.exit_code == 2, (command, done.output)
         assert isinstance(done.exception, SystemExit)
@@ -239,12 +273,15 @@ def test_a_malformed_record_is_a_one_line_error(tmp_path: Path, entry: Any, prob
 # --- --base gives back the base of a conflict region split into several hunks ------------------
 
 
-@pytest.mark.parametrize(("base", "ours", "theirs"), [
-    ("x = 0\nm = 0\ny = 0\n", "x = 1\nm = 2\ny = 1\n", "x = 2\nm = 2\ny = 2\n"),
-    ("a\nx = 0\nm = 0\nb", "a\nx = 1\nm = 2\nb", "a\nx = 2\nm = 2\nb"),  # agreed lines last
-    ("m = 0\nx = 0\nz", "m = 2\nx = 1\nz", "m = 2\nx = 2\nz"),  # agreed lines first
-    ("x = 0\nm = 0", "x = 1\nm = 2", "x = 2\nm = 2"),  # ... at the end, without a newline
-])
+@pytest.mark.parametrize(
+    ("base", "ours", "theirs"),
+    [
+        ("x = 0\nm = 0\ny = 0\n", "x = 1\nm = 2\ny = 1\n", "x = 2\nm = 2\ny = 2\n"),
+        ("a\nx = 0\nm = 0\nb", "a\nx = 1\nm = 2\nb", "a\nx = 2\nm = 2\nb"),  # agreed lines last
+        ("m = 0\nx = 0\nz", "m = 2\nx = 1\nz", "m = 2\nx = 2\nz"),  # agreed lines first
+        ("x = 0\nm = 0", "x = 1\nm = 2", "x = 2\nm = 2"),  # ... at the end, without a newline
+    ],
+)
 def test_resolve_base_of_a_split_region_gives_the_base(base: str, ours: str, theirs: str) -> None:
     def version(text: str) -> dict[str, Any]:
         return make_notebook(code_cell(text, cell_id="c"))
@@ -261,8 +298,12 @@ def test_resolve_base_of_a_split_region_edited_by_hand_is_refused() -> None:
     def version(text: str) -> dict[str, Any]:
         return make_notebook(code_cell(text, cell_id="c"))
 
-    merged = merge_notebooks(version("x = 0\nm = 0\ny = 0\n"), version("x = 1\nm = 2\ny = 1\n"),
-                             version("x = 2\nm = 2\ny = 2\n"), labels=LABELS).notebook
+    merged = merge_notebooks(
+        version("x = 0\nm = 0\ny = 0\n"),
+        version("x = 1\nm = 2\ny = 1\n"),
+        version("x = 2\nm = 2\ny = 2\n"),
+        labels=LABELS,
+    ).notebook
     source = merged["cells"][0]["source"]
     assert "\nm = 2\n" in source  # the agreed line splits the region in two hunks
     merged["cells"][0]["source"] = source.replace("\nm = 2\n", "\nm = 3\n")

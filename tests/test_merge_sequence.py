@@ -52,8 +52,13 @@ def names(slots: list[Slot], base: str, local: str, remote: str) -> str:
     b, lo, r = base.split(), local.split(), remote.split()
     out = []
     for slot in slots:
-        name = (lo[slot.local] if slot.local is not None else
-                r[slot.remote] if slot.remote is not None else b[slot.base])  # type: ignore[index]
+        name = (
+            lo[slot.local]
+            if slot.local is not None
+            else r[slot.remote]
+            if slot.remote is not None
+            else b[slot.base]
+        )  # type: ignore[index]
         out.append(name + ("!" if slot.deleted_by else ""))
     return " ".join(out)
 
@@ -97,20 +102,26 @@ def test_two_way_pairs_similar_new_cells_instead_of_doubling() -> None:
     # Without two-way pairing only identical new cells collapse.
     three_way = order("", "a b c", "a b2 c")
     assert [s for s in three_way if s.local is not None and s.remote is not None] == [
-        Slot(None, 0, 0), Slot(None, 2, 2)]
+        Slot(None, 0, 0),
+        Slot(None, 2, 2),
+    ]
     assert len(three_way) == 4
 
 
-@pytest.mark.parametrize("base, local, remote, expected", [
-    # Local edits a and deletes b; remote deletes a and edits b: both are kept, a before b.
-    ("a b c", "a2 c", "b3 c", "a2! b3! c"),
-    ("a b c", "b2 c", "a3 c", "a3! b2! c"),
-    ("a b c d", "a2 d", "b3 c3 d", "a2! b3! c3! d"),
-    ("a b c", "a2 c", "b3 y c", "a2! b3! y c"),
-    ("x a b c", "x a2 c", "x b3 c", "x a2! b3! c"),
-])
-def test_crossed_delete_vs_edit_conflicts_keep_base_order(base: str, local: str, remote: str,
-                                                          expected: str) -> None:
+@pytest.mark.parametrize(
+    "base, local, remote, expected",
+    [
+        # Local edits a and deletes b; remote deletes a and edits b: both are kept, a before b.
+        ("a b c", "a2 c", "b3 c", "a2! b3! c"),
+        ("a b c", "b2 c", "a3 c", "a3! b2! c"),
+        ("a b c d", "a2 d", "b3 c3 d", "a2! b3! c3! d"),
+        ("a b c", "a2 c", "b3 y c", "a2! b3! y c"),
+        ("x a b c", "x a2 c", "x b3 c", "x a2! b3! c"),
+    ],
+)
+def test_crossed_delete_vs_edit_conflicts_keep_base_order(
+    base: str, local: str, remote: str, expected: str
+) -> None:
     assert names(order(base, local, remote), base, local, remote) == expected
 
 
@@ -154,8 +165,13 @@ def named_cell(name: str) -> dict[str, Any]:
 
 
 def slots_of(base: list[str], local: list[str], remote: list[str], **kw: Any) -> list[Slot]:
-    return merge_cell_order([named_cell(n) for n in base], [named_cell(n) for n in local],
-                            [named_cell(n) for n in remote], edited=changed, **kw)
+    return merge_cell_order(
+        [named_cell(n) for n in base],
+        [named_cell(n) for n in local],
+        [named_cell(n) for n in remote],
+        edited=changed,
+        **kw,
+    )
 
 
 @given(versions())
@@ -184,9 +200,11 @@ def test_cells_follow_base_order_and_each_sides_order(sides: tuple) -> None:
     in_base = [s.base for s in slots if s.base is not None]
     assert in_base == sorted(in_base)
     assert [s.local for s in slots if s.local is not None] == sorted(
-        s.local for s in slots if s.local is not None)
+        s.local for s in slots if s.local is not None
+    )
     assert [s.remote for s in slots if s.remote is not None] == sorted(
-        s.remote for s in slots if s.remote is not None)
+        s.remote for s in slots if s.remote is not None
+    )
 
 
 @given(versions())
@@ -206,8 +224,9 @@ def test_a_cell_survives_unless_a_side_deleted_it_unedited(sides: tuple) -> None
         else:
             assert i not in kept
     for slot in slots:
-        assert (slot.deleted_by is not None) == (slot.base is not None and (
-            slot.local is None or slot.remote is None))
+        assert (slot.deleted_by is not None) == (
+            slot.base is not None and (slot.local is None or slot.remote is None)
+        )
 
 
 @given(versions())

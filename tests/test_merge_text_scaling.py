@@ -22,8 +22,9 @@ def _sides(hunks: int, *, shared_base: bool) -> tuple[str, str, str]:
 
 
 @pytest.mark.parametrize("shared_base", [False, True], ids=["rewritten", "edited"])
-def test_many_conflicting_hunks_cost_linear_work(shared_base: bool,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_conflicting_hunks_cost_linear_work(
+    shared_base: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each matcher step scans a range of lines: their total stays a small multiple of the
     text's length (difflib's search once scanned the rest of the text for every hunk)."""
     hunks = 1000
@@ -42,8 +43,9 @@ def test_many_conflicting_hunks_cost_linear_work(shared_base: bool,
         spend(ahi - alo + bhi - blo)
         return step(a, b, alo, ahi, blo, bhi, out)
 
-    def counted_longest(self: Any, alo: int = 0, ahi: Any = None, blo: int = 0,
-                        bhi: Any = None) -> Any:
+    def counted_longest(
+        self: Any, alo: int = 0, ahi: Any = None, blo: int = 0, bhi: Any = None
+    ) -> Any:
         spend((len(self.a) if ahi is None else ahi) - alo)
         return longest(self, alo, ahi, blo, bhi)
 

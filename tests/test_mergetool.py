@@ -40,8 +40,9 @@ def _merged(**options: Any) -> dict[str, Any]:
     base = _version("a = 0\nb = 0", "c = 0", "0\n", ["x"])
     ours = _version("a = 1\nb = 0", "c = 1", "1\n", ["y"])
     theirs = _version("a = 2\nb = 0", "c = 2", "2\n", ["z"])
-    return merge_notebooks(base, ours, theirs, labels=LABELS,
-                           options=MergeOptions(**options)).notebook
+    return merge_notebooks(
+        base, ours, theirs, labels=LABELS, options=MergeOptions(**options)
+    ).notebook
 
 
 def _session(tmp_path: Path, nb: dict[str, Any]) -> Session:
@@ -58,13 +59,16 @@ def test_views_list_each_recorded_conflict_with_its_sides(tmp_path: Path) -> Non
     session = _session(tmp_path, _merged(outputs=OutputStrategy.CONFLICT))
     views = session.conflicts()
     kinds = [v.entry.kind for v in views]
-    assert sorted(kinds) == sorted([ConflictKind.SOURCE, ConflictKind.SOURCE,
-                                    ConflictKind.METADATA, ConflictKind.OUTPUTS])
+    assert sorted(kinds) == sorted(
+        [ConflictKind.SOURCE, ConflictKind.SOURCE, ConflictKind.METADATA, ConflictKind.OUTPUTS]
+    )
     source = next(v for v in views if v.entry.kind is ConflictKind.SOURCE and v.cell == 1)
     # Each side is the whole cell as that choice leaves it (the metadata note line included).
     assert {side: text.splitlines()[1:] for side, text in source.sides.items()} == {
-        Choice.BASE: ["a = 0", "b = 0"], Choice.OURS: ["a = 1", "b = 0"],
-        Choice.THEIRS: ["a = 2", "b = 0"]}
+        Choice.BASE: ["a = 0", "b = 0"],
+        Choice.OURS: ["a = 1", "b = 0"],
+        Choice.THEIRS: ["a = 2", "b = 0"],
+    }
     outputs = next(v for v in views if v.entry.kind is ConflictKind.OUTPUTS)
     assert [o["text"] for o in outputs.sides[Choice.THEIRS]] == ["2\n"]
     assert Choice.BOTH_THEIRS_FIRST in source.choices
@@ -72,32 +76,37 @@ def test_views_list_each_recorded_conflict_with_its_sides(tmp_path: Path) -> Non
     assert describe_left([session]) == "4 of 4 conflicts left"
 
 
-@pytest.mark.parametrize("choice", [Resolution.OURS, Resolution.THEIRS, Resolution.BASE,
-                                    Resolution.UNION])
-def test_each_choice_equals_what_resolve_does_for_that_entry(tmp_path: Path,
-                                                             choice: Resolution) -> None:
+@pytest.mark.parametrize(
+    "choice", [Resolution.OURS, Resolution.THEIRS, Resolution.BASE, Resolution.UNION]
+)
+def test_each_choice_equals_what_resolve_does_for_that_entry(
+    tmp_path: Path, choice: Resolution
+) -> None:
     nb = _merged(outputs=OutputStrategy.CONFLICT)
     session = _session(tmp_path, nb)
     by_page = Choice.BOTH if choice is Resolution.UNION else Choice(choice.value)
     for view in session.conflicts():
         if view.cell == 1:  # resolve's --cell does all of one cell: the page does it entry by entry
             # Metadata has no "both": resolve's --union keeps ours there.
-            session.choose(_number(session, view),
-                           by_page if by_page in view.choices else Choice.OURS)
+            session.choose(
+                _number(session, view), by_page if by_page in view.choices else Choice.OURS
+            )
     expected = resolve_conflicts(nb, choice, cell=1).notebook
     assert serialize_notebook(session.notebook) == serialize_notebook(expected)
 
 
 def _number(session: Session, view: Any) -> int:
     """The record number of ``view``'s conflict now (earlier choices shrink the record)."""
-    return next(v.number for v in session.conflicts()
-                if v.cell == view.cell and v.entry.kind is view.entry.kind)
+    return next(
+        v.number
+        for v in session.conflicts()
+        if v.cell == view.cell and v.entry.kind is view.entry.kind
+    )
 
 
 def test_one_entry_is_resolved_and_the_other_conflicts_of_its_cell_stay(tmp_path: Path) -> None:
     nb = _merged(outputs=OutputStrategy.CONFLICT)
-    number = next(n for n, e in enumerate(read_record(nb))
-                  if e.kind is ConflictKind.OUTPUTS)
+    number = next(n for n, e in enumerate(read_record(nb)) if e.kind is ConflictKind.OUTPUTS)
     outcome = resolve_conflicts(nb, Resolution.THEIRS, entry=number)
     assert outcome.resolved == 1
     kinds = sorted(e.kind.value for e in read_record(outcome.notebook))
@@ -107,8 +116,9 @@ def test_one_entry_is_resolved_and_the_other_conflicts_of_its_cell_stay(tmp_path
 
 def test_both_theirs_first_keeps_the_rest_of_the_cell(tmp_path: Path) -> None:
     session = _session(tmp_path, _merged())
-    view = next(v for v in session.conflicts() if v.cell == 1 and
-                v.entry.kind is ConflictKind.SOURCE)
+    view = next(
+        v for v in session.conflicts() if v.cell == 1 and v.entry.kind is ConflictKind.SOURCE
+    )
     session.choose(view.number, Choice.BOTH_THEIRS_FIRST)
     assert _texts(session.notebook)[1].endswith("a = 2\na = 1\nb = 0")
     two = next(v for v in session.conflicts() if v.entry.kind is ConflictKind.SOURCE)
@@ -231,4 +241,4 @@ def test_page_keeps_resolved_cells_in_view_and_escapes_everything(tmp_path: Path
     while session.conflicts():
         session.choose(session.conflicts()[0].number, Choice.THEIRS)
     html = render_notebooks([session])
-    assert html.count("resolved</h2>") == 2 and "data-action=\"choose\"" not in html
+    assert html.count("resolved</h2>") == 2 and 'data-action="choose"' not in html

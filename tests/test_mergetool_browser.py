@@ -21,18 +21,26 @@ from mergetool_helpers import conflicted_repo, git_mergetool, install_mergetool,
 from nbcollab.files import read_notebook_file
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright_api = pytest.importorskip("playwright.sync_api",
-                                     reason="Playwright for Python is not installed")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright for Python is not installed"
+)
 pytestmark = [
     pytest.mark.git,
     pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None,
-                       reason="chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
+    ),
 ]
 NBCOLLAB = [sys.executable, "-m", "nbcollab"]
 IMAGES = PROJECT_ROOT / "docs" / "images"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +62,16 @@ def page(browser: Any) -> Iterator[Any]:
     # Nothing may leave the machine: every request outside the tool's own server fails the test.
     page.outside = []  # type: ignore[attr-defined]
     page.csp = []  # type: ignore[attr-defined]
-    page.on("console", lambda m: page.csp.append(m.text) if "Content Security Policy" in m.text
-            else None)
-    page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:"))
-            else page.outside.append(r.url))
+    page.on(
+        "console",
+        lambda m: page.csp.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith(("http://127.0.0.1", "data:")) else page.outside.append(r.url)
+        ),
+    )
     try:
         yield page
     finally:
@@ -100,8 +114,9 @@ def _resolve_by_clicking(page: Any, name: str) -> None:
     while _button(page, name).count():
         before = _counter(page)
         _button(page, name).first.click()
-        page.wait_for_function("b => document.getElementById('counter').textContent !== b",
-                               arg=before)
+        page.wait_for_function(
+            "b => document.getElementById('counter').textContent !== b", arg=before
+        )
 
 
 def test_git_mergetool_end_to_end_by_clicking(git_repo: Path, page: Any) -> None:
@@ -182,11 +197,16 @@ XSS = "<script>window.__xss = 1; alert('src')</script><img src=x onerror=\"alert
 
 
 def _hostile(tag: str) -> dict[str, Any]:
-    html_out = {"output_type": "display_data", "metadata": {}, "data": {
-        "text/html": f"<b>{tag}</b><script>alert('out')</script>"
-                     "<img src=x onerror=alert('out-img')><a href=\"javascript:alert(1)\">l</a>",
-        "image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg' onload='alert(\"svg\")'/>",
-        "text/markdown": "[x](javascript:alert('md'))"}}
+    html_out = {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {
+            "text/html": f"<b>{tag}</b><script>alert('out')</script>"
+            "<img src=x onerror=alert('out-img')><a href=\"javascript:alert(1)\">l</a>",
+            "image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg' onload='alert(\"svg\")'/>",
+            "text/markdown": "[x](javascript:alert('md'))",
+        },
+    }
     return make_notebook(
         markdown_cell(f"# {tag}\n\n<img src=x onerror=alert('md-img')> {XSS}", cell_id="m"),
         code_cell(f"x = '{tag}' {XSS}", cell_id="c", outputs=[html_out]),
@@ -197,8 +217,14 @@ def _hostile(tag: str) -> dict[str, Any]:
 def test_xss_payloads_never_run(git_repo: Path, page: Any) -> None:
     name = "<img src=x onerror=alert('name')>.ipynb"
     install_mergetool(git_repo)  # git merges it as text: the tool merges it again, outputs kept
-    path = conflicted_repo(git_repo, name=name, driver=False, base=_hostile("base"),
-                           ours=_hostile("ours"), theirs=_hostile("theirs"))
+    path = conflicted_repo(
+        git_repo,
+        name=name,
+        driver=False,
+        base=_hostile("base"),
+        ours=_hostile("ours"),
+        theirs=_hostile("theirs"),
+    )
     with running(NBCOLLAB + ["mergetool", "--outputs", "conflict", name], git_repo) as tool:
         page.goto(tool.url)
         page.wait_for_selector(".conflict")

@@ -30,9 +30,15 @@ def _choose_all(tool: object, choice: str) -> None:
         if not current["conflicts"]:
             return
         first = current["conflicts"][0]
-        code, reply = tool.call("api/action", {  # type: ignore[attr-defined]
-            "action": "choose", "file": first["file"], "number": first["number"],
-            "choice": choice if choice in first["choices"] else "ours"})
+        code, reply = tool.call(
+            "api/action",
+            {  # type: ignore[attr-defined]
+                "action": "choose",
+                "file": first["file"],
+                "number": first["number"],
+                "choice": choice if choice in first["choices"] else "ours",
+            },
+        )
         assert code == 200, reply
 
 
@@ -70,8 +76,10 @@ def test_partial_save_exits_1_and_the_next_run_resumes(git_repo: Path) -> None:
     path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
     with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
         first = state(tool)["conflicts"][0]
-        tool.call("api/action", {"action": "choose", "file": 0, "number": first["number"],
-                                 "choice": "ours"})
+        tool.call(
+            "api/action",
+            {"action": "choose", "file": 0, "number": first["number"], "choice": "ours"},
+        )
         assert tool.call("api/save", {})[1]["left"] == 1
         code, output = tool.finish()
     assert code == 1, output
@@ -156,12 +164,20 @@ def test_requests_without_the_token_or_from_another_host_are_refused(git_repo: P
     with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
         token = tool.url.rstrip("/").rsplit("/", 1)[1]
         root = tool.url[: -len(token) - 1]
-        for url in (root, root + "api/state", root + "x" + token[1:] + "/api/state",
-                    root + token[:-1] + "/"):
+        for url in (
+            root,
+            root + "api/state",
+            root + "x" + token[1:] + "/api/state",
+            root + token[:-1] + "/",
+        ):
             assert _status(url) == 403, url
         assert tool.call("api/state", headers={"Host": "evil.example:80"})[0] == 403
-        assert tool.call("api/action", {"action": "undo"},
-                         headers={"Origin": "http://evil.example"})[0] == 403
+        assert (
+            tool.call("api/action", {"action": "undo"}, headers={"Origin": "http://evil.example"})[
+                0
+            ]
+            == 403
+        )
         code, _ = tool.call("api/action", None)  # a GET on an action: nothing happens
         assert code == 404
         assert state(tool)["counter"] == "2 of 2 conflicts left"
@@ -180,7 +196,6 @@ def _status(url: str) -> int:
         return err.code
 
 
-
 def _trusted_conflict(repo: Path, theirs_output: dict, *, trust_theirs: bool) -> Path:
     """Both branches edit cell a's source; theirs also changes cell b's output. Ours is trusted."""
     from test_trust_git import html, jupyter_sign
@@ -188,13 +203,17 @@ def _trusted_conflict(repo: Path, theirs_output: dict, *, trust_theirs: bool) ->
     install = run_nbcollab("install", "--no-filter", cwd=repo)  # outputs are committed here
     assert install.returncode == 0, install.stderr
     path = repo / "nb.ipynb"
-    cells = [code_cell("show('a')", cell_id="a", count=1, outputs=[html("<b>a0</b>")]),
-             code_cell("show('b')", cell_id="b", count=2, outputs=[html("<i>b0</i>")])]
+    cells = [
+        code_cell("show('a')", cell_id="a", count=1, outputs=[html("<b>a0</b>")]),
+        code_cell("show('b')", cell_id="b", count=2, outputs=[html("<i>b0</i>")]),
+    ]
     write_notebook(path, make_notebook(*cells))
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "base")
-    for branch, source, output in (("feature", "show('a', 2)", theirs_output),
-                                   ("main", "show('a', 1)", None)):
+    for branch, source, output in (
+        ("feature", "show('a', 2)", theirs_output),
+        ("main", "show('a', 1)", None),
+    ):
         git(repo, "checkout", "-q", *(["-b"] if branch == "feature" else []), branch)
         nb = read_notebook_file(path)[1]
         nb["cells"][0]["source"] = source
@@ -232,9 +251,12 @@ def test_unreadable_input_is_refused_before_serving(tmp_path: Path) -> None:
     bad = write_notebook(tmp_path / "bad.ipynb", nb)
     fifo = tmp_path / "fifo.ipynb"
     os.mkfifo(fifo)
-    for path, message in ((bad, b"metadata.nbcollab.conflicts[0]"),
-                          (fifo, b"not a regular file"), (tmp_path, b"not a regular file"),
-                          (tmp_path / "absent.ipynb", b"absent.ipynb")):
+    for path, message in (
+        (bad, b"metadata.nbcollab.conflicts[0]"),
+        (fifo, b"not a regular file"),
+        (tmp_path, b"not a regular file"),
+        (tmp_path / "absent.ipynb", b"absent.ipynb"),
+    ):
         done = run_nbcollab("mergetool", "--no-browser", str(path), cwd=tmp_path)
         assert done.returncode == 2, (path, done.stderr)
         assert message in done.stderr
@@ -256,13 +278,19 @@ def test_bad_requests_change_nothing(git_repo: Path) -> None:
     path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
     before = path.read_bytes()
     with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
-        assert tool.call("api/action", {"action": "x"}, headers={
-            "Content-Type": "text/plain"})[0] == 400
-        for body in ({"action": "choose", "file": 0, "number": "1; rm", "choice": "ours"},
-                     {"action": "choose", "file": 9, "number": 0, "choice": "ours"},
-                     {"action": "choose", "file": 0, "number": 0, "choice": "nonsense"},
-                     {"action": "edit", "file": 0, "cell": 0, "text": 5},
-                     {"action": "undo"}, {"action": "explode"}, {}):
+        assert (
+            tool.call("api/action", {"action": "x"}, headers={"Content-Type": "text/plain"})[0]
+            == 400
+        )
+        for body in (
+            {"action": "choose", "file": 0, "number": "1; rm", "choice": "ours"},
+            {"action": "choose", "file": 9, "number": 0, "choice": "ours"},
+            {"action": "choose", "file": 0, "number": 0, "choice": "nonsense"},
+            {"action": "edit", "file": 0, "cell": 0, "text": 5},
+            {"action": "undo"},
+            {"action": "explode"},
+            {},
+        ):
             code, reply = tool.call("api/action", body)
             assert code == 409 and reply["error"], body
         assert state(tool)["counter"] == "2 of 2 conflicts left"
@@ -280,9 +308,9 @@ def test_file_names_reach_the_terminal_without_escapes(tmp_path: Path) -> None:
     assert code == 0 and "\x1b" not in output and "evil\u241b[2J.ipynb" in output
 
 
-
 def test_a_notebook_linked_from_outside_the_repository_is_resolved_through_the_link(
-        git_repo: Path, tmp_path: Path) -> None:
+    git_repo: Path, tmp_path: Path
+) -> None:
     from test_mergetool import _merged
 
     target = write_notebook(tmp_path / "outside.ipynb", _merged())

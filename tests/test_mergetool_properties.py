@@ -26,20 +26,34 @@ from nbcollab.mergetool.views import Choice
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-PAGE = {Resolution.OURS: Choice.OURS, Resolution.THEIRS: Choice.THEIRS,
-        Resolution.BASE: Choice.BASE, Resolution.UNION: Choice.BOTH}
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+PAGE = {
+    Resolution.OURS: Choice.OURS,
+    Resolution.THEIRS: Choice.THEIRS,
+    Resolution.BASE: Choice.BASE,
+    Resolution.UNION: Choice.BOTH,
+}
 
 
 def _merged(first: tuple[str, str, str], second: tuple[str, str, str]) -> dict[str, Any]:
     def version(k: int) -> dict[str, Any]:
-        return make_notebook(markdown_cell(first[k], cell_id="m"),
-                             code_cell("x = 1", cell_id="same", outputs=[]),
-                             code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]))
+        return make_notebook(
+            markdown_cell(first[k], cell_id="m"),
+            code_cell("x = 1", cell_id="same", outputs=[]),
+            code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]),
+        )
 
-    result = merge_notebooks(version(0), version(1), version(2), labels=LABELS,
-                             options=MergeOptions(outputs=OutputStrategy.CONFLICT))
+    result = merge_notebooks(
+        version(0),
+        version(1),
+        version(2),
+        labels=LABELS,
+        options=MergeOptions(outputs=OutputStrategy.CONFLICT),
+    )
     assume(not result.clean)
     return result.notebook
 
@@ -47,7 +61,8 @@ def _merged(first: tuple[str, str, str], second: tuple[str, str, str]) -> dict[s
 @SETTINGS
 @given(triples(), triples(), st.sampled_from(list(PAGE)))
 def test_choosing_each_conflict_equals_resolving_the_notebook(
-        first: tuple[str, str, str], second: tuple[str, str, str], choice: Resolution) -> None:
+    first: tuple[str, str, str], second: tuple[str, str, str], choice: Resolution
+) -> None:
     nb = _merged(first, second)
     session = Session("nb.ipynb", nb)
     while session.conflicts():
@@ -65,7 +80,8 @@ def test_choosing_each_conflict_equals_resolving_the_notebook(
 @SETTINGS
 @given(triples(), triples())
 def test_theirs_first_keeps_the_same_lines_as_both_in_the_other_order(
-        first: tuple[str, str, str], second: tuple[str, str, str]) -> None:
+    first: tuple[str, str, str], second: tuple[str, str, str]
+) -> None:
     nb = _merged(first, second)
     results = []
     for choice in (Choice.BOTH_THEIRS_FIRST, Choice.BOTH):
@@ -79,4 +95,5 @@ def test_theirs_first_keeps_the_same_lines_as_both_in_the_other_order(
         # The same text in another order, line breaks aside: which side comes last decides
         # whether the cell's missing final newline falls on a CR, an LF or nothing.
         assert Counter(one.replace("\r", "").replace("\n", "")) == Counter(
-            other.replace("\r", "").replace("\n", ""))
+            other.replace("\r", "").replace("\n", "")
+        )

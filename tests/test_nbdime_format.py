@@ -66,7 +66,10 @@ def test_patch_reproduces_every_corpus_merge_pair() -> None:
         a, b = read_v4(x), read_v4(y)
         if a is None or b is None:
             continue
-        assert nbdime_patch(a, to_nbdime_diff(json.loads(json.dumps(a)), json.loads(json.dumps(b)))) == b, name
+        assert (
+            nbdime_patch(a, to_nbdime_diff(json.loads(json.dumps(a)), json.loads(json.dumps(b))))
+            == b
+        ), name
         checked += 1
     assert checked > 300
 
@@ -81,8 +84,11 @@ def test_patch_reproduces_unrelated_corpus_notebooks() -> None:
 
 
 def test_moves_are_remove_plus_add() -> None:
-    a = make_notebook(code_cell("a = 1", cell_id="a"), code_cell("b = 2", cell_id="b"),
-                      code_cell("c = 3", cell_id="c"))
+    a = make_notebook(
+        code_cell("a = 1", cell_id="a"),
+        code_cell("b = 2", cell_id="b"),
+        code_cell("c = 3", cell_id="c"),
+    )
     b = copy.deepcopy(a)
     b["cells"].append(b["cells"].pop(0))
     diff = to_nbdime_diff(a, b)
@@ -97,13 +103,15 @@ def test_ignore_flags_drop_parts() -> None:
     b["cells"][0]["execution_count"] = 2
     assert to_nbdime_diff(a, b, options=DiffOptions(ignore_execution_counts=True)) == []
     assert to_nbdime_diff(a, b)[0]["diff"][0]["diff"] == [
-        {"op": "replace", "key": "execution_count", "value": 2}]
+        {"op": "replace", "key": "execution_count", "value": 2}
+    ]
 
 
 def test_type_changes_are_replacements() -> None:
     assert diff_json({"a": 1}, {"a": 1.0}) == [{"op": "replace", "key": "a", "value": 1.0}]
     assert diff_json({"a": [1]}, {"a": [1, True]}) == [
-        {"op": "patch", "key": "a", "diff": [{"op": "addrange", "key": 1, "valuelist": [True]}]}]
+        {"op": "patch", "key": "a", "diff": [{"op": "addrange", "key": 1, "valuelist": [True]}]}
+    ]
 
 
 # --- hypothesis ------------------------------------------------------------------------------
@@ -112,14 +120,24 @@ LINES = st.sampled_from(["x = 1\n", "y = 2\n", "print(x)\n", "\n", "# note\n", "
 TEXT = st.lists(LINES, max_size=6).map("".join)
 JSONISH = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-3, 3), TEXT),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.sampled_from(["a", "b", "tags"]), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "b", "tags"]), inner, max_size=3),
+    ),
     max_leaves=6,
 )
 OUTPUT = st.one_of(
     st.builds(lambda t: {"output_type": "stream", "name": "stdout", "text": t}, TEXT),
-    st.builds(lambda t, n: {"output_type": "execute_result", "execution_count": n, "metadata": {},
-                            "data": {"text/plain": t}}, TEXT, st.integers(1, 3)),
+    st.builds(
+        lambda t, n: {
+            "output_type": "execute_result",
+            "execution_count": n,
+            "metadata": {},
+            "data": {"text/plain": t},
+        },
+        TEXT,
+        st.integers(1, 3),
+    ),
 )
 
 
@@ -127,8 +145,12 @@ OUTPUT = st.one_of(
 def cells(draw: st.DrawFn) -> dict[str, Any]:
     cell_id = draw(st.one_of(st.none(), st.sampled_from(["i1", "i2", "i3", "i4"])))
     if draw(st.booleans()):
-        cell = code_cell(draw(TEXT), outputs=draw(st.lists(OUTPUT, max_size=3)),
-                         count=draw(st.one_of(st.none(), st.integers(1, 5))), cell_id=cell_id)
+        cell = code_cell(
+            draw(TEXT),
+            outputs=draw(st.lists(OUTPUT, max_size=3)),
+            count=draw(st.one_of(st.none(), st.integers(1, 5))),
+            cell_id=cell_id,
+        )
     else:
         cell = markdown_cell(draw(TEXT), cell_id=cell_id)
     cell["metadata"] = draw(st.dictionaries(st.sampled_from(["tags", "a"]), JSONISH, max_size=2))
@@ -147,7 +169,9 @@ def notebook_pairs(draw: st.DrawFn) -> tuple[dict, dict]:
         elif action == "delete":
             del b["cells"][draw(st.integers(0, n - 1))]
         elif action == "move":
-            b["cells"].insert(draw(st.integers(0, n - 1)), b["cells"].pop(draw(st.integers(0, n - 1))))
+            b["cells"].insert(
+                draw(st.integers(0, n - 1)), b["cells"].pop(draw(st.integers(0, n - 1)))
+            )
         elif action == "edit":
             b["cells"][draw(st.integers(0, n - 1))]["source"] += draw(TEXT)
         else:
@@ -174,10 +198,19 @@ def test_patch_reproduces_generated_json(a: Any, b: Any) -> None:
 def test_ignore_flags_apply_to_v3_cells() -> None:
     def v3(count: int, source: str) -> dict[str, Any]:
         output = {"output_type": "pyout", "prompt_number": count, "metadata": {}, "text": "1"}
-        cell = {"cell_type": "code", "input": source, "metadata": {}, "outputs": [output],
-                "prompt_number": count}
-        return {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-                "worksheets": [{"cells": [cell], "metadata": {}}]}
+        cell = {
+            "cell_type": "code",
+            "input": source,
+            "metadata": {},
+            "outputs": [output],
+            "prompt_number": count,
+        }
+        return {
+            "nbformat": 3,
+            "nbformat_minor": 0,
+            "metadata": {},
+            "worksheets": [{"cells": [cell], "metadata": {}}],
+        }
 
     counts_only = DiffOptions(ignore_execution_counts=True)
     assert to_nbdime_diff(v3(1, "a"), v3(2, "a"), options=counts_only) == []

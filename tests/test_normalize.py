@@ -41,8 +41,12 @@ def notebook(*cells: dict[str, Any], metadata: dict[str, Any] | None = None) -> 
 
 def code(outputs: list[Any], count: int | None = 1, **metadata: Any) -> dict[str, Any]:
     return {
-        "cell_type": "code", "execution_count": count, "id": "c", "metadata": metadata,
-        "outputs": outputs, "source": "x",
+        "cell_type": "code",
+        "execution_count": count,
+        "id": "c",
+        "metadata": metadata,
+        "outputs": outputs,
+        "source": "x",
     }
 
 
@@ -72,8 +76,7 @@ RULE_CASES = [
     (
         "duration",
         "CPU times: user 1.2 ms, sys: 31 µs, total: 1.23 ms\nWall time: 1.5 s\n",
-        "CPU times: user <duration>, sys: <duration>, total: <duration>\n"
-        "Wall time: <duration>\n",
+        "CPU times: user <duration>, sys: <duration>, total: <duration>\nWall time: <duration>\n",
     ),
     ("duration", "Wall time: 1min 2s\n", "Wall time: <duration>\n"),
     (
@@ -86,13 +89,17 @@ RULE_CASES = [
         "100%|██████████| 10/10 [00:01<00:00,  9.52it/s]\n",
         "100%|██████████| 10/10 [<elapsed>, <rate>]\n",
     ),
-    ("duration", "  0%|          | 0/3 [00:00<?, ?it/s]", "  0%|          | 0/3 [<elapsed>, <rate>]"),
+    (
+        "duration",
+        "  0%|          | 0/3 [00:00<?, ?it/s]",
+        "  0%|          | 0/3 [<elapsed>, <rate>]",
+    ),
     ("duration", "epoch 3 [01:02:03, 1.50s/it]", "epoch 3 [<elapsed>, <rate>]"),
     ("duration", "took 5 ms to load", "took 5 ms to load"),  # prose is content
     (
         "temp-path",
-        'File /tmp/ipykernel_4242/3102841129.py:3',
-        'File /tmp/ipykernel_<pid>/<cell>.py:3',
+        "File /tmp/ipykernel_4242/3102841129.py:3",
+        "File /tmp/ipykernel_<pid>/<cell>.py:3",
     ),
     ("temp-path", "C:\\Temp\\ipykernel_12\\99.py", "C:\\Temp\\ipykernel_<pid>\\<cell>.py"),
     ("temp-path", "wrote /tmp/tmpk3j_x9a2/out.csv", "wrote /tmp/tmp<random>/out.csv"),
@@ -117,7 +124,8 @@ def test_timestamps_are_content_unless_asked_for() -> None:
 
 def test_user_rules_run_after_the_built_in_ones() -> None:
     options = NormalizeOptions(
-        rules=(), replace=(Replacement(regex=r"\d{1,2}/\d{1,2}/\d{4}", replace="DATE-STAMP"),))
+        rules=(), replace=(Replacement(regex=r"\d{1,2}/\d{1,2}/\d{4}", replace="DATE-STAMP"),)
+    )
     assert text_rewriter(options)("on 1/2/2024") == "on DATE-STAMP"
 
 
@@ -168,7 +176,9 @@ def test_images_json_and_scripts_are_never_rewritten() -> None:
 
 def test_error_outputs_lose_temp_paths_but_keep_their_colours() -> None:
     error = {
-        "ename": "ValueError", "evalue": "bad <X at 0xdeadbeefcafe>", "output_type": "error",
+        "ename": "ValueError",
+        "evalue": "bad <X at 0xdeadbeefcafe>",
+        "output_type": "error",
         "traceback": ["\x1b[0;31mFile \x1b[0;32m/tmp/ipykernel_77/123.py:1\x1b[0m"],
     }
     (out,) = normalize_outputs([error])
@@ -181,7 +191,8 @@ def test_widget_views_without_saved_state_are_dropped() -> None:
     with_text = result("IntSlider(value=3)", **{"application/vnd.jupyter.widget-view+json": view})
     only_view = {
         "data": {"application/vnd.jupyter.widget-view+json": view},
-        "metadata": {}, "output_type": "display_data",
+        "metadata": {},
+        "output_type": "display_data",
     }
     nb = notebook(code([with_text, only_view]))
     assert normalize_in_place(nb)
@@ -193,8 +204,13 @@ def test_widget_views_without_saved_state_are_dropped() -> None:
 
 
 def test_run_records_are_dropped_from_cell_and_notebook_metadata() -> None:
-    cell = code([], ExecuteTime={"end_time": "2024"}, execution={"iopub.status.idle": "x"},
-                papermill={"duration": 1.5, "status": "completed", "start_time": "t"}, tags=["a"])
+    cell = code(
+        [],
+        ExecuteTime={"end_time": "2024"},
+        execution={"iopub.status.idle": "x"},
+        papermill={"duration": 1.5, "status": "completed", "start_time": "t"},
+        tags=["a"],
+    )
     nb = notebook(cell, metadata={"papermill": {"duration": 9, "parameters": {"n": 1}}})
     assert normalize_in_place(nb)
     assert nb["cells"][0]["metadata"] == {"papermill": {"status": "completed"}, "tags": ["a"]}
@@ -205,7 +221,9 @@ def test_execution_counts_are_renumbered_only_on_request() -> None:
     nb = notebook(code([result("1", 7)], 7), code([], None), code([result("2", 3)], 3))
     assert not normalize_in_place(copy.deepcopy(nb))
     assert renumber_execution_counts(nb)
-    counts = [(c["execution_count"], [o["execution_count"] for o in c["outputs"]]) for c in nb["cells"]]
+    counts = [
+        (c["execution_count"], [o["execution_count"] for o in c["outputs"]]) for c in nb["cells"]
+    ]
     assert counts == [(1, [1]), (None, []), (2, [2])]
 
 

@@ -16,7 +16,9 @@ from nbcollab.notebook.lines import iter_cells
 
 pytestmark = [requires_corpus, pytest.mark.corpus]
 NOTEBOOKS = corpus_notebooks()
-EVERYTHING = NormalizeOptions(rules=("address", "duration", "temp-path", "timestamp"), renumber=True)
+EVERYTHING = NormalizeOptions(
+    rules=("address", "duration", "temp-path", "timestamp"), renumber=True
+)
 
 
 def images(nb: dict) -> list[str]:
@@ -31,7 +33,9 @@ def images(nb: dict) -> list[str]:
 
 @pytest.mark.parametrize("options", [NormalizeOptions(), EVERYTHING], ids=["defaults", "all-rules"])
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[-60:])
-def test_corpus_notebook_normalizes_validly_and_idempotently(path: Path, options: NormalizeOptions) -> None:
+def test_corpus_notebook_normalizes_validly_and_idempotently(
+    path: Path, options: NormalizeOptions
+) -> None:
     from nbformat.validator import isvalid
 
     try:

@@ -16,18 +16,28 @@ from nbcollab.options import MergeOptions, OutputStrategy
 
 def run(outputs: list[Any], count: int = 1, source: str = "x = Foo()\nx") -> dict[str, Any]:
     return {
-        "cells": [{
-            "cell_type": "code", "execution_count": count, "id": "a1", "metadata": {},
-            "outputs": outputs, "source": source,
-        }],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": count,
+                "id": "a1",
+                "metadata": {},
+                "outputs": outputs,
+                "source": source,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
 
 
 def repr_output(address: str, count: int = 1) -> dict[str, Any]:
     return {
-        "data": {"text/plain": f"<Foo at {address}>"}, "execution_count": count,
-        "metadata": {}, "output_type": "execute_result",
+        "data": {"text/plain": f"<Foo at {address}>"},
+        "execution_count": count,
+        "metadata": {},
+        "output_type": "execute_result",
     }
 
 
@@ -43,7 +53,10 @@ def write(tmp_path: Path, name: str, nb: dict[str, Any]) -> str:
 
 
 def test_diff_normalize_outputs_hides_only_volatile_changes(tmp_path: Path) -> None:
-    a, b, c = (write(tmp_path, n, nb) for n, nb in (("a.ipynb", FIRST), ("b.ipynb", SECOND), ("c.ipynb", REAL)))
+    a, b, c = (
+        write(tmp_path, n, nb)
+        for n, nb in (("a.ipynb", FIRST), ("b.ipynb", SECOND), ("c.ipynb", REAL))
+    )
     runner = CliRunner()
     assert runner.invoke(app, ["diff", a, b]).exit_code == 1
     same = runner.invoke(app, ["diff", "--normalize-outputs", a, b])
@@ -62,19 +75,25 @@ def test_diff_normalize_outputs_from_the_config(tmp_path: Path, monkeypatch: Any
 
 def test_outputs_equal_after_normalizing_are_no_conflict() -> None:
     base = run([], None)
-    result = merge_notebooks(base, FIRST, SECOND, options=MergeOptions(outputs=OutputStrategy.CONFLICT))
+    result = merge_notebooks(
+        base, FIRST, SECOND, options=MergeOptions(outputs=OutputStrategy.CONFLICT)
+    )
     assert not result.conflicts
     assert result.notebook["cells"][0]["outputs"] == FIRST["cells"][0]["outputs"]
 
 
 def test_outputs_that_really_differ_still_conflict() -> None:
     base = run([], None)
-    result = merge_notebooks(base, FIRST, REAL, options=MergeOptions(outputs=OutputStrategy.CONFLICT))
+    result = merge_notebooks(
+        base, FIRST, REAL, options=MergeOptions(outputs=OutputStrategy.CONFLICT)
+    )
     assert result.conflicts
 
 
 def test_a_side_that_only_reran_takes_the_other_sides_real_change() -> None:
     base = copy.deepcopy(FIRST)
-    result = merge_notebooks(base, SECOND, REAL, options=MergeOptions(outputs=OutputStrategy.CONFLICT))
+    result = merge_notebooks(
+        base, SECOND, REAL, options=MergeOptions(outputs=OutputStrategy.CONFLICT)
+    )
     assert not result.conflicts
     assert result.notebook["cells"][0]["outputs"] == REAL["cells"][0]["outputs"]

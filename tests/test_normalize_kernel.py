@@ -27,8 +27,14 @@ SOURCES = [
 
 def run_once() -> bytes:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source, id=f"cell-{i}") for i, source in enumerate(SOURCES)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(source, id=f"cell-{i}") for i, source in enumerate(SOURCES)
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     parsed = parse_notebook(nbformat.writes(nb), path="run.ipynb")
     normalize_in_place(parsed)

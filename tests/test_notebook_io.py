@@ -137,7 +137,9 @@ def test_serialize_drops_transient_keys_and_leaves_its_input_alone() -> None:
 
 def test_lone_surrogates_stay_escaped_so_the_file_is_utf8() -> None:
     # Valid JSON, accepted by nbformat, but a raw lone surrogate cannot be written as UTF-8.
-    nb = make_notebook(code_cell("x = 1  # \udc80", cell_id="a"), markdown_cell("\ud83d", cell_id="b"))
+    nb = make_notebook(
+        code_cell("x = 1  # \udc80", cell_id="a"), markdown_cell("\ud83d", cell_id="b")
+    )
     data = serialize_notebook(nb).encode("utf-8")
     assert b"\\udc80" in data and b"\\ud83d" in data
     assert parse_notebook(data) == nb
@@ -326,8 +328,13 @@ def _output_text(output: str) -> bytes:
         (_nb_text(metadata='{"n": ' + "[" * 400 + "]" * 400 + "}"), "nested more than 100 levels"),
         (_nb_text(metadata='{"n": ' + "[" * 700 + "]" * 700 + "}"), "nested more than 100 levels"),
         (
-            _output_text('{"output_type": "display_data", "data": {"application/json": '
-                         + '{"a": ' * 150 + "1" + "}" * 150 + "}}"),
+            _output_text(
+                '{"output_type": "display_data", "data": {"application/json": '
+                + '{"a": ' * 150
+                + "1"
+                + "}" * 150
+                + "}}"
+            ),
             "nb.ipynb: cell 0: output 0: 'data': 'application/json': JSON nested more than 100",
         ),
         (b'{"nbformat": 4, "cells": [], "nbformat": 3}', "duplicate key 'nbformat'"),
@@ -337,9 +344,21 @@ def _output_text(output: str) -> bytes:
         ),
     ],
     ids=[
-        "huge-int", "output-type-list", "output-type-dict", "no-output-type", "text-items",
-        "ename", "output-metadata", "attachment", "cell-type", "cell-metadata",
-        "record", "deep-400", "deep-700", "deep-json-mime", "duplicate-nbformat",
+        "huge-int",
+        "output-type-list",
+        "output-type-dict",
+        "no-output-type",
+        "text-items",
+        "ename",
+        "output-metadata",
+        "attachment",
+        "cell-type",
+        "cell-metadata",
+        "record",
+        "deep-400",
+        "deep-700",
+        "deep-json-mime",
+        "duplicate-nbformat",
         "duplicate-outputs",
     ],
 )
@@ -363,8 +382,15 @@ def test_nesting_up_to_the_limit_is_accepted_and_every_command_takes_it(tmp_path
 
     from nbcollab.cli.app import app
 
-    for args in (["clean", "--check"], ["diff", str(path)], ["merge", str(path), str(path)],
-                 ["conflicts"], ["trust", "check"], ["textconv"], ["resolve", "--ours"]):
+    for args in (
+        ["clean", "--check"],
+        ["diff", str(path)],
+        ["merge", str(path), str(path)],
+        ["conflicts"],
+        ["trust", "check"],
+        ["textconv"],
+        ["resolve", "--ours"],
+    ):
         result = CliRunner().invoke(app, [*args, str(path)])
         assert result.exit_code in (0, 1), (args, result.output)
     # A merge's conflict record holds such values deeper still: the result reads back.
@@ -442,8 +468,11 @@ def test_a_signal_during_a_write_leaves_no_temp_file(tmp_path: Path, name: str) 
 
     target = tmp_path / "nb.ipynb"
     target.write_bytes(b"old")
-    child = subprocess.Popen([sys.executable, "-c", _SLOW_WRITE, str(target)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITE, str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert child.stdout is not None and child.stdout.readline() == b"writing\n"
     assert len(list(tmp_path.iterdir())) == 2  # the temp file exists while writing
     child.send_signal(getattr(signal, name))

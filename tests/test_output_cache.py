@@ -29,8 +29,11 @@ def nb_bytes(*sources: str, ran: bool = True) -> bytes:
             cells.append(markdown_cell(source, cell_id=f"m{index}"))
         else:
             outputs = [stream_output(f"out {source}\n")] if ran else []
-            cells.append(code_cell(source, outputs=outputs, count=index + 1 if ran else None,
-                                   cell_id=f"c{index}"))
+            cells.append(
+                code_cell(
+                    source, outputs=outputs, count=index + 1 if ran else None, cell_id=f"c{index}"
+                )
+            )
     return serialize_notebook(make_notebook(*cells)).encode()
 
 
@@ -43,10 +46,13 @@ def restored_outputs(data: bytes) -> list:
     return [cell["outputs"] for cell in nb["cells"] if cell["cell_type"] == "code"]
 
 
-@pytest.mark.parametrize(("rule", "changed"), [
-    (PREFIX, [False, True, True]),  # the edited cell and every code cell after it
-    (UNCHANGED, [False, True, False]),  # only the edited cell
-])
+@pytest.mark.parametrize(
+    ("rule", "changed"),
+    [
+        (PREFIX, [False, True, True]),  # the edited cell and every code cell after it
+        (UNCHANGED, [False, True, False]),  # only the edited cell
+    ],
+)
 def test_keys_change_as_the_rule_says(rule: RestoreRule, changed: list[bool]) -> None:
     before = parse_notebook(nb_bytes("a = 1", "# note", "b = 2", "c = 3"))
     after = parse_notebook(nb_bytes("a = 1", "# other note", "b = 20", "c = 3"))
@@ -62,8 +68,9 @@ def test_keys_name_the_cell_id_too() -> None:
 
 
 def test_a_v3_notebook_has_no_keys() -> None:
-    assert cell_keys({"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code"}]}]},
-                     PREFIX) == []
+    assert (
+        cell_keys({"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code"}]}]}, PREFIX) == []
+    )
 
 
 def test_store_records_round_trip_and_a_corrupt_pack_is_detected(tmp_path: Path) -> None:
@@ -126,15 +133,16 @@ def test_the_whole_working_file_comes_back_for_its_own_blob(tmp_path: Path) -> N
     working = nb_bytes("a = 1", "# note", "b = 2")
     blob = blob_of(working)
     assert record_working_file(working, blob, "nb.ipynb", store=store, options=CleanOptions()) > 0
-    assert restore_working_file(blob, "nb.ipynb", store=store, options=CleanOptions(),
-                                rule=PREFIX) == working
+    assert (
+        restore_working_file(blob, "nb.ipynb", store=store, options=CleanOptions(), rule=PREFIX)
+        == working
+    )
 
 
 def test_other_clean_options_restore_cell_by_cell_and_verify(tmp_path: Path) -> None:
     store = OutputStore(tmp_path)
     working = nb_bytes("a = 1", "b = 2")
-    record_working_file(working, blob_of(working), "nb.ipynb", store=store,
-                        options=CleanOptions())
+    record_working_file(working, blob_of(working), "nb.ipynb", store=store, options=CleanOptions())
     keep = CleanOptions(keep_execution_count=True)
     blob = clean_bytes(working, path="nb.ipynb", options=keep)
     assert blob is not None
@@ -142,20 +150,23 @@ def test_other_clean_options_restore_cell_by_cell_and_verify(tmp_path: Path) -> 
     assert restored is not None and clean_bytes(restored, path="x", options=keep) == blob
 
 
-@pytest.mark.parametrize(("rule", "expected"), [
-    (PREFIX, [True, False, False]),
-    (UNCHANGED, [True, False, True]),
-])
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (PREFIX, [True, False, False]),
+        (UNCHANGED, [True, False, True]),
+    ],
+)
 def test_an_edited_notebook_gets_outputs_as_the_rule_says(
     tmp_path: Path, rule: RestoreRule, expected: list[bool]
 ) -> None:
     store = OutputStore(tmp_path)
     working = nb_bytes("a = 1", "b = 2", "c = 3")
-    record_working_file(working, blob_of(working), "nb.ipynb", store=store,
-                        options=CleanOptions())
+    record_working_file(working, blob_of(working), "nb.ipynb", store=store, options=CleanOptions())
     edited = blob_of(nb_bytes("a = 1", "b = 20", "c = 3", ran=False))
-    restored = restore_working_file(edited, "nb.ipynb", store=store, options=CleanOptions(),
-                                    rule=rule)
+    restored = restore_working_file(
+        edited, "nb.ipynb", store=store, options=CleanOptions(), rule=rule
+    )
     assert restored is not None
     assert [bool(o) for o in restored_outputs(restored)] == expected
     assert clean_bytes(restored, path="nb.ipynb") == edited
@@ -165,20 +176,24 @@ def test_an_edited_notebook_gets_outputs_as_the_rule_says(
 def test_a_blob_not_in_jupyter_form_is_left_as_it_is(tmp_path: Path) -> None:
     store = OutputStore(tmp_path)
     working = nb_bytes("a = 1")
-    record_working_file(working, blob_of(working), "nb.ipynb", store=store,
-                        options=CleanOptions())
+    record_working_file(working, blob_of(working), "nb.ipynb", store=store, options=CleanOptions())
     compact = serialize_notebook(parse_notebook(blob_of(working))).replace("\n ", "\n").encode()
     compact = compact.replace(b'"a = 1"', b'"a = 1"')  # same cells, other indentation
-    assert restore_working_file(compact, "nb.ipynb", store=store, options=CleanOptions(),
-                                rule=PREFIX) is None
+    assert (
+        restore_working_file(compact, "nb.ipynb", store=store, options=CleanOptions(), rule=PREFIX)
+        is None
+    )
 
 
-def test_the_session_never_raises_and_warns_once(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_session_never_raises_and_warns_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "nbcollab").mkdir()
     (tmp_path / "nbcollab" / "output-cache").write_text("a file where the cache should be")
-    monkeypatch.setattr("nbcollab.output_cache.session.find_store",
-                        lambda cwd: OutputStore(tmp_path / "nbcollab" / "output-cache"))
+    monkeypatch.setattr(
+        "nbcollab.output_cache.session.find_store",
+        lambda cwd: OutputStore(tmp_path / "nbcollab" / "output-cache"),
+    )
     monkeypatch.setattr("nbcollab.output_cache.session.read_enabled", lambda cwd: True)
     err = io.StringIO()
     session = CacheSession(err, cwd=tmp_path)
@@ -199,17 +214,40 @@ def test_the_session_outside_a_repository_passes_everything_through(tmp_path: Pa
     assert err.getvalue().count("warning") <= 1
 
 
-sources = st.lists(st.sampled_from(["a = 1", "b = 2", "# note", "print(a)", "", "x\ny",
-                                    "s = 'é\r\n\x1b[31m'", "t = '\ud800'", "  "]),
-                   min_size=0, max_size=6)
+sources = st.lists(
+    st.sampled_from(
+        [
+            "a = 1",
+            "b = 2",
+            "# note",
+            "print(a)",
+            "",
+            "x\ny",
+            "s = 'é\r\n\x1b[31m'",
+            "t = '\ud800'",
+            "  ",
+        ]
+    ),
+    min_size=0,
+    max_size=6,
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(before=sources, after=sources, rule=st.sampled_from(list(RestoreRule)),
-       keep_counts=st.booleans(), drop_empty=st.booleans())
+@given(
+    before=sources,
+    after=sources,
+    rule=st.sampled_from(list(RestoreRule)),
+    keep_counts=st.booleans(),
+    drop_empty=st.booleans(),
+)
 def test_whatever_is_restored_cleans_back_to_the_blob(
-    tmp_path_factory: pytest.TempPathFactory, before: list[str], after: list[str],
-    rule: RestoreRule, keep_counts: bool, drop_empty: bool,
+    tmp_path_factory: pytest.TempPathFactory,
+    before: list[str],
+    after: list[str],
+    rule: RestoreRule,
+    keep_counts: bool,
+    drop_empty: bool,
 ) -> None:
     store = OutputStore(tmp_path_factory.mktemp("cache"))
     options = CleanOptions(keep_execution_count=keep_counts, drop_empty_cells=drop_empty)
@@ -262,8 +300,9 @@ def test_a_fifo_in_the_cache_is_damage_not_a_hang(tmp_path: Path) -> None:
         store.read(record)
 
 
-def test_cache_commands_outside_a_repository_exit_2(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_commands_outside_a_repository_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from nbcollab.cli.app import app

@@ -41,7 +41,9 @@ def notebook(second: str = "b = a + 1\nprint(b)", *, ran: bool = True) -> dict:
 
 def outputs(repo: Path) -> list:
     nb = parse_notebook((repo / NB).read_bytes())
-    return [(c.get("execution_count"), c["outputs"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    return [
+        (c.get("execution_count"), c["outputs"]) for c in nb["cells"] if c["cell_type"] == "code"
+    ]
 
 
 def assert_status_clean(repo: Path) -> None:
@@ -241,8 +243,13 @@ def test_cache_commands_and_uninstall(repo: Path) -> None:
 
 def html_notebook() -> dict:
     nb = notebook()
-    nb["cells"][0]["outputs"] = [{"data": {"text/html": "<b>one</b>", "text/plain": "one"},
-                                  "metadata": {}, "output_type": "display_data"}]
+    nb["cells"][0]["outputs"] = [
+        {
+            "data": {"text/html": "<b>one</b>", "text/plain": "one"},
+            "metadata": {},
+            "output_type": "display_data",
+        }
+    ]
     nb["cells"][1]["source"] = "# Middle, with HTML above"  # something to commit
     return nb
 
@@ -271,8 +278,11 @@ def test_restored_outputs_are_trusted_only_as_they_were_when_recorded(repo: Path
 
 def test_an_untrusted_notebook_comes_back_untrusted_and_without_a_signature(repo: Path) -> None:
     write_notebook(repo / NB, html_notebook())  # with a signature key someone wrote in:
-    (repo / NB).write_text((repo / NB).read_text().replace(
-        '"metadata": {\n', '"metadata": {\n  "signature": "sha256:' + "0" * 64 + '",\n', 1))
+    (repo / NB).write_text(
+        (repo / NB)
+        .read_text()
+        .replace('"metadata": {\n', '"metadata": {\n  "signature": "sha256:' + "0" * 64 + '",\n', 1)
+    )
     assert '"signature"' in (repo / NB).read_text()
     git(repo, "commit", "-qam", "html")
     (repo / NB).unlink()
@@ -302,8 +312,9 @@ def test_recording_and_restoring_import_nothing_heavy(repo: Path) -> None:
         "heavy = ('nbformat', 'pydantic', 'git', 'jsonschema', 'nbdime')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -314,10 +325,17 @@ def filter_starts(repo: Path, *args: str, tmp: Path) -> int:
 
     trace = tmp / "trace.json"
     trace.unlink(missing_ok=True)
-    subprocess.run(["git", *args], cwd=repo, capture_output=True, check=True,
-                   env={**os.environ, "GIT_TRACE2_EVENT": str(trace)})
-    return sum('"child_start"' in line and "filter-process" in line
-               for line in trace.read_text().splitlines())
+    subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+        env={**os.environ, "GIT_TRACE2_EVENT": str(trace)},
+    )
+    return sum(
+        '"child_start"' in line and "filter-process" in line
+        for line in trace.read_text().splitlines()
+    )
 
 
 def test_a_restore_costs_git_at_most_one_re_read(repo: Path, tmp_path: Path) -> None:

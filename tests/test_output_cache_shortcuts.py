@@ -32,10 +32,22 @@ from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key, sha
 OUTPUTS = [
     [],
     [{"name": "stdout", "output_type": "stream", "text": "1\n2\n"}],
-    [{"data": {"text/plain": "3", "image/png": "iVBOR\n"}, "execution_count": 4,
-      "metadata": {}, "output_type": "execute_result"}],
-    [{"ename": "E", "evalue": "\x1b[31mbad\ud800", "output_type": "error",
-      "traceback": ["a", "b"]}],
+    [
+        {
+            "data": {"text/plain": "3", "image/png": "iVBOR\n"},
+            "execution_count": 4,
+            "metadata": {},
+            "output_type": "execute_result",
+        }
+    ],
+    [
+        {
+            "ename": "E",
+            "evalue": "\x1b[31mbad\ud800",
+            "output_type": "error",
+            "traceback": ["a", "b"],
+        }
+    ],
 ]
 OPTIONS = [
     CleanOptions(),
@@ -48,13 +60,15 @@ OPTIONS = [
 ]
 
 cells = st.lists(
-    st.tuples(st.sampled_from(["code", "markdown"]),
-              st.sampled_from(["a = 1", "", "x\ny\r\n", "print('é')", "  "]),
-              st.sampled_from(range(len(OUTPUTS))),
-              st.sampled_from([None, 1, 7]),
-              st.sampled_from([{}, {"collapsed": True}, {"tags": ["keep_output"]},
-                               {"trusted": True}])),
-    max_size=5)
+    st.tuples(
+        st.sampled_from(["code", "markdown"]),
+        st.sampled_from(["a = 1", "", "x\ny\r\n", "print('é')", "  "]),
+        st.sampled_from(range(len(OUTPUTS))),
+        st.sampled_from([None, 1, 7]),
+        st.sampled_from([{}, {"collapsed": True}, {"tags": ["keep_output"]}, {"trusted": True}]),
+    ),
+    max_size=5,
+)
 
 
 def build(spec: list, *, kernelspec: bool = True) -> dict:
@@ -63,8 +77,9 @@ def build(spec: list, *, kernelspec: bool = True) -> dict:
         if kind == "markdown":
             cell = markdown_cell(source, cell_id=f"m{index}")
         else:
-            cell = code_cell(source, outputs=copy.deepcopy(OUTPUTS[outputs]), count=count,
-                             cell_id=f"c{index}")
+            cell = code_cell(
+                source, outputs=copy.deepcopy(OUTPUTS[outputs]), count=count, cell_id=f"c{index}"
+            )
         cell["metadata"] = dict(metadata)
         built.append(cell)
     nb = make_notebook(*built)
@@ -79,8 +94,12 @@ def long_way(text: bytes, options: CleanOptions) -> bytes:
 
 
 @settings(max_examples=150, deadline=None)
-@given(spec=cells, options=st.sampled_from(OPTIONS), kernelspec=st.booleans(),
-       tweak=st.sampled_from(["none", "other", "compact"]))
+@given(
+    spec=cells,
+    options=st.sampled_from(OPTIONS),
+    kernelspec=st.booleans(),
+    tweak=st.sampled_from(["none", "other", "compact"]),
+)
 def test_the_check_answers_what_cleaning_the_written_file_answers(
     spec: list, options: CleanOptions, kernelspec: bool, tweak: str
 ) -> None:
@@ -121,8 +140,10 @@ def test_a_recorded_working_file_cleans_by_look_up(tmp_path: Path) -> None:
     reader = OutputStore(tmp_path)  # another process: git status after the checkout
     assert recorded_clean(working, "nb.ipynb", store=reader, options=CleanOptions()) == blob
     # Other options, other bytes or another path: clean it the long way.
-    assert recorded_clean(working, "nb.ipynb", store=reader,
-                          options=CleanOptions(keep_outputs=True)) is None
+    assert (
+        recorded_clean(working, "nb.ipynb", store=reader, options=CleanOptions(keep_outputs=True))
+        is None
+    )
     assert recorded_clean(working + b" ", "nb.ipynb", store=reader, options=CleanOptions()) is None
     assert recorded_clean(working, "other.ipynb", store=reader, options=CleanOptions()) is None
 
@@ -130,15 +151,17 @@ def test_a_recorded_working_file_cleans_by_look_up(tmp_path: Path) -> None:
 @settings(max_examples=80, deadline=None)
 @given(spec=cells, recorded_with=st.sampled_from(OPTIONS), cleaned_with=st.sampled_from(OPTIONS))
 def test_a_look_up_is_the_clean_or_nothing(
-    tmp_path_factory: pytest.TempPathFactory, spec: list, recorded_with: CleanOptions,
+    tmp_path_factory: pytest.TempPathFactory,
+    spec: list,
+    recorded_with: CleanOptions,
     cleaned_with: CleanOptions,
 ) -> None:
     store = OutputStore(tmp_path_factory.mktemp("cache"))
     working = serialize_notebook(build(spec)).encode()
-    record_working_file(working, long_way(working, recorded_with), "nb.ipynb", store=store,
-                        options=recorded_with)
-    found = recorded_clean(working, "nb.ipynb", store=OutputStore(store.root),
-                           options=cleaned_with)
+    record_working_file(
+        working, long_way(working, recorded_with), "nb.ipynb", store=store, options=recorded_with
+    )
+    found = recorded_clean(working, "nb.ipynb", store=OutputStore(store.root), options=cleaned_with)
     assert found is None or found == long_way(working, cleaned_with)
 
 
@@ -151,8 +174,9 @@ def test_a_damaged_blob_is_detected_and_the_file_cleaned_the_long_way(tmp_path: 
     pack = next((tmp_path / "cache" / "packs").glob("*.pack"))
     pack.write_bytes(pack.read_bytes()[:-2] + b" \n")  # the blob comes last: its last bytes
     with pytest.raises(CacheDamaged, match="corrupt"):
-        recorded_clean(working, "nb.ipynb", store=OutputStore(tmp_path / "cache"),
-                       options=CleanOptions())
+        recorded_clean(
+            working, "nb.ipynb", store=OutputStore(tmp_path / "cache"), options=CleanOptions()
+        )
     session = CacheSession(io.StringIO(), cwd=tmp_path)
     session._ready, session._store = True, OutputStore(tmp_path / "cache")
     session._options = CacheOptions()
@@ -188,10 +212,12 @@ def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
     session = CacheSession(io.StringIO(), cwd=tmp_path)
     session._ready, session._store = True, OutputStore(tmp_path / "cache")
     session._options = CacheOptions()
-    first = git_filter._answer("clean", working, "nb.ipynb", lambda p: CleanOptions(),
-                               io.StringIO(), session)
+    first = git_filter._answer(
+        "clean", working, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), session
+    )
     assert first == blob  # cleaned the long way, and recorded
     monkeypatch.setattr(git_filter, "clean_for_git", lambda *a: pytest.fail("cleaned again"))
-    again = git_filter._answer("clean", working, "nb.ipynb", lambda p: CleanOptions(),
-                               io.StringIO(), session)
+    again = git_filter._answer(
+        "clean", working, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), session
+    )
     assert again == blob

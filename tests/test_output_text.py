@@ -26,9 +26,10 @@ DESCRIBE = {
     "stream-without-name": ({"output_type": "stream", "text": "x"}, "stream"),
     "error": ({"output_type": "error", "ename": "ValueError", "evalue": "bad"}, "error ValueError"),
     "error-without-name": ({"output_type": "error"}, "error"),
-    "result-mimes-sorted": ({"output_type": "execute_result",
-                             "data": {"text/plain": "1", "image/png": PNG}},
-                            "execute_result [image/png, text/plain]"),
+    "result-mimes-sorted": (
+        {"output_type": "execute_result", "data": {"text/plain": "1", "image/png": PNG}},
+        "execute_result [image/png, text/plain]",
+    ),
     "display-without-data": ({"output_type": "display_data"}, "display_data"),
     "data-not-a-dict": ({"output_type": "display_data", "data": ["text/plain"]}, "display_data"),
     "no-type": ({}, "?"),
@@ -45,23 +46,39 @@ def test_describe_output(output: dict, expected: str) -> None:
 TEXT = {
     "stream-lines": ({"output_type": "stream", "name": "stdout", "text": "a\nb\n"}, ["a", "b"]),
     "empty-stream": ({"output_type": "stream", "name": "stdout", "text": ""}, []),
-    "error-name-and-value": ({"output_type": "error", "ename": "KeyError", "evalue": "'k'",
-                              "traceback": ["\x1b[31mred\x1b[0m"]}, ["KeyError: 'k'"]),
-    "text-mime": ({"output_type": "execute_result", "data": {"text/plain": "1\n2"}},
-                  ["text/plain:", "1", "2"]),
-    "json-mime-pretty": ({"output_type": "display_data",
-                          "data": {"application/json": {"b": 1, "a": [2]}}},
-                         ["application/json:", "{", ' "a": [', "  2", " ],", ' "b": 1', "}"]),
-    "vendor-json-suffix": ({"output_type": "display_data",
-                            "data": {"application/vnd.x+json": {"k": 1}}},
-                           ["application/vnd.x+json:", "{", ' "k": 1', "}"]),
-    "svg-is-text": ({"output_type": "display_data", "data": {"image/svg+xml": "<svg/>"}},
-                    ["image/svg+xml:", "<svg/>"]),
-    "binary-summarised": ({"output_type": "display_data", "data": {"image/png": PNG}},
-                          [f"image/png: {len(PNG)} bytes, sha1 {sha(PNG)}"]),
-    "mimes-in-order": ({"output_type": "execute_result",
-                        "data": {"text/plain": "t", "image/png": PNG}},
-                       [f"image/png: {len(PNG)} bytes, sha1 {sha(PNG)}", "text/plain:", "t"]),
+    "error-name-and-value": (
+        {
+            "output_type": "error",
+            "ename": "KeyError",
+            "evalue": "'k'",
+            "traceback": ["\x1b[31mred\x1b[0m"],
+        },
+        ["KeyError: 'k'"],
+    ),
+    "text-mime": (
+        {"output_type": "execute_result", "data": {"text/plain": "1\n2"}},
+        ["text/plain:", "1", "2"],
+    ),
+    "json-mime-pretty": (
+        {"output_type": "display_data", "data": {"application/json": {"b": 1, "a": [2]}}},
+        ["application/json:", "{", ' "a": [', "  2", " ],", ' "b": 1', "}"],
+    ),
+    "vendor-json-suffix": (
+        {"output_type": "display_data", "data": {"application/vnd.x+json": {"k": 1}}},
+        ["application/vnd.x+json:", "{", ' "k": 1', "}"],
+    ),
+    "svg-is-text": (
+        {"output_type": "display_data", "data": {"image/svg+xml": "<svg/>"}},
+        ["image/svg+xml:", "<svg/>"],
+    ),
+    "binary-summarised": (
+        {"output_type": "display_data", "data": {"image/png": PNG}},
+        [f"image/png: {len(PNG)} bytes, sha1 {sha(PNG)}"],
+    ),
+    "mimes-in-order": (
+        {"output_type": "execute_result", "data": {"text/plain": "t", "image/png": PNG}},
+        [f"image/png: {len(PNG)} bytes, sha1 {sha(PNG)}", "text/plain:", "t"],
+    ),
     "no-data": ({"output_type": "display_data"}, []),
     "unknown-type": ({"output_type": "weird"}, []),
 }
@@ -76,7 +93,8 @@ def test_binary_that_is_not_a_string_is_summarised_from_its_json() -> None:
     value = {"bytes": [1, 2, 3]}
     raw = json.dumps(value, sort_keys=True)
     assert mime_lines("application/octet-stream", value) == [
-        f"application/octet-stream: {len(raw)} bytes, sha1 {sha(raw)}"]
+        f"application/octet-stream: {len(raw)} bytes, sha1 {sha(raw)}"
+    ]
 
 
 def test_a_lone_surrogate_in_binary_data_is_hashed_not_an_error() -> None:
@@ -94,20 +112,29 @@ def test_a_hostile_mime_type_is_shown_not_obeyed() -> None:
     assert lines[0] == "text/␛]52;c;payload␇␊fake: 1:"
 
 
-CONTROL = [chr(c) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]
-           if chr(c) not in "\t\n"] + ["\u202e", "\u2066"]
+CONTROL = [chr(c) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(c) not in "\t\n"] + [
+    "\u202e",
+    "\u2066",
+]
 ANY_VALUE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
-@given(st.dictionaries(st.sampled_from(["output_type", "name", "text", "ename", "evalue", "data"]),
-                       st.one_of(st.sampled_from(["stream", "error", "execute_result"]),
-                                 st.text(), st.dictionaries(st.text(max_size=20), ANY_VALUE,
-                                                            max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["output_type", "name", "text", "ename", "evalue", "data"]),
+        st.one_of(
+            st.sampled_from(["stream", "error", "execute_result"]),
+            st.text(),
+            st.dictionaries(st.text(max_size=20), ANY_VALUE, max_size=3),
+        ),
+    )
+)
 @settings(max_examples=150, deadline=None)
 def test_no_control_character_survives_in_any_output(output: dict[str, Any]) -> None:
     shown = [describe_output(output), *output_text(output)]
@@ -119,8 +146,10 @@ def test_no_control_character_survives_in_any_output(output: dict[str, Any]) -> 
 @pytest.mark.slow
 def test_output_text_imports_no_diff_machinery() -> None:
     # The textconv runs once per file and side: it must not pay for alignment or rapidfuzz.
-    code = ("import sys, nbcollab.render.output_text; "
-            "print(sorted(m for m in ('rapidfuzz', 'nbcollab.align.cells', 'nbcollab.diff.compute', 'nbformat')"
-            " if m in sys.modules))")
+    code = (
+        "import sys, nbcollab.render.output_text; "
+        "print(sorted(m for m in ('rapidfuzz', 'nbcollab.align.cells', 'nbcollab.diff.compute', 'nbformat')"
+        " if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

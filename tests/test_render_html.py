@@ -28,8 +28,10 @@ from nbcollab.notebook.codec import parse_notebook
 from nbcollab.render.html import page_csp, render_html
 from nbcollab.render.html_assets import page_script
 
-PAYLOAD = ('<script>alert(1)</script><img src=x onerror="alert(2)">'
-           '<a href="javascript:alert(3)">click</a><iframe src="https://evil.example"></iframe>')
+PAYLOAD = (
+    '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    '<a href="javascript:alert(3)">click</a><iframe src="https://evil.example"></iframe>'
+)
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(4)"><script>alert(5)</script></svg>'
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n fake").decode()
 
@@ -79,14 +81,29 @@ def hostile_pair() -> tuple[dict, dict]:
     new = copy.deepcopy(old)
     new["cells"][0]["source"] = "# Title\n\n" + PAYLOAD + "\n\n[link](javascript:alert(6))"
     new["cells"][1]["outputs"] = [
-        {"output_type": "display_data", "metadata": {}, "data": {
-            "text/html": PAYLOAD, "image/svg+xml": SVG, "application/javascript": "alert(7)",
-            "text/markdown": PAYLOAD, "image/png": PNG}},
-        {"output_type": "display_data", "metadata": {},
-         "data": {"image/png": '"><script>alert(8)</script>'}},
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {
+                "text/html": PAYLOAD,
+                "image/svg+xml": SVG,
+                "application/javascript": "alert(7)",
+                "text/markdown": PAYLOAD,
+                "image/png": PNG,
+            },
+        },
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {"image/png": '"><script>alert(8)</script>'},
+        },
         {"output_type": "stream", "name": "stdout", "text": PAYLOAD},
-        {"output_type": "error", "ename": "<script>alert(9)</script>", "evalue": PAYLOAD,
-         "traceback": []},
+        {
+            "output_type": "error",
+            "ename": "<script>alert(9)</script>",
+            "evalue": PAYLOAD,
+            "traceback": [],
+        },
     ]
     new["cells"][1]["metadata"]["tags"] = [PAYLOAD]
     new["metadata"]["title"] = PAYLOAD
@@ -134,9 +151,17 @@ def test_lone_surrogates_in_markdown_and_html_outputs_are_shown_not_fatal(tmp_pa
     old = make_notebook(markdown_cell("# title", cell_id="m"))
     new = make_notebook(
         markdown_cell("# title \udc80", cell_id="m"),
-        code_cell("x", cell_id="c", outputs=[
-            {"output_type": "display_data", "metadata": {}, "data": {"text/html": "<b>\ud800</b>"}}
-        ]),
+        code_cell(
+            "x",
+            cell_id="c",
+            outputs=[
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"text/html": "<b>\ud800</b>"},
+                }
+            ],
+        ),
     )
     a, b = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
     a.write_text(json.dumps(old), encoding="utf-8")
@@ -152,7 +177,7 @@ def test_side_by_side_source_and_rendered_markdown() -> None:
     new = make_notebook(markdown_cell("# New *title*"), code_cell("a = 1\nb = 3"))
     page = render_html([("a", "b", diff_notebooks(old, new))])
     assert "<em>title</em>" in page
-    assert '<del>2</del>' in page and '<ins>3</ins>' in page
+    assert "<del>2</del>" in page and "<ins>3</ins>" in page
     assert page.count('class="sides"') >= 1
 
 
@@ -171,12 +196,33 @@ def test_every_corpus_pair_renders_inert() -> None:
     assert rendered > 80
 
 
-FRAGMENTS = st.sampled_from(["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "\n",
-                             "javascript:alert(3)", "<svg onload=alert(4)>", "&amp;", "x = 1",
-                             "<a href='javascript:alert(5)'>", '"><', "</td></tr></table>", "é"])
+FRAGMENTS = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(2)>",
+        "\n",
+        "javascript:alert(3)",
+        "<svg onload=alert(4)>",
+        "&amp;",
+        "x = 1",
+        "<a href='javascript:alert(5)'>",
+        '"><',
+        "</td></tr></table>",
+        "é",
+    ]
+)
 HOSTILE = st.lists(FRAGMENTS, max_size=5).map("".join)
-MIMES = st.sampled_from(["text/html", "text/markdown", "image/svg+xml", "text/plain",
-                         "application/javascript", "image/png", "application/json"])
+MIMES = st.sampled_from(
+    [
+        "text/html",
+        "text/markdown",
+        "image/svg+xml",
+        "text/plain",
+        "application/javascript",
+        "image/png",
+        "application/json",
+    ]
+)
 
 
 @st.composite

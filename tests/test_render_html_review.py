@@ -27,8 +27,14 @@ def _text(html: str) -> str:
 
 def test_summary_counts_every_kind_of_change() -> None:
     counts = count_changes(diff_notebooks(*report_pair()))
-    assert (counts.notebooks, counts.added, counts.removed, counts.modified, counts.moved,
-            counts.outputs) == (1, 1, 1, 4, 0, 3)
+    assert (
+        counts.notebooks,
+        counts.added,
+        counts.removed,
+        counts.modified,
+        counts.moved,
+        counts.outputs,
+    ) == (1, 1, 1, 4, 0, 3)
     summary = _text(_page(*report_pair()).split('<div class="summary">')[1].split("</div>")[0])
     assert "1 notebook changed" in summary and "4 cells modified" in summary
     assert "3 outputs changed" in summary and "0 cells moved" in summary
@@ -37,18 +43,22 @@ def test_summary_counts_every_kind_of_change() -> None:
 def test_one_page_lists_every_notebook_with_contents_and_anchors() -> None:
     old, new = report_pair()
     same = make_notebook(code_cell("x", cell_id="x"))
-    page = render_html([
-        ("a/one.ipynb (main)", "b/one.ipynb (feature)", diff_notebooks(old, new)),
-        ("a/two.ipynb (main)", "b/two.ipynb (feature)", diff_notebooks(same, same)),
-    ])
+    page = render_html(
+        [
+            ("a/one.ipynb (main)", "b/one.ipynb (feature)", diff_notebooks(old, new)),
+            ("a/two.ipynb (main)", "b/two.ipynb (feature)", diff_notebooks(same, same)),
+        ]
+    )
     assert '<a href="#nb1">one.ipynb</a>' in page and '<a href="#nb2">two.ipynb</a>' in page
     assert 'id="nb1"' in page and 'id="nb2"' in page and "main → feature" in page
     for anchor in re.findall(r'href="#(nb1-c\d+)"', page):
         assert f'id="{anchor}"' in page
     assert "1 without differences" in page and "No differences." in page
     # Each changed cell in the contents, with the first line of its source to recognise it.
-    assert '<a href="#nb1-c1">cell 1: modified</a><span class="snip">import pandas as pd</span>' \
+    assert (
+        '<a href="#nb1-c1">cell 1: modified</a><span class="snip">import pandas as pd</span>'
         in page
+    )
 
 
 def test_unchanged_cells_are_folded_and_the_source_of_an_output_only_change_too() -> None:
@@ -106,31 +116,37 @@ def test_added_notebook_against_an_empty_side() -> None:
 
 def test_unknown_language_and_odd_line_ends_keep_every_line() -> None:
     text = "a = 1\r\nb = 2\rc = '''x\n\ty'''\n\n"
-    assert ["".join(t for _, t in seg) for seg in highlight_lines(text, "python")] == \
-        split_lines(text)
+    assert ["".join(t for _, t in seg) for seg in highlight_lines(text, "python")] == split_lines(
+        text
+    )
     assert highlight_lines("x <- 1", "no-such-language") == [[("", "x <- 1")]]
     table = source_diff_table("a\r\nb", "a\r\nc", "python")
     assert table.count("<tr>") == 2
 
 
-@given(st.text(alphabet=st.sampled_from(list("ab =\n\r\t'\"#\\(){}é\x0c\u2028")), max_size=40),
-       st.sampled_from(["python", "markdown", "r", "julia", ""]))
+@given(
+    st.text(alphabet=st.sampled_from(list("ab =\n\r\t'\"#\\(){}é\x0c\u2028")), max_size=40),
+    st.sampled_from(["python", "markdown", "r", "julia", ""]),
+)
 @settings(max_examples=200, deadline=None)
 def test_highlighting_never_changes_or_shifts_text(text: str, language: str) -> None:
     lines = highlight_lines(text, language)
     assert ["".join(t for _, t in seg) for seg in lines] == split_lines(text)
 
 
-@given(st.text(alphabet=st.sampled_from(list("ab=<>&\"'\n x")), max_size=30),
-       st.text(alphabet=st.sampled_from(list("ab=<>&\"'\n x")), max_size=30))
+@given(
+    st.text(alphabet=st.sampled_from(list("ab=<>&\"'\n x")), max_size=30),
+    st.text(alphabet=st.sampled_from(list("ab=<>&\"'\n x")), max_size=30),
+)
 @settings(max_examples=150, deadline=None)
 def test_source_diff_shows_both_sides_exactly(old: str, new: str) -> None:
     import html
 
     table = source_diff_table(old, new, "python")
     left = [html.unescape(_text(m)) for m in re.findall(r'<td class="left[^"]*">(.*?)</td>', table)]
-    right = [html.unescape(_text(m))
-             for m in re.findall(r'<td class="right[^"]*">(.*?)</td>', table)]
+    right = [
+        html.unescape(_text(m)) for m in re.findall(r'<td class="right[^"]*">(.*?)</td>', table)
+    ]
     rows = re.findall(r'<td class="lno">(\d*)</td><td class="left', table)
     assert [line for line, n in zip(left, rows) if n] == split_lines(old)
     new_rows = re.findall(r'<td class="lno">(\d*)</td><td class="right', table)
@@ -148,10 +164,14 @@ def test_an_image_replaced_by_another_type_is_one_row() -> None:
 
 def test_nbformat_3_image_outputs_are_shown_as_images() -> None:
     png = png_base64(4, 4, (9, 9, 9))
-    cell = {"cell_type": "code", "input": "show()", "language": "python", "metadata": {},
-            "outputs": [{"output_type": "pyout", "prompt_number": 1, "png": png, "metadata": {}}]}
-    old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-           "worksheets": [{"cells": [cell]}]}
+    cell = {
+        "cell_type": "code",
+        "input": "show()",
+        "language": "python",
+        "metadata": {},
+        "outputs": [{"output_type": "pyout", "prompt_number": 1, "png": png, "metadata": {}}],
+    }
+    old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [cell]}]}
     new = copy.deepcopy(old)
     new["worksheets"][0]["cells"][0]["outputs"][0]["png"] = png_base64(4, 4, (1, 1, 1))
     page = _page(old, new)
@@ -184,8 +204,10 @@ def test_the_cli_highlights_each_notebook_in_its_kernels_language(tmp_path: Path
 
     from nbcollab.cli.app import app
 
-    r_meta = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},
-              "language_info": {"name": "R"}}
+    r_meta = {
+        "kernelspec": {"name": "ir", "language": "R", "display_name": "R"},
+        "language_info": {"name": "R"},
+    }
     old = make_notebook(code_cell("x <- c(1, 2)", cell_id="c"), metadata=r_meta)
     new = make_notebook(code_cell("x <- c(1, 3)", cell_id="c"), metadata=r_meta)
     a, b = write_notebook(tmp_path / "a.ipynb", old), write_notebook(tmp_path / "b.ipynb", new)

@@ -13,8 +13,12 @@ from nbcollab.render.text import TextStyle, render_text
 def pair() -> tuple[dict, dict]:
     old = make_notebook(
         markdown_cell("# Title\n\nIntro text.", cell_id="m1"),
-        code_cell("import math\nx = 1\ny = 2\nz = x + y\nprint(z)\n",
-                  outputs=[stream_output("3\n")], count=1, cell_id="c1"),
+        code_cell(
+            "import math\nx = 1\ny = 2\nz = x + y\nprint(z)\n",
+            outputs=[stream_output("3\n")],
+            count=1,
+            cell_id="c1",
+        ),
         code_cell("a = 1", count=2, cell_id="c2"),
         code_cell("b = 2", count=3, cell_id="c3"),
         code_cell("c = 3", count=4, cell_id="c4"),
@@ -23,9 +27,14 @@ def pair() -> tuple[dict, dict]:
     new = copy.deepcopy(old)
     cell = new["cells"][1]
     cell["source"] = "import math\nx = 10\ny = 2\nz = x + y\nprint(z)\n"
-    cell["outputs"] = [stream_output("12\n"), {
-        "output_type": "display_data", "metadata": {},
-        "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}}]
+    cell["outputs"] = [
+        stream_output("12\n"),
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+        },
+    ]
     cell["execution_count"] = 5
     cell["metadata"]["tags"] = ["slow"]
     del new["cells"][5]
@@ -78,8 +87,9 @@ def test_equal_notebooks_render_nothing() -> None:
 
 def test_colour_marks_changed_characters() -> None:
     old, new = pair()
-    text = render_text(diff_notebooks(old, new), old_name="a", new_name="b",
-                       style=TextStyle(color=True))
+    text = render_text(
+        diff_notebooks(old, new), old_name="a", new_name="b", style=TextStyle(color=True)
+    )
     assert "\033[32m+x = 1\033[7m0\033[0m" in text
     assert "\033[31m-x = 1\033[0m" in text
     assert "\033[1m--- a\033[0m" in text
@@ -87,8 +97,12 @@ def test_colour_marks_changed_characters() -> None:
 
 def test_word_diff_and_context() -> None:
     old, new = pair()
-    text = render_text(diff_notebooks(old, new), old_name="a", new_name="b",
-                       style=TextStyle(word_diff=True, context=0))
+    text = render_text(
+        diff_notebooks(old, new),
+        old_name="a",
+        new_name="b",
+        style=TextStyle(word_diff=True, context=0),
+    )
     assert "@@ -2,1 +2,1 @@\n~x = [-1-]{+10+}\n" in text
     assert " import math" not in text
 

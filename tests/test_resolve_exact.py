@@ -33,15 +33,22 @@ from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="main", theirs="feature")
-HEADINGS = {"base": "Result\n------\nold text\n", "ours": "Results\n=======\nour text\n",
-            "theirs": "Summary\n=======\ntheir text\n"}
-TUTORIAL = ("When both branches change a line, git writes:\n\n"
-            "<<<<<<< HEAD\nprint('ours')\n=======\nprint('theirs')\n>>>>>>> feature\n")
+HEADINGS = {
+    "base": "Result\n------\nold text\n",
+    "ours": "Results\n=======\nour text\n",
+    "theirs": "Summary\n=======\ntheir text\n",
+}
+TUTORIAL = (
+    "When both branches change a line, git writes:\n\n"
+    "<<<<<<< HEAD\nprint('ours')\n=======\nprint('theirs')\n>>>>>>> feature\n"
+)
 
 
 def _headings(**sources: str) -> list[dict[str, Any]]:
-    return [make_notebook(markdown_cell(sources.get(name, text), cell_id="m"))
-            for name, text in HEADINGS.items()]
+    return [
+        make_notebook(markdown_cell(sources.get(name, text), cell_id="m"))
+        for name, text in HEADINGS.items()
+    ]
 
 
 # --- a hunk whose lines look like a separator -------------------------------------------------
@@ -49,21 +56,27 @@ def _headings(**sources: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("choice", list(Resolution))
 def test_a_setext_heading_inside_a_conflict_resolves_to_exactly_one_side(
-        choice: Resolution) -> None:
+    choice: Resolution,
+) -> None:
     merged = merge_notebooks(*_headings(), labels=LABELS).notebook
     assert [f.kind for f in find_conflicts(merged)] == ["source"]
     outcome = resolve_conflicts(merged, choice)
     assert (outcome.resolved, outcome.failed) == (1, [])
-    expected = HEADINGS["ours"] + HEADINGS["theirs"] if choice is Resolution.UNION else \
-        HEADINGS[choice.value]
+    expected = (
+        HEADINGS["ours"] + HEADINGS["theirs"]
+        if choice is Resolution.UNION
+        else HEADINGS[choice.value]
+    )
     assert outcome.notebook["cells"][0]["source"] == expected
     assert find_conflicts(outcome.notebook) == []
 
 
 @pytest.mark.slow
 def test_merge_then_resolve_commands_give_each_side(tmp_path: Path) -> None:
-    paths = [str(write_notebook(tmp_path / f"{name}.ipynb", nb))
-             for name, nb in zip(HEADINGS, _headings())]
+    paths = [
+        str(write_notebook(tmp_path / f"{name}.ipynb", nb))
+        for name, nb in zip(HEADINGS, _headings())
+    ]
     for side in ("ours", "theirs", "base"):
         out = tmp_path / f"merged-{side}.ipynb"
         assert run_nbcollab("merge", *paths, "-o", str(out), "--no-sign").returncode == 1
@@ -96,9 +109,10 @@ def _tutorial_notebook(*more: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_marker_like_content_is_no_conflict(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "git-tutorial.ipynb",
-                          _tutorial_notebook(code_cell("<<<<<<< nbcollab: not a note\n",
-                                                       cell_id="c")))
+    path = write_notebook(
+        tmp_path / "git-tutorial.ipynb",
+        _tutorial_notebook(code_cell("<<<<<<< nbcollab: not a note\n", cell_id="c")),
+    )
     before = path.read_bytes()
     assert find_conflicts(json.loads(before)) == []
     done = CliRunner().invoke(app, ["conflicts", str(path)])
@@ -110,7 +124,8 @@ def test_marker_like_content_is_no_conflict(tmp_path: Path) -> None:
 @pytest.mark.parametrize("choice", list(Resolution))
 @pytest.mark.parametrize("owner_of", ["tutorial", "code"])
 def test_resolving_a_conflict_elsewhere_leaves_marker_like_content_alone(
-        choice: Resolution, owner_of: str) -> None:
+    choice: Resolution, owner_of: str
+) -> None:
     versions = [_tutorial_notebook(code_cell(f"x = {k}", cell_id="code")) for k in range(3)]
     at = 0 if owner_of == "tutorial" else 1  # a metadata conflict: a note above the cell's text
     for version, owner in zip(versions[1:], ("ann", "bob")):
@@ -124,8 +139,9 @@ def test_resolving_a_conflict_elsewhere_leaves_marker_like_content_alone(
 
 @pytest.mark.git
 @pytest.mark.slow
-def test_the_pre_commit_hook_lets_a_git_tutorial_through(git_repo: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pre_commit_hook_lets_a_git_tutorial_through(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shutil
     import sys
 
@@ -145,8 +161,10 @@ def test_the_pre_commit_hook_lets_a_git_tutorial_through(git_repo: Path,
 
 
 def _two_conflicted_cells(tmp_path: Path, ids: tuple[str, str]) -> Path:
-    versions = [make_notebook(code_cell(f"a = {k}", cell_id=ids[0]),
-                              code_cell(f"b = {k}", cell_id=ids[1])) for k in range(3)]
+    versions = [
+        make_notebook(code_cell(f"a = {k}", cell_id=ids[0]), code_cell(f"b = {k}", cell_id=ids[1]))
+        for k in range(3)
+    ]
     path = tmp_path / "nb.ipynb"
     path.write_text(serialize_notebook(merge_notebooks(*versions, labels=LABELS).notebook))
     return path
@@ -171,13 +189,17 @@ def test_cell_naming_an_id_and_another_cells_index_is_an_error(tmp_path: Path) -
     assert _sources(path) == ["a = 1", "b = 2"]
 
 
-@pytest.mark.parametrize(("ids", "wanted", "index", "how"), [
-    (("1", "other"), "other", 1, "id"),
-    (("zero", "1"), "1", 1, "id"),  # the id and the index name the same cell
-    (("zero", "other"), "1", 1, "index"),
-])
-def test_cell_says_which_meaning_it_used(tmp_path: Path, ids: tuple[str, str], wanted: str,
-                                         index: int, how: str) -> None:
+@pytest.mark.parametrize(
+    ("ids", "wanted", "index", "how"),
+    [
+        (("1", "other"), "other", 1, "id"),
+        (("zero", "1"), "1", 1, "id"),  # the id and the index name the same cell
+        (("zero", "other"), "1", 1, "index"),
+    ],
+)
+def test_cell_says_which_meaning_it_used(
+    tmp_path: Path, ids: tuple[str, str], wanted: str, index: int, how: str
+) -> None:
     path = _two_conflicted_cells(tmp_path, ids)
     done = CliRunner().invoke(app, ["resolve", str(path), "--cell", wanted, "--theirs"])
     assert done.exit_code == 1, done.output
@@ -188,17 +210,33 @@ def test_cell_says_which_meaning_it_used(tmp_path: Path, ids: tuple[str, str], w
 # --- outputs and execution count from the same side --------------------------------------------
 
 
-@pytest.mark.parametrize(("choice", "count", "text"), [
-    (Resolution.OURS, 2, "2\n"), (Resolution.THEIRS, 3, "3\n"), (Resolution.BASE, 1, "1\n"),
-    (Resolution.UNION, 2, "2\n"),
-])
-def test_outputs_resolve_with_their_own_execution_count(choice: Resolution, count: int,
-                                                        text: str) -> None:
+@pytest.mark.parametrize(
+    ("choice", "count", "text"),
+    [
+        (Resolution.OURS, 2, "2\n"),
+        (Resolution.THEIRS, 3, "3\n"),
+        (Resolution.BASE, 1, "1\n"),
+        (Resolution.UNION, 2, "2\n"),
+    ],
+)
+def test_outputs_resolve_with_their_own_execution_count(
+    choice: Resolution, count: int, text: str
+) -> None:
     # a printed separator in the outputs is an output like any other
-    versions = [make_notebook(code_cell("print(v)", cell_id="c", count=k, outputs=[
-        stream_output(f"{k}\n"), stream_output("=======\n")])) for k in (1, 2, 3)]
-    merged = merge_notebooks(*versions, options=MergeOptions(outputs=OutputStrategy.CONFLICT),
-                             labels=LABELS).notebook
+    versions = [
+        make_notebook(
+            code_cell(
+                "print(v)",
+                cell_id="c",
+                count=k,
+                outputs=[stream_output(f"{k}\n"), stream_output("=======\n")],
+            )
+        )
+        for k in (1, 2, 3)
+    ]
+    merged = merge_notebooks(
+        *versions, options=MergeOptions(outputs=OutputStrategy.CONFLICT), labels=LABELS
+    ).notebook
     assert [f.kind for f in find_conflicts(merged)] == ["outputs"]
     cell = resolve_conflicts(merged, choice).notebook["cells"][0]
     assert cell["execution_count"] == count
@@ -208,8 +246,17 @@ def test_outputs_resolve_with_their_own_execution_count(choice: Resolution, coun
 
 @pytest.mark.slow
 def test_resolve_theirs_command_takes_their_count(tmp_path: Path) -> None:
-    paths = [str(write_notebook(tmp_path / f"{k}.ipynb", make_notebook(code_cell(
-        "print(v)", cell_id="c", count=k, outputs=[stream_output(f"{k}\n")])))) for k in (1, 2, 3)]
+    paths = [
+        str(
+            write_notebook(
+                tmp_path / f"{k}.ipynb",
+                make_notebook(
+                    code_cell("print(v)", cell_id="c", count=k, outputs=[stream_output(f"{k}\n")])
+                ),
+            )
+        )
+        for k in (1, 2, 3)
+    ]
     out = tmp_path / "merged.ipynb"
     merged = run_nbcollab("merge", *paths, "-o", str(out), "--no-sign", "--outputs", "conflict")
     assert merged.returncode == 1
@@ -225,8 +272,12 @@ def test_an_older_source_record_is_listed_and_refused_not_guessed(tmp_path: Path
     merged = merge_notebooks(*_headings(), labels=LABELS).notebook
     entry = merged["metadata"]["nbcollab"]["conflicts"][0]
     merged["metadata"]["nbcollab"]["conflicts"][0] = {
-        "kind": "source", "cell": entry["cell"], "index": 0, "marker_size": 7,
-        "hunks": [HEADINGS["base"]]}
+        "kind": "source",
+        "cell": entry["cell"],
+        "index": 0,
+        "marker_size": 7,
+        "hunks": [HEADINGS["base"]],
+    }
     path = tmp_path / "old.ipynb"
     path.write_text(serialize_notebook(merged))
     before = path.read_bytes()
@@ -254,7 +305,8 @@ def test_record_text_reaches_the_terminal_escaped(tmp_path: Path) -> None:
     merged = merge_notebooks(*versions, labels=LABELS).notebook
     merged["metadata"]["nbcollab"]["conflicts"][0]["cell"] = "\x1b[2Jevil\nline"
     merged["metadata"]["nbcollab"]["conflicts"].append(
-        {"kind": "outputs", "cell": "c", "sections": [-1, 0, 0], "counts": [1, 2, 3]})
+        {"kind": "outputs", "cell": "c", "sections": [-1, 0, 0], "counts": [1, 2, 3]}
+    )
     path = tmp_path / "nb.ipynb"
     path.write_text(serialize_notebook(merged))
     done = CliRunner().invoke(app, ["conflicts", str(path)])

@@ -20,19 +20,29 @@ from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
 
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def _merged(first: tuple[str, str, str], second: tuple[str, str, str]) -> dict[str, Any]:
     def version(k: int) -> dict[str, Any]:
         # The colour differs on every side: a metadata conflict whose note sits above the
         # source conflict of the same cell.
-        return make_notebook(markdown_cell(first[k], cell_id="m"),
-                             code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]))
+        return make_notebook(
+            markdown_cell(first[k], cell_id="m"),
+            code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]),
+        )
 
-    return merge_notebooks(version(0), version(1), version(2), labels=LABELS,
-                           options=MergeOptions(outputs=OutputStrategy.CONFLICT)).notebook
+    return merge_notebooks(
+        version(0),
+        version(1),
+        version(2),
+        labels=LABELS,
+        options=MergeOptions(outputs=OutputStrategy.CONFLICT),
+    ).notebook
 
 
 def _one_by_one(nb: dict[str, Any], choice: Resolution, picks: list[int]) -> dict[str, Any]:
@@ -48,14 +58,18 @@ def _one_by_one(nb: dict[str, Any], choice: Resolution, picks: list[int]) -> dic
     return nb
 
 
-MARKER_LIKE = ("=======\n=======", "=======\n=======\n<<<<<<< x",
-               "=======\n=======\n=======\n<<<<<<< x\n=======")
+MARKER_LIKE = (
+    "=======\n=======",
+    "=======\n=======\n<<<<<<< x",
+    "=======\n=======\n=======\n<<<<<<< x\n=======",
+)
 
 
 @pytest.mark.parametrize("choice", list(Resolution))
 @pytest.mark.parametrize("picks", [[0, 0, 0], [1, 0, 0]], ids=["note-first", "source-first"])
 def test_the_metadata_note_and_a_marker_like_source_resolve_one_at_a_time(
-        choice: Resolution, picks: list[int]) -> None:
+    choice: Resolution, picks: list[int]
+) -> None:
     nb = _merged(("", "", ""), MARKER_LIKE)
     at_once = resolve_conflicts(nb, choice)
     assert not at_once.failed
@@ -64,11 +78,15 @@ def test_the_metadata_note_and_a_marker_like_source_resolve_one_at_a_time(
 
 
 @SETTINGS
-@given(triples(), triples(), st.sampled_from(list(Resolution)),
-       st.lists(st.integers(0, 5), min_size=6, max_size=6))
-def test_one_entry_at_a_time_equals_all_at_once(first: tuple[str, str, str],
-                                                second: tuple[str, str, str],
-                                                choice: Resolution, picks: list[int]) -> None:
+@given(
+    triples(),
+    triples(),
+    st.sampled_from(list(Resolution)),
+    st.lists(st.integers(0, 5), min_size=6, max_size=6),
+)
+def test_one_entry_at_a_time_equals_all_at_once(
+    first: tuple[str, str, str], second: tuple[str, str, str], choice: Resolution, picks: list[int]
+) -> None:
     nb = _merged(first, second)
     at_once = resolve_conflicts(nb, choice)
     assert not at_once.failed  # a fresh merge resolves to any side

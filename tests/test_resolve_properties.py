@@ -26,9 +26,23 @@ from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 
 LABELS = MergeLabels(ours="x", theirs="y")
-TRICKY = ["=======", "<<<<<<< x", ">>>>>>> y", "|||||||", "<<<<<<< HEAD", ">>>>>>>",
-          "<<<<<<< nbcollab: metadata conflict", "Title", "-----", "", "a = 1", "b = 2",
-          "crlf\r", "<<<<<<<<<< x", "=========="]
+TRICKY = [
+    "=======",
+    "<<<<<<< x",
+    ">>>>>>> y",
+    "|||||||",
+    "<<<<<<< HEAD",
+    ">>>>>>>",
+    "<<<<<<< nbcollab: metadata conflict",
+    "Title",
+    "-----",
+    "",
+    "a = 1",
+    "b = 2",
+    "crlf\r",
+    "<<<<<<<<<< x",
+    "==========",
+]
 LINES = st.lists(st.sampled_from(TRICKY), max_size=5)
 TUTORIAL = "How git marks a conflict:\n<<<<<<< HEAD\nours\n=======\ntheirs\n>>>>>>> branch\n"
 
@@ -72,15 +86,18 @@ def expected(base: str, ours: str, theirs: str, choice: Resolution) -> tuple[str
         kind = region[0]
         if kind == "unchanged":
             covered += region[2] - region[1]
-            out += merger.base[region[1]:region[2]]
+            out += merger.base[region[1] : region[2]]
         elif kind in ("a", "same", "b"):
             clean_changes.add({"a": "ours", "b": "theirs"}.get(kind, "both"))
-            out += (merger.b if kind == "b" else merger.a)[region[1]:region[2]]
+            out += (merger.b if kind == "b" else merger.a)[region[1] : region[2]]
         else:
             _, z0, z1, a0, a1, b0, b1 = region
             covered += z1 - z0
-            out += {Resolution.OURS: merger.a[a0:a1], Resolution.THEIRS: merger.b[b0:b1],
-                    Resolution.BASE: merger.base[z0:z1]}[choice]
+            out += {
+                Resolution.OURS: merger.a[a0:a1],
+                Resolution.THEIRS: merger.b[b0:b1],
+                Resolution.BASE: merger.base[z0:z1],
+            }[choice]
     if covered != len(merger.base):
         clean_changes.add("both")
     ends = [t.endswith("\n") or not t for t in (base, ours, theirs)]
@@ -94,12 +111,17 @@ def expected(base: str, ours: str, theirs: str, choice: Resolution) -> tuple[str
 
 def _notebooks(base: str, ours: str, theirs: str) -> list[dict[str, Any]]:
     def version(text: str, other: str) -> dict[str, Any]:
-        return make_notebook(markdown_cell(TUTORIAL, cell_id="tutorial"),
-                             code_cell(text, cell_id="c"),
-                             markdown_cell(other, cell_id="one-sided"))
+        return make_notebook(
+            markdown_cell(TUTORIAL, cell_id="tutorial"),
+            code_cell(text, cell_id="c"),
+            markdown_cell(other, cell_id="one-sided"),
+        )
 
-    return [version(base, "=======\n"), version(ours, "<<<<<<< x\nedited\n"),
-            version(theirs, "=======\n")]
+    return [
+        version(base, "=======\n"),
+        version(ours, "<<<<<<< x\nedited\n"),
+        version(theirs, "=======\n"),
+    ]
 
 
 @pytest.mark.slow
@@ -119,9 +141,11 @@ def test_resolving_a_fresh_conflict_gives_each_side_exactly(sides: tuple[str, st
         want, changed_elsewhere = expected(base, ours, theirs, choice)
         assert cell["source"] == want
         # exactly the side's source where the other side changed nothing outside the conflicts
-        exact, other_changes = {Resolution.OURS: (ours, {"theirs"}),
-                                Resolution.THEIRS: (theirs, {"ours"}),
-                                Resolution.BASE: (base, {"ours", "theirs", "both"})}[choice]
+        exact, other_changes = {
+            Resolution.OURS: (ours, {"theirs"}),
+            Resolution.THEIRS: (theirs, {"ours"}),
+            Resolution.BASE: (base, {"ours", "theirs", "both"}),
+        }[choice]
         if not changed_elsewhere & other_changes:
             event(f"exactly {choice.value}")
             assert cell["source"] == exact
@@ -142,7 +166,8 @@ def test_union_keeps_every_line_of_both_sides(sides: tuple[str, str, str]) -> No
     for choice in (Resolution.OURS, Resolution.THEIRS):
         side = resolve_conflicts(merged, choice).notebook["cells"][1]["source"]
         assert {line.rstrip("\r\n") for line in _lines(side)} <= {
-            line.rstrip("\r\n") for line in _lines(union)}
+            line.rstrip("\r\n") for line in _lines(union)
+        }
 
 
 @settings(max_examples=60, deadline=None)
@@ -158,23 +183,25 @@ def test_marker_like_text_without_a_record_is_never_a_conflict(texts: list[str])
 @pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(triples(), st.data())
-def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(sides: tuple[str, str, str],
-                                                         data: st.DataObject) -> None:
+def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(
+    sides: tuple[str, str, str], data: st.DataObject
+) -> None:
     merged = merge_notebooks(*_notebooks(*sides), labels=LABELS).notebook
     record = merged["metadata"].get("nbcollab", {}).get("conflicts", [])
     assume(record)
     (entry,) = record
     text = merged["cells"][1]["source"]
     closed = text if text.endswith("\n") or not text else text + "\n"
-    by_hand = data.draw(st.lists(st.booleans(), min_size=len(entry["hunks"]),
-                                 max_size=len(entry["hunks"])))
+    by_hand = data.draw(
+        st.lists(st.booleans(), min_size=len(entry["hunks"]), max_size=len(entry["hunks"]))
+    )
     assume(not all(by_hand))
     start, mid, end = entry["markers"]
     edited, expected, cursor = [], {"ours": [], "theirs": []}, 0
     for number, (hunk, mine) in enumerate(zip(entry["hunks"], by_hand)):
         block = start + hunk["ours"] + mid + hunk["theirs"] + end
         assert closed.startswith(block, hunk["at"])
-        kept = closed[cursor:hunk["at"]]
+        kept = closed[cursor : hunk["at"]]
         edited += [kept, f"by hand {number}\n" if mine else block]
         for side in expected:
             expected[side] += [kept, f"by hand {number}\n" if mine else hunk[side]]

@@ -37,11 +37,18 @@ except ImportError:  # pragma: no cover - depends on the environment
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(sync_playwright is None, reason="playwright for Python is not installed"),
-    pytest.mark.skipif(CHROMIUM is None,
-                       reason="chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
+    ),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOT = PROJECT_ROOT / "docs" / "images" / "review.png"
 
 
@@ -81,16 +88,19 @@ class Visit:
     def current(self) -> tuple[str, str]:
         """(id of the highlighted change, the position counter's text)."""
         ident = self.page.evaluate(
-            "() => (document.querySelector('section.current') || {id: ''}).id")
+            "() => (document.querySelector('section.current') || {id: ''}).id"
+        )
         return ident, self.page.inner_text("#nav-pos")
 
     def change_ids(self) -> list[str]:
         return self.page.evaluate(
-            "() => [...document.querySelectorAll('section.change')].map(s => s.id)")
+            "() => [...document.querySelectorAll('section.change')].map(s => s.id)"
+        )
 
     def top_of(self, ident: str) -> float:
-        return self.page.evaluate(f"() => document.getElementById('{ident}')"
-                                  ".getBoundingClientRect().top")
+        return self.page.evaluate(
+            f"() => document.getElementById('{ident}').getBoundingClientRect().top"
+        )
 
 
 def _write_page(tmp_path: Path, old: dict, new: dict, name: str = "report.ipynb") -> Path:
@@ -165,7 +175,7 @@ def test_unchanged_cells_and_unchanged_sources_are_folded_and_expand(
 
 def test_hostile_notebook_runs_nothing_and_loads_nothing(browser: Any, tmp_path: Path) -> None:
     old, new = hostile_pair()
-    visit = Visit(browser, _write_page(tmp_path, old, new, '<img src=x onerror=alert(0)>.ipynb'))
+    visit = Visit(browser, _write_page(tmp_path, old, new, "<img src=x onerror=alert(0)>.ipynb"))
     visit.page.keyboard.press("n")
     visit.page.locator("details").evaluate_all("ds => ds.forEach(d => d.open = true)")
     visit.page.wait_for_timeout(300)
@@ -194,8 +204,12 @@ def test_screenshot_of_a_small_review(browser: Any, tmp_path: Path) -> None:
 
 @pytest.mark.git
 def test_one_review_page_for_a_whole_change_in_git(browser: Any, git_repo: Path) -> None:
-    nb = {name: make_notebook(markdown_cell(f"# {name}", cell_id="t"),
-                              code_cell("x = 1", cell_id="c")) for name in ("a", "b", "c")}
+    nb = {
+        name: make_notebook(
+            markdown_cell(f"# {name}", cell_id="t"), code_cell("x = 1", cell_id="c")
+        )
+        for name in ("a", "b", "c")
+    }
     for name, body in nb.items():
         write_notebook(git_repo / f"{name}.ipynb", body)
     git(git_repo, "add", ".")
@@ -208,8 +222,9 @@ def test_one_review_page_for_a_whole_change_in_git(browser: Any, git_repo: Path)
     write_notebook(git_repo / "new.ipynb", make_notebook(code_cell("z = 4", cell_id="n")))
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-qm", "second")
-    done = run_nbcollab("diff", "HEAD~1", "HEAD", "--format", "html", "-o", "review.html",
-                        cwd=git_repo)
+    done = run_nbcollab(
+        "diff", "HEAD~1", "HEAD", "--format", "html", "-o", "review.html", cwd=git_repo
+    )
     assert done.returncode == 1, done.stderr
     visit = Visit(browser, git_repo / "review.html")
     toc = visit.page.locator("nav.toc > ol > li > a").all_inner_texts()
@@ -221,11 +236,30 @@ def test_one_review_page_for_a_whole_change_in_git(browser: Any, git_repo: Path)
         visit.page.keyboard.press("n")
         seen.append(visit.current()[0])
     # a: 1 modified; b: 1 added; c: its metadata and 2 cells removed; new: metadata, 1 cell added.
-    assert seen == ["nb1-c1", "nb2-c2", "nb3-meta", "nb3-c0", "nb3-c1", "nb4-meta", "nb4-c0",
-                    "nb4-c0"]
+    assert seen == [
+        "nb1-c1",
+        "nb2-c2",
+        "nb3-meta",
+        "nb3-c0",
+        "nb3-c1",
+        "nb4-meta",
+        "nb4-c0",
+        "nb4-c0",
+    ]
     assert visit.network() == [] and visit.dialogs == []
-    done = run_nbcollab("diff", "HEAD~1", "HEAD", "--format", "html", "-o", "two.html", "--",
-                        "a.ipynb", "new.ipynb", cwd=git_repo)
+    done = run_nbcollab(
+        "diff",
+        "HEAD~1",
+        "HEAD",
+        "--format",
+        "html",
+        "-o",
+        "two.html",
+        "--",
+        "a.ipynb",
+        "new.ipynb",
+        cwd=git_repo,
+    )
     visit = Visit(browser, git_repo / "two.html")
     assert visit.page.locator("nav.toc > ol > li > a").all_inner_texts() == ["a.ipynb", "new.ipynb"]
 

@@ -42,11 +42,21 @@ def commit(repo: Path, files: dict[str, bytes | None], message: str) -> None:
 @pytest.fixture
 def history(git_repo: Path) -> Path:
     """Two commits: v1 of a.ipynb, sub/b.ipynb and notes.txt; then a.ipynb edited, c.ipynb added."""
-    commit(git_repo, {"a.ipynb": nb_bytes("a = 1\n"), "sub/b.ipynb": nb_bytes("b = 1\n"),
-                      "notes.txt": b"text\n"}, "one")
+    commit(
+        git_repo,
+        {
+            "a.ipynb": nb_bytes("a = 1\n"),
+            "sub/b.ipynb": nb_bytes("b = 1\n"),
+            "notes.txt": b"text\n",
+        },
+        "one",
+    )
     git(git_repo, "tag", "v1")
-    commit(git_repo, {"a.ipynb": nb_bytes("a = 2\n"), "c.ipynb": nb_bytes("c = 1\n"),
-                      "notes.txt": b"more\n"}, "two")
+    commit(
+        git_repo,
+        {"a.ipynb": nb_bytes("a = 2\n"), "c.ipynb": nb_bytes("c = 1\n"), "notes.txt": b"more\n"},
+        "two",
+    )
     return git_repo
 
 
@@ -62,10 +72,19 @@ def test_open_repo_from_a_subfolder_and_outside(history: Path, tmp_path: Path) -
         open_repo(outside)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("HEAD", True), ("v1", True), ("HEAD~1", True), ("main", True),
-    ("nope", False), ("HEAD~5", False), ("--all", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("HEAD", True),
+        ("v1", True),
+        ("HEAD~1", True),
+        ("main", True),
+        ("nope", False),
+        ("HEAD~5", False),
+        ("--all", False),
+        ("", False),
+    ],
+)
 def test_is_revision(history: Path, name: str, expected: bool) -> None:
     assert is_revision(open_repo(history), name) is expected
 
@@ -73,8 +92,14 @@ def test_is_revision(history: Path, name: str, expected: bool) -> None:
 def test_two_revisions(history: Path) -> None:
     pairs = notebook_pairs(open_repo(history), "v1", "HEAD")
     assert summary(pairs) == [
-        ("a.ipynb", nb_bytes("a = 1\n"), nb_bytes("a = 2\n"), "a/a.ipynb (v1)", "b/a.ipynb (HEAD)",
-         False),
+        (
+            "a.ipynb",
+            nb_bytes("a = 1\n"),
+            nb_bytes("a = 2\n"),
+            "a/a.ipynb (v1)",
+            "b/a.ipynb (HEAD)",
+            False,
+        ),
         ("c.ipynb", None, nb_bytes("c = 1\n"), "a/c.ipynb (v1)", "b/c.ipynb (HEAD)", False),
     ]
 
@@ -86,11 +111,20 @@ def test_index_to_working_tree_and_head_to_index(history: Path) -> None:
     git(history, "add", "sub/b.ipynb")
     unstaged = notebook_pairs(repo, None, None)
     assert [(p.path, p.old_label, p.new_label) for p in unstaged] == [
-        ("a.ipynb", "a/a.ipynb (index)", "b/a.ipynb (working tree)")]
+        ("a.ipynb", "a/a.ipynb (index)", "b/a.ipynb (working tree)")
+    ]
     assert (unstaged[0].old, unstaged[0].new) == (nb_bytes("a = 2\n"), nb_bytes("a = 3\n"))
     staged = notebook_pairs(repo, None, None, cached=True)
-    assert summary(staged) == [("sub/b.ipynb", nb_bytes("b = 1\n"), nb_bytes("b = 2\n"),
-                                "a/sub/b.ipynb (HEAD)", "b/sub/b.ipynb (index)", False)]
+    assert summary(staged) == [
+        (
+            "sub/b.ipynb",
+            nb_bytes("b = 1\n"),
+            nb_bytes("b = 2\n"),
+            "a/sub/b.ipynb (HEAD)",
+            "b/sub/b.ipynb (index)",
+            False,
+        )
+    ]
     against_rev = notebook_pairs(repo, "v1", None)
     assert [p.path for p in against_rev] == ["a.ipynb", "c.ipynb", "sub/b.ipynb"]
     assert against_rev[0].new == nb_bytes("a = 3\n")  # the working tree
@@ -104,7 +138,9 @@ def test_paths_are_pathspecs_relative_to_cwd(history: Path) -> None:
     from_sub = notebook_pairs(repo, None, None, ["b.ipynb"], cwd=history / "sub")
     assert [p.path for p in from_sub] == ["sub/b.ipynb"]  # names stay root-relative
     assert [p.path for p in notebook_pairs(repo, None, None, ["*.ipynb"])] == [
-        "a.ipynb", "sub/b.ipynb"]
+        "a.ipynb",
+        "sub/b.ipynb",
+    ]
 
 
 def test_a_deleted_notebook_has_no_new_bytes(history: Path) -> None:
@@ -119,8 +155,10 @@ def test_odd_file_names_are_labelled_as_git_quotes_them(git_repo: Path) -> None:
     (git_repo / name).write_bytes(nb_bytes("x = 2\n"))
     (pair,) = notebook_pairs(open_repo(git_repo), None, None)
     assert pair.path == name
-    assert (pair.old_label, pair.new_label) == ('"a/tab\\there.ipynb" (index)',
-                                                '"b/tab\\there.ipynb" (working tree)')
+    assert (pair.old_label, pair.new_label) == (
+        '"a/tab\\there.ipynb" (index)',
+        '"b/tab\\there.ipynb" (working tree)',
+    )
 
 
 def test_a_bad_revision_is_a_git_error(history: Path) -> None:
@@ -176,4 +214,6 @@ def test_filtered_paths_follow_the_filter_attribute(history: Path) -> None:
     repo = open_repo(history)
     assert filtered_paths(repo, []) == set()
     assert filtered_paths(repo, ["a.ipynb", "sub/b.ipynb", "notes.txt", "new one.ipynb"]) == {
-        "a.ipynb", "new one.ipynb"}
+        "a.ipynb",
+        "new one.ipynb",
+    }

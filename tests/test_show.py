@@ -28,23 +28,44 @@ from nbcollab.render.show import ShowOptions, show_notebook, terminal_safe
 from nbcollab.render.show_images import image_size
 
 GIF = base64.b64encode(b"GIF89a" + struct.pack("<HH", 33, 17) + b"\x00" * 20).decode()
-JPEG = base64.b64encode(b"\xff\xd8" + b"\xff\xe0\x00\x10" + b"\x00" * 14
-                        + b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", 48, 64)
-                        + b"\x00" * 12).decode()
+JPEG = base64.b64encode(
+    b"\xff\xd8"
+    + b"\xff\xe0\x00\x10"
+    + b"\x00" * 14
+    + b"\xff\xc0\x00\x11\x08"
+    + struct.pack(">HH", 48, 64)
+    + b"\x00" * 12
+).decode()
 
 
 def sample() -> dict:
     return make_notebook(
         markdown_cell("# Title\n\nSome *text*.", cell_id="intro"),
-        code_cell("x = 1\nprint(x)", cell_id="calc", count=3, outputs=[
-            stream_output("1\n"),
-            {"output_type": "execute_result", "execution_count": 3, "metadata": {},
-             "data": {"text/plain": "<Figure size 640x480>",
-                      "image/png": png_base64(64, 32, (1, 2, 3)),
-                      "text/html": "<b>hi</b>"}},
-            {"output_type": "error", "ename": "ValueError", "evalue": "bad",
-             "traceback": ["\x1b[0;31mValueError\x1b[0m: bad"]},
-        ], tags=["setup"]),
+        code_cell(
+            "x = 1\nprint(x)",
+            cell_id="calc",
+            count=3,
+            outputs=[
+                stream_output("1\n"),
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 3,
+                    "metadata": {},
+                    "data": {
+                        "text/plain": "<Figure size 640x480>",
+                        "image/png": png_base64(64, 32, (1, 2, 3)),
+                        "text/html": "<b>hi</b>",
+                    },
+                },
+                {
+                    "output_type": "error",
+                    "ename": "ValueError",
+                    "evalue": "bad",
+                    "traceback": ["\x1b[0;31mValueError\x1b[0m: bad"],
+                },
+            ],
+            tags=["setup"],
+        ),
         code_cell("y = 2", cell_id="last"),
     )
 
@@ -65,35 +86,42 @@ def test_no_outputs_and_one_cell() -> None:
     assert "output" not in text and "y = 2" in text
     one = show_notebook(sample(), name="nb", options=ShowOptions(cell="calc"))
     assert one.startswith("── cell 1 · code") and "y = 2" not in one and "Title" not in one
-    assert show_notebook(sample(), name="nb", options=ShowOptions(cell="2")) == \
-        show_notebook(sample(), name="nb", options=ShowOptions(cell="-1"))
+    assert show_notebook(sample(), name="nb", options=ShowOptions(cell="2")) == show_notebook(
+        sample(), name="nb", options=ShowOptions(cell="-1")
+    )
     message = r"nb: --cell nope: no cell with that id or index \(the notebook has 3 cells\)"
     with pytest.raises(ConfigError, match=message):
         show_notebook(sample(), name="nb", options=ShowOptions(cell="nope"))
 
 
-@pytest.mark.parametrize(("mime", "data", "metadata", "expected"), [
-    ("image/png", png_base64(640, 480, (0, 0, 0)), None, "640x480"),
-    ("image/gif", GIF, None, "33x17"),
-    ("image/jpeg", JPEG, None, "64x48"),
-    ("image/png", "not base64!", None, "11 bytes"),
-    ("image/png", "AAAA", {"width": 10, "height": 20}, "10x20"),
-    ("image/svg+xml", '<svg width="100px" height="50" xmlns="x">', None, "100x50"),
-    ("image/jpeg", base64.b64encode(b"\xff\xd8\xff").decode(), None, "4 bytes"),
-])
+@pytest.mark.parametrize(
+    ("mime", "data", "metadata", "expected"),
+    [
+        ("image/png", png_base64(640, 480, (0, 0, 0)), None, "640x480"),
+        ("image/gif", GIF, None, "33x17"),
+        ("image/jpeg", JPEG, None, "64x48"),
+        ("image/png", "not base64!", None, "11 bytes"),
+        ("image/png", "AAAA", {"width": 10, "height": 20}, "10x20"),
+        ("image/svg+xml", '<svg width="100px" height="50" xmlns="x">', None, "100x50"),
+        ("image/jpeg", base64.b64encode(b"\xff\xd8\xff").decode(), None, "4 bytes"),
+    ],
+)
 def test_image_sizes(mime: str, data: str, metadata: dict | None, expected: str) -> None:
     assert image_size(mime, data, metadata) == expected
 
 
-@pytest.mark.parametrize(("raw", "shown"), [
-    ("\x1b]0;pwned\x07title", "\\x1b]0;pwned\\x07title"),    # window title (OSC)
-    ("\x1b[2J\x1b[Hclear", "\\x1b[2J\\x1b[Hclear"),          # clear screen, cursor home
-    ("\x1b[31mred\x1b[0m", "red"),                            # colour: dropped, text kept
-    ("\x9b31m", "\\x9b31m"),                                  # C1 CSI
-    ("abc\u202edef", "abc\\u202edef"),                       # bidi override
-    ("tab\tok\nline", "tab\tok\nline"),
-    ("back\bspace\x7f", "back\\x08space\\x7f"),
-])
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b]0;pwned\x07title", "\\x1b]0;pwned\\x07title"),  # window title (OSC)
+        ("\x1b[2J\x1b[Hclear", "\\x1b[2J\\x1b[Hclear"),  # clear screen, cursor home
+        ("\x1b[31mred\x1b[0m", "red"),  # colour: dropped, text kept
+        ("\x9b31m", "\\x9b31m"),  # C1 CSI
+        ("abc\u202edef", "abc\\u202edef"),  # bidi override
+        ("tab\tok\nline", "tab\tok\nline"),
+        ("back\bspace\x7f", "back\\x08space\\x7f"),
+    ],
+)
 def test_terminal_safe(raw: str, shown: str) -> None:
     assert terminal_safe(raw) == shown
 
@@ -105,17 +133,41 @@ def test_progress_bars_show_their_last_state() -> None:
 
 
 def test_nbformat_3_cells_and_outputs() -> None:
-    nb = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
-        {"cell_type": "code", "input": "1 + 1", "language": "python", "prompt_number": 1,
-         "metadata": {}, "outputs": [{"output_type": "pyout", "prompt_number": 1, "text": "2",
-                                      "png": png_base64(3, 4, (0, 0, 0)), "metadata": {}}]}]}]}
+    nb = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "input": "1 + 1",
+                        "language": "python",
+                        "prompt_number": 1,
+                        "metadata": {},
+                        "outputs": [
+                            {
+                                "output_type": "pyout",
+                                "prompt_number": 1,
+                                "text": "2",
+                                "png": png_base64(3, 4, (0, 0, 0)),
+                                "metadata": {},
+                            }
+                        ],
+                    }
+                ]
+            }
+        ],
+    }
     text = show_notebook(nb, name="old.ipynb")
     assert "── cell 0 · code · [1] ──" in text and "1 + 1\n" in text
     assert "\n2\n[image/png 3x4]\n" in text
 
 
-SAFE_TEXT = st.text(alphabet=st.sampled_from(list("ab\n\t\r\x1b[]0;m\x07\x9b\u202e\x00é#")),
-                    max_size=30)
+SAFE_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab\n\t\r\x1b[]0;m\x07\x9b\u202e\x00é#")), max_size=30
+)
 
 
 @given(SAFE_TEXT, SAFE_TEXT, SAFE_TEXT, st.booleans())
@@ -123,9 +175,21 @@ SAFE_TEXT = st.text(alphabet=st.sampled_from(list("ab\n\t\r\x1b[]0;m\x07\x9b\u20
 def test_nothing_from_a_notebook_reaches_the_terminal_raw(
     source: str, out: str, tag: str, color: bool
 ) -> None:
-    nb = make_notebook(code_cell(source, cell_id="c", outputs=[
-        stream_output(out), {"output_type": "display_data", "metadata": {},
-                             "data": {"text/plain": out, out or "x": out}}], tags=[tag]))
+    nb = make_notebook(
+        code_cell(
+            source,
+            cell_id="c",
+            outputs=[
+                stream_output(out),
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"text/plain": out, out or "x": out},
+                },
+            ],
+            tags=[tag],
+        )
+    )
     nb["metadata"]["language_info"]["name"] = tag or "python"
     text = show_notebook(nb, name=tag, options=ShowOptions(color=color))
     # Only our own colour sequences may remain; no other control character at all.

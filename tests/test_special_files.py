@@ -28,8 +28,13 @@ def fifo_and_good(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "nbcollab", *args], cwd=cwd,
-                          capture_output=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "nbcollab", *args],
+        cwd=cwd,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.slow
@@ -37,30 +42,46 @@ def test_textconv_of_a_fifo_notes_it_and_exits_0(fifo_and_good: tuple[Path, Path
     fifo, _ = fifo_and_good
     done = _run("textconv", str(fifo), cwd=fifo.parent)
     assert done.returncode == 0 and done.stdout == b""
-    assert done.stderr.decode() == f"nbcollab textconv: {fifo}: not a regular file (a FIFO, device or socket)\n"
+    assert (
+        done.stderr.decode()
+        == f"nbcollab textconv: {fifo}: not a regular file (a FIFO, device or socket)\n"
+    )
 
 
 @pytest.mark.slow
 def test_git_diff_of_a_fifo_names_it_and_exits_0(fifo_and_good: tuple[Path, Path]) -> None:
     fifo, good = fifo_and_good
-    done = _run("git-diff", "x.ipynb", str(good), "0" * 40, "100644", str(fifo), "0" * 40,
-                "100644", cwd=fifo.parent)
+    done = _run(
+        "git-diff",
+        "x.ipynb",
+        str(good),
+        "0" * 40,
+        "100644",
+        str(fifo),
+        "0" * 40,
+        "100644",
+        cwd=fifo.parent,
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.decode().endswith(f"cannot read {fifo}: not a regular file (a FIFO, device or socket)\n")
+    assert done.stdout.decode().endswith(
+        f"cannot read {fifo}: not a regular file (a FIFO, device or socket)\n"
+    )
 
 
 def test_the_external_diff_of_a_device_is_not_read_forever(tmp_path: Path) -> None:
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero here")
     good = write_notebook(tmp_path / "good.ipynb", make_notebook(code_cell("x")))
-    text = run_external_diff(["nb.ipynb", str(good), "0" * 40, "100644", "/dev/zero", "0" * 40,
-                              "100644"])
+    text = run_external_diff(
+        ["nb.ipynb", str(good), "0" * 40, "100644", "/dev/zero", "0" * 40, "100644"]
+    )
     assert text.endswith("cannot read /dev/zero: not a regular file (a FIFO, device or socket)\n")
 
 
 @pytest.mark.parametrize("order", ["fifo-first", "fifo-second"])
-def test_diff_reports_a_fifo_as_not_a_regular_file(fifo_and_good: tuple[Path, Path],
-                                                   order: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_diff_reports_a_fifo_as_not_a_regular_file(
+    fifo_and_good: tuple[Path, Path], order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fifo, _good = fifo_and_good
     monkeypatch.chdir(fifo.parent)  # not a git repository: the old message said so
     args = ["x.ipynb", "good.ipynb"] if order == "fifo-first" else ["good.ipynb", "x.ipynb"]
@@ -77,8 +98,9 @@ def test_diff_of_a_fifo_as_a_subprocess(fifo_and_good: tuple[Path, Path]) -> Non
     assert done.stderr.decode() == "nbcollab: error: x.ipynb: not a regular file\n"
 
 
-def test_two_regular_files_still_diff(fifo_and_good: tuple[Path, Path],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_regular_files_still_diff(
+    fifo_and_good: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, good = fifo_and_good
     other = write_notebook(good.parent / "other.ipynb", make_notebook(code_cell("print(2)")))
     monkeypatch.chdir(good.parent)

@@ -44,8 +44,11 @@ from nbcollab.trust.policy import find_collision_risk, find_read_problem, find_u
 
 
 def html(text: str) -> dict[str, Any]:
-    return {"data": {"text/html": text, "text/plain": "<IPython.core.display.HTML object>"},
-            "metadata": {}, "output_type": "display_data"}
+    return {
+        "data": {"text/html": text, "text/plain": "<IPython.core.display.HTML object>"},
+        "metadata": {},
+        "output_type": "display_data",
+    }
 
 
 SCRIPT = html("<script>document.title = 'owned'</script>")
@@ -53,8 +56,11 @@ SCRIPT = html("<script>document.title = 'owned'</script>")
 
 def picture(name: str) -> dict[str, Any]:
     """A plot: rich output, but no active content (Jupyter shows images untrusted too)."""
-    return {"data": {"image/png": f"iVBOR{name}", "text/plain": f"<Figure {name}>"},
-            "metadata": {}, "output_type": "display_data"}
+    return {
+        "data": {"image/png": f"iVBOR{name}", "text/plain": f"<Figure {name}>"},
+        "metadata": {},
+        "output_type": "display_data",
+    }
 
 
 def jupyter_sign(text: str) -> None:
@@ -125,9 +131,7 @@ def test_untrusted_remote_script_output_is_kept_but_not_signed() -> None:
     outcome = sign_merge_result(result, inputs=[base_t, local_t, remote_t], path="nb")
 
     assert not outcome.signed
-    assert outcome.reason == (
-        "not signed: cell 2 (id b) has output not found in any trusted input"
-    )
+    assert outcome.reason == ("not signed: cell 2 (id b) has output not found in any trusted input")
     assert "document.title" in result  # the merge keeps the output; it just stays untrusted
     assert not jupyter_trusts(result)
 
@@ -301,10 +305,16 @@ def test_result_without_rich_output_needs_no_signature_and_skips_nbformat() -> N
         "print('nbformat' in sys.modules)\n"
     )
     nb = make_notebook(code_cell("print(1)", cell_id="p", outputs=[stream_output("1\n")]))
-    done = subprocess.run([sys.executable, "-c", code], input=serialize_notebook(nb),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=serialize_notebook(nb),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.splitlines() == [
-        "not signed: no rich output in the result, so it needs no signature", "False",
+        "not signed: no rich output in the result, so it needs no signature",
+        "False",
     ]
 
 
@@ -315,15 +325,32 @@ def test_result_jupyter_cannot_decode_is_not_signed() -> None:
     local_t = serialize_notebook(local)
     outcome = sign_merge_result(local_t, inputs=[base_t, local_t, remote_t], path="nb")
     assert outcome == outcome.__class__(
-        False, "not signed: nb: cell 1 (id a) holds text that is not valid Unicode "
+        False,
+        "not signed: nb: cell 1 (id a) holds text that is not valid Unicode "
         "(a lone surrogate), which Jupyter can neither check nor sign",
     )
 
 
 def test_v3_result_is_never_signed() -> None:
-    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"metadata": {},
-          "cells": [{"cell_type": "code", "input": "1", "language": "python", "metadata": {},
-                     "outputs": [{"output_type": "pyout", "html": "<b>1</b>", "metadata": {}}]}]}]}
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [
+            {
+                "metadata": {},
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "input": "1",
+                        "language": "python",
+                        "metadata": {},
+                        "outputs": [{"output_type": "pyout", "html": "<b>1</b>", "metadata": {}}],
+                    }
+                ],
+            }
+        ],
+    }
     text = json.dumps(v3)
     jupyter_sign(text)
 
@@ -396,12 +423,20 @@ def crafted_pair() -> tuple[dict, dict]:
     payload = "<script>document.title = 'owned'</script><!--"
     plain = code_cell(
         "-->metadataoutput_typedisplay_datasourceprint(1)",
-        cell_id="evil", tags=["xoutputsdatatext/html" + payload],
+        cell_id="evil",
+        tags=["xoutputsdatatext/html" + payload],
     )
     active = code_cell(
-        "print(1)", cell_id="evil", tags=["x"],
-        outputs=[{"data": {"text/html": payload + "outputssource-->"}, "metadata": {},
-                  "output_type": "display_data"}],
+        "print(1)",
+        cell_id="evil",
+        tags=["x"],
+        outputs=[
+            {
+                "data": {"text/html": payload + "outputssource-->"},
+                "metadata": {},
+                "output_type": "display_data",
+            }
+        ],
     )
     return plain, active
 
@@ -409,10 +444,12 @@ def crafted_pair() -> tuple[dict, dict]:
 def test_crafted_cells_really_share_a_signature() -> None:
     plain, active = crafted_pair()
     with open_notary() as notary:
-        one = notary.compute_signature(read_as_jupyter(
-            serialize_notebook(make_notebook(plain)), path="a"))
-        two = notary.compute_signature(read_as_jupyter(
-            serialize_notebook(make_notebook(active)), path="b"))
+        one = notary.compute_signature(
+            read_as_jupyter(serialize_notebook(make_notebook(plain)), path="a")
+        )
+        two = notary.compute_signature(
+            read_as_jupyter(serialize_notebook(make_notebook(active)), path="b")
+        )
     assert one == two
 
 
@@ -464,18 +501,22 @@ FAKE_HTML = code_cell("s = 'text/html'")
         ([X, Y], [code_cell("x", a="...text/", html=""), X, Y], True),
         ([X, Y], [X, Y, markdown_cell("application/vnd.jupyter.widget-state+json")], True),
         # a new stream output between two outputs of one cell
-        ([code_cell("x", outputs=[html("<b>1</b>"), html("<b>2</b>")])],
-         [code_cell("x", outputs=[html("<b>1</b>"), stream_output("s"), html("<b>2</b>")])],
-         True),
+        (
+            [code_cell("x", outputs=[html("<b>1</b>"), html("<b>2</b>")])],
+            [code_cell("x", outputs=[html("<b>1</b>"), stream_output("s"), html("<b>2</b>")])],
+            True,
+        ),
         # the trusted input spells a mime type inside the stretch: its own cut is no guide
         ([X, FAKE_HTML, Y], [X, FAKE_HTML, Y], False),
         ([X, FAKE_HTML, Y], [X, FAKE_HTML, Y, markdown_cell("m")], True),
         # outputs under a markdown cell are never shown, so they are text like any other
         ([X, Y], [dict(markdown_cell("m"), outputs=[html("<b>hidden</b>")]), X, Y], True),
         # no active output anywhere: nothing to stretch
-        ([code_cell("p", outputs=[stream_output("1")])],
-         [code_cell("p", outputs=[stream_output("1")]), code_cell("output_typedisplay_data")],
-         False),
+        (
+            [code_cell("p", outputs=[stream_output("1")])],
+            [code_cell("p", outputs=[stream_output("1")]), code_cell("output_typedisplay_data")],
+            False,
+        ),
     ],
 )
 def test_collision_check_table(trusted: list[dict], result: list[dict], risky: bool) -> None:
@@ -484,8 +525,12 @@ def test_collision_check_table(trusted: list[dict], result: list[dict], risky: b
 
 
 def test_collision_check_names_the_stretch() -> None:
-    nb = make_notebook(X, Y, minor=4, metadata={"widgets": {
-        "application/vnd.jupyter.widget-state+json": {"state": {}}}})
+    nb = make_notebook(
+        X,
+        Y,
+        minor=4,
+        metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}}}},
+    )
     trusted = make_notebook(X, Y, minor=4)
     assert find_collision_risk(nb, [trusted]) == (
         "the signed text of cell 0 to the notebook metadata could be cut into a notebook with "
@@ -505,20 +550,48 @@ BOLD, ITALIC = html("<b>b</b>"), html("<i>i</i>")
 @pytest.mark.parametrize(
     ("trusted", "result", "minor", "expected"),
     [
-        ([code_cell("x", cell_id="a", outputs=[BOLD])], [code_cell("y", cell_id="a", outputs=[BOLD])],
-         5, None),
-        ([code_cell("x", cell_id="a", outputs=[BOLD])], [code_cell("x", cell_id="z", outputs=[BOLD])],
-         5, "cell 0 (id z) has output not found in any trusted input"),
-        ([code_cell("x", cell_id="a", outputs=[BOLD, ITALIC])], [code_cell("x", cell_id="a", outputs=[ITALIC])],
-         5, None),
-        ([code_cell("x", outputs=[BOLD]), code_cell("y")],
-         [code_cell("new"), code_cell("x", outputs=[BOLD]), code_cell("y2")], 4, None),
-        ([code_cell("x", outputs=[BOLD]), code_cell("y")],
-         [code_cell("x"), code_cell("y", outputs=[BOLD])], 4,
-         "cell 1 has output not found in any trusted input"),
-        ([code_cell("x", outputs=[BOLD])], [code_cell("x", outputs=[dict(BOLD, metadata={"a": 1})])], 4,
-         "cell 0 has output not found in any trusted input"),
-        ([code_cell("x", outputs=[BOLD])], [code_cell("x", outputs=[stream_output("<b>")])], 4, None),
+        (
+            [code_cell("x", cell_id="a", outputs=[BOLD])],
+            [code_cell("y", cell_id="a", outputs=[BOLD])],
+            5,
+            None,
+        ),
+        (
+            [code_cell("x", cell_id="a", outputs=[BOLD])],
+            [code_cell("x", cell_id="z", outputs=[BOLD])],
+            5,
+            "cell 0 (id z) has output not found in any trusted input",
+        ),
+        (
+            [code_cell("x", cell_id="a", outputs=[BOLD, ITALIC])],
+            [code_cell("x", cell_id="a", outputs=[ITALIC])],
+            5,
+            None,
+        ),
+        (
+            [code_cell("x", outputs=[BOLD]), code_cell("y")],
+            [code_cell("new"), code_cell("x", outputs=[BOLD]), code_cell("y2")],
+            4,
+            None,
+        ),
+        (
+            [code_cell("x", outputs=[BOLD]), code_cell("y")],
+            [code_cell("x"), code_cell("y", outputs=[BOLD])],
+            4,
+            "cell 1 has output not found in any trusted input",
+        ),
+        (
+            [code_cell("x", outputs=[BOLD])],
+            [code_cell("x", outputs=[dict(BOLD, metadata={"a": 1})])],
+            4,
+            "cell 0 has output not found in any trusted input",
+        ),
+        (
+            [code_cell("x", outputs=[BOLD])],
+            [code_cell("x", outputs=[stream_output("<b>")])],
+            4,
+            None,
+        ),
     ],
     ids=["same-id", "new-id", "subset", "aligned", "moved", "changed-metadata", "plain-only"],
 )
@@ -541,15 +614,21 @@ runner = CliRunner()
 @pytest.fixture
 def notebooks(tmp_path: Path) -> dict[str, Path]:
     return {
-        "rich": write_notebook(tmp_path / "rich.ipynb", make_notebook(
-            markdown_cell("t", cell_id="m"),
-            code_cell("x", cell_id="x1", outputs=[SCRIPT]),
-            code_cell("y", cell_id="y1", outputs=[stream_output("hi\n")]),
-        )),
-        "plain": write_notebook(tmp_path / "plain.ipynb", make_notebook(
-            code_cell("y", cell_id="y1", outputs=[stream_output("hi\n")]))),
-        "no_ids": write_notebook(tmp_path / "no_ids.ipynb", make_notebook(
-            code_cell("x", outputs=[SCRIPT]))),
+        "rich": write_notebook(
+            tmp_path / "rich.ipynb",
+            make_notebook(
+                markdown_cell("t", cell_id="m"),
+                code_cell("x", cell_id="x1", outputs=[SCRIPT]),
+                code_cell("y", cell_id="y1", outputs=[stream_output("hi\n")]),
+            ),
+        ),
+        "plain": write_notebook(
+            tmp_path / "plain.ipynb",
+            make_notebook(code_cell("y", cell_id="y1", outputs=[stream_output("hi\n")])),
+        ),
+        "no_ids": write_notebook(
+            tmp_path / "no_ids.ipynb", make_notebook(code_cell("x", outputs=[SCRIPT]))
+        ),
     }
 
 

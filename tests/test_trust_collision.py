@@ -56,12 +56,20 @@ def crafted_cell_versions() -> tuple[dict, dict, dict]:
 def script_twin(result: dict) -> dict:
     """The result's first two cells re-cut into one cell whose second output runs a script."""
     twin = copy.deepcopy(result)
-    twin["cells"][0:2] = [{
-        "cell_type": "code", "execution_count": None, "metadata": {"outputssource": ""},
-        "outputs": [stream_output(""), html_output(
-            SCRIPT + "cell_typecodeexecution_count1metadataoutputsdatatext/html<b>ok</b>")],
-        "source": "show()",
-    }]
+    twin["cells"][0:2] = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {"outputssource": ""},
+            "outputs": [
+                stream_output(""),
+                html_output(
+                    SCRIPT + "cell_typecodeexecution_count1metadataoutputsdatatext/html<b>ok</b>"
+                ),
+            ],
+            "source": "show()",
+        }
+    ]
     return twin
 
 
@@ -150,8 +158,10 @@ def stretched_twin(result: dict) -> dict:
     """The first output stretched over the inserted cell up to the second output's closing keys."""
     first, inserted, last = result["cells"]
     value = (
-        "<b>a</b>metadataoutput_typedisplay_datasource" + first["source"]
-        + "cell_typecodeexecution_countNoneidxmetadataoutputssource" + inserted["source"]
+        "<b>a</b>metadataoutput_typedisplay_datasource"
+        + first["source"]
+        + "cell_typecodeexecution_countNoneidxmetadataoutputssource"
+        + inserted["source"]
         + "cell_typecodeexecution_count2idbmetadataoutputsdatatext/html<i>b</i>"
     )
     cell = dict(first, outputs=[html_output(value)], source=last["source"])

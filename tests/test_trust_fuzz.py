@@ -23,10 +23,32 @@ from nbcollab.trust.policy import find_collision_risk, find_untrusted_output
 from nbcollab.trust.stream import signature_bytes
 
 WORDS = (
-    "data", "text/html", "<script>x()</script>", "output_type", "display_data", "execute_result",
-    "outputs", "metadata", "source", "cell_type", "code", "markdown", "execution_count", "1",
-    "None", "name", "stdout", "stream", "text", "text/plain", "<b>ok</b>", "print(1)", "x",
-    "application/javascript", "image/svg+xml", "nbformat",
+    "data",
+    "text/html",
+    "<script>x()</script>",
+    "output_type",
+    "display_data",
+    "execute_result",
+    "outputs",
+    "metadata",
+    "source",
+    "cell_type",
+    "code",
+    "markdown",
+    "execution_count",
+    "1",
+    "None",
+    "name",
+    "stdout",
+    "stream",
+    "text",
+    "text/plain",
+    "<b>ok</b>",
+    "print(1)",
+    "x",
+    "application/javascript",
+    "image/svg+xml",
+    "nbformat",
 )
 texts = st.lists(st.sampled_from(WORDS), max_size=5).map("".join)
 
@@ -42,9 +64,15 @@ outputs = st.one_of(
     texts.map(html), texts.map(lambda v: html(v, "execute_result")), texts.map(stream_output)
 )
 cells = st.one_of(
-    st.builds(lambda src, outs, count, tag: code_cell(src, outputs=outs, count=count,
-                                                       **({"tags": [tag]} if tag else {})),
-              texts, st.lists(outputs, max_size=2), st.sampled_from([None, 1, 2]), texts),
+    st.builds(
+        lambda src, outs, count, tag: code_cell(
+            src, outputs=outs, count=count, **({"tags": [tag]} if tag else {})
+        ),
+        texts,
+        st.lists(outputs, max_size=2),
+        st.sampled_from([None, 1, 2]),
+        texts,
+    ),
     texts.map(markdown_cell),
 )
 
@@ -58,8 +86,9 @@ def trusted_and_merged(draw: st.DrawFn) -> tuple[dict, dict]:
         where = draw(st.integers(0, len(result["cells"])))
         edit = draw(st.sampled_from(["insert", "source", "stream"]))
         if edit == "insert" or where == len(result["cells"]):
-            result["cells"].insert(where, draw(cells.map(lambda c: dict(c, outputs=[])
-                                                         if "outputs" in c else c)))
+            result["cells"].insert(
+                where, draw(cells.map(lambda c: dict(c, outputs=[]) if "outputs" in c else c))
+            )
         elif edit == "source":
             result["cells"][where]["source"] = draw(texts)
         elif "outputs" in result["cells"][where]:
@@ -68,8 +97,10 @@ def trusted_and_merged(draw: st.DrawFn) -> tuple[dict, dict]:
 
 
 def would_sign(result: dict, trusted: dict) -> bool:
-    return (find_untrusted_output(result, [trusted]) is None
-            and find_collision_risk(result, [trusted]) is None)
+    return (
+        find_untrusted_output(result, [trusted]) is None
+        and find_collision_risk(result, [trusted]) is None
+    )
 
 
 @pytest.mark.slow
@@ -98,8 +129,11 @@ def test_the_search_finds_the_crafted_script() -> None:
 
 def test_stretching_a_trusted_output_over_new_text_is_found_and_refused() -> None:
     """Two trusted outputs around a new cell: a cut can stretch the first over the new cell."""
-    trusted = make_notebook(code_cell("a", outputs=[html("<b>1</b>")]),
-                            code_cell("b", outputs=[html("<b>2</b>")]), minor=4)
+    trusted = make_notebook(
+        code_cell("a", outputs=[html("<b>1</b>")]),
+        code_cell("b", outputs=[html("<b>2</b>")]),
+        minor=4,
+    )
     result = copy.deepcopy(trusted)
     result["cells"].insert(1, code_cell("<script>x()</script>"))
     stretched = [v for m, v in Cuts(signature_bytes(result)).active_values() if b"x()" in v]

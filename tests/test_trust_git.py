@@ -18,14 +18,20 @@ from nbcollab.trust.notary import open_notary, read_as_jupyter
 
 
 def html(text: str) -> dict[str, Any]:
-    return {"data": {"text/html": text, "text/plain": "<HTML>"}, "metadata": {},
-            "output_type": "display_data"}
+    return {
+        "data": {"text/html": text, "text/plain": "<HTML>"},
+        "metadata": {},
+        "output_type": "display_data",
+    }
 
 
 def picture(name: str) -> dict[str, Any]:
     """A plot: rich output, but no active content (Jupyter shows images untrusted too)."""
-    return {"data": {"image/png": f"iVBOR{name}", "text/plain": f"<Figure {name}>"},
-            "metadata": {}, "output_type": "display_data"}
+    return {
+        "data": {"image/png": f"iVBOR{name}", "text/plain": f"<Figure {name}>"},
+        "metadata": {},
+        "output_type": "display_data",
+    }
 
 
 def jupyter_sign(path: Path) -> None:
@@ -42,14 +48,21 @@ def jupyter_trusts(path: Path) -> bool:
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
     """A repo with the driver installed and a notebook committed on main."""
-    git(git_repo, "config", "merge.nbcollab.driver",
-        f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P")
+    git(
+        git_repo,
+        "config",
+        "merge.nbcollab.driver",
+        f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P",
+    )
     (git_repo / ".gitattributes").write_text("*.ipynb merge=nbcollab\n")
-    write_notebook(git_repo / "nb.ipynb", make_notebook(
-        markdown_cell("# Report", cell_id="intro"),
-        code_cell("show('a')", cell_id="a", count=1, outputs=[html("<b>a0</b>")]),
-        code_cell("show('b')", cell_id="b", count=2, outputs=[html("<i>b0</i>")]),
-    ))
+    write_notebook(
+        git_repo / "nb.ipynb",
+        make_notebook(
+            markdown_cell("# Report", cell_id="intro"),
+            code_cell("show('a')", cell_id="a", count=1, outputs=[html("<b>a0</b>")]),
+            code_cell("show('b')", cell_id="b", count=2, outputs=[html("<i>b0</i>")]),
+        ),
+    )
     git(git_repo, "add", ".")
     git(git_repo, "commit", "-qm", "base")
     return git_repo

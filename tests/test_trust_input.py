@@ -58,10 +58,13 @@ def assert_one_line_error(done: Any, *needles: str) -> None:
 @pytest.mark.parametrize(
     ("where", "nb"),
     [
-        ("cell 1 (id out)", make_notebook(
-            code_cell("x", cell_id="plain"),
-            code_cell("y", cell_id="out", outputs=[html(f"<b>{LONE}</b>")]),
-        )),
+        (
+            "cell 1 (id out)",
+            make_notebook(
+                code_cell("x", cell_id="plain"),
+                code_cell("y", cell_id="out", outputs=[html(f"<b>{LONE}</b>")]),
+            ),
+        ),
         ("cell 0 (id intro)", rich_notebook(markdown=f"# {LONE}")),
         ("the notebook", make_notebook(markdown_cell("x", cell_id="m"), metadata={"k": LONE})),
     ],
@@ -162,15 +165,29 @@ def test_merge_of_a_raw_surrogate_result_names_the_cell() -> None:
 
 V3_CELLS = [
     {"cell_type": "heading", "level": 1, "metadata": {}, "source": "Title"},
-    {"cell_type": "code", "input": "1", "language": "python", "metadata": {}, "prompt_number": 1,
-     "outputs": [{"output_type": "pyout", "html": "<b>1</b>", "metadata": {}, "prompt_number": 1}]},
+    {
+        "cell_type": "code",
+        "input": "1",
+        "language": "python",
+        "metadata": {},
+        "prompt_number": 1,
+        "outputs": [
+            {"output_type": "pyout", "html": "<b>1</b>", "metadata": {}, "prompt_number": 1}
+        ],
+    },
 ]
 
 
 def v3_notebook() -> dict[str, Any]:
-    return {"metadata": {"name": ""}, "nbformat": 3, "nbformat_minor": 0,
-            "worksheets": [{"metadata": {}, "cells": [V3_CELLS[0]]},
-                           {"metadata": {}, "cells": [V3_CELLS[1]]}]}
+    return {
+        "metadata": {"name": ""},
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "worksheets": [
+            {"metadata": {}, "cells": [V3_CELLS[0]]},
+            {"metadata": {}, "cells": [V3_CELLS[1]]},
+        ],
+    }
 
 
 def test_trust_check_names_v3_cells_by_index_the_same_every_run(tmp_path: Path) -> None:
@@ -178,7 +195,9 @@ def test_trust_check_names_v3_cells_by_index_the_same_every_run(tmp_path: Path) 
     path.write_text(json.dumps(v3_notebook()), encoding="utf-8")
     runs = [runner.invoke(app, ["trust", "check", str(path)]) for _ in range(3)]
     assert all(done.exit_code == 1 for done in runs)
-    assert [done.stdout for done in runs] == [f"{path}: not trusted: untrusted output in cell 1\n"] * 3
+    assert [done.stdout for done in runs] == [
+        f"{path}: not trusted: untrusted output in cell 1\n"
+    ] * 3
 
 
 def test_trust_check_names_duplicate_ids_as_written(tmp_path: Path) -> None:
@@ -189,14 +208,30 @@ def test_trust_check_names_duplicate_ids_as_written(tmp_path: Path) -> None:
     )
     path = write_notebook(tmp_path / "dup.ipynb", nb)
     runs = {runner.invoke(app, ["trust", "check", str(path)]).stdout for _ in range(3)}
-    assert runs == {f"{path}: not trusted: untrusted output in cell 0 (id same), cell 1 (id same)\n"}
+    assert runs == {
+        f"{path}: not trusted: untrusted output in cell 0 (id same), cell 1 (id same)\n"
+    }
 
 
 @pytest.mark.parametrize("command", ["check", "sign"])
 def test_nbformat_2_is_refused_like_every_other_command(tmp_path: Path, command: str) -> None:
-    v2 = {"metadata": {"name": ""}, "nbformat": 2, "nbformat_minor": 0, "worksheets": [
-        {"cells": [{"cell_type": "code", "input": "1", "language": "python",
-                    "outputs": [{"output_type": "pyout", "html": "<b>1</b>"}]}]}]}
+    v2 = {
+        "metadata": {"name": ""},
+        "nbformat": 2,
+        "nbformat_minor": 0,
+        "worksheets": [
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "input": "1",
+                        "language": "python",
+                        "outputs": [{"output_type": "pyout", "html": "<b>1</b>"}],
+                    }
+                ]
+            }
+        ],
+    }
     path = tmp_path / "v2.ipynb"
     path.write_text(json.dumps(v2), encoding="utf-8")
     done = runner.invoke(app, ["trust", command, str(path)])

@@ -40,19 +40,30 @@ SECRET = b"a secret only these tests know\n"
 
 
 def html(text: str) -> dict[str, Any]:
-    return {"data": {"text/html": text, "text/plain": "<HTML>"}, "metadata": {},
-            "output_type": "display_data"}
+    return {
+        "data": {"text/html": text, "text/plain": "<HTML>"},
+        "metadata": {},
+        "output_type": "display_data",
+    }
 
 
 def versions() -> list[str]:
     """base, local, remote texts of a merge where each side re-ran one cell."""
+
     def nb(a: str, b: str) -> str:
-        return serialize_notebook(make_notebook(
-            markdown_cell("# Report", cell_id="intro"),
-            code_cell("show('a')", cell_id="a", count=1, outputs=[html(a)]),
-            code_cell("show('b')", cell_id="b", count=2, outputs=[html(b)]),
-        ))
-    return [nb("<b>a0</b>", "<i>b0</i>"), nb("<b>a1</b>", "<i>b0</i>"), nb("<b>a0</b>", "<i>b2</i>")]
+        return serialize_notebook(
+            make_notebook(
+                markdown_cell("# Report", cell_id="intro"),
+                code_cell("show('a')", cell_id="a", count=1, outputs=[html(a)]),
+                code_cell("show('b')", cell_id="b", count=2, outputs=[html(b)]),
+            )
+        )
+
+    return [
+        nb("<b>a0</b>", "<i>b0</i>"),
+        nb("<b>a1</b>", "<i>b0</i>"),
+        nb("<b>a0</b>", "<i>b2</i>"),
+    ]
 
 
 def jupyter_sign(text: str) -> None:
@@ -133,33 +144,55 @@ def test_signature_equals_nbformat_on_the_corpus(notary: Any) -> None:
 
 
 _json_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70),
-    st.floats(allow_nan=False), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
 )
 _json = st.recursive(
     _json_leaf,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 _lines = st.lists(st.text(max_size=8), max_size=3)
 _text = st.text(max_size=20) | _lines
 _mime = st.sampled_from(
-    ["text/html", "text/plain", "application/json", "application/vnd.x+json", "image/png",
-     "application/javascript", "image/svg+xml"]
+    [
+        "text/html",
+        "text/plain",
+        "application/json",
+        "application/vnd.x+json",
+        "image/png",
+        "application/javascript",
+        "image/svg+xml",
+    ]
 )
 _output = st.one_of(
-    st.fixed_dictionaries({"output_type": st.just("stream"), "name": st.just("stdout"),
-                           "text": _text}),
-    st.fixed_dictionaries({
-        "output_type": st.sampled_from(["display_data", "execute_result"]),
-        "data": st.dictionaries(_mime, _text | _json, max_size=3),
-        "metadata": st.dictionaries(st.text(max_size=5), _json, max_size=2),
-    }),
-    st.fixed_dictionaries({"output_type": st.just("error"), "ename": st.text(max_size=5),
-                           "evalue": st.text(max_size=5), "traceback": _lines}),
+    st.fixed_dictionaries(
+        {"output_type": st.just("stream"), "name": st.just("stdout"), "text": _text}
+    ),
+    st.fixed_dictionaries(
+        {
+            "output_type": st.sampled_from(["display_data", "execute_result"]),
+            "data": st.dictionaries(_mime, _text | _json, max_size=3),
+            "metadata": st.dictionaries(st.text(max_size=5), _json, max_size=2),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "output_type": st.just("error"),
+            "ename": st.text(max_size=5),
+            "evalue": st.text(max_size=5),
+            "traceback": _lines,
+        }
+    ),
 )
-_cell_metadata = st.dictionaries(st.sampled_from(["trusted", "tags", "x", "collapsed"]), _json,
-                                 max_size=3)
+_cell_metadata = st.dictionaries(
+    st.sampled_from(["trusted", "tags", "x", "collapsed"]), _json, max_size=3
+)
 
 
 @st.composite
@@ -168,20 +201,30 @@ def notebook_texts(draw: st.DrawFn) -> str:
     cells = []
     for _ in range(draw(st.integers(0, 4))):
         kind = draw(st.sampled_from(["code", "markdown", "raw"]))
-        cell: dict[str, Any] = {"cell_type": kind, "metadata": draw(_cell_metadata),
-                                "source": draw(_text)}
+        cell: dict[str, Any] = {
+            "cell_type": kind,
+            "metadata": draw(_cell_metadata),
+            "source": draw(_text),
+        }
         if draw(st.booleans()):
             cell["id"] = draw(st.sampled_from(["a", "b", "c", "d-1", "e_2"]))
         if kind == "code":
-            cell.update(execution_count=draw(st.none() | st.integers(0, 9)),
-                        outputs=draw(st.lists(_output, max_size=3)))
+            cell.update(
+                execution_count=draw(st.none() | st.integers(0, 9)),
+                outputs=draw(st.lists(_output, max_size=3)),
+            )
         elif draw(st.booleans()):
             cell["attachments"] = {"x.png": draw(st.dictionaries(_mime, _text, max_size=2))}
         cells.append(cell)
-    metadata = draw(st.dictionaries(
-        st.sampled_from(["signature", "orig_nbformat", "orig_nbformat_minor", "kernelspec", "x"]),
-        _json, max_size=3,
-    ))
+    metadata = draw(
+        st.dictionaries(
+            st.sampled_from(
+                ["signature", "orig_nbformat", "orig_nbformat_minor", "kernelspec", "x"]
+            ),
+            _json,
+            max_size=3,
+        )
+    )
     nb: dict[str, Any] = {"cells": cells, "metadata": metadata, "nbformat": 4}
     minor = draw(st.sampled_from([None, 0, 2, 4, 5, 6]))
     if minor is not None:
@@ -223,7 +266,9 @@ def test_the_notary_settings_and_defaults_are_nbformats(tmp_path: Path) -> None:
     assert set(NOTARY_SETTINGS) == set(NotebookNotary.class_trait_names(config=True))
     notary = NotebookNotary(data_dir=str(tmp_path), secret=SECRET)
     assert (notary.db_file, notary.secret_file, notary.algorithm) == (
-        str(tmp_path / DB_FILE), str(tmp_path / SECRET_FILE), ALGORITHM
+        str(tmp_path / DB_FILE),
+        str(tmp_path / SECRET_FILE),
+        ALGORITHM,
     )
     notary.close()
 
@@ -272,10 +317,15 @@ def test_notebooks_nbformat_would_alter_are_left_to_nbformat() -> None:
     assert any_maybe_trusted(parsed(no_ids))
 
 
-@pytest.mark.parametrize("notary_settings", [
-    {"data_dir": "elsewhere"}, {"db_file": ":memory:"}, {"secret_file": "key"},
-    {"algorithm": "sha512"},
-])
+@pytest.mark.parametrize(
+    "notary_settings",
+    [
+        {"data_dir": "elsewhere"},
+        {"db_file": ":memory:"},
+        {"secret_file": "key"},
+        {"algorithm": "sha512"},
+    ],
+)
 def test_jupyter_config_for_the_notary_is_left_to_nbformat(
     isolated_home: Path, notary_settings: dict[str, Any]
 ) -> None:
@@ -325,8 +375,11 @@ def test_driver_merging_untrusted_rich_outputs_does_not_load_nbformat(
     tmp_path: Path, store: str
 ) -> None:
     if store == "other-signatures":  # the user has trusted other notebooks in Jupyter
-        jupyter_sign(serialize_notebook(make_notebook(code_cell("x", cell_id="o",
-                                                                outputs=[html("<b>o</b>")]))))
+        jupyter_sign(
+            serialize_notebook(
+                make_notebook(code_cell("x", cell_id="o", outputs=[html("<b>o</b>")]))
+            )
+        )
     before = snapshot(data_dir())
     files = _driver_files(tmp_path)
     outcome, done = run_driver_in_child([*files, "7", "nb.ipynb"], ("nbformat", "jsonschema"))

@@ -23,7 +23,9 @@ def make_venv(where: Path) -> Path:
     python = where / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     paths = [str(PROJECT_ROOT), *site.getsitepackages(), sysconfig.get_path("purelib")]
     if site.ENABLE_USER_SITE:

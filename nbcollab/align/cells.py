@@ -235,8 +235,9 @@ def _update(tree: list[tuple[float, int]], pos: int, value: tuple[float, int]) -
 
 
 def _build_alignment(n_old: int, n_new: int, pairs: dict[int, tuple[int, str]]) -> Alignment:
-    matches = tuple(sorted((CellMatch(i, j, how) for i, (j, how) in pairs.items()),
-                           key=lambda m: m.new))
+    matches = tuple(
+        sorted((CellMatch(i, j, how) for i, (j, how) in pairs.items()), key=lambda m: m.new)
+    )
     chain = set(longest_increasing([m.old for m in matches]))
     moved = frozenset(m.old for k, m in enumerate(matches) if k not in chain)
     taken_new = {m.new for m in matches}

@@ -46,8 +46,13 @@ def longest_increasing(values: Sequence[int]) -> list[int]:
 
 
 def _patience_step(
-    a: Sequence[Hashable], b: Sequence[Hashable],
-    alo: int, ahi: int, blo: int, bhi: int, out: list[tuple[int, int]],
+    a: Sequence[Hashable],
+    b: Sequence[Hashable],
+    alo: int,
+    ahi: int,
+    blo: int,
+    bhi: int,
+    out: list[tuple[int, int]],
 ) -> list[tuple[int, int, int, int]]:
     """Match one range's common ends and unique anchors; return the sub-ranges left to do."""
     while alo < ahi and blo < bhi and a[alo] == b[blo]:
@@ -87,7 +92,8 @@ def _unique_anchors(
         where_b[b[j]] = j
     common = sorted(
         (where_b[key], where_a[key])
-        for key, n in count_a.items() if n == 1 and count_b.get(key) == 1
+        for key, n in count_a.items()
+        if n == 1 and count_b.get(key) == 1
     )
     chain = longest_increasing([i for _, i in common])
     return [(common[k][1], common[k][0]) for k in chain]

@@ -80,16 +80,12 @@ RULES: tuple[Rule, ...] = (
             r"(?P<kernel>ipykernel_)\d+(?P<sep>[/\\])\d+(?P<ext>\.py)"
             r"|(?<=[/\\])tmp[a-z0-9_]{8}(?![A-Za-z0-9_])"
         ),
-        lambda m: (
-            f"{m['kernel']}<pid>{m['sep']}<cell>{m['ext']}" if m["kernel"] else "tmp<random>"
-        ),
+        lambda m: f"{m['kernel']}<pid>{m['sep']}<cell>{m['ext']}" if m["kernel"] else "tmp<random>",
         description="the kernel's temp files (ipykernel_1234/5678.py) and tempfile names",
     ),
     Rule(
         "timestamp",
-        re.compile(
-            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b"
-        ),
+        re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b"),
         "<timestamp>",
         default=False,
         description="ISO 8601 date-times (off by default: dates in data are content)",
@@ -291,7 +287,9 @@ def _finish_stream(output: Any, rewrite: Callable[[str], str], overwrites: bool)
     if isinstance(output, dict) and output.get("output_type") == "stream":
         text = output.get("text")
         if isinstance(text, str):
-            return _replaced(output, "text", rewrite(apply_overwrites(text) if overwrites else text))
+            return _replaced(
+                output, "text", rewrite(apply_overwrites(text) if overwrites else text)
+            )
     return output
 
 

@@ -90,9 +90,9 @@ def _keys_to_strip(options: CleanOptions) -> tuple[list[str], list[str]]:
         if key in keep:
             continue
         if key.startswith("cell.metadata.") and len(key) > len("cell.metadata."):
-            cell_keys.append(key[len("cell.metadata."):])
+            cell_keys.append(key[len("cell.metadata.") :])
         elif key.startswith("metadata.") and len(key) > len("metadata."):
-            notebook_keys.append(key[len("metadata."):])
+            notebook_keys.append(key[len("metadata.") :])
     return cell_keys, notebook_keys
 
 
@@ -115,7 +115,7 @@ def _pop_path(holder: Any, key: str) -> bool:
     while start > 0:
         head = key[:start]
         if isinstance(holder.get(head), dict):
-            changed |= _pop_path(holder[head], key[start + 1:])
+            changed |= _pop_path(holder[head], key[start + 1 :])
         start = key.find(".", start + 1)
     return changed
 
@@ -231,7 +231,9 @@ def _strip_all_metadata(nb: Notebook, options: CleanOptions) -> bool:
         metadata = cell.get("metadata", {})
         tags = metadata.get("tags")
         steering_tags = isinstance(tags, list) and options.keep_output_tag in tags
-        kept = {k: v for k, v in metadata.items() if k in allowed or (k == "tags" and steering_tags)}
+        kept = {
+            k: v for k, v in metadata.items() if k in allowed or (k == "tags" and steering_tags)
+        }
         if kept != metadata:
             cell["metadata"] = kept
             changed = True

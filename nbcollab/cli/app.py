@@ -55,7 +55,9 @@ def _show_version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool | None,
-        typer.Option("--version", "-V", callback=_show_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", "-V", callback=_show_version, is_eager=True, help="Show the version."
+        ),
     ] = None,
 ) -> None:
     """Jupyter notebooks as first-class citizens of git: clean, diff, merge and trust."""

@@ -282,8 +282,9 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     if folders or not paths:
         names += staged_notebooks(cwd, folders or None)
     blobs = read_staged_blobs(names, cwd)
-    return _judge(((name, blobs[name]) for name in names), options, check=True, staged=True,
-                  total=len(names))
+    return _judge(
+        ((name, blobs[name]) for name in names), options, check=True, staged=True, total=len(names)
+    )
 
 
 def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) -> int:

@@ -31,29 +31,54 @@ def register(app: typer.Typer) -> None:
 
 
 def _flag(name: str, what: str) -> Any:
-    return typer.Option(f"--ignore-{name}", help=f"Leave {what} out of the comparison.",
-                        rich_help_panel=_IGNORE)
+    return typer.Option(
+        f"--ignore-{name}", help=f"Leave {what} out of the comparison.", rich_help_panel=_IGNORE
+    )
 
 
 def diff(
-    args: Annotated[list[str] | None, typer.Argument(
-        help="Two notebook files; or [REV [REV]] [PATH...] in a git repository, like git diff.",
-        show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json (nbdime's diff format) or html.")] = "text",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
-    color: Annotated[ColorMode, typer.Option("--color", help="Colour the text output.")] = ColorMode.AUTO,
-    word_diff: Annotated[bool, typer.Option("--word-diff", help="Show changed words inline.")] = False,
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Two notebook files; or [REV [REV]] [PATH...] in a git repository, like git diff.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, json (nbdime's diff format) or html.")
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
+    color: Annotated[
+        ColorMode, typer.Option("--color", help="Colour the text output.")
+    ] = ColorMode.AUTO,
+    word_diff: Annotated[
+        bool, typer.Option("--word-diff", help="Show changed words inline.")
+    ] = False,
     context: Annotated[int, typer.Option("--unified", "-U", min=0, help="Context lines.")] = 3,
-    cached: Annotated[bool, typer.Option("--cached", "--staged", help="Compare the index, not the working tree.")] = False,
+    cached: Annotated[
+        bool, typer.Option("--cached", "--staged", help="Compare the index, not the working tree.")
+    ] = False,
     ignore_sources: Annotated[bool | None, _flag("sources", "cell sources")] = None,
     ignore_outputs: Annotated[bool | None, _flag("outputs", "outputs")] = None,
     ignore_metadata: Annotated[bool | None, _flag("metadata", "notebook and cell metadata")] = None,
-    ignore_execution_counts: Annotated[bool | None, _flag("execution-counts", "execution counts")] = None,
-    ignore_ids: Annotated[bool | None, _flag("ids", "cell ids (cells are matched by content)")] = None,
+    ignore_execution_counts: Annotated[
+        bool | None, _flag("execution-counts", "execution counts")
+    ] = None,
+    ignore_ids: Annotated[
+        bool | None, _flag("ids", "cell ids (cells are matched by content)")
+    ] = None,
     ignore_attachments: Annotated[bool | None, _flag("attachments", "attachments")] = None,
-    normalize_outputs: Annotated[bool | None, typer.Option(
-        "--normalize-outputs", help="Compare outputs after normalizing them (addresses, timings, "
-        "progress bars): only real changes remain.", rich_help_panel=_IGNORE)] = None,
+    normalize_outputs: Annotated[
+        bool | None,
+        typer.Option(
+            "--normalize-outputs",
+            help="Compare outputs after normalizing them (addresses, timings, "
+            "progress bars): only real changes remain.",
+            rich_help_panel=_IGNORE,
+        ),
+    ] = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config.fallback import load_or_fail
@@ -68,14 +93,22 @@ def diff(
         raise ConfigError(f"--format {fmt}: use text, json or html") from None
     config = load_or_fail(load_config, start=Path.cwd())
     options = merge_overrides(
-        config.diff, ignore_sources=ignore_sources, ignore_outputs=ignore_outputs,
-        ignore_metadata=ignore_metadata, ignore_execution_counts=ignore_execution_counts,
-        ignore_ids=ignore_ids, ignore_attachments=ignore_attachments,
-        normalize_outputs=normalize_outputs)
+        config.diff,
+        ignore_sources=ignore_sources,
+        ignore_outputs=ignore_outputs,
+        ignore_metadata=ignore_metadata,
+        ignore_execution_counts=ignore_execution_counts,
+        ignore_ids=ignore_ids,
+        ignore_attachments=ignore_attachments,
+        normalize_outputs=normalize_outputs,
+    )
     pairs, keyed = _collect_pairs(args or [], cached=cached)
     use_color = color is ColorMode.ALWAYS or (
-        color is ColorMode.AUTO and output is None and sys.stdout.isatty()
-        and not os.environ.get("NO_COLOR"))
+        color is ColorMode.AUTO
+        and output is None
+        and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+    )
     style = TextStyle(color=use_color, word_diff=word_diff, context=context)
     text, different = render_diffs(pairs, fmt=form, options=options, style=style, keyed=keyed)
     if output is None and form is DiffFormat.TEXT:
@@ -93,10 +126,14 @@ def _say_if_same_file(args: list[str]) -> None:
     """``diff a a`` prints nothing, like any diff without differences: say why."""
     from nbcollab.render.safe_text import quote_path
 
-    if len(args) == 2 and Path(args[0]).is_file() and Path(args[0]).resolve() == Path(
-            args[1]).resolve():
-        typer.echo(f"nbcollab: {quote_path(args[0])} is compared with itself: no differences",
-                   err=True)
+    if (
+        len(args) == 2
+        and Path(args[0]).is_file()
+        and Path(args[0]).resolve() == Path(args[1]).resolve()
+    ):
+        typer.echo(
+            f"nbcollab: {quote_path(args[0])} is compared with itself: no differences", err=True
+        )
 
 
 def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
@@ -109,8 +146,10 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     _refuse_special_files(args)
     two_files = len(args) == 2 and not cached and not _has_separator()
     if two_files and all(Path(a).is_dir() for a in args):
-        raise ConfigError(f"{quote_path(args[0])} and {quote_path(args[1])} are folders: diff "
-                          "compares two notebook files, or revisions and paths in a git repository")
+        raise ConfigError(
+            f"{quote_path(args[0])} and {quote_path(args[1])} are folders: diff "
+            "compares two notebook files, or revisions and paths in a git repository"
+        )
     if two_files and all(Path(a).is_file() for a in args):
         old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
         return [NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])], False
@@ -143,7 +182,7 @@ def _has_separator() -> bool:
     The parser consumes ``--`` before the command sees its arguments, so look at argv itself.
     """
     argv = sys.argv[1:]
-    return "diff" in argv and "--" in argv[argv.index("diff") + 1:]
+    return "diff" in argv and "--" in argv[argv.index("diff") + 1 :]
 
 
 def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
@@ -173,10 +212,18 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     def clean(path: str) -> Any:
         return load_or_fail(lambda: options(path), start=root / path) if path in dirty else None
 
-    return [_sides(p, clean) if p.unmerged else
-            NotebookSides(p.old_label, p.new_label, load_side(p.old, path=p.old_label),
-                          load_side(p.new, path=p.new_label, clean=clean(p.path)), p.path)
-            for p in found]
+    return [
+        _sides(p, clean)
+        if p.unmerged
+        else NotebookSides(
+            p.old_label,
+            p.new_label,
+            load_side(p.old, path=p.old_label),
+            load_side(p.new, path=p.new_label, clean=clean(p.path)),
+            p.path,
+        )
+        for p in found
+    ]
 
 
 def _sides(pair: Any, clean: Any) -> Any:
@@ -188,19 +235,42 @@ def _sides(pair: Any, clean: Any) -> Any:
 
     path = quote_path(pair.path)
     if pair.old is None and pair.new is None and pair.theirs is None:
-        return NotebookSides(pair.old_label, pair.new_label, empty_notebook(), empty_notebook(),
-                             pair.path, note=f"* Unmerged path {path}", unmerged=True)
+        return NotebookSides(
+            pair.old_label,
+            pair.new_label,
+            empty_notebook(),
+            empty_notebook(),
+            pair.path,
+            note=f"* Unmerged path {path}",
+            unmerged=True,
+        )
     ours = load_side(pair.old, path=pair.old_label)
     try:
         new = load_side(pair.new, path=pair.new_label, clean=clean(pair.path))
     except InvalidNotebook as exc:
         label = f"{quote_path(f'b/{pair.path}')} (theirs)"
-        note = (f"* Unmerged path {path}: the working tree is not a notebook ({exc}); "
-                "showing the other side of the merge (theirs)")
-        return NotebookSides(pair.old_label, label, ours, load_side(pair.theirs, path=label),
-                             pair.path, note=note, unmerged=True)
-    return NotebookSides(pair.old_label, pair.new_label, ours, new, pair.path,
-                         note=f"* Unmerged path {path}", unmerged=True)
+        note = (
+            f"* Unmerged path {path}: the working tree is not a notebook ({exc}); "
+            "showing the other side of the merge (theirs)"
+        )
+        return NotebookSides(
+            pair.old_label,
+            label,
+            ours,
+            load_side(pair.theirs, path=label),
+            pair.path,
+            note=note,
+            unmerged=True,
+        )
+    return NotebookSides(
+        pair.old_label,
+        pair.new_label,
+        ours,
+        new,
+        pair.path,
+        note=f"* Unmerged path {path}",
+        unmerged=True,
+    )
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -220,7 +290,12 @@ def _write_stdout(text: str) -> None:
 
 def textconv(
     path: Annotated[Path, typer.Argument(help="The notebook file git hands over.")],
-    format_version: Annotated[int, typer.Option("--format-version", help="Set by `nbcollab install`; part of git's cache key.")] = 0,
+    format_version: Annotated[
+        int,
+        typer.Option(
+            "--format-version", help="Set by `nbcollab install`; part of git's cache key."
+        ),
+    ] = 0,
 ) -> None:
     """Print a notebook as readable text, for git's textconv (never fails)."""
     from nbcollab.git.entry import run_textconv
@@ -229,7 +304,9 @@ def textconv(
 
 
 def git_diff(
-    args: Annotated[list[str] | None, typer.Argument(help="What git passes to GIT_EXTERNAL_DIFF.")] = None,
+    args: Annotated[
+        list[str] | None, typer.Argument(help="What git passes to GIT_EXTERNAL_DIFF.")
+    ] = None,
 ) -> None:
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
     from nbcollab.git.entry import run_git_diff

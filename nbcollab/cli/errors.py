@@ -38,8 +38,10 @@ def exit_codes(
     except Exception as exc:
         if os.environ.get("NBCOLLAB_DEBUG"):
             raise
-        _say(f"{prefix}: error: internal error: {type(exc).__name__}: {exc} "
-             "(NBCOLLAB_DEBUG=1 shows the traceback)")
+        _say(
+            f"{prefix}: error: internal error: {type(exc).__name__}: {exc} "
+            "(NBCOLLAB_DEBUG=1 shows the traceback)"
+        )
         raise SystemExit(EXIT_ERROR) from None
 
 

@@ -36,39 +36,61 @@ def export(
     ] = False,
     select_all: Annotated[
         bool | None,
-        typer.Option("--all", help="Export every code cell, not only marked ones.",
-                     rich_help_panel=_SELECTION),
+        typer.Option(
+            "--all",
+            help="Export every code cell, not only marked ones.",
+            rich_help_panel=_SELECTION,
+        ),
     ] = None,
     defs_only: Annotated[
         bool | None,
-        typer.Option("--defs-only", help="Keep only imports, defs, classes, guards, CONSTANTS.",
-                     rich_help_panel=_SELECTION),
+        typer.Option(
+            "--defs-only",
+            help="Keep only imports, defs, classes, guards, CONSTANTS.",
+            rich_help_panel=_SELECTION,
+        ),
     ] = None,
     lenient: Annotated[
         bool | None,
-        typer.Option("--lenient", help="Skip cells like `x = !cmd` instead of failing.",
-                     rich_help_panel=_SELECTION),
+        typer.Option(
+            "--lenient",
+            help="Skip cells like `x = !cmd` instead of failing.",
+            rich_help_panel=_SELECTION,
+        ),
     ] = None,
 ) -> None:
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
     from nbcollab.export.files import configured_notebooks, expand_paths
 
-    paths = expand_paths(notebooks) if notebooks else [
-        Path(_shown(path)) for path in configured_notebooks(Path.cwd())]
+    paths = (
+        expand_paths(notebooks)
+        if notebooks
+        else [Path(_shown(path)) for path in configured_notebooks(Path.cwd())]
+    )
     if not paths:
         raise typer.BadParameter(
-            "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS")
+            "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS"
+        )
     if output is not None and (len(paths) > 1 or outdir is not None):
         raise typer.BadParameter("-o writes one module: give one notebook and no --outdir")
-    overrides = {"select": "all" if select_all else None, "defs_only": defs_only,
-                 "lenient": lenient}
+    overrides = {
+        "select": "all" if select_all else None,
+        "defs_only": defs_only,
+        "lenient": lenient,
+    }
     claimed: dict[Path, Path] = {}  # module -> the notebook that exports to it
     codes = [_export_one(path, output, outdir, check, overrides, claimed) for path in paths]
     raise typer.Exit(max(codes))
 
 
-def _export_one(path: Path, output: Path | None, outdir: Path | None, check: bool,
-                overrides: dict[str, str | bool | None], claimed: dict[Path, Path]) -> int:
+def _export_one(
+    path: Path,
+    output: Path | None,
+    outdir: Path | None,
+    check: bool,
+    overrides: dict[str, str | bool | None],
+    claimed: dict[Path, Path],
+) -> int:
     from nbcollab.export.files import export_notebook
     from nbcollab.export.model import ExportError
 
@@ -76,8 +98,10 @@ def _export_one(path: Path, output: Path | None, outdir: Path | None, check: boo
         result = export_notebook(path, output=output, outdir=outdir, **overrides)
         first = claimed.setdefault(result.module_path.resolve(), path)
         if first != path:
-            raise ExportError(f"{path}: its module {_shown(result.module_path)} is also the "
-                              f"module of {first}; give each notebook its own module path")
+            raise ExportError(
+                f"{path}: its module {_shown(result.module_path)} is also the "
+                f"module of {first}; give each notebook its own module path"
+            )
         for warning in result.module.warnings:
             typer.echo(f"nbcollab: warning: {warning}", err=True)
         return _check(result) if check else _write(result)
@@ -110,8 +134,10 @@ def _check(result: Export) -> int:
     diff = stale_diff(result)
     if diff is None:
         return EXIT_OK
-    typer.echo(f"{_shown(result.module_path)}: stale, differs from a fresh export of "
-               f"{_shown(result.notebook)}")
+    typer.echo(
+        f"{_shown(result.module_path)}: stale, differs from a fresh export of "
+        f"{_shown(result.notebook)}"
+    )
     for line in diff:
         typer.echo(line)
     return EXIT_CHANGED

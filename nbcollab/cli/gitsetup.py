@@ -60,8 +60,11 @@ def install(
     ] = False,
     no_output_cache: Annotated[
         bool,
-        typer.Option("--no-output-cache", help="Do not keep stripped outputs in the git "
-                     "directory to restore them on checkout (see docs/output-cache.md)."),
+        typer.Option(
+            "--no-output-cache",
+            help="Do not keep stripped outputs in the git "
+            "directory to restore them on checkout (see docs/output-cache.md).",
+        ),
     ] = False,
     command: Annotated[
         str | None,
@@ -103,8 +106,10 @@ def uninstall(
     global_: Annotated[bool, _GLOBAL] = False,
     remove_output_cache: Annotated[
         bool | None,
-        typer.Option("--remove-output-cache/--keep-output-cache",
-                     help="Also delete this repository's output cache (asked when not given)."),
+        typer.Option(
+            "--remove-output-cache/--keep-output-cache",
+            help="Also delete this repository's output cache (asked when not given).",
+        ),
     ] = None,
 ) -> None:
     """Remove exactly what `nbcollab install` wrote (in this repository, or with --global)."""

@@ -14,15 +14,23 @@ from nbcollab.git.entry import GIT_ENTRY_POINTS
 
 # One line per example; shown under each command's help.
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "clean": ("nbcollab clean analysis.ipynb notebooks/", "nbcollab clean --check --staged",
-              "nbcollab clean --keep-output-type stream:stderr -- - < in.ipynb > out.ipynb"),
+    "clean": (
+        "nbcollab clean analysis.ipynb notebooks/",
+        "nbcollab clean --check --staged",
+        "nbcollab clean --keep-output-type stream:stderr -- - < in.ipynb > out.ipynb",
+    ),
     "install": ("nbcollab install", "nbcollab install --global --attributes info"),
     "uninstall": ("nbcollab uninstall", "nbcollab uninstall --global"),
     "status": ("nbcollab status",),
-    "diff": ("nbcollab diff old.ipynb new.ipynb", "nbcollab diff HEAD~1 -- analysis.ipynb",
-             "nbcollab diff --format html -o review.html main feature"),
-    "merge": ("nbcollab merge base.ipynb ours.ipynb theirs.ipynb -o merged.ipynb",
-              "nbcollab merge --outputs conflict base.ipynb ours.ipynb theirs.ipynb"),
+    "diff": (
+        "nbcollab diff old.ipynb new.ipynb",
+        "nbcollab diff HEAD~1 -- analysis.ipynb",
+        "nbcollab diff --format html -o review.html main feature",
+    ),
+    "merge": (
+        "nbcollab merge base.ipynb ours.ipynb theirs.ipynb -o merged.ipynb",
+        "nbcollab merge --outputs conflict base.ipynb ours.ipynb theirs.ipynb",
+    ),
     "conflicts": ("nbcollab conflicts", "nbcollab conflicts analysis.ipynb"),
     "resolve": ("nbcollab resolve --theirs", "nbcollab resolve --ours --cell 3 analysis.ipynb"),
     "mergetool": ("nbcollab mergetool", "nbcollab mergetool --no-browser analysis.ipynb"),

@@ -34,37 +34,83 @@ def _codes(values: list[str] | None) -> tuple[str, ...] | None:
 def lint(
     paths: Annotated[list[Path] | None, typer.Argument(help="Notebooks or folders.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
-    select: Annotated[list[str] | None, typer.Option(
-        "--select", help="Report only these codes, prefixes or names (comma-separated, "
-        "repeatable; ALL for every code).", rich_help_panel=_SELECTION)] = None,
-    extend_select: Annotated[list[str] | None, typer.Option(
-        "--extend-select", help="Report these too (e.g. R301, which is off by default).",
-        rich_help_panel=_SELECTION)] = None,
-    ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", help="Do not report these codes.", rich_help_panel=_SELECTION)] = None,
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", help="Report only findings this file does not record; a missing file "
-        "records today's findings.", rich_help_panel=_SELECTION)] = None,
-    update_baseline: Annotated[bool, typer.Option(
-        "--update-baseline", help="Rewrite the --baseline file with today's findings.",
-        rich_help_panel=_SELECTION)] = False,
-    list_codes: Annotated[bool, typer.Option(
-        "--list-codes", help="List every finding code and exit.")] = False,
-    execute: Annotated[bool, typer.Option(
-        "--execute", help="Also run each notebook top to bottom in a fresh kernel.",
-        rich_help_panel=_EXECUTE)] = False,
-    kernel: Annotated[str | None, typer.Option(
-        "--kernel", help="Kernel to run (default: the notebook's).",
-        rich_help_panel=_EXECUTE)] = None,
-    cell_timeout: Annotated[float | None, typer.Option(
-        "--cell-timeout", help="Seconds a cell may run (default 60).",
-        rich_help_panel=_EXECUTE)] = None,
-    timeout: Annotated[float | None, typer.Option(
-        "--timeout", help="Seconds a whole notebook may run (default 600).",
-        rich_help_panel=_EXECUTE)] = None,
-    write: Annotated[bool, typer.Option(
-        "--write", help="With --execute: save the re-run's outputs into the notebook.",
-        rich_help_panel=_EXECUTE)] = False,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            help="Report only these codes, prefixes or names (comma-separated, "
+            "repeatable; ALL for every code).",
+            rich_help_panel=_SELECTION,
+        ),
+    ] = None,
+    extend_select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--extend-select",
+            help="Report these too (e.g. R301, which is off by default).",
+            rich_help_panel=_SELECTION,
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="Do not report these codes.", rich_help_panel=_SELECTION),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="Report only findings this file does not record; a missing file "
+            "records today's findings.",
+            rich_help_panel=_SELECTION,
+        ),
+    ] = None,
+    update_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--update-baseline",
+            help="Rewrite the --baseline file with today's findings.",
+            rich_help_panel=_SELECTION,
+        ),
+    ] = False,
+    list_codes: Annotated[
+        bool, typer.Option("--list-codes", help="List every finding code and exit.")
+    ] = False,
+    execute: Annotated[
+        bool,
+        typer.Option(
+            "--execute",
+            help="Also run each notebook top to bottom in a fresh kernel.",
+            rich_help_panel=_EXECUTE,
+        ),
+    ] = False,
+    kernel: Annotated[
+        str | None,
+        typer.Option(
+            "--kernel", help="Kernel to run (default: the notebook's).", rich_help_panel=_EXECUTE
+        ),
+    ] = None,
+    cell_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--cell-timeout", help="Seconds a cell may run (default 60).", rich_help_panel=_EXECUTE
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds a whole notebook may run (default 600).",
+            rich_help_panel=_EXECUTE,
+        ),
+    ] = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="With --execute: save the re-run's outputs into the notebook.",
+            rich_help_panel=_EXECUTE,
+        ),
+    ] = False,
 ) -> None:
     """Find cells run out of order, hidden state, and notebooks that do not run top to bottom."""
     if list_codes:
@@ -79,8 +125,12 @@ def lint(
     from nbcollab.lint.files import OptionsByFolder, expand_paths, lint_files
 
     options = OptionsByFolder(
-        select=_codes(select), extend_select=_codes(extend_select), ignore=_codes(ignore),
-        kernel=kernel, cell_timeout=cell_timeout, timeout=timeout,
+        select=_codes(select),
+        extend_select=_codes(extend_select),
+        ignore=_codes(ignore),
+        kernel=kernel,
+        cell_timeout=cell_timeout,
+        timeout=timeout,
     )
     here = options(Path.cwd() / "pyproject.toml")
     files = expand_paths(paths, exclude=here.exclude)

@@ -49,9 +49,12 @@ def merge(
     theirs_label: Annotated[
         str | None, typer.Option("--theirs-label", help="Marker label of REMOTE.")
     ] = None,
-    marker_size: Annotated[int, typer.Option(
-        "--marker-size", min=1, max=1000, help="Length of the conflict markers (<<<<<<<)."
-    )] = 7,
+    marker_size: Annotated[
+        int,
+        typer.Option(
+            "--marker-size", min=1, max=1000, help="Length of the conflict markers (<<<<<<<)."
+        ),
+    ] = 7,
 ) -> None:
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
     from nbcollab.config.load import load_config, merge_overrides
@@ -66,8 +69,12 @@ def merge(
     base_nb = parse_notebook(raw[0], path=str(base)) if raw[0].strip() else None
     local_nb = parse_notebook(raw[1], path=str(local))
     remote_nb = parse_notebook(raw[2], path=str(remote))
-    labels = MergeLabels(ours=ours_label or str(local), theirs=theirs_label or str(remote),
-                         base=str(base), marker_size=marker_size)
+    labels = MergeLabels(
+        ours=ours_label or str(local),
+        theirs=theirs_label or str(remote),
+        base=str(base),
+        marker_size=marker_size,
+    )
     result = merge_notebooks(base_nb, local_nb, remote_nb, options=options, labels=labels)
     text = serialize_notebook(result.notebook)
     notes = result.summary()
@@ -108,15 +115,21 @@ def _default_notebooks(paths: list[Path] | None) -> list[Path]:
         return expand_notebook_paths(paths)
     found = conflicted_notebooks(Path.cwd())
     if not found:
-        typer.echo("nbcollab: no notebook of this repository is unmerged or holds a conflict "
-                   "record", err=True)
+        typer.echo(
+            "nbcollab: no notebook of this repository is unmerged or holds a conflict record",
+            err=True,
+        )
     return found
 
 
 def conflicts(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="Notebooks or folders to check (default: the repository's notebooks that are "
-             "unmerged or hold a conflict record).")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Notebooks or folders to check (default: the repository's notebooks that are "
+            "unmerged or hold a conflict record)."
+        ),
+    ] = None,
 ) -> None:
     """List unresolved merge conflicts; exit 1 while any remain, 2 if a file cannot be read."""
     from nbcollab.errors import InvalidNotebook
@@ -134,8 +147,11 @@ def conflicts(
         for _kind, message in found:
             typer.echo(f"{_shown(path)}: {message}")
         if any(kind == STALE for kind, _ in found):
-            typer.echo(f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
-                       f"'nbcollab resolve {_shown(path)}' to clear the record before committing", err=True)
+            typer.echo(
+                f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
+                f"'nbcollab resolve {_shown(path)}' to clear the record before committing",
+                err=True,
+            )
         total += len(found)
     if errors:
         raise typer.Exit(EXIT_ERROR)
@@ -164,17 +180,27 @@ def _findings(path: Path) -> list[tuple[str, str]]:
 def _raw_markers(data: bytes) -> list[str]:
     """Markers git's line merge left in a file that is no longer JSON."""
     lines = data.decode("utf-8", "replace").splitlines()
-    return [f"line {n}: conflict marker in the raw file (not a valid notebook)"
-            for n, line in enumerate(lines, 1) if line.startswith("<<<<<<<")]
+    return [
+        f"line {n}: conflict marker in the raw file (not a valid notebook)"
+        for n, line in enumerate(lines, 1)
+        if line.startswith("<<<<<<<")
+    ]
 
 
 def resolve(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="Notebooks with merge conflicts (default: the repository's notebooks that are "
-             "unmerged or hold a conflict record).")] = None,
-    cell: Annotated[str | None, typer.Option(
-        "--cell", help="Only this cell: its id or index (id:X or index:N when both would fit).")]
-    = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Notebooks with merge conflicts (default: the repository's notebooks that are "
+            "unmerged or hold a conflict record)."
+        ),
+    ] = None,
+    cell: Annotated[
+        str | None,
+        typer.Option(
+            "--cell", help="Only this cell: its id or index (id:X or index:N when both would fit)."
+        ),
+    ] = None,
     ours: Annotated[bool, typer.Option("--ours", help="Take our side.")] = False,
     theirs: Annotated[bool, typer.Option("--theirs", help="Take their side.")] = False,
     union: Annotated[bool, typer.Option("--union", help="Keep both, ours first.")] = False,
@@ -234,10 +260,15 @@ def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
 
 def _report_resolve(path: Path, choice: Resolution | None, outcome: ResolveOutcome) -> None:
     if choice is not None:
-        typer.echo(f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
+        typer.echo(
+            f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True
+        )
     if outcome.cleared:
-        typer.echo(f"{_shown(path)}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
-                   "record", err=True)
+        typer.echo(
+            f"{_shown(path)}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
+            "record",
+            err=True,
+        )
     for message in outcome.failed:
         typer.echo(f"{_shown(path)}: not resolved: {message}", err=True)
 

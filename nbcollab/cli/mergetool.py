@@ -16,19 +16,41 @@ def register(app: typer.Typer) -> None:
 
 
 def mergetool(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="Notebooks with conflicts (default: every unmerged notebook of the repository).")]
-    = None,
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, envvar="NBCOLLAB_MERGETOOL_PORT",
-                                      help="Port on 127.0.0.1 (default: a free one).")] = 0,
-    browser: Annotated[bool, typer.Option(
-        "--browser/--no-browser", envvar="NBCOLLAB_MERGETOOL_BROWSER",
-        help="Open the page, or only print its URL (over SSH).")] = True,
-    outputs: Annotated[str | None, typer.Option(
-        "--outputs", help="Outputs strategy when the notebook is merged again from git's stages.")]
-    = None,
-    sign: Annotated[bool | None, typer.Option(
-        "--sign/--no-sign", help="Re-sign the result when the trust policy allows.")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Notebooks with conflicts (default: every unmerged notebook of the repository)."
+        ),
+    ] = None,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            min=0,
+            max=65535,
+            envvar="NBCOLLAB_MERGETOOL_PORT",
+            help="Port on 127.0.0.1 (default: a free one).",
+        ),
+    ] = 0,
+    browser: Annotated[
+        bool,
+        typer.Option(
+            "--browser/--no-browser",
+            envvar="NBCOLLAB_MERGETOOL_BROWSER",
+            help="Open the page, or only print its URL (over SSH).",
+        ),
+    ] = True,
+    outputs: Annotated[
+        str | None,
+        typer.Option(
+            "--outputs",
+            help="Outputs strategy when the notebook is merged again from git's stages.",
+        ),
+    ] = None,
+    sign: Annotated[
+        bool | None,
+        typer.Option("--sign/--no-sign", help="Re-sign the result when the trust policy allows."),
+    ] = None,
 ) -> None:
     """Resolve merge conflicts in a local web page; exit 0 once none is left, 1 otherwise."""
     from nbcollab.config.load import load_config, merge_overrides

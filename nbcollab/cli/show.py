@@ -19,17 +19,30 @@ def register(app: typer.Typer) -> None:
 
 
 def show(
-    notebook: Annotated[Path, typer.Argument(
-        help="The notebook file ('-' reads standard input).", metavar="NOTEBOOK")],
-    outputs: Annotated[bool, typer.Option(
-        "--outputs/--no-outputs", help="Show the cells' outputs.")] = True,
-    cell: Annotated[str | None, typer.Option(
-        "--cell", metavar="ID", help="Show only this cell: its id, or its index (0 is the first).",
-    )] = None,
-    color: Annotated[ColorMode, typer.Option(
-        "--color", help="Colour headers and sources.")] = ColorMode.AUTO,
-    pager: Annotated[bool, typer.Option(
-        "--pager/--no-pager", help="Page long output through $GIT_PAGER, $PAGER or less.")] = True,
+    notebook: Annotated[
+        Path,
+        typer.Argument(help="The notebook file ('-' reads standard input).", metavar="NOTEBOOK"),
+    ],
+    outputs: Annotated[
+        bool, typer.Option("--outputs/--no-outputs", help="Show the cells' outputs.")
+    ] = True,
+    cell: Annotated[
+        str | None,
+        typer.Option(
+            "--cell",
+            metavar="ID",
+            help="Show only this cell: its id, or its index (0 is the first).",
+        ),
+    ] = None,
+    color: Annotated[
+        ColorMode, typer.Option("--color", help="Colour headers and sources.")
+    ] = ColorMode.AUTO,
+    pager: Annotated[
+        bool,
+        typer.Option(
+            "--pager/--no-pager", help="Page long output through $GIT_PAGER, $PAGER or less."
+        ),
+    ] = True,
 ) -> None:
     """Print a notebook as text: cell headers, sources with syntax colour, outputs.
 
@@ -45,7 +58,12 @@ def show(
     data = sys.stdin.buffer.read() if name == "-" else read_file_bytes(notebook)
     nb = parse_notebook(data, path=name)
     use_color = color is ColorMode.ALWAYS or (
-        color is ColorMode.AUTO and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    options = ShowOptions(outputs=outputs, color=use_color, cell=cell,
-                          width=min(100, shutil.get_terminal_size().columns))
+        color is ColorMode.AUTO and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    )
+    options = ShowOptions(
+        outputs=outputs,
+        color=use_color,
+        cell=cell,
+        width=min(100, shutil.get_terminal_size().columns),
+    )
     write_paged(show_notebook(nb, name=name, options=options), enabled=pager)

@@ -47,8 +47,9 @@ def _pyproject_near(start: Path) -> str:
     return str(found) if found is not None else "pyproject.toml"
 
 
-def load_or_default(load: Callable[[], T], default: T, *, start: Path,
-                    warn: Callable[[str], None], using: str) -> T:
+def load_or_default(
+    load: Callable[[], T], default: T, *, start: Path, warn: Callable[[str], None], using: str
+) -> T:
     """``load()``, or ``default`` with one warning when the configuration cannot be used."""
     try:
         return load()

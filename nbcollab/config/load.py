@@ -62,7 +62,9 @@ def _with_normalize(config: Config, pyproject: Path) -> Config:
             text = path.read_text(encoding="utf-8")
             rules = read_sanitize_file(text, path=str(path))
         except OSError as exc:
-            raise ConfigError(f"{pyproject}: sanitize-file {path}: cannot read ({exc.strerror})") from None
+            raise ConfigError(
+                f"{pyproject}: sanitize-file {path}: cannot read ({exc.strerror})"
+            ) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise ConfigError(f"{pyproject}: sanitize-file: {exc}") from None
         normalize = dataclasses.replace(normalize, replace=(*normalize.replace, *rules))

@@ -96,7 +96,9 @@ class NotebookDiff:
         return not self.metadata and not any(cell.changed for cell in self.cells)
 
 
-def diff_notebooks(old: Notebook, new: Notebook, *, options: DiffOptions = _DEFAULTS) -> NotebookDiff:
+def diff_notebooks(
+    old: Notebook, new: Notebook, *, options: DiffOptions = _DEFAULTS
+) -> NotebookDiff:
     """The cell-by-cell diff of two notebooks, under ``options``' ignore flags."""
     old_cells, new_cells = list(iter_cells(old)), list(iter_cells(new))
     alignment = align_cells(old_cells, new_cells, use_ids=not options.ignore_ids)
@@ -115,8 +117,16 @@ def diff_notebooks(old: Notebook, new: Notebook, *, options: DiffOptions = _DEFA
         if match is None:
             cells.append(CellDiff("added", None, j, None, new_cells[j]))
         else:
-            cells.append(_compare_cells(match.old, j, old_cells[match.old], new_cells[j],
-                                        moved=match.old in alignment.moved, options=options))
+            cells.append(
+                _compare_cells(
+                    match.old,
+                    j,
+                    old_cells[match.old],
+                    new_cells[j],
+                    moved=match.old in alignment.moved,
+                    options=options,
+                )
+            )
     return NotebookDiff(tuple(cells), _notebook_changes(old, new, options), alignment)
 
 
@@ -129,12 +139,18 @@ def _next_anchor(alignment: Alignment, n_old: int, n_new: int) -> list[int]:
     return bounds
 
 
-def _notebook_changes(old: Notebook, new: Notebook, options: DiffOptions) -> tuple[ValueChange, ...]:
+def _notebook_changes(
+    old: Notebook, new: Notebook, options: DiffOptions
+) -> tuple[ValueChange, ...]:
     skip = {"metadata"} if options.ignore_metadata else set()
-    several = any(len(nb.get("worksheets") or ()) > 1 for nb in (old, new)
-                  if nb.get("nbformat") == 3 and isinstance(nb.get("worksheets"), list))
-    return tuple(diff_values(_outside_cells(old, skip, several),
-                             _outside_cells(new, skip, several)))
+    several = any(
+        len(nb.get("worksheets") or ()) > 1
+        for nb in (old, new)
+        if nb.get("nbformat") == 3 and isinstance(nb.get("worksheets"), list)
+    )
+    return tuple(
+        diff_values(_outside_cells(old, skip, several), _outside_cells(new, skip, several))
+    )
 
 
 def _outside_cells(nb: Notebook, skip: set[str], counts: bool) -> dict[str, Any]:
@@ -160,38 +176,79 @@ _CELL_PARTS = {"source", "outputs", "metadata", "attachments", *COUNT_KEYS}
 
 
 def _compare_cells(
-    i: int, j: int, old: Mapping[str, Any], new: Mapping[str, Any], *, moved: bool,
+    i: int,
+    j: int,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    moved: bool,
     options: DiffOptions,
 ) -> CellDiff:
     source_changed = not options.ignore_sources and cell_source(old) != cell_source(new)
-    outputs = () if options.ignore_outputs else diff_outputs(
-        _list(old.get("outputs")), _list(new.get("outputs")),
-        ignore_counts=options.ignore_execution_counts)
-    metadata = () if options.ignore_metadata else tuple(
-        diff_values(old.get("metadata", MISSING), new.get("metadata", MISSING), ("metadata",)))
+    outputs = (
+        ()
+        if options.ignore_outputs
+        else diff_outputs(
+            _list(old.get("outputs")),
+            _list(new.get("outputs")),
+            ignore_counts=options.ignore_execution_counts,
+        )
+    )
+    metadata = (
+        ()
+        if options.ignore_metadata
+        else tuple(
+            diff_values(old.get("metadata", MISSING), new.get("metadata", MISSING), ("metadata",))
+        )
+    )
     count = None if options.ignore_execution_counts else _count_change(old, new)
-    attachments = () if options.ignore_attachments else tuple(
-        diff_values(old.get("attachments", MISSING), new.get("attachments", MISSING),
-                    ("attachments",), depth=1))
+    attachments = (
+        ()
+        if options.ignore_attachments
+        else tuple(
+            diff_values(
+                old.get("attachments", MISSING),
+                new.get("attachments", MISSING),
+                ("attachments",),
+                depth=1,
+            )
+        )
+    )
     skip = _CELL_PARTS | ({"id"} if options.ignore_ids else set()) | {"input"}
-    other = tuple(diff_values({k: v for k, v in old.items() if k not in skip},
-                              {k: v for k, v in new.items() if k not in skip}))
+    other = tuple(
+        diff_values(
+            {k: v for k, v in old.items() if k not in skip},
+            {k: v for k, v in new.items() if k not in skip},
+        )
+    )
     if not source_changed and not options.ignore_sources:
         other += tuple(_raw_changes(old, new, ("source", "input")))
     if not outputs and not options.ignore_outputs:
         other += tuple(_outputs_form_change(old, new))
     modified = source_changed or outputs or metadata or count or attachments or other
-    return CellDiff("modified" if modified else "unchanged", i, j, old, new, moved=moved,
-                    source_changed=source_changed, outputs=outputs, metadata=metadata,
-                    execution_count=count, attachments=attachments, other=other)
+    return CellDiff(
+        "modified" if modified else "unchanged",
+        i,
+        j,
+        old,
+        new,
+        moved=moved,
+        source_changed=source_changed,
+        outputs=outputs,
+        metadata=metadata,
+        execution_count=count,
+        attachments=attachments,
+        other=other,
+    )
 
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _raw_changes(old: Mapping[str, Any], new: Mapping[str, Any], keys: tuple[str, ...]
-                 ) -> Iterator[ValueChange]:
+def _raw_changes(
+    old: Mapping[str, Any], new: Mapping[str, Any], keys: tuple[str, ...]
+) -> Iterator[ValueChange]:
     """What the comparison of a part's content cannot see: the key absent on one side, or a
     value of another form (``"source": ""`` against no source, ``"outputs": []`` against none)."""
     for key in keys:
@@ -216,8 +273,7 @@ def _count_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ValueChange
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr,
-                      check_circular=False)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr, check_circular=False)
 
 
 def diff_values(old: Any, new: Any, path: Path = (), *, depth: int = 64) -> Iterator[ValueChange]:
@@ -226,8 +282,9 @@ def diff_values(old: Any, new: Any, path: Path = (), *, depth: int = 64) -> Iter
         if old == new and same_value(old, new):  # the common case, at C speed
             return
         for key in sorted(set(old) | set(new), key=str):
-            yield from diff_values(old.get(key, MISSING), new.get(key, MISSING), (*path, key),
-                                   depth=depth - 1)
+            yield from diff_values(
+                old.get(key, MISSING), new.get(key, MISSING), (*path, key), depth=depth - 1
+            )
     elif not same_value(old, new):
         yield ValueChange(path, old, new)
 
@@ -238,7 +295,9 @@ def _output_key(output: Any, ignore_counts: bool) -> str:
     return _canonical(output)
 
 
-def diff_outputs(old: list[Any], new: list[Any], *, ignore_counts: bool = False) -> tuple[OutputChange, ...]:
+def diff_outputs(
+    old: list[Any], new: list[Any], *, ignore_counts: bool = False
+) -> tuple[OutputChange, ...]:
     """Outputs added, removed or modified, paired in order; images compare by their data."""
     old_keys = [_output_key(o, ignore_counts) for o in old]
     new_keys = [_output_key(o, ignore_counts) for o in new]
@@ -271,7 +330,9 @@ def _output_type(output: Any) -> Any:
     return output.get("output_type") if isinstance(output, dict) else None
 
 
-def _output_changes(old: Mapping[str, Any], new: Mapping[str, Any], ignore_counts: bool) -> Iterator[ValueChange]:
+def _output_changes(
+    old: Mapping[str, Any], new: Mapping[str, Any], ignore_counts: bool
+) -> Iterator[ValueChange]:
     for change in diff_values(dict(old), dict(new), depth=2):
         if ignore_counts and len(change.path) == 1 and change.path[0] in COUNT_KEYS:
             continue

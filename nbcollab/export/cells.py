@@ -19,7 +19,8 @@ def plan_cells(nb: Notebook, *, options: ExportOptions, path: str) -> CellPlan:
     cells = iter_cells(nb)
     parsed = [_directives(cell) for cell in cells]
     module_name = next(
-        (d.argument("default_exp") for d in parsed if d and d.has("default_exp")), None)
+        (d.argument("default_exp") for d in parsed if d and d.has("default_exp")), None
+    )
     out: list[CellCode] = []
     warnings: list[str] = []
     future: list[str] = []
@@ -43,8 +44,13 @@ def plan_cells(nb: Notebook, *, options: ExportOptions, path: str) -> CellPlan:
         extra_all.extend(names)
         if lines:
             out.append(CellCode(index=index, cell_id=cell_id, lines=lines, public=kind == "public"))
-    return CellPlan(module_name=module_name or None, cells=tuple(out), warnings=tuple(warnings),
-                    future=tuple(dict.fromkeys(future)), extra_all=tuple(dict.fromkeys(extra_all)))
+    return CellPlan(
+        module_name=module_name or None,
+        cells=tuple(out),
+        warnings=tuple(warnings),
+        future=tuple(dict.fromkeys(future)),
+        extra_all=tuple(dict.fromkeys(extra_all)),
+    )
 
 
 def _check_language(nb: Notebook, path: str) -> None:
@@ -64,8 +70,9 @@ def _directives(cell: Any) -> Directives | None:
     return parse_directives(source)
 
 
-def _selected(cell: Any, directives: Directives, options: ExportOptions,
-              module_name: str | None) -> str | None:
+def _selected(
+    cell: Any, directives: Directives, options: ExportOptions, module_name: str | None
+) -> str | None:
     tags = cell.get("metadata", {}).get("tags", [])
     kind = export_kind(directives, tags if isinstance(tags, list) else [])
     target = directives.argument("export") or directives.argument("exporti")
@@ -76,8 +83,9 @@ def _selected(cell: Any, directives: Directives, options: ExportOptions,
     return kind
 
 
-def _python_lines(directives: Directives, options: ExportOptions, where: str,
-                  warnings: list[str]) -> tuple[Line, ...] | None:
+def _python_lines(
+    directives: Directives, options: ExportOptions, where: str, warnings: list[str]
+) -> tuple[Line, ...] | None:
     try:
         return strip_ipython(directives.code_lines)
     except IPythonCell as exc:
@@ -87,8 +95,9 @@ def _python_lines(directives: Directives, options: ExportOptions, where: str,
         raise ExportError(f"{where}, line {exc.line}: {exc} (--lenient skips such cells)") from None
 
 
-def _checked(lines: tuple[Line, ...], options: ExportOptions, where: str,
-             future: list[str]) -> tuple[tuple[Line, ...], list[str]] | None:
+def _checked(
+    lines: tuple[Line, ...], options: ExportOptions, where: str, future: list[str]
+) -> tuple[tuple[Line, ...], list[str]] | None:
     """Compile the cell; apply --defs-only; hoist ``__future__`` imports; read ``_all_``.
 
     None: the cell awaits at the top level, which only IPython can run (skipped by the caller).
@@ -106,8 +115,11 @@ def _checked(lines: tuple[Line, ...], options: ExportOptions, where: str,
     extra = _all_override(tree)
     if options.defs_only:
         lines = keep_definitions(lines, tree)
-    futures = [node for node in tree.body
-               if isinstance(node, ast.ImportFrom) and node.module == "__future__"]
+    futures = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__"
+    ]
     dropped: set[int] = set()
     for node in futures:
         future.extend(alias.name for alias in node.names)
@@ -118,14 +130,20 @@ def _checked(lines: tuple[Line, ...], options: ExportOptions, where: str,
     return lines, extra
 
 
-def _compiled_tree(lines: tuple[Line, ...], where: str, *,
-                   top_level_await: bool = False) -> ast.Module | None:
+def _compiled_tree(
+    lines: tuple[Line, ...], where: str, *, top_level_await: bool = False
+) -> ast.Module | None:
     """The cell's syntax tree once it compiles; None when it needs top-level ``await``."""
     text = CellCode(0, None, lines, True).text() if lines else ""
     try:
         tree = ast.parse(text, filename=where)
-        compile(tree, where, "exec", dont_inherit=True,
-                flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if top_level_await else 0)
+        compile(
+            tree,
+            where,
+            "exec",
+            dont_inherit=True,
+            flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if top_level_await else 0,
+        )
     except SyntaxError as exc:
         if not top_level_await and _compiles_with_top_level_await(_tree_or_none(text)):
             return None
@@ -156,9 +174,11 @@ def _all_override(tree: ast.Module) -> list[str]:
     """Names from nbdev's ``_all_ = ["name", ...]``, which join ``__all__`` even when private."""
     names: list[str] = []
     for node in tree.body:
-        if (isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "_all_" for t in node.targets)
-                and isinstance(node.value, (ast.List, ast.Tuple))):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "_all_" for t in node.targets)
+            and isinstance(node.value, (ast.List, ast.Tuple))
+        ):
             for item in node.value.elts:
                 if isinstance(item, ast.Constant) and isinstance(item.value, str):
                     names.append(item.value)

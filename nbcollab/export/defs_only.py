@@ -43,8 +43,10 @@ def _all_definitions(body: list[ast.stmt]) -> bool:
 
 
 def _calls_nothing(value: ast.expr) -> bool:
-    return not any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr))
-                   for n in ast.walk(value))
+    return not any(
+        isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr))
+        for n in ast.walk(value)
+    )
 
 
 def _target_names_only(target: ast.expr) -> bool:

@@ -42,8 +42,11 @@ def configured_notebooks(start: Path) -> list[Path]:
     root = pyproject.parent
     found: set[Path] = set()
     for pattern in load_config(root).export.modules:
-        found.update(p for p in root.glob(pattern)
-                     if p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts)
+        found.update(
+            p
+            for p in root.glob(pattern)
+            if p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts
+        )
     return sorted(found)
 
 
@@ -52,15 +55,17 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*.ipynb")
-                              if ".ipynb_checkpoints" not in p.parts))
+            out.extend(
+                sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            )
         else:
             out.append(path)
     return list(dict.fromkeys(out))
 
 
-def export_notebook(notebook: Path, *, output: Path | None = None, outdir: Path | None = None,
-                    **overrides: Any) -> Export:
+def export_notebook(
+    notebook: Path, *, output: Path | None = None, outdir: Path | None = None, **overrides: Any
+) -> Export:
     """Export one notebook by its project's options and the command line's overrides."""
     pyproject = find_pyproject(notebook)
     root = pyproject.parent if pyproject else notebook.resolve().parent
@@ -73,8 +78,9 @@ def export_notebook(notebook: Path, *, output: Path | None = None, outdir: Path 
     return Export(notebook=notebook, module_path=target, module=module)
 
 
-def _module_path(notebook: Path, name: str, *, root: Path, options: ExportOptions,
-                 outdir: Path | None) -> Path:
+def _module_path(
+    notebook: Path, name: str, *, root: Path, options: ExportOptions, outdir: Path | None
+) -> Path:
     relative_file = _module_file(name, notebook)
     if outdir is not None:
         return outdir / relative_file
@@ -127,7 +133,8 @@ def write_module(export: Export) -> bool:
         export.module_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(
-            f"{export.module_path}: cannot create its folder ({exc.strerror})") from None
+            f"{export.module_path}: cannot create its folder ({exc.strerror})"
+        ) from None
     write_atomic(export.module_path, data)
     return True
 
@@ -141,8 +148,16 @@ def stale_diff(export: Export) -> list[str] | None:
     if existing == fresh.encode("utf-8"):
         return None
     old = existing.decode("utf-8", errors="replace").splitlines()
-    diff = list(difflib.unified_diff(old, fresh.splitlines(), str(export.module_path),
-                                     f"export of {export.notebook}", lineterm="", n=1))
+    diff = list(
+        difflib.unified_diff(
+            old,
+            fresh.splitlines(),
+            str(export.module_path),
+            f"export of {export.notebook}",
+            lineterm="",
+            n=1,
+        )
+    )
     if len(diff) > _DIFF_LINES:
         diff = diff[:_DIFF_LINES] + [f"... ({len(diff) - _DIFF_LINES} more diff lines)"]
     return diff
@@ -158,6 +173,8 @@ def _existing(export: Export) -> bytes | None:
         raise ExportError(f"{path}: not a regular file; not writing a module there")
     data = read_file_bytes(path)
     if data and not data.startswith(HEADER_PREFIX):
-        raise ExportError(f"{path}: exists and was not written by nbcollab export; "
-                          "not overwriting it (remove it or choose another path)")
+        raise ExportError(
+            f"{path}: exists and was not written by nbcollab export; "
+            "not overwriting it (remove it or choose another path)"
+        )
     return data

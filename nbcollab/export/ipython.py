@@ -93,12 +93,14 @@ def dedent_leading(lines: tuple[Line, ...]) -> tuple[Line, ...]:
 def strip_ipython(lines: tuple[Line, ...]) -> tuple[Line, ...]:
     """The lines with IPython syntax made Python; raises IPythonCell for cells that cannot be."""
     lines = dedent_leading(lines)
-    code_lines = [(n, text) for n, text in lines
-                  if text.strip() and not text.lstrip().startswith("#")]
+    code_lines = [
+        (n, text) for n, text in lines if text.strip() and not text.lstrip().startswith("#")
+    ]
     if code_lines and code_lines[0][1].lstrip().startswith("%%"):
         magic = _short(code_lines[0][1].split()[0])
-        raise IPythonCell(f"cell magic {magic}: the cell is not Python",
-                          line=code_lines[0][0], skip=True)
+        raise IPythonCell(
+            f"cell magic {magic}: the cell is not Python", line=code_lines[0][0], skip=True
+        )
     out: list[Line] = []
     scanner = _Scanner()
     continued: str | None = None  # the indentation of a removed line that ends in a backslash
@@ -131,7 +133,10 @@ def _replace_statement(number: int, text: str) -> str | None:
         if body and _ASSIGNED_MAGIC.match(body) and not _is_python(body):
             raise IPythonCell(
                 f"{_short(body)!s} assigns the result of IPython syntax, which has "
-                "no Python equivalent", line=number, skip=False)
+                "no Python equivalent",
+                line=number,
+                skip=False,
+            )
         return None
     if body[0] in "?" or _HELP.match(body.rstrip()):
         return _removed(indent, "help request", body)

@@ -20,8 +20,9 @@ _RECORD_WORDS = (b'"nbcollab"', b'"conflicts"')
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=120,
-                              check=False)
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, timeout=120, check=False
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         raise GitError(f"git {args[0]} failed ({exc}); is git installed?") from None
 

@@ -23,8 +23,13 @@ _DEV_NULL = "/dev/null"
 _DEFAULTS = DiffOptions()
 
 
-def run_external_diff(args: Sequence[str], *, clean: CleanOptions | None = None,
-                      color: bool = False, options: DiffOptions = _DEFAULTS) -> str:
+def run_external_diff(
+    args: Sequence[str],
+    *,
+    clean: CleanOptions | None = None,
+    color: bool = False,
+    options: DiffOptions = _DEFAULTS,
+) -> str:
     """The text to print for one invocation of the driver (never raises for bad input)."""
     if len(args) == 1:
         return f"* Unmerged path {quote_path(args[0])}\n"
@@ -45,7 +50,9 @@ def run_external_diff(args: Sequence[str], *, clean: CleanOptions | None = None,
         reason = terminal_safe(exc.reason, one_line=True)
         return header + f"nbcollab git-diff: cannot read {quote_path(exc.path)}: {reason}\n"
     try:
-        return header + _notebook_diff(old_data, new_data, old_name, new_name, clean, color, options)
+        return header + _notebook_diff(
+            old_data, new_data, old_name, new_name, clean, color, options
+        )
     except NbcollabError as exc:
         reason = f"not a notebook ({exc})"
     except Exception as exc:  # noqa: BLE001 - git must get a diff, whatever went wrong
@@ -71,19 +78,32 @@ def _read(path: str) -> bytes | None:
     except InvalidNotebook as exc:
         reason = str(exc).removeprefix(f"{path}: ")
         if reason.startswith("cannot read (") and reason.endswith(")"):
-            reason = reason[len("cannot read ("):-1]  # the OS's own words, as git prints them
+            reason = reason[len("cannot read (") : -1]  # the OS's own words, as git prints them
         raise _Unreadable(path, reason) from None
 
 
-def _notebook_diff(old: bytes | None, new: bytes | None, old_name: str, new_name: str,
-                   clean: CleanOptions | None, color: bool, options: DiffOptions) -> str:
+def _notebook_diff(
+    old: bytes | None,
+    new: bytes | None,
+    old_name: str,
+    new_name: str,
+    clean: CleanOptions | None,
+    color: bool,
+    options: DiffOptions,
+) -> str:
     from nbcollab.render.diffs import DiffFormat, NotebookSides, load_side, render_diffs
     from nbcollab.render.text import TextStyle
 
-    sides = NotebookSides(old_name, new_name, load_side(old, path=old_name, clean=clean),
-                          load_side(new, path=new_name, clean=clean), new_name)
-    text, _ = render_diffs([sides], fmt=DiffFormat.TEXT, options=options,
-                           style=TextStyle(color=color))
+    sides = NotebookSides(
+        old_name,
+        new_name,
+        load_side(old, path=old_name, clean=clean),
+        load_side(new, path=new_name, clean=clean),
+        new_name,
+    )
+    text, _ = render_diffs(
+        [sides], fmt=DiffFormat.TEXT, options=options, style=TextStyle(color=color)
+    )
     return text
 
 

@@ -29,8 +29,13 @@ def run_filter_process(argv: list[str]) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
-        serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()),
-              CacheSession(sys.stderr))
+        serve(
+            sys.stdin.buffer,
+            protocol_out,
+            sys.stderr,
+            OptionsByFolder(Path.cwd()),
+            CacheSession(sys.stderr),
+        )
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
         print(f"nbcollab filter-process: {reason}", file=sys.stderr)
@@ -84,10 +89,14 @@ def run_git_diff(argv: list[str]) -> int:
 
     # git pipes its own output through the pager (less -R by default), which shows colours.
     color = (sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true") and not (
-        os.environ.get("NO_COLOR"))
+        os.environ.get("NO_COLOR")
+    )
     # git passes the notebook's real path first: both sides get that folder's clean rules.
-    clean = clean_options_for(argv[0], warn=lambda message: _warn("git-diff", message)) if (
-        argv) else None
+    clean = (
+        clean_options_for(argv[0], warn=lambda message: _warn("git-diff", message))
+        if (argv)
+        else None
+    )
     text = run_external_diff(argv, clean=clean, color=color)
     # As UTF-8 whatever the locale says, and never failing on a lone surrogate from a notebook.
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))
@@ -111,8 +120,13 @@ def repo_clean_options(*, warn: Callable[[str], None]) -> CleanOptions:
     from nbcollab.options import CleanOptions
 
     root = Path.cwd()
-    return load_or_default(lambda: OptionsByFolder(root)("notebook.ipynb"), CleanOptions(),
-                           start=root, warn=warn, using="the default clean options")
+    return load_or_default(
+        lambda: OptionsByFolder(root)("notebook.ipynb"),
+        CleanOptions(),
+        start=root,
+        warn=warn,
+        using="the default clean options",
+    )
 
 
 def _warn(entry: str, message: str) -> None:

@@ -126,7 +126,11 @@ def clean_for_git(data: bytes, path: str, options: CleanOptions, err: TextIO) ->
 
 
 def _answer(
-    command: str, data: bytes, path: str, load_options: OptionsLoader, err: TextIO,
+    command: str,
+    data: bytes,
+    path: str,
+    load_options: OptionsLoader,
+    err: TextIO,
     cache: CacheSession | None,
 ) -> bytes:
     if command == "smudge":  # never raises: the blob as it is at worst
@@ -143,8 +147,13 @@ def _answer(
     return cleaned
 
 
-def serve(stream: BinaryIO, out: BinaryIO, err: TextIO, load_options: OptionsLoader,
-          cache: CacheSession | None = None) -> None:
+def serve(
+    stream: BinaryIO,
+    out: BinaryIO,
+    err: TextIO,
+    load_options: OptionsLoader,
+    cache: CacheSession | None = None,
+) -> None:
     """Answer git's requests until it closes the pipe (``cache``: see nbcollab.output_cache)."""
     handshake(stream, out)
     while True:

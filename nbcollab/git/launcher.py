@@ -115,8 +115,10 @@ def launcher_in(value: str) -> Path | None:
 
 def launcher_script(python: str) -> str:
     """The launcher's text, for the Python that runs ``install``."""
-    code = (Path(__file__).with_name("filter_fallback.py").read_text(encoding="utf-8")
-            + "\nlaunch(sys.argv[1], sys.argv[2:])\n")
+    code = (
+        Path(__file__).with_name("filter_fallback.py").read_text(encoding="utf-8")
+        + "\nlaunch(sys.argv[1], sys.argv[2:])\n"
+    )
     return f"""#!/bin/sh
 {_MARK}, written by `nbcollab install` (`nbcollab uninstall` removes it).
 # git runs it for checkouts too, so it never fails to answer: nbcollab with the Python that

@@ -46,8 +46,9 @@ def parse_driver_args(argv: list[str]) -> DriverArgs | None:
     extra = [_given(value) for value in argv[3:8]] + [None] * 5
     size = extra[0]
     marker_size = int(size) if size and size.isdigit() and 0 < int(size) <= 1000 else 7
-    return DriverArgs(argv[0], argv[1], argv[2], marker_size, extra[1] or argv[1],
-                      extra[2], extra[3], extra[4])
+    return DriverArgs(
+        argv[0], argv[1], argv[2], marker_size, extra[1] or argv[1], extra[2], extra[3], extra[4]
+    )
 
 
 def _given(value: str) -> str | None:
@@ -117,8 +118,13 @@ def _load_options(path: str) -> MergeOptions:
     from nbcollab.options import MergeOptions
 
     # A broken pyproject.toml must not turn a notebook merge into a line merge.
-    return load_or_default(lambda: load_config(Path(path)).merge, MergeOptions(),
-                           start=Path(path), warn=_say, using="the default merge options")
+    return load_or_default(
+        lambda: load_config(Path(path)).merge,
+        MergeOptions(),
+        start=Path(path),
+        warn=_say,
+        using="the default merge options",
+    )
 
 
 def merge_labels(args: DriverArgs) -> MergeLabels:
@@ -142,8 +148,13 @@ def _merged_branch() -> str | None:
 def _current_branch() -> str | None:
     # During a rebase HEAD is detached (the upstream), so no name rather than a misleading one.
     try:
-        done = subprocess.run(["git", "symbolic-ref", "--short", "-q", "HEAD"],
-                              capture_output=True, text=True, timeout=10, check=False)
+        done = subprocess.run(
+            ["git", "symbolic-ref", "--short", "-q", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return _one_line(done.stdout) if done.returncode == 0 and done.stdout.strip() else None
@@ -162,8 +173,12 @@ def fall_back_to_line_merge(args: DriverArgs, reason: str) -> int:
     for label in labels:
         command += ["-L", label]
     try:
-        done = subprocess.run([*command, args.ours, args.base, args.theirs],
-                              capture_output=True, timeout=300, check=False)
+        done = subprocess.run(
+            [*command, args.ours, args.base, args.theirs],
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         _say(f"{args.path}: git merge-file failed ({exc}); left unmerged")
         return EXIT_CONFLICT

@@ -60,8 +60,13 @@ def is_revision(repo: Any, name: str) -> bool:
 
 
 def notebook_pairs(
-    repo: Any, old_rev: str | None, new_rev: str | None, paths: Sequence[str] = (),
-    *, cached: bool = False, cwd: Path | None = None,
+    repo: Any,
+    old_rev: str | None,
+    new_rev: str | None,
+    paths: Sequence[str] = (),
+    *,
+    cached: bool = False,
+    cwd: Path | None = None,
 ) -> list[NotebookPair]:
     """Notebooks that differ between two sides, like ``git diff`` picks them.
 
@@ -92,10 +97,15 @@ def notebook_pairs(
         if name in unmerged:
             pairs.append(_unmerged_pair(repo, old_side, new_side, name, root))
             continue
-        pairs.append(NotebookPair(
-            name, read_side(repo, old_side, name, root), read_side(repo, new_side, name, root),
-            _label(old_side, name, "a"), _label(new_side, name, "b"),
-        ))
+        pairs.append(
+            NotebookPair(
+                name,
+                read_side(repo, old_side, name, root),
+                read_side(repo, new_side, name, root),
+                _label(old_side, name, "a"),
+                _label(new_side, name, "b"),
+            )
+        )
     return pairs
 
 
@@ -111,20 +121,31 @@ def unmerged_paths(repo: Any) -> set[str]:
     return {entry.split("\t", 1)[1] for entry in out.split("\0") if "\t" in entry}
 
 
-def _unmerged_pair(repo: Any, old_side: str | None, new_side: str | None, name: str,
-                   root: Path) -> NotebookPair:
+def _unmerged_pair(
+    repo: Any, old_side: str | None, new_side: str | None, name: str, root: Path
+) -> NotebookPair:
     """An unmerged notebook against the working tree: from ours (stage 2) when the old side is
     the index, as ``git diff`` compares it; against the index, which has no such notebook, nothing
     but the fact that it is unmerged."""
     if new_side is WORKTREE:
-        old_label = f"{quote_path(f'a/{name}')} (ours)" if old_side == INDEX else _label(
-            old_side, name, "a")
+        old_label = (
+            f"{quote_path(f'a/{name}')} (ours)"
+            if old_side == INDEX
+            else _label(old_side, name, "a")
+        )
         old = read_side(repo, ":2" if old_side == INDEX else old_side, name, root)
-        return NotebookPair(name, old, read_side(repo, WORKTREE, name, root),
-                            old_label, _label(WORKTREE, name, "b"),
-                            unmerged=True, theirs=read_side(repo, ":3", name, root))
-    return NotebookPair(name, None, None, _label(old_side, name, "a"), _label(new_side, name, "b"),
-                        unmerged=True)
+        return NotebookPair(
+            name,
+            old,
+            read_side(repo, WORKTREE, name, root),
+            old_label,
+            _label(WORKTREE, name, "b"),
+            unmerged=True,
+            theirs=read_side(repo, ":3", name, root),
+        )
+    return NotebookPair(
+        name, None, None, _label(old_side, name, "a"), _label(new_side, name, "b"), unmerged=True
+    )
 
 
 def _label(side: str | None, name: str, prefix: str) -> str:

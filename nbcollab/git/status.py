@@ -107,8 +107,9 @@ def _check_driver(driver: Driver, facts: _Facts, ctx: InstallContext, report: St
     name = driver.attribute
     values, scopes = _effective(driver, facts)
     if driver.part_of is not None:  # no attributes line of its own
-        report.lines.append(f"{name}: " + (f"config in {' and '.join(scopes)}" if scopes
-                                           else "not installed"))
+        report.lines.append(
+            f"{name}: " + (f"config in {' and '.join(scopes)}" if scopes else "not installed")
+        )
         if scopes:
             _check_values(driver, values, facts, ctx, report)
         return

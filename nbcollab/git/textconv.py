@@ -64,8 +64,13 @@ def clean_options_for(path: str, *, warn: Callable[[str], None]) -> CleanOptions
     except (OSError, RuntimeError):  # a symlink loop
         inside = False
     where = path if inside else "notebook.ipynb"
-    return load_or_default(lambda: OptionsByFolder(root)(where), CleanOptions(),
-                           start=root / where, warn=warn, using="the default clean options")
+    return load_or_default(
+        lambda: OptionsByFolder(root)(where),
+        CleanOptions(),
+        start=root / where,
+        warn=warn,
+        using="the default clean options",
+    )
 
 
 def notebook_text(nb: Notebook) -> str:
@@ -82,7 +87,9 @@ def notebook_text(nb: Notebook) -> str:
         for key in ("attachments",):
             if cell.get(key):
                 lines.append(f"--- {key} ---")
-                lines.extend(_mime_summary(name, bundle) for name, bundle in sorted(cell[key].items()))
+                lines.extend(
+                    _mime_summary(name, bundle) for name, bundle in sorted(cell[key].items())
+                )
         for index, output in enumerate(cell.get("outputs", []) or []):
             lines.extend(_output_lines(index, output))
     return terminal_safe("\n".join(lines)) + "\n"

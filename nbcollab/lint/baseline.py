@@ -34,9 +34,7 @@ def read_baseline(path: Path) -> Counter[Key]:
         entries = data["findings"] if data.get("version") == _VERSION else None
         if not isinstance(entries, list):
             raise ValueError(f"not a version {_VERSION} nbcollab lint baseline")
-        return Counter(
-            (e["path"], e["code"], e["symbol"], e["where"]) for e in entries
-        )
+        return Counter((e["path"], e["code"], e["symbol"], e["where"]) for e in entries)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the baseline ({exc})") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

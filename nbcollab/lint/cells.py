@@ -39,14 +39,16 @@ def code_cells(nb: Notebook) -> list[CodeCell]:
             continue
         count = cell.get("execution_count", cell.get("prompt_number"))
         outputs = cell.get("outputs")
-        found.append(CodeCell(
-            index=position,
-            cell_id=cell["id"] if isinstance(cell.get("id"), str) else None,
-            count=count if isinstance(count, int) and not isinstance(count, bool) else None,
-            source=cell_source(cell),
-            outputs=tuple(outputs) if isinstance(outputs, list) else (),
-            ignored=_ignored_codes(cell),
-        ))
+        found.append(
+            CodeCell(
+                index=position,
+                cell_id=cell["id"] if isinstance(cell.get("id"), str) else None,
+                count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+                source=cell_source(cell),
+                outputs=tuple(outputs) if isinstance(outputs, list) else (),
+                ignored=_ignored_codes(cell),
+            )
+        )
     return found
 
 
@@ -62,7 +64,7 @@ def _ignored_codes(cell: Mapping[str, Any]) -> frozenset[str]:
         if tag == IGNORE_TAG:
             codes.add("ALL")
         elif tag.startswith(IGNORE_TAG + ":"):
-            codes.update(part.strip().upper() for part in tag[len(IGNORE_TAG) + 1:].split(","))
+            codes.update(part.strip().upper() for part in tag[len(IGNORE_TAG) + 1 :].split(","))
     return frozenset(codes)
 
 

@@ -29,13 +29,22 @@ _CODES = (
     Code("C105", "unexecuted-cell", "an unexecuted code cell sits between executed ones"),
     Code("C106", "stale-output", "a cell has outputs but no execution count"),
     # Hidden state, from the cells' Python source.
-    Code("D201", "used-before-defined",
-         "a name is used before any earlier cell defines it (fails on Restart & Run All)"),
-    Code("D202", "defined-only-in-unexecuted",
-         "an executed cell uses a name that only an unexecuted cell defines"),
-    Code("D203", "ambiguous-definition",
-         "a name defined in several cells: the stored result came from another definition "
-         "than Restart & Run All would use"),
+    Code(
+        "D201",
+        "used-before-defined",
+        "a name is used before any earlier cell defines it (fails on Restart & Run All)",
+    ),
+    Code(
+        "D202",
+        "defined-only-in-unexecuted",
+        "an executed cell uses a name that only an unexecuted cell defines",
+    ),
+    Code(
+        "D203",
+        "ambiguous-definition",
+        "a name defined in several cells: the stored result came from another definition "
+        "than Restart & Run All would use",
+    ),
     Code("D204", "syntax-error", "a cell is not valid Python (fails on Restart & Run All)"),
     Code("R301", "unseeded-random", "random numbers drawn without a seed", default=False),
     # --execute: the notebook run top to bottom in a fresh kernel.

@@ -39,9 +39,16 @@ def _not_ascending(executed: list[CodeCell]) -> list[Finding]:
     found = []
     for before, cell in itertools.pairwise(executed):
         if _count(cell) < _count(before):
-            found.append(_finding("C101", cell, (
-                f"execution count {cell.count} comes after {before.count} (cell {before.index}): "
-                "cells ran out of document order")))
+            found.append(
+                _finding(
+                    "C101",
+                    cell,
+                    (
+                        f"execution count {cell.count} comes after {before.count} (cell {before.index}): "
+                        "cells ran out of document order"
+                    ),
+                )
+            )
     return found
 
 
@@ -50,9 +57,16 @@ def _duplicates(executed: list[CodeCell]) -> list[Finding]:
     found = []
     for cell in executed:
         if _count(cell) in first:
-            found.append(_finding("C102", cell, (
-                f"execution count {cell.count} also on cell {first[_count(cell)].index}: "
-                "the order they ran in is ambiguous")))
+            found.append(
+                _finding(
+                    "C102",
+                    cell,
+                    (
+                        f"execution count {cell.count} also on cell {first[_count(cell)].index}: "
+                        "the order they ran in is ambiguous"
+                    ),
+                )
+            )
         else:
             first[_count(cell)] = cell
     return found
@@ -65,14 +79,28 @@ def _skips(executed: list[CodeCell]) -> list[Finding]:
     counts = sorted(by_count)
     found = []
     if counts[0] > 1:
-        found.append(_finding("C104", by_count[counts[0]], (
-            f"the first execution count is {counts[0]}: {counts[0] - 1} earlier execution(s) "
-            "are not in the notebook")))
+        found.append(
+            _finding(
+                "C104",
+                by_count[counts[0]],
+                (
+                    f"the first execution count is {counts[0]}: {counts[0] - 1} earlier execution(s) "
+                    "are not in the notebook"
+                ),
+            )
+        )
     for low, high in itertools.pairwise(counts):
         if high > low + 1:
-            found.append(_finding("C103", by_count[high], (
-                f"execution count {high} follows {low}: {high - low - 1} execution(s) in between "
-                "are not in the notebook (re-run, edited or deleted cells)")))
+            found.append(
+                _finding(
+                    "C103",
+                    by_count[high],
+                    (
+                        f"execution count {high} follows {low}: {high - low - 1} execution(s) in between "
+                        "are not in the notebook (re-run, edited or deleted cells)"
+                    ),
+                )
+            )
     return found
 
 
@@ -87,9 +115,9 @@ def _unexecuted_between(cells: list[CodeCell], executed: list[CodeCell]) -> list
 
 def _stale_outputs(cells: list[CodeCell]) -> list[Finding]:
     return [
-        _finding("C106", cell,
-                 f"{len(cell.outputs)} output(s) but no execution count: stale output")
+        _finding(
+            "C106", cell, f"{len(cell.outputs)} output(s) but no execution count: stale output"
+        )
         for cell in cells
         if cell.count is None and cell.outputs
     ]
-

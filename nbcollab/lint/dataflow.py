@@ -57,11 +57,18 @@ class _Collector(ast.NodeVisitor):
         self.class_functions: list[Function | None] = []
 
     # -- emitting -----------------------------------------------------------------------------
-    def _emit(self, kind: EventKind, name: str, node: ast.AST,
-              function: Function | None = None) -> None:
+    def _emit(
+        self, kind: EventKind, name: str, node: ast.AST, function: Function | None = None
+    ) -> None:
         guarded = self.guard > 0 or any(name in names for names in self.guarded_names)
-        event = Event(kind, name, getattr(node, "lineno", 1), getattr(node, "col_offset", 0),
-                      guarded, function)
+        event = Event(
+            kind,
+            name,
+            getattr(node, "lineno", 1),
+            getattr(node, "col_offset", 0),
+            guarded,
+            function,
+        )
         (self.owner.events if self.owner is not None else self.events).append(event)
 
     def use(self, name: str, node: ast.AST) -> None:

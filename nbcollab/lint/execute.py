@@ -30,8 +30,9 @@ class ExecuteUnavailable(NbcollabError):
     """nbclient or ipykernel is not installed, or the kernel cannot start."""
 
 
-def run_notebook(path: Path, *, kernel: str | None, cell_timeout: float,
-                 timeout: float | None) -> tuple[list[Finding], Any]:
+def run_notebook(
+    path: Path, *, kernel: str | None, cell_timeout: float, timeout: float | None
+) -> tuple[list[Finding], Any]:
     """Run ``path`` in a fresh kernel; its findings and the executed notebook (nbformat)."""
     try:
         import nbformat
@@ -44,7 +45,8 @@ def run_notebook(path: Path, *, kernel: str | None, cell_timeout: float,
     except ImportError as exc:
         raise ExecuteUnavailable(
             f"--execute needs nbclient and ipykernel ({exc.name} is missing): "
-            "pip install 'nbcollab[execute]'") from None
+            "pip install 'nbcollab[execute]'"
+        ) from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat's warnings about ids in old notebooks
         nb = nbformat.read(str(path), as_version=4)
@@ -57,8 +59,13 @@ def run_notebook(path: Path, *, kernel: str | None, cell_timeout: float,
         return max(1, min(int(cell_timeout), int(deadline - time.monotonic())))
 
     name = kernel or nb.metadata.get("kernelspec", {}).get("name") or "python3"
-    client = NotebookClient(nb, timeout=int(cell_timeout), timeout_func=cell_limit,
-                            kernel_name=name, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=int(cell_timeout),
+        timeout_func=cell_limit,
+        kernel_name=name,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     running = [0]
     client.on_cell_start = lambda cell, cell_index: running.__setitem__(0, cell_index)
     findings: list[Finding] = []
@@ -68,9 +75,18 @@ def run_notebook(path: Path, *, kernel: str | None, cell_timeout: float,
     except CellTimeoutError:
         failed_at = running[0]
         over_total = deadline is not None and time.monotonic() >= deadline - 1
-        findings.append(_at(nb, stored, failed_at, "X403", (
-            f"the notebook ran past its total timeout of {timeout:g} s here" if over_total
-            else f"the cell ran past the per-cell timeout of {cell_timeout:g} s"))
+        findings.append(
+            _at(
+                nb,
+                stored,
+                failed_at,
+                "X403",
+                (
+                    f"the notebook ran past its total timeout of {timeout:g} s here"
+                    if over_total
+                    else f"the cell ran past the per-cell timeout of {cell_timeout:g} s"
+                ),
+            )
         )
     except CellExecutionError as exc:
         failed_at = running[0]
@@ -90,8 +106,9 @@ def _execute(client: Any, path: Path, kernel: str) -> None:
         # The kernel's own chatter (its start-up warnings) is not the notebook's output.
         client.execute(cwd=str(path.parent), stderr=subprocess.DEVNULL)
     except NoSuchKernel:
-        raise ExecuteUnavailable(f"{path}: kernel {kernel!r} is not installed "
-                                 "(--kernel NAME runs another)") from None
+        raise ExecuteUnavailable(
+            f"{path}: kernel {kernel!r} is not installed (--kernel NAME runs another)"
+        ) from None
     except RuntimeError as exc:
         from nbclient.exceptions import DeadKernelError
 
@@ -113,8 +130,14 @@ def _error_finding(nb: Any, stored: list[Any], index: int, exc: Any) -> Finding:
     line = lines[0] if lines and lines[0] <= len(source_lines) else 1
     where = source_lines[line - 1].strip()
     error = f"{ename}: {evalue.splitlines()[0]}" if evalue.strip() else ename
-    return _at(nb, stored, index, "X401", (
-        f"raises {error} at `{where}`; Restart & Run All stops here"), line)
+    return _at(
+        nb,
+        stored,
+        index,
+        "X401",
+        (f"raises {error} at `{where}`; Restart & Run All stops here"),
+        line,
+    )
 
 
 def _not_reproduced(nb: Any, stored: list[Any], *, upto: int) -> list[Finding]:
@@ -138,8 +161,9 @@ def execute_file(result: FileResult, options: LintOptions, *, write: bool) -> No
     from nbcollab.lint.notebook import keep
 
     path = Path(result.path)
-    findings, executed = run_notebook(path, kernel=options.kernel,
-                                      cell_timeout=options.cell_timeout, timeout=options.timeout)
+    findings, executed = run_notebook(
+        path, kernel=options.kernel, cell_timeout=options.cell_timeout, timeout=options.timeout
+    )
     text = read_text(path)
     enabled = enabled_codes(options.select, options.extend_select, options.ignore)
     cells = code_cells(result.notebook) if result.notebook is not None else []

@@ -8,8 +8,10 @@ from nbcollab.lint.parse import ParsedCell
 
 
 def _executed(cells: list[ParsedCell]) -> list[ParsedCell]:
-    return sorted((p for p in cells if p.cell.count is not None),
-                  key=lambda p: (p.cell.count or 0, p.cell.index))
+    return sorted(
+        (p for p in cells if p.cell.count is not None),
+        key=lambda p: (p.cell.count or 0, p.cell.index),
+    )
 
 
 def find_defined_only_unexecuted(cells: list[ParsedCell]) -> list[Finding]:
@@ -35,10 +37,18 @@ def find_defined_only_unexecuted(cells: list[ParsedCell]) -> list[Finding]:
             if use.name in defined or use.name not in elsewhere or key in reported:
                 continue
             reported.add(key)
-            found.append(name_finding("D202", parsed, use, (
-                f"{use.name!r}{{through}} is defined only in cell {elsewhere[use.name]}, "
-                "which has no execution count: this cell's stored result used a value the "
-                "notebook does not show")))
+            found.append(
+                name_finding(
+                    "D202",
+                    parsed,
+                    use,
+                    (
+                        f"{use.name!r}{{through}} is defined only in cell {elsewhere[use.name]}, "
+                        "which has no execution count: this cell's stored result used a value the "
+                        "notebook does not show"
+                    ),
+                )
+            )
     return found
 
 
@@ -73,8 +83,12 @@ def _free_uses(events: list[Resolved]) -> list[Resolved]:
     for event in events:
         if event.kind == "def":
             own.add(event.name)
-        elif (event.kind == "use" and event.name not in own and not event.guarded
-              and not is_always_defined(event.name)):
+        elif (
+            event.kind == "use"
+            and event.name not in own
+            and not event.guarded
+            and not is_always_defined(event.name)
+        ):
             uses.append(event)
     return uses
 
@@ -89,7 +103,9 @@ def _ambiguity(user: ParsedCell, use: Resolved, definers: list[ParsedCell]) -> s
     by_execution = max(ran_before, key=lambda p: (p.cell.count or 0, p.cell.index))
     if by_document is by_execution:
         return None
-    return (f"{use.name!r}{{through}} is defined in cells "
-            f"{', '.join(str(p.cell.index) for p in definers)}: its stored result used cell "
-            f"{by_execution.cell.index}'s (count {by_execution.cell.count}), Restart & Run All "
-            f"gives it cell {by_document.cell.index}'s")
+    return (
+        f"{use.name!r}{{through}} is defined in cells "
+        f"{', '.join(str(p.cell.index) for p in definers)}: its stored result used cell "
+        f"{by_execution.cell.index}'s (count {by_execution.cell.count}), Restart & Run All "
+        f"gives it cell {by_document.cell.index}'s"
+    )

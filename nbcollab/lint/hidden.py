@@ -19,8 +19,24 @@ from nbcollab.lint.finding import Finding
 from nbcollab.lint.parse import ParsedCell
 
 _ALWAYS_DEFINED = frozenset(dir(builtins)) | {
-    "get_ipython", "display", "In", "Out", "exit", "quit", "_", "__", "___", "_i", "_ii",
-    "_iii", "_oh", "_ih", "_dh", "_sh", "__file__", "__builtins__",
+    "get_ipython",
+    "display",
+    "In",
+    "Out",
+    "exit",
+    "quit",
+    "_",
+    "__",
+    "___",
+    "_i",
+    "_ii",
+    "_iii",
+    "_oh",
+    "_ih",
+    "_dh",
+    "_sh",
+    "__file__",
+    "__builtins__",
 }
 
 
@@ -52,8 +68,9 @@ def resolve_in_order(cells: list[ParsedCell]) -> Iterator[tuple[ParsedCell, list
         yield parsed, resolved
 
 
-def _replay(event: Event, table: dict[str, Function], *, via: str, seen: frozenset[str]
-            ) -> Iterator[Resolved]:
+def _replay(
+    event: Event, table: dict[str, Function], *, via: str, seen: frozenset[str]
+) -> Iterator[Resolved]:
     yield Resolved(event.kind, event.name, event.line, event.col, event.guarded, via)
     if event.kind == "def":
         if event.function is not None:
@@ -64,16 +81,30 @@ def _replay(event: Event, table: dict[str, Function], *, via: str, seen: frozens
         table.pop(event.name, None)
     elif event.kind == "use" and event.name in table and event.name not in seen:
         for inner in table[event.name].events:
-            call = Event(inner.kind, inner.name, event.line, event.col,
-                         inner.guarded or event.guarded, inner.function)
+            call = Event(
+                inner.kind,
+                inner.name,
+                event.line,
+                event.col,
+                inner.guarded or event.guarded,
+                inner.function,
+            )
             yield from _replay(call, table, via=via or event.name, seen=seen | {event.name})
 
 
 def name_finding(code: str, parsed: ParsedCell, use: Resolved, message: str) -> Finding:
     cell = parsed.cell
     through = f" (through {use.via}())" if use.via else ""
-    return Finding(code, message.replace("{through}", through), cell.index, cell.cell_id,
-                   cell.count, use.line, parsed.column(use.line, use.col), use.name)
+    return Finding(
+        code,
+        message.replace("{through}", through),
+        cell.index,
+        cell.cell_id,
+        cell.count,
+        use.line,
+        parsed.column(use.line, use.col),
+        use.name,
+    )
 
 
 def find_used_before_defined(cells: list[ParsedCell]) -> list[Finding]:
@@ -101,8 +132,9 @@ def find_used_before_defined(cells: list[ParsedCell]) -> list[Finding]:
             elif event.kind == "del":
                 defined.discard(event.name)
                 deleted[event.name] = parsed.cell.index
-            elif event.kind == "use" and not (event.guarded or star or event.name in defined
-                                               or is_always_defined(event.name)):
+            elif event.kind == "use" and not (
+                event.guarded or star or event.name in defined or is_always_defined(event.name)
+            ):
                 key = (parsed.cell.index, event.name)
                 message = _undefined_message(event.name, step, def_positions, def_cells, deleted)
                 if message and key not in reported:
@@ -111,8 +143,9 @@ def find_used_before_defined(cells: list[ParsedCell]) -> list[Finding]:
     return found
 
 
-def _numbered_defs(walked: list[tuple[ParsedCell, list[Resolved]]]
-                   ) -> Iterator[tuple[int, tuple[ParsedCell, str]]]:
+def _numbered_defs(
+    walked: list[tuple[ParsedCell, list[Resolved]]],
+) -> Iterator[tuple[int, tuple[ParsedCell, str]]]:
     step = 0
     for parsed, events in walked:
         for event in events:
@@ -121,8 +154,13 @@ def _numbered_defs(walked: list[tuple[ParsedCell, list[Resolved]]]
                 yield step, (parsed, event.name)
 
 
-def _undefined_message(name: str, step: int, positions: dict[str, list[int]],
-                       cells: dict[tuple[str, int], int], deleted: dict[str, int]) -> str | None:
+def _undefined_message(
+    name: str,
+    step: int,
+    positions: dict[str, list[int]],
+    cells: dict[tuple[str, int], int],
+    deleted: dict[str, int],
+) -> str | None:
     if name in deleted:
         return f"{name!r}{{through}} is used after `del {name}` in cell {deleted[name]}"
     later = positions.get(name, [])
@@ -130,5 +168,7 @@ def _undefined_message(name: str, step: int, positions: dict[str, list[int]],
     if after == len(later):
         return None  # defined nowhere: an import or a builtin we cannot see, not hidden state
     where = cells[(name, later[after])]
-    return (f"{name!r}{{through}} is used before it is defined (in cell {where}): "
-            "Restart & Run All fails with NameError")
+    return (
+        f"{name!r}{{through}} is used before it is defined (in cell {where}): "
+        "Restart & Run All fails with NameError"
+    )

@@ -17,10 +17,30 @@ from dataclasses import dataclass, field
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 # Cell magics whose body runs outside Python and binds no Python name; any other (``%%cython``,
 # ``%%R -o x``, ``%%sql x <<``) may bind names nobody can list.
-_INERT_CELL_MAGICS = frozenset({
-    "bash", "sh", "html", "HTML", "javascript", "js", "latex", "markdown", "svg", "writefile",
-    "file", "script", "perl", "ruby", "system", "sx", "!", "python2", "python3", "pypy",
-})
+_INERT_CELL_MAGICS = frozenset(
+    {
+        "bash",
+        "sh",
+        "html",
+        "HTML",
+        "javascript",
+        "js",
+        "latex",
+        "markdown",
+        "svg",
+        "writefile",
+        "file",
+        "script",
+        "perl",
+        "ruby",
+        "system",
+        "sx",
+        "!",
+        "python2",
+        "python3",
+        "pypy",
+    }
+)
 _UNKNOWN_NAMES_MAGICS = frozenset({"run", "pylab", "store", "load", "loadpy", "macro"})
 _STATEMENT_MAGICS = frozenset({"time", "timeit", "prun", "debug"})
 
@@ -68,7 +88,7 @@ def _cell_magic(lines: list[str], first: int) -> PythonCell:
     if name == "capture":
         targets = [word for word in words[1:] if not word.startswith("-")]
         defines = tuple(targets[:1])
-    body = _line_magics(["" for _ in range(first + 1)] + lines[first + 1:])
+    body = _line_magics(["" for _ in range(first + 1)] + lines[first + 1 :])
     body.defines = defines
     body.transformed = True
     return body
@@ -134,7 +154,7 @@ def statement_starts(lines: list[str]) -> list[bool]:
             elif ch == "#":
                 break
             elif ch in "\"'":
-                quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else ch
+                quote = line[i : i + 3] if line[i : i + 3] in ('"""', "'''") else ch
                 i += len(quote)
                 continue
             elif ch in "([{":
@@ -152,7 +172,7 @@ def _convert_line(line: str) -> tuple[str, int, bool]:
     """(the line as Python, columns removed from its start, binds unknown names)."""
     automagic = _AUTOMAGIC.match(line)
     if automagic:
-        line = f"{automagic['indent']}%{line[len(automagic['indent']):]}"
+        line = f"{automagic['indent']}%{line[len(automagic['indent']) :]}"
     assigned = _ASSIGNED.match(line)
     if assigned:
         return f"{assigned['indent']}{assigned['targets']} = None", 0, False

@@ -38,8 +38,9 @@ def lint_notebook(nb: Notebook, *, options: LintOptions) -> LintResult:
     return LintResult(keep(findings, cells, enabled), notes)
 
 
-def _dataflow_findings(cells: list[CodeCell], enabled: frozenset[str], notes: list[Note],
-                       *, major: int) -> list[Finding]:
+def _dataflow_findings(
+    cells: list[CodeCell], enabled: frozenset[str], notes: list[Note], *, major: int
+) -> list[Finding]:
     parsed, syntax_errors, parse_notes = parse_cells(cells, python_major=major)
     notes.extend(parse_notes)
     findings = syntax_errors + find_used_before_defined(parsed)
@@ -53,7 +54,8 @@ def keep(findings: list[Finding], cells: list[CodeCell], enabled: frozenset[str]
     """The enabled findings that no ``lint-ignore`` tag exempts, in cell/line order."""
     by_index = {cell.index: cell for cell in cells}
     kept = [
-        f for f in findings
+        f
+        for f in findings
         if f.code in enabled and not (f.cell in by_index and by_index[f.cell].exempts(f.code))
     ]
     return sorted(kept, key=lambda f: (f.cell, f.line, f.column, f.code))

@@ -30,8 +30,9 @@ class ParsedCell:
         return chars + 1 + self.python.column_shift.get(line, 0)
 
 
-def parse_cells(cells: list[CodeCell], *, python_major: int
-                ) -> tuple[list[ParsedCell], list[Finding], list[Note]]:
+def parse_cells(
+    cells: list[CodeCell], *, python_major: int
+) -> tuple[list[ParsedCell], list[Finding], list[Note]]:
     """Parse every non-blank code cell; D204 for Python 3 cells that do not parse."""
     parsed: list[ParsedCell] = []
     errors: list[Finding] = []
@@ -79,15 +80,21 @@ def _parse(source: str) -> tuple[PythonCell, ast.Module | None, SyntaxError | No
     return python, None, error
 
 
-def _checked(python: PythonCell, tree: ast.Module
-             ) -> tuple[PythonCell, ast.Module | None, SyntaxError | None]:
+def _checked(
+    python: PythonCell, tree: ast.Module
+) -> tuple[PythonCell, ast.Module | None, SyntaxError | None]:
     """The tree, unless the compiler refuses it (``return`` or ``break`` outside their place):
     then nothing in the cell runs. IPython compiles each top-level statement on its own, so a
     ``from __future__`` import after other statements and top-level ``await`` are fine."""
     try:
         for node in tree.body:
-            compile(ast.Module([node], type_ignores=[]), "<cell>", "exec",
-                    flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+            compile(
+                ast.Module([node], type_ignores=[]),
+                "<cell>",
+                "exec",
+                flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                dont_inherit=True,
+            )
     except SyntaxError as exc:
         return python, None, exc
     except (ValueError, RecursionError, MemoryError):
@@ -98,5 +105,12 @@ def _checked(python: PythonCell, tree: ast.Module
 def _syntax_finding(cell: CodeCell, python: PythonCell, error: SyntaxError) -> Finding:
     line = error.lineno or 1
     column = max(error.offset or 1, 1)  # already 1-based characters
-    return Finding("D204", f"not valid Python: {error.msg}", cell.index, cell.cell_id,
-                   cell.count, line, column + python.column_shift.get(line, 0))
+    return Finding(
+        "D204",
+        f"not valid Python: {error.msg}",
+        cell.index,
+        cell.cell_id,
+        cell.count,
+        line,
+        column + python.column_shift.get(line, 0),
+    )

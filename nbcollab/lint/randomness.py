@@ -10,15 +10,64 @@ from nbcollab.lint.finding import Finding
 from nbcollab.lint.parse import ParsedCell
 
 _DRAWS = {
-    "random": {"random", "randint", "choice", "choices", "shuffle", "sample", "uniform", "gauss",
-               "normalvariate", "randrange", "betavariate", "expovariate", "triangular",
-               "getrandbits", "lognormvariate", "vonmisesvariate", "paretovariate"},
-    "numpy.random": {"rand", "randn", "randint", "random", "random_sample", "choice", "shuffle",
-                     "permutation", "normal", "uniform", "binomial", "poisson", "beta", "gamma",
-                     "exponential", "multivariate_normal", "standard_normal", "sample", "ranf",
-                     "random_integers", "lognormal", "laplace", "geometric", "dirichlet"},
-    "torch": {"rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
-              "normal", "bernoulli", "multinomial", "poisson"},
+    "random": {
+        "random",
+        "randint",
+        "choice",
+        "choices",
+        "shuffle",
+        "sample",
+        "uniform",
+        "gauss",
+        "normalvariate",
+        "randrange",
+        "betavariate",
+        "expovariate",
+        "triangular",
+        "getrandbits",
+        "lognormvariate",
+        "vonmisesvariate",
+        "paretovariate",
+    },
+    "numpy.random": {
+        "rand",
+        "randn",
+        "randint",
+        "random",
+        "random_sample",
+        "choice",
+        "shuffle",
+        "permutation",
+        "normal",
+        "uniform",
+        "binomial",
+        "poisson",
+        "beta",
+        "gamma",
+        "exponential",
+        "multivariate_normal",
+        "standard_normal",
+        "sample",
+        "ranf",
+        "random_integers",
+        "lognormal",
+        "laplace",
+        "geometric",
+        "dirichlet",
+    },
+    "torch": {
+        "rand",
+        "randn",
+        "randint",
+        "randperm",
+        "rand_like",
+        "randn_like",
+        "randint_like",
+        "normal",
+        "bernoulli",
+        "multinomial",
+        "poisson",
+    },
 }
 _LIBRARY = {"random": "random", "numpy.random": "numpy", "torch": "torch"}
 _SEEDS = {
@@ -32,9 +81,11 @@ _SEEDS = {
     "lightning.pytorch.seed_everything": ("random", "numpy", "torch"),
     "transformers.set_seed": ("random", "numpy", "torch"),
 }
-_MENTIONS = re.compile(r"rand|rng|seed|shuffle|choice|sample|gauss|normal|uniform|bernoulli|"
-                       r"multinomial|permutation|poisson|beta|gamma|exponential|dirichlet|"
-                       r"laplace|geometric|triangular|getrandbits|variate")
+_MENTIONS = re.compile(
+    r"rand|rng|seed|shuffle|choice|sample|gauss|normal|uniform|bernoulli|"
+    r"multinomial|permutation|poisson|beta|gamma|exponential|dirichlet|"
+    r"laplace|geometric|triangular|getrandbits|variate"
+)
 _GENERATORS = {"numpy.random.default_rng", "numpy.random.RandomState", "random.Random"}
 
 
@@ -58,10 +109,19 @@ def find_unseeded_random(cells: list[ParsedCell]) -> list[Finding]:
                 elif library and library not in reported:
                     reported.add(library)
                     cell = parsed.cell
-                    found.append(Finding(
-                        "R301", f"{name}() draws random numbers but {library} is not seeded "
-                        "before it: results change on every run", cell.index, cell.cell_id,
-                        cell.count, node.lineno, parsed.column(node.lineno, node.col_offset), name))
+                    found.append(
+                        Finding(
+                            "R301",
+                            f"{name}() draws random numbers but {library} is not seeded "
+                            "before it: results change on every run",
+                            cell.index,
+                            cell.cell_id,
+                            cell.count,
+                            node.lineno,
+                            parsed.column(node.lineno, node.col_offset),
+                            name,
+                        )
+                    )
     return found
 
 

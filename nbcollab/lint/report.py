@@ -27,15 +27,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 def render(results: list[FileResult], fmt: Format) -> str:
     """The report for ``results`` in ``fmt`` (empty text when nothing to say)."""
     return {
-        Format.TEXT: render_text, Format.JSON: render_json,
-        Format.GITHUB: render_github, Format.SARIF: render_sarif,
+        Format.TEXT: render_text,
+        Format.JSON: render_json,
+        Format.GITHUB: render_github,
+        Format.SARIF: render_sarif,
     }[fmt](results)
 
 
 def safe(text: str) -> str:
     """``text`` with control characters (terminal escapes, bidi overrides) made visible."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
-                        else f"\\u{ord(m.group()):04x}", text)
+    return _CONTROL.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 def _where(f: Finding) -> str:
@@ -59,10 +65,18 @@ def render_text(results: list[FileResult]) -> str:
 
 def _finding_dict(f: Finding) -> dict[str, Any]:
     return {
-        "path": f.path, "code": f.code, "name": CODES[f.code].name, "message": f.message,
-        "cell": f.cell, "cell_id": f.cell_id, "execution_count": f.execution_count,
-        "line": f.line, "column": f.column, "file_line": f.file_line,
-        "file_column": f.file_column, "symbol": f.symbol or None,
+        "path": f.path,
+        "code": f.code,
+        "name": CODES[f.code].name,
+        "message": f.message,
+        "cell": f.cell,
+        "cell_id": f.cell_id,
+        "execution_count": f.execution_count,
+        "line": f.line,
+        "column": f.column,
+        "file_line": f.file_line,
+        "file_column": f.file_column,
+        "symbol": f.symbol or None,
     }
 
 
@@ -70,8 +84,9 @@ def render_json(results: list[FileResult]) -> str:
     document = {
         "version": 1,
         "findings": [_finding_dict(f) for r in results for f in r.findings],
-        "notes": [{"path": r.path, "cell": n.cell, "message": n.message}
-                  for r in results for n in r.notes],
+        "notes": [
+            {"path": r.path, "cell": n.cell, "message": n.message} for r in results for n in r.notes
+        ],
         "errors": [{"path": r.path, "message": r.error} for r in results if r.error],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -94,8 +109,10 @@ def render_github(results: list[FileResult]) -> str:
             props += f",title={_github_escape(f.code + ' ' + CODES[f.code].name, property_=True)}"
             lines.append(f"::error {props}::{_github_escape(f'{f.message} [{_where(f)}]')}")
         if result.error:
-            lines.append(f"::error file={_github_escape(result.path, property_=True)}::"
-                         f"{_github_escape(result.error)}")
+            lines.append(
+                f"::error file={_github_escape(result.path, property_=True)}::"
+                f"{_github_escape(result.error)}"
+            )
     return "".join(line + "\n" for line in lines)
 
 
@@ -108,9 +125,10 @@ def _uri(path: str) -> str:
 
 
 def _sarif_rules(codes: Iterable[str]) -> list[dict[str, Any]]:
-    return [{"id": code, "name": CODES[code].name,
-             "shortDescription": {"text": CODES[code].summary}}
-            for code in codes]
+    return [
+        {"id": code, "name": CODES[code].name, "shortDescription": {"text": CODES[code].summary}}
+        for code in codes
+    ]
 
 
 def _sarif_result(f: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
@@ -118,12 +136,20 @@ def _sarif_result(f: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     if f.file_column:
         region["startColumn"] = f.file_column
     return {
-        "ruleId": f.code, "ruleIndex": rule_index[f.code], "level": "error",
+        "ruleId": f.code,
+        "ruleIndex": rule_index[f.code],
+        "level": "error",
         "message": {"text": f"{f.message} [{_where(f)}]"},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": _uri(f.path)}, "region": region}}],
-        "properties": {"cell": f.cell, "cellId": f.cell_id, "executionCount": f.execution_count,
-                       "cellLine": f.line, "cellColumn": f.column},
+        "locations": [
+            {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region}}
+        ],
+        "properties": {
+            "cell": f.cell,
+            "cellId": f.cell_id,
+            "executionCount": f.execution_count,
+            "cellLine": f.line,
+            "cellColumn": f.column,
+        },
     }
 
 
@@ -131,18 +157,35 @@ def render_sarif(results: list[FileResult]) -> str:
     codes = sorted(CODES)
     rule_index = {code: i for i, code in enumerate(codes)}
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "nbcollab lint", "version": __version__,
-                            "rules": _sarif_rules(codes)}},
+        "tool": {
+            "driver": {
+                "name": "nbcollab lint",
+                "version": __version__,
+                "rules": _sarif_rules(codes),
+            }
+        },
         "columnKind": "unicodeCodePoints",  # columns count characters, as Python does
         "results": [_sarif_result(f, rule_index) for r in results for f in r.findings],
-        "invocations": [{
-            "executionSuccessful": not any(r.error for r in results),
-            "toolExecutionNotifications": [
-                {"level": "error", "message": {"text": r.error},
-                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)}}}]}
-                for r in results if r.error],
-        }],
+        "invocations": [
+            {
+                "executionSuccessful": not any(r.error for r in results),
+                "toolExecutionNotifications": [
+                    {
+                        "level": "error",
+                        "message": {"text": r.error},
+                        "locations": [
+                            {"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)}}}
+                        ],
+                    }
+                    for r in results
+                    if r.error
+                ],
+            }
+        ],
     }
-    document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-                "runs": [run]}
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

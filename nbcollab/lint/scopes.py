@@ -81,7 +81,10 @@ def globals_tested(test: ast.expr) -> frozenset[str]:
         if not isinstance(node.left.value, str):
             continue
         for comparator in node.comparators:
-            if (isinstance(comparator, ast.Call) and isinstance(comparator.func, ast.Name)
-                    and comparator.func.id in _NAMESPACE_CALLS):
+            if (
+                isinstance(comparator, ast.Call)
+                and isinstance(comparator.func, ast.Name)
+                and comparator.func.id in _NAMESPACE_CALLS
+            ):
                 names.add(node.left.value)
     return frozenset(names)

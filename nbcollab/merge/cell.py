@@ -40,15 +40,27 @@ from nbcollab.options import MergeOptions
 
 Cell = dict[str, Any]
 
-CELL_POLICY = ValuePolicy(volatile=frozenset({
-    ("metadata", "execution"), ("metadata", "ExecuteTime"), ("metadata", "collapsed"),
-    ("metadata", "scrolled"), ("metadata", "trusted"), ("metadata", "jupyter", "outputs_hidden"),
-    ("metadata", "id"), ("collapsed",),
-}), sets=frozenset({("metadata", "tags")}))
-_OWN_KEYS = frozenset({"cell_type", "id", "source", "input", "outputs", "execution_count",
-                       "prompt_number"})
-_V4_KEYS = {"code": frozenset({"id", "cell_type", "metadata", "source", "outputs",
-                               "execution_count"})}
+CELL_POLICY = ValuePolicy(
+    volatile=frozenset(
+        {
+            ("metadata", "execution"),
+            ("metadata", "ExecuteTime"),
+            ("metadata", "collapsed"),
+            ("metadata", "scrolled"),
+            ("metadata", "trusted"),
+            ("metadata", "jupyter", "outputs_hidden"),
+            ("metadata", "id"),
+            ("collapsed",),
+        }
+    ),
+    sets=frozenset({("metadata", "tags")}),
+)
+_OWN_KEYS = frozenset(
+    {"cell_type", "id", "source", "input", "outputs", "execution_count", "prompt_number"}
+)
+_V4_KEYS = {
+    "code": frozenset({"id", "cell_type", "metadata", "source", "outputs", "execution_count"})
+}
 _V4_TEXT_CELL_KEYS = frozenset({"id", "cell_type", "metadata", "source", "attachments"})
 
 
@@ -70,12 +82,18 @@ def _text(cell: Cell | None, major: int) -> str:
 
 def _content(cell: Mapping[str, Any]) -> dict[str, Any]:
     """What an author edits in a cell: everything but derived data and volatile metadata."""
-    out = {k: v for k, v in cell.items() if k not in ("outputs", "execution_count",
-                                                       "prompt_number", "id", "collapsed")}
+    out = {
+        k: v
+        for k, v in cell.items()
+        if k not in ("outputs", "execution_count", "prompt_number", "id", "collapsed")
+    }
     metadata = cell.get("metadata")
     if isinstance(metadata, dict):
-        out["metadata"] = {k: v for k, v in metadata.items()
-                           if not CELL_POLICY.is_volatile(("metadata", k)) and k != "jupyter"}
+        out["metadata"] = {
+            k: v
+            for k, v in metadata.items()
+            if not CELL_POLICY.is_volatile(("metadata", k)) and k != "jupyter"
+        }
     return out
 
 
@@ -83,8 +101,9 @@ def edited(base: Mapping[str, Any], cell: Mapping[str, Any]) -> bool:
     return _content(base) != _content(cell)
 
 
-def merge_slot(slot: Slot, b_cells: list[Cell], l_cells: list[Cell], r_cells: list[Cell],
-                ctx: CellContext) -> tuple[Cell, list[ConflictEntry]]:
+def merge_slot(
+    slot: Slot, b_cells: list[Cell], l_cells: list[Cell], r_cells: list[Cell], ctx: CellContext
+) -> tuple[Cell, list[ConflictEntry]]:
     base = b_cells[slot.base] if slot.base is not None else None
     local = l_cells[slot.local] if slot.local is not None else None
     remote = r_cells[slot.remote] if slot.remote is not None else None
@@ -100,8 +119,9 @@ def merge_slot(slot: Slot, b_cells: list[Cell], l_cells: list[Cell], r_cells: li
     return _merge_cell(base, local, remote, ctx)
 
 
-def _delete_edit(base: Cell | None, kept: Cell, deleted_by: str,
-                 ctx: CellContext) -> tuple[Cell, list[ConflictEntry]]:
+def _delete_edit(
+    base: Cell | None, kept: Cell, deleted_by: str, ctx: CellContext
+) -> tuple[Cell, list[ConflictEntry]]:
     """Keep the edited cell, its source wrapped in markers with an empty deleting side."""
     labels, size = ctx.labels, ctx.labels.marker_size
     text = _text(kept, ctx.major)
@@ -117,35 +137,48 @@ def _delete_edit(base: Cell | None, kept: Cell, deleted_by: str,
         tail = tail[:-1]  # so that resolving gives back the text as it was
     cell = dict(kept)
     cell[text_key(kept.get("cell_type"), ctx.major)] = head + body + tail
-    return cell, [DeleteEditConflict(deleted_by=deleted_by,  # type: ignore[arg-type]
-                                     base=_text(base, ctx.major), wrapper=(head, tail))]
+    return cell, [
+        DeleteEditConflict(
+            deleted_by=deleted_by,  # type: ignore[arg-type]
+            base=_text(base, ctx.major),
+            wrapper=(head, tail),
+        )
+    ]
 
 
-def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
-                ctx: CellContext) -> tuple[Cell, list[ConflictEntry]]:
+def _merge_cell(
+    base: Cell | None, local: Cell, remote: Cell, ctx: CellContext
+) -> tuple[Cell, list[ConflictEntry]]:
     found: list[ConflictEntry] = []
     b_type = base.get("cell_type") if base else MISSING
     cell_type, type_conflicts = merge_values(b_type, local["cell_type"], remote["cell_type"])
     if type_conflicts:
-        found.append(CellTypeConflict(base=_json(b_type), ours=local["cell_type"],
-                                      theirs=remote["cell_type"],
-                                      note=conflict_note(ConflictKind.CELL_TYPE.value, [],
-                                                        ctx.labels)))
+        found.append(
+            CellTypeConflict(
+                base=_json(b_type),
+                ours=local["cell_type"],
+                theirs=remote["cell_type"],
+                note=conflict_note(ConflictKind.CELL_TYPE.value, [], ctx.labels),
+            )
+        )
     fields, value_conflicts = _merge_fields(base or {}, local, remote)
     found.extend(_group_value_conflicts(value_conflicts, ctx.labels))
-    text = merge_text(_text(base, ctx.major), _text(local, ctx.major), _text(remote, ctx.major),
-                      labels=ctx.labels)
+    text = merge_text(
+        _text(base, ctx.major), _text(local, ctx.major), _text(remote, ctx.major), labels=ctx.labels
+    )
     notes = "".join(entry.note or "" for entry in found)  # type: ignore[union-attr]
     if text.hunks:
         labels = ctx.labels
         # The notes go above the merged text: each hunk is that much further into the cell.
         hunks = [dataclasses.replace(h, at=(h.at or 0) + len(notes)) for h in text.hunks]
-        found.append(SourceConflict(markers=(labels.start(), labels.mid(), labels.end()),
-                                    hunks=hunks))
+        found.append(
+            SourceConflict(markers=(labels.start(), labels.mid(), labels.end()), hunks=hunks)
+        )
     cell = {"cell_type": cell_type, **fields}
     # Ids merge like any value (a side that re-created the cell changed it); both changed: ours.
-    cell_id, _ = merge_values((base or {}).get("id", MISSING), local.get("id", MISSING),
-                              remote.get("id", MISSING))
+    cell_id, _ = merge_values(
+        (base or {}).get("id", MISSING), local.get("id", MISSING), remote.get("id", MISSING)
+    )
     if cell_id is not MISSING:
         cell["id"] = cell_id
     cell[text_key(cell_type, ctx.major)] = notes + text.text
@@ -156,8 +189,7 @@ def _merge_cell(base: Cell | None, local: Cell, remote: Cell,
     return _fit_schema(cell, ctx.major), found
 
 
-def _group_value_conflicts(values: list[ValueConflict],
-                           labels: MergeLabels) -> list[ConflictEntry]:
+def _group_value_conflicts(values: list[ValueConflict], labels: MergeLabels) -> list[ConflictEntry]:
     """One "attachments" conflict and one "metadata" conflict (every other field) per cell."""
     groups: dict[ConflictKind, list[ValueChange]] = {}
     for value in values:
@@ -166,8 +198,9 @@ def _group_value_conflicts(values: list[ValueConflict],
     return [values_conflict(kind, changes, labels) for kind, changes in groups.items()]
 
 
-def values_conflict(kind: ConflictKind, changes: list[ValueChange],
-                    labels: MergeLabels) -> ValuesConflict:
+def values_conflict(
+    kind: ConflictKind, changes: list[ValueChange], labels: MergeLabels
+) -> ValuesConflict:
     """The record of values both sides changed, with the note line that shows it in the cell."""
     note = conflict_note(kind.value, [".".join(c.path) for c in changes], labels)
     return ValuesConflict(kind=kind, values=changes, note=note)  # type: ignore[arg-type]
@@ -181,17 +214,22 @@ def _merge_fields(base: Cell, local: Cell, remote: Cell) -> tuple[Cell, list[Val
     for key in keys:
         if key in _OWN_KEYS:
             continue
-        value, found = merge_values(base.get(key, MISSING), local.get(key, MISSING),
-                                    remote.get(key, MISSING), path=(key,),
-                                    policy=CELL_POLICY)
+        value, found = merge_values(
+            base.get(key, MISSING),
+            local.get(key, MISSING),
+            remote.get(key, MISSING),
+            path=(key,),
+            policy=CELL_POLICY,
+        )
         conflicts.extend(found)
         if value is not MISSING:
             merged[key] = value
     return merged, conflicts
 
 
-def _merge_cell_outputs(cell: Cell, base: Cell | None, local: Cell, remote: Cell,
-                        ctx: CellContext) -> OutputsConflict | None:
+def _merge_cell_outputs(
+    cell: Cell, base: Cell | None, local: Cell, remote: Cell, ctx: CellContext
+) -> OutputsConflict | None:
     """Set the merged outputs and count on a code cell; their record when they conflict."""
     count_key = "prompt_number" if ctx.major == 3 else "execution_count"
 
@@ -200,9 +238,14 @@ def _merge_cell_outputs(cell: Cell, base: Cell | None, local: Cell, remote: Cell
             return None
         return c.get("outputs", []), c.get(count_key)
 
-    result = merge_outputs(derived(base) or ([], None), derived(local), derived(remote),
-                            strategy=ctx.options.outputs, labels=ctx.labels,
-                            marker_output=lambda text: _stream(text, ctx.major))
+    result = merge_outputs(
+        derived(base) or ([], None),
+        derived(local),
+        derived(remote),
+        strategy=ctx.options.outputs,
+        labels=ctx.labels,
+        marker_output=lambda text: _stream(text, ctx.major),
+    )
     cell["outputs"] = result.outputs
     if result.count is not None or ctx.major == 4:
         cell[count_key] = result.count
@@ -226,8 +269,9 @@ def _fit_schema(cell: Cell, major: int) -> Cell:
     """Drop what the v4 schema forbids for the merged cell type; add what it requires."""
     count_key = "execution_count" if major == 4 else "prompt_number"
     count = cell.get(count_key)
-    if count is not None and not (isinstance(count, int) and not isinstance(count, bool)
-                                  and count >= 0):
+    if count is not None and not (
+        isinstance(count, int) and not isinstance(count, bool) and count >= 0
+    ):
         # e.g. "*" saved while the cell ran: not a count, and not valid in the schema
         cell[count_key] = None
         if major == 3:
@@ -255,5 +299,8 @@ def value_change(conflict: ValueConflict) -> ValueChange:
 
 
 def conflict_note(kind: str, paths: list[str], labels: MergeLabels) -> str:
-    return note_line(f"{kind} conflict ({', '.join(paths) or kind}): kept {labels.ours}, "
-                     f"{labels.theirs} differs; run 'nbcollab conflicts'", labels.marker_size)
+    return note_line(
+        f"{kind} conflict ({', '.join(paths) or kind}): kept {labels.ours}, "
+        f"{labels.theirs} differs; run 'nbcollab conflicts'",
+        labels.marker_size,
+    )

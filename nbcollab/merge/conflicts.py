@@ -60,8 +60,9 @@ class Conflict:
 
     def placed(self, marker_size: int) -> ConflictEntry:
         """The entry with where it is in the merged notebook."""
-        return dataclasses.replace(self.entry, cell=self.cell_id, index=self.cell,
-                                   marker_size=marker_size)
+        return dataclasses.replace(
+            self.entry, cell=self.cell_id, index=self.cell, marker_size=marker_size
+        )
 
 
 def record_conflicts(nb: Notebook, conflicts: list[Conflict], *, marker_size: int) -> None:
@@ -126,8 +127,12 @@ def locate_cell(entry: ConflictEntry, cells: list[dict[str, Any]]) -> int | None
             if cell.get("id") == entry.cell:
                 return index
     recorded = entry.index
-    if isinstance(recorded, int) and 0 <= recorded < len(cells) and not (
-        isinstance(entry.cell, str) and cells[recorded].get("id") not in (None, entry.cell)
+    if (
+        isinstance(recorded, int)
+        and 0 <= recorded < len(cells)
+        and not (
+            isinstance(entry.cell, str) and cells[recorded].get("id") not in (None, entry.cell)
+        )
     ):
         return recorded
     return None
@@ -150,8 +155,10 @@ def select_cell(nb: Notebook, wanted: str) -> tuple[int, str]:
         raise ConfigError(f"no cell with {kind or 'id or index'} {shown(repr(value))}")
     if len(found) > 1:
         places = ", ".join(f"cell {k} (id {shown(str(cells[k].get('id')))})" for k in found)
-        raise ConfigError(f"{shown(repr(wanted))} names several cells ({places}); say "
-                          f"id:{shown(value)} or index:{shown(value)}")
+        raise ConfigError(
+            f"{shown(repr(wanted))} names several cells ({places}); say "
+            f"id:{shown(value)} or index:{shown(value)}"
+        )
     return found[0], "id" if by_id else "index"
 
 
@@ -201,10 +208,8 @@ def find_conflicts(nb: Notebook) -> list[Finding]:
         index = locate_cell(entry, cells)
         if index is not None and is_marked(entry, cells[index], nb):
             placed = dataclasses.replace(entry, index=index)
-            found.append(Finding(index, cells[index].get("id"), entry.kind.value,
-                                 describe(placed)))
+            found.append(Finding(index, cells[index].get("id"), entry.kind.value, describe(placed)))
             continue
         message = f"{where_of(entry)}: {entry.kind.value} conflict resolved, but still recorded"
-        stale.append(Finding(index, entry.cell, STALE,
-                             message + " in metadata.nbcollab.conflicts"))
+        stale.append(Finding(index, entry.cell, STALE, message + " in metadata.nbcollab.conflicts"))
     return found + stale

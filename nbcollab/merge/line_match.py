@@ -17,8 +17,9 @@ from nbcollab.align.lcs import lcs_pairs
 _DIFFLIB_LIMIT = 40_000
 
 
-def matching_blocks(a: Sequence[str], b: Sequence[str], *,
-                     autojunk: bool) -> list[tuple[int, int, int]]:
+def matching_blocks(
+    a: Sequence[str], b: Sequence[str], *, autojunk: bool
+) -> list[tuple[int, int, int]]:
     """Runs of lines common to ``a`` and ``b``, in order, ending with ``(len(a), len(b), 0)``."""
     if len(a) * len(b) <= _DIFFLIB_LIMIT:
         from difflib import SequenceMatcher
@@ -38,8 +39,13 @@ def matching_blocks(a: Sequence[str], b: Sequence[str], *,
 class LineMatcher:
     """difflib's matcher interface, as Merge3 calls it (autojunk on, its default)."""
 
-    def __init__(self, isjunk: Any = None, a: Sequence[str] = (), b: Sequence[str] = (),
-                 autojunk: bool = True) -> None:
+    def __init__(
+        self,
+        isjunk: Any = None,
+        a: Sequence[str] = (),
+        b: Sequence[str] = (),
+        autojunk: bool = True,
+    ) -> None:
         self._a, self._b, self._autojunk = a, b, autojunk
 
     def get_matching_blocks(self) -> list[tuple[int, int, int]]:

@@ -45,7 +45,7 @@ def find_line_block(text: str, block: str, start: int = 0) -> int | None:
 def remove_line(text: str, line: str) -> str | None:
     """``text`` without the first occurrence of the whole line ``line``; None if absent."""
     at = find_line_block(text, line)
-    return None if at is None else text[:at] + text[at + len(line):]
+    return None if at is None else text[:at] + text[at + len(line) :]
 
 
 def _closed(text: str) -> str:
@@ -75,8 +75,11 @@ def find_hunks(text: str, markers: Sequence[str], hunks: Sequence[Any]) -> list[
     for hunk in hunks:
         block = hunk_block(markers, hunk.ours, hunk.theirs)
         expected = cursor if hunk.at is None else hunk.at + shift
-        if expected >= cursor and text.startswith(block, expected) and (
-                expected == 0 or text[expected - 1] in _LINE_ENDS):
+        if (
+            expected >= cursor
+            and text.startswith(block, expected)
+            and (expected == 0 or text[expected - 1] in _LINE_ENDS)
+        ):
             places = [expected]  # where it was written: the usual case, no search
         else:
             places = _line_blocks(text, block, cursor)
@@ -97,8 +100,9 @@ def _line_blocks(text: str, block: str, start: int) -> list[int]:
     return places
 
 
-def resolve_hunks(text: str, markers: Sequence[str], hunks: Sequence[Any],
-                  choice: Resolution) -> str | None:
+def resolve_hunks(
+    text: str, markers: Sequence[str], hunks: Sequence[Any], choice: Resolution
+) -> str | None:
     """``text`` with each recorded hunk still in it replaced by ``choice``'s lines.
 
     None when it cannot be done exactly: ``BASE`` needs every hunk still marked and the agreed
@@ -115,8 +119,11 @@ def resolve_hunks(text: str, markers: Sequence[str], hunks: Sequence[Any],
         picked = _pick(hunk, choice)
         if choice is Resolution.BASE:
             at, end = at - len(hunk.before), end + len(hunk.after)
-            if at < cursor or not closed.startswith(hunk.before, at) or not closed.startswith(
-                    hunk.after, end - len(hunk.after)):
+            if (
+                at < cursor
+                or not closed.startswith(hunk.before, at)
+                or not closed.startswith(hunk.after, end - len(hunk.after))
+            ):
                 return None
         out += [closed[cursor:at], picked]
         cursor = end
@@ -138,7 +145,7 @@ def unwrap_exact(text: str, head: str, tail: str) -> str | None:
     """The text the merge wrapped between ``head`` and ``tail``; None when no longer so."""
     if len(text) < len(head) + len(tail) or not (text.startswith(head) and text.endswith(tail)):
         return None
-    body = text[len(head):len(text) - len(tail)]
+    body = text[len(head) : len(text) - len(tail)]
     # The closing marker ends with a newline unless the wrapped text did not.
     return body[:-1] if not tail.endswith("\n") and body.endswith("\n") else body
 
@@ -165,22 +172,32 @@ def output_marker(output: object, marker_size: int) -> str | None:
     return None
 
 
-def output_sections(outputs: Sequence[object], sections: Sequence[int],
-                    marker_size: int) -> list[list[object]] | None:
+def output_sections(
+    outputs: Sequence[object], sections: Sequence[int], marker_size: int
+) -> list[list[object]] | None:
     """Ours, base and theirs outputs between the recorded marker outputs; None if not there."""
     n_ours, n_base, n_theirs = sections
-    places = {0: "<", 1 + n_ours: "|", 2 + n_ours + n_base: "=",
-              3 + n_ours + n_base + n_theirs: ">"}
+    places = {
+        0: "<",
+        1 + n_ours: "|",
+        2 + n_ours + n_base: "=",
+        3 + n_ours + n_base + n_theirs: ">",
+    }
     if len(outputs) != 4 + n_ours + n_base + n_theirs or any(
-            output_marker(outputs[at], marker_size) != char for at, char in places.items()):
+        output_marker(outputs[at], marker_size) != char for at, char in places.items()
+    ):
         return None
     first = 1 + n_ours
-    return [list(outputs[1:first]), list(outputs[first + 1:first + 1 + n_base]),
-            list(outputs[first + 2 + n_base:-1])]
+    return [
+        list(outputs[1:first]),
+        list(outputs[first + 1 : first + 1 + n_base]),
+        list(outputs[first + 2 + n_base : -1]),
+    ]
 
 
-def pick_outputs(ours: list[object], base: list[object], theirs: list[object],
-                 choice: Resolution) -> list[object]:
+def pick_outputs(
+    ours: list[object], base: list[object], theirs: list[object], choice: Resolution
+) -> list[object]:
     if choice is Resolution.OURS:
         return ours
     if choice is Resolution.THEIRS:
@@ -203,8 +220,9 @@ def remove_notes(text: str, marker_size: int) -> str:
     """``text`` without its ``<<<<<<< nbcollab: ...`` note lines (older records only)."""
     start = _marker("<", marker_size)
     return "".join(
-        line for line in text.splitlines(True)
-        if not (start.match(line) and line[marker_size + 1:].startswith(NOTE_PREFIX))
+        line
+        for line in text.splitlines(True)
+        if not (start.match(line) and line[marker_size + 1 :].startswith(NOTE_PREFIX))
     )
 
 
@@ -216,11 +234,12 @@ def unwrap(text: str, head: str, tail: str, marker_size: int) -> str | None:
     """
     lines = text.splitlines(True)
     count = len(lines) - len(head) - len(tail)
-    wrapper = lines[:len(head)] + lines[len(lines) - len(tail):]
-    if count < 0 or not all(_marker(char, marker_size).match(line)
-                            for char, line in zip(head + tail, wrapper)):
+    wrapper = lines[: len(head)] + lines[len(lines) - len(tail) :]
+    if count < 0 or not all(
+        _marker(char, marker_size).match(line) for char, line in zip(head + tail, wrapper)
+    ):
         return None
-    body = "".join(lines[len(head):len(head) + count])
+    body = "".join(lines[len(head) : len(head) + count])
     return body[:-1] if not text.endswith("\n") and body.endswith("\n") else body
 
 

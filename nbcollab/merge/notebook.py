@@ -64,9 +64,14 @@ class MergeResult:
         return lines
 
 
-def merge_notebooks(base: Notebook | None, local: Notebook, remote: Notebook, *,
-                    options: MergeOptions = _DEFAULT_OPTIONS,
-                    labels: MergeLabels = _DEFAULT_LABELS) -> MergeResult:
+def merge_notebooks(
+    base: Notebook | None,
+    local: Notebook,
+    remote: Notebook,
+    *,
+    options: MergeOptions = _DEFAULT_OPTIONS,
+    labels: MergeLabels = _DEFAULT_LABELS,
+) -> MergeResult:
     """Merge ``local`` and ``remote``, both derived from ``base`` (None: added on both sides)."""
     major = _common_major(base, local, remote)
     local, remote = strip_record(local), strip_record(remote)
@@ -83,10 +88,10 @@ def merge_notebooks(base: Notebook | None, local: Notebook, remote: Notebook, *,
         cells.append(cell)
     b_meta = base_nb.get("metadata", {}) if base_nb else {}
     l_meta, r_meta = local.get("metadata", {}), remote.get("metadata", {})
-    metadata, meta_conflicts = merge_values(b_meta, l_meta, r_meta,
-                                            policy=NOTEBOOK_METADATA_POLICY)
-    kernel_note = local_kernel_note(b_meta.get("kernelspec"), l_meta.get("kernelspec"),
-                                    r_meta.get("kernelspec"))
+    metadata, meta_conflicts = merge_values(b_meta, l_meta, r_meta, policy=NOTEBOOK_METADATA_POLICY)
+    kernel_note = local_kernel_note(
+        b_meta.get("kernelspec"), l_meta.get("kernelspec"), r_meta.get("kernelspec")
+    )
     if kernel_note:
         meta_conflicts = [c for c in meta_conflicts if c.path[:1] != ("kernelspec",)]
     merged = _assemble(local, remote, cells, metadata)
@@ -114,22 +119,28 @@ def _cells(nb: Notebook) -> list[Cell]:
 
 def _assemble(local: Notebook, remote: Notebook, cells: list[Cell], metadata: Any) -> Notebook:
     minor = max(local.get("nbformat_minor", 0), remote.get("nbformat_minor", 0))
-    merged: Notebook = {"metadata": dict(metadata), "nbformat": local["nbformat"],
-                        "nbformat_minor": minor}
+    merged: Notebook = {
+        "metadata": dict(metadata),
+        "nbformat": local["nbformat"],
+        "nbformat_minor": minor,
+    }
     if local["nbformat"] == 3:
         sheets = local.get("worksheets") or [{}]
-        merged["worksheets"] = [{**{k: v for k, v in sheets[0].items() if k != "cells"},
-                                 "cells": cells}]
+        merged["worksheets"] = [
+            {**{k: v for k, v in sheets[0].items() if k != "cells"}, "cells": cells}
+        ]
     else:
         merged["cells"] = cells
     return merged
 
 
-def _add_metadata_note(merged: Notebook, values: list[ValueConflict], conflicts: list[Conflict],
-                       labels: MergeLabels) -> None:
+def _add_metadata_note(
+    merged: Notebook, values: list[ValueConflict], conflicts: list[Conflict], labels: MergeLabels
+) -> None:
     """Notebook metadata conflicts: a note cell on top, so that people opening the file see it."""
-    entry = values_conflict(ConflictKind.NOTEBOOK_METADATA, [value_change(v) for v in values],
-                            labels)
+    entry = values_conflict(
+        ConflictKind.NOTEBOOK_METADATA, [value_change(v) for v in values], labels
+    )
     note: Cell = {"cell_type": "markdown", "metadata": {}, "source": entry.note}
     if merged["nbformat"] == 4 and merged["nbformat_minor"] >= 5:
         note["id"] = METADATA_NOTE_ID
@@ -139,8 +150,9 @@ def _add_metadata_note(merged: Notebook, values: list[ValueConflict], conflicts:
     conflicts.insert(0, Conflict(entry, 0))
 
 
-def _finish(merged: Notebook, conflicts: list[Conflict], options: MergeOptions,
-            labels: MergeLabels) -> None:
+def _finish(
+    merged: Notebook, conflicts: list[Conflict], options: MergeOptions, labels: MergeLabels
+) -> None:
     """Ids (complete and unique from 4.5 on, absent before), cleared outputs, the record."""
     from nbcollab.clean.strip import repair_cell_ids
 

@@ -38,8 +38,14 @@ class _Sides:
     to_remote: Alignment
 
 
-def merge_cell_order(base: Sequence[Cell], local: Sequence[Cell], remote: Sequence[Cell], *,
-                     edited: Callable[[Cell, Cell], bool], two_way: bool = False) -> list[Slot]:
+def merge_cell_order(
+    base: Sequence[Cell],
+    local: Sequence[Cell],
+    remote: Sequence[Cell],
+    *,
+    edited: Callable[[Cell, Cell], bool],
+    two_way: bool = False,
+) -> list[Slot]:
     """The merged cell sequence; ``edited(base_cell, cell)`` tells an edit from an unchanged cell.
 
     ``two_way`` (no base version at all) pairs similar new cells of both sides, so that a notebook
@@ -47,14 +53,18 @@ def merge_cell_order(base: Sequence[Cell], local: Sequence[Cell], remote: Sequen
     """
     sides = _Sides(base, local, remote, align_cells(base, local), align_cells(base, remote))
     skeleton, positions = _local_skeleton(sides, edited)
-    kept = {slot.base: pos for pos, slot in enumerate(skeleton)
-            if slot.deleted_by == "theirs" and slot.base is not None}
+    kept = {
+        slot.base: pos
+        for pos, slot in enumerate(skeleton)
+        if slot.deleted_by == "theirs" and slot.base is not None
+    }
     pending = _remote_placements(sides, positions, kept, edited)
     return _assemble(sides, skeleton, pending, two_way)
 
 
-def _local_skeleton(sides: _Sides, edited: Callable[[Cell, Cell], bool]
-                    ) -> tuple[list[Slot], dict[int, int]]:
+def _local_skeleton(
+    sides: _Sides, edited: Callable[[Cell, Cell], bool]
+) -> tuple[list[Slot], dict[int, int]]:
     """Local's cells in local's order, and base index -> position in it."""
     to_remote = sides.to_remote.old_to_new()
     moved_l, moved_r = sides.to_local.moved, sides.to_remote.moved
@@ -78,8 +88,12 @@ def _local_skeleton(sides: _Sides, edited: Callable[[Cell, Cell], bool]
     return skeleton, positions
 
 
-def _remote_placements(sides: _Sides, positions: dict[int, int], kept: dict[int, int],
-                       edited: Callable[[Cell, Cell], bool]) -> dict[int, list[Slot]]:
+def _remote_placements(
+    sides: _Sides,
+    positions: dict[int, int],
+    kept: dict[int, int],
+    edited: Callable[[Cell, Cell], bool],
+) -> dict[int, list[Slot]]:
     """Remote's cells that local's skeleton lacks, keyed by the skeleton position they follow.
 
     ``kept`` maps the base cells remote deleted but local edited (kept, in the skeleton) to their
@@ -112,15 +126,17 @@ def _remote_placements(sides: _Sides, positions: dict[int, int], kept: dict[int,
     return pending
 
 
-def _after_kept(kept: dict[int, int], kept_bases: list[int], low: int, high: int,
-                anchor: int) -> int:
+def _after_kept(
+    kept: dict[int, int], kept_bases: list[int], low: int, high: int, anchor: int
+) -> int:
     """``anchor``, moved past the kept cells whose base index lies between ``low`` and ``high``."""
-    between = kept_bases[bisect_right(kept_bases, low):bisect_left(kept_bases, high)]
+    between = kept_bases[bisect_right(kept_bases, low) : bisect_left(kept_bases, high)]
     return max([anchor, *(kept[b] for b in between)])
 
 
-def _assemble(sides: _Sides, skeleton: list[Slot], pending: dict[int, list[Slot]],
-              two_way: bool) -> list[Slot]:
+def _assemble(
+    sides: _Sides, skeleton: list[Slot], pending: dict[int, list[Slot]], two_way: bool
+) -> list[Slot]:
     """Local's skeleton, remote's cells after the local insertions that follow their anchor."""
     out: list[Slot] = []
     run: list[Slot] = []
@@ -139,8 +155,9 @@ def _assemble(sides: _Sides, skeleton: list[Slot], pending: dict[int, list[Slot]
     return out
 
 
-def _merge_insertions(sides: _Sides, ours: list[Slot], theirs: list[Slot],
-                      two_way: bool) -> list[Slot]:
+def _merge_insertions(
+    sides: _Sides, ours: list[Slot], theirs: list[Slot], two_way: bool
+) -> list[Slot]:
     """Both sides' new cells at one place: local's first, the same new cell only once."""
     if not ours or not theirs:
         return ours + theirs
@@ -155,8 +172,9 @@ def _merge_insertions(sides: _Sides, ours: list[Slot], theirs: list[Slot],
     return out + ours[prev_a:] + theirs[prev_b:]
 
 
-def _pair_insertions(sides: _Sides, ours: list[Slot], theirs: list[Slot],
-                     two_way: bool) -> list[tuple[int, int]]:
+def _pair_insertions(
+    sides: _Sides, ours: list[Slot], theirs: list[Slot], two_way: bool
+) -> list[tuple[int, int]]:
     """In-order pairs (position in ours, position in theirs) of cells to merge into one."""
     new = [b for b, slot in enumerate(theirs) if slot.base is None]
     local_cells = [sides.local[slot.local] for slot in ours]  # type: ignore[index]

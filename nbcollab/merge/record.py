@@ -114,8 +114,7 @@ class ValueChange:
 class ValuesConflict(_Entry):
     """Metadata, attachments or notebook metadata; ours kept, ``note`` opens the cell's text."""
 
-    kind: Literal[ConflictKind.METADATA, ConflictKind.ATTACHMENTS,
-                  ConflictKind.NOTEBOOK_METADATA]
+    kind: Literal[ConflictKind.METADATA, ConflictKind.ATTACHMENTS, ConflictKind.NOTEBOOK_METADATA]
     values: list[ValueChange] = dataclasses.field(default_factory=list)
     note: str | None = None
 
@@ -140,8 +139,9 @@ class OutputsConflict(_Entry):
     counts: tuple[int | None, int | None, int | None] | None = None  # base, ours, theirs
 
 
-ConflictEntry = (SourceConflict | DeleteEditConflict | ValuesConflict | CellTypeConflict
-                 | OutputsConflict)
+ConflictEntry = (
+    SourceConflict | DeleteEditConflict | ValuesConflict | CellTypeConflict | OutputsConflict
+)
 
 
 def entry_to_json(entry: ConflictEntry) -> dict[str, Any]:
@@ -158,8 +158,11 @@ def entry_to_json(entry: ConflictEntry) -> dict[str, Any]:
 def _json(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         # Parts at their default (an absent value, no agreed text) are left out.
-        return {f.name: _json(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if getattr(value, f.name) is not f.default}
+        return {
+            f.name: _json(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if getattr(value, f.name) is not f.default
+        }
     if isinstance(value, (list, tuple)):
         return [_json(item) for item in value]
     return value
@@ -188,8 +191,9 @@ def _parse_entry(adapter: Any, item: Any, place: str) -> ConflictEntry:
         loc = [str(p) for p in first["loc"][1:] if "[" not in str(p)]
         field = shown(".".join(loc)) + ": " if loc else ""
         where = f" ({where_of(item)})" if isinstance(item, dict) else ""
-        raise InvalidNotebook(f"{place}{where}: {field}{first['msg']}; fix or remove the entry"
-                              ) from None
+        raise InvalidNotebook(
+            f"{place}{where}: {field}{first['msg']}; fix or remove the entry"
+        ) from None
     problem = _shape_problem(entry)
     if problem:
         raise InvalidNotebook(f"{place} ({where_of(entry)}): {problem}; fix or remove the entry")
@@ -204,14 +208,23 @@ def _shape_problem(entry: ConflictEntry) -> str | None:
     if isinstance(entry, OutputsConflict) and any(n < 0 for n in entry.sections or ()):
         return "sections must not be negative"
     # Marks are looked for as text: an empty or odd one would match content.
-    if isinstance(entry, SourceConflict) and entry.markers is not None and not all(
-            mark.startswith(char) for mark, char in zip(entry.markers, "<=>")):
+    if (
+        isinstance(entry, SourceConflict)
+        and entry.markers is not None
+        and not all(mark.startswith(char) for mark, char in zip(entry.markers, "<=>"))
+    ):
         return "markers must be the opening, separator and closing marker lines"
-    if isinstance(entry, (ValuesConflict, CellTypeConflict)) and entry.note is not None and \
-            not entry.note.startswith("<"):
+    if (
+        isinstance(entry, (ValuesConflict, CellTypeConflict))
+        and entry.note is not None
+        and not entry.note.startswith("<")
+    ):
         return "note must be the note line the merge wrote"
-    if isinstance(entry, DeleteEditConflict) and entry.wrapper is not None and not (
-            entry.wrapper[0].startswith("<") and entry.wrapper[1]):
+    if (
+        isinstance(entry, DeleteEditConflict)
+        and entry.wrapper is not None
+        and not (entry.wrapper[0].startswith("<") and entry.wrapper[1])
+    ):
         return "wrapper must be the marker text around the kept source"
     return None
 

@@ -62,8 +62,9 @@ class _Unresolvable(Exception):
     """Why one recorded conflict cannot be resolved to the chosen side."""
 
 
-def resolve_conflicts(nb: Notebook, choice: Resolution | None, *, cell: int | None = None,
-                      entry: int | None = None) -> ResolveOutcome:
+def resolve_conflicts(
+    nb: Notebook, choice: Resolution | None, *, cell: int | None = None, entry: int | None = None
+) -> ResolveOutcome:
     """Resolve the recorded conflicts of ``nb`` (of the cell at index ``cell``; only the record's
     entry number ``entry``) to ``choice``.
 
@@ -121,8 +122,9 @@ def _text_edit(old: str, new: str) -> tuple[int, int] | None:
     return len(old) - tail, len(new) - len(old)
 
 
-def _shift_hunks(recorded: ConflictEntry, raw: Any, edit: tuple[int, int]
-                 ) -> tuple[ConflictEntry, Any]:
+def _shift_hunks(
+    recorded: ConflictEntry, raw: Any, edit: tuple[int, int]
+) -> tuple[ConflictEntry, Any]:
     """A source conflict's hunk offsets (in the entry and its raw record) moved by ``edit``."""
     if not isinstance(recorded, SourceConflict) or recorded.legacy or not isinstance(raw, dict):
         return recorded, raw
@@ -131,25 +133,31 @@ def _shift_hunks(recorded: ConflictEntry, raw: Any, edit: tuple[int, int]
     def moved(at: int | None) -> int | None:
         return at + delta if at is not None and at >= end else at
 
-    hunks = [dataclasses.replace(h, at=moved(h.at)) for h in recorded.hunks
-             if not isinstance(h, str)]
-    raw_hunks = [{**h, "at": moved(h["at"])} if isinstance(h, dict) and isinstance(
-        h.get("at"), int) else h for h in raw.get("hunks", [])]
+    hunks = [
+        dataclasses.replace(h, at=moved(h.at)) for h in recorded.hunks if not isinstance(h, str)
+    ]
+    raw_hunks = [
+        {**h, "at": moved(h["at"])} if isinstance(h, dict) and isinstance(h.get("at"), int) else h
+        for h in raw.get("hunks", [])
+    ]
     return dataclasses.replace(recorded, hunks=hunks), {**raw, "hunks": raw_hunks}
 
 
 def _copy_cells(nb: Notebook) -> Notebook:
     nb = {**nb, "metadata": dict(nb.get("metadata", {}))}
     if nb.get("nbformat") == 3:
-        nb["worksheets"] = [{**ws, "cells": [dict(c) for c in ws.get("cells", [])]}
-                            for ws in nb.get("worksheets", [])]
+        nb["worksheets"] = [
+            {**ws, "cells": [dict(c) for c in ws.get("cells", [])]}
+            for ws in nb.get("worksheets", [])
+        ]
     else:
         nb["cells"] = [dict(c) for c in nb.get("cells", [])]
     return nb
 
 
-def _apply(nb: Notebook, cell: Cell, index: int, entry: ConflictEntry, choice: Resolution,
-           doomed: set[int]) -> None:
+def _apply(
+    nb: Notebook, cell: Cell, index: int, entry: ConflictEntry, choice: Resolution, doomed: set[int]
+) -> None:
     """Resolve one recorded conflict in place; _Unresolvable when it cannot be done exactly."""
     if isinstance(entry, SourceConflict):
         _set_text(cell, nb, _resolved_source(cell_text(cell, nb), entry, choice))
@@ -182,12 +190,15 @@ def _set_text(cell: Cell, nb: Notebook, text: str) -> None:
 
 def _resolved_source(text: str, entry: SourceConflict, choice: Resolution) -> str:
     if entry.legacy or entry.markers is None:
-        raise _Unresolvable("recorded by an older nbcollab without each side's lines; "
-                            "resolve it by hand")
+        raise _Unresolvable(
+            "recorded by an older nbcollab without each side's lines; resolve it by hand"
+        )
     resolved = resolve_hunks(text, entry.markers, entry.hunks, choice)
     if resolved is None:
-        raise _Unresolvable(f"cannot be resolved to {choice.value}: part of it was edited by "
-                            "hand, so the ancestor's lines no longer fit")
+        raise _Unresolvable(
+            f"cannot be resolved to {choice.value}: part of it was edited by "
+            "hand, so the ancestor's lines no longer fit"
+        )
     return resolved
 
 
@@ -198,8 +209,14 @@ def _without_note(text: str, entry: ValuesConflict | CellTypeConflict) -> str:
     return text if removed is None else removed
 
 
-def _apply_delete_edit(cell: Cell, nb: Notebook, index: int, entry: DeleteEditConflict,
-                       choice: Resolution, doomed: set[int]) -> None:
+def _apply_delete_edit(
+    cell: Cell,
+    nb: Notebook,
+    index: int,
+    entry: DeleteEditConflict,
+    choice: Resolution,
+    doomed: set[int],
+) -> None:
     if choice.value == entry.deleted_by:
         doomed.add(index)
         return
@@ -220,8 +237,9 @@ def _apply_delete_edit(cell: Cell, nb: Notebook, index: int, entry: DeleteEditCo
 def _apply_outputs(cell: Cell, nb: Notebook, entry: OutputsConflict, choice: Resolution) -> None:
     outputs = cell.get("outputs")
     if entry.sections is None or entry.counts is None or not isinstance(outputs, list):
-        raise _Unresolvable("recorded by an older nbcollab without the outputs' places; "
-                            "resolve it by hand")
+        raise _Unresolvable(
+            "recorded by an older nbcollab without the outputs' places; resolve it by hand"
+        )
     sections = output_sections(outputs, entry.sections, entry.marker_size)
     if sections is None:
         raise _Unresolvable("the marker outputs were moved or edited")

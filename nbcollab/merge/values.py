@@ -90,15 +90,16 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerge,
-                 labels: MergeLabels) -> None:
+def _emit_region(
+    merger: Merge3, region: tuple, out: list[str], merged: TextMerge, labels: MergeLabels
+) -> None:
     kind = region[0]
     if kind == "unchanged":
-        out.extend(merger.base[region[1]:region[2]])
+        out.extend(merger.base[region[1] : region[2]])
     elif kind in ("a", "same"):
-        out.extend(merger.a[region[1]:region[2]])
+        out.extend(merger.a[region[1] : region[2]])
     elif kind == "b":
-        out.extend(merger.b[region[1]:region[2]])
+        out.extend(merger.b[region[1] : region[2]])
     else:
         _, z0, z1, a0, a1, b0, b1 = region
         base_text, agreed, first = "".join(merger.base[z0:z1]), "", len(merged.hunks)
@@ -107,8 +108,9 @@ def _emit_region(merger: Merge3, region: tuple, out: list[str], merged: TextMerg
                 at = len(out)  # a position in ``out`` for now: _place_hunks makes it an offset
                 out.extend([labels.start(), *ours, labels.mid(), *theirs, labels.end()])
                 # The base of a split region cannot be split: the first hunk carries all of it.
-                merged.hunks.append(SourceHunk(base_text, "".join(ours), "".join(theirs), agreed,
-                                               at=at))
+                merged.hunks.append(
+                    SourceHunk(base_text, "".join(ours), "".join(theirs), agreed, at=at)
+                )
                 base_text = agreed = ""
             out.extend(common)
             agreed += "".join(common)
@@ -138,9 +140,9 @@ def _refine_conflict(a: list[str], b: list[str]) -> list[tuple[list[str], list[s
     pieces: list[tuple[list[str], list[str], list[str]]] = []
     prev_a = prev_b = 0
     for start_a, start_b, size in matching_blocks(a, b, autojunk=False):
-        if size and not any(ch.isalnum() for line in a[start_a:start_a + size] for ch in line):
+        if size and not any(ch.isalnum() for line in a[start_a : start_a + size] for ch in line):
             continue
-        pieces.append((a[start_a:start_a + size], a[prev_a:start_a], b[prev_b:start_b]))
+        pieces.append((a[start_a : start_a + size], a[prev_a:start_a], b[prev_b:start_b]))
         prev_a, prev_b = start_a + size, start_b + size
     return pieces
 
@@ -186,12 +188,20 @@ def local_kernel_note(base: Any, local: Any, remote: Any) -> str | None:
     language = local.get("language")
     if not isinstance(language, str) or not language or remote.get("language") != language:
         return None
-    return (f"kernelspec: both sides changed the {language} kernel; kept ours "
-            f"({local.get('name')!r}, theirs {remote.get('name')!r})")
+    return (
+        f"kernelspec: both sides changed the {language} kernel; kept ours "
+        f"({local.get('name')!r}, theirs {remote.get('name')!r})"
+    )
 
 
-def merge_values(base: Any, local: Any, remote: Any, *, path: tuple[str, ...] = (),
-                 policy: ValuePolicy = ValuePolicy()) -> tuple[Any, list[ValueConflict]]:
+def merge_values(
+    base: Any,
+    local: Any,
+    remote: Any,
+    *,
+    path: tuple[str, ...] = (),
+    policy: ValuePolicy = ValuePolicy(),
+) -> tuple[Any, list[ValueConflict]]:
     """Recursive three-way merge of JSON values; ``MISSING`` stands for an absent key.
 
     Dicts merge key by key, the string lists at ``policy.sets`` paths (tags) as ordered sets;
@@ -204,8 +214,12 @@ def merge_values(base: Any, local: Any, remote: Any, *, path: tuple[str, ...] = 
         return remote, []
     if isinstance(local, dict) and isinstance(remote, dict) and path not in policy.atomic:
         return _merge_dicts(base if isinstance(base, dict) else {}, local, remote, path, policy)
-    if path in policy.sets and _string_list(local) and _string_list(remote) and (
-            base is MISSING or _string_list(base)):
+    if (
+        path in policy.sets
+        and _string_list(local)
+        and _string_list(remote)
+        and (base is MISSING or _string_list(base))
+    ):
         return _merge_string_lists(base if base is not MISSING else [], local, remote), []
     # Delete against edit keeps the edited value: nothing a side wrote is dropped.
     kept = remote if local is MISSING else local
@@ -214,16 +228,20 @@ def merge_values(base: Any, local: Any, remote: Any, *, path: tuple[str, ...] = 
     return kept, [ValueConflict(path, base, local, remote)]
 
 
-def _merge_dicts(base: dict, local: dict, remote: dict, path: tuple[str, ...],
-                 policy: ValuePolicy) -> tuple[dict, list[ValueConflict]]:
+def _merge_dicts(
+    base: dict, local: dict, remote: dict, path: tuple[str, ...], policy: ValuePolicy
+) -> tuple[dict, list[ValueConflict]]:
     merged: dict[str, Any] = {}
     conflicts: list[ValueConflict] = []
     for key in [*local, *(k for k in remote if k not in local)] + [
         k for k in base if k not in local and k not in remote
     ]:
         value, found = merge_values(
-            base.get(key, MISSING), local.get(key, MISSING), remote.get(key, MISSING),
-            path=(*path, key), policy=policy,
+            base.get(key, MISSING),
+            local.get(key, MISSING),
+            remote.get(key, MISSING),
+            path=(*path, key),
+            policy=policy,
         )
         conflicts.extend(found)
         if value is not MISSING:
@@ -254,9 +272,15 @@ class OutputMerge:
     counts: tuple[Any, Any, Any] = (None, None, None)  # base, ours, theirs (for resolving)
 
 
-def merge_outputs(base: tuple[list[Any], Any], local: tuple[list[Any], Any] | None,
-                  remote: tuple[list[Any], Any] | None, *, strategy: OutputStrategy,
-                  labels: MergeLabels, marker_output: Any) -> OutputMerge:
+def merge_outputs(
+    base: tuple[list[Any], Any],
+    local: tuple[list[Any], Any] | None,
+    remote: tuple[list[Any], Any] | None,
+    *,
+    strategy: OutputStrategy,
+    labels: MergeLabels,
+    marker_output: Any,
+) -> OutputMerge:
     """Resolve outputs and execution count (derived data) by ``strategy``.
 
     ``base``/``local``/``remote`` are (outputs, count); a missing side takes the other's.
@@ -272,8 +296,9 @@ def merge_outputs(base: tuple[list[Any], Any], local: tuple[list[Any], Any] | No
         return OutputMerge(outs_l, count)
     if _same_outputs(outs_l, outs_b):
         return OutputMerge(outs_r, count)
-    return _resolve_output_conflict(outs_b, outs_l, outs_r, (base[1], local[1], remote[1]),
-                                    strategy, labels, marker_output)
+    return _resolve_output_conflict(
+        outs_b, outs_l, outs_r, (base[1], local[1], remote[1]), strategy, labels, marker_output
+    )
 
 
 def _same_outputs(a: list[Any], b: list[Any]) -> bool:
@@ -295,9 +320,15 @@ def _merge_count(base: Any, local: Any, remote: Any) -> Any:
     return None  # both re-ran the cell: neither count describes the merged notebook
 
 
-def _resolve_output_conflict(outs_b: list[Any], outs_l: list[Any], outs_r: list[Any],
-                             counts: tuple[Any, Any, Any], strategy: OutputStrategy,
-                             labels: MergeLabels, marker_output: Any) -> OutputMerge:
+def _resolve_output_conflict(
+    outs_b: list[Any],
+    outs_l: list[Any],
+    outs_r: list[Any],
+    counts: tuple[Any, Any, Any],
+    strategy: OutputStrategy,
+    labels: MergeLabels,
+    marker_output: Any,
+) -> OutputMerge:
     count_l, count_r = counts[1], counts[2]
     if strategy is OutputStrategy.OURS:
         return OutputMerge(outs_l, count_l)
@@ -308,12 +339,19 @@ def _resolve_output_conflict(outs_b: list[Any], outs_l: list[Any], outs_r: list[
     if strategy is OutputStrategy.CONFLICT:
         size = labels.marker_size
         outputs = [
-            marker_output(labels.start()), *outs_l,
-            marker_output("|" * size + " " + labels.base + "\n"), *outs_b,
-            marker_output(labels.mid()), *outs_r,
+            marker_output(labels.start()),
+            *outs_l,
+            marker_output("|" * size + " " + labels.base + "\n"),
+            *outs_b,
+            marker_output(labels.mid()),
+            *outs_r,
             marker_output(labels.end()),
         ]
-        return OutputMerge(outputs, count_l, conflict=True,
-                           sections=(len(outs_l), len(outs_b), len(outs_r)),
-                           counts=counts)
+        return OutputMerge(
+            outputs,
+            count_l,
+            conflict=True,
+            sections=(len(outs_l), len(outs_b), len(outs_r)),
+            counts=counts,
+        )
     return OutputMerge([], None, cleared=True)

@@ -26,11 +26,12 @@ def content_policy(style_nonce: str | None = None, *, header: bool = True) -> st
     (never from a notebook: their HTML is sanitized, with no ``<style>`` at all).
     """
     nonce = f" 'nonce-{style_nonce}'" if style_nonce else ""
-    policy = (f"default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src data:; "
-              "connect-src 'self'; base-uri 'none'; form-action 'none'")
+    policy = (
+        f"default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'"
+    )
     # Browsers ignore frame-ancestors in a <meta> element (and say so in the console).
     return policy + "; frame-ancestors 'none'" if header else policy
-
 
 
 BUTTON_NAMES = {
@@ -47,30 +48,30 @@ def render_page(sessions: Sequence[Session], *, style_nonce: str) -> str:
     names = ", ".join(s.path for s in sessions)
     policy = content_policy(style_nonce, header=False)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">\n"
-        f"<meta name=\"nbcollab-style-nonce\" content=\"{style_nonce}\">\n"
-        "<meta name=\"referrer\" content=\"no-referrer\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+        f'<meta name="nbcollab-style-nonce" content="{style_nonce}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>nbcollab mergetool: {escape(names)}</title>\n"
-        "<link rel=\"stylesheet\" href=\"static/mergetool.css\">\n"
-        "<script type=\"module\" src=\"static/mergetool.js\"></script></head>\n<body>\n"
-        f"{_toolbar(sessions)}\n<main id=\"notebooks\">{render_notebooks(sessions)}</main>\n"
+        '<link rel="stylesheet" href="static/mergetool.css">\n'
+        '<script type="module" src="static/mergetool.js"></script></head>\n<body>\n'
+        f'{_toolbar(sessions)}\n<main id="notebooks">{render_notebooks(sessions)}</main>\n'
         "</body></html>\n"
     )
 
 
 def _toolbar(sessions: Sequence[Session]) -> str:
     return (
-        "<header class=\"toolbar\"><strong>nbcollab mergetool</strong>"
-        f"<span id=\"counter\" role=\"status\" aria-live=\"polite\">{describe_left(sessions)}"
+        '<header class="toolbar"><strong>nbcollab mergetool</strong>'
+        f'<span id="counter" role="status" aria-live="polite">{describe_left(sessions)}'
         "</span>"
-        "<button type=\"button\" data-action=\"previous\" title=\"p\">Previous conflict</button>"
-        "<button type=\"button\" data-action=\"next\" title=\"n\">Next conflict</button>"
-        "<button type=\"button\" data-action=\"undo\" title=\"u\">Undo</button>"
-        "<button type=\"button\" data-action=\"save\" class=\"primary\">Save</button>"
-        "<button type=\"button\" data-action=\"quit\">Quit without saving</button>"
-        "<span id=\"message\" role=\"alert\"></span></header>"
+        '<button type="button" data-action="previous" title="p">Previous conflict</button>'
+        '<button type="button" data-action="next" title="n">Next conflict</button>'
+        '<button type="button" data-action="undo" title="u">Undo</button>'
+        '<button type="button" data-action="save" class="primary">Save</button>'
+        '<button type="button" data-action="quit">Quit without saving</button>'
+        '<span id="message" role="alert"></span></header>'
     )
 
 
@@ -80,7 +81,7 @@ def render_notebooks(sessions: Sequence[Session]) -> str:
 
 
 def _notebook(file: int, session: Session) -> str:
-    parts = [f"<section class=\"notebook\" data-file=\"{file}\"><h1>{escape(session.path)}</h1>"]
+    parts = [f'<section class="notebook" data-file="{file}"><h1>{escape(session.path)}</h1>']
     if session.deletion is not None:
         parts.append(_deletion(file, session.deletion))
     views = session.conflicts()
@@ -98,7 +99,7 @@ def _notebook(file: int, session: Session) -> str:
         parts.append(_conflicted_cell(file, session, index, cell, by_cell.get(index, [])))
     parts.append(_collapsed(session, quiet))
     if not views and session.deletion is None:
-        parts.append("<p class=\"muted\">No conflict left in this notebook.</p>")
+        parts.append('<p class="muted">No conflict left in this notebook.</p>')
     return "\n".join(p for p in parts if p) + "</section>"
 
 
@@ -108,10 +109,14 @@ def _collapsed(session: Session, indices: list[int]) -> str:
     cells = notebook_cells(session.notebook)
     count = len(indices)
     body = "".join(
-        f"<div class=\"cell quiet\"><div class=\"cell-title\">{_title(session, k)}</div>"
-        f"<pre>{escape(cell_text(cells[k], session.notebook))}</pre></div>" for k in indices)
-    return (f"<details class=\"unchanged\"><summary>{count} cell{'s' * (count > 1)} without "
-            f"conflicts</summary>{body}</details>")
+        f'<div class="cell quiet"><div class="cell-title">{_title(session, k)}</div>'
+        f"<pre>{escape(cell_text(cells[k], session.notebook))}</pre></div>"
+        for k in indices
+    )
+    return (
+        f'<details class="unchanged"><summary>{count} cell{"s" * (count > 1)} without '
+        f"conflicts</summary>{body}</details>"
+    )
 
 
 def _title(session: Session, index: int) -> str:
@@ -121,45 +126,54 @@ def _title(session: Session, index: int) -> str:
     return f"cell {index}{shown} &middot; {escape(str(cell.get('cell_type')))}"
 
 
-def _conflicted_cell(file: int, session: Session, index: int, cell: dict[str, Any],
-                     views: list[ConflictView]) -> str:
+def _conflicted_cell(
+    file: int, session: Session, index: int, cell: dict[str, Any], views: list[ConflictView]
+) -> str:
     text = cell_text(cell, session.notebook)
     state = "conflicted" if views else "resolved"
     done = "" if views else " &middot; resolved"
-    parts = [f"<section class=\"cell {state}\"><h2>{_title(session, index)}{done}</h2>"]
+    parts = [f'<section class="cell {state}"><h2>{_title(session, index)}{done}</h2>']
     parts += [_conflict(file, session, cell, view) for view in views]
     lines = text.count("\n") + 1
     parts.append(
-        f"<div class=\"result\"><label for=\"r-{file}-{index}\">Result (editable)</label>"
-        f"<textarea id=\"r-{file}-{index}\" class=\"editor\" spellcheck=\"false\" "
-        f"rows=\"{min(max(lines, 3), 30)}\" data-file=\"{file}\" data-cell=\"{index}\" "
-        f"data-lang=\"{_language(session.notebook, cell)}\">"
-        f"{escape(text)}</textarea><button type=\"button\" data-action=\"edit\" "
-        f"data-file=\"{file}\" data-cell=\"{index}\">Apply edit</button></div>")
+        f'<div class="result"><label for="r-{file}-{index}">Result (editable)</label>'
+        f'<textarea id="r-{file}-{index}" class="editor" spellcheck="false" '
+        f'rows="{min(max(lines, 3), 30)}" data-file="{file}" data-cell="{index}" '
+        f'data-lang="{_language(session.notebook, cell)}">'
+        f'{escape(text)}</textarea><button type="button" data-action="edit" '
+        f'data-file="{file}" data-cell="{index}">Apply edit</button></div>'
+    )
     return "\n".join(parts) + "</section>"
 
 
 def _language(nb: dict[str, Any], cell: dict[str, Any]) -> str:
     """What the result editor highlights: Python code cells of a Python notebook, else nothing."""
     meta = nb.get("metadata", {})
-    names = [(meta.get("language_info") or {}).get("name"),
-             (meta.get("kernelspec") or {}).get("language")]
+    names = [
+        (meta.get("language_info") or {}).get("name"),
+        (meta.get("kernelspec") or {}).get("language"),
+    ]
     return "python" if cell.get("cell_type") == "code" and "python" in names else ""
 
 
 def _conflict(file: int, session: Session, cell: dict[str, Any], view: ConflictView) -> str:
     labels = _labels(view)
     columns = "".join(
-        f"<div class=\"side side-{side.value}\"><h3>{escape(labels[side])}</h3>"
+        f'<div class="side side-{side.value}"><h3>{escape(labels[side])}</h3>'
         f"{_side_html(view, side, cell, _highlighted_as(session.notebook, cell))}</div>"
-        for side in SIDES)
+        for side in SIDES
+    )
     buttons = "".join(
-        f"<button type=\"button\" data-action=\"choose\" data-file=\"{file}\" "
-        f"data-number=\"{view.number}\" data-choice=\"{choice.value}\">"
-        f"{BUTTON_NAMES[choice]}</button>" for choice in view.choices)
-    return (f"<div class=\"conflict\" tabindex=\"-1\" id=\"c-{file}-{view.number}\">"
-            f"<p class=\"why\">{escape(_why(view))}</p>"
-            f"<div class=\"sides\">{columns}</div><div class=\"choices\">{buttons}</div></div>")
+        f'<button type="button" data-action="choose" data-file="{file}" '
+        f'data-number="{view.number}" data-choice="{choice.value}">'
+        f"{BUTTON_NAMES[choice]}</button>"
+        for choice in view.choices
+    )
+    return (
+        f'<div class="conflict" tabindex="-1" id="c-{file}-{view.number}">'
+        f'<p class="why">{escape(_why(view))}</p>'
+        f'<div class="sides">{columns}</div><div class="choices">{buttons}</div></div>'
+    )
 
 
 def _why(view: ConflictView) -> str:
@@ -168,15 +182,15 @@ def _why(view: ConflictView) -> str:
     text = view.description
     if view.entry.kind is ConflictKind.NOTEBOOK_METADATA or not text.startswith(where):
         return text
-    return text[len(where)].upper() + text[len(where) + 1:]
+    return text[len(where)].upper() + text[len(where) + 1 :]
 
 
 def _labels(view: ConflictView) -> dict[Choice, str]:
     labels = {Choice.BASE: "base", Choice.OURS: "ours", Choice.THEIRS: "theirs"}
     entry = view.entry
     if isinstance(entry, SourceConflict) and entry.markers is not None:
-        ours = entry.markers[0][entry.marker_size:].strip()
-        theirs = entry.markers[2][entry.marker_size:].strip()
+        ours = entry.markers[0][entry.marker_size :].strip()
+        theirs = entry.markers[2][entry.marker_size :].strip()
         labels[Choice.OURS] += f" ({ours})" if ours else ""
         labels[Choice.THEIRS] += f" ({theirs})" if theirs else ""
     return labels
@@ -192,17 +206,19 @@ def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any], language:
     kind = view.entry.kind
     if kind in (ConflictKind.SOURCE, ConflictKind.DELETE_EDIT):
         if value is None:
-            return "<p class=\"muted\">(cell deleted)</p>"
+            return '<p class="muted">(cell deleted)</p>'
         base = view.sides.get(Choice.BASE)
         base_text = base if isinstance(base, str) and side is not Choice.BASE else value
         html = source_diff_html(base_text, value, language)
         if cell.get("cell_type") == "markdown":
-            html += f"<div class=\"md\">{markdown_html(value)}</div>"
+            html += f'<div class="md">{markdown_html(value)}</div>'
         return html
     if kind is ConflictKind.OUTPUTS:
         outputs = value if isinstance(value, list) else []
-        return "".join(f"<div class=\"output\">{output_html(o)}</div>" for o in outputs) or \
-            "<p class=\"muted\">(no output)</p>"
+        return (
+            "".join(f'<div class="output">{output_html(o)}</div>' for o in outputs)
+            or '<p class="muted">(no output)</p>'
+        )
     return json_html(value)
 
 
@@ -212,10 +228,13 @@ def _deletion(file: int, deletion: FileDeletion) -> str:
     buttons = ""
     for side in ("ours", "theirs"):
         keep = side != deletion.deleted_by
-        buttons += (f"<button type=\"button\" data-action=\"file\" data-file=\"{file}\" "
-                    f"data-keep=\"{str(keep).lower()}\">{BUTTON_NAMES[Choice(side)]}</button>"
-                    f"<span class=\"muted\">{'keeps' if keep else 'deletes'} the notebook</span>")
-    return (f"<div class=\"conflict\" tabindex=\"-1\" id=\"c-{file}-file\">"
-            f"<p class=\"why\">The notebook was deleted by {deletion.deleted_by} and modified by "
-            f"{other}{decided[deletion.keep]}.</p><div class=\"choices\">{buttons}</div></div>")
-
+        buttons += (
+            f'<button type="button" data-action="file" data-file="{file}" '
+            f'data-keep="{str(keep).lower()}">{BUTTON_NAMES[Choice(side)]}</button>'
+            f'<span class="muted">{"keeps" if keep else "deletes"} the notebook</span>'
+        )
+    return (
+        f'<div class="conflict" tabindex="-1" id="c-{file}-file">'
+        f'<p class="why">The notebook was deleted by {deletion.deleted_by} and modified by '
+        f'{other}{decided[deletion.keep]}.</p><div class="choices">{buttons}</div></div>'
+    )

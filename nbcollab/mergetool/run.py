@@ -29,9 +29,15 @@ def open_sessions(paths: list[Path], *, options: MergeOptions) -> list[Session]:
     return [open_session(path, options=options) for path in paths]
 
 
-def serve(sessions: list[Session], *, sign: bool, port: int = 0, open_browser: bool = True,
-          say: Callable[[str], None] = print,
-          ready: Callable[[MergetoolServer], None] | None = None) -> int:
+def serve(
+    sessions: list[Session],
+    *,
+    sign: bool,
+    port: int = 0,
+    open_browser: bool = True,
+    say: Callable[[str], None] = print,
+    ready: Callable[[MergetoolServer], None] | None = None,
+) -> int:
     """Serve the page until Save (0: nothing left, 1: conflicts left) or Quit (1)."""
     state = AppState(sessions, sign)
     try:

@@ -36,10 +36,10 @@ def output_html(output: Any) -> str:
     if kind == "stream":
         text = output.get("text")
         text = "".join(str(t) for t in text) if isinstance(text, list) else _text(text)
-        return f"<pre class=\"stream\">{escape(text)}</pre>"
+        return f'<pre class="stream">{escape(text)}</pre>'
     if kind == "error":
         lines = output.get("traceback") or [f"{output.get('ename')}: {output.get('evalue')}"]
-        return f"<pre class=\"error\">{escape(_text(lines))}</pre>"
+        return f'<pre class="error">{escape(_text(lines))}</pre>'
     data = output.get("data")
     if isinstance(data, dict):
         return "".join(mime_html(str(mime), value) for mime, value in sorted(data.items()))
@@ -79,13 +79,16 @@ def source_diff_html(base: str, side: str, language: str = "") -> str:
         if tag in ("delete", "replace") and i2 - i1 > j2 - j1:
             gone = i2 - i1 - (j2 - j1)
             rows.append(_row(None, f"&minus; {gone} line{'s' * (gone > 1)} of the base", "del"))
-    return "<table class=\"src hl\">" + "".join(rows) + "</table>" if rows else \
-        "<p class=\"muted\">(empty)</p>"
+    return (
+        '<table class="src hl">' + "".join(rows) + "</table>"
+        if rows
+        else '<p class="muted">(empty)</p>'
+    )
 
 
 def _row(number: int | None, body: str, status: str) -> str:
     shown = "" if number is None else str(number)
-    return f"<tr class=\"{status}\"><td class=\"n\">{shown}</td><td>{body}</td></tr>"
+    return f'<tr class="{status}"><td class="n">{shown}</td><td>{body}</td></tr>'
 
 
 def json_html(value: Any) -> str:

@@ -26,8 +26,11 @@ from nbcollab.mergetool.store import save_session
 from nbcollab.mergetool.views import Choice
 
 MAX_BODY = 256 * 1024 * 1024  # an edited cell can be large; a runaway client cannot be
-_STATIC = {"mergetool.js": "text/javascript", "mergetool.css": "text/css",
-           "codemirror.js": "text/javascript"}
+_STATIC = {
+    "mergetool.js": "text/javascript",
+    "mergetool.css": "text/css",
+    "codemirror.js": "text/javascript",
+}
 
 
 @dataclass
@@ -79,10 +82,19 @@ class _Handler(BaseHTTPRequestHandler):
         if route == "":
             nonce = secrets.token_urlsafe(18)
             page = render_page(state.sessions, style_nonce=nonce)
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8",
-                       page.encode("utf-8", "surrogatepass"), style_nonce=nonce)
+            self._send(
+                HTTPStatus.OK,
+                "text/html; charset=utf-8",
+                page.encode("utf-8", "surrogatepass"),
+                style_nonce=nonce,
+            )
         elif route.startswith("static/") and route[7:] in _STATIC:
-            data = resources.files("nbcollab.mergetool").joinpath("static").joinpath(route[7:]).read_bytes()
+            data = (
+                resources.files("nbcollab.mergetool")
+                .joinpath("static")
+                .joinpath(route[7:])
+                .read_bytes()
+            )
             self._send(HTTPStatus.OK, _STATIC[route[7:]] + "; charset=utf-8", data)
         elif route == "api/state":
             self._json(HTTPStatus.OK, _state_json(state))
@@ -114,11 +126,16 @@ class _Handler(BaseHTTPRequestHandler):
         origin = self.headers.get("Origin")
         allowed = self.server.allowed_hosts()
         good_origin = origin is None or origin in {f"http://{h}" for h in allowed}
-        if host not in allowed or not good_origin or not hmac.compare_digest(
-                path[:len(prefix)].encode("utf-8", "replace"), prefix.encode()):
+        if (
+            host not in allowed
+            or not good_origin
+            or not hmac.compare_digest(
+                path[: len(prefix)].encode("utf-8", "replace"), prefix.encode()
+            )
+        ):
             self._send(HTTPStatus.FORBIDDEN, "text/plain", b"forbidden")
             return None
-        return path[len(prefix):]
+        return path[len(prefix) :]
 
     def _body(self) -> Any:
         length = self.headers.get("Content-Length", "")
@@ -133,11 +150,11 @@ class _Handler(BaseHTTPRequestHandler):
             return None
 
     def _json(self, status: HTTPStatus, value: Any) -> None:
-        self._send(status, "application/json",
-                   json.dumps(value, ensure_ascii=True).encode("ascii"))
+        self._send(status, "application/json", json.dumps(value, ensure_ascii=True).encode("ascii"))
 
-    def _send(self, status: HTTPStatus, kind: str, data: bytes,
-              style_nonce: str | None = None) -> None:
+    def _send(
+        self, status: HTTPStatus, kind: str, data: bytes, style_nonce: str | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
@@ -151,12 +168,24 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _state_json(state: AppState) -> dict[str, Any]:
-    return {"html": render_notebooks(state.sessions), "counter": describe_left(state.sessions),
-            "left": sum(s.left() for s in state.sessions), "done": state.exit_code is not None,
-            "saved": state.saved, "conflicts": [
-                {"file": file, "number": view.number, "kind": view.entry.kind.value,
-                 "cell": view.cell, "choices": [c.value for c in view.choices]}
-                for file, session in enumerate(state.sessions) for view in session.conflicts()]}
+    return {
+        "html": render_notebooks(state.sessions),
+        "counter": describe_left(state.sessions),
+        "left": sum(s.left() for s in state.sessions),
+        "done": state.exit_code is not None,
+        "saved": state.saved,
+        "conflicts": [
+            {
+                "file": file,
+                "number": view.number,
+                "kind": view.entry.kind.value,
+                "cell": view.cell,
+                "choices": [c.value for c in view.choices],
+            }
+            for file, session in enumerate(state.sessions)
+            for view in session.conflicts()
+        ],
+    }
 
 
 def _act(server: MergetoolServer, route: str, body: dict[str, Any]) -> dict[str, Any] | None:

@@ -20,8 +20,12 @@ from nbcollab.merge.record import SourceConflict, SourceHunk
 from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
 
-_RESOLUTION = {Choice.OURS: Resolution.OURS, Choice.THEIRS: Resolution.THEIRS,
-               Choice.BASE: Resolution.BASE, Choice.BOTH: Resolution.UNION}
+_RESOLUTION = {
+    Choice.OURS: Resolution.OURS,
+    Choice.THEIRS: Resolution.THEIRS,
+    Choice.BASE: Resolution.BASE,
+    Choice.BOTH: Resolution.UNION,
+}
 
 
 class ChoiceRefused(NbcollabError):
@@ -119,8 +123,10 @@ def cell_key(cell: dict[str, object], index: int) -> str | int:
 
 def _copy_cells(nb: Notebook) -> Notebook:
     if nb.get("nbformat") == 3:
-        worksheets = [{**ws, "cells": [dict(c) for c in ws.get("cells", [])]}
-                      for ws in nb.get("worksheets", [])]
+        worksheets = [
+            {**ws, "cells": [dict(c) for c in ws.get("cells", [])]}
+            for ws in nb.get("worksheets", [])
+        ]
         return {**nb, "worksheets": worksheets}
     return {**nb, "cells": [dict(c) for c in nb.get("cells", [])]}
 
@@ -133,8 +139,9 @@ def _theirs_first(nb: Notebook, view: ConflictView) -> Notebook:
     """
     entry = view.entry
     if not isinstance(entry, SourceConflict) or entry.legacy or entry.markers is None:
-        raise ChoiceRefused("recorded by an older nbcollab without each side's lines; "
-                            "edit the result instead")
+        raise ChoiceRefused(
+            "recorded by an older nbcollab without each side's lines; edit the result instead"
+        )
     nb = _copy_cells(nb)
     cell = notebook_cells(nb)[view.cell]
     key = cell_text_key(cell, nb)
@@ -165,4 +172,3 @@ def describe_left(sessions: Sequence[Session]) -> str:
     left = sum(s.left() for s in sessions)
     total = sum(s.total for s in sessions)
     return f"{left} of {total} conflict{'s' * (total != 1)} left"
-

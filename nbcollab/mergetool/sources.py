@@ -23,8 +23,7 @@ from nbcollab.options import MergeOptions
 
 def _git(args: list[str], cwd: Path) -> bytes:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=60,
-                              check=False)
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         raise GitError(f"git {args[0]} failed ({exc}); is git installed?") from None
     if done.returncode != 0:
@@ -63,6 +62,7 @@ def unmerged_notebooks(root: Path) -> list[Path]:
 
 def merge_labels(root: Path, marker_size: int = 7) -> MergeLabels:
     """Marker labels: the current branch and the branch being merged, when git knows them."""
+
     def name(args: list[str]) -> str | None:
         try:
             text = _git(args, root).decode("utf-8", "replace").strip()
@@ -72,8 +72,11 @@ def merge_labels(root: Path, marker_size: int = 7) -> MergeLabels:
 
     ours = name(["symbolic-ref", "--short", "-q", "HEAD"]) or "ours"
     theirs = name(["name-rev", "--name-only", "--exclude=tags/*", "MERGE_HEAD"])
-    return MergeLabels(ours=ours, theirs=theirs if theirs and theirs != "undefined" else "theirs",
-                       marker_size=marker_size)
+    return MergeLabels(
+        ours=ours,
+        theirs=theirs if theirs and theirs != "undefined" else "theirs",
+        marker_size=marker_size,
+    )
 
 
 def open_session(path: Path, *, options: MergeOptions) -> Session:
@@ -110,8 +113,13 @@ def _inside(path: Path, root: Path | None) -> str | None:
     if root is None:
         return None
     try:
-        return path.absolute().parent.resolve().joinpath(path.name).relative_to(
-            root.resolve()).as_posix()
+        return (
+            path.absolute()
+            .parent.resolve()
+            .joinpath(path.name)
+            .relative_to(root.resolve())
+            .as_posix()
+        )
     except ValueError:
         return None
 

@@ -60,5 +60,7 @@ def _check_unchanged(path: Path, original: bytes) -> None:
     except OSError as exc:
         raise NbcollabError(f"{path}: cannot read ({exc.strerror})") from None
     if now != original:
-        raise NbcollabError(f"{path}: changed on disk since the mergetool opened it; not "
-                            "overwritten (run the mergetool again)")
+        raise NbcollabError(
+            f"{path}: changed on disk since the mergetool opened it; not "
+            "overwritten (run the mergetool again)"
+        )

@@ -73,9 +73,16 @@ def conflict_views(nb: Notebook) -> list[ConflictView]:
         if index is None or not is_marked(entry, cells[index], nb):
             continue
         placed = _placed(entry, index)
-        views.append(ConflictView(number, entry, index, describe(placed),
-                                  _CHOICES.get(entry.kind, _THREE),
-                                  side_contents(nb, cells[index], entry)))
+        views.append(
+            ConflictView(
+                number,
+                entry,
+                index,
+                describe(placed),
+                _CHOICES.get(entry.kind, _THREE),
+                side_contents(nb, cells[index], entry),
+            )
+        )
     return views
 
 
@@ -108,8 +115,9 @@ def _source_sides(text: str, entry: SourceConflict) -> dict[Choice, Any]:
         if not entry.legacy and entry.markers is not None:
             resolved = resolve_hunks(text, entry.markers, entry.hunks, Resolution(side.value))
         if resolved is None:  # an older record, or part of it resolved by hand: the hunks alone
-            resolved = "".join(getattr(h, side.value, "") for h in entry.hunks
-                               if not isinstance(h, str))
+            resolved = "".join(
+                getattr(h, side.value, "") for h in entry.hunks if not isinstance(h, str)
+            )
         sides[side] = resolved
     return sides
 

@@ -6,9 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 # nbformat 3 stored pyout/display_data values under short names beside output_type.
-V3_MIMES = {"text": "text/plain", "html": "text/html", "png": "image/png", "jpeg": "image/jpeg",
-            "svg": "image/svg+xml", "latex": "text/latex", "json": "application/json",
-            "javascript": "application/javascript", "markdown": "text/markdown"}
+V3_MIMES = {
+    "text": "text/plain",
+    "html": "text/html",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "svg": "image/svg+xml",
+    "latex": "text/latex",
+    "json": "application/json",
+    "javascript": "application/javascript",
+    "markdown": "text/markdown",
+}
 
 
 def mime_bundle(output: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -191,5 +191,7 @@ def _nesting_exceeds(root: Any, limit: int) -> bool:
         children = value.values() if type(value) is dict else value
         # Most containers are lists of lines: one C-level pass tells there is nothing below.
         if set(map(type, children)) & _CONTAINER_TYPES:
-            stack.extend((child, depth + 1) for child in children if type(child) in _CONTAINER_TYPES)
+            stack.extend(
+                (child, depth + 1) for child in children if type(child) in _CONTAINER_TYPES
+            )
     return False

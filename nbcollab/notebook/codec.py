@@ -79,9 +79,7 @@ def _load_json(text: str, path: str) -> Any:
         # Python refuses to convert integers longer than its int-str limit (4300 digits).
         raise InvalidNotebook(f"{path}: a number too long to read (thousands of digits)") from None
     except RecursionError:
-        raise InvalidNotebook(
-            f"{path}: JSON nested more than {MAX_NESTING} levels deep"
-        ) from None
+        raise InvalidNotebook(f"{path}: JSON nested more than {MAX_NESTING} levels deep") from None
 
 
 def _decode(data: bytes | str, path: str) -> str:
@@ -116,5 +114,3 @@ def serialize_notebook(nb: Notebook) -> str:
         # escape, so the file stays valid UTF-8 and reads back as the same string.
         text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text + "\n"
-
-

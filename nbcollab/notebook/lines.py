@@ -32,6 +32,7 @@ def cell_source(cell: Mapping[str, Any]) -> str:
     value = cell.get("source", cell.get("input", ""))
     return "".join(value) if isinstance(value, list) else str(value)
 
+
 # v4: which mime types nbformat writes as lists of lines (besides every ``text/*``).
 _SPLIT_MIMES = frozenset({"application/javascript", "image/svg+xml"})
 # v3: which output keys nbformat writes as lists of lines.
@@ -52,7 +53,9 @@ def _join(value: Any) -> Any:
 
 
 def _is_json_mime(mime: str) -> bool:
-    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+    return mime == "application/json" or (
+        mime.startswith("application/") and mime.endswith("+json")
+    )
 
 
 def _rejoin_bundle(bundle: Any) -> None:
@@ -99,7 +102,9 @@ def _map_v3_text(nb: Notebook, convert: Callable[[Any], Any]) -> None:
             _convert_keys(output, _V3_MULTILINE_OUTPUTS, convert)
 
 
-def _convert_keys(holder: dict[str, Any], keys: tuple[str, ...], convert: Callable[[Any], Any]) -> None:
+def _convert_keys(
+    holder: dict[str, Any], keys: tuple[str, ...], convert: Callable[[Any], Any]
+) -> None:
     for key in keys:
         if key in holder:
             holder[key] = convert(holder[key])

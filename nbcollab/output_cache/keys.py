@@ -37,7 +37,9 @@ def code_cells(nb: Notebook) -> list[tuple[int, dict[str, Any]]]:
     cells = nb.get("cells") if nb.get("nbformat") == 4 else None
     if not isinstance(cells, list):
         return []
-    return [(i, c) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    return [
+        (i, c) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"
+    ]
 
 
 def cell_keys(nb: Notebook, rule: RestoreRule) -> list[tuple[int, str]]:

@@ -82,8 +82,9 @@ def restore_cells(
     except InvalidNotebook:
         return None  # not a notebook: written as it is, as without the cache
     targets = {key: i for i, key in cell_keys(nb, rule) if not nb["cells"][i].get("outputs")}
-    fills = _find_outputs(targets, path, store=store, options=options, rule=rule) if (
-        targets) else {}
+    fills = (
+        _find_outputs(targets, path, store=store, options=options, rule=rule) if (targets) else {}
+    )
     if not fills:
         return None
     # The same notebook again, for the check: parsing the blob (no outputs) is cheap.
@@ -115,7 +116,11 @@ def cleans_to_blob(text: bytes, notebook: Notebook, blob: bytes, *, options: Cle
 
 
 def _find_outputs(
-    targets: dict[str, int], path: str, *, store: OutputStore, options: CleanOptions,
+    targets: dict[str, int],
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
     rule: RestoreRule,
 ) -> dict[int, tuple[list[Any], Any]]:
     """Outputs and execution count for the cells at ``targets`` positions, from recent records."""
@@ -126,8 +131,9 @@ def _find_outputs(
             continue
         seen.add(record.working)
         working = store.read(record)
-        for key, (outputs, count) in (recorded_cells(working, path, options, rule) if working
-                                      else {}).items():
+        for key, (outputs, count) in (
+            recorded_cells(working, path, options, rule) if working else {}
+        ).items():
             if key in targets and targets[key] not in fills and (outputs or count is not None):
                 fills[targets[key]] = (outputs, count)
         if len(fills) == len(targets):

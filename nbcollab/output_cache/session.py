@@ -23,8 +23,9 @@ ENABLED_KEY = "nbcollab.outputcache"
 
 
 def _start_git(*args: str, cwd: Path | None) -> subprocess.Popen[str]:
-    return subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        ["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
 
 
 def _is_enabled(query: subprocess.Popen[str]) -> bool:
@@ -72,8 +73,9 @@ class CacheSession:
             from nbcollab.output_cache.restore import restore_working_file
 
             store, cache_options = started
-            restored = restore_working_file(blob, path, store=store, options=load_options(path),
-                                            rule=cache_options.restore)
+            restored = restore_working_file(
+                blob, path, store=store, options=load_options(path), rule=cache_options.restore
+            )
         except Exception as exc:  # noqa: BLE001 - a checkout must never fail for the cache
             self._warn(path, exc)
             return blob

@@ -35,8 +35,10 @@ from nbcollab.errors import NbcollabError
 
 CACHE_DIR = ("nbcollab", "output-cache")
 _PACK = r"[0-9a-f]+-[0-9]+-[0-9a-f]+"
-_LINE = re.compile(rf"^([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ({_PACK}) "
-                   rf"(\d+) (\d+)(?: ({_PACK}) (\d+) (\d+))?$")
+_LINE = re.compile(
+    rf"^([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ({_PACK}) "
+    rf"(\d+) (\d+)(?: ({_PACK}) (\d+) (\d+))?$"
+)
 
 
 class CacheDamaged(NbcollabError):
@@ -150,15 +152,19 @@ class OutputStore:
         _touch_quietly(pack)
         return data
 
-    def add(self, path: str, blob: str, working: bytes, fingerprint: str,
-            blob_data: bytes | None = None) -> int:
+    def add(
+        self, path: str, blob: str, working: bytes, fingerprint: str, blob_data: bytes | None = None
+    ) -> int:
         """Record that ``working`` cleaned to ``blob`` (whose bytes are ``blob_data``, when
         given); the number of bytes appended."""
         key, name = path_key(path), self.name(working)
         index = self._index()
         # Already known (git re-reading a restored file): nothing to write, not even a line.
-        if any((r.blob, r.working, r.fingerprint) == (blob, name, fingerprint)
-               and (r.blob_at or blob_data is None) for r in index.get(key, [])):
+        if any(
+            (r.blob, r.working, r.fingerprint) == (blob, name, fingerprint)
+            and (r.blob_at or blob_data is None)
+            for r in index.get(key, [])
+        ):
             return 0
         known = self._by_working.get(name)
         written = 0
@@ -170,8 +176,16 @@ class OutputStore:
         if blob_data is not None and (blob_at is None or not self._has_pack(blob_at.pack)):
             blob_at = Span(*self._append_pack(blob_data), len(blob_data))
             written += len(blob_data)
-        record = Record(key, blob, name, fingerprint, known.pack, known.offset, known.length,
-                        blob_at if blob_data is not None else None)
+        record = Record(
+            key,
+            blob,
+            name,
+            fingerprint,
+            known.pack,
+            known.offset,
+            known.length,
+            blob_at if blob_data is not None else None,
+        )
         self._append_index(record)
         index.setdefault(key, []).insert(0, record)
         self._remember(record)
@@ -193,8 +207,10 @@ class OutputStore:
 
     def _append_index(self, record: Record) -> None:
         _, _, idx_fd = self._own_files()
-        line = (f"{record.path_key} {record.blob} {record.working} {record.fingerprint} "
-                f"{record.pack} {record.offset} {record.length}")
+        line = (
+            f"{record.path_key} {record.blob} {record.working} {record.fingerprint} "
+            f"{record.pack} {record.offset} {record.length}"
+        )
         if record.blob_at is not None:
             line += f" {record.blob_at.pack} {record.blob_at.offset} {record.blob_at.length}"
         _write_all(idx_fd, f"{line}\n".encode("ascii"))
@@ -266,7 +282,8 @@ class OutputStore:
         """Remove packs left without their index and indexes without their pack; how many."""
         files = _listdir(self._packs)
         stems = {p.stem for p in files if p.suffix == ".pack"} & {
-            p.stem for p in files if p.suffix == ".idx"}
+            p.stem for p in files if p.suffix == ".idx"
+        }
         own = self._own[0] if self._own else None
         orphans = [p for p in files if p.stem not in stems and p.stem != own]
         return sum(_unlink_quietly(p) for p in orphans)
@@ -302,15 +319,16 @@ def _read_index(idx: Path) -> list[Record]:
         if len(fields) in (7, 10) and len(fields[1]) == len(fields[2]) == 64 and _LINE.match(line):
             key, blob, working, fingerprint, pack, offset, length = fields[:7]
             blob_at = Span(fields[7], int(fields[8]), int(fields[9])) if fields[7:] else None
-            records.append(Record(key, blob, working, fingerprint, pack, int(offset), int(length),
-                                  blob_at))
+            records.append(
+                Record(key, blob, working, fingerprint, pack, int(offset), int(length), blob_at)
+            )
     return records
 
 
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _mtime(path: Path) -> float:

@@ -64,8 +64,12 @@ def load_side(data: bytes | None, *, path: str, clean: CleanOptions | None = Non
 
 
 def render_diffs(
-    pairs: Sequence[NotebookSides], *, fmt: DiffFormat, options: DiffOptions,
-    style: TextStyle = _PLAIN, keyed: bool = False,
+    pairs: Sequence[NotebookSides],
+    *,
+    fmt: DiffFormat,
+    options: DiffOptions,
+    style: TextStyle = _PLAIN,
+    keyed: bool = False,
 ) -> tuple[str, bool]:
     """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff."""
     if options.normalize_outputs:
@@ -73,18 +77,21 @@ def render_diffs(
     diffs = [diff_notebooks(p.old, p.new, options=options) for p in pairs]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
-        return "".join(_note(p) + render_text(d, old_name=p.old_name, new_name=p.new_name,
-                                              style=style)
-                       for p, d in zip(pairs, diffs)), different
+        return "".join(
+            _note(p) + render_text(d, old_name=p.old_name, new_name=p.new_name, style=style)
+            for p, d in zip(pairs, diffs)
+        ), different
     if fmt is DiffFormat.HTML:
         from nbcollab.render.html import render_html
         from nbcollab.render.show import notebook_language
 
         # Highlight each notebook in its kernel's language (a deleted one's: its old side's).
-        languages = {p.new_name: notebook_language(p.new if p.new.get("metadata") else p.old)
-                     for p in pairs}
-        page = render_html([(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)],
-                           languages=languages)
+        languages = {
+            p.new_name: notebook_language(p.new if p.new.get("metadata") else p.old) for p in pairs
+        }
+        page = render_html(
+            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)], languages=languages
+        )
         return page, different
     return _render_json(pairs, options, keyed), different
 

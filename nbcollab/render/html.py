@@ -22,8 +22,15 @@ from nbcollab.render.html_assets import content_security_policy, page_script, pa
 from nbcollab.render.html_cells import changed_cell_html, unchanged_cells_html, value_chips
 from nbcollab.render.html_outputs import render_markdown, render_mime, sanitize_html
 
-__all__ = ["ReviewCounts", "count_changes", "page_csp", "render_html", "render_markdown",
-           "render_mime", "sanitize_html"]
+__all__ = [
+    "ReviewCounts",
+    "count_changes",
+    "page_csp",
+    "render_html",
+    "render_markdown",
+    "render_mime",
+    "sanitize_html",
+]
 
 _LABEL = re.compile(r"^[ab]/(?P<path>.+) \((?P<side>[^()]*)\)$")
 
@@ -60,8 +67,9 @@ def page_csp() -> str:
     return content_security_policy(page_stylesheet(), page_script())
 
 
-def render_html(diffs: Sequence[tuple[str, str, NotebookDiff]], *,
-                languages: Mapping[str, str] | None = None) -> str:
+def render_html(
+    diffs: Sequence[tuple[str, str, NotebookDiff]], *, languages: Mapping[str, str] | None = None
+) -> str:
     """One review page for the given (old name, new name, diff) triples.
 
     ``languages`` maps a new name to the notebook's language (a Pygments lexer name); Python
@@ -87,16 +95,16 @@ def render_html(diffs: Sequence[tuple[str, str, NotebookDiff]], *,
 def _page(title: str, summary: str, toc: str, body: str) -> str:
     style, script = page_stylesheet(), page_script()
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" "
-        f"content=\"{content_security_policy(style, script)}\">\n"
-        "<meta name=\"referrer\" content=\"no-referrer\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" '
+        f'content="{content_security_policy(style, script)}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{style}</style></head>\n<body>\n"
-        f"<header class=\"top\"><h1>{escape(title)}</h1>{summary}</header>\n"
-        "<nav class=\"bar\"><button id=\"nav-prev\" type=\"button\">&larr; previous</button>"
-        "<button id=\"nav-next\" type=\"button\">next &rarr;</button>"
-        "<span id=\"nav-pos\">&ndash;</span><span class=\"sub\">keys: <kbd>n</kbd>/<kbd>p</kbd> "
+        f'<header class="top"><h1>{escape(title)}</h1>{summary}</header>\n'
+        '<nav class="bar"><button id="nav-prev" type="button">&larr; previous</button>'
+        '<button id="nav-next" type="button">next &rarr;</button>'
+        '<span id="nav-pos">&ndash;</span><span class="sub">keys: <kbd>n</kbd>/<kbd>p</kbd> '
         "or <kbd>j</kbd>/<kbd>k</kbd></span></nav>\n"
         f"<main>{toc}\n{body}</main>\n<script>{script}</script>\n</body></html>\n"
     )
@@ -111,11 +119,19 @@ def _heading(old: str, new: str) -> tuple[str, str]:
 
 
 def _summary_html(total: ReviewCounts, listed: int) -> str:
-    items = [(total.notebooks, "notebook", "changed"), (total.added, "cell", "added"),
-             (total.removed, "cell", "removed"), (total.modified, "cell", "modified"),
-             (total.moved, "cell", "moved"), (total.outputs, "output", "changed")]
-    chips = "".join(f'<span class="chip{" zero" * (n == 0)}"><span class="num">{n}</span> '
-                    f'{word}{"s" * (n != 1)} {what}</span>' for n, word, what in items)
+    items = [
+        (total.notebooks, "notebook", "changed"),
+        (total.added, "cell", "added"),
+        (total.removed, "cell", "removed"),
+        (total.modified, "cell", "modified"),
+        (total.moved, "cell", "moved"),
+        (total.outputs, "output", "changed"),
+    ]
+    chips = "".join(
+        f'<span class="chip{" zero" * (n == 0)}"><span class="num">{n}</span> '
+        f"{word}{'s' * (n != 1)} {what}</span>"
+        for n, word, what in items
+    )
     same = listed - total.notebooks
     if same:
         chips += f'<span class="chip">{same} without differences</span>'
@@ -123,17 +139,24 @@ def _summary_html(total: ReviewCounts, listed: int) -> str:
 
 
 def _toc_entry(anchor: str, name: str, counts: ReviewCounts, diff: NotebookDiff) -> str:
-    marks = [f"+{counts.added}" if counts.added else "", f"−{counts.removed}" if counts.removed
-             else "", f"~{counts.modified}" if counts.modified else ""]
+    marks = [
+        f"+{counts.added}" if counts.added else "",
+        f"−{counts.removed}" if counts.removed else "",
+        f"~{counts.modified}" if counts.modified else "",
+    ]
     cells = "".join(
         f'<li><a href="#{anchor}-c{k}">{escape(_cell_label(cell))}</a>'
         f'<span class="snip">{escape(_first_line(cell))}</span></li>'
-        for k, cell in enumerate(diff.cells) if cell.changed)
+        for k, cell in enumerate(diff.cells)
+        if cell.changed
+    )
     status = notebook_status(diff)
     marks.insert(0, f"({status})" if status else "")
-    return (f'<li><a href="#{anchor}">{escape(name)}</a> <span class="sub">'
-            f'{" ".join(m for m in marks if m) or "no cell changes"}</span>'
-            f'{f"<ol>{cells}</ol>" if cells else ""}</li>')
+    return (
+        f'<li><a href="#{anchor}">{escape(name)}</a> <span class="sub">'
+        f"{' '.join(m for m in marks if m) or 'no cell changes'}</span>"
+        f"{f'<ol>{cells}</ol>' if cells else ''}</li>"
+    )
 
 
 def _cell_label(cell: CellDiff) -> str:
@@ -158,22 +181,29 @@ def notebook_status(diff: NotebookDiff) -> str:
     """'added' or 'deleted' when one side has no cells (a new or removed file), else ''."""
     states = {cell.status for cell in diff.cells}
     return {frozenset({"added"}): "added", frozenset({"removed"}): "deleted"}.get(
-        frozenset(states), "")
+        frozenset(states), ""
+    )
 
 
 def _notebook_html(anchor: str, name: str, sub: str, diff: NotebookDiff, language: str) -> str:
     status = notebook_status(diff)
-    badge = f'<span class="badge {status.replace("deleted", "removed")}">{status}</span> ' \
-        if status else ""
-    parts = [f'<header><h2>{badge}{escape(name)}</h2><span class="sub">{escape(sub)}</span>'
-             "</header>"]
+    badge = (
+        f'<span class="badge {status.replace("deleted", "removed")}">{status}</span> '
+        if status
+        else ""
+    )
+    parts = [
+        f'<header><h2>{badge}{escape(name)}</h2><span class="sub">{escape(sub)}</span></header>'
+    ]
     if diff.equal:
         parts.append('<p class="muted">No differences.</p>')
     if diff.metadata:
-        parts.append(f'<section class="cell change modified" id="{anchor}-meta">'
-                     f'<div class="cellhead"><span class="badge modified">modified</span>'
-                     f"<strong>notebook metadata</strong></div>{value_chips(diff.metadata)}"
-                     "</section>")
+        parts.append(
+            f'<section class="cell change modified" id="{anchor}-meta">'
+            f'<div class="cellhead"><span class="badge modified">modified</span>'
+            f"<strong>notebook metadata</strong></div>{value_chips(diff.metadata)}"
+            "</section>"
+        )
     run: list[CellDiff] = []
     for k, cell in enumerate(diff.cells):
         if not cell.changed:
@@ -183,5 +213,8 @@ def _notebook_html(anchor: str, name: str, sub: str, diff: NotebookDiff, languag
         run = []
         parts.append(changed_cell_html(cell, f"{anchor}-c{k}", language))
     parts.append(unchanged_cells_html(run, language))
-    return f'<article class="notebook" id="{anchor}">' + "\n".join(p for p in parts if p) \
+    return (
+        f'<article class="notebook" id="{anchor}">'
+        + "\n".join(p for p in parts if p)
         + "</article>"
+    )

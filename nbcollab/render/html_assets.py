@@ -140,9 +140,11 @@ def page_stylesheet() -> str:
 
 def content_security_policy(stylesheet: str, script: str) -> str:
     """Nothing may load or run but this stylesheet, this script and ``data:`` images."""
-    return ("default-src 'none'; img-src data:; "
-            f"style-src '{_sha256(stylesheet)}'; script-src '{_sha256(script)}'; "
-            "base-uri 'none'; form-action 'none'")
+    return (
+        "default-src 'none'; img-src data:; "
+        f"style-src '{_sha256(stylesheet)}'; script-src '{_sha256(script)}'; "
+        "base-uri 'none'; form-action 'none'"
+    )
 
 
 def _sha256(text: str) -> str:

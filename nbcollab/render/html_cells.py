@@ -34,8 +34,11 @@ def changed_cell_html(cell: CellDiff, anchor: str, language: str) -> str:
     if cell.execution_count is not None:
         extra.append(cell.execution_count)
     parts.append(value_chips(extra))
-    return (f'<section class="cell change {cell.status}" id="{anchor}">'
-            + "\n".join(p for p in parts if p) + "</section>")
+    return (
+        f'<section class="cell change {cell.status}" id="{anchor}">'
+        + "\n".join(p for p in parts if p)
+        + "</section>"
+    )
 
 
 def _source_html(cell: CellDiff, lang: str) -> str:
@@ -48,8 +51,10 @@ def _source_html(cell: CellDiff, lang: str) -> str:
         return source_diff_table(old, new, lang)
     # Only outputs or metadata changed: the source stays at hand, folded, to say which cell it is.
     lines = new.count("\n") + 1 if new else 0
-    return (f"<details><summary>source unchanged ({lines} line{'s' * (lines != 1)})</summary>"
-            f"{source_table(new, lang)}</details>")
+    return (
+        f"<details><summary>source unchanged ({lines} line{'s' * (lines != 1)})</summary>"
+        f"{source_table(new, lang)}</details>"
+    )
 
 
 def _cell_header(cell: CellDiff, body: Mapping[str, Any]) -> str:
@@ -59,8 +64,10 @@ def _cell_header(cell: CellDiff, body: Mapping[str, Any]) -> str:
         badges.append(f'<span class="badge {cell.status}">{cell.status}</span>')
     if cell.moved:
         badges.append(f'<span class="badge moved">moved from {cell.old_index}</span>')
-    return (f'<div class="cellhead">{"".join(badges)}<strong>cell {index}</strong>'
-            f'<span class="sub">{escape(_describe(body))}</span>{tag_chips(body)}</div>')
+    return (
+        f'<div class="cellhead">{"".join(badges)}<strong>cell {index}</strong>'
+        f'<span class="sub">{escape(_describe(body))}</span>{tag_chips(body)}</div>'
+    )
 
 
 def _describe(cell: Mapping[str, Any]) -> str:
@@ -123,8 +130,12 @@ def unchanged_cells_html(cells: Sequence[CellDiff], language: str) -> str:
         body = cell.new or {}
         # Plain text: these are context, folded away, and highlighting every cell of every
         # notebook would make the page several times slower to build and larger to open.
-        inner.append(f'<section class="cell unchanged">{_cell_header(cell, body)}'
-                     f"{source_table(source_of(body), '')}</section>")
+        inner.append(
+            f'<section class="cell unchanged">{_cell_header(cell, body)}'
+            f"{source_table(source_of(body), '')}</section>"
+        )
     n = len(cells)
-    return (f'<details class="unchanged"><summary>{n} unchanged cell{"s" * (n > 1)} ({where})'
-            f'</summary>{"".join(inner)}</details>')
+    return (
+        f'<details class="unchanged"><summary>{n} unchanged cell{"s" * (n > 1)} ({where})'
+        f"</summary>{''.join(inner)}</details>"
+    )

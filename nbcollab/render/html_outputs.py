@@ -38,8 +38,9 @@ def sanitize_html(html: str) -> str:
 
     # nh3 takes only valid Unicode; JSON can carry lone surrogates, shown as U+FFFD instead.
     html = _LONE_SURROGATE.sub("\ufffd", html)
-    return nh3.clean(html, attribute_filter=_keep_attribute,
-                     url_schemes={"http", "https", "mailto", "data"})
+    return nh3.clean(
+        html, attribute_filter=_keep_attribute, url_schemes={"http", "https", "mailto", "data"}
+    )
 
 
 def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
@@ -94,14 +95,20 @@ def _image_pair(change: OutputChange) -> str:
     if len(old) == len(new) == 1 and set(old) != set(new):
         # One image replaced by one of another type (a PNG plot saved as JPEG): one row.
         (mime_a, a), (mime_b, b) = *old.items(), *new.items()
-        parts = [f'<div class="imgpair"><span class="badge changed">{escape(mime_a)} → '
-                 f'{escape(mime_b)}</span>{sides(render_mime(mime_a, a), render_mime(mime_b, b))}'
-                 "</div>"]
+        parts = [
+            f'<div class="imgpair"><span class="badge changed">{escape(mime_a)} → '
+            f"{escape(mime_b)}</span>{sides(render_mime(mime_a, a), render_mime(mime_b, b))}"
+            "</div>"
+        ]
     rest_old = _without_images(change.old)
     rest_new = _without_images(change.new)
     if rest_old != rest_new:
-        parts.append(sides(output_div(rest_old, "removed", change.old_index),
-                           output_div(rest_new, "added", change.new_index)))
+        parts.append(
+            sides(
+                output_div(rest_old, "removed", change.old_index),
+                output_div(rest_new, "added", change.new_index),
+            )
+        )
     return f'<div class="output changed">{"".join(parts)}</div>'
 
 
@@ -112,8 +119,10 @@ def _image_row(mime: str, old: Any, new: Any) -> str:
         badge = "removed" if old is not None else "added"
     left = render_mime(mime, old) if old is not None else ""
     right = render_mime(mime, new) if new is not None else ""
-    return (f'<div class="imgpair"><span class="badge {badge}">{escape(mime)} {badge}</span>'
-            f"{sides(left, right)}</div>")
+    return (
+        f'<div class="imgpair"><span class="badge {badge}">{escape(mime)} {badge}</span>'
+        f"{sides(left, right)}</div>"
+    )
 
 
 def _strip(value: Any) -> Any:

@@ -64,13 +64,17 @@ def highlight_lines(text: str, language: str) -> list[list[Segment]]:
 def line_html(segments: Sequence[Segment], marks: Sequence[tuple[int, int]], tag: str) -> str:
     """One line's spans, with the characters in ``marks`` wrapped in ``<tag>``."""
     if not marks:
-        return "".join(f'<span class="{css}">{escape(text)}</span>' if css else escape(text)
-                       for css, text in segments)
+        return "".join(
+            f'<span class="{css}">{escape(text)}</span>' if css else escape(text)
+            for css, text in segments
+        )
     parts: list[str] = []
     pos = 0
     for css, text in segments:
-        inner = "".join(f"<{tag}>{escape(p)}</{tag}>" if marked else escape(p)
-                        for marked, p in _cut(text, pos, marks))
+        inner = "".join(
+            f"<{tag}>{escape(p)}</{tag}>" if marked else escape(p)
+            for marked, p in _cut(text, pos, marks)
+        )
         pos += len(text)
         parts.append(f'<span class="{css}">{inner}</span>' if css else inner)
     return "".join(parts)
@@ -83,15 +87,17 @@ def _cut(text: str, start: int, marks: Sequence[tuple[int, int]]) -> list[tuple[
     pieces = []
     for a, b in pairwise(points):
         marked = any(m1 <= a and b <= m2 for m1, m2 in marks)
-        pieces.append((marked, text[a - start:b - start]))
+        pieces.append((marked, text[a - start : b - start]))
     return pieces
 
 
 def source_table(text: str, language: str, *, status: str = "") -> str:
     """A whole source, one column with line numbers (``status`` colours every line)."""
     cls = {"added": "right ins", "removed": "left del"}.get(status, "right")
-    rows = [f'<tr><td class="lno">{k}</td><td class="{cls}">{line_html(seg, (), "ins")}</td></tr>'
-            for k, seg in enumerate(highlight_lines(text, language), start=1)]
+    rows = [
+        f'<tr><td class="lno">{k}</td><td class="{cls}">{line_html(seg, (), "ins")}</td></tr>'
+        for k, seg in enumerate(highlight_lines(text, language), start=1)
+    ]
     return f'<table class="src hl">{"".join(rows)}</table>' if rows else ""
 
 
@@ -111,14 +117,22 @@ def source_diff_table(old: str, new: str, language: str) -> str:
     return '<table class="src hl">' + "".join(rows) + "</table>"
 
 
-def _diff_row(tag: str, i: int | None, j: int | None, ha: list[list[Segment]],
-              hb: list[list[Segment]], marks: tuple[Any, Any]) -> str:
+def _diff_row(
+    tag: str,
+    i: int | None,
+    j: int | None,
+    ha: list[list[Segment]],
+    hb: list[list[Segment]],
+    marks: tuple[Any, Any],
+) -> str:
     left = line_html(ha[i], marks[0], "del") if i is not None else ""
     right = line_html(hb[j], marks[1], "ins") if j is not None else ""
     cls_o = " del" if tag != "equal" and i is not None else (" gap" if i is None else "")
     cls_n = " ins" if tag != "equal" and j is not None else (" gap" if j is None else "")
-    return (f'<tr><td class="lno">{_line_number(i)}</td><td class="left{cls_o}">{left}</td>'
-            f'<td class="lno">{_line_number(j)}</td><td class="right{cls_n}">{right}</td></tr>')
+    return (
+        f'<tr><td class="lno">{_line_number(i)}</td><td class="left{cls_o}">{left}</td>'
+        f'<td class="lno">{_line_number(j)}</td><td class="right{cls_n}">{right}</td></tr>'
+    )
 
 
 def _line_number(index: int | None) -> str:

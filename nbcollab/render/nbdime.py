@@ -26,18 +26,23 @@ Entry = dict[str, Any]
 _DEFAULTS = DiffOptions()
 
 
-def to_nbdime_diff(old: Notebook, new: Notebook, *, options: DiffOptions = _DEFAULTS) -> list[Entry]:
+def to_nbdime_diff(
+    old: Notebook, new: Notebook, *, options: DiffOptions = _DEFAULTS
+) -> list[Entry]:
     """nbdime diff entries that turn ``old`` into ``new`` (ignored parts left out)."""
     skip_top = {"metadata"} if options.ignore_metadata else set()
     if old.get("nbformat") == 4 and new.get("nbformat") == 4:
-        entries = diff_json(_without(old, skip_top | {"cells"}), _without(new, skip_top | {"cells"}))
+        entries = diff_json(
+            _without(old, skip_top | {"cells"}), _without(new, skip_top | {"cells"})
+        )
         cells = _diff_cells(old.get("cells", []), new.get("cells", []), options)
         if cells:
             entries.append({"op": "patch", "key": "cells", "diff": cells})
         return sorted(entries, key=lambda e: e["key"])
     keys = _ignored_keys(options)
-    return diff_json(_v3_comparable(_without(old, skip_top), keys),
-                     _v3_comparable(_without(new, skip_top), keys))
+    return diff_json(
+        _v3_comparable(_without(old, skip_top), keys), _v3_comparable(_without(new, skip_top), keys)
+    )
 
 
 def _without(mapping: Mapping[str, Any], keys: set[str]) -> dict[str, Any]:
@@ -52,7 +57,7 @@ def _diff_cells(old: list[Any], new: list[Any], options: DiffOptions) -> list[En
     for match in [*chain, None]:
         i, j = (len(old), len(new)) if match is None else (match.old, match.new)
         if j > prev_j + 1:
-            entries.append(_addrange(prev_i + 1, new[prev_j + 1:j]))
+            entries.append(_addrange(prev_i + 1, new[prev_j + 1 : j]))
         if i > prev_i + 1:
             entries.append({"op": "removerange", "key": prev_i + 1, "length": i - prev_i - 1})
         if match is not None:
@@ -73,10 +78,14 @@ def _ignored_keys(options: DiffOptions) -> set[str]:
     # v3 names: ``input`` is the code cell's source, ``prompt_number`` its execution count.
     counts = options.ignore_execution_counts
     skip = {
-        "source": options.ignore_sources, "input": options.ignore_sources,
-        "outputs": options.ignore_outputs, "metadata": options.ignore_metadata,
-        "execution_count": counts, "prompt_number": counts,
-        "id": options.ignore_ids, "attachments": options.ignore_attachments,
+        "source": options.ignore_sources,
+        "input": options.ignore_sources,
+        "outputs": options.ignore_outputs,
+        "metadata": options.ignore_metadata,
+        "execution_count": counts,
+        "prompt_number": counts,
+        "id": options.ignore_ids,
+        "attachments": options.ignore_attachments,
     }
     return {key for key, flag in skip.items() if flag}
 
@@ -87,8 +96,9 @@ def _comparable_cell(cell: Any, keys: set[str]) -> Any:
     cell = _without(cell, keys)
     counts = {"execution_count", "prompt_number"} & keys
     if counts and isinstance(cell.get("outputs"), list):
-        cell["outputs"] = [_without(o, counts) if isinstance(o, dict) else o
-                           for o in cell["outputs"]]
+        cell["outputs"] = [
+            _without(o, counts) if isinstance(o, dict) else o for o in cell["outputs"]
+        ]
     return cell
 
 
@@ -97,10 +107,15 @@ def _v3_comparable(nb: dict[str, Any], keys: set[str]) -> dict[str, Any]:
     sheets = nb.get("worksheets")
     if not keys or not isinstance(sheets, list):
         return nb
-    return {**nb, "worksheets": [
-        {**sheet, "cells": [_comparable_cell(c, keys) for c in sheet["cells"]]}
-        if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list) else sheet
-        for sheet in sheets]}
+    return {
+        **nb,
+        "worksheets": [
+            {**sheet, "cells": [_comparable_cell(c, keys) for c in sheet["cells"]]}
+            if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list)
+            else sheet
+            for sheet in sheets
+        ],
+    }
 
 
 def _addrange(key: int, values: list[Any]) -> Entry:
@@ -155,17 +170,19 @@ def _diff_list(old: list[Any], new: list[Any]) -> list[Entry]:
     return entries
 
 
-def _diff_list_gap(old: list[Any], new: list[Any], i1: int, i2: int, j1: int, j2: int) -> list[Entry]:
+def _diff_list_gap(
+    old: list[Any], new: list[Any], i1: int, i2: int, j1: int, j2: int
+) -> list[Entry]:
     """Pair the gap's items of one kind in place (patch); the rest are added or removed."""
     entries: list[Entry] = []
     paired = 0
     while paired < min(i2 - i1, j2 - j1) and _patchable(old[i1 + paired], new[j1 + paired]):
         a, b = old[i1 + paired], new[j1 + paired]
         if _key(a) != _key(b):
-                entries.append({"op": "patch", "key": i1 + paired, "diff": diff_json(a, b)})
+            entries.append({"op": "patch", "key": i1 + paired, "diff": diff_json(a, b)})
         paired += 1
     if j2 > j1 + paired:
-        entries.append(_addrange(i1 + paired, new[j1 + paired:j2]))
+        entries.append(_addrange(i1 + paired, new[j1 + paired : j2]))
     if i2 > i1 + paired:
         entries.append({"op": "removerange", "key": i1 + paired, "length": i2 - i1 - paired})
     return entries

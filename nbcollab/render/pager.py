@@ -41,8 +41,9 @@ def write_paged(text: str, *, enabled: bool = True) -> None:
     data = text.encode("utf-8", "replace")
     command = pager_command(os.environ) if enabled else None
     is_tty = sys.stdout.isatty()
-    if command is None or not should_page(text, is_tty=is_tty,
-                                          screen_lines=shutil.get_terminal_size().lines):
+    if command is None or not should_page(
+        text, is_tty=is_tty, screen_lines=shutil.get_terminal_size().lines
+    ):
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
@@ -52,8 +53,9 @@ def write_paged(text: str, *, enabled: bool = True) -> None:
 def _run_pager(command: str, data: bytes) -> None:
     # Through the shell, as git runs it: PAGER may hold options ("less -S") or a pipeline.
     sys.stdout.flush()
-    proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE,  # noqa: S602
-                            env=pager_environment(os.environ))
+    proc = subprocess.Popen(  # noqa: S602 - the user's own PAGER, run as git runs it
+        command, shell=True, stdin=subprocess.PIPE, env=pager_environment(os.environ)
+    )
     try:
         if proc.stdin is not None:  # always, with stdin=PIPE
             proc.stdin.write(data)

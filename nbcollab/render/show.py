@@ -41,8 +41,12 @@ class ShowOptions:
 def terminal_safe(text: str) -> str:
     """Untrusted text made harmless for a terminal: controls shown as ``\\x1b``, colours dropped."""
     text = _SGR.sub("", text)
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                       else f"\\u{ord(m.group()):04x}", text)
+    return _UNSAFE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 def show_notebook(nb: Notebook, *, name: str, options: ShowOptions = ShowOptions()) -> str:
@@ -66,8 +70,11 @@ def notebook_language(nb: Notebook) -> str:
         metadata = {}
     for key in ("language_info", "kernelspec"):
         part = metadata.get(key)
-        value = part.get("name" if key == "language_info" else "language") \
-            if isinstance(part, dict) else None
+        value = (
+            part.get("name" if key == "language_info" else "language")
+            if isinstance(part, dict)
+            else None
+        )
         if isinstance(value, str) and value:
             return value
     return "python"
@@ -80,16 +87,19 @@ def select_cell(cells: list[tuple[int, Any]], wanted: str, *, name: str) -> tupl
             return index, cell
     if re.fullmatch(r"-?\d+", wanted) and -len(cells) <= int(wanted) < len(cells):
         return cells[int(wanted)]
-    raise ConfigError(f"{name}: --cell {terminal_safe(wanted)}: no cell with that id or index "
-                      f"(the notebook has {len(cells)} cells)")
+    raise ConfigError(
+        f"{name}: --cell {terminal_safe(wanted)}: no cell with that id or index "
+        f"(the notebook has {len(cells)} cells)"
+    )
 
 
 def _title(nb: Notebook, name: str) -> str:
     minor = nb.get("nbformat_minor")
     version = f"{nb.get('nbformat')}.{minor}" if isinstance(minor, int) else str(nb.get("nbformat"))
     count = len(iter_cells(nb))
-    return terminal_safe(f"{name} ({notebook_language(nb)}, nbformat {version}, "
-                         f"{count} cell{'s' * (count != 1)})")
+    return terminal_safe(
+        f"{name} ({notebook_language(nb)}, nbformat {version}, {count} cell{'s' * (count != 1)})"
+    )
 
 
 def _paint(text: str, code: str, options: ShowOptions) -> str:

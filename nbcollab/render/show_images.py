@@ -10,8 +10,10 @@ import struct
 from typing import Any
 
 _HEAD = 65_536  # bytes of a JPEG searched for its frame header; other formats need 30
-_SVG_SIZE = re.compile(r"<svg\b[^>]*?\bwidth=[\"']([\d.]+)\w*[\"'][^>]*?\bheight=[\"']([\d.]+)",
-                       re.IGNORECASE | re.DOTALL)
+_SVG_SIZE = re.compile(
+    r"<svg\b[^>]*?\bwidth=[\"']([\d.]+)\w*[\"'][^>]*?\bheight=[\"']([\d.]+)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def image_size(mime: str, data: str, metadata: Any = None) -> str:
@@ -38,8 +40,13 @@ def _raster_size(mime: str, data: str) -> tuple[int, int] | None:
         head = base64.b64decode(chars[: len(chars) // 4 * 4], validate=True)
     except (binascii.Error, ValueError):
         return None
-    readers = {"image/png": _png, "image/gif": _gif, "image/jpeg": _jpeg, "image/webp": _webp,
-               "image/bmp": _bmp}
+    readers = {
+        "image/png": _png,
+        "image/gif": _gif,
+        "image/jpeg": _jpeg,
+        "image/webp": _webp,
+        "image/bmp": _bmp,
+    }
     try:
         return readers[mime](head) if mime in readers else None
     except (struct.error, IndexError):
@@ -67,10 +74,10 @@ def _jpeg(b: bytes) -> tuple[int, int] | None:
     while pos + 9 < len(b):
         if b[pos] != 0xFF:
             return None
-        marker, length = b[pos + 1], struct.unpack(">H", b[pos + 2:pos + 4])[0]
+        marker, length = b[pos + 1], struct.unpack(">H", b[pos + 2 : pos + 4])[0]
         # Start-of-frame markers hold the size; C4 (DHT), C8 and CC (arithmetic) do not.
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", b[pos + 5:pos + 9])
+            height, width = struct.unpack(">HH", b[pos + 5 : pos + 9])
             return width, height
         pos += 2 + length
     return None

@@ -26,7 +26,14 @@ from nbcollab.render.output_text import describe_output, output_text
 from nbcollab.render.safe_text import terminal_safe
 
 _RED, _GREEN, _CYAN, _BOLD, _DIM, _REVERSE, _RESET = (
-    "\033[31m", "\033[32m", "\033[36m", "\033[1m", "\033[2m", "\033[7m", "\033[0m")
+    "\033[31m",
+    "\033[32m",
+    "\033[36m",
+    "\033[1m",
+    "\033[2m",
+    "\033[7m",
+    "\033[0m",
+)
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
 
@@ -39,8 +46,9 @@ class TextStyle:
     context: int = 3
 
 
-def render_text(diff: NotebookDiff, *, old_name: str, new_name: str,
-                style: TextStyle = TextStyle()) -> str:
+def render_text(
+    diff: NotebookDiff, *, old_name: str, new_name: str, style: TextStyle = TextStyle()
+) -> str:
     """The whole diff as text (empty string when the notebooks are equal)."""
     if diff.equal:
         return ""
@@ -165,7 +173,9 @@ def _word_lines(old: str, new: str, paint: _Painter) -> Iterator[str]:
     yield from ("~" + line for line in "".join(parts).split("\n"))
 
 
-def _outputs_whole(cell: Mapping[str, Any] | None, sign: str, code: str, paint: _Painter) -> Iterator[str]:
+def _outputs_whole(
+    cell: Mapping[str, Any] | None, sign: str, code: str, paint: _Painter
+) -> Iterator[str]:
     for index, output in enumerate((cell or {}).get("outputs", []) or []):
         if isinstance(output, dict):
             yield paint(f"{sign}  output {index}: {describe_output(output)}", code)
@@ -183,8 +193,12 @@ def _output_change_lines(change: OutputChange, paint: _Painter) -> Iterator[str]
         yield paint(f"~  output {change.new_index}: {describe_output(change.new)} (changed)", _CYAN)
         old_text, new_text = "\n".join(output_text(change.old)), "\n".join(output_text(change.new))
         yield from ("   " + line for line in text_hunks(old_text, new_text, paint))
-        yield from (f"   {line}" for line in _value_lines(
-            [c for c in change.changes if c.path[:1] not in (("data",), ("text",))], paint))
+        yield from (
+            f"   {line}"
+            for line in _value_lines(
+                [c for c in change.changes if c.path[:1] not in (("data",), ("text",))], paint
+            )
+        )
 
 
 def _value_lines(changes: Any, paint: _Painter) -> Iterator[str]:

@@ -142,9 +142,7 @@ def _candidate_inputs(inputs: Sequence[str | bytes | None]) -> Iterator[_Candida
         yield _Candidate(label, text, plain)
 
 
-def _trusted_inputs(
-    notary: NotebookNotary, candidates: Sequence[_Candidate]
-) -> Iterator[Any]:
+def _trusted_inputs(notary: NotebookNotary, candidates: Sequence[_Candidate]) -> Iterator[Any]:
     for candidate in candidates:
         try:
             nb = read_as_jupyter(candidate.text, path=candidate.label)

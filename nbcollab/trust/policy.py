@@ -28,6 +28,7 @@ from nbcollab.trust.stream import (
 # display_data/execute_result, and any odd type) is treated as needing trust.
 _PLAIN_OUTPUT_TYPES = frozenset({"stream", "error"})
 
+
 def is_rich_output(output: Any) -> bool:
     """Whether Jupyter shows ``output`` only in a trusted notebook (anything but stream/error)."""
     return not isinstance(output, Mapping) or output.get("output_type") not in _PLAIN_OUTPUT_TYPES
@@ -168,7 +169,7 @@ def find_active_window(data: bytes | bytearray) -> ActiveWindow | None:
 
 def _holds_window(trusted: SignatureStream, data: bytes | bytearray, window: ActiveWindow) -> bool:
     """Whether ``trusted`` has the window's bytes with every active spelling in it a real key."""
-    piece = bytes(data[window.start:window.end])
+    piece = bytes(data[window.start : window.end])
     keys = [at for prefix in ACTIVE_MIME_PREFIXES for at in find_all(piece, prefix)]
     widget = list(find_all(piece, WIDGET_STATE.encode()))
     closers = [at for closer in CLOSERS for at in find_all(piece, closer)]
@@ -213,9 +214,7 @@ def _complete_ids(cells: Sequence[Mapping[str, Any]]) -> dict[str, int] | None:
     return ids or None
 
 
-def find_untrusted_output(
-    result: Notebook, trusted_inputs: Sequence[Notebook]
-) -> str | None:
+def find_untrusted_output(result: Notebook, trusted_inputs: Sequence[Notebook]) -> str | None:
     """The first rich output of ``result`` not found in the same cell of a trusted input, or None."""
     widgets = result.get("metadata", {}).get("widgets")
     # Saved widget state is drawn by the widget views among the outputs: it must be trusted too.

@@ -25,7 +25,12 @@ CLOSERS = tuple(b"output_type" + kind.encode() for kind in RICH_OUTPUT_TYPES)
 # one of these: HTML, Markdown (sanitized HTML when untrusted), SVG, JavaScript, and application/*
 # (JavaScript, widget views, PDF, and the types extensions render: Plotly, Vega, Bokeh, ...).
 ACTIVE_MIME_PREFIXES = (
-    b"application/", b"image/svg", b"text/html", b"text/javascript", b"text/markdown", b"text/vnd."
+    b"application/",
+    b"image/svg",
+    b"text/html",
+    b"text/javascript",
+    b"text/markdown",
+    b"text/vnd.",
 )
 # Saved widget state (metadata.widgets), drawn by trusted widget views.
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"

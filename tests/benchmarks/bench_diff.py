@@ -51,8 +51,22 @@ def nbdime_library(a: Path, b: Path) -> None:
 
 
 def nbcollab_cli(a: Path, b: Path, out: Path) -> None:
-    subprocess.run([sys.executable, "-m", "nbcollab", "diff", str(a), str(b), "--format", "json",
-                    "-o", str(out)], check=False, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbcollab",
+            "diff",
+            str(a),
+            str(b),
+            "--format",
+            "json",
+            "-o",
+            str(out),
+        ],
+        check=False,
+        capture_output=True,
+    )
 
 
 def nbdime_cli(a: Path, b: Path, out: Path) -> None:
@@ -72,7 +86,8 @@ def measure(size: int, with_ids: bool, folder: Path, run_nbdime: bool) -> dict[s
         # nbcollab is cheap to repeat: best of several runs damps noise from other processes.
         "ours_lib": best_of(7, lambda: nbcollab_library(a, b)),
         "ours_cli": best_of(3, lambda: nbcollab_cli(a, b, out)),
-        "nbdime_lib": None, "nbdime_cli": None,
+        "nbdime_lib": None,
+        "nbdime_cli": None,
     }
     if run_nbdime:
         if size == 100:
@@ -93,10 +108,14 @@ def _ratio(slow: float | None, fast: float | None) -> str:
 def report(sizes: list[int], results: dict[tuple[int, bool], dict[str, float | None]]) -> None:
     """Print the table of timings, ratios and growth per size step."""
     for with_ids in (False, True):
-        print(f"\n== {'with' if with_ids else 'without'} cell ids "
-              "(seconds; ratio = nbdime / nbcollab; growth = time / time at the previous size)")
-        print(f"{'cells':>6} {'ours lib':>9} {'nbdime lib':>10} {'ratio':>8} {'ours cli':>9} "
-              f"{'nbdime cli':>10} {'ratio':>8} {'growth ours lib':>16} {'growth nbdime lib':>18}")
+        print(
+            f"\n== {'with' if with_ids else 'without'} cell ids "
+            "(seconds; ratio = nbdime / nbcollab; growth = time / time at the previous size)"
+        )
+        print(
+            f"{'cells':>6} {'ours lib':>9} {'nbdime lib':>10} {'ratio':>8} {'ours cli':>9} "
+            f"{'nbdime cli':>10} {'ratio':>8} {'growth ours lib':>16} {'growth nbdime lib':>18}"
+        )
         prev = None
         for size in sizes:
             row = results[(size, with_ids)]
@@ -104,10 +123,12 @@ def report(sizes: list[int], results: dict[tuple[int, bool], dict[str, float | N
             if prev is not None:
                 grow_ours = _ratio(row["ours_lib"], prev["ours_lib"])
                 grow_them = _ratio(row["nbdime_lib"], prev["nbdime_lib"])
-            print(f"{size:>6} {_fmt(row['ours_lib']):>9} {_fmt(row['nbdime_lib']):>10} "
-                  f"{_ratio(row['nbdime_lib'], row['ours_lib']):>8} {_fmt(row['ours_cli']):>9} "
-                  f"{_fmt(row['nbdime_cli']):>10} {_ratio(row['nbdime_cli'], row['ours_cli']):>8} "
-                  f"{grow_ours:>16} {grow_them:>18}")
+            print(
+                f"{size:>6} {_fmt(row['ours_lib']):>9} {_fmt(row['nbdime_lib']):>10} "
+                f"{_ratio(row['nbdime_lib'], row['ours_lib']):>8} {_fmt(row['ours_cli']):>9} "
+                f"{_fmt(row['nbdime_cli']):>10} {_ratio(row['nbdime_cli'], row['ours_cli']):>8} "
+                f"{grow_ours:>16} {grow_them:>18}"
+            )
             prev = row
 
 
@@ -115,8 +136,12 @@ def main() -> None:
     """Run the benchmark and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 2000, 5000])
-    parser.add_argument("--max-nbdime-cells", type=int, default=2000,
-                        help="skip nbdime without ids above this many cells")
+    parser.add_argument(
+        "--max-nbdime-cells",
+        type=int,
+        default=2000,
+        help="skip nbdime without ids above this many cells",
+    )
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

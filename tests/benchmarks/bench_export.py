@@ -43,16 +43,31 @@ def make_notebook(cells: int) -> dict:
     out = []
     for i in range(cells):
         if i % 2 == 0:
-            source = (f"#| export\ndef function_{i}(x, y={i}):\n"
-                      f"    total = x + y\n    return total * {i}")
+            source = (
+                f"#| export\ndef function_{i}(x, y={i}):\n    total = x + y\n    return total * {i}"
+            )
             outputs: list = []
         else:
             source = f"result_{i} = function_{i - 1}({i})\nprint(result_{i})"
             outputs = [{"name": "stdout", "output_type": "stream", "text": "x" * 2000 + "\n"}]
-        out.append({"cell_type": "code", "execution_count": None, "id": f"cell{i}",
-                    "metadata": {}, "outputs": outputs, "source": source})
-    return {"cells": out, "metadata": {"kernelspec": {"language": "python", "name": "python3",
-            "display_name": "Python 3"}}, "nbformat": 4, "nbformat_minor": 5}
+        out.append(
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"cell{i}",
+                "metadata": {},
+                "outputs": outputs,
+                "source": source,
+            }
+        )
+    return {
+        "cells": out,
+        "metadata": {
+            "kernelspec": {"language": "python", "name": "python3", "display_name": "Python 3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def env() -> dict[str, str]:
@@ -63,8 +78,9 @@ def env() -> dict[str, str]:
 
 def timed_import(python: str, folder: Path, setup: str, statement: str) -> float:
     script = TIMED_IMPORT.format(folder=str(folder), setup=setup, statement=statement)
-    done = subprocess.run([python, "-c", script], env=env(), capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [python, "-c", script], env=env(), capture_output=True, text=True, check=True
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -87,8 +103,13 @@ def main() -> None:
         folder = Path(tmp)
         (folder / "bench_nb.ipynb").write_text(serialize_notebook(make_notebook(args.cells)))
         size = (folder / "bench_nb.ipynb").stat().st_size
-        subprocess.run([sys.executable, "-m", "nbcollab", "export", "bench_nb.ipynb", "-o",
-                        "plain_module.py"], cwd=folder, env=env(), check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "nbcollab", "export", "bench_nb.ipynb", "-o", "plain_module.py"],
+            cwd=folder,
+            env=env(),
+            check=True,
+            capture_output=True,
+        )
         cache = folder / "__pycache__"
         hook = "import nbcollab.importer"
         py = sys.executable
@@ -98,23 +119,31 @@ def main() -> None:
 
         rows = {
             "import nbcollab.importer (the hook itself)": median_ms(
-                args.repeat, lambda: timed_import(py, folder, "", hook)),
+                args.repeat, lambda: timed_import(py, folder, "", hook)
+            ),
             "nbcollab hook, first import (no cache)": median_ms(
-                args.repeat, lambda: timed_import(py, folder, hook, "import bench_nb"), clear),
+                args.repeat, lambda: timed_import(py, folder, hook, "import bench_nb"), clear
+            ),
         }
         timed_import(py, folder, hook, "import bench_nb")
         rows["nbcollab hook, cached import"] = median_ms(
-            args.repeat, lambda: timed_import(py, folder, hook, "import bench_nb"))
+            args.repeat, lambda: timed_import(py, folder, hook, "import bench_nb")
+        )
         rows["plain .py import, no .pyc"] = median_ms(
-            args.repeat, lambda: timed_import(py, folder, "", "import plain_module"), clear)
+            args.repeat, lambda: timed_import(py, folder, "", "import plain_module"), clear
+        )
         timed_import(py, folder, "", "import plain_module")
         rows["plain .py import, cached .pyc"] = median_ms(
-            args.repeat, lambda: timed_import(py, folder, "", "import plain_module"))
+            args.repeat, lambda: timed_import(py, folder, "", "import plain_module")
+        )
         if args.peers.is_file():
             setup = "from importnb import Notebook\nloader = Notebook(include_non_defs=False)"
             rows["importnb (defs only), every import"] = median_ms(
-                args.repeat, lambda: timed_import(str(args.peers), folder, setup,
-                                                  "with loader: import bench_nb"))
+                args.repeat,
+                lambda: timed_import(
+                    str(args.peers), folder, setup, "with loader: import bench_nb"
+                ),
+            )
         rows.update(export_timings(folder, args.peers))
         print(f"notebook: {args.cells} code cells, {size // 1024} KiB; median of {args.repeat}\n")
         print("| what | ms |\n| --- | --- |")
@@ -125,12 +154,27 @@ def main() -> None:
 def export_timings(folder: Path, peers: Path) -> dict[str, float]:
     """One export each, as a command (interpreter start-up included)."""
     out = {}
-    commands = {"nbcollab export (command)": [sys.executable, "-m", "nbcollab", "export",
-                                              "bench_nb.ipynb", "-o", "by_nbcollab.py"]}
+    commands = {
+        "nbcollab export (command)": [
+            sys.executable,
+            "-m",
+            "nbcollab",
+            "export",
+            "bench_nb.ipynb",
+            "-o",
+            "by_nbcollab.py",
+        ]
+    }
     nbconvert = peers.parent / "jupyter-nbconvert"
     if nbconvert.is_file():
         commands["jupyter nbconvert --to script (command)"] = [
-            str(nbconvert), "--to", "script", "bench_nb.ipynb", "--output", "by_nbconvert"]
+            str(nbconvert),
+            "--to",
+            "script",
+            "bench_nb.ipynb",
+            "--output",
+            "by_nbconvert",
+        ]
     for label, command in commands.items():
         start = time.perf_counter()
         subprocess.run(command, cwd=folder, env=env(), check=True, capture_output=True)

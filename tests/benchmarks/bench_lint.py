@@ -95,8 +95,13 @@ print(json.dumps({"seconds": time.perf_counter() - start, "ok": ok, "codes": cod
 
 
 def probe_nborder(python: str, files: list[str]) -> dict:  # type: ignore[type-arg]
-    done = subprocess.run([python, "-c", NBORDER_PROBE], input=json.dumps(files),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [python, "-c", NBORDER_PROBE],
+        input=json.dumps(files),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -119,33 +124,43 @@ def main() -> None:
     args = parser.parse_args()
     files = [str(p) for p in readable(sorted(CORPUS.glob("*.ipynb")))]
     median = run_ours(files, args.repeat)
-    print(f"nbcollab lint in-process: {len(files)} notebooks in {median:.2f} s = "
-          f"{len(files) / median:.0f} notebooks/s")
+    print(
+        f"nbcollab lint in-process: {len(files)} notebooks in {median:.2f} s = "
+        f"{len(files) / median:.0f} notebooks/s"
+    )
     ours = [sys.executable, "-m", "nbcollab", "lint", "--format", "json", *files]
     times = [timed(ours)[0] for _ in range(args.repeat)]
     _, done = timed(ours)
     rate = len(files) / statistics.median(times)
-    print(f"nbcollab lint CLI: exit {done.returncode}, median {statistics.median(times):.2f} s "
-          f"= {rate:.0f} notebooks/s (start-up included), "
-          f"{len(json.loads(done.stdout)['findings'])} findings")
+    print(
+        f"nbcollab lint CLI: exit {done.returncode}, median {statistics.median(times):.2f} s "
+        f"= {rate:.0f} notebooks/s (start-up included), "
+        f"{len(json.loads(done.stdout)['findings'])} findings"
+    )
     peer = nborder_path()
     if peer is None:
         print("nborder: not installed (pip install nborder), skipped")
         return
     probe = probe_nborder(str(Path(peer).parent / "python"), files)
     ok = probe["ok"]
-    print(f"nborder in-process: {len(ok)}/{len(files)} notebooks linted "
-          f"({len(probe['failed'])} raise) in {probe['seconds']:.2f} s = "
-          f"{len(ok) / probe['seconds']:.0f} notebooks/s; notebooks per code: {probe['codes']}")
+    print(
+        f"nborder in-process: {len(ok)}/{len(files)} notebooks linted "
+        f"({len(probe['failed'])} raise) in {probe['seconds']:.2f} s = "
+        f"{len(ok) / probe['seconds']:.0f} notebooks/s; notebooks per code: {probe['codes']}"
+    )
     ours_same = run_ours(ok, args.repeat)
-    print(f"nbcollab lint in-process on the same {len(ok)}: {ours_same:.2f} s = "
-          f"{len(ok) / ours_same:.0f} notebooks/s; notebooks per code: {our_codes(ok)}")
+    print(
+        f"nbcollab lint in-process on the same {len(ok)}: {ours_same:.2f} s = "
+        f"{len(ok) / ours_same:.0f} notebooks/s; notebooks per code: {our_codes(ok)}"
+    )
     command = [peer, "check", "--output-format", "json", *ok]
     times = [timed(command)[0] for _ in range(args.repeat)]
     ours = [sys.executable, "-m", "nbcollab", "lint", "--format", "json", *ok]
     our_times = [timed(ours)[0] for _ in range(args.repeat)]
-    print(f"CLI on those {len(ok)}, start-up included: nborder {statistics.median(times):.2f} s, "
-          f"nbcollab {statistics.median(our_times):.2f} s")
+    print(
+        f"CLI on those {len(ok)}, start-up included: nborder {statistics.median(times):.2f} s, "
+        f"nbcollab {statistics.median(our_times):.2f} s"
+    )
     if args.each:
         count_each(peer, files)
 
@@ -158,8 +173,10 @@ def count_each(peer: str, files: list[str]) -> None:
         single = subprocess.run([peer, "check", path], capture_output=True, text=True, check=False)
         linted += single.returncode in (0, 1)
     elapsed = time.perf_counter() - start
-    print(f"nborder one file at a time: {linted}/{len(files)} linted (exit 0 or 1), "
-          f"{elapsed:.1f} s = {len(files) / elapsed:.1f} notebooks/s")
+    print(
+        f"nborder one file at a time: {linted}/{len(files)} linted (exit 0 or 1), "
+        f"{elapsed:.1f} s = {len(files) / elapsed:.1f} notebooks/s"
+    )
 
 
 if __name__ == "__main__":

@@ -52,33 +52,53 @@ def in_process(files: list[Path], repeat: int = 3) -> float:
 
 
 def commands(files: list[Path], out: Path) -> tuple[list[str], list[str]]:
-    ours = [sys.executable, "-m", "nbcollab", "merge", *map(str, files), "-o", str(out),
-            "--no-sign"]
+    ours = [
+        sys.executable,
+        "-m",
+        "nbcollab",
+        "merge",
+        *map(str, files),
+        "-o",
+        str(out),
+        "--no-sign",
+    ]
     theirs = [sys.executable, "-m", "nbdime", "merge", *map(str, files), "--out", str(out)]
     return ours, theirs
 
 
 def bench_generated(sizes: list[int], timeout: float) -> None:
-    print(f"{'cells':>6} {'ids':>4} {'core ms':>8} {'nbcollab s':>11} {'nbmerge s':>10} "
-          f"{'ratio':>7}")
+    print(
+        f"{'cells':>6} {'ids':>4} {'core ms':>8} {'nbcollab s':>11} {'nbmerge s':>10} {'ratio':>7}"
+    )
     for with_ids in (False, True):
         for size in sizes:
             with tempfile.TemporaryDirectory() as tmp:
-                files = [write_notebook(Path(tmp) / f"{name}.ipynb", nb) for name, nb in
-                         zip(("base", "local", "remote"), make_merge_triplet(size, with_ids=with_ids))]
+                files = [
+                    write_notebook(Path(tmp) / f"{name}.ipynb", nb)
+                    for name, nb in zip(
+                        ("base", "local", "remote"), make_merge_triplet(size, with_ids=with_ids)
+                    )
+                ]
                 ours, theirs = commands(files, Path(tmp) / "out.ipynb")
                 core = in_process(files)
                 mine = min(t for t in (timed(ours, timeout) for _ in range(3)) if t is not None)
                 other = timed(theirs, timeout)
             ratio = f"{other / mine:7.1f}" if other else "    n/a"
             other_text = f"{other:10.2f}" if other else f"{'>' + str(int(timeout)):>10}"
-            print(f"{size:6} {'yes' if with_ids else 'no':>4} {core * 1000:8.1f} {mine:11.3f} "
-                  f"{other_text} {ratio}", flush=True)
+            print(
+                f"{size:6} {'yes' if with_ids else 'no':>4} {core * 1000:8.1f} {mine:11.3f} "
+                f"{other_text} {ratio}",
+                flush=True,
+            )
 
 
 def bench_corpus(timeout: float) -> None:
-    cases = [c for c in sorted(MERGES.iterdir()) if (c / "case.json").is_file()
-             and json.loads((c / "case.json").read_text())["change_kind"] == "M/M"]
+    cases = [
+        c
+        for c in sorted(MERGES.iterdir())
+        if (c / "case.json").is_file()
+        and json.loads((c / "case.json").read_text())["change_kind"] == "M/M"
+    ]
     mine, other = [], []
     for case in cases:
         files = [case / f"{n}.ipynb" for n in ("base", "p1", "p2")]
@@ -91,9 +111,11 @@ def bench_corpus(timeout: float) -> None:
         if a and b:
             mine.append(a)
             other.append(b)
-    print(f"\ncorpus M/M merges ({len(mine)}): median nbcollab {statistics.median(mine):.3f} s, "
-          f"nbmerge {statistics.median(other):.3f} s, "
-          f"ratio of medians {statistics.median(other) / statistics.median(mine):.1f}x")
+    print(
+        f"\ncorpus M/M merges ({len(mine)}): median nbcollab {statistics.median(mine):.3f} s, "
+        f"nbmerge {statistics.median(other):.3f} s, "
+        f"ratio of medians {statistics.median(other) / statistics.median(mine):.1f}x"
+    )
 
 
 def main() -> None:

@@ -55,16 +55,24 @@ def main() -> None:
     if not CORPUS.is_dir():
         raise SystemExit(f"corpus not found at {CORPUS}")
     notebooks = with_outputs(usable_notebooks(args.limit))
-    print(f"{len(notebooks)} corpus notebooks with outputs, "
-          f"{sum(p.stat().st_size for p in notebooks):,} bytes (nbcollab from {ROOT})")
+    print(
+        f"{len(notebooks)} corpus notebooks with outputs, "
+        f"{sum(p.stat().st_size for p in notebooks):,} bytes (nbcollab from {ROOT})"
+    )
     tools = {"nbcollab clean --normalize": NBCOLLAB}
     if real_path("nbstripout"):
         tools["nbstripout --keep-output --keep-count"] = [
-            real_path("nbstripout"), "--keep-output", "--keep-count"]
+            real_path("nbstripout"),
+            "--keep-output",
+            "--keep-count",
+        ]
     if real_path("nb-clean"):
         tools["nb-clean --preserve-cell-outputs"] = [
-            real_path("nb-clean"), "clean", "--preserve-cell-outputs",
-            "--preserve-execution-counts"]
+            real_path("nb-clean"),
+            "clean",
+            "--preserve-cell-outputs",
+            "--preserve-execution-counts",
+        ]
     results = {name: run_tool(command, notebooks, args.repeat) for name, command in tools.items()}
     base = results["nbcollab clean --normalize"][0]
     for name, (seconds, size) in results.items():

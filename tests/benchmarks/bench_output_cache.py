@@ -50,8 +50,12 @@ def edit_one_cell(data: bytes, mark: str) -> bytes:
 
 def prepare(repo: Path, cache: bool) -> None:
     flags = [] if cache else ["--no-output-cache"]
-    subprocess.run([*NBCOLLAB, "install", "--no-diff", "--no-merge", "--attributes", "info",
-                    *flags], cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        [*NBCOLLAB, "install", "--no-diff", "--no-merge", "--attributes", "info", *flags],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "main")
     git(repo, "branch", "-M", "main")
@@ -122,8 +126,9 @@ def restored_cells(repo: Path, branch: str) -> int:
         for path in repo.glob("*.ipynb")
         for cell in parse_notebook(path.read_bytes()).get("cells", [])
     )
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
-                            text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
     git(repo, "switch", "-q", "main")
     if status:
         sys.exit(f"git status is not clean on {branch}:\n{status}")
@@ -150,18 +155,32 @@ def main() -> None:
             cells = {b: restored_cells(repos[name], b) for b in ("edited", "foreign")}
             print(f"  {name} the cache: code cells with outputs after a switch: {cells}")
             adds[name] = make_repo(Path(tmp), f"add-{name}", [])
-            subprocess.run([*NBCOLLAB, "install", "--no-diff", "--no-merge", "--attributes",
-                            "info", *([] if name == "with" else ["--no-output-cache"])],
-                           cwd=adds[name], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    *NBCOLLAB,
+                    "install",
+                    "--no-diff",
+                    "--no-merge",
+                    "--attributes",
+                    "info",
+                    *([] if name == "with" else ["--no-output-cache"]),
+                ],
+                cwd=adds[name],
+                check=True,
+                capture_output=True,
+            )
         snapshot = Path(tmp) / "snapshot"
         shutil.copytree(repos["with"] / CACHE, snapshot)
         tasks = {
-            "switch main <-> edited (recorded)": lambda n: time_switch(repos[n], "edited",
-                                                                        snapshot),
-            "switch main <-> foreign (never seen)": lambda n: time_switch(repos[n], "foreign",
-                                                                           snapshot),
+            "switch main <-> edited (recorded)": lambda n: time_switch(
+                repos[n], "edited", snapshot
+            ),
+            "switch main <-> foreign (never seen)": lambda n: time_switch(
+                repos[n], "foreign", snapshot
+            ),
             "first git status after a switch": lambda n: time_status_after_switch(
-                repos[n], snapshot),
+                repos[n], snapshot
+            ),
             "git add . (fresh index, empty cache)": lambda n: time_add(adds[n], notebooks),
         }
         # Interleaved, best of each: the machine's load changes from one minute to the next.
@@ -172,8 +191,10 @@ def main() -> None:
                     results[name][task] = min(results[name].get(task, seconds), seconds)
     for task, without in results["without"].items():
         with_cache = results["with"][task]
-        print(f"  {task:40} {without:6.2f} s without, {with_cache:6.2f} s with: "
-              f"{with_cache / without:.2f}x")
+        print(
+            f"  {task:40} {without:6.2f} s without, {with_cache:6.2f} s with: "
+            f"{with_cache / without:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -79,31 +79,41 @@ def main() -> None:
     args = parser.parse_args()
     nbshow = str(PEERS / "nbshow") if (PEERS / "nbshow").is_file() else shutil.which("nbshow")
     peers_python = PEERS / "python"
-    print("| notebook KiB | cells | nbcollab cli | nbshow cli | ratio | nbcollab lib | nbdime lib "
-          "| ratio |")
+    print(
+        "| notebook KiB | cells | nbcollab cli | nbshow cli | ratio | nbcollab lib | nbdime lib "
+        "| ratio |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     ratios = []
     for path in pick(args.sizes):
         import json
 
         cells = len(json.loads(path.read_bytes()).get("cells", []))
-        ours = best(lambda p=path: run([sys.executable, "-m", "nbcollab", "show", str(p),
-                                        "--no-pager", "--color", "never"]), args.repeat)
+        ours = best(
+            lambda p=path: run(
+                [sys.executable, "-m", "nbcollab", "show", str(p), "--no-pager", "--color", "never"]
+            ),
+            args.repeat,
+        )
         theirs = best(lambda p=path: run([nbshow, str(p)]), args.repeat) if nbshow else float("nan")
         lib_ours = best(lambda p=path: lib_nbcollab(p), args.repeat)
         lib_theirs = float("nan")
         if peers_python.is_file():
-            code = (f"import time,sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
-                    "from bench_show import lib_nbdime; from pathlib import Path; t=[];"
-                    f"[(s:=time.perf_counter(), lib_nbdime(Path({str(path)!r})), "
-                    f"t.append(time.perf_counter()-s)) for _ in range({args.repeat})];"
-                    "print(min(t))")
+            code = (
+                f"import time,sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+                "from bench_show import lib_nbdime; from pathlib import Path; t=[];"
+                f"[(s:=time.perf_counter(), lib_nbdime(Path({str(path)!r})), "
+                f"t.append(time.perf_counter()-s)) for _ in range({args.repeat})];"
+                "print(min(t))"
+            )
             done = subprocess.run([str(peers_python), "-c", code], capture_output=True, text=True)
             lib_theirs = float(done.stdout.strip() or "nan")
         ratios.append(theirs / ours)
-        print(f"| {path.stat().st_size // 1024} | {cells} | {ours:.3f} | {theirs:.3f} | "
-              f"{theirs / ours:.1f}x | {lib_ours:.4f} | {lib_theirs:.4f} | "
-              f"{lib_theirs / lib_ours:.1f}x |")
+        print(
+            f"| {path.stat().st_size // 1024} | {cells} | {ours:.3f} | {theirs:.3f} | "
+            f"{theirs / ours:.1f}x | {lib_ours:.4f} | {lib_theirs:.4f} | "
+            f"{lib_theirs / lib_ours:.1f}x |"
+        )
     print(f"\nmedian cli ratio (nbshow / nbcollab show): {statistics.median(ratios):.1f}x")
 
 

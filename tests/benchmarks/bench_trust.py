@@ -113,17 +113,25 @@ def run(cases: list[tuple[str, list[bytes]]], *, trust_theirs: bool) -> None:
             trust(notary, text.encode("utf-8"))
         t_plain += time.perf_counter() - start
     who = "both sides" if trust_theirs else "only p1 (ours)"
-    print(f"\n== trusted before the merge: {who}; {len(cases)} merges, {with_rich} with rich output")
-    print(f"wholesale re-signing: signs {len(cases)}, of which {unsafe_wholesale} hold a rich "
-          "output no trusted version had")
+    print(
+        f"\n== trusted before the merge: {who}; {len(cases)} merges, {with_rich} with rich output"
+    )
+    print(
+        f"wholesale re-signing: signs {len(cases)}, of which {unsafe_wholesale} hold a rich "
+        "output no trusted version had"
+    )
     print(f"nbcollab:             signs {signed}, of which {unsafe_nbcollab} hold such an output")
     for reason, count in reasons.most_common():
         print(f"  {count:4d}  {reason}")
-    print("signed by nbformat 4 minor version: " + ", ".join(
-        f"4.{minor}: {count}" for minor, count in sorted(minors.items()) if count))
-    print(f"time per merge: nbcollab {1000 * t_policy / len(cases):.1f} ms "
-          f"({1000 * t_policy / max(with_rich, 1):.1f} ms per merge with rich output), "
-          f"wholesale notary.sign {1000 * t_plain / len(cases):.1f} ms")
+    print(
+        "signed by nbformat 4 minor version: "
+        + ", ".join(f"4.{minor}: {count}" for minor, count in sorted(minors.items()) if count)
+    )
+    print(
+        f"time per merge: nbcollab {1000 * t_policy / len(cases):.1f} ms "
+        f"({1000 * t_policy / max(with_rich, 1):.1f} ms per merge with rich output), "
+        f"wholesale notary.sign {1000 * t_plain / len(cases):.1f} ms"
+    )
 
 
 def _kind(reason: str) -> str:

@@ -15,7 +15,37 @@ from typing import Any
 
 Notebook = dict[str, Any]
 
-_WORDS = ["data", "frame", "model", "train", "test", "loss", "value", "plot", "figure", "result", "array", "index", "column", "row", "mean", "sum", "count", "group", "filter", "select", "merge", "join", "split", "sample", "batch", "epoch", "layer", "weight", "score"]
+_WORDS = [
+    "data",
+    "frame",
+    "model",
+    "train",
+    "test",
+    "loss",
+    "value",
+    "plot",
+    "figure",
+    "result",
+    "array",
+    "index",
+    "column",
+    "row",
+    "mean",
+    "sum",
+    "count",
+    "group",
+    "filter",
+    "select",
+    "merge",
+    "join",
+    "split",
+    "sample",
+    "batch",
+    "epoch",
+    "layer",
+    "weight",
+    "score",
+]
 
 
 def _line(rng: random.Random) -> str:
@@ -27,13 +57,29 @@ def _code_cell(rng: random.Random, number: int) -> dict[str, Any]:
     source = "\n".join(_line(rng) for _ in range(rng.randint(2, 12)))
     outputs: list[dict[str, Any]] = []
     if rng.random() < 0.5:
-        outputs.append({"name": "stdout", "output_type": "stream",
-                        "text": "\n".join(_line(rng) for _ in range(rng.randint(1, 5))) + "\n"})
+        outputs.append(
+            {
+                "name": "stdout",
+                "output_type": "stream",
+                "text": "\n".join(_line(rng) for _ in range(rng.randint(1, 5))) + "\n",
+            }
+        )
     if rng.random() < 0.2:
-        outputs.append({"output_type": "execute_result", "execution_count": number,
-                        "metadata": {}, "data": {"text/plain": f"array({rng.random()!r})"}})
-    return {"cell_type": "code", "execution_count": number, "metadata": {},
-            "outputs": outputs, "source": source}
+        outputs.append(
+            {
+                "output_type": "execute_result",
+                "execution_count": number,
+                "metadata": {},
+                "data": {"text/plain": f"array({rng.random()!r})"},
+            }
+        )
+    return {
+        "cell_type": "code",
+        "execution_count": number,
+        "metadata": {},
+        "outputs": outputs,
+        "source": source,
+    }
 
 
 def _markdown_cell(rng: random.Random) -> dict[str, Any]:
@@ -55,9 +101,10 @@ def make_notebook(n_cells: int, *, seed: int = 0, with_ids: bool = True) -> Note
     cells = [_new_cell(rng, k + 1, with_ids) for k in range(n_cells)]
     return {
         "cells": cells,
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                    "name": "python3"},
-                     "language_info": {"name": "python", "version": "3.11.7"}},
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python", "version": "3.11.7"},
+        },
         "nbformat": 4,
         "nbformat_minor": 5 if with_ids else 4,
     }
@@ -73,8 +120,14 @@ def _edit_cell(rng: random.Random, cell: dict[str, Any]) -> None:
 
 
 def edit_notebook(
-    nb: Notebook, *, seed: int = 1, edit: float = 0.03, insert: float = 0.01,
-    delete: float = 0.01, moves: int | None = None, avoid: set[int] | None = None,
+    nb: Notebook,
+    *,
+    seed: int = 1,
+    edit: float = 0.03,
+    insert: float = 0.01,
+    delete: float = 0.01,
+    moves: int | None = None,
+    avoid: set[int] | None = None,
 ) -> Notebook:
     """A new version of ``nb``: some cells edited, inserted, deleted and moved (not in ``avoid``)."""
     rng = random.Random(seed)

@@ -33,7 +33,7 @@ from nbcollab.export.options import ExportOptions, Selection
 from nbcollab.files import read_notebook_file
 from nbcollab.notebook.lines import cell_source, iter_cells
 
-PEER_SCRIPT = r'''
+PEER_SCRIPT = r"""
 import json, sys, warnings, copy
 warnings.simplefilter("ignore")
 from pathlib import Path
@@ -69,7 +69,7 @@ for i, path in enumerate(paths):
         row["nbdev"] = "crash"
     out[path] = row
 print(json.dumps(out))
-'''
+"""
 
 
 def valid_python_notebooks() -> list[tuple[Path, dict]]:
@@ -82,8 +82,11 @@ def valid_python_notebooks() -> list[tuple[Path, dict]]:
         except NbcollabError:
             continue
         metadata = nb.get("metadata", {})
-        language = ((metadata.get("kernelspec") or {}).get("language")
-                    or (metadata.get("language_info") or {}).get("name") or "python")
+        language = (
+            (metadata.get("kernelspec") or {}).get("language")
+            or (metadata.get("language_info") or {}).get("name")
+            or "python"
+        )
         if str(language).lower() not in ("python", "python3", "ipython") or nb["nbformat"] != 4:
             continue
         try:
@@ -114,8 +117,9 @@ def main() -> None:
         "nbcollab --all": ExportOptions(select=Selection.ALL),
         "nbcollab --all --lenient": ExportOptions(select=Selection.ALL, lenient=True),
         "nbcollab --all --defs-only": ExportOptions(select=Selection.ALL, defs_only=True),
-        "nbcollab --all --defs-only --lenient": ExportOptions(select=Selection.ALL, defs_only=True,
-                                                              lenient=True),
+        "nbcollab --all --defs-only --lenient": ExportOptions(
+            select=Selection.ALL, defs_only=True, lenient=True
+        ),
     }
     rows: dict[str, list[str]] = {}
     for label, options in variants.items():
@@ -123,20 +127,27 @@ def main() -> None:
         rows[label] = [nbcollab_outcome(nb, options, path.name) for path, nb in notebooks]
         print(f"{label}: {time.perf_counter() - start:.2f} s", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run([str(args.peers), "-c", PEER_SCRIPT,
-                               json.dumps([str(p) for p, _ in notebooks]), tmp],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [str(args.peers), "-c", PEER_SCRIPT, json.dumps([str(p) for p, _ in notebooks]), tmp],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     peer = json.loads(done.stdout)
     for tool in ("nbconvert", "nbdev"):
         rows[f"{tool} (peer)"] = [peer[str(p)][tool] for p, _ in notebooks]
-    print(f"{len(notebooks)} Python notebooks (nbformat 4) whose code parses once IPython syntax "
-          "is transformed\n")
+    print(
+        f"{len(notebooks)} Python notebooks (nbformat 4) whose code parses once IPython syntax "
+        "is transformed\n"
+    )
     print("| tool | module compiles | of which need IPython at import | fails | crashes |")
     print("| --- | --- | --- | --- | --- |")
     for label, outcomes in rows.items():
         compiles = outcomes.count("ok") + outcomes.count("ipython")
-        print(f"| {label} | {compiles} | {outcomes.count('ipython')} | "
-              f"{outcomes.count('fail')} | {outcomes.count('crash')} |")
+        print(
+            f"| {label} | {compiles} | {outcomes.count('ipython')} | "
+            f"{outcomes.count('fail')} | {outcomes.count('crash')} |"
+        )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,11 @@ def source_lines(nb: dict[str, Any] | None) -> set[str]:
     if not nb:
         return set()
     major = nb.get("nbformat")
-    cells = ([c for ws in nb.get("worksheets", []) for c in ws.get("cells", [])]
-             if major == 3 else nb.get("cells", []))
+    cells = (
+        [c for ws in nb.get("worksheets", []) for c in ws.get("cells", [])]
+        if major == 3
+        else nb.get("cells", [])
+    )
     lines: set[str] = set()
     for text in _texts(cells, major):
         lines.update(line.rstrip("\r\n") for line in text.splitlines())
@@ -66,8 +69,11 @@ def cell_texts(nb: dict[str, Any] | None) -> list[str]:
     if not nb:
         return []
     major = nb.get("nbformat")
-    cells = ([c for ws in nb.get("worksheets", []) for c in ws.get("cells", [])]
-             if major == 3 else nb.get("cells", []))
+    cells = (
+        [c for ws in nb.get("worksheets", []) for c in ws.get("cells", [])]
+        if major == 3
+        else nb.get("cells", [])
+    )
     return _texts(cells, major)
 
 
@@ -152,12 +158,17 @@ def main() -> None:
     parser.add_argument("--no-nbdime", action="store_true", help="skip nbdime (slow)")
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
-    cases = [c for c in sorted(MERGES.iterdir()) if (c / "case.json").is_file()
-             and json.loads((c / "case.json").read_text())["change_kind"] in ("M/M", "A/A")]
+    cases = [
+        c
+        for c in sorted(MERGES.iterdir())
+        if (c / "case.json").is_file()
+        and json.loads((c / "case.json").read_text())["change_kind"] in ("M/M", "A/A")
+    ]
     combined = sum(
-        1 for c in cases
-        if cell_texts(load(c / "result.ipynb")) not in (cell_texts(load(c / "p1.ipynb")),
-                                                        cell_texts(load(c / "p2.ipynb")))
+        1
+        for c in cases
+        if cell_texts(load(c / "result.ipynb"))
+        not in (cell_texts(load(c / "p1.ipynb")), cell_texts(load(c / "p2.ipynb")))
     )
     tools = {"nbcollab": run_nbcollab, "git merge-file": run_merge_file}
     if not args.no_nbdime:
@@ -167,13 +178,19 @@ def main() -> None:
         for name, tool in tools.items():
             replay(case, tool, tallies[name])
     print(f"{len(cases)} cases (M/M and A/A); the human combined both sides in {combined}\n")
-    print(f"{'tool':16} {'clean':>6} {'confl':>6} {'crash':>6} {'invalid':>8} {'lost':>5} "
-          f"{'=human':>7} {'=human*':>8} {'s/case':>7}")
+    print(
+        f"{'tool':16} {'clean':>6} {'confl':>6} {'crash':>6} {'invalid':>8} {'lost':>5} "
+        f"{'=human':>7} {'=human*':>8} {'s/case':>7}"
+    )
     for name, t in tallies.items():
-        print(f"{name:16} {t.clean:6} {t.conflicted:6} {t.crashed:6} {t.invalid:8} {t.lost:5} "
-              f"{t.agrees:7} {t.agrees_combined:8} {t.seconds / len(cases):7.3f}")
-    print("\n=human: clean merges whose cell sources equal the committed result; "
-          "=human*: of those, cases where the human combined both sides")
+        print(
+            f"{name:16} {t.clean:6} {t.conflicted:6} {t.crashed:6} {t.invalid:8} {t.lost:5} "
+            f"{t.agrees:7} {t.agrees_combined:8} {t.seconds / len(cases):7.3f}"
+        )
+    print(
+        "\n=human: clean merges whose cell sources equal the committed result; "
+        "=human*: of those, cases where the human combined both sides"
+    )
     for name, t in tallies.items():
         for note in t.notes:
             print(f"  {name}: {note}", file=sys.stderr)

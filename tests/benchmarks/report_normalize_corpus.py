@@ -70,8 +70,10 @@ def report_files() -> None:
         again = parse_notebook(normalized)
         idempotent += not normalize_in_place(again) and serialize_notebook(again) == normalized
     print(f"notebooks with outputs: {count}; idempotent after normalizing: {idempotent}")
-    print(f"bytes with outputs kept: {sizes[0]:,}; normalized: {sizes[1]:,} "
-          f"({100 * (sizes[0] - sizes[1]) / max(sizes[0], 1):.1f}% smaller)")
+    print(
+        f"bytes with outputs kept: {sizes[0]:,}; normalized: {sizes[1]:,} "
+        f"({100 * (sizes[0] - sizes[1]) / max(sizes[0], 1):.1f}% smaller)"
+    )
 
 
 def output_texts(nb: dict[str, Any]) -> list[str]:
@@ -80,8 +82,11 @@ def output_texts(nb: dict[str, Any]) -> list[str]:
         for output in cell.get("outputs") or ():
             if isinstance(output.get("text"), str):
                 texts.append(output["text"])
-            texts += [v for m, v in (output.get("data") or {}).items()
-                      if m.startswith("text/") and isinstance(v, str)]
+            texts += [
+                v
+                for m, v in (output.get("data") or {}).items()
+                if m.startswith("text/") and isinstance(v, str)
+            ]
     return texts
 
 
@@ -104,7 +109,9 @@ def report_merges() -> None:
     cells = [0, 0]
     cases = fewer = 0
     for case in sorted(p for p in (CORPUS / "merges").iterdir() if p.is_dir()):
-        one, two = (variants((case / n).read_bytes(), str(case / n)) for n in ("p1.ipynb", "p2.ipynb"))
+        one, two = (
+            variants((case / n).read_bytes(), str(case / n)) for n in ("p1.ipynb", "p2.ipynb")
+        )
         if one is None or two is None or not (has_outputs(one[0]) or has_outputs(two[0])):
             continue
         cases += 1
@@ -116,8 +123,10 @@ def report_merges() -> None:
         cells[0] += cells_with_other_outputs(one[0], two[0])
         cells[1] += cells_with_other_outputs(one[1], two[1])
     print(f"merges whose sides carry outputs: {cases}; diff smaller after normalizing: {fewer}")
-    print(f"changed lines between sides: {lines[0]:,} -> {lines[1]:,} "
-          f"({100 * (lines[0] - lines[1]) / max(lines[0], 1):.1f}% fewer)")
+    print(
+        f"changed lines between sides: {lines[0]:,} -> {lines[1]:,} "
+        f"({100 * (lines[0] - lines[1]) / max(lines[0], 1):.1f}% fewer)"
+    )
     print(f"same-source cells whose outputs differ: {cells[0]} -> {cells[1]}")
 
 
