@@ -85,7 +85,8 @@ def run_textconv(argv: list[str]) -> int:
 def run_git_diff(argv: list[str]) -> int:
     """git's external diff driver: print a notebook diff; always exit 0 (git aborts otherwise)."""
     from nbcollab.git.diff_driver import run_external_diff
-    from nbcollab.git.textconv import clean_options_for
+    from nbcollab.git.textconv import clean_options_for, diff_options_for
+    from nbcollab.options import DiffOptions
 
     # git pipes its own output through the pager (less -R by default), which shows colours.
     color = (sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true") and not (
@@ -97,7 +98,13 @@ def run_git_diff(argv: list[str]) -> int:
         if (argv)
         else None
     )
-    text = run_external_diff(argv, clean=clean, color=color)
+    # ... and that folder's [tool.nbcollab.diff], as `nbcollab diff` reads it.
+    options = (
+        diff_options_for(argv[0], warn=lambda message: _warn("git-diff", message))
+        if argv
+        else DiffOptions()
+    )
+    text = run_external_diff(argv, clean=clean, color=color, options=options)
     # As UTF-8 whatever the locale says, and never failing on a lone surrogate from a notebook.
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))
     sys.stdout.buffer.flush()

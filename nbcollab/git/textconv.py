@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
-from nbcollab.options import CleanOptions
+from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.render.safe_text import terminal_safe
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
@@ -70,6 +70,24 @@ def clean_options_for(path: str, *, warn: Callable[[str], None]) -> CleanOptions
         start=root / where,
         warn=warn,
         using="the default clean options",
+    )
+
+
+def diff_options_for(path: str, *, warn: Callable[[str], None]) -> DiffOptions:
+    """``[tool.nbcollab.diff]`` for ``path`` (as ``nbcollab diff`` reads it), so that ``git diff``
+    through the external driver compares what ``nbcollab diff`` compares; the defaults and one
+    ``warn`` if the config cannot be used."""
+    from nbcollab.config.fallback import load_or_default
+    from nbcollab.config.load import load_config
+
+    root = Path.cwd()
+    start = (root / path).parent
+    return load_or_default(
+        lambda: load_config(start if start.is_dir() else root).diff,
+        DiffOptions(),
+        start=start,
+        warn=warn,
+        using="the default diff options",
     )
 
 
