@@ -10,7 +10,7 @@ from helpers import code_cell, make_notebook, markdown_cell, stream_output, writ
 
 from nbcollab.errors import NbcollabError
 from nbcollab.files import read_notebook_file
-from nbcollab.merge.conflicts import find_conflicts, notebook_cells, read_record
+from nbcollab.merge.conflicts import find_conflicts, read_record
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.record import ConflictKind
@@ -20,6 +20,7 @@ from nbcollab.mergetool.session import ChoiceRefused, FileDeletion, Session, des
 from nbcollab.mergetool.store import save_session
 from nbcollab.mergetool.views import Choice
 from nbcollab.notebook.codec import serialize_notebook
+from nbcollab.notebook.lines import iter_cells
 from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="main", theirs="feature")
@@ -52,7 +53,7 @@ def _session(tmp_path: Path, nb: dict[str, Any]) -> Session:
 
 
 def _texts(nb: dict[str, Any]) -> list[str]:
-    return [c["source"] for c in notebook_cells(nb)]
+    return [c["source"] for c in iter_cells(nb)]
 
 
 def test_views_list_each_recorded_conflict_with_its_sides(tmp_path: Path) -> None:
@@ -111,7 +112,7 @@ def test_one_entry_is_resolved_and_the_other_conflicts_of_its_cell_stay(tmp_path
     assert outcome.resolved == 1
     kinds = sorted(e.kind.value for e in read_record(outcome.notebook))
     assert kinds == ["metadata", "source", "source"]
-    assert notebook_cells(outcome.notebook)[1]["outputs"] == [stream_output("2\n")]
+    assert iter_cells(outcome.notebook)[1]["outputs"] == [stream_output("2\n")]
 
 
 def test_both_theirs_first_keeps_the_rest_of_the_cell(tmp_path: Path) -> None:
@@ -163,7 +164,7 @@ def test_a_resolved_conflict_cannot_be_chosen_again(tmp_path: Path) -> None:
 def test_base_after_a_hand_edit_is_refused_not_guessed(tmp_path: Path) -> None:
     session = _session(tmp_path, _merged())
     view = next(v for v in session.conflicts() if v.cell == 3)
-    text = notebook_cells(session.notebook)[3]["source"]
+    text = iter_cells(session.notebook)[3]["source"]
     session.edit(3, "# note\n" + text.replace("c = 1\n", "c = 1  # edited\n", 1))
     still = [v for v in session.conflicts() if v.cell == 3]
     assert not still  # the hunk no longer matches its record: resolved by hand
@@ -229,7 +230,7 @@ def test_page_keeps_resolved_cells_in_view_and_escapes_everything(tmp_path: Path
 
     hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     nb = _merged()
-    cells = notebook_cells(nb)
+    cells = iter_cells(nb)
     cells[2]["source"] += hostile  # a cell without conflicts: shown folded, escaped
     session = _session(tmp_path, nb)
     session.path = hostile + ".ipynb"

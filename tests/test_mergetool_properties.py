@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_resolve_properties import LABELS, triples
 
-from nbcollab.merge.conflicts import notebook_cells
 from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.mergetool.session import Session, clear_resolved
 from nbcollab.mergetool.views import Choice
 from nbcollab.notebook.codec import serialize_notebook
+from nbcollab.notebook.lines import iter_cells
 from nbcollab.options import MergeOptions, OutputStrategy
 
 SETTINGS = settings(
@@ -71,7 +71,7 @@ def test_choosing_each_conflict_equals_resolving_the_notebook(
         shown = view.sides.get(picked)
         session.choose(view.number, picked)
         if shown is not None and picked is not Choice.BOTH and view.entry.kind.value == "source":
-            cell = notebook_cells(session.notebook)[view.cell]
+            cell = iter_cells(session.notebook)[view.cell]
             assert cell["source"] == shown  # the column the user chose is what the cell becomes
     expected = resolve_conflicts(nb, choice).notebook
     assert serialize_notebook(clear_resolved(session.notebook)) == serialize_notebook(expected)
@@ -89,7 +89,7 @@ def test_theirs_first_keeps_the_same_lines_as_both_in_the_other_order(
         for view in [v for v in session.conflicts() if v.entry.kind.value == "source"][::-1]:
             session.choose(view.number, choice)
         assert not [v for v in session.conflicts() if v.entry.kind.value == "source"]
-        results.append([c["source"] for c in notebook_cells(clear_resolved(session.notebook))])
+        results.append([c["source"] for c in iter_cells(clear_resolved(session.notebook))])
     theirs_first, both = results
     for one, other in zip(theirs_first, both):
         # The same text in another order, line breaks aside: which side comes last decides

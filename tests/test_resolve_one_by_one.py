@@ -92,3 +92,13 @@ def test_one_entry_at_a_time_equals_all_at_once(
     assert not at_once.failed  # a fresh merge resolves to any side
     one_by_one = _one_by_one(nb, choice, picks)
     assert serialize_notebook(one_by_one) == serialize_notebook(at_once.notebook)
+
+
+@pytest.mark.parametrize("picks", [[1, 0], [0, 0]], ids=["source-first", "note-first"])
+def test_a_metadata_note_left_as_the_last_line_still_resolves(picks: list[int]) -> None:
+    # Resolving the source to an empty base leaves the note as the cell's last line, without the
+    # newline the merge dropped: the note must still be found, and the metadata resolved.
+    nb = _merged(("", "", ""), ("", "=======", "=======\n======="))
+    one_by_one = _one_by_one(nb, Resolution.BASE, picks)
+    assert one_by_one["cells"][1]["metadata"]["color"] == "base"
+    assert one_by_one["cells"][1]["source"] == ""

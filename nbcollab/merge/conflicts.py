@@ -16,6 +16,7 @@ from typing import Any
 
 from nbcollab.errors import ConfigError
 from nbcollab.merge.markers import (
+    closed_text,
     find_hunks,
     find_line_block,
     has_markers,
@@ -37,7 +38,7 @@ from nbcollab.merge.record import (
     shown,
     where_of,
 )
-from nbcollab.notebook.lines import text_key
+from nbcollab.notebook.lines import cell_source, iter_cells
 
 Notebook = dict[str, Any]
 METADATA_NOTE_ID = "nbcollab-merge-note"
@@ -104,22 +105,6 @@ def strip_record(nb: Notebook) -> Notebook:
 # --- cells -------------------------------------------------------------------------------------
 
 
-def notebook_cells(nb: Notebook) -> list[dict[str, Any]]:
-    if nb.get("nbformat") == 3:
-        return [cell for ws in nb.get("worksheets", []) for cell in ws.get("cells", [])]
-    cells = nb.get("cells")
-    return cells if isinstance(cells, list) else []
-
-
-def cell_text_key(cell: dict[str, Any], nb: Notebook) -> str:
-    return text_key(cell.get("cell_type"), nb.get("nbformat"))
-
-
-def cell_text(cell: dict[str, Any], nb: Notebook) -> str:
-    value = cell.get(cell_text_key(cell, nb), "")
-    return value if isinstance(value, str) else "".join(str(v) for v in value)
-
-
 def locate_cell(entry: ConflictEntry, cells: list[dict[str, Any]]) -> int | None:
     """The cell a recorded conflict is in: by id, else by index when that cell has no other id."""
     if isinstance(entry.cell, str):
@@ -143,7 +128,7 @@ def select_cell(nb: Notebook, wanted: str) -> tuple[int, str]:
 
     ConfigError when it names no cell, or two different cells (an id and another's index).
     """
-    cells = notebook_cells(nb)
+    cells = iter_cells(nb)
     kind, sep, value = wanted.partition(":")
     if not (sep and kind in ("id", "index")):
         kind, value = "", wanted
@@ -177,7 +162,7 @@ class Finding:
 
 def is_marked(entry: ConflictEntry, cell: dict[str, Any], nb: Notebook) -> bool:
     """Whether a cell still shows the marks the merge left for ``entry``."""
-    text, size = cell_text(cell, nb), entry.marker_size
+    text, size = cell_source(cell), entry.marker_size
     if isinstance(entry, SourceConflict):
         if entry.legacy or entry.markers is None:
             return has_markers(text, size)
@@ -190,7 +175,7 @@ def is_marked(entry: ConflictEntry, cell: dict[str, Any], nb: Notebook) -> bool:
     if isinstance(entry, (ValuesConflict, CellTypeConflict)):
         if entry.note is None:
             return has_markers(text, size)
-        return find_line_block(text, entry.note) is not None
+        return find_line_block(closed_text(text), entry.note) is not None
     outputs = cell.get("outputs")
     if not isinstance(outputs, list):
         return False
@@ -201,7 +186,7 @@ def is_marked(entry: ConflictEntry, cell: dict[str, Any], nb: Notebook) -> bool:
 
 def find_conflicts(nb: Notebook) -> list[Finding]:
     """Recorded conflicts still marked, then records whose marks are gone (stale)."""
-    cells = notebook_cells(nb)
+    cells = iter_cells(nb)
     found: list[Finding] = []
     stale: list[Finding] = []
     for entry in read_record(nb):

@@ -44,8 +44,14 @@ def find_line_block(text: str, block: str, start: int = 0) -> int | None:
 
 def remove_line(text: str, line: str) -> str | None:
     """``text`` without the first occurrence of the whole line ``line``; None if absent."""
-    at = find_line_block(text, line)
-    return None if at is None else text[:at] + text[at + len(line) :]
+    closed = _closed(text)  # the line may end a text whose final newline the merge dropped
+    at = find_line_block(closed, line)
+    return None if at is None else _reopened(closed[:at] + closed[at + len(line) :], text)
+
+
+def closed_text(text: str) -> str:
+    """``text`` with the final newline the merge drops put back (for finding whole lines)."""
+    return _closed(text)
 
 
 def _closed(text: str) -> str:

@@ -24,6 +24,7 @@ from nbcollab.merge.values import (
     local_kernel_note,
     merge_values,
 )
+from nbcollab.notebook.lines import iter_cells
 from nbcollab.options import MergeOptions, OutputStrategy
 
 Notebook = dict[str, Any]
@@ -56,7 +57,7 @@ class MergeResult:
         """Lines for people: cells merged cleanly, then each conflict and why."""
         # The note cell of a notebook-metadata conflict is the merge's own, not a merged cell.
         notes = {c.cell for c in self.conflicts if c.kind is ConflictKind.NOTEBOOK_METADATA}
-        total = len(_cells(self.notebook)) - len(notes)
+        total = len(iter_cells(self.notebook)) - len(notes)
         bad = {c.cell for c in self.conflicts} - notes
         lines = [f"{total - len(bad)} of {total} cells merged cleanly"]
         lines += self.notes
@@ -77,8 +78,8 @@ def merge_notebooks(
     local, remote = strip_record(local), strip_record(remote)
     base_nb = strip_record(base) if base is not None else None
     ctx = CellContext(major, options, labels)
-    b_cells = _cells(base_nb) if base_nb is not None else []
-    l_cells, r_cells = _cells(local), _cells(remote)
+    b_cells = iter_cells(base_nb) if base_nb is not None else []
+    l_cells, r_cells = iter_cells(local), iter_cells(remote)
     slots = merge_cell_order(b_cells, l_cells, r_cells, edited=edited, two_way=base is None)
     cells: list[Cell] = []
     conflicts: list[Conflict] = []
@@ -111,12 +112,6 @@ def _common_major(base: Notebook | None, local: Notebook, remote: Notebook) -> i
     return majors.pop()
 
 
-def _cells(nb: Notebook) -> list[Cell]:
-    if nb.get("nbformat") == 3:
-        return [cell for ws in nb.get("worksheets", []) for cell in ws["cells"]]
-    return nb["cells"]
-
-
 def _assemble(local: Notebook, remote: Notebook, cells: list[Cell], metadata: Any) -> Notebook:
     minor = max(local.get("nbformat_minor", 0), remote.get("nbformat_minor", 0))
     merged: Notebook = {
@@ -144,7 +139,7 @@ def _add_metadata_note(
     note: Cell = {"cell_type": "markdown", "metadata": {}, "source": entry.note}
     if merged["nbformat"] == 4 and merged["nbformat_minor"] >= 5:
         note["id"] = METADATA_NOTE_ID
-    _cells(merged).insert(0, note)
+    iter_cells(merged).insert(0, note)
     for conflict in conflicts:
         conflict.cell = None if conflict.cell is None else conflict.cell + 1
     conflicts.insert(0, Conflict(entry, 0))
@@ -156,7 +151,7 @@ def _finish(
     """Ids (complete and unique from 4.5 on, absent before), cleared outputs, the record."""
     from nbcollab.clean.strip import repair_cell_ids
 
-    cells = _cells(merged)
+    cells = iter_cells(merged)
     if options.outputs is OutputStrategy.CLEAR:
         for cell in cells:
             if cell.get("cell_type") == "code":

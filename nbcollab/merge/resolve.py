@@ -12,15 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbcollab.merge.conflicts import (
-    Notebook,
-    cell_text,
-    cell_text_key,
-    is_marked,
-    locate_cell,
-    notebook_cells,
-    read_record,
-)
+from nbcollab.merge.conflicts import Notebook, is_marked, locate_cell, read_record
 from nbcollab.merge.markers import (
     Resolution,
     output_sections,
@@ -42,7 +34,7 @@ from nbcollab.merge.record import (
     ValuesConflict,
     where_of,
 )
-from nbcollab.notebook.lines import text_key
+from nbcollab.notebook.lines import cell_source, iter_cells, text_key
 
 Cell = dict[str, Any]
 
@@ -72,7 +64,7 @@ def resolve_conflicts(
     ``choice`` None does only that.
     """
     nb = _copy_cells(nb)
-    cells = notebook_cells(nb)
+    cells = iter_cells(nb)
     entries = read_record(nb)
     raw = list(nb["metadata"]["nbcollab"]["conflicts"]) if entries else []
     # Judged before anything is resolved: resolving a cell's source must not make its metadata
@@ -88,7 +80,7 @@ def resolve_conflicts(
         if choice is None or cell not in (None, index) or entry not in (None, number):
             kept.append(number)
             continue
-        before = cell_text(cells[index], nb)
+        before = cell_source(cells[index])
         try:
             _apply(nb, cells[index], index, entries[number], choice, doomed)
             outcome.resolved += 1
@@ -99,7 +91,7 @@ def resolve_conflicts(
             continue
         # Removing a note or a hunk moves the text after it: the cell's other source hunks
         # are looked for where they now are, in this call and in the record kept for the next.
-        edit = _text_edit(before, cell_text(cells[index], nb))
+        edit = _text_edit(before, cell_source(cells[index]))
         if edit is not None:
             for other, at in enumerate(places):
                 if at == index and other != number:
@@ -160,14 +152,14 @@ def _apply(
 ) -> None:
     """Resolve one recorded conflict in place; _Unresolvable when it cannot be done exactly."""
     if isinstance(entry, SourceConflict):
-        _set_text(cell, nb, _resolved_source(cell_text(cell, nb), entry, choice))
+        _set_text(cell, nb, _resolved_source(cell_source(cell), entry, choice))
     elif isinstance(entry, DeleteEditConflict):
         _apply_delete_edit(cell, nb, index, entry, choice, doomed)
     elif isinstance(entry, OutputsConflict):
         _apply_outputs(cell, nb, entry, choice)
     elif isinstance(entry, ValuesConflict) and entry.kind is ConflictKind.NOTEBOOK_METADATA:
         _apply_values(nb["metadata"], entry, choice)
-        left = _without_note(cell_text(cell, nb), entry)
+        left = _without_note(cell_source(cell), entry)
         if left.strip():  # someone wrote in the note cell the merge added: keep what they wrote
             _set_text(cell, nb, left)
         else:
@@ -177,7 +169,7 @@ def _apply(
             _set_cell_type(cell, nb, _side(entry, choice))
         else:
             _apply_values(cell, entry, choice)
-        _set_text(cell, nb, _without_note(cell_text(cell, nb), entry))
+        _set_text(cell, nb, _without_note(cell_source(cell), entry))
 
 
 def _side(entry: CellTypeConflict, choice: Resolution) -> Any:
@@ -185,7 +177,7 @@ def _side(entry: CellTypeConflict, choice: Resolution) -> Any:
 
 
 def _set_text(cell: Cell, nb: Notebook, text: str) -> None:
-    cell[cell_text_key(cell, nb)] = text
+    cell[text_key(cell.get("cell_type"), nb.get("nbformat"))] = text
 
 
 def _resolved_source(text: str, entry: SourceConflict, choice: Resolution) -> str:
@@ -223,7 +215,7 @@ def _apply_delete_edit(
     if choice is Resolution.BASE:
         _set_text(cell, nb, entry.base)
         return
-    text = cell_text(cell, nb)
+    text = cell_source(cell)
     if entry.wrapper is not None:
         kept = unwrap_exact(text, *entry.wrapper)
     else:
@@ -280,8 +272,8 @@ def _set_path(holder: dict[str, Any], path: list[str], value: Any) -> None:
 def _set_cell_type(cell: Cell, nb: Notebook, cell_type: Any) -> None:
     if not isinstance(cell_type, str):
         return
-    text = cell_text(cell, nb)
-    cell.pop(cell_text_key(cell, nb), None)
+    text = cell_source(cell)
+    cell.pop(text_key(cell.get("cell_type"), nb.get("nbformat")), None)
     cell["cell_type"] = cell_type
     cell[text_key(cell_type, nb.get("nbformat"))] = text  # v3 code keeps it in "input"
     if cell_type == "code":

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from nbcollab.merge.conflicts import cell_text, notebook_cells
 from nbcollab.merge.record import ConflictKind, SourceConflict, where_of
 from nbcollab.mergetool.safe_html import json_html, markdown_html, output_html, source_diff_html
 from nbcollab.mergetool.session import FileDeletion, Session, cell_key, describe_left
 from nbcollab.mergetool.views import SIDES, Choice, ConflictView
+from nbcollab.notebook.lines import cell_source, iter_cells
 
 
 def content_policy(style_nonce: str | None = None, *, header: bool = True) -> str:
@@ -88,7 +88,7 @@ def _notebook(file: int, session: Session) -> str:
     by_cell: dict[int, list[ConflictView]] = {}
     for view in views:
         by_cell.setdefault(view.cell, []).append(view)
-    cells = notebook_cells(session.notebook)
+    cells = iter_cells(session.notebook)
     quiet: list[int] = []
     for index, cell in enumerate(cells):
         if index not in by_cell and cell_key(cell, index) not in session.watched:
@@ -106,11 +106,11 @@ def _notebook(file: int, session: Session) -> str:
 def _collapsed(session: Session, indices: list[int]) -> str:
     if not indices:
         return ""
-    cells = notebook_cells(session.notebook)
+    cells = iter_cells(session.notebook)
     count = len(indices)
     body = "".join(
         f'<div class="cell quiet"><div class="cell-title">{_title(session, k)}</div>'
-        f"<pre>{escape(cell_text(cells[k], session.notebook))}</pre></div>"
+        f"<pre>{escape(cell_source(cells[k]))}</pre></div>"
         for k in indices
     )
     return (
@@ -120,7 +120,7 @@ def _collapsed(session: Session, indices: list[int]) -> str:
 
 
 def _title(session: Session, index: int) -> str:
-    cell = notebook_cells(session.notebook)[index]
+    cell = iter_cells(session.notebook)[index]
     cell_id = cell.get("id")
     shown = f" (id {escape(str(cell_id))})" if cell_id else ""
     return f"cell {index}{shown} &middot; {escape(str(cell.get('cell_type')))}"
@@ -129,7 +129,7 @@ def _title(session: Session, index: int) -> str:
 def _conflicted_cell(
     file: int, session: Session, index: int, cell: dict[str, Any], views: list[ConflictView]
 ) -> str:
-    text = cell_text(cell, session.notebook)
+    text = cell_source(cell)
     state = "conflicted" if views else "resolved"
     done = "" if views else " &middot; resolved"
     parts = [f'<section class="cell {state}"><h2>{_title(session, index)}{done}</h2>']

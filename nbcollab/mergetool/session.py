@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from nbcollab.errors import NbcollabError
-from nbcollab.merge.conflicts import Notebook, cell_text_key, notebook_cells, read_record
+from nbcollab.merge.conflicts import Notebook, read_record
 from nbcollab.merge.markers import Resolution, find_hunks, hunk_block
 from nbcollab.merge.record import SourceConflict, SourceHunk
 from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
+from nbcollab.notebook.lines import iter_cells, text_key
 
 _RESOLUTION = {
     Choice.OURS: Resolution.OURS,
@@ -57,7 +58,7 @@ class Session:
 
     def __post_init__(self) -> None:
         self.total = max(self.total, self.left())
-        cells = notebook_cells(self.notebook)
+        cells = iter_cells(self.notebook)
         self.watched |= {cell_key(cells[v.cell], v.cell) for v in self.conflicts()}
 
     def conflicts(self) -> list[ConflictView]:
@@ -86,12 +87,12 @@ class Session:
 
     def edit(self, cell: int, text: str) -> None:
         """Replace the text of the cell at index ``cell`` (the editable result)."""
-        cells = notebook_cells(self.notebook)
+        cells = iter_cells(self.notebook)
         if not 0 <= cell < len(cells):
             raise ChoiceRefused(f"{self.path}: no cell {cell}")
         nb = _copy_cells(self.notebook)
-        target = notebook_cells(nb)[cell]
-        target[cell_text_key(target, nb)] = text
+        target = iter_cells(nb)[cell]
+        target[text_key(target.get("cell_type"), nb.get("nbformat"))] = text
         self._set(nb)
 
     def decide_file(self, keep: bool) -> None:
@@ -143,8 +144,8 @@ def _theirs_first(nb: Notebook, view: ConflictView) -> Notebook:
             "recorded by an older nbcollab without each side's lines; edit the result instead"
         )
     nb = _copy_cells(nb)
-    cell = notebook_cells(nb)[view.cell]
-    key = cell_text_key(cell, nb)
+    cell = iter_cells(nb)[view.cell]
+    key = text_key(cell.get("cell_type"), nb.get("nbformat"))
     text = cell[key] if isinstance(cell[key], str) else "".join(cell[key])
     reopen = bool(text) and not text.endswith("\n")
     closed = text + "\n" if reopen else text

@@ -12,14 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from nbcollab.merge.conflicts import (
-    Notebook,
-    cell_text,
-    is_marked,
-    locate_cell,
-    notebook_cells,
-    read_record,
-)
+from nbcollab.merge.conflicts import Notebook, is_marked, locate_cell, read_record
 from nbcollab.merge.markers import Resolution, output_sections, resolve_hunks, unwrap, unwrap_exact
 from nbcollab.merge.record import (
     ABSENT,
@@ -32,6 +25,7 @@ from nbcollab.merge.record import (
     ValuesConflict,
     describe,
 )
+from nbcollab.notebook.lines import cell_source, iter_cells
 
 
 class Choice(str, Enum):
@@ -66,7 +60,7 @@ class ConflictView:
 
 def conflict_views(nb: Notebook) -> list[ConflictView]:
     """The recorded conflicts of ``nb`` still marked, in record order."""
-    cells = notebook_cells(nb)
+    cells = iter_cells(nb)
     views = []
     for number, entry in enumerate(read_record(nb)):
         index = locate_cell(entry, cells)
@@ -95,9 +89,9 @@ def _placed(entry: ConflictEntry, index: int) -> ConflictEntry:
 def side_contents(nb: Notebook, cell: dict[str, Any], entry: ConflictEntry) -> dict[Choice, Any]:
     """Base, ours and theirs of one conflict, as the page shows them."""
     if isinstance(entry, SourceConflict):
-        return _source_sides(cell_text(cell, nb), entry)
+        return _source_sides(cell_source(cell), entry)
     if isinstance(entry, DeleteEditConflict):
-        kept = _kept_text(cell_text(cell, nb), entry)
+        kept = _kept_text(cell_source(cell), entry)
         deleted = Choice(entry.deleted_by)
         other = Choice.THEIRS if deleted is Choice.OURS else Choice.OURS
         return {Choice.BASE: entry.base, deleted: None, other: kept}

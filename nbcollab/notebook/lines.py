@@ -40,10 +40,11 @@ _V3_MULTILINE_OUTPUTS = ("text", "html", "svg", "latex", "javascript", "json")
 
 
 def iter_cells(nb: Notebook) -> list[dict[str, Any]]:
-    """All cells of a v3 or v4 notebook, in order."""
+    """All cells of a v3 or v4 notebook, in order (v4: the notebook's own list)."""
     if nb.get("nbformat") == 3:
-        return [cell for ws in nb.get("worksheets", []) for cell in ws["cells"]]
-    return nb["cells"]
+        return [cell for ws in nb.get("worksheets", []) for cell in ws.get("cells", [])]
+    cells = nb.get("cells")
+    return cells if isinstance(cells, list) else []
 
 
 def _join(value: Any) -> Any:
