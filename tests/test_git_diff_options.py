@@ -26,7 +26,9 @@ def test_git_diff_reads_the_diff_section_of_the_config(git_repo: Path, broken: b
     shown = git(git_repo, "diff")
     if broken:  # a config nbcollab cannot use: defaults and one warning, never a failed diff
         assert "final" in shown.stdout
-        assert shown.stderr.count("using the default diff options") == 1
+        assert (
+            shown.stderr.count("nbcollab git-diff:") == 1 and "using the defaults" in shown.stderr
+        )
     else:
         assert "final" not in shown.stdout  # only metadata changed, and metadata is ignored
         path.write_text(json.dumps(make_notebook(code_cell("print(2)", cell_id="a"))))

@@ -92,18 +92,17 @@ def run_git_diff(argv: list[str]) -> int:
     color = (sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true") and not (
         os.environ.get("NO_COLOR")
     )
-    # git passes the notebook's real path first: both sides get that folder's clean rules.
-    clean = (
-        clean_options_for(argv[0], warn=lambda message: _warn("git-diff", message))
-        if (argv)
-        else None
-    )
-    # ... and that folder's [tool.nbcollab.diff], as `nbcollab diff` reads it.
-    options = (
-        diff_options_for(argv[0], warn=lambda message: _warn("git-diff", message))
-        if argv
-        else DiffOptions()
-    )
+    # git passes the notebook's real path first: both sides get that folder's clean rules and
+    # its [tool.nbcollab.diff], as `nbcollab diff` reads them; one warning for a broken config.
+    said: list[str] = []
+
+    def warn_once(message: str) -> None:
+        if not said:
+            said.append(message)
+            _warn("git-diff", message.replace("the default clean options", "the defaults"))
+
+    clean = clean_options_for(argv[0], warn=warn_once) if argv else None
+    options = diff_options_for(argv[0], warn=warn_once) if argv else DiffOptions()
     text = run_external_diff(argv, clean=clean, color=color, options=options)
     # As UTF-8 whatever the locale says, and never failing on a lone surrogate from a notebook.
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))
