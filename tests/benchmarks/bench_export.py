@@ -25,7 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-PEERS = ROOT.parent / "venv-peers" / "bin" / "python"
+# The peer tools live in their own virtualenv (their pins clash with the test extras):
+# NBCOLLAB_PEERS names its folder (default: venv-peers beside the project).
+PEERS = Path(os.environ.get("NBCOLLAB_PEERS", ROOT.parent / "venv-peers")) / "bin" / "python"
 
 from nbcollab.notebook.codec import serialize_notebook
 

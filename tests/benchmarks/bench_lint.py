@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -23,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "notebooks"
-PEERS = Path("/work/venv-peers/bin")
+# The peer tools live in their own virtualenv (their pins clash with the test extras):
+# NBCOLLAB_PEERS names its folder (default: venv-peers beside the project).
+PEERS = Path(os.environ.get("NBCOLLAB_PEERS", ROOT.parent / "venv-peers")) / "bin"
 
 
 def nborder_path() -> str | None:

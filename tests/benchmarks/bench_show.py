@@ -8,13 +8,14 @@ Picks notebooks of increasing size from the corpus and times, per notebook, one 
 (`nbcollab show NB --no-pager --color never` and `nbshow NB`, both writing to a pipe, where
 neither pages nor colours), and the library call alone (nbcollab: `parse_notebook` +
 `show_notebook`; nbdime: `nbformat.read` + `nbdime.prettyprint.pretty_print_notebook`).
-nbshow is taken from /work/venv-peers or PATH; the corpus from beside the project.
+nbshow is taken from $NBCOLLAB_PEERS (default: venv-peers beside the project) or PATH; the corpus from beside the project.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import shutil
 import statistics
 import subprocess
@@ -24,7 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "notebooks"
-PEERS = ROOT.parent / "venv-peers" / "bin"
+# The peer tools live in their own virtualenv (their pins clash with the test extras):
+# NBCOLLAB_PEERS names its folder (default: venv-peers beside the project).
+PEERS = Path(os.environ.get("NBCOLLAB_PEERS", ROOT.parent / "venv-peers")) / "bin"
 
 
 def best(fn: object, repeat: int) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "corpus" / "notebooks"
-PEERS = ROOT.parent / "venv-peers" / "bin" / "python"
+# The peer tools live in their own virtualenv (their pins clash with the test extras):
+# NBCOLLAB_PEERS names its folder (default: venv-peers beside the project).
+PEERS = Path(os.environ.get("NBCOLLAB_PEERS", ROOT.parent / "venv-peers")) / "bin" / "python"
 
 from nbcollab.errors import NbcollabError
 from nbcollab.export.assemble import export_module
