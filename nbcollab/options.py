@@ -157,6 +157,14 @@ class DiffOptions:
     normalize_outputs: bool = False
 
 
+class DiffFormat(str, Enum):
+    """Output formats of ``nbcollab diff``."""
+
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
 class OutputStrategy(str, Enum):
     """How a merge resolves outputs and execution counts, which are derived data."""
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from nbcollab.errors import EXIT_CHANGED
+from nbcollab.options import DiffFormat
 
 _IGNORE = "Ignore options"
 
@@ -45,8 +46,9 @@ def diff(
         ),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="text, json (nbdime's diff format) or html.")
-    ] = "text",
+        DiffFormat,
+        typer.Option("--format", "-f", help="text, json (nbdime's diff format) or html."),
+    ] = DiffFormat.TEXT,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file.")
     ] = None,
@@ -83,14 +85,10 @@ def diff(
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config.fallback import load_or_fail
     from nbcollab.config.load import load_config, merge_overrides
-    from nbcollab.errors import ConfigError
-    from nbcollab.render.diffs import DiffFormat, render_diffs
+    from nbcollab.render.diffs import render_diffs
     from nbcollab.render.text import TextStyle
 
-    try:
-        form = DiffFormat(fmt)
-    except ValueError:
-        raise ConfigError(f"--format {fmt}: use text, json or html") from None
+    form = fmt
     config = load_or_fail(load_config, start=Path.cwd())
     options = merge_overrides(
         config.diff,

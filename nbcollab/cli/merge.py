@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.options import OutputStrategy
 
 if TYPE_CHECKING:
     from nbcollab.merge.markers import Resolution
     from nbcollab.merge.resolve import ResolveOutcome
-
-_STRATEGIES = ("auto", "ours", "theirs", "clear", "union", "conflict")
 
 
 def register(app: typer.Typer) -> None:
@@ -37,8 +36,8 @@ def merge(
         Path | None, typer.Option("-o", "--output", help="Where to write (default: stdout).")
     ] = None,
     outputs: Annotated[
-        str | None,
-        typer.Option("--outputs", help="Outputs both sides changed: " + "|".join(_STRATEGIES)),
+        OutputStrategy | None,
+        typer.Option("--outputs", help="How outputs both sides changed are resolved."),
     ] = None,
     sign: Annotated[
         bool | None, typer.Option("--sign/--no-sign", help="Re-sign a trusted result.")

@@ -11,25 +11,16 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
-from nbcollab.options import CleanOptions, DiffOptions
+from nbcollab.options import CleanOptions, DiffFormat, DiffOptions
 from nbcollab.render.safe_text import terminal_safe
 from nbcollab.render.text import TextStyle, render_text
 
 _PLAIN = TextStyle()
 # json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-class DiffFormat(str, Enum):
-    """Output formats of ``nbcollab diff``."""
-
-    TEXT = "text"
-    JSON = "json"
-    HTML = "html"
 
 
 @dataclass(frozen=True)
