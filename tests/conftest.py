@@ -5,10 +5,12 @@ Helpers that tests import live in ``helpers``."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers import PROJECT_ROOT, git
+from helpers import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, git
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +65,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         uses_repo = "git_repo" in getattr(item, "fixturenames", ())
         if uses_repo or any(item.get_closest_marker(name) for name in _SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for the page tests (skipped without Playwright or Chromium)."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright for Python is not installed"
+    )
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

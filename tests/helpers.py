@@ -132,3 +132,16 @@ def copy_to(tmp: Path, source: Path) -> Path:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# Debian's Chromium, driven by Playwright (its own browser download is not reachable here). The
+# flags keep it off the network and out of a sandbox root cannot use.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]

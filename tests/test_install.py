@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import git
 from typer.testing import CliRunner
-from venv_helpers import make_venv
+from venv_helpers import install_from_venv
 
 from nbcollab.cli.app import app
 from nbcollab.git import install as installer
@@ -271,20 +271,8 @@ def test_install_refuses_to_install_nothing(git_repo: Path) -> None:
 @pytest.mark.slow
 def test_the_command_survives_a_path_with_spaces(tmp_path: Path) -> None:
     """git runs commands through its shell: paths with a space must be quoted."""
-    import subprocess
 
-    python = make_venv(tmp_path / "my env")
-    repo = tmp_path / "my repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    done = subprocess.run(
-        [str(python), "-m", "nbcollab", "install", "--no-diff", "--no-merge"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    python, repo = install_from_venv(tmp_path)
     assert nbcollab_keys(repo)["filter.nbcollab.clean"].startswith(f"'{python}' ")
     (repo / "nb.ipynb").write_text(
         '{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": '

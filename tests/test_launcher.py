@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import code_cell, git, make_notebook, stream_output, write_notebook
 from typer.testing import CliRunner
-from venv_helpers import make_venv
+from venv_helpers import install_from_venv
 
 from nbcollab.cli.app import app
 from nbcollab.git.filter import read_content, read_text_list, write_content, write_text_list
@@ -193,18 +193,7 @@ def run_git(repo: Path, env: dict[str, str], *args: str) -> subprocess.Completed
 @pytest.fixture
 def orphaned_repo(tmp_path: Path) -> Path:
     """A repository whose filter was installed from a virtualenv that has since been deleted."""
-    python = make_venv(tmp_path / "my env")
-    repo = tmp_path / "my repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    done = subprocess.run(
-        [str(python), "-m", "nbcollab", "install", "--no-diff", "--no-merge"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    _, repo = install_from_venv(tmp_path)
     nb = write_notebook(repo / "nb.ipynb", notebook_with_outputs("1"))
     (repo / "notes.txt").write_text("notes\n")
     # As after a save and a pause: git's index then trusts the file's size and time.

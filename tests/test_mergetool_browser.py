@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import PROJECT_ROOT, code_cell, git, make_notebook, markdown_cell, run_nbcollab
+from helpers import (
+    CHROMIUM,
+    PROJECT_ROOT,
+    code_cell,
+    git,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+)
 from mergetool_helpers import conflicted_repo, git_mergetool, install_mergetool, notebook, running
 
 from nbcollab.files import read_notebook_file
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright for Python is not installed"
 )
@@ -33,24 +39,6 @@ pytestmark = [
 ]
 NBCOLLAB = [sys.executable, "-m", "nbcollab"]
 IMAGES = PROJECT_ROOT / "docs" / "images"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

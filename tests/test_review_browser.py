@@ -7,13 +7,12 @@ browser download is not used). Skipped when either is missing.
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import (
+    CHROMIUM,
     PROJECT_ROOT,
     code_cell,
     git,
@@ -28,7 +27,6 @@ from test_render_html import hostile_pair
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.render.html import render_html
 
-CHROMIUM = shutil.which("chromium")
 try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
@@ -41,23 +39,7 @@ pytestmark = [
         CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
     ),
 ]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = PROJECT_ROOT / "docs" / "images" / "review.png"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Visit:

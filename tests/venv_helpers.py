@@ -32,3 +32,23 @@ def make_venv(where: Path) -> Path:
         paths.append(site.getusersitepackages())
     Path(purelib, "nbcollab-checkout.pth").write_text("\n".join(dict.fromkeys(paths)) + "\n")
     return python
+
+
+def install_from_venv(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository in "my repo" with the filter installed from a venv in "my env" (paths with a
+    space, as git's shell must quote them): (the venv's Python, the repository)."""
+    from helpers import git
+
+    python = make_venv(tmp_path / "my env")
+    repo = tmp_path / "my repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    done = subprocess.run(
+        [str(python), "-m", "nbcollab", "install", "--no-diff", "--no-merge"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return python, repo
