@@ -37,7 +37,7 @@ class _ErrorMappingGroup(TyperGroup):
 app = typer.Typer(
     cls=_ErrorMappingGroup,
     name="nbcollab",
-    help="Jupyter notebooks as first-class citizens of git: clean, diff, merge and trust.",
+    help="Jupyter notebooks as first-class citizens of git: clean, diff, merge, lint, export and trust.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -60,7 +60,7 @@ def _root(
         ),
     ] = None,
 ) -> None:
-    """Jupyter notebooks as first-class citizens of git: clean, diff, merge and trust."""
+    """Jupyter notebooks as first-class citizens of git: clean, diff, merge, lint, export and trust."""
 
 
 def _register_commands() -> None:
