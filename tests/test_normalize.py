@@ -250,3 +250,14 @@ def test_normalizing_twice_changes_nothing(chunks: list[tuple[str, str]]) -> Non
 def test_a_timing_split_between_chunks_is_still_replaced() -> None:
     outputs = [stream("Wall time: 1."), stream("5 s\n")]
     assert normalize_outputs(outputs) == [stream("Wall time: <duration>\n")]
+
+
+def test_backspaces_are_erased_before_carriage_returns_as_jupyterlab_does() -> None:
+    # JupyterLab removes "X\b" first, then applies "\r": the line still reads "abc".
+    assert apply_overwrites("abc\rX\b\n") == "abc\n"
+
+
+def test_a_long_run_of_backspaces_erases_back_to_the_carriage_return() -> None:
+    # Erasing used to shift the rest of the line for every backspace (quadratic on such streams).
+    text = "x" * 200_000 + "\r" + "y" * 100_000 + "\b" * 100_000
+    assert apply_overwrites(text) == "x" * 200_000
