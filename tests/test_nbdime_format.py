@@ -21,6 +21,7 @@ from helpers import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nbcollab.diff.compute import diff_notebooks
 from nbcollab.options import DiffOptions
 from nbcollab.render.nbdime import diff_json, to_nbdime_diff
 
@@ -187,6 +188,29 @@ def test_patch_reproduces_generated_pairs(pair: tuple[dict, dict]) -> None:
     assert nbdime_patch(a, to_nbdime_diff(a, b)) == b
 
 
+FLAGS = st.builds(
+    DiffOptions,
+    ignore_sources=st.booleans(),
+    ignore_outputs=st.booleans(),
+    ignore_metadata=st.booleans(),
+    ignore_execution_counts=st.booleans(),
+    ignore_ids=st.booleans(),
+    ignore_attachments=st.booleans(),
+)
+
+
+@pytest.mark.slow
+@given(notebook_pairs(), FLAGS)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_patch_under_ignore_flags_leaves_only_ignored_parts(
+    pair: tuple[dict, dict], options: DiffOptions
+) -> None:
+    """What the flags ignore is left out of the JSON diff, and nothing else is."""
+    a, b = pair
+    patched = json.loads(json.dumps(nbdime_patch(a, to_nbdime_diff(a, b, options=options))))
+    assert diff_notebooks(patched, b, options=options).equal, options
+
+
 @pytest.mark.slow
 @given(JSONISH, JSONISH)
 @settings(max_examples=300, deadline=None)
@@ -213,7 +237,13 @@ def test_ignore_flags_apply_to_v3_cells() -> None:
         }
 
     counts_only = DiffOptions(ignore_execution_counts=True)
-    assert to_nbdime_diff(v3(1, "a"), v3(2, "a"), options=counts_only) == []
-    assert to_nbdime_diff(v3(1, "a"), v3(1, "b"), options=DiffOptions(ignore_sources=True)) == []
-    assert to_nbdime_diff(v3(1, "a"), v3(2, "b"), options=counts_only) != []
+    sources = DiffOptions(ignore_sources=True)
+    assert to_nbdime_diff(v3(1, "a = 1"), v3(2, "a = 1"), options=counts_only) == []
+    # An edited cell (paired by similarity, as in a v4 notebook without ids) is not a change.
+    assert to_nbdime_diff(v3(1, "a = 1"), v3(1, "a = 2"), options=sources) == []
+    assert to_nbdime_diff(v3(1, "a = 1"), v3(2, "a = 2"), options=counts_only) != []
     assert_patches(v3(1, "a"), v3(2, "b"))
+    two_sheets = v3(1, "a = 1")
+    two_sheets["worksheets"].append({"cells": [v3(3, "c")["worksheets"][0]["cells"][0]]})
+    assert_patches(v3(1, "a"), two_sheets)
+    assert_patches(two_sheets, v3(2, "b"))

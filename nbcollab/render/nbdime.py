@@ -1,10 +1,17 @@
 """Write a notebook diff in nbdime's JSON diff format, without importing nbdime.
 
-The format (nbdime's ``diffing.rst``) is a list of entries per container: for dicts ``add``,
-``remove``, ``replace`` and ``patch`` by key; for lists ``addrange``, ``removerange`` and ``patch``
-by index into the old list, sorted by index; strings are patched line by line (lines from
-``str.splitlines(True)``), as nbdime's patcher does. It has no move: a moved cell is removed where
-it was and added where it is. ``nbdime.patching.patch(old, to_nbdime_diff(old, new)) == new``.
+The entries are rendered from the ``NotebookDiff`` that the text and HTML diffs show, so the
+three formats agree on what changed and on what the ignore flags leave out. The format (nbdime's
+``diffing.rst``) is a list of entries per container: for dicts ``add``, ``remove``, ``replace``
+and ``patch`` by key; for lists ``addrange``, ``removerange`` and ``patch`` by index into the old
+list, sorted by index; strings are patched line by line (lines from ``str.splitlines(True)``), as
+nbdime's patcher does. It has no move: a moved cell is removed where it was and added where it is.
+``nbdime.patching.patch(old, to_nbdime_diff(old, new)) == new``.
+
+A changed value the model does not break down further (a string, a list of lines, a dict past
+the model's depth) is written by ``diff_json``. nbformat 3 keeps its cells in worksheets: each
+pair of worksheets is diffed as a list of cells; notebooks of two different major versions are
+compared as plain JSON.
 """
 
 from __future__ import annotations
@@ -12,11 +19,18 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nbcollab.align.cells import align_cells
 from nbcollab.align.lcs import lcs_pairs
+from nbcollab.diff.compute import (
+    MISSING,
+    CellDiff,
+    NotebookDiff,
+    ValueChange,
+    diff_notebooks,
+    diff_values,
+)
 from nbcollab.notebook.codec import Notebook
 from nbcollab.notebook.json_equal import same_value
 from nbcollab.options import DiffOptions
@@ -30,92 +44,175 @@ def to_nbdime_diff(
     old: Notebook, new: Notebook, *, options: DiffOptions = _DEFAULTS
 ) -> list[Entry]:
     """nbdime diff entries that turn ``old`` into ``new`` (ignored parts left out)."""
-    skip_top = {"metadata"} if options.ignore_metadata else set()
-    if old.get("nbformat") == 4 and new.get("nbformat") == 4:
-        entries = diff_json(
-            _without(old, skip_top | {"cells"}), _without(new, skip_top | {"cells"})
-        )
-        cells = _diff_cells(old.get("cells", []), new.get("cells", []), options)
-        if cells:
-            entries.append({"op": "patch", "key": "cells", "diff": cells})
-        return sorted(entries, key=lambda e: e["key"])
-    keys = _ignored_keys(options)
-    return diff_json(
-        _v3_comparable(_without(old, skip_top), keys), _v3_comparable(_without(new, skip_top), keys)
+    if old.get("nbformat") == new.get("nbformat") == 3:
+        return _v3_entries(old, new, options)
+    if old.get("nbformat") == new.get("nbformat") == 4:
+        return nbdime_entries(diff_notebooks(old, new, options=options))
+    skip = {"metadata"} if options.ignore_metadata else set()
+    return _dict_entries(diff_values(_without(old, skip), _without(new, skip)))
+
+
+def nbdime_entries(diff: NotebookDiff) -> list[Entry]:
+    """The entries of a v4 notebook diff: its notebook-level changes, then its cells."""
+    entries = _dict_entries(diff.metadata)
+    cells = _cell_list_entries(diff.cells)
+    if cells:
+        entries.append(_patch("cells", cells))
+    return _sorted(entries)
+
+
+def _v3_entries(old: Notebook, new: Notebook, options: DiffOptions) -> list[Entry]:
+    skip = {"metadata"} if options.ignore_metadata else set()
+    entries = _dict_entries(
+        diff_values(_without(old, skip | {"worksheets"}), _without(new, skip | {"worksheets"}))
     )
+    a, b = old.get("worksheets", MISSING), new.get("worksheets", MISSING)
+    if not (isinstance(a, list) and isinstance(b, list)):
+        if not same_value(a, b):
+            entries.append(_leaf("worksheets", a, b))
+        return _sorted(entries)
+    paired = (_sheet_entry(i, a[i], b[i], options) for i in range(min(len(a), len(b))))
+    sheets = [entry for entry in paired if entry is not None]
+    if len(b) > len(a):
+        sheets.append(_addrange(len(a), b[len(a) :]))
+    if len(a) > len(b):
+        sheets.append({"op": "removerange", "key": len(b), "length": len(a) - len(b)})
+    if sheets:
+        entries.append(_patch("worksheets", sheets))
+    return _sorted(entries)
+
+
+def _sheet_entry(index: int, old: Any, new: Any, options: DiffOptions) -> Entry | None:
+    """One worksheet: its own keys, and its cells diffed as a v4 notebook's would be."""
+    if not all(isinstance(s, dict) and isinstance(s.get("cells"), list) for s in (old, new)):
+        return None if same_value(old, new) else _leaf(index, old, new)
+    entries = _dict_entries(diff_values(_without(old, {"cells"}), _without(new, {"cells"})))
+    as_v4 = [{"nbformat": 4, "cells": sheet["cells"]} for sheet in (old, new)]
+    cells = _cell_list_entries(diff_notebooks(*as_v4, options=options).cells)
+    if cells:
+        entries.append(_patch("cells", cells))
+    return _patch(index, _sorted(entries)) if entries else None
+
+
+def _cell_list_entries(cells: Iterable[CellDiff]) -> list[Entry]:
+    """The cell list: a moved cell is removed where it was and added where it is."""
+    cells = list(cells)
+    return _list_entries(
+        sum(cell.old_index is not None for cell in cells),
+        removed={c.old_index for c in cells if c.old_index is not None and c.new_index is None}
+        | {c.old_index for c in cells if c.moved and c.old_index is not None},
+        added=[(c.new_index, c.new) for c in cells if c.new_index is not None and _is_new(c)],
+        patches={
+            c.old_index: _cell_entries(c)
+            for c in cells
+            if c.status == "modified" and not c.moved and c.old_index is not None
+        },
+    )
+
+
+def _is_new(cell: CellDiff) -> bool:
+    return cell.old_index is None or cell.moved
+
+
+def _cell_entries(cell: CellDiff) -> list[Entry]:
+    assert cell.old is not None and cell.new is not None
+    changes = [*cell.metadata, *cell.attachments, *cell.other]
+    if cell.execution_count is not None:
+        changes.append(cell.execution_count)
+    entries = _dict_entries(changes)
+    if cell.source_changed:
+        for key in ("source", "input"):  # v3 code cells keep their source in ``input``
+            old, new = cell.old.get(key, MISSING), cell.new.get(key, MISSING)
+            if not same_value(old, new):
+                entries.append(_leaf(key, old, new))
+    if cell.outputs:
+        old, new = cell.old.get("outputs", MISSING), cell.new.get("outputs", MISSING)
+        if isinstance(old, list) and isinstance(new, list):
+            entries.append(_patch("outputs", _output_entries(old, cell)))
+        else:
+            entries.append(_leaf("outputs", old, new))
+    return _sorted(entries)
+
+
+def _output_entries(old: list[Any], cell: CellDiff) -> list[Entry]:
+    outputs = cell.outputs
+    return _list_entries(
+        len(old),
+        removed={o.old_index for o in outputs if o.status == "removed" and o.old_index is not None},
+        added=[(o.new_index, o.new) for o in outputs if o.status == "added"],
+        patches={
+            o.old_index: _dict_entries(o.changes)
+            for o in outputs
+            if o.status == "modified" and o.old_index is not None and o.changes
+        },
+    )
+
+
+def _list_entries(
+    n_old: int,
+    *,
+    removed: set[int],
+    added: list[tuple[int | None, Any]],
+    patches: Mapping[int, list[Entry]],
+) -> list[Entry]:
+    """List entries from what was removed (old indices), added (new indices) and patched.
+
+    The items neither removed nor added are paired in order on both sides, so an item added at
+    new index ``j`` after ``k`` kept items goes in right after the ``k``-th kept old item.
+    """
+    kept = [i for i in range(n_old) if i not in removed]
+    inserts: dict[int, list[Any]] = {}
+    for rank, (j, value) in enumerate(sorted(added, key=lambda pair: pair[0] or 0)):
+        k = (j or 0) - rank
+        inserts.setdefault(kept[k - 1] + 1 if k > 0 else 0, []).append(value)
+    runs: dict[int, int] = {}
+    for i in sorted(removed):
+        start = i - runs.get(i - 1, 0) if (i - 1) in removed else i
+        runs[i] = i - start + 1
+    starts = {i - runs[i] + 1: runs[i] for i in runs if (i + 1) not in removed}
+    entries: list[Entry] = []
+    for key in sorted({*inserts, *starts, *(k for k, v in patches.items() if v)}):
+        if key in inserts:
+            entries.append(_addrange(key, inserts[key]))
+        if key in starts:
+            entries.append({"op": "removerange", "key": key, "length": starts[key]})
+        elif patches.get(key):
+            entries.append(_patch(key, patches[key]))
+    return entries
+
+
+def _dict_entries(changes: Iterable[ValueChange], depth: int = 0) -> list[Entry]:
+    """Nested dict entries from changed leaves at key paths (``diff_values``' output)."""
+    groups: dict[Any, list[ValueChange]] = {}
+    for change in changes:
+        groups.setdefault(change.path[depth], []).append(change)
+    entries: list[Entry] = []
+    for key, group in groups.items():
+        if len(group) == 1 and len(group[0].path) == depth + 1:
+            entries.append(_leaf(key, group[0].old, group[0].new))
+        else:
+            entries.append(_patch(key, _dict_entries(group, depth + 1)))
+    return _sorted(entries)
+
+
+def _leaf(key: Any, old: Any, new: Any) -> Entry:
+    if old is MISSING:
+        return {"op": "add", "key": key, "value": copy.deepcopy(new)}
+    if new is MISSING:
+        return {"op": "remove", "key": key}
+    return _change(key, old, new)
+
+
+def _patch(key: Any, diff: list[Entry]) -> Entry:
+    return {"op": "patch", "key": key, "diff": diff}
+
+
+def _sorted(entries: list[Entry]) -> list[Entry]:
+    return sorted(entries, key=lambda e: str(e["key"]))
 
 
 def _without(mapping: Mapping[str, Any], keys: set[str]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if k not in keys}
-
-
-def _diff_cells(old: list[Any], new: list[Any], options: DiffOptions) -> list[Entry]:
-    alignment = align_cells(old, new, use_ids=not options.ignore_ids)
-    chain = [m for m in alignment.matches if m.old not in alignment.moved]
-    entries: list[Entry] = []
-    prev_i = prev_j = -1
-    for match in [*chain, None]:
-        i, j = (len(old), len(new)) if match is None else (match.old, match.new)
-        if j > prev_j + 1:
-            entries.append(_addrange(prev_i + 1, new[prev_j + 1 : j]))
-        if i > prev_i + 1:
-            entries.append({"op": "removerange", "key": prev_i + 1, "length": i - prev_i - 1})
-        if match is not None:
-            inner = diff_json(*_comparable(old[i], new[j], options))
-            if inner:
-                entries.append({"op": "patch", "key": i, "diff": inner})
-        prev_i, prev_j = i, j
-    return entries
-
-
-def _comparable(old: Any, new: Any, options: DiffOptions) -> tuple[Any, Any]:
-    """The two cells without the parts the ignore flags leave out of the comparison."""
-    keys = _ignored_keys(options)
-    return _comparable_cell(old, keys), _comparable_cell(new, keys)
-
-
-def _ignored_keys(options: DiffOptions) -> set[str]:
-    # v3 names: ``input`` is the code cell's source, ``prompt_number`` its execution count.
-    counts = options.ignore_execution_counts
-    skip = {
-        "source": options.ignore_sources,
-        "input": options.ignore_sources,
-        "outputs": options.ignore_outputs,
-        "metadata": options.ignore_metadata,
-        "execution_count": counts,
-        "prompt_number": counts,
-        "id": options.ignore_ids,
-        "attachments": options.ignore_attachments,
-    }
-    return {key for key, flag in skip.items() if flag}
-
-
-def _comparable_cell(cell: Any, keys: set[str]) -> Any:
-    if not keys or not isinstance(cell, dict):
-        return cell
-    cell = _without(cell, keys)
-    counts = {"execution_count", "prompt_number"} & keys
-    if counts and isinstance(cell.get("outputs"), list):
-        cell["outputs"] = [
-            _without(o, counts) if isinstance(o, dict) else o for o in cell["outputs"]
-        ]
-    return cell
-
-
-def _v3_comparable(nb: dict[str, Any], keys: set[str]) -> dict[str, Any]:
-    """A v3 notebook with its cells (inside worksheets) stripped of the ignored parts."""
-    sheets = nb.get("worksheets")
-    if not keys or not isinstance(sheets, list):
-        return nb
-    return {
-        **nb,
-        "worksheets": [
-            {**sheet, "cells": [_comparable_cell(c, keys) for c in sheet["cells"]]}
-            if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list)
-            else sheet
-            for sheet in sheets
-        ],
-    }
 
 
 def _addrange(key: int, values: list[Any]) -> Entry:
@@ -147,8 +244,7 @@ def _diff_dict(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Entry]:
 
 def _change(key: Any, old: Any, new: Any) -> Entry:
     if _patchable(old, new):
-        inner = diff_json(old, new)
-        return {"op": "patch", "key": key, "diff": inner}
+        return _patch(key, diff_json(old, new))
     return {"op": "replace", "key": key, "value": copy.deepcopy(new)}
 
 
