@@ -240,3 +240,24 @@ def hostile_cell(draw: st.DrawFn) -> dict:
 def test_generated_hostile_notebooks_render_inert(old: list, new: list, name: str) -> None:
     diff = diff_notebooks(make_notebook(*old), make_notebook(*new))
     assert_inert(render_html([(name, name, diff)]))
+
+
+def test_error_outputs_show_their_traceback_plain_and_escaped() -> None:
+    from nbcollab.render.html_outputs import output_body
+
+    error = {
+        "output_type": "error",
+        "ename": "ValueError",
+        "evalue": "<b>bad</b>",
+        "traceback": ["\x1b[0;31mValueError\x1b[0m: <b>bad</b>", "  File <script>x()</script>"],
+    }
+    html = output_body(error)
+    assert html.startswith('<pre class="error">')
+    assert "\x1b" not in html and "<b>" not in html and "<script>" not in html
+    assert "ValueError: &lt;b&gt;bad&lt;/b&gt;\n  File &lt;script&gt;" in html
+    # Without a traceback: the exception's name and value.
+    assert "ValueError: &lt;b&gt;" in output_body({**error, "traceback": []})
+    # Streams kept as lists of lines (as a record may hold them) read as one text.
+    assert output_body({"output_type": "stream", "text": ["a\n", "b"]}) == (
+        '<pre class="stream">a\nb</pre>'
+    )

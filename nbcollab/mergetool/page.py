@@ -1,8 +1,9 @@
 """The mergetool's page: the notebooks as cells, each conflict with its sides and its choices.
 
 The server renders everything; the page's script only sends actions and swaps in the HTML it gets
-back. Every string from a notebook or a file name goes through ``html.escape`` or
-``nbcollab.mergetool.safe_html``; the Content-Security-Policy runs no script but the tool's own.
+back. Every string from a notebook or a file name goes through ``html.escape``,
+``nbcollab.mergetool.safe_html`` or the review page's ``render.html_outputs``; the
+Content-Security-Policy runs no script but the tool's own.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from html import escape
 from typing import Any
 
 from nbcollab.merge.record import ConflictKind, SourceConflict, where_of
-from nbcollab.mergetool.safe_html import json_html, markdown_html, output_html, source_diff_html
+from nbcollab.mergetool.safe_html import json_html, source_diff_html
 from nbcollab.mergetool.session import FileDeletion, Session, cell_key, describe_left
 from nbcollab.mergetool.views import SIDES, Choice, ConflictView
 from nbcollab.notebook.lines import cell_source, iter_cells
+from nbcollab.render.html_outputs import output_body, render_markdown
 
 
 def content_policy(style_nonce: str | None = None, *, header: bool = True) -> str:
@@ -211,12 +213,12 @@ def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any], language:
         base_text = base if isinstance(base, str) and side is not Choice.BASE else value
         html = source_diff_html(base_text, value, language)
         if cell.get("cell_type") == "markdown":
-            html += f'<div class="md">{markdown_html(value)}</div>'
+            html += f'<div class="md">{render_markdown(value)}</div>'
         return html
     if kind is ConflictKind.OUTPUTS:
         outputs = value if isinstance(value, list) else []
         return (
-            "".join(f'<div class="output">{output_html(o)}</div>' for o in outputs)
+            "".join(f'<div class="output">{output_body(o)}</div>' for o in outputs)
             or '<p class="muted">(no output)</p>'
         )
     return json_html(value)

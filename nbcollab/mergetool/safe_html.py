@@ -1,59 +1,16 @@
-"""Untrusted notebook content made safe for the page: one function per kind of content.
+"""The mergetool's own views of untrusted text: a side's source against the base, a JSON value.
 
-Each delegates to the HTML report's sanitizing helpers (nh3 for HTML, markdown rendered then
-sanitized, images only as checked ``data:`` URIs, SVG only as ``<img>``), so the page and the
-report can never treat the same notebook differently. Text is escaped here.
+Outputs and markdown are rendered by the review page's code (``render.html_outputs``: nh3 for
+HTML, markdown rendered then sanitized, images only as checked ``data:`` URIs, SVG only as
+``<img>``), so the two pages can never treat the same notebook differently. Text is escaped here.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import re
 from html import escape
 from typing import Any
-
-
-def markdown_html(text: str) -> str:
-    """Markdown rendered and sanitized."""
-    from nbcollab.render.html import render_markdown
-
-    return render_markdown(text)
-
-
-def mime_html(mime: str, value: Any) -> str:
-    """One entry of an output's mime bundle, inert."""
-    from nbcollab.render.html import render_mime
-
-    return render_mime(mime, value)
-
-
-def output_html(output: Any) -> str:
-    """One output of a cell: streams and errors as text, rich data through ``mime_html``."""
-    if not isinstance(output, dict):
-        return f"<pre>{escape(_json(output))}</pre>"
-    kind = output.get("output_type")
-    if kind == "stream":
-        text = output.get("text")
-        text = "".join(str(t) for t in text) if isinstance(text, list) else _text(text)
-        return f'<pre class="stream">{escape(text)}</pre>'
-    if kind == "error":
-        lines = output.get("traceback") or [f"{output.get('ename')}: {output.get('evalue')}"]
-        return f'<pre class="error">{escape(_text(lines))}</pre>'
-    data = output.get("data")
-    if isinstance(data, dict):
-        return "".join(mime_html(str(mime), value) for mime, value in sorted(data.items()))
-    return f"<pre>{escape(_json(output))}</pre>"
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):  # a traceback's lines carry no newline
-        value = "\n".join(str(v) for v in value)
-    # Tracebacks are coloured for terminals; the page shows them plain.
-    return _ANSI.sub("", value) if isinstance(value, str) else _json(value)
 
 
 def _json(value: Any) -> str:

@@ -66,6 +66,7 @@ details.unchanged .cell{border-style:dashed}
 .output{border-left:3px solid var(--line);padding-left:.6em;margin:.5em 0}
 .output.added{border-color:#2da44e}.output.removed{border-color:#cf222e}
 .ohead{color:var(--muted);font-size:.8em}.output pre{max-height:30em;overflow:auto}
+.output pre.error{background:#fdecec}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:.4em .6em;margin:.2em 0;
 font:13px/1.45 ui-monospace,Menlo,Consolas,"DejaVu Sans Mono",monospace;border-radius:6px}
 .md{border:1px solid #eaeef2;border-radius:6px;padding:.2em .8em}

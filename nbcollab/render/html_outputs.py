@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
@@ -138,23 +138,37 @@ def _without_images(output: Mapping[str, Any] | None) -> dict[str, Any]:
 def output_div(output: Any, status: str, index: int | None) -> str:
     """One output with a small header naming its kind and mime types."""
     if not isinstance(output, dict):
-        return f'<div class="output {status}"><pre>{escape(_json(output))}</pre></div>'
+        return f'<div class="output {status}">{output_body(output)}</div>'
     head = f'<div class="ohead">output {index}: {escape(describe_output(output))}</div>'
-    return f'<div class="output {status}">{head}{"".join(_output_body(output))}</div>'
+    return f'<div class="output {status}">{head}{output_body(output)}</div>'
 
 
-def _output_body(output: Mapping[str, Any]) -> Iterator[str]:
+def output_body(output: Any) -> str:
+    """One output as Jupyter shows it: streams and tracebacks as text, rich data at its richest."""
+    if not isinstance(output, dict):
+        return f"<pre>{escape(_json(output))}</pre>"
     kind = output.get("output_type")
     bundle = mime_bundle(output)
     if kind == "stream":
-        yield f"<pre>{escape(str(output.get('text', '')))}</pre>"
-    elif kind == "error":
-        text = f"{output.get('ename', '')}: {output.get('evalue', '')}"
-        yield f"<pre>{escape(text)}</pre>"
-    elif bundle:
-        yield from (render_mime(mime, value) for mime, value in _display_order(bundle))
-    else:
-        yield f"<pre>{escape(_json(output))}</pre>"
+        return f'<pre class="stream">{escape(_lines(output.get("text", ""), ""))}</pre>'
+    if kind == "error":
+        trace = output.get("traceback")
+        text = _lines(trace, "\n") if trace else f"{output.get('ename')}: {output.get('evalue')}"
+        # Tracebacks are coloured for terminals; the page shows them plain.
+        return f'<pre class="error">{escape(_ANSI.sub("", text))}</pre>'
+    if bundle:
+        return "".join(render_mime(mime, value) for mime, value in _display_order(bundle))
+    return f"<pre>{escape(_json(output))}</pre>"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _lines(value: Any, joiner: str) -> str:
+    """Text kept as a string or as a list of lines (a traceback's lines carry no newline)."""
+    if isinstance(value, list):
+        return joiner.join(v if isinstance(v, str) else _json(v) for v in value)
+    return value if isinstance(value, str) else _json(value)
 
 
 def _display_order(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
