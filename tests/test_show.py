@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.errors import ConfigError
-from nbcollab.render.show import ShowOptions, show_notebook, terminal_safe
+from nbcollab.render.show import ShowOptions, safe_plain, show_notebook
 from nbcollab.render.show_images import image_size
 
 GIF = base64.b64encode(b"GIF89a" + struct.pack("<HH", 33, 17) + b"\x00" * 20).decode()
@@ -113,23 +113,23 @@ def test_image_sizes(mime: str, data: str, metadata: dict | None, expected: str)
 @pytest.mark.parametrize(
     ("raw", "shown"),
     [
-        ("\x1b]0;pwned\x07title", "\\x1b]0;pwned\\x07title"),  # window title (OSC)
-        ("\x1b[2J\x1b[Hclear", "\\x1b[2J\\x1b[Hclear"),  # clear screen, cursor home
+        ("\x1b]0;pwned\x07title", "\u241b]0;pwned\u2407title"),  # window title (OSC)
+        ("\x1b[2J\x1b[Hclear", "\u241b[2J\u241b[Hclear"),  # clear screen, cursor home
         ("\x1b[31mred\x1b[0m", "red"),  # colour: dropped, text kept
-        ("\x9b31m", "\\x9b31m"),  # C1 CSI
-        ("abc\u202edef", "abc\\u202edef"),  # bidi override
+        ("\x9b31m", "<U+009B>31m"),  # C1 CSI
+        ("abc\u202edef", "abc<U+202E>def"),  # bidi override
         ("tab\tok\nline", "tab\tok\nline"),
-        ("back\bspace\x7f", "back\\x08space\\x7f"),
+        ("back\bspace\x7f", "back\u2408space\u2421"),
     ],
 )
-def test_terminal_safe(raw: str, shown: str) -> None:
-    assert terminal_safe(raw) == shown
+def test_safe_plain(raw: str, shown: str) -> None:
+    assert safe_plain(raw) == shown
 
 
 def test_progress_bars_show_their_last_state() -> None:
     nb = make_notebook(code_cell("run()", outputs=[stream_output("10%\r50%\r100%\ndone\r\n")]))
     text = show_notebook(nb, name="nb")
-    assert "\n100%\ndone\n" in text and "10%" not in text and "\\x0d" not in text
+    assert "\n100%\ndone\n" in text and "10%" not in text and "\u240d" not in text
 
 
 def test_nbformat_3_cells_and_outputs() -> None:

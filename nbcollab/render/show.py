@@ -2,8 +2,9 @@
 syntax colour, outputs as text, images as ``[image/png 640x480]``.
 
 Pure: a notebook dict in, a string out. Everything from the notebook passes through
-``terminal_safe`` before it reaches the terminal, so a notebook cannot move the cursor, retitle
-the window, rewrite the screen or hide text with escape sequences.
+``safe_plain`` (colours dropped, then ``render.safe_text``) before it reaches the terminal, so a
+notebook cannot move the cursor, retitle the window, rewrite the screen or hide text with escape
+sequences.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from typing import Any
 from nbcollab.errors import ConfigError
 from nbcollab.notebook.bundle import mime_bundle
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
+from nbcollab.render.safe_text import terminal_safe
 from nbcollab.render.show_images import image_size
 
 _BOLD, _CYAN, _DIM, _RED, _RESET = "\033[1m", "\033[36m", "\033[2m", "\033[31m", "\033[0m"
 # SGR (colour) sequences are dropped: tracebacks are full of them and they carry no content.
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
-# Every other control character, DEL, the C1 controls and the bidi overrides ("Trojan source").
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MAX_HIGHLIGHT = 30_000  # characters a source; beyond that (generated code) lexing takes seconds
 _IMAGE = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/svg+xml")
 
@@ -38,15 +38,10 @@ class ShowOptions:
     width: int = 80
 
 
-def terminal_safe(text: str) -> str:
-    """Untrusted text made harmless for a terminal: controls shown as ``\\x1b``, colours dropped."""
-    text = _SGR.sub("", text)
-    return _UNSAFE.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
-    )
+def safe_plain(text: str) -> str:
+    """Untrusted text for the terminal: colour codes dropped (tracebacks are full of them),
+    every other control character shown visibly (``render.safe_text``)."""
+    return terminal_safe(_SGR.sub("", text))
 
 
 def show_notebook(nb: Notebook, *, name: str, options: ShowOptions = ShowOptions()) -> str:
@@ -88,7 +83,7 @@ def select_cell(cells: list[tuple[int, Any]], wanted: str, *, name: str) -> tupl
     if re.fullmatch(r"-?\d+", wanted) and -len(cells) <= int(wanted) < len(cells):
         return cells[int(wanted)]
     raise ConfigError(
-        f"{name}: --cell {terminal_safe(wanted)}: no cell with that id or index "
+        f"{name}: --cell {safe_plain(wanted)}: no cell with that id or index "
         f"(the notebook has {len(cells)} cells)"
     )
 
@@ -97,7 +92,7 @@ def _title(nb: Notebook, name: str) -> str:
     minor = nb.get("nbformat_minor")
     version = f"{nb.get('nbformat')}.{minor}" if isinstance(minor, int) else str(nb.get("nbformat"))
     count = len(iter_cells(nb))
-    return terminal_safe(
+    return safe_plain(
         f"{name} ({notebook_language(nb)}, nbformat {version}, {count} cell{'s' * (count != 1)})"
     )
 
@@ -114,12 +109,12 @@ def _rule(label: str, options: ShowOptions, code: str = _CYAN) -> str:
 def _cell_lines(index: int, cell: Any, language: str, options: ShowOptions) -> Iterator[str]:
     if not isinstance(cell, dict):
         yield _rule(f"cell {index}", options)
-        yield terminal_safe(json.dumps(cell))
+        yield safe_plain(json.dumps(cell))
         return
-    yield _rule(terminal_safe(_cell_label(index, cell)), options)
+    yield _rule(safe_plain(_cell_label(index, cell)), options)
     kind = cell.get("cell_type")
     lexer = language if kind == "code" else ("markdown" if kind == "markdown" else "")
-    source = terminal_safe(cell_source(cell))
+    source = safe_plain(cell_source(cell))
     shown = highlight_terminal(source, lexer) if options.color and lexer else source
     yield from shown.splitlines()
     if options.outputs:
@@ -160,15 +155,15 @@ def highlight_terminal(source: str, language: str) -> str:
 def _output_lines(k: int, output: Any, options: ShowOptions) -> Iterator[str]:
     if not isinstance(output, dict):
         yield _rule(f"output {k}", options, _DIM)
-        yield terminal_safe(json.dumps(output))
+        yield safe_plain(json.dumps(output))
         return
     kind = str(output.get("output_type", "?"))
     label = f"output {k} · {kind}"
     if kind == "stream":
         label += f" {output.get('name', '')}"
-    yield _rule(terminal_safe(label.rstrip()), options, _DIM)
+    yield _rule(safe_plain(label.rstrip()), options, _DIM)
     if kind == "stream":
-        yield from terminal_safe(_carriage_returns(str(output.get("text", "")))).splitlines()
+        yield from safe_plain(_carriage_returns(str(output.get("text", "")))).splitlines()
     elif kind in ("error", "pyerr"):
         yield from _error_lines(output, options)
     else:
@@ -185,9 +180,9 @@ def _error_lines(output: Mapping[str, Any], options: ShowOptions) -> Iterator[st
     traceback = output.get("traceback")
     if isinstance(traceback, list) and traceback:
         for frame in traceback:
-            yield from terminal_safe(str(frame)).splitlines()
+            yield from safe_plain(str(frame)).splitlines()
     else:
-        text = terminal_safe(f"{output.get('ename', '')}: {output.get('evalue', '')}")
+        text = safe_plain(f"{output.get('ename', '')}: {output.get('evalue', '')}")
         yield _paint(text, _RED, options)
 
 
@@ -200,12 +195,12 @@ def _bundle(output: Mapping[str, Any]) -> list[tuple[str, Any]]:
 def _mime_lines(mime: str, value: Any, metadata: Any) -> Iterator[str]:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     if mime == "text/plain":
-        yield from terminal_safe(text).splitlines()
+        yield from safe_plain(text).splitlines()
     elif mime in _IMAGE:
         size = image_size(mime, text, metadata.get(mime) if isinstance(metadata, dict) else None)
-        yield terminal_safe(f"[{mime} {size}]")
+        yield safe_plain(f"[{mime} {size}]")
     else:
-        yield terminal_safe(f"[{mime} {_bytes(len(text.encode('utf-8', 'replace')))}]")
+        yield safe_plain(f"[{mime} {_bytes(len(text.encode('utf-8', 'replace')))}]")
 
 
 def _bytes(n: int) -> str:
