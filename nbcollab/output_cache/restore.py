@@ -15,13 +15,16 @@ was recorded. Restored cells make new content, which is untrusted until the user
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from nbcollab import __version__
-from nbcollab.notebook.lines import Notebook
+from nbcollab.notebook.lines import Notebook, rejoin_lines
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
-from nbcollab.output_cache.store import OutputStore, sha256
+from nbcollab.output_cache.splice import cell_spans, splice
+from nbcollab.output_cache.store import OutputStore, Record, sha256
 
 # A working file that holds these keys is restored cell by cell, never whole (see above).
 _TRUST_KEYS = (b'"signature":', b'"trusted":')
@@ -68,12 +71,34 @@ def restore_working_file(
     return restore_cells(blob, path, store=store, options=options, rule=rule)
 
 
+@dataclass(frozen=True)
+class _Fill:
+    """A recorded cell's outputs and count: parsed, or as JSON text cut from its working file."""
+
+    outputs: list[Any] | None
+    count: Any
+    raw: bytes | None = None  # the outputs list as text, laid out as in a blob (``splice``)
+    raw_count: bytes = b"null"
+
+    def parsed(self) -> tuple[list[Any], Any]:
+        """The outputs (lines joined, as ``parse_notebook`` gives them) and the count."""
+        if self.outputs is not None or self.raw is None:
+            return self.outputs or [], self.count
+        outputs = json.loads(self.raw)
+        rejoin_lines({"nbformat": 4, "cells": [{"cell_type": "code", "outputs": outputs}]})
+        return outputs, json.loads(self.raw_count)
+
+
 def restore_cells(
     blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
 ) -> bytes | None:
-    """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None."""
+    """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None.
+
+    The check is the filter's own clean: the result is kept only if cleaning it gives ``blob``
+    (computed on the parsed notebook the text is known to parse to, see ``cleans_to_blob``).
+    """
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.notebook.codec import parse_notebook
 
     if not store.records_for(path):
         return None  # nothing recorded for this notebook: spare the parse
@@ -82,30 +107,68 @@ def restore_cells(
     except InvalidNotebook:
         return None  # not a notebook: written as it is, as without the cache
     targets = {key: i for i, key in cell_keys(nb, rule) if not nb["cells"][i].get("outputs")}
-    fills = (
-        _find_outputs(targets, path, store=store, options=options, rule=rule) if (targets) else {}
-    )
+    fills = _find_outputs(targets, path, store=store, options=options, rule=rule) if targets else {}
     if not fills:
         return None
-    # The same notebook again, for the check: parsing the blob (no outputs) is cheap.
-    probe = parse_notebook(blob, path=path)
-    for index, (outputs, count) in fills.items():
-        for cell in (nb["cells"][index], probe["cells"][index]):
-            cell["outputs"] = outputs
-            if cell.get("execution_count") is None:
-                cell["execution_count"] = count
-    text = serialize_notebook(nb).encode("utf-8")  # before the check, which may edit outputs
-    return text if cleans_to_blob(text, probe, blob, options=options) else None
+    try:
+        parsed = {index: fill.parsed() for index, fill in fills.items()}
+    except ValueError:
+        return None  # a recorded file's text is not what it should be: the blob as it is
+    text = _spliced(blob, nb, fills)
+    if text is None:
+        text = _serialized(nb, parsed)
+        nb = parse_notebook(blob, path=path)  # the check cleans this copy, not the one written
+    for index, (outputs, count) in parsed.items():
+        cell = nb["cells"][index]
+        cell["outputs"] = outputs
+        if cell.get("execution_count") is None:
+            cell["execution_count"] = count
+    return text if cleans_to_blob(text, nb, blob, options=options) else None
+
+
+def _spliced(blob: bytes, nb: Notebook, fills: dict[int, _Fill]) -> bytes | None:
+    """``blob``'s text with the recorded outputs copied in as bytes; None when it cannot be.
+
+    It parses to ``nb`` with the fills applied exactly when every filled cell's ``[]`` and
+    ``null`` are where the spans say and each piece copied in is the JSON text of its value.
+    """
+    if any(fill.raw is None for fill in fills.values()):
+        return None
+    spans = cell_spans(blob)
+    if spans is None or len(spans) != len(nb["cells"]):
+        return None
+    edits: dict[int, tuple[bytes, bytes]] = {}
+    for index, fill in fills.items():
+        cell = spans[index]
+        set_count = nb["cells"][index].get("execution_count") is None
+        if not cell.code or cell.outputs is None or blob[slice(*cell.outputs)] != b"[]":
+            return None
+        if set_count and (cell.count is None or blob[slice(*cell.count)] != b"null"):
+            return None
+        assert fill.raw is not None
+        edits[index] = (fill.raw, fill.raw_count if set_count else b"")
+    return splice(blob, spans, edits)
+
+
+def _serialized(nb: Notebook, parsed: dict[int, tuple[list[Any], Any]]) -> bytes:
+    from nbcollab.notebook.codec import serialize_notebook
+
+    for index, (outputs, count) in parsed.items():
+        cell = nb["cells"][index]
+        cell["outputs"] = outputs
+        if cell.get("execution_count") is None:
+            cell["execution_count"] = count
+    return serialize_notebook(nb).encode("utf-8")
 
 
 def cleans_to_blob(text: bytes, notebook: Notebook, blob: bytes, *, options: CleanOptions) -> bool:
     """Whether the filter's clean of ``text``, written from ``notebook``, is ``blob`` exactly.
 
     What ``clean_bytes(text)`` computes, without parsing ``text`` (outputs and all) again:
-    parsing what ``serialize_notebook`` wrote gives back the notebook it was written from (the
-    codec's round trip), so cleaning ``notebook`` itself is cleaning ``text``. Cleaning strips
-    the outputs first, so what is serialized for the comparison is blob-sized. ``notebook`` is
-    cleaned in place.
+    parsing what ``serialize_notebook`` wrote, or the blob with values spliced in as their JSON
+    text, gives back the notebook it was written from, so cleaning ``notebook`` itself is
+    cleaning ``text``. Cleaning strips the outputs first, so what is serialized for the
+    comparison is blob-sized. ``notebook`` is cleaned in place.
     """
     from nbcollab.clean.strip import clean_in_place
     from nbcollab.notebook.codec import serialize_notebook
@@ -122,23 +185,69 @@ def _find_outputs(
     store: OutputStore,
     options: CleanOptions,
     rule: RestoreRule,
-) -> dict[int, tuple[list[Any], Any]]:
+) -> dict[int, _Fill]:
     """Outputs and execution count for the cells at ``targets`` positions, from recent records."""
-    fills: dict[int, tuple[list[Any], Any]] = {}
+    fills: dict[int, _Fill] = {}
     seen = set()
     for record in store.records_for(path)[:RECORDS_SEARCHED]:
         if record.working in seen:
             continue
         seen.add(record.working)
-        working = store.read(record)
-        for key, (outputs, count) in (
-            recorded_cells(working, path, options, rule) if working else {}
-        ).items():
-            if key in targets and targets[key] not in fills and (outputs or count is not None):
-                fills[targets[key]] = (outputs, count)
+        wanted = {key for key, index in targets.items() if index not in fills}
+        cells = _cut_cells(record, wanted, store=store, rule=rule)
+        if cells is None:
+            working = store.read(record)
+            cells = {
+                key: _Fill(outputs, count)
+                for key, (outputs, count) in (
+                    recorded_cells(working, path, options, rule) if working else {}
+                ).items()
+                if outputs or count is not None
+            }
+        for key, fill in cells.items():
+            if key in targets and targets[key] not in fills:
+                fills[targets[key]] = fill
         if len(fills) == len(targets):
             break
     return fills
+
+
+def _cut_cells(
+    record: Record, wanted: set[str], *, store: OutputStore, rule: RestoreRule
+) -> dict[str, _Fill] | None:
+    """A record's cells among ``wanted``, their outputs cut from the working file's text
+    without parsing it: the keys come from the blob it cleaned to (small), cell for cell. None
+    when that blob is not stored, or the two do not line up (cleaning dropped cells, another
+    layout)."""
+    blob = store.read_blob(record)
+    try:
+        # A blob nbcollab cleaned (its SHA-256 checked on reading): no need to validate it again.
+        nb = json.loads(blob) if blob is not None else None
+    except ValueError:
+        return None
+    if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
+        return None
+    cells = nb["cells"]
+    keys = [(index, key) for index, key in cell_keys(nb, rule) if key in wanted]
+    if not keys:
+        return {}  # nothing this record could fill: its working file is not even read
+    working = store.read(record)
+    spans = cell_spans(working) if working is not None else None
+    if spans is None or len(spans) != len(cells):
+        return None
+    assert working is not None
+    found = {}
+    for index, key in keys:
+        cell = spans[index]
+        if not cell.code:
+            return None
+        if cell.outputs is None:
+            continue
+        raw = working[slice(*cell.outputs)]
+        count = working[slice(*cell.count)] if cell.count else b"null"
+        if raw != b"[]" or count != b"null":
+            found[key] = _Fill(None, None, raw, count)
+    return found
 
 
 def recorded_cells(

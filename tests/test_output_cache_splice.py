@@ -1,0 +1,202 @@
+"""Restoring by copying bytes: where a cell's outputs are in a notebook's text, and that a
+restore through those spans writes exactly what encoding the notebook again would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import code_cell, corpus_notebooks, make_notebook, requires_corpus, stream_output
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nbcollab.output_cache.restore as restore_module
+from nbcollab.clean.strip import clean_bytes
+from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.options import CleanOptions
+from nbcollab.output_cache.keys import RestoreRule
+from nbcollab.output_cache.restore import record_working_file, restore_working_file
+from nbcollab.output_cache.splice import cell_spans, splice
+from nbcollab.output_cache.store import OutputStore
+
+HOSTILE = [
+    '\n   "outputs": [\n  {\n "cells": [',  # the layout's own line starts, inside a string
+    "\n   ]\n ]\n  {",
+    '"outputs": []',
+    "\\n   ]",
+    "é \u2028 \x1b[2J",
+]
+
+
+def spans_agree(text: bytes) -> int:
+    """Every cell's spans hold exactly its outputs and count; the number of code cells."""
+    raw = json.loads(text)
+    table = cell_spans(text)
+    assert table is not None and len(table) == len(raw["cells"])
+    for index, cell in enumerate(raw["cells"]):
+        spans = table[index]
+        assert spans.code == (cell["cell_type"] == "code")
+        if "outputs" in cell:
+            assert spans.outputs is not None
+            assert json.loads(text[slice(*spans.outputs)]) == cell["outputs"]
+        if "execution_count" in cell:
+            assert spans.count is not None
+            assert json.loads(text[slice(*spans.count)]) == cell["execution_count"]
+    return sum(cell["cell_type"] == "code" for cell in raw["cells"])
+
+
+def hostile_notebook() -> bytes:
+    cells = [
+        code_cell(text, outputs=[stream_output(text)], count=i + 1, cell_id=f"c{i}")
+        for i, text in enumerate(HOSTILE)
+    ]
+    nb = make_notebook(*cells)
+    nb["metadata"]["aaa"] = {"x": {"outputs": HOSTILE}}  # keys at the cells' depth, elsewhere
+    return serialize_notebook(nb).encode()
+
+
+def test_spans_find_outputs_and_counts_whatever_the_strings_hold() -> None:
+    assert spans_agree(hostile_notebook()) == len(HOSTILE)
+
+
+def test_no_spans_for_other_layouts() -> None:
+    nb = json.loads(hostile_notebook())
+    assert cell_spans(json.dumps(nb).encode()) is None  # one line
+    assert cell_spans(json.dumps(nb, indent=2).encode()) is None
+    empty = cell_spans(serialize_notebook(make_notebook()).encode())
+    assert empty is not None and len(empty) == 0
+
+
+def test_splice_writes_values_where_the_spans_are() -> None:
+    blob = clean_bytes(hostile_notebook(), path="nb.ipynb")
+    assert blob is not None
+    table = cell_spans(blob)
+    assert table is not None
+    spliced = splice(blob, table, {1: (b'[\n    {"a": 1}\n   ]', b"7")})
+    cells = json.loads(spliced)["cells"]
+    assert cells[1]["outputs"] == [{"a": 1}] and cells[1]["execution_count"] == 7
+    assert [c["outputs"] for i, c in enumerate(cells) if i != 1] == [[]] * (len(HOSTILE) - 1)
+
+
+@requires_corpus
+@pytest.mark.corpus
+def test_spans_agree_with_json_on_every_corpus_notebook() -> None:
+    checked = 0
+    for path in corpus_notebooks():
+        try:
+            nb = parse_notebook(path.read_bytes(), path=path.name)
+        except InvalidNotebook:
+            continue
+        if nb["nbformat"] != 4:
+            continue
+        text = serialize_notebook(nb).encode()
+        spans_agree(text)
+        spans_agree(clean_bytes(text, path=path.name) or text)
+        checked += 1
+    assert checked > 150
+
+
+def restore_both_ways(
+    working: bytes, target: bytes, monkeypatch: pytest.MonkeyPatch, tmp: Path, rule: RestoreRule
+) -> tuple[bytes | None, bytes | None]:
+    """What a restore writes through the spans, and through the parsed notebook."""
+    store = OutputStore(tmp)
+    options = CleanOptions()
+    record_working_file(
+        working, clean_bytes(working, path="nb") or working, "nb", store=store, options=options
+    )
+    fast = restore_working_file(target, "nb", store=store, options=options, rule=rule)
+    with monkeypatch.context() as patch:
+        patch.setattr(restore_module, "_cut_cells", lambda *args, **kwargs: None)
+        patch.setattr(restore_module, "_spliced", lambda *args: None)
+        slow = restore_working_file(
+            target, "nb", store=OutputStore(tmp), options=options, rule=rule
+        )
+    return fast, slow
+
+
+def edited(data: bytes, index: int) -> bytes:
+    nb = parse_notebook(data)
+    code = [cell for cell in nb["cells"] if cell.get("cell_type") == "code"]
+    if code:
+        code[index % len(code)]["source"] += "\n# edited"
+    text = serialize_notebook(nb).encode()
+    return clean_bytes(text, path="nb") or text
+
+
+def test_the_fast_restore_writes_what_encoding_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    working = hostile_notebook()
+    spliced: list[bytes] = []
+    real = restore_module.splice
+    monkeypatch.setattr(
+        restore_module, "splice", lambda *a: spliced.append(real(*a)) or spliced[-1]
+    )
+    fast, slow = restore_both_ways(
+        working, edited(working, 3), monkeypatch, tmp_path, RestoreRule.PREFIX
+    )
+    assert fast is not None and fast == slow and spliced == [fast]  # bytes copied, not encoded
+    assert [bool(c["outputs"]) for c in parse_notebook(fast)["cells"]] == [1, 1, 1, 0, 0]
+
+
+def test_a_working_file_in_another_layout_still_restores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nb = json.loads(hostile_notebook())
+    working = (json.dumps(nb, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    fast, slow = restore_both_ways(
+        working, edited(working, 2), monkeypatch, tmp_path, RestoreRule.PREFIX
+    )
+    assert fast is not None and fast == slow  # through the parsed notebook both times
+
+
+@requires_corpus
+@pytest.mark.corpus
+def test_fast_and_slow_restores_agree_on_the_corpus(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    restored = 0
+    for index, path in enumerate(corpus_notebooks()[:120]):
+        try:
+            nb = parse_notebook(path.read_bytes(), path=path.name)
+        except InvalidNotebook:
+            continue
+        if nb["nbformat"] != 4:
+            continue
+        working = serialize_notebook(nb).encode()
+        target = edited(working, index)
+        tmp = tmp_path_factory.mktemp("cache")
+        fast, slow = restore_both_ways(working, target, monkeypatch, tmp, RestoreRule.PREFIX)
+        assert fast == slow, path.name
+        if fast is not None:
+            assert clean_bytes(fast, path="nb") == target, path.name
+            restored += 1
+    assert restored > 40
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(HOSTILE + ["x = 1", "print(2)", ""]), min_size=1, max_size=5),
+    st.integers(0, 4),
+)
+def test_fast_restores_equal_slow_ones(
+    tmp_path_factory: pytest.TempPathFactory, sources: list[str], edit: int
+) -> None:
+    cells: list[Any] = [
+        code_cell(s, outputs=[stream_output(s)], count=i + 1, cell_id=f"c{i}")
+        for i, s in enumerate(sources)
+    ]
+    working = serialize_notebook(make_notebook(*cells)).encode()
+    with pytest.MonkeyPatch.context() as patch:
+        fast, slow = restore_both_ways(
+            working,
+            edited(working, edit),
+            patch,
+            tmp_path_factory.mktemp("c"),
+            RestoreRule.UNCHANGED,
+        )
+    assert fast == slow
