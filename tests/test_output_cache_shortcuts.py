@@ -171,8 +171,12 @@ def test_a_damaged_blob_is_detected_and_the_file_cleaned_the_long_way(tmp_path: 
     blob = long_way(working, CleanOptions())
     record_working_file(working, blob, "nb.ipynb", store=store, options=CleanOptions())
     store.close()
-    pack = next((tmp_path / "cache" / "packs").glob("*.pack"))
-    pack.write_bytes(pack.read_bytes()[:-2] + b" \n")  # the blob comes last: its last bytes
+    blob_at = store.records_for("nb.ipynb")[0].blob_at
+    assert blob_at is not None
+    pack = tmp_path / "cache" / "packs" / f"{blob_at.pack}.pack"
+    data = bytearray(pack.read_bytes())
+    data[blob_at.offset + blob_at.length - 2] ^= 1  # one bit of the blob's last bytes
+    pack.write_bytes(bytes(data))
     with pytest.raises(CacheDamaged, match="corrupt"):
         recorded_clean(
             working, "nb.ipynb", store=OutputStore(tmp_path / "cache"), options=CleanOptions()

@@ -200,3 +200,65 @@ def test_fast_restores_equal_slow_ones(
             RestoreRule.UNCHANGED,
         )
     assert fast == slow
+
+
+def test_the_cell_index_is_written_on_record_and_read_back(tmp_path: Path) -> None:
+    from nbcollab.output_cache.cells import read_index
+
+    working = hostile_notebook()
+    blob = clean_bytes(working, path="nb") or working
+    store = OutputStore(tmp_path)
+    record_working_file(working, blob, "nb", store=store, options=CleanOptions())
+    record = OutputStore(tmp_path).records_for("nb")[0]
+    data = OutputStore(tmp_path).read_cells(record)
+    assert data is not None and data.startswith(b"nbcollab-cells 1 prefix\n")
+    index = read_index(data, RestoreRule.PREFIX, len(working))
+    assert index is not None and len(index) == len(HOSTILE)
+    for outputs, count in index.values():
+        assert json.loads(working[slice(*outputs)])[0]["output_type"] == "stream"
+        assert count is not None and int(working[slice(*count)]) >= 1
+    # Under another rule the index is not used (the keys differ): the cells are indexed again.
+    assert read_index(data, RestoreRule.UNCHANGED, len(working)) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"nbcollab-cells 2 prefix\n",
+        b"nbcollab-cells 1 prefix\nkey 5 3 0 0\n",  # an end before its start
+        b"nbcollab-cells 1 prefix\nkey 1 99999 0 0\n",  # past the end of the file
+        b"nbcollab-cells 1 prefix\nkey 1 -2 0 0\n",
+        b"nbcollab-cells 1 prefix\nkey 1 2\n",
+        b"nbcollab-cells 1 prefix\nkey 1 2 0 0",  # torn: no last newline
+    ],
+)
+def test_an_index_that_does_not_read_right_is_not_used(damage: bytes) -> None:
+    from nbcollab.output_cache.cells import read_index
+
+    assert read_index(damage, RestoreRule.PREFIX, 100) is None
+
+
+def test_a_record_under_another_rule_still_restores_by_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    working = hostile_notebook()
+    store = OutputStore(tmp_path)
+    options = CleanOptions()
+    record_working_file(
+        working,
+        clean_bytes(working, path="nb") or working,
+        "nb",
+        store=store,
+        options=options,
+        rule=RestoreRule.UNCHANGED,
+    )
+    spliced: list[bytes] = []
+    real = restore_module.splice
+    monkeypatch.setattr(
+        restore_module, "splice", lambda *a: spliced.append(real(*a)) or spliced[-1]
+    )
+    target = edited(working, 3)
+    fast = restore_working_file(
+        target, "nb", store=OutputStore(tmp_path), options=options, rule=RestoreRule.PREFIX
+    )
+    assert fast is not None and spliced == [fast] and clean_bytes(fast, path="nb") == target

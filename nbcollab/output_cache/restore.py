@@ -22,6 +22,7 @@ from typing import Any
 from nbcollab import __version__
 from nbcollab.notebook.lines import Notebook, rejoin_lines
 from nbcollab.options import CleanOptions
+from nbcollab.output_cache.cells import build_index, read_index
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.splice import cell_spans, splice
 from nbcollab.output_cache.store import OutputStore, Record, sha256
@@ -38,12 +39,20 @@ def options_fingerprint(options: CleanOptions) -> str:
 
 
 def record_working_file(
-    working: bytes, blob: bytes, path: str, *, store: OutputStore, options: CleanOptions
+    working: bytes,
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule = RestoreRule.PREFIX,
 ) -> int:
-    """Remember that ``working`` cleaned to ``blob``; the number of new bytes stored."""
+    """Remember that ``working`` cleaned to ``blob``, with its cell index under ``rule``; the
+    number of new bytes stored."""
     if working == blob:
         return 0  # nothing was stripped
-    return store.add(path, sha256(blob), working, options_fingerprint(options), blob)
+    cells = build_index(working, blob, rule)
+    return store.add(path, sha256(blob), working, options_fingerprint(options), blob, cells)
 
 
 def recorded_clean(
@@ -216,37 +225,30 @@ def _cut_cells(
     record: Record, wanted: set[str], *, store: OutputStore, rule: RestoreRule
 ) -> dict[str, _Fill] | None:
     """A record's cells among ``wanted``, their outputs cut from the working file's text
-    without parsing it: the keys come from the blob it cleaned to (small), cell for cell. None
-    when that blob is not stored, or the two do not line up (cleaning dropped cells, another
-    layout)."""
-    blob = store.read_blob(record)
-    try:
-        # A blob nbcollab cleaned (its SHA-256 checked on reading): no need to validate it again.
-        nb = json.loads(blob) if blob is not None else None
-    except ValueError:
-        return None
-    if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
-        return None
-    cells = nb["cells"]
-    keys = [(index, key) for index, key in cell_keys(nb, rule) if key in wanted]
-    if not keys:
-        return {}  # nothing this record could fill: its working file is not even read
-    working = store.read(record)
-    spans = cell_spans(working) if working is not None else None
-    if spans is None or len(spans) != len(cells):
-        return None
-    assert working is not None
-    found = {}
-    for index, key in keys:
-        cell = spans[index]
-        if not cell.code:
+    without parsing it, where its cell index says. None when there is no index and none can be
+    made (cleaning dropped cells, another layout): then the working file is parsed."""
+    stored = store.read_cells(record)
+    index = read_index(stored, rule, record.length) if stored is not None else None
+    working = None
+    if index is None:  # recorded by an older version or under another rule: index it now
+        blob = store.read_blob(record)
+        working = store.read(record) if blob is not None else None
+        built = build_index(working, blob, rule) if blob and working else None
+        index = read_index(built, rule, record.length) if built is not None else None
+        if index is None:
             return None
-        if cell.outputs is None:
-            continue
-        raw = working[slice(*cell.outputs)]
-        count = working[slice(*cell.count)] if cell.count else b"null"
-        if raw != b"[]" or count != b"null":
-            found[key] = _Fill(None, None, raw, count)
+    hits = {key: index[key] for key in wanted if key in index}
+    if not hits:
+        return {}  # nothing this record could fill: its working file is not even read
+    working = working or store.read(record)
+    if working is None:
+        return {}  # evicted meanwhile
+    found = {}
+    for key, (outputs, count) in hits.items():
+        raw = working[slice(*outputs)]
+        if not (raw.startswith(b"[") and raw.endswith(b"]")):
+            return None
+        found[key] = _Fill(None, None, raw, working[slice(*count)] if count else b"null")
     return found
 
 

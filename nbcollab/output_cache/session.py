@@ -103,7 +103,10 @@ class CacheSession:
                 return
             from nbcollab.output_cache.restore import record_working_file
 
-            added = record_working_file(working, blob, path, store=started[0], options=options)
+            store, cache_options = started
+            added = record_working_file(
+                working, blob, path, store=store, options=options, rule=cache_options.restore
+            )
             if added:
                 self._keep_under_cap(added, *started)
         except Exception as exc:  # noqa: BLE001 - recording is a convenience; the add stands

@@ -6,7 +6,10 @@ Layout under ``<git common dir>/nbcollab/output-cache`` (shared by every worktre
     packs/<name>.idx    one line per record: "<path key> <blob sha256> <working sha256>
                         <clean options fingerprint> <pack> <offset> <length>", and where the
                         blob's own bytes are ("<pack> <offset> <length>"), so that cleaning
-                        a recorded working file again is a look-up (older lines lack them)
+                        a recorded working file again is a look-up, then where the cell index
+                        is ("<pack> <offset> <length> <sha256>": which bytes of the working
+                        file are each cell's outputs, see ``output_cache.cells``); older lines
+                        lack the last fields
 
 Each filter process that records something appends to a pack of its own, created on its first
 new working file: creating files is what costs most here (git's own ``add`` creates one object a
@@ -37,7 +40,7 @@ CACHE_DIR = ("nbcollab", "output-cache")
 _PACK = r"[0-9a-f]+-[0-9]+-[0-9a-f]+"
 _LINE = re.compile(
     rf"^([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ({_PACK}) "
-    rf"(\d+) (\d+)(?: ({_PACK}) (\d+) (\d+))?$"
+    rf"(\d+) (\d+)(?: ({_PACK}) (\d+) (\d+)(?: ({_PACK}) (\d+) (\d+) ([0-9a-f]{{64}}))?)?$"
 )
 
 
@@ -65,6 +68,8 @@ class Record:
     offset: int
     length: int
     blob_at: Span | None = None  # where the blob's bytes are, when stored
+    cells_at: Span | None = None  # where the cell index is, when stored
+    cells: str = ""  # the cell index's SHA-256
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,11 @@ class OutputStore:
         """The blob of ``record``; None when not stored or evicted, CacheDamaged when corrupt."""
         return self._read(record.blob_at, record.blob) if record.blob_at else None
 
+    def read_cells(self, record: Record) -> bytes | None:
+        """The cell index of ``record``; None when not stored or evicted, CacheDamaged when
+        corrupt."""
+        return self._read(record.cells_at, record.cells) if record.cells_at else None
+
     def _read(self, span: Span, name: str) -> bytes | None:
         pack = self._packs / f"{span.pack}.pack"
         try:
@@ -153,10 +163,17 @@ class OutputStore:
         return data
 
     def add(
-        self, path: str, blob: str, working: bytes, fingerprint: str, blob_data: bytes | None = None
+        self,
+        path: str,
+        blob: str,
+        working: bytes,
+        fingerprint: str,
+        blob_data: bytes | None = None,
+        cells: bytes | None = None,
     ) -> int:
         """Record that ``working`` cleaned to ``blob`` (whose bytes are ``blob_data``, when
-        given); the number of bytes appended."""
+        given; ``cells``: its cell index, stored only with the blob); the number of bytes
+        appended."""
         key, name = path_key(path), self.name(working)
         index = self._index()
         # Already known (git re-reading a restored file): nothing to write, not even a line.
@@ -176,6 +193,10 @@ class OutputStore:
         if blob_data is not None and (blob_at is None or not self._has_pack(blob_at.pack)):
             blob_at = Span(*self._append_pack(blob_data), len(blob_data))
             written += len(blob_data)
+        cells_at = None
+        if cells is not None and blob_data is not None:
+            cells_at = Span(*self._append_pack(cells), len(cells))
+            written += len(cells)
         record = Record(
             key,
             blob,
@@ -185,6 +206,8 @@ class OutputStore:
             known.offset,
             known.length,
             blob_at if blob_data is not None else None,
+            cells_at,
+            sha256(cells) if cells is not None and cells_at is not None else "",
         )
         self._append_index(record)
         index.setdefault(key, []).insert(0, record)
@@ -213,6 +236,9 @@ class OutputStore:
         )
         if record.blob_at is not None:
             line += f" {record.blob_at.pack} {record.blob_at.offset} {record.blob_at.length}"
+            if record.cells_at is not None:
+                at = record.cells_at
+                line += f" {at.pack} {at.offset} {at.length} {record.cells}"
         _write_all(idx_fd, f"{line}\n".encode("ascii"))
 
     def _own_files(self) -> tuple[str, int, int]:
@@ -316,11 +342,25 @@ def _read_index(idx: Path) -> list[Record]:
     for line in text.split("\n"):
         fields = line.split(" ")
         # Anything else is a torn or damaged line (the full check only for lines that look right).
-        if len(fields) in (7, 10) and len(fields[1]) == len(fields[2]) == 64 and _LINE.match(line):
+        if len(fields) in (7, 10, 14) and len(fields[1]) == len(fields[2]) == 64:
+            if not _LINE.match(line):
+                continue
             key, blob, working, fingerprint, pack, offset, length = fields[:7]
             blob_at = Span(fields[7], int(fields[8]), int(fields[9])) if fields[7:] else None
+            cells_at = Span(fields[10], int(fields[11]), int(fields[12])) if fields[10:] else None
             records.append(
-                Record(key, blob, working, fingerprint, pack, int(offset), int(length), blob_at)
+                Record(
+                    key,
+                    blob,
+                    working,
+                    fingerprint,
+                    pack,
+                    int(offset),
+                    int(length),
+                    blob_at,
+                    cells_at,
+                    fields[13] if cells_at is not None else "",
+                )
             )
     return records
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -72,10 +73,20 @@ def prepare(repo: Path, cache: bool) -> None:
     git(repo, "switch", "-q", "main")
 
 
+# CPU seconds (user + system) of every git command timed, with its filter processes: steadier
+# than wall-clock time when the machine is busy. Added to by ``timed``.
+CPU = [0.0]
+
+
 def timed(repo: Path, *args: str) -> float:
+    """Wall-clock seconds of one git command (its CPU seconds are added to ``CPU``)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[0] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds
 
 
 CACHE = Path(".git", "nbcollab", "output-cache")
@@ -147,6 +158,7 @@ def main() -> None:
     size = sum(p.stat().st_size for p in notebooks) / 1e6
     print(f"{len(notebooks)} corpus notebooks, {size:.1f} MB; best of {args.repeat}")
     results: dict[str, dict[str, float]] = {"without": {}, "with": {}}
+    cpu: dict[str, dict[str, float]] = {"without": {}, "with": {}}
     with tempfile.TemporaryDirectory() as tmp:
         repos, adds = {}, {}
         for name in results:
@@ -190,13 +202,18 @@ def main() -> None:
         for _ in range(args.repeat):
             for task, run in tasks.items():
                 for name in results:
+                    CPU[0] = 0.0
                     seconds = run(name)
                     results[name][task] = min(results[name].get(task, seconds), seconds)
+                    cpu[name][task] = min(cpu[name].get(task, CPU[0]), CPU[0])
+    print("  (wall-clock seconds; in brackets CPU seconds of git and its filters)")
     for task, without in results["without"].items():
         with_cache = results["with"][task]
+        cpu_without, cpu_with = cpu["without"][task], cpu["with"][task]
         print(
-            f"  {task:44} {without:6.2f} s without, {with_cache:6.2f} s with: "
-            f"{with_cache / without:.2f}x"
+            f"  {task:44} {without:5.2f} s ({cpu_without:4.2f}) without, "
+            f"{with_cache:5.2f} s ({cpu_with:4.2f}) with: {with_cache / without:.2f}x "
+            f"({cpu_with / cpu_without:.2f}x)"
         )
 
 
