@@ -60,8 +60,10 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
     for path in notebook_keys:
         changed |= _pop_path(metadata, path)
     for cell in iter_cells(nb):
-        for path in cell_keys:
-            changed |= _pop_path(cell.get("metadata", {}), path)
+        cell_metadata = cell.get("metadata")
+        if cell_metadata:  # most cells have none: nothing to look up
+            for path in cell_keys:
+                changed |= _pop_path(cell_metadata, path)
         if cell.get("cell_type") == "code":
             changed |= _clean_code_cell(cell, nb["nbformat"], keep_all, options)
     if options.strip_cell_metadata or options.drop_notebook_metadata:

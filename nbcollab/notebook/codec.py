@@ -14,6 +14,7 @@ from typing import Any
 
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.check import MAX_NESTING, check_notebook_shape
+from nbcollab.notebook.jsontext import dumps_indent1
 from nbcollab.notebook.lines import (
     Notebook,
     copy_for_writing,
@@ -106,9 +107,7 @@ def serialize_notebook(nb: Notebook) -> str:
         split_lines_v3(nb)
     strip_transient(nb)
     # nbformat's v3 writer keeps json's ensure_ascii default; its v4 writer turns it off.
-    text = json.dumps(
-        nb, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=(major == 3)
-    )
+    text = dumps_indent1(nb, ensure_ascii=(major == 3))
     if _LONE_SURROGATE.search(text):
         # JSON may escape a lone surrogate ("\udc80") but UTF-8 cannot carry one raw: keep the
         # escape, so the file stays valid UTF-8 and reads back as the same string.

@@ -16,6 +16,7 @@ was recorded. Restored cells make new content, which is untrusted until the user
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from nbcollab.output_cache.splice import cell_spans, splice
 from nbcollab.output_cache.store import OutputStore, Record, sha256
 
 # A working file that holds these keys is restored cell by cell, never whole (see above).
-_TRUST_KEYS = (b'"signature":', b'"trusted":')
+_TRUST_KEYS = re.compile(rb'"(?:signature|trusted)":')
 # How many recent working files of a notebook are searched for cells (each is parsed).
 RECORDS_SEARCHED = 4
 
@@ -75,7 +76,7 @@ def restore_working_file(
     """The working file for ``blob`` with its cached outputs, or None when there are none."""
     found = store.find(path, sha256(blob), options_fingerprint(options))
     working = store.read(found) if found is not None else None
-    if working is not None and not any(key in working for key in _TRUST_KEYS):
+    if working is not None and not _TRUST_KEYS.search(working):
         return working
     return restore_cells(blob, path, store=store, options=options, rule=rule)
 
@@ -95,7 +96,7 @@ class _Fill:
             return self.outputs or [], self.count
         outputs = json.loads(self.raw)
         rejoin_lines({"nbformat": 4, "cells": [{"cell_type": "code", "outputs": outputs}]})
-        return outputs, json.loads(self.raw_count)
+        return outputs, None if self.raw_count == b"null" else int(self.raw_count)
 
 
 def restore_cells(
