@@ -71,7 +71,7 @@ def read_content(stream: BinaryIO) -> bytes:
     return b"".join(chunks)
 
 
-def write_packet(out: BinaryIO, data: bytes) -> None:
+def write_packet(out: BinaryIO, data: bytes | memoryview) -> None:
     """One pkt-line (``data`` must fit one packet)."""
     out.write(b"%04x" % (len(data) + 4))
     out.write(data)
@@ -88,7 +88,7 @@ def write_content(out: BinaryIO, data: bytes) -> None:
     """Content split over as many packets as it needs, then a flush."""
     view = memoryview(data)
     for start in range(0, len(data), MAX_PACKET_DATA):
-        write_packet(out, view[start : start + MAX_PACKET_DATA].tobytes())
+        write_packet(out, view[start : start + MAX_PACKET_DATA])  # no copy of the file
     out.write(_FLUSH)
 
 
