@@ -138,6 +138,21 @@ def test_a_merge_fills_outputs_of_the_cells_the_rule_recognises(repo: Path) -> N
     assert all(not c.get("outputs") for c in stored["cells"])
 
 
+def test_a_conflicted_merge_still_gets_outputs_above_the_conflict(repo: Path) -> None:
+    commit_edit_elsewhere(repo, "other")
+    git(repo, "switch", "-q", "main")
+    write_notebook(repo / NB, notebook("b = a + 20\nprint(b)"))
+    git(repo, "commit", "-qam", "ours")
+    done = git(repo, "merge", "-q", "--no-edit", "other", check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    # A valid notebook that says where the conflict is; the cell above it ran as recorded.
+    assert outputs(repo)[0] == (1, [stream_output("1\n")])
+    assert "<<<<<<<" in (repo / NB).read_text()
+    listed = run_nbcollab("conflicts", NB, cwd=repo)
+    assert listed.returncode == 1 and b"cell" in listed.stdout, listed.stdout + listed.stderr
+    assert "UU nb.ipynb" in git(repo, "status", "--porcelain").stdout
+
+
 def test_fast_forward_pull_and_rebase_keep_outputs(repo: Path, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     git(repo.parent, "clone", "-q", str(repo), str(clone))

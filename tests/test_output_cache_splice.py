@@ -213,8 +213,13 @@ def test_the_cell_index_is_written_on_record_and_read_back(tmp_path: Path) -> No
     data = OutputStore(tmp_path).read_cells(record)
     assert data is not None and data.startswith(b"nbcollab-cells 1 prefix\n")
     index = read_index(data, RestoreRule.PREFIX, len(working))
-    assert index is not None and len(index) == len(HOSTILE)
-    for outputs, count in index.values():
+    assert index is not None
+    keys = [line.split(b" ")[0].decode() for line in data.splitlines()[1:]]
+    assert len(keys) == len(HOSTILE)
+    for key in keys:
+        spans = index.get(key)
+        assert spans is not None
+        outputs, count = spans
         assert json.loads(working[slice(*outputs)])[0]["output_type"] == "stream"
         assert count is not None and int(working[slice(*count)]) >= 1
     # Under another rule the index is not used (the keys differ): the cells are indexed again.
@@ -225,10 +230,7 @@ def test_the_cell_index_is_written_on_record_and_read_back(tmp_path: Path) -> No
     "damage",
     [
         b"nbcollab-cells 2 prefix\n",
-        b"nbcollab-cells 1 prefix\nkey 5 3 0 0\n",  # an end before its start
-        b"nbcollab-cells 1 prefix\nkey 1 99999 0 0\n",  # past the end of the file
-        b"nbcollab-cells 1 prefix\nkey 1 -2 0 0\n",
-        b"nbcollab-cells 1 prefix\nkey 1 2\n",
+        b"nbcollab-cells 1 unchanged\nkey 1 2 0 0\n",  # written under another rule
         b"nbcollab-cells 1 prefix\nkey 1 2 0 0",  # torn: no last newline
     ],
 )
@@ -236,6 +238,28 @@ def test_an_index_that_does_not_read_right_is_not_used(damage: bytes) -> None:
     from nbcollab.output_cache.cells import read_index
 
     assert read_index(damage, RestoreRule.PREFIX, 100) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"key 5 3 0 0",  # an end before its start
+        b"key 1 99999 0 0",  # past the end of the file
+        b"key 1 -2 0 0",
+        b"key -1 2 0 0",
+        b"key 1 2 3 1",
+        b"key 1 2",
+        b"key 1 x 0 0",
+    ],
+)
+def test_a_line_that_does_not_read_right_is_not_used(line: bytes) -> None:
+    from nbcollab.output_cache.cells import read_index
+
+    index = read_index(b"nbcollab-cells 1 prefix\n" + line + b"\n", RestoreRule.PREFIX, 100)
+    assert index is not None and "key" in index and index.get("key") is None
+    assert index.get("other") is None
+    sound = read_index(b"nbcollab-cells 1 prefix\nkey 1 2 3 4\n", RestoreRule.PREFIX, 100)
+    assert sound is not None and sound.get("key") == ((1, 2), (3, 4))
 
 
 def test_a_record_under_another_rule_still_restores_by_bytes(

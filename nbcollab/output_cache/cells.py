@@ -22,7 +22,6 @@ from nbcollab.output_cache.splice import cell_spans
 _HEADER = "nbcollab-cells 1"
 
 Span = tuple[int, int]
-CellIndex = dict[str, tuple[Span, Span | None]]
 
 
 def build_index(working: bytes, blob: bytes, rule: RestoreRule) -> bytes | None:
@@ -52,17 +51,34 @@ def build_index(working: bytes, blob: bytes, rule: RestoreRule) -> bytes | None:
 
 def read_index(data: bytes, rule: RestoreRule, size: int) -> CellIndex | None:
     """The index in ``data``, for a working file of ``size`` bytes; None when it is not one
-    written under ``rule``."""
+    written under ``rule``. Lines are checked as they are looked up (``CellIndex.get``)."""
     lines = data.decode("ascii", "replace").split("\n")
     if lines[0] != f"{_HEADER} {rule.value}" or lines[-1] != "":
         return None
-    index: CellIndex = {}
-    for line in lines[1:-1]:
-        fields = line.split(" ")
-        if len(fields) != 5 or not all(f.isdigit() for f in fields[1:]):
+    return CellIndex({line.partition(" ")[0]: line for line in lines[1:-1]}, size)
+
+
+class CellIndex:
+    """A read cell index: where a key's outputs and count are, or None."""
+
+    def __init__(self, lines: dict[str, str], size: int) -> None:
+        self._lines = lines
+        self._size = size
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._lines
+
+    def get(self, key: str) -> tuple[Span, Span | None] | None:
+        """The spans of ``key``'s outputs and count; None for a key not there or a line that
+        does not read as written (then nothing of this index should be trusted)."""
+        line = self._lines.get(key)
+        fields = line.split(" ") if line is not None else []
+        if len(fields) != 5:
             return None
-        start, end, count_start, count_end = map(int, fields[1:])
-        if not start < end <= size or not count_start <= count_end <= size:
+        try:
+            start, end, count_start, count_end = map(int, fields[1:])
+        except ValueError:
             return None
-        index[fields[0]] = ((start, end), (count_start, count_end) if count_end else None)
-    return index
+        if not 0 <= start < end <= self._size or not 0 <= count_start <= count_end <= self._size:
+            return None
+        return (start, end), ((count_start, count_end) if count_end else None)

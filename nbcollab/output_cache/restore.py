@@ -238,14 +238,18 @@ def _cut_cells(
         index = read_index(built, rule, record.length) if built is not None else None
         if index is None:
             return None
-    hits = {key: index[key] for key in wanted if key in index}
-    if not hits:
+    keys = [key for key in wanted if key in index]
+    if not keys:
         return {}  # nothing this record could fill: its working file is not even read
     working = working or store.read(record)
     if working is None:
         return {}  # evicted meanwhile
     found = {}
-    for key, (outputs, count) in hits.items():
+    for key in keys:
+        spans = index.get(key)
+        if spans is None:
+            return None
+        outputs, count = spans
         raw = working[slice(*outputs)]
         if not (raw.startswith(b"[") and raw.endswith(b"]")):
             return None

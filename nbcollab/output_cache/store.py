@@ -26,8 +26,6 @@ import errno
 import hashlib
 import os
 import re
-import secrets
-import shutil
 import stat
 import time
 from dataclasses import dataclass
@@ -107,6 +105,7 @@ class OutputStore:
         self._blobs: dict[str, Span] = {}  # blob sha256 -> where its bytes are
         self._named: tuple[bytes, str] | None = None  # the last bytes hashed, and their name
         self._own: tuple[str, int, int] | None = None  # (name, pack fd, idx fd)
+        self._touched: set[str] = set()  # packs whose mtime this process refreshed
 
     def records_for(self, path: str) -> list[Record]:
         """The records of ``path``, newest first."""
@@ -159,7 +158,9 @@ class OutputStore:
             raise CacheDamaged(f"{pack}: cannot read ({exc.strerror or exc})") from None
         if sha256(data) != name:
             raise CacheDamaged(f"{pack}: corrupt at offset {span.offset}")
-        _touch_quietly(pack)
+        if span.pack not in self._touched:  # once a process: it only orders eviction
+            self._touched.add(span.pack)
+            _touch_quietly(pack)
         return data
 
     def add(
@@ -244,7 +245,7 @@ class OutputStore:
     def _own_files(self) -> tuple[str, int, int]:
         if self._own is None:
             self._packs.mkdir(parents=True, exist_ok=True)
-            name = f"{time.time_ns():x}-{os.getpid()}-{secrets.token_hex(4)}"
+            name = f"{time.time_ns():x}-{os.getpid()}-{os.urandom(4).hex()}"
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL
             pack_fd = os.open(self._packs / f"{name}.pack", flags, 0o600)
             idx_fd = os.open(self._packs / f"{name}.idx", flags, 0o600)
@@ -319,6 +320,8 @@ class OutputStore:
         self.close()
         if not self.root.exists():
             return False
+        import shutil  # only here: it imports every compression module
+
         shutil.rmtree(self.root, ignore_errors=True)
         return True
 
