@@ -117,7 +117,8 @@ def time_switch(repo: Path, branch: str, snapshot: Path) -> float:
     _reset_cache(repo, snapshot)
     git(repo, "status", "--porcelain")
     there = timed(repo, "switch", "-q", branch)
-    git(repo, "status", "--porcelain")
+    git(repo, "status", "--porcelain")  # may record what the switch restored: written back
+    os.sync()  # before the next timed command, not during it
     return there + timed(repo, "switch", "-q", "main")
 
 
@@ -125,6 +126,7 @@ def time_status_after_switch(repo: Path, branch: str, snapshot: Path) -> float:
     """The first `git status` after a switch (it re-reads the files the switch wrote)."""
     _reset_cache(repo, snapshot)
     git(repo, "switch", "-q", branch)
+    os.sync()
     seconds = timed(repo, "status", "--porcelain")
     git(repo, "switch", "-q", "main")
     return seconds
