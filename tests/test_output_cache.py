@@ -313,3 +313,20 @@ def test_cache_commands_outside_a_repository_exit_2(
         result = CliRunner().invoke(app, ["cache", command])
         assert result.exit_code == 2, result.output
         assert "not inside a git repository" in result.output
+
+
+def test_a_working_file_with_trust_keys_is_never_restored_whole(tmp_path: Path) -> None:
+    # As old Jupyter wrote it (nbcollab and nbformat drop the key when they write).
+    working = nb_bytes("a = 1", "b = 2").replace(
+        b'"metadata": {},', b'"metadata": {\n    "trusted": true\n   },', 1
+    )
+    assert b'"trusted": true' in working
+    blob = blob_of(working)
+    store = OutputStore(tmp_path)
+    record_working_file(working, blob, "nb.ipynb", store=store, options=CleanOptions())
+    restored = restore_working_file(
+        blob, "nb.ipynb", store=OutputStore(tmp_path), options=CleanOptions(), rule=PREFIX
+    )
+    assert restored is not None and restored != working and b'"trusted"' not in restored
+    assert [bool(o) for o in restored_outputs(restored)] == [True, True]
+    assert clean_bytes(restored, path="nb.ipynb") == blob

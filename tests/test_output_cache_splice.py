@@ -81,18 +81,24 @@ def test_splice_writes_values_where_the_spans_are() -> None:
     assert [c["outputs"] for i, c in enumerate(cells) if i != 1] == [[]] * (len(HOSTILE) - 1)
 
 
-@requires_corpus
-@pytest.mark.corpus
-def test_spans_agree_with_json_on_every_corpus_notebook() -> None:
-    checked = 0
-    for path in corpus_notebooks():
+def corpus_v4_texts(limit: int | None = None) -> list[tuple[Path, bytes]]:
+    """Corpus notebooks in nbformat 4, as nbcollab writes them."""
+    texts = []
+    for path in corpus_notebooks()[:limit]:
         try:
             nb = parse_notebook(path.read_bytes(), path=path.name)
         except InvalidNotebook:
             continue
-        if nb["nbformat"] != 4:
-            continue
-        text = serialize_notebook(nb).encode()
+        if nb["nbformat"] == 4:
+            texts.append((path, serialize_notebook(nb).encode()))
+    return texts
+
+
+@requires_corpus
+@pytest.mark.corpus
+def test_spans_agree_with_json_on_every_corpus_notebook() -> None:
+    checked = 0
+    for path, text in corpus_v4_texts():
         spans_agree(text)
         spans_agree(clean_bytes(text, path=path.name) or text)
         checked += 1
@@ -160,14 +166,7 @@ def test_fast_and_slow_restores_agree_on_the_corpus(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     restored = 0
-    for index, path in enumerate(corpus_notebooks()[:120]):
-        try:
-            nb = parse_notebook(path.read_bytes(), path=path.name)
-        except InvalidNotebook:
-            continue
-        if nb["nbformat"] != 4:
-            continue
-        working = serialize_notebook(nb).encode()
+    for index, (path, working) in enumerate(corpus_v4_texts(120)):
         target = edited(working, index)
         tmp = tmp_path_factory.mktemp("cache")
         fast, slow = restore_both_ways(working, target, monkeypatch, tmp, RestoreRule.PREFIX)

@@ -28,15 +28,18 @@ from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.splice import cell_spans, splice
 from nbcollab.output_cache.store import OutputStore, Record, sha256
 
-# A working file that holds these keys is restored cell by cell, never whole (see above).
+# A working file that holds these keys is restored cell by cell, never whole (see above): it is
+# recorded under a fingerprint no clean options give, which whole-file look-ups never match.
 _TRUST_KEYS = re.compile(rb'"(?:signature|trusted)":')
+_CELLS_ONLY = "0"
 # How many recent working files of a notebook are searched for cells (each is parsed).
 RECORDS_SEARCHED = 4
 
 
 def options_fingerprint(options: CleanOptions) -> str:
-    """Identifies what cleaning does: the options and the nbcollab version."""
-    return sha256(f"{__version__}\0{options!r}".encode())[:16]
+    """Identifies what cleaning does (the options and the nbcollab version) and how records
+    are written (``records-2``: files with trust keys are recorded for their cells only)."""
+    return sha256(f"{__version__}\0records-2\0{options!r}".encode())[:16]
 
 
 def record_working_file(
@@ -53,7 +56,11 @@ def record_working_file(
     if working == blob:
         return 0  # nothing was stripped
     cells = build_index(working, blob, rule)
-    return store.add(path, sha256(blob), working, options_fingerprint(options), blob, cells)
+    # Checked here, once a file, rather than on every checkout (fingerprints name the version,
+    # so every record a look-up can match was written by this code).
+    whole = not _TRUST_KEYS.search(working)
+    fingerprint = options_fingerprint(options) if whole else _CELLS_ONLY
+    return store.add(path, sha256(blob), working, fingerprint, blob, cells)
 
 
 def recorded_clean(
@@ -76,7 +83,7 @@ def restore_working_file(
     """The working file for ``blob`` with its cached outputs, or None when there are none."""
     found = store.find(path, sha256(blob), options_fingerprint(options))
     working = store.read(found) if found is not None else None
-    if working is not None and not _TRUST_KEYS.search(working):
+    if working is not None:
         return working
     return restore_cells(blob, path, store=store, options=options, rule=rule)
 
