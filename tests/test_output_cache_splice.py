@@ -62,10 +62,20 @@ def test_spans_find_outputs_and_counts_whatever_the_strings_hold() -> None:
     assert spans_agree(hostile_notebook()) == len(HOSTILE)
 
 
+@pytest.mark.parametrize("indent", [2, 4])
+@pytest.mark.parametrize("sort_keys", [True, False])
+def test_spans_in_other_indentations(indent: int, sort_keys: bool) -> None:
+    nb = json.loads(hostile_notebook())
+    nb = {"nbformat": nb.pop("nbformat"), **nb}  # unsorted: "cells" is not the first key
+    text = json.dumps(nb, indent=indent, sort_keys=sort_keys, ensure_ascii=False).encode()
+    assert spans_agree(text) == len(HOSTILE)
+    assert spans_agree(text.replace(b"\n", b"\r\n")) == len(HOSTILE)  # CRLF line ends
+
+
 def test_no_spans_for_other_layouts() -> None:
     nb = json.loads(hostile_notebook())
     assert cell_spans(json.dumps(nb).encode()) is None  # one line
-    assert cell_spans(json.dumps(nb, indent=2).encode()) is None
+    assert cell_spans(json.dumps(nb, indent="\t").encode()) is None
     empty = cell_spans(serialize_notebook(make_notebook()).encode())
     assert empty is not None and len(empty) == 0
 
@@ -149,15 +159,19 @@ def test_the_fast_restore_writes_what_encoding_would(
     assert [bool(c["outputs"]) for c in parse_notebook(fast)["cells"]] == [1, 1, 1, 0, 0]
 
 
-def test_a_working_file_in_another_layout_still_restores(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_working_file_in_another_layout_restores_the_same_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indent: int | None
 ) -> None:
     nb = json.loads(hostile_notebook())
-    working = (json.dumps(nb, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-    fast, slow = restore_both_ways(
-        working, edited(working, 2), monkeypatch, tmp_path, RestoreRule.PREFIX
-    )
-    assert fast is not None and fast == slow  # through the parsed notebook both times
+    working = (json.dumps(nb, indent=indent, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    target = edited(working, 2)
+    fast, slow = restore_both_ways(working, target, monkeypatch, tmp_path, RestoreRule.PREFIX)
+    assert fast is not None and slow is not None
+    # The bytes copied keep their own indentation; the notebook is the same one.
+    assert parse_notebook(fast) == parse_notebook(slow)
+    assert clean_bytes(fast, path="nb") == clean_bytes(slow, path="nb") == target
+    assert (fast == slow) == (indent is None)  # one line: no spans, the parsed way both times
 
 
 @requires_corpus
