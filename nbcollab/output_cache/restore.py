@@ -32,7 +32,7 @@ from nbcollab.output_cache.store import OutputStore, Record, sha256
 # recorded under a fingerprint no clean options give, which whole-file look-ups never match.
 _TRUST_KEYS = re.compile(rb'"(?:signature|trusted)":')
 _CELLS_ONLY = "0"
-# How many recent working files of a notebook are searched for cells (each is parsed).
+# How many recent working files of a notebook are searched for cells.
 RECORDS_SEARCHED = 4
 
 
@@ -94,7 +94,7 @@ class _Fill:
 
     outputs: list[Any] | None
     count: Any
-    raw: bytes | None = None  # the outputs list as text, laid out as in a blob (``splice``)
+    raw: bytes | None = None  # the outputs list's JSON text, cut from the working file
     raw_count: bytes = b"null"
 
     def parsed(self) -> tuple[list[Any], Any]:
