@@ -107,6 +107,11 @@ def test_records_are_newest_first_and_shared_bytes_are_stored_once(tmp_path: Pat
     assert [r.blob for r in reader.records_for("nb.ipynb")] == ["2" * 64, "1" * 64]
     assert reader.find("copy.ipynb", "2" * 64, "f") is not None
     assert reader.find("copy.ipynb", "2" * 64, "other options") is None
+    # Another process that has only looked at one notebook still stores known bytes once.
+    later = OutputStore(tmp_path)
+    assert later.records_for("other.ipynb") == []
+    assert later.add("third.ipynb", "2" * 64, b"first", "f") == 0
+    assert later.add("third.ipynb", "3" * 64, b"third", "f") == len(b"third")
 
 
 def test_eviction_removes_the_least_recently_used_packs_first(tmp_path: Path) -> None:

@@ -100,7 +100,11 @@ class OutputStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._packs = root / "packs"
-        self._by_path: dict[str, list[Record]] | None = None
+        # The index lines by path key, newest first, read once; each key's records are parsed
+        # when first asked for (a large cache holds thousands, a command needs a few).
+        self._lines: dict[str, list[str]] | None = None
+        self._by_path: dict[str, list[Record]] = {}
+        self._everything_seen = False  # whether every record is in _by_working and _blobs
         self._by_working: dict[str, Record] = {}
         self._blobs: dict[str, Span] = {}  # blob sha256 -> where its bytes are
         self._named: tuple[bytes, str] | None = None  # the last bytes hashed, and their name
@@ -109,11 +113,11 @@ class OutputStore:
 
     def records_for(self, path: str) -> list[Record]:
         """The records of ``path``, newest first."""
-        return list(self._index().get(path_key(path), []))
+        return list(self._records(path_key(path)))
 
     def find(self, path: str, blob: str, fingerprint: str) -> Record | None:
         """The newest record of ``path`` that cleaned to ``blob`` with these options."""
-        for record in self._index().get(path_key(path), []):
+        for record in self._records(path_key(path)):
             if record.blob == blob and record.fingerprint == fingerprint:
                 return record
         return None
@@ -122,7 +126,7 @@ class OutputStore:
         """The newest record of ``path`` for exactly ``working`` with these options, its blob
         stored."""
         name = self.name(working)
-        for record in self._index().get(path_key(path), []):
+        for record in self._records(path_key(path)):
             if (record.working, record.fingerprint) == (name, fingerprint) and record.blob_at:
                 return record
         return None
@@ -176,14 +180,15 @@ class OutputStore:
         given; ``cells``: its cell index, stored only with the blob); the number of bytes
         appended."""
         key, name = path_key(path), self.name(working)
-        index = self._index()
+        records = self._records(key)
         # Already known (git re-reading a restored file): nothing to write, not even a line.
         if any(
             (r.blob, r.working, r.fingerprint) == (blob, name, fingerprint)
             and (r.blob_at or blob_data is None)
-            for r in index.get(key, [])
+            for r in records
         ):
             return 0
+        self._see_everything()  # bytes any record already stored are not stored twice
         known = self._by_working.get(name)
         written = 0
         if known is None or not self._has_pack(known.pack):
@@ -211,7 +216,7 @@ class OutputStore:
             sha256(cells) if cells is not None and cells_at is not None else "",
         )
         self._append_index(record)
-        index.setdefault(key, []).insert(0, record)
+        records.insert(0, record)
         self._remember(record)
         return written
 
@@ -259,14 +264,31 @@ class OutputStore:
                 os.close(fd)
             self._own = None
 
-    def _index(self) -> dict[str, list[Record]]:
-        if self._by_path is None:
-            self._by_path = {}
+    def _index_lines(self) -> dict[str, list[str]]:
+        if self._lines is None:
+            self._lines = {}
             for idx in sorted(self._packs.glob("*.idx"), key=_mtime):
-                for record in _read_index(idx):
-                    self._by_path.setdefault(record.path_key, []).insert(0, record)
-                    self._remember(record)
-        return self._by_path
+                for line in _read_lines(idx):
+                    self._lines.setdefault(line[:32], []).append(line)
+            for lines in self._lines.values():
+                lines.reverse()  # newest first
+        return self._lines
+
+    def _records(self, key: str) -> list[Record]:
+        """The records of one path key, newest first (the list itself, kept up to date)."""
+        records = self._by_path.get(key)
+        if records is None:
+            parsed = (_parse_line(line) for line in self._index_lines().get(key, ()))
+            records = self._by_path[key] = [r for r in parsed if r is not None]
+            for record in reversed(records):  # the newest one wins, as when they were added
+                self._remember(record)
+        return records
+
+    def _see_everything(self) -> None:
+        if not self._everything_seen:
+            self._everything_seen = True
+            for key in list(self._index_lines()):
+                self._records(key)
 
     def usage(self) -> Usage:
         """The number and total size of the packs (with their indexes)."""
@@ -300,7 +322,9 @@ class OutputStore:
                 _unlink_quietly(self._packs / f"{name}{suffix}")
             freed = Usage(freed.packs + 1, freed.bytes + size)
             total -= size
-        self._by_path = None  # records may name removed packs: read the indexes again
+        self._lines = None  # records may name removed packs: read the indexes again
+        self._by_path = {}
+        self._everything_seen = False
         self._by_working = {}
         self._blobs = {}
         return freed
@@ -335,37 +359,38 @@ def _open_regular(path: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def _read_index(idx: Path) -> list[Record]:
+def _read_lines(idx: Path) -> list[str]:
     try:
         with _open_regular(idx) as handle:
             text = handle.read().decode("ascii", "replace")
     except OSError:
         return []  # evicted meanwhile, or unreadable: its records are simply not there
-    records = []
-    for line in text.split("\n"):
-        fields = line.split(" ")
-        # Anything else is a torn or damaged line (the full check only for lines that look right).
-        if len(fields) in (7, 10, 14) and len(fields[1]) == len(fields[2]) == 64:
-            if not _LINE.match(line):
-                continue
-            key, blob, working, fingerprint, pack, offset, length = fields[:7]
-            blob_at = Span(fields[7], int(fields[8]), int(fields[9])) if fields[7:] else None
-            cells_at = Span(fields[10], int(fields[11]), int(fields[12])) if fields[10:] else None
-            records.append(
-                Record(
-                    key,
-                    blob,
-                    working,
-                    fingerprint,
-                    pack,
-                    int(offset),
-                    int(length),
-                    blob_at,
-                    cells_at,
-                    fields[13] if cells_at is not None else "",
-                )
-            )
-    return records
+    return text.split("\n")
+
+
+def _parse_line(line: str) -> Record | None:
+    """The record of one index line; None for a torn or damaged line."""
+    fields = line.split(" ")
+    # The full check only for lines that look right.
+    if len(fields) not in (7, 10, 14) or not len(fields[1]) == len(fields[2]) == 64:
+        return None
+    if not _LINE.match(line):
+        return None
+    key, blob, working, fingerprint, pack, offset, length = fields[:7]
+    blob_at = Span(fields[7], int(fields[8]), int(fields[9])) if fields[7:] else None
+    cells_at = Span(fields[10], int(fields[11]), int(fields[12])) if fields[10:] else None
+    return Record(
+        key,
+        blob,
+        working,
+        fingerprint,
+        pack,
+        int(offset),
+        int(length),
+        blob_at,
+        cells_at,
+        fields[13] if cells_at is not None else "",
+    )
 
 
 def _write_all(fd: int, data: bytes) -> None:
