@@ -133,14 +133,22 @@ def restore_cells(
         return None  # a recorded file's text is not what it should be: the blob as it is
     text = _spliced(blob, nb, fills)
     if text is None:
-        text = _serialized(nb, parsed)
+        from nbcollab.notebook.codec import serialize_notebook
+
+        text = serialize_notebook(_filled(nb, parsed)).encode("utf-8")
         nb = parse_notebook(blob, path=path)  # the check cleans this copy, not the one written
+    return text if cleans_to_blob(text, _filled(nb, parsed), blob, options=options) else None
+
+
+def _filled(nb: Notebook, parsed: dict[int, tuple[list[Any], Any]]) -> Notebook:
+    """``nb`` (itself) with the cells at ``parsed``'s positions given their outputs, and their
+    count where they have none."""
     for index, (outputs, count) in parsed.items():
         cell = nb["cells"][index]
         cell["outputs"] = outputs
         if cell.get("execution_count") is None:
             cell["execution_count"] = count
-    return text if cleans_to_blob(text, nb, blob, options=options) else None
+    return nb
 
 
 def _spliced(blob: bytes, nb: Notebook, fills: dict[int, _Fill]) -> bytes | None:
@@ -165,17 +173,6 @@ def _spliced(blob: bytes, nb: Notebook, fills: dict[int, _Fill]) -> bytes | None
         assert fill.raw is not None
         edits[index] = (fill.raw, fill.raw_count if set_count else b"")
     return splice(blob, spans, edits)
-
-
-def _serialized(nb: Notebook, parsed: dict[int, tuple[list[Any], Any]]) -> bytes:
-    from nbcollab.notebook.codec import serialize_notebook
-
-    for index, (outputs, count) in parsed.items():
-        cell = nb["cells"][index]
-        cell["outputs"] = outputs
-        if cell.get("execution_count") is None:
-            cell["execution_count"] = count
-    return serialize_notebook(nb).encode("utf-8")
 
 
 def cleans_to_blob(text: bytes, notebook: Notebook, blob: bytes, *, options: CleanOptions) -> bool:

@@ -165,11 +165,12 @@ def _list_entries(
     for rank, (j, value) in enumerate(sorted(added, key=lambda pair: pair[0] or 0)):
         k = (j or 0) - rank
         inserts.setdefault(kept[k - 1] + 1 if k > 0 else 0, []).append(value)
-    runs: dict[int, int] = {}
+    starts: dict[int, int] = {}  # each run of consecutive removed items: its start and length
+    run = 0
     for i in sorted(removed):
-        start = i - runs.get(i - 1, 0) if (i - 1) in removed else i
-        runs[i] = i - start + 1
-    starts = {i - runs[i] + 1: runs[i] for i in runs if (i + 1) not in removed}
+        if i - 1 not in removed:
+            run = i
+        starts[run] = starts.get(run, 0) + 1
     entries: list[Entry] = []
     for key in sorted({*inserts, *starts, *(k for k, v in patches.items() if v)}):
         if key in inserts:
