@@ -299,3 +299,35 @@ def test_a_record_under_another_rule_still_restores_by_bytes(
         target, "nb", store=OutputStore(tmp_path), options=options, rule=RestoreRule.PREFIX
     )
     assert fast is not None and spliced == [fast] and clean_bytes(fast, path="nb") == target
+
+
+def test_a_damaged_cell_index_means_the_blob_and_one_warning(tmp_path: Path) -> None:
+    import io
+
+    from nbcollab.output_cache.options import CacheOptions
+    from nbcollab.output_cache.session import CacheSession
+
+    working = hostile_notebook()
+    store = OutputStore(tmp_path)
+    record_working_file(
+        working,
+        clean_bytes(working, path="nb") or working,
+        "nb",
+        store=store,
+        options=CleanOptions(),
+    )
+    store.close()
+    cells_at = OutputStore(tmp_path).records_for("nb")[0].cells_at
+    assert cells_at is not None
+    pack = tmp_path / "packs" / f"{cells_at.pack}.pack"
+    data = bytearray(pack.read_bytes())
+    data[cells_at.offset + cells_at.length - 3] ^= 1  # one digit of an offset
+    pack.write_bytes(bytes(data))
+    target = edited(working, 3)
+    err = io.StringIO()
+    session = CacheSession(err, cwd=tmp_path)
+    session._ready, session._store = True, OutputStore(tmp_path)
+    session._options = CacheOptions()
+    assert session.restore(target, "nb", lambda _: CleanOptions()) == target
+    assert err.getvalue().count("output cache not used") == 1
+    assert "corrupt" in err.getvalue()
