@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import zlib
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,45 @@ def test_store_records_round_trip_and_a_corrupt_pack_is_detected(tmp_path: Path)
         store.read(record)
     pack.unlink()
     assert store.read(record) is None
+
+
+def test_a_working_file_is_checked_by_its_crc_and_one_from_an_older_line_by_its_sha256(
+    tmp_path: Path,
+) -> None:
+    store = OutputStore(tmp_path)
+    store.add("nb.ipynb", "b" * 64, b"working", "f")
+    store.close()
+    idx = next((tmp_path / "packs").glob("*.idx"))
+    pack = next((tmp_path / "packs").glob("*.pack"))
+    fields = idx.read_text().split()
+    assert int(fields[7], 16) == zlib.crc32(b"working")
+    for line in (fields, fields[:7]):  # as written now, and as an older nbcollab wrote it
+        idx.write_text(" ".join(line) + "\n")
+        pack.write_bytes(b"working")
+        reader = OutputStore(tmp_path)
+        record = reader.records_for("nb.ipynb")[0]
+        assert reader.read(record) == b"working"
+        pack.write_bytes(b"workinG")  # the same file, which the reader holds open
+        with pytest.raises(CacheDamaged, match="corrupt"):
+            reader.read(record)
+        reader.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
+def test_a_process_holds_a_bounded_number_of_packs_open(tmp_path: Path) -> None:
+    for n in range(40):  # 40 processes, 40 packs
+        writer = OutputStore(tmp_path)
+        writer.add(f"nb{n}.ipynb", "b" * 64, b"working %d" % n, "f")
+        writer.close()
+    before = len(os.listdir("/proc/self/fd"))
+    reader = OutputStore(tmp_path)
+    for _ in range(2):
+        for n in range(40):
+            record = reader.records_for(f"nb{n}.ipynb")[0]
+            assert reader.read(record) == b"working %d" % n
+            assert len(os.listdir("/proc/self/fd")) - before <= 32
+    assert reader.evict(0).packs == 40  # eviction closes what it removes
+    assert len(os.listdir("/proc/self/fd")) == before
 
 
 def test_a_torn_index_line_is_ignored(tmp_path: Path) -> None:

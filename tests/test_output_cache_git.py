@@ -334,6 +334,41 @@ def test_recording_and_restoring_import_nothing_heavy(repo: Path) -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_a_whole_file_restore_parses_nothing(repo: Path) -> None:
+    """A recorded blob comes back by a hash look-up and a read: what parses notebooks (and
+    its import time) is left for the cells of blobs never recorded whole."""
+    import subprocess
+    import sys
+
+    record = (
+        "import io\n"
+        "from nbcollab.options import CleanOptions\n"
+        "from nbcollab.output_cache.session import CacheSession\n"
+        "from nbcollab.clean.strip import clean_bytes\n"
+        "working = open('nb.ipynb', 'rb').read()\n"
+        "blob = clean_bytes(working, path='nb.ipynb')\n"
+        "CacheSession(io.StringIO()).record(working, blob, 'nb.ipynb', CleanOptions())\n"
+        "open('blob', 'wb').write(blob)\n"
+    )
+    restore = (
+        "import io, sys\n"
+        "from nbcollab.options import CleanOptions\n"
+        "from nbcollab.output_cache.session import CacheSession\n"
+        "blob = open('blob', 'rb').read()\n"
+        "restored = CacheSession(io.StringIO()).restore(blob, 'nb.ipynb', lambda p: CleanOptions())\n"
+        "assert restored == open('nb.ipynb', 'rb').read()\n"
+        "parsers = ('json', 'nbcollab.notebook.codec', 'nbcollab.output_cache.restore')\n"
+        "print(sorted(set(parsers) & set(sys.modules)))\n"
+    )
+    for script in (record, restore):
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    (repo / "blob").unlink()
+
+
 def filter_starts(repo: Path, *args: str, tmp: Path) -> int:
     """How many filter processes one git command starts (from git's own trace)."""
     import subprocess

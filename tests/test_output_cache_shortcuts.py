@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import io
+import zlib
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,9 @@ from nbcollab.clean.strip import clean_bytes
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.options import CleanOptions
+from nbcollab.output_cache.lookup import recorded_clean
 from nbcollab.output_cache.options import CacheOptions
-from nbcollab.output_cache.restore import (
-    cleans_to_blob,
-    record_working_file,
-    recorded_clean,
-)
+from nbcollab.output_cache.restore import cleans_to_blob, record_working_file
 from nbcollab.output_cache.session import CacheSession
 from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key, sha256
 
@@ -192,10 +190,12 @@ def test_records_without_their_blob_are_read_and_completed_once(tmp_path: Path) 
     working = serialize_notebook(build([("code", "a = 1", 1, 1, {})])).encode()
     blob = long_way(working, CleanOptions())
     old = OutputStore(tmp_path)
-    old.add("nb.ipynb", sha256(blob), working, "f")  # as an older nbcollab wrote it: 7 fields
+    old.add("nb.ipynb", sha256(blob), working, "f")
     old.close()
     idx = next((tmp_path / "packs").glob("*.idx"))
-    assert len(idx.read_text().split()) == 7
+    fields = idx.read_text().split()
+    assert len(fields) == 8 and int(fields[7], 16) == zlib.crc32(working)
+    idx.write_text(" ".join(fields[:7]) + "\n")  # as an older nbcollab wrote it
     store = OutputStore(tmp_path)
     assert store.find("nb.ipynb", sha256(blob), "f") is not None
     assert store.find_cleaned("nb.ipynb", working, "f") is None

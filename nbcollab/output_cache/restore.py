@@ -20,26 +20,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from nbcollab import __version__
 from nbcollab.notebook.lines import Notebook, rejoin_lines
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.cells import build_index, read_index
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
+from nbcollab.output_cache.lookup import CELLS_ONLY, options_fingerprint, recorded_working
 from nbcollab.output_cache.splice import cell_spans, splice
 from nbcollab.output_cache.store import OutputStore, Record, sha256
 
 # A working file that holds these keys is restored cell by cell, never whole (see above): it is
 # recorded under a fingerprint no clean options give, which whole-file look-ups never match.
 _TRUST_KEYS = re.compile(rb'"(?:signature|trusted)":')
-_CELLS_ONLY = "0"
 # How many recent working files of a notebook are searched for cells.
 RECORDS_SEARCHED = 4
-
-
-def options_fingerprint(options: CleanOptions) -> str:
-    """Identifies what cleaning does (the options and the nbcollab version) and how records
-    are written (``records-2``: files with trust keys are recorded for their cells only)."""
-    return sha256(f"{__version__}\0records-2\0{options!r}".encode())[:16]
 
 
 def record_working_file(
@@ -59,30 +52,15 @@ def record_working_file(
     # Checked here, once a file, rather than on every checkout (fingerprints name the version,
     # so every record a look-up can match was written by this code).
     whole = not _TRUST_KEYS.search(working)
-    fingerprint = options_fingerprint(options) if whole else _CELLS_ONLY
+    fingerprint = options_fingerprint(options) if whole else CELLS_ONLY
     return store.add(path, sha256(blob), working, fingerprint, blob, cells)
-
-
-def recorded_clean(
-    working: bytes, path: str, *, store: OutputStore, options: CleanOptions
-) -> bytes | None:
-    """What cleaning ``working`` gives, when it was recorded (cleaning is deterministic); or None.
-
-    git cleans again, once, each notebook a checkout wrote (racy git): the working file it just
-    restored is then answered by a hash and a small read instead of a parse, clean and write.
-    The answer is the blob the very same bytes cleaned to under the same options and nbcollab
-    version, checked against its SHA-256.
-    """
-    record = store.find_cleaned(path, working, options_fingerprint(options))
-    return store.read_blob(record) if record is not None else None
 
 
 def restore_working_file(
     blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
 ) -> bytes | None:
     """The working file for ``blob`` with its cached outputs, or None when there are none."""
-    found = store.find(path, sha256(blob), options_fingerprint(options))
-    working = store.read(found) if found is not None else None
+    working = recorded_working(blob, path, store=store, options=options)
     if working is not None:
         return working
     return restore_cells(blob, path, store=store, options=options, rule=rule)

@@ -70,12 +70,18 @@ class CacheSession:
             started = self._start()
             if started is None:
                 return blob
-            from nbcollab.output_cache.restore import restore_working_file
+            from nbcollab.output_cache.lookup import recorded_working
 
             store, cache_options = started
-            restored = restore_working_file(
-                blob, path, store=store, options=load_options(path), rule=cache_options.restore
-            )
+            options = load_options(path)
+            restored = recorded_working(blob, path, store=store, options=options)
+            if restored is None and store.records_for(path):
+                # Cells one by one: only now is what parses notebooks imported.
+                from nbcollab.output_cache.restore import restore_cells
+
+                restored = restore_cells(
+                    blob, path, store=store, options=options, rule=cache_options.restore
+                )
         except Exception as exc:  # noqa: BLE001 - a checkout must never fail for the cache
             self._warn(path, exc)
             return blob
@@ -88,7 +94,7 @@ class CacheSession:
             started = self._start()
             if started is None:
                 return None
-            from nbcollab.output_cache.restore import recorded_clean
+            from nbcollab.output_cache.lookup import recorded_clean
 
             return recorded_clean(working, path, store=started[0], options=options)
         except Exception as exc:  # noqa: BLE001 - the file is cleaned as without the cache

@@ -4,20 +4,22 @@ Layout under ``<git common dir>/nbcollab/output-cache`` (shared by every worktre
 
     packs/<name>.pack   working files (with their outputs), one after another
     packs/<name>.idx    one line per record: "<path key> <blob sha256> <working sha256>
-                        <clean options fingerprint> <pack> <offset> <length>", and where the
-                        blob's own bytes are ("<pack> <offset> <length>"), so that cleaning
-                        a recorded working file again is a look-up, then where the cell index
-                        is ("<pack> <offset> <length> <sha256>": which bytes of the working
-                        file are each cell's outputs, see ``output_cache.cells``); older lines
-                        lack the last fields
+                        <clean options fingerprint> <pack> <offset> <length> <crc32>", and
+                        where the blob's own bytes are ("<pack> <offset> <length>"), so that
+                        cleaning a recorded working file again is a look-up, then where the
+                        cell index is ("<pack> <offset> <length> <sha256>": which bytes of the
+                        working file are each cell's outputs, see ``output_cache.cells``);
+                        older lines lack the CRC-32 or the last fields
 
 Each filter process that records something appends to a pack of its own, created on its first
 new working file: creating files is what costs most here (git's own ``add`` creates one object a
 file), so a whole ``git add`` costs two file creations, not two per notebook. Nothing is ever
 rewritten in place and nothing is locked: a reader sees a record only after the bytes it names
-were written, a torn last line is ignored, and every working file is checked against its
-SHA-256 when read, so a damaged pack is detected, never restored. Reading a pack refreshes its
-mtime; eviction removes whole packs, least recently used first.
+were written, a torn last line is ignored, and everything read is checked, so a damaged pack is
+detected, never restored: a working file against the CRC-32 of its line (tens of MB go through
+a checkout; SHA-256 would cost twice as long for no better detection of damage), the rest against
+its SHA-256. Reading a pack refreshes its mtime; eviction removes whole packs, least recently used
+first.
 """
 
 from __future__ import annotations
@@ -28,17 +30,20 @@ import os
 import re
 import stat
 import time
-from dataclasses import dataclass
+import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import NamedTuple
 
 from nbcollab.errors import NbcollabError
 
 CACHE_DIR = ("nbcollab", "output-cache")
+# Packs a process keeps open for reading (a checkout reads from a few; the oldest is closed).
+_OPEN_READERS = 32
 _PACK = r"[0-9a-f]+-[0-9]+-[0-9a-f]+"
 _LINE = re.compile(
     rf"^([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ({_PACK}) "
-    rf"(\d+) (\d+)(?: ({_PACK}) (\d+) (\d+)(?: ({_PACK}) (\d+) (\d+) ([0-9a-f]{{64}}))?)?$"
+    rf"(\d+) (\d+)(?: [0-9a-f]{{8}})?(?: ({_PACK}) (\d+) (\d+)"
+    rf"(?: ({_PACK}) (\d+) (\d+) ([0-9a-f]{{64}}))?)?$"
 )
 
 
@@ -46,16 +51,14 @@ class CacheDamaged(NbcollabError):
     """A cache file is corrupt or cannot be read."""
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
     """How much the store holds."""
 
     packs: int
     bytes: int
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One recorded working file: which blob it cleaned to, and where its bytes are."""
 
     path_key: str
@@ -68,10 +71,10 @@ class Record:
     blob_at: Span | None = None  # where the blob's bytes are, when stored
     cells_at: Span | None = None  # where the cell index is, when stored
     cells: str = ""  # the cell index's SHA-256
+    crc: int | None = None  # the working file's CRC-32, when the line gives it
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Where some bytes are: a pack, an offset and a length."""
 
     pack: str
@@ -109,7 +112,13 @@ class OutputStore:
         self._blobs: dict[str, Span] = {}  # blob sha256 -> where its bytes are
         self._named: tuple[bytes, str] | None = None  # the last bytes hashed, and their name
         self._own: tuple[str, int, int] | None = None  # (name, pack fd, idx fd)
-        self._touched: set[str] = set()  # packs whose mtime this process refreshed
+        self._readers: dict[str, int] = {}  # pack name -> descriptor open for reading
+
+    def __del__(self) -> None:
+        try:
+            self.close()  # descriptors, when a caller did not
+        except OSError:
+            pass
 
     def records_for(self, path: str) -> list[Record]:
         """The records of ``path``, newest first."""
@@ -139,7 +148,8 @@ class OutputStore:
 
     def read(self, record: Record) -> bytes | None:
         """The working file of ``record``; None when evicted, CacheDamaged when corrupt."""
-        return self._read(Span(record.pack, record.offset, record.length), record.working)
+        span = Span(record.pack, record.offset, record.length)
+        return self._read(span, record.working, record.crc)
 
     def read_blob(self, record: Record) -> bytes | None:
         """The blob of ``record``; None when not stored or evicted, CacheDamaged when corrupt."""
@@ -150,22 +160,43 @@ class OutputStore:
         corrupt."""
         return self._read(record.cells_at, record.cells) if record.cells_at else None
 
-    def _read(self, span: Span, name: str) -> bytes | None:
-        pack = self._packs / f"{span.pack}.pack"
-        try:
-            with _open_regular(pack) as handle:
-                handle.seek(span.offset)
-                data = handle.read(span.length)
-        except FileNotFoundError:
+    def _read(self, span: Span, name: str, crc: int | None = None) -> bytes | None:
+        fd = self._reader(span.pack)
+        if fd is None:
             return None
+        try:
+            data = os.pread(fd, span.length, span.offset)
         except OSError as exc:
-            raise CacheDamaged(f"{pack}: cannot read ({exc.strerror or exc})") from None
-        if sha256(data) != name:
-            raise CacheDamaged(f"{pack}: corrupt at offset {span.offset}")
-        if span.pack not in self._touched:  # once a process: it only orders eviction
-            self._touched.add(span.pack)
+            problem = f"cannot read ({exc.strerror or exc})"
+        else:
+            if len(data) == span.length and (
+                zlib.crc32(data) == crc if crc is not None else sha256(data) == name
+            ):
+                return data
+            problem = f"corrupt at offset {span.offset}"
+        os.close(self._readers.pop(span.pack))  # opened again, as it may then be, next time
+        raise CacheDamaged(f"{self._pack_path(span.pack)}: {problem}")
+
+    def _reader(self, name: str) -> int | None:
+        """A descriptor open on pack ``name``, kept for the next read; None when it is gone."""
+        fd = self._readers.get(name)
+        if fd is None:
+            pack = self._pack_path(name)
+            try:
+                fd = _open_regular(pack)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise CacheDamaged(f"{pack}: cannot read ({exc.strerror or exc})") from None
+            if len(self._readers) >= _OPEN_READERS:
+                os.close(self._readers.pop(next(iter(self._readers))))
+            self._readers[name] = fd
+            # Once a process: the mtime only orders eviction.
             _touch_quietly(pack)
-        return data
+        return fd
+
+    def _pack_path(self, name: str) -> Path:
+        return self._packs / f"{name}.pack"
 
     def add(
         self,
@@ -214,6 +245,7 @@ class OutputStore:
             blob_at if blob_data is not None else None,
             cells_at,
             sha256(cells) if cells is not None and cells_at is not None else "",
+            zlib.crc32(working),
         )
         self._append_index(record)
         records.insert(0, record)
@@ -240,6 +272,8 @@ class OutputStore:
             f"{record.path_key} {record.blob} {record.working} {record.fingerprint} "
             f"{record.pack} {record.offset} {record.length}"
         )
+        if record.crc is not None:
+            line += f" {record.crc:08x}"
         if record.blob_at is not None:
             line += f" {record.blob_at.pack} {record.blob_at.offset} {record.blob_at.length}"
             if record.cells_at is not None:
@@ -258,7 +292,11 @@ class OutputStore:
         return self._own
 
     def close(self) -> None:
-        """Close this process's own pack (the next record starts a new one)."""
+        """Close the packs open for reading, and this process's own pack (the next record
+        starts a new one)."""
+        for fd in self._readers.values():
+            os.close(fd)
+        self._readers = {}
         if self._own is not None:
             for fd in self._own[1:]:
                 os.close(fd)
@@ -318,6 +356,8 @@ class OutputStore:
                 break
             if name == own:
                 self.close()
+            if name in self._readers:  # its space is freed only once no one holds it open
+                os.close(self._readers.pop(name))
             for suffix in (".pack", ".idx"):
                 _unlink_quietly(self._packs / f"{name}{suffix}")
             freed = Usage(freed.packs + 1, freed.bytes + size)
@@ -350,18 +390,18 @@ class OutputStore:
         return True
 
 
-def _open_regular(path: Path) -> BinaryIO:
+def _open_regular(path: Path) -> int:
     """``path`` opened for reading; OSError unless it is a regular file (a FIFO would hang git)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise OSError(errno.EINVAL, "not a regular file")
-    return os.fdopen(fd, "rb")
+    return fd
 
 
 def _read_lines(idx: Path) -> list[str]:
     try:
-        with _open_regular(idx) as handle:
+        with os.fdopen(_open_regular(idx), "rb") as handle:
             text = handle.read().decode("ascii", "replace")
     except OSError:
         return []  # evicted meanwhile, or unreadable: its records are simply not there
@@ -372,10 +412,11 @@ def _parse_line(line: str) -> Record | None:
     """The record of one index line; None for a torn or damaged line."""
     fields = line.split(" ")
     # The full check only for lines that look right.
-    if len(fields) not in (7, 10, 14) or not len(fields[1]) == len(fields[2]) == 64:
+    if len(fields) not in (7, 8, 10, 11, 14, 15) or not len(fields[1]) == len(fields[2]) == 64:
         return None
     if not _LINE.match(line):
         return None
+    crc = int(fields.pop(7), 16) if len(fields) in (8, 11, 15) else None
     key, blob, working, fingerprint, pack, offset, length = fields[:7]
     blob_at = Span(fields[7], int(fields[8]), int(fields[9])) if fields[7:] else None
     cells_at = Span(fields[10], int(fields[11]), int(fields[12])) if fields[10:] else None
@@ -390,6 +431,7 @@ def _parse_line(line: str) -> Record | None:
         blob_at,
         cells_at,
         fields[13] if cells_at is not None else "",
+        crc,
     )
 
 
