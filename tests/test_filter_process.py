@@ -110,6 +110,38 @@ def test_content_spans_as_many_packets_as_needed(size: int) -> None:
     assert read_content(io.BytesIO(raw)) == data
 
 
+@pytest.mark.parametrize("step", [None, 7, 1000, MAX_PACKET_DATA + 3])
+def test_content_written_to_a_pipe_arrives_whole_even_in_partial_writes(
+    step: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the filter writes to git's pipe: in big system calls, which may each write only part
+    (``step``: at most that many bytes a call, cutting packets and headers anywhere)."""
+    import os
+    import threading
+
+    if step is not None:
+
+        def short_writev(fd: int, buffers: list[bytes | memoryview]) -> int:
+            return os.write(fd, b"".join(bytes(b) for b in buffers)[:step])
+
+        monkeypatch.setattr(os, "writev", short_writev)
+    data = bytes(i % 251 for i in range(3 * MAX_PACKET_DATA + 7))
+    read_fd, write_fd = os.pipe()
+    received = []
+    reader = threading.Thread(target=lambda: received.append(os.fdopen(read_fd, "rb").read()))
+    reader.start()
+    with os.fdopen(write_fd, "wb") as out:
+        out.write(b"before")  # buffered: must still come first
+        write_content(out, data)
+        write_content(out, b"")
+    reader.join()
+    stream = io.BytesIO(received[0])
+    assert stream.read(len(b"before")) == b"before"
+    assert read_content(stream) == data
+    assert read_content(stream) == b""
+    assert stream.read() == b""
+
+
 @pytest.mark.parametrize(
     "raw", [b"zzzz", b"0003", b"0010abc", b"00"], ids=["not-hex", "too-short", "truncated", "cut"]
 )

@@ -20,12 +20,14 @@ if TYPE_CHECKING:
 def run_filter_process(argv: list[str]) -> int:
     """git's long-running clean filter: serve every file git sends until it closes the pipe."""
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.git.filter import ProtocolError, serve
+    from nbcollab.git.filter import ProtocolError, serve, widen_pipe
     from nbcollab.output_cache.session import CacheSession
 
     # Only protocol may reach stdout: keep a private handle on it, then point fd 1 (and
     # sys.stdout) at stderr so that a stray print cannot corrupt the stream.
     protocol_out = os.fdopen(os.dup(1), "wb")
+    widen_pipe(0)
+    widen_pipe(protocol_out.fileno())
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
