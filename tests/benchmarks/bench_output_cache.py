@@ -24,6 +24,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,8 @@ def main() -> None:
             "git add . (fresh index, empty cache)": lambda n: time_add(adds[n], notebooks),
         }
         # Interleaved, best of each: the machine's load changes from one minute to the next.
+        # Each round's pair also gives a ratio of CPU seconds; their median is printed too.
+        paired: dict[str, list[float]] = {task: [] for task in tasks}
         for _ in range(args.repeat):
             for task, run in tasks.items():
                 for name in results:
@@ -228,14 +231,18 @@ def main() -> None:
                     seconds = run(name)
                     results[name][task] = min(results[name].get(task, seconds), seconds)
                     cpu[name][task] = min(cpu[name].get(task, CPU[0]), CPU[0])
-    print("  (wall-clock seconds; in brackets CPU seconds of git and its filters)")
+                    paired[task].append(CPU[0])
+    print("  (wall-clock seconds; in brackets CPU seconds of git and its filters; then the")
+    print("  median and range of the rounds' CPU ratios)")
     for task, without in results["without"].items():
         with_cache = results["with"][task]
         cpu_without, cpu_with = cpu["without"][task], cpu["with"][task]
+        ratios = sorted(w / o for o, w in zip(paired[task][::2], paired[task][1::2]))
         print(
             f"  {task:44} {without:5.2f} s ({cpu_without:4.2f}) without, "
             f"{with_cache:5.2f} s ({cpu_with:4.2f}) with: {with_cache / without:.2f}x "
-            f"({cpu_with / cpu_without:.2f}x)"
+            f"({cpu_with / cpu_without:.2f}x); {statistics.median(ratios):.2f}x "
+            f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]"
         )
 
 
