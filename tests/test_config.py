@@ -116,3 +116,27 @@ def test_a_bad_config_is_a_one_line_error_and_exit_2(tmp_path: Path) -> None:
     assert "clean.keep-outputz: unknown key" in result.stderr.decode()
     assert b"Traceback" not in result.stderr
     assert path.read_bytes() == before
+
+
+def test_options_by_folder_answer_each_path_from_its_own_folder(tmp_path: Path) -> None:
+    from nbcollab.config.folders import OptionsByFolder
+
+    (tmp_path / "sub").mkdir()
+    for folder, keep in ((tmp_path, "true"), (tmp_path / "sub", "false")):
+        (folder / "pyproject.toml").write_text(f"[tool.nbcollab.clean]\nkeep-outputs = {keep}\n")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = false\n")
+    options = OptionsByFolder(tmp_path)
+    expected = {  # in this order: the root's answer must not be taken for "/"'s
+        "nb.ipynb": True,
+        "/nb.ipynb": False,  # the root of the file system, not the repository's
+        "sub/nb.ipynb": False,
+        "sub//nb.ipynb": False,
+        Path("sub/nb.ipynb"): False,
+        f"{outside}/nb.ipynb": False,  # absolute: not under the root
+        "again.ipynb": True,
+    }
+    for _ in range(2):  # asked again: the same answers, now remembered
+        for path, keep_outputs in expected.items():
+            assert options(path).keep_outputs is keep_outputs, path
