@@ -184,9 +184,14 @@ def main() -> None:
     cpu: dict[str, dict[str, float]] = {"without": {}, "with": {}}
     with tempfile.TemporaryDirectory() as tmp:
         repos, adds = {}, {}
+        # The cache as prepare leaves it, restored before each timed command: a switch records
+        # what it restored once git re-reads it, and "foreign" must stay never seen.
+        snapshot = Path(tmp) / "snapshot"
         for name in results:
             repos[name] = make_repo(Path(tmp), name, notebooks)
             prepare(repos[name], cache=name == "with")
+            if name == "with":
+                shutil.copytree(repos[name] / CACHE, snapshot)
             cells = {b: restored_cells(repos[name], b) for b in ("edited", "foreign")}
             print(f"  {name} the cache: code cells with outputs after a switch: {cells}")
             adds[name] = make_repo(Path(tmp), f"add-{name}", [])
@@ -204,8 +209,6 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
-        snapshot = Path(tmp) / "snapshot"
-        shutil.copytree(repos["with"] / CACHE, snapshot)
         tasks = {
             "switch main <-> edited (recorded)": lambda n: time_switch(
                 repos[n], "edited", snapshot
