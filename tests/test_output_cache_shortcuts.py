@@ -225,3 +225,62 @@ def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
         "clean", working, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), session
     )
     assert again == blob
+
+
+def test_a_notebook_restored_cell_by_cell_is_recorded_so_git_re_reads_it_by_a_look_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbcollab.git import filter as git_filter
+
+    spec = [("code", "a = 1", 1, 1, {}), ("markdown", "# m", 0, None, {}), ("code", "b", 2, 2, {})]
+    working = serialize_notebook(build(spec)).encode()
+    session = CacheSession(io.StringIO(), cwd=tmp_path)
+    session._ready, session._store = True, OutputStore(tmp_path / "cache")
+    session._options = CacheOptions()
+    session.record(working, long_way(working, CleanOptions()), "nb.ipynb", CleanOptions())
+    # A blob never seen whole: the last cell was edited, the first keeps its outputs.
+    edited = serialize_notebook(build([*spec[:2], ("code", "b = 3", 0, None, {})])).encode()
+    blob = long_way(edited, CleanOptions())
+    restored = session.restore(blob, "nb.ipynb", lambda p: CleanOptions())
+    assert restored != blob and parse_notebook(restored)["cells"][0]["outputs"]
+    monkeypatch.setattr(git_filter, "clean_for_git", lambda *a: pytest.fail("cleaned again"))
+    another = CacheSession(io.StringIO(), cwd=tmp_path)
+    another._ready, another._store = True, OutputStore(tmp_path / "cache")
+    another._options = CacheOptions()
+    for reader in (session, another):  # this process, and the next git command's
+        answer = git_filter._answer(
+            "clean", restored, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), reader
+        )
+        assert answer == blob
+    # The next checkout of that blob gives the same file back, whole.
+    assert another.restore(blob, "nb.ipynb", lambda p: CleanOptions()) == restored
+
+
+def test_a_cache_that_cannot_be_written_still_restores_every_notebook_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = [("code", "a = 1", 1, 1, {}), ("code", "b", 2, 2, {})]
+    working = serialize_notebook(build(spec)).encode()
+    writer = OutputStore(tmp_path / "cache")
+    for path in ("one.ipynb", "two.ipynb"):
+        record_working_file(
+            working, long_way(working, CleanOptions()), path, store=writer, options=CleanOptions()
+        )
+    writer.close()
+    blob = long_way(
+        serialize_notebook(build([spec[0], ("code", "b = 3", 0, None, {})])).encode(),
+        CleanOptions(),
+    )
+
+    def refuse(self: OutputStore, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(OutputStore, "_append_pack", refuse)  # a cache this user may only read
+    err = io.StringIO()
+    session = CacheSession(err, cwd=tmp_path)
+    session._ready, session._store = True, OutputStore(tmp_path / "cache")
+    session._options = CacheOptions()
+    for path in ("one.ipynb", "two.ipynb"):
+        restored = session.restore(blob, path, lambda p: CleanOptions())
+        assert parse_notebook(restored)["cells"][0]["outputs"], path
+    assert err.getvalue() == ""

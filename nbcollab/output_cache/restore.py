@@ -43,12 +43,13 @@ def record_working_file(
     store: OutputStore,
     options: CleanOptions,
     rule: RestoreRule = RestoreRule.PREFIX,
+    index: bool = True,
 ) -> int:
-    """Remember that ``working`` cleaned to ``blob``, with its cell index under ``rule``; the
-    number of new bytes stored."""
+    """Remember that ``working`` cleaned to ``blob``, with its cell index under ``rule`` (or
+    without: one is made when a restore first needs it); the number of new bytes stored."""
     if working == blob:
         return 0  # nothing was stripped
-    cells = build_index(working, blob, rule)
+    cells = build_index(working, blob, rule) if index else None
     # Checked here, once a file, rather than on every checkout (fingerprints name the version,
     # so every record a look-up can match was written by this code).
     whole = not _TRUST_KEYS.search(working)

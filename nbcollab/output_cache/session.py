@@ -82,6 +82,8 @@ class CacheSession:
                 restored = restore_cells(
                     blob, path, store=store, options=options, rule=cache_options.restore
                 )
+                if restored is not None:
+                    self._remember(restored, blob, path, options)
         except Exception as exc:  # noqa: BLE001 - a checkout must never fail for the cache
             self._warn(path, exc)
             return blob
@@ -101,22 +103,48 @@ class CacheSession:
             self._warn(path, exc)
             return None
 
-    def record(self, working: bytes, blob: bytes, path: str, options: CleanOptions) -> None:
-        """Remember what cleaning ``working`` stripped to give ``blob``; never raises."""
+    def record(
+        self, working: bytes, blob: bytes, path: str, options: CleanOptions, *, index: bool = True
+    ) -> None:
+        """Remember what cleaning ``working`` stripped to give ``blob`` (``index``: with its cell
+        index, else made when first needed); never raises."""
         try:
-            started = None if working == blob else self._start()
-            if started is None or len(working) > started[1].max_size:
-                return
-            from nbcollab.output_cache.restore import record_working_file
-
-            store, cache_options = started
-            added = record_working_file(
-                working, blob, path, store=store, options=options, rule=cache_options.restore
-            )
-            if added:
-                self._keep_under_cap(added, *started)
+            self._record(working, blob, path, options, index=index)
         except Exception as exc:  # noqa: BLE001 - recording is a convenience; the add stands
             self._warn(path, exc)
+
+    def _remember(self, restored: bytes, blob: bytes, path: str, options: CleanOptions) -> None:
+        """Record a file restored cell by cell (checked to clean to ``blob``), so that git's
+        re-reading it right after the checkout (racy git) is a look-up, not a parse, clean and
+        record; never raises, and says nothing when the cache cannot be written: a checkout
+        only needs to read it."""
+        try:
+            self._record(restored, blob, path, options, index=False)
+        except OSError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - the restored file is written all the same
+            self._warn(path, exc)
+
+    def _record(
+        self, working: bytes, blob: bytes, path: str, options: CleanOptions, *, index: bool
+    ) -> None:
+        started = None if working == blob else self._start()
+        if started is None or len(working) > started[1].max_size:
+            return
+        from nbcollab.output_cache.restore import record_working_file
+
+        store, cache_options = started
+        added = record_working_file(
+            working,
+            blob,
+            path,
+            store=store,
+            options=options,
+            rule=cache_options.restore,
+            index=index,
+        )
+        if added:
+            self._keep_under_cap(added, *started)
 
     def _start(self) -> tuple[OutputStore, CacheOptions] | None:
         """The store and its options, found on first use; None when the cache is off."""
