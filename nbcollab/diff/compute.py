@@ -5,8 +5,9 @@ compares each matched pair part by part: source, outputs (by mime type), metadat
 execution count, attachments and id. The renderers (text, HTML, nbdime JSON) read this model.
 
 "Equal" means what it means in the JSON file, and the same as an empty nbdime diff
-(``render.nbdime``, which is rendered from this model): a key that is absent differs from one that is empty (``"attachments": {}``,
-``"outputs": []``, ``"execution_count": null``), and ``1``, ``1.0`` and ``true`` differ.
+(``render.nbdime``, which is rendered from this model): a key that is absent differs from one
+that is empty (``"attachments": {}``, ``"outputs": []``, ``"execution_count": null``), and ``1``,
+``1.0`` and ``true`` differ.
 """
 
 from __future__ import annotations

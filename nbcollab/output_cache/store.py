@@ -167,7 +167,7 @@ class OutputStore:
         try:
             data = os.pread(fd, span.length, span.offset)
         except OSError as exc:
-            problem = f"cannot read ({exc.strerror or exc})"
+            problem = _cannot_read(exc)
         else:
             if len(data) == span.length and (
                 zlib.crc32(data) == crc if crc is not None else sha256(data) == name
@@ -187,7 +187,7 @@ class OutputStore:
             except FileNotFoundError:
                 return None
             except OSError as exc:
-                raise CacheDamaged(f"{pack}: cannot read ({exc.strerror or exc})") from None
+                raise CacheDamaged(f"{pack}: {_cannot_read(exc)}") from None
             if len(self._readers) >= _OPEN_READERS:
                 os.close(self._readers.pop(next(iter(self._readers))))
             self._readers[name] = fd
@@ -397,6 +397,10 @@ def _open_regular(path: Path) -> int:
         os.close(fd)
         raise OSError(errno.EINVAL, "not a regular file")
     return fd
+
+
+def _cannot_read(exc: OSError) -> str:
+    return f"cannot read ({exc.strerror or exc})"
 
 
 def _read_lines(idx: Path) -> list[str]:
