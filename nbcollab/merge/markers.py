@@ -131,6 +131,10 @@ def resolve_hunks(
                 or not closed.startswith(hunk.after, end - len(hunk.after))
             ):
                 return None
+            if end == len(text) < len(closed):
+                # The agreed text after it ends the cell, whose final newline the merge dropped:
+                # the newline put back for finding lines goes with it.
+                end += 1
         out += [closed[cursor:at], picked]
         cursor = end
     out.append(closed[cursor:])
@@ -144,7 +148,11 @@ def _pick(hunk: Any, choice: Resolution) -> str:
         return str(hunk.theirs)
     if choice is Resolution.BASE:
         return str(hunk.base)
-    return str(hunk.ours) + str(hunk.theirs)
+    ours, theirs = str(hunk.ours), str(hunk.theirs)
+    if ours.endswith("\r") and theirs.startswith("\n"):
+        # A line ended by a lone CR would join theirs' first line (an empty one) into a CRLF.
+        ours += "\n"
+    return ours + theirs
 
 
 def unwrap_exact(text: str, head: str, tail: str) -> str | None:
