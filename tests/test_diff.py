@@ -20,7 +20,8 @@ from helpers import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.diff.compute import MISSING, ValueChange, diff_notebooks, diff_outputs
+from nbcollab.diff.compute import ValueChange, diff_notebooks, diff_outputs
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.options import DiffOptions
 
 PNG_A = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgoA"}}
@@ -89,7 +90,7 @@ def test_parts_of_a_modified_cell() -> None:
     got = d.cells[1]
     assert got.status == "modified" and not got.source_changed
     assert got.execution_count == ValueChange(("execution_count",), 1, 7)
-    assert got.metadata == (ValueChange(("metadata", "tags"), MISSING, ["slow"]),)
+    assert got.metadata == (ValueChange(("metadata", "tags"), ABSENT, ["slow"]),)
     assert [(o.status, o.old_index, o.new_index) for o in got.outputs] == [
         ("modified", 0, 0),
         ("added", None, 1),
@@ -276,3 +277,4 @@ def test_v3_prompt_numbers_are_execution_counts() -> None:
     cell = diff_notebooks(old, new).cells[0]
     assert cell.execution_count == ValueChange(("prompt_number",), 1, 2)
     assert cell.other == () and [c.path for c in cell.outputs[0].changes] == [("prompt_number",)]
+
