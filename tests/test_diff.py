@@ -278,3 +278,16 @@ def test_v3_prompt_numbers_are_execution_counts() -> None:
     assert cell.execution_count == ValueChange(("prompt_number",), 1, 2)
     assert cell.other == () and [c.path for c in cell.outputs[0].changes] == [("prompt_number",)]
 
+
+def test_absent_is_one_value_wherever_it_travels() -> None:
+    import copy
+    import pickle
+
+    from nbcollab.merge.record import ValueConflict
+
+    assert copy.copy(ABSENT) is ABSENT and copy.deepcopy([ABSENT])[0] is ABSENT
+    assert pickle.loads(pickle.dumps(ABSENT)) is ABSENT
+    assert type(ABSENT)() is ABSENT
+    # the diff and the merge record speak of the same absent key
+    diff = diff_notebooks(make_notebook(code_cell("x")), make_notebook(code_cell("x", a=1)))
+    assert diff.cells[0].metadata[0].old is ABSENT and ValueConflict(("k",)).base is ABSENT

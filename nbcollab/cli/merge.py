@@ -12,8 +12,7 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.options import OutputStrategy
 
 if TYPE_CHECKING:
-    from nbcollab.merge.markers import Resolution
-    from nbcollab.merge.resolve import ResolveOutcome
+    from nbcollab.merge.resolve import Resolution, ResolveOutcome
 
 
 def register(app: typer.Typer) -> None:
@@ -203,24 +202,37 @@ def resolve(
     ours: Annotated[bool, typer.Option("--ours", help="Take our side.")] = False,
     theirs: Annotated[bool, typer.Option("--theirs", help="Take their side.")] = False,
     union: Annotated[bool, typer.Option("--union", help="Keep both, ours first.")] = False,
+    union_theirs_first: Annotated[
+        bool, typer.Option("--union-theirs-first", help="Keep both, theirs first.")
+    ] = False,
     base: Annotated[bool, typer.Option("--base", help="Go back to the common ancestor.")] = False,
 ) -> None:
     """Resolve merge conflicts to one side and clear their record (exit 1 while any remain).
 
     Without a side, only clear the record of conflicts already resolved by hand.
     """
-    from nbcollab.merge.markers import Resolution
+    from nbcollab.merge.resolve import Resolution
 
-    chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]
+    flags = {
+        Resolution.OURS: ours,
+        Resolution.THEIRS: theirs,
+        Resolution.UNION: union,
+        Resolution.UNION_THEIRS_FIRST: union_theirs_first,
+        Resolution.BASE: base,
+    }
+    chosen = [resolution for resolution, flag in flags.items() if flag]
     if len(chosen) > 1:
-        raise typer.BadParameter("give at most one of --ours, --theirs, --union, --base")
+        raise typer.BadParameter(f"give at most one of {_SIDE_FLAGS}")
     notebooks = _default_notebooks(paths)
     if cell is not None and len(notebooks) != 1:
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
     left = sum(_resolve_one(path, chosen[0] if chosen else None, cell) for path in notebooks)
     if left and not chosen:
-        typer.echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
+        typer.echo(f"nbcollab: give {_SIDE_FLAGS} to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
+
+
+_SIDE_FLAGS = "--ours, --theirs, --union, --union-theirs-first or --base"
 
 
 def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int:

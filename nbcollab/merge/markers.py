@@ -1,17 +1,16 @@
-"""The marks a merge leaves in a cell, found and removed exactly as the record describes them.
+"""The marks a merge leaves in a cell, found exactly as the record describes them.
 
 Nothing here reads markers as syntax: a hunk is found as the exact text the merge wrote (its
-recorded marker lines around its recorded sides), a note as its exact line, marker outputs at
-their recorded places. So a cell whose own text holds ``=======`` or ``<<<<<<< HEAD`` lines is
-never misread. Only records of older versions, which lack that data, fall back to patterns.
-Pure functions on strings and lists.
+recorded marker lines around its recorded sides) where the record says it is, a note as its
+exact line, marker outputs at their recorded places. So a cell whose own text holds ``=======``
+or ``<<<<<<< HEAD`` lines is never misread. What to put in their place is
+``nbcollab.merge.resolve``'s business. Pure functions on strings and lists.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from enum import Enum
 from typing import Any
 
 DEFAULT_MARKER_SIZE = 7
@@ -20,18 +19,14 @@ NOTE_PREFIX = "nbcollab: "
 _LINE_ENDS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-class Resolution(str, Enum):
-    """Which version a conflict resolves to."""
-
-    OURS = "ours"
-    THEIRS = "theirs"
-    UNION = "union"
-    BASE = "base"
-
-
 def note_line(text: str, marker_size: int) -> str:
     """The one-line note that makes a conflict outside the source visible in the cell."""
     return "<" * marker_size + " " + NOTE_PREFIX + text.replace("\n", " ") + "\n"
+
+
+def terminated(text: str) -> str:
+    """``text`` ending with a line end, as the merge writes a side inside the markers."""
+    return text + "\n" if text and not text.endswith(("\n", "\r")) else text
 
 
 def find_line_block(text: str, block: str, start: int = 0) -> int | None:
@@ -44,115 +39,123 @@ def find_line_block(text: str, block: str, start: int = 0) -> int | None:
 
 def remove_line(text: str, line: str) -> str | None:
     """``text`` without the first occurrence of the whole line ``line``; None if absent."""
-    closed = _closed(text)  # the line may end a text whose final newline the merge dropped
+    closed = closed_text(text)  # the line may end a text whose final newline the merge dropped
     at = find_line_block(closed, line)
-    return None if at is None else _reopened(closed[:at] + closed[at + len(line) :], text)
+    if at is None:
+        return None
+    out = closed[:at] + closed[at + len(line) :]
+    return out[:-1] if not text.endswith("\n") and out.endswith("\n") else out
 
 
 def closed_text(text: str) -> str:
-    """``text`` with the final newline the merge drops put back (for finding whole lines)."""
-    return _closed(text)
+    """``text`` with the final newline the merge drops put back (for finding whole lines).
 
-
-def _closed(text: str) -> str:
-    # The merge drops the final newline of a text whose sides had none, closing marker or not:
-    # with it put back, every recorded block is found whole.
+    The merge drops the final newline of a text whose sides had none, closing marker or not:
+    with it put back, every recorded block is found whole.
+    """
     return text if not text or text.endswith("\n") else text + "\n"
 
 
-def _reopened(out: str, text: str) -> str:
-    return out[:-1] if text and not text.endswith("\n") and out.endswith("\n") else out
-
-
-def hunk_block(markers: Sequence[str], ours: str, theirs: str) -> str:
-    """The text the merge wrote for one hunk."""
+def hunk_block(markers: Sequence[str], hunk: Any) -> str:
+    """The text the merge wrote for one hunk (``hunk`` has ``ours`` and ``theirs``)."""
     start, mid, end = markers
-    return start + ours + mid + theirs + end
+    return start + terminated(hunk.ours) + mid + terminated(hunk.theirs) + end
 
 
-def find_hunks(text: str, markers: Sequence[str], hunks: Sequence[Any]) -> list[int | None]:
+def find_hunks(
+    text: str, markers: Sequence[str], hunks: Sequence[Any], length: int
+) -> list[int | None]:
     """Where each recorded hunk still is in ``text`` (None: resolved by hand), in order.
 
-    Each is looked for after the hunk before it, nearest to where the merge wrote it (shifted
-    as much as the hunk before it moved, for edits made by hand above it): a copy of a hunk
-    pasted elsewhere in the cell is content, not the conflict.
+    ``hunks`` have ``ours``, ``theirs`` and ``at`` (where the merge wrote each, in a text of
+    ``length`` characters). A hunk is taken where it was written, counted from the end of the
+    text (edits above it moved it) or from its start (edits below), or at its distance from a
+    hunk already found (edits elsewhere); only then at the nearest place between the hunks
+    found, nearest hunks first. So a hunk resolved by hand, whatever its new length, never
+    makes a copy of another hunk's text (pasted elsewhere, or another hunk written the same) be
+    taken for that hunk.
     """
-    text, found, cursor, shift = _closed(text), [], 0, 0
-    for hunk in hunks:
-        block = hunk_block(markers, hunk.ours, hunk.theirs)
-        expected = cursor if hunk.at is None else hunk.at + shift
-        if (
-            expected >= cursor
-            and text.startswith(block, expected)
-            and (expected == 0 or text[expected - 1] in _LINE_ENDS)
-        ):
-            places = [expected]  # where it was written: the usual case, no search
-        else:
-            places = _line_blocks(text, block, cursor)
-        at = min(places, key=lambda place: (abs(place - expected), place)) if places else None
-        if at is not None:
-            cursor = at + len(block)
-            shift = shift if hunk.at is None else at - hunk.at
-        found.append(at)
-    return found
+    finder = _HunkFinder(closed_text(text), markers, hunks, len(text) - length)
+    finder.run()
+    return finder.found
 
 
-def _line_blocks(text: str, block: str, start: int) -> list[int]:
-    places = []
-    at = find_line_block(text, block, start)
-    while at is not None:
-        places.append(at)
-        at = find_line_block(text, block, at + 1)
-    return places
+class _HunkFinder:
+    """The places of a source conflict's hunks in a cell's text, found one rule at a time."""
+
+    def __init__(self, text: str, markers: Sequence[str], hunks: Sequence[Any], moved: int):
+        self.text, self.hunks, self.moved = text, hunks, moved
+        self.blocks = [hunk_block(markers, hunk) for hunk in hunks]
+        self.found: list[int | None] = [None] * len(hunks)
+
+    def run(self) -> None:
+        count = len(self.hunks)
+        for k in reversed(range(count)):  # nothing edited below them
+            if not self._take(k, self.hunks[k].at + self.moved):
+                break
+        for k in range(count):  # nothing edited above them
+            if self.found[k] is None and not self._take(k, self.hunks[k].at):
+                break
+        changed = True
+        while changed:  # nothing edited between them and a hunk found
+            changed = any(
+                self._take(k, place)
+                for k in range(count)
+                if self.found[k] is None
+                for place in self._neighbours(k)
+            )
+        self._take_nearest()
+
+    def _bounds(self, k: int) -> tuple[int, int]:
+        """Where hunk ``k`` may be: between the hunks found before and after it."""
+        low, high = 0, len(self.text)
+        for j, at in enumerate(self.found):
+            if at is not None and j < k:
+                low = at + len(self.blocks[j])
+            elif at is not None and j > k:
+                high = at
+                break
+        return low, high
+
+    def _take(self, k: int, place: int) -> bool:
+        if self.found[k] is not None:
+            return False
+        if not _written_at(self.text, self.blocks[k], place, *self._bounds(k)):
+            return False
+        self.found[k] = place
+        return True
+
+    def _neighbours(self, k: int) -> list[int]:
+        """Where hunk ``k`` is if nothing was edited between it and the nearest hunks found."""
+        found = [(j, at) for j, at in enumerate(self.found) if at is not None]
+        before = [(j, at) for j, at in found if j < k][-1:]
+        after = [(j, at) for j, at in found if j > k][:1]
+        return [at + self.hunks[k].at - self.hunks[j].at for j, at in before + after]
+
+    def _take_nearest(self) -> None:
+        """The rest: each at the place nearest where it should be, the nearest hunks first."""
+        options = []
+        for k, at in enumerate(self.found):
+            if at is not None:
+                continue
+            expected = [self.hunks[k].at, self.hunks[k].at + self.moved, *self._neighbours(k)]
+            low, high = self._bounds(k)
+            place = find_line_block(self.text, self.blocks[k], low)
+            while place is not None and place + len(self.blocks[k]) <= high:
+                options.append((min(abs(place - e) for e in expected), place, k))
+                place = find_line_block(self.text, self.blocks[k], place + 1)
+        for _, place, k in sorted(options):
+            self._take(k, place)
 
 
-def resolve_hunks(
-    text: str, markers: Sequence[str], hunks: Sequence[Any], choice: Resolution
-) -> str | None:
-    """``text`` with each recorded hunk still in it replaced by ``choice``'s lines.
-
-    None when it cannot be done exactly: ``BASE`` needs every hunk still marked and the agreed
-    lines around them unchanged, since a region's base cannot be split among its hunks.
-    """
-    places = find_hunks(text, markers, hunks)
-    if choice is Resolution.BASE and None in places:
-        return None
-    closed, out, cursor = _closed(text), [], 0
-    for hunk, at in zip(hunks, places):
-        if at is None:
-            continue
-        end = at + len(hunk_block(markers, hunk.ours, hunk.theirs))
-        picked = _pick(hunk, choice)
-        if choice is Resolution.BASE:
-            at, end = at - len(hunk.before), end + len(hunk.after)
-            if (
-                at < cursor
-                or not closed.startswith(hunk.before, at)
-                or not closed.startswith(hunk.after, end - len(hunk.after))
-            ):
-                return None
-            if end == len(text) < len(closed):
-                # The agreed text after it ends the cell, whose final newline the merge dropped:
-                # the newline put back for finding lines goes with it.
-                end += 1
-        out += [closed[cursor:at], picked]
-        cursor = end
-    out.append(closed[cursor:])
-    return _reopened("".join(out), text)
-
-
-def _pick(hunk: Any, choice: Resolution) -> str:
-    if choice is Resolution.OURS:
-        return str(hunk.ours)
-    if choice is Resolution.THEIRS:
-        return str(hunk.theirs)
-    if choice is Resolution.BASE:
-        return str(hunk.base)
-    ours, theirs = str(hunk.ours), str(hunk.theirs)
-    if ours.endswith("\r") and theirs.startswith("\n"):
-        # A line ended by a lone CR would join theirs' first line (an empty one) into a CRLF.
-        ours += "\n"
-    return ours + theirs
+def _written_at(text: str, block: str, at: int, low: int, high: int) -> bool:
+    """Whether ``block`` is at ``at``, a line start, within ``text[low:high]``."""
+    return (
+        low <= at
+        and at + len(block) <= high
+        and text.startswith(block, at)
+        and (at == 0 or text[at - 1] in _LINE_ENDS)
+    )
 
 
 def unwrap_exact(text: str, head: str, tail: str) -> str | None:
@@ -167,7 +170,8 @@ def unwrap_exact(text: str, head: str, tail: str) -> str | None:
 # --- marker outputs ----------------------------------------------------------------------------
 
 
-def _marker(char: str, size: int) -> re.Pattern[str]:
+def marker_pattern(char: str, size: int) -> re.Pattern[str]:
+    """A whole marker line of ``size`` ``char``s (``<``, ``|``, ``=``, ``>``), labelled or not."""
     label = "" if char == "=" else r"(?: .*)?"
     return re.compile(re.escape(char) * size + label + r"\r?\n?\Z")
 
@@ -181,7 +185,7 @@ def output_marker(output: object, marker_size: int) -> str | None:
     if not isinstance(text, str):
         return None
     for char in "<|=>":
-        if _marker(char, marker_size).match(text):
+        if marker_pattern(char, marker_size).match(text):
             return char
     return None
 
@@ -207,56 +211,3 @@ def output_sections(
         list(outputs[first + 1 : first + 1 + n_base]),
         list(outputs[first + 2 + n_base : -1]),
     ]
-
-
-def pick_outputs(
-    ours: list[object], base: list[object], theirs: list[object], choice: Resolution
-) -> list[object]:
-    if choice is Resolution.OURS:
-        return ours
-    if choice is Resolution.THEIRS:
-        return theirs
-    if choice is Resolution.BASE:
-        return base
-    return ours + [item for item in theirs if item not in ours]
-
-
-# --- records of older versions -----------------------------------------------------------------
-
-
-def has_markers(text: str, marker_size: int = DEFAULT_MARKER_SIZE) -> bool:
-    """Whether a text holds a line opening with the start marker (older records only)."""
-    start = _marker("<", marker_size)
-    return "<" * marker_size in text and any(start.match(line) for line in text.splitlines(True))
-
-
-def remove_notes(text: str, marker_size: int) -> str:
-    """``text`` without its ``<<<<<<< nbcollab: ...`` note lines (older records only)."""
-    start = _marker("<", marker_size)
-    return "".join(
-        line
-        for line in text.splitlines(True)
-        if not (start.match(line) and line[marker_size + 1 :].startswith(NOTE_PREFIX))
-    )
-
-
-def unwrap(text: str, head: str, tail: str, marker_size: int) -> str | None:
-    """``text`` without exactly its first marker lines ``head`` and last ones ``tail``.
-
-    E.g. ``unwrap(text, "<", "=>", 7)`` strips an opening line and a separator plus closing line,
-    whatever the lines between them look like; None when the text is not wrapped so.
-    """
-    lines = text.splitlines(True)
-    count = len(lines) - len(head) - len(tail)
-    wrapper = lines[: len(head)] + lines[len(lines) - len(tail) :]
-    if count < 0 or not all(
-        _marker(char, marker_size).match(line) for char, line in zip(head + tail, wrapper)
-    ):
-        return None
-    body = "".join(lines[len(head) : len(head) + count])
-    return body[:-1] if not text.endswith("\n") and body.endswith("\n") else body
-
-
-def has_output_markers(outputs: Sequence[object], marker_size: int) -> bool:
-    """Whether outputs hold an opening marker output (older records only)."""
-    return any(output_marker(out, marker_size) == "<" for out in outputs)

@@ -14,9 +14,10 @@ from html import escape
 from typing import Any
 
 from nbcollab.merge.record import ConflictKind, SourceConflict, where_of
+from nbcollab.merge.resolve import Resolution
 from nbcollab.mergetool.safe_html import json_html, source_diff_html
 from nbcollab.mergetool.session import FileDeletion, Session, cell_key, describe_left
-from nbcollab.mergetool.views import SIDES, Choice, ConflictView
+from nbcollab.mergetool.views import SIDES, ConflictView
 from nbcollab.notebook.lines import cell_source, iter_cells
 from nbcollab.render.html_outputs import output_body, render_markdown
 
@@ -37,11 +38,11 @@ def content_policy(style_nonce: str | None = None, *, header: bool = True) -> st
 
 
 BUTTON_NAMES = {
-    Choice.OURS: "Use ours",
-    Choice.THEIRS: "Use theirs",
-    Choice.BASE: "Use base",
-    Choice.BOTH: "Use both",
-    Choice.BOTH_THEIRS_FIRST: "Use both, theirs first",
+    Resolution.OURS: "Use ours",
+    Resolution.THEIRS: "Use theirs",
+    Resolution.BASE: "Use base",
+    Resolution.UNION: "Use both",
+    Resolution.UNION_THEIRS_FIRST: "Use both, theirs first",
 }
 
 
@@ -187,14 +188,14 @@ def _why(view: ConflictView) -> str:
     return text[len(where)].upper() + text[len(where) + 1 :]
 
 
-def _labels(view: ConflictView) -> dict[Choice, str]:
-    labels = {Choice.BASE: "base", Choice.OURS: "ours", Choice.THEIRS: "theirs"}
+def _labels(view: ConflictView) -> dict[Resolution, str]:
+    labels = {Resolution.BASE: "base", Resolution.OURS: "ours", Resolution.THEIRS: "theirs"}
     entry = view.entry
     if isinstance(entry, SourceConflict) and entry.markers is not None:
         ours = entry.markers[0][entry.marker_size :].strip()
         theirs = entry.markers[2][entry.marker_size :].strip()
-        labels[Choice.OURS] += f" ({ours})" if ours else ""
-        labels[Choice.THEIRS] += f" ({theirs})" if theirs else ""
+        labels[Resolution.OURS] += f" ({ours})" if ours else ""
+        labels[Resolution.THEIRS] += f" ({theirs})" if theirs else ""
     return labels
 
 
@@ -203,14 +204,14 @@ def _highlighted_as(nb: dict[str, Any], cell: dict[str, Any]) -> str:
     return _language(nb, cell) or ("markdown" if cell.get("cell_type") == "markdown" else "")
 
 
-def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any], language: str) -> str:
+def _side_html(view: ConflictView, side: Resolution, cell: dict[str, Any], language: str) -> str:
     value = view.sides.get(side)
     kind = view.entry.kind
     if kind in (ConflictKind.SOURCE, ConflictKind.DELETE_EDIT):
         if value is None:
             return '<p class="muted">(cell deleted)</p>'
-        base = view.sides.get(Choice.BASE)
-        base_text = base if isinstance(base, str) and side is not Choice.BASE else value
+        base = view.sides.get(Resolution.BASE)
+        base_text = base if isinstance(base, str) and side is not Resolution.BASE else value
         html = source_diff_html(base_text, value, language)
         if cell.get("cell_type") == "markdown":
             html += f'<div class="md">{render_markdown(value)}</div>'
@@ -232,7 +233,7 @@ def _deletion(file: int, deletion: FileDeletion) -> str:
         keep = side != deletion.deleted_by
         buttons += (
             f'<button type="button" data-action="file" data-file="{file}" '
-            f'data-keep="{str(keep).lower()}">{BUTTON_NAMES[Choice(side)]}</button>'
+            f'data-keep="{str(keep).lower()}">{BUTTON_NAMES[Resolution(side)]}</button>'
             f'<span class="muted">{"keeps" if keep else "deletes"} the notebook</span>'
         )
     return (

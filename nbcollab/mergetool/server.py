@@ -20,10 +20,10 @@ from importlib import resources
 from typing import Any
 
 from nbcollab.errors import NbcollabError
+from nbcollab.merge.resolve import Resolution
 from nbcollab.mergetool.page import content_policy, render_notebooks, render_page
 from nbcollab.mergetool.session import Session, describe_left
 from nbcollab.mergetool.store import save_session
-from nbcollab.mergetool.views import Choice
 
 MAX_BODY = 256 * 1024 * 1024  # an edited cell can be large; a runaway client cannot be
 _STATIC = {
@@ -217,7 +217,7 @@ def _apply(state: AppState, body: dict[str, Any]) -> None:
     file = _index(body["file"], len(state.sessions))
     session = state.sessions[file]
     if action == "choose":
-        session.choose(_int(body["number"]), Choice(body["choice"]))
+        session.choose(_int(body["number"]), Resolution(body["choice"]))
     elif action == "edit":
         if not isinstance(body["text"], str):
             raise TypeError("text must be a string")
