@@ -137,7 +137,7 @@ def _say_if_same_file(args: list[str]) -> None:
 def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs."""
     from nbcollab.errors import ConfigError
-    from nbcollab.files import read_file_bytes
+    from nbcollab.files import is_null_device, read_side_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.render.safe_text import quote_path
 
@@ -148,8 +148,9 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
             f"{quote_path(args[0])} and {quote_path(args[1])} are folders: diff "
             "compares two notebook files, or revisions and paths in a git repository"
         )
-    if two_files and all(Path(a).is_file() for a in args):
-        old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
+    # /dev/null is a notebook that does not exist (added or deleted), as git and nbdime say.
+    if two_files and all(Path(a).is_file() or is_null_device(a) for a in args):
+        old, new = (load_side(read_side_bytes(a), path=quote_path(a)) for a in args)
         return [NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])], False
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
@@ -163,6 +164,7 @@ def _refuse_special_files(args: list[str]) -> None:
     import stat
 
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.files import is_null_device
     from nbcollab.render.safe_text import quote_path
 
     for arg in args:
@@ -170,7 +172,7 @@ def _refuse_special_files(args: list[str]) -> None:
             mode = os.stat(arg).st_mode
         except (OSError, ValueError):  # absent (a revision or a pathspec), or a NUL in the name
             continue
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or is_null_device(arg)):
             raise InvalidNotebook(f"{quote_path(arg)}: not a regular file")
 
 

@@ -28,7 +28,10 @@ def register(app: typer.Typer) -> None:
 
 
 def merge(
-    base: Annotated[Path, typer.Argument(help="Common ancestor (an empty file: none, add/add).")],
+    base: Annotated[
+        Path,
+        typer.Argument(help="Common ancestor (an empty file or /dev/null: none, add/add)."),
+    ],
     local: Annotated[Path, typer.Argument(help="Our version.")],
     remote: Annotated[Path, typer.Argument(help="Their version.")],
     output: Annotated[
@@ -56,14 +59,13 @@ def merge(
 ) -> None:
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
     from nbcollab.config.load import load_config, merge_overrides
-    from nbcollab.files import read_file_bytes
     from nbcollab.git.merge_driver import sign_result
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.merge.values import MergeLabels
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
     options = merge_overrides(load_config(local).merge, outputs=outputs, sign=sign)
-    raw = [read_file_bytes(p) for p in (base, local, remote)]
+    raw = [_merge_side(p, what) for p, what in ((base, ""), (local, "LOCAL"), (remote, "REMOTE"))]
     base_nb = parse_notebook(raw[0], path=str(base)) if raw[0].strip() else None
     local_nb = parse_notebook(raw[1], path=str(local))
     remote_nb = parse_notebook(raw[2], path=str(remote))
@@ -82,6 +84,22 @@ def merge(
     for line in notes:
         typer.echo(f"nbcollab: {line}", err=True)
     raise typer.Exit(EXIT_OK if result.clean else EXIT_CHANGED)
+
+
+def _merge_side(path: Path, what: str) -> bytes:
+    """One version's bytes; /dev/null is a notebook that does not exist, as only BASE can be."""
+    from nbcollab.errors import ConfigError
+    from nbcollab.files import read_side_bytes
+
+    data = read_side_bytes(path)
+    if data is not None:
+        return data
+    if what:
+        raise ConfigError(
+            f"{_shown(path)}: {what} is absent (the null device): only BASE can be; a "
+            "notebook deleted on one side is kept or deleted whole, not merged cell by cell"
+        )
+    return b""
 
 
 def _write_output(output: Path | None, text: str) -> None:
