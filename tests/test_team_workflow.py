@@ -1,7 +1,7 @@
 """Two people, two clones of one repository, `nbcollab install` in each, real `git pull`s.
 
-What a team meets every day: both rewrite the same cell of a notebook without cell ids, and the
-conflict markers name the branch pulled from.
+What a team meets every day: both rewrite the same cell of a notebook without cell ids, one
+deletes a notebook the other edited, and the conflict markers name the branch pulled from.
 Nothing either person wrote may be doubled or dropped without a word.
 """
 
@@ -116,3 +116,68 @@ def test_a_pull_from_a_url_names_the_branch_and_where_it_came_from(
     git(bob, "pull", str(ann), "main", check=False)
     record = json.loads((bob / "report.ipynb").read_text())["metadata"]["nbcollab"]
     assert record["conflicts"][0]["markers"][2] == f">>>>>>> main of {ann}\n"
+
+
+def _deleted_and_edited(team: tuple[Path, Path], who_deletes: str) -> tuple[Path, str]:
+    """One deletes report.ipynb, the other edits it; Bob pulls. Bob's clone, and who deleted
+    it as Bob's merge sees it."""
+    ann, bob = team
+    deleter, editor = (ann, bob) if who_deletes == "ann" else (bob, ann)
+    (deleter / "report.ipynb").unlink()
+    write_notebook(editor / "report.ipynb", _report("# Results (v2)"))
+    _commit(ann, "ann", push=True)
+    _commit(bob, "bob")
+    assert git(bob, "pull", "origin", "main", check=False).returncode == 1
+    deleted_by = "theirs" if who_deletes == "ann" else "ours"
+    status = git(bob, "status", "--porcelain").stdout
+    assert status.startswith("UD" if deleted_by == "theirs" else "DU"), status
+    return bob, deleted_by
+
+
+@pytest.mark.parametrize("who_deletes", ["ann", "bob"])
+def test_a_notebook_deleted_on_one_side_and_edited_on_the_other(
+    team: tuple[Path, Path], who_deletes: str
+) -> None:
+    bob, deleted_by = _deleted_and_edited(team, who_deletes)
+    listed = run_nbcollab("conflicts", cwd=bob)
+    assert listed.returncode == 1
+    assert f"report.ipynb: deleted by {deleted_by}, modified by" in listed.stdout.decode()
+    named = run_nbcollab("conflicts", "report.ipynb", cwd=bob)
+    assert named.returncode == 1 and named.stdout == listed.stdout
+    untouched = run_nbcollab("resolve", "report.ipynb", cwd=bob)
+    assert untouched.returncode == 1 and (bob / "report.ipynb").exists()
+    keeper = "ours" if deleted_by == "theirs" else "theirs"
+    kept = run_nbcollab("resolve", f"--{keeper}", "report.ipynb", cwd=bob)
+    assert kept.returncode == 0, kept.stderr
+    assert git(bob, "ls-files", "-u").stdout == ""  # staged: no longer unmerged
+    assert git(bob, "ls-files", "report.ipynb").stdout == "report.ipynb\n"
+    assert _sources(bob / "report.ipynb")[2] == "# Results (v2)"
+    assert run_nbcollab("conflicts", cwd=bob).returncode == 0
+
+
+@pytest.mark.parametrize("who_deletes", ["ann", "bob"])
+def test_resolving_modify_delete_to_the_deleting_side_deletes_and_stages(
+    team: tuple[Path, Path], who_deletes: str
+) -> None:
+    bob, deleted_by = _deleted_and_edited(team, who_deletes)
+    done = run_nbcollab("resolve", f"--{deleted_by}", cwd=bob)
+    assert done.returncode == 0, done.stderr
+    assert b"deleted" in done.stderr and not (bob / "report.ipynb").exists()
+    assert "report.ipynb" not in git(bob, "ls-files").stdout
+    assert git(bob, "status", "--porcelain").stdout.strip() in ("", "D  report.ipynb")
+    git(bob, "commit", "-qm", "merge")
+    assert run_nbcollab("conflicts", cwd=bob).returncode == 0
+
+
+def test_modify_delete_resolved_to_the_base_restores_the_ancestor(team: tuple[Path, Path]) -> None:
+    ann, bob = team
+    (ann / "report.ipynb").unlink()
+    _commit(ann, "ann", push=True)
+    write_notebook(bob / "report.ipynb", _report("# Results (v2)"))
+    _commit(bob, "bob")
+    git(bob, "pull", "origin", "main", check=False)
+    assert run_nbcollab("resolve", "--cell", "2", "--base", "report.ipynb", cwd=bob).returncode == 2
+    done = run_nbcollab("resolve", "--base", "report.ipynb", cwd=bob)
+    assert done.returncode == 0, done.stderr
+    assert _sources(bob / "report.ipynb")[2] == "# Results"
+    assert git(bob, "diff", "--cached", "--stat", "HEAD~1", "--", "report.ipynb").stdout == ""

@@ -12,6 +12,7 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.options import OutputStrategy
 
 if TYPE_CHECKING:
+    from nbcollab.git.conflicted import FileDeletion
     from nbcollab.merge.resolve import Resolution, ResolveOutcome
 
 
@@ -152,7 +153,13 @@ def conflicts(
     from nbcollab.merge.conflicts import STALE
 
     total = errors = 0
-    for path in _default_notebooks(paths):
+    notebooks = _default_notebooks(paths)
+    deletions = _file_deletions(notebooks)
+    for path in notebooks:
+        if path in deletions:
+            typer.echo(_deletion_finding(path, deletions[path]))
+            total += 1
+            continue
         try:
             found = _findings(path)
         except InvalidNotebook as exc:
@@ -227,7 +234,8 @@ def resolve(
 ) -> None:
     """Resolve merge conflicts to one side and clear their record (exit 1 while any remain).
 
-    Without a side, only clear the record of conflicts already resolved by hand.
+    Without a side, only clear the record of conflicts already resolved by hand. A notebook
+    deleted on one side and modified on the other is kept or deleted, and staged.
     """
     from nbcollab.merge.resolve import Resolution
 
@@ -241,16 +249,71 @@ def resolve(
     chosen = [resolution for resolution, flag in flags.items() if flag]
     if len(chosen) > 1:
         raise typer.BadParameter(f"give at most one of {_SIDE_FLAGS}")
+    choice = chosen[0] if chosen else None
     notebooks = _default_notebooks(paths)
     if cell is not None and len(notebooks) != 1:
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
-    left = sum(_resolve_one(path, chosen[0] if chosen else None, cell) for path in notebooks)
+    deletions = _file_deletions(notebooks)
+    if cell is not None and deletions:
+        raise typer.BadParameter(
+            f"{_shown(notebooks[0])} was deleted on one side and modified on the other: it is "
+            "kept or deleted whole; leave out --cell"
+        )
+    left = 0
+    for path in notebooks:
+        if path in deletions:
+            left += _resolve_deletion(path, deletions[path], choice)
+        else:
+            left += _resolve_one(path, choice, cell)
     if left and not chosen:
         typer.echo(f"nbcollab: give {_SIDE_FLAGS} to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
 
 
 _SIDE_FLAGS = "--ours, --theirs, --union, --union-theirs-first or --base"
+
+
+def _file_deletions(notebooks: list[Path]) -> dict[Path, FileDeletion]:
+    """The notebooks git holds as modify/delete conflicts."""
+    from nbcollab.git.conflicted import file_deletions
+
+    return file_deletions(notebooks) if notebooks else {}
+
+
+def _deletion_finding(path: Path, deletion: FileDeletion) -> str:
+    keeps = "theirs" if deletion.deleted_by == "ours" else "ours"
+    return (
+        f"{_shown(path)}: deleted by {deletion.deleted_by}, modified by {keeps} "
+        f"(modify/delete): 'nbcollab resolve --{keeps}' keeps it, "
+        f"'--{deletion.deleted_by}' deletes it"
+    )
+
+
+def _resolve_deletion(path: Path, deletion: FileDeletion, choice: Resolution | None) -> int:
+    """Keep or delete a notebook deleted on one side, and stage that; 1 when left as it is."""
+    from nbcollab.errors import NbcollabError
+    from nbcollab.files import write_atomic
+
+    if choice is None:
+        typer.echo(_deletion_finding(path, deletion))
+        return 1
+    if choice.value == deletion.deleted_by:
+        deletion.stage_deleted()
+        typer.echo(f"{_shown(path)}: deleted, as {choice.value} did (staged: git rm)", err=True)
+        return 0
+    keeper = "theirs" if deletion.deleted_by == "ours" else "ours"
+    stage = 1 if choice.value == "base" else 2 if keeper == "ours" else 3
+    if stage == 1 or not (path.exists() or path.is_symlink()):
+        if path.is_symlink():
+            raise NbcollabError(f"{_shown(path)}: a symbolic link; resolve it by hand")
+        if stage not in deletion.stages:
+            typer.echo(f"{_shown(path)}: not resolved: git holds no base version", err=True)
+            return 1
+        write_atomic(path, deletion.blob(stage))
+    deletion.stage_kept()
+    version = "the base" if stage == 1 else keeper
+    typer.echo(f"{_shown(path)}: kept ({version} version; staged: git add)", err=True)
+    return 0
 
 
 def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int:
