@@ -286,3 +286,15 @@ def test_an_edit_by_hand_keeps_the_other_hunks_found_where_they_are() -> None:
     assert places == [None, moved.hunks[1].at]
     resolved = resolve_conflicts(edited, Resolution.THEIRS).notebook["cells"][0]["source"]
     assert resolved == "a = 'mine, longer than the hunk was'\nkeep\nb = 2"
+
+
+def test_the_documented_record_follows_the_schema() -> None:
+    import re
+
+    from helpers import PROJECT_ROOT
+
+    page = (PROJECT_ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"^```json\n(.*?)^```", page, re.DOTALL | re.MULTILINE)
+    record = json.loads(example)
+    VALIDATOR.validate(record)
+    assert parse_record(record, [code_cell("y = x\n", cell_id="5c1a3e2b")], place="docs")
