@@ -271,6 +271,17 @@ def test_marker_like_text_without_a_record_is_never_a_conflict(texts: list[str])
     ),
     [True],
 )
+# Two hunks written the same, with the same agreed text before them, between two hunks resolved
+# by hand: each is taken in order, none for the other.
+@example(
+    (
+        "",
+        "<<<<<<< x\n" * 5 + "<<<<<<< x",
+        "=======\n<<<<<<< x\n<<<<<<< x\n<<<<<<< HEAD\n=======\n=======\n<<<<<<< x\n<<<<<<< x\n"
+        "<<<<<<< HEAD\n=======\n=======\n<<<<<<< x\n=======\n<<<<<<< x\n=======",
+    ),
+    [True, False, False, True],
+)
 def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(
     sides: tuple[str, str, str], flags: list[bool]
 ) -> None:

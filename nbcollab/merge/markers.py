@@ -10,6 +10,7 @@ or ``<<<<<<< HEAD`` lines is never misread. What to put in their place is
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, insort
 from collections.abc import Sequence
 from typing import Any
 
@@ -87,6 +88,7 @@ class _HunkFinder:
         self.text, self.hunks, self.moved = text, hunks, moved
         self.blocks = [hunk_block(markers, hunk) for hunk in hunks]
         self.found: list[int | None] = [None] * len(hunks)
+        self._taken: list[int] = []  # the numbers of the hunks found, in order
 
     def run(self) -> None:
         count = len(self.hunks)
@@ -97,25 +99,24 @@ class _HunkFinder:
             if self.found[k] is None and not self._take(k, self.hunks[k].at):
                 break
         changed = True
-        while changed:  # nothing edited between them and a hunk found
-            changed = any(
-                self._take(k, place)
-                for k in range(count)
-                if self.found[k] is None
-                for place in self._neighbours(k)
-            )
+        while changed:  # nothing edited between them and a hunk found, either way
+            changed = False
+            for k in (*range(count), *reversed(range(count))):
+                if self.found[k] is None:
+                    changed |= any(self._take(k, place) for place in self._neighbours(k))
         self._take_nearest()
 
     def _bounds(self, k: int) -> tuple[int, int]:
         """Where hunk ``k`` may be: between the hunks found before and after it."""
-        low, high = 0, len(self.text)
-        for j, at in enumerate(self.found):
-            if at is not None and j < k:
-                low = at + len(self.blocks[j])
-            elif at is not None and j > k:
-                high = at
-                break
-        return low, high
+        after = bisect_left(self._taken, k)
+        low = high = None
+        if after:
+            before = self._taken[after - 1]
+            low = self.found[before]
+            low = None if low is None else low + len(self.blocks[before])
+        if after < len(self._taken):
+            high = self.found[self._taken[after]]
+        return low or 0, len(self.text) if high is None else high
 
     def _take(self, k: int, place: int) -> bool:
         if self.found[k] is not None:
@@ -123,29 +124,94 @@ class _HunkFinder:
         if not _written_at(self.text, self.blocks[k], place, *self._bounds(k)):
             return False
         self.found[k] = place
+        insort(self._taken, k)
         return True
 
     def _neighbours(self, k: int) -> list[int]:
         """Where hunk ``k`` is if nothing was edited between it and the nearest hunks found."""
-        found = [(j, at) for j, at in enumerate(self.found) if at is not None]
-        before = [(j, at) for j, at in found if j < k][-1:]
-        after = [(j, at) for j, at in found if j > k][:1]
-        return [at + self.hunks[k].at - self.hunks[j].at for j, at in before + after]
+        after = bisect_left(self._taken, k)
+        near = self._taken[max(after - 1, 0) : after + 1]
+        at = self.hunks[k].at
+        return [self.found[j] + at - self.hunks[j].at for j in near]
 
     def _take_nearest(self) -> None:
-        """The rest: each at the place nearest where it should be, the nearest hunks first."""
-        options = []
+        """The rest: as many as can be, in order, each preferably where the text around it is
+        still the agreed text the merge wrote there, then nearest where it should be."""
+        options: list[tuple[int, int, int, int, int]] = []  # place, hunk, end, around, off
+        places: dict[str, list[int]] = {}  # each block's places in the text, found once
         for k, at in enumerate(self.found):
             if at is not None:
                 continue
-            expected = [self.hunks[k].at, self.hunks[k].at + self.moved, *self._neighbours(k)]
-            low, high = self._bounds(k)
-            place = find_line_block(self.text, self.blocks[k], low)
-            while place is not None and place + len(self.blocks[k]) <= high:
-                options.append((min(abs(place - e) for e in expected), place, k))
-                place = find_line_block(self.text, self.blocks[k], place + 1)
-        for _, place, k in sorted(options):
+            hunk, block = self.hunks[k], self.blocks[k]
+            if block not in places:
+                places[block] = _line_blocks(self.text, block)
+            expected = [hunk.at, hunk.at + self.moved, *self._neighbours(k)]
+            for place in _nearest(places[block], expected, *self._bounds(k), len(block)):
+                end = place + len(block)
+                around = len(hunk.before) * self.text.endswith(hunk.before, 0, place) + len(
+                    hunk.after
+                ) * self.text.startswith(hunk.after, end)
+                off = min(abs(place - e) for e in expected)
+                options.append((place, k, end, around, off))
+        for place, k in _best_chain(sorted(options), len(self.hunks)):
             self._take(k, place)
+
+
+def _line_blocks(text: str, block: str) -> list[int]:
+    places = []
+    at = find_line_block(text, block)
+    while at is not None:
+        places.append(at)
+        at = find_line_block(text, block, at + 1)
+    return places
+
+
+# How many places of a block, each side of where a hunk should be, are candidates for it.
+_NEAREST = 4
+
+
+def _nearest(places: list[int], expected: list[int], low: int, high: int, size: int) -> set[int]:
+    """The places between ``low`` and ``high`` nearest to each expected one."""
+    start, stop = bisect_left(places, low), bisect_left(places, high - size + 1)
+    found: set[int] = set()
+    for target in expected:
+        middle = min(max(bisect_left(places, target, start, stop), start), stop)
+        found.update(places[max(start, middle - _NEAREST) : min(stop, middle + _NEAREST)])
+    return found
+
+
+def _best_chain(options: list[tuple[int, int, int, int, int]], hunks: int) -> list[tuple[int, int]]:
+    """Of (place, hunk, end, around, off) options in order of place: the chain of hunks in
+    order, each after the one before, with the most hunks, then the most agreed text around
+    them, then the least distance from where they were written (a Fenwick tree over the hunk
+    numbers holds the best chain ending before each, among the options already ended)."""
+    tree: list[tuple[tuple[int, int, int], int]] = [((0, 0, 0), -1)] * (hunks + 1)
+    best: list[tuple[tuple[int, int, int], int]] = []  # each option's chain, and the one before
+    ended = iter(sorted(range(len(options)), key=lambda n: options[n][2]))
+    waiting = next(ended, None)
+    for place, k, _, around, off in options:
+        # An option that ends before this one starts (so was seen: it started earlier) can
+        # come before it in a chain.
+        while waiting is not None and options[waiting][2] <= place:
+            position = options[waiting][1] + 1
+            while position <= hunks:
+                tree[position] = max(tree[position], (best[waiting][0], waiting))
+                position += position & -position
+            waiting = next(ended, None)
+        prefix, position = ((0, 0, 0), -1), k  # the best chain of hunks numbered below k
+        while position > 0:
+            prefix = max(prefix, tree[position])
+            position -= position & -position
+        (count, near, far), _ = prefix
+        best.append(((count + 1, near + around, far - off), prefix[1]))
+    if not best:
+        return []
+    i = max(range(len(best)), key=lambda n: best[n][0])
+    picked = []
+    while i >= 0:
+        picked.append((options[i][0], options[i][1]))
+        i = best[i][1]
+    return picked[::-1]
 
 
 def _written_at(text: str, block: str, at: int, low: int, high: int) -> bool:
