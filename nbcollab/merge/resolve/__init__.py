@@ -26,6 +26,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from nbcollab.merge.conflicts import Notebook, is_marked, read_record
+from nbcollab.merge.markers import find_hunks
 from nbcollab.merge.record import ConflictEntry, SourceConflict, locate_cell, where_of, write_record
 from nbcollab.merge.resolve.cells import apply_resolution, set_text
 from nbcollab.merge.resolve.choice import Resolution, Unresolvable, resolutions_for
@@ -91,9 +92,12 @@ def resolve_conflicts(
     if outcome.resolved or outcome.cleared:
         _delete_cells(nb, doomed)
         survivors = [
-            dataclasses.replace(entries[n], index=_index_after(places[n], doomed))
-            for n in kept
-            if places[n] not in doomed
+            _placed(
+                dataclasses.replace(entries[n], index=_index_after(at, doomed)),
+                cell_source(cells[at]),
+            )
+            for n, at in ((n, places[n]) for n in kept)
+            if at is not None and at not in doomed
         ]
         write_record(nb["metadata"], survivors)
     return outcome
@@ -155,6 +159,20 @@ def _shifted(entry: SourceConflict, edit: tuple[int, int]) -> SourceConflict:
     end, delta = edit
     hunks = [dataclasses.replace(h, at=h.at + delta) if h.at >= end else h for h in entry.hunks]
     return dataclasses.replace(entry, hunks=hunks, length=entry.length + delta)
+
+
+def _placed(entry: ConflictEntry, text: str) -> ConflictEntry:
+    """A source entry with each hunk's offset where it is now found in ``text`` (the cell's), so
+    that an edit by hand made outside nbcollab is not guessed at again. A hunk no longer there
+    (resolved by hand) moves as the nearest hunk found before it did."""
+    if not isinstance(entry, SourceConflict):
+        return entry
+    places = find_hunks(text, entry.markers, entry.hunks, entry.length)
+    hunks, moved = [], 0
+    for hunk, at in zip(entry.hunks, places):
+        moved = moved if at is None else at - hunk.at
+        hunks.append(dataclasses.replace(hunk, at=hunk.at + moved))
+    return dataclasses.replace(entry, hunks=hunks, length=len(text))
 
 
 def _index_after(index: int | None, doomed: set[int]) -> int | None:
