@@ -284,6 +284,20 @@ def test_text_typed_and_not_applied_is_saved_by_save(git_repo: Path, page: Any) 
     assert read_notebook_file(path)[1]["cells"][3]["source"] == "c = 12"
 
 
+def test_the_editor_holds_the_cell_text_exactly(git_repo: Path, page: Any) -> None:
+    sides = {side: notebook("a = 0", f"\n\n# {side}\nc = 0") for side in ("base", "ours", "theirs")}
+    conflicted_repo(git_repo, **sides)
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
+        page.goto(tool.url)
+        merged = read_notebook_file(git_repo / "nb.ipynb")[1]["cells"][3]["source"]
+        assert merged.startswith("\n\n<<<<<<<")
+        assert _value(page, 3) == merged
+        _button(page, "Apply edit").last.click()  # the same text: no change, nothing resolved
+        playwright_api.expect(page.locator("#message")).to_be_empty()
+        assert _counter(page) == "1 of 1 conflict left"
+        tool.call("api/quit", {})
+
+
 def test_typed_text_survives_other_choices_and_refused_actions(git_repo: Path, page: Any) -> None:
     path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
     before = path.read_bytes()

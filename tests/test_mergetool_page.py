@@ -68,3 +68,13 @@ def test_source_conflicts_count_their_places() -> None:
     theirs = make_notebook(markdown_cell("a1\nb\nc\nd\ne1", cell_id="m"))
     html = render_notebooks([_session(base, ours, theirs)])
     assert "Both sides changed the same lines in 2 places" in html
+
+
+def test_a_commit_id_for_a_branch_name_is_shown_short() -> None:
+    from nbcollab.mergetool.views import Choice
+    from nbcollab.mergetool.wording import column_title
+
+    sha = "2877322f644432782801dd48ba64070e35f95953"
+    assert column_title(Choice.THEIRS, {Choice.THEIRS: sha}) == "theirs (2877322f64)"
+    assert column_title(Choice.OURS, {Choice.OURS: "ours"}) == "ours"
+    assert column_title(Choice.OURS, {Choice.OURS: "feature/x"}) == "ours (feature/x)"

@@ -178,12 +178,14 @@ def _conflicted_cell(
 def _result(file: int, session: Session, index: int, cell: dict[str, Any], text: str) -> str:
     """The cell's editable text, with Apply and Discard (the page's script shows what is pending)."""
     lines = text.count("\n") + 1
+    # The HTML parser drops a newline right after <textarea>: one is written before the text,
+    # so that a text which starts with a newline keeps it.
     where = f'data-file="{file}" data-cell="{index}"'
     return (
         f'<div class="result"><label for="r-{file}-{index}">Result (editable)</label>'
         f'<textarea id="r-{file}-{index}" class="editor" spellcheck="false" '
         f'rows="{min(max(lines, 3), 30)}" {where} '
-        f'data-lang="{_language(session.notebook, cell)}">'
+        f'data-lang="{_language(session.notebook, cell)}">\n'
         f'{escape(text)}</textarea><div class="edit-actions">'
         f'<button type="button" data-action="edit" {where}>Apply edit</button>'
         f'<button type="button" data-action="discard" {where} hidden>Discard edit</button>'

@@ -33,7 +33,7 @@ from nbcollab.mergetool.app import AppState, act, state_json
 from nbcollab.mergetool.page import content_policy, render_page
 
 MAX_BODY = 32 * 1024 * 1024  # an edited cell can be large; a runaway client cannot be
-MAX_CONNECTIONS = 64
+MAX_CONNECTIONS = 256  # below the usual 1024 open files, so the process never runs out
 _STATIC = {
     "mergetool.js": "text/javascript",
     "mergetool.css": "text/css",

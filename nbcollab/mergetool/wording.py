@@ -23,9 +23,14 @@ from nbcollab.mergetool.views import Choice, ConflictView
 
 
 def column_title(side: Choice, labels: dict[Choice, str]) -> str:
-    """``ours (main)``: the side and the branch name the record gives it."""
+    """``ours (main)``: the side and the branch name the record gives it (a commit id short)."""
     label = labels.get(side)
-    return f"{side.value} ({label})" if label and label != side.value else side.value
+    if not label or label == side.value:
+        return side.value
+    return f"{side.value} ({label[:10] if _COMMIT_ID.fullmatch(label) else label})"
+
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def describe_conflict(entry: ConflictEntry, labels: dict[Choice, str]) -> str:

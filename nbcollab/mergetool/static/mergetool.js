@@ -250,6 +250,7 @@ async function quit(button) {
 
 function edit(data) {
   const area = document.getElementById(`r-${data.file}-${data.cell}`);
+  if (!isPending(area)) return null; // the text is the cell's already
   return post("api/action", {
     action: "edit", file: Number(data.file), cell: Number(data.cell), text: area.value,
   });
