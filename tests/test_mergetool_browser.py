@@ -479,3 +479,82 @@ def test_every_kind_of_conflict_reads_well_and_resolves(git_repo: Path, page: An
     assert saved.metadata["title"] == "Results (theirs)"
     assert "gone" not in [c.get("id") for c in saved.cells]
     assert run_nbcollab("conflicts", str(path)).returncode == 0
+
+
+def test_two_people_pull_and_resolve_in_the_browser(tmp_path: Path, page: Any) -> None:
+    """Two clones of one bare repository, conflicting edits, a real `git pull`, then
+    `git mergetool` opening the page through the private file, resolved by clicking and typing."""
+    import json
+    import subprocess
+    import time
+
+    from helpers import write_notebook
+    from mergetool_helpers import argv_recorder, recorded_argv
+
+    git(tmp_path, "init", "-q", "--bare", "origin.git")
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    git(tmp_path, "clone", "-q", "origin.git", "alice")
+    assert run_nbcollab("install", cwd=alice).returncode == 0
+    write_notebook(alice / "sales.ipynb", notebook("total = sum(rows)", "print(total)", "1\n"))
+    git(alice, "add", "-A")
+    git(alice, "commit", "-qm", "sales")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    git(tmp_path, "clone", "-q", "origin.git", "bob")
+    assert run_nbcollab("install", cwd=bob).returncode == 0
+    for person, first, added in (
+        (bob, "round(sum(rows), 2)", "plot(rows)"),
+        (alice, "sum(r.amount for r in rows)", None),
+    ):
+        nb = read_notebook_file(person / "sales.ipynb")[1]
+        nb["cells"][1]["source"] = f"total = {first}"
+        if added:
+            nb["cells"].append(code_cell(added, cell_id="added"))
+        else:
+            nb["cells"].insert(1, markdown_cell("Totals by row.", cell_id="note"))
+        write_notebook(person / "sales.ipynb", nb)
+        git(person, "commit", "-qam", person.name)
+    git(bob, "push", "-q", "origin", "HEAD:main")
+    assert git(alice, "pull", "--no-rebase", "-q", "origin", "main", check=False).returncode != 0
+    recorder, log = argv_recorder(tmp_path)
+    env = {**os.environ, "BROWSER": str(recorder)}
+    tool = subprocess.Popen(
+        git_mergetool(alice),
+        cwd=alice,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(600):
+            if recorded_argv(log):
+                break
+            time.sleep(0.05)
+        page.goto(recorded_argv(log)[0][-1])
+        page.wait_for_selector("#counter")
+        assert _counter(page) == "1 of 1 conflict left"
+        _type(page, 2, "total = round(sum(r.amount for r in rows), 2)")
+        _button(page, "Save").click()
+        _message(page, "ok", "git add sales.ipynb")
+        output, _ = tool.communicate(timeout=60)
+    finally:
+        if tool.poll() is None:
+            tool.kill()
+    assert tool.returncode == 0, output
+    assert run_nbcollab("conflicts", cwd=alice).returncode == 0
+    saved = json.loads((alice / "sales.ipynb").read_text())
+    assert [("".join(c["source"])) for c in saved["cells"]] == [
+        "# Analysis",
+        "Totals by row.",
+        "total = round(sum(r.amount for r in rows), 2)",
+        "keep = True",
+        "print(total)",
+        "plot(rows)",
+    ]
+    git(alice, "commit", "-qm", "merged")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    git(bob, "pull", "-q", "origin", "main")
+    assert read_notebook_file(bob / "sales.ipynb")[1]["cells"][2]["source"].startswith(
+        "total = round"
+    )
