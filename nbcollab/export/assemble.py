@@ -87,19 +87,40 @@ def _top_level(cell: CellCode) -> list[ast.stmt]:
 
 
 def _defines_all(cell: CellCode) -> bool:
-    return "__all__" in _assigned_names(_top_level(cell))
+    return any(
+        isinstance(target, ast.Name) and target.id == "__all__"
+        for node in _top_level(cell)
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+    )
 
 
-def _assigned_names(body: list[ast.stmt]) -> list[str]:
+def exported_names(body: list[ast.stmt]) -> list[str]:
+    """The names nbdev puts in ``__all__`` for these top-level statements, in order.
+
+    Definitions (``def``, ``class``) except those decorated with fastcore's ``@patch`` family
+    (a decorator named ``patch...``, bare or called: ``@patch``, ``@patch_to(C)``,
+    ``@patch(as_prop=True)``), which add a method to a class and bind the module name to
+    whatever was there before (None for a new name): star-importing that name would replace
+    the importer's own. Then every name assigned (``=``, annotated, augmented, unpacked).
+    """
     names: list[str] = []
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if not any(_decorator_name(d).startswith("patch") for d in node.decorator_list):
+                names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 names.extend(_target_names(target))
     return names
+
+
+def _decorator_name(decorator: ast.expr) -> str:
+    """``patch`` for ``@patch`` and ``@patch(...)``; "" for attributes (``@mock.patch``), as nbdev."""
+    if isinstance(decorator, ast.Call):
+        decorator = decorator.func
+    return decorator.id if isinstance(decorator, ast.Name) else ""
 
 
 def _target_names(target: ast.expr) -> list[str]:
@@ -116,7 +137,7 @@ def public_names(plan: CellPlan) -> list[str]:
         name
         for cell in plan.cells
         if cell.public
-        for name in _assigned_names(_top_level(cell))
+        for name in exported_names(_top_level(cell))
         if not name.startswith("_")
     ]
     return list(dict.fromkeys([*names, *plan.extra_all]))
