@@ -28,17 +28,34 @@ class ExportedModule:
     cells: int  # how many cells it holds
 
 
+@dataclass(frozen=True)
+class BuiltModule:
+    """The module text with the cells it came from: for each module line from a cell, that
+    cell and the line's number in it (what the import hook needs to run cells one by one)."""
+
+    plan: CellPlan
+    text: str
+    origins: dict[int, tuple[CellCode, int]]
+
+
 def export_module(nb: Notebook, *, options: ExportOptions, source_name: str) -> ExportedModule:
     """The module for ``nb``; ``source_name`` is how the header and markers name the notebook."""
+    built = build_module(nb, options=options, source_name=source_name)
+    plan = built.plan
+    return ExportedModule(
+        text=built.text, module_name=plan.module_name, warnings=plan.warnings, cells=len(plan.cells)
+    )
+
+
+def build_module(nb: Notebook, *, options: ExportOptions, source_name: str) -> BuiltModule:
+    """The checked module text of ``nb`` and where each of its lines came from."""
     with warnings.catch_warnings():
         # The notebook's own warnings (invalid escapes) are the notebook's business.
         warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
         plan = plan_cells(nb, options=options, path=source_name)
         text, origins = render_module(plan, options=options, source_name=source_name)
         _check_compiles(text, origins, source_name)
-    return ExportedModule(
-        text=text, module_name=plan.module_name, warnings=plan.warnings, cells=len(plan.cells)
-    )
+    return BuiltModule(plan, text, origins)
 
 
 def render_module(

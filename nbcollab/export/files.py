@@ -67,15 +67,24 @@ def export_notebook(
     notebook: Path, *, output: Path | None = None, outdir: Path | None = None, **overrides: Any
 ) -> Export:
     """Export one notebook by its project's options and the command line's overrides."""
-    pyproject = find_pyproject(notebook)
-    root = pyproject.parent if pyproject else notebook.resolve().parent
+    root = project_folder(notebook)
     options: ExportOptions = merge_overrides(load_config(notebook).export, **overrides)
     _, nb = read_notebook_file(notebook)
-    source_name = _relative(notebook.resolve(), root)
-    module = export_module(nb, options=options, source_name=source_name)
+    module = export_module(nb, options=options, source_name=_relative(notebook.resolve(), root))
     name = module.module_name or notebook.stem
     target = output or _module_path(notebook, name, root=root, options=options, outdir=outdir)
     return Export(notebook=notebook, module_path=target, module=module)
+
+
+def project_folder(notebook: Path) -> Path:
+    """The folder of the notebook's nearest pyproject.toml, else the notebook's own folder."""
+    pyproject = find_pyproject(notebook)
+    return pyproject.parent if pyproject else notebook.resolve().parent
+
+
+def source_name(notebook: Path) -> str:
+    """How a module's header names its notebook: the path from its project's folder."""
+    return _relative(notebook.resolve(), project_folder(notebook))
 
 
 def _module_path(
