@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.lint.codes import Severity
 from nbcollab.lint.formats import Format
 
 if TYPE_CHECKING:
@@ -54,6 +55,15 @@ def lint(
     ignore: Annotated[
         list[str] | None,
         typer.Option("--ignore", help="Do not report these codes.", rich_help_panel=_SELECTION),
+    ] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 for findings of this severity or worse (default: warning; notes, "
+            "such as skipped counts, are shown without failing).",
+            rich_help_panel=_SELECTION,
+        ),
     ] = None,
     baseline: Annotated[
         Path | None,
@@ -128,6 +138,7 @@ def lint(
         select=_codes(select),
         extend_select=_codes(extend_select),
         ignore=_codes(ignore),
+        fail_on=fail_on,
         kernel=kernel,
         cell_timeout=cell_timeout,
         timeout=timeout,
@@ -143,7 +154,7 @@ def lint(
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
-    raise typer.Exit(_report(results, fmt))
+    raise typer.Exit(_report(results, fmt, options))
 
 
 def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[FileResult]:
@@ -194,7 +205,7 @@ def _echo_errors(results: list[FileResult]) -> None:
             typer.echo(f"nbcollab: error: {safe(result.error)}", err=True)
 
 
-def _report(results: list[FileResult], fmt: Format) -> int:
+def _report(results: list[FileResult], fmt: Format, options_for: OptionsByFolder) -> int:
     from nbcollab.lint.report import render, safe
 
     output = render(results, fmt)
@@ -208,7 +219,17 @@ def _report(results: list[FileResult], fmt: Format) -> int:
                 typer.echo(f"{safe(result.path)}:{where} note: {safe(note.message)}", err=True)
     if any(r.error for r in results):
         return EXIT_ERROR
-    return EXIT_CHANGED if any(r.findings for r in results) else EXIT_OK
+    return EXIT_CHANGED if any(_fails(r, options_for) for r in results) else EXIT_OK
+
+
+def _fails(result: FileResult, options_for: OptionsByFolder) -> bool:
+    """Whether a file holds a finding at or above its ``fail-on`` severity."""
+    from nbcollab.lint.codes import severity_of
+
+    if not result.findings:
+        return False
+    threshold = options_for(Path(result.path)).fail_on.rank
+    return any(severity_of(f.code).rank >= threshold for f in result.findings)
 
 
 def _print_codes() -> None:
@@ -216,4 +237,4 @@ def _print_codes() -> None:
 
     for code in CODES.values():
         default = "" if code.default else " (off by default)"
-        typer.echo(f"{code.code}  {code.name:28} {code.summary}{default}")
+        typer.echo(f"{code.code}  {code.severity.value:7}  {code.name:28} {code.summary}{default}")
