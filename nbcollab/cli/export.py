@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -62,11 +63,17 @@ def export(
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
     from nbcollab.export.files import configured_notebooks, expand_paths
 
-    paths = (
-        expand_paths(notebooks)
-        if notebooks
-        else [Path(_shown(path)) for path in configured_notebooks(Path.cwd())]
-    )
+    if notebooks:
+        paths = expand_paths(notebooks)
+    else:
+        configured, outside = configured_notebooks(Path.cwd())
+        for path in outside:
+            typer.echo(
+                f"nbcollab: skipped {_shown(path)}: leads outside the project (to "
+                f"{os.path.realpath(path)}): not exported",
+                err=True,
+            )
+        paths = [Path(_shown(path)) for path in configured]
     if not paths:
         raise typer.BadParameter(
             "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS"

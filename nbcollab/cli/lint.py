@@ -150,7 +150,8 @@ def lint(
             typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
     results = _with_progress(lint_files(files, options), len(files), "linting")
     if execute:
-        _execute_all(results, options, write=write)
+        folders = [path for path in paths if path.is_dir()] if write else []
+        _execute_all(results, options, write=write, folders=folders)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
@@ -170,16 +171,36 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
     return found
 
 
-def _execute_all(results: list[FileResult], options_for: OptionsByFolder, *, write: bool) -> None:
+def _execute_all(
+    results: list[FileResult], options_for: OptionsByFolder, *, write: bool, folders: list[Path]
+) -> None:
     from nbcollab.errors import NbcollabError
     from nbcollab.lint.execute import execute_file
 
     for result in results:
         if result.error is None:
+            writes = write and _stays_in_its_folder(Path(result.path), folders)
             try:
-                execute_file(result, options_for(Path(result.path)), write=write)
+                execute_file(result, options_for(Path(result.path)), write=writes)
             except NbcollabError as exc:  # e.g. its kernel is not installed: the others still run
                 result.error = str(exc)
+
+
+def _stays_in_its_folder(path: Path, folders: list[Path]) -> bool:
+    """Whether ``--write`` may write a notebook found in a folder: not through a link that
+    leads out of that folder (one named on the command line is the user's choice)."""
+    from nbcollab.files import is_inside, outside_message
+    from nbcollab.lint.report import safe
+
+    folder = next((f for f in folders if path.is_relative_to(f)), None)
+    if folder is None or is_inside(path, folder):
+        return True
+    typer.echo(
+        f"nbcollab: {safe(outside_message(path, folder))}: run, not written (--write writes only "
+        "inside the folders it is given)",
+        err=True,
+    )
+    return False
 
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:
