@@ -171,18 +171,27 @@ def _find_pyproject(folder: str) -> str | None:
         folder = parent
 
 
-def _read(path: str) -> bytes | None:
-    """A regular file's bytes, or None (a FIFO is never waited on, a device never read)."""
+def _read(path: str, *, limit: int = _MAX_READ, private: bool = False) -> bytes | None:
+    """A regular file's bytes, or None: a FIFO is never waited on, a device never read (as
+    ``nbcollab.files``, whose imports a cached import cannot afford). ``private``: also None for
+    a link, or a file that another user owns or may read or write."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, flags | (getattr(os, "O_NOFOLLOW", 0) if private else 0))
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_READ:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             return None
+        if (
+            private
+            and hasattr(os, "getuid")
+            and (info.st_uid != os.getuid() or info.st_mode & 0o077)
+        ):
+            return None  # another user could read or replace it
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(_MAX_READ)
+            return handle.read(limit)
     except OSError:
         return None
     finally:
@@ -210,22 +219,8 @@ def _secret() -> bytes | None:
     path = _key_path()
     if not os.path.lexists(path):
         _create_key(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size != _KEY_BYTES:
-            return None
-        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o077):
-            return None  # another user could read or replace it: it proves nothing
-        key = os.read(fd, _KEY_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return key if len(key) == _KEY_BYTES else None
+    key = _read(path, limit=_KEY_BYTES, private=True)  # one others can touch proves nothing
+    return key if key is not None and len(key) == _KEY_BYTES else None
 
 
 def _create_key(path: str) -> None:

@@ -183,14 +183,14 @@ _SNIPPETS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(_SNIPPETS), min_size=1, max_size=6))
 def test_lint_and_export_agree_on_every_line_of_any_cell(parts: list[str]) -> None:
     source = "\n".join(parts)
     assert agree(source), (changed_by_lint(source), changed_by_export(source))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.sampled_from(_SNIPPETS), min_size=1, max_size=6))
 def test_a_cell_that_parses_is_all_python(parts: list[str]) -> None:
     source = "\n".join(parts)
