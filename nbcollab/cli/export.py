@@ -70,10 +70,10 @@ def export(
         for path in outside:
             typer.echo(
                 f"nbcollab: skipped {_shown(path)}: leads outside the project (to "
-                f"{os.path.realpath(path)}): not exported",
+                f"{_shown(Path(os.path.realpath(path)))}): not exported",
                 err=True,
             )
-        paths = [Path(_shown(path)) for path in configured]
+        paths = [_as_typed(path) for path in configured]
     if not paths:
         raise typer.BadParameter(
             "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS"
@@ -110,11 +110,18 @@ def _export_one(
                 f"module of {first}; give each notebook its own module path"
             )
         for warning in result.module.warnings:
-            typer.echo(f"nbcollab: warning: {warning}", err=True)
+            typer.echo(f"nbcollab: warning: {_safe(warning)}", err=True)
         return _check(result) if check else _write(result)
     except NbcollabError as exc:
-        typer.echo(f"nbcollab: error: {exc}", err=True)
+        typer.echo(f"nbcollab: error: {_safe(str(exc))}", err=True)
         return EXIT_ERROR
+
+
+def _safe(text: str) -> str:
+    """Text from notebooks and their names, shown without its terminal control characters."""
+    from nbcollab.render.safe_text import terminal_safe
+
+    return terminal_safe(text, one_line=True)
 
 
 def _write(result: Export) -> int:
@@ -125,14 +132,21 @@ def _write(result: Export) -> int:
     return EXIT_OK
 
 
-def _shown(path: Path) -> str:
+def _as_typed(path: Path) -> Path:
     """A path as the user would type it: relative to the current folder when inside it."""
     if not path.is_absolute():
-        return str(path)
+        return path
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return path.relative_to(Path.cwd().resolve())
     except ValueError:
-        return str(path)
+        return path
+
+
+def _shown(path: Path) -> str:
+    """A path as printed: as typed, quoted as git quotes it when it holds control characters."""
+    from nbcollab.render.safe_text import quote_path
+
+    return quote_path(str(_as_typed(path)))
 
 
 def _check(result: Export) -> int:
@@ -146,5 +160,5 @@ def _check(result: Export) -> int:
         f"{_shown(result.notebook)}"
     )
     for line in diff:
-        typer.echo(line)
+        typer.echo(_safe(line))
     return EXIT_CHANGED
