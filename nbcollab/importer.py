@@ -136,8 +136,10 @@ def _load(path: str, fullname: str) -> _Compiled:
     if cached is not None:
         return cached
     compiled = _compile(path, data, fullname)
-    if secret is not None and not sys.dont_write_bytecode:
-        _write_cache(cache, key, compiled, secret)
+    if not sys.dont_write_bytecode:
+        secret = secret or _secret(create=True)
+        if secret is not None:
+            _write_cache(cache, key, compiled, secret)
     return compiled
 
 
@@ -214,10 +216,11 @@ def _key_path() -> str:
     return os.path.join(base or os.path.expanduser("~"), "nbcollab", "import-key")
 
 
-def _secret() -> bytes | None:
-    """The user's key (made on first use), or None when no key only the user can read exists."""
+def _secret(*, create: bool = False) -> bytes | None:
+    """The user's key (with ``create``, made when there is none), or None when no key only the
+    user can read exists."""
     path = _key_path()
-    if not os.path.lexists(path):
+    if create and not os.path.lexists(path):
         _create_key(path)
     key = _read(path, limit=_KEY_BYTES, private=True)  # one others can touch proves nothing
     return key if key is not None and len(key) == _KEY_BYTES else None

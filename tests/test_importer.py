@@ -253,12 +253,13 @@ def test_a_corrupt_cache_is_ignored(importable: Path) -> None:
 
 
 def test_no_cache_is_written_when_bytecode_writing_is_off(
-    importable: Path, monkeypatch: pytest.MonkeyPatch
+    importable: Path, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     nb(importable / "nocache_nb.ipynb", code_cell("#| export\nN = 1", cell_id="a"))
     importlib.import_module("nocache_nb")
     assert not (importable / "__pycache__").exists()
+    assert not (isolated_home / ".local" / "share" / "nbcollab").exists()  # nor a key made
 
 
 def test_python_modules_win_over_notebooks(importable: Path) -> None:
