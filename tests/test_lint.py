@@ -64,6 +64,17 @@ def test_zero_counts_are_one_finding_naming_every_cell() -> None:
     assert finding.code == "C107" and "on cells 2, 4:" in finding.message
 
 
+def test_the_precise_checks_of_a_zero_count_stay_available_with_select() -> None:
+    cells = [code_cell(f"v{i} = 1", count=c) for i, c in enumerate([1, 2, 0, 0, 5])]
+    precise = LintOptions(select=("C101", "C102", "C103"))
+    assert [(code, cell) for code, cell, _ in found(*cells, options=precise)] == [
+        ("C101", 3),
+        ("C102", 4),
+        ("C103", 5),
+    ]
+    assert [code for code, _, _ in found(*cells)] == ["C107"]
+
+
 @pytest.mark.parametrize(
     ("code", "severity"),
     [("C101", "warning"), ("C103", "note"), ("C104", "note"), ("C107", "note")]

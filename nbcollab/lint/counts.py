@@ -5,7 +5,8 @@ counts at all (never executed, or stripped by a clean filter) has nothing to say
 
 One cause, one finding. A count of 0 is no kernel's count (kernels count from 1; Colab saves 0 for
 cells it ran): the cells holding it get one C107 for the notebook and are left out of the order
-checks, and the numbers missing where they sit (``[10] [0] [0] [13]``) are not skips.
+checks, and the numbers missing where they sit (``[10] [0] [0] [13]``) are not skips. With C107
+not selected, 0 is checked as any other count (the precise C101-C104 findings it causes).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from nbcollab.lint.cells import CodeCell
 from nbcollab.lint.finding import Finding
 
 
-def find_count_problems(cells: list[CodeCell]) -> list[Finding]:
-    """C101-C107 for the code cells of one notebook, in document order."""
+def find_count_problems(cells: list[CodeCell], *, zero_is_unknown: bool = True) -> list[Finding]:
+    """C101-C107 for the code cells of one notebook, in document order; ``zero_is_unknown``:
+    count 0 is C107 alone (else a count like the others)."""
     cells = [cell for cell in cells if not cell.is_blank]
-    zeros = [cell.index for cell in cells if cell.count == 0]
-    executed = [cell for cell in cells if cell.count]
+    zeros = [cell.index for cell in cells if cell.count == 0] if zero_is_unknown else []
+    executed = [cell for cell in cells if cell.count or (cell.count == 0 and not zero_is_unknown)]
     found = _zero_counts(cells, zeros)
     if not executed:
         return found
