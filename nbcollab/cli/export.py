@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -62,11 +63,17 @@ def export(
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
     from nbcollab.export.files import configured_notebooks, expand_paths
 
-    paths = (
-        expand_paths(notebooks)
-        if notebooks
-        else [Path(_shown(path)) for path in configured_notebooks(Path.cwd())]
-    )
+    if notebooks:
+        paths = expand_paths(notebooks)
+    else:
+        configured, outside = configured_notebooks(Path.cwd())
+        for path in outside:
+            typer.echo(
+                f"nbcollab: skipped {_shown(path)}: leads outside the project (to "
+                f"{_shown(Path(os.path.realpath(path)))}): not exported",
+                err=True,
+            )
+        paths = [_as_typed(path) for path in configured]
     if not paths:
         raise typer.BadParameter(
             "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS"
@@ -103,11 +110,18 @@ def _export_one(
                 f"module of {first}; give each notebook its own module path"
             )
         for warning in result.module.warnings:
-            typer.echo(f"nbcollab: warning: {warning}", err=True)
+            typer.echo(f"nbcollab: warning: {_safe(warning)}", err=True)
         return _check(result) if check else _write(result)
     except NbcollabError as exc:
-        typer.echo(f"nbcollab: error: {exc}", err=True)
+        typer.echo(f"nbcollab: error: {_safe(str(exc))}", err=True)
         return EXIT_ERROR
+
+
+def _safe(text: str) -> str:
+    """Text from notebooks and their names, shown without its terminal control characters."""
+    from nbcollab.render.safe_text import terminal_safe
+
+    return terminal_safe(text, one_line=True)
 
 
 def _write(result: Export) -> int:
@@ -118,14 +132,21 @@ def _write(result: Export) -> int:
     return EXIT_OK
 
 
-def _shown(path: Path) -> str:
+def _as_typed(path: Path) -> Path:
     """A path as the user would type it: relative to the current folder when inside it."""
     if not path.is_absolute():
-        return str(path)
+        return path
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return path.relative_to(Path.cwd().resolve())
     except ValueError:
-        return str(path)
+        return path
+
+
+def _shown(path: Path) -> str:
+    """A path as printed: as typed, quoted as git quotes it when it holds control characters."""
+    from nbcollab.render.safe_text import quote_path
+
+    return quote_path(str(_as_typed(path)))
 
 
 def _check(result: Export) -> int:
@@ -139,5 +160,5 @@ def _check(result: Export) -> int:
         f"{_shown(result.notebook)}"
     )
     for line in diff:
-        typer.echo(line)
+        typer.echo(_safe(line))
     return EXIT_CHANGED

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.lint.codes import Severity
 from nbcollab.lint.formats import Format
 
 if TYPE_CHECKING:
@@ -54,6 +55,15 @@ def lint(
     ignore: Annotated[
         list[str] | None,
         typer.Option("--ignore", help="Do not report these codes.", rich_help_panel=_SELECTION),
+    ] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 for findings of this severity or worse (default: warning; notes, "
+            "such as skipped counts, are shown without failing).",
+            rich_help_panel=_SELECTION,
+        ),
     ] = None,
     baseline: Annotated[
         Path | None,
@@ -128,6 +138,7 @@ def lint(
         select=_codes(select),
         extend_select=_codes(extend_select),
         ignore=_codes(ignore),
+        fail_on=fail_on,
         kernel=kernel,
         cell_timeout=cell_timeout,
         timeout=timeout,
@@ -139,11 +150,12 @@ def lint(
             typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
     results = _with_progress(lint_files(files, options), len(files), "linting")
     if execute:
-        _execute_all(results, options, write=write)
+        folders = [path for path in paths if path.is_dir()] if write else []
+        _execute_all(results, options, write=write, folders=folders)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
-    raise typer.Exit(_report(results, fmt))
+    raise typer.Exit(_report(results, fmt, options))
 
 
 def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[FileResult]:
@@ -159,16 +171,36 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
     return found
 
 
-def _execute_all(results: list[FileResult], options_for: OptionsByFolder, *, write: bool) -> None:
+def _execute_all(
+    results: list[FileResult], options_for: OptionsByFolder, *, write: bool, folders: list[Path]
+) -> None:
     from nbcollab.errors import NbcollabError
     from nbcollab.lint.execute import execute_file
 
     for result in results:
         if result.error is None:
+            writes = write and _stays_in_its_folder(Path(result.path), folders)
             try:
-                execute_file(result, options_for(Path(result.path)), write=write)
+                execute_file(result, options_for(Path(result.path)), write=writes)
             except NbcollabError as exc:  # e.g. its kernel is not installed: the others still run
                 result.error = str(exc)
+
+
+def _stays_in_its_folder(path: Path, folders: list[Path]) -> bool:
+    """Whether ``--write`` may write a notebook found in a folder: not through a link that
+    leads out of that folder (one named on the command line is the user's choice)."""
+    from nbcollab.files import is_inside, outside_message
+    from nbcollab.lint.report import safe
+
+    folder = next((f for f in folders if path.is_relative_to(f)), None)
+    if folder is None or is_inside(path, folder):
+        return True
+    typer.echo(
+        f"nbcollab: {safe(outside_message(path, folder))}: run, not written (--write writes only "
+        "inside the folders it is given)",
+        err=True,
+    )
+    return False
 
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:
@@ -194,7 +226,7 @@ def _echo_errors(results: list[FileResult]) -> None:
             typer.echo(f"nbcollab: error: {safe(result.error)}", err=True)
 
 
-def _report(results: list[FileResult], fmt: Format) -> int:
+def _report(results: list[FileResult], fmt: Format, options_for: OptionsByFolder) -> int:
     from nbcollab.lint.report import render, safe
 
     output = render(results, fmt)
@@ -208,7 +240,17 @@ def _report(results: list[FileResult], fmt: Format) -> int:
                 typer.echo(f"{safe(result.path)}:{where} note: {safe(note.message)}", err=True)
     if any(r.error for r in results):
         return EXIT_ERROR
-    return EXIT_CHANGED if any(r.findings for r in results) else EXIT_OK
+    return EXIT_CHANGED if any(_fails(r, options_for) for r in results) else EXIT_OK
+
+
+def _fails(result: FileResult, options_for: OptionsByFolder) -> bool:
+    """Whether a file holds a finding at or above its ``fail-on`` severity."""
+    from nbcollab.lint.codes import severity_of
+
+    if not result.findings:
+        return False
+    threshold = options_for(Path(result.path)).fail_on.rank
+    return any(severity_of(f.code).rank >= threshold for f in result.findings)
 
 
 def _print_codes() -> None:
@@ -216,4 +258,4 @@ def _print_codes() -> None:
 
     for code in CODES.values():
         default = "" if code.default else " (off by default)"
-        typer.echo(f"{code.code}  {code.name:28} {code.summary}{default}")
+        typer.echo(f"{code.code}  {code.severity.value:7}  {code.name:28} {code.summary}{default}")
