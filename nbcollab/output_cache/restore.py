@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from nbcollab.options import CleanOptions
 from nbcollab.output_cache.cells import build_index, read_index
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.lookup import CELLS_ONLY, options_fingerprint, recorded_working
+from nbcollab.output_cache.others import OtherRecords
 from nbcollab.output_cache.splice import cell_spans, splice
 from nbcollab.output_cache.store import OutputStore, Record, sha256
 
@@ -58,13 +60,20 @@ def record_working_file(
 
 
 def restore_working_file(
-    blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule,
+    others: Sequence[OtherRecords] = (),
 ) -> bytes | None:
-    """The working file for ``blob`` with its cached outputs, or None when there are none."""
+    """The working file for ``blob`` with its cached outputs, or None when there are none
+    (``others``: records from another source, for the cells own records leave empty)."""
     working = recorded_working(blob, path, store=store, options=options)
     if working is not None:
         return working
-    return restore_cells(blob, path, store=store, options=options, rule=rule)
+    return restore_cells(blob, path, store=store, options=options, rule=rule, others=others)
 
 
 @dataclass(frozen=True)
@@ -86,17 +95,24 @@ class _Fill:
 
 
 def restore_cells(
-    blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule,
+    others: Sequence[OtherRecords] = (),
 ) -> bytes | None:
     """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None.
 
     The check is the filter's own clean: the result is kept only if cleaning it gives ``blob``
     (computed on the parsed notebook the text is known to parse to, see ``cleans_to_blob``).
+    ``others`` fill, in order, the cells that own records leave empty (``output_cache.others``).
     """
     from nbcollab.errors import InvalidNotebook
     from nbcollab.notebook.codec import parse_notebook
 
-    if not store.records_for(path):
+    if not store.records_for(path) and not any(other.has_records(path) for other in others):
         return None  # nothing recorded for this notebook: spare the parse
     try:
         nb = parse_notebook(blob, path=path)
@@ -104,6 +120,8 @@ def restore_cells(
         return None  # not a notebook: written as it is, as without the cache
     targets = {key: i for i, key in cell_keys(nb, rule) if not nb["cells"][i].get("outputs")}
     fills = _find_outputs(targets, path, store=store, options=options, rule=rule) if targets else {}
+    if len(fills) < len(targets) and others:
+        _fill_from_others(fills, targets, path, sha256(blob), others, rule)
     if not fills:
         return None
     try:
@@ -203,6 +221,24 @@ def _find_outputs(
         if len(fills) == len(targets):
             break
     return fills
+
+
+def _fill_from_others(
+    fills: dict[int, _Fill],
+    targets: dict[str, int],
+    path: str,
+    blob: str,
+    others: Sequence[OtherRecords],
+    rule: RestoreRule,
+) -> None:
+    """Fill, from each other source in turn, the targets still empty."""
+    for other in others:
+        wanted = {key for key, index in targets.items() if index not in fills}
+        if not wanted:
+            return
+        for key, (outputs, count) in other.find_cells(path, blob, wanted, rule).items():
+            if key in wanted:
+                fills[targets[key]] = _Fill(outputs, count)
 
 
 def _cut_cells(

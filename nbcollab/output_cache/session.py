@@ -10,14 +10,18 @@ cache: the blob as it is on smudge, the cleaned file on clean.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
     from nbcollab.output_cache.options import CacheOptions
+    from nbcollab.output_cache.others import OtherRecords
     from nbcollab.output_cache.store import OutputStore
+
+# Finds the records from other sources (outputs others published) of the repository at a folder.
+OtherRecordsFinder = Callable[[Path], "Sequence[OtherRecords]"]
 
 ENABLED_KEY = "nbcollab.outputcache"
 
@@ -55,9 +59,13 @@ def find_store(cwd: Path | None = None) -> OutputStore:
 class CacheSession:
     """The output cache as seen by one filter process."""
 
-    def __init__(self, err: TextIO, cwd: Path | None = None) -> None:
+    def __init__(
+        self, err: TextIO, cwd: Path | None = None, others: OtherRecordsFinder | None = None
+    ) -> None:
         self._err = err
         self._cwd = cwd or Path.cwd()
+        self._find_others = others  # asked once, when a blob has no whole recorded file
+        self._others: Sequence[OtherRecords] | None = None
         self._ready = False
         self._store: OutputStore | None = None
         self._options: CacheOptions | None = None
@@ -75,12 +83,20 @@ class CacheSession:
             store, cache_options = started
             options = load_options(path)
             restored = recorded_working(blob, path, store=store, options=options)
-            if restored is None and store.records_for(path):
+            others = self._other_records(path) if restored is None else ()
+            if restored is None and (
+                store.records_for(path) or any(other.has_records(path) for other in others)
+            ):
                 # Cells one by one: only now is what parses notebooks imported.
                 from nbcollab.output_cache.restore import restore_cells
 
                 restored = restore_cells(
-                    blob, path, store=store, options=options, rule=cache_options.restore
+                    blob,
+                    path,
+                    store=store,
+                    options=options,
+                    rule=cache_options.restore,
+                    others=others,
                 )
                 if restored is not None:
                     self._remember(restored, blob, path, options)
@@ -88,6 +104,17 @@ class CacheSession:
             self._warn(path, exc)
             return blob
         return blob if restored is None else restored
+
+    def _other_records(self, path: str) -> Sequence[OtherRecords]:
+        """The other sources of records, found on first use; none when finding them fails."""
+        if self._others is None:
+            self._others = ()
+            if self._find_others is not None:
+                try:
+                    self._others = tuple(self._find_others(self._cwd))
+                except Exception as exc:  # noqa: BLE001 - own records still restore
+                    self._warn_only(path, exc)
+        return self._others
 
     def clean(self, working: bytes, path: str, options: CleanOptions) -> bytes | None:
         """The blob ``working`` was recorded as cleaning to under ``options``; None when it was
@@ -181,6 +208,9 @@ class CacheSession:
         if not isinstance(exc, CacheDamaged):
             self._store = None  # unexpected: the rest of this git command goes without the cache
         self._ready = True
+        self._warn_only(path, exc)
+
+    def _warn_only(self, path: str, exc: Exception) -> None:
         if self._warned:
             return
         self._warned = True
