@@ -74,12 +74,14 @@ def _register_commands() -> None:
         lint,
         merge,
         mergetool,
+        outputs,
         show,
         trust,
     )
 
     for module in (clean, gitsetup, diff, merge, mergetool, trust, show, lint, export, cache):
         module.register(app)
+    outputs.register(app)
 
 
 _register_commands()

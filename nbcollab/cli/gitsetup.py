@@ -66,6 +66,14 @@ def install(
             "directory to restore them on checkout (see docs/output-cache.md).",
         ),
     ] = False,
+    share_outputs: Annotated[
+        bool,
+        typer.Option(
+            "--share-outputs",
+            help="Also fetch published outputs with `git fetch` and publish them on `git push` "
+            "(a fetch refspec and a pre-push hook; see docs/outputs.md).",
+        ),
+    ] = False,
     command: Annotated[
         str | None,
         typer.Option(
@@ -88,6 +96,8 @@ def install(
     )
     if not parts:
         raise typer.BadParameter("--no-filter, --no-diff and --no-merge leave nothing to install")
+    if share_outputs and global_:
+        raise typer.BadParameter("--share-outputs is set up in each repository, not with --global")
     ctx = installer.make_context(
         command, external_diff=external_diff, launcher=launcher_path(scope, repo)
     )
@@ -98,6 +108,7 @@ def install(
         attributes=parts,
         place=attributes.value,
         output_cache=not no_output_cache,
+        share_outputs=share_outputs,
     )
     _print_done(done, f"nbcollab is already installed ({scope})")
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.others import OtherRecords
 
 
 def run_filter_process(argv: list[str]) -> int:
@@ -36,7 +37,7 @@ def run_filter_process(argv: list[str]) -> int:
             protocol_out,
             sys.stderr,
             OptionsByFolder(Path.cwd()),
-            CacheSession(sys.stderr),
+            CacheSession(sys.stderr, others=_published_records),
         )
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
@@ -45,6 +46,14 @@ def run_filter_process(argv: list[str]) -> int:
     finally:
         protocol_out.close()
     return 0
+
+
+def _published_records(cwd: Path) -> Sequence[OtherRecords]:
+    """Outputs others published, as the output cache's other source of records (imported only
+    when a checkout first needs them)."""
+    from nbcollab.git.outputs.restore import published_records
+
+    return published_records(cwd)
 
 
 def run_filter_clean(argv: list[str]) -> int:

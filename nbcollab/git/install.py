@@ -193,9 +193,16 @@ def install(
     attributes: tuple[str, ...] = DRIVER_ATTRIBUTES,
     place: AttributesPlace = "gitattributes",
     output_cache: bool = True,
+    share_outputs: bool = False,
 ) -> list[str]:
-    """Configure the drivers named in ``attributes`` (and only those); what was done, as lines."""
+    """Configure the drivers named in ``attributes`` (and only those), and with
+    ``share_outputs`` published outputs on fetch and push (``git.outputs.setup``; this
+    repository only); what was done, as lines."""
+    from nbcollab.git.outputs.setup import check_can_share, set_sharing
+
     target = "global" if scope == "global" else place
+    if share_outputs and repo is not None:
+        check_can_share(repo.root)
     # Every file is checked before anything is written: a refusal leaves the set-up as it was.
     changes = [
         plan_change(file, attributes_line(attributes) if name == target and attributes else None)
@@ -220,6 +227,8 @@ def install(
     for change in filter(None, changes):
         apply_change(change)
         done.append(describe_change(change))
+    if repo is not None and scope == "local":
+        done += set_sharing(repo.root, ctx.command, enabled=share_outputs)
     return done
 
 
@@ -236,6 +245,10 @@ def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallConte
     for change in filter(None, changes):
         apply_change(change)
         done.append(describe_change(change))
+    if repo is not None and scope == "local":
+        from nbcollab.git.outputs.setup import set_sharing
+
+        done += set_sharing(repo.root, ctx.command, enabled=False)
     return done
 
 

@@ -58,7 +58,36 @@ def collect_status(repo: gitconfig.Repository | None, ctx: InstallContext) -> St
         _check_driver(driver, facts, ctx, report)
     if not report.installed:
         report.problems.append("nbcollab is not installed here (run `nbcollab install`)")
+    if repo is not None:
+        _check_sharing(repo.root, facts, report)
     return report
+
+
+def _check_sharing(root: Path, facts: _Facts, report: StatusReport) -> None:
+    """Published outputs on fetch and push (``install --share-outputs``): set up, and whole?"""
+    from nbcollab.git.outputs.setup import read_sharing
+
+    state = read_sharing(root)
+    if not state.active:
+        return  # not asked for: nothing to say
+    hook = f"published on push by {state.hook}" if state.hook_command else "not published on push"
+    fetched = ", ".join(state.fetching) or "no remote"
+    report.lines.append(f"share-outputs: fetched from {fetched}; {hook}")
+    again = "(run `nbcollab install --share-outputs`)"
+    for remote in state.not_fetching:
+        _problem(report, f"share-outputs: git fetch {remote} does not bring its outputs {again}")
+    if state.foreign_hook:
+        _problem(
+            report,
+            f"share-outputs: {state.hook} is not nbcollab's hook: outputs are not published on "
+            'push unless it runs nbcollab outputs push --hook "$1" "$2"',
+        )
+    elif state.hook_command is None:
+        _problem(report, f"share-outputs: no pre-push hook, so git push publishes nothing {again}")
+    else:
+        cause = _cannot_run(f"{state.hook_command} outputs", facts.runnable)
+        if cause:
+            _problem(report, f"share-outputs: {state.hook} cannot run nbcollab: {cause} {again}")
 
 
 def _gather(repo: gitconfig.Repository | None) -> _Facts:
