@@ -34,6 +34,7 @@ class NotebookSides:
     key: str  # the path the JSON output files this pair under
     note: str = ""  # a line shown before the text diff (an unmerged path)
     unmerged: bool = False  # a conflicted path, different whatever its diff
+    origins: tuple[str, ...] = ()  # where published outputs shown on the page came from
 
 
 def empty_notebook() -> Notebook:
@@ -81,7 +82,9 @@ def render_diffs(
             p.new_name: notebook_language(p.new if p.new.get("metadata") else p.old) for p in pairs
         }
         page = render_html(
-            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)], languages=languages
+            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)],
+            languages=languages,
+            origins={p.new_name: p.origins for p in pairs if p.origins},
         )
         return page, different
     return _render_json(pairs, options, keyed), different
