@@ -336,3 +336,41 @@ def test_outputs_push_takes_the_work_tree_file_when_the_cache_is_off(remote: Pat
     (meta,) = [name for name in names if name.endswith("/meta")]
     record = json.loads(git(repo, "show", f"{REF}:{meta}").stdout)
     assert record["cells"] == [[0, 1, 1], [2, 2, 1]]
+
+
+def test_restore_writes_through_no_link_and_waits_for_no_fifo(
+    alice: Path, remote: Path, tmp_path: Path
+) -> None:
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob")
+    ok("outputs", "fetch", cwd=bob)
+    outside = tmp_path / "outside.ipynb"
+    outside.write_bytes((bob / NB).read_bytes())
+    (bob / NB).unlink()
+    (bob / NB).symlink_to(outside)
+    out = ok("outputs", "restore", cwd=bob)
+    assert "not a regular file" in out and outside.read_bytes().count(b"image/png") == 0
+    (bob / NB).unlink()
+    os.mkfifo(bob / NB)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbcollab", "outputs", "restore"],
+        cwd=bob,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and b"not a regular file" in done.stderr
+
+
+def test_a_publishers_name_cannot_drive_the_terminal(
+    remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Eve\x1b]0;owned\x07 \x1b[2J")
+    eve = clone(remote, "eve")
+    git(eve, "add", ".gitattributes")
+    commit(eve, analysis(1), "one")
+    git(eve, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=eve)
+    bob = clone(remote, "bob")
+    ok("outputs", "fetch", cwd=bob)
+    shown = ok("outputs", "restore", cwd=bob) + ok("show", "--no-pager", "HEAD:nb.ipynb", cwd=bob)
+    assert "Eve" in shown and "\x1b" not in shown and "\x07" not in shown

@@ -44,8 +44,10 @@ BLOB_MODE = "100644"
 def parse_tree(tree: GitObject) -> list[TreeEntry]:
     """The entries of a tree object (``<mode> <name>\\0<raw id>`` one after another); ValueError
     when its bytes are not a tree."""
-    if tree.kind != "tree" or tree.data is None:
+    if tree.kind != "tree":
         raise ValueError(f"{tree.oid} is a {tree.kind}, not a tree")
+    if tree.data is None:
+        raise ValueError(f"tree {tree.oid} is {tree.size} bytes, too large to be read")
     size = len(tree.oid) // 2  # SHA-1 or SHA-256, as the repository's ids are
     data, entries, at = tree.data, [], 0
     while at < len(data):

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbcollab.errors import GitError, InvalidNotebook
+from nbcollab.errors import GitError, InvalidNotebook, NbcollabError
 from nbcollab.files import read_file_bytes, write_atomic
 from nbcollab.git.outputs.refs import outputs_tips
 from nbcollab.git.plumbing import CatFile, run_git
@@ -153,7 +153,11 @@ def _restore_one(
     if working != blob and not only_adds(working, restored):
         report.skipped.append(f"{quote_path(path)}: has outputs of its own; left as it is")
         return
-    write_atomic(file, restored, root=root)
+    try:
+        write_atomic(file, restored, root=root)
+    except NbcollabError as exc:  # a folder leading out of the repository, a full disk
+        report.skipped.append(str(exc))
+        return
     report.written.append(path)
     if recording:  # so that git's next look at it is a look-up, as after a checkout
         record_working_file(restored, blob, path, store=store, options=options, rule=rule)
