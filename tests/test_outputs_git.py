@@ -374,3 +374,28 @@ def test_a_publishers_name_cannot_drive_the_terminal(
     ok("outputs", "fetch", cwd=bob)
     shown = ok("outputs", "restore", cwd=bob) + ok("show", "--no-pager", "HEAD:nb.ipynb", cwd=bob)
     assert "Eve" in shown and "\x1b" not in shown and "\x07" not in shown
+
+
+def test_restoring_from_published_outputs_imports_nothing_heavy(alice: Path, remote: Path) -> None:
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob")
+    ok("outputs", "fetch", cwd=bob)
+    script = (
+        "import io, sys\n"
+        "from pathlib import Path\n"
+        "from nbcollab.options import CleanOptions\n"
+        "from nbcollab.output_cache.session import CacheSession\n"
+        "from nbcollab.git.entry import _published_records\n"
+        "blob = open('nb.ipynb', 'rb').read()\n"
+        "err = io.StringIO()\n"
+        "session = CacheSession(err, others=_published_records)\n"
+        "restored = session.restore(blob, 'nb.ipynb', lambda p: CleanOptions())\n"
+        "assert b'image/png' in restored and not err.getvalue(), err.getvalue()\n"
+        "heavy = ('nbformat', 'pydantic', 'git', 'jsonschema', 'nbdime', 'typer')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=bob, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
