@@ -291,6 +291,15 @@ def test_share_outputs_is_removed_exactly_and_a_foreign_hook_is_never_replaced(
     assert done.returncode == 2 and b"pre-push hook nbcollab did not write" in done.stderr
     assert hook.read_text() == "#!/bin/sh\necho mine\n"
     assert git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split() == fetch[:1]
+    # The user adds the line, as told: their hook stays theirs, and publishes.
+    mine = f'#!/bin/sh\necho mine\n{sys.executable} -m nbcollab outputs push --hook "$1"\n'
+    hook.write_text(mine)
+    ok("install", "--share-outputs", cwd=alice)
+    assert hook.read_text() == mine
+    assert git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split() == fetch
+    assert "published on push by" in ok("status", cwd=alice)
+    ok("uninstall", "--keep-output-cache", cwd=alice)
+    assert hook.read_text() == mine
 
 
 def test_the_hook_never_stops_a_push(alice: Path, remote: Path) -> None:

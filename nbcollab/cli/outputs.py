@@ -50,9 +50,6 @@ def _remote(root: Path, remote: str | None) -> str:
 @outputs_app.command("push")
 def push(
     remote: Annotated[str | None, _REMOTE] = None,
-    url: Annotated[
-        str | None, typer.Argument(hidden=True, help="The remote's URL (from git, with --hook).")
-    ] = None,
     depth: Annotated[
         int,
         typer.Option(
@@ -62,20 +59,20 @@ def push(
         ),
     ] = 20,
     hook: Annotated[
-        bool,
+        str | None,
         typer.Option(
             "--hook",
-            help="Run as git's pre-push hook: its arguments and input (never fails the push).",
+            help="Run as git's pre-push hook for this remote, reading what git pushes from its "
+            "input (never fails the push).",
             hidden=True,
+            metavar="REMOTE",
         ),
-    ] = False,
+    ] = None,
 ) -> None:
     """Publish the outputs of the notebooks of HEAD and of its commits not yet on REMOTE (or
     pushed in the last --depth commits): what the output cache recorded when you added them."""
-    if hook:
-        raise typer.Exit(_push_as_hook(remote))
-    if url is not None:
-        raise typer.BadParameter(f"{url!r}: one remote at a time")
+    if hook is not None:
+        raise typer.Exit(_push_as_hook(hook))
     root = _root()
     _push(root, _remote(root, remote), tips=("HEAD",), exclude=(), depth=depth)
 
@@ -107,7 +104,7 @@ def _push(
         typer.echo(f"{remote}: {count} notebook version{'s' * (count != 1)} published")
 
 
-def _push_as_hook(remote: str | None) -> int:
+def _push_as_hook(remote: str) -> int:
     """The pre-push hook: publish what the push sends; a problem is a warning, never a failure."""
     from nbcollab.cli.errors import exit_codes
     from nbcollab.git.outputs.publish import hook_updates

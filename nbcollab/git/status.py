@@ -70,21 +70,22 @@ def _check_sharing(root: Path, facts: _Facts, report: StatusReport) -> None:
     state = read_sharing(root)
     if not state.active:
         return  # not asked for: nothing to say
-    hook = f"published on push by {state.hook}" if state.hook_command else "not published on push"
+    publishing = state.hook_command or state.foreign_publishes
+    hook = f"published on push by {state.hook}" if publishing else "not published on push"
     fetched = ", ".join(state.fetching) or "no remote"
     report.lines.append(f"share-outputs: fetched from {fetched}; {hook}")
     again = "(run `nbcollab install --share-outputs`)"
     for remote in state.not_fetching:
         _problem(report, f"share-outputs: git fetch {remote} does not bring its outputs {again}")
-    if state.foreign_hook:
+    if state.foreign_hook and not state.foreign_publishes:
         _problem(
             report,
             f"share-outputs: {state.hook} is not nbcollab's hook: outputs are not published on "
-            'push unless it runs nbcollab outputs push --hook "$1" "$2"',
+            'push unless it runs nbcollab outputs push --hook "$1"',
         )
-    elif state.hook_command is None:
+    elif state.hook_command is None and not state.foreign_publishes:
         _problem(report, f"share-outputs: no pre-push hook, so git push publishes nothing {again}")
-    else:
+    elif state.hook_command is not None:
         cause = _cannot_run(f"{state.hook_command} outputs", facts.runnable)
         if cause:
             _problem(report, f"share-outputs: {state.hook} cannot run nbcollab: {cause} {again}")

@@ -26,11 +26,12 @@ from nbcollab.git.plumbing import run_git
 from nbcollab.published.layout import REF, tracking_ref
 
 HOOK = "pre-push"
+_HOOK_CALL = "outputs push --hook"
 _MARK = "# nbcollab: publishes notebook outputs with every push (nbcollab install --share-outputs)."
 _HOOK = """#!/bin/sh
 {mark}
 # `nbcollab uninstall` removes this file. A problem here never stops the push.
-{command} outputs push --hook "$1" "$2" || echo "nbcollab: outputs not published; the push goes on" >&2
+{command} outputs push --hook "$1" || echo "nbcollab: outputs not published; the push goes on" >&2
 exit 0
 """
 _OURS = re.compile(
@@ -67,13 +68,14 @@ class Sharing:
     hook: Path
     hook_command: str | None = None  # the command of nbcollab's hook, when it is there
     foreign_hook: bool = False  # a pre-push hook nbcollab did not write
+    foreign_publishes: bool = False  # ... which runs `outputs push --hook` itself
     fetching: list[str] = field(default_factory=list)
     not_fetching: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
         """Whether any piece of it is set up."""
-        return bool(self.hook_command or self.fetching)
+        return bool(self.hook_command or self.foreign_publishes or self.fetching)
 
 
 def read_sharing(root: Path) -> Sharing:
@@ -87,6 +89,7 @@ def read_sharing(root: Path) -> Sharing:
             text = ""
         state.hook_command = hook_command(text)
         state.foreign_hook = state.hook_command is None
+        state.foreign_publishes = state.foreign_hook and _HOOK_CALL in text
     fetch = _fetch_refspecs(root)
     for remote in _remotes(root):
         wanted = refspec(remote) if _valid_name(remote) else None
@@ -97,11 +100,10 @@ def read_sharing(root: Path) -> Sharing:
 def check_can_share(root: Path) -> None:
     """ConfigError when sharing cannot be set up (a hook of someone else's is in the way)."""
     state = read_sharing(root)
-    if state.foreign_hook:
+    if state.foreign_hook and not state.foreign_publishes:
         raise ConfigError(
             f"{state.hook}: a pre-push hook nbcollab did not write is there; nothing changed. "
-            f'Add this line to it to publish outputs on push: nbcollab outputs push --hook "$1" '
-            '"$2" (and run `nbcollab install --share-outputs` again without it)'
+            f'Add this line to it, then run this command again: nbcollab {_HOOK_CALL} "$1"'
         )
 
 
@@ -123,7 +125,9 @@ def set_sharing(root: Path, command: str, *, enabled: bool) -> list[str]:
             run_git(["config", "--local", "--unset-all", key, pattern], root)
             done.append(f"removed fetch refspec {refspec(remote)} from remote {remote}")
     text = hook_text(command)
-    if enabled and state.hook_command != command:
+    if enabled and state.foreign_publishes:
+        pass  # the user's own hook publishes: it stays as it is
+    elif enabled and state.hook_command != command:
         state.hook.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(state.hook, text.encode("utf-8"))
         os.chmod(state.hook, 0o755)
