@@ -10,9 +10,12 @@ from helpers import code_cell, make_notebook, stream_output, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.lint.outputs import first_difference, normalise_text
+from nbcollab.execute.compare import OutputComparer
 
 runner = CliRunner()
+COMPARER = OutputComparer()
+first_difference = COMPARER.first_difference
+normalise_text = COMPARER.normalise_text
 HAS_KERNEL = all(importlib.util.find_spec(m) for m in ("nbclient", "ipykernel"))
 needs_kernel = pytest.mark.skipif(not HAS_KERNEL, reason="nbclient or ipykernel is not installed")
 

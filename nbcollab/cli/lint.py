@@ -111,6 +111,14 @@ def lint(
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="With --execute: run every notebook, even one whose run is cached.",
+            rich_help_panel=_EXECUTE,
+        ),
+    ] = False,
 ) -> None:
     """Find cells run out of order, hidden state, and notebooks that do not run top to bottom."""
     if list_codes:
@@ -139,7 +147,7 @@ def lint(
             typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
     results = _with_progress(lint_files(files, options), len(files), "linting")
     if execute:
-        _execute_all(results, options, write=write)
+        _execute_all(results, options, write=write, reuse=not no_cache)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
@@ -159,16 +167,47 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
     return found
 
 
-def _execute_all(results: list[FileResult], options_for: OptionsByFolder, *, write: bool) -> None:
-    from nbcollab.errors import NbcollabError
-    from nbcollab.lint.execute import execute_file
+def _execute_all(
+    results: list[FileResult], options_for: OptionsByFolder, *, write: bool, reuse: bool
+) -> None:
+    """Run the notebooks that linted, through the one execution engine and its cache."""
+    import dataclasses
 
-    for result in results:
-        if result.error is None:
-            try:
-                execute_file(result, options_for(Path(result.path)), write=write)
-            except NbcollabError as exc:  # e.g. its kernel is not installed: the others still run
-                result.error = str(exc)
+    from nbcollab.cli.execute import locate_cache, progress_reporter
+    from nbcollab.execute.engine import EngineOptions, execute_notebooks
+    from nbcollab.execute.plan import RequestsByFolder, default_jobs
+    from nbcollab.lint.execute import add_run_findings, write_run
+
+    runnable = [r for r in results if r.error is None]
+    requests_for = RequestsByFolder()
+    requests = []
+    for result in runnable:
+        path = Path(result.path)
+        lint_options = options_for(path)
+        request = requests_for(path)
+        execute_options = dataclasses.replace(
+            request.options,
+            kernel=lint_options.kernel or request.options.kernel,
+            cell_timeout=lint_options.cell_timeout,
+            timeout=lint_options.timeout,
+        )
+        requests.append(dataclasses.replace(request, options=execute_options))
+    root, store = locate_cache(Path.cwd(), None)
+    progress, on_done = progress_reporter(len(requests), "running")
+    engine = EngineOptions(
+        root=root,
+        jobs=default_jobs(),
+        store=store,
+        reuse=reuse and not write,  # --write saves a run made now, never a cached one
+        keep_executed=write,
+        on_done=on_done,
+    )
+    runs = execute_notebooks(requests, engine)
+    progress.done()
+    for result, run in zip(runnable, runs):
+        add_run_findings(result, run, options_for(Path(result.path)))
+        if write and run.executed is not None and result.error is None:
+            write_run(Path(result.path), run.executed)
 
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:
