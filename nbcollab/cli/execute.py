@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,9 +12,7 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.lint.formats import Format
 
 if TYPE_CHECKING:
-    from nbcollab.cli.progress import Progress
     from nbcollab.execute.result import NotebookRun
-    from nbcollab.execute.store import RunStore
 
 _TOTAL = re.compile(r"^\d+ finding\(s\) in \d+ notebook\(s\)\n\Z", re.MULTILINE)
 _RUN = "Running"
@@ -26,27 +23,6 @@ _REPORT = "Reports"
 def register(app: typer.Typer) -> None:
     """Add ``execute`` to ``app``."""
     app.command("execute")(execute)
-
-
-def locate_cache(start: Path, cache_dir: Path | None) -> tuple[Path, RunStore | None]:
-    """The project's root (the git work tree, else ``start``) and the execution cache."""
-    from nbcollab.errors import GitError, NotARepository
-    from nbcollab.execute.plan import cache_store
-    from nbcollab.git.config import find_repository
-
-    try:
-        repo = find_repository(start)
-    except (GitError, NotARepository):
-        return start.resolve(), cache_store(None, cache_dir)
-    return repo.root.resolve(), cache_store(repo.common_dir, cache_dir)
-
-
-def progress_reporter(total: int, label: str) -> tuple[Progress, Callable[[NotebookRun], None]]:
-    """A progress line on a terminal, stepped once per finished notebook."""
-    from nbcollab.cli.progress import Progress
-
-    progress = Progress(total, label)
-    return progress, lambda run: progress.step()
 
 
 def execute(
@@ -136,6 +112,7 @@ def execute(
 ) -> None:
     """Run notebooks top to bottom: only what changed since a cached run, N kernels at once."""
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
+    from nbcollab.cli.execution import locate_cache, progress_reporter
     from nbcollab.execute.plan import RequestsByFolder, default_jobs, in_shard, parse_shard
     from nbcollab.lint.files import expand_paths
 

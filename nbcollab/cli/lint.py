@@ -173,7 +173,7 @@ def _execute_all(
     """Run the notebooks that linted, through the one execution engine and its cache."""
     import dataclasses
 
-    from nbcollab.cli.execute import locate_cache, progress_reporter
+    from nbcollab.cli.execution import locate_cache, progress_reporter
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
     from nbcollab.execute.plan import RequestsByFolder, default_jobs
     from nbcollab.lint.execute import add_run_findings, write_run

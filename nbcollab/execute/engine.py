@@ -36,6 +36,16 @@ class Request:
     project: Path | None = None  # the folder of the pyproject.toml the options came from
 
 
+class Fingerprints:
+    """The kernels' environments and the inputs' hashes of one project, each worked out once
+    (a pytest session runs one notebook at a time: it keeps one of these)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.inputs = InputHasher(root)
+        self.kernels = Kernels()
+
+
 @dataclass(frozen=True, kw_only=True)
 class EngineOptions:
     """How to run a set of notebooks."""
@@ -47,6 +57,7 @@ class EngineOptions:
     keep_executed: bool = False  # keep each complete run's outputs (to write them)
     max_cache_size: int = ExecuteOptions().max_cache_size
     on_done: Callable[[NotebookRun], None] | None = None
+    fingerprints: Fingerprints | None = None  # shared between calls; made anew when None
 
 
 @dataclass
@@ -60,13 +71,12 @@ class _Planned:
 
 def execute_notebooks(requests: list[Request], options: EngineOptions) -> list[NotebookRun]:
     """One result per request, in order."""
-    hasher = InputHasher(options.root)
-    kernels = Kernels()
+    known = options.fingerprints or Fingerprints(options.root)
     results: list[NotebookRun | None] = [None] * len(requests)
     pending: list[tuple[int, _Planned]] = []
     for index, request in enumerate(requests):
         try:
-            planned = _plan(request, hasher, kernels, options.root)
+            planned = _plan(request, known)
         except NbcollabError as exc:
             results[index] = _done(
                 options, NotebookRun(str(request.path), Outcome.ERROR, error=str(exc))
@@ -90,7 +100,7 @@ def _done(options: EngineOptions, run: NotebookRun) -> NotebookRun:
     return run
 
 
-def _plan(request: Request, hasher: InputHasher, kernels: Kernels, root: Path) -> _Planned:
+def _plan(request: Request, known: Fingerprints) -> _Planned:
     from nbcollab.files import read_file_bytes
     from nbcollab.notebook.codec import parse_notebook
 
@@ -99,14 +109,14 @@ def _plan(request: Request, hasher: InputHasher, kernels: Kernels, root: Path) -
     nb = parse_notebook(data, path=str(path))
     name = kernel_name(nb, request.options.kernel)
     try:
-        environment = kernels.fingerprint(name)
+        environment = known.kernels.fingerprint(name)
     except NbcollabError as exc:
         raise NbcollabError(f"{path}: {exc}") from None
     parts = KeyParts(
         kernel=name,
         environment=environment,
-        folder=hasher.relative(path.parent),
-        inputs=hasher.inputs_for(path, request.options, request.project),
+        folder=known.inputs.relative(path.parent),
+        inputs=known.inputs.inputs_for(path, request.options, request.project),
     )
     text = data.decode("utf-8-sig", "surrogateescape")
     return _Planned(request, nb, text, name, run_key(nb, parts))

@@ -10,7 +10,8 @@ import re
 
 from nbcollab.execute.result import NotebookRun, Summary
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MAX_ROWS = 200
 
@@ -20,6 +21,7 @@ def markdown_text(text: str, *, limit: int = 300) -> str:
     flat = _CONTROL.sub(" ", text).strip()
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
+    flat = re.sub("[&<>]", lambda m: _ENTITIES[m.group()], flat)
     return _SPECIAL.sub(r"\\\1", flat)
 
 

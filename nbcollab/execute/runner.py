@@ -153,9 +153,9 @@ async def _execute(
         over_total = deadline is not None and time.monotonic() >= deadline - 1
         return Failure("notebook-timeout" if over_total else "timeout", running[0])
     except CellExecutionError as exc:
-        traceback = _ANSI.sub("", str(getattr(exc, "traceback", "") or exc))
+        traceback = _error_traceback(client.nb.cells[running[0]]) or str(exc)
         ename, evalue = str(getattr(exc, "ename", "") or "Error"), str(exc.evalue or "")
-        return Failure("raises", running[0], ename, evalue, traceback)
+        return Failure("raises", running[0], ename, evalue, _ANSI.sub("", traceback))
     except DeadKernelError:
         return Failure("died", running[0])
     except NoSuchKernel:
@@ -167,6 +167,12 @@ async def _execute(
             raise
         raise KernelUnavailable(f"{job.path}: the kernel failed to start ({exc})") from None
     return None
+
+
+def _error_traceback(cell: Any) -> str:
+    """The traceback the kernel gave for a failing cell (its last error output)."""
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    return "\n".join(errors[-1].get("traceback", [])) if errors else ""
 
 
 def _forget_exit_cleanup(client: Any) -> None:
