@@ -164,7 +164,10 @@ def test_a_run_is_judged_against_the_notebook_as_it_is_now() -> None:
     run = run_of([[stream_output("1\n")], [stream_output("2\n")]])
     assert judge(notebook(), run) == []
     (problem,) = judge(edited("outputs"), run)  # an output edited by hand: the cached run says so
-    assert problem.kind is ProblemKind.NOT_REPRODUCED and (problem.cell, problem.cell_id) == (3, "b")
+    assert problem.kind is ProblemKind.NOT_REPRODUCED and (problem.cell, problem.cell_id) == (
+        3,
+        "b",
+    )
     assert problem.stored == ("stdout: 3",) and problem.rerun == ("stdout: 2",)
 
 
@@ -290,7 +293,9 @@ def test_summary_line() -> None:
 def test_a_cached_entry_is_plain_data_in_a_notebook(tmp_path: Path) -> None:
     store = RunStore(tmp_path)
     run = copy.deepcopy(cached())
-    run.outputs[0].append({"output_type": "display_data", "data": {"text/html": "<script>"}, "metadata": {}})
+    run.outputs[0].append(
+        {"output_type": "display_data", "data": {"text/html": "<script>"}, "metadata": {}}
+    )
     store.write(KEY, run)
     assert store.read(KEY, 2) == run
     write_notebook(tmp_path / "x.ipynb", make_notebook())  # the helpers still work beside it

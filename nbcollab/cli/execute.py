@@ -111,8 +111,8 @@ def execute(
     ] = None,
 ) -> None:
     """Run notebooks top to bottom: only what changed since a cached run, N kernels at once."""
-    from nbcollab.execute.engine import EngineOptions, execute_notebooks
     from nbcollab.cli.execution import locate_cache, progress_reporter
+    from nbcollab.execute.engine import EngineOptions, execute_notebooks
     from nbcollab.execute.plan import RequestsByFolder, default_jobs, in_shard, parse_shard
     from nbcollab.lint.files import expand_paths
 

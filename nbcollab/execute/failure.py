@@ -28,7 +28,11 @@ def describe_failure(run: NotebookRun, result: FileResult) -> str:
     placed = {(f.cell, f.code): f for f in result.findings}
     for problem in run.problems:
         finding = next((f for (cell, _), f in placed.items() if cell == problem.cell), None)
-        where = f"{terminal_safe(run.path)}:{finding.file_line}" if finding and finding.file_line else ""
+        where = (
+            f"{terminal_safe(run.path)}:{finding.file_line}"
+            if finding and finding.file_line
+            else ""
+        )
         lines += ["", _heading(problem, where, finding.code if finding else "")]
         lines += _source(problem)
         if problem.kind is ProblemKind.NOT_REPRODUCED:
@@ -46,7 +50,9 @@ def _count(problems: int) -> str:
 def _heading(problem: Problem, where: str, code: str) -> str:
     cell = f"cell {problem.cell}" + (f" (id {problem.cell_id})" if problem.cell_id else "")
     at = f" [{where}]" if where else ""
-    return terminal_safe(f"{cell}, line {problem.line}{at}: {code} {problem.message}", one_line=True)
+    return terminal_safe(
+        f"{cell}, line {problem.line}{at}: {code} {problem.message}", one_line=True
+    )
 
 
 def _source(problem: Problem) -> list[str]:
