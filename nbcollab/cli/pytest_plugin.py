@@ -69,6 +69,11 @@ class NotebookFile(pytest.File):
     """A notebook file: one item, the notebook run top to bottom."""
 
     def collect(self) -> list[pytest.Item]:
+        from nbcollab.lint.files import expand_paths
+
+        exclude = _Session.of(self.config).requests(self.path).options.exclude
+        if not expand_paths([_shown(self.path)], exclude=exclude):
+            return []  # excluded by [tool.nbcollab.execute]
         return [NotebookItem.from_parent(self, name="notebook")]
 
 
