@@ -299,3 +299,19 @@ def test_a_cached_entry_is_plain_data_in_a_notebook(tmp_path: Path) -> None:
     store.write(KEY, run)
     assert store.read(KEY, 2) == run
     write_notebook(tmp_path / "x.ipynb", make_notebook())  # the helpers still work beside it
+
+
+def test_files_that_are_not_notebooks_are_errors_naming_them(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from nbcollab.cli.app import app
+
+    (tmp_path / "bad.ipynb").write_bytes(b"\x1b]52;c;bm90\x07 not json")
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    done = CliRunner().invoke(app, ["execute", "--cache-dir", str(tmp_path / "c"), str(tmp_path)])
+    assert done.exit_code == 2
+    assert done.stdout.splitlines()[-1] == "2 notebooks: 0 executed, 0 cached, 2 failed"
+    assert "bad.ipynb:1:1: not valid JSON" in done.stderr
+    assert "fifo.ipynb: not a regular file" in done.stderr
+    assert "\x1b" not in done.stdout + done.stderr
+    assert not (tmp_path / "c").exists()  # nothing ran, nothing cached

@@ -198,6 +198,7 @@ def _execute_all(
         root=root,
         jobs=default_jobs(),
         store=store,
+        max_cache_size=requests_for(Path.cwd() / "pyproject.toml").options.max_cache_size,
         reuse=reuse and not write,  # --write saves a run made now, never a cached one
         keep_executed=write,
         on_done=on_done,

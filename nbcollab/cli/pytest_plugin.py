@@ -55,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    found = session.config.stash.get(_SESSION, None)
+    if found is not None and found.engine.store is not None:
+        found.engine.store.evict(found.max_cache_size)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if (
         file_path.suffix == ".ipynb"
@@ -135,13 +141,15 @@ class _Session:
             timeout=config.getoption("nbcollab_timeout"),
             compare_outputs=False if config.getoption("nbcollab_no_compare") else None,
         )
-        max_size = self.requests(config.rootpath / "pyproject.toml").options.max_cache_size
+        self.max_cache_size = self.requests(
+            config.rootpath / "pyproject.toml"
+        ).options.max_cache_size
         self.engine: EngineOptions = EngineOptions(
             root=root,
             jobs=1,
             store=store,
             reuse=not config.getoption("nbcollab_no_cache"),
-            max_cache_size=max_size,
+            max_cache_size=None,  # once, when the session ends
             fingerprints=Fingerprints(root),
         )
 

@@ -55,7 +55,7 @@ class EngineOptions:
     store: RunStore | None = None  # None: no cache at all
     reuse: bool = True  # False: run everything (the runs are still cached)
     keep_executed: bool = False  # keep each complete run's outputs (to write them)
-    max_cache_size: int = ExecuteOptions().max_cache_size
+    max_cache_size: int | None = ExecuteOptions().max_cache_size  # None: the caller evicts
     on_done: Callable[[NotebookRun], None] | None = None
     fingerprints: Fingerprints | None = None  # shared between calls; made anew when None
 
@@ -89,7 +89,7 @@ def execute_notebooks(requests: list[Request], options: EngineOptions) -> list[N
             pending.append((index, planned))
     if pending:
         _run_pending(pending, results, options)
-    if options.store is not None:
+    if options.store is not None and options.max_cache_size is not None:
         options.store.evict(options.max_cache_size)
     return [r for r in results if r is not None]
 
