@@ -171,6 +171,14 @@ def test_a_run_is_judged_against_the_notebook_as_it_is_now() -> None:
     assert problem.stored == ("stdout: 3",) and problem.rerun == ("stdout: 2",)
 
 
+def test_cells_nbclient_does_not_run_are_not_compared() -> None:
+    nb = make_notebook(
+        code_cell("", outputs=[stream_output("left over\n")]),
+        code_cell("f()", outputs=[stream_output("edited\n")], tags=["skip-execution"]),
+    )
+    assert judge(nb, run_of([[stream_output("old\n")], [stream_output("old\n")]])) == []
+
+
 def test_the_folders_normalize_replacements_apply() -> None:
     nb = make_notebook(code_cell("f()", outputs=[stream_output("run 17 of job ab12\n")]))
     run = run_of([[stream_output("run 17 of job cd34\n")]])

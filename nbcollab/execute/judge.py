@@ -123,6 +123,8 @@ def _compare(
     stored = cells[index].get("outputs")
     if not isinstance(stored, list) or not stored:
         return None  # nothing stored to compare (a cleaned notebook)
+    if not cell_source(cells[index]).strip() or "skip-execution" in _tags(cells[index]):
+        return None  # nbclient does not run it: what it holds was never re-run
     difference = comparer.first_difference(stored, fresh)
     if difference is None:
         return None
@@ -134,3 +136,9 @@ def _compare(
         stored=tuple(comparer.summary(stored)),
         rerun=tuple(comparer.summary(fresh)),
     )
+
+
+def _tags(cell: dict[str, Any]) -> list[Any]:
+    metadata = cell.get("metadata")
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    return tags if isinstance(tags, list) else []

@@ -33,6 +33,14 @@ class KernelUnavailable(NbcollabError):
     """The kernel a notebook names is not installed, or jupyter_client is missing."""
 
 
+def missing_extra(exc: ImportError) -> KernelUnavailable:
+    """The error for a missing ``execute`` extra."""
+    return KernelUnavailable(
+        f"running notebooks needs nbclient and ipykernel ({exc.name} is missing): "
+        "pip install 'nbcollab[execute]'"
+    )
+
+
 def kernel_name(nb: Notebook, override: str | None) -> str:
     """The kernel to run ``nb`` with: ``override``, else the notebook's, else python3."""
     if override:
@@ -60,10 +68,7 @@ class Kernels:
         try:
             from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
         except ImportError as exc:
-            raise KernelUnavailable(
-                f"running notebooks needs nbclient and ipykernel ({exc.name} is missing): "
-                "pip install 'nbcollab[execute]'"
-            ) from None
+            raise missing_extra(exc) from None
         if self._manager is None:
             self._manager = KernelSpecManager()
         try:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbcollab.execute.kernels import KernelUnavailable
+from nbcollab.execute.kernels import KernelUnavailable, missing_extra
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -95,10 +95,7 @@ def import_nbclient() -> Any:
     try:
         import nbclient
     except ImportError as exc:
-        raise KernelUnavailable(
-            f"running notebooks needs nbclient and ipykernel ({exc.name} is missing): "
-            "pip install 'nbcollab[execute]'"
-        ) from None
+        raise missing_extra(exc) from None
     return nbclient
 
 
