@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from nbcollab.lint.files import FileResult
 
 _SKIPPED_FOLDERS = (".ipynb_checkpoints", ".git")
+_PROPERTY = "nbcollab"  # how each item's result was obtained: executed, cached or error
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,6 +60,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     found = session.config.stash.get(_SESSION, None)
     if found is not None and found.engine.store is not None:
         found.engine.store.evict(found.max_cache_size)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The same summary line as ``nbcollab execute`` (xdist's workers send their items' runs)."""
+    outcomes = [
+        (dict(report.user_properties).get(_PROPERTY), report.failed)
+        for key in ("passed", "failed")
+        for report in terminalreporter.stats.get(key, [])
+        if getattr(report, "when", "") == "call" and _PROPERTY in dict(report.user_properties)
+    ]
+    if outcomes:
+        from nbcollab.execute.result import Summary
+
+        summary = Summary(
+            notebooks=len(outcomes),
+            executed=sum(outcome == "executed" for outcome, _ in outcomes),
+            cached=sum(outcome == "cached" for outcome, _ in outcomes),
+            failed=sum(failed for _, failed in outcomes),
+        )
+        terminalreporter.write_line(f"nbcollab: {summary.line()}")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -102,7 +123,7 @@ class NotebookItem(pytest.Item):
         session = _Session.of(self.config)
         (run,) = execute_notebooks([session.requests(_shown(self.path))], session.engine)
         result = run_findings(run, EXECUTE_CODES)
-        self.user_properties.append(("nbcollab", run.outcome.value))
+        self.user_properties.append((_PROPERTY, run.outcome.value))
         if result.error or result.findings:
             raise NotebookFailed(run, result)
 
@@ -134,7 +155,8 @@ class _Session:
         from nbcollab.execute.plan import RequestsByFolder
 
         cache_dir = config.getoption("nbcollab_cache_dir")
-        root, store = locate_cache(config.rootpath, Path(cache_dir) if cache_dir else None)
+        # From where pytest runs, as `nbcollab execute` does, so both find the same keys.
+        root, store = locate_cache(Path.cwd(), Path(cache_dir) if cache_dir else None)
         self.requests: RequestsByFolder = RequestsByFolder(
             kernel=config.getoption("nbcollab_kernel"),
             cell_timeout=config.getoption("nbcollab_cell_timeout"),

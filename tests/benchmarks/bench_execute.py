@@ -81,12 +81,17 @@ def make_repository(folder: Path, count: int) -> Path:
     return repo
 
 
-def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
+def run(command: list[str], cwd: Path, answer: str | None = None) -> tuple[float, str]:
     """Wall time of ``command`` (from start to exit) and its output."""
     executable = str(BIN / command[0]) if (BIN / command[0]).exists() else command[0]
     start = time.perf_counter()
     done = subprocess.run(
-        [executable, *command[1:]], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [executable, *command[1:]],
+        cwd=cwd,
+        input=answer,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1):
@@ -128,14 +133,17 @@ def _edit(path: Path, *, undo: bool = False) -> None:
     path.write_text(json.dumps(nb, indent=1) + "\n")
 
 
-def timed_tools(repo: Path, work: Path) -> dict[str, Callable[[], float]]:
+Timed = Callable[[], tuple[float, str]]
+
+
+def timed_tools(repo: Path, work: Path) -> dict[str, Timed]:
     def fresh(name: str) -> Path:
         folder = work / name
         shutil.rmtree(folder, ignore_errors=True)
         return folder
 
-    def nbcollab(jobs: int, *, warm: bool = False) -> Callable[[], float]:
-        def go() -> float:
+    def nbcollab(jobs: int, *, warm: bool = False) -> Timed:
+        def go() -> tuple[float, str]:
             cache = work / "warm-cache" if warm else fresh(f"cache-j{jobs}")
             return run(
                 ["nbcollab", "execute", "-j", str(jobs), "--cache-dir", str(cache), "nbs"], repo
@@ -143,8 +151,8 @@ def timed_tools(repo: Path, work: Path) -> dict[str, Callable[[], float]]:
 
         return go
 
-    def pytest(*args: str, cache: Path | None = None) -> Callable[[], float]:
-        def go() -> float:
+    def pytest(*args: str, cache: Path | None = None, target: str = "nbs") -> Timed:
+        def go() -> tuple[float, str]:
             extra = (
                 ["--nbcollab-cache-dir", str(cache or fresh("cache-pytest"))]
                 if "--nbcollab" in args
@@ -165,13 +173,14 @@ def timed_tools(repo: Path, work: Path) -> dict[str, Callable[[], float]]:
 
         return go
 
-    def jcache(*, warm: bool) -> Callable[[], float]:
-        def go() -> float:
+    def jcache(*, warm: bool) -> Timed:
+        def go() -> tuple[float, str]:
             cache = work / "jcache-warm" if warm else fresh("jcache")
             if not warm or not cache.exists():
                 notebooks = sorted(str(p) for p in (repo / "nbs").glob("*.ipynb"))
-                run(["jcache", "notebook", "-p", str(cache), "add", *notebooks], repo)
-            return run(["jcache", "project", "-p", str(cache), "execute"], repo)[0]
+                # jcache asks before it creates a cache.
+                run(["jcache", "notebook", "-p", str(cache), "add", *notebooks], repo, "y\n")
+            return run(["jcache", "project", "-p", str(cache), "execute"], repo)
 
         return go
 
@@ -191,7 +200,9 @@ def timed_tools(repo: Path, work: Path) -> dict[str, Callable[[], float]]:
         repo,
     )
     jcache(warm=True)()
+    (repo / "test_empty.py").write_text("def test_nothing():\n    pass\n")
     return {
+        "pytest -n 2, one empty test": pytest("-n", "2", target="test_empty.py"),
         "nbcollab -j 1 (cold)": nbcollab(1),
         "nbcollab -j 2 (cold)": nbcollab(2),
         "nbcollab (warm)": nbcollab(2, warm=True),
@@ -218,9 +229,13 @@ def main() -> None:
         cache_scenario(repo)
         tools = timed_tools(repo, work)
         times: dict[str, list[float]] = {name: [] for name in tools}
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             for name, go in tools.items():
-                times[name].append(go())
+                seconds, output = go()
+                times[name].append(seconds)
+                if round_ == 0:  # what each tool said, to see that it ran the notebooks
+                    said = [line for line in output.splitlines() if line.strip()]
+                    print(f"  {name:32} {said[-1][:90] if said else ''}")
         best = {name: min(values) for name, values in times.items()}
         print(f"\nwall time, {args.notebooks} notebooks, best of {args.rounds} round(s):")
         for name, seconds in best.items():
