@@ -128,6 +128,8 @@ def lint(
         raise typer.BadParameter("give notebooks or folders to lint", param_hint="PATHS")
     if write and not execute:
         raise typer.BadParameter("--write saves the outputs of --execute: use it with --execute")
+    if no_cache and not execute:
+        raise typer.BadParameter("--no-cache is about the runs of --execute: use it with --execute")
     if update_baseline and baseline is None:
         raise typer.BadParameter("--update-baseline needs --baseline FILE")
     from nbcollab.lint.files import OptionsByFolder, expand_paths, lint_files
@@ -174,6 +176,7 @@ def _execute_all(
     import dataclasses
 
     from nbcollab.cli.execution import locate_cache, progress_reporter
+    from nbcollab.errors import NbcollabError
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
     from nbcollab.execute.plan import RequestsByFolder, default_jobs
     from nbcollab.lint.execute import add_run_findings, write_run
@@ -208,7 +211,10 @@ def _execute_all(
     for result, run in zip(runnable, runs):
         add_run_findings(result, run, options_for(Path(result.path)))
         if write and run.executed is not None and result.error is None:
-            write_run(Path(result.path), run.executed)
+            try:
+                write_run(Path(result.path), run.executed)
+            except NbcollabError as exc:  # e.g. read-only: the other notebooks are still saved
+                result.error = str(exc)
 
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:

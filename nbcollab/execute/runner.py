@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,10 @@ def _raw_run(nb: Any, failure: Failure | None, seconds: float) -> RawRun:
 
 
 def run_all(
-    jobs: list[RunJob], *, parallel: int, on_done: Any = None
+    jobs: list[RunJob],
+    *,
+    parallel: int,
+    on_done: Callable[[int, RawRun | BaseException], None] | None = None,
 ) -> list[RawRun | BaseException]:
     """Run ``jobs``, at most ``parallel`` at once; each result, or the exception it raised.
 
