@@ -11,6 +11,7 @@ raises ``KeyboardInterrupt``, which the one error mapper turns into "interrupted
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -58,7 +59,12 @@ def run_interruptibly(
 
 
 def _cancel_everything(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel every task; what the kernels' channels say while they close is not reported (a
+    poller may find its socket closed under it: the run is being stopped on purpose)."""
+    logging.disable(logging.CRITICAL)
+
     def cancel() -> None:
+        loop.set_exception_handler(lambda loop, context: None)
         for task in asyncio.all_tasks(loop):
             task.cancel()
 

@@ -112,7 +112,7 @@ def cache_scenario(repo: Path) -> None:
         ("first run", lambda: None),
         ("second run", lambda: None),
         ("after editing one notebook", lambda: _edit(repo / "nbs" / "nb000.ipynb")),
-        ("after changing the lockfile", lambda: (repo / "uv.lock").write_text("version = 2\n")),
+        ("after changing the lockfile", lambda: _relock(repo)),
     ]
     print("cache scenario (nbcollab execute):")
     for label, change in steps:
@@ -121,6 +121,10 @@ def cache_scenario(repo: Path) -> None:
         print(f"  {label:30} {last_line(out, 'notebooks:'):50} {seconds:6.1f} s")
     (repo / "uv.lock").write_text("version = 1\n")
     _edit(repo / "nbs" / "nb000.ipynb", undo=True)
+
+
+def _relock(repo: Path) -> None:
+    (repo / "uv.lock").write_text("version = 2\n")
 
 
 def _edit(path: Path, *, undo: bool = False) -> None:
@@ -147,7 +151,7 @@ def timed_tools(repo: Path, work: Path) -> dict[str, Timed]:
             cache = work / "warm-cache" if warm else fresh(f"cache-j{jobs}")
             return run(
                 ["nbcollab", "execute", "-j", str(jobs), "--cache-dir", str(cache), "nbs"], repo
-            )[0]
+            )
 
         return go
 
@@ -167,9 +171,9 @@ def timed_tools(repo: Path, work: Path) -> dict[str, Timed]:
                 "no:cacheprovider",
                 *args,
                 *extra,
-                "nbs",
+                target,
             ]
-            return run(command, repo)[0]
+            return run(command, repo)
 
         return go
 
