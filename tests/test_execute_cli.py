@@ -118,7 +118,9 @@ def test_a_repository_runs_only_what_changed(git_repo: Path) -> None:
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == code_line
 
     linted = nbcollab("lint", "--execute", "--select", "X", "nbs/n2.ipynb", cwd=git_repo)
-    assert linted.returncode == 1 and "X402 output not reproduced" in linted.stdout  # from the cache
+    assert (
+        linted.returncode == 1 and "X402 output not reproduced" in linted.stdout
+    )  # from the cache
 
     (git_repo / "uv.lock").write_text("version = 2\n")
     relocked = nbcollab("execute", "--no-compare", "-j", "2", cwd=git_repo)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,27 @@ _TOTAL = re.compile(r"^\d+ finding\(s\) in \d+ notebook\(s\)\n\Z", re.MULTILINE)
 _RUN = "Running"
 _CACHE = "Cache"
 _REPORT = "Reports"
+
+
+def kernel_option(panel: str) -> Any:
+    """``--kernel``, shared with ``lint --execute``."""
+    return typer.Option(
+        "--kernel", help="Kernel to run (default: the notebook's).", rich_help_panel=panel
+    )
+
+
+def cell_timeout_option(panel: str) -> Any:
+    """``--cell-timeout``, shared with ``lint --execute``."""
+    return typer.Option(
+        "--cell-timeout", help="Seconds a cell may run (default 60).", rich_help_panel=panel
+    )
+
+
+def timeout_option(panel: str) -> Any:
+    """``--timeout``, shared with ``lint --execute``."""
+    return typer.Option(
+        "--timeout", help="Seconds a whole notebook may run (default 600).", rich_help_panel=panel
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -49,26 +70,9 @@ def execute(
             rich_help_panel=_RUN,
         ),
     ] = None,
-    kernel: Annotated[
-        str | None,
-        typer.Option(
-            "--kernel", help="Kernel to run (default: the notebook's).", rich_help_panel=_RUN
-        ),
-    ] = None,
-    cell_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--cell-timeout", help="Seconds a cell may run (default 60).", rich_help_panel=_RUN
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            help="Seconds a whole notebook may run (default 600).",
-            rich_help_panel=_RUN,
-        ),
-    ] = None,
+    kernel: Annotated[str | None, kernel_option(_RUN)] = None,
+    cell_timeout: Annotated[float | None, cell_timeout_option(_RUN)] = None,
+    timeout: Annotated[float | None, timeout_option(_RUN)] = None,
     no_compare: Annotated[
         bool,
         typer.Option(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.execute import cell_timeout_option, kernel_option, timeout_option
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.lint.formats import Format
 
@@ -83,26 +84,9 @@ def lint(
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
-    kernel: Annotated[
-        str | None,
-        typer.Option(
-            "--kernel", help="Kernel to run (default: the notebook's).", rich_help_panel=_EXECUTE
-        ),
-    ] = None,
-    cell_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--cell-timeout", help="Seconds a cell may run (default 60).", rich_help_panel=_EXECUTE
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            help="Seconds a whole notebook may run (default 600).",
-            rich_help_panel=_EXECUTE,
-        ),
-    ] = None,
+    kernel: Annotated[str | None, kernel_option(_EXECUTE)] = None,
+    cell_timeout: Annotated[float | None, cell_timeout_option(_EXECUTE)] = None,
+    timeout: Annotated[float | None, timeout_option(_EXECUTE)] = None,
     write: Annotated[
         bool,
         typer.Option(
