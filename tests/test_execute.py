@@ -284,12 +284,14 @@ def test_the_markdown_summary_escapes_notebook_text() -> None:
             "<img src=x>.ipynb",
             Outcome.CACHED,
             [Problem(ProblemKind.NOT_REPRODUCED, 2, "stored '[x](http://e)' \x1b[2K", "id*")],
+            seconds=5.0,  # how long its cached run took: not a run made now
         ),
     ]
     text = render_markdown(runs)
     assert "**2 notebooks: 1 executed, 1 cached, 1 failed**" in text
     assert "<img" not in text and "](http" not in text and "\x1b" not in text
     assert "| a\\|b.ipynb" not in text  # only failing notebooks have rows
+    assert "Slowest runs: a\\|b.ipynb 2.0 s" in text  # only runs made now
     assert markdown_text("a|b") == "a\\|b"
 
 

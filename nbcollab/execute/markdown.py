@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from nbcollab.execute.result import NotebookRun, Summary
+from nbcollab.execute.result import NotebookRun, Outcome, Summary
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -26,7 +26,8 @@ def markdown_text(text: str, *, limit: int = 300) -> str:
 
 
 def render_markdown(runs: list[NotebookRun], *, title: str = "nbcollab execute") -> str:
-    """The summary line, then one table row per failing cell or notebook that could not run."""
+    """The summary line, one table row per failing cell or notebook that could not run, and
+    the slowest of the notebooks run now."""
     summary = Summary.of(runs)
     lines = [f"### {markdown_text(title)}", "", f"**{summary.line()}**", ""]
     rows = []
@@ -45,7 +46,8 @@ def render_markdown(runs: list[NotebookRun], *, title: str = "nbcollab execute")
         if len(rows) > _MAX_ROWS:
             lines.append(f"| … | | {len(rows) - _MAX_ROWS} more |")
         lines.append("")
-    slowest = sorted((r for r in runs if r.seconds), key=lambda r: -r.seconds)[:5]
+    ran = (r for r in runs if r.outcome is Outcome.EXECUTED and r.seconds)
+    slowest = sorted(ran, key=lambda r: -r.seconds)[:5]
     if slowest:
         shown = ", ".join(f"{markdown_text(r.path)} {r.seconds:.1f} s" for r in slowest)
         lines += [f"Slowest runs: {shown}", ""]
