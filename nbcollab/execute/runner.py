@@ -59,17 +59,25 @@ class RawRun:
 
 
 class Kernels:
-    """The kernel managers of the runs under way, so that an interrupted runner kills them."""
+    """The runs under way (their nbclient clients), so that an interrupted runner kills them."""
 
     def __init__(self) -> None:
-        self._managers: set[Any] = set()
+        self._clients: dict[int, tuple[Any, Any]] = {}  # id -> (client, its kernel manager)
 
-    def add(self, manager: Any) -> None:
-        self._managers.add(manager)
+    def add(self, client: Any) -> None:
+        self._clients[id(client)] = (client, client.km)
 
-    def reap(self, manager: Any) -> None:
-        """Kill whatever is left of ``manager``'s kernel: its process group (forked children)."""
-        self._managers.discard(manager)
+    def reap(self, client: Any, *, forget: bool = True) -> None:
+        """Kill whatever is left of ``client``'s kernel: its process group (what it forked),
+        and drop the exit handler nbclient registered for it (it would wait on the kernel's
+        channels while the interpreter exits)."""
+        import atexit
+
+        entry = self._clients.get(id(client), (client, None))
+        if forget:
+            self._clients.pop(id(client), None)
+        manager = entry[1]
+        atexit.unregister(client._cleanup_kernel)
         provisioner = getattr(manager, "provisioner", None)
         pgid = getattr(provisioner, "pgid", None)
         if pgid and hasattr(os, "killpg"):
@@ -87,8 +95,8 @@ class Kernels:
 
     def reap_all(self) -> None:
         """Kill every kernel still known (after an interruption)."""
-        for manager in list(self._managers):
-            self.reap(manager)
+        for client, _ in list(self._clients.values()):
+            self.reap(client, forget=False)  # kept: a second pass catches a late exit handler
 
 
 def import_nbclient() -> Any:
@@ -128,13 +136,12 @@ async def run_notebook(job: RunJob, kernels: Kernels) -> RawRun:
     )
     running = [0]
     client.on_cell_start = lambda cell, cell_index: running.__setitem__(0, cell_index)
-    manager = client.create_kernel_manager()
-    kernels.add(manager)
+    client.create_kernel_manager()
+    kernels.add(client)
     try:
         failure = await _execute(client, job, running, deadline)
     finally:
-        _forget_exit_cleanup(client)
-        kernels.reap(manager)
+        kernels.reap(client)
     return _raw_run(nb, failure, time.monotonic() - started)
 
 
@@ -171,13 +178,6 @@ def _error_traceback(cell: Any) -> str:
     """The traceback the kernel gave for a failing cell (its last error output)."""
     errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     return "\n".join(errors[-1].get("traceback", [])) if errors else ""
-
-
-def _forget_exit_cleanup(client: Any) -> None:
-    """nbclient registers an exit handler per run; a finished or killed run needs none."""
-    import atexit
-
-    atexit.unregister(client._cleanup_kernel)
 
 
 def _raw_run(nb: Any, failure: Failure | None, seconds: float) -> RawRun:
