@@ -228,7 +228,7 @@ def _sides(pair: Any, clean: Any) -> Any:
     """An unmerged notebook against the working tree; when git's line merge left its conflict
     markers there (no notebook), against theirs instead; against the index, only a note."""
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.render.diffs import NotebookSides, empty_notebook, load_side
+    from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.render.safe_text import quote_path
 
     path = quote_path(pair.path)
@@ -236,8 +236,8 @@ def _sides(pair: Any, clean: Any) -> Any:
         return NotebookSides(
             pair.old_label,
             pair.new_label,
-            empty_notebook(),
-            empty_notebook(),
+            None,
+            None,
             pair.path,
             note=f"* Unmerged path {path}",
             unmerged=True,
