@@ -122,7 +122,7 @@ def diff(
 
 def _say_if_same_file(args: list[str]) -> None:
     """``diff a a`` prints nothing, like any diff without differences: say why."""
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     if (
         len(args) == 2
@@ -139,7 +139,7 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     from nbcollab.errors import ConfigError
     from nbcollab.files import read_file_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     _refuse_special_files(args)
     two_files = len(args) == 2 and not cached and not _has_separator()
@@ -163,7 +163,7 @@ def _refuse_special_files(args: list[str]) -> None:
     import stat
 
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     for arg in args:
         try:
@@ -189,7 +189,7 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     from nbcollab.errors import ConfigError
     from nbcollab.git.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     repo = open_repo(Path.cwd())
     revs: list[str] = []
@@ -229,7 +229,7 @@ def _sides(pair: Any, clean: Any) -> Any:
     markers there (no notebook), against theirs instead; against the index, only a note."""
     from nbcollab.errors import InvalidNotebook
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     path = quote_path(pair.path)
     if pair.old is None and pair.new is None and pair.theirs is None:

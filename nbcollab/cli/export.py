@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, NbcollabError
 
 if TYPE_CHECKING:
@@ -103,10 +104,10 @@ def _export_one(
                 f"module of {first}; give each notebook its own module path"
             )
         for warning in result.module.warnings:
-            typer.echo(f"nbcollab: warning: {warning}", err=True)
+            echo(f"nbcollab: warning: {warning}", err=True)
         return _check(result) if check else _write(result)
     except NbcollabError as exc:
-        typer.echo(f"nbcollab: error: {exc}", err=True)
+        echo(f"nbcollab: error: {exc}", err=True)
         return EXIT_ERROR
 
 
@@ -114,7 +115,7 @@ def _write(result: Export) -> int:
     from nbcollab.export.files import write_module
 
     if write_module(result):
-        typer.echo(_shown(result.module_path))  # stdout: the files written, one per line
+        echo(_shown(result.module_path))  # stdout: the files written, one per line
     return EXIT_OK
 
 
@@ -134,10 +135,10 @@ def _check(result: Export) -> int:
     diff = stale_diff(result)
     if diff is None:
         return EXIT_OK
-    typer.echo(
+    echo(
         f"{_shown(result.module_path)}: stale, differs from a fresh export of "
         f"{_shown(result.notebook)}"
     )
     for line in diff:
-        typer.echo(line)
+        echo(line)
     return EXIT_CHANGED

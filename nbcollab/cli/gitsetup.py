@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -141,9 +142,9 @@ def _offer_cache_removal(common_dir: Path, remove: bool | None) -> list[str]:
 
 def _print_done(done: list[str], nothing: str) -> None:
     for line in done:
-        typer.echo(line)
+        echo(line)
     if not done:
-        typer.echo(nothing)
+        echo(nothing)
 
 
 def status() -> None:
@@ -152,6 +153,7 @@ def status() -> None:
     from nbcollab.git import install as installer
     from nbcollab.git.config import find_repository
     from nbcollab.git.status import collect_status
+    from nbcollab.safe_text import terminal_safe
 
     try:
         repo = find_repository(Path.cwd())
@@ -159,10 +161,11 @@ def status() -> None:
         repo = None
         typer.echo("not in a git repository: showing the global set-up only")
     report = collect_status(repo, installer.make_context())
+    # Paths and configured commands come from the repository and its config: shown, not obeyed.
     for line in report.lines:
-        typer.echo(line)
+        typer.echo(terminal_safe(line))
     for problem in report.problems:
-        typer.echo(f"problem: {problem}")
+        typer.echo(terminal_safe(f"problem: {problem}"))
     raise typer.Exit(EXIT_CHANGED if report.problems else EXIT_OK)
 
 

@@ -187,15 +187,16 @@ def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> b
 
 
 def _echo_errors(results: list[FileResult]) -> None:
-    from nbcollab.lint.report import safe
+    from nbcollab.safe_text import terminal_safe
 
     for result in results:
         if result.error:
-            typer.echo(f"nbcollab: error: {safe(result.error)}", err=True)
+            typer.echo(f"nbcollab: error: {terminal_safe(result.error, one_line=True)}", err=True)
 
 
 def _report(results: list[FileResult], fmt: Format) -> int:
-    from nbcollab.lint.report import render, safe
+    from nbcollab.lint.report import render
+    from nbcollab.safe_text import terminal_safe
 
     output = render(results, fmt)
     if output:
@@ -205,7 +206,10 @@ def _report(results: list[FileResult], fmt: Format) -> int:
         for result in results:
             for note in result.notes:
                 where = f" cell {note.cell}:" if note.cell else ""
-                typer.echo(f"{safe(result.path)}:{where} note: {safe(note.message)}", err=True)
+                typer.echo(
+                    terminal_safe(f"{result.path}:{where} note: {note.message}", one_line=True),
+                    err=True,
+                )
     if any(r.error for r in results):
         return EXIT_ERROR
     return EXIT_CHANGED if any(r.findings for r in results) else EXIT_OK

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from nbcollab.export.model import Line
+from nbcollab.safe_text import terminal_safe
 
 _ASSIGNED_MAGIC = re.compile(r"^[\w.\[\], ()*]+?\s*=\s*[%!]")
 _TIMING = re.compile(r"^%(time|timeit)(?:\s+(.*))?$")
@@ -169,7 +170,7 @@ def _removed(indent: str, kind: str, body: str) -> str:
 
 def _short(body: str) -> str:
     """The IPython line as a safe one-line comment text (printable, at most 80 characters)."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in body.strip())
+    text = terminal_safe(body.strip(), one_line=True)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

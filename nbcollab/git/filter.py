@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
+from nbcollab.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
@@ -154,7 +155,9 @@ def clean_for_git(data: bytes, path: str, options: CleanOptions, err: TextIO) ->
         message = f"{path}: internal error ({type(exc).__name__}: {exc}); please report it"
     else:
         return data if cleaned is None else cleaned
-    err.write(f"nbcollab: warning: {message}; stored as it is, not cleaned\n")
+    err.write(
+        f"nbcollab: warning: {terminal_safe(message, one_line=True)}; stored as it is, not cleaned\n"
+    )
     err.flush()
     return data
 
@@ -215,7 +218,7 @@ def _refuse(out: BinaryIO, err: TextIO, path: str, exc: Exception) -> None:
         message = str(exc)
     else:
         message = f"internal error ({type(exc).__name__}: {exc}); please report it"
-    err.write(f"nbcollab: error: {path}: {message}\n")
+    err.write(terminal_safe(f"nbcollab: error: {path}: {message}", one_line=True) + "\n")
     err.flush()
     write_text_list(out, "status=error")
     out.flush()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nbcollab.errors import GitError, NotARepository
-from nbcollab.render.safe_text import quote_path
+from nbcollab.safe_text import quote_path
 
 WORKTREE = None  # a side that is the working tree
 INDEX = ":"  # a side that is the index (staging area)

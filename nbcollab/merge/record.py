@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from nbcollab.errors import InvalidNotebook
 from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
+from nbcollab.safe_text import terminal_safe
 
 _STRICT = {"extra": "forbid"}
 
@@ -242,7 +243,7 @@ def _adapter() -> Any:
 
 def shown(text: str) -> str:
     """``text`` as one safe terminal line: control characters (escapes, newlines) escaped."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return terminal_safe(text, one_line=True)
 
 
 def where_of(entry: Any) -> str:

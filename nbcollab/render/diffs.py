@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
 from nbcollab.options import CleanOptions, DiffFormat, DiffOptions
-from nbcollab.render.safe_text import terminal_safe
 from nbcollab.render.text import TextStyle, render_text
+from nbcollab.safe_text import terminal_safe
 
 _PLAIN = TextStyle()
 # json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.
