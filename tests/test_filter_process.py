@@ -350,7 +350,7 @@ def test_invalid_notebook_is_stored_unchanged_and_git_keeps_working(filtered_rep
     git(filtered_repo, "stash", "-q")
     assert bad.read_bytes() == b'{"cells": [\n<<<<<<< HEAD\n'
     check = run_nbcollab("clean", "--check", "broken.ipynb", cwd=filtered_repo)
-    assert check.returncode == 2 and b"broken.ipynb:2:1: not valid JSON" in check.stderr
+    assert check.returncode == 2 and b"broken.ipynb:2: holds git's conflict markers" in check.stderr
     staged_check = run_nbcollab("clean", "--check", "--staged", cwd=filtered_repo)
     assert staged_check.returncode == 0  # nothing staged now
     git(filtered_repo, "stash", "pop", "-q")
