@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from nbcollab.errors import InvalidNotebook
+from nbcollab.errors import InvalidNotebook, invalid_value
 from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
 from nbcollab.safe_text import terminal_safe
 
@@ -193,7 +193,7 @@ def _parse_entry(adapter: Any, item: Any, place: str) -> ConflictEntry:
         field = shown(".".join(loc)) + ": " if loc else ""
         where = f" ({where_of(item)})" if isinstance(item, dict) else ""
         raise InvalidNotebook(
-            f"{place}{where}: {field}{first['msg']}; fix or remove the entry"
+            f"{place}{where}: {field}{invalid_value(first)}; fix or remove the entry"
         ) from None
     problem = _shape_problem(entry)
     if problem:
