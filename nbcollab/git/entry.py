@@ -50,12 +50,12 @@ def run_filter_process(argv: list[str]) -> int:
 def run_filter_clean(argv: list[str]) -> int:
     """One-file clean filter, stdin to stdout (git < 2.11 and clients without the process)."""
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.git.filter import clean_for_git
+    from nbcollab.git.filter import FilterOptions, answer
 
     path = argv[0] if argv else "<stdin>"
     data = sys.stdin.buffer.read()
-    options = OptionsByFolder(Path.cwd())(path)
-    sys.stdout.buffer.write(clean_for_git(data, path, options, sys.stderr))
+    options = FilterOptions(OptionsByFolder(Path.cwd()), sys.stderr)
+    sys.stdout.buffer.write(answer("clean", data, path, options, sys.stderr, None))
     sys.stdout.buffer.flush()
     return 0
 
