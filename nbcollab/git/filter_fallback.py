@@ -7,14 +7,17 @@ install`` writes never fails to speak the protocol. It runs this code with the P
 installed nbcollab, else with a ``python3`` found on PATH; ``launch`` then runs nbcollab if that
 Python has it, else an ``nbcollab`` found on PATH, else the stand-in filter below:
 
-- smudge is the identity, exactly what nbcollab's smudge is, so checkouts are unaffected;
-- clean answers with the file unchanged when it is byte for byte what the index already holds
-  (a freshly checked-out notebook that ``git status`` re-reads), and otherwise refuses the file
-  loudly: ``git add`` of a notebook fails until ``nbcollab install`` is run again, rather than
-  storing its outputs.
+- smudge is the identity (the outputs the output cache would restore stay out), so checkouts
+  work;
+- clean answers with the staged blob when the file is known to clean to it (``StagedBlobs``: it
+  is that blob, or a working file the output cache recorded as cleaning to it, as git re-reads
+  what a checkout wrote), and otherwise refuses the file loudly: ``git add`` of a notebook fails
+  until ``nbcollab install`` is run again, rather than storing its outputs.
 
-The install copies this file into the launcher, and any Python 3.6 or newer may run it: it imports
-nothing from nbcollab, and keeps to that version's syntax and standard library.
+nbcollab's own filter uses ``StagedBlobs`` too, when it cannot read its configuration. The
+install copies this file into the launcher, and any Python 3.6 or newer may run it: it imports
+nothing from nbcollab, and keeps to that version's syntax and standard library (so ``shown``
+repeats the one terminal-safe rendering, ``nbcollab.safe_text``; a test keeps them equal).
 """
 
 import os
