@@ -23,7 +23,7 @@ from helpers import (
 from nbcollab.clean.strip import clean_notebook
 
 pytestmark = pytest.mark.git
-HOOK = PROJECT_ROOT / "git-hooks" / "pre-commit"
+HOOK = PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "pre-commit"
 NBCOLLAB = f"{sys.executable} -m nbcollab"
 
 

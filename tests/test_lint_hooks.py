@@ -1,4 +1,4 @@
-"""The lint hooks with real commits: git-hooks/pre-commit-lint and the framework's nbcollab-lint."""
+"""The lint hooks with real commits: nbcollab/git/hooks/pre-commit-lint and the framework's nbcollab-lint."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from helpers import PROJECT_ROOT, code_cell, git, make_notebook, write_notebook
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
-HOOK = PROJECT_ROOT / "git-hooks" / "pre-commit-lint"
+HOOK = PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "pre-commit-lint"
 
 
 def hidden_state() -> dict:

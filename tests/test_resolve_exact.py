@@ -147,7 +147,9 @@ def test_the_pre_commit_hook_lets_a_git_tutorial_through(
 
     from helpers import PROJECT_ROOT
 
-    shutil.copy(PROJECT_ROOT / "git-hooks" / "pre-commit", git_repo / ".git" / "hooks")
+    shutil.copy(
+        PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "pre-commit", git_repo / ".git" / "hooks"
+    )
     monkeypatch.setenv("NBCOLLAB", f"{sys.executable} -m nbcollab")
     from nbcollab.clean.strip import clean_notebook
 

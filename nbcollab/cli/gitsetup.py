@@ -67,6 +67,15 @@ def install(
             "directory to restore them on checkout (see docs/output-cache.md).",
         ),
     ] = False,
+    hooks: Annotated[
+        bool | None,
+        typer.Option(
+            "--hooks/--no-hooks",
+            help="Also write the pre-commit hook, which refuses a commit of notebooks that are "
+            "not clean or still hold merge conflicts (never over a hook of your own); "
+            "--no-hooks removes it. Not given: a hook nbcollab wrote is kept up to date.",
+        ),
+    ] = None,
     command: Annotated[
         str | None,
         typer.Option(
@@ -82,6 +91,8 @@ def install(
     from nbcollab.git.launcher import launcher_path
 
     scope, repo = _scope_and_repo(global_)
+    if hooks and repo is None:
+        raise typer.BadParameter("hooks belong to a repository: run it there without --global")
     parts = tuple(
         name
         for name, off in (("filter", no_filter), ("diff", no_diff), ("merge", no_merge))
@@ -100,7 +111,17 @@ def install(
         place=attributes.value,
         output_cache=not no_output_cache,
     )
+    if repo is not None:
+        done += _set_hooks(repo.root, hooks)
     _print_done(done, f"nbcollab is already installed ({scope})")
+
+
+def _set_hooks(root: Path, wanted: bool | None) -> list[str]:
+    from nbcollab.git import hook_files
+
+    if wanted is None:
+        return hook_files.refresh_hooks(root)
+    return hook_files.install_hooks(root) if wanted else hook_files.remove_hooks(root)
 
 
 def uninstall(
@@ -119,6 +140,7 @@ def uninstall(
     scope, repo = _scope_and_repo(global_)
     done = installer.uninstall(scope, repo, installer.make_context())
     if repo is not None:
+        done += _set_hooks(repo.root, False)
         done += _offer_cache_removal(repo.common_dir, remove_output_cache)
     _print_done(done, f"nothing of nbcollab's to remove ({scope})")
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
+from nbcollab.git.conflict_note import conflict_note
 from nbcollab.git.filter_fallback import StagedBlobs
 from nbcollab.safe_text import terminal_safe
 
@@ -222,6 +223,17 @@ def answer(
         return cache.restore(data, path, options_for) if cache is not None else data
     if command != "clean":
         raise ProtocolError(f"filter protocol: unknown command {command!r}")
+    blob = _clean(data, path, options_for, err, cache)
+    note = conflict_note(blob, path)
+    if note is not None:  # stored all the same: see nbcollab.git.conflict_note
+        err.write(f"nbcollab: warning: {terminal_safe(note, one_line=True)}\n")
+        err.flush()
+    return blob
+
+
+def _clean(
+    data: bytes, path: str, options_for: FilterOptions, err: TextIO, cache: CacheSession | None
+) -> bytes:
     options, defaults = options_for.options_for(path)
     if defaults:  # what git already holds needs no options to be answered
         staged = options_for.staged.blob_for(path, data)
