@@ -317,7 +317,7 @@ def test_record_text_reaches_the_terminal_escaped(tmp_path: Path) -> None:
     path.write_text(serialize_notebook(merged))
     done = CliRunner().invoke(app, ["conflicts", str(path)])
     assert done.exit_code == 1
-    assert "\x1b" not in done.output and "\\x1b[2Jevil\\nline" in done.output
+    assert "\x1b" not in done.output and "\u241b[2Jevil\u240aline" in done.output
 
 
 def test_text_written_into_the_merge_note_cell_is_kept() -> None:
