@@ -133,6 +133,27 @@ def test_hook_judges_the_staged_conflicts_not_the_working_file(hooked_repo: Path
 
 
 @needs_conflicts
+@pytest.mark.parametrize(
+    "name", ["e\x1b[2Kx.ipynb", 'quote"back\\slash.ipynb', " lead and trail .ipynb", "tab\t.ipynb"]
+)
+def test_hook_judges_notebooks_whatever_their_names(hooked_repo: Path, name: str) -> None:
+    """git quotes such names unless asked for them NUL-separated: the hook must see them all."""
+    write_notebook(hooked_repo / name, conflicted())
+    git(hooked_repo, "add", "--", name)
+    result = commit(hooked_repo)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "both sides changed the same lines" in output, output
+    assert "not staged" not in output and "\x1b" not in output
+    write_notebook(hooked_repo / name, resolved())
+    git(hooked_repo, "add", "--", name)
+    assert commit(hooked_repo).returncode == 0
+    git(hooked_repo, "mv", "--", name, f"moved {name}")  # a rename: its new name is judged
+    write_notebook(hooked_repo / f"moved {name}", conflicted())
+    git(hooked_repo, "add", "--", f"moved {name}")
+    assert commit(hooked_repo).returncode != 0
+
+
+@needs_conflicts
 @pytest.mark.slow
 def test_hook_passes_a_staged_symlink_to_a_notebook(hooked_repo: Path) -> None:
     (hooked_repo / "link.ipynb").symlink_to("base.ipynb")

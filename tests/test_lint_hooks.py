@@ -48,6 +48,14 @@ def test_hook_refuses_hidden_state_and_accepts_the_fix(hooked_repo: Path) -> Non
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_hook_lints_a_notebook_whose_name_git_would_quote(hooked_repo: Path) -> None:
+    write_notebook(hooked_repo / "e\x1b[2Kx.ipynb", hidden_state())
+    git(hooked_repo, "add", ".")
+    refused = git(hooked_repo, "commit", "-qm", "nb", check=False)
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "D201" in said and "\x1b" not in said, said
+
+
 def test_hook_ignores_other_files_and_deleted_notebooks(hooked_repo: Path) -> None:
     (hooked_repo / "a.txt").write_text("x")
     git(hooked_repo, "add", "a.txt")
