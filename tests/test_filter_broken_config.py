@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -83,21 +82,11 @@ def test_the_one_file_filter_answers_a_staged_file_too(repo: Path) -> None:
     stored = (repo / "nb.ipynb").read_bytes()  # with its outputs: stored as it is, by hand
     blob = git(repo, "hash-object", "-w", "--no-filters", "nb.ipynb").stdout.strip()
     git(repo, "update-index", "--cacheinfo", f"100644,{blob},nb.ipynb")
-    done = subprocess.run(
-        [sys.executable, "-m", "nbcollab", "filter-clean", "nb.ipynb"],
-        cwd=repo,
-        input=stored,
-        capture_output=True,
-        check=False,
-    )
+    done = run_nbcollab("filter-clean", "nb.ipynb", cwd=repo, input=stored)
     assert done.returncode == 0, done.stderr
     assert done.stdout == stored  # what git holds, not a clean with the defaults
-    changed = subprocess.run(
-        [sys.executable, "-m", "nbcollab", "filter-clean", "nb.ipynb"],
-        cwd=repo,
-        input=stored.replace(b"x = 2", b"x = 4"),
-        capture_output=True,
-        check=False,
+    changed = run_nbcollab(
+        "filter-clean", "nb.ipynb", cwd=repo, input=stored.replace(b"x = 2", b"x = 4")
     )
     assert changed.returncode == 0 and b'"outputs": []' in changed.stdout
     assert b"default options" in changed.stderr

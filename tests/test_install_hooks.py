@@ -161,16 +161,21 @@ def test_uninstall_removes_exactly_the_hook_it_wrote(hooked: Path) -> None:
     assert b"(nbcollab's, changed since)" in status.stdout
 
 
-@pytest.mark.git
-def test_an_older_hook_is_renewed_by_install_and_reported_by_status(hooked: Path) -> None:
+def older_hook() -> bytes:
+    """A pre-commit hook as another version of nbcollab would have written it."""
     import hashlib
 
-    hook = hooked / ".git" / "hooks" / "pre-commit"
     body = b"#!/bin/sh\nexit 0\n"
     marked = script_text("pre-commit").split(b"\n")[1].rsplit(b" ", 1)[0]
-    hook.write_bytes(
+    return (
         b"#!/bin/sh\n" + marked + b" " + hashlib.sha256(body).hexdigest().encode() + b"\nexit 0\n"
     )
+
+
+@pytest.mark.git
+def test_an_older_hook_is_renewed_by_install_and_reported_by_status(hooked: Path) -> None:
+    hook = hooked / ".git" / "hooks" / "pre-commit"
+    hook.write_bytes(older_hook())
     status = nbcollab(hooked, "status")
     assert status.returncode == 1 and b"is an older nbcollab's" in status.stdout
     done = nbcollab(hooked, "install")
@@ -204,6 +209,29 @@ def test_a_hook_of_the_users_own_is_never_touched(git_repo: Path) -> None:
     assert not chained.exists() and own.read_bytes() == (before + line.encode() + b"\n")
     assert b"still names it" in done.stdout
     git(git_repo, "commit", "-qm", "merged")  # the line does nothing now that it is gone
+
+
+@pytest.mark.git
+@pytest.mark.parametrize("kind", ["fifo", "link out", "broken link"])
+def test_a_hook_that_is_no_plain_file_is_left_alone(
+    git_repo: Path, tmp_path: Path, kind: str
+) -> None:
+    hook = git_repo / ".git" / "hooks" / "pre-commit"
+    outside = tmp_path / "outside"
+    older = older_hook()  # even one that looks like an older nbcollab's
+    outside.write_bytes(older)
+    if kind == "fifo":
+        os.mkfifo(hook)
+    else:
+        hook.symlink_to(outside if kind == "link out" else tmp_path / "gone")
+    for args in (["install", "--hooks"], ["status"], ["uninstall", "--keep-output-cache"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "nbcollab", *args], cwd=git_repo, capture_output=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode in (0, 1), (args, done.stderr)
+    assert hook.is_symlink() or hook.is_fifo()
+    assert outside.read_bytes() == older
 
 
 @pytest.mark.git

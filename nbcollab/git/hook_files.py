@@ -92,7 +92,8 @@ def find_hook(folder: Path, name: str) -> Hook:
     """What is at hook ``name`` in ``folder``."""
     path = folder / name
     try:
-        data = path.read_bytes() if path.is_file() else None
+        # A link's target may be anyone's file: it is the user's, never read, never written.
+        data = path.read_bytes() if _is_plain_file(path) else None
     except OSError:
         data = None
     if data is None:
@@ -140,7 +141,7 @@ def refresh_hooks(repo_root: Path) -> list[str]:
     done = []
     for name, script in HOOKS.items():
         for path in (folder / name, folder / CHAINED.format(name)):
-            if path.is_file() and _state(path.read_bytes(), name) == "stale":
+            if _is_plain_file(path) and _state(path.read_bytes(), name) == "stale":
                 _write(path, script_text(script))
                 done.append(f"updated the {name} hook {path}")
     return done
@@ -152,7 +153,7 @@ def remove_hooks(repo_root: Path) -> list[str]:
     done = []
     for name in HOOKS:
         for path in (folder / name, folder / CHAINED.format(name)):
-            if path.is_symlink() or not path.is_file():
+            if not _is_plain_file(path):
                 continue
             state = _state(path.read_bytes(), name)
             if state in ("nbcollab", "stale"):
@@ -168,10 +169,15 @@ def remove_hooks(repo_root: Path) -> list[str]:
     return done
 
 
+def _is_plain_file(path: Path) -> bool:
+    """A regular file, not a link (whose target may be anyone's) nor a FIFO (which would block)."""
+    return path.is_file() and not path.is_symlink()
+
+
 def _names(hook: Path, script: str) -> bool:
-    """Whether the hook file ``hook`` mentions ``script``."""
+    """Whether the hook file ``hook`` mentions ``script`` (never reading a FIFO)."""
     try:
-        return script.encode() in hook.read_bytes()
+        return hook.is_file() and script.encode() in hook.read_bytes()
     except OSError:
         return False
 
