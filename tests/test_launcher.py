@@ -115,6 +115,24 @@ def test_the_stand_in_shows_a_name_as_every_command_does(text: str) -> None:
     assert shown(text) == terminal_safe(text, one_line=True)
 
 
+@pytest.mark.git
+@pytest.mark.slow
+def test_a_fifo_in_the_cache_does_not_block_the_answer(git_repo: Path) -> None:
+    (git_repo / "nb.ipynb").write_bytes(b"{}\n")
+    git(git_repo, "add", "nb.ipynb")
+    packs = git_repo / ".git" / "nbcollab" / "output-cache" / "packs"
+    packs.mkdir(parents=True)
+    os.mkfifo(packs / "x.idx")
+    script = (
+        "from nbcollab.git.filter_fallback import StagedBlobs\n"
+        "print(StagedBlobs().blob_for('nb.ipynb', b'{\"a\": 1}\\n'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=git_repo, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout == "None\n", done.stderr
+
+
 def test_the_fallback_imports_nothing_from_nbcollab_and_reads_as_python_3_6() -> None:
     source = (Path(__file__).parent.parent / "nbcollab" / "git" / "filter_fallback.py").read_text()
     tree = ast.parse(source, feature_version=(3, 6))

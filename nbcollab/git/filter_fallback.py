@@ -171,17 +171,32 @@ class StagedBlobs:
             except OSError:
                 names = []
             for name in names:
-                try:
-                    with open(os.path.join(packs, name), "rb") as handle:
-                        lines = handle.read().split(b"\n")
-                except OSError:
-                    continue
+                lines = _read_regular(os.path.join(packs, name)).split(b"\n")
                 for line in lines:
                     fields = line.decode("ascii", "replace").split(" ")
                     if len(fields) >= 7 and len(fields[1]) == len(fields[2]) == 64:
                         found = self._recorded.setdefault((fields[0], fields[2]), [])
                         found.append(fields[1])
         return self._recorded
+
+
+def _read_regular(path: str) -> bytes:
+    """The bytes of a regular file; nothing for anything else (a FIFO would block git)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
 
 
 def _git(args: "List[str]") -> "Optional[bytes]":

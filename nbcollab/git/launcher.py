@@ -73,8 +73,9 @@ recorded_blob() {
     working=$(sha256 <"$tmp/data")
     git cat-file blob "$staged" >"$tmp/blob" 2>/dev/null || return 1
     blob=$(sha256 <"$tmp/blob")
-    cat "$common"/nbcollab/output-cache/packs/*.idx 2>/dev/null |
-        grep -q "^$key $blob $working " || return 1
+    for idx in "$common"/nbcollab/output-cache/packs/*.idx; do
+        [ -f "$idx" ] && cat "$idx" # regular files only: a FIFO would block
+    done 2>/dev/null | grep -q "^$key $blob $working " || return 1
     size=$(wc -c <"$tmp/blob")
     size=$((size)) # some wc pad the number with blanks
     : >"$tmp/packets"
