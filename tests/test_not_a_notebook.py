@@ -100,3 +100,29 @@ def test_checkout_merge_rebuilds_it_once_installed(line_merged: Path) -> None:
     assert len(rebuilt["metadata"]["nbcollab"]["conflicts"]) == 2
     listed = run_nbcollab("conflicts", "nb.ipynb", cwd=repo)
     assert listed.returncode == 1 and listed.stdout.count(b"both sides changed") == 2
+
+
+@pytest.mark.git
+def test_diff_in_a_repository_names_the_working_file_not_its_label(git_repo: Path) -> None:
+    (git_repo / "sub").mkdir()
+    write_notebook(git_repo / "nb.ipynb", make_notebook(code_cell("x = 1")))
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-qm", "base")
+    (git_repo / "nb.ipynb").write_text(MARKED)
+    for cwd, name in ((git_repo, "nb.ipynb"), (git_repo / "sub", "../nb.ipynb")):
+        done = run_nbcollab("diff", cwd=cwd)
+        err = done.stderr.decode()
+        assert done.returncode == 2, err
+        assert err.startswith(f"nbcollab: error: {name}:3: holds git's conflict markers"), err
+        assert f"`nbcollab mergetool {name}`" in err and "working tree" not in err
+
+
+@pytest.mark.git
+def test_diff_of_a_line_merged_notebook_shows_theirs_and_says_how_to_rebuild(
+    line_merged: Path,
+) -> None:
+    done = run_nbcollab("diff", cwd=line_merged.parent)
+    out = done.stdout.decode()
+    assert done.returncode == 1, done.stderr
+    assert "the working tree is not a notebook (nb.ipynb:" in out
+    assert "`nbcollab mergetool nb.ipynb`" in out

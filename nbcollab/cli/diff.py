@@ -217,7 +217,7 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
             p.old_label,
             p.new_label,
             load_side(p.old, path=p.old_label),
-            load_side(p.new, path=p.new_label, clean=clean(p.path)),
+            load_side(p.new, path=p.new_file or p.new_label, clean=clean(p.path)),
             p.path,
         )
         for p in found
@@ -244,7 +244,7 @@ def _sides(pair: Any, clean: Any) -> Any:
         )
     ours = load_side(pair.old, path=pair.old_label)
     try:
-        new = load_side(pair.new, path=pair.new_label, clean=clean(pair.path))
+        new = load_side(pair.new, path=pair.new_file or pair.new_label, clean=clean(pair.path))
     except InvalidNotebook as exc:
         label = f"{quote_path(f'b/{pair.path}')} (theirs)"
         note = (
