@@ -243,6 +243,18 @@ def test_core_hooks_path_is_where_the_hook_goes(git_repo: Path) -> None:
 
 
 @pytest.mark.git
+def test_a_hooks_folder_shared_outside_the_repository_gets_nothing(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    shared = tmp_path / "my hooks"
+    git(git_repo, "config", "core.hooksPath", str(shared))
+    done = nbcollab(git_repo, "install", "--hooks")
+    assert done.returncode == 2 and b"is outside this repository" in done.stderr
+    assert not shared.exists()
+    assert git(git_repo, "config", "--get", "filter.nbcollab.process", check=False).stdout == ""
+
+
+@pytest.mark.git
 def test_hooks_belong_to_a_repository(git_repo: Path) -> None:
     done = nbcollab(git_repo, "install", "--global", "--hooks")
     assert done.returncode == 2 and b"hooks belong to a repository" in done.stderr

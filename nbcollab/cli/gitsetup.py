@@ -93,6 +93,10 @@ def install(
     scope, repo = _scope_and_repo(global_)
     if hooks and repo is None:
         raise typer.BadParameter("hooks belong to a repository: run it there without --global")
+    if hooks and repo is not None:
+        from nbcollab.git.hook_files import check_hooks_dir
+
+        check_hooks_dir(repo.root, repo.common_dir)  # before anything is written
     parts = tuple(
         name
         for name, off in (("filter", no_filter), ("diff", no_diff), ("merge", no_merge))

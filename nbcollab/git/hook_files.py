@@ -62,6 +62,23 @@ def hooks_dir(repo_root: Path) -> Path:
     return repo_root / os.fsdecode(done.stdout.rstrip(b"\n"))
 
 
+def check_hooks_dir(repo_root: Path, common_dir: Path) -> Path:
+    """The hooks folder, or ConfigError when it is outside the repository: a ``core.hooksPath``
+    shared by other repositories, where a hook would judge their commits too."""
+    folder = hooks_dir(repo_root)
+    resolved = folder.resolve()
+    if not any(resolved.is_relative_to(p.resolve()) for p in (repo_root, common_dir)):
+        from nbcollab.errors import ConfigError
+
+        raise ConfigError(
+            f"the hooks folder {folder} (core.hooksPath) is outside this repository and may serve "
+            f"others: nbcollab writes no hook there; call {SCRIPTS / 'pre-commit'} from your "
+            "pre-commit hook, or use the pre-commit framework's nbcollab-clean-check and "
+            "nbcollab-conflicts"
+        )
+    return folder
+
+
 def script_text(name: str) -> bytes:
     """The packaged script ``name``, marked as nbcollab's with the SHA-256 of its text."""
     body = (SCRIPTS / name).read_bytes()
