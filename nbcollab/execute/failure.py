@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nbcollab.execute.result import NotebookRun, Problem, ProblemKind
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from nbcollab.lint.files import FileResult

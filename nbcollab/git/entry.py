@@ -50,12 +50,12 @@ def run_filter_process(argv: list[str]) -> int:
 def run_filter_clean(argv: list[str]) -> int:
     """One-file clean filter, stdin to stdout (git < 2.11 and clients without the process)."""
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.git.filter import clean_for_git
+    from nbcollab.git.filter import FilterOptions, answer
 
     path = argv[0] if argv else "<stdin>"
     data = sys.stdin.buffer.read()
-    options = OptionsByFolder(Path.cwd())(path)
-    sys.stdout.buffer.write(clean_for_git(data, path, options, sys.stderr))
+    options = FilterOptions(OptionsByFolder(Path.cwd()), sys.stderr)
+    sys.stdout.buffer.write(answer("clean", data, path, options, sys.stderr, None))
     sys.stdout.buffer.flush()
     return 0
 
@@ -65,7 +65,7 @@ def run_textconv(argv: list[str]) -> int:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
     from nbcollab.git.textconv import textconv_bytes
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     paths = _without_option(argv, "--format-version")
     if len(paths) != 1:
@@ -138,8 +138,10 @@ def repo_clean_options(*, warn: Callable[[str], None]) -> CleanOptions:
 
 
 def _warn(entry: str, message: str) -> None:
+    from nbcollab.safe_text import terminal_safe
+
     try:
-        print(f"nbcollab {entry}: {message}", file=sys.stderr)
+        print(f"nbcollab {entry}: {terminal_safe(message, one_line=True)}", file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the output still goes to git
 

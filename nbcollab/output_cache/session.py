@@ -52,6 +52,19 @@ def find_store(cwd: Path | None = None) -> OutputStore:
     return _store_at(_start_git("rev-parse", "--git-common-dir", cwd=cwd), cwd)
 
 
+def _cache_options(cwd: Path) -> CacheOptions:
+    """``[tool.nbcollab.cache]``, or the defaults when the configuration cannot be read: the
+    filter has said so once already, and a checkout must not lose its outputs for it."""
+    from nbcollab.config.load import load_config
+
+    try:
+        return load_config(cwd).cache
+    except Exception:  # noqa: BLE001 - a pyproject.toml git cannot be stopped by
+        from nbcollab.output_cache.options import CacheOptions
+
+        return CacheOptions()
+
+
 class CacheSession:
     """The output cache as seen by one filter process."""
 
@@ -150,8 +163,6 @@ class CacheSession:
         """The store and its options, found on first use; None when the cache is off."""
         if not self._ready:
             self._ready = True
-            from nbcollab.config.load import load_config
-
             # Both questions to git at once: each costs a process start.
             enabled = _start_git("config", "--bool", "--get", ENABLED_KEY, cwd=self._cwd)
             where = _start_git("rev-parse", "--git-common-dir", cwd=self._cwd)
@@ -162,7 +173,7 @@ class CacheSession:
             if _is_enabled(enabled):
                 if isinstance(store, Exception):
                     raise store
-                self._options = load_config(self._cwd).cache
+                self._options = _cache_options(self._cwd)
                 self._store = store
         if self._store is None or self._options is None:
             return None
@@ -184,7 +195,7 @@ class CacheSession:
         if self._warned:
             return
         self._warned = True
-        from nbcollab.render.safe_text import terminal_safe
+        from nbcollab.safe_text import terminal_safe
 
         reason = str(exc) or type(exc).__name__
         message = terminal_safe(f"{path}: output cache not used ({reason})", one_line=True)
