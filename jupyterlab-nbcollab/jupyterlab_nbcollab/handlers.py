@@ -109,10 +109,17 @@ class ResolveHandler(_Handler):
         file = self._file()
         number = self.get_query_argument("number", "")
         choice = self.get_query_argument("choice", "")
-        if not number.isdigit():
-            raise tornado.web.HTTPError(400, reason="number must be a record entry's number")
+        cell = self.get_query_argument("cell", "")
+        kind = self.get_query_argument("kind", "") or None
+        if not number.isdigit() or not (cell == "" or cell.isdigit()):
+            raise tornado.web.HTTPError(400, reason="number and cell must be whole numbers")
+        where = int(cell) if cell else None
         await self._answer(
-            lambda: _resolved(library.resolve_one(self._notebook(file), int(number), choice))
+            lambda: _resolved(
+                library.resolve_one(
+                    self._notebook(file), int(number), choice, cell=where, kind=kind
+                )
+            )
         )
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from nbcollab.errors import ConfigError, GitError, NbcollabError
-from nbcollab.merge.conflicts import STALE, find_conflicts
-from nbcollab.merge.markers import Resolution
+from nbcollab.merge.conflicts import STALE, find_conflicts, is_marked, locate_cell, read_record
+from nbcollab.merge.markers import Resolution, has_markers
 from nbcollab.merge.record import SourceConflict, SourceHunk
 from nbcollab.merge.resolve import resolve_conflicts
 from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
 from nbcollab.notebook.codec import parse_notebook
-from nbcollab.notebook.lines import Notebook, iter_cells
+from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 
 # The four buttons, and what each resolves to (``nbcollab resolve --ours|--theirs|--base|--union``).
 CHOICES = {
@@ -58,8 +58,25 @@ def describe_conflicts(nb: Notebook, *, labels: dict[str, str] | None = None) ->
     return {
         "labels": found,
         "stale": stale,
+        "edited": edited_markers(nb),
         "conflicts": [_view_json(view, cells[view.cell]) for view in views],
     }
+
+
+def edited_markers(nb: Notebook) -> list[int]:
+    """Cells whose conflict was taken over by hand (its marks edited, so no longer resolvable
+    by a button) but which still hold conflict marker lines: worth a look before git add."""
+    cells = iter_cells(nb)
+    found = set()
+    for entry in read_record(nb):
+        index = locate_cell(entry, cells)
+        if (
+            index is not None
+            and not is_marked(entry, cells[index], nb)
+            and has_markers(cell_source(cells[index]), entry.marker_size)
+        ):
+            found.add(index)
+    return sorted(found)
 
 
 def branch_labels(views: list[ConflictView]) -> dict[str, str]:
@@ -127,17 +144,24 @@ class Resolved:
     notebook: Notebook
 
 
-def resolve_one(nb: Notebook, number: int, choice: str) -> Resolved:
+def resolve_one(
+    nb: Notebook, number: int, choice: str, *, cell: int | None = None, kind: str | None = None
+) -> Resolved:
     """Resolve the record entry ``number`` of ``nb`` to ``choice``, as ``nbcollab resolve`` does.
 
-    NbcollabError when it is already resolved, when the choice is not offered, or when what was
-    typed inside the conflict means it can no longer be resolved to that side.
+    Entry numbers move as conflicts are resolved: ``cell`` and ``kind``, when given, must still
+    be where that entry is and what it is. NbcollabError when it is already resolved, when the
+    choice is not offered, or when one of the sides no longer fits what the cell holds.
     """
     if choice not in CHOICES:
         raise ConfigError(f"unknown choice {choice!r}: use one of {', '.join(CHOICES)}")
     view = next((v for v in conflict_views(nb) if v.number == number), None)
     if view is None:
         raise NbcollabError(f"conflict {number} is already resolved")
+    if (cell is not None and view.cell != cell) or (
+        kind is not None and view.entry.kind.value != kind
+    ):
+        raise NbcollabError("the notebook's conflicts changed meanwhile; choose again")
     offered = [_OFFERED[c] for c in view.choices if c in _OFFERED]
     if choice not in offered:
         raise NbcollabError(f"{view.description}: cannot use {choice}")

@@ -73,6 +73,7 @@ export interface IGitState {
 export interface IConflictReport {
   labels: { ours: string; theirs: string };
   stale: number;
+  edited: number[];
   conflicts: IConflict[];
   git?: IGitState;
 }

@@ -9,7 +9,7 @@
  * but by the editor's own save ("Mark resolved" saves, then runs `git add`).
  */
 import type { Cell } from '@jupyterlab/cells';
-import { Notification } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
 import { Message, MessageLoop } from '@lumino/messaging';
@@ -104,12 +104,24 @@ export class NotebookConflicts implements IDisposable {
       if (!model) {
         return;
       }
+      // Numbers move as conflicts are resolved: a click queued behind another one is for the
+      // same conflict as it is now, found again by where and what it is.
+      const current = this.report?.conflicts.find(c => sameConflict(c, conflict));
+      if (!current) {
+        throw new NbcollabError(`${conflict.description}: already resolved.`);
+      }
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         const shared = model.sharedModel;
         const sent = notebookJSON(model);
         const reply = await request<IResolution>(
           'resolve',
-          { path: this.path, number: String(conflict.number), choice },
+          {
+            path: this.path,
+            number: String(current.number),
+            cell: String(current.cell),
+            kind: current.kind,
+            choice
+          },
           JSON.stringify(sent)
         );
         if (!stillMatches(shared, sent, touched(reply))) {
@@ -133,6 +145,10 @@ export class NotebookConflicts implements IDisposable {
       if (!model) {
         return;
       }
+      const edited = this.report?.edited ?? [];
+      if (edited.length && !(await this.confirmEdited(edited))) {
+        return;
+      }
       if (this.report && this.report.stale > 0) {
         const sent = notebookJSON(model);
         const reply = await request<IResolution>(
@@ -153,7 +169,7 @@ export class NotebookConflicts implements IDisposable {
       this.resolved = true;
       this.git = { ...(this.git ?? { repository: true, stages: [] }), unmerged: false };
       this.say(`Saved, and ran ${done.message}: the notebook is marked resolved.`);
-      this.show({ ...(this.report as IConflictReport), conflicts: [], stale: 0 });
+      this.show({ ...(this.report as IConflictReport), conflicts: [], stale: 0, edited: [] });
     });
   }
 
@@ -183,6 +199,22 @@ export class NotebookConflicts implements IDisposable {
       shown.focus({ preventScroll: true });
     }
     this.banner.showState(this.report, this.git, this.resolved, this.position);
+  }
+
+  /** Ask before marking resolved a notebook whose cells still show conflict markers. */
+  private async confirmEdited(cells: number[]): Promise<boolean> {
+    const names = cells.map(index => `cell ${index}`).join(', ');
+    const result = await showDialog({
+      title: 'Conflict markers left',
+      body:
+        `${names} still hold conflict marker lines (<<<<<<<, =======, >>>>>>>) that were ` +
+        'edited by hand. Mark the notebook resolved as it is?',
+      buttons: [
+        Dialog.cancelButton({ label: 'Go back' }),
+        Dialog.warnButton({ label: 'Mark resolved' })
+      ]
+    });
+    return result.button.accept;
   }
 
   sideName(side: string): string {
@@ -448,6 +480,16 @@ function conflictNode(owner: NotebookConflicts, conflict: IConflict): HTMLElemen
   }
   box.append(title, sides, choices);
   return box;
+}
+
+/** Whether two descriptions are of the same conflict (its number may have moved). */
+function sameConflict(a: IConflict, b: IConflict): boolean {
+  const place = (c: IConflict) => c.cell_id ?? `#${c.cell}`;
+  return (
+    a.kind === b.kind &&
+    place(a) === place(b) &&
+    JSON.stringify(a.sides) === JSON.stringify(b.sides)
+  );
 }
 
 function button(label: string, act: () => void): HTMLButtonElement {
