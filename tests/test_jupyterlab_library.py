@@ -165,23 +165,41 @@ def test_a_kernelspec_conflict_is_shown_with_each_side() -> None:
     assert "both" not in conflict["choices"]
     answer = library.resolve_one(nb, conflict["number"], "theirs")
     assert answer.removed == conflict["cell"]  # the note cell the merge added goes
-    assert answer.metadata["kernelspec"]["language"] == "R" and "nbcollab" not in answer.metadata
+    assert answer.metadata["kernelspec"]["language"] == "R"
+    after = apply(nb, answer)
+    assert library.describe_conflicts(after)["conflicts"] == []
+    assert "nbcollab" not in apply(after, library.clear_stale(after))["metadata"]
 
 
 def test_a_conflict_asked_for_where_it_no_longer_is_is_refused() -> None:
     nb = _two_conflicts()
     first, second = library.describe_conflicts(nb)["conflicts"]
     after = apply(nb, library.resolve_one(nb, first["number"], "ours", cell=0, kind="source"))
-    # The second conflict is now the record's first entry: a click sent before the page heard
-    # of that names a number that now means something else, or nothing.
+    # A click sent twice, or for a conflict that moved meanwhile, resolves nothing else.
     with pytest.raises(NbcollabError, match="already resolved"):
-        library.resolve_one(after, second["number"], "theirs", cell=second["cell"])
-    with pytest.raises(NbcollabError, match="changed meanwhile"):
         library.resolve_one(after, first["number"], "theirs", cell=first["cell"])
+    with pytest.raises(NbcollabError, match="changed meanwhile"):
+        library.resolve_one(after, second["number"], "theirs", cell=first["cell"])
     with pytest.raises(NbcollabError, match="changed meanwhile"):
         library.resolve_one(nb, first["number"], "theirs", kind="outputs")
     with pytest.raises(NbcollabError, match="unknown choice"):
         library.resolve_one(nb, first["number"], "mine")
+    done = library.resolve_one(after, second["number"], "theirs", cell=second["cell"])
+    assert done.changed[2]["source"] == "c = 2"
+
+
+def test_a_choice_keeps_the_record_so_that_undo_brings_the_conflict_back() -> None:
+    nb = _two_conflicts()
+    first = library.describe_conflicts(nb)["conflicts"][0]
+    answer = library.resolve_one(nb, first["number"], "theirs")
+    assert answer.metadata["nbcollab"] == nb["metadata"]["nbcollab"]
+    after = apply(nb, answer)
+    assert [c["cell"] for c in library.describe_conflicts(after)["conflicts"]] == [2]
+    undone = copy.deepcopy(after)
+    undone["cells"][0]["source"] = nb["cells"][0]["source"]  # the editor's undo
+    assert [c["cell"] for c in library.describe_conflicts(undone)["conflicts"]] == [0, 2]
+    cleared = apply(after, library.clear_stale(after))
+    assert len(cleared["metadata"]["nbcollab"]["conflicts"]) == 1
 
 
 def test_a_conflict_resolved_by_hand_is_left_to_clear() -> None:

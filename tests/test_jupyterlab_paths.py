@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip(
-    "jupyterlab_nbcollab",
+paths = pytest.importorskip(
+    "jupyterlab_nbcollab.paths",
     reason="jupyterlab-nbcollab is not installed (pip install ./jupyterlab-nbcollab)",
 )
-from jupyterlab_nbcollab.paths import PathRefused, confine  # noqa: E402
+PathRefused, confine = paths.PathRefused, paths.confine
 
 
 @pytest.fixture

@@ -123,26 +123,27 @@ def test_conflicts_resolve_and_mark_resolved(lab: Lab) -> None:
     nb = json.loads(path.read_text())
     before = path.read_bytes()
     for conflict in report["conflicts"]:
+        query = {"number": str(conflict["number"]), "cell": str(conflict["cell"])}
         status, answer = lab.api(
             "resolve",
-            query={
-                "path": "merge/nb.ipynb",
-                "number": "0",
-                "choice": "theirs",
-                "cell": str(conflict["cell"]),
-            },
+            query={"path": "merge/nb.ipynb", "choice": "theirs", **query},
             body=json.dumps(nb).encode(),
         )
         assert status == 200, answer
         for change in answer["changed"]:
             nb["cells"][change["index"]] = change["cell"]
         nb["metadata"] = answer["metadata"]
-    assert answer["conflicts"] == [] and "nbcollab" not in nb["metadata"]
+    assert answer["conflicts"] == [] and answer["stale"] == 2
+    status, answer = lab.api(
+        "clear", query={"path": "merge/nb.ipynb"}, body=json.dumps(nb).encode()
+    )
+    assert status == 200 and answer["changed"] == [] and "nbcollab" not in answer["metadata"]
+    nb["metadata"] = answer["metadata"]
     # The editor saves; the server only runs git add (nothing written behind the editor's back).
     assert path.read_bytes() == before
     path.write_text(json.dumps(nb))
     status, done = lab.api("mark-resolved", query={"path": "merge/nb.ipynb"}, body=b"")
-    assert status == 200 and done["message"] == "git add nb.ipynb"
+    assert status == 200 and done["message"] == "ran git add nb.ipynb"
     assert git(repo, "ls-files", "-u").stdout == ""
     assert run_nbcollab("conflicts", str(path)).returncode == 0
 

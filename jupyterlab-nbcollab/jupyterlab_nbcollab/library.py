@@ -136,7 +136,11 @@ def _outputs_text(outputs: list[Any]) -> str:
 @dataclass
 class Resolved:
     """One conflict resolved: the cells that changed (by index in the input), the one removed,
-    and the notebook's metadata after it (the record updated)."""
+    and the notebook's metadata after it.
+
+    A choice keeps the conflict record as it was: the resolved entry only stops being marked,
+    so undoing the choice in the editor (which brings its marks back) brings the conflict back
+    too. "Mark resolved" clears the records whose marks are gone (``clear_stale``)."""
 
     changed: dict[int, dict[str, Any]]
     removed: int | None
@@ -168,7 +172,18 @@ def resolve_one(
     outcome = resolve_conflicts(nb, CHOICES[choice], entry=number)
     if outcome.failed:
         raise NbcollabError("; ".join(outcome.failed))
-    return _changes(nb, outcome.notebook, view.cell)
+    return _changes(nb, _with_record_of(nb, outcome.notebook), view.cell)
+
+
+def _with_record_of(before: Notebook, after: Notebook) -> Notebook:
+    """``after`` holding ``before``'s conflict record (its other metadata as resolved)."""
+    metadata = dict(after.get("metadata", {}))
+    own = before.get("metadata", {}).get("nbcollab")
+    if own is None:
+        metadata.pop("nbcollab", None)
+    else:
+        metadata["nbcollab"] = own
+    return {**after, "metadata": metadata}
 
 
 def clear_stale(nb: Notebook) -> Resolved:
@@ -236,9 +251,9 @@ def stage_file(file: Path) -> str:
     root = repository_root(file)
     relative = _relative(file, root)
     if root is None or relative is None:
-        raise NbcollabError(f"{file.name}: not in a git repository")
+        return f"{file.name} is in no git repository: nothing to add"
     _git(["add", "--", relative], root)
-    return f"git add {relative}"
+    return f"ran git add {relative}"
 
 
 def _relative(file: Path, root: Path | None) -> str | None:

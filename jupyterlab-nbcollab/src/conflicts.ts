@@ -168,7 +168,7 @@ export class NotebookConflicts implements IDisposable {
       );
       this.resolved = true;
       this.git = { ...(this.git ?? { repository: true, stages: [] }), unmerged: false };
-      this.say(`Saved, and ran ${done.message}: the notebook is marked resolved.`);
+      this.say(`Saved, and ${done.message}: the notebook is marked resolved.`);
       this.show({ ...(this.report as IConflictReport), conflicts: [], stale: 0, edited: [] });
     });
   }
@@ -389,8 +389,8 @@ class ConflictBanner extends Widget {
         : resolved
           ? ''
           : git?.unmerged
-            ? 'git still holds this notebook unmerged: Mark resolved saves it and runs git add'
-            : 'Mark resolved saves it and clears the conflict record';
+            ? 'Mark resolved clears the conflict record, saves the notebook and runs git add'
+            : 'Mark resolved clears the conflict record and saves the notebook';
     this.previous.hidden = this.next.hidden = left === 0;
     this.mark.hidden = left > 0 || resolved;
     this.toggleClass('jp-mod-resolved', left === 0);

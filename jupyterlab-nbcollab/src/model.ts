@@ -137,7 +137,16 @@ export function replaceSource(cell: ISharedCell, text: string): void {
   if (tail > 0 && isHighSurrogate(old.charCodeAt(old.length - tail - 1))) {
     tail--;
   }
+  // One undo step of its own: Ctrl+Z takes back the choice, not what was typed just before.
+  const history = (cell as unknown as IUndoable).undoManager;
+  history?.stopCapturing();
   cell.updateSource(start, old.length - tail, text.slice(start, text.length - tail));
+  history?.stopCapturing();
+}
+
+/** The part of a cell's undo manager (Yjs) used here. */
+interface IUndoable {
+  undoManager?: { stopCapturing(): void } | null;
 }
 
 function isHighSurrogate(code: number): boolean {
