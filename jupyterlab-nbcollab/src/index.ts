@@ -128,7 +128,9 @@ const diff: JupyterFrontEndPlugin<void> = {
     };
     const open = async (path: string, revision: string): Promise<void> => {
       const panel = diffPanel(path, revision, content);
-      app.shell.add(panel, 'main', { mode: 'split-right' });
+      // Beside the notebook when it is open, to read both at once; else a tab of its own.
+      const notebook = tracker.find(widget => widget.context.path === path);
+      app.shell.add(panel, 'main', notebook ? { ref: notebook.id, mode: 'split-right' } : {});
       app.shell.activateById(panel.id);
       await panel.content.load();
     };
