@@ -55,6 +55,9 @@ class _Handler(APIHandler):
         except NbcollabError as exc:
             self.set_status(409)
             value = {"message": str(exc)}
+        except OSError as exc:  # the file went away, a folder is not readable: say which
+            self.set_status(409)
+            value = {"message": f"{Path(str(exc.filename or 'file')).name}: {exc.strerror or exc}"}
         self.finish(json.dumps(value))
 
     def _body(self) -> bytes:

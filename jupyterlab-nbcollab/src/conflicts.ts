@@ -226,6 +226,9 @@ export class NotebookConflicts implements IDisposable {
   }
 
   say(text: string, error = false): void {
+    if (!this.banner.isAttached && !this._disposed) {
+      this.panel.contentHeader.addWidget(this.banner); // a malformed record, say: shown
+    }
     this.banner.say(text, error);
   }
 
