@@ -152,6 +152,7 @@ def test_resolve_every_conflict_by_clicking_then_mark_resolved(lab: Lab, page: A
     page.get_by_role("button", name="Mark resolved").click()
     expect(page.locator(".jp-nbcollab-message")).to_contain_text("ran git add nb.ipynb")
     expect(_count(page)).to_have_text("Resolved")
+    expect(page.locator(".jp-nbcollab-lint")).to_have_text("nbcollab: no findings", timeout=20_000)
     _screenshot(page, "jupyterlab-resolved.png")
 
     assert git(repo, "ls-files", "-u").stdout == ""
