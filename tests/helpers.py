@@ -134,6 +134,22 @@ def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def version_1_line(record: Any, fields: int) -> str:
+    """An output-cache ``Record`` as an nbcollab without a version field wrote its index line,
+    with ``fields`` fields (7, 8, 10, 11, 14 or 15)."""
+    line = [record.path_key, record.blob, record.working, record.fingerprint, record.pack]
+    line += [str(record.offset), str(record.length)]
+    if fields in (8, 11, 15):
+        line.append(f"{record.crc:08x}")
+    if fields >= 10 and record.blob_at:
+        line += [record.blob_at.pack, str(record.blob_at.offset), str(record.blob_at.length)]
+    if fields >= 14 and record.cells_at:
+        at = record.cells_at
+        line += [at.pack, str(at.offset), str(at.length), record.cells]
+    assert len(line) == fields
+    return " ".join(line)
+
+
 # Debian's Chromium, driven by Playwright (its own browser download is not reachable here). The
 # flags keep it off the network and out of a sandbox root cannot use.
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
