@@ -101,8 +101,17 @@ def _maybe_trusted(notebooks: Sequence[Notebook], app: Any) -> bool:
 
 def any_stored(db_file: Path, digests: Iterable[str], algorithm: str = ALGORITHM) -> bool:
     """Whether the signature database holds any of ``digests``; opened read-only, never created."""
+    return bool(stored_digests(db_file, digests, algorithm, first=True))
+
+
+def stored_digests(
+    db_file: Path, digests: Iterable[str], algorithm: str = ALGORITHM, *, first: bool = False
+) -> set[str]:
+    """Those of ``digests`` the signature database holds (``first``: stop at the first found);
+    opened read-only, never created."""
     import sqlite3
 
+    found = set()
     uri = db_file.absolute().as_uri() + "?mode=ro"
     with closing(sqlite3.connect(uri, uri=True, timeout=2)) as db:
         for digest in digests:
@@ -111,8 +120,10 @@ def any_stored(db_file: Path, digests: Iterable[str], algorithm: str = ALGORITHM
                 (algorithm, digest),
             ).fetchone()
             if row is not None:
-                return True
-    return False
+                found.add(digest)
+                if first:
+                    break
+    return found
 
 
 def jupyter_signature(nb: Notebook, secret: bytes, algorithm: str = ALGORITHM) -> str | None:
