@@ -208,3 +208,25 @@ def test_a_whole_file_restore_keeps_the_trust_it_had(tmp_path: Path) -> None:
     assert Filter(tmp_path).restore(blob_of(mine)) == mine
     assert jupyter_trusts(mine)
     assert parse_notebook(mine)["cells"][1]["outputs"] == [html("<b>one</b>")]
+
+
+def test_outputs_from_an_untrusted_record_are_signed_only_as_a_trusted_one_has_them(
+    tmp_path: Path,
+) -> None:
+    """The newest record was saved by a tool that never signs. Where its outputs are those of
+    an older trusted record, the restore is signed; where they differ, it stays unsigned, and
+    quietly: the user had not trusted them."""
+    mine = text_of(cells())
+    jupyter_sign(mine)
+    Filter(tmp_path).record(mine)
+    Filter(tmp_path).record(text_of(cells(z="z = 'edited elsewhere'")))  # same outputs, unsigned
+    restorer = Filter(tmp_path)
+    restored = restorer.restore(blob_of(text_of(cells(z="z = 30"))))
+    assert jupyter_trusts(restored) and restorer.err.getvalue() == ""
+    rerun = cells(z="z = 'rerun elsewhere'")
+    rerun[4]["outputs"] = [html("<i>rerun</i>")]
+    Filter(tmp_path).record(text_of(rerun))
+    restorer = Filter(tmp_path)
+    restored = restorer.restore(blob_of(text_of(cells(z="z = 40"))))
+    assert b"<i>rerun</i>" in restored and not jupyter_trusts(restored)
+    assert restorer.err.getvalue() == ""

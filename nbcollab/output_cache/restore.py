@@ -80,6 +80,7 @@ class _Fill:
     count: Any
     raw: bytes | None = None  # the outputs list's JSON text, cut from the working file
     raw_count: bytes = b"null"
+    source: str = ""  # the working file (SHA-256) of the record it comes from
 
     def parsed(self) -> tuple[list[Any], Any]:
         """The outputs (lines joined, as ``parse_notebook`` gives them) and the count."""
@@ -105,6 +106,7 @@ class FilledCells:
     text: bytes
     notebook: Notebook  # what ``text`` parses to (the check cleans it: look at it before)
     searched: tuple[Record, ...]  # the records searched for outputs, newest first
+    sources: frozenset[str]  # the working files (SHA-256) among them the outputs come from
     blob: bytes
     checked: Notebook  # what the check cleans: ``notebook`` itself, or a copy
 
@@ -137,15 +139,16 @@ def fill_cells(
     except ValueError:
         return None  # a recorded file's text is not what it should be: the blob as it is
     searched = tuple(_searched(path, store))
+    sources = frozenset(fill.source for fill in fills.values())
     text = _spliced(blob, nb, fills)
     filled = _filled(nb, parsed)
     if text is not None:
-        return FilledCells(text, filled, searched, blob, filled)
+        return FilledCells(text, filled, searched, sources, blob, filled)
     from nbcollab.notebook.codec import serialize_notebook
 
     text = serialize_notebook(filled).encode("utf-8")
     copy = _filled(parse_notebook(blob, path=path), parsed)  # checked, while the first is kept
-    return FilledCells(text, filled, searched, blob, copy)
+    return FilledCells(text, filled, searched, sources, blob, copy)
 
 
 def _filled(nb: Notebook, parsed: dict[int, tuple[list[Any], Any]]) -> Notebook:
@@ -216,7 +219,7 @@ def _find_outputs(
         if cells is None:
             working = store.read(record)
             cells = {
-                key: _Fill(outputs, count)
+                key: _Fill(outputs, count, source=record.working)
                 for key, (outputs, count) in (
                     recorded_cells(working, path, options, rule) if working else {}
                 ).items()
@@ -270,7 +273,8 @@ def _cut_cells(
         raw = working[slice(*outputs)]
         if not (raw.startswith(b"[") and raw.endswith(b"]")):
             return None
-        found[key] = _Fill(None, None, raw, working[slice(*count)] if count else b"null")
+        count_text = working[slice(*count)] if count else b"null"
+        found[key] = _Fill(None, None, raw, count_text, record.working)
     return found
 
 

@@ -105,19 +105,19 @@ class CacheSession:
 
     def _judge(self, filled: FilledCells, path: str, store: OutputStore) -> Verdict | None:
         """Whether to sign what ``filled`` holds (before its check cleans the notebook)."""
-        from nbcollab.output_cache.signing import NOTHING_TO_SIGN, Verdict, needs_judging
+        from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
 
         if not needs_judging(filled):
             return NOTHING_TO_SIGN
         user = self._user_store()
         if user is None:
-            return Verdict(problem="your Jupyter signature store cannot be written from here")
+            return refused(filled, "your Jupyter signature store cannot be written from here")
         from nbcollab.output_cache.signing import judge_restore
 
         try:
             return judge_restore(filled, path, store=store, user=user)
         except Exception as exc:  # noqa: BLE001 - the outputs come back, unsigned
-            return Verdict(problem=f"signing failed ({type(exc).__name__}: {exc})")
+            return refused(filled, f"signing failed ({type(exc).__name__}: {exc})")
 
     def _settle(self, verdict: Verdict | None, path: str) -> bool:
         """Queue the signature or say why there is none; whether it will be signed."""

@@ -46,8 +46,14 @@ NOTHING_TO_SIGN = Verdict()
 
 
 def needs_judging(filled: FilledCells) -> bool:
-    """Whether the user's trust is at stake: rich output, and a trusted record searched."""
+    """Whether signing could apply: rich output, and a trusted record among those searched."""
     return any(record.trusted for record in filled.searched) and has_rich_outputs(filled.notebook)
+
+
+def trust_at_stake(filled: FilledCells) -> bool:
+    """Whether outputs came from a record the user trusted: then a refusal is worth saying.
+    (Outputs from an untrusted record may still be signed, when a trusted one holds them.)"""
+    return any(record.trusted and record.working in filled.sources for record in filled.searched)
 
 
 def judge_restore(
@@ -62,15 +68,20 @@ def judge_restore(
     where = find_lone_surrogate(nb) if problem is None else None
     view = as_jupyter_reads(nb) if problem is None and where is None else None
     if view is None:
-        return Verdict(problem=problem or f"{where or 'it'} holds text Jupyter cannot sign")
+        return refused(filled, problem or f"{where or 'it'} holds text Jupyter cannot sign")
     inputs = list(_still_trusted(filled.searched, path, store=store, user=user))
     if not inputs:
-        return Verdict(problem="the version you trusted is no longer in your signature store")
+        return refused(filled, "the version you trusted is no longer in your signature store")
     refusal = find_signing_problem(view, inputs)
     if refusal is not None:
-        return Verdict(problem=refusal.advice(shlex.quote(path)))
+        return refused(filled, refusal.advice(shlex.quote(path)))
     digest = user.signature(nb)
-    return Verdict(digest=digest) if digest else Verdict(problem="Jupyter cannot hash it")
+    return Verdict(digest=digest) if digest else refused(filled, "Jupyter cannot hash it")
+
+
+def refused(filled: FilledCells, problem: str) -> Verdict:
+    """Not signed: said when outputs the user trusted went into it, else quietly."""
+    return Verdict(problem=problem) if trust_at_stake(filled) else NOTHING_TO_SIGN
 
 
 def _still_trusted(
