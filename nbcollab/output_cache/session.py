@@ -132,7 +132,10 @@ class CacheSession:
         """Add the signatures of this process's restores to the user's store, in one write."""
         user, signatures = self._user, self._signatures
         self._signatures = {}
-        if not signatures or user is None:
+        if user is None:
+            return
+        user.close()
+        if not signatures:
             return
         try:
             user.add(signatures)

@@ -17,21 +17,17 @@ and the session adds them to the store in one transaction when git's command end
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.codec import Notebook, parse_notebook
 from nbcollab.output_cache.restore import FilledCells
 from nbcollab.output_cache.store import OutputStore, Record
-from nbcollab.trust.policy import (
-    find_lone_surrogate,
-    find_read_problem,
-    find_signing_problem,
-    has_rich_outputs,
-)
+from nbcollab.trust.policy import find_read_problem, find_signing_problem, has_rich_outputs
 from nbcollab.trust.signatures import UserStore
 from nbcollab.trust.store import as_jupyter_reads
+from nbcollab.trust.stream import SignatureStream, signature_stream
 
 
 @dataclass(frozen=True)
@@ -65,18 +61,41 @@ def judge_restore(
         return NOTHING_TO_SIGN  # nothing the user trusted went into it: it stays as it was
     nb = filled.notebook
     problem = find_read_problem(nb)
-    where = find_lone_surrogate(nb) if problem is None else None
-    view = as_jupyter_reads(nb) if problem is None and where is None else None
-    if view is None:
-        return refused(filled, problem or f"{where or 'it'} holds text Jupyter cannot sign")
-    inputs = list(_still_trusted(filled.searched, path, store=store, user=user))
-    if not inputs:
-        return refused(filled, "the version you trusted is no longer in your signature store")
-    refusal = find_signing_problem(view, inputs)
+    result = _signed(as_jupyter_reads(nb)) if problem is None else None
+    if result is None:
+        return refused(filled, problem or "Jupyter cannot read it back the same or hash it")
+    trusted = [r for r in filled.searched if r.trusted]
+    # The records the outputs came from first: most restores need no other (each is parsed).
+    first = [r for r in trusted if r.working in filled.sources] or trusted
+    inputs = _still_trusted(first, path, store=store, user=user)
+    refusal = _refusal(result, inputs, path)
+    if refusal is not None and len(first) < len(trusted):
+        rest = [r for r in trusted if r not in first]
+        inputs += _still_trusted(rest, path, store=store, user=user)
+        refusal = _refusal(result, inputs, path)
     if refusal is not None:
-        return refused(filled, refusal.advice(shlex.quote(path)))
-    digest = user.signature(nb)
-    return Verdict(digest=digest) if digest else refused(filled, "Jupyter cannot hash it")
+        return refused(filled, refusal)
+    return Verdict(digest=user.digest(result[1].data))
+
+
+Signed = tuple[Notebook, SignatureStream]  # a notebook as Jupyter reads it, with its bytes
+
+
+def _signed(view: Notebook | None) -> Signed | None:
+    try:
+        return (view, signature_stream(view)) if view is not None else None
+    except (UnicodeEncodeError, RecursionError):
+        return None  # a lone surrogate, absurd nesting: Jupyter's notary fails on it too
+
+
+def _refusal(result: Signed, inputs: list[Signed], path: str) -> str | None:
+    """Why signing ``result`` would trust more than ``inputs`` do, with what to do; or None."""
+    if not inputs:
+        return "the version you trusted is no longer in your signature store"
+    problem = find_signing_problem(
+        result[0], [nb for nb, _ in inputs], streams=[result[1], *(s for _, s in inputs)]
+    )
+    return problem.advice(shlex.quote(path)) if problem is not None else None
 
 
 def refused(filled: FilledCells, problem: str) -> Verdict:
@@ -86,18 +105,17 @@ def refused(filled: FilledCells, problem: str) -> Verdict:
 
 def _still_trusted(
     records: Sequence[Record], path: str, *, store: OutputStore, user: UserStore
-) -> Iterator[Notebook]:
-    """The trusted records' working files as Jupyter reads them, those the store still trusts."""
-    candidates: dict[str, Notebook] = {}
+) -> list[Signed]:
+    """The records' working files as Jupyter reads them, those the store still trusts."""
+    candidates: dict[str, Signed] = {}
     for record in records:
-        working = store.read(record) if record.trusted else None
+        working = store.read(record)
         try:
             nb = parse_notebook(working, path=path) if working is not None else None
         except InvalidNotebook:
             continue
-        view = as_jupyter_reads(nb) if nb is not None else None
-        digest = user.signature(nb) if nb is not None and view is not None else None
-        if view is not None and digest is not None:
-            candidates[digest] = view
+        signed = _signed(as_jupyter_reads(nb)) if nb is not None else None
+        if signed is not None:
+            candidates[user.digest(signed[1].data)] = signed
     found = user.trusted(candidates)
-    yield from (view for digest, view in candidates.items() if digest in found)
+    return [signed for digest, signed in candidates.items() if digest in found]

@@ -130,13 +130,17 @@ class SigningProblem(NamedTuple):
 
 
 def find_signing_problem(
-    result: Notebook, trusted_inputs: Sequence[Notebook]
+    result: Notebook,
+    trusted_inputs: Sequence[Notebook],
+    *,
+    streams: Sequence[SignatureStream] | None = None,
 ) -> SigningProblem | None:
     """Why signing ``result`` could trust output that none of ``trusted_inputs`` (notebooks as
     Jupyter reads them, each trusted by the user's Jupyter) is trusted for; None when signing
     trusts nothing new. Rules 1 and 4 of docs/trust.md: the merge driver and the output cache's
-    restore both decide by this one function."""
-    return _untrusted_output(result, trusted_inputs) or _collision(result, trusted_inputs)
+    restore both decide by this one function. ``streams``: the signature streams of the result
+    and then of each input, when the caller has them already."""
+    return _untrusted_output(result, trusted_inputs) or _collision(result, trusted_inputs, streams)
 
 
 def find_collision_risk(result: Notebook, trusted_inputs: Sequence[Notebook]) -> str | None:
@@ -153,10 +157,13 @@ def find_collision_risk(result: Notebook, trusted_inputs: Sequence[Notebook]) ->
     return problem.reason if problem else None
 
 
-def _collision(result: Notebook, trusted_inputs: Sequence[Notebook]) -> SigningProblem | None:
+def _collision(
+    result: Notebook,
+    trusted_inputs: Sequence[Notebook],
+    streams: Sequence[SignatureStream] | None = None,
+) -> SigningProblem | None:
     try:
-        stream = signature_stream(result)
-        trusted = [signature_stream(nb) for nb in trusted_inputs]
+        stream, *trusted = streams or [signature_stream(nb) for nb in (result, *trusted_inputs)]
     except (UnicodeEncodeError, RecursionError):
         return SigningProblem(
             "Jupyter cannot hash the notebook (invalid Unicode or nested too deeply)"

@@ -21,7 +21,6 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,8 @@ from nbcollab.trust.store import (
     jupyter_config_app,
     jupyter_signature,
     notary_configured,
+    open_read_only,
+    signature_of,
     stored_digests,
 )
 
@@ -58,12 +59,19 @@ def may_hold_rich_output(text: bytes) -> bool:
     return _RICH_OUTPUT.search(text) is not None
 
 
-@dataclass(frozen=True)
 class UserStore:
     """The user's key and signature database, as Jupyter's default notary has them."""
 
-    secret: bytes
-    db_file: Path
+    def __init__(self, secret: bytes, db_file: Path) -> None:
+        self.secret = secret
+        self.db_file = db_file
+        self._reader: sqlite3.Connection | None = None  # opened read-only on first look-up
+
+    def close(self) -> None:
+        """Close the database, when it was opened for looking up."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def signature(self, nb: Notebook) -> str | None:
         """The signature Jupyter computes for the file ``nb`` (``parse_notebook``'s dict) was
@@ -71,9 +79,15 @@ class UserStore:
         view = as_jupyter_reads(nb)
         return jupyter_signature(view, self.secret) if view is not None else None
 
+    def digest(self, signed: bytes | bytearray) -> str:
+        """The signature of a notebook's signed bytes (``trust.stream``)."""
+        return signature_of(signed, self.secret)
+
     def trusted(self, digests: Iterable[str]) -> set[str]:
         """Those of ``digests`` the database holds (read-only: it is left byte for byte)."""
-        return stored_digests(self.db_file, digests)
+        if self._reader is None:
+            self._reader = open_read_only(self.db_file)
+        return stored_digests(self._reader, digests)
 
     def trusts_text(self, text: bytes, *, path: str) -> bool:
         """Whether Jupyter trusts the notebook ``text`` (False for one it cannot read)."""

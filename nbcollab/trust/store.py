@@ -19,10 +19,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbcollab.notebook.codec import Notebook
 from nbcollab.trust.stream import signature_bytes
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SECRET_FILE = "notebook_secret"  # NotebookNotary's defaults inside the Jupyter data dir
 DB_FILE = "nbsignatures.db"
@@ -101,28 +104,36 @@ def _maybe_trusted(notebooks: Sequence[Notebook], app: Any) -> bool:
 
 def any_stored(db_file: Path, digests: Iterable[str], algorithm: str = ALGORITHM) -> bool:
     """Whether the signature database holds any of ``digests``; opened read-only, never created."""
-    return bool(stored_digests(db_file, digests, algorithm, first=True))
+    with closing(open_read_only(db_file)) as db:
+        return bool(stored_digests(db, digests, algorithm, first=True))
+
+
+def open_read_only(db_file: Path) -> sqlite3.Connection:
+    """The signature database, opened read-only (a read leaves it byte for byte); never created."""
+    import sqlite3
+
+    return sqlite3.connect(db_file.absolute().as_uri() + "?mode=ro", uri=True, timeout=2)
 
 
 def stored_digests(
-    db_file: Path, digests: Iterable[str], algorithm: str = ALGORITHM, *, first: bool = False
+    db: sqlite3.Connection,
+    digests: Iterable[str],
+    algorithm: str = ALGORITHM,
+    *,
+    first: bool = False,
 ) -> set[str]:
-    """Those of ``digests`` the signature database holds (``first``: stop at the first found);
-    opened read-only, never created."""
-    import sqlite3
-
+    """Those of ``digests`` the signature database ``db`` holds (``first``: stop at the first
+    found)."""
     found = set()
-    uri = db_file.absolute().as_uri() + "?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=2)) as db:
-        for digest in digests:
-            row = db.execute(
-                "SELECT 1 FROM nbsignatures WHERE algorithm = ? AND signature = ? LIMIT 1",
-                (algorithm, digest),
-            ).fetchone()
-            if row is not None:
-                found.add(digest)
-                if first:
-                    break
+    for digest in digests:
+        row = db.execute(
+            "SELECT 1 FROM nbsignatures WHERE algorithm = ? AND signature = ? LIMIT 1",
+            (algorithm, digest),
+        ).fetchone()
+        if row is not None:
+            found.add(digest)
+            if first:
+                break
     return found
 
 
@@ -135,6 +146,11 @@ def jupyter_signature(nb: Notebook, secret: bytes, algorithm: str = ALGORITHM) -
         signed = signature_bytes(view)
     except (UnicodeEncodeError, RecursionError):
         return None  # nbformat's notary fails on these too; let it say so
+    return signature_of(signed, secret, algorithm)
+
+
+def signature_of(signed: bytes | bytearray, secret: bytes, algorithm: str = ALGORITHM) -> str:
+    """The signature of the bytes ``trust.stream`` computes for a notebook, as the notary's."""
     return hmac.new(secret, signed, digestmod=algorithm).hexdigest()
 
 
