@@ -34,7 +34,7 @@ import stat
 import time
 import zlib
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from nbcollab.errors import NbcollabError
 
@@ -451,21 +451,8 @@ def read_record(line: str) -> Record | None:
     match = _LINE.match(line)
     if match is None:
         return _upgrade(line)
-    key, blob, working, fingerprint, trust, pack, offset, length, crc = match.groups()[:9]
-    return Record(
-        key,
-        blob,
-        working,
-        fingerprint,
-        pack,
-        int(offset),
-        int(length),
-        _span(*match.groups()[9:12]),
-        _span(*match.groups()[12:15]),
-        match.group(16) or "",
-        int(crc, 16),
-        trust == "t",
-    )
+    fields = match.groups()
+    return _record(fields[:4] + fields[5:8], fields[9:16], int(fields[8], 16), fields[4] == "t")
 
 
 def _upgrade(line: str) -> Record | None:
@@ -476,7 +463,18 @@ def _upgrade(line: str) -> Record | None:
     match = _LINE_1.match(line)
     if match is None:
         return None
-    key, blob, working, fingerprint, pack, offset, length, crc = match.groups()[:8]
+    fields = match.groups()
+    return _record(fields[:7], fields[8:15], int(fields[7], 16) if fields[7] else None, False)
+
+
+def _record(
+    main: tuple[str | Any, ...], spans: tuple[str | Any, ...], crc: int | None, trusted: bool
+) -> Record:
+    """A record from a line's matched fields: the seven every version has, then the blob's and
+    the cell index's spans (and the index's SHA-256), each None when absent."""
+    key, blob, working, fingerprint, pack, offset, length = main
+    blob_at, cells_at = _span(*spans[:3]), _span(*spans[3:6])
+    sha = spans[6] or ""
     return Record(
         key,
         blob,
@@ -485,10 +483,11 @@ def _upgrade(line: str) -> Record | None:
         pack,
         int(offset),
         int(length),
-        _span(*match.groups()[8:11]),
-        _span(*match.groups()[11:14]),
-        match.group(15) or "",
-        int(crc, 16) if crc else None,
+        blob_at,
+        cells_at,
+        sha,
+        crc,
+        trusted,
     )
 
 
