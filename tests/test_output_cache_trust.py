@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import code_cell, make_notebook, markdown_cell
+from helpers import code_cell, jupyter_sign, jupyter_trusts, make_notebook, markdown_cell
+from helpers import html_output as html
 
 from nbcollab.clean.strip import clean_bytes
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
@@ -23,17 +24,8 @@ from nbcollab.output_cache.options import CacheOptions
 from nbcollab.output_cache.session import CacheSession
 from nbcollab.output_cache.store import OutputStore
 from nbcollab.trust import signatures
-from nbcollab.trust.notary import open_notary, read_as_jupyter
 
 NB = "analysis.ipynb"
-
-
-def html(text: str) -> dict[str, Any]:
-    return {
-        "data": {"text/html": text, "text/plain": "x"},
-        "metadata": {},
-        "output_type": "display_data",
-    }
 
 
 def cells(**changes: str) -> list[dict[str, Any]]:
@@ -58,16 +50,6 @@ def blob_of(working: bytes) -> bytes:
     blob = clean_bytes(working, path=NB)
     assert blob is not None
     return blob
-
-
-def jupyter_sign(text: bytes) -> None:
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(text.decode(), path=NB))
-
-
-def jupyter_trusts(text: bytes) -> bool:
-    with open_notary() as notary:
-        return bool(notary.check_signature(read_as_jupyter(text.decode(), path=NB)))
 
 
 class Filter:

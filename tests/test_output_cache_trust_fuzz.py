@@ -19,7 +19,7 @@ from helpers import make_notebook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from recut import Cuts
-from test_trust_fuzz import cells, texts
+from test_trust_fuzz import trusted_and_merged
 
 from nbcollab.clean.strip import clean_bytes
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
@@ -50,28 +50,16 @@ def user_store(folder: Path, trusted: bytes) -> UserStore:
     return user
 
 
-@st.composite
-def trusted_and_theirs(draw: st.DrawFn) -> tuple[bytes, bytes]:
-    """The user's trusted working file, and a colleague's edit of it as git stores it."""
-    trusted = make_notebook(*draw(st.lists(cells, min_size=1, max_size=4)), minor=4)
-    theirs = copy.deepcopy(trusted)
-    for _ in range(draw(st.integers(1, 2))):
-        where = draw(st.integers(0, len(theirs["cells"])))
-        edit = draw(st.sampled_from(["insert", "source", "delete"]))
-        if edit == "insert" or where == len(theirs["cells"]):
-            theirs["cells"].insert(where, draw(cells))
-        elif edit == "source":
-            theirs["cells"][where]["source"] = draw(texts)
-        else:
-            del theirs["cells"][where]
-    working = serialize_notebook(trusted).encode()
-    edited = serialize_notebook(theirs).encode()
+def as_stored(pair: tuple[dict, dict]) -> tuple[bytes, bytes]:
+    """The trusted notebook as its working file, and the other side's edit of it as git stores
+    it (outputs stripped)."""
+    working, edited = (serialize_notebook(nb).encode() for nb in pair)
     return working, clean_bytes(edited, path="nb.ipynb") or edited
 
 
 @pytest.mark.slow
 @settings(max_examples=200, deadline=None)
-@given(trusted_and_theirs(), st.sampled_from(list(RestoreRule)))
+@given(trusted_and_merged().map(as_stored), st.sampled_from(list(RestoreRule)))
 def test_signed_restores_show_nothing_the_trusted_record_cannot(
     pair: tuple[bytes, bytes], rule: RestoreRule
 ) -> None:

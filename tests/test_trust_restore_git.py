@@ -14,22 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import code_cell, git, make_notebook, markdown_cell, run_nbcollab, write_notebook
+from helpers import (
+    code_cell,
+    git,
+    jupyter_sign,
+    jupyter_trusts,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    write_notebook,
+)
+from helpers import html_output as html
 
 from nbcollab.notebook.codec import parse_notebook
-from nbcollab.trust.notary import open_notary, read_as_jupyter
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 
 NB = "analysis.ipynb"
-
-
-def html(text: str) -> dict[str, Any]:
-    return {
-        "data": {"text/html": text, "text/plain": "x"},
-        "metadata": {},
-        "output_type": "display_data",
-    }
 
 
 def report(**changes: str) -> dict[str, Any]:
@@ -50,14 +51,12 @@ def jupyter_save(repo: Path, nb: dict[str, Any], *, trusted: bool = True) -> Non
     """What saving in the user's Jupyter does: write the file, and sign it when trusted."""
     write_notebook(repo / NB, nb)
     if trusted:
-        with open_notary() as notary:
-            notary.sign(read_as_jupyter((repo / NB).read_text(encoding="utf-8"), path=NB))
+        jupyter_sign(repo / NB)
 
 
-def jupyter_trusts(repo: Path) -> bool:
-    with open_notary() as notary:
-        text = (repo / NB).read_text(encoding="utf-8")
-        return bool(notary.check_signature(read_as_jupyter(text, path=NB)))
+def trusted(repo: Path) -> bool:
+    """Whether the user's Jupyter trusts the notebook in ``repo``."""
+    return jupyter_trusts(repo / NB)
 
 
 def html_outputs(repo: Path) -> list[str]:
@@ -121,7 +120,7 @@ def test_switch_away_and_back_and_to_a_branch_edited_below(clones: tuple[Path, P
     jupyter_save(user, report(z="z = 30"))
     git(user, "commit", "-qam", "z")
     git(user, "switch", "-q", "main")
-    assert jupyter_trusts(user) and html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"]
+    assert trusted(user) and html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"]
     # A branch the cache never saw whole: the same edit, stored without outputs.
     git(user, "switch", "-qc", "stripped", "main")
     write_notebook(user / NB, report(z="z = 40"))
@@ -131,7 +130,7 @@ def test_switch_away_and_back_and_to_a_branch_edited_below(clones: tuple[Path, P
     git(user, "switch", "-q", "main")
     switched = git(user, "switch", "stripped")
     assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"]
-    assert jupyter_trusts(user) and "not re-signed" not in switched.stderr
+    assert trusted(user) and "not re-signed" not in switched.stderr
     assert git(user, "status", "--porcelain").stdout == ""
 
 
@@ -153,38 +152,40 @@ def test_a_colleagues_change_below_the_rich_outputs_keeps_yours_trusted(
     nb = parse_notebook((user / NB).read_bytes())
     assert [c["source"] for c in nb["cells"][::4]] == ["# Report, retitled", "z = 30"]
     assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"]  # theirs stay theirs
-    assert jupyter_trusts(user), pulled.stderr
+    assert trusted(user), pulled.stderr
     assert "needs no signature" not in pulled.stderr
     assert git(user, "status", "--porcelain").stdout == ""
+
+
+def pull_their_change(
+    root: Path, origin: Path, user: Path, theirs: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """A colleague pushes ``theirs`` while the user retitles the report; then the user pulls."""
+    Colleague(root, origin).commit(theirs, "their change")
+    jupyter_save(user, report(top="# Report, retitled"))
+    git(user, "commit", "-qam", "title")
+    pulled = git(user, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
+    assert pulled.returncode == 0, pulled.stderr
+    return pulled
 
 
 def test_a_merge_summary_says_the_restore_decides(
     tmp_path: Path, clones: tuple[Path, Path]
 ) -> None:
-    origin, user = clones
-    Colleague(tmp_path, origin).commit(report(z="z = 30"), "z")
-    jupyter_save(user, report(top="# Report, retitled"))
-    git(user, "commit", "-qam", "title")
-    merged = git(user, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
-    assert merged.returncode == 0, merged.stderr
+    merged = pull_their_change(tmp_path, *clones, report(z="z = 30"))
     assert "the output cache puts yours back as git writes the file" in merged.stderr
     assert "needs no signature" not in merged.stderr
-    assert jupyter_trusts(user)
+    assert trusted(clones[1])
 
 
 def test_a_colleagues_change_inside_the_rich_stretch_is_named(
     tmp_path: Path, clones: tuple[Path, Path]
 ) -> None:
-    origin, user = clones
-    Colleague(tmp_path, origin).commit(report(m="## Between, reworded"), "reword")
-    jupyter_save(user, report(top="# Report, retitled"))
-    git(user, "commit", "-qam", "title")
+    user = clones[1]
+    pulled = pull_their_change(tmp_path, *clones, report(m="## Between, reworded"))
 
-    pulled = git(user, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
-
-    assert pulled.returncode == 0, pulled.stderr
     assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"]  # the outputs come back
-    assert not jupyter_trusts(user)
+    assert not trusted(user)
     assert (
         "nbcollab: analysis.ipynb: not re-signed: cell 2 (id m) changed between the first and "
         "last rich output; check it, then run: nbcollab trust sign analysis.ipynb"
@@ -192,7 +193,7 @@ def test_a_colleagues_change_inside_the_rich_stretch_is_named(
     status = run_nbcollab("status", cwd=user).stdout.decode()
     assert "trust: 1 notebook with rich output Jupyter does not trust: analysis.ipynb" in status
     assert run_nbcollab("trust", "sign", NB, cwd=user).returncode == 0  # what the message says
-    assert jupyter_trusts(user)
+    assert trusted(user)
     assert "trust: every notebook with rich output is trusted" in (
         run_nbcollab("status", cwd=user).stdout.decode()
     )
@@ -210,7 +211,7 @@ def test_a_record_made_while_untrusted_never_becomes_trusted(
 
     assert pulled.returncode == 0, pulled.stderr
     assert html_outputs(user) == ["<b>show(10)</b>", "<i>show(2)</i>"]
-    assert not jupyter_trusts(user)
+    assert not trusted(user)
     assert "not re-signed" not in pulled.stderr  # nothing the user trusted was lost
 
 
@@ -228,16 +229,16 @@ def test_a_colleagues_own_outputs_never_become_trusted(
 
     assert pulled.returncode == 0, pulled.stderr
     assert "theirs()" in (user / NB).read_text()
-    assert not jupyter_trusts(user)
+    assert not trusted(user)
 
 
 def test_stash_and_pop_keep_trust(clones: tuple[Path, Path]) -> None:
     _, user = clones
     jupyter_save(user, report(b="show(20)"))
     git(user, "stash", "-q")
-    assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"] and jupyter_trusts(user)
+    assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"] and trusted(user)
     git(user, "stash", "pop", "-q")
-    assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(20)</i>"] and jupyter_trusts(user)
+    assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(20)</i>"] and trusted(user)
 
 
 def test_git_status_running_during_switches_changes_nothing(clones: tuple[Path, Path]) -> None:
@@ -262,7 +263,7 @@ def test_git_status_running_during_switches_changes_nothing(clones: tuple[Path, 
         for branch in ("main", "stripped") * 3:
             git(user, "switch", "-q", branch)
             assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"], branch
-            assert jupyter_trusts(user), branch
+            assert trusted(user), branch
     finally:
         stop.set()
         poller.join()

@@ -10,14 +10,20 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
-from helpers import code_cell, make_notebook, markdown_cell, stream_output
+from helpers import (
+    code_cell,
+    jupyter_sign,
+    jupyter_trusts,
+    make_notebook,
+    markdown_cell,
+    stream_output,
+)
+from helpers import html_output as html
 
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.trust import signatures
-from nbcollab.trust.notary import open_notary, read_as_jupyter
 from nbcollab.trust.signatures import (
     SignatureStoreBusy,
     find_untrusted,
@@ -27,26 +33,12 @@ from nbcollab.trust.signatures import (
 from nbcollab.trust.store import DB_FILE, SECRET_FILE
 
 
-def html(text: str) -> dict[str, Any]:
-    return {"data": {"text/html": text}, "metadata": {}, "output_type": "display_data"}
-
-
 def notebook_text(output: str = "<b>one</b>") -> str:
     return serialize_notebook(
         make_notebook(
             markdown_cell("# N", cell_id="m"), code_cell("x", cell_id="x", outputs=[html(output)])
         )
     )
-
-
-def jupyter_sign(text: str) -> None:
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(text, path="nb"))
-
-
-def jupyter_trusts(text: str) -> bool:
-    with open_notary() as notary:
-        return bool(notary.check_signature(read_as_jupyter(text, path="nb")))
 
 
 def data_dir() -> Path:
