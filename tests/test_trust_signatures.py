@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import (
@@ -142,3 +143,47 @@ def test_find_untrusted_names_the_notebooks_jupyter_would_blank() -> None:
     assert find_untrusted(None, notebooks) == ["a.ipynb", "b.ipynb"]  # Jupyter never signed
     jupyter_sign(trusted)
     assert find_untrusted(open_user_store(), notebooks) == ["b.ipynb"]
+
+
+def _answers_in_time(call: Any) -> Any:
+    """``call()``'s result, failing the test rather than hanging when it blocks."""
+    import threading
+
+    box: list[Any] = []
+    worker = threading.Thread(target=lambda: box.append(call()), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert box, "blocked"
+    return box[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_where_the_key_or_a_config_file_should_be_never_blocks() -> None:
+    jupyter_sign(notebook_text())
+    folder = Path(os.environ["JUPYTER_CONFIG_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(folder / "jupyter_server_config.json")
+    assert _answers_in_time(open_user_store) is not None
+    (data_dir() / SECRET_FILE).unlink()
+    os.mkfifo(data_dir() / SECRET_FILE)
+    assert _answers_in_time(open_user_store) is None
+
+
+def test_the_merge_summary_shows_a_path_s_control_characters_visibly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The refusal names the notebook in the command to run: a file name holding an escape
+    sequence must not reach the terminal as one."""
+    from nbcollab.git.merge_driver import run_git_merge
+
+    mine = notebook_text()
+    jupyter_sign(mine)
+    theirs = notebook_text("<script>x()</script>")
+    files = []
+    for name, text in (("base", mine), ("ours", mine), ("theirs", theirs)):
+        files.append(tmp_path / name)
+        files[-1].write_text(text)
+    run_git_merge([*map(str, files), "7", "evil\x1b]0;owned\x07.ipynb"])
+    err = capsys.readouterr().err
+    assert "not signed: cell 1 (id x) has output not found in any trusted input" in err
+    assert "\x1b" not in err and "\x07" not in err

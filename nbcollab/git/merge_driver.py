@@ -219,7 +219,9 @@ def fall_back_to_line_merge(args: DriverArgs, reason: str) -> int:
 
 
 def _say(message: str) -> None:
-    try:
-        print(f"nbcollab: {message}", file=sys.stderr)
+    from nbcollab.render.safe_text import terminal_safe
+
+    try:  # messages name the path git passed, which may hold control characters
+        print(f"nbcollab: {terminal_safe(message)}", file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the exit code still tells git what happened

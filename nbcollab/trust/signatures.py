@@ -38,6 +38,7 @@ from nbcollab.trust.store import (
     jupyter_signature,
     notary_configured,
     open_read_only,
+    read_regular,
     signature_of,
     stored_digests,
 )
@@ -163,7 +164,7 @@ def open_user_store(app: Any = None) -> UserStore | None:
     data_dir = Path(jupyter_data_dir())  # without creating it, unlike JupyterApp.data_dir
     db_file = data_dir / DB_FILE
     try:
-        secret = (data_dir / SECRET_FILE).read_bytes()
+        secret = read_regular(data_dir / SECRET_FILE)
     except OSError:
         return None  # no key: Jupyter would make a new one, which has signed nothing
     return UserStore(secret, db_file) if db_file.is_file() else None
@@ -177,7 +178,7 @@ def _may_configure_notary(folders: Iterable[Path]) -> bool:
             if (folder / f"{name}.py").exists():
                 return True
             try:
-                text = (folder / f"{name}.json").read_text(encoding="utf-8", errors="replace")
+                text = read_regular(folder / f"{name}.json").decode("utf-8", "replace")
             except OSError:
                 continue
             if any(option in text for option in NOTARY_SETTINGS):

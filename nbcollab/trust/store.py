@@ -14,8 +14,11 @@ reading, a database that does not open read-only) it answers ``True`` and nbform
 
 from __future__ import annotations
 
+import errno
 import hmac
 import logging
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -93,13 +96,25 @@ def _maybe_trusted(notebooks: Sequence[Notebook], app: Any) -> bool:
     secret_file = data_dir / SECRET_FILE
     if not secret_file.exists():
         return False  # the notary would make a new random key, which has signed nothing yet
-    secret = secret_file.read_bytes()
+    secret = read_regular(secret_file)
     digests = [jupyter_signature(nb, secret) for nb in notebooks]
     if any(digest is None for digest in digests):
         return True
     db_file = data_dir / DB_FILE
     # No database yet: the notary would create an empty one.
     return db_file.exists() and any_stored(db_file, [d for d in digests if d])
+
+
+def read_regular(path: Path) -> bytes:
+    """A regular file's bytes; OSError for anything else (a FIFO would block git's command)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, f"{path}: not a regular file")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 def any_stored(db_file: Path, digests: Iterable[str], algorithm: str = ALGORITHM) -> bool:
