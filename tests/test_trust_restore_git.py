@@ -269,3 +269,22 @@ def test_git_status_running_during_switches_changes_nothing(clones: tuple[Path, 
         poller.join()
     assert not failures
     assert git(user, "status", "--porcelain").stdout == ""
+
+
+def test_status_reads_only_regular_notebooks_of_the_work_tree(
+    tmp_path: Path, clones: tuple[Path, Path]
+) -> None:
+    """A symbolic link out of the tree is not followed, a FIFO not opened (it would hang)."""
+    _, user = clones
+    outside = write_notebook(tmp_path / "outside.ipynb", report(a="show('elsewhere')"))
+    (user / "linked.ipynb").symlink_to(outside)
+    os.mkfifo(user / "fifo.ipynb")
+    done = subprocess.run(
+        [*run_nbcollab_argv(), "status"], cwd=user, capture_output=True, text=True, timeout=120
+    )
+    assert "trust: every notebook with rich output is trusted by your Jupyter" in done.stdout
+    write_notebook(user / "new.ipynb", report(a="show('new')"))  # untracked, not ignored
+    done = subprocess.run(
+        [*run_nbcollab_argv(), "status"], cwd=user, capture_output=True, text=True, timeout=120
+    )
+    assert "trust: 1 notebook with rich output Jupyter does not trust: new.ipynb" in done.stdout
