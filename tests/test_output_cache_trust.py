@@ -212,3 +212,15 @@ def test_outputs_from_an_untrusted_record_are_signed_only_as_a_trusted_one_has_t
     restored = restorer.restore(blob_of(text_of(cells(z="z = 40"))))
     assert b"<i>rerun</i>" in restored and not jupyter_trusts(restored)
     assert restorer.err.getvalue() == ""
+
+
+def test_a_refusal_is_said_once_a_notebook_in_one_git_command(tmp_path: Path) -> None:
+    mine = text_of(cells())
+    jupyter_sign(mine)
+    Filter(tmp_path).record(mine)
+    restorer = Filter(tmp_path)
+    for wording in ("reworded", "reworded again"):  # a rebase writes each commit's version
+        blob = blob_of(text_of(cells(m=f"## Between, {wording}")))
+        restorer.session.restore(blob, NB, lambda path: CleanOptions())
+    restorer.session.close()
+    assert restorer.err.getvalue().count("not re-signed") == 1

@@ -74,6 +74,7 @@ class CacheSession:
         self._user: UserStore | None = None  # the user's signature store, once looked for
         self._user_looked_for = False
         self._signatures: dict[str, str] = {}  # digest -> path, added to the store on close
+        self._unsigned: set[str] = set()  # paths already said to be not re-signed
 
     def restore(self, blob: bytes, path: str, load_options: Callable[[str], CleanOptions]) -> bytes:
         """The file to write for ``blob``: with cached outputs when recognised, else ``blob``."""
@@ -124,7 +125,8 @@ class CacheSession:
         if verdict is not None and verdict.digest:
             self._signatures[verdict.digest] = path
             return True
-        if verdict is not None and verdict.problem:
+        if verdict is not None and verdict.problem and path not in self._unsigned:
+            self._unsigned.add(path)  # once: a rebase writes a notebook once a commit
             self._say(f"{path}: not re-signed: {verdict.problem}")
         return False
 
