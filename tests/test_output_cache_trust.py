@@ -214,10 +214,14 @@ def test_outputs_from_an_untrusted_record_are_signed_only_as_a_trusted_one_has_t
     assert restorer.err.getvalue() == ""
 
 
-def test_a_refusal_is_said_once_a_notebook_in_one_git_command(tmp_path: Path) -> None:
+def test_a_refusal_is_said_once_a_notebook_in_one_git_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mine = text_of(cells())
     jupyter_sign(mine)
     Filter(tmp_path).record(mine)
+    # A cache that cannot be written: each restore fills from the user's trusted record again.
+    monkeypatch.setattr(CacheSession, "_remember", lambda *args, **kwargs: None)
     restorer = Filter(tmp_path)
     for wording in ("reworded", "reworded again"):  # a rebase writes each commit's version
         blob = blob_of(text_of(cells(m=f"## Between, {wording}")))
