@@ -288,3 +288,36 @@ def test_status_reads_only_regular_notebooks_of_the_work_tree(
         [*run_nbcollab_argv(), "status"], cwd=user, capture_output=True, text=True, timeout=120
     )
     assert "trust: 1 notebook with rich output Jupyter does not trust: new.ipynb" in done.stdout
+
+
+def test_recording_signing_and_status_never_import_nbformat(clones: tuple[Path, Path]) -> None:
+    """Trust in the filter and in `status` is looked up and written without nbformat."""
+    _, user = clones
+    script = (
+        "import io, sys\n"
+        "from pathlib import Path\n"
+        "from nbcollab.clean.strip import clean_bytes\n"
+        "from nbcollab.git.status import trust_line\n"
+        "from nbcollab.options import CleanOptions\n"
+        "from nbcollab.output_cache.session import CacheSession\n"
+        f"name = {NB!r}\n"
+        "working = Path(name).read_bytes()\n"
+        "session = CacheSession(io.StringIO())\n"
+        "session.record(working, clean_bytes(working, path=name), name, CleanOptions())\n"
+        "edited = clean_bytes(working.replace(b'z = 3', b'z = 4'), path=name)\n"
+        "restored = session.restore(edited, name, lambda path: CleanOptions())\n"
+        "session.close()\n"
+        "Path('restored.ipynb').write_bytes(restored)\n"
+        "print(trust_line(Path('.')))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'nbformat', 'jsonschema'}))\n"
+    )
+    done = subprocess.run(
+        [*run_nbcollab_argv()[:1], "-c", script], cwd=user, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "trust: every notebook with rich output is trusted by your Jupyter",
+        "[]",
+    ]
+    restored = user / "restored.ipynb"
+    assert b"<i>show(2)</i>" in restored.read_bytes() and jupyter_trusts(restored)
