@@ -30,20 +30,16 @@ def run_filter_process(argv: list[str]) -> int:
     widen_pipe(protocol_out.fileno())
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    cache = CacheSession(sys.stderr)
     try:
-        serve(
-            sys.stdin.buffer,
-            protocol_out,
-            sys.stderr,
-            OptionsByFolder(Path.cwd()),
-            CacheSession(sys.stderr),
-        )
+        serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()), cache)
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
         print(f"nbcollab filter-process: {reason}", file=sys.stderr)
         return 1
     finally:
         protocol_out.close()
+        cache.close()  # signs what the checkout restored, once git has every file
     return 0
 
 
