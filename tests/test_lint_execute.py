@@ -10,9 +10,12 @@ from helpers import code_cell, make_notebook, stream_output, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.lint.outputs import first_difference, normalise_text
+from nbcollab.execute.compare import OutputComparer
 
 runner = CliRunner()
+COMPARER = OutputComparer()
+first_difference = COMPARER.first_difference
+normalise_text = COMPARER.normalise_text
 HAS_KERNEL = all(importlib.util.find_spec(m) for m in ("nbclient", "ipykernel"))
 needs_kernel = pytest.mark.skipif(not HAS_KERNEL, reason="nbclient or ipykernel is not installed")
 
@@ -94,7 +97,7 @@ def test_stale_output_is_reported_and_write_saves_the_rerun(tmp_path: Path) -> N
     code, out, _ = lint(str(path), "--select", "X")
     assert (
         code == 1
-        and "X402 warning: output not reproduced: stored 'stdout: 41', re-run 'stdout: 42'" in out
+        and "X402 error: output not reproduced: stored 'stdout: 41', re-run 'stdout: 42'" in out
     )
     lint(str(path), "--write")
     assert '"42\\n"' in path.read_text()

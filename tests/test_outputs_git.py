@@ -266,9 +266,7 @@ def test_restored_outputs_are_never_signed(alice: Path, remote: Path) -> None:
     assert run_nbcollab("trust", "check", NB, cwd=bob).returncode == 1
 
 
-def test_share_outputs_is_removed_exactly_and_a_foreign_hook_is_never_replaced(
-    alice: Path,
-) -> None:
+def test_share_outputs_is_removed_exactly_and_a_hook_of_ones_own_is_kept(alice: Path) -> None:
     before = git(alice, "config", "--local", "--list").stdout
     ok("install", "--share-outputs", cwd=alice)
     fetch = git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split()
@@ -286,29 +284,35 @@ def test_share_outputs_is_removed_exactly_and_a_foreign_hook_is_never_replaced(
     assert git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split() == fetch[:1]
     ok("install", cwd=alice)
     assert git(alice, "config", "--local", "--list").stdout == before
+    # A hook of one's own: kept, nbcollab's beside it, and the line to call it said.
     hook.write_text("#!/bin/sh\necho mine\n")
-    done = run_nbcollab("install", "--share-outputs", cwd=alice)
-    assert done.returncode == 2 and b"pre-push hook nbcollab did not write" in done.stderr
-    assert hook.read_text() == "#!/bin/sh\necho mine\n"
-    assert git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split() == fetch[:1]
-    # The user adds the line, as told: their hook stays theirs, and publishes.
-    mine = f'#!/bin/sh\necho mine\n{sys.executable} -m nbcollab outputs push --hook "$1"\n'
-    hook.write_text(mine)
-    ok("install", "--share-outputs", cwd=alice)
-    assert hook.read_text() == mine
-    assert git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split() == fetch
+    out = ok("install", "--share-outputs", cwd=alice)
+    beside = hook.with_name("nbcollab-pre-push")
+    assert hook.read_text() == "#!/bin/sh\necho mine\n" and beside.is_file()
+    assert 'nbcollab-pre-push" "$@"' in out
+    done = run_nbcollab("status", cwd=alice)
+    assert done.returncode == 1 and b"does not publish outputs" in done.stdout
+    line = next(part for part in out.splitlines() if "add this line" in part).split(": ")[-1]
+    hook.write_text(f"#!/bin/sh\n{line}\necho mine\n")
+    hook.chmod(0o755)
     assert "published on push by" in ok("status", cwd=alice)
-    ok("uninstall", "--keep-output-cache", cwd=alice)
-    assert hook.read_text() == mine
-
-
-def test_the_hook_never_stops_a_push(alice: Path, remote: Path) -> None:
-    ok("install", "--share-outputs", cwd=alice)
-    hook = alice / ".git" / "hooks" / "pre-push"
-    hook.write_text(hook.read_text().replace(sys.executable, "/nonexistent/python"))
     commit(alice, analysis(2), "two")
+    pushed = git(alice, "push", "origin", "HEAD:main")
+    said = pushed.stdout + pushed.stderr
+    assert "published nb.ipynb" in said and "mine" in said
+    ok("uninstall", "--keep-output-cache", cwd=alice)
+    assert not beside.exists() and hook.read_text().endswith("echo mine\n")
+
+
+def test_the_hook_never_stops_a_push(
+    alice: Path, remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok("install", "--share-outputs", cwd=alice)
+    commit(alice, analysis(2), "two")
+    monkeypatch.setenv("NBCOLLAB", "/nonexistent/nbcollab")  # nbcollab gone
     done = git(alice, "push", "origin", "HEAD:main", check=False)
     assert done.returncode == 0 and "outputs not published" in done.stderr
+    assert git(remote, "rev-parse", "main").stdout == git(alice, "rev-parse", "HEAD").stdout
 
 
 def test_two_clones_publishing_at_once_keep_both(alice: Path, remote: Path) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ def expand_notebook_paths(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             below = sorted(_notebooks_below(path))
             if not below:
-                typer.echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
+                echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
             found.extend(below)
         else:
             found.append(path)
@@ -270,7 +271,7 @@ def _resolved(path: Path) -> Path | None:
 
 
 def _say_skipped(path: Path, reason: str) -> None:
-    typer.echo(f"nbcollab: skipped {path}: {reason}", err=True)
+    echo(f"nbcollab: skipped {path}: {reason}", err=True)
 
 
 def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
@@ -324,7 +325,7 @@ def _judge(
 
     def say(line: str, *, err: bool = False) -> None:
         progress.clear()  # the progress line goes; it comes back at the next step
-        typer.echo(line, err=err)
+        echo(line, err=err)
 
     for name, data in contents:
         progress.step()

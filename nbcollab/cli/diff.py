@@ -122,7 +122,7 @@ def diff(
 
 def _say_if_same_file(args: list[str]) -> None:
     """``diff a a`` prints nothing, like any diff without differences: say why."""
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     if (
         len(args) == 2
@@ -142,7 +142,7 @@ def _collect_pairs(
     from nbcollab.errors import ConfigError
     from nbcollab.files import read_file_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     _refuse_special_files(args)
     two_files = len(args) == 2 and not cached and not _has_separator()
@@ -166,7 +166,7 @@ def _refuse_special_files(args: list[str]) -> None:
     import stat
 
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     for arg in args:
         try:
@@ -192,7 +192,7 @@ def _git_pairs(args: list[str], *, cached: bool, published: bool = False) -> lis
     from nbcollab.errors import ConfigError
     from nbcollab.git.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path, terminal_safe
+    from nbcollab.safe_text import quote_path
 
     repo = open_repo(Path.cwd())
     revs: list[str] = []
@@ -220,19 +220,20 @@ def _git_pairs(args: list[str], *, cached: bool, published: bool = False) -> lis
             p.old_label,
             p.new_label,
             load_side(p.old, path=p.old_label),
-            load_side(p.new, path=p.new_label, clean=clean(p.path)),
+            load_side(p.new, path=p.new_file or p.new_label, clean=clean(p.path)),
             p.path,
         )
         for p in found
     ]
     if published:
+        from nbcollab.cli.errors import echo
         from nbcollab.git.outputs.view import with_published_outputs
 
         sides, problems = with_published_outputs(
             root, found, sides, new_committed=len(revs) == 2 or cached
         )
         for problem in problems:
-            typer.echo(f"nbcollab: warning: {terminal_safe(problem, one_line=True)}", err=True)
+            echo(f"nbcollab: warning: {problem}", err=True)
     return sides
 
 
@@ -240,23 +241,23 @@ def _sides(pair: Any, clean: Any) -> Any:
     """An unmerged notebook against the working tree; when git's line merge left its conflict
     markers there (no notebook), against theirs instead; against the index, only a note."""
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.render.diffs import NotebookSides, empty_notebook, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.render.diffs import NotebookSides, load_side
+    from nbcollab.safe_text import quote_path
 
     path = quote_path(pair.path)
     if pair.old is None and pair.new is None and pair.theirs is None:
         return NotebookSides(
             pair.old_label,
             pair.new_label,
-            empty_notebook(),
-            empty_notebook(),
+            None,
+            None,
             pair.path,
             note=f"* Unmerged path {path}",
             unmerged=True,
         )
     ours = load_side(pair.old, path=pair.old_label)
     try:
-        new = load_side(pair.new, path=pair.new_label, clean=clean(pair.path))
+        new = load_side(pair.new, path=pair.new_file or pair.new_label, clean=clean(pair.path))
     except InvalidNotebook as exc:
         label = f"{quote_path(f'b/{pair.path}')} (theirs)"
         note = (

@@ -20,7 +20,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "nbcollab clean --keep-output-type stream:stderr -- - < in.ipynb > out.ipynb",
     ),
     "install": (
-        "nbcollab install",
+        "nbcollab install --hooks",
         "nbcollab install --share-outputs",
         "nbcollab install --global --attributes info",
     ),
@@ -44,6 +44,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "nbcollab show HEAD~1:analysis.ipynb",
     ),
     "lint": ("nbcollab lint notebooks/", "nbcollab lint --execute --format github analysis.ipynb"),
+    "execute": (
+        "nbcollab execute",
+        "nbcollab execute -j 4 --shard 1/2 --format github --summary summary.md notebooks/",
+    ),
     "export": ("nbcollab export", "nbcollab export --check analysis.ipynb -o analysis.py"),
     "trust check": ("nbcollab trust check analysis.ipynb",),
     "trust sign": ("nbcollab trust sign analysis.ipynb",),

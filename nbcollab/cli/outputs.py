@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nbcollab.cli.cache import human_size
+from nbcollab.cli.errors import echo
 
 if TYPE_CHECKING:
     from nbcollab.output_cache.store import OutputStore
@@ -82,7 +83,6 @@ def _push(
 ) -> None:
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.git.outputs.publish import publish
-    from nbcollab.render.safe_text import terminal_safe
 
     report = publish(
         root,
@@ -94,14 +94,14 @@ def _push(
         depth=depth,
     )
     for note in report.notes:
-        typer.echo(f"nbcollab: note: {terminal_safe(note, one_line=True)}", err=True)
+        echo(f"nbcollab: note: {note}", err=True)
     for line in report.published:
-        typer.echo(f"published {terminal_safe(line, one_line=True)}")
+        echo(f"published {line}")
     if report.commit is None:
-        typer.echo(f"no new outputs to publish to {remote}")
+        echo(f"no new outputs to publish to {remote}")
     else:
         count = len(report.published)
-        typer.echo(f"{remote}: {count} notebook version{'s' * (count != 1)} published")
+        echo(f"{remote}: {count} notebook version{'s' * (count != 1)} published")
 
 
 def _push_as_hook(remote: str) -> int:
@@ -114,7 +114,7 @@ def _push_as_hook(remote: str) -> int:
             root = _root()
             names = _remote_names(root)
             if remote not in names:
-                typer.echo(
+                echo(
                     "nbcollab: outputs not published: push to a named remote to publish them",
                     err=True,
                 )
@@ -123,7 +123,7 @@ def _push_as_hook(remote: str) -> int:
             if tips:
                 _push(root, remote, tips=tuple(tips), exclude=tuple(exclude))
     except SystemExit:
-        typer.echo("nbcollab: outputs not published; the push goes on", err=True)
+        echo("nbcollab: outputs not published; the push goes on", err=True)
     return 0
 
 
@@ -154,15 +154,15 @@ def fetch(remote: Annotated[str | None, _REMOTE] = None) -> None:
     name = _remote(root, remote)
     commit = fetch_ref(name, root)
     if commit is None:
-        typer.echo(f"{name} has no published outputs (`nbcollab outputs push` publishes them)")
+        echo(f"{name} has no published outputs (`nbcollab outputs push` publishes them)")
         return
     coverage = head_coverage(root)
-    typer.echo(
+    echo(
         f"fetched the outputs published on {name}: {len(coverage.with_outputs)} of "
         f"{len(coverage.with_outputs) + len(coverage.without)} notebooks of HEAD have some"
     )
     if coverage.with_outputs:
-        typer.echo("`nbcollab outputs restore` fills them in (git checkouts do it by themselves)")
+        echo("`nbcollab outputs restore` fills them in (git checkouts do it by themselves)")
 
 
 @outputs_app.command("restore")
@@ -176,15 +176,14 @@ def restore(
 ) -> None:
     """Fill notebooks that have no outputs (as a fresh clone leaves them) with published ones."""
     from nbcollab.git.outputs.restore import restore_files
-    from nbcollab.render.safe_text import terminal_safe
 
     report = restore_files(_root(), paths or [], Path.cwd())
     for line in report.restored:
-        typer.echo(f"restored {terminal_safe(line, one_line=True)}")
+        echo(f"restored {line}")
     for line in report.skipped:
-        typer.echo(f"nbcollab: note: {terminal_safe(line, one_line=True)}", err=True)
+        echo(f"nbcollab: note: {line}", err=True)
     if not report.restored:
-        typer.echo("no notebook restored")
+        echo("no notebook restored")
 
 
 def parse_size(text: str) -> int:
@@ -225,12 +224,12 @@ def prune(
     name = _remote(root, remote) if remote is not None else None
     report = prune_refs(root, keep=keep, max_size=cap, remote=name)
     for ref in report.refs:
-        typer.echo(
+        echo(
             f"{ref.ref}: kept {ref.records_after} of {ref.records_before} notebook versions, "
             f"{human_size(ref.bytes_after)} of {human_size(ref.bytes_before)} of outputs"
         )
     if not report.refs:
-        typer.echo("no published outputs here")
+        echo("no published outputs here")
 
 
 @outputs_app.command("status")
@@ -239,21 +238,21 @@ def status() -> None:
     from datetime import datetime, timezone
 
     from nbcollab.git.outputs.report import head_coverage, summarize
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     root = _root()
     summaries = summarize(root)
     for s in summaries:
         day = datetime.fromtimestamp(s.newest, tz=timezone.utc).strftime("%Y-%m-%d")
-        typer.echo(
+        echo(
             f"{s.ref} ({s.commit[:10]}): {s.versions} versions of {s.notebooks} notebooks, "
             f"{s.outputs} outputs, {human_size(s.bytes)}; newest {day}"
         )
     if not summaries:
-        typer.echo("no published outputs here (`nbcollab outputs fetch` gets a remote's)")
+        echo("no published outputs here (`nbcollab outputs fetch` gets a remote's)")
         return
     coverage = head_coverage(root)
     total = len(coverage.with_outputs) + len(coverage.without)
-    typer.echo(f"HEAD: {len(coverage.with_outputs)} of {total} notebooks have published outputs")
+    echo(f"HEAD: {len(coverage.with_outputs)} of {total} notebooks have published outputs")
     for path in coverage.without:
-        typer.echo(f"  without: {quote_path(path)}")
+        echo(f"  without: {quote_path(path)}")

@@ -198,11 +198,7 @@ def install(
     """Configure the drivers named in ``attributes`` (and only those), and with
     ``share_outputs`` published outputs on fetch and push (``git.outputs.setup``; this
     repository only); what was done, as lines."""
-    from nbcollab.git.outputs.setup import check_can_share, set_sharing
-
     target = "global" if scope == "global" else place
-    if share_outputs and repo is not None:
-        check_can_share(repo.root)
     # Every file is checked before anything is written: a refusal leaves the set-up as it was.
     changes = [
         plan_change(file, attributes_line(attributes) if name == target and attributes else None)
@@ -228,7 +224,9 @@ def install(
         apply_change(change)
         done.append(describe_change(change))
     if repo is not None and scope == "local":
-        done += set_sharing(repo.root, ctx.command, enabled=share_outputs)
+        from nbcollab.git.outputs.setup import set_sharing
+
+        done += set_sharing(repo.root, enabled=share_outputs)
     return done
 
 
@@ -248,7 +246,7 @@ def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallConte
     if repo is not None and scope == "local":
         from nbcollab.git.outputs.setup import set_sharing
 
-        done += set_sharing(repo.root, ctx.command, enabled=False)
+        done += set_sharing(repo.root, enabled=False)
     return done
 
 

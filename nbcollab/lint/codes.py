@@ -89,7 +89,7 @@ _CODES = (
     Code(
         "X401", "cell-raises", "the cell raises an error when the notebook is run top to bottom", _E
     ),
-    Code("X402", "output-not-reproduced", "the re-run does not reproduce a stored output", _W),
+    Code("X402", "output-not-reproduced", "the re-run does not reproduce a stored output", _E),
     Code("X403", "cell-timeout", "the cell did not finish within the per-cell timeout", _E),
 )
 

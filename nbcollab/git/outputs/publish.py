@@ -44,7 +44,7 @@ from nbcollab.published.layout import (
 )
 from nbcollab.published.objects import BLOB_MODE, TreeEntry
 from nbcollab.published.records import RecordContent, cells_to_publish, record_content
-from nbcollab.render.safe_text import quote_path
+from nbcollab.safe_text import quote_path
 
 _ZERO = frozenset("0")
 _TRIES = 3  # pushes that lose a race against another clone's are built again this often

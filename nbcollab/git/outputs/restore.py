@@ -24,7 +24,7 @@ from nbcollab.output_cache.others import OtherCell
 from nbcollab.output_cache.store import OutputStore
 from nbcollab.published.layout import Origin
 from nbcollab.published.source import PublishedCell, PublishedSource
-from nbcollab.render.safe_text import quote_path
+from nbcollab.safe_text import quote_path
 
 _FILTER = "nbcollab"
 

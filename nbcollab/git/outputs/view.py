@@ -103,7 +103,7 @@ def with_published_outputs(
                 (side.old_name, side.old, pair.old),
                 (side.new_name, side.new, pair.new if new_committed else None),
             ):
-                found = view.fill(nb, pair.path, blob) if blob is not None else []
+                found = view.fill(nb, pair.path, blob) if nb is not None and blob else []
                 origins += [describe_origins(label, found)] if found else []
             done.append(dataclasses.replace(side, origins=tuple(origins)))
     return done, view.problems
