@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -451,3 +452,25 @@ def test_any_damage_to_a_record_is_refused_or_restores_a_valid_file(
     if restored is not None:
         nb = parse_notebook(restored)
         assert cleans_to_blob(restored, nb, blob, options=CleanOptions())
+
+
+def test_a_restore_with_any_published_cell_says_so_and_is_never_signed(tmp_path: Path) -> None:
+    from nbcollab.output_cache.restore import fill_cells, record_working_file
+    from nbcollab.output_cache.session import CacheSession
+
+    store = OutputStore(tmp_path / "cache")
+    own = working("plot(b)")  # the first cell as in the published version, the rest not
+    record_working_file(
+        own, clean_blob(own), "nb.ipynb", store=store, options=CleanOptions(), trusted=True
+    )
+    objects = Objects()
+    source = PublishedSource(objects, published(objects, ("nb.ipynb", working())))
+    options, rule = CleanOptions(), RestoreRule.PREFIX
+    blob = clean_blob(working())
+    mine = fill_cells(blob, "nb.ipynb", store=store, options=options, rule=rule)
+    both = fill_cells(blob, "nb.ipynb", store=store, options=options, rule=rule, others=[source])
+    assert mine is not None and not mine.from_others
+    assert both is not None and both.from_others
+    verdict = CacheSession(io.StringIO())._judge(both, "nb.ipynb", store)
+    assert verdict is not None and verdict.digest is None
+    assert verdict.problem == "it holds outputs someone else published"  # own trust was at stake
