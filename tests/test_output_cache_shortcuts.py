@@ -11,9 +11,17 @@ import copy
 import io
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
+from helpers import (
+    code_cell,
+    corpus_notebooks,
+    make_notebook,
+    markdown_cell,
+    requires_corpus,
+    version_1_line,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +33,7 @@ from nbcollab.output_cache.lookup import recorded_clean
 from nbcollab.output_cache.options import CacheOptions
 from nbcollab.output_cache.restore import cleans_to_blob, record_working_file
 from nbcollab.output_cache.session import CacheSession
-from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key, sha256
+from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key, read_record, sha256
 
 OUTPUTS = [
     [],
@@ -193,9 +201,9 @@ def test_records_without_their_blob_are_read_and_completed_once(tmp_path: Path) 
     old.add("nb.ipynb", sha256(blob), working, "f")
     old.close()
     idx = next((tmp_path / "packs").glob("*.idx"))
-    fields = idx.read_text().split()
-    assert len(fields) == 8 and int(fields[7], 16) == zlib.crc32(working)
-    idx.write_text(" ".join(fields[:7]) + "\n")  # as an older nbcollab wrote it
+    record = read_record(idx.read_text().strip())
+    assert record is not None and record.blob_at is None and record.crc == zlib.crc32(working)
+    idx.write_text(version_1_line(record, 7) + "\n")  # as an older nbcollab wrote it
     store = OutputStore(tmp_path)
     assert store.find("nb.ipynb", sha256(blob), "f") is not None
     assert store.find_cleaned("nb.ipynb", working, "f") is None
@@ -204,6 +212,13 @@ def test_records_without_their_blob_are_read_and_completed_once(tmp_path: Path) 
     record = OutputStore(tmp_path).find_cleaned("nb.ipynb", working, "f")
     assert record is not None and record.path_key == path_key("nb.ipynb")
     assert OutputStore(tmp_path).read_blob(record) == blob
+
+
+def defaults() -> Any:
+    """The filter's options: the defaults for every path."""
+    from nbcollab.git.filter import FilterOptions
+
+    return FilterOptions(lambda path: CleanOptions(), io.StringIO())
 
 
 def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
@@ -216,14 +231,10 @@ def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
     session = CacheSession(io.StringIO(), cwd=tmp_path)
     session._ready, session._store = True, OutputStore(tmp_path / "cache")
     session._options = CacheOptions()
-    first = git_filter._answer(
-        "clean", working, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), session
-    )
+    first = git_filter.answer("clean", working, "nb.ipynb", defaults(), io.StringIO(), session)
     assert first == blob  # cleaned the long way, and recorded
     monkeypatch.setattr(git_filter, "clean_for_git", lambda *a: pytest.fail("cleaned again"))
-    again = git_filter._answer(
-        "clean", working, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), session
-    )
+    again = git_filter.answer("clean", working, "nb.ipynb", defaults(), io.StringIO(), session)
     assert again == blob
 
 
@@ -248,9 +259,7 @@ def test_a_notebook_restored_cell_by_cell_is_recorded_so_git_re_reads_it_by_a_lo
     another._ready, another._store = True, OutputStore(tmp_path / "cache")
     another._options = CacheOptions()
     for reader in (session, another):  # this process, and the next git command's
-        answer = git_filter._answer(
-            "clean", restored, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), reader
-        )
+        answer = git_filter.answer("clean", restored, "nb.ipynb", defaults(), io.StringIO(), reader)
         assert answer == blob
     # The next checkout of that blob gives the same file back, whole.
     assert another.restore(blob, "nb.ipynb", lambda p: CleanOptions()) == restored

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ def expand_notebook_paths(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             below = sorted(_notebooks_below(path))
             if not below:
-                typer.echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
+                echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
             found.extend(below)
         else:
             found.append(path)
@@ -228,31 +229,32 @@ _SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", ".git"})
 
 
 def _notebooks_below(folder: Path) -> Iterator[Path]:
-    root = folder.resolve()
+    from nbcollab.files import is_inside
+
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
         dirnames[:] = [d for d in dirnames if d not in _SKIPPED_FOLDERS]
         for name in dirnames:
             # os.walk does not descend into symlinked folders; say so when one leads outside.
-            target = _resolved(here / name) if (here / name).is_symlink() else None
-            if target is not None and not target.is_relative_to(root):
+            if (here / name).is_symlink() and not is_inside(here / name, folder):
                 _say_skipped(here / name, f"a symbolic link to a folder outside {folder}")
         for name in filenames:
             if name.endswith(".ipynb"):
-                reason = _skip_reason(here / name, root, folder)
+                reason = _skip_reason(here / name, folder)
                 if reason is None:
                     yield here / name
                 else:
                     _say_skipped(here / name, reason)
 
 
-def _skip_reason(path: Path, root: Path, folder: Path) -> str | None:
-    """Why a notebook found below ``folder`` (resolved: ``root``) is not handled, or None."""
+def _skip_reason(path: Path, folder: Path) -> str | None:
+    """Why a notebook found below ``folder`` is not handled, or None."""
+    from nbcollab.files import is_inside
+
     if path.is_symlink():
-        target = _resolved(path)
-        if target is None:
+        if _resolved(path) is None:
             return "a broken symbolic link (or a loop of links)"
-        if not target.is_relative_to(root):
+        if not is_inside(path, folder):
             return f"a symbolic link to a file outside {folder}"
     try:
         mode = path.stat().st_mode
@@ -269,7 +271,7 @@ def _resolved(path: Path) -> Path | None:
 
 
 def _say_skipped(path: Path, reason: str) -> None:
-    typer.echo(f"nbcollab: skipped {path}: {reason}", err=True)
+    echo(f"nbcollab: skipped {path}: {reason}", err=True)
 
 
 def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
@@ -323,7 +325,7 @@ def _judge(
 
     def say(line: str, *, err: bool = False) -> None:
         progress.clear()  # the progress line goes; it comes back at the next step
-        typer.echo(line, err=err)
+        echo(line, err=err)
 
     for name, data in contents:
         progress.step()

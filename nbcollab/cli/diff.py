@@ -100,7 +100,7 @@ def diff(
         ignore_attachments=ignore_attachments,
         normalize_outputs=normalize_outputs,
     )
-    pairs, keyed = _collect_pairs(args or [], cached=cached)
+    pairs, keyed = _collect_pairs(args or [], cached=cached, published=form is DiffFormat.HTML)
     use_color = color is ColorMode.ALWAYS or (
         color is ColorMode.AUTO
         and output is None
@@ -122,7 +122,7 @@ def diff(
 
 def _say_if_same_file(args: list[str]) -> None:
     """``diff a a`` prints nothing, like any diff without differences: say why."""
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     if (
         len(args) == 2
@@ -134,12 +134,15 @@ def _say_if_same_file(args: list[str]) -> None:
         )
 
 
-def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
-    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs."""
+def _collect_pairs(
+    args: list[str], *, cached: bool, published: bool = False
+) -> tuple[list[Any], bool]:
+    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs;
+    ``published``: committed sides get their published outputs (the review page)."""
     from nbcollab.errors import ConfigError
     from nbcollab.files import is_null_device, read_side_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     _refuse_special_files(args)
     two_files = len(args) == 2 and not cached and not _has_separator()
@@ -155,7 +158,7 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
         raise ConfigError(f"{quote_path(absent[0])}: no such file")
-    return _git_pairs(args, cached=cached), True
+    return _git_pairs(args, cached=cached, published=published), True
 
 
 def _refuse_special_files(args: list[str]) -> None:
@@ -165,7 +168,7 @@ def _refuse_special_files(args: list[str]) -> None:
 
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import is_null_device
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     for arg in args:
         try:
@@ -185,13 +188,13 @@ def _has_separator() -> bool:
     return "diff" in argv and "--" in argv[argv.index("diff") + 1 :]
 
 
-def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
+def _git_pairs(args: list[str], *, cached: bool, published: bool = False) -> list[Any]:
     from nbcollab.config.fallback import load_or_fail
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.errors import ConfigError
     from nbcollab.git.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     repo = open_repo(Path.cwd())
     revs: list[str] = []
@@ -212,41 +215,51 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     def clean(path: str) -> Any:
         return load_or_fail(lambda: options(path), start=root / path) if path in dirty else None
 
-    return [
+    sides: list[Any] = [
         _sides(p, clean)
         if p.unmerged
         else NotebookSides(
             p.old_label,
             p.new_label,
             load_side(p.old, path=p.old_label),
-            load_side(p.new, path=p.new_label, clean=clean(p.path)),
+            load_side(p.new, path=p.new_file or p.new_label, clean=clean(p.path)),
             p.path,
         )
         for p in found
     ]
+    if published:
+        from nbcollab.cli.errors import echo
+        from nbcollab.git.outputs.view import with_published_outputs
+
+        sides, problems = with_published_outputs(
+            root, found, sides, new_committed=len(revs) == 2 or cached
+        )
+        for problem in problems:
+            echo(f"nbcollab: warning: {problem}", err=True)
+    return sides
 
 
 def _sides(pair: Any, clean: Any) -> Any:
     """An unmerged notebook against the working tree; when git's line merge left its conflict
     markers there (no notebook), against theirs instead; against the index, only a note."""
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.render.diffs import NotebookSides, empty_notebook, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.render.diffs import NotebookSides, load_side
+    from nbcollab.safe_text import quote_path
 
     path = quote_path(pair.path)
     if pair.old is None and pair.new is None and pair.theirs is None:
         return NotebookSides(
             pair.old_label,
             pair.new_label,
-            empty_notebook(),
-            empty_notebook(),
+            None,
+            None,
             pair.path,
             note=f"* Unmerged path {path}",
             unmerged=True,
         )
     ours = load_side(pair.old, path=pair.old_label)
     try:
-        new = load_side(pair.new, path=pair.new_label, clean=clean(pair.path))
+        new = load_side(pair.new, path=pair.new_file or pair.new_label, clean=clean(pair.path))
     except InvalidNotebook as exc:
         label = f"{quote_path(f'b/{pair.path}')} (theirs)"
         note = (

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nbcollab.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, NbcollabError, NbcollabWarning
+from nbcollab.safe_text import terminal_safe
 
 
 @contextmanager
@@ -67,9 +68,15 @@ def _mapped(prefix: str, passthrough: tuple[type[BaseException], ...]) -> Iterat
 
 def _say(line: str) -> None:
     try:
-        print(line, file=sys.stderr)
+        # Messages quote file names and notebook text: shown, never obeyed by the terminal.
+        print(terminal_safe(line, one_line=True), file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the exit code still tells
+
+
+def echo(line: str, *, err: bool = False) -> None:
+    """Print one line that may quote file names or notebook text, terminal-safe."""
+    print(terminal_safe(line, one_line=True), file=sys.stderr if err else sys.stdout)
 
 
 def _close_quietly() -> None:

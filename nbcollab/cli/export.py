@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, NbcollabError
 
 if TYPE_CHECKING:
@@ -62,11 +64,17 @@ def export(
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
     from nbcollab.export.files import configured_notebooks, expand_paths
 
-    paths = (
-        expand_paths(notebooks)
-        if notebooks
-        else [Path(_shown(path)) for path in configured_notebooks(Path.cwd())]
-    )
+    if notebooks:
+        paths = expand_paths(notebooks)
+    else:
+        configured, outside = configured_notebooks(Path.cwd())
+        for path in outside:
+            echo(
+                f"nbcollab: skipped {_shown(path)}: leads outside the project (to "
+                f"{_shown(Path(os.path.realpath(path)))}): not exported",
+                err=True,
+            )
+        paths = [_as_typed(path) for path in configured]
     if not paths:
         raise typer.BadParameter(
             "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS"
@@ -103,10 +111,10 @@ def _export_one(
                 f"module of {first}; give each notebook its own module path"
             )
         for warning in result.module.warnings:
-            typer.echo(f"nbcollab: warning: {warning}", err=True)
+            echo(f"nbcollab: warning: {warning}", err=True)
         return _check(result) if check else _write(result)
     except NbcollabError as exc:
-        typer.echo(f"nbcollab: error: {exc}", err=True)
+        echo(f"nbcollab: error: {exc}", err=True)
         return EXIT_ERROR
 
 
@@ -114,18 +122,25 @@ def _write(result: Export) -> int:
     from nbcollab.export.files import write_module
 
     if write_module(result):
-        typer.echo(_shown(result.module_path))  # stdout: the files written, one per line
+        echo(_shown(result.module_path))  # stdout: the files written, one per line
     return EXIT_OK
 
 
-def _shown(path: Path) -> str:
+def _as_typed(path: Path) -> Path:
     """A path as the user would type it: relative to the current folder when inside it."""
     if not path.is_absolute():
-        return str(path)
+        return path
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return path.relative_to(Path.cwd().resolve())
     except ValueError:
-        return str(path)
+        return path
+
+
+def _shown(path: Path) -> str:
+    """A path as printed: as typed, quoted as git quotes it when it holds control characters."""
+    from nbcollab.safe_text import quote_path
+
+    return quote_path(str(_as_typed(path)))
 
 
 def _check(result: Export) -> int:
@@ -134,10 +149,10 @@ def _check(result: Export) -> int:
     diff = stale_diff(result)
     if diff is None:
         return EXIT_OK
-    typer.echo(
+    echo(
         f"{_shown(result.module_path)}: stale, differs from a fresh export of "
         f"{_shown(result.notebook)}"
     )
     for line in diff:
-        typer.echo(line)
+        echo(line)
     return EXIT_CHANGED

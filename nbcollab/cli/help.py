@@ -19,7 +19,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "nbcollab clean --check --staged",
         "nbcollab clean --keep-output-type stream:stderr -- - < in.ipynb > out.ipynb",
     ),
-    "install": ("nbcollab install", "nbcollab install --global --attributes info"),
+    "install": (
+        "nbcollab install --hooks",
+        "nbcollab install --share-outputs",
+        "nbcollab install --global --attributes info",
+    ),
     "uninstall": ("nbcollab uninstall", "nbcollab uninstall --global"),
     "status": ("nbcollab status",),
     "diff": (
@@ -34,14 +38,30 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "conflicts": ("nbcollab conflicts", "nbcollab conflicts analysis.ipynb"),
     "resolve": ("nbcollab resolve --theirs", "nbcollab resolve --ours --cell 3 analysis.ipynb"),
     "mergetool": ("nbcollab mergetool", "nbcollab mergetool --no-browser analysis.ipynb"),
-    "show": ("nbcollab show analysis.ipynb", "nbcollab show --no-outputs --cell 2 analysis.ipynb"),
+    "show": (
+        "nbcollab show analysis.ipynb",
+        "nbcollab show --no-outputs --cell 2 analysis.ipynb",
+        "nbcollab show HEAD~1:analysis.ipynb",
+    ),
     "lint": ("nbcollab lint notebooks/", "nbcollab lint --execute --format github analysis.ipynb"),
+    "execute": (
+        "nbcollab execute",
+        "nbcollab execute -j 4 --shard 1/2 --format github --summary summary.md notebooks/",
+    ),
     "export": ("nbcollab export", "nbcollab export --check analysis.ipynb -o analysis.py"),
     "trust check": ("nbcollab trust check analysis.ipynb",),
     "trust sign": ("nbcollab trust sign analysis.ipynb",),
     "cache status": ("nbcollab cache status",),
     "cache gc": ("nbcollab cache gc",),
     "cache clear": ("nbcollab cache clear",),
+    "outputs push": ("nbcollab outputs push", "nbcollab outputs push upstream"),
+    "outputs fetch": ("nbcollab outputs fetch", "nbcollab outputs fetch upstream"),
+    "outputs restore": ("nbcollab outputs restore", "nbcollab outputs restore analysis.ipynb"),
+    "outputs prune": (
+        "nbcollab outputs prune --keep 5",
+        "nbcollab outputs prune origin --keep 20 --max-size 500M",
+    ),
+    "outputs status": ("nbcollab outputs status",),
 }
 
 

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.execute import cell_timeout_option, kernel_option, timeout_option
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.lint.codes import Severity
 from nbcollab.lint.formats import Format
 
 if TYPE_CHECKING:
@@ -55,6 +57,15 @@ def lint(
         list[str] | None,
         typer.Option("--ignore", help="Do not report these codes.", rich_help_panel=_SELECTION),
     ] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 for findings of this severity or worse (default: warning; notes, "
+            "such as skipped counts, are shown without failing).",
+            rich_help_panel=_SELECTION,
+        ),
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -83,31 +94,22 @@ def lint(
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
-    kernel: Annotated[
-        str | None,
-        typer.Option(
-            "--kernel", help="Kernel to run (default: the notebook's).", rich_help_panel=_EXECUTE
-        ),
-    ] = None,
-    cell_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--cell-timeout", help="Seconds a cell may run (default 60).", rich_help_panel=_EXECUTE
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            help="Seconds a whole notebook may run (default 600).",
-            rich_help_panel=_EXECUTE,
-        ),
-    ] = None,
+    kernel: Annotated[str | None, kernel_option(_EXECUTE)] = None,
+    cell_timeout: Annotated[float | None, cell_timeout_option(_EXECUTE)] = None,
+    timeout: Annotated[float | None, timeout_option(_EXECUTE)] = None,
     write: Annotated[
         bool,
         typer.Option(
             "--write",
             help="With --execute: save the re-run's outputs into the notebook.",
+            rich_help_panel=_EXECUTE,
+        ),
+    ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="With --execute: run every notebook, even one whose run is cached.",
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
@@ -120,6 +122,8 @@ def lint(
         raise typer.BadParameter("give notebooks or folders to lint", param_hint="PATHS")
     if write and not execute:
         raise typer.BadParameter("--write saves the outputs of --execute: use it with --execute")
+    if no_cache and not execute:
+        raise typer.BadParameter("--no-cache is about the runs of --execute: use it with --execute")
     if update_baseline and baseline is None:
         raise typer.BadParameter("--update-baseline needs --baseline FILE")
     from nbcollab.lint.files import OptionsByFolder, expand_paths, lint_files
@@ -128,6 +132,7 @@ def lint(
         select=_codes(select),
         extend_select=_codes(extend_select),
         ignore=_codes(ignore),
+        fail_on=fail_on,
         kernel=kernel,
         cell_timeout=cell_timeout,
         timeout=timeout,
@@ -139,11 +144,12 @@ def lint(
             typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
     results = _with_progress(lint_files(files, options), len(files), "linting")
     if execute:
-        _execute_all(results, options, write=write)
+        folders = [path for path in paths if path.is_dir()] if write else []
+        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
-    raise typer.Exit(_report(results, fmt))
+    raise typer.Exit(_report(results, fmt, options))
 
 
 def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[FileResult]:
@@ -159,16 +165,78 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
     return found
 
 
-def _execute_all(results: list[FileResult], options_for: OptionsByFolder, *, write: bool) -> None:
-    from nbcollab.errors import NbcollabError
-    from nbcollab.lint.execute import execute_file
+def _execute_all(
+    results: list[FileResult],
+    options_for: OptionsByFolder,
+    *,
+    write: bool,
+    folders: list[Path],
+    reuse: bool,
+) -> None:
+    """Run the notebooks that linted, through the one execution engine and its cache."""
+    import dataclasses
 
-    for result in results:
-        if result.error is None:
+    from nbcollab.cli.execution import locate_cache, progress_reporter
+    from nbcollab.errors import NbcollabError
+    from nbcollab.execute.engine import EngineOptions, execute_notebooks
+    from nbcollab.execute.plan import RequestsByFolder, default_jobs
+    from nbcollab.lint.execute import add_run_findings, write_run
+
+    runnable = [r for r in results if r.error is None]
+    requests_for = RequestsByFolder()
+    requests = []
+    for result in runnable:
+        path = Path(result.path)
+        lint_options = options_for(path)
+        request = requests_for(path)
+        execute_options = dataclasses.replace(
+            request.options,
+            kernel=lint_options.kernel or request.options.kernel,
+            cell_timeout=lint_options.cell_timeout,
+            timeout=lint_options.timeout,
+        )
+        requests.append(dataclasses.replace(request, options=execute_options))
+    root, store = locate_cache(Path.cwd(), None)
+    progress, on_done = progress_reporter(len(requests), "running")
+    engine = EngineOptions(
+        root=root,
+        jobs=default_jobs(),
+        store=store,
+        max_cache_size=requests_for(Path.cwd() / "pyproject.toml").options.max_cache_size,
+        reuse=reuse and not write,  # --write saves a run made now, never a cached one
+        keep_executed=write,
+        on_done=on_done,
+    )
+    runs = execute_notebooks(requests, engine)
+    progress.done()
+    for result, run in zip(runnable, runs):
+        path = Path(result.path)
+        add_run_findings(result, run, options_for(path))
+        executed = run.executed
+        if write and executed is not None and result.error is None:
+            if not _stays_in_its_folder(path, folders):
+                continue
             try:
-                execute_file(result, options_for(Path(result.path)), write=write)
-            except NbcollabError as exc:  # e.g. its kernel is not installed: the others still run
+                write_run(path, executed)
+            except NbcollabError as exc:  # e.g. read-only: the other notebooks are still saved
                 result.error = str(exc)
+
+
+def _stays_in_its_folder(path: Path, folders: list[Path]) -> bool:
+    """Whether ``--write`` may write a notebook found in a folder: not through a link that
+    leads out of that folder (one named on the command line is the user's choice)."""
+    from nbcollab.files import is_inside, outside_message
+    from nbcollab.safe_text import terminal_safe
+
+    folder = next((f for f in folders if path.is_relative_to(f)), None)
+    if folder is None or is_inside(path, folder):
+        return True
+    typer.echo(
+        f"nbcollab: {terminal_safe(outside_message(path, folder), one_line=True)}: run, not written (--write writes only "
+        "inside the folders it is given)",
+        err=True,
+    )
+    return False
 
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:
@@ -187,15 +255,16 @@ def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> b
 
 
 def _echo_errors(results: list[FileResult]) -> None:
-    from nbcollab.lint.report import safe
+    from nbcollab.safe_text import terminal_safe
 
     for result in results:
         if result.error:
-            typer.echo(f"nbcollab: error: {safe(result.error)}", err=True)
+            typer.echo(f"nbcollab: error: {terminal_safe(result.error, one_line=True)}", err=True)
 
 
-def _report(results: list[FileResult], fmt: Format) -> int:
-    from nbcollab.lint.report import render, safe
+def _report(results: list[FileResult], fmt: Format, options_for: OptionsByFolder) -> int:
+    from nbcollab.lint.report import render
+    from nbcollab.safe_text import terminal_safe
 
     output = render(results, fmt)
     if output:
@@ -205,10 +274,23 @@ def _report(results: list[FileResult], fmt: Format) -> int:
         for result in results:
             for note in result.notes:
                 where = f" cell {note.cell}:" if note.cell else ""
-                typer.echo(f"{safe(result.path)}:{where} note: {safe(note.message)}", err=True)
+                typer.echo(
+                    terminal_safe(f"{result.path}:{where} note: {note.message}", one_line=True),
+                    err=True,
+                )
     if any(r.error for r in results):
         return EXIT_ERROR
-    return EXIT_CHANGED if any(r.findings for r in results) else EXIT_OK
+    return EXIT_CHANGED if any(_fails(r, options_for) for r in results) else EXIT_OK
+
+
+def _fails(result: FileResult, options_for: OptionsByFolder) -> bool:
+    """Whether a file holds a finding at or above its ``fail-on`` severity."""
+    from nbcollab.lint.codes import severity_of
+
+    if not result.findings:
+        return False
+    threshold = options_for(Path(result.path)).fail_on.rank
+    return any(severity_of(f.code).rank >= threshold for f in result.findings)
 
 
 def _print_codes() -> None:
@@ -216,4 +298,4 @@ def _print_codes() -> None:
 
     for code in CODES.values():
         default = "" if code.default else " (off by default)"
-        typer.echo(f"{code.code}  {code.name:28} {code.summary}{default}")
+        typer.echo(f"{code.code}  {code.severity.value:7}  {code.name:28} {code.summary}{default}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.options import OutputStrategy
 
@@ -83,7 +85,7 @@ def merge(
         notes.append(sign_result(text, raw, str(output)))
     _write_output(output, text)
     for line in notes:
-        typer.echo(f"nbcollab: {line}", err=True)
+        echo(f"nbcollab: {line}", err=True)
     raise typer.Exit(EXIT_OK if result.clean else EXIT_CHANGED)
 
 
@@ -123,20 +125,42 @@ def git_merge(
     raise typer.Exit(run_git_merge(args))
 
 
-def _default_notebooks(paths: list[Path] | None) -> list[Path]:
-    """The paths given, else the repository's notebooks unmerged or holding a record (said)."""
+def _default_notebooks(paths: list[Path] | None) -> tuple[list[Path], int]:
+    """The paths given, else the repository's notebooks unmerged or holding a record (said);
+    and how many of those were left alone because they lead out of the repository."""
     from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.git.conflicted import conflicted_notebooks
 
     if paths:
-        return expand_notebook_paths(paths)
+        return expand_notebook_paths(paths), 0
     found = conflicted_notebooks(Path.cwd())
     if not found:
-        typer.echo(
+        echo(
             "nbcollab: no notebook of this repository is unmerged or holds a conflict record",
             err=True,
         )
-    return found
+    inside = _inside_the_repository(found)
+    return inside, len(found) - len(inside)
+
+
+def _inside_the_repository(found: list[Path]) -> list[Path]:
+    """The notebooks git listed that are no symbolic link out of the repository; the others are
+    never read or written (a branch can turn a notebook into a link to any file)."""
+    from nbcollab.files import is_inside
+    from nbcollab.mergetool.sources import repository_root
+
+    root = repository_root(Path.cwd()) if found else None
+    if root is None:
+        return found
+    inside = [path for path in found if is_inside(path, root)]
+    for path in (path for path in found if path not in inside):
+        typer.echo(
+            f"nbcollab: {_shown(path)}: a symbolic link to a file outside the repository "
+            f"({_shown(Path(os.path.realpath(path)))}): left as it is; decide with git (git "
+            f"status shows where it put the other side), then git add or git rm {_shown(path)}",
+            err=True,
+        )
+    return inside
 
 
 def conflicts(
@@ -152,25 +176,25 @@ def conflicts(
     from nbcollab.errors import InvalidNotebook
     from nbcollab.merge.conflicts import STALE
 
-    total = errors = 0
-    notebooks = _default_notebooks(paths)
+    notebooks, total = _default_notebooks(paths)
+    errors = 0
     deletions = _file_deletions(notebooks)
     for path in notebooks:
         if path in deletions:
-            typer.echo(_deletion_finding(path, deletions[path]))
+            echo(_deletion_finding(path, deletions[path]))
             total += 1
             continue
         try:
             found = _findings(path)
         except InvalidNotebook as exc:
             # One unreadable file must not hide the conflicts of the others.
-            typer.echo(f"nbcollab: error: {exc}", err=True)
+            echo(f"nbcollab: error: {exc}", err=True)
             errors += 1
             continue
         for _kind, message in found:
-            typer.echo(f"{_shown(path)}: {message}")
+            echo(f"{_shown(path)}: {message}")
         if any(kind == STALE for kind, _ in found):
-            typer.echo(
+            echo(
                 f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
                 f"'nbcollab resolve {_shown(path)}' to clear the record before committing",
                 err=True,
@@ -250,7 +274,7 @@ def resolve(
     if len(chosen) > 1:
         raise typer.BadParameter(f"give at most one of {_SIDE_FLAGS}")
     choice = chosen[0] if chosen else None
-    notebooks = _default_notebooks(paths)
+    notebooks, left = _default_notebooks(paths)
     if cell is not None and len(notebooks) != 1:
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
     deletions = _file_deletions(notebooks)
@@ -259,14 +283,13 @@ def resolve(
             f"{_shown(notebooks[0])} was deleted on one side and modified on the other: it is "
             "kept or deleted whole; leave out --cell"
         )
-    left = 0
     for path in notebooks:
         if path in deletions:
             left += _resolve_deletion(path, deletions[path], choice)
         else:
             left += _resolve_one(path, choice, cell)
     if left and not chosen:
-        typer.echo(f"nbcollab: give {_SIDE_FLAGS} to resolve them", err=True)
+        echo(f"nbcollab: give {_SIDE_FLAGS} to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
 
 
@@ -295,11 +318,11 @@ def _resolve_deletion(path: Path, deletion: FileDeletion, choice: Resolution | N
     from nbcollab.files import write_atomic
 
     if choice is None:
-        typer.echo(_deletion_finding(path, deletion))
+        echo(_deletion_finding(path, deletion))
         return 1
     if choice.value == deletion.deleted_by:
         deletion.stage_deleted()
-        typer.echo(f"{_shown(path)}: deleted, as {choice.value} did (staged: git rm)", err=True)
+        echo(f"{_shown(path)}: deleted, as {choice.value} did (staged: git rm)", err=True)
         return 0
     keeper = "theirs" if deletion.deleted_by == "ours" else "ours"
     stage = 1 if choice.value == "base" else 2 if keeper == "ours" else 3
@@ -307,12 +330,12 @@ def _resolve_deletion(path: Path, deletion: FileDeletion, choice: Resolution | N
         if path.is_symlink():
             raise NbcollabError(f"{_shown(path)}: a symbolic link; resolve it by hand")
         if stage not in deletion.stages:
-            typer.echo(f"{_shown(path)}: not resolved: git holds no base version", err=True)
+            echo(f"{_shown(path)}: not resolved: git holds no base version", err=True)
             return 1
         write_atomic(path, deletion.blob(stage))
     deletion.stage_kept()
     version = "the base" if stage == 1 else keeper
-    typer.echo(f"{_shown(path)}: kept ({version} version; staged: git add)", err=True)
+    echo(f"{_shown(path)}: kept ({version} version; staged: git add)", err=True)
     return 0
 
 
@@ -333,7 +356,7 @@ def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int
     _report_resolve(path, choice, outcome)
     left = find_conflicts(outcome.notebook)
     for finding in left:
-        typer.echo(f"{_shown(path)}: {finding.message}")
+        echo(f"{_shown(path)}: {finding.message}")
     return len(left)
 
 
@@ -346,27 +369,25 @@ def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
         index, how = select_cell(nb, wanted)
     except ConfigError as exc:
         raise typer.BadParameter(f"{_shown(path)}: {exc}", param_hint="'--cell'") from None
-    typer.echo(f"{_shown(path)}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
+    echo(f"{_shown(path)}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
     return index
 
 
 def _report_resolve(path: Path, choice: Resolution | None, outcome: ResolveOutcome) -> None:
     if choice is not None:
-        typer.echo(
-            f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True
-        )
+        echo(f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
     if outcome.cleared:
-        typer.echo(
+        echo(
             f"{_shown(path)}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
             "record",
             err=True,
         )
     for message in outcome.failed:
-        typer.echo(f"{_shown(path)}: not resolved: {message}", err=True)
+        echo(f"{_shown(path)}: not resolved: {message}", err=True)
 
 
 def _shown(path: Path) -> str:
-    """A path as printed: quoted like git when a name from the repository holds control bytes."""
-    from nbcollab.render.safe_text import quote_path
+    """A path as printed: terminal-safe (a name from the repository may hold control bytes)."""
+    from nbcollab.safe_text import safe_path
 
-    return quote_path(str(path))
+    return safe_path(path)

@@ -54,12 +54,12 @@ def mergetool(
 ) -> None:
     """Resolve merge conflicts in a local web page; exit 0 once none is left, 1 otherwise."""
     from nbcollab.config.load import load_config, merge_overrides
-    from nbcollab.mergetool.run import find_notebooks, open_sessions, serve
-    from nbcollab.render.safe_text import terminal_safe
+    from nbcollab.mergetool.run import find_notebooks, open_sessions, serve, set_aside_resolved
+    from nbcollab.safe_text import terminal_safe
 
     files = find_notebooks(list(paths or []))
     if not files:
-        typer.echo("nbcollab mergetool: no unmerged notebook here", err=True)
+        typer.echo("nbcollab mergetool: no notebook in conflict here", err=True)
         raise typer.Exit(EXIT_OK)
     options = merge_overrides(load_config(files[0]).merge, outputs=outputs, sign=sign)
     sessions = open_sessions(files, options=options)
@@ -67,4 +67,8 @@ def mergetool(
     def say(line: str) -> None:
         typer.echo(terminal_safe(line))
 
-    raise typer.Exit(serve(sessions, sign=options.sign, port=port, open_browser=browser, say=say))
+    pending = set_aside_resolved(sessions, sign=options.sign, say=say)
+    if not pending:
+        say("nbcollab mergetool: nothing left to resolve")
+        raise typer.Exit(EXIT_OK)
+    raise typer.Exit(serve(pending, sign=options.sign, port=port, open_browser=browser, say=say))

@@ -87,16 +87,28 @@ def merge_overrides(options: M, **overrides: Any) -> M:
     if not given:
         return options
     fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
-    return _validate(type(options), {**fields, **given}, where="option ")
+    try:
+        return _validate(type(options), {**fields, **given}, where="option ")
+    except ConfigError:
+        # Said with the option whose value is wrong (a check across fields names none).
+        for key, value in given.items():
+            try:
+                _validate(type(options), {**fields, key: value}, where="")
+            except ConfigError as exc:
+                reason = str(exc).partition(": ")[2] or str(exc)
+                raise ConfigError(f"option {key}: {reason}", option=key) from None
+        raise
 
 
 def _validate(kind: type[M], data: dict[str, Any], *, where: str) -> M:
     from pydantic import TypeAdapter, ValidationError
+
+    from nbcollab.errors import invalid_value
 
     try:
         return TypeAdapter(kind).validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
-        message = "unknown key" if first["type"] == "unexpected_keyword_argument" else first["msg"]
-        raise ConfigError(f"{where}{key}: {message}") from None
+        place = f"{where}{key}" if key else where.rstrip()
+        raise ConfigError(f"{place}: {invalid_value(first)}") from None

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.others import OtherRecords
 
 
 def run_filter_process(argv: list[str]) -> int:
@@ -30,32 +31,36 @@ def run_filter_process(argv: list[str]) -> int:
     widen_pipe(protocol_out.fileno())
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    cache = CacheSession(sys.stderr, others=_published_records)
     try:
-        serve(
-            sys.stdin.buffer,
-            protocol_out,
-            sys.stderr,
-            OptionsByFolder(Path.cwd()),
-            CacheSession(sys.stderr),
-        )
+        serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()), cache)
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
         print(f"nbcollab filter-process: {reason}", file=sys.stderr)
         return 1
     finally:
         protocol_out.close()
+        cache.close()  # signs what the checkout restored, once git has every file
     return 0
+
+
+def _published_records(cwd: Path) -> Sequence[OtherRecords]:
+    """Outputs others published, as the output cache's other source of records (imported only
+    when a checkout first needs them)."""
+    from nbcollab.git.outputs.restore import published_records
+
+    return published_records(cwd)
 
 
 def run_filter_clean(argv: list[str]) -> int:
     """One-file clean filter, stdin to stdout (git < 2.11 and clients without the process)."""
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.git.filter import clean_for_git
+    from nbcollab.git.filter import FilterOptions, answer
 
     path = argv[0] if argv else "<stdin>"
     data = sys.stdin.buffer.read()
-    options = OptionsByFolder(Path.cwd())(path)
-    sys.stdout.buffer.write(clean_for_git(data, path, options, sys.stderr))
+    options = FilterOptions(OptionsByFolder(Path.cwd()), sys.stderr)
+    sys.stdout.buffer.write(answer("clean", data, path, options, sys.stderr, None))
     sys.stdout.buffer.flush()
     return 0
 
@@ -65,7 +70,7 @@ def run_textconv(argv: list[str]) -> int:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
     from nbcollab.git.textconv import textconv_bytes
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     paths = _without_option(argv, "--format-version")
     if len(paths) != 1:
@@ -138,8 +143,10 @@ def repo_clean_options(*, warn: Callable[[str], None]) -> CleanOptions:
 
 
 def _warn(entry: str, message: str) -> None:
+    from nbcollab.safe_text import terminal_safe
+
     try:
-        print(f"nbcollab {entry}: {message}", file=sys.stderr)
+        print(f"nbcollab {entry}: {terminal_safe(message, one_line=True)}", file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the output still goes to git
 

@@ -17,11 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nbcollab.safe_text import terminal_safe
+
 if TYPE_CHECKING:
     from nbcollab.merge.values import MergeLabels
     from nbcollab.options import MergeOptions
 
 USAGE = "usage: nbcollab git-merge %O %A %B %L %P [%S %X %Y]"
+# With the clean filter, the merged blob has no outputs: the output cache puts them back.
+RESTORE_DECIDES = (
+    "not signed here: the merged blob has no outputs; the output cache puts yours back as git "
+    "writes the file, and signs it then if they are outputs you trusted"
+)
 EXIT_CLEAN = 0
 EXIT_CONFLICT = 1
 
@@ -88,6 +95,8 @@ def _merge(args: DriverArgs) -> int:
     result = merge_notebooks(base, ours, theirs, options=options, labels=merge_labels(args))
     text = serialize_notebook(result.notebook)
     trust_note = sign_result(text, raw, args.path) if options.sign else None
+    if trust_note is not None and _restore_decides(trust_note, args.path):
+        trust_note = RESTORE_DECIDES
     write_result(args.ours, text)
     _say(f"merged {args.path}: " + ("clean" if result.clean else "CONFLICTS"))
     for line in result.summary() + ([trust_note] if trust_note else []):
@@ -111,6 +120,27 @@ def sign_result(text: str, raw: list[bytes], path: str) -> str:
     except Exception as exc:  # noqa: BLE001 - signing is a convenience; the merge stands
         return f"not signed: {exc}"
     return outcome.reason
+
+
+def _restore_decides(trust_note: str, path: str) -> bool:
+    """Whether the result has no rich output only because the filter stripped it: git writes it
+    through the filter with the output cache on, which restores outputs and decides trust."""
+    from nbcollab.git.attributes import DRIVER_NAME
+    from nbcollab.output_cache.session import read_enabled
+    from nbcollab.trust.notary import NO_RICH_OUTPUT
+
+    if trust_note != f"not signed: {NO_RICH_OUTPUT}":
+        return False
+    try:
+        done = subprocess.run(
+            ["git", "check-attr", "-z", "filter", "--", path],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        return done.stdout.split(b"\0")[2:3] == [DRIVER_NAME.encode()] and read_enabled()
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _load_options(path: str) -> MergeOptions:
@@ -244,7 +274,7 @@ def fall_back_to_line_merge(args: DriverArgs, reason: str) -> int:
 
 
 def _say(message: str) -> None:
-    try:
-        print(f"nbcollab: {message}", file=sys.stderr)
+    try:  # messages name the path git passed, which may hold control characters
+        print(f"nbcollab: {terminal_safe(message, one_line=True)}", file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the exit code still tells git what happened

@@ -21,7 +21,7 @@ from typing import Any
 
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.options import CleanOptions, DiffOptions
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.safe_text import terminal_safe
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
 # textconv cache (keyed on the command string) is invalidated.

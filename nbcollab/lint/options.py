@@ -1,10 +1,10 @@
-"""``[tool.nbcollab.lint]``: which findings to report, the baseline, and ``--execute`` limits."""
+"""``[tool.nbcollab.lint]``: which findings to report and fail on, the baseline, ``--execute``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nbcollab.lint.codes import resolve_selector
+from nbcollab.lint.codes import Severity, resolve_selector
 
 # pydantic's config (a plain dict, so defining the class needs no pydantic), as in nbcollab.options.
 _PYDANTIC_CONFIG = {
@@ -23,6 +23,8 @@ class LintOptions:
     select: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    # The lowest severity that makes lint exit 1: notes (skipped counts) are shown, not failed.
+    fail_on: Severity = Severity.WARNING
     baseline: str | None = None
     exclude: tuple[str, ...] = ()
     kernel: str | None = None

@@ -1,27 +1,26 @@
 """Render lint results: text for people, JSON, GitHub workflow commands, SARIF 2.1.0.
 
 Every format carries the notebook path, the cell (1-based index, id, execution count), the line
-and column in the cell, and the line and column in the .ipynb file, so that annotations land on
-the right line of the file. Text from notebooks is escaped for the terminal and for GitHub's
+and column in the cell, the line and column in the .ipynb file, so that annotations land on the
+right line of the file, and the finding's severity (GitHub's ``::error``/``::warning``/
+``::notice``, SARIF's ``level``). Text from notebooks is escaped for the terminal and for GitHub's
 workflow-command syntax: a notebook cannot inject escape sequences or commands.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from nbcollab import __version__
-from nbcollab.lint.codes import CODES
+from nbcollab.lint.codes import CODES, Severity, severity_of
 from nbcollab.lint.files import FileResult
 from nbcollab.lint.finding import Finding
 from nbcollab.lint.formats import Format
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from nbcollab.safe_text import terminal_safe
 
 
 def render(results: list[FileResult], fmt: Format) -> str:
@@ -32,16 +31,6 @@ def render(results: list[FileResult], fmt: Format) -> str:
         Format.GITHUB: render_github,
         Format.SARIF: render_sarif,
     }[fmt](results)
-
-
-def safe(text: str) -> str:
-    """``text`` with control characters (terminal escapes, bidi overrides) made visible."""
-    return _CONTROL.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
-    )
 
 
 def _where(f: Finding) -> str:
@@ -55,12 +44,27 @@ def render_text(results: list[FileResult]) -> str:
     for result in results:
         for f in result.findings:
             place = f"{f.file_line}:{f.file_column}:" if f.file_line else ""
-            lines.append(f"{safe(f.path)}:{place} {f.code} {safe(f.message)} [{safe(_where(f))}]")
+            lines.append(
+                terminal_safe(
+                    f"{f.path}:{place} {f.code} {severity_of(f.code).value}: {f.message} "
+                    f"[{_where(f)}]",
+                    one_line=True,
+                )
+            )
     total = sum(len(r.findings) for r in results)
     if total:
         notebooks = sum(1 for r in results if r.findings)
-        lines.append(f"{total} finding(s) in {notebooks} notebook(s)")
+        lines.append(f"{total} finding(s) in {notebooks} notebook(s): {_by_severity(results)}")
     return "".join(line + "\n" for line in lines)
+
+
+def _by_severity(results: list[FileResult]) -> str:
+    """``1 error, 2 notes``: how many findings of each severity, worst first."""
+    counts = dict.fromkeys(sorted(Severity, key=lambda s: -s.rank), 0)
+    for result in results:
+        for f in result.findings:
+            counts[severity_of(f.code)] += 1
+    return ", ".join(f"{n} {severity.value}{'s' * (n != 1)}" for severity, n in counts.items() if n)
 
 
 def _finding_dict(f: Finding) -> dict[str, Any]:
@@ -68,6 +72,7 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
         "path": f.path,
         "code": f.code,
         "name": CODES[f.code].name,
+        "severity": severity_of(f.code).value,
         "message": f.message,
         "cell": f.cell,
         "cell_id": f.cell_id,
@@ -93,10 +98,13 @@ def render_json(results: list[FileResult]) -> str:
 
 
 def _github_escape(text: str, *, property_: bool = False) -> str:
-    text = safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = terminal_safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if property_:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
+
+
+_GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
 def render_github(results: list[FileResult]) -> str:
@@ -107,7 +115,8 @@ def render_github(results: list[FileResult]) -> str:
             if f.file_line:
                 props += f",line={f.file_line},col={f.file_column}"
             props += f",title={_github_escape(f.code + ' ' + CODES[f.code].name, property_=True)}"
-            lines.append(f"::error {props}::{_github_escape(f'{f.message} [{_where(f)}]')}")
+            command = _GITHUB_COMMANDS[severity_of(f.code)]
+            lines.append(f"::{command} {props}::{_github_escape(f'{f.message} [{_where(f)}]')}")
         if result.error:
             lines.append(
                 f"::error file={_github_escape(result.path, property_=True)}::"
@@ -126,7 +135,12 @@ def _uri(path: str) -> str:
 
 def _sarif_rules(codes: Iterable[str]) -> list[dict[str, Any]]:
     return [
-        {"id": code, "name": CODES[code].name, "shortDescription": {"text": CODES[code].summary}}
+        {
+            "id": code,
+            "name": CODES[code].name,
+            "shortDescription": {"text": CODES[code].summary},
+            "defaultConfiguration": {"level": CODES[code].severity.value},
+        }
         for code in codes
     ]
 
@@ -138,7 +152,7 @@ def _sarif_result(f: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     return {
         "ruleId": f.code,
         "ruleIndex": rule_index[f.code],
-        "level": "error",
+        "level": severity_of(f.code).value,  # SARIF's levels are named as ours
         "message": {"text": f"{f.message} [{_where(f)}]"},
         "locations": [
             {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region}}

@@ -242,6 +242,13 @@ def marker_pattern(char: str, size: int) -> re.Pattern[str]:
     return re.compile(re.escape(char) * size + label + r"\r?\n?\Z")
 
 
+def has_start_marker(text: str, size: int = DEFAULT_MARKER_SIZE) -> bool:
+    """Whether ``text`` holds a line that looks like a start marker (``<<<<<<<``, labelled or
+    not): never a conflict by itself, only worth a look by a person."""
+    start = marker_pattern("<", size)
+    return "<" * size in text and any(start.match(line) for line in text.splitlines(True))
+
+
 def output_marker(output: object, marker_size: int) -> str | None:
     """Which marker (``<``, ``|``, ``=``, ``>``) a stream output is, if it is one."""
     if not isinstance(output, dict) or output.get("output_type") != "stream":

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from nbcollab.errors import InvalidNotebook
+from nbcollab.errors import InvalidNotebook, invalid_value
 from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
 from nbcollab.notebook.absent import ABSENT
+from nbcollab.safe_text import terminal_safe
 
 # The version this nbcollab writes; a record without ``record_version`` is version 1.
 RECORD_VERSION = 2
@@ -249,7 +250,7 @@ def _parse(adapter: Any, item: Any, place: str) -> ConflictEntry:
         field = shown(".".join(loc)) + ": " if loc else ""
         where = f" ({where_of(item)})" if isinstance(item, dict) else ""
         raise InvalidNotebook(
-            f"{place}{where}: {field}{first['msg']}; fix or remove the entry"
+            f"{place}{where}: {field}{invalid_value(first)}; fix or remove the entry"
         ) from None
     problem = _shape_problem(entry)
     if problem:
@@ -324,7 +325,7 @@ def locate_cell(entry: Any, cells: Sequence[Mapping[str, Any]]) -> int | None:
 
 def shown(text: str) -> str:
     """``text`` as one safe terminal line: control characters (escapes, newlines) escaped."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return terminal_safe(text, one_line=True)
 
 
 def where_of(entry: Any) -> str:

@@ -20,6 +20,7 @@ from nbcollab.merge.markers import (
     NOTE_PREFIX,
     closed_text,
     find_line_block,
+    has_start_marker,
     marker_pattern,
     output_marker,
     terminated,
@@ -95,7 +96,7 @@ def _source(item: Raw, cell: Cell | None, size: int) -> Any:
     markers, hunks = item.get("markers"), item.get("hunks")
     if isinstance(hunks, list) and hunks and all(isinstance(h, str) for h in hunks):
         # Recorded without each side's lines: nothing to resolve to but what the markers say.
-        marked = cell is not None and _has_start_marker(text, size)
+        marked = cell is not None and has_start_marker(text, size)
         return _older(item, marked, markers=["<\n", "=\n", ">\n"], hunks=[], length=0)
     if not (
         isinstance(markers, list)
@@ -191,11 +192,6 @@ def _strings(value: Any, size: int | None = None) -> bool:
         and (size is None or len(value) == size)
         and all(isinstance(v, str) for v in value)
     )
-
-
-def _has_start_marker(text: str, size: int) -> bool:
-    start = marker_pattern("<", size)
-    return "<" * size in text and any(start.match(line) for line in text.splitlines(True))
 
 
 _V1: dict[str, Callable[[Raw, Cell | None, int], Any]] = {

@@ -2,13 +2,13 @@
 
 Every side is read from the record (``nbcollab.merge.record``) with the marker library's
 exact finders, never by reading markers as syntax: a source side is the cell's text with this
-conflict's hunks resolved to that side, a deleted side is ``None``, values are JSON. Pure.
+conflict's hunks resolved to that side, a deleted side is ``None``, metadata is each changed
+path's JSON value (``ABSENT`` where that version lacks the key). Pure.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,6 @@ from nbcollab.merge.record import (
     locate_cell,
 )
 from nbcollab.merge.resolve import Resolution, resolutions_for, resolved_text
-from nbcollab.notebook.absent import ABSENT
 from nbcollab.notebook.lines import cell_source, iter_cells
 
 SIDES = (Resolution.BASE, Resolution.OURS, Resolution.THEIRS)
@@ -77,8 +76,10 @@ def side_contents(
         deleted = Resolution(entry.deleted_by)
         other = Resolution.THEIRS if deleted is Resolution.OURS else Resolution.OURS
         return {Resolution.BASE: entry.base, deleted: None, other: text if kept is None else kept}
-    if isinstance(entry, ValuesConflict):
-        return {side: _values_json(entry, side.value) for side in SIDES}
+    if isinstance(entry, ValuesConflict):  # each changed path's value, or ABSENT
+        return {
+            side: {".".join(v.path): getattr(v, side.value) for v in entry.values} for side in SIDES
+        }
     if isinstance(entry, CellTypeConflict):
         return {side: getattr(entry, side.value) for side in SIDES}
     if isinstance(entry, OlderConflict):
@@ -94,15 +95,6 @@ def _source_sides(text: str, entry: SourceConflict) -> dict[Resolution, Any]:
             resolved = "".join(getattr(h, side.value) for h in entry.hunks)
         sides[side] = resolved
     return sides
-
-
-def _values_json(entry: ValuesConflict, side: str) -> str:
-    shown = {".".join(v.path) or "(all)": _plain(getattr(v, side)) for v in entry.values}
-    return json.dumps(shown, indent=1, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def _plain(value: Any) -> Any:
-    return "(absent)" if value is ABSENT else value
 
 
 def _output_sides(cell: dict[str, Any], entry: OutputsConflict) -> dict[Resolution, Any]:

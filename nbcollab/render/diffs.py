@@ -6,7 +6,6 @@ parses both sides, applies the clean rules where asked, diffs and renders.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -15,8 +14,8 @@ from dataclasses import dataclass
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
 from nbcollab.options import CleanOptions, DiffFormat, DiffOptions
-from nbcollab.render.safe_text import terminal_safe
 from nbcollab.render.text import TextStyle, render_text
+from nbcollab.safe_text import terminal_safe
 
 _PLAIN = TextStyle()
 # json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.
@@ -29,22 +28,39 @@ class NotebookSides:
 
     old_name: str
     new_name: str
-    old: Notebook
-    new: Notebook
+    old: Notebook | None  # None: the notebook does not exist on this side (added or deleted)
+    new: Notebook | None
     key: str  # the path the JSON output files this pair under
     note: str = ""  # a line shown before the text diff (an unmerged path)
     unmerged: bool = False  # a conflicted path, different whatever its diff
+    origins: tuple[str, ...] = ()  # where published outputs shown on the page came from
 
 
-def empty_notebook() -> Notebook:
-    """The side of a notebook that does not exist (added or deleted)."""
-    return {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+def absent_notebook(like: Notebook | None) -> Notebook:
+    """The side of a notebook that does not exist (added or deleted): no cells, no metadata, in
+    the format of the side that exists, so that an added notebook's format version is no change."""
+    nb: Notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    for key in ("nbformat", "nbformat_minor"):
+        if like is not None and key in like:
+            nb[key] = like[key]
+    if nb["nbformat"] == 3:  # its cells live in worksheets
+        del nb["cells"]
+        nb["worksheets"] = [{"cells": [], "metadata": {}}]
+    return nb
 
 
-def load_side(data: bytes | None, *, path: str, clean: CleanOptions | None = None) -> Notebook:
-    """Parse one side (``None``: absent, an empty notebook), cleaned when ``clean`` is given."""
+def both_sides(pair: NotebookSides) -> tuple[Notebook, Notebook]:
+    """The two notebooks of ``pair``, an absent one as the other side's empty notebook."""
+    old = pair.old if pair.old is not None else absent_notebook(pair.new)
+    return old, pair.new if pair.new is not None else absent_notebook(pair.old)
+
+
+def load_side(
+    data: bytes | None, *, path: str, clean: CleanOptions | None = None
+) -> Notebook | None:
+    """Parse one side (``None``: absent), cleaned when ``clean`` is given."""
     if data is None:
-        return empty_notebook()
+        return None
     # Compared as Jupyter reads them: the keys it drops on every read are no difference.
     nb = strip_transient(parse_notebook(data, path=path))
     if clean is not None:
@@ -63,9 +79,10 @@ def render_diffs(
     keyed: bool = False,
 ) -> tuple[str, bool]:
     """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff."""
+    sides = [both_sides(p) for p in pairs]
     if options.normalize_outputs:
-        pairs = [normalized_sides(p) for p in pairs]
-    diffs = [diff_notebooks(p.old, p.new, options=options) for p in pairs]
+        sides = [normalized(old, new) for old, new in sides]
+    diffs = [diff_notebooks(old, new, options=options) for old, new in sides]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
         return "".join(
@@ -78,35 +95,45 @@ def render_diffs(
 
         # Highlight each notebook in its kernel's language (a deleted one's: its old side's).
         languages = {
-            p.new_name: notebook_language(p.new if p.new.get("metadata") else p.old) for p in pairs
+            p.new_name: notebook_language(new if new.get("metadata") else old)
+            for p, (old, new) in zip(pairs, sides)
         }
         page = render_html(
-            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)], languages=languages
+            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)],
+            languages=languages,
+            origins={p.new_name: p.origins for p in pairs if p.origins},
         )
         return page, different
-    return _render_json(pairs, options, keyed), different
+    return _render_json(pairs, sides, options, keyed), different
 
 
-def normalized_sides(pair: NotebookSides) -> NotebookSides:
+def normalized(old: Notebook, new: Notebook) -> tuple[Notebook, Notebook]:
     """Both sides with their outputs normalized (copies), so only real changes remain."""
     import copy
 
     from nbcollab.clean.normalize import normalize_in_place
 
-    old, new = copy.deepcopy(pair.old), copy.deepcopy(pair.new)
+    old, new = copy.deepcopy(old), copy.deepcopy(new)
     normalize_in_place(old)
     normalize_in_place(new)
-    return dataclasses.replace(pair, old=old, new=new)
+    return old, new
 
 
 def _note(pair: NotebookSides) -> str:
     return f"{terminal_safe(pair.note)}\n" if pair.note else ""
 
 
-def _render_json(pairs: Sequence[NotebookSides], options: DiffOptions, keyed: bool) -> str:
+def _render_json(
+    pairs: Sequence[NotebookSides],
+    sides: list[tuple[Notebook, Notebook]],
+    options: DiffOptions,
+    keyed: bool,
+) -> str:
     from nbcollab.render.nbdime import to_nbdime_diff
 
-    entries = {p.key: to_nbdime_diff(p.old, p.new, options=options) for p in pairs}
+    entries = {
+        p.key: to_nbdime_diff(old, new, options=options) for p, (old, new) in zip(pairs, sides)
+    }
     value = entries if keyed else next(iter(entries.values()), [])
     text = json.dumps(value, indent=1, ensure_ascii=False)
     # Only strings can hold them, where a \u escape is the same JSON value, safe to print.

@@ -2,7 +2,7 @@
 syntax colour, outputs as text, images as ``[image/png 640x480]``.
 
 Pure: a notebook dict in, a string out. Everything from the notebook passes through
-``safe_plain`` (colours dropped, then ``render.safe_text``) before it reaches the terminal, so a
+``safe_plain`` (colours dropped, then ``nbcollab.safe_text``) before it reaches the terminal, so a
 notebook cannot move the cursor, retitle the window, rewrite the screen or hide text with escape
 sequences.
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nbcollab.errors import ConfigError
 from nbcollab.notebook.bundle import mime_bundle
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
-from nbcollab.render.safe_text import terminal_safe
 from nbcollab.render.show_images import image_size
+from nbcollab.safe_text import terminal_safe
 
 _BOLD, _CYAN, _DIM, _RED, _RESET = "\033[1m", "\033[36m", "\033[2m", "\033[31m", "\033[0m"
 # SGR (colour) sequences are dropped: tracebacks are full of them and they carry no content.
@@ -40,17 +40,21 @@ class ShowOptions:
 
 def safe_plain(text: str) -> str:
     """Untrusted text for the terminal: colour codes dropped (tracebacks are full of them),
-    every other control character shown visibly (``render.safe_text``)."""
+    every other control character shown visibly (``nbcollab.safe_text``)."""
     return terminal_safe(_SGR.sub("", text))
 
 
-def show_notebook(nb: Notebook, *, name: str, options: ShowOptions = ShowOptions()) -> str:
-    """The notebook (or the one cell ``options.cell`` names) as text."""
+def show_notebook(
+    nb: Notebook, *, name: str, options: ShowOptions = ShowOptions(), notes: Sequence[str] = ()
+) -> str:
+    """The notebook (or the one cell ``options.cell`` names) as text; ``notes`` under its title
+    (where published outputs shown came from)."""
     language = notebook_language(nb)
     cells = list(enumerate(iter_cells(nb)))
     if options.cell is not None:
         cells = [select_cell(cells, options.cell, name=name)]
     lines = [] if options.cell is not None else [_paint(_title(nb, name), _BOLD, options)]
+    lines += [_paint(safe_plain(note), _DIM, options) for note in notes]
     for index, cell in cells:
         if lines:
             lines.append("")
