@@ -58,10 +58,10 @@ def merge(
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
     from nbcollab.config.load import load_config, merge_overrides
     from nbcollab.files import read_file_bytes
-    from nbcollab.git.merge_driver import sign_result
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.merge.values import MergeLabels
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.trust.notary import sign_merge_result
 
     options = merge_overrides(load_config(local).merge, outputs=outputs, sign=sign)
     raw = [read_file_bytes(p) for p in (base, local, remote)]
@@ -78,7 +78,7 @@ def merge(
     text = serialize_notebook(result.notebook)
     notes = result.summary()
     if options.sign and output is not None:
-        notes.append(sign_result(text, raw, str(output)))
+        notes.append(sign_merge_result(text, inputs=raw, path=str(output)).reason)
     _write_output(output, text)
     for line in notes:
         typer.echo(f"nbcollab: {line}", err=True)

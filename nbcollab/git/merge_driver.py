@@ -78,6 +78,7 @@ def _merge(args: DriverArgs) -> int:
     from nbcollab.files import read_file_bytes
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.trust.notary import sign_merge_result
 
     raw = [read_file_bytes(p) for p in (args.base, args.ours, args.theirs)]
     base = parse_notebook(raw[0], path=f"{args.path} (base)") if raw[0].strip() else None
@@ -86,7 +87,9 @@ def _merge(args: DriverArgs) -> int:
     options = _load_options(args.path)
     result = merge_notebooks(base, ours, theirs, options=options, labels=merge_labels(args))
     text = serialize_notebook(result.notebook)
-    trust_note = sign_result(text, raw, args.path) if options.sign else None
+    trust_note = (
+        sign_merge_result(text, inputs=raw, path=args.path).reason if options.sign else None
+    )
     write_result(args.ours, text)
     _say(f"merged {args.path}: " + ("clean" if result.clean else "CONFLICTS"))
     for line in result.summary() + ([trust_note] if trust_note else []):
@@ -99,17 +102,6 @@ def write_result(path: str, text: str) -> None:
     from nbcollab.files import write_atomic
 
     write_atomic(path, text.encode("utf-8", "surrogatepass"))
-
-
-def sign_result(text: str, raw: list[bytes], path: str) -> str:
-    """Ask the trust module to sign the merged text; its reason, for the summary."""
-    try:
-        from nbcollab.trust.notary import sign_merge_result
-
-        outcome = sign_merge_result(text, inputs=raw, path=path)
-    except Exception as exc:  # noqa: BLE001 - signing is a convenience; the merge stands
-        return f"not signed: {exc}"
-    return outcome.reason
 
 
 def _load_options(path: str) -> MergeOptions:
