@@ -155,6 +155,8 @@ class DiffOptions:
     ignore_ids: bool = False
     ignore_attachments: bool = False
     normalize_outputs: bool = False
+    # Filled in from [tool.nbcollab.normalize] when the config is loaded.
+    normalize_options: NormalizeOptions = field(default_factory=NormalizeOptions)
 
 
 class DiffFormat(str, Enum):
@@ -184,3 +186,6 @@ class MergeOptions:
 
     outputs: OutputStrategy = OutputStrategy.AUTO
     sign: bool = True
+    # How outputs are compared (a re-run that changed only volatile text changed nothing); filled
+    # in from [tool.nbcollab.normalize] when the config is loaded.
+    normalize_options: NormalizeOptions = field(default_factory=NormalizeOptions)

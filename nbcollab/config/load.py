@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound="DataclassInstance")
 
+# The sections that carry [tool.nbcollab.normalize], filled in here: not keys of the file.
+_NORMALIZED_SECTIONS = ("clean", "diff", "merge", "lint")
+_DERIVED_KEYS = ("normalize-options", "normalize_options")
+
 
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above ``start`` (a file or a folder)."""
@@ -52,7 +56,9 @@ def load_config(start: Path | None = None) -> Config:
 
 
 def _with_normalize(config: Config, pyproject: Path) -> Config:
-    """``[tool.nbcollab.normalize]`` (with its sanitize file read) handed to the clean options."""
+    """``[tool.nbcollab.normalize]`` (with its sanitize file read) handed to every section that
+    normalizes outputs, so that ``clean --normalize``, ``diff --normalize-outputs``, the merge's
+    output comparison and ``lint --execute`` apply the same rules."""
     normalize = config.normalize
     if normalize.sanitize_file:
         from nbcollab.clean.normalize import read_sanitize_file
@@ -68,16 +74,30 @@ def _with_normalize(config: Config, pyproject: Path) -> Config:
         except (UnicodeDecodeError, ValueError) as exc:
             raise ConfigError(f"{pyproject}: sanitize-file: {exc}") from None
         normalize = dataclasses.replace(normalize, replace=(*normalize.replace, *rules))
-    if normalize == config.clean.normalize_options:
+    if normalize == config.clean.normalize_options:  # the defaults everywhere: nothing to hand
         return config
-    clean = dataclasses.replace(config.clean, normalize_options=normalize)
-    return dataclasses.replace(config, clean=clean, normalize=normalize)
+    return dataclasses.replace(
+        config,
+        normalize=normalize,
+        clean=dataclasses.replace(config.clean, normalize_options=normalize),
+        diff=dataclasses.replace(config.diff, normalize_options=normalize),
+        merge=dataclasses.replace(config.merge, normalize_options=normalize),
+        lint=dataclasses.replace(config.lint, normalize_options=normalize),
+    )
 
 
 def parse_config(table: dict[str, Any], *, source: str = "pyproject.toml") -> Config:
     """Validate a ``[tool.nbcollab]`` table; errors name the key."""
     if not table:
         return Config()
+    for section in _NORMALIZED_SECTIONS:
+        value = table.get(section)
+        derived = [key for key in _DERIVED_KEYS if isinstance(value, dict) and key in value]
+        if derived:  # filled in from [tool.nbcollab.normalize], never written here
+            raise ConfigError(
+                f"{source}: [tool.nbcollab] {section}.{derived[0]}: unknown key "
+                "(normalize options go in [tool.nbcollab.normalize])"
+            )
     return _validate(Config, table, where=f"{source}: [tool.nbcollab] ")
 
 

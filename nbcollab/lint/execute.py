@@ -20,10 +20,12 @@ from nbcollab.errors import NbcollabError
 from nbcollab.lint.files import FileResult
 from nbcollab.lint.finding import Finding
 from nbcollab.lint.options import LintOptions
-from nbcollab.lint.outputs import first_difference
+from nbcollab.lint.outputs import comparison_rewriter, first_difference
+from nbcollab.options import NormalizeOptions
 
 _CELL_LINE = re.compile(r"(?:Cell In\[\d*\], line |----> ?|^\s*-+> )(\d+)", re.MULTILINE)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_DEFAULT_NORMALIZE = NormalizeOptions()
 
 
 class ExecuteUnavailable(NbcollabError):
@@ -31,7 +33,12 @@ class ExecuteUnavailable(NbcollabError):
 
 
 def run_notebook(
-    path: Path, *, kernel: str | None, cell_timeout: float, timeout: float | None
+    path: Path,
+    *,
+    kernel: str | None,
+    cell_timeout: float,
+    timeout: float | None,
+    normalize: NormalizeOptions = _DEFAULT_NORMALIZE,
 ) -> tuple[list[Finding], Any]:
     """Run ``path`` in a fresh kernel; its findings and the executed notebook (nbformat)."""
     try:
@@ -95,7 +102,7 @@ def run_notebook(
         failed_at = running[0]
         died = "the kernel died while running this cell; Restart & Run All stops here"
         findings.append(_at(nb, stored, failed_at, "X401", died))
-    findings += _not_reproduced(nb, stored, upto=failed_at)
+    findings += _not_reproduced(nb, stored, upto=failed_at, normalize=normalize)
     return findings, nb
 
 
@@ -140,13 +147,16 @@ def _error_finding(nb: Any, stored: list[Any], index: int, exc: Any) -> Finding:
     )
 
 
-def _not_reproduced(nb: Any, stored: list[Any], *, upto: int) -> list[Finding]:
+def _not_reproduced(
+    nb: Any, stored: list[Any], *, upto: int, normalize: NormalizeOptions
+) -> list[Finding]:
+    rewrite = comparison_rewriter(normalize)
     found = []
     for index in range(min(upto, len(nb.cells))):
         old, new = stored[index], nb.cells[index]
         if old.cell_type != "code" or not old.get("outputs"):
             continue  # nothing stored to compare (a cleaned notebook)
-        difference = first_difference(old.outputs, new.get("outputs", []))
+        difference = first_difference(old.outputs, new.get("outputs", []), rewrite)
         if difference:
             found.append(_at(nb, stored, index, "X402", f"output not reproduced: {difference}"))
     return found
@@ -162,7 +172,11 @@ def execute_file(result: FileResult, options: LintOptions, *, write: bool) -> No
 
     path = Path(result.path)
     findings, executed = run_notebook(
-        path, kernel=options.kernel, cell_timeout=options.cell_timeout, timeout=options.timeout
+        path,
+        kernel=options.kernel,
+        cell_timeout=options.cell_timeout,
+        timeout=options.timeout,
+        normalize=options.normalize_options,
     )
     text = read_text(path)
     enabled = enabled_codes(options.select, options.extend_select, options.ignore)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nbcollab.lint.codes import resolve_selector
+from nbcollab.options import NormalizeOptions
 
 # pydantic's config (a plain dict, so defining the class needs no pydantic), as in nbcollab.options.
 _PYDANTIC_CONFIG = {
@@ -28,6 +29,9 @@ class LintOptions:
     kernel: str | None = None
     cell_timeout: float = 60.0
     timeout: float | None = 600.0
+    # Stored and re-run outputs are compared after these (and every built-in rule); filled in
+    # from [tool.nbcollab.normalize] when the config is loaded.
+    normalize_options: NormalizeOptions = field(default_factory=NormalizeOptions)
 
     def __post_init__(self) -> None:
         for selector in (*self.select, *self.extend_select, *self.ignore):

@@ -19,6 +19,7 @@ from nbcollab.render.safe_text import terminal_safe
 from nbcollab.render.text import TextStyle, render_text
 
 _PLAIN = TextStyle()
+_DEFAULT_OPTIONS = DiffOptions()
 # json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -34,6 +35,8 @@ class NotebookSides:
     key: str  # the path the JSON output files this pair under
     note: str = ""  # a line shown before the text diff (an unmerged path)
     unmerged: bool = False  # a conflicted path, different whatever its diff
+    # This notebook's own [tool.nbcollab.diff] (its folder's); None: the options of the call.
+    options: DiffOptions | None = None
 
 
 def empty_notebook() -> Notebook:
@@ -58,14 +61,16 @@ def render_diffs(
     pairs: Sequence[NotebookSides],
     *,
     fmt: DiffFormat,
-    options: DiffOptions,
+    options: DiffOptions = _DEFAULT_OPTIONS,
     style: TextStyle = _PLAIN,
     keyed: bool = False,
 ) -> tuple[str, bool]:
-    """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff."""
-    if options.normalize_outputs:
-        pairs = [normalized_sides(p) for p in pairs]
-    diffs = [diff_notebooks(p.old, p.new, options=options) for p in pairs]
+    """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff.
+
+    Each pair is compared under its own options when it carries them, else under ``options``."""
+    pairs = [p if p.options is not None else dataclasses.replace(p, options=options) for p in pairs]
+    pairs = [normalized_sides(p) if _options(p).normalize_outputs else p for p in pairs]
+    diffs = [diff_notebooks(p.old, p.new, options=_options(p)) for p in pairs]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
         return "".join(
@@ -84,18 +89,24 @@ def render_diffs(
             [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)], languages=languages
         )
         return page, different
-    return _render_json(pairs, options, keyed), different
+    return _render_json(pairs, keyed), different
+
+
+def _options(pair: NotebookSides) -> DiffOptions:
+    return pair.options if pair.options is not None else _DEFAULT_OPTIONS
 
 
 def normalized_sides(pair: NotebookSides) -> NotebookSides:
-    """Both sides with their outputs normalized (copies), so only real changes remain."""
+    """Both sides with their outputs normalized (copies) exactly as ``clean --normalize`` does,
+    with the pair's [tool.nbcollab.normalize], so only real changes remain."""
     import copy
 
     from nbcollab.clean.normalize import normalize_in_place
 
+    normalize = _options(pair).normalize_options
     old, new = copy.deepcopy(pair.old), copy.deepcopy(pair.new)
-    normalize_in_place(old)
-    normalize_in_place(new)
+    normalize_in_place(old, options=normalize)
+    normalize_in_place(new, options=normalize)
     return dataclasses.replace(pair, old=old, new=new)
 
 
@@ -103,10 +114,10 @@ def _note(pair: NotebookSides) -> str:
     return f"{terminal_safe(pair.note)}\n" if pair.note else ""
 
 
-def _render_json(pairs: Sequence[NotebookSides], options: DiffOptions, keyed: bool) -> str:
+def _render_json(pairs: Sequence[NotebookSides], keyed: bool) -> str:
     from nbcollab.render.nbdime import to_nbdime_diff
 
-    entries = {p.key: to_nbdime_diff(p.old, p.new, options=options) for p in pairs}
+    entries = {p.key: to_nbdime_diff(p.old, p.new, options=_options(p)) for p in pairs}
     value = entries if keyed else next(iter(entries.values()), [])
     text = json.dumps(value, indent=1, ensure_ascii=False)
     # Only strings can hold them, where a \u escape is the same JSON value, safe to print.
