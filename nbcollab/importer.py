@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 
+from nbcollab.config.find import nearest_pyproject
+
 # Kept to cheap imports (no hashlib, pathlib, tempfile, dataclasses, nbcollab.options): a cached
 # import costs what reading the cache costs.
 _CACHE_FORMAT = b"nbcollab-import-1\n"
@@ -93,7 +95,7 @@ def _cache_key(path: str, data: bytes) -> bytes:
 
     # Python's own content hash for hash-based .pyc files (no hashlib: loading OpenSSL costs
     # more than the rest of a cached import). 8 bytes per part, 48 in all.
-    pyproject = _find_pyproject(os.path.dirname(path))
+    pyproject = nearest_pyproject(os.path.dirname(path))
     parts = (
         _CACHE_FORMAT,
         __version__.encode(),
@@ -103,19 +105,6 @@ def _cache_key(path: str, data: bytes) -> bytes:
         data,
     )
     return b"".join(importlib.util.source_hash(part) for part in parts)
-
-
-def _find_pyproject(folder: str) -> str | None:
-    """The pyproject.toml whose options apply (as ``config.find_pyproject``, without pathlib)."""
-    folder = os.path.realpath(folder)
-    while True:
-        candidate = os.path.join(folder, "pyproject.toml")
-        if os.path.isfile(candidate):
-            return candidate
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
 
 
 def _read(path: str) -> bytes:
@@ -161,16 +150,14 @@ def _write_cache(cache: str, key: bytes, compiled: _Compiled) -> None:
 
 
 def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
-    from pathlib import Path
-
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.errors import NbcollabError
     from nbcollab.export.assemble import public_names
     from nbcollab.export.cells import plan_cells
     from nbcollab.notebook.codec import parse_notebook
 
     try:
-        options = load_config(Path(path)).export
+        options = ConfigByFolder().config_for(path).export
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))  # shown below
             plan = plan_cells(parse_notebook(data, path=path), options=options, path=path)

@@ -100,6 +100,9 @@ class CleanOptions:
             problem = output_selector_problem(selector)
             if problem:
                 raise ValueError(problem)
+        for key in (*self.extra_keys, *self.keep_keys):
+            if not key.startswith(("cell.metadata.", "metadata.")) or key.endswith("."):
+                raise ValueError(f"key {key!r}: use cell.metadata.NAME or metadata.NAME")
 
 
 OUTPUT_TYPES = ("display_data", "error", "execute_result", "stream", "pyerr", "pyout")

@@ -78,6 +78,16 @@ def test_files_that_clean_to_the_same_bytes_do_not_differ(project: Path) -> None
     assert (project / "a.ipynb").read_bytes() == (project / "b.ipynb").read_bytes()
 
 
+def test_a_pair_is_compared_by_the_project_of_its_second_file(project: Path) -> None:
+    other = project / "other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text("[tool.nbcollab.diff]\nignore-outputs = true\n")
+    write_notebook(other / "b.ipynb", two_runs("2025-01-31", "run-ffee00"))
+    # The new side's folder decides, as git's diff driver decides by the notebook's path.
+    assert CliRunner().invoke(app, ["diff", "a.ipynb", "other/b.ipynb"]).exit_code == 0
+    assert CliRunner().invoke(app, ["diff", "other/b.ipynb", "a.ipynb"]).exit_code == 1
+
+
 TEXTS = st.sampled_from(["2024-05-01", "1999-12-31", "run-abc123", "run-000000", "x", "42", " "])
 
 

@@ -281,6 +281,8 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     names = [str(path) for path in paths if not path.is_dir()]
     if folders or not paths:
         names += staged_notebooks(cwd, folders or None)
+    for name in names:  # a broken pyproject.toml is one error, not one per notebook
+        options(name)
     blobs = read_staged_blobs(names, cwd)
     return _judge(
         ((name, blobs[name]) for name in names), options, check=True, staged=True, total=len(names)
@@ -292,6 +294,8 @@ def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) ->
     from nbcollab.files import read_file_bytes
 
     notebooks = expand_notebook_paths(paths)
+    for path in notebooks:  # a broken pyproject.toml is one error before any file changes
+        options(str(path))
 
     def contents() -> Iterator[tuple[str, bytes | InvalidNotebook | None]]:
         for path in notebooks:

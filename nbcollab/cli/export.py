@@ -10,7 +10,9 @@ import typer
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, NbcollabError
 
 if TYPE_CHECKING:
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.export.files import Export
+    from nbcollab.export.options import ExportOptions
 
 _SELECTION = "Selection"
 
@@ -60,13 +62,11 @@ def export(
     ] = None,
 ) -> None:
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
-    from nbcollab.export.files import configured_notebooks, expand_paths
+    from nbcollab.config.folders import ConfigByFolder
+    from nbcollab.export.files import expand_paths
 
-    paths = (
-        expand_paths(notebooks)
-        if notebooks
-        else [Path(_shown(path)) for path in configured_notebooks(Path.cwd())]
-    )
+    configs = ConfigByFolder()
+    paths = expand_paths(notebooks) if notebooks else _configured(configs)
     if not paths:
         raise typer.BadParameter(
             "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS"
@@ -78,24 +78,52 @@ def export(
         "defs_only": defs_only,
         "lenient": lenient,
     }
+    # Every notebook's options before any module is written: a broken pyproject.toml is one error.
+    jobs = [(path, *_project_options(configs, path, overrides)) for path in paths]
     claimed: dict[Path, Path] = {}  # module -> the notebook that exports to it
-    codes = [_export_one(path, output, outdir, check, overrides, claimed) for path in paths]
+    codes = [
+        _export_one(path, options, root, output, outdir, check, claimed)
+        for path, options, root in jobs
+    ]
     raise typer.Exit(max(codes))
+
+
+def _configured(configs: ConfigByFolder) -> list[Path]:
+    """The notebooks the project's ``modules`` globs name (shown relative to the current folder)."""
+    from nbcollab.export.files import configured_notebooks
+
+    pyproject = configs.pyproject_in(Path.cwd())
+    if pyproject is None:
+        return []
+    found = configured_notebooks(Path(pyproject).parent, configs.config_in(Path.cwd()).export)
+    return [Path(_shown(path)) for path in found]
+
+
+def _project_options(
+    configs: ConfigByFolder, path: Path, overrides: dict[str, str | bool | None]
+) -> tuple[ExportOptions, Path]:
+    """A notebook's export options (its project's, with the overrides) and its project's folder."""
+    from nbcollab.config.load import merge_overrides
+
+    options = merge_overrides(configs.config_for(path).export, **overrides)
+    pyproject = configs.pyproject_for(path)
+    return options, pyproject.parent if pyproject is not None else path.resolve().parent
 
 
 def _export_one(
     path: Path,
+    options: ExportOptions,
+    root: Path,
     output: Path | None,
     outdir: Path | None,
     check: bool,
-    overrides: dict[str, str | bool | None],
     claimed: dict[Path, Path],
 ) -> int:
     from nbcollab.export.files import export_notebook
     from nbcollab.export.model import ExportError
 
     try:
-        result = export_notebook(path, output=output, outdir=outdir, **overrides)
+        result = export_notebook(path, options=options, root=root, output=output, outdir=outdir)
         first = claimed.setdefault(result.module_path.resolve(), path)
         if first != path:
             raise ExportError(

@@ -11,9 +11,10 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.lint.formats import Format
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
-    from nbcollab.lint.files import FileResult, OptionsByFolder
+    from nbcollab.lint.files import FileResult
+    from nbcollab.lint.options import LintOptions
 
 _SELECTION = "Selection"
 _EXECUTE = "Execution (--execute)"
@@ -122,9 +123,12 @@ def lint(
         raise typer.BadParameter("--write saves the outputs of --execute: use it with --execute")
     if update_baseline and baseline is None:
         raise typer.BadParameter("--update-baseline needs --baseline FILE")
-    from nbcollab.lint.files import OptionsByFolder, expand_paths, lint_files
+    from nbcollab.config.folders import ConfigByFolder, SectionByFolder
+    from nbcollab.lint.files import expand_paths, lint_files
 
-    options = OptionsByFolder(
+    options = SectionByFolder(
+        ConfigByFolder(),
+        lambda config: config.lint,
         select=_codes(select),
         extend_select=_codes(extend_select),
         ignore=_codes(ignore),
@@ -132,14 +136,16 @@ def lint(
         cell_timeout=cell_timeout,
         timeout=timeout,
     )
-    here = options(Path.cwd() / "pyproject.toml")
+    here = options.options_in(options.configs.config_in(Path.cwd()))
     files = expand_paths(paths, exclude=here.exclude)
     for folder in paths:
         if folder.is_dir() and not any(f.is_relative_to(folder) for f in files):
             typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
-    results = _with_progress(lint_files(files, options), len(files), "linting")
+    # Every notebook's options before any is linted: a broken pyproject.toml is one error.
+    chosen = {path: options(path) for path in files}
+    results = _with_progress(lint_files(files, chosen.__getitem__), len(files), "linting")
     if execute:
-        _execute_all(results, options, write=write)
+        _execute_all(results, lambda path: chosen[path], write=write)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
@@ -159,7 +165,9 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
     return found
 
 
-def _execute_all(results: list[FileResult], options_for: OptionsByFolder, *, write: bool) -> None:
+def _execute_all(
+    results: list[FileResult], options_for: Callable[[Path], LintOptions], *, write: bool
+) -> None:
     from nbcollab.errors import NbcollabError
     from nbcollab.lint.execute import execute_file
 

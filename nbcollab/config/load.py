@@ -1,19 +1,29 @@
-"""Load ``[tool.nbcollab]`` from the nearest pyproject.toml and merge command-line overrides.
+"""The one loader of ``[tool.nbcollab]``: a pyproject.toml in, a validated ``Config`` out.
 
-pydantic validates the file and the overrides; it is imported only when there is something to
-validate, because the git drivers run once per file and its import plus model building cost
-~80 ms. Errors name the file and the key.
+Whatever is wrong with the file, the loader raises one ``ConfigError``: one line naming the file,
+the place and what to fix. That covers a file that cannot be read, is not UTF-8, is not TOML (a
+typo in another tool's table included), nests or numbers beyond what can be read, has a ``[tool]``
+or ``[tool.nbcollab]`` that is not a table, an unknown key, a value of the wrong type or shape, or
+names a sanitize file that cannot be used. Commands report it and exit 2; git's entry points
+fall back to the defaults with one warning (``nbcollab.config.fallback``).
+
+pydantic validates the table; it is imported only when there is something to validate, because
+the git drivers run once per file and its import plus model building cost ~80 ms.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from nbcollab.config.find import nearest_pyproject
 from nbcollab.config.model import Config
 from nbcollab.errors import ConfigError
+from nbcollab.render.safe_text import terminal_safe
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,6 +35,8 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound="DataclassInstance")
 
+# No real pyproject.toml or sanitize file comes near this; a larger one is not read at all.
+MAX_FILE_BYTES = 4 << 20
 # The sections that carry [tool.nbcollab.normalize], filled in here: not keys of the file.
 _NORMALIZED_SECTIONS = ("clean", "diff", "merge", "lint")
 _DERIVED_KEYS = ("normalize-options", "normalize_options")
@@ -32,27 +44,243 @@ _DERIVED_KEYS = ("normalize-options", "normalize_options")
 
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above ``start`` (a file or a folder)."""
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder.resolve(), *folder.resolve().parents):
-        path = candidate / "pyproject.toml"
-        if path.is_file():
-            return path
-    return None
+    found = nearest_pyproject(str(start if start.is_dir() else start.parent))
+    return Path(found) if found is not None else None
 
 
 def load_config(start: Path | None = None) -> Config:
     """The config of the project holding ``start`` (default: the current folder)."""
     pyproject = find_pyproject(start or Path.cwd())
-    if pyproject is None:
-        return Config()
+    return Config() if pyproject is None else read_config(pyproject)
+
+
+def read_config(pyproject: Path) -> Config:
+    """``[tool.nbcollab]`` of this pyproject.toml, validated; ConfigError for any problem."""
+    document = _read_toml(pyproject)
+    table = _nbcollab_table(document, pyproject)
+    config = parse_config(table, source=str(pyproject))
+    return _with_normalize(config, pyproject)
+
+
+def config_error(path: Path | str, problem: str) -> ConfigError:
+    """The one-line error for a problem with a configuration file (terminal-safe: the file is
+    untrusted, and a key or value in it may hold escape sequences)."""
+    return ConfigError(terminal_safe(f"{path}: {problem}", one_line=True))
+
+
+def read_limited(path: Path) -> bytes:
+    """A configuration file's bytes: a regular file of at most ``MAX_FILE_BYTES``."""
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.files import read_file_bytes
+
     try:
-        with pyproject.open("rb") as handle:
-            table = tomllib.load(handle).get("tool", {}).get("nbcollab", {})
+        return read_file_bytes(path, limit=MAX_FILE_BYTES)
+    except InvalidNotebook as exc:  # the reader's reasons: not a regular file, too large...
+        raise config_error(path, str(exc).removeprefix(f"{path}: ")) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    data = read_limited(path)
+    text = decode_utf8(data, path)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{pyproject}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise ConfigError(f"{pyproject}: cannot read ({exc.strerror})") from None
-    return _with_normalize(parse_config(table, source=str(pyproject)), pyproject)
+        raise config_error(path, f"not valid TOML: {exc}") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise config_error(path, f"{_long_number_place(text)}a number too long to read") from None
+    except RecursionError:
+        raise config_error(path, "arrays or tables nested too deeply to read") from None
+
+
+def decode_utf8(data: bytes, path: Path) -> str:
+    """The text of a configuration file, which TOML requires to be UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start]
+        raise config_error(
+            path, f"line {line}: byte {byte:#04x} is not UTF-8 (save the file as UTF-8)"
+        ) from None
+
+
+def _long_number_place(text: str) -> str:
+    found = re.search(r"\d{1000,}", text)
+    return f"line {text.count(chr(10), 0, found.start()) + 1}: " if found else ""
+
+
+def _nbcollab_table(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise config_error(
+            path, f"[tool] is {_kind(tool)}, not a table (each tool's settings go in [tool.NAME])"
+        )
+    table = tool.get("nbcollab", {})
+    if not isinstance(table, dict):
+        raise config_error(
+            path,
+            f"[tool.nbcollab] is {_kind(table)}, not a table "
+            "(settings go in sections such as [tool.nbcollab.clean])",
+        )
+    return table
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
+
+
+def parse_config(table: dict[str, Any], *, source: str = "pyproject.toml") -> Config:
+    """Validate a ``[tool.nbcollab]`` table; errors name the file, the key and the fix."""
+    if not table:
+        return Config()
+    for section in _NORMALIZED_SECTIONS:
+        value = table.get(section)
+        derived = [key for key in _DERIVED_KEYS if isinstance(value, dict) and key in value]
+        if derived:  # filled in from [tool.nbcollab.normalize], never written here
+            raise config_error(
+                source,
+                f"[tool.nbcollab.{section}] {derived[0]}: unknown key "
+                "(normalize options go in [tool.nbcollab.normalize])",
+            )
+    try:
+        return _validate(Config, table)
+    except _Invalid as exc:
+        raise config_error(source, exc.describe(table_prefix="tool.nbcollab")) from None
+
+
+def merge_overrides(options: M, **overrides: Any) -> M:
+    """``options`` with the given fields replaced; ``None`` means "not given on the command line"."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if not given:
+        return options
+    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+    try:
+        return _validate(type(options), {**fields, **given})
+    except _Invalid as exc:
+        raise ConfigError(terminal_safe(exc.describe(), one_line=True)) from None
+
+
+class _Invalid(Exception):
+    """pydantic's first complaint, kept to be described in the project's own words."""
+
+    def __init__(self, kind: type[Any], error: Any) -> None:
+        super().__init__()
+        self.kind = kind
+        self.error = error
+
+    def describe(self, *, table_prefix: str | None = None) -> str:
+        """``[tool.nbcollab.clean] keep-outputs: expected ...`` (or ``option keep-outputs: ...``
+        for a command-line override, when ``table_prefix`` is None)."""
+        loc = [part for part in self.error["loc"] if part != "__root__"]
+        problem = _problem(self.error, self.kind, loc)
+        if table_prefix is None:
+            return f"option {_dotted(loc)}: {problem}" if loc else problem
+        # In a section's own table ([tool.nbcollab.clean]) unless the section is not a table.
+        section = (
+            self.kind is Config
+            and loc
+            and isinstance(loc[0], str)
+            and (len(loc) > 1 or self.error["type"] == "value_error")
+        )
+        header = f"{table_prefix}.{loc[0]}" if section else table_prefix
+        rest = loc[1:] if section else loc
+        return f"[{header}] {_dotted(rest)}: {problem}" if rest else f"[{header}]: {problem}"
+
+
+def _validate(kind: type[M], data: Any) -> M:
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(kind).validate_python(data)
+    except ValidationError as exc:
+        raise _Invalid(kind, exc.errors()[0]) from None
+    except RecursionError:
+        raise _Invalid(kind, {"loc": (), "type": "nested", "msg": "nested too deeply"}) from None
+
+
+def _dotted(loc: list[Any]) -> str:
+    """``replace, item 1, regex``: a place inside a table, arrays counted from 1 as people do."""
+    return ", ".join(f"item {part + 1}" if isinstance(part, int) else str(part) for part in loc)
+
+
+# pydantic's error types, by what the file should hold instead.
+_EXPECTED = {
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "string_type": "a string",
+    "tuple_type": "an array",
+    "list_type": "an array",
+    "dataclass_type": "a table",
+    "dataclass_args_type": "a table",
+    "dict_type": "a table",
+}
+
+
+def _problem(error: Any, kind: type[Any], loc: list[Any]) -> str:
+    """What is wrong, and what to write instead, in the project's own words."""
+    kind_of_error, message = error["type"], str(error["msg"])
+    got = f", got {_shown(error['input'])}" if "input" in error else ""
+    if kind_of_error == "unexpected_keyword_argument":
+        known = _known_keys(kind, loc[:-1])
+        close = _close_match(str(loc[-1]) if loc else "", known)
+        if close:
+            return f"unknown key (did you mean {close}?)"
+        return f"unknown key (known: {', '.join(known)})" if known else "unknown key"
+    if kind_of_error in _EXPECTED:
+        return f"expected {_EXPECTED[kind_of_error]}{got}"
+    if kind_of_error == "enum":
+        return f"expected {error.get('ctx', {}).get('expected', 'another value')}{got}"
+    if kind_of_error in ("missing_keyword_argument", "missing", "missing_argument"):
+        return "missing (this key is required here)"
+    if kind_of_error == "value_error":
+        return message.removeprefix("Value error, ")
+    return f"{message[:1].lower()}{message[1:]}{got}"
+
+
+def _shown(value: Any) -> str:
+    """A value from the file, briefly: ``'maybe'``, ``1.5``, ``an array``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if not isinstance(value, (str, int, float)):
+        return _kind(value)
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _known_keys(kind: type[Any], loc: list[Any]) -> list[str]:
+    """The keys the table at ``loc`` accepts (kebab-case, as the file writes them)."""
+    for part in loc:
+        if not dataclasses.is_dataclass(kind) or not isinstance(part, str):
+            return []
+        hints = typing.get_type_hints(kind)
+        kind = hints.get(part.replace("-", "_"), None)  # type: ignore[assignment]
+    if not dataclasses.is_dataclass(kind):
+        return []
+    return [
+        f.name.replace("_", "-") for f in dataclasses.fields(kind) if f.name != "normalize_options"
+    ]
+
+
+def _close_match(key: str, known: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(key.replace("_", "-"), known, n=1, cutoff=0.7)
+    return found[0] if found else None
 
 
 def _with_normalize(config: Config, pyproject: Path) -> Config:
@@ -61,18 +289,7 @@ def _with_normalize(config: Config, pyproject: Path) -> Config:
     output comparison and ``lint --execute`` apply the same rules."""
     normalize = config.normalize
     if normalize.sanitize_file:
-        from nbcollab.clean.normalize import read_sanitize_file
-
-        path = pyproject.parent / normalize.sanitize_file
-        try:
-            text = path.read_text(encoding="utf-8")
-            rules = read_sanitize_file(text, path=str(path))
-        except OSError as exc:
-            raise ConfigError(
-                f"{pyproject}: sanitize-file {path}: cannot read ({exc.strerror})"
-            ) from None
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ConfigError(f"{pyproject}: sanitize-file: {exc}") from None
+        rules = _read_sanitize_file(pyproject, normalize.sanitize_file)
         normalize = dataclasses.replace(normalize, replace=(*normalize.replace, *rules))
     if normalize == config.clean.normalize_options:  # the defaults everywhere: nothing to hand
         return config
@@ -86,37 +303,15 @@ def _with_normalize(config: Config, pyproject: Path) -> Config:
     )
 
 
-def parse_config(table: dict[str, Any], *, source: str = "pyproject.toml") -> Config:
-    """Validate a ``[tool.nbcollab]`` table; errors name the key."""
-    if not table:
-        return Config()
-    for section in _NORMALIZED_SECTIONS:
-        value = table.get(section)
-        derived = [key for key in _DERIVED_KEYS if isinstance(value, dict) and key in value]
-        if derived:  # filled in from [tool.nbcollab.normalize], never written here
-            raise ConfigError(
-                f"{source}: [tool.nbcollab] {section}.{derived[0]}: unknown key "
-                "(normalize options go in [tool.nbcollab.normalize])"
-            )
-    return _validate(Config, table, where=f"{source}: [tool.nbcollab] ")
+def _read_sanitize_file(pyproject: Path, name: str) -> tuple[Any, ...]:
+    from nbcollab.clean.normalize import read_sanitize_file
 
-
-def merge_overrides(options: M, **overrides: Any) -> M:
-    """``options`` with the given fields replaced; ``None`` means "not given on the command line"."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    if not given:
-        return options
-    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
-    return _validate(type(options), {**fields, **given}, where="option ")
-
-
-def _validate(kind: type[M], data: dict[str, Any], *, where: str) -> M:
-    from pydantic import TypeAdapter, ValidationError
-
+    path = pyproject.parent / name
+    where = f"[tool.nbcollab.normalize] sanitize-file {name!r}"
     try:
-        return TypeAdapter(kind).validate_python(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        message = "unknown key" if first["type"] == "unexpected_keyword_argument" else first["msg"]
-        raise ConfigError(f"{where}{key}: {message}") from None
+        text = decode_utf8(read_limited(path), path).removeprefix("\ufeff")
+        return read_sanitize_file(text, path=str(path))
+    except ConfigError as exc:
+        raise config_error(pyproject, f"{where}: {str(exc).removeprefix(f'{path}: ')}") from None
+    except ValueError as exc:
+        raise config_error(pyproject, f"{where}: {exc}") from None

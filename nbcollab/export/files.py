@@ -1,9 +1,10 @@
 """The export edge: which notebooks, which module files, and writing or checking them.
 
-Each notebook follows the ``[tool.nbcollab.export]`` of its nearest pyproject.toml. Its module goes,
-in order of precedence, to ``-o FILE``; under ``--outdir DIR``; to the first ``modules`` glob that
-matches it; under the configured ``outdir``; or beside the notebook. A file that exists and was
-not written by ``nbcollab export`` is never overwritten.
+Each notebook follows the ``[tool.nbcollab.export]`` of its nearest pyproject.toml, which the
+command hands over with the project's folder. Its module goes, in order of precedence, to ``-o
+FILE``; under ``--outdir DIR``; to the first ``modules`` glob that matches it; under the
+configured ``outdir``; or beside the notebook. A file that exists and was not written by
+``nbcollab export`` is never overwritten.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from nbcollab.config.load import find_pyproject, load_config, merge_overrides
 from nbcollab.export.assemble import ExportedModule, export_module
 from nbcollab.export.model import ExportError
 from nbcollab.export.options import ExportOptions
@@ -34,14 +33,10 @@ class Export:
     module: ExportedModule
 
 
-def configured_notebooks(start: Path) -> list[Path]:
-    """The notebooks that the ``modules`` globs of the project holding ``start`` name."""
-    pyproject = find_pyproject(start)
-    if pyproject is None:
-        return []
-    root = pyproject.parent
+def configured_notebooks(root: Path, options: ExportOptions) -> list[Path]:
+    """The notebooks under ``root`` (the project's folder) that its ``modules`` globs name."""
     found: set[Path] = set()
-    for pattern in load_config(root).export.modules:
+    for pattern in options.modules:
         found.update(
             p
             for p in root.glob(pattern)
@@ -64,12 +59,15 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def export_notebook(
-    notebook: Path, *, output: Path | None = None, outdir: Path | None = None, **overrides: Any
+    notebook: Path,
+    *,
+    options: ExportOptions,
+    root: Path,
+    output: Path | None = None,
+    outdir: Path | None = None,
 ) -> Export:
-    """Export one notebook by its project's options and the command line's overrides."""
-    pyproject = find_pyproject(notebook)
-    root = pyproject.parent if pyproject else notebook.resolve().parent
-    options: ExportOptions = merge_overrides(load_config(notebook).export, **overrides)
+    """Export one notebook by its options (its project's, with the command line's overrides);
+    ``root`` is its project's folder (that of its pyproject.toml, else its own)."""
     _, nb = read_notebook_file(notebook)
     source_name = _relative(notebook.resolve(), root)
     module = export_module(nb, options=options, source_name=source_name)

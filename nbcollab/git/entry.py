@@ -19,9 +19,14 @@ if TYPE_CHECKING:
 
 def run_filter_process(argv: list[str]) -> int:
     """git's long-running clean filter: serve every file git sends until it closes the pipe."""
-    from nbcollab.config.folders import OptionsByFolder
+    from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
     from nbcollab.git.filter import ProtocolError, serve, widen_pipe
     from nbcollab.output_cache.session import CacheSession
+
+    # git runs the filter at the top of the working tree and names files from there; every
+    # pyproject.toml is read once for the whole command.
+    root = Path.cwd()
+    configs = ConfigByFolder(root)
 
     # Only protocol may reach stdout: keep a private handle on it, then point fd 1 (and
     # sys.stdout) at stderr so that a stray print cannot corrupt the stream.
@@ -35,8 +40,8 @@ def run_filter_process(argv: list[str]) -> int:
             sys.stdin.buffer,
             protocol_out,
             sys.stderr,
-            OptionsByFolder(Path.cwd()),
-            CacheSession(sys.stderr),
+            OptionsByFolder(configs=configs),
+            CacheSession(sys.stderr, root, load_options=lambda: configs.config_in(root).cache),
         )
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
@@ -103,8 +108,11 @@ def run_git_diff(argv: list[str]) -> int:
             said.append(message)
             _warn("git-diff", message.replace("the default clean options", "the defaults"))
 
-    clean = clean_options_for(argv[0], warn=warn_once) if argv else None
-    options = diff_options_for(argv[0], warn=warn_once) if argv else DiffOptions()
+    from nbcollab.config.folders import ConfigByFolder
+
+    configs = ConfigByFolder()  # the notebook's pyproject.toml, read once for both
+    clean = clean_options_for(argv[0], warn=warn_once, configs=configs) if argv else None
+    options = diff_options_for(argv[0], warn=warn_once, configs=configs) if argv else DiffOptions()
     text = run_external_diff(argv, clean=clean, color=color, options=options)
     # As UTF-8 whatever the locale says, and never failing on a lone surrogate from a notebook.
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))

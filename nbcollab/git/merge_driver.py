@@ -106,12 +106,13 @@ def write_result(path: str, text: str) -> None:
 
 def _load_options(path: str) -> MergeOptions:
     from nbcollab.config.fallback import load_or_default
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.options import MergeOptions
 
-    # A broken pyproject.toml must not turn a notebook merge into a line merge.
+    # A broken pyproject.toml must not turn a notebook merge into a line merge. git runs the
+    # driver at the top of the working tree and passes the notebook's path (%P) from there.
     return load_or_default(
-        lambda: load_config(Path(path)).merge,
+        lambda: ConfigByFolder().config_for(path).merge,
         MergeOptions(),
         start=Path(path),
         warn=_say,

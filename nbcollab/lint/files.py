@@ -1,7 +1,8 @@
 """Lint notebook files: expand folders, read each file, lint it, place findings in the file.
 
 A file that cannot be read or is not a notebook becomes an error result naming it; the other
-files are still linted. Each notebook follows its own folder's ``[tool.nbcollab.lint]``.
+files are still linted. Each notebook follows the options the caller gives for it (its own
+folder's ``[tool.nbcollab.lint]``, from ``nbcollab.config.folders``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.lint.finding import Finding, Note
@@ -104,19 +104,3 @@ def source_line(nb: Notebook | None, finding: Finding) -> str:
         return ""
     lines = cell_source(cells[finding.cell - 1]).split("\n")
     return lines[finding.line - 1].strip() if 1 <= finding.line <= len(lines) else ""
-
-
-class OptionsByFolder:
-    """The lint options for a notebook: its folder's pyproject.toml plus command-line overrides."""
-
-    def __init__(self, **overrides: Any) -> None:
-        self._overrides = overrides
-        self._cache: dict[Path, LintOptions] = {}
-
-    def __call__(self, path: Path) -> LintOptions:
-        from nbcollab.config.load import load_config, merge_overrides
-
-        folder = path.parent.resolve()
-        if folder not in self._cache:
-            self._cache[folder] = merge_overrides(load_config(folder).lint, **self._overrides)
-        return self._cache[folder]

@@ -1,10 +1,11 @@
 """What the filter process calls: record on clean, restore on smudge, and never fail either.
 
 One ``CacheSession`` lives as long as one filter process (one git command). It finds the cache
-(``git rev-parse --git-common-dir``, once) and its options on first use. Any problem at all (no
-repository, a broken ``[tool.nbcollab.cache]``, a corrupt or unreadable cache file, a full disk)
-turns into one warning for the whole process, and the file goes through as it would without the
-cache: the blob as it is on smudge, the cleaned file on clean.
+(``git rev-parse --git-common-dir``, once) on first use, and loads its options then with the
+function the filter hands over (``[tool.nbcollab.cache]`` at the top of the working tree). Any
+problem at all (no repository, a broken ``[tool.nbcollab.cache]``, a corrupt or unreadable cache
+file, a full disk) turns into one warning for the whole process, and the file goes through as it
+would without the cache: the blob as it is on smudge, the cleaned file on clean.
 """
 
 from __future__ import annotations
@@ -52,12 +53,25 @@ def find_store(cwd: Path | None = None) -> OutputStore:
     return _store_at(_start_git("rev-parse", "--git-common-dir", cwd=cwd), cwd)
 
 
+def _default_options() -> CacheOptions:
+    from nbcollab.output_cache.options import CacheOptions
+
+    return CacheOptions()
+
+
 class CacheSession:
     """The output cache as seen by one filter process."""
 
-    def __init__(self, err: TextIO, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        err: TextIO,
+        cwd: Path | None = None,
+        *,
+        load_options: Callable[[], CacheOptions] | None = None,
+    ) -> None:
         self._err = err
         self._cwd = cwd or Path.cwd()
+        self._load_options = load_options or _default_options
         self._ready = False
         self._store: OutputStore | None = None
         self._options: CacheOptions | None = None
@@ -150,8 +164,6 @@ class CacheSession:
         """The store and its options, found on first use; None when the cache is off."""
         if not self._ready:
             self._ready = True
-            from nbcollab.config.load import load_config
-
             # Both questions to git at once: each costs a process start.
             enabled = _start_git("config", "--bool", "--get", ENABLED_KEY, cwd=self._cwd)
             where = _start_git("rev-parse", "--git-common-dir", cwd=self._cwd)
@@ -162,7 +174,7 @@ class CacheSession:
             if _is_enabled(enabled):
                 if isinstance(store, Exception):
                     raise store
-                self._options = load_config(self._cwd).cache
+                self._options = self._load_options()
                 self._store = store
         if self._store is None or self._options is None:
             return None
