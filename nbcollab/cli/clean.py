@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -206,70 +204,17 @@ def _clean_stream(options: CleanOptions, *, check: bool) -> int:
 
 
 def expand_notebook_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; folders become the notebooks below them.
+    """Files as given; folders become the notebooks below them (``nbcollab.discover``'s rule),
+    saying on stderr what a walk skipped and which folder held no notebook."""
+    from nbcollab.discover import discover_notebooks
+    from nbcollab.render.safe_text import quote_path
 
-    A folder walk skips checkpoints and ``.git``, never leaves the folder (a symlink to a file or
-    folder outside it is skipped, as is a FIFO or device named ``*.ipynb``, which would block or
-    never end) and says on stderr what it skipped. Files named explicitly are taken as they are.
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            below = sorted(_notebooks_below(path))
-            if not below:
-                typer.echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
-            found.extend(below)
-        else:
-            found.append(path)
-    return found
-
-
-_SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", ".git"})
-
-
-def _notebooks_below(folder: Path) -> Iterator[Path]:
-    root = folder.resolve()
-    for dirpath, dirnames, filenames in os.walk(folder):
-        here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_FOLDERS]
-        for name in dirnames:
-            # os.walk does not descend into symlinked folders; say so when one leads outside.
-            target = _resolved(here / name) if (here / name).is_symlink() else None
-            if target is not None and not target.is_relative_to(root):
-                _say_skipped(here / name, f"a symbolic link to a folder outside {folder}")
-        for name in filenames:
-            if name.endswith(".ipynb"):
-                reason = _skip_reason(here / name, root, folder)
-                if reason is None:
-                    yield here / name
-                else:
-                    _say_skipped(here / name, reason)
-
-
-def _skip_reason(path: Path, root: Path, folder: Path) -> str | None:
-    """Why a notebook found below ``folder`` (resolved: ``root``) is not handled, or None."""
-    if path.is_symlink():
-        target = _resolved(path)
-        if target is None:
-            return "a broken symbolic link (or a loop of links)"
-        if not target.is_relative_to(root):
-            return f"a symbolic link to a file outside {folder}"
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        return f"cannot read ({exc.strerror})"
-    return None if stat.S_ISREG(mode) else "not a regular file (a FIFO, device or socket)"
-
-
-def _resolved(path: Path) -> Path | None:
-    try:
-        return path.resolve(strict=True)
-    except (OSError, RuntimeError):  # a broken link, or a loop of links
-        return None
-
-
-def _say_skipped(path: Path, reason: str) -> None:
-    typer.echo(f"nbcollab: skipped {path}: {reason}", err=True)
+    found = discover_notebooks(paths)
+    for skipped in found.skipped:
+        typer.echo(f"nbcollab: skipped {quote_path(str(skipped.path))}: {skipped.reason}", err=True)
+    for folder in found.empty_folders:
+        typer.echo(f"nbcollab: no notebook (*.ipynb) in {quote_path(str(folder))}", err=True)
+    return found.notebooks
 
 
 def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:

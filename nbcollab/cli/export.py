@@ -62,11 +62,11 @@ def export(
     ] = None,
 ) -> None:
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
+    from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.config.folders import ConfigByFolder
-    from nbcollab.export.files import expand_paths
 
     configs = ConfigByFolder()
-    paths = expand_paths(notebooks) if notebooks else _configured(configs)
+    paths = expand_notebook_paths(notebooks) if notebooks else _configured(configs)
     if not paths:
         raise typer.BadParameter(
             "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS"
@@ -91,12 +91,15 @@ def export(
 def _configured(configs: ConfigByFolder) -> list[Path]:
     """The notebooks the project's ``modules`` globs name (shown relative to the current folder)."""
     from nbcollab.export.files import configured_notebooks
+    from nbcollab.render.safe_text import quote_path
 
     pyproject = configs.pyproject_in(Path.cwd())
     if pyproject is None:
         return []
     found = configured_notebooks(Path(pyproject).parent, configs.config_in(Path.cwd()).export)
-    return [Path(_shown(path)) for path in found]
+    for skipped in found.skipped:
+        typer.echo(f"nbcollab: skipped {quote_path(str(skipped.path))}: {skipped.reason}", err=True)
+    return [Path(_shown(path)) for path in found.notebooks]
 
 
 def _project_options(

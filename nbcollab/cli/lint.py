@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -123,8 +124,9 @@ def lint(
         raise typer.BadParameter("--write saves the outputs of --execute: use it with --execute")
     if update_baseline and baseline is None:
         raise typer.BadParameter("--update-baseline needs --baseline FILE")
+    from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
-    from nbcollab.lint.files import expand_paths, lint_files
+    from nbcollab.lint.files import lint_files
 
     options = SectionByFolder(
         ConfigByFolder(),
@@ -137,10 +139,7 @@ def lint(
         timeout=timeout,
     )
     here = options.options_in(options.configs.config_in(Path.cwd()))
-    files = expand_paths(paths, exclude=here.exclude)
-    for folder in paths:
-        if folder.is_dir() and not any(f.is_relative_to(folder) for f in files):
-            typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
+    files = [f for f in expand_notebook_paths(paths) if not _excluded(f, here.exclude)]
     # Every notebook's options before any is linted: a broken pyproject.toml is one error.
     chosen = {path: options(path) for path in files}
     results = _with_progress(lint_files(files, chosen.__getitem__), len(files), "linting")
@@ -163,6 +162,11 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
         progress.step()
     progress.done()
     return found
+
+
+def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
+    posix = path.as_posix()
+    return any(fnmatch.fnmatch(posix, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
 
 
 def _execute_all(

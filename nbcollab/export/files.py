@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from nbcollab.discover import Discovered, discover_notebooks
 from nbcollab.export.assemble import ExportedModule, export_module
 from nbcollab.export.model import ExportError
 from nbcollab.export.options import ExportOptions
@@ -33,29 +34,19 @@ class Export:
     module: ExportedModule
 
 
-def configured_notebooks(root: Path, options: ExportOptions) -> list[Path]:
-    """The notebooks under ``root`` (the project's folder) that its ``modules`` globs name."""
-    found: set[Path] = set()
-    for pattern in options.modules:
-        found.update(
-            p
-            for p in root.glob(pattern)
-            if p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts
-        )
-    return sorted(found)
+def configured_notebooks(root: Path, options: ExportOptions) -> Discovered:
+    """The notebooks under ``root`` (the project's folder) that its ``modules`` globs name,
+    found by the walk every command uses (``nbcollab.discover``)."""
+    patterns = [_glob_regex(pattern) for pattern in options.modules]
+    found = discover_notebooks([root]) if patterns else Discovered()
 
+    def named(path: Path) -> bool:
+        return any(p.fullmatch(_relative(path.absolute(), root)) for p in patterns)
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Notebooks named, and those under folders named (checkpoints skipped), in order."""
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(
-                sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            )
-        else:
-            out.append(path)
-    return list(dict.fromkeys(out))
+    found.notebooks = [path for path in found.notebooks if named(path)]
+    found.skipped = [skip for skip in found.skipped if named(skip.path)]
+    found.empty_folders = []
+    return found
 
 
 def export_notebook(
