@@ -79,3 +79,15 @@ def test_every_command_that_walks_a_folder_follows_the_rule(
     ]
     assert result.exit_code in (0, 1), result.output  # nothing hidden was read (it would be 2)
     assert "hidden" not in result.output and "secret" not in result.output
+
+
+def test_what_a_walk_skipped_is_said_terminal_safe(tmp_path: Path) -> None:
+    folder = tmp_path / "notes\x1b]52;c;eA==\x07"
+    folder.mkdir()
+    (tmp_path / "elsewhere.ipynb").write_text("{}")
+    (folder / "out\x1b[2K.ipynb").symlink_to(tmp_path / "elsewhere.ipynb")
+    result = CliRunner().invoke(app, ["clean", "--check", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    said = result.stderr.splitlines()
+    assert [line.split(" ")[1] for line in said] == ["skipped", "no"], said

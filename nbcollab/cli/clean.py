@@ -13,6 +13,7 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
     from nbcollab.config.folders import OptionsByFolder
+    from nbcollab.discover import Skipped
     from nbcollab.errors import InvalidNotebook
     from nbcollab.options import CleanOptions
 
@@ -210,11 +211,19 @@ def expand_notebook_paths(paths: list[Path]) -> list[Path]:
     from nbcollab.render.safe_text import quote_path
 
     found = discover_notebooks(paths)
-    for skipped in found.skipped:
-        typer.echo(f"nbcollab: skipped {quote_path(str(skipped.path))}: {skipped.reason}", err=True)
+    say_skipped(found.skipped)
     for folder in found.empty_folders:
         typer.echo(f"nbcollab: no notebook (*.ipynb) in {quote_path(str(folder))}", err=True)
     return found.notebooks
+
+
+def say_skipped(skipped: list[Skipped]) -> None:
+    """One line on stderr for each thing a folder walk skipped, and why."""
+    from nbcollab.render.safe_text import quote_path, terminal_safe
+
+    for item in skipped:
+        reason = terminal_safe(item.reason, one_line=True)
+        typer.echo(f"nbcollab: skipped {quote_path(str(item.path))}: {reason}", err=True)
 
 
 def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:

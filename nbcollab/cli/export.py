@@ -90,15 +90,14 @@ def export(
 
 def _configured(configs: ConfigByFolder) -> list[Path]:
     """The notebooks the project's ``modules`` globs name (shown relative to the current folder)."""
+    from nbcollab.cli.clean import say_skipped
     from nbcollab.export.files import configured_notebooks
-    from nbcollab.render.safe_text import quote_path
 
     pyproject = configs.pyproject_in(Path.cwd())
     if pyproject is None:
         return []
     found = configured_notebooks(Path(pyproject).parent, configs.config_in(Path.cwd()).export)
-    for skipped in found.skipped:
-        typer.echo(f"nbcollab: skipped {quote_path(str(skipped.path))}: {skipped.reason}", err=True)
+    say_skipped(found.skipped)
     return [Path(_shown(path)) for path in found.notebooks]
 
 
