@@ -7,9 +7,10 @@ taken from it, down. It remembers each folder's pyproject.toml and each file's `
 ``ConfigError`` that file gives, so a ``git add`` of 1,000 notebooks reads each pyproject.toml
 once and reports a broken one with the same message each time.
 
-``OptionsByFolder`` gives one section of that configuration with the command line's overrides;
-``options(path)`` is what the filter calls for every notebook, answered from the text of the
-path's folder once that folder was seen.
+``SectionByFolder`` gives one section of that configuration with the command line's overrides
+(``OptionsByFolder``: the clean options, as the filter and ``clean`` use them); ``options(path)``
+is what the filter calls for every notebook, answered from the text of the path's folder once
+that folder was seen.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class ConfigByFolder:
         if found is None:
             found = self._configs[pyproject] = _read(pyproject)
         if isinstance(found, ConfigError):
-            raise found
+            raise ConfigError(*found.args) from None  # a fresh one: tracebacks do not pile up
         return found
 
     def pyproject_for(self, path: str | os.PathLike[str]) -> Path | None:
