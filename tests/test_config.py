@@ -163,3 +163,11 @@ def test_options_by_folder_answer_each_path_from_its_own_folder(tmp_path: Path) 
     for _ in range(2):  # asked again: the same answers, now remembered
         for path, keep_outputs in expected.items():
             assert options(path).keep_outputs is keep_outputs, path
+
+
+def test_load_config_is_the_library_name_for_the_one_loader(tmp_path: Path) -> None:
+    import nbcollab
+
+    (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    assert nbcollab.load_config is load_config
+    assert nbcollab.load_config(tmp_path).clean.keep_outputs is True
