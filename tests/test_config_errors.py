@@ -90,6 +90,18 @@ def test_the_loader_names_the_file_the_place_and_the_fix(name: str, tmp_path: Pa
     assert str(caught.value) == f"{tmp_path / 'pyproject.toml'}: {expected}"
 
 
+def test_a_bad_sanitize_file_is_named_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.nbcollab.normalize]\nsanitize-file = "s.cfg"\n')
+    (tmp_path / "s.cfg").write_text("[dates]\nregex: x\n")
+    with pytest.raises(ConfigError) as caught:
+        read_config(tmp_path / "pyproject.toml")
+    assert str(caught.value) == (
+        f"{tmp_path / 'pyproject.toml'}: [tool.nbcollab.normalize] sanitize-file 's.cfg': "
+        "line 2: its 'replace: ' line must come right after it "
+        "(each rule is a line 'regex: PATTERN' followed by a line 'replace: TEXT')"
+    )
+
+
 @dataclass(frozen=True)
 class Command:
     """One way to run nbcollab on the project, and what it must do with a broken config."""

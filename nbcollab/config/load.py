@@ -313,5 +313,5 @@ def _read_sanitize_file(pyproject: Path, name: str) -> tuple[Any, ...]:
         return read_sanitize_file(text, path=str(path))
     except ConfigError as exc:
         raise config_error(pyproject, f"{where}: {str(exc).removeprefix(f'{path}: ')}") from None
-    except ValueError as exc:
-        raise config_error(pyproject, f"{where}: {exc}") from None
+    except ValueError as exc:  # the sanitize file's own line and problem
+        raise config_error(pyproject, f"{where}: {str(exc).removeprefix(f'{path}: ')}") from None
