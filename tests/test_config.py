@@ -136,7 +136,7 @@ def test_a_bad_config_is_a_one_line_error_and_exit_2(tmp_path: Path) -> None:
     result = run_nbcollab("clean", str(path), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.decode().strip().count("\n") == 0
-    assert "clean.keep-outputz: unknown key" in result.stderr.decode()
+    assert "[tool.nbcollab.clean] keep-outputz: unknown key" in result.stderr.decode()
     assert b"Traceback" not in result.stderr
     assert path.read_bytes() == before
 

@@ -116,6 +116,6 @@ def test_git_log_p_survives_a_broken_pyproject(git_repo: Path) -> None:
     git(git_repo, "commit", "-qm", "second")
     log = git(git_repo, "log", "-p")
     assert log.returncode == 0 and "-x = 1\n+x = 2\n" in log.stdout
-    assert "Traceback" not in log.stderr and "is not a table" in log.stderr
+    assert "Traceback" not in log.stderr and "[tool] is a string, not a table" in log.stderr
     shown = run_nbcollab("diff", "HEAD~1", cwd=git_repo)
     assert shown.returncode == 2 and shown.stderr.decode().count("\n") == 1
