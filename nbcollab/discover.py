@@ -6,8 +6,9 @@ Every command that takes folders (``clean``, ``lint``, ``export``, ``trust``, ``
 - every ``*.ipynb`` below the folder, in path order, each once;
 - version-control folders (``.git``, ``.hg``, ``.svn``...) and Jupyter's ``.ipynb_checkpoints``
   are not entered;
-- the walk never leaves the folder: a symbolic link to a file or folder outside it is skipped
-  (a link whose target is inside is followed only as that target, when the walk reaches it);
+- the walk never leaves the folder (``files.is_inside``, the check every writer makes): a
+  symbolic link to a file or folder outside it is skipped (a linked folder whose target is
+  inside is walked only as that target, when the walk reaches it);
 - a FIFO, device or socket named ``*.ipynb`` is skipped (reading it would block or never end),
   as is a broken link.
 
@@ -17,11 +18,14 @@ taken as it is: reading it says what is wrong with it.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from nbcollab.files import is_inside
 
 NOTEBOOK_SUFFIX = ".ipynb"
 # Folders a walk never enters: version control's own data, and Jupyter's autosaved copies.
@@ -47,8 +51,9 @@ class Discovered:
     empty_folders: list[Path] = field(default_factory=list)
 
 
-def discover_notebooks(paths: Iterable[Path]) -> Discovered:
-    """Files as given; folders become the notebooks below them (see the module's rule)."""
+def discover_notebooks(paths: Iterable[Path], *, exclude: Sequence[str] = ()) -> Discovered:
+    """Files as given; folders become the notebooks below them (see the module's rule), less
+    those ``exclude`` names (see ``excluded``)."""
     found = Discovered()
     for path in paths:
         if not path.is_dir():
@@ -58,37 +63,42 @@ def discover_notebooks(paths: Iterable[Path]) -> Discovered:
         if not below:
             found.empty_folders.append(path)
         found.notebooks.extend(below)
-    found.notebooks = list(dict.fromkeys(found.notebooks))  # a file named twice is handled once
+    # A file named twice is handled once.
+    kept = (path for path in found.notebooks if not excluded(path, exclude))
+    found.notebooks = list(dict.fromkeys(kept))
     return found
 
 
+def excluded(path: Path, patterns: Sequence[str]) -> bool:
+    """Whether a glob of ``patterns`` matches the path as given, or its name (``exclude`` of
+    ``[tool.nbcollab.lint]`` and ``[tool.nbcollab.execute]``)."""
+    posix = path.as_posix()
+    return any(fnmatch.fnmatch(posix, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
+
+
 def _notebooks_below(folder: Path, skipped: list[Skipped]) -> Iterator[Path]:
-    root = _resolved(folder) or folder.absolute()
     for dirpath, dirnames, filenames in os.walk(folder):  # never follows symlinked folders
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_FOLDERS)
         for name in dirnames:
-            if (here / name).is_symlink():
-                target = _resolved(here / name)
-                if target is None or not target.is_relative_to(root):
-                    outside = f"a symbolic link to a folder outside {folder}"
-                    skipped.append(Skipped(here / name, outside))
+            if (here / name).is_symlink() and not is_inside(here / name, folder):
+                outside = f"a symbolic link to a folder outside {folder}"
+                skipped.append(Skipped(here / name, outside))
         for name in filenames:
             if name.endswith(NOTEBOOK_SUFFIX):
-                reason = _skip_reason(here / name, root, folder)
+                reason = _skip_reason(here / name, folder)
                 if reason is None:
                     yield here / name
                 else:
                     skipped.append(Skipped(here / name, reason))
 
 
-def _skip_reason(path: Path, root: Path, folder: Path) -> str | None:
-    """Why a notebook found below ``folder`` (resolved: ``root``) is not taken, or None."""
+def _skip_reason(path: Path, folder: Path) -> str | None:
+    """Why a notebook found below ``folder`` is not taken, or None."""
     if path.is_symlink():
-        target = _resolved(path)
-        if target is None:
+        if _resolved(path) is None:
             return "a broken symbolic link (or a loop of links)"
-        if not target.is_relative_to(root):
+        if not is_inside(path, folder):
             return f"a symbolic link to a file outside {folder}"
     try:
         mode = path.stat().st_mode

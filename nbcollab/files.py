@@ -1,9 +1,15 @@
-"""Reading and writing files: bounded reads of regular files only, atomic writes.
+"""Reading and writing files: bounded reads of regular files only, atomic writes that stay in
+their folder.
 
 The edge between the pure core and the file system. A read refuses what is not a regular file
 (a FIFO would block, /dev/zero would never end) and anything larger than a notebook can be. A
 write goes to a temporary file in the same folder and replaces the target in one step, so a
 crash or a signal never leaves a half-written notebook, and the temporary file is removed.
+
+``is_inside`` is the one check of "this write stays inside its root": a path whose symbolic
+links (a dangling one too) lead out of the folder the user named, or out of the repository a
+command works on, is refused, by ``write_atomic(..., root=...)`` and by every command that skips
+such files. Links inside the root are followed, as everywhere else.
 """
 
 from __future__ import annotations
@@ -77,12 +83,34 @@ def read_notebook_file(path: str | os.PathLike[str]) -> tuple[bytes, Notebook]:
     return data, parse_notebook(data, path=str(path))
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+class OutsideRoot(NbcollabError):
+    """A write would leave the folder it must stay in (through a symbolic link, or a path)."""
+
+
+def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """Whether ``path``, every symbolic link in it followed (a dangling one too), stays inside
+    ``root`` (itself resolved)."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(os.path.join(top, ""))
+
+
+def outside_message(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
+    """``path: leads outside ROOT (to TARGET)``: what a refused write says about its path."""
+    return f"{path}: leads outside {root} (to {os.path.realpath(path)})"
+
+
+def write_atomic(
+    path: str | os.PathLike[str], data: bytes, *, root: str | os.PathLike[str] | None = None
+) -> None:
     """Replace ``path`` with ``data`` all at once: a temp file in the same folder, then rename.
 
-    A symlink is followed (its target is replaced, the link stays). Raises NbcollabError naming
-    the file when it cannot be written; the old content is then untouched.
+    A symlink is followed (its target is replaced, the link stays); with ``root``, only while it
+    stays inside ``root``: a path that leads outside raises OutsideRoot and nothing is written.
+    Raises NbcollabError naming the file when it cannot be written; the old content is then
+    untouched.
     """
+    if root is not None and not is_inside(path, root):
+        raise OutsideRoot(f"{outside_message(path, root)}; nothing written")
     target = Path(os.path.realpath(path))
     if target.is_dir():
         raise NbcollabError(f"{path}: is a directory, cannot write a notebook there")

@@ -76,8 +76,8 @@ def install_mergetool(repo: Path) -> None:
 class Tool:
     """A running mergetool process and its URL."""
 
-    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
-        self.process, self.url = process, url
+    def __init__(self, process: subprocess.Popen[str], url: str, said: str = "") -> None:
+        self.process, self.url, self.said = process, url, said
 
     def call(
         self,
@@ -100,7 +100,7 @@ class Tool:
 
     def finish(self) -> tuple[int, str]:
         out, err = self.process.communicate(timeout=60)
-        return self.process.returncode, out + err
+        return self.process.returncode, self.said + out + err
 
 
 def _decode(data: bytes) -> Any:
@@ -111,9 +111,14 @@ def _decode(data: bytes) -> Any:
 
 
 @contextmanager
-def running(command: list[str], cwd: Path) -> Iterator[Tool]:
-    """Start ``command`` (it prints the URL), yield the tool, and always stop it."""
+def running(command: list[str], cwd: Path, *, browser: Path | None = None) -> Iterator[Tool]:
+    """Start ``command`` (it prints the URL), yield the tool, and always stop it.
+
+    Without ``browser`` no browser is started; with it, ``$BROWSER`` is that program.
+    """
     env = {**os.environ, "NBCOLLAB_MERGETOOL_BROWSER": "0"}
+    if browser is not None:
+        env.update(BROWSER=str(browser), NBCOLLAB_MERGETOOL_BROWSER="1")
     process = subprocess.Popen(
         command,
         cwd=cwd,
@@ -124,26 +129,64 @@ def running(command: list[str], cwd: Path) -> Iterator[Tool]:
         text=True,
     )
     try:
-        url = _read_url(process)
-        yield Tool(process, url)
+        url, said = _read_url(process)
+        yield Tool(process, url, said)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=30)
 
 
-def _read_url(process: subprocess.Popen[str]) -> str:
+def _read_url(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """The URL the tool printed, and everything it printed up to it."""
     assert process.stdout is not None
     seen = []
     for line in process.stdout:
         seen.append(line)
         if "open http://" in line:
-            return line.split("open ", 1)[1].strip()
+            return line.split("open ", 1)[1].strip(), "".join(seen)
     raise AssertionError(
         "the mergetool printed no URL: "
         + "".join(seen)
         + (process.stderr.read() if process.stderr else "")
     )
+
+
+def argv_recorder(folder: Path) -> tuple[Path, Path]:
+    """A ``$BROWSER`` that only records its arguments (one JSON list per run) and opens nothing."""
+    log = folder / "browser-argv.jsonl"
+    script = folder / "record-browser"
+    script.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"with open({str(log)!r}, 'a') as out:\n    out.write(json.dumps(sys.argv) + '\\n')\n"
+    )
+    script.chmod(0o755)
+    return script, log
+
+
+def recorded_argv(log: Path) -> list[list[str]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def two_conflicted_notebooks(repo: Path) -> tuple[Path, Path]:
+    """One merge that leaves ``a.ipynb`` and ``b.ipynb`` conflicted by nbcollab's driver."""
+    subprocess.run(
+        [sys.executable, "-m", "nbcollab", "install"], cwd=repo, check=True, capture_output=True
+    )
+    paths = repo / "a.ipynb", repo / "b.ipynb"
+    for branch, value in (("main", "0"), ("feature", "2"), ("main", "1")):
+        if branch == "feature":
+            git(repo, "checkout", "-qb", "feature")
+        elif value == "1":
+            git(repo, "checkout", "-q", "main")
+        for path in paths:
+            write_notebook(path, notebook(f"a = {value}", f"c = {value}", f"{value}\n"))
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"{branch} {value}")
+    assert git(repo, "merge", "feature", check=False).returncode != 0
+    return paths
 
 
 def git_mergetool(repo: Path, *paths: str) -> list[str]:

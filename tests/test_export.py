@@ -301,6 +301,61 @@ def test_all_override_adds_names_as_nbdev_does() -> None:
     assert '__all__ = ["path", "_secret"]' in text
 
 
+@pytest.mark.parametrize(
+    ("definition", "listed"),
+    [
+        ("@patch\ndef f(self: A): pass", False),
+        ("@patch()\ndef f(self: A): pass", False),
+        ("@patch(as_prop=True)\ndef f(self: A): pass", False),
+        ("@patch_to(A)\ndef f(self): pass", False),
+        ("@patch_to(A, cls_method=True)\nasync def f(cls): pass", False),
+        ("@patched\nclass f: pass", False),  # nbdev: any decorator named patch...
+        ("@staticmethod\n@patch\ndef f(): pass", False),
+        ("@fastcore.patch\ndef f(self: A): pass", True),  # nbdev reads bare names only
+        ("@mock.patch('os.getcwd')\ndef f(m): pass", True),
+        ("@functools.cache\ndef f(): pass", True),
+        ("@dispatch\ndef f(x: int): pass", True),
+        ("f = 1\nf += 1", True),
+        ("f: int = 0", True),
+    ],
+)
+def test_all_leaves_out_fastcore_patch_definitions_as_nbdev_does(
+    definition: str, listed: bool
+) -> None:
+    text = export(code_cell(f"#| export\nclass A: pass\n{definition}", cell_id="a"))
+    assert ('__all__ = ["A", "f"' in text) is listed
+    assert ('__all__ = ["A"' in text) or listed
+
+
+def test_star_import_of_a_patching_module_keeps_the_importers_names() -> None:
+    # Shaped like fastcore's notebooks: @patch returns the global it replaced (None when new),
+    # so a patched method named like a builtin or an itertools function would rebind it.
+    patch = (
+        "#| export\n"
+        "def patch(f):\n"
+        "    cls = next(iter(f.__annotations__.values()))\n"
+        "    setattr(cls, f.__name__, f)\n"
+        "    return globals().get(f.__name__)\n"
+    )
+    nb = make_notebook(
+        code_cell("#| default_exp core", cell_id="a"),
+        code_cell(patch, cell_id="b"),
+        code_cell("#| export\nclass L(list): pass", cell_id="c"),
+        code_cell("#| export\n@patch\ndef takewhile(self: L, f):\n    return 'L'", cell_id="d"),
+        code_cell("#| export\n@patch\ndef relpath(self: L):\n    return '.'", cell_id="e"),
+    )
+    module: dict[str, object] = {}
+    text = export_module(nb, options=MARKED, source_name="core.ipynb").text
+    exec(compile(text, "core.py", "exec", dont_inherit=True), module)  # noqa: S102
+    assert module["__all__"] == ["patch", "L"]
+    from itertools import takewhile
+
+    importer = {"takewhile": takewhile}
+    importer.update({name: module[name] for name in module["__all__"]})  # from core import *
+    assert importer["takewhile"] is takewhile
+    assert module["L"]().takewhile(bool) == "L"  # type: ignore[operator]
+
+
 def test_user_defined_all_is_respected() -> None:
     text = export(
         code_cell("#| export\n__all__ = ['f']\ndef f(): pass\ndef g(): pass", cell_id="a")

@@ -219,3 +219,18 @@ def test_a_file_in_the_way_of_the_module_folder_is_a_one_line_error(project: Pat
     (project / "lib").write_text("not a folder")
     code, _, err = invoke("nbs/core.ipynb", "-o", "lib/core.py")
     assert code == 2 and "lib/core.py: cannot create its folder" in err
+
+
+def test_terminal_escapes_from_a_notebook_reach_no_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An OSC 52 clipboard write in a string, and a colour code in the notebook's own name.
+    monkeypatch.chdir(tmp_path)
+    name = "evil\x1b[31m.ipynb"
+    notebook(tmp_path / name, '#| export\nx = "\x1b]52;c;ZXZpbA==\x07"', "%%bash\x1b[2J\necho")
+    code, out, err = invoke("--all", name)
+    assert code == 0 and out == '"evil\\033[31m.py"\n'
+    notebook(tmp_path / name, '#| export\nx = "\x1b]52;c;ZXZpbB==\x07"', "%%bash\x1b[2J\necho")
+    code, out, err = invoke("--check", "--all", name)
+    assert code == 1 and "ZXZpbB" in out
+    assert not any(char in out + err for char in "\x1b\x07")

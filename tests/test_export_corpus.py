@@ -75,3 +75,12 @@ def test_without_lenient_only_assigned_shell_output_stops_an_export() -> None:
             export_module(nb, options=options, source_name=path.name)
         except NbcollabError as exc:
             assert "no Python equivalent" in str(exc), str(exc)
+
+
+def test_patched_methods_stay_out_of_all_as_in_the_published_package() -> None:
+    # ghapi's notebook adds four methods to GhDeviceAuth with fastcore's @patch; the module
+    # nbdev built from it (ghapi/auth.py, as published) lists exactly these names.
+    path = next(p for p in corpus_notebooks() if p.name == "fastai+ghapi__02_auth.ipynb")
+    _, nb = read_notebook_file(path)
+    text = export_module(nb, options=ExportOptions(), source_name=path.name).text
+    assert '__all__ = ["Scope", "scope_str", "GhDeviceAuth", "github_auth_device"]' in text

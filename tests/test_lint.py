@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import code_cell, make_notebook, markdown_cell, stream_output
 
+from nbcollab.lint.codes import CODES, Severity, severity_of
 from nbcollab.lint.notebook import lint_notebook
 from nbcollab.lint.options import LintOptions
 
@@ -34,6 +35,14 @@ COUNT_CASES = [
     ("leading skip", [3, 4], [("C104", 1)]),
     ("unexecuted between", [1, None, 2], [("C105", 2)]),
     ("unexecuted at the end is not between", [1, 2, None], []),
+    # Colab saves count 0: one finding for the cause, and the runs it hides are not skips.
+    ("Colab zeros between counts", [1, 2, 0, 0, 5, 6], [("C107", 3)]),
+    ("Colab zeros at both ends", [0, 2, 3, 4, 5, 0], [("C107", 1)]),
+    ("one zero, in order", [1, 0, 2], [("C107", 2)]),
+    ("more missing than zeros", [1, 0, 5], [("C107", 2), ("C103", 3)]),
+    ("zeros elsewhere explain no skip", [0, 1, 4], [("C107", 1), ("C103", 3)]),
+    ("leading skip beyond the zeros", [0, 4, 5], [("C107", 1), ("C104", 2)]),
+    ("only zeros", [0, 0], [("C107", 1)]),
 ]
 
 
@@ -44,6 +53,39 @@ def test_count_checks(counts: list[int | None], expected: list[tuple[str, int]])
     cells = [code_cell(f"v{i} = {i}", count=c) for i, c in enumerate(counts)]
     codes = [(code, cell) for code, cell, _ in found(*cells)]
     assert sorted(codes) == sorted(expected)
+
+
+def test_zero_counts_are_one_finding_naming_every_cell() -> None:
+    result = lint_notebook(
+        make_notebook(*(code_cell(f"v{i} = 1", count=c) for i, c in enumerate([1, 0, 2, 0]))),
+        options=LintOptions(),
+    )
+    (finding,) = result.findings
+    assert finding.code == "C107" and "on cells 2, 4:" in finding.message
+
+
+def test_the_precise_checks_of_a_zero_count_stay_available_with_select() -> None:
+    cells = [code_cell(f"v{i} = 1", count=c) for i, c in enumerate([1, 2, 0, 0, 5])]
+    precise = LintOptions(select=("C101", "C102", "C103"))
+    assert [(code, cell) for code, cell, _ in found(*cells, options=precise)] == [
+        ("C101", 3),
+        ("C102", 4),
+        ("C103", 5),
+    ]
+    assert [code for code, _, _ in found(*cells)] == ["C107"]
+
+
+@pytest.mark.parametrize(
+    ("code", "severity"),
+    [("C101", "warning"), ("C103", "note"), ("C104", "note"), ("C107", "note")]
+    + [("D201", "error"), ("D204", "error"), ("D202", "warning"), ("X401", "error")],
+)
+def test_severities(code: str, severity: str) -> None:
+    assert severity_of(code).value == severity
+
+
+def test_every_code_has_a_severity() -> None:
+    assert {code.severity for code in CODES.values()} == set(Severity)
 
 
 def test_blank_cells_do_not_count_and_markdown_shifts_the_cell_index() -> None:

@@ -156,9 +156,86 @@ def test_config_table(tmp_path: Path) -> None:
     assert code == 2 and "[tool.nbcollab.lint] ignor: unknown key (did you mean ignore?)" in err
 
 
+def skipped_counts(path: Path) -> Path:
+    """Counts 1, 2, 5 (C103, a note) and count 2 out of order (C101, a warning) when asked."""
+    return write_notebook(
+        path,
+        make_notebook(
+            code_cell("a = 1", count=1, cell_id="a"),
+            code_cell("b = 2", count=2, cell_id="b"),
+            code_cell("c = 3", count=5, cell_id="c"),
+        ),
+    )
+
+
+def test_notes_are_shown_but_do_not_fail(tmp_path: Path) -> None:
+    path = skipped_counts(tmp_path / "nb.ipynb")
+    code, out, _ = lint(str(path))
+    assert code == 0
+    assert " C103 note: execution count 5 follows 2" in out
+    assert out.endswith("1 finding(s) in 1 notebook(s): 1 note\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "expected"),
+    [
+        ((), "", 0),
+        (("--fail-on", "note"), "", 1),
+        ((), 'fail-on = "note"', 1),
+        (("--fail-on", "warning"), 'fail-on = "note"', 0),  # the command line wins
+        (("--select", "C103"), "", 0),  # selected, still a note
+        (("--select", "C103", "--fail-on", "note"), "", 1),
+    ],
+)
+def test_fail_on_names_the_lowest_severity_that_fails(
+    tmp_path: Path, args: tuple[str, ...], config: str, expected: int
+) -> None:
+    path = skipped_counts(tmp_path / "nb.ipynb")
+    (tmp_path / "pyproject.toml").write_text(f"[tool.nbcollab.lint]\n{config}\n")
+    assert lint(str(path), *args)[0] == expected
+
+
+def ran_backwards(path: Path) -> Path:
+    """Counts 2, 1: C101, a warning."""
+    cells = (code_cell("a = 1", count=2, cell_id="a"), code_cell("b = 2", count=1, cell_id="b"))
+    return write_notebook(path, make_notebook(*cells))
+
+
+def test_warnings_and_errors_fail_unless_fail_on_is_higher(tmp_path: Path) -> None:
+    warning = ran_backwards(tmp_path / "w.ipynb")
+    assert lint(str(warning))[0] == 1
+    assert lint(str(warning), "--fail-on", "error")[0] == 0
+    error = out_of_order(tmp_path / "e.ipynb")  # D201
+    assert lint(str(error), "--fail-on", "error")[0] == 1
+    path = error
+    code, _, err = lint(str(path), "--fail-on", "fatal")
+    assert code == 2 and "fatal" in err
+
+
+def test_formats_carry_the_severity(tmp_path: Path) -> None:
+    out_of_order(tmp_path / "a.ipynb")  # D201, an error
+    skipped_counts(tmp_path / "b.ipynb")  # C103, a note
+    ran_backwards(tmp_path / "c.ipynb")  # C101, a warning
+    _, github, _ = lint(str(tmp_path), "--format", "github")
+    commands = sorted(line.split(" ", 1)[0] for line in github.splitlines())
+    assert commands == ["::error", "::notice", "::warning"]
+    assert "title=C103 skipped-count::" in next(
+        line for line in github.splitlines() if line.startswith("::notice")
+    )
+    _, sarif, _ = lint(str(tmp_path), "--format", "sarif")
+    run = json.loads(sarif)["runs"][0]
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels == {"D201": "error", "C101": "warning", "C103": "note"}
+    rules = {r["id"]: r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"]}
+    assert rules["C104"] == "note" and rules["X401"] == "error"
+    _, document, _ = lint(str(tmp_path), "--format", "json")
+    severities = {f["code"]: f["severity"] for f in json.loads(document)["findings"]}
+    assert severities == {"D201": "error", "C101": "warning", "C103": "note"}
+
+
 def test_list_codes() -> None:
     code, out, _ = lint("--list-codes")
-    assert code == 0 and "D201  used-before-defined" in out and "(off by default)" in out
+    assert code == 0 and "D201  error    used-before-defined" in out and "(off by default)" in out
 
 
 def test_baseline_records_then_reports_only_new_findings(tmp_path: Path) -> None:

@@ -10,9 +10,12 @@ from helpers import code_cell, make_notebook, stream_output, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.lint.outputs import first_difference, normalise_text
+from nbcollab.execute.compare import OutputComparer
 
 runner = CliRunner()
+COMPARER = OutputComparer()
+first_difference = COMPARER.first_difference
+normalise_text = COMPARER.normalise_text
 HAS_KERNEL = all(importlib.util.find_spec(m) for m in ("nbclient", "ipykernel"))
 needs_kernel = pytest.mark.skipif(not HAS_KERNEL, reason="nbclient or ipykernel is not installed")
 
@@ -77,7 +80,7 @@ def test_raising_cell_is_reported_with_its_line_and_the_run_stops(tmp_path: Path
     code, out, _ = lint(str(path), "--select", "X")
     assert code == 1
     (line,) = out.splitlines()[:-1]
-    assert "X401 raises NameError: name 'c' is not defined at `print(a + c)`" in line
+    assert "X401 error: raises NameError: name 'c' is not defined at `print(a + c)`" in line
     assert "[cell 2 (id b), line 2, count 2]" in line
     assert "X402" not in out  # cells after the error did not run: nothing to compare
 
@@ -93,7 +96,8 @@ def test_stale_output_is_reported_and_write_saves_the_rerun(tmp_path: Path) -> N
     )
     code, out, _ = lint(str(path), "--select", "X")
     assert (
-        code == 1 and "X402 output not reproduced: stored 'stdout: 41', re-run 'stdout: 42'" in out
+        code == 1
+        and "X402 error: output not reproduced: stored 'stdout: 41', re-run 'stdout: 42'" in out
     )
     lint(str(path), "--write")
     assert '"42\\n"' in path.read_text()
@@ -122,9 +126,9 @@ def test_timeouts(tmp_path: Path) -> None:
     )
     done = runner.invoke(app, ["lint", "--execute", "--cell-timeout", "3", str(path)])
     assert done.exit_code == 1
-    assert "X403 the cell ran past the per-cell timeout of 3 s [cell 2 (id b)" in done.stdout
+    assert "X403 error: the cell ran past the per-cell timeout of 3 s [cell 2 (id b)" in done.stdout
     done = runner.invoke(app, ["lint", "--execute", "--timeout", "4", str(path)])
-    assert "X403 the notebook ran past its total timeout of 4 s here [cell 2" in done.stdout
+    assert "X403 error: the notebook ran past its total timeout of 4 s here [cell 2" in done.stdout
 
 
 @pytest.mark.slow
@@ -140,7 +144,7 @@ def test_a_kernel_that_dies_is_a_finding_at_its_cell(tmp_path: Path) -> None:
     )
     code, out, _ = lint(str(path), "--select", "X")
     assert code == 1
-    assert "X401 the kernel died while running this cell" in out and "[cell 2 (id b)" in out
+    assert "X401 error: the kernel died while running this cell" in out and "[cell 2 (id b)" in out
 
 
 @pytest.mark.slow

@@ -48,6 +48,25 @@ def test_hook_refuses_hidden_state_and_accepts_the_fix(hooked_repo: Path) -> Non
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_hook_lets_skipped_counts_through_unless_told_otherwise(hooked_repo: Path) -> None:
+    skipped = make_notebook(
+        code_cell("x = 1", count=1, cell_id="a"), code_cell("print(x)", count=4, cell_id="b")
+    )
+    write_notebook(hooked_repo / "nb.ipynb", skipped)
+    git(hooked_repo, "add", ".")
+    done = git(hooked_repo, "commit", "-qm", "nb", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (hooked_repo / "pyproject.toml").write_text('[tool.nbcollab.lint]\nfail-on = "note"\n')
+    again = make_notebook(
+        code_cell("x = 2", count=1, cell_id="a"), code_cell("print(x)", count=4, cell_id="b")
+    )
+    write_notebook(hooked_repo / "nb.ipynb", again)
+    git(hooked_repo, "add", ".")
+    refused = git(hooked_repo, "commit", "-qm", "strict", check=False)
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "C103 note" in said and "C101" not in said
+
+
 def test_hook_ignores_other_files_and_deleted_notebooks(hooked_repo: Path) -> None:
     (hooked_repo / "a.txt").write_text("x")
     git(hooked_repo, "add", "a.txt")

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from helpers import code_cell, git, make_notebook, run_nbcollab, write_notebook
 from mergetool_helpers import (
+    argv_recorder,
     conflicted_repo,
     git_mergetool,
     install_mergetool,
     notebook,
+    recorded_argv,
     running,
     state,
+    two_conflicted_notebooks,
 )
 
 from nbcollab.files import read_notebook_file
@@ -266,7 +271,9 @@ def test_unreadable_input_is_refused_before_serving(tmp_path: Path) -> None:
 def test_a_busy_port_is_an_error(tmp_path: Path) -> None:
     import socket
 
-    path = write_notebook(tmp_path / "nb.ipynb", make_notebook(code_cell("x = 1")))
+    from test_mergetool import _merged
+
+    path = write_notebook(tmp_path / "nb.ipynb", _merged())
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -301,9 +308,12 @@ def test_bad_requests_change_nothing(git_repo: Path) -> None:
 
 
 def test_file_names_reach_the_terminal_without_escapes(tmp_path: Path) -> None:
+    from test_mergetool import _merged
+
     name = "evil\x1b[2J.ipynb"
-    path = write_notebook(tmp_path / name, make_notebook(code_cell("x = 1")))
+    path = write_notebook(tmp_path / name, _merged())
     with running(NBCOLLAB + ["mergetool", str(path)], tmp_path) as tool:
+        _choose_all(tool, "ours")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0 and "\x1b" not in output and "evil\u241b[2J.ipynb" in output
@@ -337,3 +347,85 @@ def test_interrupt_exits_130_and_writes_nothing(git_repo: Path) -> None:
         code, output = tool.finish()
     assert code == 130, output
     assert path.read_bytes() == before
+
+
+def _run_with_browser(
+    command: list[str], cwd: Path, browser: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run to the end (a page left waiting fails the test by timing out)."""
+    env = {**os.environ, "BROWSER": str(browser), "NBCOLLAB_MERGETOOL_BROWSER": "1"}
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_a_notebook_with_nothing_left_is_said_and_opens_no_page(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
+    assert run_nbcollab("resolve", "--theirs", "nb.ipynb", cwd=git_repo).returncode == 0
+    resolved = path.read_bytes()
+    browser, log = argv_recorder(tmp_path)
+    done = _run_with_browser(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo, browser)
+    assert done.returncode == 0, done
+    assert "nb.ipynb: no conflict left" in done.stdout
+    assert "git add nb.ipynb" in done.stdout  # what to do next
+    assert "http://" not in done.stdout + done.stderr and recorded_argv(log) == []
+    assert path.read_bytes() == resolved  # nothing to write: nothing written
+    done = _run_with_browser(git_mergetool(git_repo), git_repo, browser)
+    assert done.returncode == 0, done
+    assert git(git_repo, "diff", "--name-only", "--diff-filter=U").stdout == ""  # git added it
+    assert recorded_argv(log) == []
+    git(git_repo, "commit", "-qm", "merged")
+
+
+def test_only_the_notebooks_with_conflicts_left_are_opened(git_repo: Path) -> None:
+    two_conflicted_notebooks(git_repo)
+    assert run_nbcollab("resolve", "--ours", "a.ipynb", cwd=git_repo).returncode == 0
+    with running(NBCOLLAB + ["mergetool"], git_repo) as tool:
+        current = state(tool)
+        assert "<h1>b.ipynb" in current["html"] and "a.ipynb" not in current["html"]
+        assert {c["file"] for c in current["conflicts"]} == {0}
+        _choose_all(tool, "theirs")
+        assert tool.call("api/save", {})[0] == 200
+        code, output = tool.finish()
+    assert code == 0, output
+    assert "a.ipynb: no conflict left" in output
+    assert "b.ipynb: resolved; stage it with: git add b.ipynb" in output
+
+
+def test_a_line_marker_notebook_that_merges_cleanly_is_written_without_a_page(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    install_mergetool(git_repo)
+    base = make_notebook(code_cell("x = 0", cell_id="a"))
+    ours = make_notebook(code_cell("x = 0", cell_id="a"), code_cell("ours = 1", cell_id="o"))
+    theirs = make_notebook(code_cell("x = 0", cell_id="a"), code_cell("theirs = 1", cell_id="t"))
+    path = conflicted_repo(git_repo, driver=False, base=base, ours=ours, theirs=theirs)
+    with pytest.raises(ValueError):
+        json.loads(path.read_text())  # git's line merge left its markers
+    browser, log = argv_recorder(tmp_path)
+    done = _run_with_browser(git_mergetool(git_repo), git_repo, browser)
+    assert done.returncode == 0, done
+    assert "nb.ipynb: merged again from git's stages: no conflict" in done.stdout
+    assert recorded_argv(log) == []
+    _, saved = read_notebook_file(path)
+    assert [c["source"] for c in saved["cells"]] == ["x = 0", "ours = 1", "theirs = 1"]
+    git(git_repo, "commit", "-qm", "merged")
+
+
+def test_paths_are_shown_relative_to_the_current_folder(git_repo: Path) -> None:
+    (git_repo / "sub").mkdir()
+    conflicted_repo(git_repo, name="sub/nb.ipynb", base=notebook("a = 0", "c = 0", "0\n"))
+    for cwd, shown in ((git_repo / "sub", "nb.ipynb"), (git_repo, "sub/nb.ipynb")):
+        with running(NBCOLLAB + ["mergetool"], cwd) as tool:
+            html = state(tool)["html"]
+            assert f"<h1>{shown}</h1>" in html and str(git_repo) not in html
+            if cwd == git_repo:
+                _choose_all(tool, "ours")
+                tool.call("api/save", {})
+            else:
+                tool.call("api/quit", {})
+            code, output = tool.finish()
+        assert str(git_repo) not in output.replace(tool.url, "")
+    assert code == 0 and f"{shown}: saved" in output

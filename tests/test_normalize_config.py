@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.config.load import load_config
-from nbcollab.lint.outputs import comparison_rewriter, first_difference
+from nbcollab.execute.compare import OutputComparer
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.options import MergeOptions, NormalizeOptions, Replacement
 
@@ -35,7 +35,6 @@ def test_a_sanitize_file_from_nbvals_suite_in_the_config(tmp_path: Path) -> None
         config.clean.normalize_options,
         config.diff.normalize_options,
         config.merge.normalize_options,
-        config.lint.normalize_options,
     } == {normalize}
 
 
@@ -132,8 +131,13 @@ def test_the_merge_compares_outputs_by_the_projects_rules() -> None:
     assert normalized.notebook["cells"][0]["outputs"] == ours["cells"][0]["outputs"]
 
 
-def test_lint_execute_compares_by_the_projects_rules() -> None:
-    stored, fresh = ([stream_output(f"report of {day}\n")] for day in ("2024-05-01", "2025-01-31"))
-    assert first_difference(stored, fresh) is not None
-    rules = NormalizeOptions(replace=(Replacement(regex=r"\d{4}-\d\d-\d\d", replace="DATE"),))
-    assert first_difference(stored, fresh, comparison_rewriter(rules)) is None
+def test_runs_are_compared_by_the_projects_rules(project: Path) -> None:
+    from nbcollab.cli.execution import RequestsByFolder
+
+    request = RequestsByFolder()(project / "a.ipynb")  # lint --execute, execute, pytest --nbcollab
+    stored, fresh = (
+        [stream_output(f"report of {day}, {run}\n")]
+        for day, run in (("2024-05-01", "run-abc123"), ("2025-01-31", "run-ffee00"))
+    )
+    assert OutputComparer().first_difference(stored, fresh) is not None
+    assert OutputComparer(request.normalize).first_difference(stored, fresh) is None

@@ -69,6 +69,7 @@ def _register_commands() -> None:
         cache,
         clean,
         diff,
+        execute,
         export,
         gitsetup,
         lint,
@@ -78,7 +79,19 @@ def _register_commands() -> None:
         trust,
     )
 
-    for module in (clean, gitsetup, diff, merge, mergetool, trust, show, lint, export, cache):
+    for module in (
+        clean,
+        gitsetup,
+        diff,
+        merge,
+        mergetool,
+        trust,
+        show,
+        lint,
+        execute,
+        export,
+        cache,
+    ):
         module.register(app)
 
 

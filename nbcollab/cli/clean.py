@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -204,13 +204,14 @@ def _clean_stream(options: CleanOptions, *, check: bool) -> int:
     return EXIT_OK
 
 
-def expand_notebook_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; folders become the notebooks below them (``nbcollab.discover``'s rule),
-    saying on stderr what a walk skipped and which folder held no notebook."""
+def expand_notebook_paths(paths: list[Path], *, exclude: Sequence[str] = ()) -> list[Path]:
+    """Files as given; folders become the notebooks below them (``nbcollab.discover``'s rule,
+    less those ``exclude`` names), saying on stderr what a walk skipped and which folder held no
+    notebook."""
     from nbcollab.discover import discover_notebooks
     from nbcollab.render.safe_text import quote_path
 
-    found = discover_notebooks(paths)
+    found = discover_notebooks(paths, exclude=exclude)
     say_skipped(found.skipped)
     for folder in found.empty_folders:
         typer.echo(f"nbcollab: no notebook (*.ipynb) in {quote_path(str(folder))}", err=True)

@@ -82,8 +82,8 @@ def export(
     jobs = [(path, *_project_options(configs, path, overrides)) for path in paths]
     claimed: dict[Path, Path] = {}  # module -> the notebook that exports to it
     codes = [
-        _export_one(path, options, root, output, outdir, check, claimed)
-        for path, options, root in jobs
+        _export_one(path, options, pyproject, output, outdir, check, claimed)
+        for path, options, pyproject in jobs
     ]
     raise typer.Exit(max(codes))
 
@@ -96,26 +96,26 @@ def _configured(configs: ConfigByFolder) -> list[Path]:
     pyproject = configs.pyproject_in(Path.cwd())
     if pyproject is None:
         return []
-    found = configured_notebooks(Path(pyproject).parent, configs.config_in(Path.cwd()).export)
+    found = configured_notebooks(Path(pyproject), configs.config_in(Path.cwd()).export)
     say_skipped(found.skipped)
-    return [Path(_shown(path)) for path in found.notebooks]
+    return [_as_typed(path) for path in found.notebooks]
 
 
 def _project_options(
     configs: ConfigByFolder, path: Path, overrides: dict[str, str | bool | None]
-) -> tuple[ExportOptions, Path]:
-    """A notebook's export options (its project's, with the overrides) and its project's folder."""
+) -> tuple[ExportOptions, Path | None]:
+    """A notebook's export options (its project's, with the overrides) and the pyproject.toml
+    they come from."""
     from nbcollab.config.load import merge_overrides
 
     options = merge_overrides(configs.config_for(path).export, **overrides)
-    pyproject = configs.pyproject_for(path)
-    return options, pyproject.parent if pyproject is not None else path.resolve().parent
+    return options, configs.pyproject_for(path)
 
 
 def _export_one(
     path: Path,
     options: ExportOptions,
-    root: Path,
+    pyproject: Path | None,
     output: Path | None,
     outdir: Path | None,
     check: bool,
@@ -125,7 +125,9 @@ def _export_one(
     from nbcollab.export.model import ExportError
 
     try:
-        result = export_notebook(path, options=options, root=root, output=output, outdir=outdir)
+        result = export_notebook(
+            path, options=options, pyproject=pyproject, output=output, outdir=outdir
+        )
         first = claimed.setdefault(result.module_path.resolve(), path)
         if first != path:
             raise ExportError(
@@ -133,11 +135,18 @@ def _export_one(
                 f"module of {first}; give each notebook its own module path"
             )
         for warning in result.module.warnings:
-            typer.echo(f"nbcollab: warning: {warning}", err=True)
+            typer.echo(f"nbcollab: warning: {_safe(warning)}", err=True)
         return _check(result) if check else _write(result)
     except NbcollabError as exc:
-        typer.echo(f"nbcollab: error: {exc}", err=True)
+        typer.echo(f"nbcollab: error: {_safe(str(exc))}", err=True)
         return EXIT_ERROR
+
+
+def _safe(text: str) -> str:
+    """Text from notebooks and their names, shown without its terminal control characters."""
+    from nbcollab.render.safe_text import terminal_safe
+
+    return terminal_safe(text, one_line=True)
 
 
 def _write(result: Export) -> int:
@@ -148,14 +157,21 @@ def _write(result: Export) -> int:
     return EXIT_OK
 
 
-def _shown(path: Path) -> str:
+def _as_typed(path: Path) -> Path:
     """A path as the user would type it: relative to the current folder when inside it."""
     if not path.is_absolute():
-        return str(path)
+        return path
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return path.relative_to(Path.cwd().resolve())
     except ValueError:
-        return str(path)
+        return path
+
+
+def _shown(path: Path) -> str:
+    """A path as printed: as typed, quoted as git quotes it when it holds control characters."""
+    from nbcollab.render.safe_text import quote_path
+
+    return quote_path(str(_as_typed(path)))
 
 
 def _check(result: Export) -> int:
@@ -169,5 +185,5 @@ def _check(result: Export) -> int:
         f"{_shown(result.notebook)}"
     )
     for line in diff:
-        typer.echo(line)
+        typer.echo(_safe(line))
     return EXIT_CHANGED

@@ -36,6 +36,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "mergetool": ("nbcollab mergetool", "nbcollab mergetool --no-browser analysis.ipynb"),
     "show": ("nbcollab show analysis.ipynb", "nbcollab show --no-outputs --cell 2 analysis.ipynb"),
     "lint": ("nbcollab lint notebooks/", "nbcollab lint --execute --format github analysis.ipynb"),
+    "execute": (
+        "nbcollab execute",
+        "nbcollab execute -j 4 --shard 1/2 --format github --summary summary.md notebooks/",
+    ),
     "export": ("nbcollab export", "nbcollab export --check analysis.ipynb -o analysis.py"),
     "trust check": ("nbcollab trust check analysis.ipynb",),
     "trust sign": ("nbcollab trust sign analysis.ipynb",),

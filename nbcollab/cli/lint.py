@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.execute import cell_timeout_option, kernel_option, timeout_option
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.lint.codes import Severity
 from nbcollab.lint.formats import Format
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
+    from nbcollab.config.folders import SectionByFolder
     from nbcollab.lint.files import FileResult
     from nbcollab.lint.options import LintOptions
 
@@ -57,6 +59,15 @@ def lint(
         list[str] | None,
         typer.Option("--ignore", help="Do not report these codes.", rich_help_panel=_SELECTION),
     ] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 for findings of this severity or worse (default: warning; notes, "
+            "such as skipped counts, are shown without failing).",
+            rich_help_panel=_SELECTION,
+        ),
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -85,31 +96,22 @@ def lint(
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
-    kernel: Annotated[
-        str | None,
-        typer.Option(
-            "--kernel", help="Kernel to run (default: the notebook's).", rich_help_panel=_EXECUTE
-        ),
-    ] = None,
-    cell_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--cell-timeout", help="Seconds a cell may run (default 60).", rich_help_panel=_EXECUTE
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            help="Seconds a whole notebook may run (default 600).",
-            rich_help_panel=_EXECUTE,
-        ),
-    ] = None,
+    kernel: Annotated[str | None, kernel_option(_EXECUTE)] = None,
+    cell_timeout: Annotated[float | None, cell_timeout_option(_EXECUTE)] = None,
+    timeout: Annotated[float | None, timeout_option(_EXECUTE)] = None,
     write: Annotated[
         bool,
         typer.Option(
             "--write",
             help="With --execute: save the re-run's outputs into the notebook.",
+            rich_help_panel=_EXECUTE,
+        ),
+    ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="With --execute: run every notebook, even one whose run is cached.",
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
@@ -122,6 +124,8 @@ def lint(
         raise typer.BadParameter("give notebooks or folders to lint", param_hint="PATHS")
     if write and not execute:
         raise typer.BadParameter("--write saves the outputs of --execute: use it with --execute")
+    if no_cache and not execute:
+        raise typer.BadParameter("--no-cache is about the runs of --execute: use it with --execute")
     if update_baseline and baseline is None:
         raise typer.BadParameter("--update-baseline needs --baseline FILE")
     from nbcollab.cli.clean import expand_notebook_paths
@@ -134,21 +138,23 @@ def lint(
         select=_codes(select),
         extend_select=_codes(extend_select),
         ignore=_codes(ignore),
+        fail_on=fail_on,
         kernel=kernel,
         cell_timeout=cell_timeout,
         timeout=timeout,
     )
     here = options.options_in(options.configs.config_in(Path.cwd()))
-    files = [f for f in expand_notebook_paths(paths) if not _excluded(f, here.exclude)]
+    files = expand_notebook_paths(paths, exclude=here.exclude)
     # Every notebook's options before any is linted: a broken pyproject.toml is one error.
     chosen = {path: options(path) for path in files}
     results = _with_progress(lint_files(files, chosen.__getitem__), len(files), "linting")
     if execute:
-        _execute_all(results, lambda path: chosen[path], write=write)
+        folders = [path for path in paths if path.is_dir()] if write else []
+        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
-    raise typer.Exit(_report(results, fmt))
+    raise typer.Exit(_report(results, fmt, options))
 
 
 def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[FileResult]:
@@ -164,23 +170,78 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
     return found
 
 
-def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
-    posix = path.as_posix()
-    return any(fnmatch.fnmatch(posix, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
-
-
 def _execute_all(
-    results: list[FileResult], options_for: Callable[[Path], LintOptions], *, write: bool
+    results: list[FileResult],
+    options_for: SectionByFolder[LintOptions],
+    *,
+    write: bool,
+    folders: list[Path],
+    reuse: bool,
 ) -> None:
-    from nbcollab.errors import NbcollabError
-    from nbcollab.lint.execute import execute_file
+    """Run the notebooks that linted, through the one execution engine and its cache."""
+    import dataclasses
 
-    for result in results:
-        if result.error is None:
+    from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
+    from nbcollab.errors import NbcollabError
+    from nbcollab.execute.engine import EngineOptions, execute_notebooks
+    from nbcollab.execute.plan import default_jobs
+    from nbcollab.lint.execute import add_run_findings, write_run
+
+    runnable = [r for r in results if r.error is None]
+    requests_for = RequestsByFolder(options_for.configs)
+    requests = []
+    for result in runnable:
+        path = Path(result.path)
+        lint_options = options_for(path)
+        request = requests_for(path)
+        execute_options = dataclasses.replace(
+            request.options,
+            kernel=lint_options.kernel or request.options.kernel,
+            cell_timeout=lint_options.cell_timeout,
+            timeout=lint_options.timeout,
+        )
+        requests.append(dataclasses.replace(request, options=execute_options))
+    root, store = locate_cache(Path.cwd(), None)
+    progress, on_done = progress_reporter(len(requests), "running")
+    engine = EngineOptions(
+        root=root,
+        jobs=default_jobs(),
+        store=store,
+        max_cache_size=requests_for.options_in(Path.cwd()).max_cache_size,
+        reuse=reuse and not write,  # --write saves a run made now, never a cached one
+        keep_executed=write,
+        on_done=on_done,
+    )
+    runs = execute_notebooks(requests, engine)
+    progress.done()
+    for result, run in zip(runnable, runs):
+        path = Path(result.path)
+        add_run_findings(result, run, options_for(path))
+        executed = run.executed
+        if write and executed is not None and result.error is None:
+            if not _stays_in_its_folder(path, folders):
+                continue
             try:
-                execute_file(result, options_for(Path(result.path)), write=write)
-            except NbcollabError as exc:  # e.g. its kernel is not installed: the others still run
+                write_run(path, executed)
+            except NbcollabError as exc:  # e.g. read-only: the other notebooks are still saved
                 result.error = str(exc)
+
+
+def _stays_in_its_folder(path: Path, folders: list[Path]) -> bool:
+    """Whether ``--write`` may write a notebook found in a folder: not through a link that
+    leads out of that folder (one named on the command line is the user's choice)."""
+    from nbcollab.files import is_inside, outside_message
+    from nbcollab.lint.report import safe
+
+    folder = next((f for f in folders if path.is_relative_to(f)), None)
+    if folder is None or is_inside(path, folder):
+        return True
+    typer.echo(
+        f"nbcollab: {safe(outside_message(path, folder))}: run, not written (--write writes only "
+        "inside the folders it is given)",
+        err=True,
+    )
+    return False
 
 
 def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> bool:
@@ -206,7 +267,9 @@ def _echo_errors(results: list[FileResult]) -> None:
             typer.echo(f"nbcollab: error: {safe(result.error)}", err=True)
 
 
-def _report(results: list[FileResult], fmt: Format) -> int:
+def _report(
+    results: list[FileResult], fmt: Format, options_for: SectionByFolder[LintOptions]
+) -> int:
     from nbcollab.lint.report import render, safe
 
     output = render(results, fmt)
@@ -220,7 +283,17 @@ def _report(results: list[FileResult], fmt: Format) -> int:
                 typer.echo(f"{safe(result.path)}:{where} note: {safe(note.message)}", err=True)
     if any(r.error for r in results):
         return EXIT_ERROR
-    return EXIT_CHANGED if any(r.findings for r in results) else EXIT_OK
+    return EXIT_CHANGED if any(_fails(r, options_for) for r in results) else EXIT_OK
+
+
+def _fails(result: FileResult, options_for: SectionByFolder[LintOptions]) -> bool:
+    """Whether a file holds a finding at or above its ``fail-on`` severity."""
+    from nbcollab.lint.codes import severity_of
+
+    if not result.findings:
+        return False
+    threshold = options_for(Path(result.path)).fail_on.rank
+    return any(severity_of(f.code).rank >= threshold for f in result.findings)
 
 
 def _print_codes() -> None:
@@ -228,4 +301,4 @@ def _print_codes() -> None:
 
     for code in CODES.values():
         default = "" if code.default else " (off by default)"
-        typer.echo(f"{code.code}  {code.name:28} {code.summary}{default}")
+        typer.echo(f"{code.code}  {code.severity.value:7}  {code.name:28} {code.summary}{default}")

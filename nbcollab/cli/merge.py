@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -108,20 +109,42 @@ def git_merge(
     raise typer.Exit(run_git_merge(args))
 
 
-def _default_notebooks(paths: list[Path] | None) -> list[Path]:
-    """The paths given, else the repository's notebooks unmerged or holding a record (said)."""
+def _default_notebooks(paths: list[Path] | None) -> tuple[list[Path], int]:
+    """The paths given, else the repository's notebooks unmerged or holding a record (said);
+    and how many of those were left alone because they lead out of the repository."""
     from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.git.conflicted import conflicted_notebooks
 
     if paths:
-        return expand_notebook_paths(paths)
+        return expand_notebook_paths(paths), 0
     found = conflicted_notebooks(Path.cwd())
     if not found:
         typer.echo(
             "nbcollab: no notebook of this repository is unmerged or holds a conflict record",
             err=True,
         )
-    return found
+    inside = _inside_the_repository(found)
+    return inside, len(found) - len(inside)
+
+
+def _inside_the_repository(found: list[Path]) -> list[Path]:
+    """The notebooks git listed that are no symbolic link out of the repository; the others are
+    never read or written (a branch can turn a notebook into a link to any file)."""
+    from nbcollab.files import is_inside
+    from nbcollab.mergetool.sources import repository_root
+
+    root = repository_root(Path.cwd()) if found else None
+    if root is None:
+        return found
+    inside = [path for path in found if is_inside(path, root)]
+    for path in (path for path in found if path not in inside):
+        typer.echo(
+            f"nbcollab: {_shown(path)}: a symbolic link to a file outside the repository "
+            f"({_shown(Path(os.path.realpath(path)))}): left as it is; decide with git (git "
+            f"status shows where it put the other side), then git add or git rm {_shown(path)}",
+            err=True,
+        )
+    return inside
 
 
 def conflicts(
@@ -137,8 +160,9 @@ def conflicts(
     from nbcollab.errors import InvalidNotebook
     from nbcollab.merge.conflicts import STALE
 
-    total = errors = 0
-    for path in _default_notebooks(paths):
+    notebooks, total = _default_notebooks(paths)
+    errors = 0
+    for path in notebooks:
         try:
             found = _findings(path)
         except InvalidNotebook as exc:
@@ -217,10 +241,10 @@ def resolve(
     chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]
     if len(chosen) > 1:
         raise typer.BadParameter("give at most one of --ours, --theirs, --union, --base")
-    notebooks = _default_notebooks(paths)
+    notebooks, left = _default_notebooks(paths)
     if cell is not None and len(notebooks) != 1:
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
-    left = sum(_resolve_one(path, chosen[0] if chosen else None, cell) for path in notebooks)
+    left += sum(_resolve_one(path, chosen[0] if chosen else None, cell) for path in notebooks)
     if left and not chosen:
         typer.echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)

@@ -54,12 +54,12 @@ def mergetool(
 ) -> None:
     """Resolve merge conflicts in a local web page; exit 0 once none is left, 1 otherwise."""
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
-    from nbcollab.mergetool.run import find_notebooks, open_sessions, serve
+    from nbcollab.mergetool.run import find_notebooks, open_sessions, serve, set_aside_resolved
     from nbcollab.render.safe_text import terminal_safe
 
     files = find_notebooks(list(paths or []))
     if not files:
-        typer.echo("nbcollab mergetool: no unmerged notebook here", err=True)
+        typer.echo("nbcollab mergetool: no notebook in conflict here", err=True)
         raise typer.Exit(EXIT_OK)
     # Each notebook is merged by its own folder's [tool.nbcollab.merge]; all are read first, so a
     # broken pyproject.toml is one error before any page opens.
@@ -74,4 +74,8 @@ def mergetool(
 
     # A save re-signs only when every notebook's options allow it (signing grants trust).
     signs = all(options.sign for options in chosen)
-    raise typer.Exit(serve(sessions, sign=signs, port=port, open_browser=browser, say=say))
+    pending = set_aside_resolved(sessions, sign=signs, say=say)
+    if not pending:
+        say("nbcollab mergetool: nothing left to resolve")
+        raise typer.Exit(EXIT_OK)
+    raise typer.Exit(serve(pending, sign=signs, port=port, open_browser=browser, say=say))

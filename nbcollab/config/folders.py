@@ -64,6 +64,14 @@ class ConfigByFolder:
         found = self.pyproject_in(_folder_of(os.path.join(self._root, path)))
         return Path(found) if found is not None else None
 
+    def project_folder(self, path: str | os.PathLike[str]) -> Path:
+        """The folder of the pyproject.toml that applies to the file at ``path``, else the
+        file's own folder: what the file's configured paths are relative to."""
+        pyproject = self.pyproject_for(path)
+        return (
+            pyproject.parent if pyproject is not None else Path(self._root, path).resolve().parent
+        )
+
     def pyproject_in(self, folder: str | os.PathLike[str]) -> str | None:
         """The nearest pyproject.toml at or above ``folder`` (remembered per folder)."""
         key = os.path.join(self._root, folder)

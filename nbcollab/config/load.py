@@ -38,7 +38,7 @@ M = TypeVar("M", bound="DataclassInstance")
 # No real pyproject.toml or sanitize file comes near this; a larger one is not read at all.
 MAX_FILE_BYTES = 4 << 20
 # The sections that carry [tool.nbcollab.normalize], filled in here: not keys of the file.
-_NORMALIZED_SECTIONS = ("clean", "diff", "merge", "lint")
+_NORMALIZED_SECTIONS = ("clean", "diff", "merge")
 _DERIVED_KEYS = ("normalize-options", "normalize_options")
 
 
@@ -285,8 +285,9 @@ def _close_match(key: str, known: list[str]) -> str | None:
 
 def _with_normalize(config: Config, pyproject: Path) -> Config:
     """``[tool.nbcollab.normalize]`` (with its sanitize file read) handed to every section that
-    normalizes outputs, so that ``clean --normalize``, ``diff --normalize-outputs``, the merge's
-    output comparison and ``lint --execute`` apply the same rules."""
+    normalizes outputs, so that ``clean --normalize``, ``diff --normalize-outputs`` and the
+    merge's output comparison apply the same rules (runs are compared by ``config.normalize``
+    itself, which the execution engine is handed)."""
     normalize = config.normalize
     if normalize.sanitize_file:
         rules = _read_sanitize_file(pyproject, normalize.sanitize_file)
@@ -299,7 +300,6 @@ def _with_normalize(config: Config, pyproject: Path) -> Config:
         clean=dataclasses.replace(config.clean, normalize_options=normalize),
         diff=dataclasses.replace(config.diff, normalize_options=normalize),
         merge=dataclasses.replace(config.merge, normalize_options=normalize),
-        lint=dataclasses.replace(config.lint, normalize_options=normalize),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nbcollab.execute.options import ExecuteOptions
 from nbcollab.export.options import ExportOptions
 from nbcollab.lint.options import LintOptions
 from nbcollab.options import (
@@ -28,3 +29,4 @@ class Config:
     lint: LintOptions = field(default_factory=LintOptions)
     normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
     cache: CacheOptions = field(default_factory=CacheOptions)
+    execute: ExecuteOptions = field(default_factory=ExecuteOptions)

@@ -28,17 +28,34 @@ class ExportedModule:
     cells: int  # how many cells it holds
 
 
+@dataclass(frozen=True)
+class BuiltModule:
+    """The module text with the cells it came from: for each module line from a cell, that
+    cell and the line's number in it (what the import hook needs to run cells one by one)."""
+
+    plan: CellPlan
+    text: str
+    origins: dict[int, tuple[CellCode, int]]
+
+
 def export_module(nb: Notebook, *, options: ExportOptions, source_name: str) -> ExportedModule:
     """The module for ``nb``; ``source_name`` is how the header and markers name the notebook."""
+    built = build_module(nb, options=options, source_name=source_name)
+    plan = built.plan
+    return ExportedModule(
+        text=built.text, module_name=plan.module_name, warnings=plan.warnings, cells=len(plan.cells)
+    )
+
+
+def build_module(nb: Notebook, *, options: ExportOptions, source_name: str) -> BuiltModule:
+    """The checked module text of ``nb`` and where each of its lines came from."""
     with warnings.catch_warnings():
         # The notebook's own warnings (invalid escapes) are the notebook's business.
         warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
         plan = plan_cells(nb, options=options, path=source_name)
         text, origins = render_module(plan, options=options, source_name=source_name)
         _check_compiles(text, origins, source_name)
-    return ExportedModule(
-        text=text, module_name=plan.module_name, warnings=plan.warnings, cells=len(plan.cells)
-    )
+    return BuiltModule(plan, text, origins)
 
 
 def render_module(
@@ -87,19 +104,40 @@ def _top_level(cell: CellCode) -> list[ast.stmt]:
 
 
 def _defines_all(cell: CellCode) -> bool:
-    return "__all__" in _assigned_names(_top_level(cell))
+    return any(
+        isinstance(target, ast.Name) and target.id == "__all__"
+        for node in _top_level(cell)
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+    )
 
 
-def _assigned_names(body: list[ast.stmt]) -> list[str]:
+def exported_names(body: list[ast.stmt]) -> list[str]:
+    """The names nbdev puts in ``__all__`` for these top-level statements, in order.
+
+    Definitions (``def``, ``class``) except those decorated with fastcore's ``@patch`` family
+    (a decorator named ``patch...``, bare or called: ``@patch``, ``@patch_to(C)``,
+    ``@patch(as_prop=True)``), which add a method to a class and bind the module name to
+    whatever was there before (None for a new name): star-importing that name would replace
+    the importer's own. Then every name assigned (``=``, annotated, augmented, unpacked).
+    """
     names: list[str] = []
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if not any(_decorator_name(d).startswith("patch") for d in node.decorator_list):
+                names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 names.extend(_target_names(target))
     return names
+
+
+def _decorator_name(decorator: ast.expr) -> str:
+    """``patch`` for ``@patch`` and ``@patch(...)``; "" for attributes (``@mock.patch``), as nbdev."""
+    if isinstance(decorator, ast.Call):
+        decorator = decorator.func
+    return decorator.id if isinstance(decorator, ast.Name) else ""
 
 
 def _target_names(target: ast.expr) -> list[str]:
@@ -116,7 +154,7 @@ def public_names(plan: CellPlan) -> list[str]:
         name
         for cell in plan.cells
         if cell.public
-        for name in _assigned_names(_top_level(cell))
+        for name in exported_names(_top_level(cell))
         if not name.startswith("_")
     ]
     return list(dict.fromkeys([*names, *plan.extra_all]))

@@ -28,7 +28,8 @@ def lint_notebook(nb: Notebook, *, options: LintOptions) -> LintResult:
     """Every enabled static finding of ``nb`` (execution counts, hidden state, randomness)."""
     enabled = enabled_codes(options.select, options.extend_select, options.ignore)
     cells = code_cells(nb)
-    findings = find_count_problems(cells) if any(c.startswith("C") for c in enabled) else []
+    counts = any(c.startswith("C") for c in enabled)
+    findings = find_count_problems(cells, zero_is_unknown="C107" in enabled) if counts else []
     notes: list[Note] = []
     language = kernel_language(nb)
     if language not in ("python", "python3", "python2", "ipython", "sage"):

@@ -1,11 +1,10 @@
-"""``[tool.nbcollab.lint]``: which findings to report, the baseline, and ``--execute`` limits."""
+"""``[tool.nbcollab.lint]``: which findings to report and fail on, the baseline, ``--execute``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from nbcollab.lint.codes import resolve_selector
-from nbcollab.options import NormalizeOptions
+from nbcollab.lint.codes import Severity, resolve_selector
 
 # pydantic's config (a plain dict, so defining the class needs no pydantic), as in nbcollab.options.
 _PYDANTIC_CONFIG = {
@@ -24,14 +23,13 @@ class LintOptions:
     select: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    # The lowest severity that makes lint exit 1: notes (skipped counts) are shown, not failed.
+    fail_on: Severity = Severity.WARNING
     baseline: str | None = None
     exclude: tuple[str, ...] = ()
     kernel: str | None = None
     cell_timeout: float = 60.0
     timeout: float | None = 600.0
-    # Stored and re-run outputs are compared after these (and every built-in rule); filled in
-    # from [tool.nbcollab.normalize] when the config is loaded.
-    normalize_options: NormalizeOptions = field(default_factory=NormalizeOptions)
 
     def __post_init__(self) -> None:
         for selector in (*self.select, *self.extend_select, *self.ignore):

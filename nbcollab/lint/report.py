@@ -1,8 +1,9 @@
 """Render lint results: text for people, JSON, GitHub workflow commands, SARIF 2.1.0.
 
 Every format carries the notebook path, the cell (1-based index, id, execution count), the line
-and column in the cell, and the line and column in the .ipynb file, so that annotations land on
-the right line of the file. Text from notebooks is escaped for the terminal and for GitHub's
+and column in the cell, the line and column in the .ipynb file, so that annotations land on the
+right line of the file, and the finding's severity (GitHub's ``::error``/``::warning``/
+``::notice``, SARIF's ``level``). Text from notebooks is escaped for the terminal and for GitHub's
 workflow-command syntax: a notebook cannot inject escape sequences or commands.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nbcollab import __version__
-from nbcollab.lint.codes import CODES
+from nbcollab.lint.codes import CODES, Severity, severity_of
 from nbcollab.lint.files import FileResult
 from nbcollab.lint.finding import Finding
 from nbcollab.lint.formats import Format
@@ -55,12 +56,24 @@ def render_text(results: list[FileResult]) -> str:
     for result in results:
         for f in result.findings:
             place = f"{f.file_line}:{f.file_column}:" if f.file_line else ""
-            lines.append(f"{safe(f.path)}:{place} {f.code} {safe(f.message)} [{safe(_where(f))}]")
+            lines.append(
+                f"{safe(f.path)}:{place} {f.code} {severity_of(f.code).value}: "
+                f"{safe(f.message)} [{safe(_where(f))}]"
+            )
     total = sum(len(r.findings) for r in results)
     if total:
         notebooks = sum(1 for r in results if r.findings)
-        lines.append(f"{total} finding(s) in {notebooks} notebook(s)")
+        lines.append(f"{total} finding(s) in {notebooks} notebook(s): {_by_severity(results)}")
     return "".join(line + "\n" for line in lines)
+
+
+def _by_severity(results: list[FileResult]) -> str:
+    """``1 error, 2 notes``: how many findings of each severity, worst first."""
+    counts = dict.fromkeys(sorted(Severity, key=lambda s: -s.rank), 0)
+    for result in results:
+        for f in result.findings:
+            counts[severity_of(f.code)] += 1
+    return ", ".join(f"{n} {severity.value}{'s' * (n != 1)}" for severity, n in counts.items() if n)
 
 
 def _finding_dict(f: Finding) -> dict[str, Any]:
@@ -68,6 +81,7 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
         "path": f.path,
         "code": f.code,
         "name": CODES[f.code].name,
+        "severity": severity_of(f.code).value,
         "message": f.message,
         "cell": f.cell,
         "cell_id": f.cell_id,
@@ -99,6 +113,9 @@ def _github_escape(text: str, *, property_: bool = False) -> str:
     return text
 
 
+_GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
 def render_github(results: list[FileResult]) -> str:
     lines = []
     for result in results:
@@ -107,7 +124,8 @@ def render_github(results: list[FileResult]) -> str:
             if f.file_line:
                 props += f",line={f.file_line},col={f.file_column}"
             props += f",title={_github_escape(f.code + ' ' + CODES[f.code].name, property_=True)}"
-            lines.append(f"::error {props}::{_github_escape(f'{f.message} [{_where(f)}]')}")
+            command = _GITHUB_COMMANDS[severity_of(f.code)]
+            lines.append(f"::{command} {props}::{_github_escape(f'{f.message} [{_where(f)}]')}")
         if result.error:
             lines.append(
                 f"::error file={_github_escape(result.path, property_=True)}::"
@@ -126,7 +144,12 @@ def _uri(path: str) -> str:
 
 def _sarif_rules(codes: Iterable[str]) -> list[dict[str, Any]]:
     return [
-        {"id": code, "name": CODES[code].name, "shortDescription": {"text": CODES[code].summary}}
+        {
+            "id": code,
+            "name": CODES[code].name,
+            "shortDescription": {"text": CODES[code].summary},
+            "defaultConfiguration": {"level": CODES[code].severity.value},
+        }
         for code in codes
     ]
 
@@ -138,7 +161,7 @@ def _sarif_result(f: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     return {
         "ruleId": f.code,
         "ruleIndex": rule_index[f.code],
-        "level": "error",
+        "level": severity_of(f.code).value,  # SARIF's levels are named as ours
         "message": {"text": f"{f.message} [{_where(f)}]"},
         "locations": [
             {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region}}

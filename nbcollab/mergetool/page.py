@@ -8,15 +8,25 @@ Content-Security-Policy runs no script but the tool's own.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from nbcollab.merge.record import ConflictKind, SourceConflict, where_of
-from nbcollab.mergetool.safe_html import json_html, source_diff_html
+from nbcollab.merge.record import (
+    ABSENT,
+    CellTypeConflict,
+    ConflictKind,
+    ValuesConflict,
+)
+from nbcollab.mergetool.safe_html import json_html, source_diff_html, values_html
 from nbcollab.mergetool.session import FileDeletion, Session, cell_key, describe_left
 from nbcollab.mergetool.views import SIDES, Choice, ConflictView
+from nbcollab.mergetool.wording import (
+    column_title,
+    describe_conflict,
+    notebook_labels,
+    record_labels,
+)
 from nbcollab.notebook.lines import cell_source, iter_cells
 from nbcollab.render.html_outputs import output_body, render_markdown
 
@@ -55,6 +65,7 @@ def render_page(sessions: Sequence[Session], *, style_nonce: str) -> str:
         f'<meta name="nbcollab-style-nonce" content="{style_nonce}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<link rel="icon" href="data:,">\n'
         f"<title>nbcollab mergetool: {escape(names)}</title>\n"
         '<link rel="stylesheet" href="static/mergetool.css">\n'
         '<script type="module" src="static/mergetool.js"></script></head>\n<body>\n'
@@ -66,27 +77,35 @@ def render_page(sessions: Sequence[Session], *, style_nonce: str) -> str:
 def _toolbar(sessions: Sequence[Session]) -> str:
     return (
         '<header class="toolbar"><strong>nbcollab mergetool</strong>'
-        f'<span id="counter" role="status" aria-live="polite">{describe_left(sessions)}'
-        "</span>"
+        f'<span id="counter" role="status" aria-live="polite"{_done(sessions)}>'
+        f"{describe_left(sessions)}</span>"
         '<button type="button" data-action="previous" title="p">Previous conflict</button>'
         '<button type="button" data-action="next" title="n">Next conflict</button>'
         '<button type="button" data-action="undo" title="u">Undo</button>'
         '<button type="button" data-action="save" class="primary">Save</button>'
         '<button type="button" data-action="quit">Quit without saving</button>'
-        '<span id="message" role="alert"></span></header>'
+        '<p id="message" role="status" aria-live="polite"></p></header>'
     )
+
+
+def _done(sessions: Sequence[Session]) -> str:
+    return ' class="done"' if not any(s.left() for s in sessions) else ""
 
 
 def render_notebooks(sessions: Sequence[Session]) -> str:
     """Every notebook of the run (what the script swaps in after each action)."""
-    return "\n".join(_notebook(number, s) for number, s in enumerate(sessions))
+    several = len(sessions) > 1
+    return "\n".join(_notebook(number, s, several) for number, s in enumerate(sessions))
 
 
-def _notebook(file: int, session: Session) -> str:
-    parts = [f'<section class="notebook" data-file="{file}"><h1>{escape(session.path)}</h1>']
+def _notebook(file: int, session: Session, several: bool) -> str:
+    done = " done" if not session.left() else ""
+    left = f' <span class="left{done}">{describe_left([session])}</span>' if several else ""
+    parts = [f'<section class="notebook" data-file="{file}"><h1>{escape(session.path)}{left}</h1>']
     if session.deletion is not None:
         parts.append(_deletion(file, session.deletion))
     views = session.conflicts()
+    labels = notebook_labels(views)
     by_cell: dict[int, list[ConflictView]] = {}
     for view in views:
         by_cell.setdefault(view.cell, []).append(view)
@@ -98,7 +117,7 @@ def _notebook(file: int, session: Session) -> str:
             continue
         parts.append(_collapsed(session, quiet))
         quiet = []
-        parts.append(_conflicted_cell(file, session, index, cell, by_cell.get(index, [])))
+        parts.append(_conflicted_cell(file, session, index, cell, by_cell.get(index, []), labels))
     parts.append(_collapsed(session, quiet))
     if not views and session.deletion is None:
         parts.append('<p class="muted">No conflict left in this notebook.</p>')
@@ -129,23 +148,50 @@ def _title(session: Session, index: int) -> str:
 
 
 def _conflicted_cell(
-    file: int, session: Session, index: int, cell: dict[str, Any], views: list[ConflictView]
+    file: int,
+    session: Session,
+    index: int,
+    cell: dict[str, Any],
+    views: list[ConflictView],
+    labels: dict[Choice, str],
 ) -> str:
     text = cell_source(cell)
     state = "conflicted" if views else "resolved"
     done = "" if views else " &middot; resolved"
-    parts = [f'<section class="cell {state}"><h2>{_title(session, index)}{done}</h2>']
-    parts += [_conflict(file, session, cell, view) for view in views]
+    # The note cell a notebook-metadata conflict adds is the merge's own, not the author's: its
+    # conflict is all there is to it (resolving removes it).
+    note_cell = any(v.entry.kind is ConflictKind.NOTEBOOK_METADATA for v in views)
+    title = "Notebook metadata" if note_cell else _title(session, index)
+    parts = [f'<section class="cell {state}"><h2>{title}{done}</h2>']
+    # A markdown preview shows the cell's content, not the note lines of its other conflicts.
+    notes = {
+        v.entry.note.rstrip("\n")
+        for v in views
+        if isinstance(v.entry, (ValuesConflict, CellTypeConflict)) and v.entry.note
+    }
+    parts += [_conflict(file, session, cell, view, labels, notes) for view in views]
+    if not note_cell:
+        parts.append(_result(file, session, index, cell, text))
+    return "\n".join(parts) + "</section>"
+
+
+def _result(file: int, session: Session, index: int, cell: dict[str, Any], text: str) -> str:
+    """The cell's editable text, with Apply and Discard (the page's script shows what is pending)."""
     lines = text.count("\n") + 1
-    parts.append(
+    # The HTML parser drops a newline right after <textarea>: one is written before the text,
+    # so that a text which starts with a newline keeps it.
+    where = f'data-file="{file}" data-cell="{index}"'
+    return (
         f'<div class="result"><label for="r-{file}-{index}">Result (editable)</label>'
         f'<textarea id="r-{file}-{index}" class="editor" spellcheck="false" '
-        f'rows="{min(max(lines, 3), 30)}" data-file="{file}" data-cell="{index}" '
-        f'data-lang="{_language(session.notebook, cell)}">'
-        f'{escape(text)}</textarea><button type="button" data-action="edit" '
-        f'data-file="{file}" data-cell="{index}">Apply edit</button></div>'
+        f'rows="{min(max(lines, 3), 30)}" {where} '
+        f'data-lang="{_language(session.notebook, cell)}">\n'
+        f'{escape(text)}</textarea><div class="edit-actions">'
+        f'<button type="button" data-action="edit" {where}>Apply edit</button>'
+        f'<button type="button" data-action="discard" {where} hidden>Discard edit</button>'
+        '<span class="pending-note" hidden>Edited, not applied yet: Apply edit, or Save, applies '
+        "it</span></div></div>"
     )
-    return "\n".join(parts) + "</section>"
 
 
 def _language(nb: dict[str, Any], cell: dict[str, Any]) -> str:
@@ -158,11 +204,18 @@ def _language(nb: dict[str, Any], cell: dict[str, Any]) -> str:
     return "python" if cell.get("cell_type") == "code" and "python" in names else ""
 
 
-def _conflict(file: int, session: Session, cell: dict[str, Any], view: ConflictView) -> str:
-    labels = _labels(view)
+def _conflict(
+    file: int,
+    session: Session,
+    cell: dict[str, Any],
+    view: ConflictView,
+    labels: dict[Choice, str],
+    notes: set[str],
+) -> str:
+    labels = {**labels, **record_labels(view.entry)}
     columns = "".join(
-        f'<div class="side side-{side.value}"><h3>{escape(labels[side])}</h3>'
-        f"{_side_html(view, side, cell, _highlighted_as(session.notebook, cell))}</div>"
+        f'<div class="side side-{side.value}"><h3>{escape(column_title(side, labels))}</h3>'
+        f"{_side_html(view, side, cell, _highlighted_as(session.notebook, cell), notes)}</div>"
         for side in SIDES
     )
     buttons = "".join(
@@ -173,29 +226,9 @@ def _conflict(file: int, session: Session, cell: dict[str, Any], view: ConflictV
     )
     return (
         f'<div class="conflict" tabindex="-1" id="c-{file}-{view.number}">'
-        f'<p class="why">{escape(_why(view))}</p>'
+        f'<p class="why">{describe_conflict(view.entry, labels)}</p>'
         f'<div class="sides">{columns}</div><div class="choices">{buttons}</div></div>'
     )
-
-
-def _why(view: ConflictView) -> str:
-    """The conflict's description without where it is (the cell's heading says that)."""
-    where = where_of(dataclasses.replace(view.entry, index=view.cell)) + ": "
-    text = view.description
-    if view.entry.kind is ConflictKind.NOTEBOOK_METADATA or not text.startswith(where):
-        return text
-    return text[len(where)].upper() + text[len(where) + 1 :]
-
-
-def _labels(view: ConflictView) -> dict[Choice, str]:
-    labels = {Choice.BASE: "base", Choice.OURS: "ours", Choice.THEIRS: "theirs"}
-    entry = view.entry
-    if isinstance(entry, SourceConflict) and entry.markers is not None:
-        ours = entry.markers[0][entry.marker_size :].strip()
-        theirs = entry.markers[2][entry.marker_size :].strip()
-        labels[Choice.OURS] += f" ({ours})" if ours else ""
-        labels[Choice.THEIRS] += f" ({theirs})" if theirs else ""
-    return labels
 
 
 def _highlighted_as(nb: dict[str, Any], cell: dict[str, Any]) -> str:
@@ -203,7 +236,9 @@ def _highlighted_as(nb: dict[str, Any], cell: dict[str, Any]) -> str:
     return _language(nb, cell) or ("markdown" if cell.get("cell_type") == "markdown" else "")
 
 
-def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any], language: str) -> str:
+def _side_html(
+    view: ConflictView, side: Choice, cell: dict[str, Any], language: str, notes: set[str]
+) -> str:
     value = view.sides.get(side)
     kind = view.entry.kind
     if kind in (ConflictKind.SOURCE, ConflictKind.DELETE_EDIT):
@@ -213,7 +248,10 @@ def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any], language:
         base_text = base if isinstance(base, str) and side is not Choice.BASE else value
         html = source_diff_html(base_text, value, language)
         if cell.get("cell_type") == "markdown":
-            html += f'<div class="md">{render_markdown(value)}</div>'
+            shown = "".join(
+                line for line in value.splitlines(True) if line.rstrip("\n") not in notes
+            )
+            html += f'<div class="md">{render_markdown(shown)}</div>'
         return html
     if kind is ConflictKind.OUTPUTS:
         outputs = value if isinstance(value, list) else []
@@ -221,22 +259,30 @@ def _side_html(view: ConflictView, side: Choice, cell: dict[str, Any], language:
             "".join(f'<div class="output">{output_body(o)}</div>' for o in outputs)
             or '<p class="muted">(no output)</p>'
         )
-    return json_html(value)
+    if isinstance(view.entry, ValuesConflict):
+        base = view.sides.get(Choice.BASE) if side is not Choice.BASE else None
+        return values_html(view.sides[side], base)
+    return json_html(value) if value is not None else values_html({"": ABSENT}, None)
 
 
 def _deletion(file: int, deletion: FileDeletion) -> str:
-    other = "theirs" if deletion.deleted_by == "ours" else "ours"
-    decided = {None: "", True: " (decided: keep it)", False: " (decided: delete it)"}
+    """Git's modify/delete: one conflict for the whole notebook, keep it or delete it."""
+    labels = dict(zip((Choice.OURS, Choice.THEIRS), deletion.labels))
+    deleted = Choice(deletion.deleted_by)
+    kept = Choice.THEIRS if deleted is Choice.OURS else Choice.OURS
+    decided = {None: "", True: " &middot; decided: keep it", False: " &middot; decided: delete it"}
     buttons = ""
-    for side in ("ours", "theirs"):
-        keep = side != deletion.deleted_by
+    for side in (Choice.OURS, Choice.THEIRS):
+        keep = side is kept
         buttons += (
             f'<button type="button" data-action="file" data-file="{file}" '
-            f'data-keep="{str(keep).lower()}">{BUTTON_NAMES[Choice(side)]}</button>'
+            f'data-keep="{str(keep).lower()}">{BUTTON_NAMES[side]}</button>'
             f'<span class="muted">{"keeps" if keep else "deletes"} the notebook</span>'
         )
+    why = f"Deleted by {column_title(deleted, labels)}, modified by {column_title(kept, labels)}"
+    state = "conflicted" if deletion.keep is None else "resolved"
     return (
-        f'<div class="conflict" tabindex="-1" id="c-{file}-file">'
-        f'<p class="why">The notebook was deleted by {deletion.deleted_by} and modified by '
-        f'{other}{decided[deletion.keep]}.</p><div class="choices">{buttons}</div></div>'
+        f'<section class="cell {state}"><h2>The whole notebook{decided[deletion.keep]}</h2>'
+        f'<div class="conflict" tabindex="-1" id="c-{file}-file"><p class="why">{escape(why)}</p>'
+        f'<div class="choices">{buttons}</div></div></section>'
     )

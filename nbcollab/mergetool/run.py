@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import sys
-import webbrowser
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
-from nbcollab.errors import NbcollabError
-from nbcollab.mergetool.server import AppState, MergetoolServer
-from nbcollab.mergetool.session import Session
-from nbcollab.mergetool.sources import open_session, repository_root, unmerged_notebooks
+from nbcollab.errors import InvalidNotebook, NbcollabError
+from nbcollab.mergetool.app import AppState, next_steps
+from nbcollab.mergetool.launch import open_in_browser, redirect_file
+from nbcollab.mergetool.server import MergetoolServer
+from nbcollab.mergetool.session import Session, clear_resolved
+from nbcollab.mergetool.sources import open_session
+from nbcollab.mergetool.store import save_session
+from nbcollab.notebook.codec import parse_notebook
 from nbcollab.options import MergeOptions
 
 
 def find_notebooks(paths: list[Path]) -> list[Path]:
-    """The notebooks to resolve: those given, else every unmerged notebook of the repository."""
+    """The notebooks to resolve: those given, else every notebook of the repository in conflict
+    (unmerged, or holding a conflict record), relative to the current folder as git shows them."""
     if paths:
         return paths
-    root = repository_root(Path.cwd())
-    if root is None:
-        raise NbcollabError("not in a git repository: name the notebooks to resolve")
-    return unmerged_notebooks(root)
+    from nbcollab.git.conflicted import conflicted_notebooks
+
+    return conflicted_notebooks(Path.cwd())
 
 
 def open_sessions(
@@ -32,6 +35,40 @@ def open_sessions(
     return [open_session(path, options=options_for(path)) for path in paths]
 
 
+def set_aside_resolved(
+    sessions: list[Session], *, sign: bool, say: Callable[[str], None]
+) -> list[Session]:
+    """The sessions with something left to resolve; the others are settled here and said."""
+    pending = []
+    for session in sessions:
+        if session.left():
+            pending.append(session)
+        else:
+            for line in settle(session, sign=sign):
+                say(line)
+    return pending
+
+
+def settle(session: Session, *, sign: bool) -> list[str]:
+    """A notebook with no conflict left: written only when the file is not the result yet (a
+    clean merge of git's stages over line markers, or a record of conflicts resolved by hand)."""
+    after = clear_resolved(session.notebook)
+    try:
+        before = parse_notebook(session.original, path=session.path) if session.original else None
+    except InvalidNotebook:
+        before = None  # git's line markers
+    if before == after:
+        lines = [f"{session.path}: no conflict left"]
+    else:
+        why = (
+            "merged again from git's stages: no conflict"
+            if before is None
+            else "no conflict left; the record of conflicts resolved by hand is cleared"
+        )
+        lines = [f"{session.path}: {why}", *save_session(session, sign=sign).lines[:-1]]
+    return lines + next_steps(session, 0)
+
+
 def serve(
     sessions: list[Session],
     *,
@@ -39,7 +76,6 @@ def serve(
     port: int = 0,
     open_browser: bool = True,
     say: Callable[[str], None] = print,
-    ready: Callable[[MergetoolServer], None] | None = None,
 ) -> int:
     """Serve the page until Save (0: nothing left, 1: conflicts left) or Quit (1)."""
     state = AppState(sessions, sign)
@@ -47,20 +83,17 @@ def serve(
         server = MergetoolServer(state, port)
     except OSError as exc:
         raise NbcollabError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror})") from None
-    with server:
+    with server, ExitStack() as cleanup:
         say(f"nbcollab mergetool: open {server.url}")
         say("  (Save writes the notebooks; Ctrl-C or 'Quit without saving' changes nothing)")
         if open_browser:
-            webbrowser.open(server.url)
-        if ready is not None:
-            ready(server)
+            # The browser gets a private file, never the URL: its command line is public.
+            page = cleanup.enter_context(redirect_file(server.url))
+            if not open_in_browser(page):
+                say("  (no browser could be started: open the address above)")
         server.serve_forever(poll_interval=0.2)
     for line in state.saved:
         say(line)
     if state.exit_code is None:
         return 1
     return state.exit_code
-
-
-def stderr_say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)

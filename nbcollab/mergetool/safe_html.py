@@ -52,3 +52,21 @@ def json_html(value: Any) -> str:
     """A JSON value (metadata, a cell type) as escaped text."""
     text = value if isinstance(value, str) else _json(value)
     return f"<pre>{escape(text)}</pre>"
+
+
+def values_html(values: dict[str, Any], base: dict[str, Any] | None) -> str:
+    """Values by path, as JSON, or *absent* where the key is not there (never a string that a
+    value could also be); with ``base``, the values that differ from it are marked."""
+    from nbcollab.merge.record import ABSENT
+
+    rows = []
+    for path, value in values.items():
+        changed = base is not None and base.get(path, ABSENT) != value
+        shown = (
+            '<p class="absent" title="not in this version">absent</p>'
+            if value is ABSENT
+            else f"<pre>{escape(_json(value))}</pre>"
+        )
+        key = f"<dt><code>{escape(path)}</code></dt>" if path else ""
+        rows.append(f"{key}<dd{' class=ins' if changed else ''}>{shown}</dd>")
+    return '<dl class="values">' + "".join(rows) + "</dl>"

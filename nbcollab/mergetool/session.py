@@ -39,6 +39,7 @@ class FileDeletion:
 
     deleted_by: Literal["ours", "theirs"]
     keep: bool | None = None  # None: not decided yet
+    labels: tuple[str, str] = ("", "")  # the branch names of ours and theirs, when known
 
 
 @dataclass

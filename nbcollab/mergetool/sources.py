@@ -150,4 +150,7 @@ def _deletion_session(path: Path, data: bytes, stages: dict[int, bytes]) -> Sess
     if nb is None:
         nb = parse_notebook(kept, path=f"{path} ({'ours' if 2 in stages else 'theirs'})")
     inputs = [stages.get(1), stages.get(2), stages.get(3)]
-    return Session(str(path), nb, data, inputs, deletion=FileDeletion(deleted_by))
+    root = repository_root(path.absolute())
+    names = merge_labels(root) if root is not None else MergeLabels()
+    deletion = FileDeletion(deleted_by, labels=(names.ours, names.theirs))
+    return Session(str(path), nb, data, inputs, deletion=deletion)

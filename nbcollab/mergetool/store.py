@@ -1,7 +1,10 @@
 """Saving a session: validate, write atomically, clear resolved records, re-sign per the policy.
 
 The only place the mergetool writes. A file changed on disk since the session opened it is not
-overwritten (someone else resolved it meanwhile): the save is refused and says so.
+overwritten (someone else resolved it meanwhile): the save is refused and says so. Nor is an
+unmerged notebook that is a symbolic link out of the repository (a branch can make a notebook a
+link to any file; git reports "distinct types"): nothing is written and the message says to
+decide with git. A link the user named that git does not track is theirs to follow.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbcollab.errors import NbcollabError
-from nbcollab.files import write_atomic
+from nbcollab.files import is_inside, write_atomic
 from nbcollab.mergetool.session import Session, clear_resolved
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
@@ -27,6 +30,8 @@ class SaveReport:
 def save_session(session: Session, *, sign: bool) -> SaveReport:
     """Write what the session resolved; unresolved conflicts stay marked and recorded."""
     path = Path(session.path)
+    # Sessions of unmerged notebooks carry git's stages as their inputs.
+    root = _repository_of(path) if any(session.inputs) else None
     _check_unchanged(path, session.original)
     if session.deletion is not None and session.deletion.keep is False:
         if path.exists() or path.is_symlink():
@@ -39,7 +44,7 @@ def save_session(session: Session, *, sign: bool) -> SaveReport:
     data = text.encode("utf-8", "surrogatepass")
     lines = []
     if data != session.original:
-        write_atomic(path, data)
+        write_atomic(path, data, root=root)
         lines.append(f"{session.path}: saved")
     session.notebook, session.original = nb, data
     if sign and any(session.inputs):
@@ -51,6 +56,20 @@ def save_session(session: Session, *, sign: bool) -> SaveReport:
     left = session.left()
     lines.append(f"{session.path}: {left} conflict{'s' * (left != 1)} left")
     return SaveReport(left, lines)
+
+
+def _repository_of(path: Path) -> Path | None:
+    """The work tree holding an unmerged ``path``; an error when it is a link leading out."""
+    from nbcollab.mergetool.sources import repository_root
+
+    root = repository_root(path.absolute())
+    if root is not None and not is_inside(path, root):
+        raise NbcollabError(
+            f"{path}: a symbolic link to a file outside the repository "
+            f"({os.path.realpath(path)}): not saved, nothing written; decide with git (git "
+            "status shows where it put the other side), then git add or git rm it"
+        )
+    return root
 
 
 def _check_unchanged(path: Path, original: bytes) -> None:

@@ -2,12 +2,12 @@
 
 Every side is read from the record (``nbcollab.merge.record``) with the marker library's
 exact finders, never by reading markers as syntax: a source side is the cell's text with this
-conflict's hunks resolved to that side, a deleted side is ``None``, values are JSON. Pure.
+conflict's hunks resolved to that side, a deleted side is ``None``, metadata is each changed
+path's JSON value (``ABSENT`` where that version lacks the key). Pure.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -15,7 +15,6 @@ from typing import Any
 from nbcollab.merge.conflicts import Notebook, is_marked, locate_cell, read_record
 from nbcollab.merge.markers import Resolution, output_sections, resolve_hunks, unwrap, unwrap_exact
 from nbcollab.merge.record import (
-    ABSENT,
     CellTypeConflict,
     ConflictEntry,
     ConflictKind,
@@ -95,8 +94,10 @@ def side_contents(nb: Notebook, cell: dict[str, Any], entry: ConflictEntry) -> d
         deleted = Choice(entry.deleted_by)
         other = Choice.THEIRS if deleted is Choice.OURS else Choice.OURS
         return {Choice.BASE: entry.base, deleted: None, other: kept}
-    if isinstance(entry, ValuesConflict):
-        return {side: _values_json(entry, side.value) for side in SIDES}
+    if isinstance(entry, ValuesConflict):  # each changed path's value, or ABSENT
+        return {
+            side: {".".join(v.path): getattr(v, side.value) for v in entry.values} for side in SIDES
+        }
     if isinstance(entry, CellTypeConflict):
         return {side: getattr(entry, side.value) for side in SIDES}
     return _output_sides(cell, entry)
@@ -123,15 +124,6 @@ def _kept_text(text: str, entry: DeleteEditConflict) -> str:
         head, tail = ("<=", ">") if entry.deleted_by == "ours" else ("<", "=>")
         kept = unwrap(text, head, tail, entry.marker_size)
     return text if kept is None else kept
-
-
-def _values_json(entry: ValuesConflict, side: str) -> str:
-    shown = {".".join(v.path) or "(all)": _plain(getattr(v, side)) for v in entry.values}
-    return json.dumps(shown, indent=1, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def _plain(value: Any) -> Any:
-    return "(absent)" if value is ABSENT else value
 
 
 def _output_sides(cell: dict[str, Any], entry: OutputsConflict) -> dict[Choice, Any]:
