@@ -54,10 +54,16 @@ def test_kebab_and_snake_keys(table: dict, expected: CleanOptions) -> None:
     [
         ({"clean": {"keep-output": True}}, "[tool.nbcollab.clean] keep-output: unknown key"),
         ({"cleaning": {}}, "[tool.nbcollab] cleaning: unknown key (did you mean clean?)"),
-        ({"clean": {"keep-outputs": "maybe"}}, "[tool.nbcollab.clean] keep-outputs: expected"),
+        (
+            {"clean": {"keep-outputs": "maybe"}},
+            "[tool.nbcollab.clean] keep-outputs: 'maybe' is not true",
+        ),
         ({"clean": {"max-output-bytes": -1}}, "[tool.nbcollab.clean]: max-output-bytes must be"),
-        ({"merge": {"outputs": "mine"}}, "[tool.nbcollab.merge] outputs: expected 'auto'"),
-        ({"clean": {"extra-keys": "metadata.x"}}, "[tool.nbcollab.clean] extra-keys: expected"),
+        ({"merge": {"outputs": "mine"}}, "[tool.nbcollab.merge] outputs: must be one of 'auto'"),
+        (
+            {"clean": {"extra-keys": "metadata.x"}},
+            "[tool.nbcollab.clean] extra-keys: 'metadata.x' is not a list",
+        ),
         ({"lint": {"select": ["C9"]}}, "[tool.nbcollab.lint]: unknown finding code 'C9'"),
         (
             {"normalize": {"replace": [{"regex": "("}]}},
@@ -75,9 +81,12 @@ def test_mistakes_are_errors_naming_the_key(table: dict, message: str) -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"drop_output_types": ("image/jpg",)}, "unknown mime type 'image/jpg' (did you mean"),
-        ({"max_output_bytes": -1}, "max-output-bytes must be 0 or more"),
-        ({"keep_outputs": "maybe"}, "option keep_outputs: expected true or false, got 'maybe'"),
+        (
+            {"drop_output_types": ("image/jpg",)},
+            "option drop_output_types: unknown mime type 'image/jpg' (did you mean",
+        ),
+        ({"max_output_bytes": -1}, "option max_output_bytes: max-output-bytes must be 0 or more"),
+        ({"keep_outputs": "maybe"}, "option keep_outputs: 'maybe' is not true or false"),
     ],
 )
 def test_command_line_overrides_are_named_in_the_projects_words(
@@ -86,6 +95,7 @@ def test_command_line_overrides_are_named_in_the_projects_words(
     with pytest.raises(ConfigError) as caught:
         merge_overrides(CleanOptions(), **overrides)
     assert str(caught.value).startswith(message) and "Value error" not in str(caught.value)
+    assert caught.value.option == next(iter(overrides))  # the command line names its flag
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ BAD: dict[str, tuple[bytes, str]] = {
     ),
     "section-not-a-table": (
         b'[tool.nbcollab]\nclean = "x"\n',
-        "[tool.nbcollab] clean: expected a table, got 'x'",
+        "[tool.nbcollab] clean: 'x' is not a table",
     ),
     "other-tool-typo": (
         b"[tool.black]\nline-length = 100 100\n",
@@ -55,11 +55,11 @@ BAD: dict[str, tuple[bytes, str]] = {
     ),
     "wrong-type": (
         b'[tool.nbcollab.clean]\nkeep-outputs = "maybe"\n',
-        "[tool.nbcollab.clean] keep-outputs: expected true or false, got 'maybe'",
+        "[tool.nbcollab.clean] keep-outputs: 'maybe' is not true or false",
     ),
     "wrong-shape": (
         b'[tool.nbcollab.clean]\nextra-keys = "metadata.x"\n',
-        "[tool.nbcollab.clean] extra-keys: expected an array, got 'metadata.x'",
+        "[tool.nbcollab.clean] extra-keys: 'metadata.x' is not a list",
     ),
     "unknown-key": (
         b"[tool.nbcollab.merge]\noutputz = 1\n",

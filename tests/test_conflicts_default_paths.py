@@ -89,4 +89,4 @@ def test_a_file_name_with_a_terminal_escape_is_quoted(conflicted: Path) -> None:
     done = run_nbcollab("conflicts", cwd=conflicted)
     assert done.returncode == 1
     assert b"\x1b" not in done.stdout + done.stderr
-    assert b'"\\033[2Jx.ipynb"' in done.stdout
+    assert "\u241b[2Jx.ipynb".encode() in done.stdout

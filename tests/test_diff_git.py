@@ -139,6 +139,52 @@ def test_nbcollab_diff_working_tree_index_and_json(repo: Path) -> None:
     assert list(diff) == ["nb.ipynb"] and diff["nb.ipynb"][0]["key"] == "cells"
 
 
+@pytest.mark.parametrize("major, minor", [(4, 1), (4, 4), (4, 5), (3, 0)])
+def test_an_added_or_deleted_notebook_shows_no_format_change(
+    repo: Path, major: int, minor: int
+) -> None:
+    """The side that does not exist has no format version of its own."""
+    if major == 3:
+        nb = {
+            "metadata": {},
+            "nbformat": 3,
+            "nbformat_minor": minor,
+            "worksheets": [
+                {
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "input": "y = 1\n",
+                            "language": "python",
+                            "outputs": [],
+                            "metadata": {},
+                        }
+                    ],
+                    "metadata": {},
+                }
+            ],
+        }
+    else:
+        nb = make_notebook(code_cell("y = 1\n"), minor=minor)
+    (repo / "new.ipynb").write_text(json.dumps(nb))
+    git(repo, "add", "new.ipynb")
+    added = run_nbcollab("diff", "--cached", cwd=repo)
+    assert added.returncode == 1 and b"+y = 1" in added.stdout
+    assert b"nbformat" not in added.stdout and b"worksheets" not in added.stdout
+    git(repo, "commit", "-qm", "add")
+    git(repo, "rm", "-q", "new.ipynb")
+    deleted = run_nbcollab("diff", "--cached", cwd=repo)
+    assert deleted.returncode == 1 and b"-y = 1" in deleted.stdout
+    assert b"nbformat" not in deleted.stdout and b"worksheets" not in deleted.stdout
+    external = subprocess.run(
+        ["git", "-c", f"diff.nbcollab.command={EXTERNAL}", "diff", "--cached"],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+    )
+    assert b"-y = 1" in external.stdout and b"nbformat" not in external.stdout
+
+
 def test_nbcollab_diff_cleans_filtered_working_tree(repo: Path) -> None:
     write_notebook(repo / "nb.ipynb", notebook(2, output="only an output\n"))
     assert b"only an output" in run_nbcollab("diff", "HEAD", "--", "nb.ipynb", cwd=repo).stdout

@@ -89,7 +89,7 @@ BROKEN = {
     "bad-choice": (
         '[tool.nbcollab.merge]\noutputs = "mine"\n',
         ConfigError,
-        r"\[tool\.nbcollab\.merge\] outputs: expected 'auto'",
+        r"\[tool\.nbcollab\.merge\] outputs: must be one of 'auto'",
     ),
     "bad-type": ("[tool.nbcollab.diff]\nignore-outputs = 3\n", ConfigError, "ignore-outputs"),
     "negative-size": ("[tool.nbcollab.clean]\nmax-output-bytes = -1\n", ConfigError, "0 or more"),

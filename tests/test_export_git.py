@@ -37,7 +37,8 @@ def repo(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         f'[tool.nbcollab.export]\nmodules = {{ "nbs/core.ipynb" = "{MODULE}" }}\n'
     )
     shutil.copy(
-        PROJECT_ROOT / "git-hooks" / "post-merge", git_repo / ".git" / "hooks" / "post-merge"
+        PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "post-merge",
+        git_repo / ".git" / "hooks" / "post-merge",
     )
     monkeypatch.setenv("NBCOLLAB", NBCOLLAB)
     commit_notebook(git_repo, notebook("def f():\n    return 1", "def g():\n    return 2"), "base")
@@ -105,7 +106,10 @@ def test_conflicted_notebook_leaves_the_module_unconflicted_until_re_exported(re
 
 
 def test_export_check_hook_refuses_a_stale_module(repo: Path) -> None:
-    shutil.copy(PROJECT_ROOT / "git-hooks" / "export-check", repo / ".git" / "hooks" / "pre-commit")
+    shutil.copy(
+        PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "export-check",
+        repo / ".git" / "hooks" / "pre-commit",
+    )
     write_notebook(repo / "nbs" / "core.ipynb", notebook("def f():\n    return 5", "G = 1"))
     git(repo, "add", "nbs/core.ipynb")
     done = git(repo, "commit", "-qm", "stale", check=False)

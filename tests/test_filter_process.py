@@ -205,27 +205,67 @@ def test_invalid_notebook_passes_through_with_one_warning(content: bytes) -> Non
     assert err.count("\n") == 1 and "dir/bad.ipynb" in err and "not cleaned" in err
 
 
-def test_config_error_fails_only_that_file() -> None:
+@pytest.mark.parametrize(
+    "problem",
+    [
+        ConfigError("broken/pyproject.toml: not valid TOML (Invalid value (at line 2, column 19))"),
+        RuntimeError("boom"),
+    ],
+)
+def test_a_config_that_cannot_be_read_gives_the_defaults_and_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problem: Exception
+) -> None:
+    """git status, diff and switch must keep working when a pulled pyproject.toml is broken."""
+    monkeypatch.chdir(tmp_path)  # not a repository: nothing is staged
+
     def loader(path: str) -> CleanOptions:
         if path.startswith("broken/"):
-            raise ConfigError("broken/pyproject.toml: [tool.nbcollab] clean.typo: extra")
-        return CleanOptions()
+            raise problem
+        return CleanOptions(keep_outputs=True)
 
     dirty = dirty_notebook_bytes()
-    payload = request("clean", "broken/a.ipynb", dirty) + request("clean", "ok/b.ipynb", dirty)
+    payload = b"".join(
+        request("clean", path, dirty) for path in ("broken/a.ipynb", "ok/b.ipynb", "broken/c.ipynb")
+    )
     out, err = run_session(payload, loader)
     read_handshake_reply(out)
-    assert read_response(out)[0] == ["status=error"]
-    assert read_response(out)[1] == clean_bytes(dirty, path="b.ipynb")
-    assert "broken/a.ipynb" in err and "clean.typo" in err
+    defaults = clean_bytes(dirty, path="a.ipynb")
+    assert [read_response(out)[:2] for _ in range(3)] == [
+        (["status=success"], defaults),
+        (
+            ["status=success"],
+            clean_bytes(dirty, path="b.ipynb", options=CleanOptions(keep_outputs=True)) or dirty,
+        ),
+        (["status=success"], defaults),
+    ]
+    assert err.count("\n") == 1 and "default options" in err, err
+    assert str(problem).split(":")[0] in err
 
 
-def test_unexpected_failure_is_an_error_for_that_file_not_a_crash() -> None:
-    def loader(path: str) -> CleanOptions:
+@pytest.mark.git
+def test_what_git_holds_is_answered_whatever_fails(
+    filtered_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that is byte for byte its staged blob needs no cleaning: a bug, a broken config,
+    nothing makes it fail; any other file is refused loudly rather than stored uncleaned."""
+    import nbcollab.git.filter as filter_module
+
+    staged_bytes = dirty_notebook_bytes()  # staged as it is, outputs and all
+    (filtered_repo / "nb.ipynb").write_bytes(staged_bytes)
+    blob = git(filtered_repo, "hash-object", "-w", "--no-filters", "nb.ipynb").stdout.strip()
+    git(filtered_repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},nb.ipynb")
+    monkeypatch.chdir(filtered_repo)
+
+    def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("boom")
 
-    out, err = run_session(request("clean", "a.ipynb", dirty_notebook_bytes()), loader)
+    monkeypatch.setattr(filter_module, "clean_for_git", broken)
+    changed = staged_bytes.replace(b"print(1)", b"print(2)")
+    out, err = run_session(
+        request("clean", "nb.ipynb", staged_bytes) + request("clean", "nb.ipynb", changed)
+    )
     read_handshake_reply(out)
+    assert read_response(out)[:2] == (["status=success"], staged_bytes)
     assert read_response(out)[0] == ["status=error"]
     assert "internal error" in err and "boom" in err
 
@@ -350,7 +390,7 @@ def test_invalid_notebook_is_stored_unchanged_and_git_keeps_working(filtered_rep
     git(filtered_repo, "stash", "-q")
     assert bad.read_bytes() == b'{"cells": [\n<<<<<<< HEAD\n'
     check = run_nbcollab("clean", "--check", "broken.ipynb", cwd=filtered_repo)
-    assert check.returncode == 2 and b"broken.ipynb:2:1: not valid JSON" in check.stderr
+    assert check.returncode == 2 and b"broken.ipynb:2: holds git's conflict markers" in check.stderr
     staged_check = run_nbcollab("clean", "--check", "--staged", cwd=filtered_repo)
     assert staged_check.returncode == 0  # nothing staged now
     git(filtered_repo, "stash", "pop", "-q")
@@ -373,12 +413,14 @@ def test_each_folder_follows_its_own_pyproject(filtered_repo: Path) -> None:
 
 
 @pytest.mark.git
-def test_bad_config_refuses_the_file_loudly(filtered_repo: Path) -> None:
+def test_a_bad_config_cleans_with_the_defaults_and_warns(filtered_repo: Path) -> None:
     (filtered_repo / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outptus = true\n")
     write_notebook(filtered_repo / "nb.ipynb", notebook_with_outputs())
-    added = git(filtered_repo, "add", "nb.ipynb", check=False)
-    assert added.returncode != 0
-    assert "keep-outptus" in added.stderr and "nb.ipynb" in added.stderr
+    added = git(filtered_repo, "add", "nb.ipynb")
+    assert "keep-outptus" in added.stderr and "default options" in added.stderr
+    assert not json.loads(staged(filtered_repo, "nb.ipynb"))["cells"][0]["outputs"]
+    check = run_nbcollab("clean", "--check", "--staged", cwd=filtered_repo)
+    assert check.returncode == 2 and b"keep-outptus" in check.stderr  # the hook refuses it
 
 
 @pytest.mark.git

@@ -23,7 +23,7 @@ from helpers import (
 from nbcollab.clean.strip import clean_notebook
 
 pytestmark = pytest.mark.git
-HOOK = PROJECT_ROOT / "git-hooks" / "pre-commit"
+HOOK = PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "pre-commit"
 NBCOLLAB = f"{sys.executable} -m nbcollab"
 
 
@@ -86,7 +86,9 @@ def test_hook_refuses_an_invalid_notebook_naming_it(hooked_repo: Path) -> None:
     (hooked_repo / "broken.ipynb").write_text('{"cells": [\n<<<<<<< HEAD\n')
     git(hooked_repo, "add", "broken.ipynb")
     result = commit(hooked_repo)
-    assert result.returncode != 0 and "broken.ipynb:2:1: not valid JSON" in result.stderr
+    assert (
+        result.returncode != 0 and "broken.ipynb:2: holds git's conflict markers" in result.stderr
+    )
 
 
 @needs_conflicts
@@ -128,6 +130,27 @@ def test_hook_judges_the_staged_conflicts_not_the_working_file(hooked_repo: Path
     git(hooked_repo, "add", ".")
     write_notebook(path, conflicted())  # now only the working file holds markers
     assert commit(hooked_repo).returncode == 0
+
+
+@needs_conflicts
+@pytest.mark.parametrize(
+    "name", ["e\x1b[2Kx.ipynb", 'quote"back\\slash.ipynb', " lead and trail .ipynb", "tab\t.ipynb"]
+)
+def test_hook_judges_notebooks_whatever_their_names(hooked_repo: Path, name: str) -> None:
+    """git quotes such names unless asked for them NUL-separated: the hook must see them all."""
+    write_notebook(hooked_repo / name, conflicted())
+    git(hooked_repo, "add", "--", name)
+    result = commit(hooked_repo)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "both sides changed the same lines" in output, output
+    assert "not staged" not in output and "\x1b" not in output
+    write_notebook(hooked_repo / name, resolved())
+    git(hooked_repo, "add", "--", name)
+    assert commit(hooked_repo).returncode == 0
+    git(hooked_repo, "mv", "--", name, f"moved {name}")  # a rename: its new name is judged
+    write_notebook(hooked_repo / f"moved {name}", conflicted())
+    git(hooked_repo, "add", "--", f"moved {name}")
+    assert commit(hooked_repo).returncode != 0
 
 
 @needs_conflicts

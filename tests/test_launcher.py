@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pytest
 from helpers import code_cell, git, make_notebook, stream_output, write_notebook
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 from venv_helpers import install_from_venv
 
 from nbcollab.cli.app import app
 from nbcollab.git.filter import read_content, read_text_list, write_content, write_text_list
-from nbcollab.git.filter_fallback import serve_stand_in
+from nbcollab.git.filter_fallback import serve_stand_in, shown
 from nbcollab.git.launcher import launcher_script, recorded_python
+from nbcollab.safe_text import terminal_safe
 
 runner = CliRunner()
 PROBLEM = "nbcollab cannot run: /gone/python is gone or has no nbcollab"
@@ -106,6 +109,30 @@ def test_the_stand_in_passes_a_clean_of_exactly_the_staged_bytes(
     ]
 
 
+@given(st.text(st.characters(exclude_categories=())))
+def test_the_stand_in_shows_a_name_as_every_command_does(text: str) -> None:
+    """The launcher cannot import nbcollab: its copy of the one rendering must agree."""
+    assert shown(text) == terminal_safe(text, one_line=True)
+
+
+@pytest.mark.git
+@pytest.mark.slow
+def test_a_fifo_in_the_cache_does_not_block_the_answer(git_repo: Path) -> None:
+    (git_repo / "nb.ipynb").write_bytes(b"{}\n")
+    git(git_repo, "add", "nb.ipynb")
+    packs = git_repo / ".git" / "nbcollab" / "output-cache" / "packs"
+    packs.mkdir(parents=True)
+    os.mkfifo(packs / "x.idx")
+    script = (
+        "from nbcollab.git.filter_fallback import StagedBlobs\n"
+        "print(StagedBlobs().blob_for('nb.ipynb', b'{\"a\": 1}\\n'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=git_repo, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout == "None\n", done.stderr
+
+
 def test_the_fallback_imports_nothing_from_nbcollab_and_reads_as_python_3_6() -> None:
     source = (Path(__file__).parent.parent / "nbcollab" / "git" / "filter_fallback.py").read_text()
     tree = ast.parse(source, feature_version=(3, 6))
@@ -172,7 +199,7 @@ def path_without_python(tmp_path: Path, fallback: str) -> str:
     """A PATH with git and the basic tools, and a Python without nbcollab or none at all."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    for tool in ("git", "sh", "dd", "mktemp", "cat", "rm"):
+    for tool in ("git", "sh", "dd", "mktemp", "cat", "rm", "sha256sum", "cut", "grep", "wc"):
         found = shutil.which(tool)
         assert found, f"{tool} is needed on PATH"
         (bindir / tool).symlink_to(found)
@@ -243,6 +270,43 @@ def test_checkouts_work_and_add_refuses_once_the_virtualenv_is_gone(
     done = run_git(repo, env, "restore", "nb.ipynb")
     assert done.returncode == 0, done.stderr
     assert nb.read_text() == committed
+
+
+@pytest.mark.git
+@pytest.mark.slow
+@pytest.mark.parametrize("fallback", ["python3", "sh"])
+def test_switching_back_and_forth_once_restored_outputs_met_a_deleted_virtualenv(
+    tmp_path: Path, fallback: str
+) -> None:
+    """git re-cleans the notebooks a checkout just wrote (racy git): those whose outputs the
+    cache restored must be answered with their staged blob, not refused."""
+    _, repo = install_from_venv(tmp_path)
+    nb = repo / "nb.ipynb"
+    big = "x" * 200_000  # over several packets
+    write_notebook(nb, notebook_with_outputs(f"print(1)  # {big}"))
+    write_notebook(repo / "same.ipynb", notebook_with_outputs("print(0)"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "switch", "-qc", "other")
+    write_notebook(nb, notebook_with_outputs(f"print(2)  # {big}"))
+    git(repo, "commit", "-qam", "other")
+    git(repo, "switch", "-q", "main")  # the cache restores nb.ipynb's outputs
+    assert json.loads(nb.read_text())["cells"][0]["outputs"]
+    shutil.rmtree(tmp_path / "my env")  # at once: the index is not settled yet
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PATH"] = path_without_python(tmp_path, fallback)
+    for args in [
+        ["switch", "-q", "other"],
+        ["status", "--porcelain"],
+        ["switch", "-q", "main"],
+    ] * 2:
+        done = run_git(repo, env, *args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert done.stdout == "", (args, done.stdout)
+    assert "".join(json.loads(nb.read_text())["cells"][0]["source"]).startswith("print(1)")
+    write_notebook(nb, notebook_with_outputs("print(3)"))  # a real change is still refused
+    added = run_git(repo, env, "add", "nb.ipynb")
+    assert added.returncode != 0 and "nb.ipynb: nbcollab cannot run" in added.stderr
 
 
 @pytest.mark.git

@@ -1,4 +1,4 @@
-"""The lint hooks with real commits: git-hooks/pre-commit-lint and the framework's nbcollab-lint."""
+"""The lint hooks with real commits: nbcollab/git/hooks/pre-commit-lint and the framework's nbcollab-lint."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from helpers import PROJECT_ROOT, code_cell, git, make_notebook, write_notebook
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
-HOOK = PROJECT_ROOT / "git-hooks" / "pre-commit-lint"
+HOOK = PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "pre-commit-lint"
 
 
 def hidden_state() -> dict:
@@ -65,6 +65,14 @@ def test_hook_lets_skipped_counts_through_unless_told_otherwise(hooked_repo: Pat
     refused = git(hooked_repo, "commit", "-qm", "strict", check=False)
     said = refused.stdout + refused.stderr
     assert refused.returncode != 0 and "C103 note" in said and "C101" not in said
+
+
+def test_hook_lints_a_notebook_whose_name_git_would_quote(hooked_repo: Path) -> None:
+    write_notebook(hooked_repo / "e\x1b[2Kx.ipynb", hidden_state())
+    git(hooked_repo, "add", ".")
+    refused = git(hooked_repo, "commit", "-qm", "nb", check=False)
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "D201" in said and "\x1b" not in said, said
 
 
 def test_hook_ignores_other_files_and_deleted_notebooks(hooked_repo: Path) -> None:

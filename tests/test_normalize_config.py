@@ -96,8 +96,8 @@ def test_diff_says_equal_exactly_when_clean_normalize_gives_equal_outputs(
     old: list[str], new: list[str]
 ) -> None:
     from nbcollab.clean.normalize import normalize_in_place
-    from nbcollab.diff.compute import diff_notebooks
-    from nbcollab.render.diffs import NotebookSides, normalized_sides
+    from nbcollab.options import DiffFormat, DiffOptions
+    from nbcollab.render.diffs import NotebookSides, render_diffs
 
     options = NormalizeOptions(
         replace=(
@@ -109,11 +109,10 @@ def test_diff_says_equal_exactly_when_clean_normalize_gives_equal_outputs(
     cleaned_a, cleaned_b = json.loads(json.dumps(a)), json.loads(json.dumps(b))
     normalize_in_place(cleaned_a, options=options)
     normalize_in_place(cleaned_b, options=options)
-    from nbcollab.options import DiffOptions
-
-    sides = NotebookSides("a", "b", a, b, "b", options=DiffOptions(normalize_options=options))
-    pair = normalized_sides(sides)
-    assert diff_notebooks(pair.old, pair.new).equal == (cleaned_a == cleaned_b)
+    compared = DiffOptions(normalize_outputs=True, normalize_options=options)
+    pair = NotebookSides("a", "b", a, b, "b", options=compared)
+    _, different = render_diffs([pair], fmt=DiffFormat.TEXT)
+    assert different == (cleaned_a != cleaned_b)
 
 
 def test_the_merge_compares_outputs_by_the_projects_rules() -> None:

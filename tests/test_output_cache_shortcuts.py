@@ -11,6 +11,7 @@ import copy
 import io
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
@@ -206,6 +207,13 @@ def test_records_without_their_blob_are_read_and_completed_once(tmp_path: Path) 
     assert OutputStore(tmp_path).read_blob(record) == blob
 
 
+def defaults() -> Any:
+    """The filter's options: the defaults for every path."""
+    from nbcollab.git.filter import FilterOptions
+
+    return FilterOptions(lambda path: CleanOptions(), io.StringIO())
+
+
 def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,14 +224,10 @@ def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
     session = CacheSession(io.StringIO(), cwd=tmp_path)
     session._ready, session._store = True, OutputStore(tmp_path / "cache")
     session._options = CacheOptions()
-    first = git_filter._answer(
-        "clean", working, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), session
-    )
+    first = git_filter.answer("clean", working, "nb.ipynb", defaults(), io.StringIO(), session)
     assert first == blob  # cleaned the long way, and recorded
     monkeypatch.setattr(git_filter, "clean_for_git", lambda *a: pytest.fail("cleaned again"))
-    again = git_filter._answer(
-        "clean", working, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), session
-    )
+    again = git_filter.answer("clean", working, "nb.ipynb", defaults(), io.StringIO(), session)
     assert again == blob
 
 
@@ -248,9 +252,7 @@ def test_a_notebook_restored_cell_by_cell_is_recorded_so_git_re_reads_it_by_a_lo
     another._ready, another._store = True, OutputStore(tmp_path / "cache")
     another._options = CacheOptions()
     for reader in (session, another):  # this process, and the next git command's
-        answer = git_filter._answer(
-            "clean", restored, "nb.ipynb", lambda p: CleanOptions(), io.StringIO(), reader
-        )
+        answer = git_filter.answer("clean", restored, "nb.ipynb", defaults(), io.StringIO(), reader)
         assert answer == blob
     # The next checkout of that blob gives the same file back, whole.
     assert another.restore(blob, "nb.ipynb", lambda p: CleanOptions()) == restored

@@ -147,7 +147,9 @@ def test_the_pre_commit_hook_lets_a_git_tutorial_through(
 
     from helpers import PROJECT_ROOT
 
-    shutil.copy(PROJECT_ROOT / "git-hooks" / "pre-commit", git_repo / ".git" / "hooks")
+    shutil.copy(
+        PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "pre-commit", git_repo / ".git" / "hooks"
+    )
     monkeypatch.setenv("NBCOLLAB", f"{sys.executable} -m nbcollab")
     from nbcollab.clean.strip import clean_notebook
 
@@ -315,7 +317,7 @@ def test_record_text_reaches_the_terminal_escaped(tmp_path: Path) -> None:
     path.write_text(serialize_notebook(merged))
     done = CliRunner().invoke(app, ["conflicts", str(path)])
     assert done.exit_code == 1
-    assert "\x1b" not in done.output and "\\x1b[2Jevil\\nline" in done.output
+    assert "\x1b" not in done.output and "\u241b[2Jevil\u240aline" in done.output
 
 
 def test_text_written_into_the_merge_note_cell_is_kept() -> None:

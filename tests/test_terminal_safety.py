@@ -14,8 +14,8 @@ from nbcollab.diff.compute import diff_notebooks
 from nbcollab.git.diff_driver import run_external_diff
 from nbcollab.git.textconv import textconv_bytes
 from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.render.safe_text import quote_path, terminal_safe
 from nbcollab.render.text import TextStyle, render_text
+from nbcollab.safe_text import quote_path, terminal_safe
 
 # Anything a terminal acts on: C0 but tab and newline, DEL, C1, bidi overrides and isolates.
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -57,6 +57,8 @@ def unsafe_left(text: str) -> list[str]:
         ("\u2066x", "<U+2066>x"),
         ("tab\tand\nnewline", "tab\tand\nnewline"),
         ("caf\u00e9 \u2603", "caf\u00e9 \u2603"),
+        ("not-utf8-\udcff.ipynb", "not-utf8-\\xff.ipynb"),  # a file name's byte (PEP 383)
+        ("\ud800", "<U+D800>"),
     ],
 )
 def test_terminal_safe_shows_controls(raw: str, shown: str) -> None:

@@ -260,7 +260,7 @@ def test_post_merge_hook_on_pull_writes_nothing_outside(
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(upstream), str(clone))
     hook = clone / ".git" / "hooks" / "post-merge"
-    hook.write_bytes((PROJECT_ROOT / "git-hooks" / "post-merge").read_bytes())
+    hook.write_bytes((PROJECT_ROOT / "nbcollab" / "git" / "hooks" / "post-merge").read_bytes())
     hook.chmod(0o755)
     monkeypatch.setenv("NBCOLLAB", " ".join(NBCOLLAB))
     # A colleague commits a configuration that sends the module out of the repository.

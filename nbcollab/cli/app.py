@@ -5,6 +5,7 @@ Exceptions become exit codes in ``nbcollab.cli.errors.exit_codes`` only.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from typing import Annotated, Any
 
 import typer
@@ -12,12 +13,14 @@ from typer.core import TyperGroup
 
 from nbcollab import __version__
 from nbcollab.cli.errors import exit_codes
+from nbcollab.errors import ConfigError
 
 # typer's own control flow (exit, abort, usage errors); it vendors click in recent versions.
 _CLICK_EXCEPTION: type[Exception] = next(
     c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
 )
 _TYPER_FLOW = (typer.Exit, typer.Abort, _CLICK_EXCEPTION)
+_USAGE_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 class _ErrorMappingGroup(TyperGroup):
@@ -31,7 +34,49 @@ class _ErrorMappingGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         with exit_codes(passthrough=_TYPER_FLOW):
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except typer.BadParameter as exc:
+                _reword(exc)
+                raise
+            except ConfigError as exc:
+                if exc.option is None:
+                    raise
+                # A command-line value: said with the flag the user typed.
+                reason = str(exc).partition(": ")[2] or str(exc)
+                raise ConfigError(f"{_flag(self, ctx, exc.option)}: {reason}") from None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """A mistyped command is answered with the visible commands it may mean, never a git
+        entry point (``difff`` -> ``diff``, not ``git-diff``)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except _USAGE_ERROR as exc:
+            if args and not args[0].startswith("-"):
+                visible = [name for name, cmd in self.commands.items() if not cmd.hidden]
+                close = get_close_matches(args[0], visible)
+                exc.message = f"No such command {args[0]!r}." + (
+                    f" Did you mean {', '.join(repr(name) for name in close)}?" if close else ""
+                )
+            raise
+
+
+def _reword(exc: Any) -> None:
+    """typer validates some values with pydantic: its words become nbcollab's."""
+    errors = getattr(exc.__cause__, "errors", None)
+    if callable(errors):
+        from nbcollab.errors import invalid_value
+
+        exc.message = "; ".join(invalid_value(error) for error in errors())
+
+
+def _flag(group: TyperGroup, ctx: typer.Context, option: str) -> str:
+    """The command-line flag of the invoked command's parameter ``option``."""
+    command = group.get_command(ctx, ctx.invoked_subcommand or "")
+    for param in getattr(command, "params", ()):
+        if param.name == option and param.opts:
+            return str(max(param.opts, key=len))
+    return "--" + option.replace("_", "-")
 
 
 app = typer.Typer(

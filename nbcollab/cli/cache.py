@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from nbcollab.cli.errors import echo
+
 if TYPE_CHECKING:
     from nbcollab.output_cache.store import OutputStore
 
@@ -57,9 +59,9 @@ def status() -> None:
 
     store = _store()
     usage = store.usage()
-    typer.echo(f"output cache: {store.root}")
-    typer.echo(f"  {'on' if read_enabled(Path.cwd()) else 'off (nbcollab.outputcache = false)'}")
-    typer.echo(f"  {usage.packs} packs, {_size(usage.bytes)} of {_size(_cap())}")
+    echo(f"output cache: {store.root}")
+    echo(f"  {'on' if read_enabled(Path.cwd()) else 'off (nbcollab.outputcache = false)'}")
+    echo(f"  {usage.packs} packs, {_size(usage.bytes)} of {_size(_cap())}")
 
 
 @cache_app.command("gc")
@@ -69,11 +71,11 @@ def gc() -> None:
     cap = _cap()
     pruned = store.prune()
     freed = store.evict(cap)
-    typer.echo(f"removed {freed.packs} packs ({_size(freed.bytes)}) and {pruned} orphan files")
+    echo(f"removed {freed.packs} packs ({_size(freed.bytes)}) and {pruned} orphan files")
 
 
 @cache_app.command("clear")
 def clear() -> None:
     """Remove the whole output cache of this repository."""
     store = _store()
-    typer.echo(f"removed {store.root}" if store.clear() else "no output cache to remove")
+    echo(f"removed {store.root}" if store.clear() else "no output cache to remove")

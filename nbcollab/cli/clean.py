@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
@@ -209,22 +210,18 @@ def expand_notebook_paths(paths: list[Path], *, exclude: Sequence[str] = ()) -> 
     less those ``exclude`` names), saying on stderr what a walk skipped and which folder held no
     notebook."""
     from nbcollab.discover import discover_notebooks
-    from nbcollab.render.safe_text import quote_path
 
     found = discover_notebooks(paths, exclude=exclude)
     say_skipped(found.skipped)
     for folder in found.empty_folders:
-        typer.echo(f"nbcollab: no notebook (*.ipynb) in {quote_path(str(folder))}", err=True)
+        echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
     return found.notebooks
 
 
 def say_skipped(skipped: list[Skipped]) -> None:
-    """One line on stderr for each thing a folder walk skipped, and why."""
-    from nbcollab.render.safe_text import quote_path, terminal_safe
-
+    """One line on stderr for each thing a folder walk skipped, and why (terminal-safe)."""
     for item in skipped:
-        reason = terminal_safe(item.reason, one_line=True)
-        typer.echo(f"nbcollab: skipped {quote_path(str(item.path))}: {reason}", err=True)
+        echo(f"nbcollab: skipped {item.path}: {item.reason}", err=True)
 
 
 def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
@@ -282,7 +279,7 @@ def _judge(
 
     def say(line: str, *, err: bool = False) -> None:
         progress.clear()  # the progress line goes; it comes back at the next step
-        typer.echo(line, err=err)
+        echo(line, err=err)
 
     for name, data in contents:
         progress.step()

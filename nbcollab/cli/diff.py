@@ -130,7 +130,7 @@ def diff(
 
 def _say_if_same_file(args: list[str]) -> None:
     """``diff a a`` prints nothing, like any diff without differences: say why."""
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     if (
         len(args) == 2
@@ -150,7 +150,7 @@ def _collect_pairs(
     from nbcollab.errors import ConfigError
     from nbcollab.files import read_file_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     _refuse_special_files(args)
     two_files = len(args) == 2 and not cached and not _has_separator()
@@ -176,7 +176,7 @@ def _refuse_special_files(args: list[str]) -> None:
     import stat
 
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     for arg in args:
         try:
@@ -203,7 +203,7 @@ def _git_pairs(
     from nbcollab.errors import ConfigError
     from nbcollab.git.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
     from nbcollab.render.diffs import NotebookSides, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     repo = open_repo(Path.cwd())
     revs: list[str] = []
@@ -231,7 +231,7 @@ def _git_pairs(
             p.old_label,
             p.new_label,
             load_side(p.old, path=p.old_label),
-            load_side(p.new, path=p.new_label, clean=clean(p.path)),
+            load_side(p.new, path=p.new_file or p.new_label, clean=clean(p.path)),
             p.path,
         )
         for p in found
@@ -243,23 +243,23 @@ def _sides(pair: Any, clean: Any) -> Any:
     """An unmerged notebook against the working tree; when git's line merge left its conflict
     markers there (no notebook), against theirs instead; against the index, only a note."""
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.render.diffs import NotebookSides, empty_notebook, load_side
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.render.diffs import NotebookSides, load_side
+    from nbcollab.safe_text import quote_path
 
     path = quote_path(pair.path)
     if pair.old is None and pair.new is None and pair.theirs is None:
         return NotebookSides(
             pair.old_label,
             pair.new_label,
-            empty_notebook(),
-            empty_notebook(),
+            None,
+            None,
             pair.path,
             note=f"* Unmerged path {path}",
             unmerged=True,
         )
     ours = load_side(pair.old, path=pair.old_label)
     try:
-        new = load_side(pair.new, path=pair.new_label, clean=clean(pair.path))
+        new = load_side(pair.new, path=pair.new_file or pair.new_label, clean=clean(pair.path))
     except InvalidNotebook as exc:
         label = f"{quote_path(f'b/{pair.path}')} (theirs)"
         note = (

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from nbcollab.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, NbcollabError
+from nbcollab.safe_text import terminal_safe
 
 
 @contextmanager
@@ -47,9 +48,15 @@ def exit_codes(
 
 def _say(line: str) -> None:
     try:
-        print(line, file=sys.stderr)
+        # Messages quote file names and notebook text: shown, never obeyed by the terminal.
+        print(terminal_safe(line, one_line=True), file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the exit code still tells
+
+
+def echo(line: str, *, err: bool = False) -> None:
+    """Print one line that may quote file names or notebook text, terminal-safe."""
+    print(terminal_safe(line, one_line=True), file=sys.stderr if err else sys.stdout)
 
 
 def _close_quietly() -> None:

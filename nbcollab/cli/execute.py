@@ -156,10 +156,11 @@ def _name(path: Path, root: Path) -> str:
 def _report(
     runs: list[NotebookRun], fmt: Format, *, output: Path | None, summary: Path | None
 ) -> int:
+    from nbcollab.cli.errors import echo
     from nbcollab.execute.markdown import render_markdown
     from nbcollab.execute.result import Summary
     from nbcollab.lint.execute import EXECUTE_CODES, run_findings
-    from nbcollab.lint.report import render, safe
+    from nbcollab.lint.report import render
 
     results = [run_findings(run, EXECUTE_CODES) for run in runs]
     report = render(results, fmt)
@@ -177,7 +178,7 @@ def _report(
         typer.echo(line, err=True)
     for result in results:
         if result.error:
-            typer.echo(f"nbcollab: error: {safe(result.error)}", err=True)
+            echo(f"nbcollab: error: {result.error}", err=True)
     if summary is not None:
         with summary.open("a", encoding="utf-8") as handle:
             handle.write(render_markdown(runs))

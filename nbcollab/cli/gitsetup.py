@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -66,6 +67,15 @@ def install(
             "directory to restore them on checkout (see docs/output-cache.md).",
         ),
     ] = False,
+    hooks: Annotated[
+        bool | None,
+        typer.Option(
+            "--hooks/--no-hooks",
+            help="Also write the pre-commit hook, which refuses a commit of notebooks that are "
+            "not clean or still hold merge conflicts (never over a hook of your own); "
+            "--no-hooks removes it. Not given: a hook nbcollab wrote is kept up to date.",
+        ),
+    ] = None,
     command: Annotated[
         str | None,
         typer.Option(
@@ -81,6 +91,12 @@ def install(
     from nbcollab.git.launcher import launcher_path
 
     scope, repo = _scope_and_repo(global_)
+    if hooks and repo is None:
+        raise typer.BadParameter("hooks belong to a repository: run it there without --global")
+    if hooks and repo is not None:
+        from nbcollab.git.hook_files import check_hooks_dir
+
+        check_hooks_dir(repo.root, repo.common_dir)  # before anything is written
     parts = tuple(
         name
         for name, off in (("filter", no_filter), ("diff", no_diff), ("merge", no_merge))
@@ -99,7 +115,17 @@ def install(
         place=attributes.value,
         output_cache=not no_output_cache,
     )
+    if repo is not None:
+        done += _set_hooks(repo.root, hooks)
     _print_done(done, f"nbcollab is already installed ({scope})")
+
+
+def _set_hooks(root: Path, wanted: bool | None) -> list[str]:
+    from nbcollab.git import hook_files
+
+    if wanted is None:
+        return hook_files.refresh_hooks(root)
+    return hook_files.install_hooks(root) if wanted else hook_files.remove_hooks(root)
 
 
 def uninstall(
@@ -118,6 +144,7 @@ def uninstall(
     scope, repo = _scope_and_repo(global_)
     done = installer.uninstall(scope, repo, installer.make_context())
     if repo is not None:
+        done += _set_hooks(repo.root, False)
         done += _offer_cache_removal(repo.common_dir, remove_output_cache)
     _print_done(done, f"nothing of nbcollab's to remove ({scope})")
 
@@ -141,9 +168,9 @@ def _offer_cache_removal(common_dir: Path, remove: bool | None) -> list[str]:
 
 def _print_done(done: list[str], nothing: str) -> None:
     for line in done:
-        typer.echo(line)
+        echo(line)
     if not done:
-        typer.echo(nothing)
+        echo(nothing)
 
 
 def status() -> None:
@@ -152,6 +179,7 @@ def status() -> None:
     from nbcollab.git import install as installer
     from nbcollab.git.config import find_repository
     from nbcollab.git.status import collect_status
+    from nbcollab.safe_text import terminal_safe
 
     try:
         repo = find_repository(Path.cwd())
@@ -159,10 +187,11 @@ def status() -> None:
         repo = None
         typer.echo("not in a git repository: showing the global set-up only")
     report = collect_status(repo, installer.make_context())
+    # Paths and configured commands come from the repository and its config: shown, not obeyed.
     for line in report.lines:
-        typer.echo(line)
+        typer.echo(terminal_safe(line))
     for problem in report.problems:
-        typer.echo(f"problem: {problem}")
+        typer.echo(terminal_safe(f"problem: {problem}"))
     # The configuration here is read as every command reads it: a broken one is an error (exit 2)
     # that status names, since the filter and drivers fall back to the defaults without it.
     from nbcollab.config.folders import ConfigByFolder

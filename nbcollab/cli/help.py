@@ -19,7 +19,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "nbcollab clean --check --staged",
         "nbcollab clean --keep-output-type stream:stderr -- - < in.ipynb > out.ipynb",
     ),
-    "install": ("nbcollab install", "nbcollab install --global --attributes info"),
+    "install": (
+        "nbcollab install --hooks",
+        "nbcollab install --global --attributes info",
+    ),
     "uninstall": ("nbcollab uninstall", "nbcollab uninstall --global"),
     "status": ("nbcollab status",),
     "diff": (

@@ -231,13 +231,13 @@ def _stays_in_its_folder(path: Path, folders: list[Path]) -> bool:
     """Whether ``--write`` may write a notebook found in a folder: not through a link that
     leads out of that folder (one named on the command line is the user's choice)."""
     from nbcollab.files import is_inside, outside_message
-    from nbcollab.lint.report import safe
+    from nbcollab.safe_text import terminal_safe
 
     folder = next((f for f in folders if path.is_relative_to(f)), None)
     if folder is None or is_inside(path, folder):
         return True
     typer.echo(
-        f"nbcollab: {safe(outside_message(path, folder))}: run, not written (--write writes only "
+        f"nbcollab: {terminal_safe(outside_message(path, folder), one_line=True)}: run, not written (--write writes only "
         "inside the folders it is given)",
         err=True,
     )
@@ -260,17 +260,18 @@ def _apply_baseline(results: list[FileResult], path: Path, *, update: bool) -> b
 
 
 def _echo_errors(results: list[FileResult]) -> None:
-    from nbcollab.lint.report import safe
+    from nbcollab.safe_text import terminal_safe
 
     for result in results:
         if result.error:
-            typer.echo(f"nbcollab: error: {safe(result.error)}", err=True)
+            typer.echo(f"nbcollab: error: {terminal_safe(result.error, one_line=True)}", err=True)
 
 
 def _report(
     results: list[FileResult], fmt: Format, options_for: SectionByFolder[LintOptions]
 ) -> int:
-    from nbcollab.lint.report import render, safe
+    from nbcollab.lint.report import render
+    from nbcollab.safe_text import terminal_safe
 
     output = render(results, fmt)
     if output:
@@ -280,7 +281,10 @@ def _report(
         for result in results:
             for note in result.notes:
                 where = f" cell {note.cell}:" if note.cell else ""
-                typer.echo(f"{safe(result.path)}:{where} note: {safe(note.message)}", err=True)
+                typer.echo(
+                    terminal_safe(f"{result.path}:{where} note: {note.message}", one_line=True),
+                    err=True,
+                )
     if any(r.error for r in results):
         return EXIT_ERROR
     return EXIT_CHANGED if any(_fails(r, options_for) for r in results) else EXIT_OK

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.options import OutputStrategy
 
@@ -85,7 +86,7 @@ def merge(
         notes.append(sign_merge_result(text, inputs=raw, path=str(output)).reason)
     _write_output(output, text)
     for line in notes:
-        typer.echo(f"nbcollab: {line}", err=True)
+        echo(f"nbcollab: {line}", err=True)
     raise typer.Exit(EXIT_OK if result.clean else EXIT_CHANGED)
 
 
@@ -119,7 +120,7 @@ def _default_notebooks(paths: list[Path] | None) -> tuple[list[Path], int]:
         return expand_notebook_paths(paths), 0
     found = conflicted_notebooks(Path.cwd())
     if not found:
-        typer.echo(
+        echo(
             "nbcollab: no notebook of this repository is unmerged or holds a conflict record",
             err=True,
         )
@@ -167,13 +168,13 @@ def conflicts(
             found = _findings(path)
         except InvalidNotebook as exc:
             # One unreadable file must not hide the conflicts of the others.
-            typer.echo(f"nbcollab: error: {exc}", err=True)
+            echo(f"nbcollab: error: {exc}", err=True)
             errors += 1
             continue
         for _kind, message in found:
-            typer.echo(f"{_shown(path)}: {message}")
+            echo(f"{_shown(path)}: {message}")
         if any(kind == STALE for kind, _ in found):
-            typer.echo(
+            echo(
                 f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
                 f"'nbcollab resolve {_shown(path)}' to clear the record before committing",
                 err=True,
@@ -246,7 +247,7 @@ def resolve(
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
     left += sum(_resolve_one(path, chosen[0] if chosen else None, cell) for path in notebooks)
     if left and not chosen:
-        typer.echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
+        echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
 
 
@@ -267,7 +268,7 @@ def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int
     _report_resolve(path, choice, outcome)
     left = find_conflicts(outcome.notebook)
     for finding in left:
-        typer.echo(f"{_shown(path)}: {finding.message}")
+        echo(f"{_shown(path)}: {finding.message}")
     return len(left)
 
 
@@ -280,27 +281,25 @@ def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
         index, how = select_cell(nb, wanted)
     except ConfigError as exc:
         raise typer.BadParameter(f"{_shown(path)}: {exc}", param_hint="'--cell'") from None
-    typer.echo(f"{_shown(path)}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
+    echo(f"{_shown(path)}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
     return index
 
 
 def _report_resolve(path: Path, choice: Resolution | None, outcome: ResolveOutcome) -> None:
     if choice is not None:
-        typer.echo(
-            f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True
-        )
+        echo(f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
     if outcome.cleared:
-        typer.echo(
+        echo(
             f"{_shown(path)}: cleared {outcome.cleared} conflict(s) resolved by hand from the "
             "record",
             err=True,
         )
     for message in outcome.failed:
-        typer.echo(f"{_shown(path)}: not resolved: {message}", err=True)
+        echo(f"{_shown(path)}: not resolved: {message}", err=True)
 
 
 def _shown(path: Path) -> str:
-    """A path as printed: quoted like git when a name from the repository holds control bytes."""
-    from nbcollab.render.safe_text import quote_path
+    """A path as printed: terminal-safe (a name from the repository may hold control bytes)."""
+    from nbcollab.safe_text import safe_path
 
-    return quote_path(str(path))
+    return safe_path(path)

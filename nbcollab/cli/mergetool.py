@@ -55,7 +55,7 @@ def mergetool(
     """Resolve merge conflicts in a local web page; exit 0 once none is left, 1 otherwise."""
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
     from nbcollab.mergetool.run import find_notebooks, open_sessions, serve, set_aside_resolved
-    from nbcollab.render.safe_text import terminal_safe
+    from nbcollab.safe_text import terminal_safe
 
     files = find_notebooks(list(paths or []))
     if not files:

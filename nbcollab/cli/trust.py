@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, NbcollabError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def check(paths: _PATHS) -> None:
     with open_notary() as notary:
         problem = store_problem(notary)
         if problem:
-            typer.echo(f"nbcollab: warning: {problem}", err=True)
+            echo(f"nbcollab: warning: {problem}", err=True)
         codes = [_check_one(notary, path, text) for path, text in _read_texts(paths)]
     raise typer.Exit(max(codes, default=EXIT_OK))
 
@@ -58,12 +59,12 @@ def _check_one(notary: NotebookNotary, path: Path, text: str | None) -> int:
     try:
         state = check_notebook_text(notary, text, path=str(path))
     except NbcollabError as exc:
-        typer.echo(f"nbcollab: error: {exc}", err=True)
+        echo(f"nbcollab: error: {exc}", err=True)
         return EXIT_ERROR
     if state.untrusted:
-        typer.echo(f"{path}: not trusted: untrusted output in {', '.join(state.untrusted_cells)}")
+        echo(f"{path}: not trusted: untrusted output in {', '.join(state.untrusted_cells)}")
         return EXIT_CHANGED
-    typer.echo(f"{path}: " + ("trusted" if state.signed else "no rich output, nothing to trust"))
+    echo(f"{path}: " + ("trusted" if state.signed else "no rich output, nothing to trust"))
     return EXIT_OK
 
 
@@ -75,9 +76,9 @@ def _sign_one(notary: NotebookNotary, path: Path, text: str | None) -> int:
     try:
         signed = sign_notebook_text(notary, text, path=str(path))
     except NbcollabError as exc:
-        typer.echo(f"nbcollab: error: {exc}", err=True)
+        echo(f"nbcollab: error: {exc}", err=True)
         return EXIT_ERROR
-    typer.echo(f"{path}: " + ("signed" if signed else "already signed"))
+    echo(f"{path}: " + ("signed" if signed else "already signed"))
     return EXIT_OK
 
 
@@ -97,9 +98,9 @@ def _read_texts(paths: list[Path]) -> list[tuple[Path, str | None]]:
         try:
             texts.append((path, read_file_bytes(path).decode("utf-8")))
         except InvalidNotebook as exc:
-            typer.echo(f"nbcollab: error: {exc}", err=True)
+            echo(f"nbcollab: error: {exc}", err=True)
             texts.append((path, None))
         except UnicodeDecodeError:
-            typer.echo(f"nbcollab: error: {path}: not UTF-8 text, not a notebook", err=True)
+            echo(f"nbcollab: error: {path}: not UTF-8 text, not a notebook", err=True)
             texts.append((path, None))
     return texts

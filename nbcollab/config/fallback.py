@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from nbcollab.errors import ConfigError
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.safe_text import terminal_safe
 
 T = TypeVar("T")
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from nbcollab.config.find import nearest_pyproject
 from nbcollab.config.model import Config
 from nbcollab.errors import ConfigError
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.safe_text import terminal_safe
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -167,6 +167,14 @@ def merge_overrides(options: M, **overrides: Any) -> M:
     try:
         return _validate(type(options), {**fields, **given})
     except _Invalid as exc:
+        # Said with the option whose value is wrong (a check across fields names none), so the
+        # command line can name its flag.
+        for key, value in given.items():
+            try:
+                _validate(type(options), {**fields, key: value})
+            except _Invalid as one:
+                problem = terminal_safe(one.problem(), one_line=True)
+                raise ConfigError(f"option {key}: {problem}", option=key) from None
         raise ConfigError(terminal_safe(exc.describe(), one_line=True)) from None
 
 
@@ -178,11 +186,16 @@ class _Invalid(Exception):
         self.kind = kind
         self.error = error
 
-    def describe(self, *, table_prefix: str | None = None) -> str:
-        """``[tool.nbcollab.clean] keep-outputs: expected ...`` (or ``option keep-outputs: ...``
-        for a command-line override, when ``table_prefix`` is None)."""
+    def problem(self) -> str:
+        """What is wrong with the value, and what to write instead."""
         loc = [part for part in self.error["loc"] if part != "__root__"]
-        problem = _problem(self.error, self.kind, loc)
+        return _problem(self.error, self.kind, loc)
+
+    def describe(self, *, table_prefix: str | None = None) -> str:
+        """``[tool.nbcollab.clean] keep-outputs: ...`` (or ``option keep-outputs: ...`` for a
+        command-line override, when ``table_prefix`` is None)."""
+        loc = [part for part in self.error["loc"] if part != "__root__"]
+        problem = self.problem()
         if table_prefix is None:
             return f"option {_dotted(loc)}: {problem}" if loc else problem
         # In a section's own table ([tool.nbcollab.clean]) unless the section is not a table.
@@ -213,53 +226,18 @@ def _dotted(loc: list[Any]) -> str:
     return ", ".join(f"item {part + 1}" if isinstance(part, int) else str(part) for part in loc)
 
 
-# pydantic's error types, by what the file should hold instead.
-_EXPECTED = {
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "string_type": "a string",
-    "tuple_type": "an array",
-    "list_type": "an array",
-    "dataclass_type": "a table",
-    "dataclass_args_type": "a table",
-    "dict_type": "a table",
-}
-
-
 def _problem(error: Any, kind: type[Any], loc: list[Any]) -> str:
-    """What is wrong, and what to write instead, in the project's own words."""
-    kind_of_error, message = error["type"], str(error["msg"])
-    got = f", got {_shown(error['input'])}" if "input" in error else ""
-    if kind_of_error == "unexpected_keyword_argument":
+    """What is wrong, and what to write instead: in the words every message uses
+    (``errors.invalid_value``), an unknown key with the known ones or the likely one."""
+    from nbcollab.errors import invalid_value
+
+    if error["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
         known = _known_keys(kind, loc[:-1])
         close = _close_match(str(loc[-1]) if loc else "", known)
         if close:
             return f"unknown key (did you mean {close}?)"
         return f"unknown key (known: {', '.join(known)})" if known else "unknown key"
-    if kind_of_error in _EXPECTED:
-        return f"expected {_EXPECTED[kind_of_error]}{got}"
-    if kind_of_error == "enum":
-        return f"expected {error.get('ctx', {}).get('expected', 'another value')}{got}"
-    if kind_of_error in ("missing_keyword_argument", "missing", "missing_argument"):
-        return "missing (this key is required here)"
-    if kind_of_error == "value_error":
-        return message.removeprefix("Value error, ")
-    return f"{message[:1].lower()}{message[1:]}{got}"
-
-
-def _shown(value: Any) -> str:
-    """A value from the file, briefly: ``'maybe'``, ``1.5``, ``an array``."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if not isinstance(value, (str, int, float)):
-        return _kind(value)
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
+    return invalid_value(error)
 
 
 def _known_keys(kind: type[Any], loc: list[Any]) -> list[str]:

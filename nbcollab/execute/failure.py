@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from nbcollab.execute.result import NotebookRun, Problem, ProblemKind
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.safe_text import terminal_safe
 
 
 class PlacedFinding(Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from nbcollab.export.model import Line
 from nbcollab.notebook.ipython import IPythonLine, LineKind, classify_cell
+from nbcollab.safe_text import terminal_safe
 
 
 class IPythonCell(Exception):
@@ -70,5 +71,5 @@ def _as_python(line: IPythonLine, removed_indent: str) -> str:
 
 def _short(body: str) -> str:
     """The IPython line as a safe one-line comment text (printable, at most 80 characters)."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in body.strip())
+    text = terminal_safe(body.strip(), one_line=True)
     return text if len(text) <= 80 else text[:77] + "..."

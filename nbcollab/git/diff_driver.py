@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.options import CleanOptions, DiffOptions
-from nbcollab.render.safe_text import quote_path, terminal_safe
+from nbcollab.safe_text import quote_path, terminal_safe
 
 _DEV_NULL = "/dev/null"
 

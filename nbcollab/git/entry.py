@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.options import CacheOptions
 
 
 def run_filter_process(argv: list[str]) -> int:
@@ -41,7 +43,7 @@ def run_filter_process(argv: list[str]) -> int:
             protocol_out,
             sys.stderr,
             OptionsByFolder(configs=configs),
-            CacheSession(sys.stderr, root, load_options=lambda: configs.config_in(root).cache),
+            CacheSession(sys.stderr, root, load_options=lambda: _cache_options(configs, root)),
         )
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
@@ -52,15 +54,29 @@ def run_filter_process(argv: list[str]) -> int:
     return 0
 
 
+def _cache_options(configs: ConfigByFolder, root: Path) -> CacheOptions:
+    """``[tool.nbcollab.cache]`` at the top of the working tree, or the defaults when the
+    configuration cannot be read: the filter has said so once already, and a checkout must not
+    lose its outputs for it."""
+    from nbcollab.errors import ConfigError
+
+    try:
+        return configs.config_in(root).cache
+    except ConfigError:
+        from nbcollab.output_cache.options import CacheOptions
+
+        return CacheOptions()
+
+
 def run_filter_clean(argv: list[str]) -> int:
     """One-file clean filter, stdin to stdout (git < 2.11 and clients without the process)."""
     from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.git.filter import clean_for_git
+    from nbcollab.git.filter import FilterOptions, answer
 
     path = argv[0] if argv else "<stdin>"
     data = sys.stdin.buffer.read()
-    options = OptionsByFolder(Path.cwd())(path)
-    sys.stdout.buffer.write(clean_for_git(data, path, options, sys.stderr))
+    options = FilterOptions(OptionsByFolder(Path.cwd()), sys.stderr)
+    sys.stdout.buffer.write(answer("clean", data, path, options, sys.stderr, None))
     sys.stdout.buffer.flush()
     return 0
 
@@ -70,7 +86,7 @@ def run_textconv(argv: list[str]) -> int:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
     from nbcollab.git.textconv import textconv_bytes
-    from nbcollab.render.safe_text import quote_path
+    from nbcollab.safe_text import quote_path
 
     paths = _without_option(argv, "--format-version")
     if len(paths) != 1:
@@ -146,8 +162,10 @@ def repo_clean_options(*, warn: Callable[[str], None]) -> CleanOptions:
 
 
 def _warn(entry: str, message: str) -> None:
+    from nbcollab.safe_text import terminal_safe
+
     try:
-        print(f"nbcollab {entry}: {message}", file=sys.stderr)
+        print(f"nbcollab {entry}: {terminal_safe(message, one_line=True)}", file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the output still goes to git
 

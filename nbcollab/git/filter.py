@@ -10,6 +10,10 @@ unchanged and prints one warning on stderr. A filter error would make git add, g
 and git stash fail on that file (``filter.nbcollab.required`` is true), and such files really occur:
 broken JSON committed long ago, conflict markers left by a line merge. ``nbcollab clean --check``
 and the pre-commit hook are what refuse them, naming the file.
+
+Nor does the filter fail for its configuration (a pulled pyproject.toml with a TOML typo in
+another tool's table): a file that is exactly what git already holds is answered with it, any
+other is cleaned with the default options, with one warning (``FilterOptions``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from nbcollab.errors import ConfigError, InvalidNotebook, NbcollabError
+from nbcollab.git.conflict_note import conflict_note
+from nbcollab.git.filter_fallback import StagedBlobs
+from nbcollab.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
@@ -154,24 +161,84 @@ def clean_for_git(data: bytes, path: str, options: CleanOptions, err: TextIO) ->
         message = f"{path}: internal error ({type(exc).__name__}: {exc}); please report it"
     else:
         return data if cleaned is None else cleaned
-    err.write(f"nbcollab: warning: {message}; stored as it is, not cleaned\n")
+    err.write(
+        f"nbcollab: warning: {terminal_safe(message, one_line=True)}; stored as it is, not cleaned\n"
+    )
     err.flush()
     return data
 
 
-def _answer(
+class FilterOptions:
+    """The clean options for each path, never failing: when a folder's configuration cannot be
+    read (a TOML typo in another tool's table of a pulled pyproject.toml), the defaults and one
+    warning for the whole process. A filter error would make git status, diff and switch exit
+    128 on notebooks nobody touched; ``nbcollab clean --check`` and the hooks report the problem.
+    """
+
+    def __init__(self, load: OptionsLoader, err: TextIO) -> None:
+        self._load = load
+        self._err = err
+        self._warned = False
+        self.staged = StagedBlobs()
+
+    def __call__(self, path: str) -> CleanOptions:
+        return self.options_for(path)[0]
+
+    def options_for(self, path: str) -> tuple[CleanOptions, bool]:
+        """The options for ``path``, and whether they are the defaults for want of a config."""
+        try:
+            return self._load(path), False
+        except Exception as exc:  # noqa: BLE001 - git must keep working whatever the config
+            self._warn(path, exc)
+            from nbcollab.options import CleanOptions
+
+            return CleanOptions(), True
+
+    def _warn(self, path: str, exc: Exception) -> None:
+        if self._warned:
+            return
+        self._warned = True
+        from pathlib import Path
+
+        from nbcollab.config.fallback import config_problem
+
+        problem = config_problem(exc, Path.cwd() / path)
+        self._err.write(
+            f"nbcollab: warning: {problem}; notebooks that changed are cleaned with the default "
+            "options until it is fixed\n"
+        )
+        self._err.flush()
+
+
+def answer(
     command: str,
     data: bytes,
     path: str,
-    load_options: OptionsLoader,
+    options_for: FilterOptions,
     err: TextIO,
     cache: CacheSession | None,
 ) -> bytes:
+    """What git gets back for one file (``cache``: the output cache, or None)."""
     if command == "smudge":  # never raises: the blob as it is at worst
-        return cache.restore(data, path, load_options) if cache is not None else data
+        return cache.restore(data, path, options_for) if cache is not None else data
     if command != "clean":
         raise ProtocolError(f"filter protocol: unknown command {command!r}")
-    options = load_options(path)
+    blob = _clean(data, path, options_for, err, cache)
+    note = conflict_note(blob, path)
+    if note is not None:  # stored all the same: see nbcollab.git.conflict_note
+        err.write(f"nbcollab: warning: {terminal_safe(note, one_line=True)}\n")
+        err.flush()
+    return blob
+
+
+def _clean(
+    data: bytes, path: str, options_for: FilterOptions, err: TextIO, cache: CacheSession | None
+) -> bytes:
+    options, defaults = options_for.options_for(path)
+    if defaults:  # what git already holds needs no options to be answered
+        staged = options_for.staged.blob_for(path, data)
+        if staged is not None:
+            return staged
     known = cache.clean(data, path, options) if cache is not None else None
     if known is not None:
         return known  # a working file recorded (or restored) before: its blob, already known
@@ -190,6 +257,7 @@ def serve(
 ) -> None:
     """Answer git's requests until it closes the pipe (``cache``: see nbcollab.output_cache)."""
     handshake(stream, out)
+    options_for = FilterOptions(load_options, err)
     while True:
         try:
             header = read_text_list(stream)
@@ -198,11 +266,15 @@ def serve(
         keys = dict(line.partition("=")[::2] for line in header)
         data = read_content(stream)
         path = keys.get("pathname", "<unknown>")
+        command = keys.get("command", "")
         try:
-            result = _answer(keys.get("command", ""), data, path, load_options, err, cache)
+            result = answer(command, data, path, options_for, err, cache)
         except Exception as exc:  # noqa: BLE001 - one bad file must not end git's whole command
-            _refuse(out, err, path, exc)
-            continue
+            known = options_for.staged.blob_for(path, data) if command == "clean" else None
+            if known is None:
+                _refuse(out, err, path, exc)
+                continue
+            result = known  # whatever failed, what git already holds is the answer
         write_text_list(out, "status=success")
         write_content(out, result)
         write_text_list(out)  # an empty list keeps status=success
@@ -215,7 +287,7 @@ def _refuse(out: BinaryIO, err: TextIO, path: str, exc: Exception) -> None:
         message = str(exc)
     else:
         message = f"internal error ({type(exc).__name__}: {exc}); please report it"
-    err.write(f"nbcollab: error: {path}: {message}\n")
+    err.write(terminal_safe(f"nbcollab: error: {path}: {message}", one_line=True) + "\n")
     err.flush()
     write_text_list(out, "status=error")
     out.flush()

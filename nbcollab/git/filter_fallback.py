@@ -7,14 +7,17 @@ install`` writes never fails to speak the protocol. It runs this code with the P
 installed nbcollab, else with a ``python3`` found on PATH; ``launch`` then runs nbcollab if that
 Python has it, else an ``nbcollab`` found on PATH, else the stand-in filter below:
 
-- smudge is the identity, exactly what nbcollab's smudge is, so checkouts are unaffected;
-- clean answers with the file unchanged when it is byte for byte what the index already holds
-  (a freshly checked-out notebook that ``git status`` re-reads), and otherwise refuses the file
-  loudly: ``git add`` of a notebook fails until ``nbcollab install`` is run again, rather than
-  storing its outputs.
+- smudge is the identity (the outputs the output cache would restore stay out), so checkouts
+  work;
+- clean answers with the staged blob when the file is known to clean to it (``StagedBlobs``: it
+  is that blob, or a working file the output cache recorded as cleaning to it, as git re-reads
+  what a checkout wrote), and otherwise refuses the file loudly: ``git add`` of a notebook fails
+  until ``nbcollab install`` is run again, rather than storing its outputs.
 
-The install copies this file into the launcher, and any Python 3.6 or newer may run it: it imports
-nothing from nbcollab, and keeps to that version's syntax and standard library.
+nbcollab's own filter uses ``StagedBlobs`` too, when it cannot read its configuration. The
+install copies this file into the launcher, and any Python 3.6 or newer may run it: it imports
+nothing from nbcollab, and keeps to that version's syntax and standard library (so ``shown``
+repeats the one terminal-safe rendering, ``nbcollab.safe_text``; a test keeps them equal).
 """
 
 import os
@@ -22,7 +25,7 @@ import sys
 
 MYPY = False
 if MYPY:  # for type checkers only: importing typing would slow every filter start
-    from typing import BinaryIO, Callable, List, Optional, TextIO
+    from typing import BinaryIO, Callable, Dict, List, Optional, TextIO, Tuple
 
 # hashlib, shutil and subprocess are imported where needed: the launcher runs this module before
 # every filter process, and they would cost ~10 ms when nbcollab is there to take over.
@@ -86,21 +89,27 @@ def serve_stand_in(stream: "BinaryIO", out: "BinaryIO", err: "TextIO", problem: 
         _write_list(out, [b"git-filter-server", b"version=2"])
         offered = _read_list(stream)
         _write_list(out, [c for c in (b"capability=clean", b"capability=smudge") if c in offered])
+        staged = StagedBlobs()
         while True:
-            _serve_one(stream, out, err, problem)
+            _serve_one(stream, out, err, problem, staged)
     except EOFError:
         return 0
 
 
-def _serve_one(stream: "BinaryIO", out: "BinaryIO", err: "TextIO", problem: str) -> None:
+def _serve_one(stream: "BinaryIO", out: "BinaryIO", err: "TextIO", problem: str,
+               staged: "StagedBlobs") -> None:
     keys = dict(line.partition(b"=")[::2] for line in _read_list(stream))
     data = b"".join(_read_list(stream, text=False))
     path = keys.get(b"pathname", b"").decode("utf-8", "surrogateescape")
-    if keys.get(b"command") == b"clean" and not is_staged_as_is(path, data):
-        err.write("nbcollab: error: {}: {}; the notebook was not added\n".format(path, problem))
-        err.flush()
-        _write_list(out, [b"status=error"])
-        return
+    if keys.get(b"command") == b"clean":
+        known = staged.blob_for(path, data)
+        if known is None:
+            err.write("nbcollab: error: {}: {}; the notebook was not added\n".format(
+                shown(path), problem))
+            err.flush()
+            _write_list(out, [b"status=error"])
+            return
+        data = known
     _write_list(out, [b"status=success"])
     for start in range(0, len(data), _MAX_DATA):
         _write_packet(out, data[start : start + _MAX_DATA])
@@ -108,27 +117,118 @@ def _serve_one(stream: "BinaryIO", out: "BinaryIO", err: "TextIO", problem: str)
     _write_list(out, [])
 
 
-def is_staged_as_is(path: str, data: bytes) -> bool:
-    """Whether ``data`` is exactly the blob the index holds for ``path`` (nothing to clean)."""
-    import hashlib
+class StagedBlobs:
+    """What git already holds for a file that needs no cleaning to know its blob.
+
+    Cleaning a file git has just checked out cannot change what is stored, and git re-cleans such
+    files (racy git: written in the same second as the index). So a clean is answered with the
+    blob the index holds for the path when the file is byte for byte that blob, or when it is a
+    working file that the output cache recorded as cleaning to that blob (a notebook whose outputs
+    the cache restored on checkout). The index is listed once; the cache's index files are read
+    once, when first needed.
+    """
+
+    def __init__(self) -> None:
+        self._staged = None  # type: Optional[Dict[bytes, str]]
+        self._recorded = None  # type: Optional[Dict[Tuple[str, str], List[str]]]
+
+    def blob_for(self, path: str, data: bytes) -> "Optional[bytes]":
+        """The staged blob of ``path`` when ``data`` is known to clean to it, else None."""
+        import hashlib
+
+        staged = self._staged_ids().get(os.fsencode(path))
+        if staged is None:
+            return None
+        digest = hashlib.sha1 if len(staged) == 40 else hashlib.sha256
+        if digest(b"blob %d\0" % len(data) + data).hexdigest() == staged:
+            return data
+        key = hashlib.sha256(os.fsencode(path)).hexdigest()[:32]
+        blobs = self._recorded_blobs().get((key, hashlib.sha256(data).hexdigest()))
+        if not blobs:
+            return None
+        blob = _git(["cat-file", "blob", staged])
+        return blob if blob is not None and hashlib.sha256(blob).hexdigest() in blobs else None
+
+    def _staged_ids(self) -> "Dict[bytes, str]":
+        if self._staged is None:
+            self._staged = {}
+            for entry in (_git(["ls-files", "-s", "-z"]) or b"").split(b"\0"):
+                meta, _, name = entry.partition(b"\t")
+                fields = meta.split()
+                if len(fields) == 3 and fields[2] == b"0":
+                    self._staged[name] = fields[1].decode("ascii")
+        return self._staged
+
+    def _recorded_blobs(self) -> "Dict[Tuple[str, str], List[str]]":
+        """(path key, working file sha256) -> the sha256 of each blob it was recorded as
+        cleaning to (``nbcollab.output_cache.store``'s index lines)."""
+        if self._recorded is None:
+            self._recorded = {}
+            common = (_git(["rev-parse", "--git-common-dir"]) or b"").rstrip(b"\n")
+            packs = os.path.join(os.fsdecode(common), "nbcollab", "output-cache", "packs")
+            try:
+                names = [n for n in os.listdir(packs) if n.endswith(".idx")] if common else []
+            except OSError:
+                names = []
+            for name in names:
+                lines = _read_regular(os.path.join(packs, name)).split(b"\n")
+                for line in lines:
+                    fields = line.decode("ascii", "replace").split(" ")
+                    if len(fields) >= 7 and len(fields[1]) == len(fields[2]) == 64:
+                        found = self._recorded.setdefault((fields[0], fields[2]), [])
+                        found.append(fields[1])
+        return self._recorded
+
+
+def _read_regular(path: str) -> bytes:
+    """The bytes of a regular file; nothing for anything else (a FIFO would block git)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _git(args: "List[str]") -> "Optional[bytes]":
+    """What ``git ARGS`` prints, or None when it fails."""
     import subprocess
 
-    env = dict(os.environ, GIT_LITERAL_PATHSPECS="1")
     try:
-        listing = subprocess.run(
-            ["git", "ls-files", "-s", "-z", "--", path],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-        ).stdout
+        done = subprocess.run(["git"] + args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
-        return False
-    for entry in listing.split(b"\0"):
-        meta, _, name = entry.partition(b"\t")
-        fields = meta.split()
-        if len(fields) == 3 and fields[2] == b"0" and name == os.fsencode(path):
-            staged = fields[1].decode()
-            digest = hashlib.sha1 if len(staged) == 40 else hashlib.sha256
-            return digest(b"blob %d\0" % len(data) + data).hexdigest() == staged
-    return False
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def shown(text: str) -> str:
+    """``text`` as ``nbcollab.safe_text.terminal_safe`` shows it on one line (this file cannot
+    import nbcollab): control characters as pictures (ESC as U+241B), C1 controls and bidi
+    controls as <U+XXXX>, a byte that is not UTF-8 as \\xNN."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 0x20 and char != "\t":
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("\u2421")
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append("\\x{:02x}".format(code - 0xDC00))
+        elif 0x80 <= code <= 0x9F or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069 or (
+                0xD800 <= code <= 0xDFFF):
+            out.append("<U+{:04X}>".format(code))
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _read_packet(stream: "BinaryIO") -> "Optional[bytes]":

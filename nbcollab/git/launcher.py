@@ -28,7 +28,9 @@ _PYTHON_LINE = "python="
 # No Python 3.6 at all: speak the protocol in sh, as filter_fallback does. A packet must be read
 # exactly, and `dd bs=N count=1` may come up short on a pipe: GNU dd's iflag=fullblock reads it
 # whole, any other dd reads it one byte at a time (several seconds a megabyte). Smudge relays git's
-# packets as they come; clean keeps them in temporary files to compare with the staged blob.
+# packets as they come; clean keeps them in temporary files to compare with the staged blob, and
+# (with sha256sum, cut, grep and wc) with what the output cache recorded; a regular file gives
+# dd whole blocks.
 _SH_STAND_IN = r"""
 if dd if=/dev/null iflag=fullblock 2>/dev/null; then
     packet() { dd bs="$1" count=1 iflag=fullblock 2>/dev/null; }
@@ -41,8 +43,11 @@ length() {
     len=$((0x$hex))
 }
 skip_list() { while length && [ "$len" -ne 0 ]; do packet $((len - 4)) >/dev/null; done; }
-staged_as_is() {
-    tmp=$(mktemp -d 2>/dev/null) || { skip_list; return 1; }
+# git writes a file's whole content before it reads the answer: read all of it first, or both
+# sides wait on a full pipe. The packets are kept as they came (the answer for smudge and for a
+# file that is the staged blob) and the content joined (to hash it).
+read_content() {
+    tmp=$(mktemp -d 2>/dev/null) || return 1
     : >"$tmp/packets"
     : >"$tmp/data"
     while length && [ "$len" -ne 0 ]; do
@@ -51,12 +56,42 @@ staged_as_is() {
         cat "$tmp/chunk" >>"$tmp/packets"
         cat "$tmp/chunk" >>"$tmp/data"
     done
+}
+staged_as_is() {
     staged=$(git rev-parse -q --verify ":0:$pathname" 2>/dev/null)
-    [ -n "$staged" ] && [ "$(git hash-object --no-filters "$tmp/data")" = "$staged" ]
+    [ -n "$staged" ] || return 1
+    [ "$(git hash-object --no-filters "$tmp/data")" = "$staged" ] && return 0
+    recorded_blob
+}
+# A working file the output cache recorded as cleaning to the staged blob (a notebook whose outputs
+# came back on checkout, which git re-reads): answered with that blob, as filter_fallback does.
+sha256() { sha256sum 2>/dev/null | cut -c1-64; }
+recorded_blob() {
+    command -v sha256sum >/dev/null 2>&1 || return 1
+    common=$(git rev-parse --git-common-dir 2>/dev/null) || return 1
+    key=$(printf '%s' "$pathname" | sha256 | cut -c1-32)
+    working=$(sha256 <"$tmp/data")
+    git cat-file blob "$staged" >"$tmp/blob" 2>/dev/null || return 1
+    blob=$(sha256 <"$tmp/blob")
+    for idx in "$common"/nbcollab/output-cache/packs/*.idx; do
+        [ -f "$idx" ] && cat "$idx" # regular files only: a FIFO would block
+    done 2>/dev/null | grep -q "^$key $blob $working " || return 1
+    size=$(wc -c <"$tmp/blob")
+    size=$((size)) # some wc pad the number with blanks
+    : >"$tmp/packets"
+    chunk=0
+    while [ $((chunk * 65516)) -lt "$size" ]; do
+        left=$((size - chunk * 65516))
+        [ "$left" -gt 65516 ] && left=65516
+        printf '%04x' $((left + 4)) >>"$tmp/packets"
+        dd if="$tmp/blob" bs=65516 skip="$chunk" count=1 2>/dev/null >>"$tmp/packets"
+        chunk=$((chunk + 1))
+    done
 }
 problem="nbcollab cannot run: no Python 3.6 found, and $python is gone"
 echo "nbcollab: warning: $problem; notebooks are checked out unchanged," \
     "and \`git add\` refuses them until you run \`nbcollab install\` again" >&2
+trap '[ -z "${tmp:-}" ] || rm -rf "$tmp"' EXIT
 skip_list
 printf '0016git-filter-server\n000eversion=2\n0000'
 skip_list
@@ -70,20 +105,25 @@ while :; do
             pathname=*) pathname=${line#pathname=} ;;
         esac
     done
-    if [ "$command" = smudge ]; then
-        printf '0013status=success\n0000'
-        while length && [ "$len" -ne 0 ]; do printf '%04x' "$len"; packet $((len - 4)); done
-        printf '00000000'
-    elif staged_as_is; then
+    if ! read_content; then # no temporary folder: relay smudge as it comes (small files)
+        if [ "$command" = smudge ]; then
+            printf '0013status=success\n0000'
+            while length && [ "$len" -ne 0 ]; do printf '%04x' "$len"; packet $((len - 4)); done
+            printf '00000000'
+        else
+            skip_list
+            echo "nbcollab: error: $pathname: $problem; the notebook was not added" >&2
+            printf '0011status=error\n0000'
+        fi
+    elif [ "$command" = smudge ] || staged_as_is; then
         printf '0013status=success\n0000'
         cat "$tmp/packets"
         printf '00000000'
-        rm -rf "$tmp"
     else
-        [ -z "${tmp:-}" ] || rm -rf "$tmp"
         echo "nbcollab: error: $pathname: $problem; the notebook was not added" >&2
         printf '0011status=error\n0000'
     fi
+    [ -z "${tmp:-}" ] || rm -rf "$tmp"
     tmp=
 done
 """

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nbcollab.safe_text import terminal_safe
+
 if TYPE_CHECKING:
     from nbcollab.merge.values import MergeLabels
     from nbcollab.options import MergeOptions
@@ -185,6 +187,6 @@ def fall_back_to_line_merge(args: DriverArgs, reason: str) -> int:
 
 def _say(message: str) -> None:
     try:
-        print(f"nbcollab: {message}", file=sys.stderr)
+        print(f"nbcollab: {terminal_safe(message, one_line=True)}", file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the exit code still tells git what happened

@@ -11,13 +11,15 @@ tree holds git's line conflict markers and is no notebook), or, against the inde
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nbcollab.errors import GitError, NotARepository
-from nbcollab.render.safe_text import quote_path
+from nbcollab.safe_text import quote_path
 
 WORKTREE = None  # a side that is the working tree
 INDEX = ":"  # a side that is the index (staging area)
@@ -34,6 +36,9 @@ class NotebookPair:
     new_label: str
     unmerged: bool = False
     theirs: bytes | None = None  # an unmerged notebook's stage 3, the other side of the merge
+    # The new side's file as the user names it (relative to their folder), when it is the
+    # working tree: what a message about that file tells them to run a command on.
+    new_file: str | None = None
 
 
 def open_repo(start: Path) -> Any:
@@ -94,8 +99,10 @@ def notebook_pairs(
     unmerged = unmerged_paths(repo) if stages else set()
     pairs = []
     for name in sorted({n for n in names if n.endswith(".ipynb")}):  # once, not once per stage
+        new_file = os.path.relpath(root / name, cwd or root) if new_side is WORKTREE else None
         if name in unmerged:
-            pairs.append(_unmerged_pair(repo, old_side, new_side, name, root))
+            pair = _unmerged_pair(repo, old_side, new_side, name, root)
+            pairs.append(dataclasses.replace(pair, new_file=new_file))
             continue
         pairs.append(
             NotebookPair(
@@ -104,6 +111,7 @@ def notebook_pairs(
                 read_side(repo, new_side, name, root),
                 _label(old_side, name, "a"),
                 _label(new_side, name, "b"),
+                new_file=new_file,
             )
         )
     return pairs

@@ -58,7 +58,42 @@ def collect_status(repo: gitconfig.Repository | None, ctx: InstallContext) -> St
         _check_driver(driver, facts, ctx, report)
     if not report.installed:
         report.problems.append("nbcollab is not installed here (run `nbcollab install`)")
+    if repo is not None:
+        _check_hooks(repo.root, report)
     return report
+
+
+def _check_hooks(root: Path, report: StatusReport) -> None:
+    from nbcollab.git.hook_files import HOOKS, SCRIPTS, call_line, find_hook, hooks_dir
+
+    folder = hooks_dir(root)
+    for name in HOOKS:
+        hook = find_hook(folder, name)
+        if hook.state == "nbcollab":
+            report.lines.append(f"hooks: {name} {hook.path}")
+        elif hook.state == "missing":
+            report.lines.append(
+                f"hooks: no {name} hook (`nbcollab install --hooks` writes one that refuses "
+                "commits of notebooks that are not clean or still hold merge conflicts)"
+            )
+        elif hook.state == "stale":
+            _problem(report, f"{hook.path} is an older nbcollab's: run `nbcollab install`")
+        elif hook.state == "edited":
+            report.lines.append(f"hooks: {name} {hook.path} (nbcollab's, changed since)")
+        elif hook.calls_chained:
+            report.lines.append(f"hooks: your own {name} hook {hook.path} runs {hook.chained}")
+        elif hook.chained is not None:
+            _problem(
+                report,
+                f"your own {name} hook {hook.path} does not run nbcollab's checks "
+                f"({hook.chained}): add this line to it: {call_line(name)}",
+            )
+        else:
+            report.lines.append(f"hooks: your own {name} hook {hook.path}")
+    report.lines.append(
+        f"hook scripts: {SCRIPTS} (pre-commit-lint, export-check and post-merge: copy them, or "
+        "call them from your hooks)"
+    )
 
 
 def _gather(repo: gitconfig.Repository | None) -> _Facts:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.options import CleanOptions, DiffOptions
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from nbcollab.config.folders import ConfigByFolder

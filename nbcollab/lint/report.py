@@ -10,7 +10,6 @@ workflow-command syntax: a notebook cannot inject escape sequences or commands.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ from nbcollab.lint.codes import CODES, Severity, severity_of
 from nbcollab.lint.files import FileResult
 from nbcollab.lint.finding import Finding
 from nbcollab.lint.formats import Format
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from nbcollab.safe_text import terminal_safe
 
 
 def render(results: list[FileResult], fmt: Format) -> str:
@@ -33,16 +31,6 @@ def render(results: list[FileResult], fmt: Format) -> str:
         Format.GITHUB: render_github,
         Format.SARIF: render_sarif,
     }[fmt](results)
-
-
-def safe(text: str) -> str:
-    """``text`` with control characters (terminal escapes, bidi overrides) made visible."""
-    return _CONTROL.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
-    )
 
 
 def _where(f: Finding) -> str:
@@ -57,8 +45,11 @@ def render_text(results: list[FileResult]) -> str:
         for f in result.findings:
             place = f"{f.file_line}:{f.file_column}:" if f.file_line else ""
             lines.append(
-                f"{safe(f.path)}:{place} {f.code} {severity_of(f.code).value}: "
-                f"{safe(f.message)} [{safe(_where(f))}]"
+                terminal_safe(
+                    f"{f.path}:{place} {f.code} {severity_of(f.code).value}: {f.message} "
+                    f"[{_where(f)}]",
+                    one_line=True,
+                )
             )
     total = sum(len(r.findings) for r in results)
     if total:
@@ -107,7 +98,7 @@ def render_json(results: list[FileResult]) -> str:
 
 
 def _github_escape(text: str, *, property_: bool = False) -> str:
-    text = safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = terminal_safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if property_:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from nbcollab.errors import InvalidNotebook
+from nbcollab.errors import InvalidNotebook, invalid_value
 from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
+from nbcollab.safe_text import terminal_safe
 
 _STRICT = {"extra": "forbid"}
 
@@ -192,7 +193,7 @@ def _parse_entry(adapter: Any, item: Any, place: str) -> ConflictEntry:
         field = shown(".".join(loc)) + ": " if loc else ""
         where = f" ({where_of(item)})" if isinstance(item, dict) else ""
         raise InvalidNotebook(
-            f"{place}{where}: {field}{first['msg']}; fix or remove the entry"
+            f"{place}{where}: {field}{invalid_value(first)}; fix or remove the entry"
         ) from None
     problem = _shape_problem(entry)
     if problem:
@@ -242,7 +243,7 @@ def _adapter() -> Any:
 
 def shown(text: str) -> str:
     """``text`` as one safe terminal line: control characters (escapes, newlines) escaped."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return terminal_safe(text, one_line=True)
 
 
 def where_of(entry: Any) -> str:

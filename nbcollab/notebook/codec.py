@@ -23,6 +23,7 @@ from nbcollab.notebook.lines import (
     split_lines_v4,
     strip_transient,
 )
+from nbcollab.safe_text import terminal_safe
 
 __all__ = [
     "Notebook",
@@ -68,9 +69,7 @@ def _load_json(text: str, path: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
-        raise InvalidNotebook(
-            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
-        ) from None
+        raise InvalidNotebook(not_json_message(text, exc, path)) from None
     except _DuplicateKey as exc:
         raise InvalidNotebook(
             f"{path}: duplicate key {exc.args[0]!r} in one JSON object "
@@ -81,6 +80,47 @@ def _load_json(text: str, path: str) -> Any:
         raise InvalidNotebook(f"{path}: a number too long to read (thousands of digits)") from None
     except RecursionError:
         raise InvalidNotebook(f"{path}: JSON nested more than {MAX_NESTING} levels deep") from None
+
+
+# git's conflict markers at the start of a line: where a notebook's JSON never has them (its
+# lines are indented, or start with "{" or "}"), a line merge without nbcollab's driver wrote them.
+_GIT_MARKER = re.compile(r"^(?:<{7,}(?: |$)|={7,}$|>{7,}(?: |$)|\|{7,}(?: |$))", re.MULTILINE)
+_TEXT_KINDS = {".py": "a Python file", ".md": "a Markdown file", ".r": "an R file"}
+
+
+def not_json_message(text: str, exc: json.JSONDecodeError, path: str) -> str:
+    """Why ``text`` is not a notebook, said so that a person knows what to do: git's conflict
+    markers, a file that is not JSON at all (a ``.py`` given as a notebook), or broken JSON."""
+    marker = _GIT_MARKER.search(text)
+    if marker is not None:
+        line = text.count("\n", 0, marker.start()) + 1
+        shown = _line_at(text, marker.start())
+        return (
+            f"{path}:{line}: holds git's conflict markers ({shown!r}): a line merge ran without "
+            f"nbcollab's merge driver; rebuild the notebook from git's stages with `nbcollab "
+            f"mergetool {path}`, or `git checkout --merge {path}` once `nbcollab install` has set "
+            "up the driver"
+        )
+    start = len(text) - len(text.lstrip())
+    if not text[start:].startswith(("{", "[")):
+        suffix = path[path.rfind(".") :].lower() if "." in path else ""
+        line = text.count("\n", 0, start) + 1
+        said = f"a notebook is JSON starting with '{{', line {line} is {_line_at(text, start)!r}"
+        if suffix == ".ipynb":
+            return (
+                f"{path}:{line}: not a notebook but text ({said}); restore it from git "
+                f"(`git restore {path}`) or save it again from Jupyter"
+            )
+        kind = _TEXT_KINDS.get(suffix, "a text file")
+        return f"{path}:{line}: not a notebook but {kind} ({said}); give a notebook (.ipynb)"
+    return f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
+
+
+def _line_at(text: str, start: int) -> str:
+    """The line starting at ``start``, one terminal-safe line of at most 60 characters."""
+    end = text.find("\n", start)
+    line = text[start : end if end >= 0 else len(text)].rstrip("\r")
+    return terminal_safe(line if len(line) <= 60 else line[:57] + "...", one_line=True)
 
 
 def _decode(data: bytes | str, path: str) -> str:

@@ -196,7 +196,7 @@ class CacheSession:
         if self._warned:
             return
         self._warned = True
-        from nbcollab.render.safe_text import terminal_safe
+        from nbcollab.safe_text import terminal_safe
 
         reason = str(exc) or type(exc).__name__
         message = terminal_safe(f"{path}: output cache not used ({reason})", one_line=True)

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
-from nbcollab.options import CleanOptions, DiffFormat, DiffOptions
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.options import CleanOptions, DiffFormat, DiffOptions, NormalizeOptions
 from nbcollab.render.text import TextStyle, render_text
+from nbcollab.safe_text import terminal_safe
 
 _PLAIN = TextStyle()
 _DEFAULT_OPTIONS = DiffOptions()
+_DEFAULT_NORMALIZE = NormalizeOptions()
 # json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -30,8 +31,8 @@ class NotebookSides:
 
     old_name: str
     new_name: str
-    old: Notebook
-    new: Notebook
+    old: Notebook | None  # None: the notebook does not exist on this side (added or deleted)
+    new: Notebook | None
     key: str  # the path the JSON output files this pair under
     note: str = ""  # a line shown before the text diff (an unmerged path)
     unmerged: bool = False  # a conflicted path, different whatever its diff
@@ -39,15 +40,31 @@ class NotebookSides:
     options: DiffOptions | None = None
 
 
-def empty_notebook() -> Notebook:
-    """The side of a notebook that does not exist (added or deleted)."""
-    return {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+def absent_notebook(like: Notebook | None) -> Notebook:
+    """The side of a notebook that does not exist (added or deleted): no cells, no metadata, in
+    the format of the side that exists, so that an added notebook's format version is no change."""
+    nb: Notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    for key in ("nbformat", "nbformat_minor"):
+        if like is not None and key in like:
+            nb[key] = like[key]
+    if nb["nbformat"] == 3:  # its cells live in worksheets
+        del nb["cells"]
+        nb["worksheets"] = [{"cells": [], "metadata": {}}]
+    return nb
 
 
-def load_side(data: bytes | None, *, path: str, clean: CleanOptions | None = None) -> Notebook:
-    """Parse one side (``None``: absent, an empty notebook), cleaned when ``clean`` is given."""
+def both_sides(pair: NotebookSides) -> tuple[Notebook, Notebook]:
+    """The two notebooks of ``pair``, an absent one as the other side's empty notebook."""
+    old = pair.old if pair.old is not None else absent_notebook(pair.new)
+    return old, pair.new if pair.new is not None else absent_notebook(pair.old)
+
+
+def load_side(
+    data: bytes | None, *, path: str, clean: CleanOptions | None = None
+) -> Notebook | None:
+    """Parse one side (``None``: absent), cleaned when ``clean`` is given."""
     if data is None:
-        return empty_notebook()
+        return None
     # Compared as Jupyter reads them: the keys it drops on every read are no difference.
     nb = strip_transient(parse_notebook(data, path=path))
     if clean is not None:
@@ -69,8 +86,13 @@ def render_diffs(
 
     Each pair is compared under its own options when it carries them, else under ``options``."""
     pairs = [p if p.options is not None else dataclasses.replace(p, options=options) for p in pairs]
-    pairs = [normalized_sides(p) if _options(p).normalize_outputs else p for p in pairs]
-    diffs = [diff_notebooks(p.old, p.new, options=_options(p)) for p in pairs]
+    sides = [
+        normalized(*both_sides(p), _options(p).normalize_options)
+        if _options(p).normalize_outputs
+        else both_sides(p)
+        for p in pairs
+    ]
+    diffs = [diff_notebooks(old, new, options=_options(p)) for p, (old, new) in zip(pairs, sides)]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
         return "".join(
@@ -83,41 +105,47 @@ def render_diffs(
 
         # Highlight each notebook in its kernel's language (a deleted one's: its old side's).
         languages = {
-            p.new_name: notebook_language(p.new if p.new.get("metadata") else p.old) for p in pairs
+            p.new_name: notebook_language(new if new.get("metadata") else old)
+            for p, (old, new) in zip(pairs, sides)
         }
         page = render_html(
             [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)], languages=languages
         )
         return page, different
-    return _render_json(pairs, keyed), different
+    return _render_json(pairs, sides, keyed), different
 
 
 def _options(pair: NotebookSides) -> DiffOptions:
     return pair.options if pair.options is not None else _DEFAULT_OPTIONS
 
 
-def normalized_sides(pair: NotebookSides) -> NotebookSides:
-    """Both sides with their outputs normalized (copies) exactly as ``clean --normalize`` does,
-    with the pair's [tool.nbcollab.normalize], so only real changes remain."""
+def normalized(
+    old: Notebook, new: Notebook, normalize: NormalizeOptions = _DEFAULT_NORMALIZE
+) -> tuple[Notebook, Notebook]:
+    """Both sides with their outputs normalized (copies) exactly as ``clean --normalize`` does
+    with ``normalize`` (the pair's [tool.nbcollab.normalize]), so only real changes remain."""
     import copy
 
     from nbcollab.clean.normalize import normalize_in_place
 
-    normalize = _options(pair).normalize_options
-    old, new = copy.deepcopy(pair.old), copy.deepcopy(pair.new)
+    old, new = copy.deepcopy(old), copy.deepcopy(new)
     normalize_in_place(old, options=normalize)
     normalize_in_place(new, options=normalize)
-    return dataclasses.replace(pair, old=old, new=new)
+    return old, new
 
 
 def _note(pair: NotebookSides) -> str:
     return f"{terminal_safe(pair.note)}\n" if pair.note else ""
 
 
-def _render_json(pairs: Sequence[NotebookSides], keyed: bool) -> str:
+def _render_json(
+    pairs: Sequence[NotebookSides], sides: list[tuple[Notebook, Notebook]], keyed: bool
+) -> str:
     from nbcollab.render.nbdime import to_nbdime_diff
 
-    entries = {p.key: to_nbdime_diff(p.old, p.new, options=_options(p)) for p in pairs}
+    entries = {
+        p.key: to_nbdime_diff(old, new, options=_options(p)) for p, (old, new) in zip(pairs, sides)
+    }
     value = entries if keyed else next(iter(entries.values()), [])
     text = json.dumps(value, indent=1, ensure_ascii=False)
     # Only strings can hold them, where a \u escape is the same JSON value, safe to print.

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.safe_text import terminal_safe
 
 _TEXT_MIMES = ("text/", "application/json", "application/javascript", "image/svg+xml")
 

@@ -2,7 +2,7 @@
 syntax colour, outputs as text, images as ``[image/png 640x480]``.
 
 Pure: a notebook dict in, a string out. Everything from the notebook passes through
-``safe_plain`` (colours dropped, then ``render.safe_text``) before it reaches the terminal, so a
+``safe_plain`` (colours dropped, then ``nbcollab.safe_text``) before it reaches the terminal, so a
 notebook cannot move the cursor, retitle the window, rewrite the screen or hide text with escape
 sequences.
 """
@@ -18,8 +18,8 @@ from typing import Any
 from nbcollab.errors import ConfigError
 from nbcollab.notebook.bundle import mime_bundle
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
-from nbcollab.render.safe_text import terminal_safe
 from nbcollab.render.show_images import image_size
+from nbcollab.safe_text import terminal_safe
 
 _BOLD, _CYAN, _DIM, _RED, _RESET = "\033[1m", "\033[36m", "\033[2m", "\033[31m", "\033[0m"
 # SGR (colour) sequences are dropped: tracebacks are full of them and they carry no content.
@@ -40,7 +40,7 @@ class ShowOptions:
 
 def safe_plain(text: str) -> str:
     """Untrusted text for the terminal: colour codes dropped (tracebacks are full of them),
-    every other control character shown visibly (``render.safe_text``)."""
+    every other control character shown visibly (``nbcollab.safe_text``)."""
     return terminal_safe(_SGR.sub("", text))
 
 

@@ -23,7 +23,7 @@ from nbcollab.diff.compute import (
     source_of,
 )
 from nbcollab.render.output_text import describe_output, output_text
-from nbcollab.render.safe_text import terminal_safe
+from nbcollab.safe_text import terminal_safe
 
 _RED, _GREEN, _CYAN, _BOLD, _DIM, _REVERSE, _RESET = (
     "\033[31m",
