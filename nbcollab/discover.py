@@ -82,7 +82,7 @@ def _notebooks_below(folder: Path, skipped: list[Skipped]) -> Iterator[Path]:
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_FOLDERS)
         for name in dirnames:
             if (here / name).is_symlink() and not is_inside(here / name, folder):
-                outside = f"a symbolic link to a folder outside {folder}"
+                outside = f"a symbolic link to a folder outside {_named(folder)}"
                 skipped.append(Skipped(here / name, outside))
         for name in filenames:
             if name.endswith(NOTEBOOK_SUFFIX):
@@ -99,12 +99,16 @@ def _skip_reason(path: Path, folder: Path) -> str | None:
         if _resolved(path) is None:
             return "a broken symbolic link (or a loop of links)"
         if not is_inside(path, folder):
-            return f"a symbolic link to a file outside {folder}"
+            return f"a symbolic link to a file outside {_named(folder)}"
     try:
         mode = path.stat().st_mode
     except OSError as exc:
         return f"cannot read ({exc.strerror})"
     return None if stat.S_ISREG(mode) else "not a regular file (a FIFO, device or socket)"
+
+
+def _named(folder: Path) -> str:
+    return "the current folder" if str(folder) == "." else str(folder)
 
 
 def _resolved(path: Path) -> Path | None:

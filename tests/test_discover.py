@@ -75,7 +75,8 @@ def test_every_command_that_walks_a_folder_follows_the_rule(
     result = CliRunner().invoke(app, [*argv, "."])
     said = sorted(line for line in result.stderr.splitlines() if "skipped" in line)
     assert said == [
-        f"nbcollab: skipped {path}: {reason.format(tree='.')}" for path, reason in SKIPPED
+        f"nbcollab: skipped {path}: {reason.format(tree='the current folder')}"
+        for path, reason in SKIPPED
     ]
     assert result.exit_code in (0, 1), result.output  # nothing hidden was read (it would be 2)
     assert "hidden" not in result.output and "secret" not in result.output

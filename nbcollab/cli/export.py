@@ -91,6 +91,8 @@ def export(
 
 def _configured(configs: ConfigByFolder) -> list[Path]:
     """The notebooks the project's ``modules`` globs name (shown relative to the current folder)."""
+    import dataclasses
+
     from nbcollab.cli.clean import say_skipped
     from nbcollab.export.files import configured_notebooks
 
@@ -98,7 +100,7 @@ def _configured(configs: ConfigByFolder) -> list[Path]:
     if pyproject is None:
         return []
     found = configured_notebooks(Path(pyproject), configs.config_in(Path.cwd()).export)
-    say_skipped(found.skipped)
+    say_skipped([dataclasses.replace(s, path=_as_typed(s.path)) for s in found.skipped])
     return [_as_typed(path) for path in found.notebooks]
 
 
