@@ -109,6 +109,37 @@ def stream_output(text: str) -> dict[str, Any]:
     return {"name": "stdout", "output_type": "stream", "text": text}
 
 
+def html_output(text: str) -> dict[str, Any]:
+    """A display_data output holding HTML: what Jupyter shows only in a trusted notebook."""
+    return {
+        "data": {"text/html": text, "text/plain": "<HTML>"},
+        "metadata": {},
+        "output_type": "display_data",
+    }
+
+
+def _notebook_text(notebook: str | bytes | Path) -> str:
+    if isinstance(notebook, Path):
+        return notebook.read_text(encoding="utf-8")
+    return notebook.decode("utf-8") if isinstance(notebook, bytes) else notebook
+
+
+def jupyter_sign(notebook: str | bytes | Path) -> None:
+    """Sign a notebook (its text, or the file) as the user's Jupyter does when saving it."""
+    from nbcollab.trust.notary import open_notary, read_as_jupyter
+
+    with open_notary() as notary:
+        notary.sign(read_as_jupyter(_notebook_text(notebook), path="notebook"))
+
+
+def jupyter_trusts(notebook: str | bytes | Path) -> bool:
+    """Whether the user's Jupyter (its real notary) trusts a notebook's text or file."""
+    from nbcollab.trust.notary import open_notary, read_as_jupyter
+
+    with open_notary() as notary:
+        return bool(notary.check_signature(read_as_jupyter(_notebook_text(notebook), path="nb")))
+
+
 def corpus_notebooks() -> list[Path]:
     """Every notebook of the corpus, or a skip when the corpus is absent."""
     if not CORPUS_NOTEBOOKS.is_dir():
@@ -132,6 +163,22 @@ def copy_to(tmp: Path, source: Path) -> Path:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def version_1_line(record: Any, fields: int) -> str:
+    """An output-cache ``Record`` as an nbcollab without a version field wrote its index line,
+    with ``fields`` fields (7, 8, 10, 11, 14 or 15)."""
+    line = [record.path_key, record.blob, record.working, record.fingerprint, record.pack]
+    line += [str(record.offset), str(record.length)]
+    if fields in (8, 11, 15):
+        line.append(f"{record.crc:08x}")
+    if fields >= 10 and record.blob_at:
+        line += [record.blob_at.pack, str(record.blob_at.offset), str(record.blob_at.length)]
+    if fields >= 14 and record.cells_at:
+        at = record.cells_at
+        line += [at.pack, str(at.offset), str(at.length), record.cells]
+    assert len(line) == fields
+    return " ".join(line)
 
 
 # Debian's Chromium, driven by Playwright (its own browser download is not reachable here). The

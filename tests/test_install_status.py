@@ -40,6 +40,10 @@ def installed(repo: Repository) -> Repository:
     return repo
 
 
+# A repository without notebooks: the last line, about the work tree's notebooks.
+TRUST_LINE = "trust: every notebook with rich output is trusted by your Jupyter"
+
+
 def problems_with(report: StatusReport, text: str) -> list[str]:
     return [p for p in report.problems if text in p]
 
@@ -60,6 +64,7 @@ def test_nothing_installed(repo: Repository) -> None:
             "diff: not installed",
             "merge: not installed",
             "mergetool: not installed",
+            TRUST_LINE,
         ],
     )
     assert report.problems == ["nbcollab is not installed here (run `nbcollab install`)"]
@@ -76,7 +81,7 @@ def test_a_healthy_install_has_no_problem(installed: Repository) -> None:
     where = str(installed.root / ".gitattributes")
     assert drivers(report) == [
         f"{name}: config in local; {where}" for name in ("filter", "diff", "merge")
-    ] + ["mergetool: config in local"]
+    ] + ["mergetool: config in local", TRUST_LINE]
 
 
 def test_a_global_install_is_seen_from_a_repository_and_outside(repo: Repository) -> None:
@@ -85,7 +90,8 @@ def test_a_global_install_is_seen_from_a_repository_and_outside(repo: Repository
     for where in (repo, None):
         report = status(where)
         assert report.installed and report.problems == [], report.problems
-        assert all("config in global" in line for line in drivers(report))
+        assert all("config in global" in line for line in drivers(report)[:4])
+        assert drivers(report)[4:] == ([TRUST_LINE] if where else [])
 
 
 def test_only_some_drivers_installed(repo: Repository) -> None:

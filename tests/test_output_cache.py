@@ -8,7 +8,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from helpers import code_cell, make_notebook, markdown_cell, stream_output
+from helpers import code_cell, make_notebook, markdown_cell, stream_output, version_1_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,7 @@ from nbcollab.options import CleanOptions
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.restore import record_working_file, restore_working_file
 from nbcollab.output_cache.session import CacheSession
-from nbcollab.output_cache.store import CacheDamaged, OutputStore
+from nbcollab.output_cache.store import CacheDamaged, OutputStore, format_record, read_record
 
 PREFIX, UNCHANGED = RestoreRule.PREFIX, RestoreRule.UNCHANGED
 
@@ -97,10 +97,11 @@ def test_a_working_file_is_checked_by_its_crc_and_one_from_an_older_line_by_its_
     store.close()
     idx = next((tmp_path / "packs").glob("*.idx"))
     pack = next((tmp_path / "packs").glob("*.pack"))
-    fields = idx.read_text().split()
-    assert int(fields[7], 16) == zlib.crc32(b"working")
-    for line in (fields, fields[:7]):  # as written now, and as an older nbcollab wrote it
-        idx.write_text(" ".join(line) + "\n")
+    record = read_record(idx.read_text().strip())
+    assert record is not None and record.crc == zlib.crc32(b"working")
+    # As written now, and as an older nbcollab wrote it (no CRC-32).
+    for line in (format_record(record), version_1_line(record, 7)):
+        idx.write_text(line + "\n")
         pack.write_bytes(b"working")
         reader = OutputStore(tmp_path)
         record = reader.records_for("nb.ipynb")[0]

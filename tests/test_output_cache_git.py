@@ -276,19 +276,31 @@ def jupyter_trusts(path: Path) -> bool:
         return bool(notary.check_signature(read_as_jupyter(path.read_text(), path=str(path))))
 
 
-def test_restored_outputs_are_trusted_only_as_they_were_when_recorded(repo: Path) -> None:
+def test_restored_outputs_are_trusted_as_they_were_when_recorded(repo: Path) -> None:
     from nbcollab.trust.notary import open_notary, read_as_jupyter
 
     write_notebook(repo / NB, html_notebook())
-    with open_notary() as notary:  # the user ran and saved it in Jupyter, which signed it
-        notary.sign(read_as_jupyter((repo / NB).read_text(), path=NB))
-    git(repo, "commit", "-qam", "html")
+    git(repo, "commit", "-qam", "html, not trusted")  # recorded while untrusted
     commit_edit_elsewhere(repo, "other")
     git(repo, "switch", "-q", "main")
-    assert jupyter_trusts(repo / NB)  # exactly the notebook the user trusted
     git(repo, "switch", "-q", "other")
     assert outputs(repo)[0][1][0]["data"]["text/html"] == "<b>one</b>"
-    assert not jupyter_trusts(repo / NB)  # new content: nothing signs it
+    assert not jupyter_trusts(repo / NB)  # never trusted: a restore does not trust it either
+    git(repo, "switch", "-q", "main")
+    nb = html_notebook()
+    nb["cells"][0]["outputs"][0]["data"]["text/html"] = "<b>one, again</b>"
+    write_notebook(repo / NB, nb)  # the user ran it again in Jupyter, which signed it on save
+    with open_notary() as notary:
+        notary.sign(read_as_jupyter((repo / NB).read_text(), path=NB))
+    git(repo, "add", NB)  # recorded trusted (the blob is the same: nothing to commit)
+    git(repo, "switch", "-qc", "later")  # a cell below the HTML, edited by someone else
+    write_notebook(repo / NB, clean_notebook(notebook("b = a + 20\nprint(b)", ran=False)))
+    git(repo, "commit", "-qam", "edit")
+    git(repo, "switch", "-q", "main")
+    git(repo, "switch", "-q", "later")
+    assert outputs(repo)[0][1][0]["data"]["text/html"] == "<b>one, again</b>"
+    assert jupyter_trusts(repo / NB)  # the HTML is the user's own, the edit below it
+    assert_status_clean(repo)
 
 
 def test_an_untrusted_notebook_comes_back_untrusted_and_without_a_signature(repo: Path) -> None:

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import code_cell, corpus_notebooks, make_notebook, markdown_cell, requires_corpus
+from helpers import (
+    code_cell,
+    corpus_notebooks,
+    make_notebook,
+    markdown_cell,
+    requires_corpus,
+    version_1_line,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +33,7 @@ from nbcollab.output_cache.lookup import recorded_clean
 from nbcollab.output_cache.options import CacheOptions
 from nbcollab.output_cache.restore import cleans_to_blob, record_working_file
 from nbcollab.output_cache.session import CacheSession
-from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key, sha256
+from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key, read_record, sha256
 
 OUTPUTS = [
     [],
@@ -194,9 +201,9 @@ def test_records_without_their_blob_are_read_and_completed_once(tmp_path: Path) 
     old.add("nb.ipynb", sha256(blob), working, "f")
     old.close()
     idx = next((tmp_path / "packs").glob("*.idx"))
-    fields = idx.read_text().split()
-    assert len(fields) == 8 and int(fields[7], 16) == zlib.crc32(working)
-    idx.write_text(" ".join(fields[:7]) + "\n")  # as an older nbcollab wrote it
+    record = read_record(idx.read_text().strip())
+    assert record is not None and record.blob_at is None and record.crc == zlib.crc32(working)
+    idx.write_text(version_1_line(record, 7) + "\n")  # as an older nbcollab wrote it
     store = OutputStore(tmp_path)
     assert store.find("nb.ipynb", sha256(blob), "f") is not None
     assert store.find_cleaned("nb.ipynb", working, "f") is None

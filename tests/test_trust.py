@@ -131,7 +131,10 @@ def test_untrusted_remote_script_output_is_kept_but_not_signed() -> None:
     outcome = sign_merge_result(result, inputs=[base_t, local_t, remote_t], path="nb")
 
     assert not outcome.signed
-    assert outcome.reason == ("not signed: cell 2 (id b) has output not found in any trusted input")
+    assert outcome.reason == (
+        "not signed: cell 2 (id b) has output not found in any trusted input; check it, then "
+        "run: nbcollab trust sign nb"
+    )
     assert "document.title" in result  # the merge keeps the output; it just stays untrusted
     assert not jupyter_trusts(result)
 
@@ -193,7 +196,10 @@ def test_output_built_by_the_merge_is_not_signed_even_from_trusted_sides() -> No
     )
 
     assert not outcome.signed
-    assert outcome.reason == "not signed: cell 1 (id a) has output not found in any trusted input"
+    assert outcome.reason == (
+        "not signed: cell 1 (id a) has output not found in any trusted input; check it, then "
+        "run: nbcollab trust sign nb"
+    )
 
 
 def test_conflict_markers_are_plain_text_and_trusted_outputs_stay_signable() -> None:
@@ -222,7 +228,10 @@ def test_conflict_markers_between_active_outputs_are_not_signed() -> None:
 
     outcome = sign_merge_result(result, inputs=[base_t, local_t, remote_t], path="nb")
 
-    assert outcome.reason.startswith("not signed: the signed text of cell 1 (id a) to cell 2")
+    assert outcome.reason == (
+        "not signed: cell 1 (id a) changed between the first and last rich output; check it, "
+        "then run: nbcollab trust sign nb"
+    )
 
 
 def test_widget_state_from_an_untrusted_side_is_not_signed() -> None:
@@ -247,7 +256,8 @@ def test_widget_state_from_an_untrusted_side_is_not_signed() -> None:
     )
 
     assert outcome.reason == (
-        "not signed: the widget state (metadata.widgets) is not the one of any trusted input"
+        "not signed: the widget state (metadata.widgets) is not the one of any trusted input; "
+        "check the notebook, then run: nbcollab trust sign nb"
     )
 
 
@@ -471,9 +481,9 @@ def test_crafted_collision_is_refused() -> None:
 
     outcome = sign_merge_result(result, inputs=[base_t, local_t, remote_t], path="nb")
 
-    assert outcome.reason == (
-        "not signed: the signed text of cell 1 (id evil) to cell 3 (id b) could be cut into a "
-        "notebook with the same signature whose active output no trusted input already shows"
+    assert outcome.reason == (  # remote, with the crafted cell, is trusted: local's change
+        "not signed: cell 2 (id a) changed between the first and last rich output; check it, "
+        "then run: nbcollab trust sign nb"
     )
     assert not jupyter_trusts(json.dumps(twin))
 
@@ -533,8 +543,8 @@ def test_collision_check_names_the_stretch() -> None:
     )
     trusted = make_notebook(X, Y, minor=4)
     assert find_collision_risk(nb, [trusted]) == (
-        "the signed text of cell 0 to the notebook metadata could be cut into a notebook with "
-        "the same signature whose active output no trusted input already shows"
+        "cells were moved or removed, or the notebook metadata changed, between cell 0 and the "
+        "notebook metadata"
     )
 
 

@@ -107,7 +107,9 @@ def diff(
         ignore_attachments=ignore_attachments,
         normalize_outputs=normalize_outputs,
     )
-    found, keyed, base = _collect_pairs(args or [], cached=cached, configs=configs)
+    found, keyed, base = _collect_pairs(
+        args or [], cached=cached, configs=configs, published=form is DiffFormat.HTML
+    )
     pairs = [dataclasses.replace(p, options=options(base / p.key)) for p in found]
     use_color = color is ColorMode.ALWAYS or (
         color is ColorMode.AUTO
@@ -143,10 +145,11 @@ def _say_if_same_file(args: list[str]) -> None:
 
 
 def _collect_pairs(
-    args: list[str], *, cached: bool, configs: ConfigByFolder
+    args: list[str], *, cached: bool, configs: ConfigByFolder, published: bool = False
 ) -> tuple[list[NotebookSides], bool, Path]:
-    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs; and
-    the folder the pairs' keys are relative to (the current one, or the repository's top)."""
+    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs; the
+    folder the pairs' keys are relative to (the current one, or the repository's top);
+    ``published``: committed sides get their published outputs (the review page)."""
     from nbcollab.errors import ConfigError
     from nbcollab.files import read_file_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
@@ -166,7 +169,7 @@ def _collect_pairs(
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
         raise ConfigError(f"{quote_path(absent[0])}: no such file")
-    pairs, root = _git_pairs(args, cached=cached, configs=configs)
+    pairs, root = _git_pairs(args, cached=cached, configs=configs, published=published)
     return pairs, True, root
 
 
@@ -197,7 +200,7 @@ def _has_separator() -> bool:
 
 
 def _git_pairs(
-    args: list[str], *, cached: bool, configs: ConfigByFolder
+    args: list[str], *, cached: bool, configs: ConfigByFolder, published: bool = False
 ) -> tuple[list[NotebookSides], Path]:
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.errors import ConfigError
@@ -236,6 +239,15 @@ def _git_pairs(
         )
         for p in found
     ]
+    if published:
+        from nbcollab.cli.errors import echo
+        from nbcollab.git.outputs.view import with_published_outputs
+
+        pairs, problems = with_published_outputs(
+            root, found, pairs, new_committed=len(revs) == 2 or cached
+        )
+        for problem in problems:
+            echo(f"nbcollab: warning: {problem}", err=True)
     return pairs, root
 
 

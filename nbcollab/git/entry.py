@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from nbcollab.config.folders import ConfigByFolder
     from nbcollab.options import CleanOptions
     from nbcollab.output_cache.options import CacheOptions
+    from nbcollab.output_cache.others import OtherRecords
 
 
 def run_filter_process(argv: list[str]) -> int:
@@ -37,13 +38,19 @@ def run_filter_process(argv: list[str]) -> int:
     widen_pipe(protocol_out.fileno())
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    cache = CacheSession(
+        sys.stderr,
+        root,
+        load_options=lambda: _cache_options(configs, root),
+        others=_published_records,
+    )
     try:
         serve(
             sys.stdin.buffer,
             protocol_out,
             sys.stderr,
             OptionsByFolder(configs=configs),
-            CacheSession(sys.stderr, root, load_options=lambda: _cache_options(configs, root)),
+            cache,
         )
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
@@ -51,6 +58,7 @@ def run_filter_process(argv: list[str]) -> int:
         return 1
     finally:
         protocol_out.close()
+        cache.close()  # signs what the checkout restored, once git has every file
     return 0
 
 
@@ -66,6 +74,14 @@ def _cache_options(configs: ConfigByFolder, root: Path) -> CacheOptions:
         from nbcollab.output_cache.options import CacheOptions
 
         return CacheOptions()
+
+
+def _published_records(cwd: Path) -> Sequence[OtherRecords]:
+    """Outputs others published, as the output cache's other source of records (imported only
+    when a checkout first needs them)."""
+    from nbcollab.git.outputs.restore import published_records
+
+    return published_records(cwd)
 
 
 def run_filter_clean(argv: list[str]) -> int:

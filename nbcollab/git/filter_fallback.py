@@ -174,6 +174,8 @@ class StagedBlobs:
                 lines = _read_regular(os.path.join(packs, name)).split(b"\n")
                 for line in lines:
                     fields = line.decode("ascii", "replace").split(" ")
+                    if fields[0] == "2":  # a versioned line; version 1 had no version field
+                        fields = fields[1:]
                     if len(fields) >= 7 and len(fields[1]) == len(fields[2]) == 64:
                         found = self._recorded.setdefault((fields[0], fields[2]), [])
                         found.append(fields[1])

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from nbcollab.options import MergeOptions
 
 USAGE = "usage: nbcollab git-merge %O %A %B %L %P [%S %X %Y]"
+# With the clean filter, the merged blob has no outputs: the output cache puts them back.
+RESTORE_DECIDES = (
+    "not signed here: the merged blob has no outputs; the output cache puts yours back as git "
+    "writes the file, and signs it then if they are outputs you trusted"
+)
 EXIT_CLEAN = 0
 EXIT_CONFLICT = 1
 
@@ -92,6 +97,8 @@ def _merge(args: DriverArgs) -> int:
     trust_note = (
         sign_merge_result(text, inputs=raw, path=args.path).reason if options.sign else None
     )
+    if trust_note is not None and _restore_decides(trust_note, args.path):
+        trust_note = RESTORE_DECIDES
     write_result(args.ours, text)
     _say(f"merged {args.path}: " + ("clean" if result.clean else "CONFLICTS"))
     for line in result.summary() + ([trust_note] if trust_note else []):
@@ -104,6 +111,27 @@ def write_result(path: str, text: str) -> None:
     from nbcollab.files import write_atomic
 
     write_atomic(path, text.encode("utf-8", "surrogatepass"))
+
+
+def _restore_decides(trust_note: str, path: str) -> bool:
+    """Whether the result has no rich output only because the filter stripped it: git writes it
+    through the filter with the output cache on, which restores outputs and decides trust."""
+    from nbcollab.git.attributes import DRIVER_NAME
+    from nbcollab.output_cache.session import read_enabled
+    from nbcollab.trust.notary import NO_RICH_OUTPUT
+
+    if trust_note != f"not signed: {NO_RICH_OUTPUT}":
+        return False
+    try:
+        done = subprocess.run(
+            ["git", "check-attr", "-z", "filter", "--", path],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        return done.stdout.split(b"\0")[2:3] == [DRIVER_NAME.encode()] and read_enabled()
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _load_options(path: str) -> MergeOptions:
@@ -186,7 +214,7 @@ def fall_back_to_line_merge(args: DriverArgs, reason: str) -> int:
 
 
 def _say(message: str) -> None:
-    try:
+    try:  # messages name the path git passed, which may hold control characters
         print(f"nbcollab: {terminal_safe(message, one_line=True)}", file=sys.stderr)
     except (OSError, ValueError):
         pass  # stderr closed: the exit code still tells git what happened

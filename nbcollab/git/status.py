@@ -11,6 +11,7 @@ import os
 import shlex
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from nbcollab.git.install import (
     nbcollab_subcommand,
 )
 from nbcollab.git.launcher import launcher_in, recorded_python
+from nbcollab.safe_text import quote_path
 
 _PROBE = "nbcollab-status-probe.ipynb"
 
@@ -56,11 +58,43 @@ def collect_status(repo: gitconfig.Repository | None, ctx: InstallContext) -> St
     report = StatusReport()
     for driver in DRIVERS:
         _check_driver(driver, facts, ctx, report)
+    if repo is not None:
+        report.lines.append(trust_line(repo.root))
     if not report.installed:
         report.problems.append("nbcollab is not installed here (run `nbcollab install`)")
     if repo is not None:
         _check_hooks(repo.root, report)
+        _check_sharing(repo.root, report)
     return report
+
+
+def _check_sharing(root: Path, report: StatusReport) -> None:
+    """Published outputs on fetch and push (``install --share-outputs``): set up, and whole?"""
+    from nbcollab.git.hook_files import call_line
+    from nbcollab.git.outputs.setup import HOOK, read_sharing
+
+    state = read_sharing(root)
+    if not state.active:
+        return  # not asked for: nothing to say
+    hook = state.hook
+    pushing = f"published on push by {hook.path}" if state.publishing else "not published on push"
+    fetched = ", ".join(state.fetching) or "no remote"
+    report.lines.append(f"share-outputs: fetched from {fetched}; {pushing}")
+    again = "(run `nbcollab install --share-outputs`)"
+    for remote in state.not_fetching:
+        _problem(report, f"share-outputs: git fetch {remote} does not bring its outputs {again}")
+    if hook.state == "stale":
+        _problem(
+            report, f"{hook.path} is an older nbcollab's: run `nbcollab install --share-outputs`"
+        )
+    elif hook.state == "own" and hook.chained is not None and not hook.calls_chained:
+        _problem(
+            report,
+            f"share-outputs: your own {HOOK} hook {hook.path} does not publish outputs "
+            f"({hook.chained}): add this line to it: {call_line(HOOK)}",
+        )
+    elif not state.publishing:
+        _problem(report, f"share-outputs: no {HOOK} hook, so git push publishes nothing {again}")
 
 
 def _check_hooks(root: Path, report: StatusReport) -> None:
@@ -94,6 +128,60 @@ def _check_hooks(root: Path, report: StatusReport) -> None:
         f"hook scripts: {SCRIPTS} (pre-commit-lint, export-check and post-merge: copy them, or "
         "call them from your hooks)"
     )
+
+
+def trust_line(root: Path, most: int = 5) -> str:
+    """How many notebooks of the work tree have rich output Jupyter does not trust (their
+    plots, widgets and HTML show blank or sanitized), without loading nbformat."""
+    from nbcollab.trust.signatures import find_untrusted, open_user_store, uses_default_notary
+
+    try:
+        if not uses_default_notary():
+            return (
+                "trust: not checked: your Jupyter config sets NotebookNotary options "
+                "(`nbcollab trust check .` checks with Jupyter's own notary)"
+            )
+        names = _work_tree_notebooks(root)
+        untrusted = find_untrusted(open_user_store(), _read_regular(root, names))
+    except Exception as exc:  # noqa: BLE001 - a report line, never a reason for status to fail
+        return f"trust: not checked ({type(exc).__name__}: {exc})"
+    if not untrusted:
+        return "trust: every notebook with rich output is trusted by your Jupyter"
+    shown = ", ".join(quote_path(name) for name in untrusted[:most])
+    more = f" and {len(untrusted) - most} more" if len(untrusted) > most else ""
+    count = f"{len(untrusted)} notebook{'s' if len(untrusted) > 1 else ''}"
+    return (
+        f"trust: {count} with rich output Jupyter does not trust: {shown}{more} "
+        "(`nbcollab trust check` names the cells; `nbcollab trust sign` signs what you checked)"
+    )
+
+
+def _work_tree_notebooks(root: Path) -> list[str]:
+    """The notebooks git tracks or would add (not ignored), relative to ``root``."""
+    done = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.ipynb"],
+        cwd=root,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return sorted({name for name in names if name})
+
+
+def _read_regular(root: Path, names: list[str]) -> Iterator[tuple[str, bytes]]:
+    """``(name, bytes)`` of each regular file among ``names`` (not a symlink out of the tree)."""
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.files import read_file_bytes
+
+    for name in names:
+        path = root / name
+        if path.is_symlink():
+            continue
+        try:
+            yield name, read_file_bytes(path)
+        except InvalidNotebook:
+            continue  # gone, a FIFO, too large: not a notebook Jupyter opens
 
 
 def _gather(repo: gitconfig.Repository | None) -> _Facts:

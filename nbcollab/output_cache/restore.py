@@ -8,15 +8,18 @@ result is cleaned again and compared with the blob; any difference means the blo
 it is.
 
 Trust: nothing here signs. A restored file carries no signature of its own (a whole file that
-holds a ``signature`` or ``trusted`` key is never restored whole), so Jupyter trusts it only if
-the user's signature store already knew exactly this notebook, i.e. the user trusted it when it
-was recorded. Restored cells make new content, which is untrusted until the user trusts it.
+holds a ``signature`` or ``trusted`` key is never restored whole), so Jupyter trusts a whole file
+only if the user's signature store already knew exactly this notebook, i.e. the user trusted it
+when it was recorded. Restored cells make new content: ``fill_cells`` says which records they
+came from, and ``output_cache.signing`` decides whether the user's trust in those records
+carries over to it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,7 @@ from nbcollab.options import CleanOptions
 from nbcollab.output_cache.cells import build_index, read_index
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.lookup import CELLS_ONLY, options_fingerprint, recorded_working
+from nbcollab.output_cache.others import OtherRecords
 from nbcollab.output_cache.splice import cell_spans, splice
 from nbcollab.output_cache.store import OutputStore, Record, sha256
 
@@ -44,9 +48,11 @@ def record_working_file(
     options: CleanOptions,
     rule: RestoreRule = RestoreRule.PREFIX,
     index: bool = True,
+    trusted: bool = False,
 ) -> int:
     """Remember that ``working`` cleaned to ``blob``, with its cell index under ``rule`` (or
-    without: one is made when a restore first needs it); the number of new bytes stored."""
+    without: one is made when a restore first needs it) and whether the user's Jupyter trusts
+    it (``trusted``); the number of new bytes stored."""
     if working == blob:
         return 0  # nothing was stripped
     cells = build_index(working, blob, rule) if index else None
@@ -54,17 +60,24 @@ def record_working_file(
     # so every record a look-up can match was written by this code).
     whole = not _TRUST_KEYS.search(working)
     fingerprint = options_fingerprint(options) if whole else CELLS_ONLY
-    return store.add(path, sha256(blob), working, fingerprint, blob, cells)
+    return store.add(path, sha256(blob), working, fingerprint, blob, cells, trusted=trusted)
 
 
 def restore_working_file(
-    blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule,
+    others: Sequence[OtherRecords] = (),
 ) -> bytes | None:
-    """The working file for ``blob`` with its cached outputs, or None when there are none."""
+    """The working file for ``blob`` with its cached outputs, or None when there are none
+    (``others``: records from another source, for the cells own records leave empty)."""
     working = recorded_working(blob, path, store=store, options=options)
     if working is not None:
         return working
-    return restore_cells(blob, path, store=store, options=options, rule=rule)
+    return restore_cells(blob, path, store=store, options=options, rule=rule, others=others)
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class _Fill:
     count: Any
     raw: bytes | None = None  # the outputs list's JSON text, cut from the working file
     raw_count: bytes = b"null"
+    source: str = ""  # the working file (SHA-256) of the record it comes from ("": another source)
 
     def parsed(self) -> tuple[list[Any], Any]:
         """The outputs (lines joined, as ``parse_notebook`` gives them) and the count."""
@@ -86,17 +100,55 @@ class _Fill:
 
 
 def restore_cells(
-    blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule,
+    others: Sequence[OtherRecords] = (),
 ) -> bytes | None:
-    """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None.
+    """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None."""
+    filled = fill_cells(blob, path, store=store, options=options, rule=rule, others=others)
+    return filled.text if filled is not None and filled.cleans_to_blob(options) else None
 
-    The check is the filter's own clean: the result is kept only if cleaning it gives ``blob``
-    (computed on the parsed notebook the text is known to parse to, see ``cleans_to_blob``).
+
+@dataclass(frozen=True)
+class FilledCells:
+    """A blob's text with recorded outputs filled in, not yet checked."""
+
+    text: bytes
+    notebook: Notebook  # what ``text`` parses to (the check cleans it: look at it before)
+    searched: tuple[Record, ...]  # the records searched for outputs, newest first
+    sources: frozenset[str]  # the working files (SHA-256) among them the outputs come from
+    blob: bytes
+    checked: Notebook  # what the check cleans: ``notebook`` itself, or a copy
+    # Whether cells came from another source (output_cache.others): then it is never signed.
+    from_others: bool = False
+
+    def cleans_to_blob(self, options: CleanOptions) -> bool:
+        """The filter's own clean: whether cleaning ``text`` gives the blob back exactly
+        (computed on the parsed notebook the text is known to parse to, see
+        ``cleans_to_blob``)."""
+        return cleans_to_blob(self.text, self.checked, self.blob, options=options)
+
+
+def fill_cells(
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule,
+    others: Sequence[OtherRecords] = (),
+) -> FilledCells | None:
+    """``blob`` with outputs filled in for the cells ``rule`` recognises; None when none are.
+    ``others`` fill, in order, the cells that own records leave empty (``output_cache.others``).
     """
     from nbcollab.errors import InvalidNotebook
     from nbcollab.notebook.codec import parse_notebook
 
-    if not store.records_for(path):
+    if not store.records_for(path) and not any(other.has_records(path) for other in others):
         return None  # nothing recorded for this notebook: spare the parse
     try:
         nb = parse_notebook(blob, path=path)
@@ -104,19 +156,27 @@ def restore_cells(
         return None  # not a notebook: written as it is, as without the cache
     targets = {key: i for i, key in cell_keys(nb, rule) if not nb["cells"][i].get("outputs")}
     fills = _find_outputs(targets, path, store=store, options=options, rule=rule) if targets else {}
+    own = len(fills)
+    if own < len(targets) and others:
+        _fill_from_others(fills, targets, path, sha256(blob), others, rule)
     if not fills:
         return None
     try:
         parsed = {index: fill.parsed() for index, fill in fills.items()}
     except ValueError:
         return None  # a recorded file's text is not what it should be: the blob as it is
+    searched = tuple(_searched(path, store))
+    sources = frozenset(fill.source for fill in fills.values())
     text = _spliced(blob, nb, fills)
-    if text is None:
-        from nbcollab.notebook.codec import serialize_notebook
+    filled = _filled(nb, parsed)
+    others_used = len(fills) > own
+    if text is not None:
+        return FilledCells(text, filled, searched, sources, blob, filled, others_used)
+    from nbcollab.notebook.codec import serialize_notebook
 
-        text = serialize_notebook(_filled(nb, parsed)).encode("utf-8")
-        nb = parse_notebook(blob, path=path)  # the check cleans this copy, not the one written
-    return text if cleans_to_blob(text, _filled(nb, parsed), blob, options=options) else None
+    text = serialize_notebook(filled).encode("utf-8")
+    copy = _filled(parse_notebook(blob, path=path), parsed)  # checked, while the first is kept
+    return FilledCells(text, filled, searched, sources, blob, copy, others_used)
 
 
 def _filled(nb: Notebook, parsed: dict[int, tuple[list[Any], Any]]) -> Notebook:
@@ -181,17 +241,13 @@ def _find_outputs(
 ) -> dict[int, _Fill]:
     """Outputs and execution count for the cells at ``targets`` positions, from recent records."""
     fills: dict[int, _Fill] = {}
-    seen = set()
-    for record in store.records_for(path)[:RECORDS_SEARCHED]:
-        if record.working in seen:
-            continue
-        seen.add(record.working)
+    for record in _searched(path, store):
         wanted = {key for key, index in targets.items() if index not in fills}
         cells = _cut_cells(record, wanted, store=store, rule=rule)
         if cells is None:
             working = store.read(record)
             cells = {
-                key: _Fill(outputs, count)
+                key: _Fill(outputs, count, source=record.working)
                 for key, (outputs, count) in (
                     recorded_cells(working, path, options, rule) if working else {}
                 ).items()
@@ -203,6 +259,33 @@ def _find_outputs(
         if len(fills) == len(targets):
             break
     return fills
+
+
+def _fill_from_others(
+    fills: dict[int, _Fill],
+    targets: dict[str, int],
+    path: str,
+    blob: str,
+    others: Sequence[OtherRecords],
+    rule: RestoreRule,
+) -> None:
+    """Fill, from each other source in turn, the targets still empty."""
+    for other in others:
+        wanted = {key for key, index in targets.items() if index not in fills}
+        if not wanted:
+            return
+        for key, (outputs, count) in other.find_cells(path, blob, wanted, rule).items():
+            if key in wanted:
+                fills[targets[key]] = _Fill(outputs, count)
+
+
+def _searched(path: str, store: OutputStore) -> Iterator[Record]:
+    """The most recent records of ``path`` (one for each working file), newest first."""
+    seen = set()
+    for record in store.records_for(path)[:RECORDS_SEARCHED]:
+        if record.working not in seen:
+            seen.add(record.working)
+            yield record
 
 
 def _cut_cells(
@@ -236,7 +319,8 @@ def _cut_cells(
         raw = working[slice(*outputs)]
         if not (raw.startswith(b"[") and raw.endswith(b"]")):
             return None
-        found[key] = _Fill(None, None, raw, working[slice(*count)] if count else b"null")
+        count_text = working[slice(*count)] if count else b"null"
+        found[key] = _Fill(None, None, raw, count_text, record.working)
     return found
 
 

@@ -6,21 +6,32 @@ function the filter hands over (``[tool.nbcollab.cache]`` at the top of the work
 problem at all (no repository, a broken ``[tool.nbcollab.cache]``, a corrupt or unreadable cache
 file, a full disk) turns into one warning for the whole process, and the file goes through as it
 would without the cache: the blob as it is on smudge, the cleaned file on clean.
+
+Trust (see ``output_cache.signing``): a working file with rich output is recorded with whether
+the user's Jupyter trusts it; a file restored cell by cell from trusted records is signed when
+the proof of docs/trust.md allows, all in one write to the signature store when the process
+ends (``close``), and the user is told, once a notebook, when it is not.
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
     from nbcollab.output_cache.options import CacheOptions
+    from nbcollab.output_cache.others import OtherRecords
+    from nbcollab.output_cache.restore import FilledCells
+    from nbcollab.output_cache.signing import Verdict
     from nbcollab.output_cache.store import OutputStore
+    from nbcollab.trust.signatures import UserStore
 
 ENABLED_KEY = "nbcollab.outputcache"
+# Finds the records from other sources (outputs others published) of the repository at a folder.
+OtherRecordsFinder = Callable[[Path], "Sequence[OtherRecords]"]
 
 
 def _start_git(*args: str, cwd: Path | None) -> subprocess.Popen[str]:
@@ -68,15 +79,22 @@ class CacheSession:
         cwd: Path | None = None,
         *,
         load_options: Callable[[], CacheOptions] | None = None,
+        others: OtherRecordsFinder | None = None,
     ) -> None:
         self._err = err
         self._cwd = cwd or Path.cwd()
         self._load_options = load_options or _default_options
+        self._find_others = others  # asked once, when a blob has no whole recorded file
+        self._others: Sequence[OtherRecords] | None = None
         self._ready = False
         self._store: OutputStore | None = None
         self._options: CacheOptions | None = None
         self._size: int | None = None  # bytes stored, once measured
         self._warned = False
+        self._user: UserStore | None = None  # the user's signature store, once looked for
+        self._user_looked_for = False
+        self._signatures: dict[str, str] = {}  # digest -> path, added to the store on close
+        self._unsigned: set[str] = set()  # paths already said to be not re-signed
 
     def restore(self, blob: bytes, path: str, load_options: Callable[[str], CleanOptions]) -> bytes:
         """The file to write for ``blob``: with cached outputs when recognised, else ``blob``."""
@@ -89,19 +107,108 @@ class CacheSession:
             store, cache_options = started
             options = load_options(path)
             restored = recorded_working(blob, path, store=store, options=options)
-            if restored is None and store.records_for(path):
+            others = self._other_records(path) if restored is None else ()
+            if restored is None and (
+                store.records_for(path) or any(other.has_records(path) for other in others)
+            ):
                 # Cells one by one: only now is what parses notebooks imported.
-                from nbcollab.output_cache.restore import restore_cells
+                from nbcollab.output_cache.restore import fill_cells
 
-                restored = restore_cells(
-                    blob, path, store=store, options=options, rule=cache_options.restore
+                filled = fill_cells(
+                    blob,
+                    path,
+                    store=store,
+                    options=options,
+                    rule=cache_options.restore,
+                    others=others,
                 )
-                if restored is not None:
-                    self._remember(restored, blob, path, options)
+                verdict = self._judge(filled, path, store) if filled is not None else None
+                if filled is not None and filled.cleans_to_blob(options):
+                    restored = filled.text
+                    signed = self._settle(verdict, path)
+                    self._remember(restored, blob, path, options, trusted=signed)
         except Exception as exc:  # noqa: BLE001 - a checkout must never fail for the cache
             self._warn(path, exc)
             return blob
         return blob if restored is None else restored
+
+    def _other_records(self, path: str) -> Sequence[OtherRecords]:
+        """The other sources of records, found on first use; none when finding them fails."""
+        if self._others is None:
+            self._others = ()
+            if self._find_others is not None:
+                try:
+                    self._others = tuple(self._find_others(self._cwd))
+                except Exception as exc:  # noqa: BLE001 - own records still restore
+                    self._warn_only(path, exc)
+        return self._others
+
+    def _judge(self, filled: FilledCells, path: str, store: OutputStore) -> Verdict | None:
+        """Whether to sign what ``filled`` holds (before its check cleans the notebook)."""
+        from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
+
+        if filled.from_others:  # someone else's outputs: trusting them is the user's decision
+            return refused(filled, "it holds outputs someone else published")
+        if not needs_judging(filled):
+            return NOTHING_TO_SIGN
+        user = self._user_store()
+        if user is None:
+            return refused(filled, "your Jupyter signature store cannot be written from here")
+        from nbcollab.output_cache.signing import judge_restore
+
+        try:
+            return judge_restore(filled, path, store=store, user=user)
+        except Exception as exc:  # noqa: BLE001 - the outputs come back, unsigned
+            return refused(filled, f"signing failed ({type(exc).__name__}: {exc})")
+
+    def _settle(self, verdict: Verdict | None, path: str) -> bool:
+        """Queue the signature or say why there is none; whether it will be signed."""
+        if verdict is not None and verdict.digest:
+            self._signatures[verdict.digest] = path
+            return True
+        if verdict is not None and verdict.problem and path not in self._unsigned:
+            self._unsigned.add(path)  # once: a rebase writes a notebook once a commit
+            self._say(f"{path}: not re-signed: {verdict.problem}")
+        return False
+
+    def close(self) -> None:
+        """Add the signatures of this process's restores to the user's store, in one write."""
+        user, signatures = self._user, self._signatures
+        self._signatures = {}
+        if user is None:
+            return
+        user.close()
+        if not signatures:
+            return
+        try:
+            user.add(signatures)
+        except Exception as exc:  # noqa: BLE001 - the files are written; only trust is missing
+            paths = sorted(set(signatures.values()))
+            self._say(f"{', '.join(paths)}: not re-signed: {exc}")
+
+    def _user_store(self) -> UserStore | None:
+        """The user's Jupyter signature store, looked for once; None when not usable here."""
+        if not self._user_looked_for:
+            self._user_looked_for = True
+            try:
+                from nbcollab.trust.signatures import open_user_store
+
+                self._user = open_user_store()
+            except Exception:  # noqa: BLE001 - no Jupyter, odd config: nothing is trusted
+                self._user = None
+        return self._user
+
+    def _trusts(self, working: bytes, path: str) -> bool:
+        """Whether the user's Jupyter trusts ``working`` (only looked up for rich output)."""
+        from nbcollab.trust.signatures import may_hold_rich_output
+
+        if not may_hold_rich_output(working):
+            return False
+        user = self._user_store()
+        try:
+            return user is not None and user.trusts_text(working, path=path)
+        except Exception:  # noqa: BLE001 - unreadable store: recorded as not trusted
+            return False
 
     def clean(self, working: bytes, path: str, options: CleanOptions) -> bytes | None:
         """The blob ``working`` was recorded as cleaning to under ``options``; None when it was
@@ -127,21 +234,31 @@ class CacheSession:
         except Exception as exc:  # noqa: BLE001 - recording is a convenience; the add stands
             self._warn(path, exc)
 
-    def _remember(self, restored: bytes, blob: bytes, path: str, options: CleanOptions) -> None:
+    def _remember(
+        self, restored: bytes, blob: bytes, path: str, options: CleanOptions, *, trusted: bool
+    ) -> None:
         """Record a file restored cell by cell (checked to clean to ``blob``), so that git's
         re-reading it right after the checkout (racy git) is a look-up, not a parse, clean and
         record; never raises, and says nothing when the cache cannot be written: a checkout
         only needs to read it."""
         try:
-            self._record(restored, blob, path, options, index=False)
+            self._record(restored, blob, path, options, index=False, trusted=trusted)
         except OSError:
             pass
         except Exception as exc:  # noqa: BLE001 - the restored file is written all the same
             self._warn(path, exc)
 
     def _record(
-        self, working: bytes, blob: bytes, path: str, options: CleanOptions, *, index: bool
+        self,
+        working: bytes,
+        blob: bytes,
+        path: str,
+        options: CleanOptions,
+        *,
+        index: bool,
+        trusted: bool | None = None,
     ) -> None:
+        """Record ``working`` (``trusted``: known to be signed; None: look it up)."""
         started = None if working == blob else self._start()
         if started is None or len(working) > started[1].max_size:
             return
@@ -156,6 +273,7 @@ class CacheSession:
             options=options,
             rule=cache_options.restore,
             index=index,
+            trusted=self._trusts(working, path) if trusted is None else trusted,
         )
         if added:
             self._keep_under_cap(added, *started)
@@ -193,15 +311,22 @@ class CacheSession:
         if not isinstance(exc, CacheDamaged):
             self._store = None  # unexpected: the rest of this git command goes without the cache
         self._ready = True
+        self._warn_only(path, exc)
+
+    def _warn_only(self, path: str, exc: Exception) -> None:
         if self._warned:
             return
         self._warned = True
+        reason = str(exc) or type(exc).__name__
+        self._say(
+            f"warning: {path}: output cache not used ({reason}); notebooks go through unchanged"
+        )
+
+    def _say(self, message: str) -> None:
         from nbcollab.safe_text import terminal_safe
 
-        reason = str(exc) or type(exc).__name__
-        message = terminal_safe(f"{path}: output cache not used ({reason})", one_line=True)
         try:
-            self._err.write(f"nbcollab: warning: {message}; notebooks go through unchanged\n")
+            self._err.write(f"nbcollab: {terminal_safe(message, one_line=True)}\n")
             self._err.flush()
         except (OSError, ValueError):
             pass

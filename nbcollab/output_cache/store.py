@@ -2,14 +2,16 @@
 
 Layout under ``<git common dir>/nbcollab/output-cache`` (shared by every worktree)::
 
-    packs/<name>.pack   working files (with their outputs), one after another
-    packs/<name>.idx    one line per record: "<path key> <blob sha256> <working sha256>
-                        <clean options fingerprint> <pack> <offset> <length> <crc32>", and
-                        where the blob's own bytes are ("<pack> <offset> <length>"), so that
-                        cleaning a recorded working file again is a look-up, then where the
-                        cell index is ("<pack> <offset> <length> <sha256>": which bytes of the
-                        working file are each cell's outputs, see ``output_cache.cells``);
-                        older lines lack the CRC-32 or the last fields
+    packs/<name>.pack   working files (with their outputs), blobs and cell indexes, one after
+                        another
+    packs/<name>.idx    one line per record: which blob a working file cleaned to under
+                        which clean options, whether the user's Jupyter trusted it, and where
+                        its bytes, the blob's and its cell index (``output_cache.cells``) are
+
+The line format is versioned and documented in docs/formats-output-cache.md.
+
+Lines that older nbcollab versions wrote are upgraded as they are read (``read_record``), in one
+place; lines of a version this one does not know are not records to it (a miss, never an error).
 
 Each filter process that records something appends to a pack of its own, created on its first
 new working file: creating files is what costs most here (git's own ``add`` creates one object a
@@ -32,7 +34,7 @@ import stat
 import time
 import zlib
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from nbcollab.errors import NbcollabError
 
@@ -40,9 +42,17 @@ CACHE_DIR = ("nbcollab", "output-cache")
 # Packs a process keeps open for reading (a checkout reads from a few; the oldest is closed).
 _OPEN_READERS = 32
 _PACK = r"[0-9a-f]+-[0-9]+-[0-9a-f]+"
+# The index line format this version writes (its first field).
+INDEX_VERSION = "2"
 _LINE = re.compile(
+    rf"^2 ([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ([t-]) "
+    rf"({_PACK}) (\d+) (\d+) ([0-9a-f]{{8}}) (?:({_PACK}) (\d+) (\d+)|- - -) "
+    rf"(?:({_PACK}) (\d+) (\d+) ([0-9a-f]{{64}})|- - - -)$"
+)
+# Version 1 had no version field; its lines had 7, 8, 10, 11, 14 or 15 fields (see _upgrade).
+_LINE_1 = re.compile(
     rf"^([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ({_PACK}) "
-    rf"(\d+) (\d+)(?: [0-9a-f]{{8}})?(?: ({_PACK}) (\d+) (\d+)"
+    rf"(\d+) (\d+)(?: ([0-9a-f]{{8}}))?(?: ({_PACK}) (\d+) (\d+)"
     rf"(?: ({_PACK}) (\d+) (\d+) ([0-9a-f]{{64}}))?)?$"
 )
 
@@ -71,7 +81,8 @@ class Record(NamedTuple):
     blob_at: Span | None = None  # where the blob's bytes are, when stored
     cells_at: Span | None = None  # where the cell index is, when stored
     cells: str = ""  # the cell index's SHA-256
-    crc: int | None = None  # the working file's CRC-32, when the line gives it
+    crc: int | None = None  # the working file's CRC-32 (None only in lines of version 1)
+    trusted: bool = False  # the user's Jupyter trusted the working file when it was recorded
 
 
 class Span(NamedTuple):
@@ -206,16 +217,19 @@ class OutputStore:
         fingerprint: str,
         blob_data: bytes | None = None,
         cells: bytes | None = None,
+        *,
+        trusted: bool = False,
     ) -> int:
         """Record that ``working`` cleaned to ``blob`` (whose bytes are ``blob_data``, when
-        given; ``cells``: its cell index, stored only with the blob); the number of bytes
-        appended."""
+        given; ``cells``: its cell index, stored only with the blob; ``trusted``: the user's
+        Jupyter trusts ``working``); the number of bytes appended."""
         key, name = path_key(path), self.name(working)
         records = self._records(key)
         # Already known (git re-reading a restored file): nothing to write, not even a line.
         if any(
             (r.blob, r.working, r.fingerprint) == (blob, name, fingerprint)
             and (r.blob_at or blob_data is None)
+            and (r.trusted or not trusted)
             for r in records
         ):
             return 0
@@ -246,6 +260,7 @@ class OutputStore:
             cells_at,
             sha256(cells) if cells is not None and cells_at is not None else "",
             zlib.crc32(working),
+            trusted,
         )
         self._append_index(record)
         records.insert(0, record)
@@ -268,18 +283,7 @@ class OutputStore:
 
     def _append_index(self, record: Record) -> None:
         _, _, idx_fd = self._own_files()
-        line = (
-            f"{record.path_key} {record.blob} {record.working} {record.fingerprint} "
-            f"{record.pack} {record.offset} {record.length}"
-        )
-        if record.crc is not None:
-            line += f" {record.crc:08x}"
-        if record.blob_at is not None:
-            line += f" {record.blob_at.pack} {record.blob_at.offset} {record.blob_at.length}"
-            if record.cells_at is not None:
-                at = record.cells_at
-                line += f" {at.pack} {at.offset} {at.length} {record.cells}"
-        _write_all(idx_fd, f"{line}\n".encode("ascii"))
+        _write_all(idx_fd, f"{format_record(record)}\n".encode("ascii"))
 
     def _own_files(self) -> tuple[str, int, int]:
         if self._own is None:
@@ -307,7 +311,7 @@ class OutputStore:
             self._lines = {}
             for idx in sorted(self._packs.glob("*.idx"), key=_mtime):
                 for line in _read_lines(idx):
-                    self._lines.setdefault(line[:32], []).append(line)
+                    self._lines.setdefault(line_path_key(line), []).append(line)
             for lines in self._lines.values():
                 lines.reverse()  # newest first
         return self._lines
@@ -316,7 +320,7 @@ class OutputStore:
         """The records of one path key, newest first (the list itself, kept up to date)."""
         records = self._by_path.get(key)
         if records is None:
-            parsed = (_parse_line(line) for line in self._index_lines().get(key, ()))
+            parsed = (read_record(line) for line in self._index_lines().get(key, ()))
             records = self._by_path[key] = [r for r in parsed if r is not None]
             for record in reversed(records):  # the newest one wins, as when they were added
                 self._remember(record)
@@ -412,18 +416,65 @@ def _read_lines(idx: Path) -> list[str]:
     return text.split("\n")
 
 
-def _parse_line(line: str) -> Record | None:
-    """The record of one index line; None for a torn or damaged line."""
-    fields = line.split(" ")
-    # The full check only for lines that look right.
-    if len(fields) not in (7, 8, 10, 11, 14, 15) or not len(fields[1]) == len(fields[2]) == 64:
+def format_record(record: Record) -> str:
+    """The index line of ``record``, in the current format (``INDEX_VERSION``)."""
+    blob_at, cells_at = record.blob_at, record.cells_at
+    return " ".join(
+        [
+            INDEX_VERSION,
+            record.path_key,
+            record.blob,
+            record.working,
+            record.fingerprint,
+            "t" if record.trusted else "-",
+            record.pack,
+            str(record.offset),
+            str(record.length),
+            f"{record.crc or 0:08x}",
+            *((blob_at.pack, str(blob_at.offset), str(blob_at.length)) if blob_at else ["-"] * 3),
+            *(
+                (cells_at.pack, str(cells_at.offset), str(cells_at.length), record.cells)
+                if cells_at and blob_at
+                else ["-"] * 4
+            ),
+        ]
+    )
+
+
+def line_path_key(line: str) -> str:
+    """The path key an index line is about, read without parsing the line."""
+    return line[2:34] if line.startswith(f"{INDEX_VERSION} ") else line[:32]
+
+
+def read_record(line: str) -> Record | None:
+    """The record of one index line, of any version; None for a torn, damaged or unknown one."""
+    match = _LINE.match(line)
+    if match is None:
+        return _upgrade(line)
+    fields = match.groups()
+    return _record(fields[:4] + fields[5:8], fields[9:16], int(fields[8], 16), fields[4] == "t")
+
+
+def _upgrade(line: str) -> Record | None:
+    """A line of version 1 as a current record: no version field, 7 fields and then, as
+    they were added, the working file's CRC-32, the blob's span and the cell index's span and
+    SHA-256. Without a CRC the working file is checked against its SHA-256; nothing recorded
+    then is trusted (the flag did not exist)."""
+    match = _LINE_1.match(line)
+    if match is None:
         return None
-    if not _LINE.match(line):
-        return None
-    crc = int(fields.pop(7), 16) if len(fields) in (8, 11, 15) else None
-    key, blob, working, fingerprint, pack, offset, length = fields[:7]
-    blob_at = Span(fields[7], int(fields[8]), int(fields[9])) if fields[7:] else None
-    cells_at = Span(fields[10], int(fields[11]), int(fields[12])) if fields[10:] else None
+    fields = match.groups()
+    return _record(fields[:7], fields[8:15], int(fields[7], 16) if fields[7] else None, False)
+
+
+def _record(
+    main: tuple[str | Any, ...], spans: tuple[str | Any, ...], crc: int | None, trusted: bool
+) -> Record:
+    """A record from a line's matched fields: the seven every version has, then the blob's and
+    the cell index's spans (and the index's SHA-256), each None when absent."""
+    key, blob, working, fingerprint, pack, offset, length = main
+    blob_at, cells_at = _span(*spans[:3]), _span(*spans[3:6])
+    sha = spans[6] or ""
     return Record(
         key,
         blob,
@@ -434,9 +485,14 @@ def _parse_line(line: str) -> Record | None:
         int(length),
         blob_at,
         cells_at,
-        fields[13] if cells_at is not None else "",
+        sha,
         crc,
+        trusted,
     )
+
+
+def _span(pack: str | None, offset: str | None, length: str | None) -> Span | None:
+    return Span(pack, int(offset), int(length)) if pack and offset and length else None
 
 
 def _write_all(fd: int, data: bytes) -> None:

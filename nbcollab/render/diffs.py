@@ -38,6 +38,7 @@ class NotebookSides:
     unmerged: bool = False  # a conflicted path, different whatever its diff
     # This notebook's own [tool.nbcollab.diff] (its folder's); None: the options of the call.
     options: DiffOptions | None = None
+    origins: tuple[str, ...] = ()  # where published outputs shown on the page came from
 
 
 def absent_notebook(like: Notebook | None) -> Notebook:
@@ -109,7 +110,9 @@ def render_diffs(
             for p, (old, new) in zip(pairs, sides)
         }
         page = render_html(
-            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)], languages=languages
+            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)],
+            languages=languages,
+            origins={p.new_name: p.origins for p in pairs if p.origins},
         )
         return page, different
     return _render_json(pairs, sides, keyed), different

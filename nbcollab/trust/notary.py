@@ -12,6 +12,7 @@ rich output to judge and ``nbcollab.trust.store`` finds that some input may be t
 from __future__ import annotations
 
 import re
+import shlex
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 SIGNED = "signed: every rich output came from a trusted input"
 NO_TRUSTED_INPUT = "not signed: no input version is trusted by your Jupyter"
+NO_RICH_OUTPUT = "no rich output in the result, so it needs no signature"
 _INPUT_LABELS = ("base", "local", "remote")
 # A JSON escape in the surrogate range: the parsed text may then hold a lone surrogate.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -82,7 +84,7 @@ def _problem_without_notary(result_text: str, path: str) -> str | None:
     # Cheap checks on the plain JSON first, so a merge without rich output never loads nbformat.
     nb = parse_notebook(result_text, path=path)
     if nb["nbformat"] == 4 and not policy.has_rich_outputs(nb):
-        return "no rich output in the result, so it needs no signature"
+        return NO_RICH_OUTPUT
     problem = policy.find_read_problem(nb)
     if problem is None:
         require_unicode(result_text, path=path, nb=nb)  # Jupyter could not sign or open it
@@ -103,11 +105,9 @@ def _sign_with_notary(
         if not trusted:
             return TrustOutcome(False, NO_TRUSTED_INPUT)
         # Then the signature itself: what else could be cut from the bytes it covers.
-        problem = policy.find_untrusted_output(result, trusted) or policy.find_collision_risk(
-            result, trusted
-        )
-        if problem:
-            return TrustOutcome(False, f"not signed: {problem}")
+        refusal = policy.find_signing_problem(result, trusted)
+        if refusal:
+            return TrustOutcome(False, f"not signed: {refusal.advice(shlex.quote(path))}")
         notary.sign(result)
         if not notary.check_signature(again):
             return TrustOutcome(False, "not signed: the result does not read back as signed")

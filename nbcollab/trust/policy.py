@@ -117,6 +117,32 @@ def find_read_problem(nb: Notebook) -> str | None:
     return None
 
 
+class SigningProblem(NamedTuple):
+    """Why signing a notebook could trust output the user never trusted, for a person to act on."""
+
+    reason: str
+    cells: tuple[int, ...] = ()  # the cells to look at (indexes into the result)
+
+    def advice(self, command_path: str) -> str:
+        """The reason, then what to do (``command_path``: the path as a shell argument)."""
+        what = "them" if len(self.cells) > 1 else "it" if self.cells else "the notebook"
+        return f"{self.reason}; check {what}, then run: nbcollab trust sign {command_path}"
+
+
+def find_signing_problem(
+    result: Notebook,
+    trusted_inputs: Sequence[Notebook],
+    *,
+    streams: Sequence[SignatureStream] | None = None,
+) -> SigningProblem | None:
+    """Why signing ``result`` could trust output that none of ``trusted_inputs`` (notebooks as
+    Jupyter reads them, each trusted by the user's Jupyter) is trusted for; None when signing
+    trusts nothing new. Rules 1 and 4 of docs/trust.md: the merge driver and the output cache's
+    restore both decide by this one function. ``streams``: the signature streams of the result
+    and then of each input, when the caller has them already."""
+    return _untrusted_output(result, trusted_inputs) or _collision(result, trusted_inputs, streams)
+
+
 def find_collision_risk(result: Notebook, trusted_inputs: Sequence[Notebook]) -> str | None:
     """Why a notebook sharing ``result``'s signature could show active output no trusted input can.
 
@@ -127,22 +153,91 @@ def find_collision_risk(result: Notebook, trusted_inputs: Sequence[Notebook]) ->
     appears in a trusted input's bytes, with every such spelling inside it a real key there, a
     notebook with the trusted input's signature can already show the same value.
     """
+    problem = _collision(result, trusted_inputs)
+    return problem.reason if problem else None
+
+
+def _collision(
+    result: Notebook,
+    trusted_inputs: Sequence[Notebook],
+    streams: Sequence[SignatureStream] | None = None,
+) -> SigningProblem | None:
     try:
-        stream = signature_stream(result)
-        trusted = [signature_stream(nb) for nb in trusted_inputs]
+        stream, *trusted = streams or [signature_stream(nb) for nb in (result, *trusted_inputs)]
     except (UnicodeEncodeError, RecursionError):
-        return "Jupyter cannot hash the notebook (invalid Unicode or nested too deeply)"
+        return SigningProblem(
+            "Jupyter cannot hash the notebook (invalid Unicode or nested too deeply)"
+        )
     window = find_active_window(stream.data)
     if window is None or any(
         other.data == stream.data or _holds_window(other, stream.data, window) for other in trusted
     ):
         return None  # (equal bytes: the user's store already trusts every notebook cut from them)
-    first, last = (_place(result, stream, at) for at in (window.start, window.end - 1))
-    span = first if first == last else f"{first} to {last}"
-    return (
-        f"the signed text of {span} could be cut into a notebook with the same signature "
-        "whose active output no trusted input already shows"
+    return _name_the_change(result, stream, window, list(zip(trusted_inputs, trusted, strict=True)))
+
+
+def _name_the_change(
+    result: Notebook,
+    stream: SignatureStream,
+    window: ActiveWindow,
+    trusted: list[tuple[Notebook, SignatureStream]],
+) -> SigningProblem:
+    """The cells inside ``window`` that are new or changed since the trusted input that has the
+    fewest such cells (the version the result is closest to there)."""
+    inside = _cells_in(stream, window)
+    best: tuple[list[int], list[int]] | None = None  # (new, changed)
+    for nb, other in trusted:
+        pairs = match_cells(nb, result)
+        new = [i for i in inside if i not in pairs]
+        changed = [
+            i
+            for i in inside
+            if i in pairs and _cell_bytes(stream, i) != _cell_bytes(other, pairs[i])
+        ]
+        if best is None or len(new) + len(changed) < len(best[0]) + len(best[1]):
+            best = (new, changed)
+    new, changed = best or ([], [])
+    cells = sorted(new + changed)
+    if not cells:
+        first, last = (_place(result, stream, at) for at in (window.start, window.end - 1))
+        return SigningProblem(
+            "cells were moved or removed, or the notebook metadata changed, "
+            + (f"in {first}" if first == last else f"between {first} and {last}")
+        )
+    rich = [index for index, _ in iter_rich_outputs(result)]
+    where = (
+        "between the first and last rich output"
+        if rich and rich[0] <= cells[0] and cells[-1] <= rich[-1]
+        else "next to the rich outputs, and some text there reads like an output type"
     )
+    phrase = cells_phrase(result, cells)
+    verb = "changed" if changed else "was added" if len(cells) == 1 else "were added"
+    return SigningProblem(f"{phrase} {verb} {where}", tuple(cells))
+
+
+def cells_phrase(nb: Notebook, indexes: Sequence[int], most: int = 6) -> str:
+    """``cell 3 (id ab12)``, ``cells 3 and 7``, ``cells 1, 2, 5 and 4 more``."""
+    labels = [cell_label(nb, index).removeprefix("cell ") for index in indexes]
+    if len(labels) == 1:
+        return f"cell {labels[0]}"
+    if len(labels) > most:
+        return f"cells {', '.join(labels[: most - 1])} and {len(labels) - most + 1} more"
+    return f"cells {', '.join(labels[:-1])} and {labels[-1]}"
+
+
+def _cells_in(stream: SignatureStream, window: ActiveWindow) -> range:
+    """The cells whose signed bytes overlap ``window``."""
+    if window.start >= stream.cells_end:
+        return range(0)  # the window is all notebook metadata
+    first = max(bisect_right(stream.cell_starts, window.start) - 1, 0)
+    last = bisect_right(stream.cell_starts, min(window.end, stream.cells_end) - 1) - 1
+    return range(first, last + 1)
+
+
+def _cell_bytes(stream: SignatureStream, index: int) -> bytes:
+    starts = stream.cell_starts
+    end = starts[index + 1] if index + 1 < len(starts) else stream.cells_end
+    return bytes(stream.data[starts[index] : end])
 
 
 class ActiveWindow(NamedTuple):
@@ -216,19 +311,30 @@ def _complete_ids(cells: Sequence[Mapping[str, Any]]) -> dict[str, int] | None:
 
 def find_untrusted_output(result: Notebook, trusted_inputs: Sequence[Notebook]) -> str | None:
     """The first rich output of ``result`` not found in the same cell of a trusted input, or None."""
+    problem = _untrusted_output(result, trusted_inputs)
+    return problem.reason if problem else None
+
+
+def _untrusted_output(
+    result: Notebook, trusted_inputs: Sequence[Notebook]
+) -> SigningProblem | None:
     widgets = result.get("metadata", {}).get("widgets")
     # Saved widget state is drawn by the widget views among the outputs: it must be trusted too.
     if widgets is not None and not any(
         nb.get("metadata", {}).get("widgets") == widgets for nb in trusted_inputs
     ):
-        return "the widget state (metadata.widgets) is not the one of any trusted input"
+        return SigningProblem(
+            "the widget state (metadata.widgets) is not the one of any trusted input"
+        )
     matches = [(nb, match_cells(nb, result)) for nb in trusted_inputs]
     for index, output in iter_rich_outputs(result):
         if not any(
             index in pairs and output in _outputs_of(nb["cells"][pairs[index]])
             for nb, pairs in matches
         ):
-            return f"{cell_label(result, index)} has output not found in any trusted input"
+            return SigningProblem(
+                f"{cell_label(result, index)} has output not found in any trusted input", (index,)
+            )
     return None
 
 

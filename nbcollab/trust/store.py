@@ -14,15 +14,21 @@ reading, a database that does not open read-only) it answers ``True`` and nbform
 
 from __future__ import annotations
 
+import errno
 import hmac
 import logging
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbcollab.notebook.codec import Notebook
 from nbcollab.trust.stream import signature_bytes
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SECRET_FILE = "notebook_secret"  # NotebookNotary's defaults inside the Jupyter data dir
 DB_FILE = "nbsignatures.db"
@@ -90,7 +96,7 @@ def _maybe_trusted(notebooks: Sequence[Notebook], app: Any) -> bool:
     secret_file = data_dir / SECRET_FILE
     if not secret_file.exists():
         return False  # the notary would make a new random key, which has signed nothing yet
-    secret = secret_file.read_bytes()
+    secret = read_regular(secret_file)
     digests = [jupyter_signature(nb, secret) for nb in notebooks]
     if any(digest is None for digest in digests):
         return True
@@ -99,20 +105,51 @@ def _maybe_trusted(notebooks: Sequence[Notebook], app: Any) -> bool:
     return db_file.exists() and any_stored(db_file, [d for d in digests if d])
 
 
+def read_regular(path: Path) -> bytes:
+    """A regular file's bytes; OSError for anything else (a FIFO would block git's command)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, f"{path}: not a regular file")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
 def any_stored(db_file: Path, digests: Iterable[str], algorithm: str = ALGORITHM) -> bool:
     """Whether the signature database holds any of ``digests``; opened read-only, never created."""
+    with closing(open_read_only(db_file)) as db:
+        return bool(stored_digests(db, digests, algorithm, first=True))
+
+
+def open_read_only(db_file: Path) -> sqlite3.Connection:
+    """The signature database, opened read-only (a read leaves it byte for byte); never created."""
     import sqlite3
 
-    uri = db_file.absolute().as_uri() + "?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=2)) as db:
-        for digest in digests:
-            row = db.execute(
-                "SELECT 1 FROM nbsignatures WHERE algorithm = ? AND signature = ? LIMIT 1",
-                (algorithm, digest),
-            ).fetchone()
-            if row is not None:
-                return True
-    return False
+    return sqlite3.connect(db_file.absolute().as_uri() + "?mode=ro", uri=True, timeout=2)
+
+
+def stored_digests(
+    db: sqlite3.Connection,
+    digests: Iterable[str],
+    algorithm: str = ALGORITHM,
+    *,
+    first: bool = False,
+) -> set[str]:
+    """Those of ``digests`` the signature database ``db`` holds (``first``: stop at the first
+    found)."""
+    found = set()
+    for digest in digests:
+        row = db.execute(
+            "SELECT 1 FROM nbsignatures WHERE algorithm = ? AND signature = ? LIMIT 1",
+            (algorithm, digest),
+        ).fetchone()
+        if row is not None:
+            found.add(digest)
+            if first:
+                break
+    return found
 
 
 def jupyter_signature(nb: Notebook, secret: bytes, algorithm: str = ALGORITHM) -> str | None:
@@ -124,6 +161,11 @@ def jupyter_signature(nb: Notebook, secret: bytes, algorithm: str = ALGORITHM) -
         signed = signature_bytes(view)
     except (UnicodeEncodeError, RecursionError):
         return None  # nbformat's notary fails on these too; let it say so
+    return signature_of(signed, secret, algorithm)
+
+
+def signature_of(signed: bytes | bytearray, secret: bytes, algorithm: str = ALGORITHM) -> str:
+    """The signature of the bytes ``trust.stream`` computes for a notebook, as the notary's."""
     return hmac.new(secret, signed, digestmod=algorithm).hexdigest()
 
 

@@ -49,15 +49,15 @@ class SignatureStream:
 
     def add(self, value: Any) -> None:
         """Append the bytes ``yield_everything(value)`` yields (failing where it fails)."""
-        if isinstance(value, dict):
+        if isinstance(value, str):  # the most common by far: tested first
+            self.data += value.encode("utf8")
+        elif isinstance(value, dict):
             for key in sorted(value):
                 self.data += key.encode()
                 self.add(value[key])
         elif isinstance(value, (list, tuple)):
             for element in value:
                 self.add(element)
-        elif isinstance(value, str):
-            self.data += value.encode("utf8")
         else:
             self.data += str(value).encode("utf8")
 

@@ -4,8 +4,12 @@ Run by hand (not collected by pytest)::
 
     python tests/benchmarks/bench_output_cache.py [--repeat 5] [--limit 200]
 
-Two identical repositories of the corpus notebooks (nbformat 4), one installed with the output
-cache and one with ``--no-output-cache``. Timed, best of ``--repeat``:
+Three identical repositories of the corpus notebooks (nbformat 4): one installed with
+``--no-output-cache`` ("without"), two with the output cache: "with", whose user's Jupyter has
+trusted none of them, and "trusted", whose user's Jupyter trusted every one of them (its own
+JUPYTER_DATA_DIR holds their signatures), so that the filter looks up trust when it records and
+signs what it restores cell by cell when the proof allows: "trusted" against "with" is the cost
+of trust. Timed, best of ``--repeat``:
 
 - ``git add .`` on a fresh index (with the cache emptied first, so every working file is
   recorded: the worst case);
@@ -45,6 +49,8 @@ from bench_clean import CORPUS, NBCOLLAB, git, make_repo, usable_notebooks
 from nbcollab.clean.strip import clean_bytes
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
+VARIANTS = ("without", "with", "trusted")
+
 
 def edit_one_cell(data: bytes, mark: str) -> bytes:
     """The notebook with its middle code cell's source changed (outputs kept)."""
@@ -56,7 +62,27 @@ def edit_one_cell(data: bytes, mark: str) -> bytes:
     return serialize_notebook(nb).encode("utf-8")
 
 
-def prepare(repo: Path, cache: bool) -> None:
+def jupyter_sign(paths: list[Path]) -> int:
+    """Sign the notebooks as the user's Jupyter does when they save them; how many it could."""
+    from nbcollab.trust.notary import open_notary, sign_notebook_text
+
+    signed = 0
+    with open_notary() as notary:
+        for path in paths:
+            try:
+                sign_notebook_text(notary, path.read_text(encoding="utf-8"), path=path.name)
+            except Exception:  # noqa: BLE001,S112 - v3, missing ids: Jupyter cannot keep them
+                continue
+            signed += 1
+    return signed
+
+
+def use_jupyter_of(name: str, data_dirs: dict[str, Path]) -> None:
+    """Point this process and the git commands it starts at ``name``'s Jupyter data dir."""
+    os.environ["JUPYTER_DATA_DIR"] = str(data_dirs[name])
+
+
+def prepare(repo: Path, cache: bool, trusted: bool = False) -> None:
     flags = [] if cache else ["--no-output-cache"]
     subprocess.run(
         [*NBCOLLAB, "install", "--no-diff", "--no-merge", "--attributes", "info", *flags],
@@ -64,6 +90,8 @@ def prepare(repo: Path, cache: bool) -> None:
         check=True,
         capture_output=True,
     )
+    if trusted:
+        jupyter_sign(sorted(repo.glob("*.ipynb")))
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "main")
     git(repo, "branch", "-M", "main")
@@ -71,6 +99,8 @@ def prepare(repo: Path, cache: bool) -> None:
     git(repo, "switch", "-qc", "edited")
     for path, data in originals.items():
         path.write_bytes(edit_one_cell(data, "edited"))
+    if trusted:
+        jupyter_sign(list(originals))  # the user ran and saved them in Jupyter
     git(repo, "commit", "-qam", "edited")  # records the edited working files
     git(repo, "switch", "-qc", "foreign", "main")
     for path, data in originals.items():
@@ -180,20 +210,25 @@ def main() -> None:
     notebooks = usable_notebooks(args.limit)
     size = sum(p.stat().st_size for p in notebooks) / 1e6
     print(f"{len(notebooks)} corpus notebooks, {size:.1f} MB; best of {args.repeat}")
-    results: dict[str, dict[str, float]] = {"without": {}, "with": {}}
-    cpu: dict[str, dict[str, float]] = {"without": {}, "with": {}}
+    results: dict[str, dict[str, float]] = {name: {} for name in VARIANTS}
+    cpu: dict[str, dict[str, float]] = {name: {} for name in VARIANTS}
     with tempfile.TemporaryDirectory() as tmp:
-        repos, adds = {}, {}
-        # The cache as prepare leaves it, restored before each timed command: a switch records
-        # what it restored once git re-reads it, and "foreign" must stay never seen.
-        snapshot = Path(tmp) / "snapshot"
-        for name in results:
+        repos, adds, snapshots = {}, {}, {}
+        data_dirs = {name: Path(tmp) / f"jupyter-{name}" for name in VARIANTS}
+        os.environ["JUPYTER_CONFIG_DIR"] = str(Path(tmp) / "jupyter-config")  # none of the user's
+        for name in VARIANTS:
+            use_jupyter_of(name, data_dirs)
             repos[name] = make_repo(Path(tmp), name, notebooks)
-            prepare(repos[name], cache=name == "with")
-            if name == "with":
-                shutil.copytree(repos[name] / CACHE, snapshot)
+            prepare(repos[name], cache=name != "without", trusted=name == "trusted")
+            if name != "without":
+                # The cache as prepare leaves it, restored before each timed command: a switch
+                # records what it restored once git re-reads it, and "foreign" must stay new.
+                snapshots[name] = Path(tmp) / f"snapshot-{name}"
+                shutil.copytree(repos[name] / CACHE, snapshots[name])
             cells = {b: restored_cells(repos[name], b) for b in ("edited", "foreign")}
-            print(f"  {name} the cache: code cells with outputs after a switch: {cells}")
+            print(f"  {name}: code cells with outputs after a switch: {cells}")
+            if name == "trusted":
+                print(f"  trusted: after a switch to foreign, {trusted_count(repos[name])}")
             adds[name] = make_repo(Path(tmp), f"add-{name}", [])
             subprocess.run(
                 [
@@ -203,50 +238,81 @@ def main() -> None:
                     "--no-merge",
                     "--attributes",
                     "info",
-                    *([] if name == "with" else ["--no-output-cache"]),
+                    *(["--no-output-cache"] if name == "without" else []),
                 ],
                 cwd=adds[name],
                 check=True,
                 capture_output=True,
             )
+
+        def snapshot(name: str) -> Path:
+            return snapshots.get(name, Path(tmp) / "none")
+
         tasks = {
             "switch main <-> edited (recorded)": lambda n: time_switch(
-                repos[n], "edited", snapshot
+                repos[n], "edited", snapshot(n)
             ),
             "switch main <-> foreign (never seen)": lambda n: time_switch(
-                repos[n], "foreign", snapshot
+                repos[n], "foreign", snapshot(n)
             ),
             "first git status after switch (recorded)": lambda n: time_status_after_switch(
-                repos[n], "edited", snapshot
+                repos[n], "edited", snapshot(n)
             ),
             "first git status after switch (never seen)": lambda n: time_status_after_switch(
-                repos[n], "foreign", snapshot
+                repos[n], "foreign", snapshot(n)
             ),
             "git add . (fresh index, empty cache)": lambda n: time_add(adds[n], notebooks),
         }
         # Interleaved, best of each: the machine's load changes from one minute to the next.
-        # Each round's pair also gives a ratio of CPU seconds; their median is printed too.
-        paired: dict[str, list[float]] = {task: [] for task in tasks}
+        # Each round's runs also give ratios of CPU seconds; their medians are printed too.
+        paired: dict[str, dict[str, list[float]]] = {
+            task: {n: [] for n in VARIANTS} for task in tasks
+        }
         for _ in range(args.repeat):
             for task, run in tasks.items():
-                for name in results:
+                for name in VARIANTS:
+                    use_jupyter_of(name, data_dirs)
                     CPU[0] = 0.0
                     seconds = run(name)
                     results[name][task] = min(results[name].get(task, seconds), seconds)
                     cpu[name][task] = min(cpu[name].get(task, CPU[0]), CPU[0])
-                    paired[task].append(CPU[0])
-    print("  (wall-clock seconds; in brackets CPU seconds of git and its filters; then the")
-    print("  median and range of the rounds' CPU ratios)")
-    for task, without in results["without"].items():
-        with_cache = results["with"][task]
-        cpu_without, cpu_with = cpu["without"][task], cpu["with"][task]
-        ratios = sorted(w / o for o, w in zip(paired[task][::2], paired[task][1::2]))
-        print(
-            f"  {task:44} {without:5.2f} s ({cpu_without:4.2f}) without, "
-            f"{with_cache:5.2f} s ({cpu_with:4.2f}) with: {with_cache / without:.2f}x "
-            f"({cpu_with / cpu_without:.2f}x); {statistics.median(ratios):.2f}x "
-            f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]"
+                    paired[task][name].append(CPU[0])
+    print("  (wall-clock seconds, in brackets CPU seconds of git and its filters; then the")
+    print("  ratios of the best times, and in brackets the median of the rounds' CPU ratios)")
+    for task in tasks:
+        times = "  ".join(
+            f"{name} {results[name][task]:4.2f} s ({cpu[name][task]:4.2f})" for name in VARIANTS
         )
+        print(f"  {task:44} {times}")
+        print(
+            f"  {'':44} with/without {ratio(results, paired, task, 'with', 'without')}  "
+            f"trusted/with {ratio(results, paired, task, 'trusted', 'with')}"
+        )
+
+
+def ratio(
+    results: dict[str, dict[str, float]],
+    paired: dict[str, dict[str, list[float]]],
+    task: str,
+    one: str,
+    other: str,
+) -> str:
+    """``one``'s best time over ``other``'s, and the median of their per-round CPU ratios."""
+    rounds = sorted(a / b for a, b in zip(paired[task][one], paired[task][other], strict=True))
+    median = statistics.median(rounds)
+    return f"{results[one][task] / results[other][task]:.2f}x ({median:.2f}x)"
+
+
+def trusted_count(repo: Path) -> str:
+    """How many notebooks with rich output the user's Jupyter trusts after a switch to foreign."""
+    from nbcollab.trust.signatures import find_untrusted, open_user_store
+
+    git(repo, "switch", "-q", "foreign")
+    files = [(path.name, path.read_bytes()) for path in sorted(repo.glob("*.ipynb"))]
+    rich = len(find_untrusted(None, files))
+    untrusted = len(find_untrusted(open_user_store(), files))
+    git(repo, "switch", "-q", "main")
+    return f"{rich - untrusted} of the {rich} notebooks with rich output are trusted"
 
 
 if __name__ == "__main__":
