@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 from typing import Any
@@ -46,6 +47,14 @@ def test_the_same_text_as_json_dumps(value: Any, ensure_ascii: bool) -> None:
     assert dumps_indent1(value, ensure_ascii=ensure_ascii) == reference(value, ensure_ascii)
 
 
+class _Text(str):
+    pass
+
+
+class _Count(enum.IntEnum):
+    ONE = 1
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -53,6 +62,10 @@ def test_the_same_text_as_json_dumps(value: Any, ensure_ascii: bool) -> None:
         {"t": (1, 2)},  # a tuple is written as a list
         [True, 1, 1.0, None, "", [], {}],
         {"nested": [[[]], [{}], [{"a": [1, "x"]}]]},
+        {"lines": ["a\n", "b", 1, None, ["c"]]},  # lines of text, then something else
+        {"sub": _Text("x"), "lines": [_Text("y\n"), "z"]},  # str subclasses, as strings
+        {"count": _Count.ONE, "counts": [_Count.ONE]},  # json.dumps writes an IntEnum its way
+        {_Text("key"): 1},
     ],
 )
 def test_values_json_dumps_writes_its_own_way(value: Any) -> None:

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
-_SCALARS = {type(None): "null", bool: "", int: "", float: "", str: ""}
-
 
 class _NotJson(Exception):
     """A value ``json.dumps`` would write in its own way (a tuple, a non-string key, ...)."""
@@ -27,7 +25,7 @@ def dumps_indent1(value: Any, *, ensure_ascii: bool) -> str:
     out: list[str] = []
     try:
         _write(value, "\n", out, encode_basestring_ascii if ensure_ascii else encode_basestring)
-    except (_NotJson, RecursionError):
+    except (_NotJson, RecursionError, TypeError):  # TypeError: keys that sort or encode otherwise
         return json.dumps(
             value, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=ensure_ascii
         )
@@ -55,38 +53,64 @@ def _scalar(value: Any, encode: Callable[[str], str]) -> str:
 
 def _write(value: Any, newline: str, out: list[str], encode: Callable[[str], str]) -> None:
     kind = type(value)
-    if kind is list:
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + " "
-        if all(type(item) is str for item in value):  # lines of text: most of a notebook
-            out.append("[" + inner + ("," + inner).join(map(encode, value)) + newline + "]")
-            return
-        separator = "[" + inner
-        for item in value:
-            if type(item) in _SCALARS:
-                out.append(separator + _scalar(item, encode))
-            else:
-                out.append(separator)
-                _write(item, inner, out, encode)
-            separator = "," + inner
-        out.append(newline + "]")
-    elif kind is dict:
-        if not value:
-            out.append("{}")
-            return
-        if not all(type(key) is str for key in value):
-            raise _NotJson  # json.dumps converts such keys, or refuses to sort them
-        inner = newline + " "
-        separator = "{" + inner
-        for key, item in sorted(value.items()):
-            if type(item) in _SCALARS:
-                out.append(separator + encode(key) + ": " + _scalar(item, encode))
-            else:
-                out.append(separator + encode(key) + ": ")
-                _write(item, inner, out, encode)
-            separator = "," + inner
-        out.append(newline + "}")
+    if kind is dict:
+        _write_dict(value, newline, out, encode)
+    elif kind is list:
+        _write_list(value, newline, out, encode)
     else:
         out.append(_scalar(value, encode))
+
+
+def _write_list(
+    value: list[Any], newline: str, out: list[str], encode: Callable[[str], str]
+) -> None:
+    if not value:
+        out.append("[]")
+        return
+    inner = newline + " "
+    try:  # lines of text, most of a notebook: encode refuses anything but a string
+        out.append("[" + inner + ("," + inner).join(map(encode, value)) + newline + "]")
+        return
+    except TypeError:
+        pass
+    separator = "[" + inner
+    for item in value:
+        kind = type(item)
+        if kind is dict or kind is list:
+            out.append(separator)
+            _write(item, inner, out, encode)
+        else:
+            out.append(separator + _scalar(item, encode))
+        separator = "," + inner
+    out.append(newline + "]")
+
+
+def _write_dict(
+    value: dict[Any, Any], newline: str, out: list[str], encode: Callable[[str], str]
+) -> None:
+    # One branch per kind of value, most frequent first: this runs for every cell and output.
+    if not value:
+        out.append("{}")
+        return
+    inner = newline + " "
+    separator = "{" + inner
+    append = out.append
+    for key in sorted(value):
+        if type(key) is not str:
+            raise _NotJson  # json.dumps converts such keys
+        item = value[key]
+        kind = type(item)
+        if kind is str:
+            append(separator + encode(key) + ": " + encode(item))
+        elif item is None:
+            append(separator + encode(key) + ": null")
+        elif kind is list:
+            append(separator + encode(key) + ": ")
+            _write_list(item, inner, out, encode)
+        elif kind is dict:
+            append(separator + encode(key) + ": ")
+            _write_dict(item, inner, out, encode)
+        else:
+            append(separator + encode(key) + ": " + _scalar(item, encode))
+        separator = "," + inner
+    append(newline + "}")
