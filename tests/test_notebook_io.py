@@ -16,12 +16,13 @@ from helpers import (
     markdown_cell,
     requires_corpus,
     run_nbcollab,
+    stream_output,
     write_notebook,
 )
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.files import read_file_bytes, write_atomic
-from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook, serialize_notebook_bytes
 from nbcollab.notebook.lines import iter_cells
 
 
@@ -133,6 +134,25 @@ def test_serialize_drops_transient_keys_and_leaves_its_input_alone() -> None:
     out = json.loads(serialize_notebook(nb))
     assert out["metadata"] == {} and out["cells"][0]["metadata"] == {}
     assert nb == before
+
+
+def test_serialize_bytes_are_the_text_encoded_and_consume_spares_only_the_copy() -> None:
+    nb = make_notebook(
+        code_cell("a\nb", cell_id="a", count=2, trusted=True, outputs=[stream_output("1\n2")]),
+        markdown_cell("é\r\nx", cell_id="b"),
+        metadata={"signature": "sha256:x", "kernelspec": {"name": "python3"}},
+    )
+    before = copy.deepcopy(nb)
+    expected = serialize_notebook(nb).encode("utf-8")
+    assert serialize_notebook_bytes(nb) == expected and nb == before
+    assert serialize_notebook_bytes(copy.deepcopy(nb), consume=True) == expected
+
+
+def test_a_list_of_lines_holding_something_else_is_read_as_it_is() -> None:
+    odd = _output_text(
+        '{"output_type": "display_data", "metadata": {}, "data": {"text/plain": ["a", 1]}}'
+    )
+    assert parse_notebook(odd)["cells"][0]["outputs"][0]["data"] == {"text/plain": ["a", 1]}
 
 
 def test_lone_surrogates_stay_escaped_so_the_file_is_utf8() -> None:

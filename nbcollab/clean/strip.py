@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from nbcollab.clean.normalize import normalize_in_place
-from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.codec import parse_notebook, serialize_notebook_bytes
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.options import CleanOptions
 
@@ -45,7 +45,15 @@ def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) ->
     # The parsed dict is ours: cleaning it in place spares a deep copy of every output.
     if not clean_in_place(nb, options=options):
         return None
-    return serialize_notebook(nb).encode("utf-8")
+    return serialize_notebook_bytes(nb, consume=True)
+
+
+def needs_cleaning(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) -> bool:
+    """Whether ``clean_bytes`` would give new bytes for ``data`` (found without writing them).
+
+    Raises InvalidNotebook for input that is not a notebook.
+    """
+    return clean_in_place(parse_notebook(data, path=path), options=options)
 
 
 def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
@@ -54,6 +62,7 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
         # Outputs are committed: keep them and their counts, then make them stable.
         options = dataclasses.replace(options, keep_outputs=True, keep_execution_count=True)
     cell_keys, notebook_keys = _keys_to_strip(options)
+    cell_heads = _heads(cell_keys)
     metadata = nb.get("metadata", {})
     keep_all = options.keep_outputs or bool(metadata.get("keep_output"))
     changed = False
@@ -61,7 +70,8 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
         changed |= _pop_path(metadata, path)
     for cell in iter_cells(nb):
         cell_metadata = cell.get("metadata")
-        if cell_metadata:  # most cells have none: nothing to look up
+        # Most cells have no metadata, or none of the keys: one look at its keys says so.
+        if isinstance(cell_metadata, dict) and not cell_heads.isdisjoint(cell_metadata):
             for path in cell_keys:
                 changed |= _pop_path(cell_metadata, path)
         if cell.get("cell_type") == "code":
@@ -96,6 +106,14 @@ def _keys_to_strip(options: CleanOptions) -> tuple[list[str], list[str]]:
         elif key.startswith("metadata.") and len(key) > len("metadata."):
             notebook_keys.append(key[len("metadata.") :])
     return cell_keys, notebook_keys
+
+
+def _heads(keys: list[str]) -> frozenset[str]:
+    """Every key of a metadata object that ``_pop_path`` may touch for ``keys``: each whole key
+    and each part of it before a dot."""
+    return frozenset(
+        key[:end] for key in keys for end in (len(key), *(i for i, c in enumerate(key) if c == "."))
+    )
 
 
 def validate_key_paths(paths: tuple[str, ...]) -> list[str]:

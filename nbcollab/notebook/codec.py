@@ -40,7 +40,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def parse_notebook(data: bytes | str, *, path: str = "<stdin>") -> Notebook:
     """Parse notebook JSON into its in-memory form, or raise InvalidNotebook naming the place."""
     text = _decode(data, path)
-    if not text.strip():
+    if not text or text.isspace():
         raise InvalidNotebook(f"{path}: empty file, not a notebook")
     nb = _load_json(text, path)
     check_notebook_shape(nb, path=path)
@@ -139,7 +139,14 @@ def _decode(data: bytes | str, path: str) -> str:
 
 def serialize_notebook(nb: Notebook) -> str:
     """The text Jupyter writes for ``nb`` (nbformat's split lines, transient keys dropped)."""
-    nb = copy_for_writing(nb)
+    return serialize_notebook_bytes(nb).decode("utf-8")
+
+
+def serialize_notebook_bytes(nb: Notebook, *, consume: bool = False) -> bytes:
+    """``serialize_notebook(nb)`` as UTF-8. With ``consume``, ``nb`` is the caller's no more:
+    it is written as it is changed (lines split, transient keys dropped), sparing a copy."""
+    if not consume:
+        nb = copy_for_writing(nb)
     major = nb["nbformat"]
     if major == 4:
         split_lines_v4(nb)
@@ -147,9 +154,11 @@ def serialize_notebook(nb: Notebook) -> str:
         split_lines_v3(nb)
     strip_transient(nb)
     # nbformat's v3 writer keeps json's ensure_ascii default; its v4 writer turns it off.
-    text = dumps_indent1(nb, ensure_ascii=(major == 3))
-    if _LONE_SURROGATE.search(text):
+    text = dumps_indent1(nb, ensure_ascii=(major == 3)) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
         # JSON may escape a lone surrogate ("\udc80") but UTF-8 cannot carry one raw: keep the
         # escape, so the file stays valid UTF-8 and reads back as the same string.
         text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return text + "\n"
+        return text.encode("utf-8")
