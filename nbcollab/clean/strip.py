@@ -6,7 +6,7 @@ import copy
 import dataclasses
 import hashlib
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from nbcollab.clean.normalize import normalize_in_place
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook_bytes
@@ -41,11 +41,29 @@ def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) ->
 
     Raises InvalidNotebook for input that is not a notebook.
     """
+    cleaned = clean_file(data, path=path, options=options)
+    return None if cleaned is None else cleaned.data
+
+
+class CleanedFile(NamedTuple):
+    """A cleaned file's bytes, and the notebook they read as (``json.loads(data)``: lines as
+    lists, as written)."""
+
+    data: bytes
+    notebook: Notebook
+
+
+def clean_file(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) -> CleanedFile | None:
+    """``clean_bytes``, with the notebook the cleaned bytes read as, for a caller that would
+    otherwise parse them again (the output cache's index); None when nothing changes.
+
+    Raises InvalidNotebook for input that is not a notebook.
+    """
     nb = parse_notebook(data, path=path)
     # The parsed dict is ours: cleaning it in place spares a deep copy of every output.
     if not clean_in_place(nb, options=options):
         return None
-    return serialize_notebook_bytes(nb, consume=True)
+    return CleanedFile(serialize_notebook_bytes(nb, consume=True), nb)
 
 
 def needs_cleaning(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) -> bool:
