@@ -72,6 +72,15 @@ def test_values_json_dumps_writes_its_own_way(value: Any) -> None:
     assert dumps_indent1(value, ensure_ascii=False) == reference(value, False)
 
 
+def test_a_file_of_many_keys_is_written_alike_and_leaves_no_more_than_a_bounded_memory() -> None:
+    from nbcollab.notebook import jsontext
+
+    many = {f"widget-{n}": {"state": {}, "n": n} for n in range(jsontext._MAX_NAMES + 100)}
+    for _ in range(2):  # the second time, with the key texts the first one kept
+        assert dumps_indent1(many, ensure_ascii=False) == reference(many, False)
+    assert all(len(names) <= jsontext._MAX_NAMES for names in jsontext._NAMES.values())
+
+
 def test_keys_that_cannot_be_sorted_are_refused_as_json_dumps_refuses_them() -> None:
     with pytest.raises(TypeError):
         dumps_indent1({1: "a", "b": 2}, ensure_ascii=False)

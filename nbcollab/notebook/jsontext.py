@@ -14,6 +14,14 @@ from collections.abc import Callable
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
+# Each key's text (``"key": ``) by encoder: a notebook repeats a few dozen keys in every cell and
+# output. Bounded, as keys are the file's to choose (a widget's state may hold thousands).
+_NAMES: dict[Callable[[str], str], dict[Any, str]] = {
+    encode_basestring: {},
+    encode_basestring_ascii: {},
+}
+_MAX_NAMES = 4096
+
 
 class _NotJson(Exception):
     """A value ``json.dumps`` would write in its own way (a tuple, a non-string key, ...)."""
@@ -76,9 +84,12 @@ def _write_list(
     separator = "[" + inner
     for item in value:
         kind = type(item)
-        if kind is dict or kind is list:
+        if kind is dict:  # a cell, an output
             out.append(separator)
-            _write(item, inner, out, encode)
+            _write_dict(item, inner, out, encode)
+        elif kind is list:
+            out.append(separator)
+            _write_list(item, inner, out, encode)
         else:
             out.append(separator + _scalar(item, encode))
         separator = "," + inner
@@ -95,22 +106,34 @@ def _write_dict(
     inner = newline + " "
     separator = "{" + inner
     append = out.append
+    names = _NAMES[encode]
     for key in sorted(value):
-        if type(key) is not str:
-            raise _NotJson  # json.dumps converts such keys
+        name = names.get(key)
+        if name is None:
+            if type(key) is not str:
+                raise _NotJson  # json.dumps converts such keys
+            name = encode(key) + ": "
+            if len(names) < _MAX_NAMES:
+                names[key] = name
         item = value[key]
         kind = type(item)
         if kind is str:
-            append(separator + encode(key) + ": " + encode(item))
+            append(separator + name + encode(item))
         elif item is None:
-            append(separator + encode(key) + ": null")
+            append(separator + name + "null")
         elif kind is list:
-            append(separator + encode(key) + ": ")
-            _write_list(item, inner, out, encode)
+            if item:
+                append(separator + name)
+                _write_list(item, inner, out, encode)
+            else:  # a cleaned cell's outputs
+                append(separator + name + "[]")
         elif kind is dict:
-            append(separator + encode(key) + ": ")
-            _write_dict(item, inner, out, encode)
+            if item:
+                append(separator + name)
+                _write_dict(item, inner, out, encode)
+            else:  # most cells' metadata
+                append(separator + name + "{}")
         else:
-            append(separator + encode(key) + ": " + _scalar(item, encode))
+            append(separator + name + _scalar(item, encode))
         separator = "," + inner
     append(newline + "}")
