@@ -224,26 +224,9 @@ def time_library(notebooks: list[Path], repeat: int) -> tuple[float, float]:
 # --- 3. git add through each tool's filter -------------------------------------------------------
 
 
-def setup_nbcollab(repo: Path) -> None:
+def setup_nbcollab(repo: Path, *extra: str) -> None:
     subprocess.run(
-        [*NBCOLLAB, "install", "--no-diff", "--no-merge", "--attributes", "info"],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
-
-
-def setup_nbcollab_no_cache(repo: Path) -> None:
-    subprocess.run(
-        [
-            *NBCOLLAB,
-            "install",
-            "--no-diff",
-            "--no-merge",
-            "--attributes",
-            "info",
-            "--no-output-cache",
-        ],
+        [*NBCOLLAB, "install", "--no-diff", "--no-merge", "--attributes", "info", *extra],
         cwd=repo,
         check=True,
         capture_output=True,
@@ -279,7 +262,10 @@ def setup_nbstripout_fast(repo: Path) -> None:
 
 FILTERS: dict[str, tuple[str, Callable[[Path], None]]] = {
     "nbcollab": ("nbcollab", setup_nbcollab),
-    "nbcollab, no output cache": ("nbcollab", setup_nbcollab_no_cache),
+    "nbcollab, no output cache": (
+        "nbcollab",
+        lambda repo: setup_nbcollab(repo, "--no-output-cache"),
+    ),
     "nb-clean": ("nb-clean", setup_nb_clean),
     "nbstripout": ("nbstripout", setup_nbstripout),
     "nbwipers": ("nbwipers", setup_nbwipers),
