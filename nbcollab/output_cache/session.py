@@ -1,10 +1,11 @@
 """What the filter process calls: record on clean, restore on smudge, and never fail either.
 
 One ``CacheSession`` lives as long as one filter process (one git command). It finds the cache
-(``git rev-parse --git-common-dir``, once) and its options on first use. Any problem at all (no
-repository, a broken ``[tool.nbcollab.cache]``, a corrupt or unreadable cache file, a full disk)
-turns into one warning for the whole process, and the file goes through as it would without the
-cache: the blob as it is on smudge, the cleaned file on clean.
+(``git rev-parse --git-common-dir``, once) on first use, and loads its options then with the
+function the filter hands over (``[tool.nbcollab.cache]`` at the top of the working tree). Any
+problem at all (no repository, a broken ``[tool.nbcollab.cache]``, a corrupt or unreadable cache
+file, a full disk) turns into one warning for the whole process, and the file goes through as it
+would without the cache: the blob as it is on smudge, the cleaned file on clean.
 
 Trust (see ``output_cache.signing``): a working file with rich output is recorded with whether
 the user's Jupyter trusts it; a file restored cell by cell from trusted records is signed when
@@ -15,7 +16,7 @@ ends (``close``), and the user is told, once a notebook, when it is not.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -23,12 +24,15 @@ if TYPE_CHECKING:
     from nbcollab.notebook.lines import Notebook
     from nbcollab.options import CleanOptions
     from nbcollab.output_cache.options import CacheOptions
+    from nbcollab.output_cache.others import OtherRecords
     from nbcollab.output_cache.restore import FilledCells
     from nbcollab.output_cache.signing import Verdict
     from nbcollab.output_cache.store import OutputStore
     from nbcollab.trust.signatures import UserStore
 
 ENABLED_KEY = "nbcollab.outputcache"
+# Finds the records from other sources (outputs others published) of the repository at a folder.
+OtherRecordsFinder = Callable[[Path], "Sequence[OtherRecords]"]
 
 
 def _start_git(*args: str, cwd: Path | None) -> subprocess.Popen[str]:
@@ -61,25 +65,28 @@ def find_store(cwd: Path | None = None) -> OutputStore:
     return _store_at(_start_git("rev-parse", "--git-common-dir", cwd=cwd), cwd)
 
 
-def _cache_options(cwd: Path) -> CacheOptions:
-    """``[tool.nbcollab.cache]``, or the defaults when the configuration cannot be read: the
-    filter has said so once already, and a checkout must not lose its outputs for it."""
-    from nbcollab.config.load import load_config
+def _default_options() -> CacheOptions:
+    from nbcollab.output_cache.options import CacheOptions
 
-    try:
-        return load_config(cwd).cache
-    except Exception:  # noqa: BLE001 - a pyproject.toml git cannot be stopped by
-        from nbcollab.output_cache.options import CacheOptions
-
-        return CacheOptions()
+    return CacheOptions()
 
 
 class CacheSession:
     """The output cache as seen by one filter process."""
 
-    def __init__(self, err: TextIO, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        err: TextIO,
+        cwd: Path | None = None,
+        *,
+        load_options: Callable[[], CacheOptions] | None = None,
+        others: OtherRecordsFinder | None = None,
+    ) -> None:
         self._err = err
         self._cwd = cwd or Path.cwd()
+        self._load_options = load_options or _default_options
+        self._find_others = others  # asked once, when a blob has no whole recorded file
+        self._others: Sequence[OtherRecords] | None = None
         self._ready = False
         self._store: OutputStore | None = None
         self._options: CacheOptions | None = None
@@ -101,12 +108,20 @@ class CacheSession:
             store, cache_options = started
             options = load_options(path)
             restored = recorded_working(blob, path, store=store, options=options)
-            if restored is None and store.records_for(path):
+            others = self._other_records(path) if restored is None else ()
+            if restored is None and (
+                store.records_for(path) or any(other.has_records(path) for other in others)
+            ):
                 # Cells one by one: only now is what parses notebooks imported.
                 from nbcollab.output_cache.restore import fill_cells
 
                 filled = fill_cells(
-                    blob, path, store=store, options=options, rule=cache_options.restore
+                    blob,
+                    path,
+                    store=store,
+                    options=options,
+                    rule=cache_options.restore,
+                    others=others,
                 )
                 verdict = self._judge(filled, path, store) if filled is not None else None
                 if filled is not None and filled.cleans_to_blob(options):
@@ -118,10 +133,23 @@ class CacheSession:
             return blob
         return blob if restored is None else restored
 
+    def _other_records(self, path: str) -> Sequence[OtherRecords]:
+        """The other sources of records, found on first use; none when finding them fails."""
+        if self._others is None:
+            self._others = ()
+            if self._find_others is not None:
+                try:
+                    self._others = tuple(self._find_others(self._cwd))
+                except Exception as exc:  # noqa: BLE001 - own records still restore
+                    self._warn_only(path, exc)
+        return self._others
+
     def _judge(self, filled: FilledCells, path: str, store: OutputStore) -> Verdict | None:
         """Whether to sign what ``filled`` holds (before its check cleans the notebook)."""
         from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
 
+        if filled.from_others:  # someone else's outputs: trusting them is the user's decision
+            return refused(filled, "it holds outputs someone else published")
         if not needs_judging(filled):
             return NOTHING_TO_SIGN
         user = self._user_store()
@@ -275,7 +303,7 @@ class CacheSession:
             if _is_enabled(enabled):
                 if isinstance(store, Exception):
                     raise store
-                self._options = _cache_options(self._cwd)
+                self._options = self._load_options()
                 self._store = store
         if self._store is None or self._options is None:
             return None
@@ -294,6 +322,9 @@ class CacheSession:
         if not isinstance(exc, CacheDamaged):
             self._store = None  # unexpected: the rest of this git command goes without the cache
         self._ready = True
+        self._warn_only(path, exc)
+
+    def _warn_only(self, path: str, exc: Exception) -> None:
         if self._warned:
             return
         self._warned = True
