@@ -143,10 +143,10 @@ def test_a_filter_bug_passes_the_file_through_with_one_warning(
 ) -> None:
     import nbcollab.clean.strip
 
-    def broken(data: bytes, **_: Any) -> bytes:
+    def broken(data: bytes, **_: Any) -> Any:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(nbcollab.clean.strip, "clean_bytes", broken)
+    monkeypatch.setattr(nbcollab.clean.strip, "clean_file", broken)  # what the filter calls
     data = _nb()
     assert _filter([data])[0] == (["status=success"], data)
     err = _filter([data], err_only=True)

@@ -59,7 +59,7 @@ def parse_notebook_repeats(
     """``parse_notebook``, and the keys the JSON repeated: a file holding values nobody sees,
     which Jupyter would drop when it saves the notebook."""
     text = _decode(data, path)
-    if not text.strip():
+    if not text or text.isspace():
         raise InvalidNotebook(f"{path}: empty file, not a notebook")
     pairs = _LastValueWins()
     nb = _load_json(text, path, pairs)
@@ -164,7 +164,14 @@ def _decode(data: bytes | str, path: str) -> str:
 
 def serialize_notebook(nb: Notebook) -> str:
     """The text Jupyter writes for ``nb`` (nbformat's split lines, transient keys dropped)."""
-    nb = copy_for_writing(nb)
+    return serialize_notebook_bytes(nb).decode("utf-8")
+
+
+def serialize_notebook_bytes(nb: Notebook, *, consume: bool = False) -> bytes:
+    """``serialize_notebook(nb)`` as UTF-8. With ``consume``, ``nb`` is the caller's no more:
+    it is written as it is changed (lines split, transient keys dropped), sparing a copy."""
+    if not consume:
+        nb = copy_for_writing(nb)
     major = nb["nbformat"]
     if major == 4:
         split_lines_v4(nb)
@@ -172,9 +179,11 @@ def serialize_notebook(nb: Notebook) -> str:
         split_lines_v3(nb)
     strip_transient(nb)
     # nbformat's v3 writer keeps json's ensure_ascii default; its v4 writer turns it off.
-    text = dumps_indent1(nb, ensure_ascii=(major == 3))
-    if _LONE_SURROGATE.search(text):
+    text = dumps_indent1(nb, ensure_ascii=(major == 3)) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
         # JSON may escape a lone surrogate ("\udc80") but UTF-8 cannot carry one raw: keep the
         # escape, so the file stays valid UTF-8 and reads back as the same string.
         text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return text + "\n"
+        return text.encode("utf-8")
