@@ -8,12 +8,12 @@ JSON values. Nothing here writes a notebook: the editor saves what it shows.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbcollab.errors import ConfigError, GitError, NbcollabError
+from nbcollab.errors import ConfigError, NbcollabError
+from nbcollab.gitcmd import run_git
 from nbcollab.merge.conflicts import STALE, find_conflicts, is_marked, locate_cell, read_record
 from nbcollab.merge.markers import has_start_marker
 from nbcollab.merge.record import SourceConflict
@@ -256,7 +256,7 @@ def stage_file(file: Path) -> str:
     relative = _relative(file, root)
     if root is None or relative is None:
         return f"{file.name} is in no git repository: nothing to add"
-    _git(["add", "--", relative], root)
+    run_git(["add", "--", relative], root)
     return f"ran git add {relative}"
 
 
@@ -267,16 +267,6 @@ def _relative(file: Path, root: Path | None) -> str | None:
         return file.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return None
-
-
-def _git(args: list[str], cwd: Path) -> None:
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise GitError(f"git {args[0]} failed ({exc}); is git installed?") from None
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else done.returncode}")
 
 
 # --- diff ---------------------------------------------------------------------------------------

@@ -25,15 +25,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _store() -> OutputStore:
-    import subprocess
-
-    from nbcollab.errors import NotARepository
     from nbcollab.output_cache.session import find_store
 
-    try:
-        return find_store(Path.cwd())
-    except (OSError, subprocess.SubprocessError):
-        raise NotARepository(f"{Path.cwd()}: not inside a git repository") from None
+    return find_store(Path.cwd())
 
 
 def human_size(count: int) -> str:

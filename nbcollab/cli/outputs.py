@@ -134,13 +134,12 @@ def _remote_names(root: Path) -> list[str]:
 
 
 def _store(root: Path) -> OutputStore | None:
-    import subprocess
-
+    from nbcollab.errors import NbcollabError
     from nbcollab.output_cache.session import find_store
 
     try:
         return find_store(root)
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, NbcollabError):
         return None
 
 

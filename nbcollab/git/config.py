@@ -1,45 +1,32 @@
 """The git edge: config, repository paths, attributes, version and staged blobs.
 
-Config is read and written through git itself (GitPython's command wrapper), so nbcollab edits
-config files exactly as ``git config`` does: other keys, comments and includes stay untouched, and
-``GIT_CONFIG_GLOBAL`` / XDG locations are honoured. GitPython is imported only inside functions:
-the clean filter and ``clean --check --staged`` must not pay for it.
+Config is read and written through git itself (``git config``, run by ``nbcollab.gitcmd``), so
+nbcollab edits config files exactly as git does: other keys, comments and includes stay
+untouched, and ``GIT_CONFIG_GLOBAL`` / XDG locations are honoured.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from nbcollab.errors import GitError, NotARepository
+from nbcollab.gitcmd import run_git, try_git
 
 Scope = Literal["local", "global"]
 
 
-def _git_module() -> Any:
-    try:
-        import git
-    except ImportError as exc:  # GitPython refuses to import without a working git
-        raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
-    return git
-
-
 def _run(args: list[str], cwd: Path | None = None) -> tuple[int, str, str]:
-    """Run ``git ARGS`` through GitPython: (status, stdout, stderr), never raising on status."""
-    runner = _git_module().Git(str(cwd) if cwd else None)
-    try:
-        status, out, err = runner.execute(
-            ["git", *args],
-            with_extended_output=True,
-            with_exceptions=False,
-            strip_newline_in_stdout=False,
-        )
-    except OSError as exc:
-        raise GitError(f"git failed: {exc}") from None
-    return status, out, err
+    """``git ARGS``: (status, stdout, stderr), never raising on status."""
+    done = try_git(args, cwd)
+    return (
+        done.returncode,
+        done.stdout.decode("utf-8", "surrogateescape"),
+        done.stderr.decode("utf-8", "replace"),
+    )
 
 
 @dataclass(frozen=True)
@@ -52,24 +39,31 @@ class Repository:
 
 def find_repository(start: Path) -> Repository:
     """The repository holding ``start``, or NotARepository saying what to do."""
-    git = _git_module()
-    try:
-        repo = git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    folder = start if start.is_dir() else start.parent
+    status, out = 1, ""
+    if folder.is_dir():
+        status, out, _ = _run(["rev-parse", "--is-bare-repository", "--git-common-dir"], folder)
+    if status != 0:
         raise NotARepository(
             f"{start}: not inside a git repository (run `git init`, or use --global)"
-        ) from None
-    if repo.working_tree_dir is None:
+        )
+    bare, common = out.splitlines()[:2]
+    if bare == "true":
         raise NotARepository(f"{start}: a bare repository has no work tree to install into")
-    return Repository(Path(repo.working_tree_dir), Path(repo.common_dir))
+    status, top, _ = _run(["rev-parse", "--show-toplevel"], folder)
+    if status != 0 or not top.strip():
+        raise NotARepository(f"{start}: inside a git directory, not a work tree to install into")
+    common_dir = Path(common) if Path(common).is_absolute() else folder / common
+    return Repository(Path(top.strip()), Path(os.path.normpath(common_dir.absolute())))
 
 
 def git_version() -> tuple[int, ...]:
     """The version of the git on PATH, e.g. ``(2, 39, 5)``."""
-    try:
-        return tuple(_git_module().Git().version_info)
-    except Exception as exc:  # noqa: BLE001 - GitPython raises several types for a missing git
-        raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
+    status, out, err = _run(["--version"])
+    found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
+    if status != 0 or found is None:
+        raise GitError(f"git --version failed: {err.strip() or out.strip()}")
+    return tuple(int(part) for part in found.groups() if part is not None)
 
 
 def _scope_args(scope: Scope) -> list[str]:
@@ -122,15 +116,15 @@ def check_attributes(repo_root: Path, path: str, names: tuple[str, ...]) -> dict
 
 def is_tracked(repo_root: Path, path: Path) -> bool:
     """Whether ``path`` (relative to the work tree's top) is in the index."""
-    listed = _plain_git(["ls-files", "-z", "--", f":(literal){path.as_posix()}"], repo_root)
+    listed = run_git(["ls-files", "-z", "--", f":(literal){path.as_posix()}"], repo_root)
     return bool(listed.strip(b"\0"))
 
 
 def staged_notebooks(cwd: Path, folders: list[str] | None = None) -> list[str]:
     """Notebooks added, copied, modified or renamed in the index (relative to cwd), under folders."""
     # Outside a repository `git diff` turns into `diff --no-index` and only complains of usage.
-    _plain_git(["rev-parse", "--git-dir"], cwd)
-    out = _plain_git(
+    run_git(["rev-parse", "--git-dir"], cwd)
+    out = run_git(
         [
             "diff",
             "--cached",
@@ -148,7 +142,7 @@ def staged_notebooks(cwd: Path, folders: list[str] | None = None) -> list[str]:
 
 def read_staged_blobs(paths: list[str], cwd: Path) -> dict[str, bytes | None]:
     """The staged content of each path (None when it is not in the index), via one cat-file."""
-    listing = _plain_git(["ls-files", "-s", "-z", "--", *paths], cwd) if paths else b""
+    listing = run_git(["ls-files", "-s", "-z", "--", *paths], cwd) if paths else b""
     shas: dict[str, str] = {}
     for entry in filter(None, listing.split(b"\0")):
         meta, _, name = entry.partition(b"\t")
@@ -167,7 +161,7 @@ def _cat_blobs(shas: list[str], cwd: Path) -> dict[str, bytes]:
     if not shas:
         return {}
     request = "".join(f"{sha}\n" for sha in shas).encode()
-    out = _plain_git(["cat-file", "--batch"], cwd, stdin=request)
+    out = run_git(["cat-file", "--batch"], cwd, stdin=request)
     blobs, pos = {}, 0
     for sha in shas:
         header_end = out.index(b"\n", pos)
@@ -175,21 +169,3 @@ def _cat_blobs(shas: list[str], cwd: Path) -> dict[str, bytes]:
         blobs[sha] = out[header_end + 1 : header_end + 1 + size]
         pos = header_end + 1 + size + 1  # the content is followed by a newline
     return blobs
-
-
-def _plain_git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
-    # A plain subprocess: this path serves `clean --check --staged` and must start fast.
-    try:
-        done = subprocess.run(
-            ["git", *args], check=False, cwd=cwd, input=stdin, capture_output=True
-        )
-    except OSError as exc:
-        raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip()
-        # git diff outside a repository says "Not a git repository" and then its whole usage.
-        if "not a git repository" in message.lower():
-            raise NotARepository(f"{cwd}: not inside a git repository")
-        first_line = message.splitlines()[0] if message else f"exit code {done.returncode}"
-        raise GitError(f"git {args[0]} failed: {first_line}")
-    return done.stdout

@@ -10,40 +10,23 @@ it is resolved whole, by keeping or deleting the file and staging that.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from nbcollab.errors import GitError, NotARepository
+from nbcollab.gitcmd import run_git, try_git
 
 # A record lives at metadata.nbcollab.conflicts: a file without both words holds none, and
 # skipping it spares parsing every notebook of a large repository.
 _RECORD_WORDS = (b'"nbcollab"', b'"conflicts"')
 
 
-def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, timeout=120, check=False
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise GitError(f"git {args[0]} failed ({exc}); is git installed?") from None
-
-
-def _checked(args: list[str], cwd: Path) -> bytes:
-    done = _git(args, cwd)
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {' '.join(args[:2])} failed: {detail[-1] if detail else ''}")
-    return done.stdout
-
-
 def repository_root(start: Path) -> Path | None:
     """The top of the work tree holding ``start`` (a folder, or a file's folder); None outside."""
     folder = start if start.is_dir() else start.parent
     try:
-        done = _git(["rev-parse", "--show-toplevel"], folder)
+        done = try_git(["rev-parse", "--show-toplevel"], folder)
     except GitError:
         return None
     if done.returncode != 0:
@@ -54,7 +37,7 @@ def repository_root(start: Path) -> Path | None:
 def unmerged_entries(root: Path, paths: list[str] | None = None) -> dict[str, dict[int, str]]:
     """Unmerged paths (relative to ``root``) and the blob of each of their stages."""
     found: dict[str, dict[int, str]] = {}
-    for record in _checked(["ls-files", "-u", "-z", "--", *(paths or [])], root).split(b"\0"):
+    for record in run_git(["ls-files", "-u", "-z", "--", *(paths or [])], root).split(b"\0"):
         if not record:
             continue
         info, _, name = record.partition(b"\t")
@@ -74,15 +57,15 @@ class FileDeletion:
 
     def blob(self, stage: int) -> bytes:
         """The content git holds at ``stage``."""
-        return _checked(["cat-file", "blob", self.stages[stage]], self.root)
+        return run_git(["cat-file", "blob", self.stages[stage]], self.root)
 
     def stage_kept(self) -> None:
         """Mark the conflict resolved by keeping the working file (``git add``)."""
-        _checked(["add", "--", self.name], self.root)
+        run_git(["add", "--", self.name], self.root)
 
     def stage_deleted(self) -> None:
         """Mark the conflict resolved by deleting the notebook (``git rm``: file and index)."""
-        _checked(["rm", "-q", "--ignore-unmatch", "--", self.name], self.root)
+        run_git(["rm", "-q", "--ignore-unmatch", "--", self.name], self.root)
 
 
 def file_deletions(paths: list[Path]) -> dict[Path, FileDeletion]:
@@ -122,17 +105,16 @@ def _names(out: bytes) -> list[str]:
 
 def conflicted_notebooks(cwd: Path) -> list[Path]:
     """Notebooks of the repository holding ``cwd`` that are unmerged or hold a record."""
-    top = _git(["rev-parse", "--show-toplevel"], cwd)
-    if top.returncode != 0:
-        raise NotARepository(f"{cwd}: not in a git repository: name the notebooks")
-    root = Path(top.stdout.decode("utf-8", "surrogateescape").strip())
-    listed = _git(["ls-files", "-z", "--", "*.ipynb"], root)
-    unmerged = _git(["ls-files", "-u", "-z", "--", "*.ipynb"], root)
-    if listed.returncode or unmerged.returncode:
-        raise GitError(f"git ls-files failed in {root}")
-    conflicted = {record.partition("\t")[2] for record in _names(unmerged.stdout)}
+    try:
+        top = run_git(["rev-parse", "--show-toplevel"], cwd)
+    except NotARepository:
+        raise NotARepository(f"{cwd}: not in a git repository: name the notebooks") from None
+    root = Path(top.decode("utf-8", "surrogateescape").strip())
+    listed = run_git(["ls-files", "-z", "--", "*.ipynb"], root)
+    unmerged = run_git(["ls-files", "-u", "-z", "--", "*.ipynb"], root)
+    conflicted = {record.partition("\t")[2] for record in _names(unmerged)}
     found = []
-    for name in sorted(set(_names(listed.stdout))):
+    for name in sorted(set(_names(listed))):
         if name in conflicted or _holds_record(root / name):
             found.append(_shown(root / name, cwd))
     return found

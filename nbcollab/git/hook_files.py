@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-
-from nbcollab.errors import GitError
 
 SCRIPTS = Path(__file__).with_name("hooks")
 # The git hook `install --hooks` writes, and the packaged script it holds.
@@ -55,19 +52,10 @@ class Hook:
 
 def hooks_dir(repo_root: Path) -> Path:
     """The folder git runs this repository's hooks from."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--git-path", "hooks"],
-            cwd=repo_root,
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
-    if done.returncode != 0:
-        raise GitError(f"git rev-parse --git-path hooks failed in {repo_root}")
-    return repo_root / os.fsdecode(done.stdout.rstrip(b"\n"))
+    from nbcollab.gitcmd import run_git
+
+    hooks = run_git(["rev-parse", "--git-path", "hooks"], repo_root)
+    return repo_root / os.fsdecode(hooks.rstrip(b"\n"))
 
 
 def check_hooks_dir(repo_root: Path, common_dir: Path) -> Path:

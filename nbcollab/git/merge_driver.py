@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nbcollab.errors import NbcollabError
+from nbcollab.gitcmd import git_output, try_git
 from nbcollab.safe_text import terminal_safe
 
 if TYPE_CHECKING:
@@ -76,8 +77,6 @@ def run_git_merge(argv: list[str]) -> int:
         _say(f"{args.path}: interrupted; left unmerged")
         return EXIT_CONFLICT
     except Exception as exc:  # noqa: BLE001 - the driver must never die: fall back instead
-        from nbcollab.errors import NbcollabError
-
         reason = str(exc) if isinstance(exc, NbcollabError) else f"internal error ({exc!r})"
         return fall_back_to_line_merge(args, reason)
 
@@ -124,14 +123,9 @@ def _restore_decides(trust_note: str, path: str) -> bool:
     if trust_note != f"not signed: {NO_RICH_OUTPUT}":
         return False
     try:
-        done = subprocess.run(
-            ["git", "check-attr", "-z", "filter", "--", path],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
+        done = try_git(["check-attr", "-z", "filter", "--", path])
         return done.stdout.split(b"\0")[2:3] == [DRIVER_NAME.encode()] and read_enabled()
-    except (OSError, subprocess.SubprocessError):
+    except (NbcollabError, OSError):
         return False
 
 
@@ -180,7 +174,7 @@ def _merged_branch() -> str | None:
     return (
         _branch_at(name)
         or _fetched_as(name)
-        or _one_line(_git_line("rev-parse", "--short", name) or name[:12])
+        or _one_line(git_output(["rev-parse", "--short", name]) or name[:12])
     )
 
 
@@ -189,13 +183,14 @@ _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 def _branch_at(sha: str) -> str | None:
     """A remote-tracking (else local) branch pointing at ``sha``, as ``origin/main``."""
-    refs = _git_line(
-        "for-each-ref",
-        f"--points-at={sha}",
-        "--format=%(refname:short)",
-        "refs/remotes",
-        "refs/heads",
-        lines=True,
+    refs = git_output(
+        [
+            "for-each-ref",
+            f"--points-at={sha}",
+            "--format=%(refname:short)",
+            "refs/remotes",
+            "refs/heads",
+        ]
     )
     names = [ref for ref in (refs or "").splitlines() if ref and not ref.endswith("/HEAD")]
     return _one_line(names[0]) if names else None
@@ -203,7 +198,7 @@ def _branch_at(sha: str) -> str | None:
 
 def _fetched_as(sha: str) -> str | None:
     """``main of https://...``: what FETCH_HEAD says ``sha`` was fetched as."""
-    path = _git_line("rev-parse", "--git-path", "FETCH_HEAD")
+    path = git_output(["rev-parse", "--git-path", "FETCH_HEAD"])
     try:
         lines = (
             Path(path).read_text(encoding="utf-8", errors="replace").splitlines() if path else []
@@ -218,21 +213,9 @@ def _fetched_as(sha: str) -> str | None:
     return None
 
 
-def _git_line(*args: str, lines: bool = False) -> str | None:
-    """What a read-only git command prints (None when it fails)."""
-    try:
-        done = subprocess.run(
-            ["git", *args], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    out = done.stdout if lines else done.stdout.strip()
-    return out if done.returncode == 0 and out.strip() else None
-
-
 def _current_branch() -> str | None:
     # During a rebase HEAD is detached (the upstream), so no name rather than a misleading one.
-    name = _git_line("symbolic-ref", "--short", "-q", "HEAD")
+    name = git_output(["symbolic-ref", "--short", "-q", "HEAD"])
     return _one_line(name) if name else None
 
 
@@ -245,17 +228,12 @@ def fall_back_to_line_merge(args: DriverArgs, reason: str) -> int:
     _say(f"{args.path}: {reason}")
     _say(f"{args.path}: falling back to git's line merge (git merge-file)")
     labels = [args.ours_label or "ours", args.base_label or "base", args.theirs_label or "theirs"]
-    command = ["git", "merge-file", f"--marker-size={args.marker_size}"]
+    command = ["merge-file", f"--marker-size={args.marker_size}"]
     for label in labels:
         command += ["-L", label]
     try:
-        done = subprocess.run(
-            [*command, args.ours, args.base, args.theirs],
-            capture_output=True,
-            timeout=300,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
+        done = try_git([*command, args.ours, args.base, args.theirs])
+    except NbcollabError as exc:
         _say(f"{args.path}: git merge-file failed ({exc}); left unmerged")
         return EXIT_CONFLICT
     # merge-file exits with the number of conflicts, or a negative number (255) on error.

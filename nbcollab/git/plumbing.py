@@ -1,23 +1,20 @@
 """git's plumbing, for many objects at a time: one process reads them all, one writes them.
 
-``run_git`` runs one git command as ``config._plain_git`` does (a plain subprocess, git's
-complaint as a ``GitError``), but keeps the line of git's complaint that says what went wrong
-(``error:``, ``fatal:``, a rejected ref) rather than its first line, which for a push is only
-where it was going. ``CatFile`` is one ``git cat-file --batch`` process that reads any number
-of objects; ``write_blobs`` and ``make_trees`` write any number of objects with one
-``git hash-object`` and one ``git mktree`` process.
+``CatFile`` is one ``git cat-file --batch`` process that reads any number of objects;
+``write_blobs`` and ``make_trees`` write any number of objects with one ``git hash-object`` and
+one ``git mktree`` process. Every process is started by ``nbcollab.gitcmd``.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from nbcollab.errors import GitError, NotARepository
+from nbcollab.errors import GitError
+from nbcollab.gitcmd import run_git, start_git
 from nbcollab.published.objects import GitObject, TreeEntry
 
 # Bytes of object names written before their answers are read: well under a pipe's buffer, so
@@ -27,57 +24,11 @@ _CHUNK = 1 << 20
 _SAFE_NAME = frozenset("\n\t\0")
 
 
-def run_git(
-    args: Sequence[str],
-    cwd: Path,
-    *,
-    stdin: bytes | None = None,
-    env: Mapping[str, str] | None = None,
-) -> bytes:
-    """git's standard output; GitError (NotARepository outside one) with git's own reason."""
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            check=False,
-            env={**os.environ, **env} if env else None,
-        )
-    except OSError as exc:
-        raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        if "not a git repository" in message.lower():
-            raise NotARepository(f"{cwd}: not inside a git repository")
-        raise GitError(f"git {args[0]} failed: {complaint(message, done.returncode)}")
-    return done.stdout
-
-
-def complaint(stderr: str, code: int) -> str:
-    """The line of git's standard error that says what went wrong."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    for mark in ("! [", "fatal:", "error:"):
-        found = [line for line in lines if line.startswith(mark)]
-        if found:
-            return found[0]
-    return lines[0] if lines else f"exit code {code}"
-
-
 class CatFile:
     """One ``git cat-file --batch`` process: objects by name, as many as asked."""
 
     def __init__(self, cwd: Path) -> None:
-        try:
-            self._process = subprocess.Popen(
-                ["git", "cat-file", "--batch"],
-                cwd=cwd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError as exc:
-            raise GitError(f"git failed: is it installed and on PATH? ({exc})") from None
+        self._process = start_git(["cat-file", "--batch"], cwd, stdin=subprocess.PIPE)
 
     def read_many(self, names: Sequence[str], *, limit: int) -> list[GitObject | None]:
         """The objects ``names`` name (None for a missing one); bytes over ``limit`` skipped."""

@@ -158,14 +158,12 @@ def trust_line(root: Path, most: int = 5) -> str:
 
 def _work_tree_notebooks(root: Path) -> list[str]:
     """The notebooks git tracks or would add (not ignored), relative to ``root``."""
-    done = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.ipynb"],
-        cwd=root,
-        capture_output=True,
-        timeout=120,
-        check=True,
+    from nbcollab.gitcmd import run_git
+
+    listed = run_git(
+        ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.ipynb"], root
     )
-    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    names = listed.decode("utf-8", "surrogateescape").split("\0")
     return sorted({name for name in names if name})
 
 

@@ -8,29 +8,18 @@ on that side, git's modify/delete).
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Literal
 
 from nbcollab.errors import GitError, InvalidNotebook
 from nbcollab.files import read_file_bytes
 from nbcollab.git.conflicted import inside, repository_root, unmerged_entries
+from nbcollab.gitcmd import run_git
 from nbcollab.merge.conflicts import read_record
 from nbcollab.merge.values import MergeLabels
 from nbcollab.mergetool.session import FileDeletion, Session
 from nbcollab.notebook.codec import parse_notebook
 from nbcollab.options import MergeOptions
-
-
-def _git(args: list[str], cwd: Path) -> bytes:
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise GitError(f"git {args[0]} failed ({exc}); is git installed?") from None
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {' '.join(args[:2])} failed: {detail[-1] if detail else ''}")
-    return done.stdout
 
 
 def unmerged_notebooks(root: Path) -> list[Path]:
@@ -43,7 +32,7 @@ def merge_labels(root: Path, marker_size: int = 7) -> MergeLabels:
 
     def name(args: list[str]) -> str | None:
         try:
-            text = _git(args, root).decode("utf-8", "replace").strip()
+            text = run_git(args, root).decode("utf-8", "replace").strip()
         except GitError:
             return None
         return " ".join(text.split())[:200] or None
@@ -65,7 +54,7 @@ def open_session(path: Path, *, options: MergeOptions) -> Session:
     relative = _inside(path, root)
     if root is not None and relative is not None:
         blobs = unmerged_entries(root, [relative]).get(relative, {})
-        stages = {number: _git(["cat-file", "blob", sha], root) for number, sha in blobs.items()}
+        stages = {number: run_git(["cat-file", "blob", sha], root) for number, sha in blobs.items()}
     if not stages:
         nb = parse_notebook(data, path=str(path))
         read_record(nb, source=str(path))  # a malformed record is an error, never a guess

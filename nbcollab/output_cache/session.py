@@ -20,6 +20,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from nbcollab.errors import NbcollabError, NotARepository
+from nbcollab.gitcmd import start_git, wait_git
+
 if TYPE_CHECKING:
     from nbcollab.notebook.lines import Notebook
     from nbcollab.options import CleanOptions
@@ -36,22 +39,20 @@ OtherRecordsFinder = Callable[[Path], "Sequence[OtherRecords]"]
 
 
 def _start_git(*args: str, cwd: Path | None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        ["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+    return start_git(args, cwd, text=True)
 
 
 def _is_enabled(query: subprocess.Popen[str]) -> bool:
-    return query.communicate(timeout=60)[0].strip() != "false"
+    return str(wait_git(query)[1]).strip() != "false"
 
 
 def _store_at(query: subprocess.Popen[str], cwd: Path | None) -> OutputStore:
     from nbcollab.output_cache.store import OutputStore, cache_root
 
-    out = query.communicate(timeout=60)[0]
-    if query.returncode != 0:
-        raise subprocess.CalledProcessError(query.returncode, query.args)
-    common = Path(out.rstrip("\n"))
+    code, out = wait_git(query)
+    if code != 0:
+        raise NotARepository(f"{cwd or Path.cwd()}: not inside a git repository")
+    common = Path(str(out).rstrip("\n"))
     return OutputStore(cache_root(common if common.is_absolute() else (cwd or Path.cwd()) / common))
 
 
@@ -61,7 +62,8 @@ def read_enabled(cwd: Path | None = None) -> bool:
 
 
 def find_store(cwd: Path | None = None) -> OutputStore:
-    """The cache store of the repository at ``cwd``; OSError/CalledProcessError outside one."""
+    """The cache store of the repository at ``cwd``; NotARepository outside one, GitError
+    when git cannot answer."""
     return _store_at(_start_git("rev-parse", "--git-common-dir", cwd=cwd), cwd)
 
 
@@ -298,7 +300,7 @@ class CacheSession:
             where = _start_git("rev-parse", "--git-common-dir", cwd=self._cwd)
             try:
                 store: OutputStore | Exception = _store_at(where, self._cwd)
-            except (OSError, subprocess.SubprocessError) as exc:
+            except (OSError, NbcollabError) as exc:
                 store = exc  # only a problem when the cache is on
             if _is_enabled(enabled):
                 if isinstance(store, Exception):

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nbcollab.git.outputs.refs import Folders, read_folders
-from nbcollab.git.plumbing import CatFile, run_git
+from nbcollab.git.plumbing import CatFile
+from nbcollab.gitcmd import run_git
 from nbcollab.published.layout import NOTEBOOK, is_output_name
 
 # (path key, record name): one record.

@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 from nbcollab.git.outputs.holding import Holding, read_holding
 from nbcollab.git.outputs.refs import Folders, fetch, move_ref, outputs_tips, push, write_commit
-from nbcollab.git.plumbing import CatFile, run_git
+from nbcollab.git.plumbing import CatFile
+from nbcollab.gitcmd import run_git
 from nbcollab.published.layout import parse_record_name, tracking_ref
 from nbcollab.published.source import RefTip
 

@@ -28,7 +28,8 @@ from nbcollab.git.outputs.refs import (
     read_folders,
     write_commit,
 )
-from nbcollab.git.plumbing import CatFile, identity, make_trees, run_git, write_blobs
+from nbcollab.git.plumbing import CatFile, identity, make_trees, write_blobs
+from nbcollab.gitcmd import run_git
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key
 from nbcollab.published.layout import (

@@ -19,10 +19,10 @@ from nbcollab.git.plumbing import (
     commit_tree,
     list_refs,
     make_trees,
-    run_git,
     update_ref,
     write_blobs,
 )
+from nbcollab.gitcmd import run_git
 from nbcollab.published.layout import (
     FORMAT,
     FORMAT_ENTRY,

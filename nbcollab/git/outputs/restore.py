@@ -17,7 +17,8 @@ from pathlib import Path
 from nbcollab.errors import GitError, InvalidNotebook, NbcollabError
 from nbcollab.files import read_file_bytes, write_atomic
 from nbcollab.git.outputs.refs import outputs_tips
-from nbcollab.git.plumbing import CatFile, run_git
+from nbcollab.git.plumbing import CatFile
+from nbcollab.gitcmd import run_git
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.keys import RestoreRule
 from nbcollab.output_cache.others import OtherCell

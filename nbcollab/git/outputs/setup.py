@@ -28,7 +28,7 @@ from nbcollab.git.hook_files import (
     install_hooks,
     remove_hooks,
 )
-from nbcollab.git.plumbing import run_git
+from nbcollab.gitcmd import run_git
 from nbcollab.published.layout import REF, tracking_ref
 
 HOOK = "pre-push"

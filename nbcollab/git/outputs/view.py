@@ -16,8 +16,9 @@ from pathlib import Path
 
 from nbcollab.errors import NbcollabError
 from nbcollab.git.outputs.refs import outputs_tips
-from nbcollab.git.plumbing import CatFile, run_git
+from nbcollab.git.plumbing import CatFile
 from nbcollab.git.revisions import NotebookPair
+from nbcollab.gitcmd import run_git
 from nbcollab.notebook.lines import Notebook
 from nbcollab.output_cache.keys import RestoreRule
 from nbcollab.published.layout import Origin, PublishedDamaged
