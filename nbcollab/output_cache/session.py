@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.keys import RestoreRule
     from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.restore import FilledCells
     from nbcollab.output_cache.signing import Verdict
@@ -107,7 +108,11 @@ class CacheSession:
                 filled = fill_cells(
                     blob, path, store=store, options=options, rule=cache_options.restore
                 )
-                verdict = self._judge(filled, path, store) if filled is not None else None
+                verdict = (
+                    self._judge(filled, path, store, cache_options.restore)
+                    if filled is not None
+                    else None
+                )
                 if filled is not None and filled.cleans_to_blob(options):
                     restored = filled.text
                     signed = self._settle(verdict, path)
@@ -117,7 +122,9 @@ class CacheSession:
             return blob
         return blob if restored is None else restored
 
-    def _judge(self, filled: FilledCells, path: str, store: OutputStore) -> Verdict | None:
+    def _judge(
+        self, filled: FilledCells, path: str, store: OutputStore, rule: RestoreRule
+    ) -> Verdict | None:
         """Whether to sign what ``filled`` holds (before its check cleans the notebook)."""
         from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
 
@@ -129,7 +136,7 @@ class CacheSession:
         from nbcollab.output_cache.signing import judge_restore
 
         try:
-            return judge_restore(filled, path, store=store, user=user)
+            return judge_restore(filled, path, store=store, user=user, rule=rule)
         except Exception as exc:  # noqa: BLE001 - the outputs come back, unsigned
             return refused(filled, f"signing failed ({type(exc).__name__}: {exc})")
 
@@ -170,17 +177,22 @@ class CacheSession:
                 self._user = None
         return self._user
 
-    def _trusts(self, working: bytes, path: str) -> bool:
-        """Whether the user's Jupyter trusts ``working`` (only looked up for rich output)."""
+    def _trusts(self, working: bytes, path: str, rule: RestoreRule) -> tuple[bool, bytes | None]:
+        """Whether the user's Jupyter trusts ``working`` (only looked up for rich output), and
+        then its signed stream (``output_cache.signed``)."""
         from nbcollab.trust.signatures import may_hold_rich_output
 
         if not may_hold_rich_output(working):
-            return False
+            return False, None
         user = self._user_store()
+        if user is None:
+            return False, None
+        from nbcollab.output_cache.signed import judge_recorded
+
         try:
-            return user is not None and user.trusts_text(working, path=path)
+            return judge_recorded(working, path, user=user, rule=rule)
         except Exception:  # noqa: BLE001 - unreadable store: recorded as not trusted
-            return False
+            return False, None
 
     def clean(self, working: bytes, path: str, options: CleanOptions) -> bytes | None:
         """The blob ``working`` was recorded as cleaning to under ``options``; None when it was
@@ -237,6 +249,9 @@ class CacheSession:
         from nbcollab.output_cache.restore import record_working_file
 
         store, cache_options = started
+        signed = None
+        if trusted is None:
+            trusted, signed = self._trusts(working, path, cache_options.restore)
         added = record_working_file(
             working,
             blob,
@@ -245,7 +260,8 @@ class CacheSession:
             options=options,
             rule=cache_options.restore,
             index=index,
-            trusted=self._trusts(working, path) if trusted is None else trusted,
+            trusted=trusted,
+            signed=signed,
         )
         if added:
             self._keep_under_cap(added, *started)
