@@ -149,9 +149,10 @@ class CacheSession:
         return self._others
 
     def _judge(
-        self, filled: FilledCells, path: str, store: OutputStore, rule: RestoreRule
+        self, filled: FilledCells, path: str, store: OutputStore, rule: RestoreRule | None = None
     ) -> Verdict | None:
-        """Whether to sign what ``filled`` holds (before its check cleans the notebook)."""
+        """Whether to sign what ``filled`` holds (before its check cleans the notebook);
+        ``rule``: the restore rule it was filled under (the default one when not given)."""
         from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
 
         if filled.from_others:  # someone else's outputs: trusting them is the user's decision
@@ -164,6 +165,8 @@ class CacheSession:
         from nbcollab.output_cache.signing import judge_restore
 
         try:
+            if rule is None:
+                return judge_restore(filled, path, store=store, user=user)
             return judge_restore(filled, path, store=store, user=user, rule=rule)
         except Exception as exc:  # noqa: BLE001 - the outputs come back, unsigned
             return refused(filled, f"signing failed ({type(exc).__name__}: {exc})")

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,7 +44,6 @@ from nbcollab.trust.store import as_jupyter_reads
 from nbcollab.trust.stream import OutputsPiece, SignatureStream, Spelled, signature_stream
 
 _HEADER = "nbcollab-signed 1"
-_OUTPUTS = re.compile(r"^outputs (\d+) ([0-9a-f]{64}) ([0-9a-f]{64}) (\d+) (\d+)$", re.MULTILINE)
 Span = tuple[int, int]
 
 
@@ -251,12 +249,16 @@ def read_signed(data: bytes, *, rule: RestoreRule, user: UserStore) -> SignedRec
 
 
 def _parse_table(text: str, digest: str, signed: memoryview) -> SignedRecord:
-    head = text[: text.index("\noutputs ")].split("\n")
-    rows = {name: rest for name, _, rest in (line.partition(" ") for line in head)}
-    outputs = {
-        key: SignedOutputs(int(index), sha, int(start), int(end))
-        for index, key, sha, start, end in _OUTPUTS.findall(text)
+    split = text.index("\noutputs ")
+    rows = {
+        name: rest for name, _, rest in (line.partition(" ") for line in text[:split].split("\n"))
     }
+    outputs = {}
+    for line in text[split + 1 :].split("\n"):  # sealed, so as written: split, not matched
+        name, index, key, sha, start, end = line.split(" ")
+        if name != "outputs" or len(sha) != 64:
+            raise ValueError(line)
+        outputs[key] = SignedOutputs(int(index), sha, int(start), int(end))
     count, cells_end, *starts = map(int, rows["cells"].split())
     spelled = list(map(int, rows["spelled"].split()))
     widget = rows["widget"]
