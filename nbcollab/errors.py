@@ -60,10 +60,13 @@ _SAID = {
     "tuple_type": "not a list",
     "dict_type": "not a table",
     "dataclass_type": "not a table",
+    "dataclass_args_type": "not a table",
+    "model_type": "not a table",
 }
 _OF_THE_KEY = {
     "missing": "missing",
     "missing_argument": "missing",
+    "missing_keyword_argument": "missing",
     "extra_forbidden": "unknown key",
     "unexpected_keyword_argument": "unknown key",
 }

@@ -232,10 +232,10 @@ def git_state(file: Path) -> dict[str, Any]:
 def merged_from_stages(file: Path) -> Notebook:
     """The notebook as nbcollab's merge makes it from git's stages (conflicts marked and
     recorded), as ``nbcollab mergetool`` opens a notebook git merged as text."""
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.mergetool.sources import open_session
 
-    options = load_config(file.parent).merge
+    options = ConfigByFolder().config_for(file).merge
     return open_session(file, options=options).notebook
 
 
@@ -291,8 +291,7 @@ def branches(file: Path) -> list[str]:
 def review_page(file: Path, revision: str, current: bytes | None) -> str:
     """nbcollab's review page of ``file`` at ``revision`` against ``current`` (the editor's
     content; None: the file itself), cleaned as ``nbcollab diff REV -- FILE`` cleans it."""
-    from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
     from nbcollab.files import read_file_bytes
     from nbcollab.git.revisions import filtered_paths, is_revision, open_repo, read_side
     from nbcollab.options import DiffFormat
@@ -305,7 +304,8 @@ def review_page(file: Path, revision: str, current: bytes | None) -> str:
     root = Path(repo.working_tree_dir).resolve()
     name = file.resolve().relative_to(root).as_posix()
     new = current if current is not None else read_file_bytes(file)
-    clean = OptionsByFolder(root)(name) if name in filtered_paths(repo, [name]) else None
+    configs = ConfigByFolder(root)
+    clean = OptionsByFolder(configs=configs)(name) if name in filtered_paths(repo, [name]) else None
     old_label = f"a/{name} ({revision})"
     new_label = f"b/{name} ({'editor' if current is not None else 'working tree'})"
     pair = NotebookSides(
@@ -315,7 +315,7 @@ def review_page(file: Path, revision: str, current: bytes | None) -> str:
         load_side(new, path=new_label, clean=clean),
         name,
     )
-    page, _ = render_diffs([pair], fmt=DiffFormat.HTML, options=load_config(file.parent).diff)
+    page, _ = render_diffs([pair], fmt=DiffFormat.HTML, options=configs.config_for(name).diff)
     return page
 
 
@@ -332,10 +332,10 @@ def review_policy() -> str:
 def lint(nb: Notebook, file: Path) -> list[dict[str, Any]]:
     """The static lint findings of ``nb`` (execution order, hidden state) by ``file``'s folder
     options. Nothing is executed."""
-    from nbcollab.lint.files import OptionsByFolder
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.lint.notebook import lint_notebook
 
-    result = lint_notebook(nb, options=OptionsByFolder()(file))
+    result = lint_notebook(nb, options=ConfigByFolder().config_for(file).lint)
     return [
         {
             "code": f.code,

@@ -98,15 +98,6 @@ def _keys_to_strip(options: CleanOptions) -> tuple[list[str], list[str]]:
     return cell_keys, notebook_keys
 
 
-def validate_key_paths(paths: tuple[str, ...]) -> list[str]:
-    """The dotted key paths that name neither ``cell.metadata.X`` nor ``metadata.X``."""
-    return [
-        path
-        for path in paths
-        if not path.startswith(("cell.metadata.", "metadata.")) or path.endswith(".")
-    ]
-
-
 def _pop_path(holder: Any, key: str) -> bool:
     """Remove ``key`` from ``holder``: the whole key (as nbstripout tries first) and every nested
     path its dots can name, all in one pass so that a second clean finds nothing left."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +14,7 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
     from nbcollab.config.folders import OptionsByFolder
+    from nbcollab.discover import Skipped
     from nbcollab.errors import InvalidNotebook
     from nbcollab.options import CleanOptions
 
@@ -206,72 +205,23 @@ def _clean_stream(options: CleanOptions, *, check: bool) -> int:
     return EXIT_OK
 
 
-def expand_notebook_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; folders become the notebooks below them.
+def expand_notebook_paths(paths: list[Path], *, exclude: Sequence[str] = ()) -> list[Path]:
+    """Files as given; folders become the notebooks below them (``nbcollab.discover``'s rule,
+    less those ``exclude`` names), saying on stderr what a walk skipped and which folder held no
+    notebook."""
+    from nbcollab.discover import discover_notebooks
 
-    A folder walk skips checkpoints and ``.git``, never leaves the folder (a symlink to a file or
-    folder outside it is skipped, as is a FIFO or device named ``*.ipynb``, which would block or
-    never end) and says on stderr what it skipped. Files named explicitly are taken as they are.
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            below = sorted(_notebooks_below(path))
-            if not below:
-                echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
-            found.extend(below)
-        else:
-            found.append(path)
-    return found
+    found = discover_notebooks(paths, exclude=exclude)
+    say_skipped(found.skipped)
+    for folder in found.empty_folders:
+        echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
+    return found.notebooks
 
 
-_SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", ".git"})
-
-
-def _notebooks_below(folder: Path) -> Iterator[Path]:
-    from nbcollab.files import is_inside
-
-    for dirpath, dirnames, filenames in os.walk(folder):
-        here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_FOLDERS]
-        for name in dirnames:
-            # os.walk does not descend into symlinked folders; say so when one leads outside.
-            if (here / name).is_symlink() and not is_inside(here / name, folder):
-                _say_skipped(here / name, f"a symbolic link to a folder outside {folder}")
-        for name in filenames:
-            if name.endswith(".ipynb"):
-                reason = _skip_reason(here / name, folder)
-                if reason is None:
-                    yield here / name
-                else:
-                    _say_skipped(here / name, reason)
-
-
-def _skip_reason(path: Path, folder: Path) -> str | None:
-    """Why a notebook found below ``folder`` is not handled, or None."""
-    from nbcollab.files import is_inside
-
-    if path.is_symlink():
-        if _resolved(path) is None:
-            return "a broken symbolic link (or a loop of links)"
-        if not is_inside(path, folder):
-            return f"a symbolic link to a file outside {folder}"
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        return f"cannot read ({exc.strerror})"
-    return None if stat.S_ISREG(mode) else "not a regular file (a FIFO, device or socket)"
-
-
-def _resolved(path: Path) -> Path | None:
-    try:
-        return path.resolve(strict=True)
-    except (OSError, RuntimeError):  # a broken link, or a loop of links
-        return None
-
-
-def _say_skipped(path: Path, reason: str) -> None:
-    echo(f"nbcollab: skipped {path}: {reason}", err=True)
+def say_skipped(skipped: list[Skipped]) -> None:
+    """One line on stderr for each thing a folder walk skipped, and why (terminal-safe)."""
+    for item in skipped:
+        echo(f"nbcollab: skipped {item.path}: {item.reason}", err=True)
 
 
 def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
@@ -283,6 +233,8 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     names = [str(path) for path in paths if not path.is_dir()]
     if folders or not paths:
         names += staged_notebooks(cwd, folders or None)
+    for name in names:  # a broken pyproject.toml is one error, not one per notebook
+        options(name)
     blobs = read_staged_blobs(names, cwd)
     return _judge(
         ((name, blobs[name]) for name in names), options, check=True, staged=True, total=len(names)
@@ -294,6 +246,8 @@ def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) ->
     from nbcollab.files import read_file_bytes
 
     notebooks = expand_notebook_paths(paths)
+    for path in notebooks:  # a broken pyproject.toml is one error before any file changes
+        options(str(path))
 
     def contents() -> Iterator[tuple[str, bytes | InvalidNotebook | None]]:
         for path in notebooks:

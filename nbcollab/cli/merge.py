@@ -58,14 +58,17 @@ def merge(
     ] = 7,
 ) -> None:
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
-    from nbcollab.config.load import load_config, merge_overrides
+    from nbcollab.config.folders import ConfigByFolder
+    from nbcollab.config.load import merge_overrides
     from nbcollab.files import read_file_bytes
-    from nbcollab.git.merge_driver import sign_result
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.merge.values import MergeLabels
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.trust.notary import sign_merge_result
 
-    options = merge_overrides(load_config(local).merge, outputs=outputs, sign=sign)
+    # The options of the folder the result belongs in: ours, as git's merge driver reads them.
+    config = ConfigByFolder().config_for(local)
+    options = merge_overrides(config.merge, outputs=outputs, sign=sign)
     raw = [read_file_bytes(p) for p in (base, local, remote)]
     base_nb = parse_notebook(raw[0], path=str(base)) if raw[0].strip() else None
     local_nb = parse_notebook(raw[1], path=str(local))
@@ -80,7 +83,7 @@ def merge(
     text = serialize_notebook(result.notebook)
     notes = result.summary()
     if options.sign and output is not None:
-        notes.append(sign_result(text, raw, str(output)))
+        notes.append(sign_merge_result(text, inputs=raw, path=str(output)).reason)
     _write_output(output, text)
     for line in notes:
         echo(f"nbcollab: {line}", err=True)

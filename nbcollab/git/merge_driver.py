@@ -85,6 +85,7 @@ def _merge(args: DriverArgs) -> int:
     from nbcollab.files import read_file_bytes
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.trust.notary import sign_merge_result
 
     raw = [read_file_bytes(p) for p in (args.base, args.ours, args.theirs)]
     base = parse_notebook(raw[0], path=f"{args.path} (base)") if raw[0].strip() else None
@@ -93,7 +94,9 @@ def _merge(args: DriverArgs) -> int:
     options = _load_options(args.path)
     result = merge_notebooks(base, ours, theirs, options=options, labels=merge_labels(args))
     text = serialize_notebook(result.notebook)
-    trust_note = sign_result(text, raw, args.path) if options.sign else None
+    trust_note = (
+        sign_merge_result(text, inputs=raw, path=args.path).reason if options.sign else None
+    )
     if trust_note is not None and _restore_decides(trust_note, args.path):
         trust_note = RESTORE_DECIDES
     write_result(args.ours, text)
@@ -108,17 +111,6 @@ def write_result(path: str, text: str) -> None:
     from nbcollab.files import write_atomic
 
     write_atomic(path, text.encode("utf-8", "surrogatepass"))
-
-
-def sign_result(text: str, raw: list[bytes], path: str) -> str:
-    """Ask the trust module to sign the merged text; its reason, for the summary."""
-    try:
-        from nbcollab.trust.notary import sign_merge_result
-
-        outcome = sign_merge_result(text, inputs=raw, path=path)
-    except Exception as exc:  # noqa: BLE001 - signing is a convenience; the merge stands
-        return f"not signed: {exc}"
-    return outcome.reason
 
 
 def _restore_decides(trust_note: str, path: str) -> bool:
@@ -144,12 +136,13 @@ def _restore_decides(trust_note: str, path: str) -> bool:
 
 def _load_options(path: str) -> MergeOptions:
     from nbcollab.config.fallback import load_or_default
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.options import MergeOptions
 
-    # A broken pyproject.toml must not turn a notebook merge into a line merge.
+    # A broken pyproject.toml must not turn a notebook merge into a line merge. git runs the
+    # driver at the top of the working tree and passes the notebook's path (%P) from there.
     return load_or_default(
-        lambda: load_config(Path(path)).merge,
+        lambda: ConfigByFolder().config_for(path).merge,
         MergeOptions(),
         start=Path(path),
         warn=_say,

@@ -245,6 +245,7 @@ def _merge_cell_outputs(
         strategy=ctx.options.outputs,
         labels=ctx.labels,
         marker_output=lambda text: _stream(text, ctx.major),
+        normalize=ctx.options.normalize_options,
     )
     cell["outputs"] = result.outputs
     if result.count is not None or ctx.major == 4:

@@ -14,8 +14,9 @@ from merge3 import Merge3
 
 from nbcollab.merge.line_match import LineMatcher, matching_blocks
 from nbcollab.merge.record import SourceHunk
-from nbcollab.options import OutputStrategy
+from nbcollab.options import NormalizeOptions, OutputStrategy
 
+_DEFAULT_NORMALIZE = NormalizeOptions()
 MISSING: Any = object()  # a key absent from one version (distinct from a JSON null)
 
 
@@ -280,11 +281,13 @@ def merge_outputs(
     strategy: OutputStrategy,
     labels: MergeLabels,
     marker_output: Any,
+    normalize: NormalizeOptions = _DEFAULT_NORMALIZE,
 ) -> OutputMerge:
     """Resolve outputs and execution count (derived data) by ``strategy``.
 
     ``base``/``local``/``remote`` are (outputs, count); a missing side takes the other's.
     ``marker_output(text)`` builds the stream output used as a visible marker under ``conflict``.
+    Outputs equal once normalized by ``normalize`` (as ``clean --normalize`` would) are equal.
     """
     if strategy is OutputStrategy.CLEAR:
         return OutputMerge([], None)
@@ -292,16 +295,16 @@ def merge_outputs(
     remote = remote or local
     count = _merge_count(base[1], local[1], remote[1])
     outs_l, outs_r, outs_b = local[0], remote[0], base[0]
-    if _same_outputs(outs_l, outs_r) or _same_outputs(outs_r, outs_b):
+    if _same_outputs(outs_l, outs_r, normalize) or _same_outputs(outs_r, outs_b, normalize):
         return OutputMerge(outs_l, count)
-    if _same_outputs(outs_l, outs_b):
+    if _same_outputs(outs_l, outs_b, normalize):
         return OutputMerge(outs_r, count)
     return _resolve_output_conflict(
         outs_b, outs_l, outs_r, (base[1], local[1], remote[1]), strategy, labels, marker_output
     )
 
 
-def _same_outputs(a: list[Any], b: list[Any]) -> bool:
+def _same_outputs(a: list[Any], b: list[Any], normalize: NormalizeOptions) -> bool:
     """Equal, or equal once normalized: a re-run that changed only volatile text changed nothing."""
     if a == b:
         return True
@@ -309,7 +312,7 @@ def _same_outputs(a: list[Any], b: list[Any]) -> bool:
         return False
     from nbcollab.clean.normalize import normalize_outputs
 
-    return normalize_outputs(a) == normalize_outputs(b)
+    return normalize_outputs(a, options=normalize) == normalize_outputs(b, options=normalize)
 
 
 def _merge_count(base: Any, local: Any, remote: Any) -> Any:
