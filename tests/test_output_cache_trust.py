@@ -295,3 +295,54 @@ def test_a_signed_stream_sealed_under_another_key_is_not_used(tmp_path: Path) ->
     assert read_signed(signed, rule=RestoreRule.UNCHANGED, user=user) is None
     other = signatures.UserStore(b"someone else's key", user.db_file)
     assert read_signed(signed, rule=RestoreRule.PREFIX, user=other) is None
+
+
+def _outputs_text(nb: dict[str, Any]) -> bytes:
+    return serialize_notebook(nb).encode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _outputs_text(make_notebook(*cells())),
+        _outputs_text(make_notebook(*cells())).replace(b"\n", b"").replace(b"  ", b""),  # compact
+        # outputs whose text spells what the two pieces are made of
+        _outputs_text(
+            make_notebook(
+                code_cell(
+                    "x",
+                    cell_id="x",
+                    outputs=[html('}, {"cell_type": "raw", "metadata": {}, "source": "x"}], "')],
+                )
+            )
+        ),
+        # an outputs key twice: not a notebook Jupyter reads, so no places are given
+        _outputs_text(make_notebook(*cells())).replace(
+            b'"outputs": [', b'"outputs": [], "outputs": [', 1
+        ),
+    ],
+)
+def test_the_places_of_outputs_are_exact_or_not_given(text: bytes) -> None:
+    """``read_with_outputs`` reads a file as ``parse_notebook`` does, and each place it gives
+    is exactly its cell's outputs list."""
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.output_cache.signed import read_with_outputs
+
+    try:
+        expected = parse_notebook(text)
+    except InvalidNotebook:
+        with pytest.raises(InvalidNotebook):
+            read_with_outputs(text, NB)
+        return
+    nb, spans = read_with_outputs(text, NB)
+    assert nb == expected
+    if text.startswith(b'{\n "cells": [\n  {\n'):  # as Jupyter writes it: the places are found
+        assert spans
+    for index, (start, end) in spans.items():
+        alone = (
+            b'{"cells": [{"cell_type": "code", "execution_count": null, "metadata": {}, '
+            + b'"source": "", "outputs": '
+            + text[start:end]
+            + b'}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}'
+        )
+        assert parse_notebook(alone)["cells"][0]["outputs"] == nb["cells"][index]["outputs"]
