@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from nbcollab.notebook.lines import Notebook
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.keys import RestoreRule
     from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.others import OtherRecords
     from nbcollab.output_cache.restore import FilledCells
@@ -123,7 +124,11 @@ class CacheSession:
                     rule=cache_options.restore,
                     others=others,
                 )
-                verdict = self._judge(filled, path, store) if filled is not None else None
+                verdict = (
+                    self._judge(filled, path, store, cache_options.restore)
+                    if filled is not None
+                    else None
+                )
                 if filled is not None and filled.cleans_to_blob(options):
                     restored = filled.text
                     signed = self._settle(verdict, path)
@@ -144,8 +149,11 @@ class CacheSession:
                     self._warn_only(path, exc)
         return self._others
 
-    def _judge(self, filled: FilledCells, path: str, store: OutputStore) -> Verdict | None:
-        """Whether to sign what ``filled`` holds (before its check cleans the notebook)."""
+    def _judge(
+        self, filled: FilledCells, path: str, store: OutputStore, rule: RestoreRule | None = None
+    ) -> Verdict | None:
+        """Whether to sign what ``filled`` holds (before its check cleans the notebook);
+        ``rule``: the restore rule it was filled under (the default one when not given)."""
         from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
 
         if filled.from_others:  # someone else's outputs: trusting them is the user's decision
@@ -158,7 +166,9 @@ class CacheSession:
         from nbcollab.output_cache.signing import judge_restore
 
         try:
-            return judge_restore(filled, path, store=store, user=user)
+            if rule is None:
+                return judge_restore(filled, path, store=store, user=user)
+            return judge_restore(filled, path, store=store, user=user, rule=rule)
         except Exception as exc:  # noqa: BLE001 - the outputs come back, unsigned
             return refused(filled, f"signing failed ({type(exc).__name__}: {exc})")
 
@@ -199,17 +209,22 @@ class CacheSession:
                 self._user = None
         return self._user
 
-    def _trusts(self, working: bytes, path: str) -> bool:
-        """Whether the user's Jupyter trusts ``working`` (only looked up for rich output)."""
+    def _trusts(self, working: bytes, path: str, rule: RestoreRule) -> tuple[bool, bytes | None]:
+        """Whether the user's Jupyter trusts ``working`` (only looked up for rich output), and
+        then its signed stream (``output_cache.signed``)."""
         from nbcollab.trust.signatures import may_hold_rich_output
 
         if not may_hold_rich_output(working):
-            return False
+            return False, None
         user = self._user_store()
+        if user is None:
+            return False, None
+        from nbcollab.output_cache.signed import judge_recorded
+
         try:
-            return user is not None and user.trusts_text(working, path=path)
+            return judge_recorded(working, path, user=user, rule=rule)
         except Exception:  # noqa: BLE001 - unreadable store: recorded as not trusted
-            return False
+            return False, None
 
     def clean(self, working: bytes, path: str, options: CleanOptions) -> bytes | None:
         """The blob ``working`` was recorded as cleaning to under ``options``; None when it was
@@ -275,6 +290,9 @@ class CacheSession:
         from nbcollab.output_cache.restore import record_working_file
 
         store, cache_options = started
+        signed = None
+        if trusted is None:
+            trusted, signed = self._trusts(working, path, cache_options.restore)
         added = record_working_file(
             working,
             blob,
@@ -283,7 +301,8 @@ class CacheSession:
             options=options,
             rule=cache_options.restore,
             index=index,
-            trusted=self._trusts(working, path) if trusted is None else trusted,
+            trusted=trusted,
+            signed=signed,
             written=written,
         )
         if added:
