@@ -744,3 +744,37 @@ def test_real_notebooks_trusted_on_both_sides_are_re_signed() -> None:
     allowed = ("signed", "no rich output", "nbformat 3", "cell")
     assert all(kind.startswith(allowed) for kind in outcomes), outcomes.keys()
     assert len(outcomes["signed"]) >= 80
+
+
+def test_a_signed_merge_parses_each_notebook_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's merge driver hands the trust check the notebooks it parsed and the result it built:
+    three parses for three inputs, and the same signature as when the check parses them itself."""
+    from nbcollab.git import merge_driver
+    from nbcollab.notebook import codec
+    from nbcollab.trust import notary
+
+    base, local, remote = three_versions()
+    base_t, local_t, remote_t = texts(base, local, remote)
+    jupyter_sign(local_t)
+    jupyter_sign(remote_t)
+    files = []
+    for name, text in (("base", base_t), ("ours", local_t), ("theirs", remote_t)):
+        files.append(tmp_path / name)
+        files[-1].write_text(text, encoding="utf-8")
+    parses = []
+
+    def counted(data: Any, **kwargs: Any) -> Any:
+        parses.append(kwargs.get("path"))
+        return parse_notebook(data, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(codec, "parse_notebook", counted)
+        patched.setattr(notary, "parse_notebook", counted)
+        assert merge_driver.run_git_merge([*map(str, files), "7", "nb.ipynb"]) == 0
+    assert len(parses) == 3, parses
+    merged = files[1].read_text(encoding="utf-8")
+    assert jupyter_trusts(merged)
+    again = sign_merge_result(merged, inputs=[base_t, local_t, remote_t], path="nb")
+    assert again.signed, again.reason

@@ -85,7 +85,14 @@ def merge(
     text = serialize_notebook(result.notebook)
     notes = result.summary()
     if options.sign and output is not None:
-        notes.append(sign_merge_result(text, inputs=raw, path=str(output)).reason)
+        outcome = sign_merge_result(
+            text,
+            inputs=raw,
+            path=str(output),
+            parsed=(base_nb, local_nb, remote_nb),
+            result=result.notebook,
+        )
+        notes.append(outcome.reason)
     _write_output(output, text)
     for line in notes:
         echo(f"nbcollab: {line}", err=True)

@@ -61,14 +61,25 @@ class FileTrust:
 
 
 def sign_merge_result(
-    result_text: str, *, inputs: Sequence[str | bytes | None], path: str
+    result_text: str,
+    *,
+    inputs: Sequence[str | bytes | None],
+    path: str,
+    parsed: Sequence[Notebook | None] | None = None,
+    result: Notebook | None = None,
 ) -> TrustOutcome:
-    """Sign ``result_text`` only when every rich output in it came from an already trusted input."""
+    """Sign ``result_text`` only when every rich output in it came from an already trusted input.
+
+    A merge has parsed its inputs and built its result already: ``parsed`` (each input as
+    ``parse_notebook`` read it, None for one it did not read) and ``result`` (what
+    ``result_text`` serializes) spare parsing them again. The signature itself is always
+    computed from the texts, as Jupyter reads them.
+    """
     try:
-        problem = _problem_without_notary(result_text, path)
+        problem = _problem_without_notary(result_text, path, result)
         if problem:
             return TrustOutcome(False, f"not signed: {problem}")
-        candidates = list(_candidate_inputs(inputs))
+        candidates = list(_candidate_inputs(inputs, parsed))
         # Most often the user's Jupyter trusts no input: then answer without importing nbformat.
         app = trust_store.jupyter_config_app() if candidates else None
         if not trust_store.any_maybe_trusted([c.plain for c in candidates], app):
@@ -80,9 +91,10 @@ def sign_merge_result(
         return TrustOutcome(False, f"not signed: signing failed ({type(exc).__name__}: {exc})")
 
 
-def _problem_without_notary(result_text: str, path: str) -> str | None:
+def _problem_without_notary(result_text: str, path: str, nb: Notebook | None) -> str | None:
     # Cheap checks on the plain JSON first, so a merge without rich output never loads nbformat.
-    nb = parse_notebook(result_text, path=path)
+    if nb is None:
+        nb = parse_notebook(result_text, path=path)
     if nb["nbformat"] == 4 and not policy.has_rich_outputs(nb):
         return NO_RICH_OUTPUT
     problem = policy.find_read_problem(nb)
@@ -123,15 +135,18 @@ class _Candidate:
     plain: Notebook
 
 
-def _candidate_inputs(inputs: Sequence[str | bytes | None]) -> Iterator[_Candidate]:
+def _candidate_inputs(
+    inputs: Sequence[str | bytes | None], parsed: Sequence[Notebook | None] | None
+) -> Iterator[_Candidate]:
     """Each distinct v4 input with rich output: those whose trust the result could inherit."""
     seen: set[str] = set()
     for index, raw in enumerate(inputs):
         if not raw:
             continue
         label = _INPUT_LABELS[index] if len(inputs) == 3 else f"input {index}"
+        known = parsed[index] if parsed is not None else None
         try:
-            plain = parse_notebook(raw, path=label)
+            plain = known if known is not None else parse_notebook(raw, path=label)
             text = raw if isinstance(raw, str) else raw.decode("utf-8")
             require_unicode(text, path=label, nb=plain)  # Jupyter cannot have signed it
         except (InvalidNotebook, UnicodeDecodeError):
