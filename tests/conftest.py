@@ -5,12 +5,14 @@ Helpers that tests import live in ``helpers``."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.testing
 from helpers import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, git
 from hypothesis import HealthCheck, settings
 
@@ -31,6 +33,13 @@ settings.register_profile(
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+# typer's CliRunner builds the click command of the whole app on every invoke: ~50 ms for
+# nbcollab's commands, more than most commands take on a test's small input, and the tests
+# invoke the app in-process hundreds of times. The app does not change during a run: build it
+# once, as the real executable does once a process.
+if hasattr(typer.testing, "_get_command"):  # where typer builds it per invoke (0.x)
+    typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 
 @pytest.fixture(autouse=True)
