@@ -120,6 +120,7 @@ def _register_commands() -> None:
         lint,
         merge,
         mergetool,
+        outputs,
         show,
         trust,
     )
@@ -138,6 +139,7 @@ def _register_commands() -> None:
         cache,
     ):
         module.register(app)
+    outputs.register(app)
 
 
 _register_commands()

@@ -36,7 +36,8 @@ def _store() -> OutputStore:
         raise NotARepository(f"{Path.cwd()}: not inside a git repository") from None
 
 
-def _size(count: int) -> str:
+def human_size(count: int) -> str:
+    """A byte count as people read it: ``512 bytes``, ``1.5 MiB``."""
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
             return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
@@ -59,7 +60,7 @@ def status() -> None:
     usage = store.usage()
     echo(f"output cache: {store.root}")
     echo(f"  {'on' if read_enabled(Path.cwd()) else 'off (nbcollab.outputcache = false)'}")
-    echo(f"  {usage.packs} packs, {_size(usage.bytes)} of {_size(_cap())}")
+    echo(f"  {usage.packs} packs, {human_size(usage.bytes)} of {human_size(_cap())}")
 
 
 @cache_app.command("gc")
@@ -68,7 +69,7 @@ def gc() -> None:
     store = _store()
     pruned = store.prune()
     freed = store.evict(_cap())
-    echo(f"removed {freed.packs} packs ({_size(freed.bytes)}) and {pruned} orphan files")
+    echo(f"removed {freed.packs} packs ({human_size(freed.bytes)}) and {pruned} orphan files")
 
 
 @cache_app.command("clear")

@@ -100,7 +100,7 @@ def diff(
         ignore_attachments=ignore_attachments,
         normalize_outputs=normalize_outputs,
     )
-    pairs, keyed = _collect_pairs(args or [], cached=cached)
+    pairs, keyed = _collect_pairs(args or [], cached=cached, published=form is DiffFormat.HTML)
     use_color = color is ColorMode.ALWAYS or (
         color is ColorMode.AUTO
         and output is None
@@ -134,8 +134,11 @@ def _say_if_same_file(args: list[str]) -> None:
         )
 
 
-def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
-    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs."""
+def _collect_pairs(
+    args: list[str], *, cached: bool, published: bool = False
+) -> tuple[list[Any], bool]:
+    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs;
+    ``published``: committed sides get their published outputs (the review page)."""
     from nbcollab.errors import ConfigError
     from nbcollab.files import read_file_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
@@ -154,7 +157,7 @@ def _collect_pairs(args: list[str], *, cached: bool) -> tuple[list[Any], bool]:
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
         raise ConfigError(f"{quote_path(absent[0])}: no such file")
-    return _git_pairs(args, cached=cached), True
+    return _git_pairs(args, cached=cached, published=published), True
 
 
 def _refuse_special_files(args: list[str]) -> None:
@@ -183,7 +186,7 @@ def _has_separator() -> bool:
     return "diff" in argv and "--" in argv[argv.index("diff") + 1 :]
 
 
-def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
+def _git_pairs(args: list[str], *, cached: bool, published: bool = False) -> list[Any]:
     from nbcollab.config.fallback import load_or_fail
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.errors import ConfigError
@@ -210,7 +213,7 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
     def clean(path: str) -> Any:
         return load_or_fail(lambda: options(path), start=root / path) if path in dirty else None
 
-    return [
+    sides: list[Any] = [
         _sides(p, clean)
         if p.unmerged
         else NotebookSides(
@@ -222,6 +225,16 @@ def _git_pairs(args: list[str], *, cached: bool) -> list[Any]:
         )
         for p in found
     ]
+    if published:
+        from nbcollab.cli.errors import echo
+        from nbcollab.git.outputs.view import with_published_outputs
+
+        sides, problems = with_published_outputs(
+            root, found, sides, new_committed=len(revs) == 2 or cached
+        )
+        for problem in problems:
+            echo(f"nbcollab: warning: {problem}", err=True)
+    return sides
 
 
 def _sides(pair: Any, clean: Any) -> Any:

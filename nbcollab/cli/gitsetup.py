@@ -67,6 +67,15 @@ def install(
             "directory to restore them on checkout (see docs/output-cache.md).",
         ),
     ] = False,
+    share_outputs: Annotated[
+        bool,
+        typer.Option(
+            "--share-outputs",
+            help="Also fetch published outputs with `git fetch` and publish them on `git push` "
+            "(a fetch refspec and a pre-push hook, never over a hook of your own; see "
+            "docs/outputs.md).",
+        ),
+    ] = False,
     hooks: Annotated[
         bool | None,
         typer.Option(
@@ -93,7 +102,7 @@ def install(
     scope, repo = _scope_and_repo(global_)
     if hooks and repo is None:
         raise typer.BadParameter("hooks belong to a repository: run it there without --global")
-    if hooks and repo is not None:
+    if (hooks or share_outputs) and repo is not None:
         from nbcollab.git.hook_files import check_hooks_dir
 
         check_hooks_dir(repo.root, repo.common_dir)  # before anything is written
@@ -104,6 +113,8 @@ def install(
     )
     if not parts:
         raise typer.BadParameter("--no-filter, --no-diff and --no-merge leave nothing to install")
+    if share_outputs and global_:
+        raise typer.BadParameter("--share-outputs is set up in each repository, not with --global")
     ctx = installer.make_context(
         command, external_diff=external_diff, launcher=launcher_path(scope, repo)
     )
@@ -114,6 +125,7 @@ def install(
         attributes=parts,
         place=attributes.value,
         output_cache=not no_output_cache,
+        share_outputs=share_outputs,
     )
     if repo is not None:
         done += _set_hooks(repo.root, hooks)

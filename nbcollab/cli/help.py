@@ -21,6 +21,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "install": (
         "nbcollab install --hooks",
+        "nbcollab install --share-outputs",
         "nbcollab install --global --attributes info",
     ),
     "uninstall": ("nbcollab uninstall", "nbcollab uninstall --global"),
@@ -37,7 +38,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "conflicts": ("nbcollab conflicts", "nbcollab conflicts analysis.ipynb"),
     "resolve": ("nbcollab resolve --theirs", "nbcollab resolve --ours --cell 3 analysis.ipynb"),
     "mergetool": ("nbcollab mergetool", "nbcollab mergetool --no-browser analysis.ipynb"),
-    "show": ("nbcollab show analysis.ipynb", "nbcollab show --no-outputs --cell 2 analysis.ipynb"),
+    "show": (
+        "nbcollab show analysis.ipynb",
+        "nbcollab show --no-outputs --cell 2 analysis.ipynb",
+        "nbcollab show HEAD~1:analysis.ipynb",
+    ),
     "lint": ("nbcollab lint notebooks/", "nbcollab lint --execute --format github analysis.ipynb"),
     "execute": (
         "nbcollab execute",
@@ -49,6 +54,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "cache status": ("nbcollab cache status",),
     "cache gc": ("nbcollab cache gc",),
     "cache clear": ("nbcollab cache clear",),
+    "outputs push": ("nbcollab outputs push", "nbcollab outputs push upstream"),
+    "outputs fetch": ("nbcollab outputs fetch", "nbcollab outputs fetch upstream"),
+    "outputs restore": ("nbcollab outputs restore", "nbcollab outputs restore analysis.ipynb"),
+    "outputs prune": (
+        "nbcollab outputs prune --keep 5",
+        "nbcollab outputs prune origin --keep 20 --max-size 500M",
+    ),
+    "outputs status": ("nbcollab outputs status",),
 }
 
 

@@ -21,7 +21,10 @@ def register(app: typer.Typer) -> None:
 def show(
     notebook: Annotated[
         Path,
-        typer.Argument(help="The notebook file ('-' reads standard input).", metavar="NOTEBOOK"),
+        typer.Argument(
+            help="The notebook file ('-' reads standard input), or REV:PATH in a repository.",
+            metavar="NOTEBOOK",
+        ),
     ],
     outputs: Annotated[
         bool, typer.Option("--outputs/--no-outputs", help="Show the cells' outputs.")
@@ -43,20 +46,32 @@ def show(
             "--pager/--no-pager", help="Page long output through $GIT_PAGER, $PAGER or less."
         ),
     ] = True,
+    published: Annotated[
+        bool,
+        typer.Option(
+            "--published/--no-published",
+            help="Fill cells without outputs with the outputs published for this version.",
+        ),
+    ] = True,
 ) -> None:
     """Print a notebook as text: cell headers, sources with syntax colour, outputs.
 
     Examples: nbcollab show analysis.ipynb; nbcollab show analysis.ipynb --no-outputs;
-    nbcollab show analysis.ipynb --cell 3
+    nbcollab show analysis.ipynb --cell 3; nbcollab show HEAD~1:analysis.ipynb
     """
-    from nbcollab.files import read_file_bytes
     from nbcollab.notebook.codec import parse_notebook
     from nbcollab.render.pager import write_paged
     from nbcollab.render.show import ShowOptions, show_notebook
 
     name = str(notebook)
-    data = sys.stdin.buffer.read() if name == "-" else read_file_bytes(notebook)
+    data, path = _read(notebook, in_repository=published and outputs)
     nb = parse_notebook(data, path=name)
+    notes = []
+    if published and outputs and path is not None:
+        from nbcollab.git.outputs.view import published_for_show
+
+        where = Path.cwd() if not notebook.exists() else notebook.resolve().parent
+        notes = published_for_show(nb, data, path, where)
     use_color = color is ColorMode.ALWAYS or (
         color is ColorMode.AUTO and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     )
@@ -66,4 +81,37 @@ def show(
         cell=cell,
         width=min(100, shutil.get_terminal_size().columns),
     )
-    write_paged(show_notebook(nb, name=name, options=options), enabled=pager)
+    write_paged(show_notebook(nb, name=name, options=options, notes=notes), enabled=pager)
+
+
+def _read(notebook: Path, *, in_repository: bool) -> tuple[bytes, str | None]:
+    """The bytes to show and, with ``in_repository``, the notebook's path in its repository
+    when it may have published outputs (a revision's notebook, or a file inside one)."""
+    from nbcollab.files import read_file_bytes
+
+    name = str(notebook)
+    if name == "-":
+        return sys.stdin.buffer.read(), None
+    if not notebook.exists() and ":" in name:
+        from nbcollab.git.outputs.view import read_revision_file
+
+        found = read_revision_file(name, Path.cwd())
+        if found is not None:
+            return found
+    data = read_file_bytes(notebook)
+    return data, _in_repository(notebook) if in_repository else None
+
+
+def _in_repository(notebook: Path) -> str | None:
+    """The file's path from the top of its repository; None outside one."""
+    from nbcollab.errors import NbcollabError
+    from nbcollab.git.outputs.refs import repository_root
+
+    try:
+        root = repository_root(notebook.resolve().parent)
+    except (NbcollabError, OSError):
+        return None
+    try:
+        return notebook.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.others import OtherRecords
 
 
 def run_filter_process(argv: list[str]) -> int:
@@ -30,7 +31,7 @@ def run_filter_process(argv: list[str]) -> int:
     widen_pipe(protocol_out.fileno())
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    cache = CacheSession(sys.stderr)
+    cache = CacheSession(sys.stderr, others=_published_records)
     try:
         serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()), cache)
     except (ProtocolError, EOFError) as exc:
@@ -41,6 +42,14 @@ def run_filter_process(argv: list[str]) -> int:
         protocol_out.close()
         cache.close()  # signs what the checkout restored, once git has every file
     return 0
+
+
+def _published_records(cwd: Path) -> Sequence[OtherRecords]:
+    """Outputs others published, as the output cache's other source of records (imported only
+    when a checkout first needs them)."""
+    from nbcollab.git.outputs.restore import published_records
+
+    return published_records(cwd)
 
 
 def run_filter_clean(argv: list[str]) -> int:

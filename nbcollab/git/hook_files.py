@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -26,6 +27,13 @@ from nbcollab.errors import GitError
 SCRIPTS = Path(__file__).with_name("hooks")
 # The git hook `install --hooks` writes, and the packaged script it holds.
 HOOKS = {"pre-commit": "pre-commit"}
+# The git hook `install --share-outputs` writes (docs/outputs.md).
+SHARE_HOOKS = {"pre-push": "pre-push"}
+_SCRIPT_OF = {**HOOKS, **SHARE_HOOKS}
+# What a hook does, for what install says about a user's own hook of that name.
+_PURPOSE = {"pre-commit": "run nbcollab's checks", "pre-push": "publish outputs on push"}
+# What git gives a hook that nbcollab's script needs too (pre-push: the remote, and its input).
+_ARGS = {"pre-push": ' "$@"'}
 _MARK = "# nbcollab hook, written by `nbcollab install --hooks` (`nbcollab uninstall` removes it)"
 _SHA = "; sha256 "
 CHAINED = "nbcollab-{}"  # nbcollab's checks beside a user's own hook, for it to call
@@ -95,14 +103,14 @@ def _state(data: bytes, name: str) -> HookState:
     body = lines[0] + b"\n" + (lines[2] if len(lines) > 2 else b"")
     if hashlib.sha256(body).hexdigest() != mark[len(_MARK + _SHA) :].strip():
         return "edited"
-    return "nbcollab" if data == script_text(HOOKS[name]) else "stale"
+    return "nbcollab" if data == script_text(_SCRIPT_OF[name]) else "stale"
 
 
 def call_line(name: str) -> str:
     """The line that runs nbcollab's checks from a user's own hook ``name`` (and does nothing
     once ``nbcollab uninstall`` has removed them)."""
     script = f'"${{0%/*}}/{CHAINED.format(name)}"'
-    return f"[ ! -f {script} ] || sh {script} || exit 1"
+    return f"[ ! -f {script} ] || sh {script}{_ARGS.get(name, '')} || exit 1"
 
 
 def find_hook(folder: Path, name: str) -> Hook:
@@ -123,11 +131,11 @@ def find_hook(folder: Path, name: str) -> Hook:
     return Hook(name, path, state, chained if chained.is_file() else None, calls)
 
 
-def install_hooks(repo_root: Path) -> list[str]:
-    """Write nbcollab's hooks (never over a user's own); what was done, as lines."""
+def install_hooks(repo_root: Path, hooks: Mapping[str, str] = HOOKS) -> list[str]:
+    """Write nbcollab's ``hooks`` (never over a user's own); what was done, as lines."""
     folder = hooks_dir(repo_root)
     done = []
-    for name, script in HOOKS.items():
+    for name, script in hooks.items():
         hook = find_hook(folder, name)
         if hook.state == "own":
             target = folder / CHAINED.format(name)
@@ -136,9 +144,9 @@ def install_hooks(repo_root: Path) -> list[str]:
             done.append(
                 f"kept your own {name} hook {hook.path}"
                 + (
-                    ", which runs nbcollab's checks"
+                    f", which runs {target.name}"
                     if hook.calls_chained
-                    else f": to run nbcollab's checks, add this line to it: {call_line(name)}"
+                    else f": to {_PURPOSE[name]}, add this line to it: {call_line(name)}"
                 )
             )
         elif hook.state == "edited":
@@ -152,11 +160,11 @@ def install_hooks(repo_root: Path) -> list[str]:
     return done
 
 
-def refresh_hooks(repo_root: Path) -> list[str]:
+def refresh_hooks(repo_root: Path, hooks: Mapping[str, str] = HOOKS) -> list[str]:
     """Bring hooks an older nbcollab wrote up to date (``install`` without ``--hooks``)."""
     folder = hooks_dir(repo_root)
     done = []
-    for name, script in HOOKS.items():
+    for name, script in hooks.items():
         for path in (folder / name, folder / CHAINED.format(name)):
             if _is_plain_file(path) and _state(path.read_bytes(), name) == "stale":
                 _write(path, script_text(script))
@@ -164,11 +172,11 @@ def refresh_hooks(repo_root: Path) -> list[str]:
     return done
 
 
-def remove_hooks(repo_root: Path) -> list[str]:
-    """Remove the hooks nbcollab wrote and nobody changed; what was done, as lines."""
+def remove_hooks(repo_root: Path, hooks: Mapping[str, str] = HOOKS) -> list[str]:
+    """Remove the ``hooks`` nbcollab wrote and nobody changed; what was done, as lines."""
     folder = hooks_dir(repo_root)
     done = []
-    for name in HOOKS:
+    for name in hooks:
         for path in (folder / name, folder / CHAINED.format(name)):
             if not _is_plain_file(path):
                 continue

@@ -193,8 +193,11 @@ def install(
     attributes: tuple[str, ...] = DRIVER_ATTRIBUTES,
     place: AttributesPlace = "gitattributes",
     output_cache: bool = True,
+    share_outputs: bool = False,
 ) -> list[str]:
-    """Configure the drivers named in ``attributes`` (and only those); what was done, as lines."""
+    """Configure the drivers named in ``attributes`` (and only those), and with
+    ``share_outputs`` published outputs on fetch and push (``git.outputs.setup``; this
+    repository only); what was done, as lines."""
     target = "global" if scope == "global" else place
     # Every file is checked before anything is written: a refusal leaves the set-up as it was.
     changes = [
@@ -220,6 +223,10 @@ def install(
     for change in filter(None, changes):
         apply_change(change)
         done.append(describe_change(change))
+    if repo is not None and scope == "local":
+        from nbcollab.git.outputs.setup import set_sharing
+
+        done += set_sharing(repo.root, enabled=share_outputs)
     return done
 
 
@@ -236,6 +243,10 @@ def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallConte
     for change in filter(None, changes):
         apply_change(change)
         done.append(describe_change(change))
+    if repo is not None and scope == "local":
+        from nbcollab.git.outputs.setup import set_sharing
+
+        done += set_sharing(repo.root, enabled=False)
     return done
 
 

@@ -64,7 +64,37 @@ def collect_status(repo: gitconfig.Repository | None, ctx: InstallContext) -> St
         report.problems.append("nbcollab is not installed here (run `nbcollab install`)")
     if repo is not None:
         _check_hooks(repo.root, report)
+        _check_sharing(repo.root, report)
     return report
+
+
+def _check_sharing(root: Path, report: StatusReport) -> None:
+    """Published outputs on fetch and push (``install --share-outputs``): set up, and whole?"""
+    from nbcollab.git.hook_files import call_line
+    from nbcollab.git.outputs.setup import HOOK, read_sharing
+
+    state = read_sharing(root)
+    if not state.active:
+        return  # not asked for: nothing to say
+    hook = state.hook
+    pushing = f"published on push by {hook.path}" if state.publishing else "not published on push"
+    fetched = ", ".join(state.fetching) or "no remote"
+    report.lines.append(f"share-outputs: fetched from {fetched}; {pushing}")
+    again = "(run `nbcollab install --share-outputs`)"
+    for remote in state.not_fetching:
+        _problem(report, f"share-outputs: git fetch {remote} does not bring its outputs {again}")
+    if hook.state == "stale":
+        _problem(
+            report, f"{hook.path} is an older nbcollab's: run `nbcollab install --share-outputs`"
+        )
+    elif hook.state == "own" and hook.chained is not None and not hook.calls_chained:
+        _problem(
+            report,
+            f"share-outputs: your own {HOOK} hook {hook.path} does not publish outputs "
+            f"({hook.chained}): add this line to it: {call_line(HOOK)}",
+        )
+    elif not state.publishing:
+        _problem(report, f"share-outputs: no {HOOK} hook, so git push publishes nothing {again}")
 
 
 def _check_hooks(root: Path, report: StatusReport) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from nbcollab.options import CleanOptions
 from nbcollab.output_cache.cells import build_index, read_index
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.lookup import CELLS_ONLY, options_fingerprint, recorded_working
+from nbcollab.output_cache.others import OtherRecords
 from nbcollab.output_cache.splice import cell_spans, splice
 from nbcollab.output_cache.store import OutputStore, Record, sha256
 
@@ -63,13 +64,20 @@ def record_working_file(
 
 
 def restore_working_file(
-    blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule,
+    others: Sequence[OtherRecords] = (),
 ) -> bytes | None:
-    """The working file for ``blob`` with its cached outputs, or None when there are none."""
+    """The working file for ``blob`` with its cached outputs, or None when there are none
+    (``others``: records from another source, for the cells own records leave empty)."""
     working = recorded_working(blob, path, store=store, options=options)
     if working is not None:
         return working
-    return restore_cells(blob, path, store=store, options=options, rule=rule)
+    return restore_cells(blob, path, store=store, options=options, rule=rule, others=others)
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class _Fill:
     count: Any
     raw: bytes | None = None  # the outputs list's JSON text, cut from the working file
     raw_count: bytes = b"null"
-    source: str = ""  # the working file (SHA-256) of the record it comes from
+    source: str = ""  # the working file (SHA-256) of the record it comes from ("": another source)
 
     def parsed(self) -> tuple[list[Any], Any]:
         """The outputs (lines joined, as ``parse_notebook`` gives them) and the count."""
@@ -92,10 +100,16 @@ class _Fill:
 
 
 def restore_cells(
-    blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule,
+    others: Sequence[OtherRecords] = (),
 ) -> bytes | None:
     """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None."""
-    filled = fill_cells(blob, path, store=store, options=options, rule=rule)
+    filled = fill_cells(blob, path, store=store, options=options, rule=rule, others=others)
     return filled.text if filled is not None and filled.cleans_to_blob(options) else None
 
 
@@ -109,6 +123,8 @@ class FilledCells:
     sources: frozenset[str]  # the working files (SHA-256) among them the outputs come from
     blob: bytes
     checked: Notebook  # what the check cleans: ``notebook`` itself, or a copy
+    # Whether cells came from another source (output_cache.others): then it is never signed.
+    from_others: bool = False
 
     def cleans_to_blob(self, options: CleanOptions) -> bool:
         """The filter's own clean: whether cleaning ``text`` gives the blob back exactly
@@ -118,13 +134,21 @@ class FilledCells:
 
 
 def fill_cells(
-    blob: bytes, path: str, *, store: OutputStore, options: CleanOptions, rule: RestoreRule
+    blob: bytes,
+    path: str,
+    *,
+    store: OutputStore,
+    options: CleanOptions,
+    rule: RestoreRule,
+    others: Sequence[OtherRecords] = (),
 ) -> FilledCells | None:
-    """``blob`` with outputs filled in for the cells ``rule`` recognises; None when none are."""
+    """``blob`` with outputs filled in for the cells ``rule`` recognises; None when none are.
+    ``others`` fill, in order, the cells that own records leave empty (``output_cache.others``).
+    """
     from nbcollab.errors import InvalidNotebook
     from nbcollab.notebook.codec import parse_notebook
 
-    if not store.records_for(path):
+    if not store.records_for(path) and not any(other.has_records(path) for other in others):
         return None  # nothing recorded for this notebook: spare the parse
     try:
         nb = parse_notebook(blob, path=path)
@@ -132,6 +156,9 @@ def fill_cells(
         return None  # not a notebook: written as it is, as without the cache
     targets = {key: i for i, key in cell_keys(nb, rule) if not nb["cells"][i].get("outputs")}
     fills = _find_outputs(targets, path, store=store, options=options, rule=rule) if targets else {}
+    own = len(fills)
+    if own < len(targets) and others:
+        _fill_from_others(fills, targets, path, sha256(blob), others, rule)
     if not fills:
         return None
     try:
@@ -142,13 +169,14 @@ def fill_cells(
     sources = frozenset(fill.source for fill in fills.values())
     text = _spliced(blob, nb, fills)
     filled = _filled(nb, parsed)
+    others_used = len(fills) > own
     if text is not None:
-        return FilledCells(text, filled, searched, sources, blob, filled)
+        return FilledCells(text, filled, searched, sources, blob, filled, others_used)
     from nbcollab.notebook.codec import serialize_notebook
 
     text = serialize_notebook(filled).encode("utf-8")
     copy = _filled(parse_notebook(blob, path=path), parsed)  # checked, while the first is kept
-    return FilledCells(text, filled, searched, sources, blob, copy)
+    return FilledCells(text, filled, searched, sources, blob, copy, others_used)
 
 
 def _filled(nb: Notebook, parsed: dict[int, tuple[list[Any], Any]]) -> Notebook:
@@ -231,6 +259,24 @@ def _find_outputs(
         if len(fills) == len(targets):
             break
     return fills
+
+
+def _fill_from_others(
+    fills: dict[int, _Fill],
+    targets: dict[str, int],
+    path: str,
+    blob: str,
+    others: Sequence[OtherRecords],
+    rule: RestoreRule,
+) -> None:
+    """Fill, from each other source in turn, the targets still empty."""
+    for other in others:
+        wanted = {key for key, index in targets.items() if index not in fills}
+        if not wanted:
+            return
+        for key, (outputs, count) in other.find_cells(path, blob, wanted, rule).items():
+            if key in wanted:
+                fills[targets[key]] = _Fill(outputs, count)
 
 
 def _searched(path: str, store: OutputStore) -> Iterator[Record]:

@@ -15,19 +15,22 @@ ends (``close``), and the user is told, once a notebook, when it is not.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
     from nbcollab.output_cache.options import CacheOptions
+    from nbcollab.output_cache.others import OtherRecords
     from nbcollab.output_cache.restore import FilledCells
     from nbcollab.output_cache.signing import Verdict
     from nbcollab.output_cache.store import OutputStore
     from nbcollab.trust.signatures import UserStore
 
 ENABLED_KEY = "nbcollab.outputcache"
+# Finds the records from other sources (outputs others published) of the repository at a folder.
+OtherRecordsFinder = Callable[[Path], "Sequence[OtherRecords]"]
 
 
 def _start_git(*args: str, cwd: Path | None) -> subprocess.Popen[str]:
@@ -80,6 +83,7 @@ class CacheSession:
         self,
         err: TextIO,
         cwd: Path | None = None,
+        others: OtherRecordsFinder | None = None,
         *,
         store: OutputStore | None = None,
         options: CacheOptions | None = None,
@@ -88,6 +92,8 @@ class CacheSession:
         says; without it the cache is the repository's at ``cwd``, found on first use."""
         self._err = err
         self._cwd = cwd or Path.cwd()
+        self._find_others = others  # asked once, when a blob has no whole recorded file
+        self._others: Sequence[OtherRecords] | None = None
         self._ready = store is not None
         self._store: OutputStore | None = store
         if store is not None and options is None:
@@ -113,12 +119,20 @@ class CacheSession:
             store, cache_options = started
             options = load_options(path)
             restored = recorded_working(blob, path, store=store, options=options)
-            if restored is None and store.records_for(path):
+            others = self._other_records(path) if restored is None else ()
+            if restored is None and (
+                store.records_for(path) or any(other.has_records(path) for other in others)
+            ):
                 # Cells one by one: only now is what parses notebooks imported.
                 from nbcollab.output_cache.restore import fill_cells
 
                 filled = fill_cells(
-                    blob, path, store=store, options=options, rule=cache_options.restore
+                    blob,
+                    path,
+                    store=store,
+                    options=options,
+                    rule=cache_options.restore,
+                    others=others,
                 )
                 verdict = self._judge(filled, path, store) if filled is not None else None
                 if filled is not None and filled.cleans_to_blob(options):
@@ -130,10 +144,23 @@ class CacheSession:
             return blob
         return blob if restored is None else restored
 
+    def _other_records(self, path: str) -> Sequence[OtherRecords]:
+        """The other sources of records, found on first use; none when finding them fails."""
+        if self._others is None:
+            self._others = ()
+            if self._find_others is not None:
+                try:
+                    self._others = tuple(self._find_others(self._cwd))
+                except Exception as exc:  # noqa: BLE001 - own records still restore
+                    self._warn_only(path, exc)
+        return self._others
+
     def _judge(self, filled: FilledCells, path: str, store: OutputStore) -> Verdict | None:
         """Whether to sign what ``filled`` holds (before its check cleans the notebook)."""
         from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
 
+        if filled.from_others:  # someone else's outputs: trusting them is the user's decision
+            return refused(filled, "it holds outputs someone else published")
         if not needs_judging(filled):
             return NOTHING_TO_SIGN
         user = self._user_store()
@@ -296,6 +323,9 @@ class CacheSession:
         if not isinstance(exc, CacheDamaged):
             self._store = None  # unexpected: the rest of this git command goes without the cache
         self._ready = True
+        self._warn_only(path, exc)
+
+    def _warn_only(self, path: str, exc: Exception) -> None:
         if self._warned:
             return
         self._warned = True

@@ -33,6 +33,7 @@ class NotebookSides:
     key: str  # the path the JSON output files this pair under
     note: str = ""  # a line shown before the text diff (an unmerged path)
     unmerged: bool = False  # a conflicted path, different whatever its diff
+    origins: tuple[str, ...] = ()  # where published outputs shown on the page came from
 
 
 def absent_notebook(like: Notebook | None) -> Notebook:
@@ -98,7 +99,9 @@ def render_diffs(
             for p, (old, new) in zip(pairs, sides)
         }
         page = render_html(
-            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)], languages=languages
+            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)],
+            languages=languages,
+            origins={p.new_name: p.origins for p in pairs if p.origins},
         )
         return page, different
     return _render_json(pairs, sides, options, keyed), different

@@ -68,21 +68,27 @@ def page_csp() -> str:
 
 
 def render_html(
-    diffs: Sequence[tuple[str, str, NotebookDiff]], *, languages: Mapping[str, str] | None = None
+    diffs: Sequence[tuple[str, str, NotebookDiff]],
+    *,
+    languages: Mapping[str, str] | None = None,
+    origins: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """One review page for the given (old name, new name, diff) triples.
 
     ``languages`` maps a new name to the notebook's language (a Pygments lexer name); Python
-    when not given.
+    when not given. ``origins`` maps a new name to lines saying where the published outputs
+    shown for it came from (a badge above the notebook).
     """
     languages = languages or {}
+    origins = origins or {}
     total = ReviewCounts()
     articles, toc = [], []
     for k, (old, new, diff) in enumerate(diffs, start=1):
         counts = count_changes(diff)
         total.add(counts)
         name, sub = _heading(old, new)
-        articles.append(_notebook_html(f"nb{k}", name, sub, diff, languages.get(new, "python")))
+        language = languages.get(new, "python")
+        articles.append(_notebook_html(f"nb{k}", name, sub, diff, language, origins.get(new, ())))
         toc.append(_toc_entry(f"nb{k}", name, counts, diff))
     names = [_heading(o, n)[0] for o, n, _ in diffs]
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
@@ -185,7 +191,9 @@ def notebook_status(diff: NotebookDiff) -> str:
     )
 
 
-def _notebook_html(anchor: str, name: str, sub: str, diff: NotebookDiff, language: str) -> str:
+def _notebook_html(
+    anchor: str, name: str, sub: str, diff: NotebookDiff, language: str, origins: Sequence[str]
+) -> str:
     status = notebook_status(diff)
     badge = (
         f'<span class="badge {status.replace("deleted", "removed")}">{status}</span> '
@@ -194,6 +202,11 @@ def _notebook_html(anchor: str, name: str, sub: str, diff: NotebookDiff, languag
     )
     parts = [
         f'<header><h2>{badge}{escape(name)}</h2><span class="sub">{escape(sub)}</span></header>'
+    ]
+    parts += [
+        f'<p class="origin"><span class="badge published">published outputs</span> '
+        f"{escape(line)}</p>"
+        for line in origins
     ]
     if diff.equal:
         parts.append('<p class="muted">No differences.</p>')

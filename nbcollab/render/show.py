@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,13 +44,17 @@ def safe_plain(text: str) -> str:
     return terminal_safe(_SGR.sub("", text))
 
 
-def show_notebook(nb: Notebook, *, name: str, options: ShowOptions = ShowOptions()) -> str:
-    """The notebook (or the one cell ``options.cell`` names) as text."""
+def show_notebook(
+    nb: Notebook, *, name: str, options: ShowOptions = ShowOptions(), notes: Sequence[str] = ()
+) -> str:
+    """The notebook (or the one cell ``options.cell`` names) as text; ``notes`` under its title
+    (where published outputs shown came from)."""
     language = notebook_language(nb)
     cells = list(enumerate(iter_cells(nb)))
     if options.cell is not None:
         cells = [select_cell(cells, options.cell, name=name)]
     lines = [] if options.cell is not None else [_paint(_title(nb, name), _BOLD, options)]
+    lines += [_paint(safe_plain(note), _DIM, options) for note in notes]
     for index, cell in cells:
         if lines:
             lines.append("")
