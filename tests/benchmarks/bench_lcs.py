@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from timing import best_of
 
 from nbcollab.align.lcs import lcs_pairs
 
@@ -38,17 +39,6 @@ def ours(a: Sequence[Any], b: Sequence[Any]) -> object:
 
 def difflib_blocks(a: Sequence[Any], b: Sequence[Any]) -> object:
     return difflib.SequenceMatcher(None, a, b).get_matching_blocks()
-
-
-def best_of(runs: int, actions: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """The fastest of ``runs`` timings of each action, the actions interleaved in each round."""
-    best = dict.fromkeys(actions, float("inf"))
-    for _ in range(runs):
-        for name, action in actions.items():
-            start = time.perf_counter()
-            action()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def main() -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import time
-from collections.abc import Callable
+
+from timing import best_of
 
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.render.html import render_html
@@ -47,17 +47,6 @@ def ours(old: str, new: str) -> object:
 
 def difflib_table(old: str, new: str) -> object:
     return difflib.HtmlDiff().make_table(old.splitlines(), new.splitlines())
-
-
-def best_of(runs: int, actions: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """The fastest of ``runs`` timings of each action, the actions interleaved in each round."""
-    best = dict.fromkeys(actions, float("inf"))
-    for _ in range(runs):
-        for name, action in actions.items():
-            start = time.perf_counter()
-            action()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
