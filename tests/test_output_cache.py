@@ -318,6 +318,7 @@ def _record_many(root: str, worker: int) -> None:
             store.read(record)  # reading what others are appending must never fail
 
 
+@pytest.mark.slow  # four Python processes
 def test_concurrent_processes_never_corrupt_the_store(tmp_path: Path) -> None:
     import multiprocessing
 
