@@ -25,7 +25,7 @@ _LAZY = {
     "CleanOptions": "nbcollab.options",
     "DiffOptions": "nbcollab.options",
     "MergeOptions": "nbcollab.options",
-    "load_config": "nbcollab.options",
+    "load_config": "nbcollab.config.load",
     "install_importer": "nbcollab.importer",
 }
 

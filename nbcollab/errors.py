@@ -23,6 +23,10 @@ class NbcollabError(Exception):
     exit_code = EXIT_ERROR
 
 
+class NbcollabWarning(UserWarning):
+    """Base for input nbcollab reads, but not as it is written (shown as one line on stderr)."""
+
+
 class InvalidNotebook(NbcollabError):
     """A file is not a notebook nbcollab can work on."""
 
@@ -60,10 +64,13 @@ _SAID = {
     "tuple_type": "not a list",
     "dict_type": "not a table",
     "dataclass_type": "not a table",
+    "dataclass_args_type": "not a table",
+    "model_type": "not a table",
 }
 _OF_THE_KEY = {
     "missing": "missing",
     "missing_argument": "missing",
+    "missing_keyword_argument": "missing",
     "extra_forbidden": "unknown key",
     "unexpected_keyword_argument": "unknown key",
 }

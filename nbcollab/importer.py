@@ -40,6 +40,8 @@ except ImportError:  # pragma: no cover - Pythons built without the module
     from hashlib import blake2b
 from _operator import _compare_digest  # hmac.compare_digest, without importing hmac
 
+from nbcollab.config.find import nearest_pyproject
+
 # Kept to cheap imports (no hashlib, pathlib, tempfile, dataclasses, nbcollab.options): a cached
 # import costs what reading the cache costs.
 _CACHE_FORMAT = b"nbcollab-import-2\n"
@@ -148,7 +150,7 @@ def _cache_key(path: str, data: bytes) -> bytes:
 
     # Python's own content hash for hash-based .pyc files (no hashlib: loading OpenSSL costs
     # more than the rest of a cached import). 8 bytes per part, 48 in all.
-    pyproject = _find_pyproject(os.path.dirname(path))
+    pyproject = nearest_pyproject(os.path.dirname(path))
     parts = (
         _CACHE_FORMAT,
         __version__.encode(),
@@ -158,19 +160,6 @@ def _cache_key(path: str, data: bytes) -> bytes:
         data,
     )
     return b"".join(importlib.util.source_hash(part) for part in parts)
-
-
-def _find_pyproject(folder: str) -> str | None:
-    """The pyproject.toml whose options apply (as ``config.find_pyproject``, without pathlib)."""
-    folder = os.path.realpath(folder)
-    while True:
-        candidate = os.path.join(folder, "pyproject.toml")
-        if os.path.isfile(candidate):
-            return candidate
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
 
 
 def _read(path: str, *, limit: int = _MAX_READ, private: bool = False) -> bytes | None:
@@ -287,7 +276,7 @@ def _write_cache(cache: str, key: bytes, compiled: _Compiled, secret: bytes) -> 
 def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
     from pathlib import Path
 
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.errors import NbcollabError
     from nbcollab.export.assemble import build_module
     from nbcollab.export.files import source_name
@@ -295,9 +284,11 @@ def _compile(path: str, data: bytes, fullname: str) -> _Compiled:
 
     notebook = Path(path)
     try:
-        options = load_config(notebook).export
+        configs = ConfigByFolder()
+        options = configs.config_for(path).export
         nb = parse_notebook(data, path=path)
-        built = build_module(nb, options=options, source_name=source_name(notebook))
+        root = configs.project_folder(path)
+        built = build_module(nb, options=options, source_name=source_name(notebook, root))
     except NbcollabError as exc:
         raise ImportError(str(exc), name=fullname, path=path) from None
     flags = 0

@@ -100,6 +100,9 @@ class CleanOptions:
             problem = output_selector_problem(selector)
             if problem:
                 raise ValueError(problem)
+        for key in (*self.extra_keys, *self.keep_keys):
+            if not key.startswith(("cell.metadata.", "metadata.")) or key.endswith("."):
+                raise ValueError(f"key {key!r}: use cell.metadata.NAME or metadata.NAME")
 
 
 OUTPUT_TYPES = ("display_data", "error", "execute_result", "stream", "pyerr", "pyout")
@@ -155,6 +158,8 @@ class DiffOptions:
     ignore_ids: bool = False
     ignore_attachments: bool = False
     normalize_outputs: bool = False
+    # Filled in from [tool.nbcollab.normalize] when the config is loaded.
+    normalize_options: NormalizeOptions = field(default_factory=NormalizeOptions)
 
 
 class DiffFormat(str, Enum):
@@ -184,3 +189,6 @@ class MergeOptions:
 
     outputs: OutputStrategy = OutputStrategy.AUTO
     sign: bool = True
+    # How outputs are compared (a re-run that changed only volatile text changed nothing); filled
+    # in from [tool.nbcollab.normalize] when the config is loaded.
+    normalize_options: NormalizeOptions = field(default_factory=NormalizeOptions)

@@ -52,17 +52,50 @@ def test_kebab_and_snake_keys(table: dict, expected: CleanOptions) -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"clean": {"keep-output": True}}, "clean.keep-output: unknown key"),
-        ({"cleaning": {}}, "cleaning: unknown key"),
-        ({"clean": {"keep-outputs": "maybe"}}, "clean.keep-outputs"),
-        ({"clean": {"max-output-bytes": -1}}, "max-output-bytes must be 0 or more"),
-        ({"merge": {"outputs": "mine"}}, "merge.outputs"),
-        ({"clean": {"extra-keys": "metadata.x"}}, "clean.extra-keys"),
+        ({"clean": {"keep-output": True}}, "[tool.nbcollab.clean] keep-output: unknown key"),
+        ({"cleaning": {}}, "[tool.nbcollab] cleaning: unknown key (did you mean clean?)"),
+        (
+            {"clean": {"keep-outputs": "maybe"}},
+            "[tool.nbcollab.clean] keep-outputs: 'maybe' is not true",
+        ),
+        ({"clean": {"max-output-bytes": -1}}, "[tool.nbcollab.clean]: max-output-bytes must be"),
+        ({"merge": {"outputs": "mine"}}, "[tool.nbcollab.merge] outputs: must be one of 'auto'"),
+        (
+            {"clean": {"extra-keys": "metadata.x"}},
+            "[tool.nbcollab.clean] extra-keys: 'metadata.x' is not a list",
+        ),
+        ({"lint": {"select": ["C9"]}}, "[tool.nbcollab.lint]: unknown finding code 'C9'"),
+        (
+            {"normalize": {"replace": [{"regex": "("}]}},
+            "[tool.nbcollab.normalize] replace, item 1, replace: missing",
+        ),
+        ({"clean": {"normalize-options": {}}}, "[tool.nbcollab.clean] normalize-options: unknown"),
     ],
 )
 def test_mistakes_are_errors_naming_the_key(table: dict, message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+    with pytest.raises(ConfigError) as caught:
         parse_config(table, source="pyproject.toml")
+    assert str(caught.value).startswith(f"pyproject.toml: {message}"), caught.value
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"drop_output_types": ("image/jpg",)},
+            "option drop_output_types: unknown mime type 'image/jpg' (did you mean",
+        ),
+        ({"max_output_bytes": -1}, "option max_output_bytes: max-output-bytes must be 0 or more"),
+        ({"keep_outputs": "maybe"}, "option keep_outputs: 'maybe' is not true or false"),
+    ],
+)
+def test_command_line_overrides_are_named_in_the_projects_words(
+    overrides: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        merge_overrides(CleanOptions(), **overrides)
+    assert str(caught.value).startswith(message) and "Value error" not in str(caught.value)
+    assert caught.value.option == next(iter(overrides))  # the command line names its flag
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
@@ -113,7 +146,7 @@ def test_a_bad_config_is_a_one_line_error_and_exit_2(tmp_path: Path) -> None:
     result = run_nbcollab("clean", str(path), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.decode().strip().count("\n") == 0
-    assert "clean.keep-outputz: unknown key" in result.stderr.decode()
+    assert "[tool.nbcollab.clean] keep-outputz: unknown key" in result.stderr.decode()
     assert b"Traceback" not in result.stderr
     assert path.read_bytes() == before
 
@@ -140,3 +173,11 @@ def test_options_by_folder_answer_each_path_from_its_own_folder(tmp_path: Path) 
     for _ in range(2):  # asked again: the same answers, now remembered
         for path, keep_outputs in expected.items():
             assert options(path).keep_outputs is keep_outputs, path
+
+
+def test_load_config_is_the_library_name_for_the_one_loader(tmp_path: Path) -> None:
+    import nbcollab
+
+    (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    assert nbcollab.load_config is load_config
+    assert nbcollab.load_config(tmp_path).clean.keep_outputs is True

@@ -83,10 +83,14 @@ BROKEN = {
     "misspelt-key": (
         "[tool.nbcollab.clean]\nkeep-outptus = true\n",
         ConfigError,
-        r"clean\.keep-outptus: unknown key",
+        r"\[tool\.nbcollab\.clean\] keep-outptus: unknown key \(did you mean keep-outputs\?\)",
     ),
     "unknown-section": ("[tool.nbcollab.lnit]\nstrict = true\n", ConfigError, "lnit: unknown key"),
-    "bad-choice": ('[tool.nbcollab.merge]\noutputs = "mine"\n', ConfigError, r"merge\.outputs"),
+    "bad-choice": (
+        '[tool.nbcollab.merge]\noutputs = "mine"\n',
+        ConfigError,
+        r"\[tool\.nbcollab\.merge\] outputs: must be one of 'auto'",
+    ),
     "bad-type": ("[tool.nbcollab.diff]\nignore-outputs = 3\n", ConfigError, "ignore-outputs"),
     "negative-size": ("[tool.nbcollab.clean]\nmax-output-bytes = -1\n", ConfigError, "0 or more"),
     "not-toml": ("[tool.nbcollab.merge\nsign = true\n", ConfigError, "not valid TOML"),

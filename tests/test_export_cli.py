@@ -165,7 +165,7 @@ def test_header_names_the_notebook_relative_to_the_project(project: Path) -> Non
 def test_unknown_config_key_is_an_error(project: Path) -> None:
     (project / "pyproject.toml").write_text("[tool.nbcollab.export]\nselekt = 'all'\n")
     code, _, err = invoke("nbs/core.ipynb")
-    assert code == 2 and "export.selekt: unknown key" in err
+    assert code == 2 and "[tool.nbcollab.export] selekt: unknown key (did you mean select?)" in err
 
 
 def test_bad_selection_value_is_an_error(project: Path) -> None:

@@ -19,6 +19,7 @@ from helpers import code_cell, make_notebook, markdown_cell, write_notebook
 
 import nbcollab
 from nbcollab import importer
+from nbcollab.config.folders import ConfigByFolder
 from nbcollab.export.files import export_notebook, write_module
 from nbcollab.importer import NotebookFinder, install_importer
 
@@ -319,7 +320,13 @@ TWIN_CELLS = (
 def import_twins(folder: Path) -> tuple[ModuleType, ModuleType, str]:
     """The notebook imported by the hook, and its ``nbcollab export`` module imported as .py."""
     notebook = nb(folder / "twin_nb.ipynb", *TWIN_CELLS)
-    result = export_notebook(notebook, output=folder / "twin_py.py")
+    configs = ConfigByFolder()
+    result = export_notebook(
+        notebook,
+        options=configs.config_for(notebook).export,
+        pyproject=configs.pyproject_for(notebook),
+        output=folder / "twin_py.py",
+    )
     write_module(result)
     return (
         importlib.import_module("twin_nb"),

@@ -153,7 +153,7 @@ def test_config_table(tmp_path: Path) -> None:
     assert lint(str(path))[0] == 0
     (tmp_path / "pyproject.toml").write_text('[tool.nbcollab.lint]\nignor = ["D201"]\n')
     code, _, err = lint(str(path))
-    assert code == 2 and "lint.ignor: unknown key" in err
+    assert code == 2 and "[tool.nbcollab.lint] ignor: unknown key (did you mean ignore?)" in err
 
 
 def skipped_counts(path: Path) -> Path:

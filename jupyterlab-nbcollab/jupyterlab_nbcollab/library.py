@@ -15,10 +15,10 @@ from typing import Any
 
 from nbcollab.errors import ConfigError, GitError, NbcollabError
 from nbcollab.merge.conflicts import STALE, find_conflicts, is_marked, locate_cell, read_record
-from nbcollab.merge.markers import Resolution, has_markers
-from nbcollab.merge.record import SourceConflict, SourceHunk
-from nbcollab.merge.resolve import resolve_conflicts
-from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
+from nbcollab.merge.markers import has_start_marker
+from nbcollab.merge.record import SourceConflict
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
+from nbcollab.mergetool.views import ConflictView, conflict_views
 from nbcollab.notebook.codec import parse_notebook
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 
@@ -29,7 +29,12 @@ CHOICES = {
     "base": Resolution.BASE,
     "both": Resolution.UNION,
 }
-_OFFERED = {Choice.OURS: "ours", Choice.THEIRS: "theirs", Choice.BASE: "base", Choice.BOTH: "both"}
+_OFFERED = {
+    Resolution.OURS: "ours",
+    Resolution.THEIRS: "theirs",
+    Resolution.BASE: "base",
+    Resolution.UNION: "both",
+}
 
 
 def read_notebook(data: bytes, *, path: str) -> Notebook:
@@ -72,8 +77,8 @@ def edited_markers(nb: Notebook) -> list[int]:
         index = locate_cell(entry, cells)
         if (
             index is not None
-            and not is_marked(entry, cells[index], nb)
-            and has_markers(cell_source(cells[index]), entry.marker_size)
+            and not is_marked(entry, cells[index])
+            and has_start_marker(cell_source(cells[index]), entry.marker_size)
         ):
             found.add(index)
     return sorted(found)
@@ -83,7 +88,7 @@ def branch_labels(views: list[ConflictView]) -> dict[str, str]:
     """The branch names the merge wrote on its markers (``<<<<<<< main``), else ours/theirs."""
     for view in views:
         entry = view.entry
-        if isinstance(entry, SourceConflict) and entry.markers is not None:
+        if isinstance(entry, SourceConflict):
             ours = entry.markers[0][entry.marker_size :].strip()
             theirs = entry.markers[2][entry.marker_size :].strip()
             if ours or theirs:
@@ -99,20 +104,19 @@ def _view_json(view: ConflictView, cell: dict[str, Any]) -> dict[str, Any]:
         "kind": view.entry.kind.value,
         "description": view.description,
         "choices": [_OFFERED[c] for c in view.choices if c in _OFFERED],
-        "sides": {side: _side_text(view, Choice(side)) for side in ("base", "ours", "theirs")},
+        "sides": {side: _side_text(view, Resolution(side)) for side in ("base", "ours", "theirs")},
     }
 
 
-def _side_text(view: ConflictView, side: Choice) -> str | None:
+def _side_text(view: ConflictView, side: Resolution) -> str | None:
     """What one side holds, as plain text (None: that side deleted the cell).
 
     A source conflict shows only its hunks, the lines both sides changed; outputs are shown as
     nbcollab's text of each output, never as markup.
     """
     entry = view.entry
-    if isinstance(entry, SourceConflict) and not entry.legacy:
-        hunks = [h for h in entry.hunks if isinstance(h, SourceHunk)]
-        return "\n⋯\n".join(getattr(h, side.value).rstrip("\n") for h in hunks)
+    if isinstance(entry, SourceConflict):
+        return "\n⋯\n".join(getattr(h, side.value).rstrip("\n") for h in entry.hunks)
     value = view.sides.get(side)
     if value is None or isinstance(value, str):
         return value
@@ -232,10 +236,10 @@ def git_state(file: Path) -> dict[str, Any]:
 def merged_from_stages(file: Path) -> Notebook:
     """The notebook as nbcollab's merge makes it from git's stages (conflicts marked and
     recorded), as ``nbcollab mergetool`` opens a notebook git merged as text."""
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.mergetool.sources import open_session
 
-    options = load_config(file.parent).merge
+    options = ConfigByFolder().config_for(file).merge
     return open_session(file, options=options).notebook
 
 
@@ -291,8 +295,7 @@ def branches(file: Path) -> list[str]:
 def review_page(file: Path, revision: str, current: bytes | None) -> str:
     """nbcollab's review page of ``file`` at ``revision`` against ``current`` (the editor's
     content; None: the file itself), cleaned as ``nbcollab diff REV -- FILE`` cleans it."""
-    from nbcollab.config.folders import OptionsByFolder
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
     from nbcollab.files import read_file_bytes
     from nbcollab.git.revisions import filtered_paths, is_revision, open_repo, read_side
     from nbcollab.options import DiffFormat
@@ -305,7 +308,8 @@ def review_page(file: Path, revision: str, current: bytes | None) -> str:
     root = Path(repo.working_tree_dir).resolve()
     name = file.resolve().relative_to(root).as_posix()
     new = current if current is not None else read_file_bytes(file)
-    clean = OptionsByFolder(root)(name) if name in filtered_paths(repo, [name]) else None
+    configs = ConfigByFolder(root)
+    clean = OptionsByFolder(configs=configs)(name) if name in filtered_paths(repo, [name]) else None
     old_label = f"a/{name} ({revision})"
     new_label = f"b/{name} ({'editor' if current is not None else 'working tree'})"
     pair = NotebookSides(
@@ -315,7 +319,7 @@ def review_page(file: Path, revision: str, current: bytes | None) -> str:
         load_side(new, path=new_label, clean=clean),
         name,
     )
-    page, _ = render_diffs([pair], fmt=DiffFormat.HTML, options=load_config(file.parent).diff)
+    page, _ = render_diffs([pair], fmt=DiffFormat.HTML, options=configs.config_for(name).diff)
     return page
 
 
@@ -332,10 +336,10 @@ def review_policy() -> str:
 def lint(nb: Notebook, file: Path) -> list[dict[str, Any]]:
     """The static lint findings of ``nb`` (execution order, hidden state) by ``file``'s folder
     options. Nothing is executed."""
-    from nbcollab.lint.files import OptionsByFolder
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.lint.notebook import lint_notebook
 
-    result = lint_notebook(nb, options=OptionsByFolder()(file))
+    result = lint_notebook(nb, options=ConfigByFolder().config_for(file).lint)
     return [
         {
             "code": f.code,

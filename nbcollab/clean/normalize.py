@@ -186,24 +186,62 @@ def _erase_backspaces(text: str) -> str:
 
 
 def read_sanitize_file(text: str, *, path: str) -> tuple[Replacement, ...]:
-    """nbval's ``--sanitize-with`` file: INI sections, each with ``regex:`` and ``replace:``."""
-    import configparser
+    """nbval's ``--sanitize-with`` file, read as nbval reads it.
 
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text, source=path)
-    except configparser.Error as exc:
-        raise ValueError(f"{path}: not an nbval sanitize file ({exc.message})") from None
+    A line ``regex: PATTERN`` followed by a line ``replace: TEXT`` is one rule (the values are
+    the rest of each line, spaces included); a section may hold several, and sections, comments
+    and blank lines only organise them. A pattern given again keeps its first place and takes
+    its last replacement, as nbval's table of patterns does. Any other line would be ignored by
+    nbval without a word, so it is an error here, naming the line.
+    """
+    lines = _LINE_BREAK.split(text)
+    found: dict[str, str] = {}
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        after = lines[index + 1] if index + 1 < len(lines) else ""
+        if line.startswith(_REGEX) and after.startswith(_REPLACE):
+            regex = line[len(_REGEX) :]
+            if not regex:
+                raise ValueError(f"{path}: line {index + 1}: empty regex (it would match anywhere)")
+            found[regex] = after[len(_REPLACE) :]
+            index += 2
+            continue
+        problem = _sanitize_line_problem(line)
+        if problem:
+            raise ValueError(f"{path}: line {index + 1}: {problem}")
+        index += 1
     rules = []
-    for name in parser.sections():
-        section = parser[name]
-        if "regex" not in section or "replace" not in section:
-            raise ValueError(f"{path}: [{name}] needs both regex: and replace:")
+    for regex, replace in found.items():
         try:
-            rules.append(Replacement(regex=section["regex"], replace=section["replace"]))
+            rules.append(Replacement(regex=regex, replace=replace))
         except ValueError as exc:
-            raise ValueError(f"{path}: [{name}]: {exc}") from None
+            raise ValueError(f"{path}: {exc}") from None
     return tuple(rules)
+
+
+# nbval reads the file with universal newlines and matches "^regex: (.*)$\n^replace: (.*)$".
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_REGEX = "regex: "
+_REPLACE = "replace: "
+_PAIR = "each rule is a line 'regex: PATTERN' followed by a line 'replace: TEXT'"
+
+
+def _sanitize_line_problem(line: str) -> str | None:
+    """Why nbval would pass over this line without reading a rule from it, or None."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith(("#", ";")):
+        return None
+    if stripped.startswith("[") and stripped.endswith("]"):
+        return None  # a section: a name for the rules below it
+    key = re.match(r"\s*(regex|replace)\s*[:=]", line)
+    if key is None:
+        return f"not a rule ({_PAIR})"
+    if not line.startswith(f"{key[1]}: "):
+        return f"write {key[1]!r} at the start of the line, then ': ' ({_PAIR})"
+    if key[1] == "regex":
+        return f"its 'replace: ' line must come right after it ({_PAIR})"
+    return f"no 'regex: ' line right before it ({_PAIR})"
 
 
 def renumber_execution_counts(nb: Notebook) -> bool:

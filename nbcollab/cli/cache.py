@@ -46,9 +46,11 @@ def human_size(count: int) -> str:
 
 
 def _cap() -> int:
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder
+    from nbcollab.git.config import find_repository
 
-    return load_config(Path.cwd()).cache.max_size
+    # The filter reads [tool.nbcollab.cache] at the top of the working tree, where git runs it.
+    return ConfigByFolder().config_in(find_repository(Path.cwd()).root).cache.max_size
 
 
 @cache_app.command("status")
@@ -67,8 +69,9 @@ def status() -> None:
 def gc() -> None:
     """Evict the least recently used outputs beyond the size cap; drop stale records."""
     store = _store()
+    cap = _cap()
     pruned = store.prune()
-    freed = store.evict(_cap())
+    freed = store.evict(cap)
     echo(f"removed {freed.packs} packs ({human_size(freed.bytes)}) and {pruned} orphan files")
 
 

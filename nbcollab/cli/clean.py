@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +13,9 @@ from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
+    from nbcollab.cli.progress import Progress
     from nbcollab.config.folders import OptionsByFolder
+    from nbcollab.discover import Skipped
     from nbcollab.errors import InvalidNotebook
     from nbcollab.options import CleanOptions
 
@@ -192,86 +192,38 @@ def clean(
 
 def _clean_stream(options: CleanOptions, *, check: bool) -> int:
     """stdin to stdout; with ``check``, only say whether it would change (exit 1)."""
-    from nbcollab.clean.strip import clean_bytes
+    from nbcollab.clean.strip import clean_bytes, needs_cleaning
     from nbcollab.files import read_stream_bytes
 
     data = read_stream_bytes(sys.stdin.buffer, path="<stdin>")
-    cleaned = clean_bytes(data, path="<stdin>", options=options)
     if check:
-        if cleaned is not None:
-            typer.echo("would clean <stdin>")
-        return EXIT_CHANGED if cleaned is not None else EXIT_OK
+        if not needs_cleaning(data, path="<stdin>", options=options):
+            return EXIT_OK
+        typer.echo("would clean <stdin>")
+        return EXIT_CHANGED
+    cleaned = clean_bytes(data, path="<stdin>", options=options)
     sys.stdout.buffer.write(data if cleaned is None else cleaned)
     sys.stdout.buffer.flush()
     return EXIT_OK
 
 
-def expand_notebook_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; folders become the notebooks below them.
+def expand_notebook_paths(paths: list[Path], *, exclude: Sequence[str] = ()) -> list[Path]:
+    """Files as given; folders become the notebooks below them (``nbcollab.discover``'s rule,
+    less those ``exclude`` names), saying on stderr what a walk skipped and which folder held no
+    notebook."""
+    from nbcollab.discover import discover_notebooks
 
-    A folder walk skips checkpoints and ``.git``, never leaves the folder (a symlink to a file or
-    folder outside it is skipped, as is a FIFO or device named ``*.ipynb``, which would block or
-    never end) and says on stderr what it skipped. Files named explicitly are taken as they are.
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            below = sorted(_notebooks_below(path))
-            if not below:
-                echo(f"nbcollab: no notebook (*.ipynb) in {path}", err=True)
-            found.extend(below)
-        else:
-            found.append(path)
-    return found
+    found = discover_notebooks(paths, exclude=exclude)
+    say_skipped(found.skipped)
+    for folder in found.empty_folders:
+        echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
+    return found.notebooks
 
 
-_SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", ".git"})
-
-
-def _notebooks_below(folder: Path) -> Iterator[Path]:
-    from nbcollab.files import is_inside
-
-    for dirpath, dirnames, filenames in os.walk(folder):
-        here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_FOLDERS]
-        for name in dirnames:
-            # os.walk does not descend into symlinked folders; say so when one leads outside.
-            if (here / name).is_symlink() and not is_inside(here / name, folder):
-                _say_skipped(here / name, f"a symbolic link to a folder outside {folder}")
-        for name in filenames:
-            if name.endswith(".ipynb"):
-                reason = _skip_reason(here / name, folder)
-                if reason is None:
-                    yield here / name
-                else:
-                    _say_skipped(here / name, reason)
-
-
-def _skip_reason(path: Path, folder: Path) -> str | None:
-    """Why a notebook found below ``folder`` is not handled, or None."""
-    from nbcollab.files import is_inside
-
-    if path.is_symlink():
-        if _resolved(path) is None:
-            return "a broken symbolic link (or a loop of links)"
-        if not is_inside(path, folder):
-            return f"a symbolic link to a file outside {folder}"
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        return f"cannot read ({exc.strerror})"
-    return None if stat.S_ISREG(mode) else "not a regular file (a FIFO, device or socket)"
-
-
-def _resolved(path: Path) -> Path | None:
-    try:
-        return path.resolve(strict=True)
-    except (OSError, RuntimeError):  # a broken link, or a loop of links
-        return None
-
-
-def _say_skipped(path: Path, reason: str) -> None:
-    echo(f"nbcollab: skipped {path}: {reason}", err=True)
+def say_skipped(skipped: list[Skipped]) -> None:
+    """One line on stderr for each thing a folder walk skipped, and why (terminal-safe)."""
+    for item in skipped:
+        echo(f"nbcollab: skipped {item.path}: {item.reason}", err=True)
 
 
 def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
@@ -283,6 +235,8 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     names = [str(path) for path in paths if not path.is_dir()]
     if folders or not paths:
         names += staged_notebooks(cwd, folders or None)
+    for name in names:  # a broken pyproject.toml is one error, not one per notebook
+        options(name)
     blobs = read_staged_blobs(names, cwd)
     return _judge(
         ((name, blobs[name]) for name in names), options, check=True, staged=True, total=len(names)
@@ -294,6 +248,8 @@ def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) ->
     from nbcollab.files import read_file_bytes
 
     notebooks = expand_notebook_paths(paths)
+    for path in notebooks:  # a broken pyproject.toml is one error before any file changes
+        options(str(path))
 
     def contents() -> Iterator[tuple[str, bytes | InvalidNotebook | None]]:
         for path in notebooks:
@@ -314,14 +270,34 @@ def _judge(
     total: int = 0,
 ) -> int:
     """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
-    from nbcollab.clean.strip import clean_bytes
     from nbcollab.cli.progress import Progress
+    from nbcollab.files import cleanup_on_signals
+
+    progress = Progress(total, "checking" if check else "cleaning")
+    # Set up once for every write of the loop, not once a file.
+    with cleanup_on_signals():
+        changed, errors = _judge_each(contents, options, progress, check=check, staged=staged)
+    progress.done()
+    if errors:
+        return EXIT_ERROR
+    return EXIT_CHANGED if check and changed else EXIT_OK
+
+
+def _judge_each(
+    contents: Iterable[tuple[str, bytes | InvalidNotebook | None]],
+    options: OptionsByFolder,
+    progress: Progress,
+    *,
+    check: bool,
+    staged: bool,
+) -> tuple[int, int]:
+    """Clean (or check) each file, saying what was done: how many changed, how many errors."""
+    from nbcollab.clean.strip import clean_bytes, needs_cleaning
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import write_atomic
 
     where = " (staged)" if staged else ""
     changed = errors = 0
-    progress = Progress(total, "checking" if check else "cleaning")
 
     def say(line: str, *, err: bool = False) -> None:
         progress.clear()  # the progress line goes; it comes back at the next step
@@ -334,20 +310,22 @@ def _judge(
                 raise data
             if data is None:
                 raise InvalidNotebook(f"{name}: not staged")
-            cleaned = clean_bytes(data, path=name, options=options(name))
+            cleaned: bytes | None = None
+            if check:  # no need to write the cleaned file to know that it would change
+                changes = needs_cleaning(data, path=name, options=options(name))
+            else:
+                cleaned = clean_bytes(data, path=name, options=options(name))
+                changes = cleaned is not None
         except InvalidNotebook as exc:
             say(f"nbcollab: error: {exc}{where}", err=True)
             errors += 1
             continue
-        if cleaned is None:
+        if not changes:
             continue
         changed += 1
-        if check:
+        if cleaned is None:
             say(f"would clean {name}{where}")
         else:
             write_atomic(name, cleaned)
             say(f"cleaned {name}")
-    progress.done()
-    if errors:
-        return EXIT_ERROR
-    return EXIT_CHANGED if check and changed else EXIT_OK
+    return changed, errors

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from nbcollab.errors import EXIT_CHANGED
 from nbcollab.options import DiffFormat
+
+if TYPE_CHECKING:
+    from nbcollab.config.folders import ConfigByFolder
+    from nbcollab.render.diffs import NotebookSides
 
 _IGNORE = "Ignore options"
 
@@ -83,15 +88,17 @@ def diff(
     ] = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
-    from nbcollab.config.fallback import load_or_fail
-    from nbcollab.config.load import load_config, merge_overrides
+    from nbcollab.config.folders import ConfigByFolder, SectionByFolder
     from nbcollab.render.diffs import render_diffs
     from nbcollab.render.text import TextStyle
 
     form = fmt
-    config = load_or_fail(load_config, start=Path.cwd())
-    options = merge_overrides(
-        config.diff,
+    configs = ConfigByFolder()
+    # Each notebook is compared by its own folder's [tool.nbcollab.diff], as git's diff driver
+    # compares it, with the command line's flags on top.
+    options = SectionByFolder(
+        configs,
+        lambda config: config.diff,
         ignore_sources=ignore_sources,
         ignore_outputs=ignore_outputs,
         ignore_metadata=ignore_metadata,
@@ -100,7 +107,10 @@ def diff(
         ignore_attachments=ignore_attachments,
         normalize_outputs=normalize_outputs,
     )
-    pairs, keyed = _collect_pairs(args or [], cached=cached, published=form is DiffFormat.HTML)
+    found, keyed, base = _collect_pairs(
+        args or [], cached=cached, configs=configs, published=form is DiffFormat.HTML
+    )
+    pairs = [dataclasses.replace(p, options=options(base / p.key)) for p in found]
     use_color = color is ColorMode.ALWAYS or (
         color is ColorMode.AUTO
         and output is None
@@ -108,7 +118,7 @@ def diff(
         and not os.environ.get("NO_COLOR")
     )
     style = TextStyle(color=use_color, word_diff=word_diff, context=context)
-    text, different = render_diffs(pairs, fmt=form, options=options, style=style, keyed=keyed)
+    text, different = render_diffs(pairs, fmt=form, style=style, keyed=keyed)
     if output is None and form is DiffFormat.TEXT:
         from nbcollab.render.pager import write_paged
 
@@ -135,12 +145,13 @@ def _say_if_same_file(args: list[str]) -> None:
 
 
 def _collect_pairs(
-    args: list[str], *, cached: bool, published: bool = False
-) -> tuple[list[Any], bool]:
-    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs;
+    args: list[str], *, cached: bool, configs: ConfigByFolder, published: bool = False
+) -> tuple[list[NotebookSides], bool, Path]:
+    """Two files, or notebooks from git; ``keyed`` when the JSON should map paths to diffs; the
+    folder the pairs' keys are relative to (the current one, or the repository's top);
     ``published``: committed sides get their published outputs (the review page)."""
     from nbcollab.errors import ConfigError
-    from nbcollab.files import read_file_bytes
+    from nbcollab.files import is_null_device, read_side_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.safe_text import quote_path
 
@@ -151,13 +162,16 @@ def _collect_pairs(
             f"{quote_path(args[0])} and {quote_path(args[1])} are folders: diff "
             "compares two notebook files, or revisions and paths in a git repository"
         )
-    if two_files and all(Path(a).is_file() for a in args):
-        old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
-        return [NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])], False
+    # /dev/null is a notebook that does not exist (added or deleted), as git and nbdime say.
+    if two_files and all(Path(a).is_file() or is_null_device(a) for a in args):
+        old, new = (load_side(read_side_bytes(a), path=quote_path(a)) for a in args)
+        pair = NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])
+        return [pair], False, Path.cwd()
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
     if len(args) == 2 and len(absent) == 1 and Path(args[0]).suffix == Path(args[1]).suffix:
         raise ConfigError(f"{quote_path(absent[0])}: no such file")
-    return _git_pairs(args, cached=cached, published=published), True
+    pairs, root = _git_pairs(args, cached=cached, configs=configs, published=published)
+    return pairs, True, root
 
 
 def _refuse_special_files(args: list[str]) -> None:
@@ -166,6 +180,7 @@ def _refuse_special_files(args: list[str]) -> None:
     import stat
 
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.files import is_null_device
     from nbcollab.safe_text import quote_path
 
     for arg in args:
@@ -173,7 +188,7 @@ def _refuse_special_files(args: list[str]) -> None:
             mode = os.stat(arg).st_mode
         except (OSError, ValueError):  # absent (a revision or a pathspec), or a NUL in the name
             continue
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or is_null_device(arg)):
             raise InvalidNotebook(f"{quote_path(arg)}: not a regular file")
 
 
@@ -186,8 +201,9 @@ def _has_separator() -> bool:
     return "diff" in argv and "--" in argv[argv.index("diff") + 1 :]
 
 
-def _git_pairs(args: list[str], *, cached: bool, published: bool = False) -> list[Any]:
-    from nbcollab.config.fallback import load_or_fail
+def _git_pairs(
+    args: list[str], *, cached: bool, configs: ConfigByFolder, published: bool = False
+) -> tuple[list[NotebookSides], Path]:
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.errors import ConfigError
     from nbcollab.git.revisions import filtered_paths, is_revision, notebook_pairs, open_repo
@@ -208,12 +224,12 @@ def _git_pairs(args: list[str], *, cached: bool, published: bool = False) -> lis
     # the rules of each notebook's own folder (its nearest pyproject.toml), as the filter reads them.
     dirty = filtered_paths(repo, [p.path for p in found]) if len(revs) < 2 and not cached else set()
     root = Path(repo.working_tree_dir)
-    options = OptionsByFolder(root)
+    options = OptionsByFolder(configs=configs)
 
     def clean(path: str) -> Any:
-        return load_or_fail(lambda: options(path), start=root / path) if path in dirty else None
+        return options(str(root / path)) if path in dirty else None
 
-    sides: list[Any] = [
+    pairs = [
         _sides(p, clean)
         if p.unmerged
         else NotebookSides(
@@ -229,12 +245,12 @@ def _git_pairs(args: list[str], *, cached: bool, published: bool = False) -> lis
         from nbcollab.cli.errors import echo
         from nbcollab.git.outputs.view import with_published_outputs
 
-        sides, problems = with_published_outputs(
-            root, found, sides, new_committed=len(revs) == 2 or cached
+        pairs, problems = with_published_outputs(
+            root, found, pairs, new_committed=len(revs) == 2 or cached
         )
         for problem in problems:
             echo(f"nbcollab: warning: {problem}", err=True)
-    return sides
+    return pairs, root
 
 
 def _sides(pair: Any, clean: Any) -> Any:

@@ -115,10 +115,10 @@ def execute(
     ] = None,
 ) -> None:
     """Run notebooks top to bottom: only what changed since a cached run, N kernels at once."""
-    from nbcollab.cli.execution import locate_cache, progress_reporter
+    from nbcollab.cli.clean import expand_notebook_paths
+    from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
-    from nbcollab.execute.plan import RequestsByFolder, default_jobs, in_shard, parse_shard
-    from nbcollab.lint.files import expand_paths
+    from nbcollab.execute.plan import default_jobs, in_shard, parse_shard
 
     chosen_shard = parse_shard(shard) if shard is not None else None
     requests_for = RequestsByFolder(
@@ -127,9 +127,8 @@ def execute(
         timeout=timeout,
         compare_outputs=False if no_compare else None,
     )
-    here = requests_for(Path.cwd() / "pyproject.toml").options
-    given = paths or [Path(".")]
-    files = expand_paths(given, exclude=here.exclude)
+    here = requests_for.options_in(Path.cwd())
+    files = expand_notebook_paths(paths or [Path(".")], exclude=here.exclude)
     root, store = locate_cache(Path.cwd(), cache_dir)
     if chosen_shard is not None:
         files = [f for f in files if in_shard(_name(f, root), chosen_shard)]

@@ -5,12 +5,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nbcollab.cli.progress import Progress
+    from nbcollab.config.folders import ConfigByFolder
+    from nbcollab.execute.engine import Request
+    from nbcollab.execute.options import ExecuteOptions
     from nbcollab.execute.result import NotebookRun
     from nbcollab.execute.store import RunStore
+
+
+class RequestsByFolder:
+    """``requests(path)``: what to run a notebook with: its folder's ``[tool.nbcollab.execute]``
+    (with the command line's overrides) and ``[tool.nbcollab.normalize]``, each pyproject.toml
+    read once (``nbcollab.config.folders``)."""
+
+    def __init__(self, configs: ConfigByFolder | None = None, **overrides: Any) -> None:
+        from nbcollab.config.folders import ConfigByFolder, SectionByFolder
+
+        self.configs = configs if configs is not None else ConfigByFolder()
+        self._options = SectionByFolder(self.configs, lambda config: config.execute, **overrides)
+
+    def __call__(self, path: Path) -> Request:
+        from nbcollab.execute.engine import Request
+
+        config = self.configs.config_for(path)
+        pyproject = self.configs.pyproject_for(path)
+        project = pyproject.parent if pyproject is not None else None
+        return Request(path, self._options.options_in(config), config.normalize, project)
+
+    def options_in(self, folder: Path) -> ExecuteOptions:
+        """The execute options that apply in ``folder`` (the cache's size, the excludes)."""
+        return self._options.options_in(self.configs.config_in(folder))
 
 
 def locate_cache(start: Path, cache_dir: Path | None) -> tuple[Path, RunStore | None]:

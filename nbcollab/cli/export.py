@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +11,9 @@ from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, NbcollabError
 
 if TYPE_CHECKING:
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.export.files import Export
+    from nbcollab.export.options import ExportOptions
 
 _SELECTION = "Selection"
 
@@ -62,19 +63,11 @@ def export(
     ] = None,
 ) -> None:
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
-    from nbcollab.export.files import configured_notebooks, expand_paths
+    from nbcollab.cli.clean import expand_notebook_paths
+    from nbcollab.config.folders import ConfigByFolder
 
-    if notebooks:
-        paths = expand_paths(notebooks)
-    else:
-        configured, outside = configured_notebooks(Path.cwd())
-        for path in outside:
-            echo(
-                f"nbcollab: skipped {_shown(path)}: leads outside the project (to "
-                f"{_shown(Path(os.path.realpath(path)))}): not exported",
-                err=True,
-            )
-        paths = [_as_typed(path) for path in configured]
+    configs = ConfigByFolder()
+    paths = expand_notebook_paths(notebooks) if notebooks else _configured(configs)
     if not paths:
         raise typer.BadParameter(
             "give notebooks, or map them in [tool.nbcollab.export] modules", param_hint="NOTEBOOKS"
@@ -86,24 +79,58 @@ def export(
         "defs_only": defs_only,
         "lenient": lenient,
     }
+    # Every notebook's options before any module is written: a broken pyproject.toml is one error.
+    jobs = [(path, *_project_options(configs, path, overrides)) for path in paths]
     claimed: dict[Path, Path] = {}  # module -> the notebook that exports to it
-    codes = [_export_one(path, output, outdir, check, overrides, claimed) for path in paths]
+    codes = [
+        _export_one(path, options, pyproject, output, outdir, check, claimed)
+        for path, options, pyproject in jobs
+    ]
     raise typer.Exit(max(codes))
+
+
+def _configured(configs: ConfigByFolder) -> list[Path]:
+    """The notebooks the project's ``modules`` globs name (shown relative to the current folder)."""
+    import dataclasses
+
+    from nbcollab.cli.clean import say_skipped
+    from nbcollab.export.files import configured_notebooks
+
+    pyproject = configs.pyproject_in(Path.cwd())
+    if pyproject is None:
+        return []
+    found = configured_notebooks(Path(pyproject), configs.config_in(Path.cwd()).export)
+    say_skipped([dataclasses.replace(s, path=_as_typed(s.path)) for s in found.skipped])
+    return [_as_typed(path) for path in found.notebooks]
+
+
+def _project_options(
+    configs: ConfigByFolder, path: Path, overrides: dict[str, str | bool | None]
+) -> tuple[ExportOptions, Path | None]:
+    """A notebook's export options (its project's, with the overrides) and the pyproject.toml
+    they come from."""
+    from nbcollab.config.load import merge_overrides
+
+    options = merge_overrides(configs.config_for(path).export, **overrides)
+    return options, configs.pyproject_for(path)
 
 
 def _export_one(
     path: Path,
+    options: ExportOptions,
+    pyproject: Path | None,
     output: Path | None,
     outdir: Path | None,
     check: bool,
-    overrides: dict[str, str | bool | None],
     claimed: dict[Path, Path],
 ) -> int:
     from nbcollab.export.files import export_notebook
     from nbcollab.export.model import ExportError
 
     try:
-        result = export_notebook(path, output=output, outdir=outdir, **overrides)
+        result = export_notebook(
+            path, options=options, pyproject=pyproject, output=output, outdir=outdir
+        )
         first = claimed.setdefault(result.module_path.resolve(), path)
         if first != path:
             raise ExportError(

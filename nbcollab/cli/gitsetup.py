@@ -204,6 +204,11 @@ def status() -> None:
         typer.echo(terminal_safe(line))
     for problem in report.problems:
         typer.echo(terminal_safe(f"problem: {problem}"))
+    # The configuration here is read as every command reads it: a broken one is an error (exit 2)
+    # that status names, since the filter and drivers fall back to the defaults without it.
+    from nbcollab.config.folders import ConfigByFolder
+
+    ConfigByFolder().config_in(Path.cwd())
     raise typer.Exit(EXIT_CHANGED if report.problems else EXIT_OK)
 
 

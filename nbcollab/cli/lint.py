@@ -15,7 +15,9 @@ from nbcollab.lint.formats import Format
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from nbcollab.lint.files import FileResult, OptionsByFolder
+    from nbcollab.config.folders import SectionByFolder
+    from nbcollab.lint.files import FileResult
+    from nbcollab.lint.options import LintOptions
 
 _SELECTION = "Selection"
 _EXECUTE = "Execution (--execute)"
@@ -126,9 +128,13 @@ def lint(
         raise typer.BadParameter("--no-cache is about the runs of --execute: use it with --execute")
     if update_baseline and baseline is None:
         raise typer.BadParameter("--update-baseline needs --baseline FILE")
-    from nbcollab.lint.files import OptionsByFolder, expand_paths, lint_files
+    from nbcollab.cli.clean import expand_notebook_paths
+    from nbcollab.config.folders import ConfigByFolder, SectionByFolder
+    from nbcollab.lint.files import lint_files
 
-    options = OptionsByFolder(
+    options = SectionByFolder(
+        ConfigByFolder(),
+        lambda config: config.lint,
         select=_codes(select),
         extend_select=_codes(extend_select),
         ignore=_codes(ignore),
@@ -137,12 +143,11 @@ def lint(
         cell_timeout=cell_timeout,
         timeout=timeout,
     )
-    here = options(Path.cwd() / "pyproject.toml")
-    files = expand_paths(paths, exclude=here.exclude)
-    for folder in paths:
-        if folder.is_dir() and not any(f.is_relative_to(folder) for f in files):
-            typer.echo(f"nbcollab: no notebook (*.ipynb) in {folder}", err=True)
-    results = _with_progress(lint_files(files, options), len(files), "linting")
+    here = options.options_in(options.configs.config_in(Path.cwd()))
+    files = expand_notebook_paths(paths, exclude=here.exclude)
+    # Every notebook's options before any is linted: a broken pyproject.toml is one error.
+    chosen = {path: options(path) for path in files}
+    results = _with_progress(lint_files(files, chosen.__getitem__), len(files), "linting")
     if execute:
         folders = [path for path in paths if path.is_dir()] if write else []
         _execute_all(results, options, write=write, folders=folders, reuse=not no_cache)
@@ -167,7 +172,7 @@ def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[
 
 def _execute_all(
     results: list[FileResult],
-    options_for: OptionsByFolder,
+    options_for: SectionByFolder[LintOptions],
     *,
     write: bool,
     folders: list[Path],
@@ -176,14 +181,14 @@ def _execute_all(
     """Run the notebooks that linted, through the one execution engine and its cache."""
     import dataclasses
 
-    from nbcollab.cli.execution import locate_cache, progress_reporter
+    from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
     from nbcollab.errors import NbcollabError
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
-    from nbcollab.execute.plan import RequestsByFolder, default_jobs
+    from nbcollab.execute.plan import default_jobs
     from nbcollab.lint.execute import add_run_findings, write_run
 
     runnable = [r for r in results if r.error is None]
-    requests_for = RequestsByFolder()
+    requests_for = RequestsByFolder(options_for.configs)
     requests = []
     for result in runnable:
         path = Path(result.path)
@@ -202,7 +207,7 @@ def _execute_all(
         root=root,
         jobs=default_jobs(),
         store=store,
-        max_cache_size=requests_for(Path.cwd() / "pyproject.toml").options.max_cache_size,
+        max_cache_size=requests_for.options_in(Path.cwd()).max_cache_size,
         reuse=reuse and not write,  # --write saves a run made now, never a cached one
         keep_executed=write,
         on_done=on_done,
@@ -262,7 +267,9 @@ def _echo_errors(results: list[FileResult]) -> None:
             typer.echo(f"nbcollab: error: {terminal_safe(result.error, one_line=True)}", err=True)
 
 
-def _report(results: list[FileResult], fmt: Format, options_for: OptionsByFolder) -> int:
+def _report(
+    results: list[FileResult], fmt: Format, options_for: SectionByFolder[LintOptions]
+) -> int:
     from nbcollab.lint.report import render
     from nbcollab.safe_text import terminal_safe
 
@@ -283,7 +290,7 @@ def _report(results: list[FileResult], fmt: Format, options_for: OptionsByFolder
     return EXIT_CHANGED if any(_fails(r, options_for) for r in results) else EXIT_OK
 
 
-def _fails(result: FileResult, options_for: OptionsByFolder) -> bool:
+def _fails(result: FileResult, options_for: SectionByFolder[LintOptions]) -> bool:
     """Whether a file holds a finding at or above its ``fail-on`` severity."""
     from nbcollab.lint.codes import severity_of
 

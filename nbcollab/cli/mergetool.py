@@ -53,7 +53,7 @@ def mergetool(
     ] = None,
 ) -> None:
     """Resolve merge conflicts in a local web page; exit 0 once none is left, 1 otherwise."""
-    from nbcollab.config.load import load_config, merge_overrides
+    from nbcollab.config.folders import ConfigByFolder, SectionByFolder
     from nbcollab.mergetool.run import find_notebooks, open_sessions, serve, set_aside_resolved
     from nbcollab.safe_text import terminal_safe
 
@@ -61,14 +61,21 @@ def mergetool(
     if not files:
         typer.echo("nbcollab mergetool: no notebook in conflict here", err=True)
         raise typer.Exit(EXIT_OK)
-    options = merge_overrides(load_config(files[0]).merge, outputs=outputs, sign=sign)
-    sessions = open_sessions(files, options=options)
+    # Each notebook is merged by its own folder's [tool.nbcollab.merge]; all are read first, so a
+    # broken pyproject.toml is one error before any page opens.
+    options_for = SectionByFolder(
+        ConfigByFolder(), lambda config: config.merge, outputs=outputs, sign=sign
+    )
+    chosen = [options_for(path) for path in files]
+    sessions = open_sessions(files, options_for=options_for)
 
     def say(line: str) -> None:
         typer.echo(terminal_safe(line))
 
-    pending = set_aside_resolved(sessions, sign=options.sign, say=say)
+    # A save re-signs only when every notebook's options allow it (signing grants trust).
+    signs = all(options.sign for options in chosen)
+    pending = set_aside_resolved(sessions, sign=signs, say=say)
     if not pending:
         say("nbcollab mergetool: nothing left to resolve")
         raise typer.Exit(EXIT_OK)
-    raise typer.Exit(serve(pending, sign=options.sign, port=port, open_browser=browser, say=say))
+    raise typer.Exit(serve(pending, sign=signs, port=port, open_browser=browser, say=say))

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from nbcollab.cli.execution import RequestsByFolder
     from nbcollab.execute.engine import EngineOptions
-    from nbcollab.execute.plan import RequestsByFolder
     from nbcollab.execute.result import NotebookRun
     from nbcollab.lint.files import FileResult
 
-_SKIPPED_FOLDERS = (".ipynb_checkpoints", ".git")
 _PROPERTY = "nbcollab"  # how each item's result was obtained: executed, cached or error
 
 
@@ -83,23 +82,23 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if (
-        file_path.suffix == ".ipynb"
-        and parent.config.getoption("nbcollab")
-        and not any(part in _SKIPPED_FOLDERS for part in file_path.parts)
-    ):
-        return NotebookFile.from_parent(parent, path=file_path)
-    return None
+    if file_path.suffix != ".ipynb" or not parent.config.getoption("nbcollab"):
+        return None
+    from nbcollab.discover import SKIPPED_FOLDERS  # the folders every walk of nbcollab skips
+
+    if any(part in SKIPPED_FOLDERS for part in file_path.parts):
+        return None
+    return NotebookFile.from_parent(parent, path=file_path)
 
 
 class NotebookFile(pytest.File):
     """A notebook file: one item, the notebook run top to bottom."""
 
     def collect(self) -> list[pytest.Item]:
-        from nbcollab.lint.files import expand_paths
+        from nbcollab.discover import excluded
 
         exclude = _Session.of(self.config).requests(self.path).options.exclude
-        if not expand_paths([_shown(self.path)], exclude=exclude):
+        if excluded(_shown(self.path), exclude):
             return []  # excluded by [tool.nbcollab.execute]
         return [NotebookItem.from_parent(self, name="notebook")]
 
@@ -131,7 +130,7 @@ class NotebookItem(pytest.Item):
         if isinstance(excinfo.value, NotebookFailed):
             from nbcollab.execute.failure import describe_failure
 
-            return describe_failure(excinfo.value.run, excinfo.value.result)
+            return describe_failure(excinfo.value.run, excinfo.value.result.findings)
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -150,9 +149,8 @@ class _Session:
     """What every item of one pytest process shares: options by folder, cache, fingerprints."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from nbcollab.cli.execution import locate_cache
+        from nbcollab.cli.execution import RequestsByFolder, locate_cache
         from nbcollab.execute.engine import EngineOptions, Fingerprints
-        from nbcollab.execute.plan import RequestsByFolder
 
         cache_dir = config.getoption("nbcollab_cache_dir")
         # From where pytest runs, as `nbcollab execute` does, so both find the same keys.
@@ -163,9 +161,7 @@ class _Session:
             timeout=config.getoption("nbcollab_timeout"),
             compare_outputs=False if config.getoption("nbcollab_no_compare") else None,
         )
-        self.max_cache_size = self.requests(
-            config.rootpath / "pyproject.toml"
-        ).options.max_cache_size
+        self.max_cache_size = self.requests.options_in(config.rootpath).max_cache_size
         self.engine: EngineOptions = EngineOptions(
             root=root,
             jobs=1,

@@ -59,11 +59,15 @@ def show(
     Examples: nbcollab show analysis.ipynb; nbcollab show analysis.ipynb --no-outputs;
     nbcollab show analysis.ipynb --cell 3; nbcollab show HEAD~1:analysis.ipynb
     """
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.notebook.codec import parse_notebook
     from nbcollab.render.pager import write_paged
     from nbcollab.render.show import ShowOptions, show_notebook
 
     name = str(notebook)
+    # Read as every command reads it, though nothing in it changes what show prints: a broken
+    # pyproject.toml is the same error everywhere, not a surprise at the next git add.
+    ConfigByFolder().config_for("-" if name == "-" else notebook)
     data, path = _read(notebook, in_repository=published and outputs)
     nb = parse_notebook(data, path=name)
     notes = []

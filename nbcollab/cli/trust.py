@@ -85,11 +85,16 @@ def _sign_one(notary: NotebookNotary, path: Path, text: str | None) -> int:
 def _read_texts(paths: list[Path]) -> list[tuple[Path, str | None]]:
     """Each notebook's text as Jupyter decodes it, or None after reporting why it cannot be read."""
     from nbcollab.cli.clean import expand_notebook_paths
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
 
+    notebooks = expand_notebook_paths(paths)
+    configs = ConfigByFolder()
+    for path in notebooks:  # read as every command reads it: a broken one is the same error
+        configs.config_for(path)
     texts: list[tuple[Path, str | None]] = []
-    for path in expand_notebook_paths(paths):
+    for path in notebooks:
         try:
             texts.append((path, read_file_bytes(path).decode("utf-8")))
         except InvalidNotebook as exc:

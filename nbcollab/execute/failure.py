@@ -8,24 +8,34 @@ Everything from the notebook is made terminal-safe.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 from nbcollab.execute.result import NotebookRun, Problem, ProblemKind
 from nbcollab.safe_text import terminal_safe
 
-if TYPE_CHECKING:
-    from nbcollab.lint.files import FileResult
+
+class PlacedFinding(Protocol):
+    """A finding placed in the ``.ipynb`` file (lint's ``Finding``): its cell, code and line."""
+
+    @property
+    def cell(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def file_line(self) -> int: ...
+
 
 _MAX_SOURCE_LINES = 40
 _MAX_TRACEBACK_LINES = 60
 
 
-def describe_failure(run: NotebookRun, result: FileResult) -> str:
-    """The report of a notebook that failed (``result``: its findings placed in the file)."""
+def describe_failure(run: NotebookRun, findings: Sequence[PlacedFinding]) -> str:
+    """The report of a notebook that failed (``findings``: its run's, placed in the file)."""
     if run.error:
         return terminal_safe(run.error)
     lines = [f"{terminal_safe(run.path)}: {_count(len(run.problems))} ({run.outcome.value} run)"]
-    placed = {(f.cell, f.code): f for f in result.findings}
+    placed = {(f.cell, f.code): f for f in findings}
     for problem in run.problems:
         finding = next((f for (cell, _), f in placed.items() if cell == problem.cell), None)
         where = (

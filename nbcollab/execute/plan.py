@@ -1,7 +1,7 @@
-"""Which notebooks to run, with what: each folder's options, the shard, where the cache lives.
+"""Which notebooks to run and where the cache lives: the shard, the jobs, the store.
 
-Each notebook follows the nearest ``pyproject.toml`` above it (``[tool.nbcollab.execute]`` and
-``[tool.nbcollab.normalize]``), read once per folder, with the command line's overrides on top.
+Each notebook's options come from the interfaces (``nbcollab.cli.execution.RequestsByFolder``:
+its folder's ``pyproject.toml``, read once, with the command line's overrides on top).
 """
 
 from __future__ import annotations
@@ -9,35 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
 
 from nbcollab.errors import ConfigError
-from nbcollab.execute.engine import Request
 from nbcollab.execute.store import CACHE_DIR, RunStore
-
-
-class RequestsByFolder:
-    """``requests(path)``: the request for a notebook, its folder's options merged once."""
-
-    def __init__(self, **overrides: Any) -> None:
-        self._overrides = overrides
-        self._by_folder: dict[Path, tuple[Any, Any, Path | None]] = {}
-
-    def __call__(self, path: Path) -> Request:
-        from nbcollab.config.load import find_pyproject, load_config, merge_overrides
-
-        folder = path.parent.resolve()
-        if folder not in self._by_folder:
-            config = load_config(folder)
-            options = merge_overrides(config.execute, **self._overrides)
-            pyproject = find_pyproject(folder)
-            self._by_folder[folder] = (
-                options,
-                config.normalize,
-                pyproject.parent if pyproject else None,
-            )
-        options, normalize, project = self._by_folder[folder]
-        return Request(path, options, normalize, project)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

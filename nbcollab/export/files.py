@@ -1,9 +1,10 @@
 """The export edge: which notebooks, which module files, and writing or checking them.
 
-Each notebook follows the ``[tool.nbcollab.export]`` of its nearest pyproject.toml. Its module goes,
-in order of precedence, to ``-o FILE``; under ``--outdir DIR``; to the first ``modules`` glob that
-matches it; under the configured ``outdir``; or beside the notebook. A file that exists and was
-not written by ``nbcollab export`` is never overwritten.
+Each notebook follows the ``[tool.nbcollab.export]`` of its nearest pyproject.toml, which the
+command hands over with that file's path. Its module goes, in order of precedence, to ``-o
+FILE``; under ``--outdir DIR``; to the first ``modules`` glob that matches it; under the
+configured ``outdir``; or beside the notebook. A file that exists and was not written by
+``nbcollab export`` is never overwritten.
 
 A pyproject.toml comes with the repository, so its paths are untrusted: globs and module paths
 must be relative and stay below its folder (no ``..``), and no module is written, and no notebook
@@ -19,9 +20,8 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from nbcollab.config.load import find_pyproject, load_config, merge_overrides
+from nbcollab.discover import Discovered, discover_notebooks
 from nbcollab.export.assemble import ExportedModule, export_module
 from nbcollab.export.model import ExportError
 from nbcollab.export.options import ExportOptions
@@ -47,49 +47,39 @@ class Export:
     root: Path | None = None  # the folder the module must stay in (None: a path the user named)
 
 
-def configured_notebooks(start: Path) -> tuple[list[Path], list[Path]]:
-    """The notebooks that the ``modules`` globs of the project holding ``start`` name, and the
-    matches left out because they are links leading out of the project (never read)."""
-    pyproject = find_pyproject(start)
-    if pyproject is None:
-        return [], []
+def configured_notebooks(pyproject: Path, options: ExportOptions) -> Discovered:
+    """The notebooks below the project's folder that its ``modules`` globs name, found by the
+    walk every command uses (``nbcollab.discover``: never through a link leading out)."""
     root = pyproject.parent
-    found: set[Path] = set()
-    for pattern in load_config(root).export.modules:
+    for pattern in options.modules:
         _stays_below(pattern, pyproject, f'modules."{pattern}"')
-        found.update(
-            p
-            for p in root.glob(pattern)
-            if p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts
-        )
-    inside = sorted(p for p in found if is_inside(p, root))
-    return inside, sorted(found - set(inside))
+    patterns = [_glob_regex(pattern) for pattern in options.modules]
+    found = discover_notebooks([root]) if patterns else Discovered()
 
+    def named(path: Path) -> bool:
+        return any(p.fullmatch(_relative(path.absolute(), root)) for p in patterns)
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Notebooks named, and those under folders named (checkpoints skipped), in order."""
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(
-                sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            )
-        else:
-            out.append(path)
-    return list(dict.fromkeys(out))
+    found.notebooks = [path for path in found.notebooks if named(path)]
+    found.skipped = [skip for skip in found.skipped if named(skip.path)]
+    found.empty_folders = []
+    return found
 
 
 def export_notebook(
-    notebook: Path, *, output: Path | None = None, outdir: Path | None = None, **overrides: Any
+    notebook: Path,
+    *,
+    options: ExportOptions,
+    pyproject: Path | None,
+    output: Path | None = None,
+    outdir: Path | None = None,
 ) -> Export:
-    """Export one notebook by its project's options and the command line's overrides."""
-    pyproject = find_pyproject(notebook)
+    """Export one notebook by its options (its project's, with the command line's overrides);
+    ``pyproject`` is the file they come from, whose folder configured paths are relative to."""
     root = pyproject.parent if pyproject else notebook.resolve().parent
-    options: ExportOptions = merge_overrides(load_config(notebook).export, **overrides)
     if pyproject is not None:
         _check_configured_paths(options, pyproject)
     _, nb = read_notebook_file(notebook)
-    module = export_module(nb, options=options, source_name=_relative(notebook.resolve(), root))
+    module = export_module(nb, options=options, source_name=source_name(notebook, root))
     name = module.module_name or notebook.stem
     if output is not None:
         return Export(notebook=notebook, module_path=output, module=module)
@@ -120,15 +110,9 @@ def _stays_below(value: str, pyproject: Path, key: str) -> None:
         )
 
 
-def project_folder(notebook: Path) -> Path:
-    """The folder of the notebook's nearest pyproject.toml, else the notebook's own folder."""
-    pyproject = find_pyproject(notebook)
-    return pyproject.parent if pyproject else notebook.resolve().parent
-
-
-def source_name(notebook: Path) -> str:
+def source_name(notebook: Path, root: Path) -> str:
     """How a module's header names its notebook: the path from its project's folder."""
-    return _relative(notebook.resolve(), project_folder(notebook))
+    return _relative(notebook.resolve(), root)
 
 
 def _module_path(

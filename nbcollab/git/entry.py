@@ -14,15 +14,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.others import OtherRecords
 
 
 def run_filter_process(argv: list[str]) -> int:
     """git's long-running clean filter: serve every file git sends until it closes the pipe."""
-    from nbcollab.config.folders import OptionsByFolder
+    from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
     from nbcollab.git.filter import ProtocolError, serve, widen_pipe
     from nbcollab.output_cache.session import CacheSession
+
+    # git runs the filter at the top of the working tree and names files from there; every
+    # pyproject.toml is read once for the whole command.
+    root = Path.cwd()
+    configs = ConfigByFolder(root)
 
     # Only protocol may reach stdout: keep a private handle on it, then point fd 1 (and
     # sys.stdout) at stderr so that a stray print cannot corrupt the stream.
@@ -31,9 +38,20 @@ def run_filter_process(argv: list[str]) -> int:
     widen_pipe(protocol_out.fileno())
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    cache = CacheSession(sys.stderr, others=_published_records)
+    cache = CacheSession(
+        sys.stderr,
+        root,
+        load_options=lambda: _cache_options(configs, root),
+        others=_published_records,
+    )
     try:
-        serve(sys.stdin.buffer, protocol_out, sys.stderr, OptionsByFolder(Path.cwd()), cache)
+        serve(
+            sys.stdin.buffer,
+            protocol_out,
+            sys.stderr,
+            OptionsByFolder(configs=configs),
+            cache,
+        )
     except (ProtocolError, EOFError) as exc:
         reason = str(exc) or "the input ended in the middle of a message"
         print(f"nbcollab filter-process: {reason}", file=sys.stderr)
@@ -42,6 +60,20 @@ def run_filter_process(argv: list[str]) -> int:
         protocol_out.close()
         cache.close()  # signs what the checkout restored, once git has every file
     return 0
+
+
+def _cache_options(configs: ConfigByFolder, root: Path) -> CacheOptions:
+    """``[tool.nbcollab.cache]`` at the top of the working tree, or the defaults when the
+    configuration cannot be read: the filter has said so once already, and a checkout must not
+    lose its outputs for it."""
+    from nbcollab.errors import ConfigError
+
+    try:
+        return configs.config_in(root).cache
+    except ConfigError:
+        from nbcollab.output_cache.options import CacheOptions
+
+        return CacheOptions()
 
 
 def _published_records(cwd: Path) -> Sequence[OtherRecords]:
@@ -108,8 +140,11 @@ def run_git_diff(argv: list[str]) -> int:
             said.append(message)
             _warn("git-diff", message.replace("the default clean options", "the defaults"))
 
-    clean = clean_options_for(argv[0], warn=warn_once) if argv else None
-    options = diff_options_for(argv[0], warn=warn_once) if argv else DiffOptions()
+    from nbcollab.config.folders import ConfigByFolder
+
+    configs = ConfigByFolder()  # the notebook's pyproject.toml, read once for both
+    clean = clean_options_for(argv[0], warn=warn_once, configs=configs) if argv else None
+    options = diff_options_for(argv[0], warn=warn_once, configs=configs) if argv else DiffOptions()
     text = run_external_diff(argv, clean=clean, color=color, options=options)
     # As UTF-8 whatever the locale says, and never failing on a lone surrogate from a notebook.
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))

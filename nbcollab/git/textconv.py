@@ -17,11 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.options import CleanOptions, DiffOptions
 from nbcollab.safe_text import terminal_safe
+
+if TYPE_CHECKING:
+    from nbcollab.config.folders import ConfigByFolder
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
 # textconv cache (keyed on the command string) is invalidated.
@@ -50,7 +53,9 @@ def raw_text(data: bytes) -> bytes:
     return terminal_safe(data.decode("utf-8", "backslashreplace")).encode("utf-8")
 
 
-def clean_options_for(path: str, *, warn: Callable[[str], None]) -> CleanOptions:
+def clean_options_for(
+    path: str, *, warn: Callable[[str], None], configs: ConfigByFolder | None = None
+) -> CleanOptions:
     """The clean rules the filter applies to ``path``; the defaults and one ``warn`` if the
     config cannot be used (a diff driver that fails stops ``git log -p``)."""
     from nbcollab.config.fallback import load_or_default
@@ -65,7 +70,7 @@ def clean_options_for(path: str, *, warn: Callable[[str], None]) -> CleanOptions
         inside = False
     where = path if inside else "notebook.ipynb"
     return load_or_default(
-        lambda: OptionsByFolder(root)(where),
+        lambda: OptionsByFolder(root, configs=configs)(where),
         CleanOptions(),
         start=root / where,
         warn=warn,
@@ -73,19 +78,21 @@ def clean_options_for(path: str, *, warn: Callable[[str], None]) -> CleanOptions
     )
 
 
-def diff_options_for(path: str, *, warn: Callable[[str], None]) -> DiffOptions:
+def diff_options_for(
+    path: str, *, warn: Callable[[str], None], configs: ConfigByFolder | None = None
+) -> DiffOptions:
     """``[tool.nbcollab.diff]`` for ``path`` (as ``nbcollab diff`` reads it), so that ``git diff``
     through the external driver compares what ``nbcollab diff`` compares; the defaults and one
     ``warn`` if the config cannot be used."""
     from nbcollab.config.fallback import load_or_default
-    from nbcollab.config.load import load_config
+    from nbcollab.config.folders import ConfigByFolder
 
     root = Path.cwd()
-    start = (root / path).parent
+    found = configs if configs is not None else ConfigByFolder(root)
     return load_or_default(
-        lambda: load_config(start if start.is_dir() else root).diff,
+        lambda: found.config_for(path).diff,
         DiffOptions(),
-        start=start,
+        start=root / path,
         warn=warn,
         using="the default diff options",
     )

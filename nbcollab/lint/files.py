@@ -1,18 +1,16 @@
-"""Lint notebook files: expand folders, read each file, lint it, place findings in the file.
+"""Lint notebook files: read each file, lint it, place findings in the file.
 
 A file that cannot be read or is not a notebook becomes an error result naming it; the other
-files are still linted. Each notebook follows its own folder's ``[tool.nbcollab.lint]``.
+files are still linted. Each notebook follows the options the caller gives for it (its own
+folder's ``[tool.nbcollab.lint]``, from ``nbcollab.config.folders``).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
 from nbcollab.lint.finding import Finding, Note
@@ -21,8 +19,6 @@ from nbcollab.lint.notebook import lint_notebook
 from nbcollab.lint.options import LintOptions
 from nbcollab.notebook.codec import parse_notebook
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
-
-_SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", ".git"})
 
 
 @dataclass
@@ -34,24 +30,6 @@ class FileResult:
     notes: list[Note] = field(default_factory=list)
     error: str | None = None
     notebook: Notebook | None = None
-
-
-def expand_paths(paths: list[Path], *, exclude: tuple[str, ...] = ()) -> list[Path]:
-    """Files as given; folders become the notebooks below them (checkpoints, .git skipped)."""
-    found: list[Path] = []
-    for path in paths:
-        if not path.is_dir():
-            found.append(path)
-            continue
-        for folder, dirs, files in os.walk(path):  # never follows symlinked folders (no loops)
-            dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS)
-            found.extend(Path(folder, name) for name in sorted(files) if name.endswith(".ipynb"))
-    return [path for path in found if not _excluded(path, exclude)]
-
-
-def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
-    posix = path.as_posix()
-    return any(fnmatch.fnmatch(posix, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
 
 
 def read_text(path: Path) -> str:
@@ -104,19 +82,3 @@ def source_line(nb: Notebook | None, finding: Finding) -> str:
         return ""
     lines = cell_source(cells[finding.cell - 1]).split("\n")
     return lines[finding.line - 1].strip() if 1 <= finding.line <= len(lines) else ""
-
-
-class OptionsByFolder:
-    """The lint options for a notebook: its folder's pyproject.toml plus command-line overrides."""
-
-    def __init__(self, **overrides: Any) -> None:
-        self._overrides = overrides
-        self._cache: dict[Path, LintOptions] = {}
-
-    def __call__(self, path: Path) -> LintOptions:
-        from nbcollab.config.load import load_config, merge_overrides
-
-        folder = path.parent.resolve()
-        if folder not in self._cache:
-            self._cache[folder] = merge_overrides(load_config(folder).lint, **self._overrides)
-        return self._cache[folder]

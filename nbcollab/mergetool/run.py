@@ -27,9 +27,12 @@ def find_notebooks(paths: list[Path]) -> list[Path]:
     return conflicted_notebooks(Path.cwd())
 
 
-def open_sessions(paths: list[Path], *, options: MergeOptions) -> list[Session]:
-    """One session per notebook (InvalidNotebook or GitError naming the file otherwise)."""
-    return [open_session(path, options=options) for path in paths]
+def open_sessions(
+    paths: list[Path], *, options_for: Callable[[Path], MergeOptions]
+) -> list[Session]:
+    """One session per notebook, merged by its own options (InvalidNotebook or GitError naming
+    the file otherwise)."""
+    return [open_session(path, options=options_for(path)) for path in paths]
 
 
 def set_aside_resolved(

@@ -48,10 +48,11 @@ def save_session(session: Session, *, sign: bool) -> SaveReport:
         lines.append(f"{session.path}: saved")
     session.notebook, session.original = nb, data
     if sign and any(session.inputs):
-        from nbcollab.git.merge_driver import sign_result
+        from nbcollab.trust.notary import sign_merge_result
 
         inputs = [raw for raw in session.inputs if raw]
-        lines.append(f"{session.path}: {sign_result(text, inputs, session.path)}")
+        outcome = sign_merge_result(text, inputs=inputs, path=session.path)
+        lines.append(f"{session.path}: {outcome.reason}")
     left = session.left()
     lines.append(f"{session.path}: {left} conflict{'s' * (left != 1)} left")
     return SaveReport(left, lines)

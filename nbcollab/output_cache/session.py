@@ -1,10 +1,11 @@
 """What the filter process calls: record on clean, restore on smudge, and never fail either.
 
 One ``CacheSession`` lives as long as one filter process (one git command). It finds the cache
-(``git rev-parse --git-common-dir``, once) and its options on first use. Any problem at all (no
-repository, a broken ``[tool.nbcollab.cache]``, a corrupt or unreadable cache file, a full disk)
-turns into one warning for the whole process, and the file goes through as it would without the
-cache: the blob as it is on smudge, the cleaned file on clean.
+(``git rev-parse --git-common-dir``, once) on first use, and loads its options then with the
+function the filter hands over (``[tool.nbcollab.cache]`` at the top of the working tree). Any
+problem at all (no repository, a broken ``[tool.nbcollab.cache]``, a corrupt or unreadable cache
+file, a full disk) turns into one warning for the whole process, and the file goes through as it
+would without the cache: the blob as it is on smudge, the cleaned file on clean.
 
 Trust (see ``output_cache.signing``): a working file with rich output is recorded with whether
 the user's Jupyter trusts it; a file restored cell by cell from trusted records is signed when
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from nbcollab.notebook.lines import Notebook
     from nbcollab.options import CleanOptions
     from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.others import OtherRecords
@@ -63,17 +65,10 @@ def find_store(cwd: Path | None = None) -> OutputStore:
     return _store_at(_start_git("rev-parse", "--git-common-dir", cwd=cwd), cwd)
 
 
-def _cache_options(cwd: Path) -> CacheOptions:
-    """``[tool.nbcollab.cache]``, or the defaults when the configuration cannot be read: the
-    filter has said so once already, and a checkout must not lose its outputs for it."""
-    from nbcollab.config.load import load_config
+def _default_options() -> CacheOptions:
+    from nbcollab.output_cache.options import CacheOptions
 
-    try:
-        return load_config(cwd).cache
-    except Exception:  # noqa: BLE001 - a pyproject.toml git cannot be stopped by
-        from nbcollab.output_cache.options import CacheOptions
-
-        return CacheOptions()
+    return CacheOptions()
 
 
 class CacheSession:
@@ -83,8 +78,9 @@ class CacheSession:
         self,
         err: TextIO,
         cwd: Path | None = None,
-        others: OtherRecordsFinder | None = None,
         *,
+        load_options: Callable[[], CacheOptions] | None = None,
+        others: OtherRecordsFinder | None = None,
         store: OutputStore | None = None,
         options: CacheOptions | None = None,
     ) -> None:
@@ -92,6 +88,7 @@ class CacheSession:
         says; without it the cache is the repository's at ``cwd``, found on first use."""
         self._err = err
         self._cwd = cwd or Path.cwd()
+        self._load_options = load_options or _default_options
         self._find_others = others  # asked once, when a blob has no whole recorded file
         self._others: Sequence[OtherRecords] | None = None
         self._ready = store is not None
@@ -237,12 +234,20 @@ class CacheSession:
             return None
 
     def record(
-        self, working: bytes, blob: bytes, path: str, options: CleanOptions, *, index: bool = True
+        self,
+        working: bytes,
+        blob: bytes,
+        path: str,
+        options: CleanOptions,
+        *,
+        index: bool = True,
+        written: Notebook | None = None,
     ) -> None:
         """Remember what cleaning ``working`` stripped to give ``blob`` (``index``: with its cell
-        index, else made when first needed); never raises."""
+        index, else made when first needed; ``written``: what ``blob`` reads as, when the
+        caller has it, so that the index does not parse it again); never raises."""
         try:
-            self._record(working, blob, path, options, index=index)
+            self._record(working, blob, path, options, index=index, written=written)
         except Exception as exc:  # noqa: BLE001 - recording is a convenience; the add stands
             self._warn(path, exc)
 
@@ -269,6 +274,7 @@ class CacheSession:
         *,
         index: bool,
         trusted: bool | None = None,
+        written: Notebook | None = None,
     ) -> None:
         """Record ``working`` (``trusted``: known to be signed; None: look it up)."""
         started = None if working == blob else self._start()
@@ -286,6 +292,7 @@ class CacheSession:
             rule=cache_options.restore,
             index=index,
             trusted=self._trusts(working, path) if trusted is None else trusted,
+            written=written,
         )
         if added:
             self._keep_under_cap(added, *started)
@@ -304,7 +311,7 @@ class CacheSession:
             if _is_enabled(enabled):
                 if isinstance(store, Exception):
                     raise store
-                self._options = _cache_options(self._cwd)
+                self._options = self._load_options()
                 self._store = store
         if self._store is None or self._options is None:
             return None

@@ -6,6 +6,7 @@ parses both sides, applies the clean rules where asked, diffs and renders.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -13,11 +14,13 @@ from dataclasses import dataclass
 
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
-from nbcollab.options import CleanOptions, DiffFormat, DiffOptions
+from nbcollab.options import CleanOptions, DiffFormat, DiffOptions, NormalizeOptions
 from nbcollab.render.text import TextStyle, render_text
 from nbcollab.safe_text import terminal_safe
 
 _PLAIN = TextStyle()
+_DEFAULT_OPTIONS = DiffOptions()
+_DEFAULT_NORMALIZE = NormalizeOptions()
 # json.dumps escapes C0 controls itself; these it leaves raw although a terminal acts on them.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -33,6 +36,8 @@ class NotebookSides:
     key: str  # the path the JSON output files this pair under
     note: str = ""  # a line shown before the text diff (an unmerged path)
     unmerged: bool = False  # a conflicted path, different whatever its diff
+    # This notebook's own [tool.nbcollab.diff] (its folder's); None: the options of the call.
+    options: DiffOptions | None = None
     origins: tuple[str, ...] = ()  # where published outputs shown on the page came from
 
 
@@ -74,15 +79,21 @@ def render_diffs(
     pairs: Sequence[NotebookSides],
     *,
     fmt: DiffFormat,
-    options: DiffOptions,
+    options: DiffOptions = _DEFAULT_OPTIONS,
     style: TextStyle = _PLAIN,
     keyed: bool = False,
 ) -> tuple[str, bool]:
-    """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff."""
-    sides = [both_sides(p) for p in pairs]
-    if options.normalize_outputs:
-        sides = [normalized(old, new) for old, new in sides]
-    diffs = [diff_notebooks(old, new, options=options) for old, new in sides]
+    """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff.
+
+    Each pair is compared under its own options when it carries them, else under ``options``."""
+    pairs = [p if p.options is not None else dataclasses.replace(p, options=options) for p in pairs]
+    sides = [
+        normalized(*both_sides(p), _options(p).normalize_options)
+        if _options(p).normalize_outputs
+        else both_sides(p)
+        for p in pairs
+    ]
+    diffs = [diff_notebooks(old, new, options=_options(p)) for p, (old, new) in zip(pairs, sides)]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
         return "".join(
@@ -104,18 +115,25 @@ def render_diffs(
             origins={p.new_name: p.origins for p in pairs if p.origins},
         )
         return page, different
-    return _render_json(pairs, sides, options, keyed), different
+    return _render_json(pairs, sides, keyed), different
 
 
-def normalized(old: Notebook, new: Notebook) -> tuple[Notebook, Notebook]:
-    """Both sides with their outputs normalized (copies), so only real changes remain."""
+def _options(pair: NotebookSides) -> DiffOptions:
+    return pair.options if pair.options is not None else _DEFAULT_OPTIONS
+
+
+def normalized(
+    old: Notebook, new: Notebook, normalize: NormalizeOptions = _DEFAULT_NORMALIZE
+) -> tuple[Notebook, Notebook]:
+    """Both sides with their outputs normalized (copies) exactly as ``clean --normalize`` does
+    with ``normalize`` (the pair's [tool.nbcollab.normalize]), so only real changes remain."""
     import copy
 
     from nbcollab.clean.normalize import normalize_in_place
 
     old, new = copy.deepcopy(old), copy.deepcopy(new)
-    normalize_in_place(old)
-    normalize_in_place(new)
+    normalize_in_place(old, options=normalize)
+    normalize_in_place(new, options=normalize)
     return old, new
 
 
@@ -124,15 +142,12 @@ def _note(pair: NotebookSides) -> str:
 
 
 def _render_json(
-    pairs: Sequence[NotebookSides],
-    sides: list[tuple[Notebook, Notebook]],
-    options: DiffOptions,
-    keyed: bool,
+    pairs: Sequence[NotebookSides], sides: list[tuple[Notebook, Notebook]], keyed: bool
 ) -> str:
     from nbcollab.render.nbdime import to_nbdime_diff
 
     entries = {
-        p.key: to_nbdime_diff(old, new, options=options) for p, (old, new) in zip(pairs, sides)
+        p.key: to_nbdime_diff(old, new, options=_options(p)) for p, (old, new) in zip(pairs, sides)
     }
     value = entries if keyed else next(iter(entries.values()), [])
     text = json.dumps(value, indent=1, ensure_ascii=False)
