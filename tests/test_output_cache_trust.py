@@ -57,9 +57,12 @@ class Filter:
 
     def __init__(self, root: Path, rule: RestoreRule = RestoreRule.PREFIX) -> None:
         self.err = io.StringIO()
-        self.session = CacheSession(self.err, cwd=root)
-        self.session._ready, self.session._store = True, OutputStore(root / "cache")
-        self.session._options = CacheOptions(restore=rule)
+        self.session = CacheSession(
+            self.err,
+            cwd=root,
+            store=OutputStore(root / "cache"),
+            options=CacheOptions(restore=rule),
+        )
 
     def record(self, working: bytes) -> None:
         self.session.record(working, blob_of(working), NB, CleanOptions())

@@ -19,6 +19,8 @@ import pytest
 from helpers import (
     code_cell,
     corpus_notebooks,
+    jupyter_sign,
+    jupyter_trusts,
     make_notebook,
     markdown_cell,
     requires_corpus,
@@ -61,18 +63,6 @@ def picture(name: str) -> dict[str, Any]:
         "metadata": {},
         "output_type": "display_data",
     }
-
-
-def jupyter_sign(text: str) -> None:
-    """What Jupyter does when the user saves or `jupyter trust`s this text."""
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(text, path="input"))
-
-
-def jupyter_trusts(text: str) -> bool:
-    """A fresh notary on the same data dir, reading the text as Jupyter reads a file."""
-    with open_notary() as notary:
-        return bool(notary.check_signature(read_as_jupyter(text, path="file")))
 
 
 def three_versions(a_output: Any = picture) -> tuple[dict, dict, dict]:

@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import code_cell, make_notebook, markdown_cell, run_nbcollab, write_notebook
+from helpers import (
+    code_cell,
+    jupyter_sign,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    write_notebook,
+)
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
-from nbcollab.trust.notary import SIGNED, open_notary, read_as_jupyter, sign_merge_result
+from nbcollab.trust.notary import SIGNED, sign_merge_result
 
 runner = CliRunner()
 LONE = "\udc80"  # valid in JSON as the escape \udc80, but not Unicode: UTF-8 cannot encode it
@@ -117,11 +124,6 @@ def test_find_lone_surrogate_table() -> None:
     for _ in range(5000):  # deeper than Python's recursion limit
         deep = [deep]
     assert find_lone_surrogate(make_notebook(metadata={"deep": deep})) == "the notebook"
-
-
-def jupyter_sign(text: str) -> None:
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(text, path="input"))
 
 
 def test_merge_with_an_escaped_surrogate_in_the_result_names_the_cell() -> None:

@@ -76,9 +76,10 @@ def write_run(path: Path, executed: Executed) -> bool:
     """Save a complete run's outputs and counts into the notebook; True when its bytes changed."""
     import warnings
 
-    import nbformat
-
     from nbcollab.files import read_file_bytes, write_atomic
+    from nbcollab.nbformat_loader import load_nbformat
+
+    nbformat = load_nbformat()
 
     before = read_file_bytes(path)
     with warnings.catch_warnings():

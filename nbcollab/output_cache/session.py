@@ -82,15 +82,23 @@ class CacheSession:
         *,
         load_options: Callable[[], CacheOptions] | None = None,
         others: OtherRecordsFinder | None = None,
+        store: OutputStore | None = None,
+        options: CacheOptions | None = None,
     ) -> None:
+        """``store``: use this cache with ``options`` (the defaults when None), whatever git
+        says; without it the cache is the repository's at ``cwd``, found on first use."""
         self._err = err
         self._cwd = cwd or Path.cwd()
         self._load_options = load_options or _default_options
         self._find_others = others  # asked once, when a blob has no whole recorded file
         self._others: Sequence[OtherRecords] | None = None
-        self._ready = False
-        self._store: OutputStore | None = None
-        self._options: CacheOptions | None = None
+        self._ready = store is not None
+        self._store: OutputStore | None = store
+        if store is not None and options is None:
+            from nbcollab.output_cache.options import CacheOptions
+
+            options = CacheOptions()
+        self._options: CacheOptions | None = options
         self._size: int | None = None  # bytes stored, once measured
         self._warned = False
         self._user: UserStore | None = None  # the user's signature store, once looked for

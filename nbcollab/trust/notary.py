@@ -5,8 +5,9 @@ data dir from ``JUPYTER_DATA_DIR`` / ``jupyter --data-dir``, ``NotebookNotary`` 
 user's Jupyter config files). Notebooks are checked as Jupyter reads them
 (``nbformat.reads(text, as_version=4)``, which drops ``metadata.signature`` and cell
 ``metadata.trusted``): nothing inside a file ever grants trust. The decisions live in
-``nbcollab.trust.policy``. nbformat (about a second to import) is loaded only when a notebook has
-rich output to judge and ``nbcollab.trust.store`` finds that some input may be trusted at all.
+``nbcollab.trust.policy``. nbformat (a quarter of a second to import through
+``nbcollab.nbformat_loader``, seconds otherwise) is loaded only when a notebook has rich output
+to judge and ``nbcollab.trust.store`` finds that some input may be trusted at all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
+from nbcollab.nbformat_loader import load_nbformat
 from nbcollab.notebook.codec import Notebook, parse_notebook
 from nbcollab.trust import policy as policy
 from nbcollab.trust import store as trust_store
@@ -178,6 +180,7 @@ def _unstable_read(notary: NotebookNotary, first: Any, second: Any) -> str | Non
 @contextmanager
 def open_notary(app: Any = None) -> Iterator[NotebookNotary]:
     """The user's notary, set up as Jupyter sets it up (``app``: the user's Jupyter config app)."""
+    load_nbformat()
     from nbformat.sign import NotebookNotary
 
     if app is None:
@@ -214,8 +217,7 @@ def require_persistent_store(notary: NotebookNotary) -> None:
 
 def read_as_jupyter(text: str, *, path: str) -> Any:
     """The notebook exactly as Jupyter reads it to check trust (``as_version=4``)."""
-    import nbformat
-
+    nbformat = load_nbformat()
     require_unicode(text, path=path)
     with warnings.catch_warnings():
         # nbformat warns about the ids it invents; the callers detect that themselves.
