@@ -1,7 +1,8 @@
 """The documentation names only code and pages that exist.
 
-Every ```nbcollab.x.y``` path, every module-relative name such as ```merge.resolve``` or
-```folders.ConfigByFolder```, and every link between pages in README.md and docs/ must resolve.
+Every ``nbcollab.x.y`` path, every module-relative name such as ``merge.resolve`` or
+``folders.ConfigByFolder``, and every link between pages in README.md, CONTRIBUTING.md,
+CHANGELOG.md and docs/ must resolve.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from helpers import PROJECT_ROOT
 
 import nbcollab
 
-PAGES = sorted([PROJECT_ROOT / "README.md", *(PROJECT_ROOT / "docs").glob("*.md")])
+PAGES = sorted(
+    [
+        *(PROJECT_ROOT / name for name in ("README.md", "CONTRIBUTING.md", "CHANGELOG.md")),
+        *(PROJECT_ROOT / "docs").glob("*.md"),
+    ]
+)
 # Dotted names at the start of a code span: ``merge.resolve``, ``nbcollab.files.is_inside``.
 _DOTTED = re.compile(r"`([a-z_][a-z0-9_]*(?:\.\w+)+)")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
