@@ -27,6 +27,9 @@ PAGES = sorted(
 _DOTTED = re.compile(r"`([a-z_][a-z0-9_]*(?:\.\w+)+)")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _DOCS_PATH = re.compile(r"(?<![\w/.-])docs/[\w.-]+\.md")
+# A path in the repository, in a code span (other projects' tests/ folders are named too: only
+# this one's Python files and folders are checked there).
+_REPO_PATH = re.compile(r"`((?:nbcollab|\.ci|jupyterlab-nbcollab|docs|tests)/[\w./-]*)`")
 # First parts of dotted names that are not nbcollab's code: git config sections, notebook JSON,
 # variables of examples, other libraries. A name starting with anything else must be nbcollab's
 # (git config keys in sections named like nbcollab's packages are told apart by their spelling).
@@ -123,6 +126,12 @@ def page_problems(text: str, folder: Path) -> list[str]:
         for path in sorted(set(_DOCS_PATH.findall(text)))
         if not (PROJECT_ROOT / path).is_file()
     ]
+    problems += [
+        f"{path}: no such file or folder"
+        for path in sorted(set(_REPO_PATH.findall(text)))
+        if not (PROJECT_ROOT / path).exists()
+        and (not path.startswith("tests/") or path.endswith((".py", "/")))
+    ]
     return [problem for problem in problems if problem]
 
 
@@ -138,6 +147,8 @@ STALE = {
     "missing-page": ("see [the guide](nowhere.md)", "no such file"),
     "missing-heading": ("see [merge](merge.md#no-such-heading)", "no heading"),
     "missing-docs-path": ("described in docs/nowhere.md.", "no such page"),
+    "missing-file": ("the stand-in (`nbcollab/git/fallback.py`)", "no such file or folder"),
+    "missing-test": ("see `tests/test_nowhere.py`", "no such file or folder"),
 }
 
 
