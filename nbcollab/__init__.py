@@ -49,7 +49,6 @@ _LAZY = {
     "export_module": "nbcollab.export.assemble",
     "ExportOptions": "nbcollab.export.options",
     "ExportedModule": "nbcollab.export.assemble",
-    "install_importer": "nbcollab.importer",
     # Trust
     "open_notary": "nbcollab.trust.notary",
     "check_notebook_text": "nbcollab.trust.notary",
@@ -108,6 +107,16 @@ __all__ = [
     "to_nbdime_diff",
     "write_atomic",
 ]
+
+
+def install_importer() -> None:
+    """Let ``import`` find notebooks on ``sys.path`` and run their exported cells (idempotent)."""
+    # Importing nbcollab.importer installs its finder: done here, when asked, so that resolving
+    # the names of ``__all__`` (``from nbcollab import *``) changes no import machinery. By name,
+    # as every lazy name is: the package's root stays out of the layers' import graph.
+    import importlib
+
+    importlib.import_module("nbcollab.importer").install_importer()
 
 
 def __getattr__(name: str) -> "Any":

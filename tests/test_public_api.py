@@ -16,6 +16,8 @@ from helpers import PROJECT_ROOT
 import nbcollab
 
 PUBLIC = [name for name in nbcollab.__all__ if name != "__version__"]
+# Defined in nbcollab/__init__.py itself; every other name is imported from its home on first use.
+OWN = {"install_importer"}
 API_DOC = PROJECT_ROOT / "docs" / "api.md"
 _PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 # What ``import nbcollab`` must not load: git's filter and drivers import it on every start.
@@ -24,9 +26,10 @@ HEAVY = ("typer", "pydantic", "nbformat", "jsonschema", "nbdime", "git", "typing
 
 @pytest.mark.parametrize("name", PUBLIC)
 def test_every_exported_name_resolves_from_its_home(name: str) -> None:
+    home = nbcollab._LAZY.get(name, "nbcollab")
     value = getattr(nbcollab, name)
-    assert value.__module__ == nbcollab._LAZY[name]
-    assert value is getattr(sys.modules[nbcollab._LAZY[name]], name)
+    assert value.__module__ == home
+    assert value is getattr(sys.modules[home], name)
 
 
 @pytest.mark.parametrize("name", PUBLIC)
@@ -38,7 +41,8 @@ def test_every_exported_name_has_its_own_docstring(name: str) -> None:
 
 def test_all_is_the_lazy_table_and_names_nothing_private() -> None:
     assert nbcollab.__all__.count("__version__") == 1
-    assert sorted(PUBLIC) == sorted(nbcollab._LAZY)
+    assert set(PUBLIC) == set(nbcollab._LAZY) | OWN
+    assert not OWN & set(nbcollab._LAZY)
     assert len(set(nbcollab.__all__)) == len(nbcollab.__all__)
     assert not [name for name in PUBLIC if name.startswith("_")]
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", nbcollab.__version__)
@@ -75,8 +79,14 @@ def test_import_is_cheap_and_dir_lists_the_names_before_any_is_used() -> None:
         "import sys, nbcollab\n"
         "loaded = sorted(sys.modules)\n"
         "listed = dir(nbcollab)\n"
+        "finders = lambda: [type(f).__name__ for f in sys.meta_path].count('NotebookFinder')\n"
+        "from nbcollab import *\n"
+        "found = [finders()]\n"
+        "install_importer()\n"
+        "install_importer()\n"
+        "found.append(finders())\n"
         "import json\n"
-        "print(json.dumps({'loaded': loaded, 'dir': listed}))\n"
+        "print(json.dumps({'loaded': loaded, 'dir': listed, 'finders': found}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
@@ -86,6 +96,8 @@ def test_import_is_cheap_and_dir_lists_the_names_before_any_is_used() -> None:
     assert heavy == []
     assert [m for m in found["loaded"] if m.startswith("nbcollab.")] == []
     assert set(nbcollab.__all__) <= set(found["dir"])
+    # Resolving every name changes no import machinery; asking for the import hook installs it.
+    assert found["finders"] == [0, 1]
 
 
 def api_examples(markdown: str) -> str:
