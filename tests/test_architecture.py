@@ -36,16 +36,37 @@ def contract_layers() -> list[set[str]]:
     ]
 
 
-def diagram_layers(page: str) -> list[set[str]]:
-    """The diagram's layers, top first: the names each line starts with in the name column."""
+def diagram_lines(page: str) -> list[tuple[str, str]]:
+    """The diagram's lines: (the names in the name column, or "", the description after them)."""
     diagram = re.search(r"^```\n(.*?)^```", page, re.DOTALL | re.MULTILINE)
     assert diagram, "the page has no diagram"
-    layers = []
+    lines = []
     for line in diagram.group(1).splitlines():
-        names = line[_NAME_COLUMN:].split("  ")[0].strip()
-        if names and names != "|":
-            layers.append({name.strip().rstrip("/") for name in names.split("|")})
-    return layers
+        names, _, description = line[_NAME_COLUMN:].partition("  ")
+        lines.append((names.strip(), description.strip()))
+    return lines
+
+
+def diagram_layers(page: str) -> list[set[str]]:
+    """The diagram's layers, top first: the names each line starts with in the name column."""
+    return [
+        {name.strip().rstrip("/") for name in names.split("|")}
+        for names, _ in diagram_lines(page)
+        if names and names != "|"
+    ]
+
+
+def described_modules(page: str, package: str) -> set[str]:
+    """The modules the diagram lists for ``package``: the first word of each comma-separated
+    item of its description, asides in parentheses left out."""
+    text, taking = "", False
+    for names, description in diagram_lines(page):
+        if names:
+            taking = names == f"{package}/"
+        if taking:
+            text += " " + description
+    items = re.sub(r"\([^)]*\)", "", text).split(",")
+    return {item.split()[0] for item in items if item.strip()}
 
 
 def package_parts() -> set[str]:
@@ -65,6 +86,14 @@ def test_the_diagram_is_the_layers_contract_in_its_order() -> None:
 def test_the_diagram_names_every_part_of_the_package() -> None:
     shown = set().union(*diagram_layers(PAGE.read_text(encoding="utf-8")))
     assert shown == package_parts()
+
+
+@pytest.mark.parametrize("package", ["merge", "clean", "diff", "align", "notebook"])
+def test_the_diagram_lists_every_module_of_the_core(package: str) -> None:
+    modules = {
+        path.stem for path in (PACKAGE / package).glob("*.py") if not path.name.startswith("__")
+    }
+    assert described_modules(PAGE.read_text(encoding="utf-8"), package) == modules
 
 
 def test_a_diagram_out_of_order_is_found() -> None:
@@ -103,3 +132,10 @@ def test_the_bottom_modules_import_no_other_part() -> None:
     for bottom in ("options", "errors", "safe_text"):
         imported = graph.find_modules_directly_imported_by(f"nbcollab.{bottom}")
         assert {m for m in imported if m.startswith("nbcollab")} == set(), bottom
+
+
+def test_the_package_root_imports_nothing_of_nbcollab() -> None:
+    """``nbcollab`` imports its names by name on first use: modules that read ``__version__``
+    from it must not, through it, import every layer."""
+    graph = _graph_without_ignored_imports()
+    assert graph.find_modules_directly_imported_by("nbcollab") == set()
