@@ -39,7 +39,7 @@ _LAZY = {
     "MergeResult": "nbcollab.merge.notebook",
     "find_conflicts": "nbcollab.merge.conflicts",
     "resolve_conflicts": "nbcollab.merge.resolve",
-    "Resolution": "nbcollab.merge.markers",
+    "Resolution": "nbcollab.merge.resolve.choice",
     "ResolveOutcome": "nbcollab.merge.resolve",
     # Lint
     "lint_notebook": "nbcollab.lint.notebook",

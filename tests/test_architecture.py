@@ -90,9 +90,9 @@ def test_the_diagram_names_every_part_of_the_package() -> None:
 
 @pytest.mark.parametrize("package", ["merge", "clean", "diff", "align", "notebook"])
 def test_the_diagram_lists_every_module_of_the_core(package: str) -> None:
-    modules = {
-        path.stem for path in (PACKAGE / package).glob("*.py") if not path.name.startswith("__")
-    }
+    folder = PACKAGE / package
+    modules = {path.stem for path in folder.glob("*.py") if not path.name.startswith("__")}
+    modules |= {path.name for path in folder.iterdir() if (path / "__init__.py").is_file()}
     assert described_modules(PAGE.read_text(encoding="utf-8"), package) == modules
 
 

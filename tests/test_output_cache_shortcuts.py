@@ -238,6 +238,33 @@ def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
     assert again == blob
 
 
+def test_the_filter_indexes_the_cells_from_the_notebook_it_wrote_not_by_reading_the_blob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbcollab.git import filter as git_filter
+    from nbcollab.output_cache import cells
+
+    spec = [("code", "a = 1", 1, 1, {}), ("markdown", "# m", 0, None, {}), ("code", "b", 2, 2, {})]
+    working = serialize_notebook(build(spec)).encode()
+    blob = long_way(working, CleanOptions())
+
+    class NoReading:
+        @staticmethod
+        def loads(*args: object, **kwargs: object) -> Any:
+            pytest.fail("the blob the filter just wrote was parsed again")
+
+    monkeypatch.setattr(cells, "json", NoReading)
+    session = CacheSession(io.StringIO(), cwd=tmp_path)
+    session._ready, session._store = True, OutputStore(tmp_path / "cache")
+    session._options = CacheOptions()
+    assert git_filter.answer("clean", working, "nb.ipynb", defaults(), io.StringIO(), session) == (
+        blob
+    )
+    (record,) = session._store.records_for("nb.ipynb")
+    index = session._store.read_cells(record)
+    assert index is not None and index.count(b"\n") == 1 + 2  # a header, a line a code cell
+
+
 def test_a_notebook_restored_cell_by_cell_is_recorded_so_git_re_reads_it_by_a_look_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

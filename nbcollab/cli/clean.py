@@ -13,6 +13,7 @@ from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
+    from nbcollab.cli.progress import Progress
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.discover import Skipped
     from nbcollab.errors import InvalidNotebook
@@ -191,15 +192,16 @@ def clean(
 
 def _clean_stream(options: CleanOptions, *, check: bool) -> int:
     """stdin to stdout; with ``check``, only say whether it would change (exit 1)."""
-    from nbcollab.clean.strip import clean_bytes
+    from nbcollab.clean.strip import clean_bytes, needs_cleaning
     from nbcollab.files import read_stream_bytes
 
     data = read_stream_bytes(sys.stdin.buffer, path="<stdin>")
-    cleaned = clean_bytes(data, path="<stdin>", options=options)
     if check:
-        if cleaned is not None:
-            typer.echo("would clean <stdin>")
-        return EXIT_CHANGED if cleaned is not None else EXIT_OK
+        if not needs_cleaning(data, path="<stdin>", options=options):
+            return EXIT_OK
+        typer.echo("would clean <stdin>")
+        return EXIT_CHANGED
+    cleaned = clean_bytes(data, path="<stdin>", options=options)
     sys.stdout.buffer.write(data if cleaned is None else cleaned)
     sys.stdout.buffer.flush()
     return EXIT_OK
@@ -268,14 +270,34 @@ def _judge(
     total: int = 0,
 ) -> int:
     """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
-    from nbcollab.clean.strip import clean_bytes
     from nbcollab.cli.progress import Progress
+    from nbcollab.files import cleanup_on_signals
+
+    progress = Progress(total, "checking" if check else "cleaning")
+    # Set up once for every write of the loop, not once a file.
+    with cleanup_on_signals():
+        changed, errors = _judge_each(contents, options, progress, check=check, staged=staged)
+    progress.done()
+    if errors:
+        return EXIT_ERROR
+    return EXIT_CHANGED if check and changed else EXIT_OK
+
+
+def _judge_each(
+    contents: Iterable[tuple[str, bytes | InvalidNotebook | None]],
+    options: OptionsByFolder,
+    progress: Progress,
+    *,
+    check: bool,
+    staged: bool,
+) -> tuple[int, int]:
+    """Clean (or check) each file, saying what was done: how many changed, how many errors."""
+    from nbcollab.clean.strip import clean_bytes, needs_cleaning
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import write_atomic
 
     where = " (staged)" if staged else ""
     changed = errors = 0
-    progress = Progress(total, "checking" if check else "cleaning")
 
     def say(line: str, *, err: bool = False) -> None:
         progress.clear()  # the progress line goes; it comes back at the next step
@@ -288,20 +310,22 @@ def _judge(
                 raise data
             if data is None:
                 raise InvalidNotebook(f"{name}: not staged")
-            cleaned = clean_bytes(data, path=name, options=options(name))
+            cleaned: bytes | None = None
+            if check:  # no need to write the cleaned file to know that it would change
+                changes = needs_cleaning(data, path=name, options=options(name))
+            else:
+                cleaned = clean_bytes(data, path=name, options=options(name))
+                changes = cleaned is not None
         except InvalidNotebook as exc:
             say(f"nbcollab: error: {exc}{where}", err=True)
             errors += 1
             continue
-        if cleaned is None:
+        if not changes:
             continue
         changed += 1
-        if check:
+        if cleaned is None:
             say(f"would clean {name}{where}")
         else:
             write_atomic(name, cleaned)
             say(f"cleaned {name}")
-    progress.done()
-    if errors:
-        return EXIT_ERROR
-    return EXIT_CHANGED if check and changed else EXIT_OK
+    return changed, errors

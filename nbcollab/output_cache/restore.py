@@ -49,13 +49,15 @@ def record_working_file(
     rule: RestoreRule = RestoreRule.PREFIX,
     index: bool = True,
     trusted: bool = False,
+    written: Notebook | None = None,
 ) -> int:
     """Remember that ``working`` cleaned to ``blob``, with its cell index under ``rule`` (or
     without: one is made when a restore first needs it) and whether the user's Jupyter trusts
-    it (``trusted``); the number of new bytes stored."""
+    it (``trusted``); the number of new bytes stored. ``written``: what ``blob`` reads as,
+    when the caller has it."""
     if working == blob:
         return 0  # nothing was stripped
-    cells = build_index(working, blob, rule) if index else None
+    cells = build_index(working, blob, rule, written=written) if index else None
     # Checked here, once a file, rather than on every checkout (fingerprints name the version,
     # so every record a look-up can match was written by this code).
     whole = not _TRUST_KEYS.search(working)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from nbcollab.notebook.lines import Notebook
     from nbcollab.options import CleanOptions
     from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.others import OtherRecords
@@ -225,12 +226,20 @@ class CacheSession:
             return None
 
     def record(
-        self, working: bytes, blob: bytes, path: str, options: CleanOptions, *, index: bool = True
+        self,
+        working: bytes,
+        blob: bytes,
+        path: str,
+        options: CleanOptions,
+        *,
+        index: bool = True,
+        written: Notebook | None = None,
     ) -> None:
         """Remember what cleaning ``working`` stripped to give ``blob`` (``index``: with its cell
-        index, else made when first needed); never raises."""
+        index, else made when first needed; ``written``: what ``blob`` reads as, when the
+        caller has it, so that the index does not parse it again); never raises."""
         try:
-            self._record(working, blob, path, options, index=index)
+            self._record(working, blob, path, options, index=index, written=written)
         except Exception as exc:  # noqa: BLE001 - recording is a convenience; the add stands
             self._warn(path, exc)
 
@@ -257,6 +266,7 @@ class CacheSession:
         *,
         index: bool,
         trusted: bool | None = None,
+        written: Notebook | None = None,
     ) -> None:
         """Record ``working`` (``trusted``: known to be signed; None: look it up)."""
         started = None if working == blob else self._start()
@@ -274,6 +284,7 @@ class CacheSession:
             rule=cache_options.restore,
             index=index,
             trusted=self._trusts(working, path) if trusted is None else trusted,
+            written=written,
         )
         if added:
             self._keep_under_cap(added, *started)
