@@ -63,7 +63,9 @@ def resolves(dotted: str) -> bool:
         module = ".".join(parts[:cut])
         try:
             value: object = importlib.import_module(module)
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not f"{module}.".startswith(f"{exc.name}."):
+                raise  # the module exists but needs something that is not installed
             continue
         try:
             for name in parts[cut:]:
