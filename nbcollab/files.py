@@ -54,6 +54,21 @@ def read_file_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -
     return data
 
 
+def is_null_device(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the null device: how git and nbdime name a side that does not exist
+    (a notebook added or deleted). Any other device, FIFO or socket is not."""
+    try:
+        info, null = os.stat(path), os.stat(os.devnull)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISCHR(info.st_mode) and info.st_rdev == null.st_rdev
+
+
+def read_side_bytes(path: str | os.PathLike[str]) -> bytes | None:
+    """A version of a notebook given as a file: its bytes, or None for the null device (absent)."""
+    return None if is_null_device(path) else read_file_bytes(path)
+
+
 def read_stream_bytes(stream: BinaryIO, *, path: str, limit: int | None = None) -> bytes:
     """All of ``stream`` (stdin), or InvalidNotebook once it passes ``limit`` bytes."""
     limit = MAX_NOTEBOOK_BYTES if limit is None else limit

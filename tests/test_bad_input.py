@@ -60,14 +60,6 @@ BAD_NOTEBOOKS = {
     "nested-400": (_nb(metadata='{"n": ' + "[" * 400 + "]" * 400 + "}"), "nested more than"),
     "nested-1000": (_nb(metadata='{"n": ' + "[" * 1000 + "]" * 1000 + "}"), "nested more than"),
     "record-not-object": (_nb(metadata='{"nbcollab": ["x"]}'), "'nbcollab' is not an object"),
-    "duplicate-nbformat": (
-        (
-            b'{"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": '
-            b'[{"output_type": "stream", "name": "stdout", "text": "secret"}], "source": ""}], '
-            b'"metadata": {}, "nbformat": 4, "nbformat_minor": 4, "nbformat": 3}'
-        ),
-        "duplicate key 'nbformat'",
-    ),
 }
 
 

@@ -92,7 +92,7 @@ def test_partial_save_exits_1_and_the_next_run_resumes(git_repo: Path) -> None:
     assert run_nbcollab("conflicts", "nb.ipynb", cwd=git_repo).returncode == 1
     with running(NBCOLLAB + ["mergetool"], git_repo) as tool:  # no path: every unmerged notebook
         assert state(tool)["counter"] == "1 of 1 conflict left"
-        _choose_all(tool, "both")
+        _choose_all(tool, "union")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0, output
@@ -124,7 +124,7 @@ def test_add_add_has_no_base(git_repo: Path) -> None:
     with running(git_mergetool(git_repo), git_repo) as tool:
         conflicts = state(tool)["conflicts"]
         assert [c["kind"] for c in conflicts] == ["source"]
-        _choose_all(tool, "both-theirs-first")
+        _choose_all(tool, "union-theirs-first")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0, output

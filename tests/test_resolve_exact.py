@@ -25,9 +25,8 @@ from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.merge.conflicts import find_conflicts
-from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
@@ -62,11 +61,10 @@ def test_a_setext_heading_inside_a_conflict_resolves_to_exactly_one_side(
     assert [f.kind for f in find_conflicts(merged)] == ["source"]
     outcome = resolve_conflicts(merged, choice)
     assert (outcome.resolved, outcome.failed) == (1, [])
-    expected = (
-        HEADINGS["ours"] + HEADINGS["theirs"]
-        if choice is Resolution.UNION
-        else HEADINGS[choice.value]
-    )
+    expected = {
+        Resolution.UNION: HEADINGS["ours"] + HEADINGS["theirs"],
+        Resolution.UNION_THEIRS_FIRST: HEADINGS["theirs"] + HEADINGS["ours"],
+    }.get(choice) or HEADINGS[choice.value]
     assert outcome.notebook["cells"][0]["source"] == expected
     assert find_conflicts(outcome.notebook) == []
 
@@ -273,6 +271,7 @@ def test_resolve_theirs_command_takes_their_count(tmp_path: Path) -> None:
 def test_an_older_source_record_is_listed_and_refused_not_guessed(tmp_path: Path) -> None:
     merged = merge_notebooks(*_headings(), labels=LABELS).notebook
     entry = merged["metadata"]["nbcollab"]["conflicts"][0]
+    del merged["metadata"]["nbcollab"]["record_version"]  # records before versions
     merged["metadata"]["nbcollab"]["conflicts"][0] = {
         "kind": "source",
         "cell": entry["cell"],
@@ -284,7 +283,7 @@ def test_an_older_source_record_is_listed_and_refused_not_guessed(tmp_path: Path
     path.write_text(serialize_notebook(merged))
     before = path.read_bytes()
     listed = CliRunner().invoke(app, ["conflicts", str(path)])
-    assert listed.exit_code == 1 and "both sides changed the same lines" in listed.output
+    assert listed.exit_code == 1 and "source conflict recorded by an older" in listed.output
     done = CliRunner().invoke(app, ["resolve", str(path), "--ours"])
     assert done.exit_code == 1
     assert "older nbcollab" in done.output and "by hand" in done.output
@@ -297,6 +296,7 @@ def test_an_older_metadata_record_still_resolves() -> None:
     versions[2]["cells"][0]["metadata"]["owner"] = "bob"
     merged = merge_notebooks(*versions, labels=LABELS).notebook
     (entry,) = merged["metadata"]["nbcollab"]["conflicts"]
+    del merged["metadata"]["nbcollab"]["record_version"]  # records before versions
     del entry["note"]  # older records had no note: the note is found by its prefix
     cell = resolve_conflicts(merged, Resolution.THEIRS).notebook["cells"][0]
     assert (cell["source"], cell["metadata"]["owner"]) == ("x", "bob")

@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from nbcollab.clean.normalize import normalize_in_place
-from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.absent import ABSENT
+from nbcollab.notebook.codec import parse_notebook_repeats, serialize_notebook
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.options import CleanOptions
 
@@ -41,9 +42,11 @@ def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) ->
 
     Raises InvalidNotebook for input that is not a notebook.
     """
-    nb = parse_notebook(data, path=path)
-    # The parsed dict is ours: cleaning it in place spares a deep copy of every output.
-    if not clean_in_place(nb, options=options):
+    nb, repeated = parse_notebook_repeats(data, path=path)
+    # The parsed dict is ours: cleaning it in place spares a deep copy of every output. A file
+    # with a repeated key holds values Jupyter never shows (outputs under a first "outputs"):
+    # it is rewritten as Jupyter would save it.
+    if not clean_in_place(nb, options=options) and not repeated:
         return None
     return serialize_notebook(nb).encode("utf-8")
 
@@ -103,7 +106,7 @@ def _pop_path(holder: Any, key: str) -> bool:
     path its dots can name, all in one pass so that a second clean finds nothing left."""
     if not isinstance(holder, dict):
         return False
-    changed = holder.pop(key, _ABSENT) is not _ABSENT
+    changed = holder.pop(key, ABSENT) is not ABSENT
     start = key.find(".")
     while start > 0:
         head = key[:start]
@@ -111,9 +114,6 @@ def _pop_path(holder: Any, key: str) -> bool:
             changed |= _pop_path(holder[head], key[start + 1 :])
         start = key.find(".", start + 1)
     return changed
-
-
-_ABSENT = object()
 
 
 def _clean_code_cell(

@@ -160,7 +160,7 @@ def _collect_pairs(
     folder the pairs' keys are relative to (the current one, or the repository's top);
     ``published``: committed sides get their published outputs (the review page)."""
     from nbcollab.errors import ConfigError
-    from nbcollab.files import read_file_bytes
+    from nbcollab.files import is_null_device, read_side_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.safe_text import quote_path
 
@@ -171,8 +171,9 @@ def _collect_pairs(
             f"{quote_path(args[0])} and {quote_path(args[1])} are folders: diff "
             "compares two notebook files, or revisions and paths in a git repository"
         )
-    if two_files and all(Path(a).is_file() for a in args):
-        old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
+    # /dev/null is a notebook that does not exist (added or deleted), as git and nbdime say.
+    if two_files and all(Path(a).is_file() or is_null_device(a) for a in args):
+        old, new = (load_side(read_side_bytes(a), path=quote_path(a)) for a in args)
         pair = NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])
         return [pair], False, Path.cwd()
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
@@ -188,6 +189,7 @@ def _refuse_special_files(args: list[str]) -> None:
     import stat
 
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.files import is_null_device
     from nbcollab.safe_text import quote_path
 
     for arg in args:
@@ -195,7 +197,7 @@ def _refuse_special_files(args: list[str]) -> None:
             mode = os.stat(arg).st_mode
         except (OSError, ValueError):  # absent (a revision or a pathspec), or a NUL in the name
             continue
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or is_null_device(arg)):
             raise InvalidNotebook(f"{quote_path(arg)}: not a regular file")
 
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from nbcollab.diff.compute import MISSING, CellDiff, ValueChange, source_of
+from nbcollab.diff.compute import CellDiff, ValueChange, source_of
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.notebook.cells import cell_number
 from nbcollab.render.html_outputs import cell_outputs_html, render_markdown, sides
 from nbcollab.render.html_source import source_diff_table, source_table
@@ -98,9 +99,9 @@ def value_chips(changes: Sequence[ValueChange]) -> str:
     items = []
     for change in changes:
         path = ".".join(str(part) for part in change.path)
-        if change.old is MISSING:
+        if change.old is ABSENT:
             value = f"added <ins>{_short(change.new)}</ins>"
-        elif change.new is MISSING:
+        elif change.new is ABSENT:
             value = f"removed <del>{_short(change.old)}</del>"
         else:
             value = f"<del>{_short(change.old)}</del> → <ins>{_short(change.new)}</ins>"

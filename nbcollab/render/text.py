@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbcollab.diff.compute import (
-    MISSING,
     CellDiff,
     NotebookDiff,
     OutputChange,
     ValueChange,
     source_of,
 )
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.notebook.bundle import V3_MIMES
 from nbcollab.notebook.cells import cell_number, output_name
 from nbcollab.render.output_text import describe_output, output_text
@@ -219,9 +219,9 @@ def _value_lines(changes: Any, paint: _Painter) -> Iterator[str]:
 
 def _value_line(change: ValueChange, paint: _Painter) -> Iterator[str]:
     path = terminal_safe(".".join(str(part) for part in change.path), one_line=True)
-    if change.old is MISSING:
+    if change.old is ABSENT:
         yield paint(f"+  {path}: {_short(change.new)}", _GREEN)
-    elif change.new is MISSING:
+    elif change.new is ABSENT:
         yield paint(f"-  {path}: {_short(change.old)}", _RED)
     else:
         yield paint(f"~  {path}: {_short(change.old)} -> {_short(change.new)}", _CYAN)
