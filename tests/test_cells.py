@@ -7,14 +7,17 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import code_cell, make_notebook, markdown_cell, write_notebook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.errors import ConfigError
+from nbcollab.merge.notebook import merge_notebooks
+from nbcollab.merge.values import MergeLabels
 from nbcollab.notebook.cells import NoSuchCell, cell_name, output_name, select_cells
-from tests.helpers import code_cell, make_notebook, markdown_cell, write_notebook
+from nbcollab.notebook.codec import serialize_notebook
 
 CELLS = [
     {"id": "intro"},
@@ -159,6 +162,28 @@ def test_every_command_takes_the_same_cell(
     assert linted.exit_code == 1, linted.output
     findings = json.loads(linted.output)["findings"]
     assert {(f["cell"], f["cell_id"]) for f in findings} == {(number, cell_id)}
+
+    conflicted = _conflicted(tmp_path / "merged.ipynb")
+    listed = runner.invoke(app, ["conflicts", str(conflicted)])
+    assert f"{name} (id {cell_id})" in listed.output  # the number conflicts gives, --cell takes
+    resolved = runner.invoke(app, ["resolve", str(conflicted), "--cell", selector, "--theirs"])
+    assert resolved.exit_code == 1, resolved.output  # the other cells' conflicts remain
+    assert f"--cell {selector} is {name} (id {cell_id})" in resolved.output
+    cells = json.loads(conflicted.read_text())["cells"]
+    unresolved = ["<<<<<<<" in "".join(cell["source"]) for cell in cells]
+    assert unresolved == [False] + [k != number for k in range(2, 6)]
+
+
+def _conflicted(path: Path) -> Path:
+    """The notebook, every code cell changed differently on both sides."""
+    base, ours, theirs = _notebook(), _notebook(), _notebook()
+    for k in range(1, 5):
+        ours["cells"][k]["source"] += "  # ours"
+        theirs["cells"][k]["source"] += "  # theirs"
+    labels = MergeLabels(ours="main", theirs="feature")
+    merged = merge_notebooks(base, ours, theirs, labels=labels).notebook
+    path.write_text(serialize_notebook(merged), encoding="utf-8")
+    return path
 
 
 @pytest.mark.parametrize("command", ["show", "diff", "lint"])

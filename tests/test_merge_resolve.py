@@ -167,13 +167,13 @@ def test_long_marker_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("wanted", ["zzz", "7", "-1"])
+@pytest.mark.parametrize("wanted", ["zzz", "7", "-9", "0"])
 def test_resolve_an_unknown_cell_is_an_error(tmp_path: Path, wanted: str) -> None:
     path = _write(tmp_path / "nb.ipynb", _merged())
     before = path.read_bytes()
     done = run_nbcollab("resolve", str(path), "--cell", wanted, "--theirs")
     assert done.returncode == 2
-    assert b"--cell" in done.stderr and repr(wanted).encode() in done.stderr
+    assert f"--cell {wanted}: ".encode() in done.stderr
     assert b"resolved 0" not in done.stderr
     assert path.read_bytes() == before
 

@@ -211,7 +211,10 @@ def test_cli_prints_and_exits_0(tmp_path: Path) -> None:
 def test_cli_errors_exit_2(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "nb.ipynb", sample())
     missing = CliRunner().invoke(app, ["show", str(path), "--cell", "nope"])
-    assert missing.exit_code == 2 and "--cell nope: no such cell (the notebook has 3 cells;" in missing.output
+    assert (
+        missing.exit_code == 2
+        and "--cell nope: no such cell (the notebook has 3 cells;" in missing.output
+    )
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json", encoding="utf-8")
     result = CliRunner().invoke(app, ["show", str(broken)])
