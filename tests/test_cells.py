@@ -86,6 +86,16 @@ def test_a_selector_error_is_a_usage_error_shown_safely() -> None:
 
 
 @pytest.mark.parametrize(
+    "selector",
+    ["9" * 5000, "index:" + "9" * 5000, "1" + "0" * 18, "\u0661", "-" + "9" * 40 + "..2x"],
+)
+def test_huge_or_foreign_numbers_name_no_cell_without_a_crash(selector: str) -> None:
+    with pytest.raises(NoSuchCell) as caught:
+        select_cells(CELLS, selector, name="nb.ipynb")
+    assert len(str(caught.value)) < 300  # the selector is shortened in the message
+
+
+@pytest.mark.parametrize(
     ("index", "cell", "expected"),
     [
         (0, {"id": "abc"}, "cell 1 (id abc)"),

@@ -23,8 +23,10 @@ from typing import Any
 from nbcollab.errors import ConfigError
 from nbcollab.safe_text import terminal_safe
 
-_NUMBER = re.compile(r"[+-]?\d+")
-_RANGE = re.compile(r"([+-]?\d+)\.\.([+-]?\d+)")
+# ASCII digits only, and few enough that int() is cheap (no notebook has 10**18 cells).
+_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
+_RANGE = re.compile(r"([+-]?[0-9]{1,18})\.\.([+-]?[0-9]{1,18})")
+_INDEX = re.compile(r"[0-9]{1,18}")
 # How messages and --help say the grammar.
 SELECTOR_GRAMMAR = "N (1 is the first cell, -1 the last), A..B, id:X, or index:N (0-based)"
 
@@ -105,7 +107,7 @@ def select_cells(cells: Sequence[Any], selector: str, *, name: str) -> list[int]
 def _parse_part(part: str, whole: str) -> _Part:
     kind, sep, value = part.partition(":")
     if sep and kind in ("id", "index"):
-        if not value or (kind == "index" and not value.isdigit()):
+        if not value or (kind == "index" and not _INDEX.fullmatch(value)):
             raise _bad(whole, f"{kind}: needs {'an id' if kind == 'id' else 'a number'}")
         return _Part(kind, value)
     if _NUMBER.fullmatch(part):
@@ -146,5 +148,6 @@ def _bad(whole: str, why: str) -> NoSuchCell:
     return NoSuchCell(f"--cell {_shown(whole)}: {why}; --cell takes {SELECTOR_GRAMMAR}")
 
 
-def _shown(text: str) -> str:
-    return terminal_safe(text, one_line=True)
+def _shown(text: str, limit: int = 80) -> str:
+    shown = terminal_safe(text, one_line=True)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
