@@ -95,7 +95,7 @@ def test_lone_surrogate_as_a_subprocess_prints_no_traceback(tmp_path: Path) -> N
         done = run_nbcollab("trust", command, str(path))
         assert done.returncode == 2, done.stderr
         assert b"Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
-        assert b"odd.ipynb: cell 0 (id intro) holds text that is not valid Unicode" in done.stderr
+        assert b"odd.ipynb: cell 1 (id intro) holds text that is not valid Unicode" in done.stderr
 
 
 def test_escaped_surrogate_pair_is_ordinary_text(tmp_path: Path) -> None:
