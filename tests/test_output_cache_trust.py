@@ -108,7 +108,7 @@ def test_a_record_made_while_untrusted_never_becomes_trusted(tmp_path: Path) -> 
     [
         (
             cells(m="## Between, reworded"),
-            "analysis.ipynb: not re-signed: cell 2 (id m) changed between the first and last "
+            "analysis.ipynb: not re-signed: cell 3 (id m) changed between the first and last "
             "rich output; check it, then run: nbcollab trust sign analysis.ipynb",
         ),
         (  # crafted: text that a re-cut would read as an output holding a script
@@ -117,12 +117,12 @@ def test_a_record_made_while_untrusted_never_becomes_trusted(tmp_path: Path) -> 
                 markdown_cell("outputsdatatext/html<script>steal()</script>", cell_id="evil"),
                 *cells()[2:],
             ],
-            "analysis.ipynb: not re-signed: cell 2 (id evil) was added between the first and "
+            "analysis.ipynb: not re-signed: cell 3 (id evil) was added between the first and "
             "last rich output; check it, then run: nbcollab trust sign analysis.ipynb",
         ),
         (  # no crafted text at all: a cut could stretch the first output over the new prose
             [*cells()[:3], markdown_cell("more", cell_id="new"), *cells()[3:]],
-            "analysis.ipynb: not re-signed: cell 3 (id new) was added between the first and "
+            "analysis.ipynb: not re-signed: cell 4 (id new) was added between the first and "
             "last rich output; check it, then run: nbcollab trust sign analysis.ipynb",
         ),
     ],
@@ -145,7 +145,7 @@ def test_code_changed_above_a_rich_output(tmp_path: Path) -> None:
     assert jupyter_trusts(restored) and said == ""  # only cell 1's output: the user's own
     restored, said = restore_after(tmp_path / "unchanged", True, theirs, RestoreRule.UNCHANGED)
     assert b"<i>two</i>" in restored and not jupyter_trusts(restored)
-    assert "cell 3 (id k) changed between the first and last rich output" in said
+    assert "cell 4 (id k) changed between the first and last rich output" in said
 
 
 def test_another_clones_outputs_in_the_blob_are_never_trusted(tmp_path: Path) -> None:

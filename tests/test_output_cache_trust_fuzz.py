@@ -158,4 +158,4 @@ def test_the_search_finds_a_stretch_a_restore_would_sign_without_the_rule(tmp_pa
     assert stretched and all(v not in working for v in stretched)
     verdict = judge_restore(filled, "nb.ipynb", store=store, user=user_store(tmp_path, working))
     assert verdict.digest is None
-    assert verdict.problem is not None and "cell 1 was added" in verdict.problem
+    assert verdict.problem is not None and "cell 2 was added" in verdict.problem

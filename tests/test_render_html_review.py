@@ -58,16 +58,16 @@ def test_one_page_lists_every_notebook_with_contents_and_anchors() -> None:
     assert "1 without differences" in page and "No differences." in page
     # Each changed cell in the contents, with the first line of its source to recognise it.
     assert (
-        '<a href="#nb1-c1">cell 1: modified</a><span class="snip">import pandas as pd</span>'
+        '<a href="#nb1-c1">cell 2: modified</a><span class="snip">import pandas as pd</span>'
         in page
     )
 
 
 def test_unchanged_cells_are_folded_and_the_source_of_an_output_only_change_too() -> None:
     page = _page(*report_pair())
-    assert '<details class="unchanged"><summary>1 unchanged cell (cell 0)</summary>' in page
+    assert '<details class="unchanged"><summary>1 unchanged cell (cell 1)</summary>' in page
     assert "Sales report" in page.split('<details class="unchanged">')[1]
-    # cell 2 changed only its output: its source is there, folded.
+    # cell 3 changed only its output: its source is there, folded.
     cell2 = page.split('id="nb1-c2"')[1].split("</section>")[0]
     assert "<details><summary>source unchanged (1 line)</summary>" in cell2
     assert "head" in _text(cell2)

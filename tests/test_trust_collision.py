@@ -177,7 +177,7 @@ def test_stretching_a_trusted_output_over_an_inserted_cell_is_not_signed(tmp_pat
     assert signature_bytes(twin) == signature_bytes(result)
     assert SCRIPT in twin["cells"][0]["outputs"][0]["data"]["text/html"]
     assert done.stderr.splitlines()[-1] == (
-        "nbcollab: not signed: cell 1 (id x) was added between the first and last rich output; "
+        "nbcollab: not signed: cell 2 (id x) was added between the first and last rich output; "
         f"check it, then run: nbcollab trust sign {out}"
     )
     assert not jupyter_trusts(twin)

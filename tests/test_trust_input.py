@@ -66,13 +66,13 @@ def assert_one_line_error(done: Any, *needles: str) -> None:
     ("where", "nb"),
     [
         (
-            "cell 1 (id out)",
+            "cell 2 (id out)",
             make_notebook(
                 code_cell("x", cell_id="plain"),
                 code_cell("y", cell_id="out", outputs=[html(f"<b>{LONE}</b>")]),
             ),
         ),
-        ("cell 0 (id intro)", rich_notebook(markdown=f"# {LONE}")),
+        ("cell 1 (id intro)", rich_notebook(markdown=f"# {LONE}")),
         ("the notebook", make_notebook(markdown_cell("x", cell_id="m"), metadata={"k": LONE})),
     ],
     ids=["in-rich-output", "in-markdown", "in-metadata"],
@@ -102,7 +102,7 @@ def test_lone_surrogate_as_a_subprocess_prints_no_traceback(tmp_path: Path) -> N
         done = run_nbcollab("trust", command, str(path))
         assert done.returncode == 2, done.stderr
         assert b"Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
-        assert b"odd.ipynb: cell 0 (id intro) holds text that is not valid Unicode" in done.stderr
+        assert b"odd.ipynb: cell 1 (id intro) holds text that is not valid Unicode" in done.stderr
 
 
 def test_escaped_surrogate_pair_is_ordinary_text(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_find_lone_surrogate_table() -> None:
     assert find_lone_surrogate(rich_notebook(markdown="\U0001f600")) is None
     keyed = make_notebook(markdown_cell("x", cell_id="m"))
     keyed["cells"][0]["metadata"] = {LONE: 1}  # keys are text too
-    assert find_lone_surrogate(keyed) == "cell 0 (id m)"
+    assert find_lone_surrogate(keyed) == "cell 1 (id m)"
     deep: Any = LONE
     for _ in range(5000):  # deeper than Python's recursion limit
         deep = [deep]
@@ -135,7 +135,7 @@ def test_merge_with_an_escaped_surrogate_in_the_result_names_the_cell() -> None:
 
     assert not outcome.signed
     assert outcome.reason.startswith(
-        "not signed: nb: cell 0 (id intro) holds text that is not valid Unicode"
+        "not signed: nb: cell 1 (id intro) holds text that is not valid Unicode"
     ), outcome.reason
 
 
@@ -158,7 +158,7 @@ def test_merge_of_a_raw_surrogate_result_names_the_cell() -> None:
     outcome = sign_merge_result(result, inputs=[None, local, local], path="nb")
 
     assert outcome.reason.startswith(
-        "not signed: nb: cell 0 (id intro) holds text that is not valid Unicode"
+        "not signed: nb: cell 1 (id intro) holds text that is not valid Unicode"
     ), outcome.reason
 
 
@@ -198,7 +198,7 @@ def test_trust_check_names_v3_cells_by_index_the_same_every_run(tmp_path: Path) 
     runs = [runner.invoke(app, ["trust", "check", str(path)]) for _ in range(3)]
     assert all(done.exit_code == 1 for done in runs)
     assert [done.stdout for done in runs] == [
-        f"{path}: not trusted: untrusted output in cell 1\n"
+        f"{path}: not trusted: untrusted output in cell 2\n"
     ] * 3
 
 
@@ -211,7 +211,7 @@ def test_trust_check_names_duplicate_ids_as_written(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "dup.ipynb", nb)
     runs = {runner.invoke(app, ["trust", "check", str(path)]).stdout for _ in range(3)}
     assert runs == {
-        f"{path}: not trusted: untrusted output in cell 0 (id same), cell 1 (id same)\n"
+        f"{path}: not trusted: untrusted output in cell 1 (id same), cell 2 (id same)\n"
     }
 
 

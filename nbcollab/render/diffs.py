@@ -12,8 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nbcollab.diff.compute import diff_notebooks
+from nbcollab.diff.compute import NotebookDiff, diff_notebooks
+from nbcollab.errors import ConfigError
+from nbcollab.notebook.cells import CellSelector, NoSuchCell, parse_selector
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
+from nbcollab.notebook.lines import iter_cells
 from nbcollab.options import CleanOptions, DiffFormat, DiffOptions, NormalizeOptions
 from nbcollab.render.text import TextStyle, render_text
 from nbcollab.safe_text import terminal_safe
@@ -82,10 +85,13 @@ def render_diffs(
     options: DiffOptions = _DEFAULT_OPTIONS,
     style: TextStyle = _PLAIN,
     keyed: bool = False,
+    cell: str | None = None,
 ) -> tuple[str, bool]:
     """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff.
 
-    Each pair is compared under its own options when it carries them, else under ``options``."""
+    Each pair is compared under its own options when it carries them, else under ``options``.
+    ``cell``: a ``--cell`` selector; only those cells of each pair are shown and compared (text
+    and HTML: nbdime's JSON is a diff of whole notebooks)."""
     pairs = [p if p.options is not None else dataclasses.replace(p, options=options) for p in pairs]
     sides = [
         normalized(*both_sides(p), _options(p).normalize_options)
@@ -94,6 +100,17 @@ def render_diffs(
         for p in pairs
     ]
     diffs = [diff_notebooks(old, new, options=_options(p)) for p, (old, new) in zip(pairs, sides)]
+    if cell is not None:
+        if fmt is DiffFormat.JSON:
+            raise ConfigError(
+                "--cell shows some cells of a diff, and nbdime's JSON is a diff of whole "
+                "notebooks: leave --cell out, or use --format text or html"
+            )
+        selector = parse_selector(cell)
+        diffs = [
+            select_diff_cells(d, old, new, selector, names=(p.old_name, p.new_name))
+            for p, d, (old, new) in zip(pairs, diffs, sides)
+        ]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
         return "".join(
@@ -116,6 +133,28 @@ def render_diffs(
         )
         return page, different
     return _render_json(pairs, sides, keyed), different
+
+
+def select_diff_cells(
+    diff: NotebookDiff,
+    old: Notebook,
+    new: Notebook,
+    selector: CellSelector,
+    *,
+    names: tuple[str, str],
+) -> NotebookDiff:
+    """Only the cells ``selector`` names: numbered and named in the new notebook, or, when it
+    names none there (a removed cell's id), in the old one. NoSuchCell when it names neither."""
+    try:
+        wanted = set(selector.select(iter_cells(new), name=names[1]))
+        kept = [c for c in diff.cells if c.new_index in wanted]
+    except NoSuchCell as in_new:
+        try:
+            wanted = set(selector.select(iter_cells(old), name=names[0]))
+        except NoSuchCell:
+            raise in_new from None
+        kept = [c for c in diff.cells if c.old_index in wanted]
+    return dataclasses.replace(diff, cells=tuple(kept), metadata=())
 
 
 def _options(pair: NotebookSides) -> DiffOptions:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from html import escape
 
 from nbcollab.diff.compute import CellDiff, NotebookDiff, source_of
+from nbcollab.notebook.cells import cell_number
 from nbcollab.render.html_assets import content_security_policy, page_script, page_stylesheet
 from nbcollab.render.html_cells import changed_cell_html, unchanged_cells_html, value_chips
 from nbcollab.render.html_outputs import render_markdown, render_mime, sanitize_html
@@ -169,7 +170,7 @@ def _cell_label(cell: CellDiff) -> str:
     index = cell.new_index if cell.new_index is not None else cell.old_index
     state = cell.status if cell.status != "unchanged" else ""
     moved = "moved" if cell.moved else ""
-    return f"cell {index}: {', '.join(s for s in (state, moved) if s)}"
+    return f"cell {cell_number(index or 0)}: {', '.join(s for s in (state, moved) if s)}"
 
 
 def _first_line(cell: CellDiff, limit: int = 40) -> str:

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from nbcollab.notebook.cells import cell_name, cell_number
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.trust.stream import (
     ACTIVE_MIME_PREFIXES,
@@ -53,9 +54,7 @@ def has_rich_outputs(nb: Notebook) -> bool:
 def cell_label(nb: Notebook, index: int) -> str:
     """``cell 3 (id ab12)``, as messages name a cell of a v3 or v4 notebook (id only if it has one)."""
     cells = iter_cells(nb)
-    cell = cells[index] if 0 <= index < len(cells) else None
-    cell_id = cell.get("id") if isinstance(cell, Mapping) else None
-    return f"cell {index}" + (f" (id {cell_id})" if isinstance(cell_id, str) and cell_id else "")
+    return cell_name(index, cells[index] if 0 <= index < len(cells) else None)
 
 
 def untrusted_cell_labels(nb: Notebook, original: Notebook | None = None) -> list[str]:
@@ -107,12 +106,12 @@ def find_read_problem(nb: Notebook) -> str | None:
         cell_id = cell.get("id")
         if not is_valid_cell_id(cell_id):
             return (
-                f"cell {index} has no valid id, and Jupyter invents a random one on every read, "
+                f"{cell_name(index)} has no valid id, and Jupyter invents a random one on every read, "
                 "so no signature could last"
             )
         if cell_id in seen:
             return (
-                f"cells {seen[cell_id]} and {index} share the id {cell_id!r}, and Jupyter "
+                f"cells {cell_number(seen[cell_id])} and {cell_number(index)} share the id {cell_id!r}, and Jupyter "
                 "replaces a duplicate with a random id on every read, so no signature could last"
             )
         seen[cell_id] = index
