@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nbcollab.cli.execute import cell_timeout_option, kernel_option, timeout_option
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.lint.codes import Severity
 from nbcollab.lint.formats import Format
@@ -115,6 +116,7 @@ def lint(
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Find cells run out of order, hidden state, and notebooks that do not run top to bottom."""
     if list_codes:
@@ -147,10 +149,12 @@ def lint(
     files = expand_notebook_paths(paths, exclude=here.exclude)
     # Every notebook's options before any is linted: a broken pyproject.toml is one error.
     chosen = {path: options(path) for path in files}
-    results = _with_progress(lint_files(files, chosen.__getitem__), len(files), "linting")
+    jobs = jobs_or_default(jobs)
+    linted = lint_files(files, chosen.__getitem__, jobs=jobs)
+    results = _with_progress(linted, len(files), "linting")
     if execute:
         folders = [path for path in paths if path.is_dir()] if write else []
-        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache)
+        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache, jobs=jobs)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
@@ -177,6 +181,7 @@ def _execute_all(
     write: bool,
     folders: list[Path],
     reuse: bool,
+    jobs: int,
 ) -> None:
     """Run the notebooks that linted, through the one execution engine and its cache."""
     import dataclasses
@@ -184,7 +189,6 @@ def _execute_all(
     from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
     from nbcollab.errors import NbcollabError
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
-    from nbcollab.execute.plan import default_jobs
     from nbcollab.lint.execute import add_run_findings, write_run
 
     runnable = [r for r in results if r.error is None]
@@ -205,7 +209,7 @@ def _execute_all(
     progress, on_done = progress_reporter(len(requests), "running")
     engine = EngineOptions(
         root=root,
-        jobs=default_jobs(),
+        jobs=jobs,
         store=store,
         max_cache_size=requests_for.options_in(Path.cwd()).max_cache_size,
         reuse=reuse and not write,  # --write saves a run made now, never a cached one
