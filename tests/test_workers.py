@@ -15,6 +15,7 @@ import pytest
 from helpers import (
     CORPUS_NOTEBOOKS,
     code_cell,
+    git,
     html_output,
     make_notebook,
     markdown_cell,
@@ -137,3 +138,55 @@ def test_ctrl_c_exits_130_and_leaves_every_file_whole(tmp_path: Path) -> None:
         data = path.read_bytes()
         if data != before[path.name]:
             json.loads(data)  # whole: the cleaned notebook, never half of one
+
+
+def test_the_review_page_is_the_same_on_one_or_many_processes(git_repo: Path) -> None:
+    for k in range(12):
+        cells = [markdown_cell(f"# {k}", cell_id="t"), code_cell(f"x = {k}", cell_id="c")]
+        write_notebook(git_repo / f"nb{k:02d}.ipynb", make_notebook(*cells))
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-qm", "first")
+    for k in range(0, 12, 2):
+        cells = [markdown_cell(f"# {k}", cell_id="t"), code_cell(f"x = {k + 1}", cell_id="c")]
+        write_notebook(git_repo / f"nb{k:02d}.ipynb", make_notebook(*cells))
+    (git_repo / "nb11.ipynb").unlink()
+    git(git_repo, "commit", "-qam", "second")
+    pages = []
+    for jobs in ("1", "2", "3"):
+        done = run_nbcollab(
+            "diff", "HEAD~", "HEAD", "--format", "html", "-j", jobs, "-o", "p.html", cwd=git_repo
+        )
+        assert done.returncode == 1 and done.stderr == b""
+        pages.append((git_repo / "p.html").read_bytes())
+    assert pages[1] == pages[0] and pages[2] == pages[0]
+    assert pages[0].count(b'<article class="notebook"') == 7
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_clean_cannot_write_is_named_and_the_others_are_cleaned(
+    tmp_path: Path, jobs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from typer.testing import CliRunner
+
+    import nbcollab.files
+    from nbcollab.cli.app import app
+
+    dirty = make_notebook(code_cell("x = 1", count=4, outputs=[stream_output("1\n")]))
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        write_notebook(tmp_path / name / "nb.ipynb", dirty)
+    replace = nbcollab.files._replace
+
+    def refuse_b(target: Path, data: bytes) -> None:  # as a read-only folder does (workers fork)
+        if target.parent.name == "b":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        replace(target, data)
+
+    monkeypatch.setattr(nbcollab.files, "_replace", refuse_b)
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(app, ["clean", "-j", jobs, "."])
+    assert done.exit_code == 2
+    assert done.stdout == "cleaned a/nb.ipynb\ncleaned c/nb.ipynb\n"
+    assert done.stderr == "nbcollab: error: b/nb.ipynb: cannot write (Permission denied)\n"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED
 from nbcollab.options import DiffFormat
 
@@ -86,6 +87,7 @@ def diff(
             rich_help_panel=_IGNORE,
         ),
     ] = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
@@ -118,7 +120,9 @@ def diff(
         and not os.environ.get("NO_COLOR")
     )
     style = TextStyle(color=use_color, word_diff=word_diff, context=context)
-    text, different = render_diffs(pairs, fmt=form, style=style, keyed=keyed)
+    text, different = render_diffs(
+        pairs, fmt=form, style=style, keyed=keyed, jobs=jobs_or_default(jobs)
+    )
     if output is None and form is DiffFormat.TEXT:
         from nbcollab.render.pager import write_paged
 

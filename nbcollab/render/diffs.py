@@ -11,12 +11,16 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nbcollab.diff.compute import diff_notebooks
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
 from nbcollab.options import CleanOptions, DiffFormat, DiffOptions, NormalizeOptions
 from nbcollab.render.text import TextStyle, render_text
 from nbcollab.safe_text import terminal_safe
+
+if TYPE_CHECKING:
+    from nbcollab.render.html import ReviewSection
 
 _PLAIN = TextStyle()
 _DEFAULT_OPTIONS = DiffOptions()
@@ -82,17 +86,16 @@ def render_diffs(
     options: DiffOptions = _DEFAULT_OPTIONS,
     style: TextStyle = _PLAIN,
     keyed: bool = False,
+    jobs: int = 1,
 ) -> tuple[str, bool]:
     """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff.
 
-    Each pair is compared under its own options when it carries them, else under ``options``."""
+    Each pair is compared under its own options when it carries them, else under ``options``.
+    The review page renders its notebooks on ``jobs`` processes (``nbcollab.workers``)."""
     pairs = [p if p.options is not None else dataclasses.replace(p, options=options) for p in pairs]
-    sides = [
-        normalized(*both_sides(p), _options(p).normalize_options)
-        if _options(p).normalize_outputs
-        else both_sides(p)
-        for p in pairs
-    ]
+    if fmt is DiffFormat.HTML:
+        return _render_page(pairs, jobs)
+    sides = [_compared_sides(p) for p in pairs]
     diffs = [diff_notebooks(old, new, options=_options(p)) for p, (old, new) in zip(pairs, sides)]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
@@ -100,22 +103,35 @@ def render_diffs(
             _note(p) + render_text(d, old_name=p.old_name, new_name=p.new_name, style=style)
             for p, d in zip(pairs, diffs)
         ), different
-    if fmt is DiffFormat.HTML:
-        from nbcollab.render.html import render_html
-        from nbcollab.render.show import notebook_language
-
-        # Highlight each notebook in its kernel's language (a deleted one's: its old side's).
-        languages = {
-            p.new_name: notebook_language(new if new.get("metadata") else old)
-            for p, (old, new) in zip(pairs, sides)
-        }
-        page = render_html(
-            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)],
-            languages=languages,
-            origins={p.new_name: p.origins for p in pairs if p.origins},
-        )
-        return page, different
     return _render_json(pairs, sides, keyed), different
+
+
+def _compared_sides(pair: NotebookSides) -> tuple[Notebook, Notebook]:
+    options = _options(pair)
+    sides = both_sides(pair)
+    return normalized(*sides, options.normalize_options) if options.normalize_outputs else sides
+
+
+def _render_page(pairs: Sequence[NotebookSides], jobs: int) -> tuple[str, bool]:
+    from nbcollab.render.html import render_page
+    from nbcollab.workers import map_in_order
+
+    reviewed = list(map_in_order(_review_section, list(enumerate(pairs, start=1)), jobs=jobs))
+    return render_page([section for _, section in reviewed]), any(d for d, _ in reviewed)
+
+
+def _review_section(job: tuple[int, NotebookSides]) -> tuple[bool, ReviewSection]:
+    """One notebook's section of the review page, and whether it differs (run on a worker)."""
+    from nbcollab.render.html import render_section
+    from nbcollab.render.show import notebook_language
+
+    number, pair = job
+    old, new = _compared_sides(pair)
+    diff = diff_notebooks(old, new, options=_options(pair))
+    # Highlighted in its kernel's language (a deleted notebook's: its old side's).
+    language = notebook_language(new if new.get("metadata") else old)
+    section = render_section(number, pair.old_name, pair.new_name, diff, language, pair.origins)
+    return not diff.equal or pair.unmerged, section
 
 
 def _options(pair: NotebookSides) -> DiffOptions:
