@@ -37,20 +37,26 @@ from bench_clean import real_path, setup_nb_clean, setup_nbcollab
 from generate_repository import touch_notebooks, write_notebooks
 
 NBCOLLAB = [sys.executable, "-m", "nbcollab"]
+CPU = [0.0]
 TIME = shutil.which("time", path="/usr/bin:/bin") or "/usr/bin/time"
 
 
 def run(command: list[str], cwd: Path) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MB of the largest process of its tree, exit code).
+    """(seconds, peak RSS in MB of the largest process of its tree, exit code); the CPU
+    seconds of the whole tree are in ``CPU[0]`` afterwards.
 
     Through GNU time, a small process: a peak measured from this one would start at this
     Python's size, which a forked child's peak inherits."""
     start = time.perf_counter()
     done = subprocess.run(
-        [TIME, "-f", "%M", *command], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [TIME, "-f", "%M %U %S", *command],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     seconds = time.perf_counter() - start
-    peak = done.stderr.decode(errors="replace").strip().splitlines()[-1]
+    peak, user, system = done.stderr.decode(errors="replace").strip().splitlines()[-1].split()
+    CPU[0] = float(user) + float(system)
     return seconds, int(peak) / 1024, done.returncode
 
 
@@ -101,10 +107,12 @@ def bench_commands(repo: Path, jobs: int) -> None:
     nb_clean = real_path("nb-clean")
     for label, command in (("clean --check .", ["clean", "--check"]), ("lint .", ["lint"])):
         one, rss_one, code = run([*NBCOLLAB, *command, "-j", "1", "."], repo)
+        cpu_one = CPU[0]
         many, rss_many, code_many = run([*NBCOLLAB, *command, "-j", str(jobs), "."], repo)
         print(
-            f"{label:34} -j 1 {one:7.2f} s ({rss_one:.0f} MB)   -j {jobs} {many:7.2f} s "
-            f"({rss_many:.0f} MB)   speed-up {one / many:.2f}x   exit {code}/{code_many}"
+            f"{label:34} -j 1 {one:7.2f} s ({rss_one:.0f} MB, CPU {cpu_one:.1f} s)   -j {jobs} "
+            f"{many:7.2f} s ({rss_many:.0f} MB, CPU {CPU[0]:.1f} s)   speed-up {one / many:.2f}x"
+            f"   exit {code}/{code_many}"
         )
         if label.startswith("clean") and nb_clean:
             peer, rss_peer, _ = run([nb_clean, "check", "."], repo)
