@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from nbcollab.cli.cells import cell_option
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED
 from nbcollab.options import DiffFormat
 
@@ -90,6 +91,7 @@ def diff(
             rich_help_panel=_IGNORE,
         ),
     ] = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
@@ -127,7 +129,9 @@ def diff(
             f"--cell names cells of one notebook, and {len(pairs)} differ: name one notebook",
             param_hint="'--cell'",
         )
-    text, different = render_diffs(pairs, fmt=form, style=style, keyed=keyed, cell=cell)
+    text, different = render_diffs(
+        pairs, fmt=form, style=style, keyed=keyed, cell=cell, jobs=jobs_or_default(jobs)
+    )
     if output is None and form is DiffFormat.TEXT:
         from nbcollab.render.pager import write_paged
 

@@ -9,6 +9,7 @@ import typer
 
 from nbcollab.cli.cells import cell_option
 from nbcollab.cli.execute import cell_timeout_option, kernel_option, timeout_option
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.lint.codes import Severity
 from nbcollab.lint.formats import Format
@@ -119,6 +120,7 @@ def lint(
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Find cells run out of order, hidden state, and notebooks that do not run top to bottom."""
     if list_codes:
@@ -161,10 +163,12 @@ def lint(
             f"--cell names cells of one notebook, and {len(files)} were given: name one",
             param_hint="'--cell'",
         )
-    results = _with_progress(lint_files(files, chosen.__getitem__), len(files), "linting")
+    jobs = jobs_or_default(jobs)
+    linted = lint_files(files, chosen.__getitem__, jobs=jobs)
+    results = _with_progress(linted, len(files), "linting")
     if execute:
         folders = [path for path in paths if path.is_dir()] if write else []
-        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache)
+        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache, jobs=jobs)
     if cell is not None:
         _only_cells(results, cell)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
@@ -176,14 +180,18 @@ def lint(
 def _only_cells(results: list[FileResult], cell: str) -> None:
     """Keep the findings and notes of the cells ``--cell`` selects (in place); the notebook's
     other cells were still read, as a cell's findings depend on the cells around it."""
+    from nbcollab.lint.files import read_text
     from nbcollab.notebook.cells import cell_number, parse_selector
+    from nbcollab.notebook.codec import parse_notebook
     from nbcollab.notebook.lines import iter_cells
 
     selector = parse_selector(cell)
     for result in results:
-        if result.notebook is None:
+        if result.error is not None:
             continue
-        chosen = selector.select(iter_cells(result.notebook), name=result.path)
+        # Read again: a result keeps no notebook, and --cell names cells of one notebook.
+        nb = parse_notebook(read_text(Path(result.path)).removeprefix("\ufeff"), path=result.path)
+        chosen = selector.select(iter_cells(nb), name=result.path)
         numbers = {cell_number(index) for index in chosen}
         result.findings = [f for f in result.findings if f.cell in numbers]
         result.notes = [n for n in result.notes if n.cell is None or n.cell in numbers]
@@ -209,6 +217,7 @@ def _execute_all(
     write: bool,
     folders: list[Path],
     reuse: bool,
+    jobs: int,
 ) -> None:
     """Run the notebooks that linted, through the one execution engine and its cache."""
     import dataclasses
@@ -216,7 +225,6 @@ def _execute_all(
     from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
     from nbcollab.errors import NbcollabError
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
-    from nbcollab.execute.plan import default_jobs
     from nbcollab.lint.execute import add_run_findings, write_run
 
     runnable = [r for r in results if r.error is None]
@@ -237,7 +245,7 @@ def _execute_all(
     progress, on_done = progress_reporter(len(requests), "running")
     engine = EngineOptions(
         root=root,
-        jobs=default_jobs(),
+        jobs=jobs,
         store=store,
         max_cache_size=requests_for.options_in(Path.cwd()).max_cache_size,
         reuse=reuse and not write,  # --write saves a run made now, never a cached one
