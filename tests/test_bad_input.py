@@ -51,8 +51,8 @@ def _with_output(output: str) -> bytes:
 
 BAD_NOTEBOOKS = {
     "huge-int": (_nb(metadata='{"n": ' + "1" * 5000 + "}"), "a number too long"),
-    "output-type-list": (_with_output('{"output_type": ["stream"], "text": "a"}'), "output 0"),
-    "output-type-dict": (_with_output('{"output_type": {"a": 1}}'), "output 0"),
+    "output-type-list": (_with_output('{"output_type": ["stream"], "text": "a"}'), "output 1"),
+    "output-type-dict": (_with_output('{"output_type": {"a": 1}}'), "output 1"),
     "stream-text-items": (
         _with_output('{"output_type": "stream", "name": "stdout", "text": ["a", 1]}'),
         "'text'",

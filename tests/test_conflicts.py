@@ -198,7 +198,7 @@ def test_conflicts_command(conflicted_file: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(app, ["conflicts", str(conflicted_file)])
     assert done.exit_code == 1
-    assert "cell 0 (id one): both sides changed the same lines" in done.output
+    assert "cell 1 (id one): both sides changed the same lines" in done.output
     clean = write_notebook(tmp_path / "clean.ipynb", make_notebook(code_cell("x")))
     assert runner.invoke(app, ["conflicts", str(clean)]).exit_code == 0
 

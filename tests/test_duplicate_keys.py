@@ -8,12 +8,11 @@ and a merge goes on.
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
-from helpers import code_cell, git, make_notebook, run_nbcollab, write_notebook
+from helpers import DRIVER, code_cell, git, make_notebook, run_nbcollab, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.clean.strip import clean_bytes
@@ -116,12 +115,7 @@ def test_the_command_line_says_it_in_one_line(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_git_merges_a_notebook_with_a_repeated_key(git_repo: Path) -> None:
     # Only the merge driver: committed as they are, the versions keep their repeated key.
-    git(
-        git_repo,
-        "config",
-        "merge.nbcollab.driver",
-        f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P",
-    )
+    git(git_repo, "config", "merge.nbcollab.driver", DRIVER)
     (git_repo / ".gitattributes").write_text("*.ipynb merge=nbcollab\n")
     nb = git_repo / "nb.ipynb"
     base = TWICE.replace(b'"y = 2"', b'"a\\n", "b\\n", "c\\n", "y = 2"')

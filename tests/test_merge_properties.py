@@ -132,6 +132,19 @@ def test_conflicts_do_not_depend_on_which_side_is_ours(data: st.DataObject) -> N
     assert sorted(c.kind for c in forward.conflicts) == sorted(c.kind for c in backward.conflicts)
 
 
+@pytest.mark.slow
+@SETTINGS
+@given(st.data())
+def test_merging_leaves_its_inputs_as_they_were(data: st.DataObject) -> None:
+    """The trust check reads the inputs the merge was given, parsed once: the merge must not
+    have changed them."""
+    base = data.draw(base_notebooks())
+    ours, theirs = data.draw(edited(base, "x")), data.draw(edited(base, "y"))
+    before = copy.deepcopy((base, ours, theirs))
+    merge_notebooks(base, ours, theirs)
+    assert (base, ours, theirs) == before
+
+
 # --- a cell both sides replaced ----------------------------------------------------------------
 
 AROUND = ["import pandas as pd\n", "frame = pd.read_csv('data.csv')\n", "frame.plot()\n"]

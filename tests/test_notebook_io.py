@@ -39,7 +39,7 @@ from nbcollab.notebook.lines import iter_cells
         (b'{"nbformat": "4", "cells": []}', "'nbformat' is not an integer"),
         (b'{"nbformat": 4, "nbformat_minor": "5", "cells": []}', "'nbformat_minor' is not an"),
         (b'{"nbformat": 4, "nbformat_minor": null, "cells": []}', "'nbformat_minor' is not an"),
-        (b'{"nbformat": 4, "cells": [3]}', "nb.ipynb: cell 0: not an object"),
+        (b'{"nbformat": 4, "cells": [3]}', "nb.ipynb: cell 1: not an object"),
         (
             b'{"nbformat": 4, "cells": [{"cell_type": "code", "outputs": 1}]}',
             "'outputs' is not a list",
@@ -329,21 +329,21 @@ def _output_text(output: str) -> bytes:
     ("data", "message"),
     [
         (_nb_text(metadata='{"n": ' + "1" * 5000 + "}"), "nb.ipynb: a number too long to read"),
-        (_output_text('{"output_type": ["stream"]}'), "cell 0: output 0: 'output_type' is not a"),
-        (_output_text('{"output_type": {"a": 1}}'), "cell 0: output 0: 'output_type' is not a"),
-        (_output_text('{"text": "a"}'), "cell 0: output 0: no 'output_type'"),
+        (_output_text('{"output_type": ["stream"]}'), "cell 1: output 1: 'output_type' is not a"),
+        (_output_text('{"output_type": {"a": 1}}'), "cell 1: output 1: 'output_type' is not a"),
+        (_output_text('{"text": "a"}'), "cell 1: output 1: no 'output_type'"),
         (
             _output_text('{"output_type": "stream", "name": "stdout", "text": ["a", 1]}'),
-            "cell 0: output 0: 'text' is not a string or a list of strings",
+            "cell 1: output 1: 'text' is not a string or a list of strings",
         ),
         (_output_text('{"output_type": "error", "ename": 1}'), "'ename' is not a string"),
         (_output_text('{"output_type": "stream", "metadata": []}'), "'metadata' is not an object"),
         (
             _nb_text('[{"cell_type": "markdown", "source": "", "attachments": {"a.png": 1}}]'),
-            "cell 0: attachment 'a.png': not an object",
+            "cell 1: attachment 'a.png': not an object",
         ),
-        (_nb_text('[{"cell_type": 1}]'), "cell 0: 'cell_type' is not a string"),
-        (_nb_text('[{"cell_type": "raw", "metadata": []}]'), "cell 0: 'metadata' is not an"),
+        (_nb_text('[{"cell_type": 1}]'), "cell 1: 'cell_type' is not a string"),
+        (_nb_text('[{"cell_type": "raw", "metadata": []}]'), "cell 1: 'metadata' is not an"),
         (_nb_text(metadata='{"nbcollab": []}'), "nb.ipynb: metadata: 'nbcollab' is not an object"),
         (_nb_text(metadata='{"n": ' + "[" * 400 + "]" * 400 + "}"), "nested more than 100 levels"),
         (_nb_text(metadata='{"n": ' + "[" * 700 + "]" * 700 + "}"), "nested more than 100 levels"),
@@ -355,7 +355,7 @@ def _output_text(output: str) -> bytes:
                 + "}" * 150
                 + "}}"
             ),
-            "nb.ipynb: cell 0: output 0: 'data': 'application/json': JSON nested more than 100",
+            "nb.ipynb: cell 1: output 1: 'data': 'application/json': JSON nested more than 100",
         ),
     ],
     ids=[

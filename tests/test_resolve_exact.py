@@ -174,37 +174,45 @@ def _sources(path: Path) -> list[str]:
     return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
 
 
-def test_cell_naming_an_id_and_another_cells_index_is_an_error(tmp_path: Path) -> None:
-    path = _two_conflicted_cells(tmp_path, ("1", "other"))  # id "1" at index 0
-    before = path.read_bytes()
-    done = CliRunner().invoke(app, ["resolve", str(path), "--cell", "1", "--theirs"])
-    assert done.exit_code == 2
-    assert "several cells" in done.output and "id:1" in done.output
-    assert path.read_bytes() == before
-    by_index = CliRunner().invoke(app, ["resolve", str(path), "--cell", "index:1", "--theirs"])
-    assert by_index.exit_code == 1 and "at index 1 (by index)" in by_index.output
+def test_a_number_is_a_position_and_id_names_an_id_made_of_digits(tmp_path: Path) -> None:
+    path = _two_conflicted_cells(tmp_path, ("2", "other"))  # the first cell's id is "2"
+    by_number = CliRunner().invoke(app, ["resolve", str(path), "--cell", "2", "--theirs"])
+    assert by_number.exit_code == 1 and "--cell 2 is cell 2 (id other)" in by_number.output
     assert _sources(path)[1] == "b = 2" and "<<<<<<<" in _sources(path)[0]
-    by_id = CliRunner().invoke(app, ["resolve", str(path), "--cell", "id:1", "--ours"])
-    assert by_id.exit_code == 0 and "at index 0 (by id)" in by_id.output
+    by_id = CliRunner().invoke(app, ["resolve", str(path), "--cell", "id:2", "--ours"])
+    assert by_id.exit_code == 0 and "--cell id:2 is cell 1 (id 2)" in by_id.output
     assert _sources(path) == ["a = 1", "b = 2"]
 
 
 @pytest.mark.parametrize(
-    ("ids", "wanted", "index", "how"),
+    ("ids", "wanted", "index"),
     [
-        (("1", "other"), "other", 1, "id"),
-        (("zero", "1"), "1", 1, "id"),  # the id and the index name the same cell
-        (("zero", "other"), "1", 1, "index"),
+        (("1", "other"), "other", 1),
+        (("zero", "other"), "2", 1),
+        (("zero", "other"), "-2", 0),
+        (("zero", "other"), "index:1", 1),  # the older 0-based spelling
+        (("zero", "1"), "id:1", 1),
     ],
 )
-def test_cell_says_which_meaning_it_used(
-    tmp_path: Path, ids: tuple[str, str], wanted: str, index: int, how: str
+def test_cell_says_which_cell_it_took(
+    tmp_path: Path, ids: tuple[str, str], wanted: str, index: int
 ) -> None:
     path = _two_conflicted_cells(tmp_path, ids)
     done = CliRunner().invoke(app, ["resolve", str(path), "--cell", wanted, "--theirs"])
     assert done.exit_code == 1, done.output
-    assert f"at index {index} (by {how})" in done.output
+    assert f"--cell {wanted} is cell {index + 1} (id {ids[index]})" in done.output
     assert [s.startswith("<<<<<<<") for s in _sources(path)] == [index != 0, index != 1]
+
+
+def test_cell_naming_several_cells_is_refused(tmp_path: Path) -> None:
+    path = _two_conflicted_cells(tmp_path, ("zero", "other"))
+    before = path.read_bytes()
+    done = CliRunner().invoke(app, ["resolve", str(path), "--cell", "1..2", "--theirs"])
+    assert done.exit_code == 2
+    assert "--cell 1..2 names 2 cells (cell 1 (id zero), cell 2 (id other)): give one" in (
+        done.output
+    )
+    assert path.read_bytes() == before
 
 
 # --- outputs and execution count from the same side --------------------------------------------

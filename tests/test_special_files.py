@@ -115,9 +115,9 @@ def test_diff_with_dev_null_shows_a_notebook_added_or_deleted(tmp_path: Path) ->
     good = write_notebook(tmp_path / "new.ipynb", make_notebook(code_cell("print(1)")))
     added = CliRunner().invoke(app, ["diff", os.devnull, str(good)])
     assert added.exit_code == 1, added.output
-    assert "cell 0 (code): added" in added.output and "+print(1)" in added.output
+    assert "cell 1 (code): added" in added.output and "+print(1)" in added.output
     deleted = CliRunner().invoke(app, ["diff", str(good), os.devnull])
-    assert deleted.exit_code == 1 and "cell 0 (code): removed" in deleted.output
+    assert deleted.exit_code == 1 and "cell 1 (code): removed" in deleted.output
     assert CliRunner().invoke(app, ["diff", os.devnull, os.devnull]).exit_code == 0
     as_json = CliRunner().invoke(app, ["diff", "--format", "json", os.devnull, str(good)])
     assert as_json.exit_code == 1 and json.loads(as_json.stdout)

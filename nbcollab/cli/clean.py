@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
 from nbcollab.cli.errors import echo
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
-    from nbcollab.cli.progress import Progress
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.discover import Skipped
-    from nbcollab.errors import InvalidNotebook
     from nbcollab.options import CleanOptions
 
 _OUTPUT_OPTIONS = "Output options"
@@ -152,6 +151,7 @@ def clean(
             rich_help_panel=_OUTPUT_OPTIONS,
         ),
     ] = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Strip outputs, execution counts and volatile metadata from notebooks."""
     from nbcollab.config.folders import OptionsByFolder
@@ -187,7 +187,7 @@ def clean(
     elif staged:
         raise typer.Exit(_check_staged(paths, options))
     else:
-        raise typer.Exit(_clean_files(paths, options, check=check))
+        raise typer.Exit(_clean_files(paths, options, check=check, jobs=jobs_or_default(jobs)))
 
 
 def _clean_stream(options: CleanOptions, *, check: bool) -> int:
@@ -238,94 +238,83 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     for name in names:  # a broken pyproject.toml is one error, not one per notebook
         options(name)
     blobs = read_staged_blobs(names, cwd)
-    return _judge(
-        ((name, blobs[name]) for name in names), options, check=True, staged=True, total=len(names)
-    )
+    outcomes = (_clean_data(name, blobs[name], options(name), write=False) for name in names)
+    return _report(outcomes, check=True, staged=True, total=len(names))
 
 
-def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) -> int:
+def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool, jobs: int) -> int:
+    from nbcollab.files import cleanup_on_signals
+    from nbcollab.workers import map_in_order
+
+    notebooks = expand_notebook_paths(paths)
+    # Each notebook's options first: a broken pyproject.toml is one error before any file changes.
+    work = [(str(path), options(str(path)), check) for path in notebooks]
+    with cleanup_on_signals():  # set up once for every write here, not once a file
+        return _report(
+            map_in_order(_clean_file, work, jobs=jobs), check=check, staged=False, total=len(work)
+        )
+
+
+class _Outcome(NamedTuple):
+    """What became of one notebook: an error message, or whether it (would have) changed."""
+
+    name: str
+    error: str | None = None
+    changed: bool = False
+
+
+def _clean_file(job: tuple[str, CleanOptions, bool]) -> _Outcome:
+    """Read, clean and (unless checking) write one notebook file; run on any worker."""
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
 
-    notebooks = expand_notebook_paths(paths)
-    for path in notebooks:  # a broken pyproject.toml is one error before any file changes
-        options(str(path))
-
-    def contents() -> Iterator[tuple[str, bytes | InvalidNotebook | None]]:
-        for path in notebooks:
-            try:
-                yield str(path), read_file_bytes(path)
-            except InvalidNotebook as exc:
-                yield str(path), exc
-
-    return _judge(contents(), options, check=check, staged=False, total=len(notebooks))
+    name, options, check = job
+    try:
+        data = read_file_bytes(name)
+    except InvalidNotebook as exc:
+        return _Outcome(name, str(exc))
+    return _clean_data(name, data, options, write=not check)
 
 
-def _judge(
-    contents: Iterable[tuple[str, bytes | InvalidNotebook | None]],
-    options: OptionsByFolder,
-    *,
-    check: bool,
-    staged: bool,
-    total: int = 0,
-) -> int:
-    """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
-    from nbcollab.cli.progress import Progress
-    from nbcollab.files import cleanup_on_signals
-
-    progress = Progress(total, "checking" if check else "cleaning")
-    # Set up once for every write of the loop, not once a file.
-    with cleanup_on_signals():
-        changed, errors = _judge_each(contents, options, progress, check=check, staged=staged)
-    progress.done()
-    if errors:
-        return EXIT_ERROR
-    return EXIT_CHANGED if check and changed else EXIT_OK
-
-
-def _judge_each(
-    contents: Iterable[tuple[str, bytes | InvalidNotebook | None]],
-    options: OptionsByFolder,
-    progress: Progress,
-    *,
-    check: bool,
-    staged: bool,
-) -> tuple[int, int]:
-    """Clean (or check) each file, saying what was done: how many changed, how many errors."""
+def _clean_data(name: str, data: bytes | None, options: CleanOptions, *, write: bool) -> _Outcome:
     from nbcollab.clean.strip import clean_bytes, needs_cleaning
-    from nbcollab.errors import InvalidNotebook
+    from nbcollab.errors import InvalidNotebook, NbcollabError
     from nbcollab.files import write_atomic
+
+    try:
+        if data is None:
+            raise InvalidNotebook(f"{name}: not staged")
+        if not write:  # no need to build the cleaned file to know that it would change
+            return _Outcome(name, changed=needs_cleaning(data, path=name, options=options))
+        cleaned = clean_bytes(data, path=name, options=options)
+        if cleaned is not None:
+            write_atomic(name, cleaned)
+    except NbcollabError as exc:  # this notebook's problem: the others are still cleaned
+        return _Outcome(name, str(exc))
+    return _Outcome(name, changed=cleaned is not None)
+
+
+def _report(outcomes: Iterable[_Outcome], *, check: bool, staged: bool, total: int) -> int:
+    """Say what became of each notebook, in order; the exit code for all of them."""
+    from nbcollab.cli.progress import Progress
 
     where = " (staged)" if staged else ""
     changed = errors = 0
+    progress = Progress(total, "checking" if check else "cleaning")
 
     def say(line: str, *, err: bool = False) -> None:
         progress.clear()  # the progress line goes; it comes back at the next step
         echo(line, err=err)
 
-    for name, data in contents:
+    for outcome in outcomes:
         progress.step()
-        try:
-            if isinstance(data, InvalidNotebook):
-                raise data
-            if data is None:
-                raise InvalidNotebook(f"{name}: not staged")
-            cleaned: bytes | None = None
-            if check:  # no need to write the cleaned file to know that it would change
-                changes = needs_cleaning(data, path=name, options=options(name))
-            else:
-                cleaned = clean_bytes(data, path=name, options=options(name))
-                changes = cleaned is not None
-        except InvalidNotebook as exc:
-            say(f"nbcollab: error: {exc}{where}", err=True)
+        if outcome.error is not None:
+            say(f"nbcollab: error: {outcome.error}{where}", err=True)
             errors += 1
-            continue
-        if not changes:
-            continue
-        changed += 1
-        if cleaned is None:
-            say(f"would clean {name}{where}")
-        else:
-            write_atomic(name, cleaned)
-            say(f"cleaned {name}")
-    return changed, errors
+        elif outcome.changed:
+            changed += 1
+            say(f"{'would clean' if check else 'cleaned'} {outcome.name}{where}")
+    progress.done()
+    if errors:
+        return EXIT_ERROR
+    return EXIT_CHANGED if check and changed else EXIT_OK

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from nbcollab.cli.cells import cell_option
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED
 from nbcollab.options import DiffFormat
 
@@ -64,6 +66,9 @@ def diff(
         bool, typer.Option("--word-diff", help="Show changed words inline.")
     ] = False,
     context: Annotated[int, typer.Option("--unified", "-U", min=0, help="Context lines.")] = 3,
+    cell: Annotated[
+        str | None, cell_option("Only these cells of the new version (or of the old one)")
+    ] = None,
     cached: Annotated[
         bool, typer.Option("--cached", "--staged", help="Compare the index, not the working tree.")
     ] = False,
@@ -86,6 +91,7 @@ def diff(
             rich_help_panel=_IGNORE,
         ),
     ] = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
@@ -118,7 +124,14 @@ def diff(
         and not os.environ.get("NO_COLOR")
     )
     style = TextStyle(color=use_color, word_diff=word_diff, context=context)
-    text, different = render_diffs(pairs, fmt=form, style=style, keyed=keyed)
+    if cell is not None and len(pairs) != 1:
+        raise typer.BadParameter(
+            f"--cell names cells of one notebook, and {len(pairs)} differ: name one notebook",
+            param_hint="'--cell'",
+        )
+    text, different = render_diffs(
+        pairs, fmt=form, style=style, keyed=keyed, cell=cell, jobs=jobs_or_default(jobs)
+    )
     if output is None and form is DiffFormat.TEXT:
         from nbcollab.render.pager import write_paged
 

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.cells import cell_option
 from nbcollab.cli.execute import cell_timeout_option, kernel_option, timeout_option
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.lint.codes import Severity
 from nbcollab.lint.formats import Format
@@ -85,6 +87,9 @@ def lint(
             rich_help_panel=_SELECTION,
         ),
     ] = False,
+    cell: Annotated[
+        str | None, cell_option("Report only the findings in these cells of one notebook")
+    ] = None,
     list_codes: Annotated[
         bool, typer.Option("--list-codes", help="List every finding code and exit.")
     ] = False,
@@ -115,6 +120,7 @@ def lint(
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Find cells run out of order, hidden state, and notebooks that do not run top to bottom."""
     if list_codes:
@@ -128,6 +134,11 @@ def lint(
         raise typer.BadParameter("--no-cache is about the runs of --execute: use it with --execute")
     if update_baseline and baseline is None:
         raise typer.BadParameter("--update-baseline needs --baseline FILE")
+    if update_baseline and cell is not None:
+        raise typer.BadParameter(
+            "--update-baseline records every cell's findings: leave --cell out",
+            param_hint="'--cell'",
+        )
     from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
     from nbcollab.lint.files import lint_files
@@ -147,14 +158,43 @@ def lint(
     files = expand_notebook_paths(paths, exclude=here.exclude)
     # Every notebook's options before any is linted: a broken pyproject.toml is one error.
     chosen = {path: options(path) for path in files}
-    results = _with_progress(lint_files(files, chosen.__getitem__), len(files), "linting")
+    if cell is not None and len(files) != 1:
+        raise typer.BadParameter(
+            f"--cell names cells of one notebook, and {len(files)} were given: name one",
+            param_hint="'--cell'",
+        )
+    jobs = jobs_or_default(jobs)
+    linted = lint_files(files, chosen.__getitem__, jobs=jobs)
+    results = _with_progress(linted, len(files), "linting")
     if execute:
         folders = [path for path in paths if path.is_dir()] if write else []
-        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache)
+        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache, jobs=jobs)
+    if cell is not None:
+        _only_cells(results, cell)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         raise typer.Exit(EXIT_ERROR if any(r.error for r in results) else EXIT_OK)
     raise typer.Exit(_report(results, fmt, options))
+
+
+def _only_cells(results: list[FileResult], cell: str) -> None:
+    """Keep the findings and notes of the cells ``--cell`` selects (in place); the notebook's
+    other cells were still read, as a cell's findings depend on the cells around it."""
+    from nbcollab.lint.files import read_text
+    from nbcollab.notebook.cells import cell_number, parse_selector
+    from nbcollab.notebook.codec import parse_notebook
+    from nbcollab.notebook.lines import iter_cells
+
+    selector = parse_selector(cell)
+    for result in results:
+        if result.error is not None:
+            continue
+        # Read again: a result keeps no notebook, and --cell names cells of one notebook.
+        nb = parse_notebook(read_text(Path(result.path)).removeprefix("\ufeff"), path=result.path)
+        chosen = selector.select(iter_cells(nb), name=result.path)
+        numbers = {cell_number(index) for index in chosen}
+        result.findings = [f for f in result.findings if f.cell in numbers]
+        result.notes = [n for n in result.notes if n.cell is None or n.cell in numbers]
 
 
 def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[FileResult]:
@@ -177,6 +217,7 @@ def _execute_all(
     write: bool,
     folders: list[Path],
     reuse: bool,
+    jobs: int,
 ) -> None:
     """Run the notebooks that linted, through the one execution engine and its cache."""
     import dataclasses
@@ -184,7 +225,6 @@ def _execute_all(
     from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
     from nbcollab.errors import NbcollabError
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
-    from nbcollab.execute.plan import default_jobs
     from nbcollab.lint.execute import add_run_findings, write_run
 
     runnable = [r for r in results if r.error is None]
@@ -205,7 +245,7 @@ def _execute_all(
     progress, on_done = progress_reporter(len(requests), "running")
     engine = EngineOptions(
         root=root,
-        jobs=default_jobs(),
+        jobs=jobs,
         store=store,
         max_cache_size=requests_for.options_in(Path.cwd()).max_cache_size,
         reuse=reuse and not write,  # --write saves a run made now, never a cached one

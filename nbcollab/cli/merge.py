@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.cells import cell_option
 from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.options import OutputStrategy
@@ -85,7 +86,14 @@ def merge(
     text = serialize_notebook(result.notebook)
     notes = result.summary()
     if options.sign and output is not None:
-        notes.append(sign_merge_result(text, inputs=raw, path=str(output)).reason)
+        outcome = sign_merge_result(
+            text,
+            inputs=raw,
+            path=str(output),
+            parsed=(base_nb, local_nb, remote_nb),
+            result=result.notebook,
+        )
+        notes.append(outcome.reason)
     _write_output(output, text)
     for line in notes:
         echo(f"nbcollab: {line}", err=True)
@@ -245,12 +253,7 @@ def resolve(
             "unmerged or hold a conflict record)."
         ),
     ] = None,
-    cell: Annotated[
-        str | None,
-        typer.Option(
-            "--cell", help="Only this cell: its id or index (id:X or index:N when both would fit)."
-        ),
-    ] = None,
+    cell: Annotated[str | None, cell_option("Only the conflicts of this one cell")] = None,
     ours: Annotated[bool, typer.Option("--ours", help="Take our side.")] = False,
     theirs: Annotated[bool, typer.Option("--theirs", help="Take their side.")] = False,
     union: Annotated[bool, typer.Option("--union", help="Keep both, ours first.")] = False,
@@ -364,15 +367,17 @@ def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int
 
 
 def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
-    """The index of the cell ``--cell`` names (said on stderr); a usage error if not one cell."""
-    from nbcollab.errors import ConfigError
-    from nbcollab.merge.conflicts import select_cell
+    """The index of the one cell ``--cell`` selects (named on stderr); NoSuchCell if not one."""
+    from nbcollab.notebook.cells import cell_name, parse_selector
+    from nbcollab.notebook.lines import iter_cells
+    from nbcollab.safe_text import terminal_safe
 
-    try:
-        index, how = select_cell(nb, wanted)
-    except ConfigError as exc:
-        raise typer.BadParameter(f"{_shown(path)}: {exc}", param_hint="'--cell'") from None
-    echo(f"{_shown(path)}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
+    cells = iter_cells(nb)
+    index = parse_selector(wanted).select_one(cells, name=_shown(path))
+    echo(
+        f"{_shown(path)}: --cell {terminal_safe(wanted, one_line=True)} is {cell_name(index, cells[index])}",
+        err=True,
+    )
     return index
 
 

@@ -95,7 +95,15 @@ def _merge(args: DriverArgs) -> int:
     result = merge_notebooks(base, ours, theirs, options=options, labels=merge_labels(args))
     text = serialize_notebook(result.notebook)
     trust_note = (
-        sign_merge_result(text, inputs=raw, path=args.path).reason if options.sign else None
+        sign_merge_result(
+            text,
+            inputs=raw,
+            path=args.path,
+            parsed=(base, ours, theirs),
+            result=result.notebook,
+        ).reason
+        if options.sign
+        else None
     )
     if trust_note is not None and _restore_decides(trust_note, args.path):
         trust_note = RESTORE_DECIDES

@@ -14,7 +14,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from nbcollab.errors import ConfigError
 from nbcollab.merge.markers import (
     closed_text,
     find_hunks,
@@ -33,7 +32,6 @@ from nbcollab.merge.record import (
     describe,
     locate_cell,
     parse_record,
-    shown,
     where_of,
     write_record,
 )
@@ -92,33 +90,6 @@ def strip_record(nb: Notebook) -> Notebook:
     else:
         del metadata["nbcollab"]
     return {**nb, "metadata": metadata}
-
-
-# --- cells -------------------------------------------------------------------------------------
-
-
-def select_cell(nb: Notebook, wanted: str) -> tuple[int, str]:
-    """The index of the one cell ``wanted`` names, and how: ``id:X``, ``index:N``, or either.
-
-    ConfigError when it names no cell, or two different cells (an id and another's index).
-    """
-    cells = iter_cells(nb)
-    kind, sep, value = wanted.partition(":")
-    if not (sep and kind in ("id", "index")):
-        kind, value = "", wanted
-    by_id = [] if kind == "index" else [k for k, c in enumerate(cells) if c.get("id") == value]
-    number = int(value) if value.isascii() and value.isdigit() else len(cells)
-    by_index = [] if kind == "id" or number >= len(cells) else [number]
-    found = sorted(set(by_id + by_index))
-    if not found:
-        raise ConfigError(f"no cell with {kind or 'id or index'} {shown(repr(value))}")
-    if len(found) > 1:
-        places = ", ".join(f"cell {k} (id {shown(str(cells[k].get('id')))})" for k in found)
-        raise ConfigError(
-            f"{shown(repr(wanted))} names several cells ({places}); say "
-            f"id:{shown(value)} or index:{shown(value)}"
-        )
-    return found[0], "id" if by_id else "index"
 
 
 # --- finding -----------------------------------------------------------------------------------

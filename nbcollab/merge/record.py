@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from nbcollab.errors import InvalidNotebook, invalid_value
 from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
 from nbcollab.notebook.absent import ABSENT
+from nbcollab.notebook.cells import cell_name
 from nbcollab.safe_text import terminal_safe
 
 # The version this nbcollab writes; a record without ``record_version`` is version 1.
@@ -329,13 +330,15 @@ def shown(text: str) -> str:
 
 
 def where_of(entry: Any) -> str:
-    """Where a conflict is: ``cell 3 (id x)``, ``cell``, or ``notebook metadata``."""
+    """Where a conflict is: ``cell 3 (id x)`` (numbered from 1, the record's index + 1),
+    ``cell``, or ``notebook metadata``."""
     get = entry.get if isinstance(entry, Mapping) else lambda name: getattr(entry, name, None)
     if get("kind") in (ConflictKind.NOTEBOOK_METADATA, ConflictKind.NOTEBOOK_METADATA.value):
         return "notebook metadata"
     cell_id, index = get("cell"), get("index")
-    where = f"cell {index}" if isinstance(index, int) else "cell"
-    return where + (f" (id {shown(cell_id)})" if isinstance(cell_id, str) and cell_id else "")
+    if isinstance(index, int):
+        return cell_name(index, cell_id=cell_id)
+    return "cell" + (f" (id {shown(cell_id)})" if isinstance(cell_id, str) and cell_id else "")
 
 
 def describe(entry: ConflictEntry) -> str:

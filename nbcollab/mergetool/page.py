@@ -24,6 +24,7 @@ from nbcollab.mergetool.wording import (
     record_labels,
 )
 from nbcollab.notebook.absent import ABSENT
+from nbcollab.notebook.cells import cell_name
 from nbcollab.notebook.lines import cell_source, iter_cells
 from nbcollab.render.html_outputs import output_body, render_markdown
 
@@ -139,9 +140,7 @@ def _collapsed(session: Session, indices: list[int]) -> str:
 
 def _title(session: Session, index: int) -> str:
     cell = iter_cells(session.notebook)[index]
-    cell_id = cell.get("id")
-    shown = f" (id {escape(str(cell_id))})" if cell_id else ""
-    return f"cell {index}{shown} &middot; {escape(str(cell.get('cell_type')))}"
+    return f"{escape(cell_name(index, cell))} &middot; {escape(str(cell.get('cell_type')))}"
 
 
 def _conflicted_cell(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook.cells import cell_name, output_name
 from nbcollab.notebook.lines import text_key
 
 # Real notebooks nest about 10 levels (widget state, plotly figures); 100 is far above that and
@@ -46,7 +47,7 @@ def check_notebook_shape(nb: Any, *, path: str) -> None:
         try:
             _check_cell(cell, major, cell_depth)
         except _Bad as exc:
-            raise InvalidNotebook(f"{path}: cell {index}: {exc}") from None
+            raise InvalidNotebook(f"{path}: {cell_name(index, cell)}: {exc}") from None
     try:
         _check_rest(nb, ("cells", "worksheets", "metadata"), 1)
         for key, value in nb.get("metadata", {}).items():
@@ -125,7 +126,7 @@ def _check_outputs(outputs: Any, major: int, depth: int) -> None:
         try:
             _check_output(output, major, depth + 1)
         except _Bad as exc:
-            raise _Bad(f"output {index}: {exc}") from None
+            raise _Bad(f"{output_name(index)}: {exc}") from None
 
 
 def _check_output(output: Any, major: int, depth: int) -> None:
