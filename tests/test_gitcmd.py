@@ -25,11 +25,11 @@ def _python_files() -> list[Path]:
 
 
 def _starts_git(node: ast.AST) -> bool:
-    """A list whose first item is the string "git": an argv for a git process."""
+    """A list or tuple whose first item is the string "git": an argv for a git process."""
     if isinstance(node, ast.BinOp):
         return _starts_git(node.left)
     return (
-        isinstance(node, ast.List)
+        isinstance(node, (ast.List, ast.Tuple))
         and bool(node.elts)
         and isinstance(node.elts[0], ast.Constant)
         and node.elts[0].value == "git"
@@ -76,9 +76,11 @@ def test_outside_a_repository_is_not_a_repository(tmp_path: Path) -> None:
         gitcmd.run_git(["rev-parse", "--show-toplevel"], tmp_path)
 
 
-def test_a_failure_says_the_line_of_git_s_complaint(tmp_path: Path) -> None:
+def test_a_failure_says_the_line_of_git_s_complaint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fake_git(tmp_path / "bin", 'echo "To somewhere" >&2; echo "error: it broke" >&2; exit 1')
-    os.environ["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(GitError, match=r"^git status failed: error: it broke$"):
         gitcmd.run_git(["status"], tmp_path)
     assert gitcmd.try_git(["status"], tmp_path).returncode == 1
