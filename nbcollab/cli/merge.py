@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nbcollab.cli.errors import echo
-from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.errors import EXIT_CHANGED, EXIT_OK
 from nbcollab.options import OutputStrategy
 
 if TYPE_CHECKING:
@@ -158,60 +158,10 @@ def conflicts(
     ] = None,
 ) -> None:
     """List unresolved merge conflicts; exit 1 while any remain, 2 if a file cannot be read."""
-    from nbcollab.errors import InvalidNotebook
-    from nbcollab.merge.conflicts import STALE
+    from nbcollab.cli.conflicts_run import run_conflicts
 
     notebooks, total = _default_notebooks(paths)
-    errors = 0
-    for path in notebooks:
-        try:
-            found = _findings(path)
-        except InvalidNotebook as exc:
-            # One unreadable file must not hide the conflicts of the others.
-            echo(f"nbcollab: error: {exc}", err=True)
-            errors += 1
-            continue
-        for _kind, message in found:
-            echo(f"{_shown(path)}: {message}")
-        if any(kind == STALE for kind, _ in found):
-            echo(
-                f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
-                f"'nbcollab resolve {_shown(path)}' to clear the record before committing",
-                err=True,
-            )
-        total += len(found)
-    if errors:
-        raise typer.Exit(EXIT_ERROR)
-    raise typer.Exit(EXIT_CHANGED if total else EXIT_OK)
-
-
-def _findings(path: Path) -> list[tuple[str, str]]:
-    """(kind, message) of each unresolved conflict of one file; InvalidNotebook if unreadable."""
-    from nbcollab.errors import InvalidNotebook
-    from nbcollab.files import read_file_bytes
-    from nbcollab.merge.conflicts import find_conflicts, read_record
-    from nbcollab.notebook.codec import parse_notebook
-
-    data = read_file_bytes(path)
-    try:
-        nb = parse_notebook(data, path=str(path))
-    except InvalidNotebook:
-        found = _raw_markers(data)
-        if not found:
-            raise
-        return [("raw", message) for message in found]
-    read_record(nb, source=str(path))  # a malformed record: InvalidNotebook naming the entry
-    return [(f.kind, f.message) for f in find_conflicts(nb)]
-
-
-def _raw_markers(data: bytes) -> list[str]:
-    """Markers git's line merge left in a file that is no longer JSON."""
-    lines = data.decode("utf-8", "replace").splitlines()
-    return [
-        f"line {n}: conflict marker in the raw file (not a valid notebook)"
-        for n, line in enumerate(lines, 1)
-        if line.startswith("<<<<<<<")
-    ]
+    raise typer.Exit(run_conflicts(notebooks, total))
 
 
 def resolve(
