@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,6 +121,8 @@ def write_atomic(
 
 
 def _replace(target: Path, data: bytes) -> None:
+    import tempfile  # only a write needs it (it imports shutil and random): checks start faster
+
     mode = _existing_mode(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

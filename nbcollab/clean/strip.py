@@ -8,7 +8,6 @@ import hashlib
 import json
 from typing import Any
 
-from nbcollab.clean.normalize import normalize_in_place
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.options import CleanOptions
@@ -75,6 +74,8 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
         repair_cell_ids(nb["cells"])
         changed |= before != [cell["id"] for cell in nb["cells"]]
     if options.normalize:
+        from nbcollab.clean.normalize import normalize_in_place  # only --normalize needs it
+
         changed |= normalize_in_place(nb, options=options.normalize_options)
     return changed
 
