@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import json
 from typing import Any
 
@@ -272,6 +271,8 @@ def repair_cell_ids(cells: list[dict[str, Any]]) -> None:
         else:
             needs_id.append(cell)
     for cell in needs_id:
+        import hashlib  # only a missing or repeated id needs it (its import loads OpenSSL)
+
         seed = f"{cell.get('cell_type', '')}\0{cell.get('source', '')}"
         digest = hashlib.sha1(seed.encode("utf-8", "surrogatepass")).hexdigest()
         new_id, counter = digest[:8], 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,21 @@ from typing import Any
 _PLAIN_INT = re.compile(r"[0-9]{1,18}")
 
 
-@dataclass(frozen=True)
 class Spec:
     """The flags of one command: each maps a command-line name to a parameter name."""
 
-    flags: dict[str, str] = field(default_factory=dict)  # on when given
-    repeated: dict[str, str] = field(default_factory=dict)  # a value, any number of times
-    single: dict[str, tuple[str, Callable[[str], Any]]] = field(default_factory=dict)
-    short: dict[str, str] = field(default_factory=dict)  # "-f" -> "--format"
+    def __init__(
+        self,
+        *,
+        flags: dict[str, str] | None = None,
+        repeated: dict[str, str] | None = None,
+        single: dict[str, tuple[str, Callable[[str], Any]]] | None = None,
+        short: dict[str, str] | None = None,
+    ) -> None:
+        self.flags = flags or {}  # on when given
+        self.repeated = repeated or {}  # a value, any number of times
+        self.single = single or {}  # one value, converted (None: not plain)
+        self.short = short or {}  # "-f" -> "--format"
 
     def flag_of(self, name: str) -> str:
         """The command-line flag of parameter ``name`` (the longest, as the typer app says it)."""

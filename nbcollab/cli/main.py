@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import sys
 
-from nbcollab.git.entry import GIT_ENTRY_POINTS
-
 _LEAN = ("clean", "lint", "conflicts")
 
 
@@ -24,6 +22,8 @@ def main() -> None:
     argv = sys.argv[1:]
     if argv and argv[0] in _LEAN:
         _lean(argv)
+    from nbcollab.git.entry import GIT_ENTRY_POINTS
+
     entry = GIT_ENTRY_POINTS.get(argv[0]) if argv else None
     if entry is None or "--help" in argv[1:] or "-h" in argv[1:]:
         from nbcollab.cli.app import app
