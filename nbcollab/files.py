@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,6 +169,8 @@ def _signals_as_exceptions() -> Iterator[None]:
     process does not ignore; the previous handlers are back before the signal is raised again,
     so SIGTERM still ends the process and SIGINT still raises KeyboardInterrupt.
     """
+    import threading  # a write needs it, a read or a check does not
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
