@@ -23,6 +23,10 @@ class NbcollabError(Exception):
     exit_code = EXIT_ERROR
 
 
+class NbcollabWarning(UserWarning):
+    """Base for input nbcollab reads, but not as it is written (shown as one line on stderr)."""
+
+
 class InvalidNotebook(NbcollabError):
     """A file is not a notebook nbcollab can work on."""
 

@@ -19,7 +19,6 @@ import signal
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
@@ -40,9 +39,9 @@ def read_file_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -
     except OSError as exc:
         raise InvalidNotebook(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        _require_regular_file(os.fstat(fd), path, limit)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)  # the file may have grown since
+        info = os.fstat(fd)
+        _require_regular_file(info, path, limit)
+        data = _read_to_end(fd, info.st_size, limit)
     except OSError as exc:
         raise InvalidNotebook(f"{path}: cannot read ({exc.strerror})") from None
     finally:
@@ -50,6 +49,33 @@ def read_file_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -
     if len(data) > limit:
         raise _too_large(path, limit)
     return data
+
+
+def is_null_device(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the null device: how git and nbdime name a side that does not exist
+    (a notebook added or deleted). Any other device, FIFO or socket is not."""
+    try:
+        info, null = os.stat(path), os.stat(os.devnull)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISCHR(info.st_mode) and info.st_rdev == null.st_rdev
+
+
+def read_side_bytes(path: str | os.PathLike[str]) -> bytes | None:
+    """A version of a notebook given as a file: its bytes, or None for the null device (absent)."""
+    return None if is_null_device(path) else read_file_bytes(path)
+
+
+def _read_to_end(fd: int, size: int, limit: int) -> bytes:
+    """What ``fd`` holds, up to ``limit + 1`` bytes: ``size`` (what fstat said) and one more in
+    one read, then on while the file has grown since. A buffered read of ``limit + 1`` would
+    first set aside ``limit`` bytes of memory for every file."""
+    chunks = [os.read(fd, min(size, limit) + 1)]
+    total = len(chunks[0])
+    while chunks[-1] and total <= limit:
+        chunks.append(os.read(fd, min(limit + 1 - total, 1 << 20)))
+        total += len(chunks[-1])
+    return b"".join(chunks)
 
 
 def read_stream_bytes(stream: BinaryIO, *, path: str, limit: int | None = None) -> bytes:
@@ -109,26 +135,42 @@ def write_atomic(
     """
     if root is not None and not is_inside(path, root):
         raise OutsideRoot(f"{outside_message(path, root)}; nothing written")
-    target = Path(os.path.realpath(path))
-    if target.is_dir():
-        raise NbcollabError(f"{path}: is a directory, cannot write a notebook there")
+    target = os.path.realpath(path)
     try:
-        with _signals_as_exceptions():
-            _replace(target, data)
+        with cleanup_on_signals():
+            _replace(target, data, _mode_to_keep(target, path))
     except OSError as exc:
         raise NbcollabError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
-def _replace(target: Path, data: bytes) -> None:
+def _mode_to_keep(target: str, path: str | os.PathLike[str]) -> int:
+    """The permissions of the file ``target`` replaces, or a new file's."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+    except OSError:
+        return 0o666  # the write below says what is wrong
+    if stat.S_ISDIR(mode):
+        raise NbcollabError(f"{path}: is a directory, cannot write a notebook there")
+    return mode & 0o7777
+
+
+def _replace(target: str, data: bytes, mode: int) -> None:
     import tempfile  # only a write needs it (it imports shutil and random): checks start faster
 
-    mode = _existing_mode(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    folder, name = os.path.split(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:] if written else data)
+            os.fsync(fd)  # the new bytes are on disk before the name points to them
+        finally:
+            os.close(fd)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
@@ -137,15 +179,6 @@ def _replace(target: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
-
-
-def _existing_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 class _Signalled(BaseException):
@@ -161,9 +194,15 @@ _CLEANUP_SIGNALS = tuple(
 )
 
 
+def _raise_signalled(signum: int, frame: object) -> None:
+    raise _Signalled(signum)
+
+
 @contextmanager
-def _signals_as_exceptions() -> Iterator[None]:
-    """While a temp file exists, a termination signal unwinds (removing it), then is delivered.
+def cleanup_on_signals() -> Iterator[None]:
+    """While temp files may exist, a termination signal unwinds (removing them), then is
+    delivered. ``write_atomic`` holds it for each write; a loop of writes may hold it once
+    around all of them, and the writes inside then set nothing up again.
 
     Only in the main thread (the only one Python runs handlers in), and only for signals the
     process does not ignore; the previous handlers are back before the signal is raised again,
@@ -171,17 +210,15 @@ def _signals_as_exceptions() -> Iterator[None]:
     """
     import threading  # a write needs it, a read or a check does not
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or (
+        _CLEANUP_SIGNALS and signal.getsignal(_CLEANUP_SIGNALS[0]) is _raise_signalled
+    ):
+        yield  # not ours to catch, or already held around this write
         return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise _Signalled(signum)
-
     previous: dict[int, Any] = {}
     for signum in _CLEANUP_SIGNALS:
         if signal.getsignal(signum) not in (signal.SIG_IGN, None):
-            previous[signum] = signal.signal(signum, interrupt)
+            previous[signum] = signal.signal(signum, _raise_signalled)
     received: int | None = None
     try:
         yield

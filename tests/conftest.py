@@ -1,16 +1,45 @@
-"""Shared fixtures (an isolated HOME and git config for every test, temp repos) and markers.
+"""Shared fixtures (an isolated HOME and git config for every test, temp repos), markers, the
+order of the tests and Hypothesis's profiles.
 
 Helpers that tests import live in ``helpers``."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.testing
 from helpers import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, git
+from hypothesis import HealthCheck, settings
+
+# Hypothesis: no test fails for taking long (no timing assertions: benchmarks report), and in CI
+# (``CI`` set) the examples are derandomized, so that a failure CI finds comes back with
+# ``CI=true python -m pytest TEST``, and the failing example's blob is printed, for
+# ``@reproduce_failure``. The profile is loaded here, before any test module builds its
+# ``@settings``, which take what they leave unset from it. ``HYPOTHESIS_PROFILE`` picks another.
+settings.register_profile("dev", deadline=None)
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
+
+# typer's CliRunner builds the click command of the whole app on every invoke: ~50 ms for
+# nbcollab's commands, more than most commands take on a test's small input, and the tests
+# invoke the app in-process hundreds of times. The app does not change during a run: build it
+# once, as the real executable does once a process.
+if hasattr(typer.testing, "_get_command"):  # where typer builds it per invoke (0.x)
+    typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 
 @pytest.fixture(autouse=True)
@@ -57,14 +86,20 @@ _SLOW_MARKERS = ("git", "corpus")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that run git, read the corpus or build a repository are ``slow`` too.
+    """Tests that run git, read the corpus or build a repository are ``slow`` too, and the fast
+    tests run first.
 
-    So ``pytest -m "not slow"`` is a fast tier without every such test repeating the marker.
+    So ``pytest -m "not slow"`` is a fast tier without every such test repeating the marker, and
+    the whole suite (``python -m pytest``, what CI runs) shows a broken build within its first
+    minute, before the slow tests start.
     """
+    fast, slow = [], []
     for item in items:
         uses_repo = "git_repo" in getattr(item, "fixturenames", ())
         if uses_repo or any(item.get_closest_marker(name) for name in _SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
+        (slow if item.get_closest_marker("slow") else fast).append(item)
+    items[:] = fast + slow
 
 
 @pytest.fixture(scope="module")

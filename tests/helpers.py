@@ -18,6 +18,10 @@ CORPUS_NOTEBOOKS = CORPUS / "notebooks"
 CORPUS_MERGES = CORPUS / "merges"
 
 
+# The merge driver as ``nbcollab install`` configures it, run with this checkout's code.
+DRIVER = f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P"
+
+
 def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run real git in ``repo``; text output captured."""
     return subprocess.run(["git", *args], cwd=repo, check=check, capture_output=True, text=True)
@@ -118,22 +122,28 @@ def html_output(text: str) -> dict[str, Any]:
     }
 
 
-def _notebook_text(notebook: str | bytes | Path) -> str:
+Notebook = str | bytes | Path | dict[str, Any]  # its text, its file, or the notebook itself
+
+
+def _notebook_text(notebook: Notebook) -> str:
     if isinstance(notebook, Path):
         return notebook.read_text(encoding="utf-8")
+    if isinstance(notebook, dict):
+        return json.dumps(notebook)
     return notebook.decode("utf-8") if isinstance(notebook, bytes) else notebook
 
 
-def jupyter_sign(notebook: str | bytes | Path) -> None:
-    """Sign a notebook (its text, or the file) as the user's Jupyter does when saving it."""
+def jupyter_sign(notebook: Notebook) -> None:
+    """Sign a notebook as the user's Jupyter does when saving it or on ``jupyter trust``."""
     from nbcollab.trust.notary import open_notary, read_as_jupyter
 
     with open_notary() as notary:
         notary.sign(read_as_jupyter(_notebook_text(notebook), path="notebook"))
 
 
-def jupyter_trusts(notebook: str | bytes | Path) -> bool:
-    """Whether the user's Jupyter (its real notary) trusts a notebook's text or file."""
+def jupyter_trusts(notebook: Notebook) -> bool:
+    """Whether the user's Jupyter (a fresh notary, reading it as Jupyter reads a file) trusts a
+    notebook."""
     from nbcollab.trust.notary import open_notary, read_as_jupyter
 
     with open_notary() as notary:

@@ -15,8 +15,6 @@ from typing import Any
 
 from helpers import code_cell, git, make_notebook, markdown_cell, stream_output, write_notebook
 
-DRIVER = f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P"
-
 
 def notebook(first: str, second: str, out: str = "1\n") -> dict[str, Any]:
     return make_notebook(

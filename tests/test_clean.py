@@ -13,8 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from nbcollab.clean.strip import DEFAULT_STRIP_KEYS, clean_bytes, clean_notebook, repair_cell_ids
+from nbcollab.clean.strip import (
+    DEFAULT_STRIP_KEYS,
+    clean_bytes,
+    clean_notebook,
+    needs_cleaning,
+    repair_cell_ids,
+)
 from nbcollab.cli.app import app
+from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.options import CleanOptions
 
@@ -300,6 +307,28 @@ def test_clean_bytes_is_none_for_a_clean_file_in_any_layout() -> None:
     assert clean_bytes(reindented, path="a") is None
 
 
+def test_needs_cleaning_says_what_clean_bytes_would_do() -> None:
+    dirty = serialize_notebook(dirty_metadata_notebook()).encode()
+    cleaned = clean_bytes(dirty, path="a")
+    assert cleaned is not None and needs_cleaning(dirty, path="a")
+    assert not needs_cleaning(cleaned, path="a")
+    with pytest.raises(InvalidNotebook, match="a:1:2: not valid JSON"):
+        needs_cleaning(b"{", path="a")
+
+
+def test_a_dotted_key_is_stripped_however_the_metadata_holds_it() -> None:
+    options = CleanOptions(extra_keys=("cell.metadata.a.b.c",))
+    for metadata, kept in [
+        ({"a.b.c": 1, "x": 2}, {"x": 2}),  # the whole key, as nbstripout tries first
+        ({"a": {"b.c": 1, "d": 2}}, {"a": {"d": 2}}),
+        ({"a.b": {"c": 1}}, {"a.b": {}}),
+        ({"a": {"b": {"c": 1}}}, {"a": {"b": {}}}),
+        ({"x": {"a": {"b": {"c": 1}}}}, {"x": {"a": {"b": {"c": 1}}}}),  # not below the top
+    ]:
+        nb = make_notebook(code_cell("x", cell_id="i", **metadata))
+        assert clean_notebook(nb, options=options)["cells"][0]["metadata"] == kept, metadata
+
+
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
 outputs = st.lists(st.sampled_from([PNG, STREAM, ERROR, RESULT]), max_size=3)
 cell_ids = st.one_of(st.none(), st.sampled_from(["a", "b", "bad id", ""]))
@@ -343,6 +372,7 @@ def test_clean_is_idempotent_on_bytes(cells: list, minor: int, options: CleanOpt
     before = parse_notebook(data)
     unchanged = clean_notebook(before, options=options) == before
     assert (clean_bytes(data, path="x", options=options) is None) == unchanged
+    assert needs_cleaning(data, path="x", options=options) == (not unchanged)
     once = clean_bytes(data, path="x", options=options) or data
     assert clean_bytes(once, path="x", options=options) is None
     parsed = parse_notebook(once)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import copy_to, corpus_notebooks, requires_corpus
 
-from nbcollab.clean.strip import clean_bytes, clean_notebook
+from nbcollab.clean.strip import clean_bytes, clean_file, clean_notebook
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.codec import parse_notebook
 
@@ -47,6 +47,10 @@ def test_corpus_notebook_is_cleaned_idempotently_and_stays_valid(path: Path) -> 
         assert str(exc).startswith(str(path))  # refused with a message naming the file
         return
     cleaned = data if once is None else once
+    with_notebook = clean_file(data, path=str(path))
+    assert with_notebook is None if once is None else with_notebook.data == once
+    if with_notebook is not None:  # what the output cache indexes instead of parsing the blob
+        assert json.loads(with_notebook.data) == with_notebook.notebook
     parsed = parse_notebook(data)
     assert (once is None) == (clean_notebook(parsed) == parsed)  # change tracking is exact
     assert clean_bytes(cleaned, path=str(path)) is None, "a second clean changed the file"

@@ -60,7 +60,7 @@ def test_an_unexpected_error_is_one_line_and_exit_2(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("nbcollab.clean.strip.clean_bytes", broken)
+    monkeypatch.setattr("nbcollab.clean.strip.needs_cleaning", broken)
     path = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("x")))
     result = runner.invoke(app, ["clean", "--check", str(path)])
     assert result.exit_code == 2  # never 1, which means "would change" to CI

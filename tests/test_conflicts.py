@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.merge.conflicts import find_conflicts
-from nbcollab.merge.markers import Resolution, find_hunks, find_line_block, resolve_hunks
+from nbcollab.merge.markers import find_hunks, find_line_block
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.record import SourceHunk
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.record import SourceConflict, SourceHunk
+from nbcollab.merge.resolve import Resolution, resolve_conflicts, resolved_text
 from nbcollab.merge.values import MergeLabels
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
@@ -33,29 +33,35 @@ CONFLICTED = "a\n<<<<<<< main\nb1\n=======\nb2\n>>>>>>> feature\nc"
 MARKERS = ("<<<<<<< main\n", "=======\n", ">>>>>>> feature\n")
 
 
+def _entry(text: str, *hunks: SourceHunk) -> SourceConflict:
+    return SourceConflict(markers=MARKERS, hunks=list(hunks), length=len(text))
+
+
 @pytest.mark.parametrize(
     ("choice", "expected"),
     [
         (Resolution.OURS, "a\nb1\nc"),
         (Resolution.THEIRS, "a\nb2\nc"),
         (Resolution.UNION, "a\nb1\nb2\nc"),
+        (Resolution.UNION_THEIRS_FIRST, "a\nb2\nb1\nc"),
         (Resolution.BASE, "a\nb\nc"),
     ],
 )
 def test_resolve_hunks_from_the_record(choice: Resolution, expected: str) -> None:
-    hunks = [SourceHunk("b\n", "b1\n", "b2\n")]
-    assert resolve_hunks(CONFLICTED, MARKERS, hunks, choice) == expected
+    entry = _entry(CONFLICTED, SourceHunk(base="b\n", ours="b1\n", theirs="b2\n", at=2))
+    assert resolved_text(CONFLICTED, entry, choice) == expected
 
 
 def test_a_hunk_is_found_as_written_never_by_its_marker_lines() -> None:
     # ours holds a separator-like line: read as syntax it would end ours early
-    hunk = SourceHunk("x\n", "=======\n>>>>>>> feature\n", "y\n")
+    hunk = SourceHunk(base="x\n", ours="=======\n>>>>>>> feature\n", theirs="y\n", at=0)
     text = "<<<<<<< main\n=======\n>>>>>>> feature\n=======\ny\n>>>>>>> feature\n"
-    assert find_hunks(text, MARKERS, [hunk]) == [0]
-    assert resolve_hunks(text, MARKERS, [hunk], Resolution.OURS) == hunk.ours
-    assert resolve_hunks(text, MARKERS, [hunk], Resolution.THEIRS) == "y\n"
+    entry = _entry(text, hunk)
+    assert find_hunks(text, MARKERS, [hunk], len(text)) == [0]
+    assert resolved_text(text, entry, Resolution.OURS) == hunk.ours
+    assert resolved_text(text, entry, Resolution.THEIRS) == "y\n"
     # the same block not at the start of a line is not the hunk
-    assert find_hunks("x" + text, MARKERS, [hunk]) == [None]
+    assert find_hunks("x" + text, MARKERS, [hunk], len(text)) == [None]
     assert find_line_block("ab\ncd", "cd") == 3 and find_line_block("abcd", "cd") is None
 
 
@@ -192,7 +198,7 @@ def test_conflicts_command(conflicted_file: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(app, ["conflicts", str(conflicted_file)])
     assert done.exit_code == 1
-    assert "cell 0 (id one): both sides changed the same lines" in done.output
+    assert "cell 1 (id one): both sides changed the same lines" in done.output
     clean = write_notebook(tmp_path / "clean.ipynb", make_notebook(code_cell("x")))
     assert runner.invoke(app, ["conflicts", str(clean)]).exit_code == 0
 

@@ -20,7 +20,8 @@ from helpers import (
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
-from nbcollab.diff.compute import MISSING, ValueChange, diff_notebooks, diff_outputs
+from nbcollab.diff.compute import ValueChange, diff_notebooks, diff_outputs
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.options import DiffOptions
 
 PNG_A = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgoA"}}
@@ -89,7 +90,7 @@ def test_parts_of_a_modified_cell() -> None:
     got = d.cells[1]
     assert got.status == "modified" and not got.source_changed
     assert got.execution_count == ValueChange(("execution_count",), 1, 7)
-    assert got.metadata == (ValueChange(("metadata", "tags"), MISSING, ["slow"]),)
+    assert got.metadata == (ValueChange(("metadata", "tags"), ABSENT, ["slow"]),)
     assert [(o.status, o.old_index, o.new_index) for o in got.outputs] == [
         ("modified", 0, 0),
         ("added", None, 1),
@@ -276,3 +277,17 @@ def test_v3_prompt_numbers_are_execution_counts() -> None:
     cell = diff_notebooks(old, new).cells[0]
     assert cell.execution_count == ValueChange(("prompt_number",), 1, 2)
     assert cell.other == () and [c.path for c in cell.outputs[0].changes] == [("prompt_number",)]
+
+
+def test_absent_is_one_value_wherever_it_travels() -> None:
+    import copy
+    import pickle
+
+    from nbcollab.merge.record import ValueConflict
+
+    assert copy.copy(ABSENT) is ABSENT and copy.deepcopy([ABSENT])[0] is ABSENT
+    assert pickle.loads(pickle.dumps(ABSENT)) is ABSENT
+    assert type(ABSENT)() is ABSENT
+    # the diff and the merge record speak of the same absent key
+    diff = diff_notebooks(make_notebook(code_cell("x")), make_notebook(code_cell("x", a=1)))
+    assert diff.cells[0].metadata[0].old is ABSENT and ValueConflict(("k",)).base is ABSENT

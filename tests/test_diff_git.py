@@ -87,7 +87,7 @@ def test_external_driver_modified_added_deleted_renamed(repo: Path) -> None:
     git(repo, "config", "diff.nbcollab.command", EXTERNAL)
     write_notebook(repo / "nb.ipynb", notebook(5))
     out = git(repo, "diff")
-    assert out.returncode == 0 and "## cell 1 (code, id c1): modified" in out.stdout
+    assert out.returncode == 0 and "## cell 2 (code, id c1): modified" in out.stdout
     write_notebook(repo / "new.ipynb", notebook(7))
     git(repo, "add", "new.ipynb")
     added = git(repo, "diff", "--cached").stdout

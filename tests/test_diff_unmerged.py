@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import code_cell, git, make_notebook, markdown_cell, run_nbcollab, write_notebook
+from helpers import (
+    DRIVER,
+    code_cell,
+    git,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
-
-DRIVER = f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P"
 
 
 def notebook(x: int) -> dict:

@@ -146,7 +146,7 @@ def test_cell_magic_skips_the_cell_with_a_warning(magic: str) -> None:
     module = export_module(nb, options=ALL, source_name="nb.ipynb")
     assert body(module.text) == ["y = 2"]
     warning = (
-        f"nb.ipynb: cell 0 (id a): skipped: cell magic {magic.split()[0]}: the cell is not Python"
+        f"nb.ipynb: cell 1 (id a): skipped: cell magic {magic.split()[0]}: the cell is not Python"
     )
     assert module.warnings == (warning,)
 
@@ -154,7 +154,7 @@ def test_cell_magic_skips_the_cell_with_a_warning(magic: str) -> None:
 @pytest.mark.parametrize("line", ["files = !ls", "x = %pwd", "a, b = !echo 1 2", "out=%sx ls"])
 def test_assigned_magic_is_an_error_naming_the_cell(line: str) -> None:
     nb = make_notebook(markdown_cell("# t"), code_cell(f"import os\n{line}", cell_id="k1"))
-    with pytest.raises(ExportError, match=r"^nb.ipynb: cell 1 \(id k1\), line 2: .*no Python"):
+    with pytest.raises(ExportError, match=r"^nb.ipynb: cell 2 \(id k1\), line 2: .*no Python"):
         export_module(nb, options=ALL, source_name="nb.ipynb")
 
 
@@ -180,19 +180,19 @@ def test_syntax_error_names_notebook_cell_and_line() -> None:
     nb = make_notebook(
         code_cell("x = 1", cell_id="a"), code_cell("#| export\ny = 1\ndef f(:\n", cell_id="b")
     )
-    with pytest.raises(ExportError, match=r"^nb.ipynb: cell 1 \(id b\), line 3: "):
+    with pytest.raises(ExportError, match=r"^nb.ipynb: cell 2 \(id b\), line 3: "):
         export_module(nb, options=ALL, source_name="nb.ipynb")
 
 
 def test_compile_time_error_is_caught_too() -> None:
     nb = make_notebook(code_cell("return 5", cell_id="a"))
-    with pytest.raises(ExportError, match=r"cell 0 \(id a\), line 1: 'return' outside function"):
+    with pytest.raises(ExportError, match=r"cell 1 \(id a\), line 1: 'return' outside function"):
         export_module(nb, options=ALL, source_name="nb.ipynb")
 
 
 def test_cell_without_id_is_named_by_index() -> None:
     nb = make_notebook(code_cell("x = (", cell_id=None), minor=4)
-    with pytest.raises(ExportError, match=r"^nb.ipynb: cell 0, line 1: "):
+    with pytest.raises(ExportError, match=r"^nb.ipynb: cell 1, line 1: "):
         export_module(nb, options=ALL, source_name="nb.ipynb")
 
 
@@ -486,7 +486,7 @@ def test_top_level_await_cell_is_skipped_or_reduced_to_its_definitions() -> None
     module = export_module(nb, options=ALL, source_name="nb.ipynb")
     assert body(module.text) == ["Y = 2"]
     assert module.warnings == (
-        "nb.ipynb: cell 0 (id a): skipped: top-level await runs only in IPython",
+        "nb.ipynb: cell 1 (id a): skipped: top-level await runs only in IPython",
     )
     assert body(export(*cells, options=DEFS)) == ["async def go():", "    return 1", "Y = 2"]
 

@@ -110,20 +110,20 @@ def test_a_fifo_is_not_read_or_replaced(project: Path) -> None:
 def test_broken_code_writes_no_module_and_names_the_cell(project: Path) -> None:
     notebook(project / "bad.ipynb", "#| export\nA = 1", "#| export\ndef f(:\n    pass")
     code, _, err = invoke("bad.ipynb")
-    assert code == 2 and "bad.ipynb: cell 1 (id c1), line 2: " in err
+    assert code == 2 and "bad.ipynb: cell 2 (id c1), line 2: " in err
     assert not (project / "bad.py").exists()
 
 
 def test_other_notebooks_are_still_exported_after_an_error(project: Path) -> None:
     notebook(project / "bad.ipynb", "#| export\nx = !ls")
     code, out, err = invoke("bad.ipynb", "nbs/core.ipynb")
-    assert code == 2 and out == "nbs/core.py\n" and "bad.ipynb: cell 0 (id c0), line 2" in err
+    assert code == 2 and out == "nbs/core.py\n" and "bad.ipynb: cell 1 (id c0), line 2" in err
 
 
 def test_warnings_go_to_stderr(project: Path) -> None:
     notebook(project / "m.ipynb", "%%bash\necho hi", "X = 1")
     code, out, err = invoke("--all", "m.ipynb")
-    assert code == 0 and out == "m.py\n" and "warning: m.ipynb: cell 0 (id c0): skipped" in err
+    assert code == 0 and out == "m.py\n" and "warning: m.ipynb: cell 1 (id c0): skipped" in err
 
 
 def test_folder_argument_exports_every_notebook_in_it(project: Path) -> None:

@@ -57,13 +57,13 @@ def test_a_notebook_diff_shows_the_changed_cell_only(pair: tuple[Path, Path]) ->
     )
     assert "-x = 1\n+x = 2\n" in text
     assert "import os" not in text  # an unchanged cell is not shown
-    assert "cell 1" in text and "cell 0" not in text
+    assert "cell 2" in text and "cell 1 " not in text
 
 
 def test_clean_options_hide_what_the_filter_would_strip(pair: tuple[Path, Path]) -> None:
     raw = run_external_diff(args("nb.ipynb", *pair))
     cleaned = run_external_diff(args("nb.ipynb", *pair), clean=CleanOptions(repair_ids=False))
-    assert "output 0" in raw and "execution_count" in raw
+    assert "output 1" in raw and "execution_count" in raw
     assert "output" not in cleaned and "execution_count" not in cleaned
     assert "-x = 1\n+x = 2\n" in cleaned
 

@@ -125,7 +125,7 @@ def test_hook_judges_the_staged_conflicts_not_the_working_file(hooked_repo: Path
     result = commit(hooked_repo)
     assert result.returncode != 0, result.stdout
     output = result.stdout + result.stderr  # git shows a hook's output on stderr
-    assert "sub dir/-nb é.ipynb: cell 0 (id a): both sides changed the same lines" in output
+    assert "sub dir/-nb é.ipynb: cell 1 (id a): both sides changed the same lines" in output
     assert git(hooked_repo, "rev-list", "--count", "HEAD").stdout == "1\n"
     git(hooked_repo, "add", ".")
     write_notebook(path, conflicted())  # now only the working file holds markers

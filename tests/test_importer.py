@@ -75,7 +75,7 @@ def test_traceback_names_the_notebook_the_cell_and_the_line_in_it(importable: Pa
         module.explode(1)
     text = "".join(traceback.format_exception(info.value))
     path = importable / "tb_nb.ipynb"
-    assert f'File "{path}, cell 2 (id boom)", line 5, in explode' in text
+    assert f'File "{path}, cell 3 (id boom)", line 5, in explode' in text
     assert "    raise ValueError(y)" in text  # the source line, shown from the notebook
     assert "def explode(x):" in inspect.getsource(module.explode)
 
@@ -98,13 +98,13 @@ def test_error_while_importing_points_into_the_cell(importable: Path) -> None:
     with pytest.raises(ZeroDivisionError) as info:
         importlib.import_module("raise_nb")
     assert any(
-        ", cell 0 (id z)" in str(entry.path) and entry.lineno + 1 == 3 for entry in info.traceback
+        ", cell 1 (id z)" in str(entry.path) and entry.lineno + 1 == 3 for entry in info.traceback
     )
 
 
 def test_syntax_error_is_an_import_error_naming_the_cell(importable: Path) -> None:
     nb(importable / "bad_nb.ipynb", code_cell("#| export\ndef f(:\n    pass", cell_id="q"))
-    with pytest.raises(ImportError, match=r"bad_nb.ipynb: cell 0 \(id q\), line 2: "):
+    with pytest.raises(ImportError, match=r"bad_nb.ipynb: cell 1 \(id q\), line 2: "):
         importlib.import_module("bad_nb")
 
 

@@ -33,7 +33,7 @@ def by_hand(nb: dict, text: str = "x = 3") -> dict:
 @pytest.mark.parametrize(
     ("nb", "said"),
     [
-        (merged(), "nb.ipynb: still holds 1 unresolved merge conflict(s) (cell 0 (id a)"),
+        (merged(), "nb.ipynb: still holds 1 unresolved merge conflict(s) (cell 1 (id a)"),
         (by_hand(merged()), "nb.ipynb: 1 conflict(s) resolved by hand are still recorded"),
         (make_notebook(code_cell('d = {"conflicts": [1], "nbcollab": 2}', cell_id="a")), None),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 from typing import Any
@@ -46,6 +47,14 @@ def test_the_same_text_as_json_dumps(value: Any, ensure_ascii: bool) -> None:
     assert dumps_indent1(value, ensure_ascii=ensure_ascii) == reference(value, ensure_ascii)
 
 
+class _Text(str):
+    pass
+
+
+class _Count(enum.IntEnum):
+    ONE = 1
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -53,10 +62,23 @@ def test_the_same_text_as_json_dumps(value: Any, ensure_ascii: bool) -> None:
         {"t": (1, 2)},  # a tuple is written as a list
         [True, 1, 1.0, None, "", [], {}],
         {"nested": [[[]], [{}], [{"a": [1, "x"]}]]},
+        {"lines": ["a\n", "b", 1, None, ["c"]]},  # lines of text, then something else
+        {"sub": _Text("x"), "lines": [_Text("y\n"), "z"]},  # str subclasses, as strings
+        {"count": _Count.ONE, "counts": [_Count.ONE]},  # json.dumps writes an IntEnum its way
+        {_Text("key"): 1},
     ],
 )
 def test_values_json_dumps_writes_its_own_way(value: Any) -> None:
     assert dumps_indent1(value, ensure_ascii=False) == reference(value, False)
+
+
+def test_a_file_of_many_keys_is_written_alike_and_leaves_no_more_than_a_bounded_memory() -> None:
+    from nbcollab.notebook import jsontext
+
+    many = {f"widget-{n}": {"state": {}, "n": n} for n in range(jsontext._MAX_NAMES + 100)}
+    for _ in range(2):  # the second time, with the key texts the first one kept
+        assert dumps_indent1(many, ensure_ascii=False) == reference(many, False)
+    assert all(len(names) <= jsontext._MAX_NAMES for names in jsontext._NAMES.values())
 
 
 def test_keys_that_cannot_be_sorted_are_refused_as_json_dumps_refuses_them() -> None:

@@ -19,9 +19,8 @@ from hypothesis import strategies as st
 from test_resolve_properties import LABELS, triples
 
 from nbcollab.errors import NbcollabError
-from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
 

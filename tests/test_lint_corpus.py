@@ -10,6 +10,7 @@ from helpers import CORPUS_NOTEBOOKS, corpus_notebooks, requires_corpus, run_nbc
 
 from nbcollab.lint.files import lint_files
 from nbcollab.lint.options import LintOptions
+from nbcollab.notebook.codec import parse_notebook
 from nbcollab.notebook.lines import cell_source, iter_cells
 
 pytestmark = [pytest.mark.corpus, requires_corpus]
@@ -25,7 +26,9 @@ def test_every_corpus_file_is_linted_or_named_as_an_error() -> None:
     placed = 0
     for result in results:
         text = Path(result.path).read_text(encoding="utf-8-sig").split("\n")
-        cells = iter_cells(result.notebook) if result.notebook else []
+        cells = (
+            iter_cells(parse_notebook(Path(result.path).read_bytes())) if not result.error else []
+        )
         for finding in result.findings:
             assert finding.file_line > 0 and finding.file_column > 0, (result.path, finding)
             source = cell_source(cells[finding.cell - 1]).split("\n")[finding.line - 1]

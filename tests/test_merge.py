@@ -378,7 +378,7 @@ def test_merge_text_splits_conflicts_on_agreed_lines() -> None:
     merged = merge_text("a\nb\nc", "A\nb2\nC", "a2\nb2\nc2", labels=LABELS)
     assert merged.text.count("<<<<<<< main") == 2
     assert "\nb2\n" in merged.text
-    assert [hunk.base for hunk in merged.hunks] == ["a\nb\nc\n", ""]
+    assert [hunk.base for hunk in merged.hunks] == ["a\nb\nc", ""]  # the base's own ending
     assert [(hunk.before, hunk.after) for hunk in merged.hunks] == [("", ""), ("b2\n", "")]
 
 

@@ -9,19 +9,22 @@ from helpers import code_cell, markdown_cell, stream_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.merge.cell import CellContext, conflict_note, edited, merge_slot, value_change
+from nbcollab.merge.cell import CellContext, conflict_note, edited, merge_slot, values_conflict
 from nbcollab.merge.markers import unwrap_exact
 from nbcollab.merge.order import Slot
 from nbcollab.merge.record import (
-    ABSENT,
     CellTypeConflict,
     ConflictKind,
     DeleteEditConflict,
     OutputsConflict,
     SourceConflict,
+    ValueConflict,
     ValuesConflict,
+    entry_to_json,
+    parse_record,
 )
-from nbcollab.merge.values import MISSING, MergeLabels, ValueConflict
+from nbcollab.merge.values import MergeLabels
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="HEAD", theirs="feature", marker_size=7)
@@ -143,7 +146,7 @@ def test_a_metadata_conflict_is_a_note_on_top_and_the_hunks_move_down() -> None:
     values, source = conflicts
     assert isinstance(values, ValuesConflict) and values.kind is ConflictKind.METADATA
     assert [(v.path, v.base, v.ours, v.theirs) for v in values.values] == [
-        (["metadata", "owner"], ABSENT, "ann", "bob")
+        (("metadata", "owner"), ABSENT, "ann", "bob")
     ]
     assert cell["metadata"]["owner"] == "ann"  # ours kept
     assert cell["source"].startswith(values.note)
@@ -302,14 +305,13 @@ def test_delete_vs_edit_wrapper_gives_back_the_text_exactly(
     assert unwrap_exact(cell["source"], head, tail) == text  # what resolving puts back
 
 
-def test_value_change_keeps_absent_apart_from_null() -> None:
-    change = value_change(ValueConflict(("metadata", "k"), MISSING, None, 1))
-    assert (change.path, change.base, change.ours, change.theirs) == (
-        ["metadata", "k"],
-        ABSENT,
-        None,
-        1,
-    )
+def test_the_record_keeps_absent_apart_from_null() -> None:
+    change = ValueConflict(("metadata", "k"), ABSENT, None, 1)
+    entry = values_conflict(ConflictKind.METADATA, [change], LABELS)
+    written = entry_to_json(entry)
+    assert written["values"] == [{"path": ["metadata", "k"], "ours": None, "theirs": 1}]
+    (read,) = parse_record({"conflicts": [written], "record_version": 2}, [], place="record")
+    assert read == entry and read.values[0].base is ABSENT
 
 
 def test_conflict_note_is_one_marker_line_naming_what_and_who() -> None:

@@ -97,9 +97,8 @@ def _assert_driver_falls_back(case: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.name[:40] for case in CASES])
 def test_resolve_every_corpus_conflict_to_each_side(case: Path) -> None:
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.merge.markers import Resolution
     from nbcollab.merge.notebook import merge_notebooks
-    from nbcollab.merge.resolve import resolve_conflicts
+    from nbcollab.merge.resolve import Resolution, resolve_conflicts
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
     try:

@@ -11,6 +11,7 @@ from typing import Any
 import nbformat
 import pytest
 from helpers import (
+    DRIVER,
     code_cell,
     git,
     make_notebook,
@@ -24,8 +25,6 @@ from nbcollab.git.merge_driver import parse_driver_args, run_git_merge
 from nbcollab.notebook.codec import serialize_notebook
 
 pytestmark = pytest.mark.git
-
-DRIVER = f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P"
 
 
 def _notebook(*sources: str) -> dict[str, Any]:

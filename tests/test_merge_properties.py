@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from nbcollab.merge.notebook import merge_notebooks
@@ -130,3 +130,66 @@ def test_conflicts_do_not_depend_on_which_side_is_ours(data: st.DataObject) -> N
     forward, backward = merge_notebooks(base, x, y), merge_notebooks(base, y, x)
     assert forward.clean == backward.clean
     assert sorted(c.kind for c in forward.conflicts) == sorted(c.kind for c in backward.conflicts)
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(st.data())
+def test_merging_leaves_its_inputs_as_they_were(data: st.DataObject) -> None:
+    """The trust check reads the inputs the merge was given, parsed once: the merge must not
+    have changed them."""
+    base = data.draw(base_notebooks())
+    ours, theirs = data.draw(edited(base, "x")), data.draw(edited(base, "y"))
+    before = copy.deepcopy((base, ours, theirs))
+    merge_notebooks(base, ours, theirs)
+    assert (base, ours, theirs) == before
+
+
+# --- a cell both sides replaced ----------------------------------------------------------------
+
+AROUND = ["import pandas as pd\n", "frame = pd.read_csv('data.csv')\n", "frame.plot()\n"]
+REPLACED = st.lists(st.sampled_from(["# Results", "x = 1", "", "total = sum(x)"]), max_size=3)
+NEW_LINES = st.sampled_from(["# Results (v2)", "Updated numbers.", "# Final results", "See below."])
+NEW_CELLS = st.tuples(
+    st.sampled_from(["code", "markdown"]), st.lists(NEW_LINES, min_size=1, max_size=3)
+)
+
+
+def _cells_of(specs: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
+    return [
+        {"cell_type": kind, "metadata": {}, "source": "\n".join(lines)} for kind, lines in specs
+    ]
+
+
+@SETTINGS
+@given(
+    st.integers(0, len(AROUND)),
+    REPLACED,
+    st.lists(NEW_CELLS, min_size=1, max_size=3),
+    st.lists(NEW_CELLS, min_size=1, max_size=3),
+)
+def test_a_cell_both_sides_replaced_is_a_conflict_unless_they_agree(
+    at: int, old: list[str], ours: list[tuple[str, list[str]]], theirs: list[tuple[str, list[str]]]
+) -> None:
+    """Base cell X deleted on both sides, new cells at its place on both (no ids): a conflict,
+    or the sides' new cells agree so that no more cells than one side wrote are there (nothing
+    twice), every line of both kept.
+
+    The new cells share no line with X, so that the cells paired with X conflict unless they
+    are the same text (a cell type changed on one side only merges)."""
+    from nbcollab.align.cells import align_cells
+
+    def version(middle: list[dict[str, Any]]) -> dict[str, Any]:
+        cells_ = [{"cell_type": "code", "metadata": {}, "source": s} for s in AROUND]
+        return _notebook(cells_[:at] + middle + cells_[at:], with_ids=False)
+
+    base = version([{"cell_type": "code", "metadata": {}, "source": "\n".join(old)}])
+    local, remote = version(_cells_of(ours)), version(_cells_of(theirs))
+    for side in (local, remote):  # X is deleted on both sides, not edited
+        assume(at in align_cells(base["cells"], side["cells"]).deleted)
+    result = merge_notebooks(base, local, remote)
+    if not result.clean:
+        return
+    assert len(result.notebook["cells"]) - len(AROUND) <= max(len(ours), len(theirs))
+    lines = {line for c in result.notebook["cells"] for line in c["source"].splitlines()}
+    assert {line for _, new in ours + theirs for line in new} <= lines

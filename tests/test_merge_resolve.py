@@ -12,9 +12,8 @@ from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.merge.conflicts import find_conflicts, strip_record
-from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
@@ -116,7 +115,7 @@ def test_resolve_without_a_side_leaves_marked_conflicts(tmp_path: Path) -> None:
     before = path.read_bytes()
     done = CliRunner().invoke(app, ["resolve", str(path)])
     assert done.exit_code == 1
-    assert "--ours, --theirs, --union or --base" in done.output
+    assert "--ours, --theirs, --union, --union-theirs-first or --base" in done.output
     assert path.read_bytes() == before
     assert CliRunner().invoke(app, ["resolve", str(path), "--ours", "--base"]).exit_code == 2
 
@@ -168,13 +167,13 @@ def test_long_marker_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("wanted", ["zzz", "7", "-1"])
+@pytest.mark.parametrize("wanted", ["zzz", "7", "-9", "0"])
 def test_resolve_an_unknown_cell_is_an_error(tmp_path: Path, wanted: str) -> None:
     path = _write(tmp_path / "nb.ipynb", _merged())
     before = path.read_bytes()
     done = run_nbcollab("resolve", str(path), "--cell", wanted, "--theirs")
     assert done.returncode == 2
-    assert b"--cell" in done.stderr and repr(wanted).encode() in done.stderr
+    assert f"--cell {wanted}: ".encode() in done.stderr
     assert b"resolved 0" not in done.stderr
     assert path.read_bytes() == before
 
@@ -207,15 +206,24 @@ def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
     done = run_nbcollab("conflicts", str(tmp_path))
     assert done.returncode == 2
     assert b"a_broken.ipynb" in done.stderr and b"b_empty.ipynb" in done.stderr
-    assert b"c_conflicted.ipynb: cell 0 (id one)" in done.stdout
+    assert b"c_conflicted.ipynb: cell 1 (id one)" in done.stdout
     (tmp_path / "a_broken.ipynb").unlink()
     (tmp_path / "b_empty.ipynb").unlink()
     assert run_nbcollab("conflicts", str(tmp_path)).returncode == 1
     missing = run_nbcollab("conflicts", str(tmp_path / "gone.ipynb"), str(tmp_path))
-    assert missing.returncode == 2 and b"c_conflicted.ipynb: cell 0" in missing.stdout
+    assert missing.returncode == 2 and b"c_conflicted.ipynb: cell 1" in missing.stdout
 
 
 # --- a malformed record is bad input, never an internal error -----------------------------------
+
+
+SOURCE = {
+    "kind": "source",
+    "cell": "one",
+    "markers": ["<<<<<<< a\n", "=======\n", ">>>>>>> b\n"],
+    "hunks": [{"base": "", "ours": "", "theirs": "x", "at": 0}],
+    "length": 20,
+}
 
 
 @pytest.mark.parametrize(
@@ -224,25 +232,19 @@ def test_conflicts_reports_unreadable_files_and_goes_on(tmp_path: Path) -> None:
         ({"kind": "metadata", "cell": "one", "values": [{"path": [1]}]}, "values"),
         ({"kind": "metadata", "cell": "one", "values": [{}]}, "values"),
         ({"kind": "metadata", "cell": "one", "values": "xx"}, "values"),
-        ({"kind": "source", "cell": "one", "hunks": [1, None]}, "hunks"),
-        ({"kind": "source", "cell": "one", "hunks": ["x\n"], "around": [["a"]]}, "around"),
+        ({**SOURCE, "hunks": [1, None]}, "hunks"),
+        ({**SOURCE, "around": [["a"]]}, "around"),
         ({"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "base": ["x"]}, "base"),
         ({"kind": "delete-edit", "cell": "one", "deleted_by": "nobody"}, "deleted_by"),
-        ({"kind": "source", "cell": "one", "hunks": [{"ours": "x\n"}]}, "hunks.0"),
+        ({**SOURCE, "hunks": [{"ours": "x\n"}]}, "hunks.0"),
+        ({**SOURCE, "hunks": [{"base": "", "ours": "", "theirs": "x", "at": -1}]}, "offsets"),
+        ({**SOURCE, "length": None}, "length"),
         ({"kind": "outputs", "cell": "one", "sections": [1, 2]}, "sections"),
         ({"kind": "sauce", "cell": "one"}, "kind"),
-        ({"kind": "source", "cell": "one", "mystery": 1}, "mystery"),
-        ({"kind": "source", "cell": "one", "marker_size": 0}, "marker_size"),
-        ({"kind": "source", "cell": "one", "index": -3}, "index"),
-        (
-            {
-                "kind": "source",
-                "cell": "one",
-                "markers": ["", "", ""],
-                "hunks": [{"base": "", "ours": "", "theirs": "x"}],
-            },
-            "markers",
-        ),
+        ({**SOURCE, "mystery": 1}, "mystery"),
+        ({**SOURCE, "marker_size": 0}, "marker_size"),
+        ({**SOURCE, "index": -3}, "index"),
+        ({**SOURCE, "markers": ["", "", ""]}, "markers"),
         ({"kind": "metadata", "cell": "one", "values": [], "note": ""}, "note"),
         (
             {"kind": "delete-edit", "cell": "one", "deleted_by": "ours", "wrapper": ["", ""]},

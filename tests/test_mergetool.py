@@ -11,14 +11,12 @@ from helpers import code_cell, make_notebook, markdown_cell, stream_output, writ
 from nbcollab.errors import NbcollabError
 from nbcollab.files import read_notebook_file
 from nbcollab.merge.conflicts import find_conflicts, read_record
-from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.record import ConflictKind
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 from nbcollab.mergetool.session import ChoiceRefused, FileDeletion, Session, describe_left
 from nbcollab.mergetool.store import save_session
-from nbcollab.mergetool.views import Choice
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.notebook.lines import iter_cells
 from nbcollab.options import MergeOptions, OutputStrategy
@@ -66,14 +64,13 @@ def test_views_list_each_recorded_conflict_with_its_sides(tmp_path: Path) -> Non
     source = next(v for v in views if v.entry.kind is ConflictKind.SOURCE and v.cell == 1)
     # Each side is the whole cell as that choice leaves it (the metadata note line included).
     assert {side: text.splitlines()[1:] for side, text in source.sides.items()} == {
-        Choice.BASE: ["a = 0", "b = 0"],
-        Choice.OURS: ["a = 1", "b = 0"],
-        Choice.THEIRS: ["a = 2", "b = 0"],
+        Resolution.BASE: ["a = 0", "b = 0"],
+        Resolution.OURS: ["a = 1", "b = 0"],
+        Resolution.THEIRS: ["a = 2", "b = 0"],
     }
     outputs = next(v for v in views if v.entry.kind is ConflictKind.OUTPUTS)
-    assert [o["text"] for o in outputs.sides[Choice.THEIRS]] == ["2\n"]
-    assert Choice.BOTH_THEIRS_FIRST in source.choices
-    assert Choice.BOTH_THEIRS_FIRST not in outputs.choices
+    assert [o["text"] for o in outputs.sides[Resolution.THEIRS]] == ["2\n"]
+    assert source.choices == outputs.choices == tuple(Resolution)
     assert describe_left([session]) == "4 of 4 conflicts left"
 
 
@@ -85,12 +82,12 @@ def test_each_choice_equals_what_resolve_does_for_that_entry(
 ) -> None:
     nb = _merged(outputs=OutputStrategy.CONFLICT)
     session = _session(tmp_path, nb)
-    by_page = Choice.BOTH if choice is Resolution.UNION else Choice(choice.value)
+    by_page = Resolution.UNION if choice is Resolution.UNION else Resolution(choice.value)
     for view in session.conflicts():
         if view.cell == 1:  # resolve's --cell does all of one cell: the page does it entry by entry
-            # Metadata has no "both": resolve's --union keeps ours there.
+            # Metadata has no union: resolve's --union keeps ours there.
             session.choose(
-                _number(session, view), by_page if by_page in view.choices else Choice.OURS
+                _number(session, view), by_page if by_page in view.choices else Resolution.OURS
             )
     expected = resolve_conflicts(nb, choice, cell=1).notebook
     assert serialize_notebook(session.notebook) == serialize_notebook(expected)
@@ -120,10 +117,10 @@ def test_both_theirs_first_keeps_the_rest_of_the_cell(tmp_path: Path) -> None:
     view = next(
         v for v in session.conflicts() if v.cell == 1 and v.entry.kind is ConflictKind.SOURCE
     )
-    session.choose(view.number, Choice.BOTH_THEIRS_FIRST)
+    session.choose(view.number, Resolution.UNION_THEIRS_FIRST)
     assert _texts(session.notebook)[1].endswith("a = 2\na = 1\nb = 0")
     two = next(v for v in session.conflicts() if v.entry.kind is ConflictKind.SOURCE)
-    session.choose(two.number, Choice.BOTH)
+    session.choose(two.number, Resolution.UNION)
     assert _texts(session.notebook)[3] == "c = 1\nc = 2"
 
 
@@ -144,7 +141,7 @@ def test_undo_goes_back_step_by_step(tmp_path: Path) -> None:
     session = _session(tmp_path, _merged())
     start = serialize_notebook(session.notebook)
     first = session.conflicts()[0]
-    session.choose(first.number, Choice.OURS)
+    session.choose(first.number, Resolution.OURS)
     session.edit(0, "changed")
     assert session.undo() and session.undo()
     assert serialize_notebook(session.notebook) == start
@@ -154,9 +151,9 @@ def test_undo_goes_back_step_by_step(tmp_path: Path) -> None:
 def test_a_resolved_conflict_cannot_be_chosen_again(tmp_path: Path) -> None:
     session = _session(tmp_path, _merged())
     number = session.conflicts()[-1].number
-    session.choose(number, Choice.OURS)
+    session.choose(number, Resolution.OURS)
     with pytest.raises(ChoiceRefused):
-        session.choose(len(read_record(session.notebook)) + 5, Choice.OURS)
+        session.choose(len(read_record(session.notebook)) + 5, Resolution.OURS)
     with pytest.raises(ChoiceRefused):
         session.edit(99, "x")
 
@@ -174,7 +171,7 @@ def test_base_after_a_hand_edit_is_refused_not_guessed(tmp_path: Path) -> None:
 def test_save_all_resolved_exits_clean_and_writes_once(tmp_path: Path) -> None:
     session = _session(tmp_path, _merged(outputs=OutputStrategy.CONFLICT))
     while session.conflicts():
-        session.choose(session.conflicts()[0].number, Choice.THEIRS)
+        session.choose(session.conflicts()[0].number, Resolution.THEIRS)
     report = save_session(session, sign=False)
     assert report.left == 0
     _, saved = read_notebook_file(session.path)
@@ -188,7 +185,7 @@ def test_save_all_resolved_exits_clean_and_writes_once(tmp_path: Path) -> None:
 def test_save_refuses_a_file_changed_on_disk_meanwhile(tmp_path: Path) -> None:
     session = _session(tmp_path, _merged())
     Path(session.path).write_text("{}", encoding="utf-8")
-    session.choose(session.conflicts()[0].number, Choice.OURS)
+    session.choose(session.conflicts()[0].number, Resolution.OURS)
     with pytest.raises(NbcollabError, match="changed on disk"):
         save_session(session, sign=False)
     assert Path(session.path).read_text() == "{}"
@@ -197,7 +194,7 @@ def test_save_refuses_a_file_changed_on_disk_meanwhile(tmp_path: Path) -> None:
 def test_nothing_is_written_without_save(tmp_path: Path) -> None:
     session = _session(tmp_path, _merged())
     before = Path(session.path).read_bytes()
-    session.choose(session.conflicts()[0].number, Choice.THEIRS)
+    session.choose(session.conflicts()[0].number, Resolution.THEIRS)
     session.edit(0, "x")
     assert Path(session.path).read_bytes() == before
 
@@ -221,7 +218,7 @@ def test_markdown_underline_is_content_not_a_conflict(tmp_path: Path) -> None:
     session = _session(tmp_path, _merged())
     assert all(v.cell != 0 for v in session.conflicts())
     while session.conflicts():
-        session.choose(session.conflicts()[0].number, Choice.BASE)
+        session.choose(session.conflicts()[0].number, Resolution.BASE)
     assert _texts(session.notebook)[0] == "# Title\n=======\n"
 
 
@@ -240,6 +237,6 @@ def test_page_keeps_resolved_cells_in_view_and_escapes_everything(tmp_path: Path
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "'nonce-n0nce'" in page and "frame-ancestors" not in page
     while session.conflicts():
-        session.choose(session.conflicts()[0].number, Choice.THEIRS)
+        session.choose(session.conflicts()[0].number, Resolution.THEIRS)
     html = render_notebooks([session])
     assert html.count("resolved</h2>") == 2 and 'data-action="choose"' not in html

@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import code_cell, git, make_notebook, run_nbcollab, write_notebook
+from helpers import (
+    code_cell,
+    git,
+    jupyter_sign,
+    jupyter_trusts,
+    make_notebook,
+    run_nbcollab,
+    write_notebook,
+)
+from helpers import html_output as html
 from mergetool_helpers import (
     argv_recorder,
     conflicted_repo,
@@ -92,7 +101,7 @@ def test_partial_save_exits_1_and_the_next_run_resumes(git_repo: Path) -> None:
     assert run_nbcollab("conflicts", "nb.ipynb", cwd=git_repo).returncode == 1
     with running(NBCOLLAB + ["mergetool"], git_repo) as tool:  # no path: every unmerged notebook
         assert state(tool)["counter"] == "1 of 1 conflict left"
-        _choose_all(tool, "both")
+        _choose_all(tool, "union")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0, output
@@ -124,7 +133,7 @@ def test_add_add_has_no_base(git_repo: Path) -> None:
     with running(git_mergetool(git_repo), git_repo) as tool:
         conflicts = state(tool)["conflicts"]
         assert [c["kind"] for c in conflicts] == ["source"]
-        _choose_all(tool, "both-theirs-first")
+        _choose_all(tool, "union-theirs-first")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0, output
@@ -204,8 +213,6 @@ def _status(url: str) -> int:
 
 def _trusted_conflict(repo: Path, theirs_output: dict, *, trust_theirs: bool) -> Path:
     """Both branches edit cell a's source; theirs also changes cell b's output. Ours is trusted."""
-    from test_trust_git import html, jupyter_sign
-
     install = run_nbcollab("install", "--no-filter", cwd=repo)  # outputs are committed here
     assert install.returncode == 0, install.stderr
     path = repo / "nb.ipynb"
@@ -235,8 +242,6 @@ def _trusted_conflict(repo: Path, theirs_output: dict, *, trust_theirs: bool) ->
 
 @pytest.mark.parametrize("script", [False, True])
 def test_save_signs_only_when_the_trust_policy_allows(git_repo: Path, script: bool) -> None:
-    from test_trust_git import html, jupyter_trusts
-
     output = html("<script>alert(1)</script>" if script else "<i>b2</i>")
     path = _trusted_conflict(git_repo, output, trust_theirs=not script)
     with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:

@@ -71,10 +71,10 @@ def test_source_conflicts_count_their_places() -> None:
 
 
 def test_a_commit_id_for_a_branch_name_is_shown_short() -> None:
-    from nbcollab.mergetool.views import Choice
+    from nbcollab.merge.resolve import Resolution
     from nbcollab.mergetool.wording import column_title
 
     sha = "2877322f644432782801dd48ba64070e35f95953"
-    assert column_title(Choice.THEIRS, {Choice.THEIRS: sha}) == "theirs (2877322f64)"
-    assert column_title(Choice.OURS, {Choice.OURS: "ours"}) == "ours"
-    assert column_title(Choice.OURS, {Choice.OURS: "feature/x"}) == "ours (feature/x)"
+    assert column_title(Resolution.THEIRS, {Resolution.THEIRS: sha}) == "theirs (2877322f64)"
+    assert column_title(Resolution.OURS, {Resolution.OURS: "ours"}) == "ours"
+    assert column_title(Resolution.OURS, {Resolution.OURS: "feature/x"}) == "ours (feature/x)"

@@ -17,11 +17,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_resolve_properties import LABELS, triples
 
-from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.mergetool.session import Session, clear_resolved
-from nbcollab.mergetool.views import Choice
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.notebook.lines import iter_cells
 from nbcollab.options import MergeOptions, OutputStrategy
@@ -31,12 +29,6 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-PAGE = {
-    Resolution.OURS: Choice.OURS,
-    Resolution.THEIRS: Choice.THEIRS,
-    Resolution.BASE: Choice.BASE,
-    Resolution.UNION: Choice.BOTH,
-}
 
 
 def _merged(first: tuple[str, str, str], second: tuple[str, str, str]) -> dict[str, Any]:
@@ -59,7 +51,7 @@ def _merged(first: tuple[str, str, str], second: tuple[str, str, str]) -> dict[s
 
 
 @SETTINGS
-@given(triples(), triples(), st.sampled_from(list(PAGE)))
+@given(triples(), triples(), st.sampled_from(list(Resolution)))
 def test_choosing_each_conflict_equals_resolving_the_notebook(
     first: tuple[str, str, str], second: tuple[str, str, str], choice: Resolution
 ) -> None:
@@ -67,10 +59,11 @@ def test_choosing_each_conflict_equals_resolving_the_notebook(
     session = Session("nb.ipynb", nb)
     while session.conflicts():
         view = session.conflicts()[0]
-        picked = PAGE[choice] if PAGE[choice] in view.choices else Choice.OURS
+        # A button the page does not show for a conflict resolves as its first side does.
+        picked = choice if choice in view.choices else Resolution(choice.first_side)
         shown = view.sides.get(picked)
         session.choose(view.number, picked)
-        if shown is not None and picked is not Choice.BOTH and view.entry.kind.value == "source":
+        if shown is not None and view.entry.kind.value == "source":
             cell = iter_cells(session.notebook)[view.cell]
             assert cell["source"] == shown  # the column the user chose is what the cell becomes
     expected = resolve_conflicts(nb, choice).notebook
@@ -84,7 +77,7 @@ def test_theirs_first_keeps_the_same_lines_as_both_in_the_other_order(
 ) -> None:
     nb = _merged(first, second)
     results = []
-    for choice in (Choice.BOTH_THEIRS_FIRST, Choice.BOTH):
+    for choice in (Resolution.UNION_THEIRS_FIRST, Resolution.UNION):
         session = Session("nb.ipynb", nb)
         for view in [v for v in session.conflicts() if v.entry.kind.value == "source"][::-1]:
             session.choose(view.number, choice)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import zlib
@@ -12,9 +13,10 @@ from helpers import code_cell, make_notebook, markdown_cell, stream_output, vers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.clean.strip import clean_bytes
+from nbcollab.clean.strip import clean_bytes, clean_file
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.options import CleanOptions
+from nbcollab.output_cache.cells import build_index
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.restore import record_working_file, restore_working_file
 from nbcollab.output_cache.session import CacheSession
@@ -118,6 +120,7 @@ def test_a_process_holds_a_bounded_number_of_packs_open(tmp_path: Path) -> None:
         writer = OutputStore(tmp_path)
         writer.add(f"nb{n}.ipynb", "b" * 64, b"working %d" % n, "f")
         writer.close()
+    gc.collect()  # files an earlier test left to the collector close now, not mid-count
     before = len(os.listdir("/proc/self/fd"))
     reader = OutputStore(tmp_path)
     for _ in range(2):
@@ -183,6 +186,18 @@ def test_the_whole_working_file_comes_back_for_its_own_blob(tmp_path: Path) -> N
         restore_working_file(blob, "nb.ipynb", store=store, options=CleanOptions(), rule=PREFIX)
         == working
     )
+
+
+@pytest.mark.parametrize("rule", [PREFIX, UNCHANGED])
+def test_the_index_from_the_notebook_the_filter_wrote_is_the_index_from_the_blob(
+    rule: RestoreRule,
+) -> None:
+    working = nb_bytes("a = 1", "# note", "b = 2", "c = 3")
+    cleaned = clean_file(working, path="nb.ipynb")
+    assert cleaned is not None
+    from_blob = build_index(working, cleaned.data, rule)
+    assert from_blob is not None and from_blob.count(b"\n") == 4
+    assert build_index(working, cleaned.data, rule, written=cleaned.notebook) == from_blob
 
 
 def test_other_clean_options_restore_cell_by_cell_and_verify(tmp_path: Path) -> None:
@@ -316,6 +331,7 @@ def _record_many(root: str, worker: int) -> None:
             store.read(record)  # reading what others are appending must never fail
 
 
+@pytest.mark.slow  # four Python processes
 def test_concurrent_processes_never_corrupt_the_store(tmp_path: Path) -> None:
     import multiprocessing
 

@@ -1,7 +1,8 @@
 """The output cache's index lines: a versioned format, and every older line still read.
 
-docs/formats-output-cache.md describes the format; the lines of version 1 (no version field,
-7 to 15 fields as features were added) are upgraded in one place as they are read.
+docs/formats-output-cache.md describes the format; the lines of version 2 (no signed stream)
+and of version 1 (no version field, 7 to 15 fields as features were added) are upgraded in one
+place as they are read.
 """
 
 from __future__ import annotations
@@ -70,12 +71,18 @@ spans = st.builds(Span, st.just(PACK), st.integers(0, 2**40), st.integers(0, 2**
 @given(
     blob_at=spans,
     cells_at=spans,
+    signed_at=spans,
     crc=st.integers(0, 2**32 - 1),
     trusted=st.booleans(),
     fingerprint=st.sampled_from(["0", "a48237336aef26fe"]),
 )
 def test_a_current_line_reads_back_as_written(
-    blob_at: Span | None, cells_at: Span | None, crc: int, trusted: bool, fingerprint: str
+    blob_at: Span | None,
+    cells_at: Span | None,
+    signed_at: Span | None,
+    crc: int,
+    trusted: bool,
+    fingerprint: str,
 ) -> None:
     cells_at = cells_at if blob_at else None  # a cell index is stored only with its blob
     record = FULL._replace(
@@ -85,10 +92,25 @@ def test_a_current_line_reads_back_as_written(
         cells="d" * 64 if cells_at else "",
         crc=crc,
         trusted=trusted,
+        signed_at=signed_at if trusted else None,  # a signed stream only for a trusted file
     )
     line = format_record(record)
-    assert line.startswith(f"{INDEX_VERSION} ") and len(line.split(" ")) == 17
+    assert line.startswith(f"{INDEX_VERSION} ") and len(line.split(" ")) == 20
     assert read_record(line) == record
+    # What the checkout stand-ins match: path key, blob and working file after the version.
+    assert line.split(" ")[1:4] == [KEY, BLOB, WORKING]
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_a_line_of_version_2_reads_as_a_record_without_a_signed_stream(trusted: bool) -> None:
+    record = FULL._replace(trusted=trusted, signed_at=Span(PACK, 2000, 300))
+    line = "2 " + " ".join(format_record(record).split(" ")[1:17])
+    assert read_record(line) == record._replace(signed_at=None)
+
+
+def test_a_signed_stream_is_not_read_for_a_line_not_trusted() -> None:
+    line = format_record(FULL._replace(trusted=True, signed_at=Span(PACK, 2000, 300)))
+    assert read_record(line.replace(" t ", " - ", 1)) == FULL
 
 
 @pytest.mark.parametrize(
@@ -97,7 +119,8 @@ def test_a_current_line_reads_back_as_written(
         format_record(FULL)[:-1],  # torn
         format_record(FULL).replace(" - ", " x ", 1),  # a trust flag that is neither t nor -
         format_record(FULL._replace(trusted=True)).replace(" t ", " T ", 1),
-        "3" + format_record(FULL)[1:],  # a version this one does not know
+        "4" + format_record(FULL)[1:],  # a version this one does not know
+        "2" + format_record(FULL)[1:],  # version 2 had three fields fewer
         format_record(FULL) + " extra",
         version_1_line(FULL, 15) + " t",  # version 1 never had a trust field
         "",

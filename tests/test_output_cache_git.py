@@ -12,6 +12,8 @@ import pytest
 from helpers import (
     code_cell,
     git,
+    jupyter_sign,
+    jupyter_trusts,
     make_notebook,
     markdown_cell,
     run_nbcollab,
@@ -269,16 +271,7 @@ def html_notebook() -> dict:
     return nb
 
 
-def jupyter_trusts(path: Path) -> bool:
-    from nbcollab.trust.notary import open_notary, read_as_jupyter
-
-    with open_notary() as notary:
-        return bool(notary.check_signature(read_as_jupyter(path.read_text(), path=str(path))))
-
-
 def test_restored_outputs_are_trusted_as_they_were_when_recorded(repo: Path) -> None:
-    from nbcollab.trust.notary import open_notary, read_as_jupyter
-
     write_notebook(repo / NB, html_notebook())
     git(repo, "commit", "-qam", "html, not trusted")  # recorded while untrusted
     commit_edit_elsewhere(repo, "other")
@@ -290,8 +283,7 @@ def test_restored_outputs_are_trusted_as_they_were_when_recorded(repo: Path) -> 
     nb = html_notebook()
     nb["cells"][0]["outputs"][0]["data"]["text/html"] = "<b>one, again</b>"
     write_notebook(repo / NB, nb)  # the user ran it again in Jupyter, which signed it on save
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter((repo / NB).read_text(), path=NB))
+    jupyter_sign(repo / NB)
     git(repo, "add", NB)  # recorded trusted (the blob is the same: nothing to commit)
     git(repo, "switch", "-qc", "later")  # a cell below the HTML, edited by someone else
     write_notebook(repo / NB, clean_notebook(notebook("b = a + 20\nprint(b)", ran=False)))

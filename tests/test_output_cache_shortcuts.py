@@ -30,7 +30,6 @@ from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.lookup import recorded_clean
-from nbcollab.output_cache.options import CacheOptions
 from nbcollab.output_cache.restore import cleans_to_blob, record_working_file
 from nbcollab.output_cache.session import CacheSession
 from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key, read_record, sha256
@@ -187,11 +186,10 @@ def test_a_damaged_blob_is_detected_and_the_file_cleaned_the_long_way(tmp_path: 
         recorded_clean(
             working, "nb.ipynb", store=OutputStore(tmp_path / "cache"), options=CleanOptions()
         )
-    session = CacheSession(io.StringIO(), cwd=tmp_path)
-    session._ready, session._store = True, OutputStore(tmp_path / "cache")
-    session._options = CacheOptions()
+    err = io.StringIO()
+    session = CacheSession(err, cwd=tmp_path, store=OutputStore(tmp_path / "cache"))
     assert session.clean(working, "nb.ipynb", CleanOptions()) is None
-    assert "output cache not used" in session._err.getvalue()  # type: ignore[attr-defined]
+    assert "output cache not used" in err.getvalue()
 
 
 def test_records_without_their_blob_are_read_and_completed_once(tmp_path: Path) -> None:
@@ -228,14 +226,38 @@ def test_the_filter_answers_a_recorded_working_file_without_cleaning_it(
 
     working = serialize_notebook(build([("code", "a = 1", 1, 1, {})])).encode()
     blob = long_way(working, CleanOptions())
-    session = CacheSession(io.StringIO(), cwd=tmp_path)
-    session._ready, session._store = True, OutputStore(tmp_path / "cache")
-    session._options = CacheOptions()
+    session = CacheSession(io.StringIO(), cwd=tmp_path, store=OutputStore(tmp_path / "cache"))
     first = git_filter.answer("clean", working, "nb.ipynb", defaults(), io.StringIO(), session)
     assert first == blob  # cleaned the long way, and recorded
     monkeypatch.setattr(git_filter, "clean_for_git", lambda *a: pytest.fail("cleaned again"))
     again = git_filter.answer("clean", working, "nb.ipynb", defaults(), io.StringIO(), session)
     assert again == blob
+
+
+def test_the_filter_indexes_the_cells_from_the_notebook_it_wrote_not_by_reading_the_blob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbcollab.git import filter as git_filter
+    from nbcollab.output_cache import cells
+
+    spec = [("code", "a = 1", 1, 1, {}), ("markdown", "# m", 0, None, {}), ("code", "b", 2, 2, {})]
+    working = serialize_notebook(build(spec)).encode()
+    blob = long_way(working, CleanOptions())
+
+    class NoReading:
+        @staticmethod
+        def loads(*args: object, **kwargs: object) -> Any:
+            pytest.fail("the blob the filter just wrote was parsed again")
+
+    monkeypatch.setattr(cells, "json", NoReading)
+    store = OutputStore(tmp_path / "cache")
+    session = CacheSession(io.StringIO(), cwd=tmp_path, store=store)
+    assert git_filter.answer("clean", working, "nb.ipynb", defaults(), io.StringIO(), session) == (
+        blob
+    )
+    (record,) = store.records_for("nb.ipynb")
+    index = store.read_cells(record)
+    assert index is not None and index.count(b"\n") == 1 + 2  # a header, a line a code cell
 
 
 def test_a_notebook_restored_cell_by_cell_is_recorded_so_git_re_reads_it_by_a_look_up(
@@ -245,9 +267,7 @@ def test_a_notebook_restored_cell_by_cell_is_recorded_so_git_re_reads_it_by_a_lo
 
     spec = [("code", "a = 1", 1, 1, {}), ("markdown", "# m", 0, None, {}), ("code", "b", 2, 2, {})]
     working = serialize_notebook(build(spec)).encode()
-    session = CacheSession(io.StringIO(), cwd=tmp_path)
-    session._ready, session._store = True, OutputStore(tmp_path / "cache")
-    session._options = CacheOptions()
+    session = CacheSession(io.StringIO(), cwd=tmp_path, store=OutputStore(tmp_path / "cache"))
     session.record(working, long_way(working, CleanOptions()), "nb.ipynb", CleanOptions())
     # A blob never seen whole: the last cell was edited, the first keeps its outputs.
     edited = serialize_notebook(build([*spec[:2], ("code", "b = 3", 0, None, {})])).encode()
@@ -255,9 +275,7 @@ def test_a_notebook_restored_cell_by_cell_is_recorded_so_git_re_reads_it_by_a_lo
     restored = session.restore(blob, "nb.ipynb", lambda p: CleanOptions())
     assert restored != blob and parse_notebook(restored)["cells"][0]["outputs"]
     monkeypatch.setattr(git_filter, "clean_for_git", lambda *a: pytest.fail("cleaned again"))
-    another = CacheSession(io.StringIO(), cwd=tmp_path)
-    another._ready, another._store = True, OutputStore(tmp_path / "cache")
-    another._options = CacheOptions()
+    another = CacheSession(io.StringIO(), cwd=tmp_path, store=OutputStore(tmp_path / "cache"))
     for reader in (session, another):  # this process, and the next git command's
         answer = git_filter.answer("clean", restored, "nb.ipynb", defaults(), io.StringIO(), reader)
         assert answer == blob
@@ -286,9 +304,7 @@ def test_a_cache_that_cannot_be_written_still_restores_every_notebook_silently(
 
     monkeypatch.setattr(OutputStore, "_append_pack", refuse)  # a cache this user may only read
     err = io.StringIO()
-    session = CacheSession(err, cwd=tmp_path)
-    session._ready, session._store = True, OutputStore(tmp_path / "cache")
-    session._options = CacheOptions()
+    session = CacheSession(err, cwd=tmp_path, store=OutputStore(tmp_path / "cache"))
     for path in ("one.ipynb", "two.ipynb"):
         restored = session.restore(blob, path, lambda p: CleanOptions())
         assert parse_notebook(restored)["cells"][0]["outputs"], path

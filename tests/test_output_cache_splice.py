@@ -304,7 +304,6 @@ def test_a_record_under_another_rule_still_restores_by_bytes(
 def test_a_damaged_cell_index_means_the_blob_and_one_warning(tmp_path: Path) -> None:
     import io
 
-    from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.session import CacheSession
 
     working = hostile_notebook()
@@ -325,9 +324,7 @@ def test_a_damaged_cell_index_means_the_blob_and_one_warning(tmp_path: Path) -> 
     pack.write_bytes(bytes(data))
     target = edited(working, 3)
     err = io.StringIO()
-    session = CacheSession(err, cwd=tmp_path)
-    session._ready, session._store = True, OutputStore(tmp_path)
-    session._options = CacheOptions()
+    session = CacheSession(err, cwd=tmp_path, store=OutputStore(tmp_path))
     assert session.restore(target, "nb", lambda _: CleanOptions()) == target
     assert err.getvalue().count("output cache not used") == 1
     assert "corrupt" in err.getvalue()

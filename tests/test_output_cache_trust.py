@@ -57,9 +57,12 @@ class Filter:
 
     def __init__(self, root: Path, rule: RestoreRule = RestoreRule.PREFIX) -> None:
         self.err = io.StringIO()
-        self.session = CacheSession(self.err, cwd=root)
-        self.session._ready, self.session._store = True, OutputStore(root / "cache")
-        self.session._options = CacheOptions(restore=rule)
+        self.session = CacheSession(
+            self.err,
+            cwd=root,
+            store=OutputStore(root / "cache"),
+            options=CacheOptions(restore=rule),
+        )
 
     def record(self, working: bytes) -> None:
         self.session.record(working, blob_of(working), NB, CleanOptions())
@@ -105,7 +108,7 @@ def test_a_record_made_while_untrusted_never_becomes_trusted(tmp_path: Path) -> 
     [
         (
             cells(m="## Between, reworded"),
-            "analysis.ipynb: not re-signed: cell 2 (id m) changed between the first and last "
+            "analysis.ipynb: not re-signed: cell 3 (id m) changed between the first and last "
             "rich output; check it, then run: nbcollab trust sign analysis.ipynb",
         ),
         (  # crafted: text that a re-cut would read as an output holding a script
@@ -114,12 +117,12 @@ def test_a_record_made_while_untrusted_never_becomes_trusted(tmp_path: Path) -> 
                 markdown_cell("outputsdatatext/html<script>steal()</script>", cell_id="evil"),
                 *cells()[2:],
             ],
-            "analysis.ipynb: not re-signed: cell 2 (id evil) was added between the first and "
+            "analysis.ipynb: not re-signed: cell 3 (id evil) was added between the first and "
             "last rich output; check it, then run: nbcollab trust sign analysis.ipynb",
         ),
         (  # no crafted text at all: a cut could stretch the first output over the new prose
             [*cells()[:3], markdown_cell("more", cell_id="new"), *cells()[3:]],
-            "analysis.ipynb: not re-signed: cell 3 (id new) was added between the first and "
+            "analysis.ipynb: not re-signed: cell 4 (id new) was added between the first and "
             "last rich output; check it, then run: nbcollab trust sign analysis.ipynb",
         ),
     ],
@@ -142,7 +145,7 @@ def test_code_changed_above_a_rich_output(tmp_path: Path) -> None:
     assert jupyter_trusts(restored) and said == ""  # only cell 1's output: the user's own
     restored, said = restore_after(tmp_path / "unchanged", True, theirs, RestoreRule.UNCHANGED)
     assert b"<i>two</i>" in restored and not jupyter_trusts(restored)
-    assert "cell 3 (id k) changed between the first and last rich output" in said
+    assert "cell 4 (id k) changed between the first and last rich output" in said
 
 
 def test_another_clones_outputs_in_the_blob_are_never_trusted(tmp_path: Path) -> None:
@@ -228,3 +231,121 @@ def test_a_refusal_is_said_once_a_notebook_in_one_git_command(
         restorer.session.restore(blob, NB, lambda path: CleanOptions())
     restorer.session.close()
     assert restorer.err.getvalue().count("not re-signed") == 1
+
+
+def test_a_trusted_record_keeps_its_signed_stream_and_the_restore_parses_no_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording a trusted file stores its signed stream; the restore judges from it alone
+    (no recorded working file is read or parsed) and Jupyter's notary trusts the result."""
+    from nbcollab.output_cache import signing
+
+    mine = text_of(cells())
+    jupyter_sign(mine)
+    Filter(tmp_path).record(mine)
+    (record,) = OutputStore(tmp_path / "cache").records_for(NB)
+    assert record.trusted and record.signed_at is not None
+
+    def no_parsing(self: object, record: object) -> None:
+        raise AssertionError("a record was parsed")
+
+    monkeypatch.setattr(signing._Judge, "_read_parsed", no_parsing)
+    restored = Filter(tmp_path).restore(blob_of(text_of(cells(z="z = 30"))))
+    assert b"<i>two</i>" in restored and jupyter_trusts(restored)
+
+
+@pytest.mark.parametrize("where", ["table", "bytes", "seal"])
+def test_a_signed_stream_changed_on_disk_is_not_used(tmp_path: Path, where: str) -> None:
+    """Its seal no longer checks out: the restore reads the record itself, and still signs only
+    what the user's own record shows."""
+    mine = text_of(cells())
+    jupyter_sign(mine)
+    Filter(tmp_path).record(mine)
+    store = OutputStore(tmp_path / "cache")
+    (record,) = store.records_for(NB)
+    signed = store.read_signed(record)
+    store.close()
+    assert signed is not None and record.signed_at is not None
+    at = {
+        "table": signed.index(b"\nkeys ") + 7,
+        "bytes": len(signed) - 2,
+        "seal": signed.index(b"\n") - 3,
+    }[where]
+    pack = tmp_path / "cache" / "packs" / f"{record.signed_at.pack}.pack"
+    data = bytearray(pack.read_bytes())
+    offset = record.signed_at.offset + at
+    data[offset] = ord("1") if data[offset] != ord("1") else ord("2")
+    pack.write_bytes(bytes(data))
+    restored = Filter(tmp_path).restore(blob_of(text_of(cells(z="z = 30"))))
+    assert b"<i>two</i>" in restored and jupyter_trusts(restored)
+    evil = cells(m="## Between, reworded")
+    restorer = Filter(tmp_path)
+    restored = restorer.restore(blob_of(text_of(evil)))
+    assert not jupyter_trusts(restored) and "not re-signed" in restorer.err.getvalue()
+
+
+def test_a_signed_stream_sealed_under_another_key_is_not_used(tmp_path: Path) -> None:
+    from nbcollab.output_cache.signed import judge_recorded, read_signed
+
+    mine = text_of(cells())
+    jupyter_sign(mine)
+    session = Filter(tmp_path).session
+    user = session._user_store()
+    assert user is not None
+    trusted, signed = judge_recorded(mine, NB, user=user, rule=RestoreRule.PREFIX)
+    assert trusted and signed is not None
+    assert read_signed(signed, rule=RestoreRule.PREFIX, user=user) is not None
+    assert read_signed(signed, rule=RestoreRule.UNCHANGED, user=user) is None
+    other = signatures.UserStore(b"someone else's key", user.db_file)
+    assert read_signed(signed, rule=RestoreRule.PREFIX, user=other) is None
+
+
+def _outputs_text(nb: dict[str, Any]) -> bytes:
+    return serialize_notebook(nb).encode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _outputs_text(make_notebook(*cells())),
+        _outputs_text(make_notebook(*cells())).replace(b"\n", b"").replace(b"  ", b""),  # compact
+        # outputs whose text spells what the two pieces are made of
+        _outputs_text(
+            make_notebook(
+                code_cell(
+                    "x",
+                    cell_id="x",
+                    outputs=[html('}, {"cell_type": "raw", "metadata": {}, "source": "x"}], "')],
+                )
+            )
+        ),
+        # an outputs key twice: not a notebook Jupyter reads, so no places are given
+        _outputs_text(make_notebook(*cells())).replace(
+            b'"outputs": [', b'"outputs": [], "outputs": [', 1
+        ),
+    ],
+)
+def test_the_places_of_outputs_are_exact_or_not_given(text: bytes) -> None:
+    """``read_with_outputs`` reads a file as ``parse_notebook`` does, and each place it gives
+    is exactly its cell's outputs list."""
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.output_cache.signed import read_with_outputs
+
+    try:
+        expected = parse_notebook(text)
+    except InvalidNotebook:
+        with pytest.raises(InvalidNotebook):
+            read_with_outputs(text, NB)
+        return
+    nb, spans = read_with_outputs(text, NB)
+    assert nb == expected
+    if text.startswith(b'{\n "cells": [\n  {\n'):  # as Jupyter writes it: the places are found
+        assert spans
+    for index, (start, end) in spans.items():
+        alone = (
+            b'{"cells": [{"cell_type": "code", "execution_count": null, "metadata": {}, '
+            + b'"source": "", "outputs": '
+            + text[start:end]
+            + b'}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}'
+        )
+        assert parse_notebook(alone)["cells"][0]["outputs"] == nb["cells"][index]["outputs"]

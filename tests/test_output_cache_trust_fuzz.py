@@ -26,7 +26,8 @@ from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.keys import RestoreRule
 from nbcollab.output_cache.restore import fill_cells, record_working_file
-from nbcollab.output_cache.signing import judge_restore
+from nbcollab.output_cache.signed import judge_recorded
+from nbcollab.output_cache.signing import Verdict, judge_restore
 from nbcollab.output_cache.store import OutputStore
 from nbcollab.trust.signatures import UserStore
 from nbcollab.trust.store import as_jupyter_reads
@@ -57,31 +58,67 @@ def as_stored(pair: tuple[dict, dict]) -> tuple[bytes, bytes]:
     return working, clean_bytes(edited, path="nb.ipynb") or edited
 
 
+def judged(
+    working: bytes, blob: bytes, rule: RestoreRule, folder: Path, *, signed_stream: bool
+) -> tuple[Verdict, bytes | None]:
+    """Record the trusted ``working`` (with its signed stream, or without one as an older
+    nbcollab did) and judge the restore of ``blob``: the verdict and the text written."""
+    options = CleanOptions()
+    folder.mkdir()
+    store = OutputStore(folder / "cache")
+    user = user_store(folder, working)
+    trusted, signed = judge_recorded(working, "nb.ipynb", user=user, rule=rule)
+    assert trusted
+    cleaned = clean_bytes(working, path="nb.ipynb") or working
+    record_working_file(
+        working,
+        cleaned,
+        "nb.ipynb",
+        store=store,
+        options=options,
+        rule=rule,
+        trusted=True,
+        signed=signed if signed_stream else None,
+    )
+    filled = fill_cells(blob, "nb.ipynb", store=store, options=options, rule=rule)
+    if filled is None:
+        store.close()
+        return Verdict(), None
+    verdict = judge_restore(filled, "nb.ipynb", store=store, user=user, rule=rule)
+    store.close()
+    user.close()
+    return verdict, filled.text
+
+
+def notary_signature(text: bytes) -> str:
+    """What Jupyter's own notary computes for ``text`` under the fuzz test's key."""
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    nb = nbformat.reads(text.decode("utf-8"), as_version=4)
+    return NotebookNotary(secret=SECRET, db_file=":memory:").compute_signature(nb)
+
+
 @pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(trusted_and_merged().map(as_stored), st.sampled_from(list(RestoreRule)))
 def test_signed_restores_show_nothing_the_trusted_record_cannot(
     pair: tuple[bytes, bytes], rule: RestoreRule
 ) -> None:
+    """Both ways of reading the trusted record (its signed stream, or the working file parsed)
+    reach the same verdict, and what is signed is Jupyter's own signature of the file."""
     working, blob = pair
-    options = CleanOptions()
     with tempfile.TemporaryDirectory() as tmp:
-        store = OutputStore(Path(tmp) / "cache")
-        user = user_store(Path(tmp), working)
-        cleaned = clean_bytes(working, path="nb.ipynb") or working
-        record_working_file(
-            working, cleaned, "nb.ipynb", store=store, options=options, rule=rule, trusted=True
-        )
-        filled = fill_cells(blob, "nb.ipynb", store=store, options=options, rule=rule)
-        if filled is None:
-            return
-        verdict = judge_restore(filled, "nb.ipynb", store=store, user=user)
-        view = as_jupyter_reads(filled.notebook)
-        store.close()
-    if verdict.digest is None or view is None:
+        verdict, text = judged(working, blob, rule, Path(tmp) / "a", signed_stream=True)
+        parsed, _ = judged(working, blob, rule, Path(tmp) / "b", signed_stream=False)
+    assert verdict.digest == parsed.digest
+    assert (verdict.problem is None) == (parsed.problem is None)
+    if verdict.digest is None or text is None:
         return
+    assert verdict.digest == notary_signature(text)
+    view = as_jupyter_reads(parse_notebook(text))
     trusted_view = as_jupyter_reads(parse_notebook(working))
-    assert trusted_view is not None
+    assert view is not None and trusted_view is not None
     signed, known = signature_bytes(view), signature_bytes(trusted_view)
     already = set(Cuts(known).active_values())
     for mime, value in Cuts(signed).active_values():
@@ -121,4 +158,4 @@ def test_the_search_finds_a_stretch_a_restore_would_sign_without_the_rule(tmp_pa
     assert stretched and all(v not in working for v in stretched)
     verdict = judge_restore(filled, "nb.ipynb", store=store, user=user_store(tmp_path, working))
     assert verdict.digest is None
-    assert verdict.problem is not None and "cell 1 was added" in verdict.problem
+    assert verdict.problem is not None and "cell 2 was added" in verdict.problem

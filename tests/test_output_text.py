@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcollab.render.output_text import describe_output, mime_lines, output_text
+from nbcollab.render.output_text import OutputStyle, describe_output, mime_lines, output_text
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
 
@@ -153,3 +153,85 @@ def test_output_text_imports_no_diff_machinery() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --- nbformat 3 outputs read as their nbformat 4 forms --------------------------------------
+
+TRACEBACK = [
+    "\x1b[0;31mTraceback\x1b[0m (most recent call last)",
+    "\x1b[0;31mValueError\x1b[0m: bad",
+]
+V3_AND_V4 = {
+    "pyout": (
+        {"output_type": "pyout", "prompt_number": 1, "text": "2", "png": PNG, "metadata": {}},
+        {
+            "output_type": "execute_result",
+            "execution_count": 1,
+            "data": {"text/plain": "2", "image/png": PNG},
+            "metadata": {},
+        },
+    ),
+    "display_data": (
+        {"output_type": "display_data", "html": "<b>x</b>", "metadata": {}},
+        {"output_type": "display_data", "data": {"text/html": "<b>x</b>"}, "metadata": {}},
+    ),
+    "pyerr": (
+        {"output_type": "pyerr", "ename": "ValueError", "evalue": "bad", "traceback": TRACEBACK},
+        {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": TRACEBACK},
+    ),
+    "stream": (
+        {"output_type": "stream", "stream": "stdout", "text": "10%\r100%\ndone\n"},
+        {"output_type": "stream", "name": "stdout", "text": "10%\r100%\ndone\n"},
+    ),
+}
+
+
+@pytest.mark.parametrize("style", list(OutputStyle))
+@pytest.mark.parametrize(("v3", "v4"), V3_AND_V4.values(), ids=V3_AND_V4.keys())
+def test_an_nbformat_3_output_reads_as_its_nbformat_4_form(
+    v3: dict, v4: dict, style: OutputStyle
+) -> None:
+    assert output_text(v3, style=style) == output_text(v4, style=style)
+    assert output_text(v3, style=style)  # never empty: each of these shows something
+    kind_3, kind_4 = describe_output(v3).split(" ", 1), describe_output(v4).split(" ", 1)
+    assert kind_3[1:] == kind_4[1:]  # the same mime types, stream or error name
+
+
+SHOWN = {
+    "result-text-first": (
+        V3_AND_V4["pyout"][1],
+        ["2", "[image/png 1x1]"],
+    ),
+    "traceback-without-colours": (
+        V3_AND_V4["pyerr"][0],
+        ["Traceback (most recent call last)", "ValueError: bad"],
+    ),
+    "progress-bar-as-it-ends": (V3_AND_V4["stream"][0], ["100%", "done"]),
+    "html-by-size": (V3_AND_V4["display_data"][0], ["[text/html 8 bytes]"]),
+    "error-without-traceback": (
+        {"output_type": "error", "ename": "KeyError", "evalue": "'k'"},
+        ["KeyError: 'k'"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("output", "expected"), SHOWN.values(), ids=SHOWN.keys())
+def test_show_style(output: dict, expected: list[str]) -> None:
+    assert output_text(output, style=OutputStyle.SHOW) == expected
+
+
+def test_a_diff_of_nbformat_3_notebooks_shows_what_changed_in_each_output() -> None:
+    from nbcollab.diff.compute import diff_notebooks
+    from nbcollab.render.text import render_text
+
+    def v3(outputs: list[dict]) -> dict:
+        cell = {"cell_type": "code", "input": "f()", "language": "python", "metadata": {}}
+        sheet = {"cells": [{**cell, "outputs": outputs, "prompt_number": 1}], "metadata": {}}
+        return {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [sheet]}
+
+    old = v3([{"output_type": "pyout", "text": "2", "metadata": {}, "prompt_number": 1}])
+    new = v3([{"output_type": "pyout", "text": "3", "metadata": {}, "prompt_number": 1}])
+    text = render_text(diff_notebooks(old, new), old_name="a", new_name="b")
+    assert "~  output 1: pyout [text/plain] (changed)\n" in text
+    assert "   -2\n   +3\n" in text
+    assert "text:" not in text  # the changed key is the text shown, not a raw value change

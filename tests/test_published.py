@@ -270,7 +270,7 @@ def test_valid_outputs_pass(output: dict) -> None:
 @pytest.mark.parametrize("output", INVALID.values(), ids=INVALID.keys())
 def test_invalid_outputs_are_named(output: Any) -> None:
     assert output_problem(output)
-    with pytest.raises(PublishedDamaged, match="output 0"):
+    with pytest.raises(PublishedDamaged, match="output 1"):
         decode_outputs([json.dumps(output).encode()], where="here")
 
 

@@ -49,7 +49,7 @@ EXPECTED = """\
 ## notebook
 ~  metadata.kernelspec.name: "python3" -> "py311"
    ... 1 unchanged cell
-## cell 1 (code, id c1): modified
+## cell 2 (code, id c1): modified
 @@ -1,5 +1,5 @@
  import math
 -x = 1
@@ -57,20 +57,20 @@ EXPECTED = """\
  y = 2
  z = x + y
  print(z)
-~  output 0: stream stdout (changed)
+~  output 1: stream stdout (changed)
    @@ -1,1 +1,1 @@
    -3
    +12
-+  output 1: display_data [image/png, text/plain] (added)
++  output 2: display_data [image/png, text/plain] (added)
 +  | image/png: 12 bytes, sha1 e155543ae9c0
 +  | text/plain:
 +  | <Figure>
 +  metadata.tags: ["slow"]
 ~  execution_count: 1 -> 5
-## cell 2 (markdown, id m2): added
+## cell 3 (markdown, id m2): added
 +## Added
    ... 3 unchanged cells
-## cell 5 (code, id c5): removed
+## cell 6 (code, id c5): removed
 -old = True
 """
 
@@ -112,4 +112,4 @@ def test_moved_cell_header() -> None:
     new = copy.deepcopy(old)
     new["cells"].insert(0, new["cells"].pop(3))
     text = render_text(diff_notebooks(old, new), old_name="a", new_name="b")
-    assert "## cell 0 (code, id c3): moved from 3\n   ... 3 unchanged cells\n" in text
+    assert "## cell 1 (code, id c3): moved from 4\n   ... 3 unchanged cells\n" in text

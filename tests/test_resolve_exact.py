@@ -25,9 +25,8 @@ from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.merge.conflicts import find_conflicts
-from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
@@ -62,11 +61,10 @@ def test_a_setext_heading_inside_a_conflict_resolves_to_exactly_one_side(
     assert [f.kind for f in find_conflicts(merged)] == ["source"]
     outcome = resolve_conflicts(merged, choice)
     assert (outcome.resolved, outcome.failed) == (1, [])
-    expected = (
-        HEADINGS["ours"] + HEADINGS["theirs"]
-        if choice is Resolution.UNION
-        else HEADINGS[choice.value]
-    )
+    expected = {
+        Resolution.UNION: HEADINGS["ours"] + HEADINGS["theirs"],
+        Resolution.UNION_THEIRS_FIRST: HEADINGS["theirs"] + HEADINGS["ours"],
+    }.get(choice) or HEADINGS[choice.value]
     assert outcome.notebook["cells"][0]["source"] == expected
     assert find_conflicts(outcome.notebook) == []
 
@@ -176,37 +174,45 @@ def _sources(path: Path) -> list[str]:
     return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
 
 
-def test_cell_naming_an_id_and_another_cells_index_is_an_error(tmp_path: Path) -> None:
-    path = _two_conflicted_cells(tmp_path, ("1", "other"))  # id "1" at index 0
-    before = path.read_bytes()
-    done = CliRunner().invoke(app, ["resolve", str(path), "--cell", "1", "--theirs"])
-    assert done.exit_code == 2
-    assert "several cells" in done.output and "id:1" in done.output
-    assert path.read_bytes() == before
-    by_index = CliRunner().invoke(app, ["resolve", str(path), "--cell", "index:1", "--theirs"])
-    assert by_index.exit_code == 1 and "at index 1 (by index)" in by_index.output
+def test_a_number_is_a_position_and_id_names_an_id_made_of_digits(tmp_path: Path) -> None:
+    path = _two_conflicted_cells(tmp_path, ("2", "other"))  # the first cell's id is "2"
+    by_number = CliRunner().invoke(app, ["resolve", str(path), "--cell", "2", "--theirs"])
+    assert by_number.exit_code == 1 and "--cell 2 is cell 2 (id other)" in by_number.output
     assert _sources(path)[1] == "b = 2" and "<<<<<<<" in _sources(path)[0]
-    by_id = CliRunner().invoke(app, ["resolve", str(path), "--cell", "id:1", "--ours"])
-    assert by_id.exit_code == 0 and "at index 0 (by id)" in by_id.output
+    by_id = CliRunner().invoke(app, ["resolve", str(path), "--cell", "id:2", "--ours"])
+    assert by_id.exit_code == 0 and "--cell id:2 is cell 1 (id 2)" in by_id.output
     assert _sources(path) == ["a = 1", "b = 2"]
 
 
 @pytest.mark.parametrize(
-    ("ids", "wanted", "index", "how"),
+    ("ids", "wanted", "index"),
     [
-        (("1", "other"), "other", 1, "id"),
-        (("zero", "1"), "1", 1, "id"),  # the id and the index name the same cell
-        (("zero", "other"), "1", 1, "index"),
+        (("1", "other"), "other", 1),
+        (("zero", "other"), "2", 1),
+        (("zero", "other"), "-2", 0),
+        (("zero", "other"), "index:1", 1),  # the older 0-based spelling
+        (("zero", "1"), "id:1", 1),
     ],
 )
-def test_cell_says_which_meaning_it_used(
-    tmp_path: Path, ids: tuple[str, str], wanted: str, index: int, how: str
+def test_cell_says_which_cell_it_took(
+    tmp_path: Path, ids: tuple[str, str], wanted: str, index: int
 ) -> None:
     path = _two_conflicted_cells(tmp_path, ids)
     done = CliRunner().invoke(app, ["resolve", str(path), "--cell", wanted, "--theirs"])
     assert done.exit_code == 1, done.output
-    assert f"at index {index} (by {how})" in done.output
+    assert f"--cell {wanted} is cell {index + 1} (id {ids[index]})" in done.output
     assert [s.startswith("<<<<<<<") for s in _sources(path)] == [index != 0, index != 1]
+
+
+def test_cell_naming_several_cells_is_refused(tmp_path: Path) -> None:
+    path = _two_conflicted_cells(tmp_path, ("zero", "other"))
+    before = path.read_bytes()
+    done = CliRunner().invoke(app, ["resolve", str(path), "--cell", "1..2", "--theirs"])
+    assert done.exit_code == 2
+    assert "--cell 1..2 names 2 cells (cell 1 (id zero), cell 2 (id other)): give one" in (
+        done.output
+    )
+    assert path.read_bytes() == before
 
 
 # --- outputs and execution count from the same side --------------------------------------------
@@ -273,6 +279,7 @@ def test_resolve_theirs_command_takes_their_count(tmp_path: Path) -> None:
 def test_an_older_source_record_is_listed_and_refused_not_guessed(tmp_path: Path) -> None:
     merged = merge_notebooks(*_headings(), labels=LABELS).notebook
     entry = merged["metadata"]["nbcollab"]["conflicts"][0]
+    del merged["metadata"]["nbcollab"]["record_version"]  # records before versions
     merged["metadata"]["nbcollab"]["conflicts"][0] = {
         "kind": "source",
         "cell": entry["cell"],
@@ -284,7 +291,7 @@ def test_an_older_source_record_is_listed_and_refused_not_guessed(tmp_path: Path
     path.write_text(serialize_notebook(merged))
     before = path.read_bytes()
     listed = CliRunner().invoke(app, ["conflicts", str(path)])
-    assert listed.exit_code == 1 and "both sides changed the same lines" in listed.output
+    assert listed.exit_code == 1 and "source conflict recorded by an older" in listed.output
     done = CliRunner().invoke(app, ["resolve", str(path), "--ours"])
     assert done.exit_code == 1
     assert "older nbcollab" in done.output and "by hand" in done.output
@@ -297,6 +304,7 @@ def test_an_older_metadata_record_still_resolves() -> None:
     versions[2]["cells"][0]["metadata"]["owner"] = "bob"
     merged = merge_notebooks(*versions, labels=LABELS).notebook
     (entry,) = merged["metadata"]["nbcollab"]["conflicts"]
+    del merged["metadata"]["nbcollab"]["record_version"]  # records before versions
     del entry["note"]  # older records had no note: the note is found by its prefix
     cell = resolve_conflicts(merged, Resolution.THEIRS).notebook["cells"][0]
     assert (cell["source"], cell["metadata"]["owner"]) == ("x", "bob")

@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 from test_resolve_properties import LABELS, triples
 
 from nbcollab.merge.conflicts import read_record
-from nbcollab.merge.markers import Resolution
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.options import MergeOptions, OutputStrategy
 
@@ -102,3 +101,26 @@ def test_a_metadata_note_left_as_the_last_line_still_resolves(picks: list[int]) 
     one_by_one = _one_by_one(nb, Resolution.BASE, picks)
     assert one_by_one["cells"][1]["metadata"]["color"] == "base"
     assert one_by_one["cells"][1]["source"] == ""
+
+
+def test_resolving_one_cell_records_where_the_hunks_of_another_cell_now_are() -> None:
+    # Hunk 0 of cell "c" is resolved by hand outside nbcollab (its length changes); resolving
+    # cell "m" rewrites the record, which must then say where hunk 1 of "c" is now.
+    nb = _merged(
+        ("a\nx\n", "a\nX1\n", "a\nX2\n"),
+        ("a\nx\nb\ny\nc\n", "a\nX1\nb\nY1\nc\n", "a\nX2\nb\nY2\nc\n"),
+    )
+    source = nb["cells"][1]["source"]
+    start = source.index("<<<<<<< x\nX1\n")
+    end = source.index(">>>>>>> y\n", start) + len(">>>>>>> y\n")
+    nb["cells"][1]["source"] = source[:start] + "written by hand\nover two lines\n" + source[end:]
+    outcome = resolve_conflicts(nb, Resolution.OURS, cell=0)
+    assert outcome.resolved == 1
+    text = outcome.notebook["cells"][1]["source"]
+    (entry,) = (e for e in read_record(outcome.notebook) if e.kind.value == "source")
+    assert entry.length == len(text)
+    assert text.startswith("<<<<<<< x\nY1\n=======\nY2\n>>>>>>> y\n", entry.hunks[1].at)
+    final = resolve_conflicts(outcome.notebook, Resolution.THEIRS)
+    assert final.notebook["cells"][1]["source"].endswith(
+        "written by hand\nover two lines\nb\nY2\nc\n"
+    )

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from merge3 import Merge3
 
 from nbcollab.merge.conflicts import find_conflicts
-from nbcollab.merge.markers import Resolution
+from nbcollab.merge.markers import terminated
 from nbcollab.merge.notebook import merge_notebooks
-from nbcollab.merge.resolve import resolve_conflicts
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.merge.values import MergeLabels
 
 LABELS = MergeLabels(ours="x", theirs="y")
@@ -77,35 +77,48 @@ def _lines(text: str) -> list[str]:
 
 
 def expected(base: str, ours: str, theirs: str, choice: Resolution) -> tuple[str, set[str]]:
-    """The merge with every conflict region taken from ``choice``, and who changed the rest."""
+    """The merge with every conflict region taken from ``choice``, and who changed the rest.
+
+    A region's lines are the side's own; the one that ends a version keeps that version's
+    ending. The text ends as its last line came: from a side in a conflict, as that side ended
+    it; otherwise as the merged ending (whether a text ends with a newline merges as a change of
+    its own)."""
+    texts = {"base": base, "ours": ours, "theirs": theirs}
     merger = Merge3(_lines(base), _lines(ours), _lines(theirs))
     out: list[str] = []
     clean_changes: set[str] = set()
     covered = 0  # base lines kept or in a conflict: merge3 reports no trailing deletion by both
+    last_from_conflict = False
     for region in merger.merge_regions():
         kind = region[0]
         if kind == "unchanged":
             covered += region[2] - region[1]
-            out += merger.base[region[1] : region[2]]
+            lines = merger.base[region[1] : region[2]]
         elif kind in ("a", "same", "b"):
             clean_changes.add({"a": "ours", "b": "theirs"}.get(kind, "both"))
-            out += (merger.b if kind == "b" else merger.a)[region[1] : region[2]]
+            lines = (merger.b if kind == "b" else merger.a)[region[1] : region[2]]
         else:
             _, z0, z1, a0, a1, b0, b1 = region
             covered += z1 - z0
-            out += {
-                Resolution.OURS: merger.a[a0:a1],
-                Resolution.THEIRS: merger.b[b0:b1],
-                Resolution.BASE: merger.base[z0:z1],
-            }[choice]
+            side = choice.value
+            start, stop = {"ours": (a0, a1), "theirs": (b0, b1), "base": (z0, z1)}[side]
+            all_lines = _lines(texts[side])
+            lines = list(all_lines[start:stop])
+            if lines and stop == len(all_lines) and not texts[side].endswith(("\n", "\r")):
+                lines[-1] = lines[-1][:-1]
+        if lines:
+            out += lines
+            last_from_conflict = kind == "conflict"
     if covered != len(merger.base):
         clean_changes.add("both")
+    text = "".join(out)
+    if last_from_conflict:
+        return text, clean_changes
     ends = [t.endswith("\n") or not t for t in (base, ours, theirs)]
     end = ends[2] if ends[1] == ends[0] else ends[1]
     changed = (ends[1] != ends[0], ends[2] != ends[0])
     if any(changed):  # whether the text ends with a newline merges as a change of its own
         clean_changes.add("both" if all(changed) else "ours" if changed[0] else "theirs")
-    text = "".join(out)
     return (text[:-1] if not end and text.endswith("\n") else text), clean_changes
 
 
@@ -130,8 +143,55 @@ def _notebooks(base: str, ours: str, theirs: str) -> list[dict[str, Any]]:
 # The agreed text after the conflict ends the cell without a final newline, and it is not in
 # the base: resolving to the base drops it with the newline put back for finding lines.
 @example(("=======", "=======\n=======\ncrlf\r", "=======\ncrlf\r"))
+# The sides disagree on the final newline of the conflicting last line.
+@example(("a", "b", "c\n"))
+@example(("a\n", "b", "c"))
+# The region that ends the cell starts with lines both sides agree on, and its base is empty.
+@example(
+    (
+        ">>>>>>> y",
+        "=======\n>>>>>>> y\n<<<<<<< x\n=======",
+        ">>>>>>> y\n<<<<<<< x\n>>>>>>> y\n=======",
+    )
+)
 def test_resolving_a_fresh_conflict_gives_each_side_exactly(sides: tuple[str, str, str]) -> None:
-    base, ours, theirs = sides
+    _check_exact_sides(*sides)
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\r", "").replace("\n", "\r\n")
+
+
+@st.composite
+def mixed_endings(draw: st.DrawFn) -> tuple[str, str, str]:
+    """Triples in which some sides were converted to CRLF (an editor on Windows), final
+    newlines drawn on their own."""
+    sides = draw(triples())
+    crlf = draw(st.lists(st.booleans(), min_size=3, max_size=3))
+    return tuple(_crlf(side) if flag else side for side, flag in zip(sides, crlf))  # type: ignore[return-value]
+
+
+LINES_1_5 = "".join(f"line {k}\n" for k in range(1, 6))
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed_endings())
+# base LF, ours CRLF, theirs CRLF with a line deleted
+@example((LINES_1_5, _crlf(LINES_1_5), _crlf(LINES_1_5.replace("line 3\n", ""))))
+# ours CRLF without line 4, theirs LF without line 1
+@example((LINES_1_5, _crlf(LINES_1_5.replace("line 4\n", "")), LINES_1_5[7:]))
+@example(("a\r\nb", "a\r\nc\r\n", "a\nd"))
+def test_resolving_gives_each_side_exactly_with_mixed_line_endings(
+    sides: tuple[str, str, str],
+) -> None:
+    _check_exact_sides(*sides)
+
+
+def _check_exact_sides(base: str, ours: str, theirs: str) -> None:
+    """Resolving to a side gives that side's lines in every conflict region and the merged
+    lines elsewhere (merge3's regions), so exactly its text, byte for byte, where the other
+    side changed nothing else in the cell."""
     assume(len({base, ours, theirs}) == 3)
     merged = merge_notebooks(*_notebooks(base, ours, theirs), labels=LABELS).notebook
     kinds = [f.kind for f in find_conflicts(merged)]
@@ -186,9 +246,44 @@ def test_marker_like_text_without_a_record_is_never_a_conflict(texts: list[str])
 
 @pytest.mark.slow
 @settings(max_examples=80, deadline=None)
-@given(triples(), st.data())
+@given(triples(), st.lists(st.booleans(), min_size=1, max_size=6))
+# Hunk 0's marked text is also the start of hunk 1's: once hunk 0 is resolved by hand, the copy
+# inside hunk 1 must not be taken for it.
+@example(
+    ("", "=======\n=======\n>>>>>>> y\n=======\n=======\n>>>>>>> y", "=======\n>>>>>>> y"), [True]
+)
+@example(
+    (
+        "",
+        "=======\n=======\n<<<<<<< x\n<<<<<<< x\n=======\n=======\n<<<<<<< x",
+        "<<<<<<< x\n<<<<<<< x",
+    ),
+    [True],
+)
+# Both hunks are written the same (their sides differ only in the final newline), and the edit
+# by hand also ends the cell with a newline.
+@example(
+    (
+        "<<<<<<< x\n=======\n=======",
+        "=======",
+        "<<<<<<< x\n<<<<<<< x\n<<<<<<< x\n<<<<<<< x\n<<<<<<< x\n=======\n"
+        "<<<<<<< x\n<<<<<<< x\n<<<<<<< x\n<<<<<<< x\n<<<<<<< x",
+    ),
+    [True],
+)
+# Two hunks written the same, with the same agreed text before them, between two hunks resolved
+# by hand: each is taken in order, none for the other.
+@example(
+    (
+        "",
+        "<<<<<<< x\n" * 5 + "<<<<<<< x",
+        "=======\n<<<<<<< x\n<<<<<<< x\n<<<<<<< HEAD\n=======\n=======\n<<<<<<< x\n<<<<<<< x\n"
+        "<<<<<<< HEAD\n=======\n=======\n<<<<<<< x\n=======\n<<<<<<< x\n=======",
+    ),
+    [True, False, False, True],
+)
 def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(
-    sides: tuple[str, str, str], data: st.DataObject
+    sides: tuple[str, str, str], flags: list[bool]
 ) -> None:
     merged = merge_notebooks(*_notebooks(*sides), labels=LABELS).notebook
     record = merged["metadata"].get("nbcollab", {}).get("conflicts", [])
@@ -196,20 +291,20 @@ def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(
     (entry,) = record
     text = merged["cells"][1]["source"]
     closed = text if text.endswith("\n") or not text else text + "\n"
-    by_hand = data.draw(
-        st.lists(st.booleans(), min_size=len(entry["hunks"]), max_size=len(entry["hunks"]))
-    )
+    by_hand = (flags + [False] * len(entry["hunks"]))[: len(entry["hunks"])]
     assume(not all(by_hand))
     start, mid, end = entry["markers"]
     edited, expected, cursor = [], {"ours": [], "theirs": []}, 0
     for number, (hunk, mine) in enumerate(zip(entry["hunks"], by_hand)):
-        block = start + hunk["ours"] + mid + hunk["theirs"] + end
+        block = start + terminated(hunk["ours"]) + mid + terminated(hunk["theirs"]) + end
         assert closed.startswith(block, hunk["at"])
         kept = closed[cursor : hunk["at"]]
+        cursor = hunk["at"] + len(block)
         edited += [kept, f"by hand {number}\n" if mine else block]
         for side in expected:
-            expected[side] += [kept, f"by hand {number}\n" if mine else hunk[side]]
-        cursor = hunk["at"] + len(block)
+            # a side that ends the cell keeps its own ending; inside it, it ends its line
+            text = hunk[side] if cursor >= len(closed) else terminated(hunk[side])
+            expected[side] += [kept, f"by hand {number}\n" if mine else text]
     for part in (edited, *expected.values()):
         part.append(closed[cursor:])
     merged["cells"][1]["source"] = "".join(edited)

@@ -261,3 +261,29 @@ def test_the_csp_alone_stops_markup_that_got_past_the_sanitizer(
     assert visit.network() and visit.sent() == []  # the remote image was refused, not fetched
     assert any("Content Security Policy" in m for m in visit.console)  # it was tried, and refused
     assert visit.current()[1].startswith("1 / ")  # the page's own script still ran
+
+
+def test_a_page_of_many_notebooks_lays_out_only_what_is_on_screen(
+    browser: Any, tmp_path: Path
+) -> None:
+    old, new = report_pair()
+    names = [f"nb{k:03d}.ipynb" for k in range(120)]
+    page = render_html(
+        [(f"a/{n} (HEAD~1)", f"b/{n} (HEAD)", diff_notebooks(old, new)) for n in names]
+    )
+    path = tmp_path / "review.html"
+    path.write_text(page, encoding="utf-8")
+    visit = Visit(browser, path)
+    # Inside a section the browser skips (content-visibility: auto), nothing is laid out.
+    rendered = (
+        "id => document.querySelector(`#${id} > header`)"
+        ".checkVisibility({contentVisibilityAuto: true})"
+    )
+    assert not visit.page.evaluate(rendered, "nb120")  # skipped until the reader gets there
+    visit.page.click("nav.toc > ol > li:last-child > a")
+    visit.page.wait_for_selector("#nb120 section.change")
+    assert visit.page.evaluate(rendered, "nb120")
+    assert -1 < visit.top_of("nb120") < 80  # on screen
+    visit.page.keyboard.press("n")
+    assert visit.current()[0].startswith("nb120-")
+    assert visit.network() == [] and visit.dialogs == []

@@ -73,10 +73,10 @@ def sample() -> dict:
 def test_cells_with_headers_sources_and_outputs() -> None:
     text = show_notebook(sample(), name="nb.ipynb")
     assert text.startswith("nb.ipynb (python, nbformat 4.5, 3 cells)\n")
-    assert "── cell 0 · markdown · id intro ──" in text
-    assert "── cell 1 · code · id calc · [3] · tags setup ──" in text
+    assert "── cell 1 · markdown · id intro ──" in text
+    assert "── cell 2 · code · id calc · [3] · tags setup ──" in text
     assert "x = 1\nprint(x)\n" in text
-    assert "── output 0 · stream stdout ──" in text and "\n1\n" in text
+    assert "── output 1 · stream stdout ──" in text and "\n1\n" in text
     assert "<Figure size 640x480>\n[image/png 64x32]\n[text/html 9 bytes]" in text
     assert "ValueError: bad" in text and "\x1b" not in text  # the traceback's colours dropped
 
@@ -85,11 +85,11 @@ def test_no_outputs_and_one_cell() -> None:
     text = show_notebook(sample(), name="nb", options=ShowOptions(outputs=False))
     assert "output" not in text and "y = 2" in text
     one = show_notebook(sample(), name="nb", options=ShowOptions(cell="calc"))
-    assert one.startswith("── cell 1 · code") and "y = 2" not in one and "Title" not in one
-    assert show_notebook(sample(), name="nb", options=ShowOptions(cell="2")) == show_notebook(
+    assert one.startswith("── cell 2 · code") and "y = 2" not in one and "Title" not in one
+    assert show_notebook(sample(), name="nb", options=ShowOptions(cell="3")) == show_notebook(
         sample(), name="nb", options=ShowOptions(cell="-1")
     )
-    message = r"nb: --cell nope: no cell with that id or index \(the notebook has 3 cells\)"
+    message = r"^nb: --cell nope: no such cell \(the notebook has 3 cells; --cell takes N"
     with pytest.raises(ConfigError, match=message):
         show_notebook(sample(), name="nb", options=ShowOptions(cell="nope"))
 
@@ -161,7 +161,7 @@ def test_nbformat_3_cells_and_outputs() -> None:
         ],
     }
     text = show_notebook(nb, name="old.ipynb")
-    assert "── cell 0 · code · [1] ──" in text and "1 + 1\n" in text
+    assert "── cell 1 · code · [1] ──" in text and "1 + 1\n" in text
     assert "\n2\n[image/png 3x4]\n" in text
 
 
@@ -201,17 +201,20 @@ def test_cli_prints_and_exits_0(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "nb.ipynb", sample())
     result = CliRunner().invoke(app, ["show", str(path), "--no-outputs", "--color", "never"])
     assert result.exit_code == 0, result.output
-    assert "── cell 1 · code · id calc" in result.output and "output 0" not in result.output
+    assert "── cell 2 · code · id calc" in result.output and "output 1" not in result.output
     coloured = CliRunner().invoke(app, ["show", str(path), "--color", "always", "--no-pager"])
-    assert "\x1b[36m── cell 0" in coloured.output
-    source = coloured.output.split("── cell 1")[1].split("── output 0")[0]
+    assert "\x1b[36m── cell 1" in coloured.output
+    source = coloured.output.split("── cell 2")[1].split("── output 1")[0]
     assert "\x1b[" in source.split("\n", 1)[1]  # the source itself is coloured by Pygments
 
 
 def test_cli_errors_exit_2(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "nb.ipynb", sample())
     missing = CliRunner().invoke(app, ["show", str(path), "--cell", "nope"])
-    assert missing.exit_code == 2 and "--cell nope: no cell with that id" in missing.output
+    assert (
+        missing.exit_code == 2
+        and "--cell nope: no such cell (the notebook has 3 cells;" in missing.output
+    )
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json", encoding="utf-8")
     result = CliRunner().invoke(app, ["show", str(broken)])
@@ -223,4 +226,4 @@ def test_cli_subprocess_and_stdin(tmp_path: Path) -> None:
     data = json.dumps(sample()).encode()
     done = run_nbcollab("show", "-", "--cell", "intro", input=data)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.decode().startswith("── cell 0 · markdown · id intro")
+    assert done.stdout.decode().startswith("── cell 1 · markdown · id intro")

@@ -106,3 +106,55 @@ def test_two_regular_files_still_diff(
     monkeypatch.chdir(good.parent)
     result = CliRunner().invoke(app, ["diff", "--format", "json", good.name, other.name])
     assert result.exit_code == 1 and isinstance(json.loads(result.output), list)
+
+
+# --- /dev/null: the side that does not exist, as git and nbdime name it ------------------------
+
+
+def test_diff_with_dev_null_shows_a_notebook_added_or_deleted(tmp_path: Path) -> None:
+    good = write_notebook(tmp_path / "new.ipynb", make_notebook(code_cell("print(1)")))
+    added = CliRunner().invoke(app, ["diff", os.devnull, str(good)])
+    assert added.exit_code == 1, added.output
+    assert "cell 1 (code): added" in added.output and "+print(1)" in added.output
+    deleted = CliRunner().invoke(app, ["diff", str(good), os.devnull])
+    assert deleted.exit_code == 1 and "cell 1 (code): removed" in deleted.output
+    assert CliRunner().invoke(app, ["diff", os.devnull, os.devnull]).exit_code == 0
+    as_json = CliRunner().invoke(app, ["diff", "--format", "json", os.devnull, str(good)])
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)
+
+
+def test_merge_with_dev_null_as_base_merges_a_notebook_added_on_both_sides(tmp_path: Path) -> None:
+    ours = write_notebook(tmp_path / "ours.ipynb", make_notebook(code_cell("a = 1", cell_id="a")))
+    theirs = write_notebook(
+        tmp_path / "theirs.ipynb",
+        make_notebook(code_cell("a = 1", cell_id="a"), code_cell("b = 2", cell_id="b")),
+    )
+    out = tmp_path / "out.ipynb"
+    done = CliRunner().invoke(app, ["merge", os.devnull, str(ours), str(theirs), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert ["".join(c["source"]) for c in json.loads(out.read_text())["cells"]] == [
+        "a = 1",
+        "b = 2",
+    ]
+
+
+@pytest.mark.parametrize("side", [1, 2])
+def test_merge_with_dev_null_as_ours_or_theirs_says_only_the_base_can_be(
+    tmp_path: Path, side: int
+) -> None:
+    good = write_notebook(tmp_path / "good.ipynb", make_notebook(code_cell("a = 1")))
+    args = [str(good)] * 3
+    args[side] = os.devnull
+    done = CliRunner().invoke(app, ["merge", *args, "-o", str(tmp_path / "out.ipynb")])
+    assert done.exit_code == 2 and "only BASE can be" in done.output
+    assert not (tmp_path / "out.ipynb").exists()
+
+
+def test_other_devices_and_fifos_stay_refused_as_a_side(
+    fifo_and_good: tuple[Path, Path], tmp_path: Path
+) -> None:
+    fifo, good = fifo_and_good
+    for odd in (str(fifo), "/dev/zero"):
+        for args in (["diff", odd, str(good)], ["merge", odd, str(good), str(good)]):
+            done = CliRunner().invoke(app, args)
+            assert done.exit_code == 2 and "not a regular file" in done.output, (args, done.output)

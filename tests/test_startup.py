@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,38 @@ def _project(folder: Path) -> Path:
         '{\n<<<<<<< ours\n "cells": []\n=======\n "cells": [1]\n>>>>>>> theirs\n}\n',
         encoding="utf-8",
     )
+    write_notebook(folder / "excluded.ipynb", _out_of_order())
     git(folder, "add", "dirty.ipynb", "sub/order.ipynb")
+    return folder
+
+
+def _repeated_key(folder: Path) -> Path:
+    """``_project`` and a notebook with a key given twice (Jupyter reads the last; clean rewrites
+    it as Jupyter would save it), said by a warning."""
+    _project(folder)
+    text = (folder / "clean.ipynb").read_text(encoding="utf-8")
+    (folder / "twice").mkdir()
+    (folder / "twice" / "repeated.ipynb").write_text(
+        text.replace('"metadata": {', '"metadata": {"x": 1}, "metadata": {', 1), encoding="utf-8"
+    )
+    return folder
+
+
+def _modify_delete(folder: Path) -> Path:
+    """A repository mid-merge: ``gone.ipynb`` deleted on our side and edited on theirs."""
+    folder.mkdir(parents=True)
+    git(folder, "init", "-q", "-b", "main")
+    write_notebook(folder / "gone.ipynb", make_notebook(code_cell("x = 1", cell_id="a")))
+    write_notebook(folder / "kept.ipynb", make_notebook(code_cell("y = 1", cell_id="b")))
+    git(folder, "add", ".")
+    git(folder, "commit", "-q", "-m", "base")
+    git(folder, "checkout", "-q", "-b", "theirs")
+    write_notebook(folder / "gone.ipynb", make_notebook(code_cell("x = 2", cell_id="a")))
+    git(folder, "commit", "-q", "-am", "edit")
+    git(folder, "checkout", "-q", "main")
+    git(folder, "rm", "-q", "gone.ipynb")
+    git(folder, "commit", "-q", "-m", "delete")
+    assert git(folder, "merge", "theirs", check=False).returncode != 0
     return folder
 
 
@@ -135,6 +167,13 @@ PARITY = [
     ["clean", "-h"],
     ["clean", "--", "--check"],
     ["clean", "--check", ""],
+    ["clean", "-j", "2", "."],
+    ["clean", "--check", "--jobs=2", "."],
+    ["clean", "--check", "-j", "1", "broken.ipynb", "dirty.ipynb"],
+    ["clean", "--check", "-j", "0", "dirty.ipynb"],
+    ["clean", "--check", "-j", "x", "dirty.ipynb"],
+    ["clean", "--check", "-j2", "dirty.ipynb"],
+    ["clean", "--check", "-j", "1", "-j", "2", "dirty.ipynb"],
     ["lint", "sub/order.ipynb"],
     ["lint", "."],
     ["lint", "clean.ipynb"],
@@ -156,6 +195,22 @@ PARITY = [
     ["lint"],
     ["lint", "--help"],
     ["lint", "missing.ipynb"],
+    ["lint", "-j", "2", "."],
+    ["lint", "--jobs", "1", "-f", "json", "sub"],
+    ["lint", "-j", "0", "sub"],
+    ["lint", "--cell", "2", "sub/order.ipynb"],
+    ["lint", "--cell=3", "-f", "json", "sub/order.ipynb"],
+    ["lint", "--cell", "id:a", "sub/order.ipynb"],
+    ["lint", "--cell", "-1", "sub/order.ipynb"],
+    ["lint", "--cell", "9", "sub/order.ipynb"],
+    ["lint", "--cell", "0", "sub/order.ipynb"],
+    ["lint", "--cell", "1", "broken.ipynb"],
+    ["lint", "--cell", "1", "missing.ipynb"],
+    ["lint", "--cell", "2", "sub"],
+    ["lint", "--cell", "2", "sub/order.ipynb", "dirty.ipynb"],
+    ["lint", "--cell", "2", "excluded.ipynb"],
+    ["lint", "--cell", "2", "--baseline", "base.json", "--update-baseline", "sub/order.ipynb"],
+    ["lint", "--cell", "2", "--cell", "3", "sub/order.ipynb"],
     ["conflicts", "--", "dirty.ipynb", "conflicted/raw.ipynb"],
     ["conflicts", "conflicted"],
     ["conflicts", "clean.ipynb"],
@@ -168,13 +223,61 @@ PARITY = [
 @pytest.mark.slow
 @pytest.mark.parametrize("args", PARITY, ids=lambda args: " ".join(args) or "none")
 def test_the_lean_entry_answers_as_the_typer_app(tmp_path: Path, args: list[str]) -> None:
-    stdin = (_project(tmp_path / "typer-side") / "dirty.ipynb").read_bytes()
-    _project(tmp_path / "lean-side")
+    _both_ways(tmp_path, _project, args, stdin="dirty.ipynb")
+
+
+def _both_ways(
+    tmp_path: Path, make: Callable[[Path], Path], args: list[str], *, stdin: str
+) -> tuple[Any, ...]:
+    """Run ``args`` through the typer app and through ``main`` in two projects ``make`` built
+    alike (``stdin``: the file given on stdin); what the lean run gave, once it is the same."""
+    data = (make(tmp_path / "typer-side") / stdin).read_bytes()
+    make(tmp_path / "lean-side")
     (tmp_path / "typer-side" / "run").mkdir()
     (tmp_path / "lean-side" / "run").mkdir()
-    expected = _run(TYPER, args, tmp_path / "typer-side", stdin)
-    found = _run(LEAN, args, tmp_path / "lean-side", stdin)
+    expected = _run(TYPER, args, tmp_path / "typer-side", data)
+    found = _run(LEAN, args, tmp_path / "lean-side", data)
     assert found[:4] == expected[:4]
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["clean", "--check", "twice/repeated.ipynb"],
+        ["clean", "--check", "--stdin"],
+        ["clean", "-j", "1", "twice", "clean.ipynb"],
+        ["lint", "--cell", "1", "twice/repeated.ipynb"],
+    ],
+    ids=" ".join,
+)
+def test_the_lean_entry_says_a_repeated_key_as_the_typer_app(
+    tmp_path: Path, args: list[str]
+) -> None:
+    found = _both_ways(tmp_path, _repeated_key, args, stdin="twice/repeated.ipynb")
+    assert b"a key repeated in one JSON object ('metadata')" in found[2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["conflicts", "gone.ipynb"],
+        ["conflicts", "kept.ipynb", "gone.ipynb"],
+        ["conflicts", "."],
+        ["conflicts"],
+    ],
+    ids=" ".join,
+)
+def test_the_lean_entry_says_a_modify_delete_conflict_as_the_typer_app(
+    tmp_path: Path, args: list[str]
+) -> None:
+    expected = _run(TYPER, args, _modify_delete(tmp_path / "typer-side" / "repo"))
+    found = _run(LEAN, args, _modify_delete(tmp_path / "lean-side" / "repo"))
+    assert found[:4] == expected[:4]
+    assert b"gone.ipynb: deleted by ours, modified by theirs (modify/delete)" in found[1]
+    assert found[0] == 1
 
 
 @pytest.mark.slow
@@ -189,6 +292,8 @@ def test_the_lean_entry_answers_as_the_typer_app(tmp_path: Path, args: list[str]
         ["lint", "sub/order.ipynb"],
         ["lint", "--select", "C101", "--format", "json", "sub"],
         ["conflicts", "--", "dirty.ipynb", "conflicted"],
+        ["clean", "--check", "-j", "2", "sub", "dirty.ipynb"],
+        ["lint", "-j", "2", "--cell", "2", "sub/order.ipynb"],
         ["filter-clean", "dirty.ipynb"],
         ["textconv", "dirty.ipynb"],
         ["filter-process"],
@@ -210,6 +315,16 @@ def test_hot_commands_import_nothing_heavy(tmp_path: Path, args: list[str]) -> N
     assert imported == [], f"{' '.join(args)} imported {imported}"
 
 
+@pytest.mark.slow
+def test_a_modify_delete_conflict_is_found_without_importing_anything_heavy(
+    tmp_path: Path,
+) -> None:
+    folder = _modify_delete(tmp_path / "repo")
+    code, out, err, _files, imported = _run(LEAN, ["conflicts", "gone.ipynb"], folder)
+    assert (code, imported) == (1, []), err
+    assert b"(modify/delete)" in out
+
+
 # -- the parser itself ---------------------------------------------------------------------------
 
 
@@ -223,6 +338,8 @@ def test_hot_commands_import_nothing_heavy(tmp_path: Path, args: list[str]) -> N
         (["--keep-key", "k", "--keep-key=j"], ([], {"keep_keys": ["k", "j"]})),
         (["--max-output-bytes", "12"], ([], {"max_output_bytes": 12})),
         (["--keep-count"], ([], {"keep_execution_count": True})),
+        (["-j", "3", "a"], (["a"], {"jobs": 3})),
+        (["--jobs=1"], ([], {"jobs": 1})),
     ],
 )
 def test_plain_clean_arguments_are_read(argv: list[str], expected: Any) -> None:
@@ -244,6 +361,11 @@ def test_plain_clean_arguments_are_read(argv: list[str], expected: Any) -> None:
         ["--max-output-bytes", "1", "--max-output-bytes", "2"],
         ["-x"],
         ["-5"],
+        ["-j", "0"],
+        ["-j", "-1"],
+        ["-j2"],
+        ["-j=2"],
+        ["--jobs", "1", "-j", "2"],
     ],
 )
 def test_anything_else_goes_to_the_typer_app(argv: list[str]) -> None:
@@ -261,6 +383,8 @@ def test_lint_reads_its_choices_exactly() -> None:
     assert parse(["-f", "JSON", "x"], LINT) is None
     assert parse(["-fjson", "x"], LINT) is None
     assert parse(["--execute", "x"], LINT) is None
+    assert parse(["--cell", "2..3", "-j", "2", "x"], LINT) == (["x"], {"cell": "2..3", "jobs": 2})
+    assert parse(["--cell", "-1", "x"], LINT) is None  # a value like a flag: the typer app reads it
 
 
 def test_a_refused_value_is_said_with_its_flag() -> None:

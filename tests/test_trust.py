@@ -19,6 +19,8 @@ import pytest
 from helpers import (
     code_cell,
     corpus_notebooks,
+    jupyter_sign,
+    jupyter_trusts,
     make_notebook,
     markdown_cell,
     requires_corpus,
@@ -61,18 +63,6 @@ def picture(name: str) -> dict[str, Any]:
         "metadata": {},
         "output_type": "display_data",
     }
-
-
-def jupyter_sign(text: str) -> None:
-    """What Jupyter does when the user saves or `jupyter trust`s this text."""
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(text, path="input"))
-
-
-def jupyter_trusts(text: str) -> bool:
-    """A fresh notary on the same data dir, reading the text as Jupyter reads a file."""
-    with open_notary() as notary:
-        return bool(notary.check_signature(read_as_jupyter(text, path="file")))
 
 
 def three_versions(a_output: Any = picture) -> tuple[dict, dict, dict]:
@@ -132,7 +122,7 @@ def test_untrusted_remote_script_output_is_kept_but_not_signed() -> None:
 
     assert not outcome.signed
     assert outcome.reason == (
-        "not signed: cell 2 (id b) has output not found in any trusted input; check it, then "
+        "not signed: cell 3 (id b) has output not found in any trusted input; check it, then "
         "run: nbcollab trust sign nb"
     )
     assert "document.title" in result  # the merge keeps the output; it just stays untrusted
@@ -151,7 +141,7 @@ def test_trust_markers_inside_an_input_file_grant_nothing() -> None:
 
     outcome = sign_merge_result(result, inputs=[base_t, local_t, raw_remote], path="nb")
 
-    assert not outcome.signed and "cell 2 (id b)" in outcome.reason
+    assert not outcome.signed and "cell 3 (id b)" in outcome.reason
 
 
 def test_union_with_an_untrusted_side_is_not_signed() -> None:
@@ -164,7 +154,7 @@ def test_union_with_an_untrusted_side_is_not_signed() -> None:
 
     outcome = sign_merge_result(result, inputs=[base_t, local_t, remote_t], path="nb")
 
-    assert not outcome.signed and "cell 1 (id a)" in outcome.reason
+    assert not outcome.signed and "cell 2 (id a)" in outcome.reason
     assert not jupyter_trusts(result)
 
 
@@ -178,7 +168,7 @@ def test_conflict_strategy_with_an_untrusted_side_is_not_signed() -> None:
 
     outcome = sign_merge_result(result, inputs=[base_t, local_t, remote_t], path="nb")
 
-    assert not outcome.signed and "cell 1 (id a)" in outcome.reason
+    assert not outcome.signed and "cell 2 (id a)" in outcome.reason
 
 
 def test_output_built_by_the_merge_is_not_signed_even_from_trusted_sides() -> None:
@@ -197,7 +187,7 @@ def test_output_built_by_the_merge_is_not_signed_even_from_trusted_sides() -> No
 
     assert not outcome.signed
     assert outcome.reason == (
-        "not signed: cell 1 (id a) has output not found in any trusted input; check it, then "
+        "not signed: cell 2 (id a) has output not found in any trusted input; check it, then "
         "run: nbcollab trust sign nb"
     )
 
@@ -229,7 +219,7 @@ def test_conflict_markers_between_active_outputs_are_not_signed() -> None:
     outcome = sign_merge_result(result, inputs=[base_t, local_t, remote_t], path="nb")
 
     assert outcome.reason == (
-        "not signed: cell 1 (id a) changed between the first and last rich output; check it, "
+        "not signed: cell 2 (id a) changed between the first and last rich output; check it, "
         "then run: nbcollab trust sign nb"
     )
 
@@ -274,7 +264,7 @@ def test_trusted_output_moved_to_another_cell_is_not_signed() -> None:
         serialize_notebook(merged), inputs=[base_t, local_t, remote_t], path="nb"
     )
 
-    assert not outcome.signed and "cell 1 (id a)" in outcome.reason
+    assert not outcome.signed and "cell 2 (id a)" in outcome.reason
 
 
 def test_notebooks_before_4_5_are_matched_by_alignment_and_signed() -> None:
@@ -336,7 +326,7 @@ def test_result_jupyter_cannot_decode_is_not_signed() -> None:
     outcome = sign_merge_result(local_t, inputs=[base_t, local_t, remote_t], path="nb")
     assert outcome == outcome.__class__(
         False,
-        "not signed: nb: cell 1 (id a) holds text that is not valid Unicode "
+        "not signed: nb: cell 2 (id a) holds text that is not valid Unicode "
         "(a lone surrogate), which Jupyter can neither check nor sign",
     )
 
@@ -372,9 +362,9 @@ def test_v3_result_is_never_signed() -> None:
 @pytest.mark.parametrize(
     ("ids", "expected"),
     [
-        (["a", None], "cell 1 has no valid id"),
-        (["a", "a"], "cells 0 and 1 share the id 'a'"),
-        (["a", "not valid!"], "cell 1 has no valid id"),
+        (["a", None], "cell 2 has no valid id"),
+        (["a", "a"], "cells 1 and 2 share the id 'a'"),
+        (["a", "not valid!"], "cell 2 has no valid id"),
     ],
 )
 def test_result_without_complete_unique_ids_is_refused(ids: list, expected: str) -> None:
@@ -482,7 +472,7 @@ def test_crafted_collision_is_refused() -> None:
     outcome = sign_merge_result(result, inputs=[base_t, local_t, remote_t], path="nb")
 
     assert outcome.reason == (  # remote, with the crafted cell, is trusted: local's change
-        "not signed: cell 2 (id a) changed between the first and last rich output; check it, "
+        "not signed: cell 3 (id a) changed between the first and last rich output; check it, "
         "then run: nbcollab trust sign nb"
     )
     assert not jupyter_trusts(json.dumps(twin))
@@ -543,7 +533,7 @@ def test_collision_check_names_the_stretch() -> None:
     )
     trusted = make_notebook(X, Y, minor=4)
     assert find_collision_risk(nb, [trusted]) == (
-        "cells were moved or removed, or the notebook metadata changed, between cell 0 and the "
+        "cells were moved or removed, or the notebook metadata changed, between cell 1 and the "
         "notebook metadata"
     )
 
@@ -570,7 +560,7 @@ BOLD, ITALIC = html("<b>b</b>"), html("<i>i</i>")
             [code_cell("x", cell_id="a", outputs=[BOLD])],
             [code_cell("x", cell_id="z", outputs=[BOLD])],
             5,
-            "cell 0 (id z) has output not found in any trusted input",
+            "cell 1 (id z) has output not found in any trusted input",
         ),
         (
             [code_cell("x", cell_id="a", outputs=[BOLD, ITALIC])],
@@ -588,13 +578,13 @@ BOLD, ITALIC = html("<b>b</b>"), html("<i>i</i>")
             [code_cell("x", outputs=[BOLD]), code_cell("y")],
             [code_cell("x"), code_cell("y", outputs=[BOLD])],
             4,
-            "cell 1 has output not found in any trusted input",
+            "cell 2 has output not found in any trusted input",
         ),
         (
             [code_cell("x", outputs=[BOLD])],
             [code_cell("x", outputs=[dict(BOLD, metadata={"a": 1})])],
             4,
-            "cell 0 has output not found in any trusted input",
+            "cell 1 has output not found in any trusted input",
         ),
         (
             [code_cell("x", outputs=[BOLD])],
@@ -646,7 +636,7 @@ def test_trust_check_names_the_untrusted_cells(notebooks: dict[str, Path]) -> No
     done = runner.invoke(app, ["trust", "check", str(notebooks["rich"]), str(notebooks["plain"])])
     assert done.exit_code == 1
     assert done.stdout.splitlines() == [
-        f"{notebooks['rich']}: not trusted: untrusted output in cell 1 (id x1)",
+        f"{notebooks['rich']}: not trusted: untrusted output in cell 2 (id x1)",
         f"{notebooks['plain']}: no rich output, nothing to trust",
     ]
 
@@ -663,7 +653,7 @@ def test_trust_sign_then_check_passes(notebooks: dict[str, Path]) -> None:
 def test_trust_sign_refuses_what_jupyter_cannot_keep_signed(notebooks: dict[str, Path]) -> None:
     done = runner.invoke(app, ["trust", "sign", str(notebooks["no_ids"]), str(notebooks["plain"])])
     assert done.exit_code == 2
-    assert "no_ids.ipynb: cannot sign: cell 0 has no valid id" in done.stderr
+    assert "no_ids.ipynb: cannot sign: cell 1 has no valid id" in done.stderr
     assert done.stdout == f"{notebooks['plain']}: signed\n"  # the others are still signed
 
 
@@ -744,3 +734,37 @@ def test_real_notebooks_trusted_on_both_sides_are_re_signed() -> None:
     allowed = ("signed", "no rich output", "nbformat 3", "cell")
     assert all(kind.startswith(allowed) for kind in outcomes), outcomes.keys()
     assert len(outcomes["signed"]) >= 80
+
+
+def test_a_signed_merge_parses_each_notebook_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's merge driver hands the trust check the notebooks it parsed and the result it built:
+    three parses for three inputs, and the same signature as when the check parses them itself."""
+    from nbcollab.git import merge_driver
+    from nbcollab.notebook import codec
+    from nbcollab.trust import notary
+
+    base, local, remote = three_versions()
+    base_t, local_t, remote_t = texts(base, local, remote)
+    jupyter_sign(local_t)
+    jupyter_sign(remote_t)
+    files = []
+    for name, text in (("base", base_t), ("ours", local_t), ("theirs", remote_t)):
+        files.append(tmp_path / name)
+        files[-1].write_text(text, encoding="utf-8")
+    parses = []
+
+    def counted(data: Any, **kwargs: Any) -> Any:
+        parses.append(kwargs.get("path"))
+        return parse_notebook(data, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(codec, "parse_notebook", counted)
+        patched.setattr(notary, "parse_notebook", counted)
+        assert merge_driver.run_git_merge([*map(str, files), "7", "nb.ipynb"]) == 0
+    assert len(parses) == 3, parses
+    merged = files[1].read_text(encoding="utf-8")
+    assert jupyter_trusts(merged)
+    again = sign_merge_result(merged, inputs=[base_t, local_t, remote_t], path="nb")
+    assert again.signed, again.reason

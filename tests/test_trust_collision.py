@@ -14,12 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import code_cell, make_notebook, markdown_cell, run_nbcollab, stream_output
+from helpers import (
+    code_cell,
+    jupyter_sign,
+    jupyter_trusts,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    stream_output,
+)
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
-from nbcollab.trust.notary import open_notary, read_as_jupyter, sign_merge_result
+from nbcollab.trust.notary import sign_merge_result
 from nbcollab.trust.stream import signature_bytes
 
 runner = CliRunner()
@@ -28,18 +36,6 @@ SCRIPT = "<script>document.title='owned'</script>"
 
 def html_output(text: str) -> dict[str, Any]:
     return {"data": {"text/html": text}, "metadata": {}, "output_type": "display_data"}
-
-
-def jupyter_sign(text: str) -> None:
-    """What Jupyter does when the user saves or `jupyter trust`s this text."""
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(text, path="input"))
-
-
-def jupyter_trusts(nb: dict) -> bool:
-    """A fresh notary, reading the notebook as Jupyter reads the file."""
-    with open_notary() as notary:
-        return bool(notary.check_signature(read_as_jupyter(json.dumps(nb), path="file")))
 
 
 def crafted_cell_versions() -> tuple[dict, dict, dict]:
@@ -181,7 +177,7 @@ def test_stretching_a_trusted_output_over_an_inserted_cell_is_not_signed(tmp_pat
     assert signature_bytes(twin) == signature_bytes(result)
     assert SCRIPT in twin["cells"][0]["outputs"][0]["data"]["text/html"]
     assert done.stderr.splitlines()[-1] == (
-        "nbcollab: not signed: cell 1 (id x) was added between the first and last rich output; "
+        "nbcollab: not signed: cell 2 (id x) was added between the first and last rich output; "
         f"check it, then run: nbcollab trust sign {out}"
     )
     assert not jupyter_trusts(twin)

@@ -7,14 +7,20 @@ after the merge the working-tree file must open trusted in a fresh notary on the
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import code_cell, git, make_notebook, markdown_cell, write_notebook
-
-from nbcollab.trust.notary import open_notary, read_as_jupyter
+from helpers import (
+    DRIVER,
+    code_cell,
+    git,
+    jupyter_sign,
+    jupyter_trusts,
+    make_notebook,
+    markdown_cell,
+    write_notebook,
+)
 
 
 def html(text: str) -> dict[str, Any]:
@@ -34,17 +40,6 @@ def picture(name: str) -> dict[str, Any]:
     }
 
 
-def jupyter_sign(path: Path) -> None:
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(path.read_text(encoding="utf-8"), path=str(path)))
-
-
-def jupyter_trusts(path: Path) -> bool:
-    with open_notary() as notary:
-        nb = read_as_jupyter(path.read_text(encoding="utf-8"), path=str(path))
-        return bool(notary.check_signature(nb))
-
-
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
     """A repo with the driver installed and a notebook committed on main."""
@@ -52,7 +47,7 @@ def repo(git_repo: Path) -> Path:
         git_repo,
         "config",
         "merge.nbcollab.driver",
-        f"{sys.executable} -m nbcollab git-merge %O %A %B %L %P",
+        DRIVER,
     )
     (git_repo / ".gitattributes").write_text("*.ipynb merge=nbcollab\n")
     write_notebook(

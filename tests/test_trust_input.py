@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import code_cell, make_notebook, markdown_cell, run_nbcollab, write_notebook
+from helpers import (
+    code_cell,
+    jupyter_sign,
+    make_notebook,
+    markdown_cell,
+    run_nbcollab,
+    write_notebook,
+)
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
-from nbcollab.trust.notary import SIGNED, open_notary, read_as_jupyter, sign_merge_result
+from nbcollab.trust.notary import SIGNED, sign_merge_result
 
 runner = CliRunner()
 LONE = "\udc80"  # valid in JSON as the escape \udc80, but not Unicode: UTF-8 cannot encode it
@@ -59,13 +66,13 @@ def assert_one_line_error(done: Any, *needles: str) -> None:
     ("where", "nb"),
     [
         (
-            "cell 1 (id out)",
+            "cell 2 (id out)",
             make_notebook(
                 code_cell("x", cell_id="plain"),
                 code_cell("y", cell_id="out", outputs=[html(f"<b>{LONE}</b>")]),
             ),
         ),
-        ("cell 0 (id intro)", rich_notebook(markdown=f"# {LONE}")),
+        ("cell 1 (id intro)", rich_notebook(markdown=f"# {LONE}")),
         ("the notebook", make_notebook(markdown_cell("x", cell_id="m"), metadata={"k": LONE})),
     ],
     ids=["in-rich-output", "in-markdown", "in-metadata"],
@@ -95,7 +102,7 @@ def test_lone_surrogate_as_a_subprocess_prints_no_traceback(tmp_path: Path) -> N
         done = run_nbcollab("trust", command, str(path))
         assert done.returncode == 2, done.stderr
         assert b"Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
-        assert b"odd.ipynb: cell 0 (id intro) holds text that is not valid Unicode" in done.stderr
+        assert b"odd.ipynb: cell 1 (id intro) holds text that is not valid Unicode" in done.stderr
 
 
 def test_escaped_surrogate_pair_is_ordinary_text(tmp_path: Path) -> None:
@@ -112,16 +119,11 @@ def test_find_lone_surrogate_table() -> None:
     assert find_lone_surrogate(rich_notebook(markdown="\U0001f600")) is None
     keyed = make_notebook(markdown_cell("x", cell_id="m"))
     keyed["cells"][0]["metadata"] = {LONE: 1}  # keys are text too
-    assert find_lone_surrogate(keyed) == "cell 0 (id m)"
+    assert find_lone_surrogate(keyed) == "cell 1 (id m)"
     deep: Any = LONE
     for _ in range(5000):  # deeper than Python's recursion limit
         deep = [deep]
     assert find_lone_surrogate(make_notebook(metadata={"deep": deep})) == "the notebook"
-
-
-def jupyter_sign(text: str) -> None:
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(text, path="input"))
 
 
 def test_merge_with_an_escaped_surrogate_in_the_result_names_the_cell() -> None:
@@ -133,7 +135,7 @@ def test_merge_with_an_escaped_surrogate_in_the_result_names_the_cell() -> None:
 
     assert not outcome.signed
     assert outcome.reason.startswith(
-        "not signed: nb: cell 0 (id intro) holds text that is not valid Unicode"
+        "not signed: nb: cell 1 (id intro) holds text that is not valid Unicode"
     ), outcome.reason
 
 
@@ -156,7 +158,7 @@ def test_merge_of_a_raw_surrogate_result_names_the_cell() -> None:
     outcome = sign_merge_result(result, inputs=[None, local, local], path="nb")
 
     assert outcome.reason.startswith(
-        "not signed: nb: cell 0 (id intro) holds text that is not valid Unicode"
+        "not signed: nb: cell 1 (id intro) holds text that is not valid Unicode"
     ), outcome.reason
 
 
@@ -196,7 +198,7 @@ def test_trust_check_names_v3_cells_by_index_the_same_every_run(tmp_path: Path) 
     runs = [runner.invoke(app, ["trust", "check", str(path)]) for _ in range(3)]
     assert all(done.exit_code == 1 for done in runs)
     assert [done.stdout for done in runs] == [
-        f"{path}: not trusted: untrusted output in cell 1\n"
+        f"{path}: not trusted: untrusted output in cell 2\n"
     ] * 3
 
 
@@ -209,7 +211,7 @@ def test_trust_check_names_duplicate_ids_as_written(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "dup.ipynb", nb)
     runs = {runner.invoke(app, ["trust", "check", str(path)]).stdout for _ in range(3)}
     assert runs == {
-        f"{path}: not trusted: untrusted output in cell 0 (id same), cell 1 (id same)\n"
+        f"{path}: not trusted: untrusted output in cell 1 (id same), cell 2 (id same)\n"
     }
 
 

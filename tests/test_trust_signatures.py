@@ -185,5 +185,5 @@ def test_the_merge_summary_shows_a_path_s_control_characters_visibly(
         files[-1].write_text(text)
     run_git_merge([*map(str, files), "7", "evil\x1b]0;owned\x07.ipynb"])
     err = capsys.readouterr().err
-    assert "not signed: cell 1 (id x) has output not found in any trusted input" in err
+    assert "not signed: cell 2 (id x) has output not found in any trusted input" in err
     assert "\x1b" not in err and "\x07" not in err

@@ -16,6 +16,7 @@ import pytest
 from helpers import (
     code_cell,
     corpus_notebooks,
+    jupyter_sign,
     make_notebook,
     markdown_cell,
     requires_corpus,
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 
 from nbcollab.errors import InvalidNotebook
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
-from nbcollab.trust.notary import NO_TRUSTED_INPUT, open_notary, read_as_jupyter, sign_merge_result
+from nbcollab.trust.notary import NO_TRUSTED_INPUT, sign_merge_result
 from nbcollab.trust.store import (
     ALGORITHM,
     DB_FILE,
@@ -64,11 +65,6 @@ def versions() -> list[str]:
         nb("<b>a1</b>", "<i>b0</i>"),
         nb("<b>a0</b>", "<i>b2</i>"),
     ]
-
-
-def jupyter_sign(text: str) -> None:
-    with open_notary() as notary:
-        notary.sign(read_as_jupyter(text, path="input"))
 
 
 def data_dir() -> Path:

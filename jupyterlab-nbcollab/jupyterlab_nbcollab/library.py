@@ -15,10 +15,10 @@ from typing import Any
 
 from nbcollab.errors import ConfigError, GitError, NbcollabError
 from nbcollab.merge.conflicts import STALE, find_conflicts, is_marked, locate_cell, read_record
-from nbcollab.merge.markers import Resolution, has_markers
-from nbcollab.merge.record import SourceConflict, SourceHunk
-from nbcollab.merge.resolve import resolve_conflicts
-from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
+from nbcollab.merge.markers import has_start_marker
+from nbcollab.merge.record import SourceConflict
+from nbcollab.merge.resolve import Resolution, resolve_conflicts
+from nbcollab.mergetool.views import ConflictView, conflict_views
 from nbcollab.notebook.codec import parse_notebook
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 
@@ -29,7 +29,12 @@ CHOICES = {
     "base": Resolution.BASE,
     "both": Resolution.UNION,
 }
-_OFFERED = {Choice.OURS: "ours", Choice.THEIRS: "theirs", Choice.BASE: "base", Choice.BOTH: "both"}
+_OFFERED = {
+    Resolution.OURS: "ours",
+    Resolution.THEIRS: "theirs",
+    Resolution.BASE: "base",
+    Resolution.UNION: "both",
+}
 
 
 def read_notebook(data: bytes, *, path: str) -> Notebook:
@@ -72,8 +77,8 @@ def edited_markers(nb: Notebook) -> list[int]:
         index = locate_cell(entry, cells)
         if (
             index is not None
-            and not is_marked(entry, cells[index], nb)
-            and has_markers(cell_source(cells[index]), entry.marker_size)
+            and not is_marked(entry, cells[index])
+            and has_start_marker(cell_source(cells[index]), entry.marker_size)
         ):
             found.add(index)
     return sorted(found)
@@ -83,7 +88,7 @@ def branch_labels(views: list[ConflictView]) -> dict[str, str]:
     """The branch names the merge wrote on its markers (``<<<<<<< main``), else ours/theirs."""
     for view in views:
         entry = view.entry
-        if isinstance(entry, SourceConflict) and entry.markers is not None:
+        if isinstance(entry, SourceConflict):
             ours = entry.markers[0][entry.marker_size :].strip()
             theirs = entry.markers[2][entry.marker_size :].strip()
             if ours or theirs:
@@ -99,20 +104,19 @@ def _view_json(view: ConflictView, cell: dict[str, Any]) -> dict[str, Any]:
         "kind": view.entry.kind.value,
         "description": view.description,
         "choices": [_OFFERED[c] for c in view.choices if c in _OFFERED],
-        "sides": {side: _side_text(view, Choice(side)) for side in ("base", "ours", "theirs")},
+        "sides": {side: _side_text(view, Resolution(side)) for side in ("base", "ours", "theirs")},
     }
 
 
-def _side_text(view: ConflictView, side: Choice) -> str | None:
+def _side_text(view: ConflictView, side: Resolution) -> str | None:
     """What one side holds, as plain text (None: that side deleted the cell).
 
     A source conflict shows only its hunks, the lines both sides changed; outputs are shown as
     nbcollab's text of each output, never as markup.
     """
     entry = view.entry
-    if isinstance(entry, SourceConflict) and not entry.legacy:
-        hunks = [h for h in entry.hunks if isinstance(h, SourceHunk)]
-        return "\n⋯\n".join(getattr(h, side.value).rstrip("\n") for h in hunks)
+    if isinstance(entry, SourceConflict):
+        return "\n⋯\n".join(getattr(h, side.value).rstrip("\n") for h in entry.hunks)
     value = view.sides.get(side)
     if value is None or isinstance(value, str):
         return value

@@ -203,7 +203,7 @@ export class NotebookConflicts implements IDisposable {
 
   /** Ask before marking resolved a notebook whose cells still show conflict markers. */
   private async confirmEdited(cells: number[]): Promise<boolean> {
-    const names = cells.map(index => `cell ${index}`).join(', ');
+    const names = cells.map(index => `cell ${index + 1}`).join(', ');
     const result = await showDialog({
       title: 'Conflict markers left',
       body:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
-from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+from nbcollab.notebook.absent import ABSENT
+from nbcollab.notebook.codec import parse_notebook_repeats, serialize_notebook_bytes
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.options import CleanOptions
 
@@ -39,11 +40,40 @@ def clean_bytes(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) ->
 
     Raises InvalidNotebook for input that is not a notebook.
     """
-    nb = parse_notebook(data, path=path)
-    # The parsed dict is ours: cleaning it in place spares a deep copy of every output.
-    if not clean_in_place(nb, options=options):
+    cleaned = clean_file(data, path=path, options=options)
+    return None if cleaned is None else cleaned.data
+
+
+class CleanedFile(NamedTuple):
+    """A cleaned file's bytes, and the notebook they read as (``json.loads(data)``: lines as
+    lists, as written)."""
+
+    data: bytes
+    notebook: Notebook
+
+
+def clean_file(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) -> CleanedFile | None:
+    """``clean_bytes``, with the notebook the cleaned bytes read as, for a caller that would
+    otherwise parse them again (the output cache's index); None when nothing changes.
+
+    Raises InvalidNotebook for input that is not a notebook.
+    """
+    nb, repeated = parse_notebook_repeats(data, path=path)
+    # The parsed dict is ours: cleaning it in place spares a deep copy of every output. A file
+    # with a repeated key holds values Jupyter never shows (outputs under a first "outputs"):
+    # it is rewritten as Jupyter would save it.
+    if not clean_in_place(nb, options=options) and not repeated:
         return None
-    return serialize_notebook(nb).encode("utf-8")
+    return CleanedFile(serialize_notebook_bytes(nb, consume=True), nb)
+
+
+def needs_cleaning(data: bytes, *, path: str, options: CleanOptions = _DEFAULTS) -> bool:
+    """Whether ``clean_bytes`` would give new bytes for ``data`` (found without writing them).
+
+    Raises InvalidNotebook for input that is not a notebook.
+    """
+    nb, repeated = parse_notebook_repeats(data, path=path)
+    return clean_in_place(nb, options=options) or bool(repeated)
 
 
 def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
@@ -52,6 +82,7 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
         # Outputs are committed: keep them and their counts, then make them stable.
         options = dataclasses.replace(options, keep_outputs=True, keep_execution_count=True)
     cell_keys, notebook_keys = _keys_to_strip(options)
+    cell_heads = _heads(cell_keys)
     metadata = nb.get("metadata", {})
     keep_all = options.keep_outputs or bool(metadata.get("keep_output"))
     changed = False
@@ -59,7 +90,8 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
         changed |= _pop_path(metadata, path)
     for cell in iter_cells(nb):
         cell_metadata = cell.get("metadata")
-        if cell_metadata:  # most cells have none: nothing to look up
+        # Most cells have no metadata, or none of the keys: one look at its keys says so.
+        if isinstance(cell_metadata, dict) and not cell_heads.isdisjoint(cell_metadata):
             for path in cell_keys:
                 changed |= _pop_path(cell_metadata, path)
         if cell.get("cell_type") == "code":
@@ -98,12 +130,20 @@ def _keys_to_strip(options: CleanOptions) -> tuple[list[str], list[str]]:
     return cell_keys, notebook_keys
 
 
+def _heads(keys: list[str]) -> frozenset[str]:
+    """Every key of a metadata object that ``_pop_path`` may touch for ``keys``: each whole key
+    and each part of it before a dot."""
+    return frozenset(
+        key[:end] for key in keys for end in (len(key), *(i for i, c in enumerate(key) if c == "."))
+    )
+
+
 def _pop_path(holder: Any, key: str) -> bool:
     """Remove ``key`` from ``holder``: the whole key (as nbstripout tries first) and every nested
     path its dots can name, all in one pass so that a second clean finds nothing left."""
     if not isinstance(holder, dict):
         return False
-    changed = holder.pop(key, _ABSENT) is not _ABSENT
+    changed = holder.pop(key, ABSENT) is not ABSENT
     start = key.find(".")
     while start > 0:
         head = key[:start]
@@ -111,9 +151,6 @@ def _pop_path(holder: Any, key: str) -> bool:
             changed |= _pop_path(holder[head], key[start + 1 :])
         start = key.find(".", start + 1)
     return changed
-
-
-_ABSENT = object()
 
 
 def _clean_code_cell(

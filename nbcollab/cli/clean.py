@@ -14,6 +14,7 @@ from nbcollab.cli.clean_run import (
     say_skipped,
     usage_problem,
 )
+from nbcollab.cli.jobs import JobsOption
 
 __all__ = ["clean", "expand_notebook_paths", "register", "say_skipped"]
 
@@ -150,6 +151,7 @@ def clean(
             rich_help_panel=_OUTPUT_OPTIONS,
         ),
     ] = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Strip outputs, execution counts and volatile metadata from notebooks."""
     paths = paths or []
@@ -163,6 +165,7 @@ def clean(
             check=check,
             stdin=stdin,
             staged=staged,
+            jobs=jobs,
             keep_outputs=keep_outputs,
             keep_execution_count=keep_execution_count,
             keep_output_types=keep_output_types or None,

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
@@ -14,7 +16,6 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 if TYPE_CHECKING:
     from nbcollab.config.folders import OptionsByFolder
     from nbcollab.discover import Skipped
-    from nbcollab.errors import InvalidNotebook
     from nbcollab.options import CleanOptions
 
 
@@ -33,12 +34,19 @@ def usage_problem(
 
 
 def run_clean(
-    paths: list[Path], *, check: bool, stdin: bool, staged: bool, **overrides: Any
+    paths: list[Path],
+    *,
+    check: bool,
+    stdin: bool,
+    staged: bool,
+    jobs: int | None = None,
+    **overrides: Any,
 ) -> int:
-    """Clean (or check) ``paths``, stdin or the staged notebooks; the exit code. The arguments
-    have passed ``usage_problem``; ``overrides`` are the clean options given on the command
-    line (None: not given)."""
+    """Clean (or check) ``paths``, stdin or the staged notebooks, on ``jobs`` processes (None:
+    one per core); the exit code. The arguments have passed ``usage_problem``; ``overrides`` are
+    the clean options given on the command line (None: not given)."""
     from nbcollab.config.folders import OptionsByFolder
+    from nbcollab.workers import default_jobs
 
     # Each notebook follows its own folder's pyproject.toml, as the git filter does.
     options = OptionsByFolder(Path.cwd(), **overrides)
@@ -46,20 +54,21 @@ def run_clean(
         return _clean_stream(options("-"), check=check)
     if staged:
         return _check_staged(paths, options)
-    return _clean_files(paths, options, check=check)
+    return _clean_files(paths, options, check=check, jobs=default_jobs() if jobs is None else jobs)
 
 
 def _clean_stream(options: CleanOptions, *, check: bool) -> int:
     """stdin to stdout; with ``check``, only say whether it would change (exit 1)."""
-    from nbcollab.clean.strip import clean_bytes
+    from nbcollab.clean.strip import clean_bytes, needs_cleaning
     from nbcollab.files import read_stream_bytes
 
     data = read_stream_bytes(sys.stdin.buffer, path="<stdin>")
-    cleaned = clean_bytes(data, path="<stdin>", options=options)
     if check:
-        if cleaned is not None:
-            echo("would clean <stdin>")
-        return EXIT_CHANGED if cleaned is not None else EXIT_OK
+        if not needs_cleaning(data, path="<stdin>", options=options):
+            return EXIT_OK
+        echo("would clean <stdin>")
+        return EXIT_CHANGED
+    cleaned = clean_bytes(data, path="<stdin>", options=options)
     sys.stdout.buffer.write(data if cleaned is None else cleaned)
     sys.stdout.buffer.flush()
     return EXIT_OK
@@ -96,42 +105,74 @@ def _check_staged(paths: list[Path], options: OptionsByFolder) -> int:
     for name in names:  # a broken pyproject.toml is one error, not one per notebook
         options(name)
     blobs = read_staged_blobs(names, cwd)
-    return _judge(
-        ((name, blobs[name]) for name in names), options, check=True, staged=True, total=len(names)
-    )
+    outcomes = (_clean_data(name, blobs[name], options(name), write=False) for name in names)
+    return _report(outcomes, check=True, staged=True, total=len(names))
 
 
-def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool) -> int:
+def _clean_files(paths: list[Path], options: OptionsByFolder, *, check: bool, jobs: int) -> int:
+    from nbcollab.workers import map_in_order
+
+    notebooks = expand_notebook_paths(paths)
+    # Each notebook's options first: a broken pyproject.toml is one error before any file changes.
+    work = [(str(path), options(str(path)), check) for path in notebooks]
+    with _around_writes(check):
+        return _report(
+            map_in_order(_clean_file, work, jobs=jobs), check=check, staged=False, total=len(work)
+        )
+
+
+def _around_writes(check: bool) -> AbstractContextManager[None]:
+    """``cleanup_on_signals``, set up once for every write of the loop rather than once a file;
+    nothing for ``--check``, which writes nothing (and so starts without the signal set-up)."""
+    if check:
+        return contextlib.nullcontext()
+    from nbcollab.files import cleanup_on_signals
+
+    return cleanup_on_signals()
+
+
+class _Outcome(NamedTuple):
+    """What became of one notebook: an error message, or whether it (would have) changed."""
+
+    name: str
+    error: str | None = None
+    changed: bool = False
+
+
+def _clean_file(job: tuple[str, CleanOptions, bool]) -> _Outcome:
+    """Read, clean and (unless checking) write one notebook file; run on any worker."""
     from nbcollab.errors import InvalidNotebook
     from nbcollab.files import read_file_bytes
 
-    notebooks = expand_notebook_paths(paths)
-    for path in notebooks:  # a broken pyproject.toml is one error before any file changes
-        options(str(path))
-
-    def contents() -> Iterator[tuple[str, bytes | InvalidNotebook | None]]:
-        for path in notebooks:
-            try:
-                yield str(path), read_file_bytes(path)
-            except InvalidNotebook as exc:
-                yield str(path), exc
-
-    return _judge(contents(), options, check=check, staged=False, total=len(notebooks))
+    name, options, check = job
+    try:
+        data = read_file_bytes(name)
+    except InvalidNotebook as exc:
+        return _Outcome(name, str(exc))
+    return _clean_data(name, data, options, write=not check)
 
 
-def _judge(
-    contents: Iterable[tuple[str, bytes | InvalidNotebook | None]],
-    options: OptionsByFolder,
-    *,
-    check: bool,
-    staged: bool,
-    total: int = 0,
-) -> int:
-    """Clean (or check) each (name, bytes) pair; report; the exit code for all of them."""
-    from nbcollab.clean.strip import clean_bytes
-    from nbcollab.cli.progress import Progress
-    from nbcollab.errors import InvalidNotebook
+def _clean_data(name: str, data: bytes | None, options: CleanOptions, *, write: bool) -> _Outcome:
+    from nbcollab.clean.strip import clean_bytes, needs_cleaning
+    from nbcollab.errors import InvalidNotebook, NbcollabError
     from nbcollab.files import write_atomic
+
+    try:
+        if data is None:
+            raise InvalidNotebook(f"{name}: not staged")
+        if not write:  # no need to build the cleaned file to know that it would change
+            return _Outcome(name, changed=needs_cleaning(data, path=name, options=options))
+        cleaned = clean_bytes(data, path=name, options=options)
+        if cleaned is not None:
+            write_atomic(name, cleaned)
+    except NbcollabError as exc:  # this notebook's problem: the others are still cleaned
+        return _Outcome(name, str(exc))
+    return _Outcome(name, changed=cleaned is not None)
+
+
+def _report(outcomes: Iterable[_Outcome], *, check: bool, staged: bool, total: int) -> int:
+    """Say what became of each notebook, in order; the exit code for all of them."""
+    from nbcollab.cli.progress import Progress
 
     where = " (staged)" if staged else ""
     changed = errors = 0
@@ -141,26 +182,14 @@ def _judge(
         progress.clear()  # the progress line goes; it comes back at the next step
         echo(line, err=err)
 
-    for name, data in contents:
+    for outcome in outcomes:
         progress.step()
-        try:
-            if isinstance(data, InvalidNotebook):
-                raise data
-            if data is None:
-                raise InvalidNotebook(f"{name}: not staged")
-            cleaned = clean_bytes(data, path=name, options=options(name))
-        except InvalidNotebook as exc:
-            say(f"nbcollab: error: {exc}{where}", err=True)
+        if outcome.error is not None:
+            say(f"nbcollab: error: {outcome.error}{where}", err=True)
             errors += 1
-            continue
-        if cleaned is None:
-            continue
-        changed += 1
-        if check:
-            say(f"would clean {name}{where}")
-        else:
-            write_atomic(name, cleaned)
-            say(f"cleaned {name}")
+        elif outcome.changed:
+            changed += 1
+            say(f"{'would clean' if check else 'cleaned'} {outcome.name}{where}")
     progress.done()
     if errors:
         return EXIT_ERROR

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.safe_text import safe_path
+
+if TYPE_CHECKING:
+    from nbcollab.git.conflicted import FileDeletion
 
 
 def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
@@ -17,7 +21,12 @@ def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
     from nbcollab.merge.conflicts import STALE
 
     errors = 0
+    deletions = modify_delete_conflicts(notebooks)
     for path in notebooks:
+        if path in deletions:
+            echo(deletion_finding(path, deletions[path]))
+            total += 1
+            continue
         try:
             found = _findings(path)
         except InvalidNotebook as exc:
@@ -37,6 +46,25 @@ def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
     if errors:
         return EXIT_ERROR
     return EXIT_CHANGED if total else EXIT_OK
+
+
+def modify_delete_conflicts(notebooks: list[Path]) -> dict[Path, FileDeletion]:
+    """The notebooks git holds as modify/delete conflicts (deleted on one side)."""
+    if not notebooks:
+        return {}
+    from nbcollab.git.conflicted import file_deletions
+
+    return file_deletions(notebooks)
+
+
+def deletion_finding(path: Path, deletion: FileDeletion) -> str:
+    """How ``conflicts`` and ``resolve`` say a modify/delete conflict, and how to resolve it."""
+    keeps = "theirs" if deletion.deleted_by == "ours" else "ours"
+    return (
+        f"{safe_path(path)}: deleted by {deletion.deleted_by}, modified by {keeps} "
+        f"(modify/delete): 'nbcollab resolve --{keeps}' keeps it, "
+        f"'--{deletion.deleted_by}' deletes it"
+    )
 
 
 def _findings(path: Path) -> list[tuple[str, str]]:

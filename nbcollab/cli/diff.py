@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from nbcollab.cli.cells import cell_option
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED
 from nbcollab.options import DiffFormat
 
@@ -64,6 +66,9 @@ def diff(
         bool, typer.Option("--word-diff", help="Show changed words inline.")
     ] = False,
     context: Annotated[int, typer.Option("--unified", "-U", min=0, help="Context lines.")] = 3,
+    cell: Annotated[
+        str | None, cell_option("Only these cells of the new version (or of the old one)")
+    ] = None,
     cached: Annotated[
         bool, typer.Option("--cached", "--staged", help="Compare the index, not the working tree.")
     ] = False,
@@ -86,6 +91,7 @@ def diff(
             rich_help_panel=_IGNORE,
         ),
     ] = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Show the cell-by-cell differences between notebooks (exit 1 when they differ)."""
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
@@ -118,7 +124,14 @@ def diff(
         and not os.environ.get("NO_COLOR")
     )
     style = TextStyle(color=use_color, word_diff=word_diff, context=context)
-    text, different = render_diffs(pairs, fmt=form, style=style, keyed=keyed)
+    if cell is not None and len(pairs) != 1:
+        raise typer.BadParameter(
+            f"--cell names cells of one notebook, and {len(pairs)} differ: name one notebook",
+            param_hint="'--cell'",
+        )
+    text, different = render_diffs(
+        pairs, fmt=form, style=style, keyed=keyed, cell=cell, jobs=jobs_or_default(jobs)
+    )
     if output is None and form is DiffFormat.TEXT:
         from nbcollab.render.pager import write_paged
 
@@ -151,7 +164,7 @@ def _collect_pairs(
     folder the pairs' keys are relative to (the current one, or the repository's top);
     ``published``: committed sides get their published outputs (the review page)."""
     from nbcollab.errors import ConfigError
-    from nbcollab.files import read_file_bytes
+    from nbcollab.files import is_null_device, read_side_bytes
     from nbcollab.render.diffs import NotebookSides, load_side
     from nbcollab.safe_text import quote_path
 
@@ -162,8 +175,9 @@ def _collect_pairs(
             f"{quote_path(args[0])} and {quote_path(args[1])} are folders: diff "
             "compares two notebook files, or revisions and paths in a git repository"
         )
-    if two_files and all(Path(a).is_file() for a in args):
-        old, new = (load_side(read_file_bytes(a), path=quote_path(a)) for a in args)
+    # /dev/null is a notebook that does not exist (added or deleted), as git and nbdime say.
+    if two_files and all(Path(a).is_file() or is_null_device(a) for a in args):
+        old, new = (load_side(read_side_bytes(a), path=quote_path(a)) for a in args)
         pair = NotebookSides(quote_path(args[0]), quote_path(args[1]), old, new, args[1])
         return [pair], False, Path.cwd()
     absent = [a for a in args if a.endswith(".ipynb") and not Path(a).exists()]
@@ -179,6 +193,7 @@ def _refuse_special_files(args: list[str]) -> None:
     import stat
 
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.files import is_null_device
     from nbcollab.safe_text import quote_path
 
     for arg in args:
@@ -186,7 +201,7 @@ def _refuse_special_files(args: list[str]) -> None:
             mode = os.stat(arg).st_mode
         except (OSError, ValueError):  # absent (a revision or a pathspec), or a NUL in the name
             continue
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or is_null_device(arg)):
             raise InvalidNotebook(f"{quote_path(arg)}: not a regular file")
 
 

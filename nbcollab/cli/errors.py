@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from nbcollab.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, NbcollabError
+from nbcollab.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, NbcollabError, NbcollabWarning
 from nbcollab.safe_text import terminal_safe
 
 
@@ -21,7 +23,25 @@ from nbcollab.safe_text import terminal_safe
 def exit_codes(
     *, prefix: str = "nbcollab", passthrough: tuple[type[BaseException], ...] = ()
 ) -> Iterator[None]:
-    """Map what escapes the block to a message on stderr and ``SystemExit(code)``."""
+    """Map what escapes the block to a message on stderr and ``SystemExit(code)``; nbcollab's
+    own warnings (input read, but not as written) become one line each."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", NbcollabWarning)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, NbcollabWarning):
+                _say(f"{prefix}: warning: {message}")
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        with _mapped(prefix, passthrough):
+            yield
+
+
+@contextmanager
+def _mapped(prefix: str, passthrough: tuple[type[BaseException], ...]) -> Iterator[None]:
     try:
         yield
     except passthrough:

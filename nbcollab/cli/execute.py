@@ -118,7 +118,8 @@ def execute(
     from nbcollab.cli.clean import expand_notebook_paths
     from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
-    from nbcollab.execute.plan import default_jobs, in_shard, parse_shard
+    from nbcollab.execute.plan import in_shard, parse_shard
+    from nbcollab.workers import default_jobs
 
     chosen_shard = parse_shard(shard) if shard is not None else None
     requests_for = RequestsByFolder(

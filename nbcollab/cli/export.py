@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nbcollab.cli.errors import echo
+from nbcollab.cli.jobs import JobsOption, jobs_or_default
 from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, NbcollabError
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def export(
             rich_help_panel=_SELECTION,
         ),
     ] = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Write a module per notebook from its exported cells (IPython syntax removed, checked)."""
     from nbcollab.cli.clean import expand_notebook_paths
@@ -80,12 +82,12 @@ def export(
         "lenient": lenient,
     }
     # Every notebook's options before any module is written: a broken pyproject.toml is one error.
-    jobs = [(path, *_project_options(configs, path, overrides)) for path in paths]
+    from nbcollab.workers import map_in_order
+
+    work = [(path, *_project_options(configs, path, overrides), output, outdir) for path in paths]
+    exports = map_in_order(_export_job, work, jobs=jobs_or_default(jobs))
     claimed: dict[Path, Path] = {}  # module -> the notebook that exports to it
-    codes = [
-        _export_one(path, options, pyproject, output, outdir, check, claimed)
-        for path, options, pyproject in jobs
-    ]
+    codes = [_finish_one(path, result, check, claimed) for (path, *_), result in zip(work, exports)]
     raise typer.Exit(max(codes))
 
 
@@ -115,22 +117,31 @@ def _project_options(
     return options, configs.pyproject_for(path)
 
 
-def _export_one(
-    path: Path,
-    options: ExportOptions,
-    pyproject: Path | None,
-    output: Path | None,
-    outdir: Path | None,
-    check: bool,
-    claimed: dict[Path, Path],
-) -> int:
+_ExportJob = tuple[Path, "ExportOptions", Path | None, Path | None, Path | None]
+
+
+def _export_job(job: _ExportJob) -> Export | NbcollabError:
+    """One notebook's module, or what stops it (a worker's share of the export)."""
     from nbcollab.export.files import export_notebook
+
+    path, options, pyproject, output, outdir = job
+    try:
+        return export_notebook(
+            path, options=options, pyproject=pyproject, output=output, outdir=outdir
+        )
+    except NbcollabError as exc:
+        return exc
+
+
+def _finish_one(
+    path: Path, result: Export | NbcollabError, check: bool, claimed: dict[Path, Path]
+) -> int:
+    """Check or write one exported module, in the notebooks' order."""
     from nbcollab.export.model import ExportError
 
     try:
-        result = export_notebook(
-            path, options=options, pyproject=pyproject, output=output, outdir=outdir
-        )
+        if isinstance(result, NbcollabError):
+            raise result
         first = claimed.setdefault(result.module_path.resolve(), path)
         if first != path:
             raise ExportError(

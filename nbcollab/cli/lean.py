@@ -85,6 +85,12 @@ def _plain_int(value: str) -> int | None:
     return int(value) if _PLAIN_INT.fullmatch(value) else None
 
 
+def _positive_int(value: str) -> int | None:
+    """``-j/--jobs``: 1 or more (the typer app says what is wrong with 0)."""
+    number = _plain_int(value)
+    return number if number is not None and number >= 1 else None
+
+
 def _choice(values: Callable[[], dict[str, Any]]) -> Callable[[str], Any]:
     return lambda value: values().get(value)
 
@@ -110,7 +116,11 @@ CLEAN = Spec(
         "--drop-tagged-cells": "drop_tagged_cells",
         "--keep-cell-metadata": "keep_cell_metadata",
     },
-    single={"--max-output-bytes": ("max_output_bytes", _plain_int)},
+    single={
+        "--max-output-bytes": ("max_output_bytes", _plain_int),
+        "--jobs": ("jobs", _positive_int),
+    },
+    short={"-j": "--jobs"},
 )
 
 
@@ -134,8 +144,10 @@ LINT = Spec(
         "--format": ("fmt", _choice(_formats)),
         "--fail-on": ("fail_on", _choice(_severities)),
         "--baseline": ("baseline", Path),
+        "--cell": ("cell", str),
+        "--jobs": ("jobs", _positive_int),
     },
-    short={"-f": "--format"},
+    short={"-f": "--format", "-j": "--jobs"},
 )
 
 
@@ -158,7 +170,7 @@ def run_clean(argv: list[str]) -> int | None:
 
 def run_lint(argv: list[str]) -> int | None:
     """``nbcollab lint ARGV``'s exit code (static lint), or None for the typer app to answer."""
-    from nbcollab.cli.lint_run import codes, usage_problem
+    from nbcollab.cli.lint_run import CellCountProblem, codes, usage_problem
     from nbcollab.cli.lint_run import run_lint as lint
 
     parsed = parse(argv, LINT)
@@ -172,11 +184,17 @@ def run_lint(argv: list[str]) -> int | None:
     checked = {
         "baseline": given.get("baseline"),
         "update_baseline": given.get("update_baseline", False),
+        "cell": given.get("cell"),
     }
     if usage_problem(paths, **checked, execute=False, write=False, no_cache=False) is not None:
         return None
-    with _flags_named(LINT):
-        return lint(paths, **given)
+    if "cell" in given and (len(paths) != 1 or paths[0].is_dir()):
+        return None  # --cell with a folder or several paths: the typer app says how many
+    try:
+        with _flags_named(LINT):
+            return lint(paths, **given)
+    except CellCountProblem:
+        return None  # the one file is excluded by [tool.nbcollab.lint]: nothing was said yet
 
 
 def run_conflicts(argv: list[str]) -> int | None:

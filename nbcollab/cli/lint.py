@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from nbcollab.cli.cells import cell_option
 from nbcollab.cli.execute import cell_timeout_option, kernel_option, timeout_option
-from nbcollab.cli.lint_run import codes, print_codes, run_lint, usage_problem
+from nbcollab.cli.jobs import JobsOption
+from nbcollab.cli.lint_run import CellCountProblem, codes, print_codes, run_lint, usage_problem
 from nbcollab.errors import EXIT_OK
 from nbcollab.lint.codes import Severity
 from nbcollab.lint.formats import Format
@@ -72,6 +74,9 @@ def lint(
             rich_help_panel=_SELECTION,
         ),
     ] = False,
+    cell: Annotated[
+        str | None, cell_option("Report only the findings in these cells of one notebook")
+    ] = None,
     list_codes: Annotated[
         bool, typer.Option("--list-codes", help="List every finding code and exit.")
     ] = False,
@@ -102,6 +107,7 @@ def lint(
             rich_help_panel=_EXECUTE,
         ),
     ] = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Find cells run out of order, hidden state, and notebooks that do not run top to bottom."""
     if list_codes:
@@ -114,12 +120,13 @@ def lint(
         execute=execute,
         write=write,
         no_cache=no_cache,
+        cell=cell,
     )
     if problem is not None:
         message, hint = problem
         raise typer.BadParameter(message, param_hint=hint)
-    raise typer.Exit(
-        run_lint(
+    try:
+        code = run_lint(
             paths or [],
             fmt=fmt,
             select=codes(select),
@@ -134,5 +141,9 @@ def lint(
             timeout=timeout,
             write=write,
             no_cache=no_cache,
+            cell=cell,
+            jobs=jobs,
         )
-    )
+    except CellCountProblem as exc:  # found once the folders are walked, before any linting
+        raise typer.BadParameter(str(exc), param_hint="'--cell'") from None
+    raise typer.Exit(code)

@@ -26,6 +26,10 @@ def codes(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
+class CellCountProblem(Exception):
+    """``--cell`` with other than one notebook once the paths are walked (a usage error)."""
+
+
 def usage_problem(
     paths: list[Path] | None,
     *,
@@ -34,6 +38,7 @@ def usage_problem(
     execute: bool,
     write: bool,
     no_cache: bool,
+    cell: str | None = None,
 ) -> tuple[str, str | None] | None:
     """What is wrong with this combination of arguments (the message and the argument it is
     about), or None (``--list-codes`` is answered before)."""
@@ -45,6 +50,8 @@ def usage_problem(
         return "--no-cache is about the runs of --execute: use it with --execute", None
     if update_baseline and baseline is None:
         return "--update-baseline needs --baseline FILE", None
+    if update_baseline and cell is not None:
+        return "--update-baseline records every cell's findings: leave --cell out", "'--cell'"
     return None
 
 
@@ -64,11 +71,16 @@ def run_lint(
     timeout: float | None = None,
     write: bool = False,
     no_cache: bool = False,
+    cell: str | None = None,
+    jobs: int | None = None,
 ) -> int:
-    """Lint ``paths`` (they have passed ``usage_problem``); the exit code."""
+    """Lint ``paths`` (they have passed ``usage_problem``) on ``jobs`` processes (None: one per
+    core); the exit code. Raises CellCountProblem when ``cell`` is given and the paths are not
+    one notebook, before any is linted."""
     from nbcollab.cli.clean_run import expand_notebook_paths
     from nbcollab.config.folders import ConfigByFolder, SectionByFolder
     from nbcollab.lint.files import lint_files
+    from nbcollab.workers import default_jobs
 
     options = SectionByFolder(
         ConfigByFolder(),
@@ -85,14 +97,42 @@ def run_lint(
     files = expand_notebook_paths(paths, exclude=here.exclude)
     # Every notebook's options before any is linted: a broken pyproject.toml is one error.
     chosen = {path: options(path) for path in files}
-    results = _with_progress(lint_files(files, chosen.__getitem__), len(files), "linting")
+    if cell is not None and len(files) != 1:
+        raise CellCountProblem(
+            f"--cell names cells of one notebook, and {len(files)} were given: name one"
+        )
+    jobs = default_jobs() if jobs is None else jobs
+    linted = lint_files(files, chosen.__getitem__, jobs=jobs)
+    results = _with_progress(linted, len(files), "linting")
     if execute:
         folders = [path for path in paths if path.is_dir()] if write else []
-        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache)
+        _execute_all(results, options, write=write, folders=folders, reuse=not no_cache, jobs=jobs)
+    if cell is not None:
+        _only_cells(results, cell)
     baseline = baseline or (Path(here.baseline) if here.baseline else None)
     if baseline is not None and _apply_baseline(results, baseline, update=update_baseline):
         return EXIT_ERROR if any(r.error for r in results) else EXIT_OK
     return _report(results, fmt, options)
+
+
+def _only_cells(results: list[FileResult], cell: str) -> None:
+    """Keep the findings and notes of the cells ``--cell`` selects (in place); the notebook's
+    other cells were still read, as a cell's findings depend on the cells around it."""
+    from nbcollab.lint.files import read_text
+    from nbcollab.notebook.cells import cell_number, parse_selector
+    from nbcollab.notebook.codec import parse_notebook
+    from nbcollab.notebook.lines import iter_cells
+
+    selector = parse_selector(cell)
+    for result in results:
+        if result.error is not None:
+            continue
+        # Read again: a result keeps no notebook, and --cell names cells of one notebook.
+        nb = parse_notebook(read_text(Path(result.path)).removeprefix("\ufeff"), path=result.path)
+        chosen = selector.select(iter_cells(nb), name=result.path)
+        numbers = {cell_number(index) for index in chosen}
+        result.findings = [f for f in result.findings if f.cell in numbers]
+        result.notes = [n for n in result.notes if n.cell is None or n.cell in numbers]
 
 
 def _with_progress(items: Iterable[FileResult], total: int, label: str) -> list[FileResult]:
@@ -115,6 +155,7 @@ def _execute_all(
     write: bool,
     folders: list[Path],
     reuse: bool,
+    jobs: int,
 ) -> None:
     """Run the notebooks that linted, through the one execution engine and its cache."""
     import dataclasses
@@ -122,7 +163,6 @@ def _execute_all(
     from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
     from nbcollab.errors import NbcollabError
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
-    from nbcollab.execute.plan import default_jobs
     from nbcollab.lint.execute import add_run_findings, write_run
 
     runnable = [r for r in results if r.error is None]
@@ -143,7 +183,7 @@ def _execute_all(
     progress, on_done = progress_reporter(len(requests), "running")
     engine = EngineOptions(
         root=root,
-        jobs=default_jobs(),
+        jobs=jobs,
         store=store,
         max_cache_size=requests_for.options_in(Path.cwd()).max_cache_size,
         reuse=reuse and not write,  # --write saves a run made now, never a cached one

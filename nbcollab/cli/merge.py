@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nbcollab.cli.cells import cell_option
 from nbcollab.cli.errors import echo
 from nbcollab.errors import EXIT_CHANGED, EXIT_OK
 from nbcollab.options import OutputStrategy
 
 if TYPE_CHECKING:
-    from nbcollab.merge.markers import Resolution
-    from nbcollab.merge.resolve import ResolveOutcome
+    from nbcollab.git.conflicted import FileDeletion
+    from nbcollab.merge.resolve import Resolution, ResolveOutcome
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +32,10 @@ def register(app: typer.Typer) -> None:
 
 
 def merge(
-    base: Annotated[Path, typer.Argument(help="Common ancestor (an empty file: none, add/add).")],
+    base: Annotated[
+        Path,
+        typer.Argument(help="Common ancestor (an empty file or /dev/null: none, add/add)."),
+    ],
     local: Annotated[Path, typer.Argument(help="Our version.")],
     remote: Annotated[Path, typer.Argument(help="Their version.")],
     output: Annotated[
@@ -60,7 +64,6 @@ def merge(
     """Three-way merge of notebooks; exit 1 when conflicts remain (marked in the output)."""
     from nbcollab.config.folders import ConfigByFolder
     from nbcollab.config.load import merge_overrides
-    from nbcollab.files import read_file_bytes
     from nbcollab.merge.notebook import merge_notebooks
     from nbcollab.merge.values import MergeLabels
     from nbcollab.notebook.codec import parse_notebook, serialize_notebook
@@ -69,7 +72,7 @@ def merge(
     # The options of the folder the result belongs in: ours, as git's merge driver reads them.
     config = ConfigByFolder().config_for(local)
     options = merge_overrides(config.merge, outputs=outputs, sign=sign)
-    raw = [read_file_bytes(p) for p in (base, local, remote)]
+    raw = [_merge_side(p, what) for p, what in ((base, ""), (local, "LOCAL"), (remote, "REMOTE"))]
     base_nb = parse_notebook(raw[0], path=str(base)) if raw[0].strip() else None
     local_nb = parse_notebook(raw[1], path=str(local))
     remote_nb = parse_notebook(raw[2], path=str(remote))
@@ -83,11 +86,34 @@ def merge(
     text = serialize_notebook(result.notebook)
     notes = result.summary()
     if options.sign and output is not None:
-        notes.append(sign_merge_result(text, inputs=raw, path=str(output)).reason)
+        outcome = sign_merge_result(
+            text,
+            inputs=raw,
+            path=str(output),
+            parsed=(base_nb, local_nb, remote_nb),
+            result=result.notebook,
+        )
+        notes.append(outcome.reason)
     _write_output(output, text)
     for line in notes:
         echo(f"nbcollab: {line}", err=True)
     raise typer.Exit(EXIT_OK if result.clean else EXIT_CHANGED)
+
+
+def _merge_side(path: Path, what: str) -> bytes:
+    """One version's bytes; /dev/null is a notebook that does not exist, as only BASE can be."""
+    from nbcollab.errors import ConfigError
+    from nbcollab.files import read_side_bytes
+
+    data = read_side_bytes(path)
+    if data is not None:
+        return data
+    if what:
+        raise ConfigError(
+            f"{_shown(path)}: {what} is absent (the null device): only BASE can be; a "
+            "notebook deleted on one side is kept or deleted whole, not merged cell by cell"
+        )
+    return b""
 
 
 def _write_output(output: Path | None, text: str) -> None:
@@ -172,33 +198,84 @@ def resolve(
             "unmerged or hold a conflict record)."
         ),
     ] = None,
-    cell: Annotated[
-        str | None,
-        typer.Option(
-            "--cell", help="Only this cell: its id or index (id:X or index:N when both would fit)."
-        ),
-    ] = None,
+    cell: Annotated[str | None, cell_option("Only the conflicts of this one cell")] = None,
     ours: Annotated[bool, typer.Option("--ours", help="Take our side.")] = False,
     theirs: Annotated[bool, typer.Option("--theirs", help="Take their side.")] = False,
     union: Annotated[bool, typer.Option("--union", help="Keep both, ours first.")] = False,
+    union_theirs_first: Annotated[
+        bool, typer.Option("--union-theirs-first", help="Keep both, theirs first.")
+    ] = False,
     base: Annotated[bool, typer.Option("--base", help="Go back to the common ancestor.")] = False,
 ) -> None:
     """Resolve merge conflicts to one side and clear their record (exit 1 while any remain).
 
-    Without a side, only clear the record of conflicts already resolved by hand.
+    Without a side, only clear the record of conflicts already resolved by hand. A notebook
+    deleted on one side and modified on the other is kept or deleted, and staged.
     """
-    from nbcollab.merge.markers import Resolution
+    from nbcollab.merge.resolve import Resolution
 
-    chosen = [r for r, flag in zip(Resolution, (ours, theirs, union, base)) if flag]
+    flags = {
+        Resolution.OURS: ours,
+        Resolution.THEIRS: theirs,
+        Resolution.UNION: union,
+        Resolution.UNION_THEIRS_FIRST: union_theirs_first,
+        Resolution.BASE: base,
+    }
+    chosen = [resolution for resolution, flag in flags.items() if flag]
     if len(chosen) > 1:
-        raise typer.BadParameter("give at most one of --ours, --theirs, --union, --base")
+        raise typer.BadParameter(f"give at most one of {_SIDE_FLAGS}")
+    choice = chosen[0] if chosen else None
     notebooks, left = _default_notebooks(paths)
     if cell is not None and len(notebooks) != 1:
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
-    left += sum(_resolve_one(path, chosen[0] if chosen else None, cell) for path in notebooks)
+    from nbcollab.cli.conflicts_run import modify_delete_conflicts
+
+    deletions = modify_delete_conflicts(notebooks)
+    if cell is not None and deletions:
+        raise typer.BadParameter(
+            f"{_shown(notebooks[0])} was deleted on one side and modified on the other: it is "
+            "kept or deleted whole; leave out --cell"
+        )
+    for path in notebooks:
+        if path in deletions:
+            left += _resolve_deletion(path, deletions[path], choice)
+        else:
+            left += _resolve_one(path, choice, cell)
     if left and not chosen:
-        echo("nbcollab: give --ours, --theirs, --union or --base to resolve them", err=True)
+        echo(f"nbcollab: give {_SIDE_FLAGS} to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)
+
+
+_SIDE_FLAGS = "--ours, --theirs, --union, --union-theirs-first or --base"
+
+
+def _resolve_deletion(path: Path, deletion: FileDeletion, choice: Resolution | None) -> int:
+    """Keep or delete a notebook deleted on one side, and stage that; 1 when left as it is."""
+    from nbcollab.errors import NbcollabError
+    from nbcollab.files import write_atomic
+
+    if choice is None:
+        from nbcollab.cli.conflicts_run import deletion_finding
+
+        echo(deletion_finding(path, deletion))
+        return 1
+    if choice.value == deletion.deleted_by:
+        deletion.stage_deleted()
+        echo(f"{_shown(path)}: deleted, as {choice.value} did (staged: git rm)", err=True)
+        return 0
+    keeper = "theirs" if deletion.deleted_by == "ours" else "ours"
+    stage = 1 if choice.value == "base" else 2 if keeper == "ours" else 3
+    if stage == 1 or not (path.exists() or path.is_symlink()):
+        if path.is_symlink():
+            raise NbcollabError(f"{_shown(path)}: a symbolic link; resolve it by hand")
+        if stage not in deletion.stages:
+            echo(f"{_shown(path)}: not resolved: git holds no base version", err=True)
+            return 1
+        write_atomic(path, deletion.blob(stage))
+    deletion.stage_kept()
+    version = "the base" if stage == 1 else keeper
+    echo(f"{_shown(path)}: kept ({version} version; staged: git add)", err=True)
+    return 0
 
 
 def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int:
@@ -223,15 +300,17 @@ def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int
 
 
 def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
-    """The index of the cell ``--cell`` names (said on stderr); a usage error if not one cell."""
-    from nbcollab.errors import ConfigError
-    from nbcollab.merge.conflicts import select_cell
+    """The index of the one cell ``--cell`` selects (named on stderr); NoSuchCell if not one."""
+    from nbcollab.notebook.cells import cell_name, parse_selector
+    from nbcollab.notebook.lines import iter_cells
+    from nbcollab.safe_text import terminal_safe
 
-    try:
-        index, how = select_cell(nb, wanted)
-    except ConfigError as exc:
-        raise typer.BadParameter(f"{_shown(path)}: {exc}", param_hint="'--cell'") from None
-    echo(f"{_shown(path)}: --cell {wanted} is the cell at index {index} (by {how})", err=True)
+    cells = iter_cells(nb)
+    index = parse_selector(wanted).select_one(cells, name=_shown(path))
+    echo(
+        f"{_shown(path)}: --cell {terminal_safe(wanted, one_line=True)} is {cell_name(index, cells[index])}",
+        err=True,
+    )
     return index
 
 

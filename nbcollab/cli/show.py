@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from nbcollab.cli.cells import cell_option
 from nbcollab.cli.diff import ColorMode
 
 
@@ -29,14 +30,7 @@ def show(
     outputs: Annotated[
         bool, typer.Option("--outputs/--no-outputs", help="Show the cells' outputs.")
     ] = True,
-    cell: Annotated[
-        str | None,
-        typer.Option(
-            "--cell",
-            metavar="ID",
-            help="Show only this cell: its id, or its index (0 is the first).",
-        ),
-    ] = None,
+    cell: Annotated[str | None, cell_option("Show only these cells")] = None,
     color: Annotated[
         ColorMode, typer.Option("--color", help="Colour headers and sources.")
     ] = ColorMode.AUTO,

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from nbcollab.align.cells import Alignment, align_cells
 from nbcollab.align.lcs import lcs_pairs
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.notebook.json_equal import same_value
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 from nbcollab.options import DiffOptions
@@ -29,19 +30,9 @@ Path = tuple[Any, ...]
 _DEFAULTS = DiffOptions()
 
 
-class _Missing:
-    """Marks a key absent on one side (distinct from a ``null`` value)."""
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-MISSING: Any = _Missing()
-
-
 @dataclass(frozen=True)
 class ValueChange:
-    """One changed leaf at a key path; ``old`` or ``new`` is ``MISSING`` when absent."""
+    """One changed leaf at a key path; ``old`` or ``new`` is ``ABSENT`` when absent."""
 
     path: Path
     old: Any
@@ -201,7 +192,7 @@ def _compare_cells(
         ()
         if options.ignore_metadata
         else tuple(
-            diff_values(old.get("metadata", MISSING), new.get("metadata", MISSING), ("metadata",))
+            diff_values(old.get("metadata", ABSENT), new.get("metadata", ABSENT), ("metadata",))
         )
     )
     count = None if options.ignore_execution_counts else _count_change(old, new)
@@ -210,8 +201,8 @@ def _compare_cells(
         if options.ignore_attachments
         else tuple(
             diff_values(
-                old.get("attachments", MISSING),
-                new.get("attachments", MISSING),
+                old.get("attachments", ABSENT),
+                new.get("attachments", ABSENT),
                 ("attachments",),
                 depth=1,
             )
@@ -255,23 +246,23 @@ def _raw_changes(
     """What the comparison of a part's content cannot see: the key absent on one side, or a
     value of another form (``"source": ""`` against no source, ``"outputs": []`` against none)."""
     for key in keys:
-        if not same_value(old.get(key, MISSING), new.get(key, MISSING)):
-            yield ValueChange((key,), old.get(key, MISSING), new.get(key, MISSING))
+        if not same_value(old.get(key, ABSENT), new.get(key, ABSENT)):
+            yield ValueChange((key,), old.get(key, ABSENT), new.get(key, ABSENT))
 
 
 def _outputs_form_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[ValueChange]:
     """``outputs`` absent on one side, or not a list: what comparing the outputs cannot see."""
-    a, b = old.get("outputs", MISSING), new.get("outputs", MISSING)
+    a, b = old.get("outputs", ABSENT), new.get("outputs", ABSENT)
     lists = isinstance(a, list) and isinstance(b, list)
-    if (a is MISSING) != (b is MISSING) or (not lists and not same_value(a, b)):
+    if (a is ABSENT) != (b is ABSENT) or (not lists and not same_value(a, b)):
         yield ValueChange(("outputs",), a, b)
 
 
 def _count_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ValueChange | None:
     for key in COUNT_KEYS:
         # Absent and null both mean "not run", but they are different files: shown, not hidden.
-        if not same_value(old.get(key, MISSING), new.get(key, MISSING)):
-            return ValueChange((key,), old.get(key, MISSING), new.get(key, MISSING))
+        if not same_value(old.get(key, ABSENT), new.get(key, ABSENT)):
+            return ValueChange((key,), old.get(key, ABSENT), new.get(key, ABSENT))
     return None
 
 
@@ -286,7 +277,7 @@ def diff_values(old: Any, new: Any, path: Path = (), *, depth: int = 64) -> Iter
             return
         for key in sorted(set(old) | set(new), key=str):
             yield from diff_values(
-                old.get(key, MISSING), new.get(key, MISSING), (*path, key), depth=depth - 1
+                old.get(key, ABSENT), new.get(key, ABSENT), (*path, key), depth=depth - 1
             )
     elif not same_value(old, new):
         yield ValueChange(path, old, new)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from nbcollab.execute.result import NotebookRun, Problem, ProblemKind
+from nbcollab.notebook.cells import cell_name
 from nbcollab.safe_text import terminal_safe
 
 
@@ -58,7 +59,7 @@ def _count(problems: int) -> str:
 
 
 def _heading(problem: Problem, where: str, code: str) -> str:
-    cell = f"cell {problem.cell}" + (f" (id {problem.cell_id})" if problem.cell_id else "")
+    cell = cell_name(problem.cell - 1, cell_id=problem.cell_id)
     at = f" [{where}]" if where else ""
     return terminal_safe(
         f"{cell}, line {problem.line}{at}: {code} {problem.message}", one_line=True

@@ -13,6 +13,7 @@ from typing import Any
 from nbcollab.execute.compare import OutputComparer
 from nbcollab.execute.result import Problem, ProblemKind
 from nbcollab.execute.runner import Failure, RawRun
+from nbcollab.notebook.cells import cell_name
 from nbcollab.notebook.lines import Notebook, cell_source, iter_cells
 
 _IN_CELL = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -111,8 +112,7 @@ def map_traceback(traceback: str, counts: dict[int, int], cells: list[dict[str, 
         if index is None:
             return match.group()
         cell_id = cells[index].get("id")
-        label = f"cell {index + 1}" + (f" (id {cell_id})" if isinstance(cell_id, str) else "")
-        return f"{label}, line {match.group(2)}"
+        return f"{cell_name(index, cell_id=cell_id)}, line {match.group(2)}"
 
     return _IN_CELL.sub(name, traceback)
 

@@ -1,4 +1,4 @@
-"""Which notebooks to run and where the cache lives: the shard, the jobs, the store.
+"""Which notebooks to run and where the cache lives: the shard and the store.
 
 Each notebook's options come from the interfaces (``nbcollab.cli.execution.RequestsByFolder``:
 its folder's ``pyproject.toml``, read once, with the command line's overrides on top).
@@ -7,7 +7,6 @@ its folder's ``pyproject.toml``, read once, with the command line's overrides on
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from nbcollab.errors import ConfigError
@@ -34,14 +33,6 @@ def in_shard(name: str, shard: tuple[int, int]) -> bool:
     k, n = shard
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).digest()
     return int.from_bytes(digest[:8], "big") % n == k - 1
-
-
-def default_jobs() -> int:
-    """The number of cores this process may use."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def cache_store(common_dir: Path | None, cache_dir: Path | None) -> RunStore | None:

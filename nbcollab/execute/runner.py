@@ -101,7 +101,10 @@ class Kernels:
 
 def import_nbclient() -> Any:
     """nbclient, or KernelUnavailable saying how to install it."""
+    from nbcollab.nbformat_loader import load_nbformat
+
     try:
+        load_nbformat()
         import nbclient
     except ImportError as exc:
         raise missing_extra(exc) from None
@@ -112,7 +115,9 @@ async def run_notebook(job: RunJob, kernels: Kernels) -> RawRun:
     """Run ``job`` top to bottom in a fresh kernel (as Restart & Run All does)."""
     import warnings
 
-    import nbformat
+    from nbcollab.nbformat_loader import load_nbformat
+
+    nbformat = load_nbformat()
     from nbclient import NotebookClient
 
     with warnings.catch_warnings():

@@ -10,6 +10,7 @@ from nbcollab.export.directives import Directives, export_kind, parse_directives
 from nbcollab.export.ipython import IPythonCell, strip_ipython
 from nbcollab.export.model import CellCode, CellPlan, ExportError, Line
 from nbcollab.export.options import ExportOptions, Selection
+from nbcollab.notebook.cells import cell_name
 from nbcollab.notebook.lines import Notebook, cell_source, is_valid_cell_id, iter_cells
 
 
@@ -32,7 +33,7 @@ def plan_cells(nb: Notebook, *, options: ExportOptions, path: str) -> CellPlan:
         if kind is None:
             continue
         cell_id = cell.get("id") if is_valid_cell_id(cell.get("id")) else None
-        where = f"{path}: cell {index}" + (f" (id {cell_id})" if cell_id else "")
+        where = f"{path}: {cell_name(index, cell_id=cell_id)}"
         lines = _python_lines(directives, options, where, warnings)
         if lines is None:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nbcollab.errors import NbcollabError
+from nbcollab.notebook.cells import cell_name
 
 
 class ExportError(NbcollabError):
@@ -27,7 +28,7 @@ class CellCode:
     @property
     def label(self) -> str:
         """``cell 3 (id ab12)``: how messages and tracebacks name the cell."""
-        return f"cell {self.index}" + (f" (id {self.cell_id})" if self.cell_id else "")
+        return cell_name(self.index, cell_id=self.cell_id)
 
     def text(self) -> str:
         """The code with every line at its line number in the cell (gaps left blank)."""

@@ -2,14 +2,18 @@
 
 A notebook the merge driver left with conflicts is unmerged until ``git add``; one added with its
 record still in it (resolved by hand, record not cleared) holds the record. ``nbcollab conflicts``
-and ``resolve`` without paths act on both.
+and ``resolve`` without paths act on both. A notebook deleted on one branch and modified on the
+other (git's modify/delete, ``UD``/``DU`` in ``git status``) has no stage for the deleting side:
+it is resolved whole, by keeping or deleting the file and staging that.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from nbcollab.errors import GitError, NotARepository
 
@@ -25,6 +29,91 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise GitError(f"git {args[0]} failed ({exc}); is git installed?") from None
+
+
+def _checked(args: list[str], cwd: Path) -> bytes:
+    done = _git(args, cwd)
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {' '.join(args[:2])} failed: {detail[-1] if detail else ''}")
+    return done.stdout
+
+
+def repository_root(start: Path) -> Path | None:
+    """The top of the work tree holding ``start`` (a folder, or a file's folder); None outside."""
+    folder = start if start.is_dir() else start.parent
+    try:
+        done = _git(["rev-parse", "--show-toplevel"], folder)
+    except GitError:
+        return None
+    if done.returncode != 0:
+        return None
+    return Path(done.stdout.decode("utf-8", "surrogateescape").strip())
+
+
+def unmerged_entries(root: Path, paths: list[str] | None = None) -> dict[str, dict[int, str]]:
+    """Unmerged paths (relative to ``root``) and the blob of each of their stages."""
+    found: dict[str, dict[int, str]] = {}
+    for record in _checked(["ls-files", "-u", "-z", "--", *(paths or [])], root).split(b"\0"):
+        if not record:
+            continue
+        info, _, name = record.partition(b"\t")
+        _mode, sha, stage = info.decode().split()
+        found.setdefault(name.decode("utf-8", "surrogateescape"), {})[int(stage)] = sha
+    return found
+
+
+@dataclass(frozen=True)
+class FileDeletion:
+    """A notebook deleted on one side and modified on the other (git's modify/delete)."""
+
+    root: Path  # the work tree
+    name: str  # the path as git names it, relative to ``root``
+    deleted_by: Literal["ours", "theirs"]
+    stages: dict[int, str]  # stage number -> blob (1 base, 2 ours, 3 theirs)
+
+    def blob(self, stage: int) -> bytes:
+        """The content git holds at ``stage``."""
+        return _checked(["cat-file", "blob", self.stages[stage]], self.root)
+
+    def stage_kept(self) -> None:
+        """Mark the conflict resolved by keeping the working file (``git add``)."""
+        _checked(["add", "--", self.name], self.root)
+
+    def stage_deleted(self) -> None:
+        """Mark the conflict resolved by deleting the notebook (``git rm``: file and index)."""
+        _checked(["rm", "-q", "--ignore-unmatch", "--", self.name], self.root)
+
+
+def file_deletions(paths: list[Path]) -> dict[Path, FileDeletion]:
+    """Which of ``paths`` git holds as modify/delete conflicts (paths outside a repository,
+    or not unmerged, are not)."""
+    by_root: dict[Path, dict[str, Path]] = {}
+    roots: dict[Path, Path | None] = {}  # by folder: one git call per folder, not per file
+    for path in paths:
+        folder = path.absolute().parent
+        if folder not in roots:
+            roots[folder] = repository_root(folder)
+        root = roots[folder]
+        relative = inside(path, root) if root is not None else None
+        if root is not None and relative is not None:
+            by_root.setdefault(root, {})[relative] = path
+    found: dict[Path, FileDeletion] = {}
+    for root, names in by_root.items():
+        for name, stages in unmerged_entries(root, list(names)).items():
+            if name in names and (2 in stages) != (3 in stages):
+                deleted_by: Literal["ours", "theirs"] = "theirs" if 2 in stages else "ours"
+                found[names[name]] = FileDeletion(root, name, deleted_by, stages)
+    return found
+
+
+def inside(path: Path, root: Path) -> str | None:
+    """``path`` relative to the work tree, as git names it; None when it is not inside."""
+    try:
+        folder = path.absolute().parent.resolve()
+        return folder.joinpath(path.name).relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def _names(out: bytes) -> list[str]:

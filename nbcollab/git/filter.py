@@ -28,6 +28,7 @@ from nbcollab.git.filter_fallback import StagedBlobs
 from nbcollab.safe_text import terminal_safe
 
 if TYPE_CHECKING:
+    from nbcollab.notebook.lines import Notebook
     from nbcollab.options import CleanOptions
     from nbcollab.output_cache.session import CacheSession
 
@@ -149,23 +150,26 @@ def handshake(stream: BinaryIO, out: BinaryIO) -> None:
     out.flush()
 
 
-def clean_for_git(data: bytes, path: str, options: CleanOptions, err: TextIO) -> bytes:
-    """What git stores for ``data``: cleaned, or unchanged (with a warning) if not a notebook."""
-    from nbcollab.clean.strip import clean_bytes
+def clean_for_git(
+    data: bytes, path: str, options: CleanOptions, err: TextIO
+) -> tuple[bytes, Notebook | None]:
+    """What git stores for ``data``: cleaned, or unchanged (with a warning) if not a notebook;
+    and the notebook the stored bytes read as, when cleaning wrote them (else None)."""
+    from nbcollab.clean.strip import clean_file
 
     try:
-        cleaned = clean_bytes(data, path=path, options=options)
+        cleaned = clean_file(data, path=path, options=options)
     except InvalidNotebook as exc:
         message = str(exc)
     except Exception as exc:  # noqa: BLE001 - whatever the bytes, git must not fail on the file
         message = f"{path}: internal error ({type(exc).__name__}: {exc}); please report it"
     else:
-        return data if cleaned is None else cleaned
+        return (data, None) if cleaned is None else cleaned
     err.write(
         f"nbcollab: warning: {terminal_safe(message, one_line=True)}; stored as it is, not cleaned\n"
     )
     err.flush()
-    return data
+    return data, None
 
 
 class FilterOptions:
@@ -242,9 +246,9 @@ def _clean(
     known = cache.clean(data, path, options) if cache is not None else None
     if known is not None:
         return known  # a working file recorded (or restored) before: its blob, already known
-    cleaned = clean_for_git(data, path, options, err)
+    cleaned, written = clean_for_git(data, path, options, err)
     if cache is not None:
-        cache.record(data, cleaned, path, options)  # never raises
+        cache.record(data, cleaned, path, options, written=written)  # never raises
     return cleaned
 
 

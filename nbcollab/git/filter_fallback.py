@@ -174,7 +174,7 @@ class StagedBlobs:
                 lines = _read_regular(os.path.join(packs, name)).split(b"\n")
                 for line in lines:
                     fields = line.decode("ascii", "replace").split(" ")
-                    if fields[0] == "2":  # a versioned line; version 1 had no version field
+                    if 0 < len(fields[0]) < 32:  # a version field; version 1 lines had none
                         fields = fields[1:]
                     if len(fields) >= 7 and len(fields[1]) == len(fields[2]) == 64:
                         found = self._recorded.setdefault((fields[0], fields[2]), [])

@@ -75,7 +75,7 @@ recorded_blob() {
     blob=$(sha256 <"$tmp/blob")
     for idx in "$common"/nbcollab/output-cache/packs/*.idx; do
         [ -f "$idx" ] && cat "$idx" # regular files only: a FIFO would block
-    done 2>/dev/null | grep -q -E "^(2 )?$key $blob $working " || return 1
+    done 2>/dev/null | grep -q -E "^([0-9]+ )?$key $blob $working " || return 1
     size=$(wc -c <"$tmp/blob")
     size=$((size)) # some wc pad the number with blanks
     : >"$tmp/packets"

@@ -10,6 +10,7 @@ even that fails, %A is left as it was and the exit code is 1.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -95,7 +96,15 @@ def _merge(args: DriverArgs) -> int:
     result = merge_notebooks(base, ours, theirs, options=options, labels=merge_labels(args))
     text = serialize_notebook(result.notebook)
     trust_note = (
-        sign_merge_result(text, inputs=raw, path=args.path).reason if options.sign else None
+        sign_merge_result(
+            text,
+            inputs=raw,
+            path=args.path,
+            parsed=(base, ours, theirs),
+            result=result.notebook,
+        ).reason
+        if options.sign
+        else None
     )
     if trust_note is not None and _restore_decides(trust_note, args.path):
         trust_note = RESTORE_DECIDES
@@ -163,24 +172,76 @@ def merge_labels(args: DriverArgs) -> MergeLabels:
 
 
 def _merged_branch() -> str | None:
-    # `git merge` (not rebase or cherry-pick) names the merged heads in GITHEAD_<sha>.
+    """The merged branch: what ``git merge`` was given, else the branch git knows at the commit.
+
+    ``git merge NAME`` names the merged head in ``GITHEAD_<sha>`` (not rebase or cherry-pick);
+    ``git pull`` merges a fetched commit, named only by its SHA there: then the remote-tracking
+    branch at it (``origin/main``), else the branch ``FETCH_HEAD`` says it came from, else the
+    short SHA.
+    """
     names = [v for k, v in os.environ.items() if k.startswith("GITHEAD_") and v.strip()]
-    return _one_line(names[0]) if len(names) == 1 else None
+    if len(names) != 1:
+        return None
+    name = names[0].strip()
+    if not _FULL_SHA.fullmatch(name):
+        return _one_line(name)
+    return (
+        _branch_at(name)
+        or _fetched_as(name)
+        or _one_line(_git_line("rev-parse", "--short", name) or name[:12])
+    )
+
+
+_FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _branch_at(sha: str) -> str | None:
+    """A remote-tracking (else local) branch pointing at ``sha``, as ``origin/main``."""
+    refs = _git_line(
+        "for-each-ref",
+        f"--points-at={sha}",
+        "--format=%(refname:short)",
+        "refs/remotes",
+        "refs/heads",
+        lines=True,
+    )
+    names = [ref for ref in (refs or "").splitlines() if ref and not ref.endswith("/HEAD")]
+    return _one_line(names[0]) if names else None
+
+
+def _fetched_as(sha: str) -> str | None:
+    """``main of https://...``: what FETCH_HEAD says ``sha`` was fetched as."""
+    path = _git_line("rev-parse", "--git-path", "FETCH_HEAD")
+    try:
+        lines = (
+            Path(path).read_text(encoding="utf-8", errors="replace").splitlines() if path else []
+        )
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[0] == sha and fields[1] != "not-for-merge":
+            found = re.fullmatch(r"(?:branch|tag) '(.+)' of (.+)", fields[2])
+            return _one_line(f"{found[1]} of {found[2]}" if found else fields[2]) or None
+    return None
+
+
+def _git_line(*args: str, lines: bool = False) -> str | None:
+    """What a read-only git command prints (None when it fails)."""
+    try:
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    out = done.stdout if lines else done.stdout.strip()
+    return out if done.returncode == 0 and out.strip() else None
 
 
 def _current_branch() -> str | None:
     # During a rebase HEAD is detached (the upstream), so no name rather than a misleading one.
-    try:
-        done = subprocess.run(
-            ["git", "symbolic-ref", "--short", "-q", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return _one_line(done.stdout) if done.returncode == 0 and done.stdout.strip() else None
+    name = _git_line("symbolic-ref", "--short", "-q", "HEAD")
+    return _one_line(name) if name else None
 
 
 def _one_line(label: str) -> str:

@@ -97,8 +97,18 @@ def notebook_pairs(
     root = Path(repo.working_tree_dir)
     stages = INDEX in (old_side, new_side) or new_side is WORKTREE
     unmerged = unmerged_paths(repo) if stages else set()
+    chosen = sorted({n for n in names if n.endswith(".ipynb")})  # once, not once per stage
+    stored = _stored_blobs(
+        root, [(side, n) for n in chosen if n not in unmerged for side in (old_side, new_side)]
+    )
+
+    def read(side: str | None, name: str) -> bytes | None:
+        if (side, name) in stored:
+            return stored[side, name]
+        return read_side(repo, side, name, root)
+
     pairs = []
-    for name in sorted({n for n in names if n.endswith(".ipynb")}):  # once, not once per stage
+    for name in chosen:
         new_file = os.path.relpath(root / name, cwd or root) if new_side is WORKTREE else None
         if name in unmerged:
             pair = _unmerged_pair(repo, old_side, new_side, name, root)
@@ -107,8 +117,8 @@ def notebook_pairs(
         pairs.append(
             NotebookPair(
                 name,
-                read_side(repo, old_side, name, root),
-                read_side(repo, new_side, name, root),
+                read(old_side, name),
+                read(new_side, name),
                 _label(old_side, name, "a"),
                 _label(new_side, name, "b"),
                 new_file=new_file,
@@ -159,6 +169,35 @@ def _unmerged_pair(
 def _label(side: str | None, name: str, prefix: str) -> str:
     where = "working tree" if side is WORKTREE else ("index" if side == INDEX else side)
     return f"{quote_path(f'{prefix}/{name}')} ({where})"
+
+
+def _stored_blobs(
+    root: Path, wanted: Sequence[tuple[str | None, str]]
+) -> dict[tuple[str | None, str], bytes | None]:
+    """The blobs of (revision or index, path) pairs, through one ``git cat-file`` process: a
+    change touching hundreds of notebooks reads them all at once. What it cannot answer
+    (the working tree, a name with a line break, a tree, a huge object) ``read_side`` reads."""
+    from nbcollab.files import MAX_NOTEBOOK_BYTES
+    from nbcollab.git.plumbing import CatFile
+
+    keys = [(side, path) for side, path in wanted if side is not WORKTREE and _nameable(path)]
+    if not keys:
+        return {}
+    specs = [f":{path}" if side == INDEX else f"{side}:{path}" for side, path in keys]
+    reader = CatFile(root)
+    try:
+        found = reader.read_many(specs, limit=MAX_NOTEBOOK_BYTES)
+    finally:
+        reader.close()
+    return {
+        key: None if obj is None else obj.data
+        for key, obj in zip(keys, found)
+        if obj is None or (obj.kind == "blob" and obj.data is not None)
+    }
+
+
+def _nameable(path: str) -> bool:
+    return not any(c in path for c in "\n\t\0")
 
 
 def read_side(repo: Any, side: str | None, path: str, root: Path) -> bytes | None:

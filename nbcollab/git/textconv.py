@@ -28,9 +28,10 @@ if TYPE_CHECKING:
 
 # Part of the installed textconv command: bump it whenever the text form changes, so that git's
 # textconv cache (keyed on the command string) is invalidated.
-TEXTCONV_FORMAT_VERSION = 2
+TEXTCONV_FORMAT_VERSION = 3
 
-_V4_OUTPUTS = frozenset({"stream", "error", "execute_result", "display_data"})
+# nbformat 4 output types and nbformat 3 ones (pyout, pyerr), which ``output_text`` reads alike.
+_OUTPUT_TYPES = frozenset({"stream", "error", "execute_result", "display_data", "pyout", "pyerr"})
 
 
 def textconv_bytes(data: bytes, *, path: str, options: CleanOptions | None = None) -> bytes:
@@ -131,11 +132,12 @@ def _cell_header(cell: dict[str, Any]) -> str:
 
 
 def _output_lines(index: int, output: Any) -> list[str]:
+    from nbcollab.notebook.cells import output_name
     from nbcollab.render.output_text import describe_output, output_text
 
-    if not isinstance(output, dict) or output.get("output_type") not in _V4_OUTPUTS:
-        return [f"--- output {index} ---", *_json_lines(output)]
-    lines = [f"--- output {index}: {describe_output(output)} ---"]
+    if not isinstance(output, dict) or output.get("output_type") not in _OUTPUT_TYPES:
+        return [f"--- {output_name(index)} ---", *_json_lines(output)]
+    lines = [f"--- {output_name(index)}: {describe_output(output)} ---"]
     lines.extend(f"| {line}" for line in output_text(output))
     return lines
 

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from nbcollab.errors import ConfigError
-from nbcollab.lint.files import FileResult, source_line
+from nbcollab.lint.files import FileResult
 from nbcollab.lint.finding import Finding
 
 Key = tuple[str, str, str, str]
@@ -23,7 +23,7 @@ _VERSION = 1
 
 def _key(result: FileResult, finding: Finding, base: Path) -> Key:
     path = Path(os.path.relpath(os.path.abspath(result.path), base)).as_posix()
-    where = finding.cell_id or source_line(result.notebook, finding)
+    where = finding.cell_id or finding.source
     return path, finding.code, finding.symbol, where
 
 

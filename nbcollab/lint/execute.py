@@ -56,7 +56,7 @@ def run_findings(run: NotebookRun, enabled: frozenset[str]) -> FileResult:
     kept = keep(findings, code_cells(nb), enabled)
     wanted = {(f.cell, f.code) for f in kept}
     run.problems = [p for p in run.problems if (p.cell, CODE_OF[p.kind]) in wanted]
-    return FileResult(run.path, [place(f, locator, path=run.path) for f in kept], notebook=nb)
+    return FileResult(run.path, [place(f, locator, nb, path=run.path) for f in kept])
 
 
 def add_run_findings(result: FileResult, run: NotebookRun, options: LintOptions) -> None:
@@ -76,9 +76,10 @@ def write_run(path: Path, executed: Executed) -> bool:
     """Save a complete run's outputs and counts into the notebook; True when its bytes changed."""
     import warnings
 
-    import nbformat
-
     from nbcollab.files import read_file_bytes, write_atomic
+    from nbcollab.nbformat_loader import load_nbformat
+
+    nbformat = load_nbformat()
 
     before = read_file_bytes(path)
     with warnings.catch_warnings():

@@ -29,7 +29,6 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     error: str | None = None
-    notebook: Notebook | None = None
 
 
 def read_text(path: Path) -> str:
@@ -49,34 +48,47 @@ def lint_text(text: str, *, path: str, options: LintOptions) -> FileResult:
     nb = parse_notebook(text.removeprefix("\ufeff"), path=path)
     result = lint_notebook(nb, options=options)
     locator = SourceLocator(text)
-    findings = [place(f, locator, path=path) for f in result.findings]
-    return FileResult(path, findings, result.notes, notebook=nb)
+    findings = [place(f, locator, nb, path=path) for f in result.findings]
+    # The result keeps no notebook: a folder of thousands is linted in the memory of one.
+    return FileResult(path, findings, result.notes)
 
 
-def place(finding: Finding, locator: SourceLocator, *, path: str) -> Finding:
-    """The finding with its path and its line and column in the file."""
+def place(finding: Finding, locator: SourceLocator, nb: Notebook, *, path: str) -> Finding:
+    """The finding with its path, its line and column in the file and its source line."""
     file_line, file_column = locator.position(finding.cell, finding.line, finding.column)
-    return replace(finding, path=path, file_line=file_line, file_column=file_column)
+    return replace(
+        finding,
+        path=path,
+        file_line=file_line,
+        file_column=file_column,
+        source=source_line(nb, finding),
+    )
 
 
 def lint_files(
-    paths: list[Path], options_for: Callable[[Path], LintOptions]
+    paths: list[Path], options_for: Callable[[Path], LintOptions], *, jobs: int = 1
 ) -> Iterator[FileResult]:
-    """Lint every notebook under ``paths``; errors are results, never exceptions."""
-    for path in paths:
-        try:
-            options = options_for(path)
-            yield lint_text(read_text(path), path=str(path), options=options)
-        except NbcollabError as exc:
-            yield FileResult(str(path), error=str(exc))
-        except RecursionError:
-            yield FileResult(str(path), error=f"{path}: nested too deeply to lint")
+    """Lint every notebook of ``paths`` on ``jobs`` processes, results in order; errors are
+    results, never exceptions."""
+    from nbcollab.workers import map_in_order
+
+    work = [(path, options_for(path)) for path in paths]
+    return map_in_order(lint_file, work, jobs=jobs)
 
 
-def source_line(nb: Notebook | None, finding: Finding) -> str:
+def lint_file(job: tuple[Path, LintOptions]) -> FileResult:
+    """Lint one notebook file (a worker's share of ``lint_files``)."""
+    path, options = job
+    try:
+        return lint_text(read_text(path), path=str(path), options=options)
+    except NbcollabError as exc:
+        return FileResult(str(path), error=str(exc))
+    except RecursionError:
+        return FileResult(str(path), error=f"{path}: nested too deeply to lint")
+
+
+def source_line(nb: Notebook, finding: Finding) -> str:
     """The stripped source line a finding points at ("" when it has none)."""
-    if nb is None:
-        return ""
     cells = iter_cells(nb)
     if not 1 <= finding.cell <= len(cells):
         return ""

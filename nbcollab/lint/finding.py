@@ -12,8 +12,8 @@ class Finding:
     ``cell`` is 1-based over all cells (markdown included), as Jupyter users count them;
     ``line``/``column`` are 1-based in the cell's source; ``file_line`` is the line of the .ipynb
     file holding that source line and ``file_column`` its column there (0 until located).
-    ``symbol`` is the name involved, if any: it
-    keeps a baseline entry stable when lines move.
+    ``symbol`` is the name involved, if any, and ``source`` the stripped source line: they
+    keep a baseline entry stable when lines move.
     """
 
     code: str
@@ -27,6 +27,7 @@ class Finding:
     path: str = ""
     file_line: int = 0
     file_column: int = 0
+    source: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from nbcollab.lint.codes import CODES, Severity, severity_of
 from nbcollab.lint.files import FileResult
 from nbcollab.lint.finding import Finding
 from nbcollab.lint.formats import Format
+from nbcollab.notebook.cells import cell_name
 from nbcollab.safe_text import terminal_safe
 
 
@@ -34,7 +35,7 @@ def render(results: list[FileResult], fmt: Format) -> str:
 
 
 def _where(f: Finding) -> str:
-    cell = f"cell {f.cell}" + (f" (id {f.cell_id})" if f.cell_id else "")
+    cell = cell_name(f.cell - 1, cell_id=f.cell_id)
     count = f", count {f.execution_count}" if f.execution_count is not None else ""
     return f"{cell}, line {f.line}{count}"
 

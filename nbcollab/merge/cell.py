@@ -16,25 +16,23 @@ from typing import Any
 from nbcollab.merge.markers import note_line
 from nbcollab.merge.order import Slot
 from nbcollab.merge.record import (
-    ABSENT,
     CellTypeConflict,
     ConflictEntry,
     ConflictKind,
     DeleteEditConflict,
     OutputsConflict,
     SourceConflict,
-    ValueChange,
+    ValueConflict,
     ValuesConflict,
 )
 from nbcollab.merge.values import (
-    MISSING,
     MergeLabels,
-    ValueConflict,
     ValuePolicy,
     merge_outputs,
     merge_text,
     merge_values,
 )
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.notebook.lines import text_key
 from nbcollab.options import MergeOptions
 
@@ -150,7 +148,7 @@ def _merge_cell(
     base: Cell | None, local: Cell, remote: Cell, ctx: CellContext
 ) -> tuple[Cell, list[ConflictEntry]]:
     found: list[ConflictEntry] = []
-    b_type = base.get("cell_type") if base else MISSING
+    b_type = base.get("cell_type") if base else ABSENT
     cell_type, type_conflicts = merge_values(b_type, local["cell_type"], remote["cell_type"])
     if type_conflicts:
         found.append(
@@ -170,16 +168,20 @@ def _merge_cell(
     if text.hunks:
         labels = ctx.labels
         # The notes go above the merged text: each hunk is that much further into the cell.
-        hunks = [dataclasses.replace(h, at=(h.at or 0) + len(notes)) for h in text.hunks]
+        hunks = [dataclasses.replace(h, at=h.at + len(notes)) for h in text.hunks]
         found.append(
-            SourceConflict(markers=(labels.start(), labels.mid(), labels.end()), hunks=hunks)
+            SourceConflict(
+                markers=(labels.start(), labels.mid(), labels.end()),
+                hunks=hunks,
+                length=len(notes + text.text),
+            )
         )
     cell = {"cell_type": cell_type, **fields}
     # Ids merge like any value (a side that re-created the cell changed it); both changed: ours.
     cell_id, _ = merge_values(
-        (base or {}).get("id", MISSING), local.get("id", MISSING), remote.get("id", MISSING)
+        (base or {}).get("id", ABSENT), local.get("id", ABSENT), remote.get("id", ABSENT)
     )
-    if cell_id is not MISSING:
+    if cell_id is not ABSENT:
         cell["id"] = cell_id
     cell[text_key(cell_type, ctx.major)] = notes + text.text
     if cell_type == "code":
@@ -191,15 +193,15 @@ def _merge_cell(
 
 def _group_value_conflicts(values: list[ValueConflict], labels: MergeLabels) -> list[ConflictEntry]:
     """One "attachments" conflict and one "metadata" conflict (every other field) per cell."""
-    groups: dict[ConflictKind, list[ValueChange]] = {}
+    groups: dict[ConflictKind, list[ValueConflict]] = {}
     for value in values:
         kind = ConflictKind.ATTACHMENTS if value.path[0] == "attachments" else ConflictKind.METADATA
-        groups.setdefault(kind, []).append(value_change(value))
+        groups.setdefault(kind, []).append(value)
     return [values_conflict(kind, changes, labels) for kind, changes in groups.items()]
 
 
 def values_conflict(
-    kind: ConflictKind, changes: list[ValueChange], labels: MergeLabels
+    kind: ConflictKind, changes: list[ValueConflict], labels: MergeLabels
 ) -> ValuesConflict:
     """The record of values both sides changed, with the note line that shows it in the cell."""
     note = conflict_note(kind.value, [".".join(c.path) for c in changes], labels)
@@ -215,14 +217,14 @@ def _merge_fields(base: Cell, local: Cell, remote: Cell) -> tuple[Cell, list[Val
         if key in _OWN_KEYS:
             continue
         value, found = merge_values(
-            base.get(key, MISSING),
-            local.get(key, MISSING),
-            remote.get(key, MISSING),
+            base.get(key, ABSENT),
+            local.get(key, ABSENT),
+            remote.get(key, ABSENT),
             path=(key,),
             policy=CELL_POLICY,
         )
         conflicts.extend(found)
-        if value is not MISSING:
+        if value is not ABSENT:
             merged[key] = value
     return merged, conflicts
 
@@ -290,13 +292,7 @@ def _fit_schema(cell: Cell, major: int) -> Cell:
 
 
 def _json(value: Any) -> Any:
-    return None if value is MISSING else value
-
-
-def value_change(conflict: ValueConflict) -> ValueChange:
-    """The record of one value conflict (a key absent from a version stays absent)."""
-    sides = [ABSENT if v is MISSING else v for v in (conflict.base, conflict.ours, conflict.theirs)]
-    return ValueChange(list(conflict.path), *sides)
+    return None if value is ABSENT else value
 
 
 def conflict_note(kind: str, paths: list[str], labels: MergeLabels) -> str:

@@ -14,15 +14,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from nbcollab.errors import ConfigError
 from nbcollab.merge.markers import (
     closed_text,
     find_hunks,
     find_line_block,
-    has_markers,
-    has_output_markers,
     output_sections,
-    unwrap,
     unwrap_exact,
 )
 from nbcollab.merge.record import (
@@ -30,13 +26,14 @@ from nbcollab.merge.record import (
     ConflictEntry,
     ConflictKind,
     DeleteEditConflict,
+    OlderConflict,
     SourceConflict,
     ValuesConflict,
     describe,
-    entry_to_json,
+    locate_cell,
     parse_record,
-    shown,
     where_of,
+    write_record,
 )
 from nbcollab.notebook.lines import cell_source, iter_cells
 
@@ -68,24 +65,17 @@ class Conflict:
 
 def record_conflicts(nb: Notebook, conflicts: list[Conflict], *, marker_size: int) -> None:
     """Write the record of ``conflicts`` into ``nb``'s metadata (in place); none: no record."""
-    holder = nb.setdefault("metadata", {})
-    own = dict(holder.get("nbcollab") or {})
-    own.pop("conflicts", None)
-    if conflicts:
-        own["conflicts"] = [entry_to_json(c.placed(marker_size)) for c in conflicts]
-    if own:
-        holder["nbcollab"] = own
-    else:
-        holder.pop("nbcollab", None)
+    write_record(nb.setdefault("metadata", {}), [c.placed(marker_size) for c in conflicts])
 
 
 def read_record(nb: Notebook, *, source: str = "") -> list[ConflictEntry]:
-    """The recorded conflicts of ``nb``; InvalidNotebook (naming ``source``) if one is malformed."""
+    """The recorded conflicts of ``nb`` (an older record upgraded); InvalidNotebook naming
+    ``source`` if one is malformed."""
     own = nb.get("metadata", {}).get("nbcollab")
     if not isinstance(own, dict) or "conflicts" not in own:
         return []
     place = (source + ": " if source else "") + "metadata.nbcollab.conflicts"
-    return parse_record(own["conflicts"], place=place)
+    return parse_record(own, iter_cells(nb), place=place)
 
 
 def strip_record(nb: Notebook) -> Notebook:
@@ -94,57 +84,12 @@ def strip_record(nb: Notebook) -> Notebook:
     if not isinstance(own, dict) or "conflicts" not in own:
         return nb
     metadata = dict(nb["metadata"])
-    rest = {k: v for k, v in own.items() if k != "conflicts"}
+    rest = {k: v for k, v in own.items() if k not in ("conflicts", "record_version")}
     if rest:
         metadata["nbcollab"] = rest
     else:
         del metadata["nbcollab"]
     return {**nb, "metadata": metadata}
-
-
-# --- cells -------------------------------------------------------------------------------------
-
-
-def locate_cell(entry: ConflictEntry, cells: list[dict[str, Any]]) -> int | None:
-    """The cell a recorded conflict is in: by id, else by index when that cell has no other id."""
-    if isinstance(entry.cell, str):
-        for index, cell in enumerate(cells):
-            if cell.get("id") == entry.cell:
-                return index
-    recorded = entry.index
-    if (
-        isinstance(recorded, int)
-        and 0 <= recorded < len(cells)
-        and not (
-            isinstance(entry.cell, str) and cells[recorded].get("id") not in (None, entry.cell)
-        )
-    ):
-        return recorded
-    return None
-
-
-def select_cell(nb: Notebook, wanted: str) -> tuple[int, str]:
-    """The index of the one cell ``wanted`` names, and how: ``id:X``, ``index:N``, or either.
-
-    ConfigError when it names no cell, or two different cells (an id and another's index).
-    """
-    cells = iter_cells(nb)
-    kind, sep, value = wanted.partition(":")
-    if not (sep and kind in ("id", "index")):
-        kind, value = "", wanted
-    by_id = [] if kind == "index" else [k for k, c in enumerate(cells) if c.get("id") == value]
-    number = int(value) if value.isascii() and value.isdigit() else len(cells)
-    by_index = [] if kind == "id" or number >= len(cells) else [number]
-    found = sorted(set(by_id + by_index))
-    if not found:
-        raise ConfigError(f"no cell with {kind or 'id or index'} {shown(repr(value))}")
-    if len(found) > 1:
-        places = ", ".join(f"cell {k} (id {shown(str(cells[k].get('id')))})" for k in found)
-        raise ConfigError(
-            f"{shown(repr(wanted))} names several cells ({places}); say "
-            f"id:{shown(value)} or index:{shown(value)}"
-        )
-    return found[0], "id" if by_id else "index"
 
 
 # --- finding -----------------------------------------------------------------------------------
@@ -160,28 +105,22 @@ class Finding:
     message: str
 
 
-def is_marked(entry: ConflictEntry, cell: dict[str, Any], nb: Notebook) -> bool:
+def is_marked(entry: ConflictEntry, cell: dict[str, Any]) -> bool:
     """Whether a cell still shows the marks the merge left for ``entry``."""
-    text, size = cell_source(cell), entry.marker_size
+    text = cell_source(cell)
+    if isinstance(entry, OlderConflict):
+        return entry.marked
     if isinstance(entry, SourceConflict):
-        if entry.legacy or entry.markers is None:
-            return has_markers(text, size)
-        return any(at is not None for at in find_hunks(text, entry.markers, entry.hunks))
+        places = find_hunks(text, entry.markers, entry.hunks, entry.length)
+        return any(at is not None for at in places)
     if isinstance(entry, DeleteEditConflict):
-        if entry.wrapper is None:
-            head, tail = ("<=", ">") if entry.deleted_by == "ours" else ("<", "=>")
-            return unwrap(text, head, tail, size) is not None
         return unwrap_exact(text, *entry.wrapper) is not None
     if isinstance(entry, (ValuesConflict, CellTypeConflict)):
-        if entry.note is None:
-            return has_markers(text, size)
         return find_line_block(closed_text(text), entry.note) is not None
     outputs = cell.get("outputs")
-    if not isinstance(outputs, list):
-        return False
-    if entry.sections is None:
-        return has_output_markers(outputs, size)
-    return output_sections(outputs, entry.sections, size) is not None
+    return isinstance(outputs, list) and (
+        output_sections(outputs, entry.sections, entry.marker_size) is not None
+    )
 
 
 def find_conflicts(nb: Notebook) -> list[Finding]:
@@ -191,7 +130,7 @@ def find_conflicts(nb: Notebook) -> list[Finding]:
     stale: list[Finding] = []
     for entry in read_record(nb):
         index = locate_cell(entry, cells)
-        if index is not None and is_marked(entry, cells[index], nb):
+        if index is not None and is_marked(entry, cells[index]):
             placed = dataclasses.replace(entry, index=index)
             found.append(Finding(index, cells[index].get("id"), entry.kind.value, describe(placed)))
             continue

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbcollab.errors import InvalidNotebook
-from nbcollab.merge.cell import CellContext, edited, merge_slot, value_change, values_conflict
+from nbcollab.merge.cell import CellContext, edited, merge_slot, values_conflict
 from nbcollab.merge.conflicts import METADATA_NOTE_ID, Conflict, record_conflicts, strip_record
 from nbcollab.merge.markers import DEFAULT_MARKER_SIZE
 from nbcollab.merge.order import merge_cell_order
-from nbcollab.merge.record import ConflictKind, describe
+from nbcollab.merge.record import ConflictKind, ValueConflict, describe
 from nbcollab.merge.values import (
     MergeLabels,
-    ValueConflict,
     ValuePolicy,
     local_kernel_note,
     merge_values,
@@ -133,9 +132,7 @@ def _add_metadata_note(
     merged: Notebook, values: list[ValueConflict], conflicts: list[Conflict], labels: MergeLabels
 ) -> None:
     """Notebook metadata conflicts: a note cell on top, so that people opening the file see it."""
-    entry = values_conflict(
-        ConflictKind.NOTEBOOK_METADATA, [value_change(v) for v in values], labels
-    )
+    entry = values_conflict(ConflictKind.NOTEBOOK_METADATA, values, labels)
     note: Cell = {"cell_type": "markdown", "metadata": {}, "source": entry.note}
     if merged["nbformat"] == 4 and merged["nbformat_minor"] >= 5:
         note["id"] = METADATA_NOTE_ID

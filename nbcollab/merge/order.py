@@ -4,7 +4,8 @@ Each merged cell is a ``Slot`` naming the base, local and remote cells it comes 
 is the skeleton; each of remote's insertions follows the remote cell before it, after the cells local
 inserted there (local first); remote's moves are honoured unless local moved the cell too;
 identical insertions collapse; a cell deleted on one side but edited on the other is kept and
-marked ``deleted_by``.
+marked ``deleted_by``; a cell both sides replaced by new cells at its place is merged with one
+of each side's as a cell both edited (a conflict unless the edits agree), never kept twice.
 """
 
 from __future__ import annotations
@@ -14,19 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nbcollab.align.cells import Alignment, align_cells, cell_key, lcs_pairs
+from nbcollab.align.cells import Alignment, align_cells
+from nbcollab.merge.insertions import Gone, Slot, Versions, merge_insertions
+
+__all__ = ["Slot", "merge_cell_order"]
 
 Cell = Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One merged cell: the indices of the versions it merges (None where a side lacks it)."""
-
-    base: int | None
-    local: int | None
-    remote: int | None
-    deleted_by: str | None = None  # "ours" | "theirs": a delete-vs-edit conflict
 
 
 @dataclass
@@ -59,7 +53,7 @@ def merge_cell_order(
         if slot.deleted_by == "theirs" and slot.base is not None
     }
     pending = _remote_placements(sides, positions, kept, edited)
-    return _assemble(sides, skeleton, pending, two_way)
+    return _assemble(sides, skeleton, pending, _gone_at(sides, {**positions, **kept}), two_way)
 
 
 def _local_skeleton(
@@ -134,8 +128,46 @@ def _after_kept(
     return max([anchor, *(kept[b] for b in between)])
 
 
+def _gone_at(sides: _Sides, positions: dict[int, int]) -> dict[int, list[Gone]]:
+    """Base cells both sides deleted, keyed by the skeleton position of the base cell before
+    them on both sides (``positions``: base index -> skeleton position), with the new cells
+    each side has in their place; a cell whose place the sides' orders do not agree on (a move
+    around it) has none."""
+    gone = sorted(set(sides.to_local.deleted) & set(sides.to_remote.deleted))
+    gaps = [
+        _Gaps(sides.to_local, len(sides.base), len(sides.local)),
+        _Gaps(sides.to_remote, len(sides.base), len(sides.remote)),
+    ]
+    places: dict[int, list[Gone]] = {}
+    for i in gone:
+        (before_l, local), (before_r, remote) = (gap.around(i) for gap in gaps)
+        anchor = positions.get(before_l) if before_l >= 0 else -1
+        if before_l == before_r and anchor is not None:
+            places.setdefault(anchor, []).append(Gone(i, local, remote))
+    return places
+
+
+class _Gaps:
+    """Where an unmatched base cell was in a version: between which in-order matches."""
+
+    def __init__(self, alignment: Alignment, n_old: int, n_new: int) -> None:
+        chain = sorted((m.old, m.new) for m in alignment.matches if m.old not in alignment.moved)
+        self._chain = [(-1, -1), *chain, (n_old, n_new)]
+        self._olds = [old for old, _ in self._chain]
+
+    def around(self, old: int) -> tuple[int, range]:
+        """The base cell matched before ``old`` (-1: none), and the version's cells between."""
+        after = bisect_left(self._olds, old)
+        (before, start), (_, stop) = self._chain[after - 1], self._chain[after]
+        return before, range(start + 1, stop)
+
+
 def _assemble(
-    sides: _Sides, skeleton: list[Slot], pending: dict[int, list[Slot]], two_way: bool
+    sides: _Sides,
+    skeleton: list[Slot],
+    pending: dict[int, list[Slot]],
+    gone: dict[int, list[Gone]],
+    two_way: bool,
 ) -> list[Slot]:
     """Local's skeleton, remote's cells after the local insertions that follow their anchor."""
     out: list[Slot] = []
@@ -145,43 +177,18 @@ def _assemble(
         if slot.base is None:
             run.append(slot)
             continue
-        out.extend(_merge_insertions(sides, run, pending.pop(anchor, []), two_way))
+        out.extend(_insertions(sides, run, pending.pop(anchor, []), gone.get(anchor), two_way))
         run = []
         out.append(slot)
         anchor = pos
-    out.extend(_merge_insertions(sides, run, pending.pop(anchor, []), two_way))
+    out.extend(_insertions(sides, run, pending.pop(anchor, []), gone.get(anchor), two_way))
     for rest in pending.values():  # cannot happen with a consistent alignment; never drop cells
         out.extend(rest)
     return out
 
 
-def _merge_insertions(
-    sides: _Sides, ours: list[Slot], theirs: list[Slot], two_way: bool
+def _insertions(
+    sides: _Sides, ours: list[Slot], theirs: list[Slot], gone: list[Gone] | None, two_way: bool
 ) -> list[Slot]:
-    """Both sides' new cells at one place: local's first, the same new cell only once."""
-    if not ours or not theirs:
-        return ours + theirs
-    pairs = _pair_insertions(sides, ours, theirs, two_way)
-    out: list[Slot] = []
-    prev_a = prev_b = 0
-    for a, b in pairs:
-        out.extend(ours[prev_a:a])
-        out.extend(theirs[prev_b:b])
-        out.append(Slot(None, ours[a].local, theirs[b].remote))
-        prev_a, prev_b = a + 1, b + 1
-    return out + ours[prev_a:] + theirs[prev_b:]
-
-
-def _pair_insertions(
-    sides: _Sides, ours: list[Slot], theirs: list[Slot], two_way: bool
-) -> list[tuple[int, int]]:
-    """In-order pairs (position in ours, position in theirs) of cells to merge into one."""
-    new = [b for b, slot in enumerate(theirs) if slot.base is None]
-    local_cells = [sides.local[slot.local] for slot in ours]  # type: ignore[index]
-    remote_cells = [sides.remote[theirs[b].remote] for b in new]  # type: ignore[index]
-    if two_way:
-        found = align_cells(local_cells, remote_cells)
-        pairs = sorted((m.old, m.new) for m in found.matches if m.old not in found.moved)
-    else:
-        pairs = lcs_pairs([cell_key(c) for c in local_cells], [cell_key(c) for c in remote_cells])
-    return [(a, new[b]) for a, b in pairs]
+    cells = Versions(sides.base, sides.local, sides.remote)
+    return merge_insertions(cells, ours, theirs, gone or [], two_way=two_way)

@@ -7,17 +7,19 @@ markers in the source, the value kept) is decided here so that every written not
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from merge3 import Merge3
 
 from nbcollab.merge.line_match import LineMatcher, matching_blocks
-from nbcollab.merge.record import SourceHunk
+from nbcollab.merge.markers import terminated
+from nbcollab.merge.record import SourceHunk, ValueConflict
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.options import NormalizeOptions, OutputStrategy
 
 _DEFAULT_NORMALIZE = NormalizeOptions()
-MISSING: Any = object()  # a key absent from one version (distinct from a JSON null)
 
 
 @dataclass(frozen=True)
@@ -52,16 +54,6 @@ class TextMerge:
     hunks: list[SourceHunk] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ValueConflict:
-    """A JSON value both sides changed differently; ``ours`` was kept."""
-
-    path: tuple[str, ...]
-    base: Any
-    ours: Any
-    theirs: Any
-
-
 def merge_text(base: str, local: str, remote: str, *, labels: MergeLabels) -> TextMerge:
     """Line-level diff3 of three texts, with git-style markers around each conflicting hunk."""
     if local == remote or remote == base:
@@ -69,14 +61,17 @@ def merge_text(base: str, local: str, remote: str, *, labels: MergeLabels) -> Te
     if local == base:
         return TextMerge(remote)
     # Compare lines with their newline so that an edit of the last line is not a conflict with an
-    # append after it; whether the text ends with a newline is merged on its own.
-    ends = [text.endswith("\n") or not text for text in (base, local, remote)]
-    lines = [_lines(text) for text in (base, local, remote)]
+    # append after it; whether the text ends with a newline is merged on its own, except inside
+    # a conflict, where each side keeps its own ending.
+    texts = (base, local, remote)
+    ends = [text.endswith("\n") or not text for text in texts]
+    lines = [_lines(text) for text in texts]
+    open_end = [bool(text) and not text.endswith(("\n", "\r")) for text in texts]
     out: list[str] = []
     merged = TextMerge("")
     merger = Merge3(lines[0], lines[1], lines[2], sequence_matcher=LineMatcher)
     for region in merger.merge_regions():
-        _emit_region(merger, region, out, merged, labels)
+        _emit_region(merger, region, out, merged, labels, open_end)
     merged.text = "".join(out)
     _place_hunks(merged, out)
     if not merge_scalar(ends[0], ends[1], ends[2]) and merged.text.endswith("\n"):
@@ -91,8 +86,22 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
+def _exact(lines: Sequence[str], start: int, stop: int, open_end: bool) -> list[str]:
+    """``lines[start:stop]`` as the version has them: its last line without the newline
+    ``_lines`` gave it, when the version had none."""
+    picked = list(lines[start:stop])
+    if open_end and picked and stop == len(lines):
+        picked[-1] = picked[-1][:-1]
+    return picked
+
+
 def _emit_region(
-    merger: Merge3, region: tuple, out: list[str], merged: TextMerge, labels: MergeLabels
+    merger: Merge3,
+    region: tuple,
+    out: list[str],
+    merged: TextMerge,
+    labels: MergeLabels,
+    open_end: list[bool],
 ) -> None:
     kind = region[0]
     if kind == "unchanged":
@@ -103,14 +112,28 @@ def _emit_region(
         out.extend(merger.b[region[1] : region[2]])
     else:
         _, z0, z1, a0, a1, b0, b1 = region
-        base_text, agreed, first = "".join(merger.base[z0:z1]), "", len(merged.hunks)
-        for common, ours, theirs in _refine_conflict(list(merger.a[a0:a1]), list(merger.b[b0:b1])):
+        base_text = "".join(_exact(merger.base, z0, z1, open_end[0]))
+        agreed, first = "", len(merged.hunks)
+        ours_lines = _exact(merger.a, a0, a1, open_end[1])
+        theirs_lines = _exact(merger.b, b0, b1, open_end[2])
+        for common, ours, theirs in _refine_conflict(ours_lines, theirs_lines):
             if ours or theirs:
                 at = len(out)  # a position in ``out`` for now: _place_hunks makes it an offset
-                out.extend([labels.start(), *ours, labels.mid(), *theirs, labels.end()])
+                ours_text, theirs_text = "".join(ours), "".join(theirs)
+                out.extend(
+                    [
+                        labels.start(),
+                        terminated(ours_text),
+                        labels.mid(),
+                        terminated(theirs_text),
+                        labels.end(),
+                    ]
+                )
                 # The base of a split region cannot be split: the first hunk carries all of it.
                 merged.hunks.append(
-                    SourceHunk(base_text, "".join(ours), "".join(theirs), agreed, at=at)
+                    SourceHunk(
+                        base=base_text, ours=ours_text, theirs=theirs_text, before=agreed, at=at
+                    )
                 )
                 base_text = agreed = ""
             out.extend(common)
@@ -121,7 +144,7 @@ def _emit_region(
 
 def _place_hunks(merged: TextMerge, out: list[str]) -> None:
     """Turn each hunk's position in the list of written lines into its offset in the text."""
-    offsets: dict[int | None, int] = {}  # keyed by ``hunk.at``, which the merge set on each hunk
+    offsets: dict[int, int] = {}  # keyed by ``hunk.at``, which the merge set on each hunk
     total, hunks = 0, iter(merged.hunks)
     wanted = {hunk.at for hunk in merged.hunks}
     for number, line in enumerate(out):
@@ -203,7 +226,7 @@ def merge_values(
     path: tuple[str, ...] = (),
     policy: ValuePolicy = ValuePolicy(),
 ) -> tuple[Any, list[ValueConflict]]:
-    """Recursive three-way merge of JSON values; ``MISSING`` stands for an absent key.
+    """Recursive three-way merge of JSON values; ``ABSENT`` stands for an absent key.
 
     Dicts merge key by key, the string lists at ``policy.sets`` paths (tags) as ordered sets;
     anything else both sides changed differently is a conflict that keeps ours (silently for a
@@ -219,11 +242,11 @@ def merge_values(
         path in policy.sets
         and _string_list(local)
         and _string_list(remote)
-        and (base is MISSING or _string_list(base))
+        and (base is ABSENT or _string_list(base))
     ):
-        return _merge_string_lists(base if base is not MISSING else [], local, remote), []
+        return _merge_string_lists(base if base is not ABSENT else [], local, remote), []
     # Delete against edit keeps the edited value: nothing a side wrote is dropped.
-    kept = remote if local is MISSING else local
+    kept = remote if local is ABSENT else local
     if policy.is_volatile(path):
         return kept, []
     return kept, [ValueConflict(path, base, local, remote)]
@@ -238,14 +261,14 @@ def _merge_dicts(
         k for k in base if k not in local and k not in remote
     ]:
         value, found = merge_values(
-            base.get(key, MISSING),
-            local.get(key, MISSING),
-            remote.get(key, MISSING),
+            base.get(key, ABSENT),
+            local.get(key, ABSENT),
+            remote.get(key, ABSENT),
             path=(*path, key),
             policy=policy,
         )
         conflicts.extend(found)
-        if value is not MISSING:
+        if value is not ABSENT:
             merged[key] = value
     return merged, conflicts
 

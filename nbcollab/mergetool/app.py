@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbcollab.errors import NbcollabError
+from nbcollab.merge.resolve import Resolution
 from nbcollab.mergetool.page import render_notebooks
 from nbcollab.mergetool.session import Session, describe_left
 from nbcollab.mergetool.store import save_session
-from nbcollab.mergetool.views import Choice
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _apply(state: AppState, body: dict[str, Any]) -> None:
     file = _index(body["file"], len(state.sessions))
     session = state.sessions[file]
     if action == "choose":
-        session.choose(_int(body["number"]), Choice(body["choice"]))
+        session.choose(_int(body["number"]), Resolution(body["choice"]))
     elif action == "edit":
         if not isinstance(body["text"], str):
             raise TypeError("text must be a string")

@@ -12,21 +12,19 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from nbcollab.merge.record import (
-    ABSENT,
-    CellTypeConflict,
-    ConflictKind,
-    ValuesConflict,
-)
+from nbcollab.merge.record import CellTypeConflict, ConflictKind, ValuesConflict
+from nbcollab.merge.resolve import Resolution
 from nbcollab.mergetool.safe_html import json_html, source_diff_html, values_html
 from nbcollab.mergetool.session import FileDeletion, Session, cell_key, describe_left
-from nbcollab.mergetool.views import SIDES, Choice, ConflictView
+from nbcollab.mergetool.views import SIDES, ConflictView
 from nbcollab.mergetool.wording import (
     column_title,
     describe_conflict,
     notebook_labels,
     record_labels,
 )
+from nbcollab.notebook.absent import ABSENT
+from nbcollab.notebook.cells import cell_name
 from nbcollab.notebook.lines import cell_source, iter_cells
 from nbcollab.render.html_outputs import output_body, render_markdown
 
@@ -47,11 +45,11 @@ def content_policy(style_nonce: str | None = None, *, header: bool = True) -> st
 
 
 BUTTON_NAMES = {
-    Choice.OURS: "Use ours",
-    Choice.THEIRS: "Use theirs",
-    Choice.BASE: "Use base",
-    Choice.BOTH: "Use both",
-    Choice.BOTH_THEIRS_FIRST: "Use both, theirs first",
+    Resolution.OURS: "Use ours",
+    Resolution.THEIRS: "Use theirs",
+    Resolution.BASE: "Use base",
+    Resolution.UNION: "Use both",
+    Resolution.UNION_THEIRS_FIRST: "Use both, theirs first",
 }
 
 
@@ -142,9 +140,7 @@ def _collapsed(session: Session, indices: list[int]) -> str:
 
 def _title(session: Session, index: int) -> str:
     cell = iter_cells(session.notebook)[index]
-    cell_id = cell.get("id")
-    shown = f" (id {escape(str(cell_id))})" if cell_id else ""
-    return f"cell {index}{shown} &middot; {escape(str(cell.get('cell_type')))}"
+    return f"{escape(cell_name(index, cell))} &middot; {escape(str(cell.get('cell_type')))}"
 
 
 def _conflicted_cell(
@@ -153,7 +149,7 @@ def _conflicted_cell(
     index: int,
     cell: dict[str, Any],
     views: list[ConflictView],
-    labels: dict[Choice, str],
+    labels: dict[Resolution, str],
 ) -> str:
     text = cell_source(cell)
     state = "conflicted" if views else "resolved"
@@ -209,7 +205,7 @@ def _conflict(
     session: Session,
     cell: dict[str, Any],
     view: ConflictView,
-    labels: dict[Choice, str],
+    labels: dict[Resolution, str],
     notes: set[str],
 ) -> str:
     labels = {**labels, **record_labels(view.entry)}
@@ -237,15 +233,15 @@ def _highlighted_as(nb: dict[str, Any], cell: dict[str, Any]) -> str:
 
 
 def _side_html(
-    view: ConflictView, side: Choice, cell: dict[str, Any], language: str, notes: set[str]
+    view: ConflictView, side: Resolution, cell: dict[str, Any], language: str, notes: set[str]
 ) -> str:
     value = view.sides.get(side)
     kind = view.entry.kind
     if kind in (ConflictKind.SOURCE, ConflictKind.DELETE_EDIT):
         if value is None:
             return '<p class="muted">(cell deleted)</p>'
-        base = view.sides.get(Choice.BASE)
-        base_text = base if isinstance(base, str) and side is not Choice.BASE else value
+        base = view.sides.get(Resolution.BASE)
+        base_text = base if isinstance(base, str) and side is not Resolution.BASE else value
         html = source_diff_html(base_text, value, language)
         if cell.get("cell_type") == "markdown":
             shown = "".join(
@@ -260,19 +256,19 @@ def _side_html(
             or '<p class="muted">(no output)</p>'
         )
     if isinstance(view.entry, ValuesConflict):
-        base = view.sides.get(Choice.BASE) if side is not Choice.BASE else None
+        base = view.sides.get(Resolution.BASE) if side is not Resolution.BASE else None
         return values_html(view.sides[side], base)
     return json_html(value) if value is not None else values_html({"": ABSENT}, None)
 
 
 def _deletion(file: int, deletion: FileDeletion) -> str:
     """Git's modify/delete: one conflict for the whole notebook, keep it or delete it."""
-    labels = dict(zip((Choice.OURS, Choice.THEIRS), deletion.labels))
-    deleted = Choice(deletion.deleted_by)
-    kept = Choice.THEIRS if deleted is Choice.OURS else Choice.OURS
+    labels = dict(zip((Resolution.OURS, Resolution.THEIRS), deletion.labels))
+    deleted = Resolution(deletion.deleted_by)
+    kept = Resolution.THEIRS if deleted is Resolution.OURS else Resolution.OURS
     decided = {None: "", True: " &middot; decided: keep it", False: " &middot; decided: delete it"}
     buttons = ""
-    for side in (Choice.OURS, Choice.THEIRS):
+    for side in (Resolution.OURS, Resolution.THEIRS):
         keep = side is kept
         buttons += (
             f'<button type="button" data-action="file" data-file="{file}" '

@@ -57,7 +57,7 @@ def json_html(value: Any) -> str:
 def values_html(values: dict[str, Any], base: dict[str, Any] | None) -> str:
     """Values by path, as JSON, or *absent* where the key is not there (never a string that a
     value could also be); with ``base``, the values that differ from it are marked."""
-    from nbcollab.merge.record import ABSENT
+    from nbcollab.notebook.absent import ABSENT
 
     rows = []
     for path, value in values.items():

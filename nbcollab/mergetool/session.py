@@ -1,9 +1,10 @@
 """The state of one notebook being resolved: choices, edits and undo, all in memory.
 
 Nothing is written until ``nbcollab.mergetool.store.save_session``: closing the page changes
-nothing. Each choice goes through ``nbcollab.merge.resolve.resolve_conflicts`` (one record entry at a
-time), so the page resolves exactly as ``nbcollab resolve`` does; an edit replaces a cell's text,
-and conflicts whose marks it removed count as resolved (their record is cleared on save).
+nothing. Each button is a ``nbcollab.merge.resolve.Resolution`` applied by ``resolve_conflicts``
+(one record entry at a time), so the page resolves exactly as ``nbcollab resolve`` does; an
+edit replaces a cell's text (``set_cell_text``, which keeps the record in step), and conflicts
+whose marks it removed count as resolved (their record is cleared on save).
 Pure: no files, no git.
 """
 
@@ -15,18 +16,9 @@ from typing import Literal
 
 from nbcollab.errors import NbcollabError
 from nbcollab.merge.conflicts import Notebook, read_record
-from nbcollab.merge.markers import Resolution, find_hunks, hunk_block
-from nbcollab.merge.record import SourceConflict, SourceHunk
-from nbcollab.merge.resolve import resolve_conflicts
-from nbcollab.mergetool.views import Choice, ConflictView, conflict_views
-from nbcollab.notebook.lines import iter_cells, text_key
-
-_RESOLUTION = {
-    Choice.OURS: Resolution.OURS,
-    Choice.THEIRS: Resolution.THEIRS,
-    Choice.BASE: Resolution.BASE,
-    Choice.BOTH: Resolution.UNION,
-}
+from nbcollab.merge.resolve import Resolution, resolve_conflicts, set_cell_text
+from nbcollab.mergetool.views import ConflictView, conflict_views
+from nbcollab.notebook.lines import iter_cells
 
 
 class ChoiceRefused(NbcollabError):
@@ -71,30 +63,23 @@ class Session:
         undecided = self.deletion is not None and self.deletion.keep is None
         return len(self.conflicts()) + undecided
 
-    def choose(self, number: int, choice: Choice) -> None:
+    def choose(self, number: int, choice: Resolution) -> None:
         """Resolve the record entry ``number`` to ``choice``; ChoiceRefused if it cannot be."""
         view = next((v for v in self.conflicts() if v.number == number), None)
         if view is None:
             raise ChoiceRefused(f"{self.path}: conflict {number} is already resolved")
         if choice not in view.choices:
             raise ChoiceRefused(f"{self.path}: {view.description}: cannot use {choice.value}")
-        if choice is Choice.BOTH_THEIRS_FIRST and isinstance(view.entry, SourceConflict):
-            self._set(_theirs_first(self.notebook, view))
-            return
-        outcome = resolve_conflicts(self.notebook, _RESOLUTION[choice], entry=number)
+        outcome = resolve_conflicts(self.notebook, choice, entry=number)
         if outcome.failed:
             raise ChoiceRefused(f"{self.path}: " + "; ".join(outcome.failed))
         self._set(outcome.notebook)
 
     def edit(self, cell: int, text: str) -> None:
         """Replace the text of the cell at index ``cell`` (the editable result)."""
-        cells = iter_cells(self.notebook)
-        if not 0 <= cell < len(cells):
+        if not 0 <= cell < len(iter_cells(self.notebook)):
             raise ChoiceRefused(f"{self.path}: no cell {cell}")
-        nb = _copy_cells(self.notebook)
-        target = iter_cells(nb)[cell]
-        target[text_key(target.get("cell_type"), nb.get("nbformat"))] = text
-        self._set(nb)
+        self._set(set_cell_text(self.notebook, cell, text))
 
     def decide_file(self, keep: bool) -> None:
         """Keep the modified notebook, or delete it (git's modify/delete)."""
@@ -121,45 +106,6 @@ def cell_key(cell: dict[str, object], index: int) -> str | int:
     """What identifies a cell across choices: its id, else its index."""
     cell_id = cell.get("id")
     return cell_id if isinstance(cell_id, str) and cell_id else index
-
-
-def _copy_cells(nb: Notebook) -> Notebook:
-    if nb.get("nbformat") == 3:
-        worksheets = [
-            {**ws, "cells": [dict(c) for c in ws.get("cells", [])]}
-            for ws in nb.get("worksheets", [])
-        ]
-        return {**nb, "worksheets": worksheets}
-    return {**nb, "cells": [dict(c) for c in nb.get("cells", [])]}
-
-
-def _theirs_first(nb: Notebook, view: ConflictView) -> Notebook:
-    """Both sides, theirs first: each hunk of this conflict replaced by their lines then ours.
-
-    The hunks are found exactly as ``resolve`` finds them; the record entry, whose marks are then
-    gone, is cleared on save like any conflict resolved by hand.
-    """
-    entry = view.entry
-    if not isinstance(entry, SourceConflict) or entry.legacy or entry.markers is None:
-        raise ChoiceRefused(
-            "recorded by an older nbcollab without each side's lines; edit the result instead"
-        )
-    nb = _copy_cells(nb)
-    cell = iter_cells(nb)[view.cell]
-    key = text_key(cell.get("cell_type"), nb.get("nbformat"))
-    text = cell[key] if isinstance(cell[key], str) else "".join(cell[key])
-    reopen = bool(text) and not text.endswith("\n")
-    closed = text + "\n" if reopen else text
-    out, cursor = [], 0
-    for hunk, at in zip(entry.hunks, find_hunks(text, entry.markers, entry.hunks)):
-        if at is None or not isinstance(hunk, SourceHunk):  # str: recorded without the sides
-            continue
-        out += [closed[cursor:at], hunk.theirs + hunk.ours]
-        cursor = at + len(hunk_block(entry.markers, hunk.ours, hunk.theirs))
-    out.append(closed[cursor:])
-    result = "".join(out)
-    cell[key] = result[:-1] if reopen and result.endswith("\n") else result
-    return nb
 
 
 def clear_resolved(nb: Notebook) -> Notebook:

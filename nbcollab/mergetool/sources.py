@@ -14,6 +14,7 @@ from typing import Literal
 
 from nbcollab.errors import GitError, InvalidNotebook
 from nbcollab.files import read_file_bytes
+from nbcollab.git.conflicted import inside, repository_root, unmerged_entries
 from nbcollab.merge.conflicts import read_record
 from nbcollab.merge.values import MergeLabels
 from nbcollab.mergetool.session import FileDeletion, Session
@@ -30,29 +31,6 @@ def _git(args: list[str], cwd: Path) -> bytes:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {' '.join(args[:2])} failed: {detail[-1] if detail else ''}")
     return done.stdout
-
-
-def repository_root(start: Path) -> Path | None:
-    """The top of the work tree holding ``start``, or None outside a repository."""
-    folder = start if start.is_dir() else start.parent
-    try:
-        out = _git(["rev-parse", "--show-toplevel"], folder)
-    except GitError:
-        return None
-    return Path(out.decode("utf-8", "surrogateescape").strip())
-
-
-def unmerged_entries(root: Path, paths: list[str] | None = None) -> dict[str, dict[int, str]]:
-    """Unmerged paths (relative to ``root``) and the blob of each of their stages."""
-    out = _git(["ls-files", "-u", "-z", "--", *(paths or [])], root)
-    found: dict[str, dict[int, str]] = {}
-    for record in out.split(b"\0"):
-        if not record:
-            continue
-        info, _, name = record.partition(b"\t")
-        _mode, sha, stage = info.decode().split()
-        found.setdefault(name.decode("utf-8", "surrogateescape"), {})[int(stage)] = sha
-    return found
 
 
 def unmerged_notebooks(root: Path) -> list[Path]:
@@ -109,19 +87,7 @@ def open_session(path: Path, *, options: MergeOptions) -> Session:
 
 
 def _inside(path: Path, root: Path | None) -> str | None:
-    """``path`` relative to the work tree, as git names it; None when it is not inside."""
-    if root is None:
-        return None
-    try:
-        return (
-            path.absolute()
-            .parent.resolve()
-            .joinpath(path.name)
-            .relative_to(root.resolve())
-            .as_posix()
-        )
-    except ValueError:
-        return None
+    return None if root is None else inside(path, root)
 
 
 def _read(path: Path) -> bytes:

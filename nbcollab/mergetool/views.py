@@ -8,41 +8,27 @@ path's JSON value (``ABSENT`` where that version lacks the key). Pure.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-from nbcollab.merge.conflicts import Notebook, is_marked, locate_cell, read_record
-from nbcollab.merge.markers import Resolution, output_sections, resolve_hunks, unwrap, unwrap_exact
+from nbcollab.merge.conflicts import Notebook, is_marked, read_record
+from nbcollab.merge.markers import output_sections, unwrap_exact
 from nbcollab.merge.record import (
     CellTypeConflict,
     ConflictEntry,
-    ConflictKind,
     DeleteEditConflict,
+    OlderConflict,
     OutputsConflict,
     SourceConflict,
     ValuesConflict,
     describe,
+    locate_cell,
 )
+from nbcollab.merge.resolve import Resolution, resolutions_for, resolved_text
 from nbcollab.notebook.lines import cell_source, iter_cells
 
-
-class Choice(str, Enum):
-    """What a button resolves a conflict to."""
-
-    OURS = "ours"
-    THEIRS = "theirs"
-    BASE = "base"
-    BOTH = "both"  # ours then theirs
-    BOTH_THEIRS_FIRST = "both-theirs-first"
-
-
-SIDES = (Choice.BASE, Choice.OURS, Choice.THEIRS)
-_CHOICES = {
-    ConflictKind.SOURCE: tuple(Choice),
-    ConflictKind.OUTPUTS: (Choice.OURS, Choice.THEIRS, Choice.BASE, Choice.BOTH),
-}
-_THREE = (Choice.OURS, Choice.THEIRS, Choice.BASE)
+SIDES = (Resolution.BASE, Resolution.OURS, Resolution.THEIRS)
 
 
 @dataclass
@@ -53,8 +39,8 @@ class ConflictView:
     entry: ConflictEntry
     cell: int
     description: str
-    choices: tuple[Choice, ...]
-    sides: dict[Choice, Any] = field(default_factory=dict)  # text, None (deleted) or JSON
+    choices: tuple[Resolution, ...]  # the buttons: each resolves through ``merge.resolve``
+    sides: dict[Resolution, Any] = field(default_factory=dict)  # text, None (deleted) or JSON
 
 
 def conflict_views(nb: Notebook) -> list[ConflictView]:
@@ -63,73 +49,58 @@ def conflict_views(nb: Notebook) -> list[ConflictView]:
     views = []
     for number, entry in enumerate(read_record(nb)):
         index = locate_cell(entry, cells)
-        if index is None or not is_marked(entry, cells[index], nb):
+        if index is None or not is_marked(entry, cells[index]):
             continue
-        placed = _placed(entry, index)
         views.append(
             ConflictView(
                 number,
                 entry,
                 index,
-                describe(placed),
-                _CHOICES.get(entry.kind, _THREE),
+                describe(dataclasses.replace(entry, index=index)),
+                resolutions_for(entry),
                 side_contents(nb, cells[index], entry),
             )
         )
     return views
 
 
-def _placed(entry: ConflictEntry, index: int) -> ConflictEntry:
-    import dataclasses
-
-    return dataclasses.replace(entry, index=index)
-
-
-def side_contents(nb: Notebook, cell: dict[str, Any], entry: ConflictEntry) -> dict[Choice, Any]:
+def side_contents(
+    nb: Notebook, cell: dict[str, Any], entry: ConflictEntry
+) -> dict[Resolution, Any]:
     """Base, ours and theirs of one conflict, as the page shows them."""
     if isinstance(entry, SourceConflict):
         return _source_sides(cell_source(cell), entry)
     if isinstance(entry, DeleteEditConflict):
-        kept = _kept_text(cell_source(cell), entry)
-        deleted = Choice(entry.deleted_by)
-        other = Choice.THEIRS if deleted is Choice.OURS else Choice.OURS
-        return {Choice.BASE: entry.base, deleted: None, other: kept}
+        text = cell_source(cell)
+        kept = unwrap_exact(text, *entry.wrapper)
+        deleted = Resolution(entry.deleted_by)
+        other = Resolution.THEIRS if deleted is Resolution.OURS else Resolution.OURS
+        return {Resolution.BASE: entry.base, deleted: None, other: text if kept is None else kept}
     if isinstance(entry, ValuesConflict):  # each changed path's value, or ABSENT
         return {
             side: {".".join(v.path): getattr(v, side.value) for v in entry.values} for side in SIDES
         }
     if isinstance(entry, CellTypeConflict):
         return {side: getattr(entry, side.value) for side in SIDES}
+    if isinstance(entry, OlderConflict):
+        return {}
     return _output_sides(cell, entry)
 
 
-def _source_sides(text: str, entry: SourceConflict) -> dict[Choice, Any]:
-    sides: dict[Choice, Any] = {}
+def _source_sides(text: str, entry: SourceConflict) -> dict[Resolution, Any]:
+    sides: dict[Resolution, Any] = {}
     for side in SIDES:
-        resolved = None
-        if not entry.legacy and entry.markers is not None:
-            resolved = resolve_hunks(text, entry.markers, entry.hunks, Resolution(side.value))
-        if resolved is None:  # an older record, or part of it resolved by hand: the hunks alone
-            resolved = "".join(
-                getattr(h, side.value, "") for h in entry.hunks if not isinstance(h, str)
-            )
+        resolved = resolved_text(text, entry, side)
+        if resolved is None:  # part of it resolved by hand: the base of the hunks alone
+            resolved = "".join(getattr(h, side.value) for h in entry.hunks)
         sides[side] = resolved
     return sides
 
 
-def _kept_text(text: str, entry: DeleteEditConflict) -> str:
-    if entry.wrapper is not None:
-        kept = unwrap_exact(text, *entry.wrapper)
-    else:
-        head, tail = ("<=", ">") if entry.deleted_by == "ours" else ("<", "=>")
-        kept = unwrap(text, head, tail, entry.marker_size)
-    return text if kept is None else kept
-
-
-def _output_sides(cell: dict[str, Any], entry: OutputsConflict) -> dict[Choice, Any]:
+def _output_sides(cell: dict[str, Any], entry: OutputsConflict) -> dict[Resolution, Any]:
     outputs = cell.get("outputs")
     found = None
-    if entry.sections is not None and isinstance(outputs, list):
+    if isinstance(outputs, list):
         found = output_sections(outputs, entry.sections, entry.marker_size)
     ours, base, theirs = found or ([], [], [])
-    return {Choice.BASE: base, Choice.OURS: ours, Choice.THEIRS: theirs}
+    return {Resolution.BASE: base, Resolution.OURS: ours, Resolution.THEIRS: theirs}

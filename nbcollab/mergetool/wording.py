@@ -19,10 +19,11 @@ from nbcollab.merge.record import (
     SourceConflict,
     ValuesConflict,
 )
-from nbcollab.mergetool.views import Choice, ConflictView
+from nbcollab.merge.resolve import Resolution
+from nbcollab.mergetool.views import ConflictView
 
 
-def column_title(side: Choice, labels: dict[Choice, str]) -> str:
+def column_title(side: Resolution, labels: dict[Resolution, str]) -> str:
     """``ours (main)``: the side and the branch name the record gives it (a commit id short)."""
     label = labels.get(side)
     if not label or label == side.value:
@@ -33,14 +34,14 @@ def column_title(side: Choice, labels: dict[Choice, str]) -> str:
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
-def describe_conflict(entry: ConflictEntry, labels: dict[Choice, str]) -> str:
+def describe_conflict(entry: ConflictEntry, labels: dict[Resolution, str]) -> str:
     """What conflicted, in words (the cell's heading says where), as escaped HTML."""
     if isinstance(entry, SourceConflict):
         places = len(entry.hunks)
         return "Both sides changed the same lines" + (f" in {places} places" if places > 1 else "")
     if isinstance(entry, DeleteEditConflict):
-        deleted = Choice(entry.deleted_by)
-        kept = Choice.OURS if deleted is Choice.THEIRS else Choice.THEIRS
+        deleted = Resolution(entry.deleted_by)
+        kept = Resolution.OURS if deleted is Resolution.THEIRS else Resolution.THEIRS
         return escape(
             f"Deleted by {column_title(deleted, labels)}, edited by {column_title(kept, labels)}"
         )
@@ -63,7 +64,7 @@ _VALUES_KIND = {
 _NOTE_LABELS = re.compile(r": kept (.+?), (.+) differs; run ")
 
 
-def record_labels(entry: ConflictEntry) -> dict[Choice, str]:
+def record_labels(entry: ConflictEntry) -> dict[Resolution, str]:
     """The branch names a conflict's record carries (marker lines, or its note line)."""
     found: tuple[str, str] | None = None
     if isinstance(entry, SourceConflict) and entry.markers is not None:
@@ -73,18 +74,18 @@ def record_labels(entry: ConflictEntry) -> dict[Choice, str]:
     elif isinstance(entry, (ValuesConflict, CellTypeConflict)) and entry.note is not None:
         match = _NOTE_LABELS.search(entry.note)
         if match:
-            return {Choice.OURS: match[1], Choice.THEIRS: match[2]}
+            return {Resolution.OURS: match[1], Resolution.THEIRS: match[2]}
     if found is None:
         return {}
     ours, theirs = (
         line[entry.marker_size :].removesuffix(" (deleted this cell)").strip() for line in found
     )
-    return {k: v for k, v in ((Choice.OURS, ours), (Choice.THEIRS, theirs)) if v}
+    return {k: v for k, v in ((Resolution.OURS, ours), (Resolution.THEIRS, theirs)) if v}
 
 
-def notebook_labels(views: list[ConflictView]) -> dict[Choice, str]:
+def notebook_labels(views: list[ConflictView]) -> dict[Resolution, str]:
     """The branch names of a notebook's merge, from whichever conflict records them."""
-    labels: dict[Choice, str] = {}
+    labels: dict[Resolution, str] = {}
     for view in views:
         labels = {**record_labels(view.entry), **labels}
     return labels

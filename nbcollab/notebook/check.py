@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook.cells import cell_name, output_name
 from nbcollab.notebook.lines import text_key
 
 # Real notebooks nest about 10 levels (widget state, plotly figures); 100 is far above that and
@@ -46,13 +47,14 @@ def check_notebook_shape(nb: Any, *, path: str) -> None:
         try:
             _check_cell(cell, major, cell_depth)
         except _Bad as exc:
-            raise InvalidNotebook(f"{path}: cell {index}: {exc}") from None
+            raise InvalidNotebook(f"{path}: {cell_name(index, cell)}: {exc}") from None
     try:
         _check_rest(nb, ("cells", "worksheets", "metadata"), 1)
         for key, value in nb.get("metadata", {}).items():
             # A merge's record keeps the values it could not merge a few levels below their place.
             depth = 3 - (_RECORD_LEVELS if key == "nbcollab" else 0)
-            _check_depth(value, depth, f"metadata {key!r}")
+            if _too_deep(value, depth):
+                raise _Bad(_nested(f"metadata {key!r}"))
         for sheet in nb.get("worksheets", []) if major == 3 else []:
             _check_rest(sheet, ("cells",), 3)
     except _Bad as exc:
@@ -94,25 +96,27 @@ def _cells(nb: dict[str, Any], major: int, path: str) -> Iterator[Any]:
 
 
 def _check_cell(cell: Any, major: int, depth: int) -> None:
-    # One pass over the cell's keys: this runs for every cell of every notebook read.
+    # One pass over the cell's keys, the usual ones first: this runs for every cell read.
     if type(cell) is not dict:
         raise _Bad("not an object")
     _require_string(cell, "cell_type")
     text = text_key(cell["cell_type"], major)
     for key, value in cell.items():
+        kind = type(value)
         if key == text or key == "rendered":
             _require_lines(value, key)
         elif key == "outputs":
             _check_outputs(value, major, depth + 1)
-        elif key == "attachments":
-            if type(value) is not dict:
-                raise _Bad("'attachments' is not an object")
-            for name, bundle in value.items():
-                _check_bundle(bundle, f"attachment {name!r}", depth + 2)
-        elif key == "metadata" and type(value) is not dict:
-            raise _Bad("'metadata' is not an object")
-        elif type(value) in _CONTAINER_TYPES:
-            _check_depth(value, depth + 1, repr(key))
+        elif kind is dict:
+            if key == "attachments":
+                for name, bundle in value.items():
+                    _check_bundle(bundle, f"attachment {name!r}", depth + 2)
+            elif value and _too_deep(value, depth + 1):
+                raise _Bad(_nested(repr(key)))
+        elif key == "attachments" or key == "metadata":
+            raise _Bad(f"'{key}' is not an object")
+        elif kind is list and value and _too_deep(value, depth + 1):
+            raise _Bad(_nested(repr(key)))
 
 
 def _check_outputs(outputs: Any, major: int, depth: int) -> None:
@@ -122,7 +126,7 @@ def _check_outputs(outputs: Any, major: int, depth: int) -> None:
         try:
             _check_output(output, major, depth + 1)
         except _Bad as exc:
-            raise _Bad(f"output {index}: {exc}") from None
+            raise _Bad(f"{output_name(index)}: {exc}") from None
 
 
 def _check_output(output: Any, major: int, depth: int) -> None:
@@ -132,17 +136,21 @@ def _check_output(output: Any, major: int, depth: int) -> None:
     strings = _V4_OUTPUT_STRINGS if major == 4 else _V3_OUTPUT_STRINGS
     lines = _V4_OUTPUT_LINES if major == 4 else _V3_OUTPUT_LINES
     for key, value in output.items():
+        kind = type(value)
         if key in lines:
             _require_lines(value, key)
         elif key in strings:
-            if type(value) is not str:
+            if kind is not str:
                 raise _Bad(f"'{key}' is not a string")
         elif key == "data":
             _check_bundle(value, "'data'", depth + 1)
-        elif key == "metadata" and type(value) is not dict:
+        elif kind is dict or kind is list:
+            if key == "metadata" and kind is list:
+                raise _Bad("'metadata' is not an object")
+            if value and _too_deep(value, depth + 1):
+                raise _Bad(_nested(repr(key)))
+        elif key == "metadata":
             raise _Bad("'metadata' is not an object")
-        elif type(value) in _CONTAINER_TYPES:
-            _check_depth(value, depth + 1, repr(key))
 
 
 def _check_bundle(bundle: Any, label: str, depth: int) -> None:
@@ -150,7 +158,8 @@ def _check_bundle(bundle: Any, label: str, depth: int) -> None:
     if type(bundle) is not dict:
         raise _Bad(f"{label}: not an object")
     for mime, value in bundle.items():
-        _check_depth(value, depth + 1, f"{label}: {mime!r}")
+        if _too_deep(value, depth + 1):
+            raise _Bad(_nested(f"{label}: {mime!r}"))
 
 
 def _require_string(holder: dict[str, Any], key: str) -> None:
@@ -171,25 +180,35 @@ def _is_int(value: Any) -> bool:
 def _check_rest(holder: dict[str, Any], checked: tuple[str, ...], depth: int) -> None:
     """The nesting of every value of ``holder`` (at ``depth``) not checked field by field."""
     for key, value in holder.items():
-        if type(value) in _CONTAINER_TYPES and key not in checked:
-            _check_depth(value, depth + 1, repr(key))
+        if key not in checked and _too_deep(value, depth + 1):
+            raise _Bad(_nested(repr(key)))
 
 
-def _check_depth(value: Any, depth: int, label: str) -> None:
-    """Refuse a value at ``depth`` that holds containers deeper than ``MAX_NESTING``."""
-    if type(value) in _CONTAINER_TYPES and _nesting_exceeds(value, MAX_NESTING - depth + 1):
-        raise _Bad(f"{label}: JSON nested more than {MAX_NESTING} levels deep")
+def _too_deep(value: Any, depth: int) -> bool:
+    """Whether ``value``, at ``depth``, holds containers deeper than ``MAX_NESTING``."""
+    return type(value) in _CONTAINER_TYPES and _nesting_exceeds(value, MAX_NESTING - depth + 1)
+
+
+def _nested(label: str) -> str:
+    """The message for a value nested too deep (built only when one is)."""
+    return f"{label}: JSON nested more than {MAX_NESTING} levels deep"
 
 
 def _nesting_exceeds(root: Any, limit: int) -> bool:
     """Whether ``root`` holds containers more than ``limit`` deep (iterative: no recursion)."""
+    if limit < 1:
+        return True
+    children = root.values() if type(root) is dict else root
+    # Most containers are lists of lines or flat objects: one C-level pass tells there is
+    # nothing below, without building the stack.
+    if not set(map(type, children)) & _CONTAINER_TYPES:
+        return False
     stack = [(root, 1)]
     while stack:
         value, depth = stack.pop()
         if depth > limit:
             return True
         children = value.values() if type(value) is dict else value
-        # Most containers are lists of lines: one C-level pass tells there is nothing below.
         if set(map(type, children)) & _CONTAINER_TYPES:
             stack.extend(
                 (child, depth + 1) for child in children if type(child) in _CONTAINER_TYPES

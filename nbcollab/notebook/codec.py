@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from typing import Any
 
-from nbcollab.errors import InvalidNotebook
+from nbcollab.errors import InvalidNotebook, NbcollabWarning
 from nbcollab.notebook.check import MAX_NESTING, check_notebook_shape
 from nbcollab.notebook.jsontext import dumps_indent1
 from nbcollab.notebook.lines import (
@@ -26,55 +27,79 @@ from nbcollab.notebook.lines import (
 from nbcollab.safe_text import terminal_safe
 
 __all__ = [
+    "DuplicateKeyWarning",
     "Notebook",
     "check_notebook_shape",
     "parse_notebook",
+    "parse_notebook_repeats",
     "serialize_notebook",
     "strip_transient",
 ]
+
+
+class DuplicateKeyWarning(NbcollabWarning):
+    """A JSON object of a notebook repeats a key: read as Jupyter reads it, the last value."""
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_notebook(data: bytes | str, *, path: str = "<stdin>") -> Notebook:
-    """Parse notebook JSON into its in-memory form, or raise InvalidNotebook naming the place."""
+    """Parse notebook JSON into its in-memory form, or raise InvalidNotebook naming the place.
+
+    A key repeated in one JSON object is read as Jupyter reads it (the last value wins), with a
+    ``DuplicateKeyWarning`` naming the key and the file.
+    """
+    return parse_notebook_repeats(data, path=path)[0]
+
+
+def parse_notebook_repeats(
+    data: bytes | str, *, path: str = "<stdin>"
+) -> tuple[Notebook, list[str]]:
+    """``parse_notebook``, and the keys the JSON repeated: a file holding values nobody sees,
+    which Jupyter would drop when it saves the notebook."""
     text = _decode(data, path)
-    if not text.strip():
+    if not text or text.isspace():
         raise InvalidNotebook(f"{path}: empty file, not a notebook")
-    nb = _load_json(text, path)
+    pairs = _LastValueWins()
+    nb = _load_json(text, path, pairs)
     check_notebook_shape(nb, path=path)
-    return rejoin_lines(nb)
+    if pairs.repeated:
+        keys = ", ".join(repr(key) for key in dict.fromkeys(pairs.repeated))
+        warnings.warn(
+            DuplicateKeyWarning(
+                f"{path}: {'a key' if len(pairs.repeated) == 1 else 'keys'} repeated in one JSON "
+                f"object ({keys}): read as Jupyter reads it, the last value; saving the "
+                "notebook (or 'nbcollab clean') drops the other"
+            ),
+            stacklevel=1,  # one place: each file and key is said once a process
+        )
+    return rejoin_lines(nb), pairs.repeated
 
 
-class _DuplicateKey(Exception):
-    pass
+class _LastValueWins:
+    """``json.loads``' object hook: the last of two equal keys wins, as in Jupyter (Python's
+    json), and the repeated keys are noted."""
+
+    def __init__(self) -> None:
+        self.repeated: list[str] = []
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    self.repeated.append(key)
+                seen.add(key)
+        return obj
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Jupyter (Python's json) keeps the last of two equal keys and never shows the first; a file
-    # kept byte for byte because it looks clean would then carry content nobody sees (outputs
-    # hidden under a first "cells" or "outputs"). Such a file is refused, naming the key.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return obj
-
-
-def _load_json(text: str, path: str) -> Any:
+def _load_json(text: str, path: str, hook: _LastValueWins) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
         raise InvalidNotebook(not_json_message(text, exc, path)) from None
-    except _DuplicateKey as exc:
-        raise InvalidNotebook(
-            f"{path}: duplicate key {exc.args[0]!r} in one JSON object "
-            "(Jupyter would silently keep only the last one: remove the other)"
-        ) from None
     except ValueError:
         # Python refuses to convert integers longer than its int-str limit (4300 digits).
         raise InvalidNotebook(f"{path}: a number too long to read (thousands of digits)") from None
@@ -139,7 +164,14 @@ def _decode(data: bytes | str, path: str) -> str:
 
 def serialize_notebook(nb: Notebook) -> str:
     """The text Jupyter writes for ``nb`` (nbformat's split lines, transient keys dropped)."""
-    nb = copy_for_writing(nb)
+    return serialize_notebook_bytes(nb).decode("utf-8")
+
+
+def serialize_notebook_bytes(nb: Notebook, *, consume: bool = False) -> bytes:
+    """``serialize_notebook(nb)`` as UTF-8. With ``consume``, ``nb`` is the caller's no more:
+    it is written as it is changed (lines split, transient keys dropped), sparing a copy."""
+    if not consume:
+        nb = copy_for_writing(nb)
     major = nb["nbformat"]
     if major == 4:
         split_lines_v4(nb)
@@ -147,9 +179,11 @@ def serialize_notebook(nb: Notebook) -> str:
         split_lines_v3(nb)
     strip_transient(nb)
     # nbformat's v3 writer keeps json's ensure_ascii default; its v4 writer turns it off.
-    text = dumps_indent1(nb, ensure_ascii=(major == 3))
-    if _LONE_SURROGATE.search(text):
+    text = dumps_indent1(nb, ensure_ascii=(major == 3)) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
         # JSON may escape a lone surrogate ("\udc80") but UTF-8 cannot carry one raw: keep the
         # escape, so the file stays valid UTF-8 and reads back as the same string.
         text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return text + "\n"
+        return text.encode("utf-8")

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
-_SCALARS = {type(None): "null", bool: "", int: "", float: "", str: ""}
+# Each key's text (``"key": ``) by encoder: a notebook repeats a few dozen keys in every cell and
+# output. Bounded, as keys are the file's to choose (a widget's state may hold thousands).
+_NAMES: dict[Callable[[str], str], dict[Any, str]] = {
+    encode_basestring: {},
+    encode_basestring_ascii: {},
+}
+_MAX_NAMES = 4096
 
 
 class _NotJson(Exception):
@@ -27,7 +33,7 @@ def dumps_indent1(value: Any, *, ensure_ascii: bool) -> str:
     out: list[str] = []
     try:
         _write(value, "\n", out, encode_basestring_ascii if ensure_ascii else encode_basestring)
-    except (_NotJson, RecursionError):
+    except (_NotJson, RecursionError, TypeError):  # TypeError: keys that sort or encode otherwise
         return json.dumps(
             value, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=ensure_ascii
         )
@@ -55,38 +61,79 @@ def _scalar(value: Any, encode: Callable[[str], str]) -> str:
 
 def _write(value: Any, newline: str, out: list[str], encode: Callable[[str], str]) -> None:
     kind = type(value)
-    if kind is list:
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + " "
-        if all(type(item) is str for item in value):  # lines of text: most of a notebook
-            out.append("[" + inner + ("," + inner).join(map(encode, value)) + newline + "]")
-            return
-        separator = "[" + inner
-        for item in value:
-            if type(item) in _SCALARS:
-                out.append(separator + _scalar(item, encode))
-            else:
-                out.append(separator)
-                _write(item, inner, out, encode)
-            separator = "," + inner
-        out.append(newline + "]")
-    elif kind is dict:
-        if not value:
-            out.append("{}")
-            return
-        if not all(type(key) is str for key in value):
-            raise _NotJson  # json.dumps converts such keys, or refuses to sort them
-        inner = newline + " "
-        separator = "{" + inner
-        for key, item in sorted(value.items()):
-            if type(item) in _SCALARS:
-                out.append(separator + encode(key) + ": " + _scalar(item, encode))
-            else:
-                out.append(separator + encode(key) + ": ")
-                _write(item, inner, out, encode)
-            separator = "," + inner
-        out.append(newline + "}")
+    if kind is dict:
+        _write_dict(value, newline, out, encode)
+    elif kind is list:
+        _write_list(value, newline, out, encode)
     else:
         out.append(_scalar(value, encode))
+
+
+def _write_list(
+    value: list[Any], newline: str, out: list[str], encode: Callable[[str], str]
+) -> None:
+    if not value:
+        out.append("[]")
+        return
+    inner = newline + " "
+    try:  # lines of text, most of a notebook: encode refuses anything but a string
+        out.append("[" + inner + ("," + inner).join(map(encode, value)) + newline + "]")
+        return
+    except TypeError:
+        pass
+    separator = "[" + inner
+    for item in value:
+        kind = type(item)
+        if kind is dict:  # a cell, an output
+            out.append(separator)
+            _write_dict(item, inner, out, encode)
+        elif kind is list:
+            out.append(separator)
+            _write_list(item, inner, out, encode)
+        else:
+            out.append(separator + _scalar(item, encode))
+        separator = "," + inner
+    out.append(newline + "]")
+
+
+def _write_dict(
+    value: dict[Any, Any], newline: str, out: list[str], encode: Callable[[str], str]
+) -> None:
+    # One branch per kind of value, most frequent first: this runs for every cell and output.
+    if not value:
+        out.append("{}")
+        return
+    inner = newline + " "
+    separator = "{" + inner
+    append = out.append
+    names = _NAMES[encode]
+    for key in sorted(value):
+        name = names.get(key)
+        if name is None:
+            if type(key) is not str:
+                raise _NotJson  # json.dumps converts such keys
+            name = encode(key) + ": "
+            if len(names) < _MAX_NAMES:
+                names[key] = name
+        item = value[key]
+        kind = type(item)
+        if kind is str:
+            append(separator + name + encode(item))
+        elif item is None:
+            append(separator + name + "null")
+        elif kind is list:
+            if item:
+                append(separator + name)
+                _write_list(item, inner, out, encode)
+            else:  # a cleaned cell's outputs
+                append(separator + name + "[]")
+        elif kind is dict:
+            if item:
+                append(separator + name)
+                _write_dict(item, inner, out, encode)
+            else:  # most cells' metadata
+                append(separator + name + "{}")
+        else:
+            append(separator + name + _scalar(item, encode))
+        separator = "," + inner
+    append(newline + "}")

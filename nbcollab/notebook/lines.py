@@ -48,8 +48,11 @@ def iter_cells(nb: Notebook) -> list[dict[str, Any]]:
 
 
 def _join(value: Any) -> Any:
-    if isinstance(value, list) and all(isinstance(line, str) for line in value):
-        return "".join(value)
+    if isinstance(value, list):
+        try:
+            return "".join(value)  # refuses a list holding anything but strings: kept as it is
+        except TypeError:
+            pass
     return value
 
 

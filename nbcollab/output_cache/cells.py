@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 
+from nbcollab.notebook.lines import Notebook
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
 from nbcollab.output_cache.splice import cell_spans
 
@@ -24,12 +25,15 @@ _HEADER = "nbcollab-cells 1"
 Span = tuple[int, int]
 
 
-def build_index(working: bytes, blob: bytes, rule: RestoreRule) -> bytes | None:
-    """The index of ``working`` (which cleaned to ``blob``); None when the two texts do not
-    line up cell for cell (cleaning dropped cells, or another layout)."""
+def build_index(
+    working: bytes, blob: bytes, rule: RestoreRule, *, written: Notebook | None = None
+) -> bytes | None:
+    """The index of ``working`` (which cleaned to ``blob``, which reads as ``written`` when the
+    caller has that at hand); None when the two texts do not line up cell for cell (cleaning
+    dropped cells, or another layout)."""
     spans = cell_spans(working)
     try:
-        nb = json.loads(blob)  # written by nbcollab's clean: nothing to validate
+        nb = json.loads(blob) if written is None else written  # nbcollab's: nothing to check
     except ValueError:
         return None
     cells = nb.get("cells") if isinstance(nb, dict) and nb.get("nbformat") == 4 else None

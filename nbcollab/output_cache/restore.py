@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from nbcollab.notebook.lines import Notebook, rejoin_lines
 from nbcollab.options import CleanOptions
@@ -49,18 +49,23 @@ def record_working_file(
     rule: RestoreRule = RestoreRule.PREFIX,
     index: bool = True,
     trusted: bool = False,
+    written: Notebook | None = None,
+    signed: bytes | None = None,
 ) -> int:
     """Remember that ``working`` cleaned to ``blob``, with its cell index under ``rule`` (or
-    without: one is made when a restore first needs it) and whether the user's Jupyter trusts
-    it (``trusted``); the number of new bytes stored."""
+    without: one is made when a restore first needs it), whether the user's Jupyter trusts
+    it (``trusted``) and then its signed stream (``output_cache.signed``); the number of new
+    bytes stored. ``written``: what ``blob`` reads as, when the caller has it."""
     if working == blob:
         return 0  # nothing was stripped
-    cells = build_index(working, blob, rule) if index else None
+    cells = build_index(working, blob, rule, written=written) if index else None
     # Checked here, once a file, rather than on every checkout (fingerprints name the version,
     # so every record a look-up can match was written by this code).
     whole = not _TRUST_KEYS.search(working)
     fingerprint = options_fingerprint(options) if whole else CELLS_ONLY
-    return store.add(path, sha256(blob), working, fingerprint, blob, cells, trusted=trusted)
+    return store.add(
+        path, sha256(blob), working, fingerprint, blob, cells, trusted=trusted, signed=signed
+    )
 
 
 def restore_working_file(
@@ -89,6 +94,7 @@ class _Fill:
     raw: bytes | None = None  # the outputs list's JSON text, cut from the working file
     raw_count: bytes = b"null"
     source: str = ""  # the working file (SHA-256) of the record it comes from ("": another source)
+    key: str = ""  # the cell's key under the restore rule, there and here
 
     def parsed(self) -> tuple[list[Any], Any]:
         """The outputs (lines joined, as ``parse_notebook`` gives them) and the count."""
@@ -113,6 +119,15 @@ def restore_cells(
     return filled.text if filled is not None and filled.cleans_to_blob(options) else None
 
 
+class Origin(NamedTuple):
+    """Where a filled cell's outputs come from: a record's working file (SHA-256), the cell's
+    key there, and the outputs' JSON text copied from it (None when they were parsed)."""
+
+    source: str
+    key: str
+    raw: bytes | None
+
+
 @dataclass(frozen=True)
 class FilledCells:
     """A blob's text with recorded outputs filled in, not yet checked."""
@@ -123,6 +138,7 @@ class FilledCells:
     sources: frozenset[str]  # the working files (SHA-256) among them the outputs come from
     blob: bytes
     checked: Notebook  # what the check cleans: ``notebook`` itself, or a copy
+    origins: dict[int, Origin]  # the filled cells (their index): where each one's outputs are from
     # Whether cells came from another source (output_cache.others): then it is never signed.
     from_others: bool = False
 
@@ -171,12 +187,14 @@ def fill_cells(
     filled = _filled(nb, parsed)
     others_used = len(fills) > own
     if text is not None:
-        return FilledCells(text, filled, searched, sources, blob, filled, others_used)
+        origins = {i: Origin(fill.source, fill.key, fill.raw) for i, fill in fills.items()}
+        return FilledCells(text, filled, searched, sources, blob, filled, origins, others_used)
     from nbcollab.notebook.codec import serialize_notebook
 
     text = serialize_notebook(filled).encode("utf-8")
     copy = _filled(parse_notebook(blob, path=path), parsed)  # checked, while the first is kept
-    return FilledCells(text, filled, searched, sources, blob, copy, others_used)
+    origins = {i: Origin(fill.source, fill.key, None) for i, fill in fills.items()}
+    return FilledCells(text, filled, searched, sources, blob, copy, origins, others_used)
 
 
 def _filled(nb: Notebook, parsed: dict[int, tuple[list[Any], Any]]) -> Notebook:
@@ -247,7 +265,7 @@ def _find_outputs(
         if cells is None:
             working = store.read(record)
             cells = {
-                key: _Fill(outputs, count, source=record.working)
+                key: _Fill(outputs, count, source=record.working, key=key)
                 for key, (outputs, count) in (
                     recorded_cells(working, path, options, rule) if working else {}
                 ).items()
@@ -320,7 +338,7 @@ def _cut_cells(
         if not (raw.startswith(b"[") and raw.endswith(b"]")):
             return None
         count_text = working[slice(*count)] if count else b"null"
-        found[key] = _Fill(None, None, raw, count_text, record.working)
+        found[key] = _Fill(None, None, raw, count_text, record.working, key)
     return found
 
 

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from nbcollab.notebook.lines import Notebook
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.keys import RestoreRule
     from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.others import OtherRecords
     from nbcollab.output_cache.restore import FilledCells
@@ -80,15 +82,23 @@ class CacheSession:
         *,
         load_options: Callable[[], CacheOptions] | None = None,
         others: OtherRecordsFinder | None = None,
+        store: OutputStore | None = None,
+        options: CacheOptions | None = None,
     ) -> None:
+        """``store``: use this cache with ``options`` (the defaults when None), whatever git
+        says; without it the cache is the repository's at ``cwd``, found on first use."""
         self._err = err
         self._cwd = cwd or Path.cwd()
         self._load_options = load_options or _default_options
         self._find_others = others  # asked once, when a blob has no whole recorded file
         self._others: Sequence[OtherRecords] | None = None
-        self._ready = False
-        self._store: OutputStore | None = None
-        self._options: CacheOptions | None = None
+        self._ready = store is not None
+        self._store: OutputStore | None = store
+        if store is not None and options is None:
+            from nbcollab.output_cache.options import CacheOptions
+
+            options = CacheOptions()
+        self._options: CacheOptions | None = options
         self._size: int | None = None  # bytes stored, once measured
         self._warned = False
         self._user: UserStore | None = None  # the user's signature store, once looked for
@@ -122,7 +132,11 @@ class CacheSession:
                     rule=cache_options.restore,
                     others=others,
                 )
-                verdict = self._judge(filled, path, store) if filled is not None else None
+                verdict = (
+                    self._judge(filled, path, store, cache_options.restore)
+                    if filled is not None
+                    else None
+                )
                 if filled is not None and filled.cleans_to_blob(options):
                     restored = filled.text
                     signed = self._settle(verdict, path)
@@ -143,8 +157,11 @@ class CacheSession:
                     self._warn_only(path, exc)
         return self._others
 
-    def _judge(self, filled: FilledCells, path: str, store: OutputStore) -> Verdict | None:
-        """Whether to sign what ``filled`` holds (before its check cleans the notebook)."""
+    def _judge(
+        self, filled: FilledCells, path: str, store: OutputStore, rule: RestoreRule | None = None
+    ) -> Verdict | None:
+        """Whether to sign what ``filled`` holds (before its check cleans the notebook);
+        ``rule``: the restore rule it was filled under (the default one when not given)."""
         from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
 
         if filled.from_others:  # someone else's outputs: trusting them is the user's decision
@@ -157,7 +174,9 @@ class CacheSession:
         from nbcollab.output_cache.signing import judge_restore
 
         try:
-            return judge_restore(filled, path, store=store, user=user)
+            if rule is None:
+                return judge_restore(filled, path, store=store, user=user)
+            return judge_restore(filled, path, store=store, user=user, rule=rule)
         except Exception as exc:  # noqa: BLE001 - the outputs come back, unsigned
             return refused(filled, f"signing failed ({type(exc).__name__}: {exc})")
 
@@ -198,17 +217,22 @@ class CacheSession:
                 self._user = None
         return self._user
 
-    def _trusts(self, working: bytes, path: str) -> bool:
-        """Whether the user's Jupyter trusts ``working`` (only looked up for rich output)."""
+    def _trusts(self, working: bytes, path: str, rule: RestoreRule) -> tuple[bool, bytes | None]:
+        """Whether the user's Jupyter trusts ``working`` (only looked up for rich output), and
+        then its signed stream (``output_cache.signed``)."""
         from nbcollab.trust.signatures import may_hold_rich_output
 
         if not may_hold_rich_output(working):
-            return False
+            return False, None
         user = self._user_store()
+        if user is None:
+            return False, None
+        from nbcollab.output_cache.signed import judge_recorded
+
         try:
-            return user is not None and user.trusts_text(working, path=path)
+            return judge_recorded(working, path, user=user, rule=rule)
         except Exception:  # noqa: BLE001 - unreadable store: recorded as not trusted
-            return False
+            return False, None
 
     def clean(self, working: bytes, path: str, options: CleanOptions) -> bytes | None:
         """The blob ``working`` was recorded as cleaning to under ``options``; None when it was
@@ -225,12 +249,20 @@ class CacheSession:
             return None
 
     def record(
-        self, working: bytes, blob: bytes, path: str, options: CleanOptions, *, index: bool = True
+        self,
+        working: bytes,
+        blob: bytes,
+        path: str,
+        options: CleanOptions,
+        *,
+        index: bool = True,
+        written: Notebook | None = None,
     ) -> None:
         """Remember what cleaning ``working`` stripped to give ``blob`` (``index``: with its cell
-        index, else made when first needed); never raises."""
+        index, else made when first needed; ``written``: what ``blob`` reads as, when the
+        caller has it, so that the index does not parse it again); never raises."""
         try:
-            self._record(working, blob, path, options, index=index)
+            self._record(working, blob, path, options, index=index, written=written)
         except Exception as exc:  # noqa: BLE001 - recording is a convenience; the add stands
             self._warn(path, exc)
 
@@ -257,6 +289,7 @@ class CacheSession:
         *,
         index: bool,
         trusted: bool | None = None,
+        written: Notebook | None = None,
     ) -> None:
         """Record ``working`` (``trusted``: known to be signed; None: look it up)."""
         started = None if working == blob else self._start()
@@ -265,6 +298,9 @@ class CacheSession:
         from nbcollab.output_cache.restore import record_working_file
 
         store, cache_options = started
+        signed = None
+        if trusted is None:
+            trusted, signed = self._trusts(working, path, cache_options.restore)
         added = record_working_file(
             working,
             blob,
@@ -273,7 +309,9 @@ class CacheSession:
             options=options,
             rule=cache_options.restore,
             index=index,
-            trusted=self._trusts(working, path) if trusted is None else trusted,
+            trusted=trusted,
+            signed=signed,
+            written=written,
         )
         if added:
             self._keep_under_cap(added, *started)

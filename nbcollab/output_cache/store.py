@@ -6,7 +6,8 @@ Layout under ``<git common dir>/nbcollab/output-cache`` (shared by every worktre
                         another
     packs/<name>.idx    one line per record: which blob a working file cleaned to under
                         which clean options, whether the user's Jupyter trusted it, and where
-                        its bytes, the blob's and its cell index (``output_cache.cells``) are
+                        its bytes, the blob's, its cell index (``output_cache.cells``) and, for
+                        a trusted one, its signed stream (``output_cache.signed``) are
 
 The line format is versioned and documented in docs/formats-output-cache.md.
 
@@ -20,8 +21,8 @@ rewritten in place and nothing is locked: a reader sees a record only after the 
 were written, a torn last line is ignored, and everything read is checked, so a damaged pack is
 detected, never restored: a working file against the CRC-32 of its line (tens of MB go through
 a checkout; SHA-256 would cost twice as long for no better detection of damage), the rest against
-its SHA-256. Reading a pack refreshes its mtime; eviction removes whole packs, least recently used
-first.
+its SHA-256 (a signed stream carries its own seal, checked where it is used). Reading a pack
+refreshes its mtime; eviction removes whole packs, least recently used first.
 """
 
 from __future__ import annotations
@@ -43,12 +44,15 @@ CACHE_DIR = ("nbcollab", "output-cache")
 _OPEN_READERS = 32
 _PACK = r"[0-9a-f]+-[0-9]+-[0-9a-f]+"
 # The index line format this version writes (its first field).
-INDEX_VERSION = "2"
-_LINE = re.compile(
-    rf"^2 ([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ([t-]) "
+INDEX_VERSION = "3"
+# Fields 2-17 of version 3, which version 2 lines are made of (after their version field).
+_FIELDS_2 = (
+    rf"([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ([t-]) "
     rf"({_PACK}) (\d+) (\d+) ([0-9a-f]{{8}}) (?:({_PACK}) (\d+) (\d+)|- - -) "
-    rf"(?:({_PACK}) (\d+) (\d+) ([0-9a-f]{{64}})|- - - -)$"
+    rf"(?:({_PACK}) (\d+) (\d+) ([0-9a-f]{{64}})|- - - -)"
 )
+_LINE = re.compile(rf"^3 {_FIELDS_2} (?:({_PACK}) (\d+) (\d+)|- - -)$")
+_LINE_2 = re.compile(rf"^2 {_FIELDS_2}$")
 # Version 1 had no version field; its lines had 7, 8, 10, 11, 14 or 15 fields (see _upgrade).
 _LINE_1 = re.compile(
     rf"^([0-9a-f]{{32}}) ([0-9a-f]{{64}}) ([0-9a-f]{{64}}) ([0-9a-f]{{1,64}}) ({_PACK}) "
@@ -83,6 +87,7 @@ class Record(NamedTuple):
     cells: str = ""  # the cell index's SHA-256
     crc: int | None = None  # the working file's CRC-32 (None only in lines of version 1)
     trusted: bool = False  # the user's Jupyter trusted the working file when it was recorded
+    signed_at: Span | None = None  # where its signed stream is, for a trusted one (version 3)
 
 
 class Span(NamedTuple):
@@ -171,7 +176,12 @@ class OutputStore:
         corrupt."""
         return self._read(record.cells_at, record.cells) if record.cells_at else None
 
-    def _read(self, span: Span, name: str, crc: int | None = None) -> bytes | None:
+    def read_signed(self, record: Record) -> bytes | None:
+        """The signed stream of ``record``, as stored: its seal is checked by its reader
+        (``output_cache.signed``); None when there is none or it was evicted."""
+        return self._read(record.signed_at, None) if record.signed_at else None
+
+    def _read(self, span: Span, name: str | None, crc: int | None = None) -> bytes | None:
         fd = self._reader(span.pack)
         if fd is None:
             return None
@@ -181,7 +191,8 @@ class OutputStore:
             problem = _cannot_read(exc)
         else:
             if len(data) == span.length and (
-                zlib.crc32(data) == crc if crc is not None else sha256(data) == name
+                name is None
+                or (zlib.crc32(data) == crc if crc is not None else sha256(data) == name)
             ):
                 return data
             problem = f"corrupt at offset {span.offset}"
@@ -219,10 +230,12 @@ class OutputStore:
         cells: bytes | None = None,
         *,
         trusted: bool = False,
+        signed: bytes | None = None,
     ) -> int:
         """Record that ``working`` cleaned to ``blob`` (whose bytes are ``blob_data``, when
         given; ``cells``: its cell index, stored only with the blob; ``trusted``: the user's
-        Jupyter trusts ``working``); the number of bytes appended."""
+        Jupyter trusts ``working``, and ``signed``: its signed stream); the number of bytes
+        appended."""
         key, name = path_key(path), self.name(working)
         records = self._records(key)
         # Already known (git re-reading a restored file): nothing to write, not even a line.
@@ -230,6 +243,7 @@ class OutputStore:
             (r.blob, r.working, r.fingerprint) == (blob, name, fingerprint)
             and (r.blob_at or blob_data is None)
             and (r.trusted or not trusted)
+            and (r.signed_at or signed is None)
             for r in records
         ):
             return 0
@@ -248,6 +262,10 @@ class OutputStore:
         if cells is not None and blob_data is not None:
             cells_at = Span(*self._append_pack(cells), len(cells))
             written += len(cells)
+        signed_at = None
+        if signed is not None and trusted:
+            signed_at = Span(*self._append_pack(signed), len(signed))
+            written += len(signed)
         record = Record(
             key,
             blob,
@@ -261,6 +279,7 @@ class OutputStore:
             sha256(cells) if cells is not None and cells_at is not None else "",
             zlib.crc32(working),
             trusted,
+            signed_at,
         )
         self._append_index(record)
         records.insert(0, record)
@@ -418,7 +437,7 @@ def _read_lines(idx: Path) -> list[str]:
 
 def format_record(record: Record) -> str:
     """The index line of ``record``, in the current format (``INDEX_VERSION``)."""
-    blob_at, cells_at = record.blob_at, record.cells_at
+    blob_at, cells_at, signed_at = record.blob_at, record.cells_at, record.signed_at
     return " ".join(
         [
             INDEX_VERSION,
@@ -437,13 +456,20 @@ def format_record(record: Record) -> str:
                 if cells_at and blob_at
                 else ["-"] * 4
             ),
+            *(
+                (signed_at.pack, str(signed_at.offset), str(signed_at.length))
+                if signed_at and record.trusted
+                else ["-"] * 3
+            ),
         ]
     )
 
 
 def line_path_key(line: str) -> str:
     """The path key an index line is about, read without parsing the line."""
-    return line[2:34] if line.startswith(f"{INDEX_VERSION} ") else line[:32]
+    # After a short version field; version 1 lines start with the key itself.
+    space = line.find(" ", 0, 32)
+    return line[space + 1 : space + 33] if space > 0 else line[:32]
 
 
 def read_record(line: str) -> Record | None:
@@ -452,14 +478,23 @@ def read_record(line: str) -> Record | None:
     if match is None:
         return _upgrade(line)
     fields = match.groups()
-    return _record(fields[:4] + fields[5:8], fields[9:16], int(fields[8], 16), fields[4] == "t")
+    record = _record(fields[:4] + fields[5:8], fields[9:16], int(fields[8], 16), fields[4] == "t")
+    signed_at = _span(*fields[16:19])
+    return record._replace(signed_at=signed_at) if record.trusted else record
 
 
 def _upgrade(line: str) -> Record | None:
-    """A line of version 1 as a current record: no version field, 7 fields and then, as
+    """A line of an older version as a current record, or None.
+
+    Version 2: the fields of version 3 but the last three (no signed stream: a restore from it
+    is judged by parsing the working file). Version 1: no version field, 7 fields and then, as
     they were added, the working file's CRC-32, the blob's span and the cell index's span and
     SHA-256. Without a CRC the working file is checked against its SHA-256; nothing recorded
     then is trusted (the flag did not exist)."""
+    match = _LINE_2.match(line)
+    if match is not None:
+        fields = match.groups()
+        return _record(fields[:4] + fields[5:8], fields[9:16], int(fields[8], 16), fields[4] == "t")
     match = _LINE_1.match(line)
     if match is None:
         return None

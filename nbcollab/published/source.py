@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook.cells import cell_name
 from nbcollab.notebook.codec import parse_notebook
 from nbcollab.notebook.lines import Notebook
 from nbcollab.output_cache.keys import RestoreRule, cell_keys
@@ -202,7 +203,7 @@ class PublishedSource:
                 blobs.append(data)
             if total > MAX_RECORD_BYTES:
                 raise PublishedDamaged(f"{entry.where}: over {MAX_RECORD_BYTES} bytes of outputs")
-            outputs = decode_outputs(blobs, where=f"{entry.where}: cell {at}")
+            outputs = decode_outputs(blobs, where=f"{entry.where}: {cell_name(at)}")
             found[key] = PublishedCell(outputs, counts[at][1], record.meta.origin)
         return found
 
@@ -239,9 +240,9 @@ def _check_cells(meta: Meta, nb: Notebook, outputs: Mapping[str, str], entry: _E
         raise PublishedDamaged(f"{entry.where}: its notebook is not nbformat 4")
     for at, _, count in meta.cells:
         if at >= len(cells) or cells[at].get("cell_type") != "code":
-            raise PublishedDamaged(f"{entry.where}: cell {at} is not a code cell")
+            raise PublishedDamaged(f"{entry.where}: {cell_name(at)} is not a code cell")
         if any(output_name(at, k) not in outputs for k in range(count)):
-            raise PublishedDamaged(f"{entry.where}: cell {at} lacks some of its outputs")
+            raise PublishedDamaged(f"{entry.where}: {cell_name(at)} lacks some of its outputs")
 
 
 def fill_published(

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nbcollab.errors import InvalidNotebook
+from nbcollab.notebook.cells import output_name
 from nbcollab.notebook.check import check_notebook_shape
 from nbcollab.notebook.lines import rejoin_lines
 from nbcollab.published.layout import MAX_OUTPUT_BYTES, PublishedDamaged
@@ -37,11 +38,11 @@ def decode_outputs(blobs: Sequence[bytes], *, where: str) -> list[dict[str, Any]
     outputs = []
     for k, data in enumerate(blobs):
         if len(data) > MAX_OUTPUT_BYTES:
-            raise PublishedDamaged(f"{where}: output {k} is {len(data)} bytes, over the cap")
+            raise PublishedDamaged(f"{where}: {output_name(k)} is {len(data)} bytes, over the cap")
         try:
             value = json.loads(data)
         except (ValueError, RecursionError):
-            raise PublishedDamaged(f"{where}: output {k} is not JSON") from None
+            raise PublishedDamaged(f"{where}: {output_name(k)} is not JSON") from None
         outputs.append(value)
     cell = {"cell_type": "code", "metadata": {}, "outputs": outputs, "source": ""}
     nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
@@ -50,7 +51,7 @@ def decode_outputs(blobs: Sequence[bytes], *, where: str) -> list[dict[str, Any]
         for k, output in enumerate(outputs):
             problem = output_problem(output)
             if problem:
-                raise InvalidNotebook(f"{where}: output {k}: {problem}")
+                raise InvalidNotebook(f"{where}: {output_name(k)}: {problem}")
     except InvalidNotebook as exc:
         raise PublishedDamaged(str(exc)) from None
     rejoin_lines(nb)

@@ -11,12 +11,19 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nbcollab.diff.compute import diff_notebooks
+from nbcollab.diff.compute import NotebookDiff, diff_notebooks
+from nbcollab.errors import ConfigError
+from nbcollab.notebook.cells import CellSelector, NoSuchCell, parse_selector
 from nbcollab.notebook.codec import Notebook, parse_notebook, strip_transient
+from nbcollab.notebook.lines import iter_cells
 from nbcollab.options import CleanOptions, DiffFormat, DiffOptions, NormalizeOptions
 from nbcollab.render.text import TextStyle, render_text
 from nbcollab.safe_text import terminal_safe
+
+if TYPE_CHECKING:
+    from nbcollab.render.html import ReviewSection
 
 _PLAIN = TextStyle()
 _DEFAULT_OPTIONS = DiffOptions()
@@ -82,40 +89,100 @@ def render_diffs(
     options: DiffOptions = _DEFAULT_OPTIONS,
     style: TextStyle = _PLAIN,
     keyed: bool = False,
+    cell: str | None = None,
+    jobs: int = 1,
 ) -> tuple[str, bool]:
     """(rendered output, whether anything differs). ``keyed``: JSON maps each path to its diff.
 
-    Each pair is compared under its own options when it carries them, else under ``options``."""
+    Each pair is compared under its own options when it carries them, else under ``options``.
+    ``cell``: a ``--cell`` selector; only those cells of each pair are shown and compared (text
+    and HTML: nbdime's JSON is a diff of whole notebooks). The review page renders its notebooks
+    on ``jobs`` processes (``nbcollab.workers``)."""
     pairs = [p if p.options is not None else dataclasses.replace(p, options=options) for p in pairs]
-    sides = [
-        normalized(*both_sides(p), _options(p).normalize_options)
-        if _options(p).normalize_outputs
-        else both_sides(p)
-        for p in pairs
-    ]
-    diffs = [diff_notebooks(old, new, options=_options(p)) for p, (old, new) in zip(pairs, sides)]
+    selector = None
+    if cell is not None:
+        if fmt is DiffFormat.JSON:
+            raise ConfigError(
+                "--cell shows some cells of a diff, and nbdime's JSON is a diff of whole "
+                "notebooks: leave --cell out, or use --format text or html"
+            )
+        selector = parse_selector(cell)
+    if fmt is DiffFormat.HTML:
+        return _render_page(pairs, selector, jobs)
+    sides = [_compared_sides(p) for p in pairs]
+    diffs = [_diff(p, old, new, selector) for p, (old, new) in zip(pairs, sides)]
     different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
         return "".join(
             _note(p) + render_text(d, old_name=p.old_name, new_name=p.new_name, style=style)
             for p, d in zip(pairs, diffs)
         ), different
-    if fmt is DiffFormat.HTML:
-        from nbcollab.render.html import render_html
-        from nbcollab.render.show import notebook_language
-
-        # Highlight each notebook in its kernel's language (a deleted one's: its old side's).
-        languages = {
-            p.new_name: notebook_language(new if new.get("metadata") else old)
-            for p, (old, new) in zip(pairs, sides)
-        }
-        page = render_html(
-            [(p.old_name, p.new_name, d) for p, d in zip(pairs, diffs)],
-            languages=languages,
-            origins={p.new_name: p.origins for p in pairs if p.origins},
-        )
-        return page, different
     return _render_json(pairs, sides, keyed), different
+
+
+def select_diff_cells(
+    diff: NotebookDiff,
+    old: Notebook,
+    new: Notebook,
+    selector: CellSelector,
+    *,
+    names: tuple[str, str],
+) -> NotebookDiff:
+    """Only the cells ``selector`` names: numbered and named in the new notebook, or, when it
+    names none there (a removed cell's id), in the old one. NoSuchCell when it names neither."""
+    try:
+        wanted = set(selector.select(iter_cells(new), name=names[1]))
+        kept = [c for c in diff.cells if c.new_index in wanted]
+    except NoSuchCell as in_new:
+        try:
+            wanted = set(selector.select(iter_cells(old), name=names[0]))
+        except NoSuchCell:
+            raise in_new from None
+        kept = [c for c in diff.cells if c.old_index in wanted]
+    return dataclasses.replace(diff, cells=tuple(kept), metadata=())
+
+
+def _compared_sides(pair: NotebookSides) -> tuple[Notebook, Notebook]:
+    options = _options(pair)
+    sides = both_sides(pair)
+    return normalized(*sides, options.normalize_options) if options.normalize_outputs else sides
+
+
+def _diff(
+    pair: NotebookSides, old: Notebook, new: Notebook, selector: CellSelector | None
+) -> NotebookDiff:
+    """The pair's diff under its options; only the selected cells when there is a selector."""
+    diff = diff_notebooks(old, new, options=_options(pair))
+    if selector is None:
+        return diff
+    return select_diff_cells(diff, old, new, selector, names=(pair.old_name, pair.new_name))
+
+
+def _render_page(
+    pairs: Sequence[NotebookSides], selector: CellSelector | None, jobs: int
+) -> tuple[str, bool]:
+    from nbcollab.render.html import render_page
+    from nbcollab.workers import map_in_order
+
+    work = [(number, pair, selector) for number, pair in enumerate(pairs, start=1)]
+    reviewed = list(map_in_order(_review_section, work, jobs=jobs))
+    return render_page([section for _, section in reviewed]), any(d for d, _ in reviewed)
+
+
+def _review_section(
+    job: tuple[int, NotebookSides, CellSelector | None],
+) -> tuple[bool, ReviewSection]:
+    """One notebook's section of the review page, and whether it differs (run on a worker)."""
+    from nbcollab.render.html import render_section
+    from nbcollab.render.show import notebook_language
+
+    number, pair, selector = job
+    old, new = _compared_sides(pair)
+    diff = _diff(pair, old, new, selector)
+    # Highlighted in its kernel's language (a deleted notebook's: its old side's).
+    language = notebook_language(new if new.get("metadata") else old)
+    section = render_section(number, pair.old_name, pair.new_name, diff, language, pair.origins)
+    return not diff.equal or pair.unmerged, section
 
 
 def _options(pair: NotebookSides) -> DiffOptions:

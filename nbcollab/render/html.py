@@ -18,17 +18,21 @@ from dataclasses import dataclass, fields
 from html import escape
 
 from nbcollab.diff.compute import CellDiff, NotebookDiff, source_of
+from nbcollab.notebook.cells import cell_number
 from nbcollab.render.html_assets import content_security_policy, page_script, page_stylesheet
 from nbcollab.render.html_cells import changed_cell_html, unchanged_cells_html, value_chips
 from nbcollab.render.html_outputs import render_markdown, render_mime, sanitize_html
 
 __all__ = [
     "ReviewCounts",
+    "ReviewSection",
     "count_changes",
     "page_csp",
     "render_html",
     "render_markdown",
     "render_mime",
+    "render_page",
+    "render_section",
     "sanitize_html",
 ]
 
@@ -67,6 +71,16 @@ def page_csp() -> str:
     return content_security_policy(page_stylesheet(), page_script())
 
 
+@dataclass(frozen=True)
+class ReviewSection:
+    """One notebook's part of the page: its heading, article, contents entry and counts."""
+
+    name: str
+    article: str
+    toc: str
+    counts: ReviewCounts
+
+
 def render_html(
     diffs: Sequence[tuple[str, str, NotebookDiff]],
     *,
@@ -81,21 +95,38 @@ def render_html(
     """
     languages = languages or {}
     origins = origins or {}
+    return render_page(
+        [
+            render_section(k, old, new, diff, languages.get(new, "python"), origins.get(new, ()))
+            for k, (old, new, diff) in enumerate(diffs, start=1)
+        ]
+    )
+
+
+def render_section(
+    number: int, old: str, new: str, diff: NotebookDiff, language: str, origins: Sequence[str]
+) -> ReviewSection:
+    """The ``number``-th notebook's section of the page (each can be rendered on its own)."""
+    counts = count_changes(diff)
+    name, sub = _heading(old, new)
+    anchor = f"nb{number}"
+    article = _notebook_html(anchor, name, sub, diff, language, origins)
+    return ReviewSection(name, article, _toc_entry(anchor, name, counts, diff), counts)
+
+
+def render_page(sections: Sequence[ReviewSection]) -> str:
+    """The page holding ``sections``, in their order, under one summary and table of contents."""
     total = ReviewCounts()
-    articles, toc = [], []
-    for k, (old, new, diff) in enumerate(diffs, start=1):
-        counts = count_changes(diff)
-        total.add(counts)
-        name, sub = _heading(old, new)
-        language = languages.get(new, "python")
-        articles.append(_notebook_html(f"nb{k}", name, sub, diff, language, origins.get(new, ())))
-        toc.append(_toc_entry(f"nb{k}", name, counts, diff))
-    names = [_heading(o, n)[0] for o, n, _ in diffs]
+    for section in sections:
+        total.add(section.counts)
+    names = [section.name for section in sections]
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     title = "nbcollab review: " + (", ".join(names[:3]) + more if names else "no notebook changed")
-    if not articles:
-        articles.append('<p class="muted">No notebook differs between the two sides.</p>')
-    return _page(title, _summary_html(total, len(diffs)), _toc_html(toc), "\n".join(articles))
+    articles = [section.article for section in sections] or [
+        '<p class="muted">No notebook differs between the two sides.</p>'
+    ]
+    toc = _toc_html([section.toc for section in sections])
+    return _page(title, _summary_html(total, len(sections)), toc, "\n".join(articles))
 
 
 def _page(title: str, summary: str, toc: str, body: str) -> str:
@@ -169,7 +200,7 @@ def _cell_label(cell: CellDiff) -> str:
     index = cell.new_index if cell.new_index is not None else cell.old_index
     state = cell.status if cell.status != "unchanged" else ""
     moved = "moved" if cell.moved else ""
-    return f"cell {index}: {', '.join(s for s in (state, moved) if s)}"
+    return f"cell {cell_number(index or 0)}: {', '.join(s for s in (state, moved) if s)}"
 
 
 def _first_line(cell: CellDiff, limit: int = 40) -> str:

@@ -32,7 +32,7 @@ nav.toc{border:1px solid var(--line);border-radius:8px;padding:.5em 1em;margin:1
 nav.toc ol{margin:.2em 0;padding-left:1.4em}nav.toc ol ol{font-size:.9em;column-width:24em}
 nav.toc .snip{color:var(--muted);font:12px ui-monospace,Menlo,Consolas,monospace;margin-left:.6em}
 nav.toc a{text-decoration:none;color:#0969da}nav.toc a:hover{text-decoration:underline}
-article.notebook{margin:2em 0}
+article.notebook{margin:2em 0;content-visibility:auto;contain-intrinsic-size:auto 60em}
 article.notebook>header{border-bottom:2px solid var(--line);padding:.3em 0;margin-bottom:.6em}
 .sub{color:var(--muted);font-size:.9em}
 section.cell{border:1px solid var(--line);border-radius:8px;margin:.8em 0;padding:.5em .8em;

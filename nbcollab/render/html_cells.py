@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from nbcollab.diff.compute import MISSING, CellDiff, ValueChange, source_of
+from nbcollab.diff.compute import CellDiff, ValueChange, source_of
+from nbcollab.notebook.absent import ABSENT
+from nbcollab.notebook.cells import cell_number
 from nbcollab.render.html_outputs import cell_outputs_html, render_markdown, sides
 from nbcollab.render.html_source import source_diff_table, source_table
 
@@ -63,9 +65,9 @@ def _cell_header(cell: CellDiff, body: Mapping[str, Any]) -> str:
     if cell.status != "unchanged":
         badges.append(f'<span class="badge {cell.status}">{cell.status}</span>')
     if cell.moved:
-        badges.append(f'<span class="badge moved">moved from {cell.old_index}</span>')
+        badges.append(f'<span class="badge moved">moved from {_number(cell.old_index)}</span>')
     return (
-        f'<div class="cellhead">{"".join(badges)}<strong>cell {index}</strong>'
+        f'<div class="cellhead">{"".join(badges)}<strong>cell {_number(index)}</strong>'
         f'<span class="sub">{escape(_describe(body))}</span>{tag_chips(body)}</div>'
     )
 
@@ -97,9 +99,9 @@ def value_chips(changes: Sequence[ValueChange]) -> str:
     items = []
     for change in changes:
         path = ".".join(str(part) for part in change.path)
-        if change.old is MISSING:
+        if change.old is ABSENT:
             value = f"added <ins>{_short(change.new)}</ins>"
-        elif change.new is MISSING:
+        elif change.new is ABSENT:
             value = f"removed <del>{_short(change.old)}</del>"
         else:
             value = f"<del>{_short(change.old)}</del> → <ins>{_short(change.new)}</ins>"
@@ -124,7 +126,7 @@ def unchanged_cells_html(cells: Sequence[CellDiff], language: str) -> str:
         return ""
     first = cells[0].new_index
     last = cells[-1].new_index
-    where = f"cell {first}" if first == last else f"cells {first}–{last}"
+    where = f"cell {_number(first)}" if first == last else f"cells {_number(first)}–{_number(last)}"
     inner = []
     for cell in cells:
         body = cell.new or {}
@@ -139,3 +141,7 @@ def unchanged_cells_html(cells: Sequence[CellDiff], language: str) -> str:
         f'<details class="unchanged"><summary>{n} unchanged cell{"s" * (n > 1)} ({where})'
         f"</summary>{''.join(inner)}</details>"
     )
+
+
+def _number(index: int | None) -> str:
+    return "?" if index is None else str(cell_number(index))

@@ -16,7 +16,8 @@ from typing import Any
 
 from nbcollab.diff.compute import CellDiff, OutputChange
 from nbcollab.notebook.bundle import V3_MIMES, mime_bundle
-from nbcollab.render.output_text import describe_output
+from nbcollab.notebook.cells import output_name
+from nbcollab.render.output_text import OutputStyle, describe_output, output_text
 
 RASTER = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 _IMAGES = (*RASTER, "image/svg+xml")
@@ -139,7 +140,7 @@ def output_div(output: Any, status: str, index: int | None) -> str:
     """One output with a small header naming its kind and mime types."""
     if not isinstance(output, dict):
         return f'<div class="output {status}">{output_body(output)}</div>'
-    head = f'<div class="ohead">output {index}: {escape(describe_output(output))}</div>'
+    head = f'<div class="ohead">{output_name(index)}: {escape(describe_output(output))}</div>'
     return f'<div class="output {status}">{head}{output_body(output)}</div>'
 
 
@@ -149,26 +150,13 @@ def output_body(output: Any) -> str:
         return f"<pre>{escape(_json(output))}</pre>"
     kind = output.get("output_type")
     bundle = mime_bundle(output)
-    if kind == "stream":
-        return f'<pre class="stream">{escape(_lines(output.get("text", ""), ""))}</pre>'
-    if kind == "error":
-        trace = output.get("traceback")
-        text = _lines(trace, "\n") if trace else f"{output.get('ename')}: {output.get('evalue')}"
-        # Tracebacks are coloured for terminals; the page shows them plain.
-        return f'<pre class="error">{escape(_ANSI.sub("", text))}</pre>'
+    if kind in ("stream", "error", "pyerr"):
+        # As the notebook shows them: progress bars as they end, tracebacks without colours.
+        text = "\n".join(output_text(output, style=OutputStyle.SHOW))
+        return f'<pre class="{"stream" if kind == "stream" else "error"}">{escape(text)}</pre>'
     if bundle:
         return "".join(render_mime(mime, value) for mime, value in _display_order(bundle))
     return f"<pre>{escape(_json(output))}</pre>"
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _lines(value: Any, joiner: str) -> str:
-    """Text kept as a string or as a list of lines (a traceback's lines carry no newline)."""
-    if isinstance(value, list):
-        return joiner.join(v if isinstance(v, str) else _json(v) for v in value)
-    return value if isinstance(value, str) else _json(value)
 
 
 def _display_order(data: Mapping[str, Any]) -> list[tuple[str, Any]]:

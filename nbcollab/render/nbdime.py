@@ -24,13 +24,13 @@ from typing import Any
 
 from nbcollab.align.lcs import lcs_pairs
 from nbcollab.diff.compute import (
-    MISSING,
     CellDiff,
     NotebookDiff,
     ValueChange,
     diff_notebooks,
     diff_values,
 )
+from nbcollab.notebook.absent import ABSENT
 from nbcollab.notebook.codec import Notebook
 from nbcollab.notebook.json_equal import same_value
 from nbcollab.options import DiffOptions
@@ -66,7 +66,7 @@ def _v3_entries(old: Notebook, new: Notebook, options: DiffOptions) -> list[Entr
     entries = _dict_entries(
         diff_values(_without(old, skip | {"worksheets"}), _without(new, skip | {"worksheets"}))
     )
-    a, b = old.get("worksheets", MISSING), new.get("worksheets", MISSING)
+    a, b = old.get("worksheets", ABSENT), new.get("worksheets", ABSENT)
     if not (isinstance(a, list) and isinstance(b, list)):
         if not same_value(a, b):
             entries.append(_leaf("worksheets", a, b))
@@ -122,11 +122,11 @@ def _cell_entries(cell: CellDiff) -> list[Entry]:
     entries = _dict_entries(changes)
     if cell.source_changed:
         for key in ("source", "input"):  # v3 code cells keep their source in ``input``
-            old, new = cell.old.get(key, MISSING), cell.new.get(key, MISSING)
+            old, new = cell.old.get(key, ABSENT), cell.new.get(key, ABSENT)
             if not same_value(old, new):
                 entries.append(_leaf(key, old, new))
     if cell.outputs:
-        old, new = cell.old.get("outputs", MISSING), cell.new.get("outputs", MISSING)
+        old, new = cell.old.get("outputs", ABSENT), cell.new.get("outputs", ABSENT)
         if isinstance(old, list) and isinstance(new, list):
             entries.append(_patch("outputs", _output_entries(old, cell)))
         else:
@@ -197,9 +197,9 @@ def _dict_entries(changes: Iterable[ValueChange], depth: int = 0) -> list[Entry]
 
 
 def _leaf(key: Any, old: Any, new: Any) -> Entry:
-    if old is MISSING:
+    if old is ABSENT:
         return {"op": "add", "key": key, "value": copy.deepcopy(new)}
-    if new is MISSING:
+    if new is ABSENT:
         return {"op": "remove", "key": key}
     return _change(key, old, new)
 

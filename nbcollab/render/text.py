@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbcollab.diff.compute import (
-    MISSING,
     CellDiff,
     NotebookDiff,
     OutputChange,
     ValueChange,
     source_of,
 )
+from nbcollab.notebook.absent import ABSENT
+from nbcollab.notebook.bundle import V3_MIMES
+from nbcollab.notebook.cells import cell_number, output_name
 from nbcollab.render.output_text import describe_output, output_text
 from nbcollab.safe_text import terminal_safe
 
@@ -35,6 +37,8 @@ _RED, _GREEN, _CYAN, _BOLD, _DIM, _REVERSE, _RESET = (
     "\033[0m",
 )
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+# The keys of an output that ``output_text`` already shows (nbformat 3: mime types at the top).
+_IN_TEXT = frozenset({"data", "text", *V3_MIMES})
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ class _Painter:
 
 
 def cell_title(cell: CellDiff) -> str:
-    """'cell 3 (code, id abc): modified, moved from 7' - the header of one changed cell."""
+    """'cell 3 (code, id abc): modified, moved from 7' - the header of one changed cell (numbered
+    from 1: the new notebook's number, a removed cell's number in the old one)."""
     body = cell.new if cell.new is not None else (cell.old or {})
     index = cell.new_index if cell.new_index is not None else cell.old_index
     where = terminal_safe(str(body.get("cell_type", "?")), one_line=True)
@@ -90,8 +95,8 @@ def cell_title(cell: CellDiff) -> str:
         where += f", id {terminal_safe(cell_id, one_line=True)}"
     states: list[str] = [] if cell.status == "unchanged" else [cell.status]
     if cell.moved:
-        states.append(f"moved from {cell.old_index}")
-    return f"cell {index} ({where}): {', '.join(states)}"
+        states.append(f"moved from {cell_number(cell.old_index or 0)}")
+    return f"cell {cell_number(index or 0)} ({where}): {', '.join(states)}"
 
 
 def _cell_lines(cell: CellDiff, paint: _Painter) -> Iterator[str]:
@@ -178,25 +183,31 @@ def _outputs_whole(
 ) -> Iterator[str]:
     for index, output in enumerate((cell or {}).get("outputs", []) or []):
         if isinstance(output, dict):
-            yield paint(f"{sign}  output {index}: {describe_output(output)}", code)
+            yield paint(f"{sign}  {output_name(index)}: {describe_output(output)}", code)
             yield from (paint(f"{sign}  | {line}", code) for line in output_text(output))
 
 
 def _output_change_lines(change: OutputChange, paint: _Painter) -> Iterator[str]:
     if change.status == "added" and change.new is not None:
-        yield paint(f"+  output {change.new_index}: {describe_output(change.new)} (added)", _GREEN)
+        yield paint(
+            f"+  {output_name(change.new_index)}: {describe_output(change.new)} (added)", _GREEN
+        )
         yield from (paint(f"+  | {line}", _GREEN) for line in output_text(change.new))
     elif change.status == "removed" and change.old is not None:
-        yield paint(f"-  output {change.old_index}: {describe_output(change.old)} (removed)", _RED)
+        yield paint(
+            f"-  {output_name(change.old_index)}: {describe_output(change.old)} (removed)", _RED
+        )
         yield from (paint(f"-  | {line}", _RED) for line in output_text(change.old))
     elif change.new is not None and change.old is not None:
-        yield paint(f"~  output {change.new_index}: {describe_output(change.new)} (changed)", _CYAN)
+        yield paint(
+            f"~  {output_name(change.new_index)}: {describe_output(change.new)} (changed)", _CYAN
+        )
         old_text, new_text = "\n".join(output_text(change.old)), "\n".join(output_text(change.new))
         yield from ("   " + line for line in text_hunks(old_text, new_text, paint))
         yield from (
             f"   {line}"
             for line in _value_lines(
-                [c for c in change.changes if c.path[:1] not in (("data",), ("text",))], paint
+                [c for c in change.changes if not (c.path and c.path[0] in _IN_TEXT)], paint
             )
         )
 
@@ -208,9 +219,9 @@ def _value_lines(changes: Any, paint: _Painter) -> Iterator[str]:
 
 def _value_line(change: ValueChange, paint: _Painter) -> Iterator[str]:
     path = terminal_safe(".".join(str(part) for part in change.path), one_line=True)
-    if change.old is MISSING:
+    if change.old is ABSENT:
         yield paint(f"+  {path}: {_short(change.new)}", _GREEN)
-    elif change.new is MISSING:
+    elif change.new is ABSENT:
         yield paint(f"-  {path}: {_short(change.old)}", _RED)
     else:
         yield paint(f"~  {path}: {_short(change.old)} -> {_short(change.new)}", _CYAN)

@@ -5,8 +5,9 @@ data dir from ``JUPYTER_DATA_DIR`` / ``jupyter --data-dir``, ``NotebookNotary`` 
 user's Jupyter config files). Notebooks are checked as Jupyter reads them
 (``nbformat.reads(text, as_version=4)``, which drops ``metadata.signature`` and cell
 ``metadata.trusted``): nothing inside a file ever grants trust. The decisions live in
-``nbcollab.trust.policy``. nbformat (about a second to import) is loaded only when a notebook has
-rich output to judge and ``nbcollab.trust.store`` finds that some input may be trusted at all.
+``nbcollab.trust.policy``. nbformat (a quarter of a second to import through
+``nbcollab.nbformat_loader``, seconds otherwise) is loaded only when a notebook has rich output
+to judge and ``nbcollab.trust.store`` finds that some input may be trusted at all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
+from nbcollab.nbformat_loader import load_nbformat
 from nbcollab.notebook.codec import Notebook, parse_notebook
 from nbcollab.trust import policy as policy
 from nbcollab.trust import store as trust_store
@@ -61,14 +63,25 @@ class FileTrust:
 
 
 def sign_merge_result(
-    result_text: str, *, inputs: Sequence[str | bytes | None], path: str
+    result_text: str,
+    *,
+    inputs: Sequence[str | bytes | None],
+    path: str,
+    parsed: Sequence[Notebook | None] | None = None,
+    result: Notebook | None = None,
 ) -> TrustOutcome:
-    """Sign ``result_text`` only when every rich output in it came from an already trusted input."""
+    """Sign ``result_text`` only when every rich output in it came from an already trusted input.
+
+    A merge has parsed its inputs and built its result already: ``parsed`` (each input as
+    ``parse_notebook`` read it, None for one it did not read) and ``result`` (what
+    ``result_text`` serializes) spare parsing them again. The signature itself is always
+    computed from the texts, as Jupyter reads them.
+    """
     try:
-        problem = _problem_without_notary(result_text, path)
+        problem = _problem_without_notary(result_text, path, result)
         if problem:
             return TrustOutcome(False, f"not signed: {problem}")
-        candidates = list(_candidate_inputs(inputs))
+        candidates = list(_candidate_inputs(inputs, parsed))
         # Most often the user's Jupyter trusts no input: then answer without importing nbformat.
         app = trust_store.jupyter_config_app() if candidates else None
         if not trust_store.any_maybe_trusted([c.plain for c in candidates], app):
@@ -80,9 +93,10 @@ def sign_merge_result(
         return TrustOutcome(False, f"not signed: signing failed ({type(exc).__name__}: {exc})")
 
 
-def _problem_without_notary(result_text: str, path: str) -> str | None:
+def _problem_without_notary(result_text: str, path: str, nb: Notebook | None) -> str | None:
     # Cheap checks on the plain JSON first, so a merge without rich output never loads nbformat.
-    nb = parse_notebook(result_text, path=path)
+    if nb is None:
+        nb = parse_notebook(result_text, path=path)
     if nb["nbformat"] == 4 and not policy.has_rich_outputs(nb):
         return NO_RICH_OUTPUT
     problem = policy.find_read_problem(nb)
@@ -123,15 +137,18 @@ class _Candidate:
     plain: Notebook
 
 
-def _candidate_inputs(inputs: Sequence[str | bytes | None]) -> Iterator[_Candidate]:
+def _candidate_inputs(
+    inputs: Sequence[str | bytes | None], parsed: Sequence[Notebook | None] | None
+) -> Iterator[_Candidate]:
     """Each distinct v4 input with rich output: those whose trust the result could inherit."""
     seen: set[str] = set()
     for index, raw in enumerate(inputs):
         if not raw:
             continue
         label = _INPUT_LABELS[index] if len(inputs) == 3 else f"input {index}"
+        known = parsed[index] if parsed is not None else None
         try:
-            plain = parse_notebook(raw, path=label)
+            plain = known if known is not None else parse_notebook(raw, path=label)
             text = raw if isinstance(raw, str) else raw.decode("utf-8")
             require_unicode(text, path=label, nb=plain)  # Jupyter cannot have signed it
         except (InvalidNotebook, UnicodeDecodeError):
@@ -163,6 +180,7 @@ def _unstable_read(notary: NotebookNotary, first: Any, second: Any) -> str | Non
 @contextmanager
 def open_notary(app: Any = None) -> Iterator[NotebookNotary]:
     """The user's notary, set up as Jupyter sets it up (``app``: the user's Jupyter config app)."""
+    load_nbformat()
     from nbformat.sign import NotebookNotary
 
     if app is None:
@@ -199,8 +217,7 @@ def require_persistent_store(notary: NotebookNotary) -> None:
 
 def read_as_jupyter(text: str, *, path: str) -> Any:
     """The notebook exactly as Jupyter reads it to check trust (``as_version=4``)."""
-    import nbformat
-
+    nbformat = load_nbformat()
     require_unicode(text, path=path)
     with warnings.catch_warnings():
         # nbformat warns about the ids it invents; the callers detect that themselves.

@@ -11,9 +11,10 @@ sharing a trusted input's signature could not already show.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from nbcollab.notebook.cells import cell_name, cell_number
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
 from nbcollab.trust.stream import (
     ACTIVE_MIME_PREFIXES,
@@ -23,6 +24,8 @@ from nbcollab.trust.stream import (
     find_all,
     signature_stream,
 )
+
+Pairs = Mapping[int, int]  # a result's cell index -> the index of the same cell in an input
 
 # Jupyter always renders these as escaped text, trusted or not; every other output type (rich
 # display_data/execute_result, and any odd type) is treated as needing trust.
@@ -51,9 +54,7 @@ def has_rich_outputs(nb: Notebook) -> bool:
 def cell_label(nb: Notebook, index: int) -> str:
     """``cell 3 (id ab12)``, as messages name a cell of a v3 or v4 notebook (id only if it has one)."""
     cells = iter_cells(nb)
-    cell = cells[index] if 0 <= index < len(cells) else None
-    cell_id = cell.get("id") if isinstance(cell, Mapping) else None
-    return f"cell {index}" + (f" (id {cell_id})" if isinstance(cell_id, str) and cell_id else "")
+    return cell_name(index, cells[index] if 0 <= index < len(cells) else None)
 
 
 def untrusted_cell_labels(nb: Notebook, original: Notebook | None = None) -> list[str]:
@@ -105,12 +106,12 @@ def find_read_problem(nb: Notebook) -> str | None:
         cell_id = cell.get("id")
         if not is_valid_cell_id(cell_id):
             return (
-                f"cell {index} has no valid id, and Jupyter invents a random one on every read, "
+                f"{cell_name(index)} has no valid id, and Jupyter invents a random one on every read, "
                 "so no signature could last"
             )
         if cell_id in seen:
             return (
-                f"cells {seen[cell_id]} and {index} share the id {cell_id!r}, and Jupyter "
+                f"cells {cell_number(seen[cell_id])} and {cell_number(index)} share the id {cell_id!r}, and Jupyter "
                 "replaces a duplicate with a random id on every read, so no signature could last"
             )
         seen[cell_id] = index
@@ -134,13 +135,23 @@ def find_signing_problem(
     trusted_inputs: Sequence[Notebook],
     *,
     streams: Sequence[SignatureStream] | None = None,
+    pairs: Sequence[Pairs] | None = None,
+    names: Callable[[], Sequence[Notebook]] | None = None,
 ) -> SigningProblem | None:
     """Why signing ``result`` could trust output that none of ``trusted_inputs`` (notebooks as
     Jupyter reads them, each trusted by the user's Jupyter) is trusted for; None when signing
     trusts nothing new. Rules 1 and 4 of docs/trust.md: the merge driver and the output cache's
-    restore both decide by this one function. ``streams``: the signature streams of the result
-    and then of each input, when the caller has them already."""
-    return _untrusted_output(result, trusted_inputs) or _collision(result, trusted_inputs, streams)
+    restore both decide by this one function.
+
+    What the caller may already have: ``streams``, the signature streams of the result and then
+    of each input; ``pairs``, for each input, which of its cells each result cell is (a restore
+    knows: the cell it copied the outputs from), else ``match_cells`` decides; ``names``, the
+    inputs to match cells against when naming the cells of a refusal, when ``trusted_inputs``
+    hold no more than the outputs ``pairs`` point at (made only if a refusal needs them).
+    """
+    return _untrusted_output(result, trusted_inputs, pairs) or _collision(
+        result, trusted_inputs, streams, names
+    )
 
 
 def find_collision_risk(result: Notebook, trusted_inputs: Sequence[Notebook]) -> str | None:
@@ -161,6 +172,7 @@ def _collision(
     result: Notebook,
     trusted_inputs: Sequence[Notebook],
     streams: Sequence[SignatureStream] | None = None,
+    names: Callable[[], Sequence[Notebook]] | None = None,
 ) -> SigningProblem | None:
     try:
         stream, *trusted = streams or [signature_stream(nb) for nb in (result, *trusted_inputs)]
@@ -173,7 +185,8 @@ def _collision(
         other.data == stream.data or _holds_window(other, stream.data, window) for other in trusted
     ):
         return None  # (equal bytes: the user's store already trusts every notebook cut from them)
-    return _name_the_change(result, stream, window, list(zip(trusted_inputs, trusted, strict=True)))
+    inputs = names() if names is not None else trusted_inputs
+    return _name_the_change(result, stream, window, list(zip(inputs, trusted, strict=True)))
 
 
 def _name_the_change(
@@ -250,33 +263,65 @@ class ActiveWindow(NamedTuple):
 
 def find_active_window(data: bytes | bytearray) -> ActiveWindow | None:
     """The part of signed bytes where a re-cut notebook could hold an active value, or None."""
-    starts = [at for prefix in ACTIVE_MIME_PREFIXES if (at := data.find(prefix)) >= 0]
-    if not starts:
+    start = _first_active(data)
+    if start < 0:
         return None
-    start = min(starts)
     if data.find(WIDGET_STATE.encode(), start) >= 0:
         return ActiveWindow(start, len(data), to_the_end=True)  # notebook metadata
     # A shown output's data comes before its output_type (keys are sorted), so its value ends
     # before the last spelled closer.
-    ends = [at + len(closer) for closer in CLOSERS if (at := data.rfind(closer)) > start]
-    return ActiveWindow(start, max(ends), to_the_end=False) if ends else None
+    end = _last_closer_end(data, start)
+    return ActiveWindow(start, end, to_the_end=False) if end is not None else None
+
+
+_TEXT = b"text/"
+_ACTIVE_TEXT = tuple(p.removeprefix(_TEXT) for p in ACTIVE_MIME_PREFIXES if p.startswith(_TEXT))
+_ACTIVE_OTHER = tuple(p for p in ACTIVE_MIME_PREFIXES if not p.startswith(_TEXT))
+_OUTPUT_TYPE = b"output_type"
+_SHOWN = tuple(closer.removeprefix(_OUTPUT_TYPE) for closer in CLOSERS)
+
+
+def _first_active(data: bytes | bytearray) -> int:
+    """Where the first active prefix is spelled, or -1: each ``text/`` one is looked at only
+    up to the first other one (every ``text/plain`` key spells ``text/``), so that the bytes
+    are read about twice, not once for each prefix."""
+    others = [at for prefix in _ACTIVE_OTHER if (at := data.find(prefix)) >= 0]
+    limit = min(others, default=len(data))
+    end = limit + len(_TEXT) - 1  # a text/ spelled before the limit, perhaps ending after it
+    at = data.find(_TEXT, 0, end)
+    while at >= 0:
+        if data.startswith(_ACTIVE_TEXT, at + len(_TEXT)):
+            return at
+        at = data.find(_TEXT, at + 1, end)
+    return limit if others else -1
+
+
+def _last_closer_end(data: bytes | bytearray, start: int) -> int | None:
+    """The end of the last closer spelled after ``start``, or None. Spellings of
+    ``output_type`` never overlap, and a closer is at most 19 bytes longer than it while they
+    lie 11 apart at least: the last one that is a closer ends after every other."""
+    at = data.rfind(_OUTPUT_TYPE)
+    while at > start:
+        after = at + len(_OUTPUT_TYPE)
+        for kind in _SHOWN:
+            if data.startswith(kind, after):
+                return after + len(kind)
+        at = data.rfind(_OUTPUT_TYPE, 0, at + len(_OUTPUT_TYPE) - 1)
+    return None
 
 
 def _holds_window(trusted: SignatureStream, data: bytes | bytearray, window: ActiveWindow) -> bool:
-    """Whether ``trusted`` has the window's bytes with every active spelling in it a real key."""
-    piece = bytes(data[window.start : window.end])
-    keys = [at for prefix in ACTIVE_MIME_PREFIXES for at in find_all(piece, prefix)]
-    widget = list(find_all(piece, WIDGET_STATE.encode()))
-    closers = [at for closer in CLOSERS for at in find_all(piece, closer)]
-    real_keys = trusted.data_keys | {trusted.widget_key}
+    """Whether ``trusted`` has the window's bytes with every active spelling in it a real key.
+
+    The window's bytes equal ``trusted``'s at ``base``, so what they spell is what ``trusted``
+    spells there: every spelling inside is real exactly when none of ``trusted``'s spellings
+    that are not real keys (found once a stream, or recorded with it) lies inside.
+    """
+    piece = bytes(memoryview(data)[window.start : window.end])
     for base in find_all(trusted.data, piece):
         if window.to_the_end and base + len(piece) != len(trusted.data):
             continue  # widget state: nothing may follow it in the trusted bytes either
-        if (
-            all(base + at in real_keys for at in keys)
-            and all(base + at == trusted.widget_key for at in widget)
-            and all(base + at in trusted.closers for at in closers)
-        ):
+        if not trusted.find_spelled().any_within(base, base + len(piece)):
             return True
     return False
 
@@ -316,7 +361,7 @@ def find_untrusted_output(result: Notebook, trusted_inputs: Sequence[Notebook]) 
 
 
 def _untrusted_output(
-    result: Notebook, trusted_inputs: Sequence[Notebook]
+    result: Notebook, trusted_inputs: Sequence[Notebook], pairs: Sequence[Pairs] | None = None
 ) -> SigningProblem | None:
     widgets = result.get("metadata", {}).get("widgets")
     # Saved widget state is drawn by the widget views among the outputs: it must be trusted too.
@@ -326,7 +371,9 @@ def _untrusted_output(
         return SigningProblem(
             "the widget state (metadata.widgets) is not the one of any trusted input"
         )
-    matches = [(nb, match_cells(nb, result)) for nb in trusted_inputs]
+    if pairs is None:
+        pairs = [match_cells(nb, result) for nb in trusted_inputs]
+    matches = list(zip(trusted_inputs, pairs, strict=True))
     for index, output in iter_rich_outputs(result):
         if not any(
             index in pairs and output in _outputs_of(nb["cells"][pairs[index]])

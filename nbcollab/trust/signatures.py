@@ -17,6 +17,7 @@ database waits for the disk, about 20 ms, which the notary pays for every notebo
 
 from __future__ import annotations
 
+import hmac
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -49,6 +50,9 @@ _CONFIG_FILES = ("jupyter_config", "jupyter_notebook_config", "jupyter_server_co
 # text: a file without one needs no trust and is not parsed.
 _RICH_OUTPUT = re.compile(rb'"output_type"\s*:\s*"(?!(?:stream|error)")')
 _WAIT_SECONDS = 5  # for the database while Jupyter writes to it
+# What the key of ``UserStore.seal`` is derived for: never the signed bytes of a notebook, which
+# always spell the key "nbformat" (so no signature in the store is ever that key).
+_SEAL_PURPOSE = b"nbcollab: the output cache's signed streams, version 1"
 
 
 class SignatureStoreBusy(NbcollabError):
@@ -67,6 +71,7 @@ class UserStore:
         self.secret = secret
         self.db_file = db_file
         self._reader: sqlite3.Connection | None = None  # opened read-only on first look-up
+        self._seal_key: bytes | None = None
 
     def close(self) -> None:
         """Close the database, when it was opened for looking up."""
@@ -80,9 +85,21 @@ class UserStore:
         view = as_jupyter_reads(nb)
         return jupyter_signature(view, self.secret) if view is not None else None
 
-    def digest(self, signed: bytes | bytearray) -> str:
+    def digest(self, signed: bytes | bytearray | memoryview) -> str:
         """The signature of a notebook's signed bytes (``trust.stream``)."""
         return signature_of(signed, self.secret)
+
+    def seal(self, data: bytes) -> str:
+        """An HMAC of ``data`` under a key derived from the user's (never Jupyter's own
+        signature of anything): what nbcollab stores next to a record only this user's
+        processes can have written (``output_cache.signed``)."""
+        if self._seal_key is None:
+            self._seal_key = hmac.new(self.secret, _SEAL_PURPOSE, "sha256").digest()
+        return hmac.new(self._seal_key, data, "sha256").hexdigest()
+
+    def sealed(self, data: bytes, seal: str) -> bool:
+        """Whether ``seal`` is ``self.seal(data)``."""
+        return hmac.compare_digest(self.seal(data), seal)
 
     def trusted(self, digests: Iterable[str]) -> set[str]:
         """Those of ``digests`` the database holds (read-only: it is left byte for byte)."""

@@ -164,9 +164,12 @@ def jupyter_signature(nb: Notebook, secret: bytes, algorithm: str = ALGORITHM) -
     return signature_of(signed, secret, algorithm)
 
 
-def signature_of(signed: bytes | bytearray, secret: bytes, algorithm: str = ALGORITHM) -> str:
+def signature_of(
+    signed: bytes | bytearray | memoryview, secret: bytes, algorithm: str = ALGORITHM
+) -> str:
     """The signature of the bytes ``trust.stream`` computes for a notebook, as the notary's."""
-    return hmac.new(secret, signed, digestmod=algorithm).hexdigest()
+    # (through a view: OpenSSL reads a bytearray half as fast)
+    return hmac.new(secret, memoryview(signed), digestmod=algorithm).hexdigest()
 
 
 def as_jupyter_reads(nb: Notebook) -> Notebook | None:

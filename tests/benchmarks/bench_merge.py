@@ -3,13 +3,16 @@
 Run by hand: ``python tests/benchmarks/bench_merge.py [--sizes 100 500 2000 5000] [--timeout S]``.
 Both tools run as the command a user (or git) runs, on the same files: ``nbcollab merge`` and
 ``nbmerge``, wall time of the whole process. The in-process time of ``merge_notebooks`` (parse,
-merge, serialize) shows how the core grows with the notebook.
+merge, serialize) shows how the core grows with the notebook; ``floor`` is what no merge can
+beat, the process that only parses the three files with the standard library and writes one
+back as Jupyter writes it, and ``x floor`` is the default merge (trust check on) against it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,6 +54,31 @@ def in_process(files: list[Path], repeat: int = 3) -> float:
     return best
 
 
+_FLOOR = """
+import json, sys
+nbs = [json.loads(open(p, "rb").read()) for p in sys.argv[1:4]]
+text = json.dumps(nbs[1], indent=1, sort_keys=True, ensure_ascii=False) + "\\n"
+open(sys.argv[4], "w", encoding="utf-8").write(text)
+"""
+
+
+def floor_command(files: list[Path], out: Path) -> list[str]:
+    """Parse the three files and write one: the floor of any merge command."""
+    return [sys.executable, "-c", _FLOOR, *map(str, files), str(out)]
+
+
+def signed_command(files: list[Path], out: Path) -> list[str]:
+    """``nbcollab merge`` as git's driver runs it by default: with the trust check."""
+    return [sys.executable, "-m", "nbcollab", "merge", *map(str, files), "-o", str(out)]
+
+
+def driver_command(files: list[Path], out: Path) -> list[str]:
+    """git's merge driver, merging into ``out`` (a copy of ours, as git's %A is)."""
+    shutil.copyfile(files[1], out)
+    base, _, theirs = map(str, files)
+    return [sys.executable, "-m", "nbcollab", "git-merge", base, str(out), theirs, "7", "nb.ipynb"]
+
+
 def commands(files: list[Path], out: Path) -> tuple[list[str], list[str]]:
     ours = [
         sys.executable,
@@ -69,6 +97,7 @@ def commands(files: list[Path], out: Path) -> tuple[list[str], list[str]]:
 def bench_generated(sizes: list[int], timeout: float) -> None:
     print(
         f"{'cells':>6} {'ids':>4} {'core ms':>8} {'nbcollab s':>11} {'nbmerge s':>10} {'ratio':>7}"
+        f" {'floor s':>8} {'signed s':>9} {'x floor':>8}"
     )
     for with_ids in (False, True):
         for size in sizes:
@@ -79,15 +108,26 @@ def bench_generated(sizes: list[int], timeout: float) -> None:
                         ("base", "local", "remote"), make_merge_triplet(size, with_ids=with_ids)
                     )
                 ]
-                ours, theirs = commands(files, Path(tmp) / "out.ipynb")
+                out = Path(tmp) / "out.ipynb"
+                ours, theirs = commands(files, out)
                 core = in_process(files)
-                mine = min(t for t in (timed(ours, timeout) for _ in range(3)) if t is not None)
+                runs = [
+                    (
+                        timed(floor_command(files, out), timeout),
+                        timed(signed_command(files, out), timeout),
+                        timed(ours, timeout),
+                    )
+                    for _ in range(3)
+                ]
+                floor, signed, mine = (
+                    min(t for t in column if t is not None) for column in zip(*runs)
+                )
                 other = timed(theirs, timeout)
             ratio = f"{other / mine:7.1f}" if other else "    n/a"
             other_text = f"{other:10.2f}" if other else f"{'>' + str(int(timeout)):>10}"
             print(
                 f"{size:6} {'yes' if with_ids else 'no':>4} {core * 1000:8.1f} {mine:11.3f} "
-                f"{other_text} {ratio}",
+                f"{other_text} {ratio} {floor:8.3f} {signed:9.3f} {signed / floor:8.1f}",
                 flush=True,
             )
 
@@ -99,22 +139,32 @@ def bench_corpus(timeout: float) -> None:
         if (c / "case.json").is_file()
         and json.loads((c / "case.json").read_text())["change_kind"] == "M/M"
     ]
-    mine, other = [], []
+    mine, other, floors, drivers = [], [], [], []
     for case in cases:
         files = [case / f"{n}.ipynb" for n in ("base", "p1", "p2")]
         with tempfile.TemporaryDirectory() as tmp:
-            ours, theirs = commands(files, Path(tmp) / "out.ipynb")
+            out = Path(tmp) / "out.ipynb"
+            ours, theirs = commands(files, out)
             try:
                 a, b = timed(ours, timeout), timed(theirs, timeout)
-            except RuntimeError:
+                floor = timed(floor_command(files, out), timeout)
+                driver = timed(driver_command(files, out), timeout)
+            except (RuntimeError, UnicodeDecodeError, ValueError):
                 continue  # an input that is not a notebook: nothing to time
-        if a and b:
+        if a and b and floor and driver:
             mine.append(a)
             other.append(b)
+            floors.append(floor)
+            drivers.append(driver)
     print(
         f"\ncorpus M/M merges ({len(mine)}): median nbcollab {statistics.median(mine):.3f} s, "
         f"nbmerge {statistics.median(other):.3f} s, "
         f"ratio of medians {statistics.median(other) / statistics.median(mine):.1f}x"
+    )
+    print(
+        f"as git runs it (the merge driver, trust check on): median "
+        f"{statistics.median(drivers):.3f} s; parse + write floor {statistics.median(floors):.3f} s; "
+        f"{statistics.median(drivers) / statistics.median(floors):.1f}x the floor"
     )
 
 

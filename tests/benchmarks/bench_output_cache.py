@@ -204,6 +204,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument(
+        "--task",
+        action="append",
+        default=[],
+        help="run only the tasks whose name holds this text (repeatable), e.g. 'never seen'",
+    )
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"corpus not found at {CORPUS}")
@@ -263,6 +269,8 @@ def main() -> None:
             ),
             "git add . (fresh index, empty cache)": lambda n: time_add(adds[n], notebooks),
         }
+        if args.task:
+            tasks = {t: run for t, run in tasks.items() if any(w in t for w in args.task)}
         # Interleaved, best of each: the machine's load changes from one minute to the next.
         # Each round's runs also give ratios of CPU seconds; their medians are printed too.
         paired: dict[str, dict[str, list[float]]] = {
@@ -278,7 +286,8 @@ def main() -> None:
                     cpu[name][task] = min(cpu[name].get(task, CPU[0]), CPU[0])
                     paired[task][name].append(CPU[0])
     print("  (wall-clock seconds, in brackets CPU seconds of git and its filters; then the")
-    print("  ratios of the best times, and in brackets the median of the rounds' CPU ratios)")
+    print("  ratios of the best times, and in brackets the median and range of the rounds' CPU")
+    print("  ratios)")
     for task in tasks:
         times = "  ".join(
             f"{name} {results[name][task]:4.2f} s ({cpu[name][task]:4.2f})" for name in VARIANTS
@@ -297,10 +306,12 @@ def ratio(
     one: str,
     other: str,
 ) -> str:
-    """``one``'s best time over ``other``'s, and the median of their per-round CPU ratios."""
+    """``one``'s best time over ``other``'s, and the median and range of their per-round CPU
+    ratios."""
     rounds = sorted(a / b for a, b in zip(paired[task][one], paired[task][other], strict=True))
     median = statistics.median(rounds)
-    return f"{results[one][task] / results[other][task]:.2f}x ({median:.2f}x)"
+    spread = f"{rounds[0]:.2f}-{rounds[-1]:.2f}"
+    return f"{results[one][task] / results[other][task]:.2f}x ({median:.2f}x, {spread})"
 
 
 def trusted_count(repo: Path) -> str:
