@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
@@ -161,6 +159,8 @@ def _mode_to_keep(target: str, path: str | os.PathLike[str]) -> int:
 
 
 def _replace(target: str, data: bytes, mode: int) -> None:
+    import tempfile  # only a write needs it (it imports shutil and random): checks start faster
+
     folder, name = os.path.split(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     try:
@@ -208,6 +208,8 @@ def cleanup_on_signals() -> Iterator[None]:
     process does not ignore; the previous handlers are back before the signal is raised again,
     so SIGTERM still ends the process and SIGINT still raises KeyboardInterrupt.
     """
+    import threading  # a write needs it, a read or a check does not
+
     if threading.current_thread() is not threading.main_thread() or (
         _CLEANUP_SIGNALS and signal.getsignal(_CLEANUP_SIGNALS[0]) is _raise_signalled
     ):

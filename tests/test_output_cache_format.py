@@ -1,8 +1,8 @@
 """The output cache's index lines: a versioned format, and every older line still read.
 
-docs/formats-output-cache.md describes the format; the lines of version 2 (no signed stream)
-and of version 1 (no version field, 7 to 15 fields as features were added) are upgraded in one
-place as they are read.
+docs/formats.md ("The output cache") describes the format; the lines of version 2 (no signed
+stream) and of version 1 (no version field, 7 to 15 fields as features were added) are upgraded
+in one place as they are read.
 """
 
 from __future__ import annotations

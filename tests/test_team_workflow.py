@@ -81,7 +81,7 @@ def test_both_rewriting_a_cell_without_ids_is_a_conflict_never_two_cells(
         "# Results (v2)\nUpdated numbers.\n>>>>>>> origin/main"
     )
     listed = run_nbcollab("conflicts", cwd=bob)
-    assert listed.returncode == 1 and b"report.ipynb: cell 2" in listed.stdout
+    assert listed.returncode == 1 and b"report.ipynb: cell 3" in listed.stdout
     done = run_nbcollab("resolve", "--theirs", "report.ipynb", cwd=bob)
     assert done.returncode == 0, done.stderr
     assert _sources(bob / "report.ipynb")[2] == "# Results (v2)\nUpdated numbers."

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import json
 from typing import Any, NamedTuple
 
-from nbcollab.clean.normalize import normalize_in_place
 from nbcollab.notebook.absent import ABSENT
 from nbcollab.notebook.codec import parse_notebook_repeats, serialize_notebook_bytes
 from nbcollab.notebook.lines import Notebook, is_valid_cell_id, iter_cells
@@ -107,6 +105,8 @@ def clean_in_place(nb: Notebook, *, options: CleanOptions = _DEFAULTS) -> bool:
         repair_cell_ids(nb["cells"])
         changed |= before != [cell["id"] for cell in nb["cells"]]
     if options.normalize:
+        from nbcollab.clean.normalize import normalize_in_place  # only --normalize needs it
+
         changed |= normalize_in_place(nb, options=options.normalize_options)
     return changed
 
@@ -308,6 +308,8 @@ def repair_cell_ids(cells: list[dict[str, Any]]) -> None:
         else:
             needs_id.append(cell)
     for cell in needs_id:
+        import hashlib  # only a missing or repeated id needs it (its import loads OpenSSL)
+
         seed = f"{cell.get('cell_type', '')}\0{cell.get('source', '')}"
         digest = hashlib.sha1(seed.encode("utf-8", "surrogatepass")).hexdigest()
         new_id, counter = digest[:8], 0

@@ -79,6 +79,29 @@ def echo(line: str, *, err: bool = False) -> None:
     print(terminal_safe(line, one_line=True), file=sys.stderr if err else sys.stdout)
 
 
+def print_text(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Write ``text`` as typer's echo does, without importing typer (the lean entry's commands
+    print through it): flushed at once, and ANSI styles dropped when the stream is not a
+    terminal."""
+    stream = sys.stderr if err else sys.stdout
+    if nl:
+        text += "\n"
+    if "\033" in text and not _is_terminal(stream):
+        import re
+
+        text = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", text)
+    if text:
+        stream.write(text)
+    stream.flush()
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
 def _close_quietly() -> None:
     # Python would report the broken pipe again when it flushes stdout at exit.
     try:

@@ -11,7 +11,7 @@ import typer
 
 from nbcollab.cli.cells import cell_option
 from nbcollab.cli.errors import echo
-from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from nbcollab.errors import EXIT_CHANGED, EXIT_OK
 from nbcollab.options import OutputStrategy
 
 if TYPE_CHECKING:
@@ -184,65 +184,10 @@ def conflicts(
     ] = None,
 ) -> None:
     """List unresolved merge conflicts; exit 1 while any remain, 2 if a file cannot be read."""
-    from nbcollab.errors import InvalidNotebook
-    from nbcollab.merge.conflicts import STALE
+    from nbcollab.cli.conflicts_run import run_conflicts
 
     notebooks, total = _default_notebooks(paths)
-    errors = 0
-    deletions = _file_deletions(notebooks)
-    for path in notebooks:
-        if path in deletions:
-            echo(_deletion_finding(path, deletions[path]))
-            total += 1
-            continue
-        try:
-            found = _findings(path)
-        except InvalidNotebook as exc:
-            # One unreadable file must not hide the conflicts of the others.
-            echo(f"nbcollab: error: {exc}", err=True)
-            errors += 1
-            continue
-        for _kind, message in found:
-            echo(f"{_shown(path)}: {message}")
-        if any(kind == STALE for kind, _ in found):
-            echo(
-                f"nbcollab: {_shown(path)}: conflicts resolved by hand are still recorded; run "
-                f"'nbcollab resolve {_shown(path)}' to clear the record before committing",
-                err=True,
-            )
-        total += len(found)
-    if errors:
-        raise typer.Exit(EXIT_ERROR)
-    raise typer.Exit(EXIT_CHANGED if total else EXIT_OK)
-
-
-def _findings(path: Path) -> list[tuple[str, str]]:
-    """(kind, message) of each unresolved conflict of one file; InvalidNotebook if unreadable."""
-    from nbcollab.errors import InvalidNotebook
-    from nbcollab.files import read_file_bytes
-    from nbcollab.merge.conflicts import find_conflicts, read_record
-    from nbcollab.notebook.codec import parse_notebook
-
-    data = read_file_bytes(path)
-    try:
-        nb = parse_notebook(data, path=str(path))
-    except InvalidNotebook:
-        found = _raw_markers(data)
-        if not found:
-            raise
-        return [("raw", message) for message in found]
-    read_record(nb, source=str(path))  # a malformed record: InvalidNotebook naming the entry
-    return [(f.kind, f.message) for f in find_conflicts(nb)]
-
-
-def _raw_markers(data: bytes) -> list[str]:
-    """Markers git's line merge left in a file that is no longer JSON."""
-    lines = data.decode("utf-8", "replace").splitlines()
-    return [
-        f"line {n}: conflict marker in the raw file (not a valid notebook)"
-        for n, line in enumerate(lines, 1)
-        if line.startswith("<<<<<<<")
-    ]
+    raise typer.Exit(run_conflicts(notebooks, total))
 
 
 def resolve(
@@ -283,7 +228,9 @@ def resolve(
     notebooks, left = _default_notebooks(paths)
     if cell is not None and len(notebooks) != 1:
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
-    deletions = _file_deletions(notebooks)
+    from nbcollab.cli.conflicts_run import modify_delete_conflicts
+
+    deletions = modify_delete_conflicts(notebooks)
     if cell is not None and deletions:
         raise typer.BadParameter(
             f"{_shown(notebooks[0])} was deleted on one side and modified on the other: it is "
@@ -302,29 +249,15 @@ def resolve(
 _SIDE_FLAGS = "--ours, --theirs, --union, --union-theirs-first or --base"
 
 
-def _file_deletions(notebooks: list[Path]) -> dict[Path, FileDeletion]:
-    """The notebooks git holds as modify/delete conflicts."""
-    from nbcollab.git.conflicted import file_deletions
-
-    return file_deletions(notebooks) if notebooks else {}
-
-
-def _deletion_finding(path: Path, deletion: FileDeletion) -> str:
-    keeps = "theirs" if deletion.deleted_by == "ours" else "ours"
-    return (
-        f"{_shown(path)}: deleted by {deletion.deleted_by}, modified by {keeps} "
-        f"(modify/delete): 'nbcollab resolve --{keeps}' keeps it, "
-        f"'--{deletion.deleted_by}' deletes it"
-    )
-
-
 def _resolve_deletion(path: Path, deletion: FileDeletion, choice: Resolution | None) -> int:
     """Keep or delete a notebook deleted on one side, and stage that; 1 when left as it is."""
     from nbcollab.errors import NbcollabError
     from nbcollab.files import write_atomic
 
     if choice is None:
-        echo(_deletion_finding(path, deletion))
+        from nbcollab.cli.conflicts_run import deletion_finding
+
+        echo(deletion_finding(path, deletion))
         return 1
     if choice.value == deletion.deleted_by:
         deletion.stage_deleted()

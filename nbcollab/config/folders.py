@@ -105,7 +105,8 @@ class SectionByFolder(Generic[M]):
     ) -> None:
         self.configs = configs
         self._section = section
-        self._overrides = overrides
+        # What the command line gave (None: not given); none at all needs no validation.
+        self._overrides = {key: value for key, value in overrides.items() if value is not None}
         self._merged: dict[int, tuple[Config, M]] = {}  # id(config) -> (config, its options)
         # By the folder part of a path as given: the filter asks once per notebook, and joining
         # paths costs more than the rest of a look-up.
@@ -126,9 +127,11 @@ class SectionByFolder(Generic[M]):
         """This section of ``config``, with the overrides."""
         merged = self._merged.get(id(config))
         if merged is None or merged[0] is not config:
-            from nbcollab.config.load import merge_overrides
+            options = self._section(config)
+            if self._overrides:
+                from nbcollab.config.load import merge_overrides
 
-            options = merge_overrides(self._section(config), **self._overrides)  # type: ignore[type-var]
+                options = merge_overrides(options, **self._overrides)  # type: ignore[type-var]
             merged = self._merged[id(config)] = (config, options)
         return merged[1]
 

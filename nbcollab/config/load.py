@@ -14,6 +14,7 @@ the git drivers run once per file and its import plus model building cost ~80 ms
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import sys
 import typing
@@ -211,6 +212,9 @@ class _Invalid(Exception):
 
 
 def _validate(kind: type[M], data: Any) -> M:
+    plain = _plain(kind, data)
+    if plain is not None:
+        return plain
     from pydantic import TypeAdapter, ValidationError
 
     try:
@@ -219,6 +223,84 @@ def _validate(kind: type[M], data: Any) -> M:
         raise _Invalid(kind, exc.errors()[0]) from None
     except RecursionError:
         raise _Invalid(kind, {"loc": (), "type": "nested", "msg": "nested too deeply"}) from None
+
+
+def _plain(kind: type[M], data: Any) -> M | None:
+    """``kind`` built from ``data`` without pydantic, when every key is known and every value
+    is already of its field's simple type (true or false, a string, an integer, a number, an
+    array of strings, a choice's value, a section's table); None for anything else, which
+    pydantic then validates (and words the problem of). A table written the plain way, as
+    nearly all are, then costs no pydantic import."""
+    if not isinstance(data, dict):
+        return None
+    names = _field_names(kind)
+    hints = _hints(kind)
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name = names.get(key)
+        if name is None or name in values:
+            return None  # unknown, or given twice (kebab-case and snake_case)
+        converted = _plain_value(hints[name], value)
+        if converted is _NOT_PLAIN:
+            return None
+        values[name] = converted
+    try:
+        return kind(**values)
+    except (ValueError, TypeError):
+        return None  # pydantic says what is wrong, in the words of every other message
+
+
+_NOT_PLAIN = object()
+
+
+def _plain_value(hint: Any, value: Any) -> Any:
+    """``value`` as a field typed ``hint`` holds it, or ``_NOT_PLAIN``."""
+    import enum
+    import types
+
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if value is None:
+        return None if type(None) in options else _NOT_PLAIN
+    kind = next((option for option in options if option is not type(None)), None)
+    if len(options) > 2 or kind is None:
+        return _NOT_PLAIN
+    if kind is bool or kind is str:
+        return value if type(value) is kind else _NOT_PLAIN
+    if kind is int:
+        return value if type(value) is int else _NOT_PLAIN
+    if kind is float:
+        plain = type(value) is float or (type(value) is int and abs(value) < 1 << 53)
+        return float(value) if plain else _NOT_PLAIN
+    if typing.get_origin(kind) is tuple and typing.get_args(kind) == (str, ...):
+        if type(value) in (list, tuple) and all(type(item) is str for item in value):
+            return tuple(value)
+        return _NOT_PLAIN
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        if type(value) is kind:
+            return value
+        by_value = {member.value: member for member in kind}
+        return by_value.get(value, _NOT_PLAIN) if type(value) is str else _NOT_PLAIN
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        if type(value) is kind:
+            return value
+        found = _plain(kind, value)
+        return _NOT_PLAIN if found is None else found
+    return _NOT_PLAIN
+
+
+@functools.cache
+def _hints(kind: type[Any]) -> dict[str, Any]:
+    return typing.get_type_hints(kind)
+
+
+@functools.cache
+def _field_names(kind: type[Any]) -> dict[str, str]:
+    """Each key the file may write (kebab-case or snake_case) and its field."""
+    names = {}
+    for f in dataclasses.fields(kind):
+        if f.init:
+            names[f.name] = names[f.name.replace("_", "-")] = f.name
+    return names
 
 
 def _dotted(loc: list[Any]) -> str:

@@ -9,7 +9,6 @@ not depend on what ran before). Pure: notebook dicts in, keys out.
 
 from __future__ import annotations
 
-import hashlib
 from enum import Enum
 from typing import Any
 
@@ -24,6 +23,8 @@ class RestoreRule(str, Enum):
 
 
 def _digest(*parts: str) -> str:
+    import hashlib  # imported when a key is made, not with the options that name this module
+
     hasher = hashlib.sha256()
     for part in parts:
         data = part.encode("utf-8", "surrogatepass")

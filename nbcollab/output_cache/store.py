@@ -9,7 +9,7 @@ Layout under ``<git common dir>/nbcollab/output-cache`` (shared by every worktre
                         its bytes, the blob's, its cell index (``output_cache.cells``) and, for
                         a trusted one, its signed stream (``output_cache.signed``) are
 
-The line format is versioned and documented in docs/formats-output-cache.md.
+The line format is versioned and documented in docs/formats.md ("The output cache").
 
 Lines that older nbcollab versions wrote are upgraded as they are read (``read_record``), in one
 place; lines of a version this one does not know are not records to it (a miss, never an error).
