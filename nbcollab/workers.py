@@ -22,8 +22,9 @@ asyncio (``execute.runner``) and only takes ``default_jobs`` from here.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -62,7 +63,11 @@ def _on_processes(
     chunk = max(1, min(_MAX_CHUNK, len(items) // (jobs * 4)))
     pool = context.Pool(jobs, initializer=_ignore_interrupts)
     try:
-        yield from pool.imap(function, items, chunksize=chunk)
+        for result, caught in pool.imap(_WarningsKept(function), items, chunksize=chunk):
+            for text, category, filename, lineno in caught:
+                # said here, at its item, as a run in this process says it
+                warnings.warn_explicit(text, category, filename, lineno)
+            yield result
     except BaseException:
         pool.terminate()
         raise
@@ -70,6 +75,21 @@ def _on_processes(
         pool.close()
     finally:
         pool.join()
+
+
+class _WarningsKept(Generic[Item, Result]):
+    """``function`` run on a worker, the warnings it gave kept with its result: a worker's
+    stderr would print them when they happen, out of order with what the parent prints."""
+
+    def __init__(self, function: Callable[[Item], Result]):
+        self.function = function
+
+    def __call__(self, item: Item) -> tuple[Result, list[tuple[str, type[Warning], str, int]]]:
+        with warnings.catch_warnings(record=True) as caught:
+            # Once per place and text, as in this process; the parent's filters then decide.
+            warnings.simplefilter("default")
+            result = self.function(item)
+        return result, [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
 
 
 def _start_method() -> str:

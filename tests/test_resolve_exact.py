@@ -99,6 +99,33 @@ def test_a_hunk_is_found_after_edits_by_hand_above_it_and_not_in_a_copy_of_it() 
     assert resolve_conflicts(merged, Resolution.BASE).failed
 
 
+def test_a_copy_of_a_marked_hunk_below_it_is_never_resolved_in_its_place(tmp_path: Path) -> None:
+    # The first hunk resolved by hand; the second hunk's marked lines pasted again after it,
+    # where nothing in the record tells the copy from the hunk: resolving must not replace the
+    # copy and leave the hunk marked with its record cleared (a commit would then take the
+    # markers); it refuses, says why, and leaves the file as it was.
+    versions = [
+        make_notebook(code_cell(f"k0\n{a}\nk1\n{b}\nk2", cell_id="c"))
+        for a, b in (("a", "b"), ("O1", "O2"), ("T1", "T2"))
+    ]
+    merged = merge_notebooks(*versions, labels=LABELS).notebook
+    source = merged["cells"][0]["source"]
+    second = source[source.index("k1\n") + 3 : source.index("k2")]
+    merged["cells"][0]["source"] = f"k0\nmine\nk1\n{second}k2\n{second}"
+    for choice in Resolution:
+        outcome = resolve_conflicts(merged, choice)
+        assert outcome.resolved == 0 and outcome.failed, choice
+        assert outcome.notebook["cells"][0]["source"] == merged["cells"][0]["source"]
+        assert [f.kind for f in find_conflicts(outcome.notebook)] == ["source"]
+    path = write_notebook(tmp_path / "nb.ipynb", merged)
+    before = path.read_bytes()
+    done = run_nbcollab("resolve", "--theirs", str(path))
+    assert done.returncode == 1
+    assert b"hunk 2 of 2 are in the cell more than once" in done.stdout + done.stderr
+    assert path.read_bytes() == before
+    assert run_nbcollab("conflicts", str(path)).returncode == 1
+
+
 # --- marker-like content without a record -------------------------------------------------------
 
 

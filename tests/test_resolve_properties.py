@@ -312,3 +312,71 @@ def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(
         outcome = resolve_conflicts(merged, Resolution(side))
         assert outcome.notebook["cells"][1]["source"] == "".join(parts)
         assert find_conflicts(outcome.notebook) == []
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None)
+@given(triples(), st.lists(st.booleans(), min_size=1, max_size=6), st.data())
+def test_a_pasted_copy_of_a_marked_hunk_is_resolved_around_or_refused(
+    sides: tuple[str, str, str], flags: list[bool], data: st.DataObject
+) -> None:
+    # Some hunks resolved by hand, and a copy of a still-marked hunk's lines pasted at any line
+    # start outside the marks: resolving gives each side with the copy left where it was pasted,
+    # or refuses and leaves the cell as it was, still listed; never a copy resolved in the
+    # hunk's place with the hunk's marks left behind. (Hunks whose marked lines are all the same
+    # cannot be told apart from a copy of one of them: not drawn here.)
+    merged = merge_notebooks(*_notebooks(*sides), labels=LABELS).notebook
+    record = merged["metadata"].get("nbcollab", {}).get("conflicts", [])
+    assume(record)
+    (entry,) = record
+    text = merged["cells"][1]["source"]
+    closed = text if text.endswith("\n") or not text else text + "\n"
+    hunks = entry["hunks"]
+    by_hand = (flags + [False] * len(hunks))[: len(hunks)]
+    start, mid, end = entry["markers"]
+    blocks = [start + terminated(h["ours"]) + mid + terminated(h["theirs"]) + end for h in hunks]
+    assume(len(set(blocks)) == len(blocks))
+    marked = [k for k, mine in enumerate(by_hand) if not mine]
+    assume(marked)
+    copy = blocks[data.draw(st.sampled_from(marked), label="copied hunk")]
+    # The cell as pieces: agreed text (its own), then each hunk (marked, or by hand).
+    pieces: list[tuple[int | None, str]] = []
+    cursor = 0
+    for k, hunk in enumerate(hunks):
+        pieces.append((None, closed[cursor : hunk["at"]]))
+        pieces.append((k, f"by hand {k}\n" if by_hand[k] else blocks[k]))
+        cursor = hunk["at"] + len(blocks[k])
+    pieces.append((None, closed[cursor:]))
+    spots = sorted(
+        {
+            (i, sum(len(line) for line in piece.splitlines(True)[:n]))
+            for i, (k, piece) in enumerate(pieces)
+            if k is None or by_hand[k]
+            for n in range(len(piece.splitlines(True)) + 1)
+        }
+    )
+    spot = data.draw(st.sampled_from(spots), label="pasted at")
+
+    def cell(side: str | None, at: tuple[int, int]) -> str:
+        out = []
+        for i, (k, piece) in enumerate(pieces):
+            if side is not None and k is not None and not by_hand[k]:
+                last = i == len(pieces) - 2 and not pieces[-1][1] and at[0] != len(pieces) - 1
+                piece = hunks[k][side] if last else terminated(hunks[k][side])
+            out.append(piece[: at[1]] + copy + piece[at[1] :] if i == at[0] else piece)
+        return "".join(out)
+
+    edited = cell(None, spot)
+    merged["cells"][1]["source"] = edited
+    # The spots where the same text is written (on either side of a marked hunk) are one paste.
+    same = [other for other in spots if cell(None, other) == edited]
+    for side in ("ours", "theirs"):
+        outcome = resolve_conflicts(merged, Resolution(side))
+        got = outcome.notebook["cells"][1]["source"]
+        left = find_conflicts(outcome.notebook)
+        if outcome.failed:
+            event("refused")
+            assert got == edited and [f.kind for f in left] == ["source"]
+        else:
+            event("resolved")
+            assert got in {cell(side, other) for other in same} and left == []

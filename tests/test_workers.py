@@ -56,7 +56,8 @@ def test_an_exception_comes_back_at_its_item(jobs: int) -> None:
 
 
 def _folder(tmp_path: Path) -> Path:
-    """Notebooks of every kind a folder holds: dirty, clean, broken, not UTF-8, odd names."""
+    """Notebooks of every kind a folder holds: dirty, clean, broken, not UTF-8, odd names, a
+    key repeated."""
     root = tmp_path / "repo"
     for k in range(30):
         cells = [markdown_cell(f"# part {k}"), code_cell(f"x = {k}\nprint(x)", count=k + 1)]
@@ -65,7 +66,10 @@ def _folder(tmp_path: Path) -> Path:
         if k % 4 == 0:
             cells.append(code_cell("y = undefined_name + 1", count=1))
         (root / f"sub{k % 4}").mkdir(parents=True, exist_ok=True)
-        write_notebook(root / f"sub{k % 4}" / f"nb{k:02d}.ipynb", make_notebook(*cells))
+        path = write_notebook(root / f"sub{k % 4}" / f"nb{k:02d}.ipynb", make_notebook(*cells))
+        if k % 5 == 1:  # read with a warning, which a worker's stderr would say out of order
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace('"nbformat": 4', '"nbformat": 3, "nbformat": 4'))
     (root / "sub1" / "broken.ipynb").write_text('{"cells": [', encoding="utf-8")
     (root / "sub2" / "latin.ipynb").write_bytes(b'{"cells": "\xe9"}')
     (root / "sub3" / "esc\x1b[31m.ipynb").write_text(

@@ -63,8 +63,17 @@ def hunk_block(markers: Sequence[str], hunk: Any) -> str:
     return start + terminated(hunk.ours) + mid + terminated(hunk.theirs) + end
 
 
+class AmbiguousHunks(ValueError):
+    """Hunks whose marked text is in the cell more than once where each may be, none of the
+    places pinned down by the record: which one the merge wrote cannot be told."""
+
+    def __init__(self, numbers: Sequence[int]):
+        super().__init__(numbers)
+        self.numbers = tuple(numbers)
+
+
 def find_hunks(
-    text: str, markers: Sequence[str], hunks: Sequence[Any], length: int
+    text: str, markers: Sequence[str], hunks: Sequence[Any], length: int, *, strict: bool = False
 ) -> list[int | None]:
     """Where each recorded hunk still is in ``text`` (None: resolved by hand), in order.
 
@@ -75,9 +84,18 @@ def find_hunks(
     found, nearest hunks first. So a hunk resolved by hand, whatever its new length, never
     makes a copy of another hunk's text (pasted elsewhere, or another hunk written the same) be
     taken for that hunk.
+
+    A hunk found only by that last rule, whose marked text is also elsewhere between the hunks
+    found around it (a copy pasted below it, say), is a guess: ``strict`` raises
+    AmbiguousHunks for such hunks instead of returning the guess (what a resolution needs: it
+    must never replace a copy and leave the hunk marked).
     """
     finder = _HunkFinder(closed_text(text), markers, hunks, len(text) - length)
     finder.run()
+    if strict:
+        ambiguous = finder.ambiguous()
+        if ambiguous:
+            raise AmbiguousHunks(ambiguous)
     return finder.found
 
 
@@ -89,6 +107,7 @@ class _HunkFinder:
         self.blocks = [hunk_block(markers, hunk) for hunk in hunks]
         self.found: list[int | None] = [None] * len(hunks)
         self._taken: list[int] = []  # the numbers of the hunks found, in order
+        self._guessed: list[int] = []  # those found by ``_take_nearest``
 
     def run(self) -> None:
         count = len(self.hunks)
@@ -154,7 +173,32 @@ class _HunkFinder:
                 off = min(abs(place - e) for e in expected)
                 options.append((place, k, end, around, off))
         for place, k in _best_chain(sorted(options), len(self.hunks)):
-            self._take(k, place)
+            if self._take(k, place):
+                self._guessed.append(k)
+
+    def ambiguous(self) -> list[int]:
+        """The guessed hunks whose marked text is at more than one place where they may be."""
+        out = []
+        for k in self._guessed:
+            low, high = self._bounds_of_others(k)
+            block = self.blocks[k]
+            places = [
+                at
+                for at in _line_blocks(self.text, block)
+                if _written_at(self.text, block, at, low, high)
+            ]
+            if len(places) > 1:
+                out.append(k)
+        return sorted(out)
+
+    def _bounds_of_others(self, k: int) -> tuple[int, int]:
+        """Where hunk ``k`` may be, between the other hunks found."""
+        taken = self._taken
+        self._taken = [j for j in taken if j != k]
+        try:
+            return self._bounds(k)
+        finally:
+            self._taken = taken
 
 
 def _line_blocks(text: str, block: str) -> list[int]:

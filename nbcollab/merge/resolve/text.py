@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from nbcollab.merge.markers import closed_text, find_hunks, hunk_block, terminated
+from nbcollab.merge.markers import (
+    AmbiguousHunks,
+    closed_text,
+    find_hunks,
+    hunk_block,
+    terminated,
+)
 from nbcollab.merge.record import SourceConflict, SourceHunk
 from nbcollab.merge.resolve.choice import Resolution, Unresolvable
 
@@ -27,7 +33,10 @@ def resolved_text(text: str, entry: SourceConflict, choice: Resolution) -> str |
 
 def resolved_source(text: str, entry: SourceConflict, choice: Resolution) -> str:
     """``resolved_text``, or Unresolvable saying why it cannot be done exactly."""
-    places = find_hunks(text, entry.markers, entry.hunks, entry.length)
+    try:
+        places = find_hunks(text, entry.markers, entry.hunks, entry.length, strict=True)
+    except AmbiguousHunks as exc:
+        raise Unresolvable(_copied(exc.numbers, len(entry.hunks))) from None
     closed = closed_text(text)
     if choice is Resolution.BASE:
         spans = _base_spans(closed, entry, places)
@@ -85,6 +94,18 @@ def _base_spans(
 
 
 _EDITED = "part of it was edited by hand, so the ancestor's lines no longer fit"
+
+
+def _copied(numbers: tuple[int, ...], count: int) -> str:
+    which = (
+        "its marked lines are"
+        if count == 1
+        else f"the marked lines of hunk {', '.join(str(n + 1) for n in numbers)} of {count} are"
+    )
+    return (
+        f"{which} in the cell more than once (a copy?), so which one the merge wrote cannot be "
+        "told: remove the copy, or resolve it by hand"
+    )
 
 
 def _pick(hunk: SourceHunk, choice: Resolution, *, last: bool) -> str:
