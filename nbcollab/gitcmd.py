@@ -53,7 +53,9 @@ def run_git(
         message = done.stderr.decode("utf-8", "replace").strip()
         if "not a git repository" in message.lower():
             raise NotARepository(f"{cwd or Path.cwd()}: not inside a git repository")
-        raise GitError(f"git {args[0]} failed: {complaint(message, done.returncode)}")
+        raise GitError(
+            f"git {_command(args) or 'command'} failed: {complaint(message, done.returncode)}"
+        )
     return done.stdout
 
 
@@ -130,7 +132,7 @@ def _run(
     env: Mapping[str, str] | None,
     timeout: float | None,
 ) -> subprocess.CompletedProcess[bytes]:
-    limit = None if args and args[0] in _REMOTE else timeout
+    limit = None if _command(args) in _REMOTE else timeout
     try:
         return subprocess.run(
             ["git", *args],
@@ -147,9 +149,24 @@ def _run(
         raise GitError(_not_runnable(exc)) from None
 
 
+# git's own options that take the next argument as their value (``git -C DIR fetch``).
+_VALUED = frozenset({"-c", "-C", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
+
+
+def _command(args: Sequence[str]) -> str:
+    """git's command in ``args``: the first word after git's own options."""
+    words = iter(args)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
+
+
 def _too_long(args: Sequence[str], limit: float) -> str:
     return (
-        f"git {args[0]} took more than {limit:g} seconds and was stopped (is another git "
+        f"git {_command(args) or 'command'} took more than {limit:g} seconds and was stopped (is another git "
         "process holding a lock, or waiting for input?)"
     )
 

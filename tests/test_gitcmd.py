@@ -107,5 +107,10 @@ def test_a_local_command_that_hangs_is_stopped_a_remote_one_is_not(
         gitcmd.run_git(["status"], tmp_path, timeout=gitcmd.TIMEOUT)
     with pytest.raises(GitError, match="took more than"):
         gitcmd.wait_git(gitcmd.start_git(["config", "--get", "x"], tmp_path))
-    # Talking to a remote takes what the network takes: only the user stops it.
+    # Talking to a remote takes what the network takes: only the user stops it, whatever
+    # options of git's own come first.
     assert gitcmd.run_git(["fetch", "origin"], tmp_path, timeout=0.1) == b"done\n"
+    assert gitcmd.run_git(["-c", "a.b=1", "push"], tmp_path, timeout=0.1) == b"done\n"
+    assert gitcmd.run_git(["-C", str(tmp_path), "fetch"], tmp_path, timeout=0.1) == b"done\n"
+    with pytest.raises(GitError, match=r"git status took more than"):
+        gitcmd.run_git(["-c", "fetch.x=1", "status"], tmp_path, timeout=0.1)
