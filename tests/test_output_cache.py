@@ -244,6 +244,13 @@ def test_a_blob_not_in_jupyter_form_is_left_as_it_is(tmp_path: Path) -> None:
         restore_working_file(compact, "nb.ipynb", store=store, options=CleanOptions(), rule=PREFIX)
         is None
     )
+    # Unless the caller records the restored file as cleaning to that blob (the filter does):
+    # the blob is then the same notebook, cleaned, in another layout.
+    restored = restore_working_file(
+        compact, "nb.ipynb", store=store, options=CleanOptions(), rule=PREFIX, recorded=True
+    )
+    assert restored is not None and [bool(o) for o in restored_outputs(restored)] == [True]
+    assert parse_notebook(clean_bytes(restored, path="nb.ipynb") or b"") == parse_notebook(compact)
 
 
 def test_the_session_never_raises_and_warns_once(

@@ -182,6 +182,37 @@ def test_fast_forward_pull_and_rebase_keep_outputs(repo: Path, tmp_path: Path) -
     assert_status_clean(clone)
 
 
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pytest.param({"indent": 1}, id="no final newline"),
+        pytest.param({"indent": 2}, id="indent 2"),
+        pytest.param({"indent": 1, "sources": "one string"}, id="sources as one string"),
+    ],
+)
+def test_a_pull_of_a_notebook_written_in_another_layout_restores_outputs(
+    repo: Path, tmp_path: Path, layout: dict
+) -> None:
+    # A teammate's tool writes the notebook (no outputs, so clean already) in a layout other
+    # than Jupyter's: the filter commits those bytes as they are. A restore into them writes
+    # Jupyter's layout, a file whose clean is the same notebook in other bytes: it must still
+    # restore, and git must see no change.
+    clone = tmp_path / "teammate"
+    git(repo.parent, "clone", "-q", str(repo), str(clone))
+    assert run_nbcollab("install", cwd=clone).returncode == 0
+    nb = json.loads((clone / NB).read_text(encoding="utf-8"))
+    nb["cells"][3]["source"] = ["print(a + b)\n", "# checked"]  # below every code cell's key
+    if layout.get("sources") == "one string":
+        for cell in nb["cells"]:
+            cell["source"] = "".join(cell["source"])
+    (clone / NB).write_text(json.dumps(nb, indent=layout["indent"]), encoding="utf-8")
+    git(clone, "commit", "-qam", "teammate")
+    assert not git(clone, "show", f"HEAD:{NB}").stdout.endswith("}\n")  # kept as written
+    git(repo, "pull", "-q", str(clone), "HEAD")
+    assert outputs(repo)[:2] == [(1, [stream_output("1\n")]), (2, [stream_output("2\n")])]
+    assert_status_clean(repo)
+
+
 def test_two_worktrees_share_the_cache(repo: Path, tmp_path: Path) -> None:
     other = tmp_path / "wt2"
     git(repo, "worktree", "add", "-q", str(other), "-b", "second")

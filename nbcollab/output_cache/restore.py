@@ -76,13 +76,17 @@ def restore_working_file(
     options: CleanOptions,
     rule: RestoreRule,
     others: Sequence[OtherRecords] = (),
+    recorded: bool = False,
 ) -> bytes | None:
     """The working file for ``blob`` with its cached outputs, or None when there are none
-    (``others``: records from another source, for the cells own records leave empty)."""
+    (``others``: records from another source, for the cells own records leave empty;
+    ``recorded``: see ``restore_cells``)."""
     working = recorded_working(blob, path, store=store, options=options)
     if working is not None:
         return working
-    return restore_cells(blob, path, store=store, options=options, rule=rule, others=others)
+    return restore_cells(
+        blob, path, store=store, options=options, rule=rule, others=others, recorded=recorded
+    )
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,18 @@ def restore_cells(
     options: CleanOptions,
     rule: RestoreRule,
     others: Sequence[OtherRecords] = (),
+    recorded: bool = False,
 ) -> bytes | None:
-    """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None."""
+    """``blob`` with outputs filled in for the cells ``rule`` recognises, checked; or None.
+
+    ``recorded``: the caller records what is returned as cleaning to ``blob``, so a blob kept
+    in another layout than Jupyter's may be restored into (``FilledCells.stores_as_blob``);
+    otherwise only a file whose clean is ``blob`` itself is returned."""
     filled = fill_cells(blob, path, store=store, options=options, rule=rule, others=others)
-    return filled.text if filled is not None and filled.cleans_to_blob(options) else None
+    if filled is None:
+        return None
+    stored = filled.stores_as_blob(options) if recorded else filled.cleans_to_blob(options)
+    return filled.text if stored else None
 
 
 class Origin(NamedTuple):
@@ -147,6 +159,14 @@ class FilledCells:
         (computed on the parsed notebook the text is known to parse to, see
         ``cleans_to_blob``)."""
         return cleans_to_blob(self.text, self.checked, self.blob, options=options)
+
+    def stores_as_blob(self, options: CleanOptions) -> bool:
+        """Whether git stores ``text`` as the blob once ``text`` is recorded as cleaning to it:
+        its clean is the blob, or the blob is a clean notebook committed in a layout other than
+        Jupyter's (see ``kept_as_committed``) that reads as ``text`` cleaned."""
+        if self.cleans_to_blob(options):
+            return True
+        return kept_as_committed(self.checked, self.blob, options=options)
 
 
 def fill_cells(
@@ -247,6 +267,30 @@ def cleans_to_blob(text: bytes, notebook: Notebook, blob: bytes, *, options: Cle
     if not clean_in_place(notebook, options=options):
         return text == blob  # clean_bytes keeps a file that cleaning leaves as it is
     return serialize_notebook(notebook).encode("utf-8") == blob
+
+
+def kept_as_committed(cleaned: Notebook, blob: bytes, *, options: CleanOptions) -> bool:
+    """Whether ``blob`` is a notebook the filter keeps as it is, byte for byte, that reads as
+    ``cleaned`` (a notebook already cleaned).
+
+    A notebook written without outputs by a tool other than Jupyter (no final newline, another
+    indent, a source as one string) is clean already, so the filter commits its bytes as they
+    are; a restore into it writes Jupyter's layout, whose clean is the same notebook in other
+    bytes. Recorded as cleaning to the blob, it is answered by a look-up when git reads it again
+    (``lookup.recorded_clean``), so it stays unmodified to git.
+    """
+    from nbcollab.clean.strip import clean_in_place
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.notebook.codec import parse_notebook_repeats
+    from nbcollab.notebook.json_equal import same_value
+
+    try:
+        committed, repeated = parse_notebook_repeats(blob)
+    except InvalidNotebook:
+        return False
+    if repeated or clean_in_place(committed, options=options):
+        return False  # the filter rewrites such a file: its clean is what was compared
+    return same_value(committed, cleaned)
 
 
 def _find_outputs(

@@ -139,7 +139,12 @@ class CacheSession:
                     if filled is not None
                     else None
                 )
-                if filled is not None and filled.cleans_to_blob(options):
+                # A restore the filter's clean does not give back is only written when it is
+                # recorded as cleaning to the blob (see stores_as_blob): not beyond the cap.
+                recordable = filled is not None and len(filled.text) <= cache_options.max_size
+                if filled is not None and (
+                    filled.stores_as_blob(options) if recordable else filled.cleans_to_blob(options)
+                ):
                     restored = filled.text
                     signed = self._settle(verdict, path)
                     self._remember(restored, blob, path, options, trusted=signed)

@@ -147,7 +147,9 @@ def _restore_one(
     # A file with some outputs already (a checkout before the fetch): cell by cell, since the
     # cache knows that very file whole.
     restore = restore_working_file if working == blob else restore_cells
-    restored = restore(blob, path, store=store, options=options, rule=rule, others=[source])
+    restored = restore(
+        blob, path, store=store, options=options, rule=rule, others=[source], recorded=recording
+    )
     if restored is None or restored == working:
         report.skipped.append(f"{quote_path(path)}: no more outputs published for it")
         return
