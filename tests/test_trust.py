@@ -682,7 +682,7 @@ def test_trust_sign_with_in_memory_store_exits_2(
 def test_trust_commands_as_a_subprocess(notebooks: dict[str, Path]) -> None:
     rich = str(notebooks["rich"])
     checked = run_nbcollab("trust", "check", rich)
-    assert checked.returncode == 1 and b"untrusted output in cell 1 (id x1)" in checked.stdout
+    assert checked.returncode == 1 and b"untrusted output in cell 2 (id x1)" in checked.stdout
     signed = run_nbcollab("trust", "sign", rich)
     assert signed.returncode == 0 and signed.stdout.decode().strip() == f"{rich}: signed"
     with open_notary() as notary:  # the same store Jupyter would open

@@ -98,7 +98,7 @@ def test_git_merge_with_an_untrusted_script_output_is_not_signed(repo: Path) -> 
 
     assert merged.returncode == 0, merged.stderr
     assert "alert(1)" in (repo / "nb.ipynb").read_text(encoding="utf-8")
-    assert "not signed: cell 2 (id b) has output not found in any trusted input" in (
+    assert "not signed: cell 3 (id b) has output not found in any trusted input" in (
         merged.stderr + merged.stdout
     )
     assert not jupyter_trusts(repo / "nb.ipynb")

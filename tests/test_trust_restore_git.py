@@ -187,7 +187,7 @@ def test_a_colleagues_change_inside_the_rich_stretch_is_named(
     assert html_outputs(user) == ["<b>show(1)</b>", "<i>show(2)</i>"]  # the outputs come back
     assert not trusted(user)
     assert (
-        "nbcollab: analysis.ipynb: not re-signed: cell 2 (id m) changed between the first and "
+        "nbcollab: analysis.ipynb: not re-signed: cell 3 (id m) changed between the first and "
         "last rich output; check it, then run: nbcollab trust sign analysis.ipynb"
     ) in pulled.stderr.splitlines()
     status = run_nbcollab("status", cwd=user).stdout.decode()
