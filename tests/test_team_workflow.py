@@ -85,7 +85,11 @@ def test_both_rewriting_a_cell_without_ids_is_a_conflict_never_two_cells(
     done = run_nbcollab("resolve", "--theirs", "report.ipynb", cwd=bob)
     assert done.returncode == 0, done.stderr
     assert _sources(bob / "report.ipynb")[2] == "# Results (v2)\nUpdated numbers."
-    assert run_nbcollab("conflicts", cwd=bob).returncode == 0
+    # git still holds it as unmerged until it is staged: both commands say how
+    stage_it = b"git still holds it as unmerged: stage it with: git add report.ipynb"
+    assert stage_it in done.stderr
+    listed = run_nbcollab("conflicts", cwd=bob)
+    assert listed.returncode == 0 and listed.stdout == b"" and stage_it in listed.stderr
     _commit(bob, "merge")
     assert "nbcollab" not in json.loads(git(bob, "show", "HEAD:report.ipynb").stdout)["metadata"]
 

@@ -11,7 +11,7 @@ from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
 from nbcollab.safe_text import safe_path
 
 if TYPE_CHECKING:
-    from nbcollab.git.conflicted import FileDeletion
+    from nbcollab.git.conflicted import FileDeletion, Unmerged
 
 
 def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
@@ -21,10 +21,11 @@ def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
     from nbcollab.merge.conflicts import STALE
 
     errors = 0
-    deletions = modify_delete_conflicts(notebooks)
+    unmerged = unmerged_in_git(notebooks)
     for path in notebooks:
-        if path in deletions:
-            echo(deletion_finding(path, deletions[path]))
+        deletion = unmerged[path].deletion if path in unmerged else None
+        if deletion is not None:
+            echo(deletion_finding(path, deletion))
             total += 1
             continue
         try:
@@ -36,6 +37,8 @@ def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
             continue
         for _kind, message in found:
             echo(f"{safe_path(path)}: {message}")
+        if not found and path in unmerged:
+            say_stage_it(path)
         if any(kind == STALE for kind, _ in found):
             echo(
                 f"nbcollab: {safe_path(path)}: conflicts resolved by hand are still recorded; run "
@@ -48,13 +51,22 @@ def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
     return EXIT_CHANGED if total else EXIT_OK
 
 
-def modify_delete_conflicts(notebooks: list[Path]) -> dict[Path, FileDeletion]:
-    """The notebooks git holds as modify/delete conflicts (deleted on one side)."""
+def unmerged_in_git(notebooks: list[Path]) -> dict[Path, Unmerged]:
+    """The notebooks git holds as unmerged (modify/delete conflicts among them)."""
     if not notebooks:
         return {}
-    from nbcollab.git.conflicted import file_deletions
+    from nbcollab.git.conflicted import unmerged_files
 
-    return file_deletions(notebooks)
+    return unmerged_files(notebooks)
+
+
+def say_stage_it(path: Path) -> None:
+    """What to do with a notebook without conflicts that git still holds as unmerged."""
+    echo(
+        f"nbcollab: {safe_path(path)}: no conflict left in it, but git still holds it as "
+        f"unmerged: stage it with: git add {safe_path(path)}",
+        err=True,
+    )
 
 
 def deletion_finding(path: Path, deletion: FileDeletion) -> str:

@@ -228,9 +228,10 @@ def resolve(
     notebooks, left = _default_notebooks(paths)
     if cell is not None and len(notebooks) != 1:
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
-    from nbcollab.cli.conflicts_run import modify_delete_conflicts
+    from nbcollab.cli.conflicts_run import say_stage_it, unmerged_in_git
 
-    deletions = modify_delete_conflicts(notebooks)
+    unmerged = unmerged_in_git(notebooks)
+    deletions = {p: u.deletion for p, u in unmerged.items() if u.deletion is not None}
     if cell is not None and deletions:
         raise typer.BadParameter(
             f"{_shown(notebooks[0])} was deleted on one side and modified on the other: it is "
@@ -239,8 +240,11 @@ def resolve(
     for path in notebooks:
         if path in deletions:
             left += _resolve_deletion(path, deletions[path], choice)
-        else:
-            left += _resolve_one(path, choice, cell)
+            continue
+        remaining = _resolve_one(path, choice, cell)
+        if not remaining and path in unmerged:
+            say_stage_it(path)
+        left += remaining
     if left and not chosen:
         echo(f"nbcollab: give {_SIDE_FLAGS} to resolve them", err=True)
     raise typer.Exit(EXIT_CHANGED if left else EXIT_OK)

@@ -68,9 +68,16 @@ class FileDeletion:
         run_git(["rm", "-q", "--ignore-unmatch", "--", self.name], self.root)
 
 
-def file_deletions(paths: list[Path]) -> dict[Path, FileDeletion]:
-    """Which of ``paths`` git holds as modify/delete conflicts (paths outside a repository,
-    or not unmerged, are not)."""
+@dataclass(frozen=True)
+class Unmerged:
+    """A path git holds as unmerged: the stages it has, and the modify/delete it is, if one."""
+
+    stages: dict[int, str]
+    deletion: FileDeletion | None
+
+
+def unmerged_files(paths: list[Path]) -> dict[Path, Unmerged]:
+    """Which of ``paths`` git holds as unmerged (paths outside a repository are not)."""
     by_root: dict[Path, dict[str, Path]] = {}
     roots: dict[Path, Path | None] = {}  # by folder: one git call per folder, not per file
     for path in paths:
@@ -81,12 +88,16 @@ def file_deletions(paths: list[Path]) -> dict[Path, FileDeletion]:
         relative = inside(path, root) if root is not None else None
         if root is not None and relative is not None:
             by_root.setdefault(root, {})[relative] = path
-    found: dict[Path, FileDeletion] = {}
+    found: dict[Path, Unmerged] = {}
     for root, names in by_root.items():
         for name, stages in unmerged_entries(root, list(names)).items():
-            if name in names and (2 in stages) != (3 in stages):
+            if name not in names:
+                continue
+            deletion = None
+            if (2 in stages) != (3 in stages):
                 deleted_by: Literal["ours", "theirs"] = "theirs" if 2 in stages else "ours"
-                found[names[name]] = FileDeletion(root, name, deleted_by, stages)
+                deletion = FileDeletion(root, name, deleted_by, stages)
+            found[names[name]] = Unmerged(stages, deletion)
     return found
 
 
