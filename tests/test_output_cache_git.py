@@ -155,6 +155,29 @@ def test_a_conflicted_merge_still_gets_outputs_above_the_conflict(repo: Path) ->
     assert "UU nb.ipynb" in git(repo, "status", "--porcelain").stdout
 
 
+def test_resolving_to_our_side_brings_our_outputs_back(repo: Path) -> None:
+    commit_edit_elsewhere(repo, "other")
+    git(repo, "switch", "-q", "main")
+    ours = notebook("b = a + 20\nprint(b)")
+    write_notebook(repo / NB, ours)
+    git(repo, "commit", "-qam", "ours")
+    assert git(repo, "merge", "-q", "--no-edit", "other", check=False).returncode == 1
+    assert [bool(o) for _, o in outputs(repo)] == [True, False, False]  # above the conflict
+    done = run_nbcollab("resolve", "--ours", NB, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert b"nb.ipynb: outputs restored from the output cache" in done.stderr
+    # Our own commit's notebook, with every output it had when we committed it.
+    assert outputs(repo) == [
+        (c.get("execution_count"), c["outputs"]) for c in ours["cells"] if c["cell_type"] == "code"
+    ]
+    git(repo, "add", NB)
+    git(repo, "commit", "-qm", "merged")
+    assert (
+        git(repo, "rev-parse", f"HEAD:{NB}").stdout == git(repo, "rev-parse", f"HEAD^1:{NB}").stdout
+    )
+    assert_status_clean(repo)
+
+
 def test_fast_forward_pull_and_rebase_keep_outputs(repo: Path, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     git(repo.parent, "clone", "-q", str(repo), str(clone))

@@ -294,10 +294,21 @@ def _resolve_one(path: Path, choice: Resolution | None, cell: str | None) -> int
     index = None if cell is None else _selected_cell(path, nb, cell)
     outcome = resolve_conflicts(nb, choice, cell=index)
     text = serialize_notebook(outcome.notebook).encode("utf-8", "surrogatepass")
-    if text != data and (outcome.resolved or outcome.cleared or outcome.notebook != nb):
+    left = find_conflicts(outcome.notebook)
+    changed = text != data and (outcome.resolved or outcome.cleared or outcome.notebook != nb)
+    filled = None
+    if changed and not left:
+        from nbcollab.git.refill import refilled
+
+        # Resolved whole: the outputs the output cache holds for its cells come back, as a
+        # checkout of it would give them.
+        filled = refilled(path, text)
+        text = filled or text
+    if changed:
         write_atomic(path, text)
     _report_resolve(path, choice, outcome)
-    left = find_conflicts(outcome.notebook)
+    if changed and not left and filled is not None:
+        echo(f"{_shown(path)}: outputs restored from the output cache", err=True)
     for finding in left:
         echo(f"{_shown(path)}: {finding.message}")
     return len(left)

@@ -41,7 +41,7 @@ def run_filter_process(argv: list[str]) -> int:
     cache = CacheSession(
         sys.stderr,
         root,
-        load_options=lambda: _cache_options(configs, root),
+        load_options=lambda: cache_options(configs, root),
         others=_published_records,
     )
     try:
@@ -62,7 +62,7 @@ def run_filter_process(argv: list[str]) -> int:
     return 0
 
 
-def _cache_options(configs: ConfigByFolder, root: Path) -> CacheOptions:
+def cache_options(configs: ConfigByFolder, root: Path) -> CacheOptions:
     """``[tool.nbcollab.cache]`` at the top of the working tree, or the defaults when the
     configuration cannot be read: the filter has said so once already, and a checkout must not
     lose its outputs for it."""

@@ -1,0 +1,66 @@
+"""Outputs back into a notebook resolved in the working tree, as a checkout would put them.
+
+The merge driver merges the stripped blobs, so a notebook left with conflicts has outputs only
+where the output cache's restore rule gave them when git wrote it (cells above the first
+change). Resolving it to a side (``nbcollab resolve --ours``) gives a notebook whose cells may
+all be ones the cache holds outputs for (with ``--ours``, often exactly the user's own last
+commit): those outputs come back now, by the same rule and checks as a checkout (the output
+cache's ``CacheSession.restore``), instead of only at the next checkout of the file. Outputs the
+file already has are never replaced, and nothing is written unless the filter and the cache
+are installed (without the filter, restored outputs would be committed).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from nbcollab.errors import GitError, InvalidNotebook, NotARepository
+from nbcollab.gitcmd import run_git
+
+
+def refilled(path: Path, text: bytes) -> bytes | None:
+    """``text`` (the notebook at ``path``, just resolved) with the outputs the output cache
+    gives its cells; None when it gives none, or cannot be used here."""
+    from nbcollab.git.conflicted import inside, repository_root
+
+    root = repository_root(path.absolute().parent)
+    name = inside(path, root) if root is not None else None
+    if root is None or name is None or not _cache_in_use(root):
+        return None
+    from nbcollab.clean.strip import clean_bytes
+    from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
+    from nbcollab.git.entry import cache_options
+    from nbcollab.git.outputs.restore import only_adds, published_records
+    from nbcollab.output_cache.session import CacheSession
+
+    configs = ConfigByFolder(root)
+    options = OptionsByFolder(configs=configs)(name)
+    try:
+        blob = clean_bytes(text, path=name, options=options) or text
+    except InvalidNotebook:
+        return None
+    session = CacheSession(
+        sys.stderr,
+        root,
+        load_options=lambda: cache_options(configs, root),
+        others=published_records,
+    )
+    try:
+        restored = session.restore(blob, name, lambda _name: options)
+    finally:
+        session.close()  # signs what was restored, when the trust proof allows it
+    if restored in (blob, text) or (text != blob and not only_adds(text, restored)):
+        return None
+    return restored
+
+
+def _cache_in_use(root: Path) -> bool:
+    """Whether nbcollab's filter is installed and its output cache is on, in ``root``."""
+    from nbcollab.output_cache.session import read_enabled
+
+    try:
+        run_git(["config", "--get", "filter.nbcollab.process"], root)
+        return read_enabled(root)
+    except (GitError, NotARepository):
+        return False
