@@ -215,6 +215,23 @@ def test_a_record_made_while_untrusted_never_becomes_trusted(
     assert "not re-signed" not in pulled.stderr  # nothing the user trusted was lost
 
 
+def test_a_notebook_signed_with_trust_sign_after_its_commit_stays_trusted_after_a_pull(
+    tmp_path: Path, clones: tuple[Path, Path]
+) -> None:
+    origin, user = clones
+    jupyter_save(user, report(a="show(10)"), trusted=False)  # run, saved by a tool that never signs
+    git(user, "commit", "-qam", "rerun")  # recorded while not trusted
+    assert run_nbcollab("trust", "sign", NB, cwd=user).returncode == 0  # then trusted by hand
+    Colleague(tmp_path, origin).commit(report(z="z = 30"), "z")
+
+    pulled = git(user, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
+
+    assert pulled.returncode == 0, pulled.stderr
+    assert html_outputs(user) == ["<b>show(10)</b>", "<i>show(2)</i>"]
+    assert trusted(user), pulled.stderr
+    assert git(user, "status", "--porcelain").stdout == ""
+
+
 def test_a_colleagues_own_outputs_never_become_trusted(
     tmp_path: Path, clones: tuple[Path, Path]
 ) -> None:

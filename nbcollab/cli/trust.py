@@ -114,6 +114,9 @@ def _sign_one(notary: NotebookNotary, path: Path) -> int:
         echo(f"nbcollab: error: {exc}", err=True)
         return EXIT_ERROR
     echo(f"{path}: " + ("signed" if signed else "already signed"))
+    from nbcollab.git.refill import record_signed
+
+    record_signed(path)  # so that your outputs restored after a pull are signed again
     return EXIT_OK
 
 

@@ -1,4 +1,8 @@
-"""Outputs back into a notebook resolved in the working tree, as a checkout would put them.
+"""The output cache kept in step by commands run on working notebooks (the filter does the rest).
+
+Outputs back into a notebook resolved in the working tree, as a checkout would put them
+(``refilled``); and, when ``nbcollab trust sign`` signs a notebook, its record made trusted
+(``record_signed``).
 
 The merge driver merges the stripped blobs, so a notebook left with conflicts has outputs only
 where the output cache's restore rule gave them when git wrote it (cells above the first
@@ -53,6 +57,40 @@ def refilled(path: Path, text: bytes) -> bytes | None:
     if restored in (blob, text) or (text != blob and not only_adds(text, restored)):
         return None
     return restored
+
+
+def record_signed(path: Path) -> bool:
+    """Record the working notebook at ``path``, just signed, as trusted (with its signed
+    stream), so that a later restore cell by cell may sign what it puts back (see
+    ``output_cache.signing``): a record made at ``git add``, before the user trusted the file,
+    says it was not trusted. Whether a record was made; never raises for the cache."""
+    from nbcollab.git.conflicted import inside, repository_root
+
+    root = repository_root(path.absolute().parent)
+    name = inside(path, root) if root is not None else None
+    if root is None or name is None or not _cache_in_use(root):
+        return False
+    from nbcollab.clean.strip import clean_bytes
+    from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
+    from nbcollab.files import read_file_bytes
+    from nbcollab.git.entry import cache_options
+    from nbcollab.output_cache.session import CacheSession
+
+    configs = ConfigByFolder(root)
+    options = OptionsByFolder(configs=configs)(name)
+    try:
+        working = read_file_bytes(path)
+        blob = clean_bytes(working, path=name, options=options) or working
+    except InvalidNotebook:
+        return False
+    if blob == working:
+        return False  # no outputs: nothing to record
+    session = CacheSession(sys.stderr, root, load_options=lambda: cache_options(configs, root))
+    try:
+        session.record(working, blob, name, options)  # looks its trust up: signed just now
+    finally:
+        session.close()
+    return True
 
 
 def _cache_in_use(root: Path) -> bool:
