@@ -125,6 +125,8 @@ COMMANDS = {
     "diff": Command(("diff", "base.ipynb", "nb.ipynb")),
     "diff --normalize-outputs": Command(("diff", "--normalize-outputs", "base.ipynb", "nb.ipynb")),
     "show": Command(("show", "--no-pager", "nb.ipynb")),
+    "conflicts": Command(("conflicts", "nb.ipynb")),
+    "resolve": Command(("resolve", "--ours", "nb.ipynb")),
     "trust check": Command(("trust", "check", "nb.ipynb")),
     "trust sign": Command(("trust", "sign", "nb.ipynb")),
     "textconv": Command(("textconv", "nb.ipynb"), expect="warning"),

@@ -20,6 +20,7 @@ def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
     from nbcollab.errors import InvalidNotebook
     from nbcollab.merge.conflicts import STALE
 
+    read_configs(notebooks)
     errors = 0
     unmerged = unmerged_in_git(notebooks)
     for path in notebooks:
@@ -49,6 +50,16 @@ def run_conflicts(notebooks: list[Path], total: int = 0) -> int:
     if errors:
         return EXIT_ERROR
     return EXIT_CHANGED if total else EXIT_OK
+
+
+def read_configs(notebooks: list[Path]) -> None:
+    """Each notebook's configuration read, as every command reads it: a broken pyproject.toml
+    is the same one-line error (ConfigError) here, before anything is said or written."""
+    from nbcollab.config.folders import ConfigByFolder
+
+    configs = ConfigByFolder()
+    for path in notebooks:
+        configs.config_for(path)
 
 
 def unmerged_in_git(notebooks: list[Path]) -> dict[Path, Unmerged]:

@@ -228,8 +228,9 @@ def resolve(
     notebooks, left = _default_notebooks(paths)
     if cell is not None and len(notebooks) != 1:
         raise typer.BadParameter("--cell names a cell of one notebook: give exactly one")
-    from nbcollab.cli.conflicts_run import say_stage_it, unmerged_in_git
+    from nbcollab.cli.conflicts_run import read_configs, say_stage_it, unmerged_in_git
 
+    read_configs(notebooks)
     unmerged = unmerged_in_git(notebooks)
     deletions = {p: u.deletion for p, u in unmerged.items() if u.deletion is not None}
     if cell is not None and deletions:
