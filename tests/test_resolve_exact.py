@@ -126,6 +126,20 @@ def test_a_copy_of_a_marked_hunk_below_it_is_never_resolved_in_its_place(tmp_pat
     assert run_nbcollab("conflicts", str(path)).returncode == 1
 
 
+def test_conflicts_count_the_hunks_left_once_one_is_resolved_by_hand() -> None:
+    versions = [
+        make_notebook(code_cell(f"k0\n{a}\nk1\n{b}\nk2", cell_id="c"))
+        for a, b in (("a", "b"), ("O1", "O2"), ("T1", "T2"))
+    ]
+    merged = merge_notebooks(*versions, labels=LABELS).notebook
+    (found,) = find_conflicts(merged)
+    assert found.message.endswith("both sides changed the same lines (2 hunk(s))")
+    source = merged["cells"][0]["source"]
+    merged["cells"][0]["source"] = "k0\nmine\n" + source[source.index("k1\n") :]
+    (found,) = find_conflicts(merged)
+    assert found.message.endswith("both sides changed the same lines (1 of 2 hunks left)")
+
+
 # --- marker-like content without a record -------------------------------------------------------
 
 

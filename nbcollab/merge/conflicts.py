@@ -132,7 +132,13 @@ def find_conflicts(nb: Notebook) -> list[Finding]:
         index = locate_cell(entry, cells)
         if index is not None and is_marked(entry, cells[index]):
             placed = dataclasses.replace(entry, index=index)
-            found.append(Finding(index, cells[index].get("id"), entry.kind.value, describe(placed)))
+            marked = None
+            if isinstance(entry, SourceConflict):
+                text = cell_source(cells[index])
+                places = find_hunks(text, entry.markers, entry.hunks, entry.length)
+                marked = sum(at is not None for at in places)
+            message = describe(placed, marked)
+            found.append(Finding(index, cells[index].get("id"), entry.kind.value, message))
             continue
         message = f"{where_of(entry)}: {entry.kind.value} conflict resolved, but still recorded"
         stale.append(Finding(index, entry.cell, STALE, message + " in metadata.nbcollab.conflicts"))

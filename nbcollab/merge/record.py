@@ -341,15 +341,19 @@ def where_of(entry: Any) -> str:
     return "cell" + (f" (id {shown(cell_id)})" if isinstance(cell_id, str) and cell_id else "")
 
 
-def describe(entry: ConflictEntry) -> str:
-    """One line saying where a recorded conflict is and why."""
+def describe(entry: ConflictEntry, marked: int | None = None) -> str:
+    """One line saying where a recorded conflict is and why (``marked``: how many of a source
+    conflict's hunks are still marked, when some were resolved by hand)."""
     where = where_of(entry)
     if isinstance(entry, OlderConflict):
         return (
             f"{where}: {entry.kind.value} conflict recorded by an older nbcollab; edit it by hand"
         )
     if isinstance(entry, SourceConflict):
-        return f"{where}: both sides changed the same lines ({len(entry.hunks)} hunk(s))"
+        count = len(entry.hunks)
+        if marked is not None and marked < count:
+            return f"{where}: both sides changed the same lines ({marked} of {count} hunks left)"
+        return f"{where}: both sides changed the same lines ({count} hunk(s))"
     if isinstance(entry, DeleteEditConflict):
         return f"{where}: deleted by {entry.deleted_by}, edited by the other side (kept)"
     if isinstance(entry, ValuesConflict):
