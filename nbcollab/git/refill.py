@@ -18,43 +18,35 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nbcollab.errors import GitError, InvalidNotebook, NotARepository
 from nbcollab.gitcmd import run_git
+
+if TYPE_CHECKING:
+    from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.session import CacheSession, OtherRecordsFinder
 
 
 def refilled(path: Path, text: bytes) -> bytes | None:
     """``text`` (the notebook at ``path``, just resolved) with the outputs the output cache
     gives its cells; None when it gives none, or cannot be used here."""
-    from nbcollab.git.conflicted import inside, repository_root
-
-    root = repository_root(path.absolute().parent)
-    name = inside(path, root) if root is not None else None
-    if root is None or name is None or not _cache_in_use(root):
-        return None
-    from nbcollab.clean.strip import clean_bytes
-    from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
-    from nbcollab.git.entry import cache_options
     from nbcollab.git.outputs.restore import only_adds, published_records
-    from nbcollab.output_cache.session import CacheSession
 
-    configs = ConfigByFolder(root)
-    options = OptionsByFolder(configs=configs)(name)
-    try:
-        blob = clean_bytes(text, path=name, options=options) or text
-    except InvalidNotebook:
+    here = _cache_here(path, others=published_records)
+    if here is None:
         return None
-    session = CacheSession(
-        sys.stderr,
-        root,
-        load_options=lambda: cache_options(configs, root),
-        others=published_records,
-    )
+    name, options, session = here
     try:
+        blob = _clean(text, name, options)
+        if blob is None:
+            return None
         restored = session.restore(blob, name, lambda _name: options)
     finally:
         session.close()  # signs what was restored, when the trust proof allows it
-    if restored in (blob, text) or (text != blob and not only_adds(text, restored)):
+    if restored in (blob, text):
+        return None
+    if text != blob and not only_adds(text, restored):
         return None
     return restored
 
@@ -64,33 +56,56 @@ def record_signed(path: Path) -> bool:
     stream), so that a later restore cell by cell may sign what it puts back (see
     ``output_cache.signing``): a record made at ``git add``, before the user trusted the file,
     says it was not trusted. Whether a record was made; never raises for the cache."""
+    from nbcollab.files import read_file_bytes
+
+    here = _cache_here(path)
+    if here is None:
+        return False
+    name, options, session = here
+    try:
+        working = read_file_bytes(path)
+        blob = _clean(working, name, options)
+        if blob is None or blob == working:
+            return False  # not a notebook, or no outputs: nothing to record
+        session.record(working, blob, name, options)  # looks its trust up: signed just now
+    except InvalidNotebook:
+        return False
+    finally:
+        session.close()
+    return True
+
+
+def _cache_here(
+    path: Path, *, others: OtherRecordsFinder | None = None
+) -> tuple[str, CleanOptions, CacheSession] | None:
+    """For the notebook at ``path``: its name in its repository, its clean options and a cache
+    session of that repository; None outside one, or when the filter or the cache is off."""
     from nbcollab.git.conflicted import inside, repository_root
 
     root = repository_root(path.absolute().parent)
     name = inside(path, root) if root is not None else None
     if root is None or name is None or not _cache_in_use(root):
-        return False
-    from nbcollab.clean.strip import clean_bytes
+        return None
     from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
-    from nbcollab.files import read_file_bytes
     from nbcollab.git.entry import cache_options
     from nbcollab.output_cache.session import CacheSession
 
     configs = ConfigByFolder(root)
     options = OptionsByFolder(configs=configs)(name)
+    session = CacheSession(
+        sys.stderr, root, load_options=lambda: cache_options(configs, root), others=others
+    )
+    return name, options, session
+
+
+def _clean(data: bytes, name: str, options: CleanOptions) -> bytes | None:
+    """What the filter stores for ``data``; None when it is not a notebook."""
+    from nbcollab.clean.strip import clean_bytes
+
     try:
-        working = read_file_bytes(path)
-        blob = clean_bytes(working, path=name, options=options) or working
+        return clean_bytes(data, path=name, options=options) or data
     except InvalidNotebook:
-        return False
-    if blob == working:
-        return False  # no outputs: nothing to record
-    session = CacheSession(sys.stderr, root, load_options=lambda: cache_options(configs, root))
-    try:
-        session.record(working, blob, name, options)  # looks its trust up: signed just now
-    finally:
-        session.close()
-    return True
+        return None
 
 
 def _cache_in_use(root: Path) -> bool:
