@@ -40,6 +40,7 @@ def test_the_message_says_what_the_file_is(path: str, text: str, said: str) -> N
     if "markers" in said:
         assert f"`nbcollab mergetool {path}`" in message
         assert f"`git checkout --merge {path}`" in message
+        assert "while git lists it as unmerged" in message and "once committed so" in message
 
 
 @pytest.fixture

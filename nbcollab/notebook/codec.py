@@ -122,9 +122,10 @@ def not_json_message(text: str, exc: json.JSONDecodeError, path: str) -> str:
         shown = _line_at(text, marker.start())
         return (
             f"{path}:{line}: holds git's conflict markers ({shown!r}): a line merge ran without "
-            f"nbcollab's merge driver; rebuild the notebook from git's stages with `nbcollab "
-            f"mergetool {path}`, or `git checkout --merge {path}` once `nbcollab install` has set "
-            "up the driver"
+            f"nbcollab's merge driver; while git lists it as unmerged, rebuild the notebook from "
+            f"git's stages with `nbcollab mergetool {path}`, or `git checkout --merge {path}` "
+            "once `nbcollab install` has set up the driver; once committed so, edit the markers "
+            "out by hand or take the notebook from an earlier commit"
         )
     start = len(text) - len(text.lstrip())
     if not text[start:].startswith(("{", "[")):
