@@ -91,9 +91,18 @@ _SCRIPT = """
     return r.bottom > 0 && r.top < window.innerHeight;
   }
   function fromViewport() {
-    var k = -1;
-    for (var i = 0; i < changes.length; i++) {
-      if (changes[i].getBoundingClientRect().top <= 60) { k = i; }
+    // The last change whose top is above the viewport's. Changes come in document order, so
+    // their tops grow: a binary search asks only a few of them where they are (asking lays out
+    // the notebook a change is in, which the page skips while it is off screen).
+    var low = 0, high = changes.length - 1, k = -1;
+    while (low <= high) {
+      var middle = (low + high) >> 1;
+      if (changes[middle].getBoundingClientRect().top <= 60) {
+        k = middle;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
     }
     return k;
   }
