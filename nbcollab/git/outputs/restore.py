@@ -151,7 +151,11 @@ def _restore_one(
         blob, path, store=store, options=options, rule=rule, others=[source], recorded=recording
     )
     if restored is None or restored == working:
-        report.skipped.append(f"{quote_path(path)}: no more outputs published for it")
+        # Nothing recorded or published for its cells, or nothing it does not have already.
+        why = (
+            "no outputs published or cached for its cells" if working == blob else "nothing to add"
+        )
+        report.skipped.append(f"{quote_path(path)}: {why}")
         return
     if working != blob and not only_adds(working, restored):
         report.skipped.append(f"{quote_path(path)}: has outputs of its own; left as it is")
