@@ -244,6 +244,26 @@ def test_marker_like_text_without_a_record_is_never_a_conflict(texts: list[str])
         assert (outcome.resolved, outcome.notebook) == (0, nb)
 
 
+def _one_source_conflict(
+    sides: tuple[str, str, str],
+) -> tuple[dict[str, Any], dict[str, Any], str, list[str]]:
+    """The merge of ``sides`` with its one source conflict (assumed): the notebook, the record's
+    entry, the cell's text with the final newline the merge dropped, and each hunk's marked text
+    (checked to be where the record says)."""
+    merged = merge_notebooks(*_notebooks(*sides), labels=LABELS).notebook
+    record = merged["metadata"].get("nbcollab", {}).get("conflicts", [])
+    assume(record)
+    (entry,) = record
+    text = merged["cells"][1]["source"]
+    closed = text if text.endswith("\n") or not text else text + "\n"
+    start, mid, end = entry["markers"]
+    blocks = []
+    for hunk in entry["hunks"]:
+        blocks.append(start + terminated(hunk["ours"]) + mid + terminated(hunk["theirs"]) + end)
+        assert closed.startswith(blocks[-1], hunk["at"])
+    return merged, entry, closed, blocks
+
+
 @pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(triples(), st.lists(st.booleans(), min_size=1, max_size=6))
@@ -285,19 +305,11 @@ def test_marker_like_text_without_a_record_is_never_a_conflict(texts: list[str])
 def test_hunks_resolved_by_hand_stay_and_the_rest_resolve(
     sides: tuple[str, str, str], flags: list[bool]
 ) -> None:
-    merged = merge_notebooks(*_notebooks(*sides), labels=LABELS).notebook
-    record = merged["metadata"].get("nbcollab", {}).get("conflicts", [])
-    assume(record)
-    (entry,) = record
-    text = merged["cells"][1]["source"]
-    closed = text if text.endswith("\n") or not text else text + "\n"
+    merged, entry, closed, blocks = _one_source_conflict(sides)
     by_hand = (flags + [False] * len(entry["hunks"]))[: len(entry["hunks"])]
     assume(not all(by_hand))
-    start, mid, end = entry["markers"]
     edited, expected, cursor = [], {"ours": [], "theirs": []}, 0
-    for number, (hunk, mine) in enumerate(zip(entry["hunks"], by_hand)):
-        block = start + terminated(hunk["ours"]) + mid + terminated(hunk["theirs"]) + end
-        assert closed.startswith(block, hunk["at"])
+    for number, (hunk, mine, block) in enumerate(zip(entry["hunks"], by_hand, blocks)):
         kept = closed[cursor : hunk["at"]]
         cursor = hunk["at"] + len(block)
         edited += [kept, f"by hand {number}\n" if mine else block]
@@ -325,16 +337,9 @@ def test_a_pasted_copy_of_a_marked_hunk_is_resolved_around_or_refused(
     # or refuses and leaves the cell as it was, still listed; never a copy resolved in the
     # hunk's place with the hunk's marks left behind. (Hunks whose marked lines are all the same
     # cannot be told apart from a copy of one of them: not drawn here.)
-    merged = merge_notebooks(*_notebooks(*sides), labels=LABELS).notebook
-    record = merged["metadata"].get("nbcollab", {}).get("conflicts", [])
-    assume(record)
-    (entry,) = record
-    text = merged["cells"][1]["source"]
-    closed = text if text.endswith("\n") or not text else text + "\n"
+    merged, entry, closed, blocks = _one_source_conflict(sides)
     hunks = entry["hunks"]
     by_hand = (flags + [False] * len(hunks))[: len(hunks)]
-    start, mid, end = entry["markers"]
-    blocks = [start + terminated(h["ours"]) + mid + terminated(h["theirs"]) + end for h in hunks]
     assume(len(set(blocks)) == len(blocks))
     marked = [k for k, mine in enumerate(by_hand) if not mine]
     assume(marked)

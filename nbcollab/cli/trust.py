@@ -106,17 +106,18 @@ def _open_for_the_worker() -> tuple[contextlib.ExitStack, NotebookNotary]:
 
 
 def _sign_one(notary: NotebookNotary, path: Path) -> int:
+    from nbcollab.git.refill import record_signed
     from nbcollab.trust.notary import sign_notebook_text
 
     try:
-        signed = sign_notebook_text(notary, _read_text(path), path=str(path))
+        text = _read_text(path)
+        signed = sign_notebook_text(notary, text, path=str(path))
     except NbcollabError as exc:
         echo(f"nbcollab: error: {exc}", err=True)
         return EXIT_ERROR
     echo(f"{path}: " + ("signed" if signed else "already signed"))
-    from nbcollab.git.refill import record_signed
-
-    record_signed(path)  # so that your outputs restored after a pull are signed again
+    # So that your outputs, restored after a pull, are signed again.
+    record_signed(path, text.encode("utf-8"))
     return EXIT_OK
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nbcollab.errors import GitError, InvalidNotebook, NotARepository
-from nbcollab.gitcmd import run_git
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
@@ -51,19 +50,16 @@ def refilled(path: Path, text: bytes) -> bytes | None:
     return restored
 
 
-def record_signed(path: Path) -> bool:
-    """Record the working notebook at ``path``, just signed, as trusted (with its signed
+def record_signed(path: Path, working: bytes) -> bool:
+    """Record ``working``, the notebook at ``path`` just signed, as trusted (with its signed
     stream), so that a later restore cell by cell may sign what it puts back (see
     ``output_cache.signing``): a record made at ``git add``, before the user trusted the file,
     says it was not trusted. Whether a record was made; never raises for the cache."""
-    from nbcollab.files import read_file_bytes
-
     here = _cache_here(path)
     if here is None:
         return False
     name, options, session = here
     try:
-        working = read_file_bytes(path)
         blob = _clean(working, name, options)
         if blob is None or blob == working:
             return False  # not a notebook, or no outputs: nothing to record
@@ -110,10 +106,10 @@ def _clean(data: bytes, name: str, options: CleanOptions) -> bytes | None:
 
 def _cache_in_use(root: Path) -> bool:
     """Whether nbcollab's filter is installed and its output cache is on, in ``root``."""
+    from nbcollab.git.outputs.restore import filter_installed
     from nbcollab.output_cache.session import read_enabled
 
     try:
-        run_git(["config", "--get", "filter.nbcollab.process"], root)
-        return read_enabled(root)
+        return filter_installed(root) and read_enabled(root)
     except (GitError, NotARepository):
         return False

@@ -78,7 +78,7 @@ def restore_files(root: Path, pathspecs: Sequence[str], cwd: Path) -> RestoreRep
         report.skipped.append("no published outputs here: run `nbcollab outputs fetch` first")
         return report
     staged = _staged_notebooks(root, pathspecs, cwd)
-    if not _filter_installed(root):
+    if not filter_installed(root):
         report.skipped.append(
             "the clean filter is not installed, so restored outputs would show as changes "
             "(run `nbcollab install`)"
@@ -214,7 +214,8 @@ def _staged_notebooks(root: Path, pathspecs: Sequence[str], cwd: Path) -> dict[s
     return found
 
 
-def _filter_installed(root: Path) -> bool:
+def filter_installed(root: Path) -> bool:
+    """Whether nbcollab's filter process is set up in the repository at ``root``."""
     try:
         run_git(["config", "--get", f"filter.{_FILTER}.process"], root)
     except GitError:
