@@ -149,7 +149,12 @@ export class NotebookConflicts implements IDisposable {
       if (edited.length && !(await this.confirmEdited(edited))) {
         return;
       }
-      if (this.report && this.report.stale > 0) {
+      // The records of the conflicts resolved here are cleared now (a choice leaves its record,
+      // so that undoing it brings the conflict back). Asked whatever the last report said, and
+      // asked again when the notebook changed meanwhile (the kernel writes its metadata when it
+      // starts): a record left behind would make the notebook look half resolved.
+      let cleared = false;
+      for (let attempt = 0; attempt < ATTEMPTS && !cleared; attempt++) {
         const sent = notebookJSON(model);
         const reply = await request<IResolution>(
           'clear',
@@ -158,7 +163,11 @@ export class NotebookConflicts implements IDisposable {
         );
         if (stillMatches(model.sharedModel, sent, touched(reply))) {
           applyResolution(model.sharedModel, reply);
+          cleared = true;
         }
+      }
+      if (!cleared) {
+        throw new NbcollabError('The notebook kept changing while it was marked resolved; try again.');
       }
       await this.panel.context.save();
       const done = await request<{ message: string }>(
