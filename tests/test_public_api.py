@@ -20,7 +20,8 @@ PUBLIC = [name for name in nbcollab.__all__ if name != "__version__"]
 OWN = {"install_importer"}
 API_DOC = PROJECT_ROOT / "docs" / "api.md"
 _PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
-# What ``import nbcollab`` must not load: git's filter and drivers import it on every start.
+# What ``import nbcollab`` must not add to what the interpreter already loaded (a site .pth may
+# load typing, say): git's filter and drivers import it on every start.
 HEAVY = ("typer", "pydantic", "nbformat", "jsonschema", "nbdime", "git", "typing")
 
 
@@ -76,8 +77,10 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 def test_import_is_cheap_and_dir_lists_the_names_before_any_is_used() -> None:
     script = (
-        "import sys, nbcollab\n"
-        "loaded = sorted(sys.modules)\n"
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import nbcollab\n"
+        "loaded = sorted(set(sys.modules) - before)\n"
         "listed = dir(nbcollab)\n"
         "finders = lambda: [type(f).__name__ for f in sys.meta_path].count('NotebookFinder')\n"
         "from nbcollab import *\n"
