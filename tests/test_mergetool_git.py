@@ -354,6 +354,36 @@ def test_interrupt_exits_130_and_writes_nothing(git_repo: Path) -> None:
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_termination_signal_removes_the_browsers_private_folder_and_writes_nothing(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signame: str
+) -> None:
+    import signal
+    import time
+
+    from mergetool_helpers import argv_recorder, recorded_argv
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
+    before = path.read_bytes()
+    recorder, log = argv_recorder(tmp_path)
+    with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo, browser=recorder) as tool:
+        for _ in range(600):
+            if recorded_argv(log):
+                break
+            time.sleep(0.05)
+        assert [p.name[:19] for p in temp.iterdir()] == ["nbcollab-mergetool-"]
+        _choose_all(tool, "theirs")
+        tool.process.send_signal(getattr(signal, signame))
+        code, output = tool.finish()
+    assert code == -getattr(signal, signame), output  # the signal still ends the process
+    assert "Traceback" not in output
+    assert list(temp.iterdir()) == []
+    assert path.read_bytes() == before
+
+
 def _run_with_browser(
     command: list[str], cwd: Path, browser: Path
 ) -> subprocess.CompletedProcess[str]:

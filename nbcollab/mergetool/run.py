@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from nbcollab.errors import InvalidNotebook, NbcollabError
+from nbcollab.files import cleanup_on_signals
 from nbcollab.mergetool.app import AppState, next_steps
 from nbcollab.mergetool.launch import open_in_browser, redirect_file
 from nbcollab.mergetool.server import MergetoolServer
@@ -83,7 +84,9 @@ def serve(
         server = MergetoolServer(state, port)
     except OSError as exc:
         raise NbcollabError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror})") from None
-    with server, ExitStack() as cleanup:
+    # SIGTERM or SIGHUP unwinds first, as Ctrl-C does: the server closes and the browser's
+    # private folder is removed, then the signal ends the process.
+    with cleanup_on_signals(), server, ExitStack() as cleanup:
         say(f"nbcollab mergetool: open {server.url}")
         say("  (Save writes the notebooks; Ctrl-C or 'Quit without saving' changes nothing)")
         if open_browser:
