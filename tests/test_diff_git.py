@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +138,41 @@ def test_nbcollab_diff_working_tree_index_and_json(repo: Path) -> None:
     assert staged.returncode == 1
     diff = json.loads(staged.stdout)
     assert list(diff) == ["nb.ipynb"] and diff["nb.ipynb"][0]["key"] == "cells"
+
+
+def test_one_broken_notebook_in_a_range_is_said_and_the_others_are_compared(repo: Path) -> None:
+    write_notebook(repo / "other.ipynb", notebook(1))
+    git(repo, "add", "other.ipynb")
+    git(repo, "commit", "-qm", "other")
+    write_notebook(repo / "nb.ipynb", notebook(3))
+    (repo / "other.ipynb").write_text('{"cells": [ oops')
+    git(repo, "-c", "filter.nbcollab.required=false", "commit", "-qam", "broken")
+    text = run_nbcollab("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert text.returncode == 2  # something was not compared
+    assert b"+x = 3" in text.stdout
+    said = "b/other.ipynb (HEAD):1:13: not valid JSON (Expecting value): not compared; "
+    command = "git diff --no-textconv 'HEAD~1' HEAD -- other.ipynb"
+    assert f"* {said}see it as text with: {command}\n".encode() in text.stdout
+    assert text.stderr.decode().splitlines() == [
+        f"nbcollab: error: {said}see it as text with: {command}"
+    ]
+    # The command said shows the change.
+    raw = git(repo, *shlex.split(command)[1:])
+    assert '+{"cells": [ oops' in raw.stdout
+    page = run_nbcollab("diff", "HEAD~1", "HEAD", "-f", "html", "-o", "page.html", cwd=repo)
+    assert page.returncode == 2
+    html = (repo / "page.html").read_text()
+    assert html.count('<article class="notebook"') == 2
+    assert "not read</span> other.ipynb" in html and "1:13: not valid JSON" in html
+    as_json = run_nbcollab("diff", "HEAD~1", "HEAD", "-f", "json", cwd=repo)
+    assert as_json.returncode == 2 and list(json.loads(as_json.stdout)) == ["nb.ipynb"]
+    # The working tree's broken notebook against the index: the same, with git's own command.
+    worktree = run_nbcollab("diff", cwd=repo)
+    assert worktree.returncode == 0 and worktree.stdout == b""  # committed as it is
+    (repo / "other.ipynb").write_text('{"cells": [ still broken')
+    worktree = run_nbcollab("diff", cwd=repo)
+    assert worktree.returncode == 2
+    assert b"see it as text with: git diff --no-textconv -- other.ipynb" in worktree.stderr
 
 
 @pytest.mark.parametrize("major, minor", [(4, 1), (4, 4), (4, 5), (3, 0)])

@@ -13,10 +13,12 @@ import typer
 
 from nbcollab.cli.cells import cell_option
 from nbcollab.cli.jobs import JobsOption, jobs_or_default
-from nbcollab.errors import EXIT_CHANGED
+from nbcollab.errors import EXIT_CHANGED, EXIT_ERROR
 from nbcollab.options import DiffFormat
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from nbcollab.config.folders import ConfigByFolder
     from nbcollab.render.diffs import NotebookSides
 
@@ -138,6 +140,13 @@ def diff(
         write_paged(text)  # long text on a terminal goes through the pager, as git diff does
     else:
         _emit(text, output)
+    unreadable = [p.unreadable for p in pairs if p.unreadable]
+    if unreadable:
+        from nbcollab.cli.errors import echo
+
+        for why in unreadable:
+            echo(f"nbcollab: error: {why}", err=True)
+        raise typer.Exit(EXIT_ERROR)  # the others were compared; these were not
     if different:
         raise typer.Exit(EXIT_CHANGED)
     _say_if_same_file(args or [])
@@ -242,18 +251,19 @@ def _git_pairs(
     def clean(path: str) -> Any:
         return options(str(root / path)) if path in dirty else None
 
-    pairs = [
-        _sides(p, clean)
-        if p.unmerged
-        else NotebookSides(
+    def sides(p: Any) -> NotebookSides:
+        if p.unmerged:
+            return _sides(p, clean)
+        return NotebookSides(
             p.old_label,
             p.new_label,
             load_side(p.old, path=p.old_label),
             load_side(p.new, path=p.new_file or p.new_label, clean=clean(p.path)),
             p.path,
         )
-        for p in found
-    ]
+
+    # One notebook that is not one (broken JSON committed, say) is said, not the end of the diff.
+    pairs = [_or_unreadable(sides, p, [*(["--cached"] if cached else []), *revs]) for p in found]
     if published:
         from nbcollab.cli.errors import echo
         from nbcollab.git.outputs.view import with_published_outputs
@@ -264,6 +274,31 @@ def _git_pairs(
         for problem in problems:
             echo(f"nbcollab: warning: {problem}", err=True)
     return pairs, root
+
+
+def _or_unreadable(
+    sides: Callable[[Any], NotebookSides], pair: Any, git_args: list[str]
+) -> NotebookSides:
+    """``sides(pair)``; when a side is not a notebook, a pair that says so and how to see it."""
+    import shlex
+
+    from nbcollab.errors import InvalidNotebook
+    from nbcollab.render.diffs import NotebookSides
+
+    try:
+        return sides(pair)
+    except InvalidNotebook as exc:
+        command = shlex.join(["git", "diff", "--no-textconv", *git_args, "--", pair.path])
+        why = f"{exc}: not compared; see it as text with: {command}"
+        return NotebookSides(
+            pair.old_label,
+            pair.new_label,
+            None,
+            None,
+            pair.path,
+            note=f"* {why}",
+            unreadable=why,
+        )
 
 
 def _sides(pair: Any, clean: Any) -> Any:

@@ -46,6 +46,9 @@ class NotebookSides:
     # This notebook's own [tool.nbcollab.diff] (its folder's); None: the options of the call.
     options: DiffOptions | None = None
     origins: tuple[str, ...] = ()  # where published outputs shown on the page came from
+    # Why a side could not be read (one line: the file, the place, what to do); such a pair is
+    # said, in the note, on the page and on stderr, and left out of nbdime's JSON.
+    unreadable: str = ""
 
 
 def absent_notebook(like: Notebook | None) -> Notebook:
@@ -110,14 +113,18 @@ def render_diffs(
     if fmt is DiffFormat.HTML:
         return _render_page(pairs, selector, jobs)
     sides = [_compared_sides(p) for p in pairs]
-    diffs = [_diff(p, old, new, selector) for p, (old, new) in zip(pairs, sides)]
-    different = any(not d.equal or p.unmerged for p, d in zip(pairs, diffs))
+    diffs = [
+        _diff(p, old, new, None if p.unreadable else selector)
+        for p, (old, new) in zip(pairs, sides)
+    ]
+    different = any(not d.equal or p.unmerged or p.unreadable for p, d in zip(pairs, diffs))
     if fmt is DiffFormat.TEXT:
         return "".join(
             _note(p) + render_text(d, old_name=p.old_name, new_name=p.new_name, style=style)
             for p, d in zip(pairs, diffs)
         ), different
-    return _render_json(pairs, sides, keyed), different
+    read = [(p, side) for p, side in zip(pairs, sides) if not p.unreadable]
+    return _render_json([p for p, _ in read], [side for _, side in read], keyed), different
 
 
 def select_diff_cells(
@@ -177,6 +184,12 @@ def _review_section(
     from nbcollab.render.show import notebook_language
 
     number, pair, selector = job
+    if pair.unreadable:
+        from nbcollab.render.html import render_unreadable_section
+
+        return True, render_unreadable_section(
+            number, pair.old_name, pair.new_name, pair.unreadable
+        )
     old, new = _compared_sides(pair)
     diff = _diff(pair, old, new, selector)
     # Highlighted in its kernel's language (a deleted notebook's: its old side's).

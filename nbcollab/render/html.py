@@ -114,6 +114,19 @@ def render_section(
     return ReviewSection(name, article, _toc_entry(anchor, name, counts, diff), counts)
 
 
+def render_unreadable_section(number: int, old: str, new: str, why: str) -> ReviewSection:
+    """The ``number``-th notebook's section when a side is not a notebook: ``why``, one line."""
+    name, sub = _heading(old, new)
+    anchor = f"nb{number}"
+    article = (
+        f'<article class="notebook" id="{anchor}"><header><h2><span class="badge removed">'
+        f'not read</span> {escape(name)}</h2><span class="sub">{escape(sub)}</span></header>'
+        f'<p class="unreadable">{escape(why)}</p></article>'
+    )
+    toc = f'<li><a href="#{anchor}">{escape(name)}</a> <span class="sub">(not read)</span></li>'
+    return ReviewSection(name, article, toc, ReviewCounts(notebooks=1))
+
+
 def render_page(sections: Sequence[ReviewSection]) -> str:
     """The page holding ``sections``, in their order, under one summary and table of contents."""
     total = ReviewCounts()
