@@ -150,6 +150,25 @@ def _read_url(process: subprocess.Popen[str]) -> tuple[str, str]:
     )
 
 
+def choose_all(tool: Tool, choice: str) -> None:
+    """Resolve every conflict the page shows to ``choice`` (ours where it is not offered)."""
+    while True:
+        current = state(tool)
+        if not current["conflicts"]:
+            return
+        first = current["conflicts"][0]
+        code, reply = tool.call(
+            "api/action",
+            {
+                "action": "choose",
+                "file": first["file"],
+                "number": first["number"],
+                "choice": choice if choice in first["choices"] else "ours",
+            },
+        )
+        assert code == 200, reply
+
+
 def argv_recorder(folder: Path) -> tuple[Path, Path]:
     """A ``$BROWSER`` that only records its arguments (one JSON list per run) and opens nothing."""
     log = folder / "browser-argv.jsonl"

@@ -21,6 +21,7 @@ from helpers import (
 from helpers import html_output as html
 from mergetool_helpers import (
     argv_recorder,
+    choose_all,
     conflicted_repo,
     git_mergetool,
     install_mergetool,
@@ -36,24 +37,6 @@ from nbcollab.merge.conflicts import read_record
 
 pytestmark = [pytest.mark.git, pytest.mark.slow]
 NBCOLLAB = [sys.executable, "-m", "nbcollab"]
-
-
-def _choose_all(tool: object, choice: str) -> None:
-    while True:
-        current = state(tool)  # type: ignore[arg-type]
-        if not current["conflicts"]:
-            return
-        first = current["conflicts"][0]
-        code, reply = tool.call(
-            "api/action",
-            {  # type: ignore[attr-defined]
-                "action": "choose",
-                "file": first["file"],
-                "number": first["number"],
-                "choice": choice if choice in first["choices"] else "ours",
-            },
-        )
-        assert code == 200, reply
 
 
 def test_install_writes_and_uninstall_removes_the_mergetool(git_repo: Path) -> None:
@@ -74,7 +57,7 @@ def test_git_mergetool_resolves_a_driver_merge_then_commit_works(git_repo: Path)
     assert read_record(read_notebook_file(path)[1])
     with running(git_mergetool(git_repo), git_repo) as tool:
         assert state(tool)["counter"] == "2 of 2 conflicts left"
-        _choose_all(tool, "theirs")
+        choose_all(tool, "theirs")
         assert tool.call("api/save", {})[0] == 200
         code, output = tool.finish()
     assert code == 0, output
@@ -101,7 +84,7 @@ def test_partial_save_exits_1_and_the_next_run_resumes(git_repo: Path) -> None:
     assert run_nbcollab("conflicts", "nb.ipynb", cwd=git_repo).returncode == 1
     with running(NBCOLLAB + ["mergetool"], git_repo) as tool:  # no path: every unmerged notebook
         assert state(tool)["counter"] == "1 of 1 conflict left"
-        _choose_all(tool, "union")
+        choose_all(tool, "union")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0, output
@@ -116,7 +99,7 @@ def test_line_marker_file_is_merged_again_from_the_stages(git_repo: Path) -> Non
     with running(git_mergetool(git_repo), git_repo) as tool:
         kinds = sorted(c["kind"] for c in state(tool)["conflicts"])
         assert kinds == ["source", "source"]
-        _choose_all(tool, "ours")
+        choose_all(tool, "ours")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0, output
@@ -133,7 +116,7 @@ def test_add_add_has_no_base(git_repo: Path) -> None:
     with running(git_mergetool(git_repo), git_repo) as tool:
         conflicts = state(tool)["conflicts"]
         assert [c["kind"] for c in conflicts] == ["source"]
-        _choose_all(tool, "union-theirs-first")
+        choose_all(tool, "union-theirs-first")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0, output
@@ -167,7 +150,7 @@ def test_quit_changes_nothing(git_repo: Path) -> None:
     path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
     before = path.read_bytes()
     with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
-        _choose_all(tool, "ours")
+        choose_all(tool, "ours")
         tool.call("api/quit", {})
         code, _ = tool.finish()
     assert code == 1 and path.read_bytes() == before
@@ -245,7 +228,7 @@ def test_save_signs_only_when_the_trust_policy_allows(git_repo: Path, script: bo
     output = html("<script>alert(1)</script>" if script else "<i>b2</i>")
     path = _trusted_conflict(git_repo, output, trust_theirs=not script)
     with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
-        _choose_all(tool, "theirs")
+        choose_all(tool, "theirs")
         tool.call("api/save", {})
         code, output_text = tool.finish()
     assert code == 0, output_text
@@ -318,7 +301,7 @@ def test_file_names_reach_the_terminal_without_escapes(tmp_path: Path) -> None:
     name = "evil\x1b[2J.ipynb"
     path = write_notebook(tmp_path / name, _merged())
     with running(NBCOLLAB + ["mergetool", str(path)], tmp_path) as tool:
-        _choose_all(tool, "ours")
+        choose_all(tool, "ours")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0 and "\x1b" not in output and "evil\u241b[2J.ipynb" in output
@@ -333,7 +316,7 @@ def test_a_notebook_linked_from_outside_the_repository_is_resolved_through_the_l
     (git_repo / "link.ipynb").symlink_to(target)
     with running(NBCOLLAB + ["mergetool", "link.ipynb"], git_repo) as tool:
         assert state(tool)["counter"] == "3 of 3 conflicts left"
-        _choose_all(tool, "ours")
+        choose_all(tool, "ours")
         tool.call("api/save", {})
         code, output = tool.finish()
     assert code == 0, output
@@ -347,7 +330,7 @@ def test_interrupt_exits_130_and_writes_nothing(git_repo: Path) -> None:
     path = conflicted_repo(git_repo, base=notebook("a = 0", "c = 0", "0\n"))
     before = path.read_bytes()
     with running(NBCOLLAB + ["mergetool", "nb.ipynb"], git_repo) as tool:
-        _choose_all(tool, "theirs")
+        choose_all(tool, "theirs")
         tool.process.send_signal(signal.SIGINT)
         code, output = tool.finish()
     assert code == 130, output
@@ -361,8 +344,6 @@ def test_a_termination_signal_removes_the_browsers_private_folder_and_writes_not
     import signal
     import time
 
-    from mergetool_helpers import argv_recorder, recorded_argv
-
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))
@@ -375,7 +356,7 @@ def test_a_termination_signal_removes_the_browsers_private_folder_and_writes_not
                 break
             time.sleep(0.05)
         assert [p.name[:19] for p in temp.iterdir()] == ["nbcollab-mergetool-"]
-        _choose_all(tool, "theirs")
+        choose_all(tool, "theirs")
         tool.process.send_signal(getattr(signal, signame))
         code, output = tool.finish()
     assert code == -getattr(signal, signame), output  # the signal still ends the process
@@ -421,7 +402,7 @@ def test_only_the_notebooks_with_conflicts_left_are_opened(git_repo: Path) -> No
         current = state(tool)
         assert "<h1>b.ipynb" in current["html"] and "a.ipynb" not in current["html"]
         assert {c["file"] for c in current["conflicts"]} == {0}
-        _choose_all(tool, "theirs")
+        choose_all(tool, "theirs")
         assert tool.call("api/save", {})[0] == 200
         code, output = tool.finish()
     assert code == 0, output
@@ -457,7 +438,7 @@ def test_paths_are_shown_relative_to_the_current_folder(git_repo: Path) -> None:
             html = state(tool)["html"]
             assert f"<h1>{shown}</h1>" in html and str(git_repo) not in html
             if cwd == git_repo:
-                _choose_all(tool, "ours")
+                choose_all(tool, "ours")
                 tool.call("api/save", {})
             else:
                 tool.call("api/quit", {})

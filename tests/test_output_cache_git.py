@@ -178,6 +178,36 @@ def test_resolving_to_our_side_brings_our_outputs_back(repo: Path) -> None:
     assert_status_clean(repo)
 
 
+def test_saving_the_mergetool_with_our_side_brings_our_outputs_back(repo: Path) -> None:
+    import sys
+
+    from mergetool_helpers import choose_all, running
+
+    commit_edit_elsewhere(repo, "other")
+    git(repo, "switch", "-q", "main")
+    ours = notebook("b = a + 20\nprint(b)")
+    write_notebook(repo / NB, ours)
+    git(repo, "commit", "-qam", "ours")
+    assert git(repo, "merge", "-q", "--no-edit", "other", check=False).returncode == 1
+    assert [bool(o) for _, o in outputs(repo)] == [True, False, False]  # above the conflict
+    with running([sys.executable, "-m", "nbcollab", "mergetool", NB], repo) as tool:
+        choose_all(tool, "ours")
+        code, reply = tool.call("api/save", {})
+        assert code == 200, reply
+        code, said = tool.finish()
+    assert code == 0, said
+    assert "nb.ipynb: outputs restored from the output cache" in said
+    assert outputs(repo) == [
+        (c.get("execution_count"), c["outputs"]) for c in ours["cells"] if c["cell_type"] == "code"
+    ]
+    git(repo, "add", NB)
+    git(repo, "commit", "-qm", "merged")
+    assert (
+        git(repo, "rev-parse", f"HEAD:{NB}").stdout == git(repo, "rev-parse", f"HEAD^1:{NB}").stdout
+    )
+    assert_status_clean(repo)
+
+
 def test_fast_forward_pull_and_rebase_keep_outputs(repo: Path, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     git(repo.parent, "clone", "-q", str(repo), str(clone))

@@ -26,6 +26,7 @@ from nbcollab.errors import ConfigError
 
 if TYPE_CHECKING:
     from nbcollab.options import CleanOptions
+    from nbcollab.output_cache.options import CacheOptions
 
 M = TypeVar("M")
 
@@ -58,6 +59,15 @@ class ConfigByFolder:
         if isinstance(found, ConfigError):
             raise ConfigError(*found.args) from None  # a fresh one: tracebacks do not pile up
         return found
+
+    def cache_in(self, root: str | os.PathLike[str]) -> CacheOptions:
+        """``[tool.nbcollab.cache]`` at the top of the working tree ``root``, or the defaults
+        when that configuration cannot be read: the filter has said so once already, and a
+        checkout must not lose its outputs for it."""
+        try:
+            return self.config_in(root).cache
+        except ConfigError:
+            return _DEFAULTS.cache
 
     def pyproject_for(self, path: str | os.PathLike[str]) -> Path | None:
         """The pyproject.toml whose configuration applies to the file at ``path``, if any."""

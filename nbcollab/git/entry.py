@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nbcollab.config.folders import ConfigByFolder
     from nbcollab.options import CleanOptions
-    from nbcollab.output_cache.options import CacheOptions
     from nbcollab.output_cache.others import OtherRecords
 
 
@@ -41,7 +39,7 @@ def run_filter_process(argv: list[str]) -> int:
     cache = CacheSession(
         sys.stderr,
         root,
-        load_options=lambda: cache_options(configs, root),
+        load_options=lambda: configs.cache_in(root),
         others=_published_records,
     )
     try:
@@ -60,20 +58,6 @@ def run_filter_process(argv: list[str]) -> int:
         protocol_out.close()
         cache.close()  # signs what the checkout restored, once git has every file
     return 0
-
-
-def cache_options(configs: ConfigByFolder, root: Path) -> CacheOptions:
-    """``[tool.nbcollab.cache]`` at the top of the working tree, or the defaults when the
-    configuration cannot be read: the filter has said so once already, and a checkout must not
-    lose its outputs for it."""
-    from nbcollab.errors import ConfigError
-
-    try:
-        return configs.config_in(root).cache
-    except ConfigError:
-        from nbcollab.output_cache.options import CacheOptions
-
-        return CacheOptions()
 
 
 def _published_records(cwd: Path) -> Sequence[OtherRecords]:

@@ -83,13 +83,12 @@ def _cache_here(
     if root is None or name is None or not _cache_in_use(root):
         return None
     from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
-    from nbcollab.git.entry import cache_options
     from nbcollab.output_cache.session import CacheSession
 
     configs = ConfigByFolder(root)
     options = OptionsByFolder(configs=configs)(name)
     session = CacheSession(
-        sys.stderr, root, load_options=lambda: cache_options(configs, root), others=others
+        sys.stderr, root, load_options=lambda: configs.cache_in(root), others=others
     )
     return name, options, session
 

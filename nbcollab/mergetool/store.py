@@ -1,4 +1,5 @@
-"""Saving a session: validate, write atomically, clear resolved records, re-sign per the policy.
+"""Saving a session: validate, write atomically, clear resolved records, bring the output
+cache's outputs back into a notebook left without conflicts, re-sign per the policy.
 
 The only place the mergetool writes. A file changed on disk since the session opened it is not
 overwritten (someone else resolved it meanwhile): the save is refused and says so. Nor is an
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from nbcollab.errors import NbcollabError
 from nbcollab.files import is_inside, write_atomic
+from nbcollab.merge.conflicts import find_conflicts
 from nbcollab.mergetool.session import Session, clear_resolved
 from nbcollab.notebook.codec import parse_notebook, serialize_notebook
 
@@ -43,11 +45,23 @@ def save_session(session: Session, *, sign: bool) -> SaveReport:
     parse_notebook(text, path=session.path)  # what is written must read back as a notebook
     data = text.encode("utf-8", "surrogatepass")
     lines = []
+    filled = None
+    undecided = session.deletion is not None and session.deletion.keep is None
+    if data != session.original and not undecided and not find_conflicts(nb):
+        from nbcollab.git.refill import refilled
+
+        # Resolved whole: the outputs the output cache holds for its cells come back, as
+        # `nbcollab resolve` and a checkout give them (those restored are signed by its rule).
+        filled = refilled(path, data)
+        if filled is not None:
+            data, nb = filled, parse_notebook(filled, path=session.path)
     if data != session.original:
         write_atomic(path, data, root=root)
         lines.append(f"{session.path}: saved")
     session.notebook, session.original = nb, data
-    if sign and any(session.inputs):
+    if filled is not None:
+        lines.append(f"{session.path}: outputs restored from the output cache")
+    elif sign and any(session.inputs):
         from nbcollab.trust.notary import sign_merge_result
 
         inputs = [raw for raw in session.inputs if raw]
