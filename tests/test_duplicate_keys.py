@@ -131,5 +131,12 @@ def test_git_merges_a_notebook_with_a_repeated_key(git_repo: Path) -> None:
     done = git(git_repo, "merge", "feature", check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "'cell_type'" in done.stderr and "line merge" not in done.stderr
+    # All three versions repeat it: one warning names the three.
+    said = [line for line in done.stderr.splitlines() if "repeated" in line]
+    assert said == [
+        "nbcollab: warning: nb.ipynb (base, ours, theirs): a key repeated in one JSON object "
+        "('cell_type'): read as Jupyter reads it, the last value; saving the notebook (or "
+        "'nbcollab clean') drops the other"
+    ]
     merged = json.loads(nb.read_text())
     assert "".join(merged["cells"][0]["source"]) == "x = 0\na\nb\nc\ny = 3"

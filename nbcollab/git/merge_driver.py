@@ -22,6 +22,7 @@ from nbcollab.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from nbcollab.merge.values import MergeLabels
+    from nbcollab.notebook.codec import Notebook
     from nbcollab.options import MergeOptions
 
 USAGE = "usage: nbcollab git-merge %O %A %B %L %P [%S %X %Y]"
@@ -84,13 +85,11 @@ def run_git_merge(argv: list[str]) -> int:
 def _merge(args: DriverArgs) -> int:
     from nbcollab.files import read_file_bytes
     from nbcollab.merge.notebook import merge_notebooks
-    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.notebook.codec import serialize_notebook
     from nbcollab.trust.notary import sign_merge_result
 
     raw = [read_file_bytes(p) for p in (args.base, args.ours, args.theirs)]
-    base = parse_notebook(raw[0], path=f"{args.path} (base)") if raw[0].strip() else None
-    ours = parse_notebook(raw[1], path=f"{args.path} (ours)")
-    theirs = parse_notebook(raw[2], path=f"{args.path} (theirs)")
+    base, ours, theirs = _parse_sides(args.path, raw)
     options = _load_options(args.path)
     result = merge_notebooks(base, ours, theirs, options=options, labels=merge_labels(args))
     text = serialize_notebook(result.notebook)
@@ -112,6 +111,31 @@ def _merge(args: DriverArgs) -> int:
     for line in result.summary() + ([trust_note] if trust_note else []):
         _say(f"  {line}")
     return EXIT_CLEAN if result.clean else EXIT_CONFLICT
+
+
+def _parse_sides(path: str, raw: list[bytes]) -> tuple[Notebook | None, Notebook, Notebook]:
+    """Base (None when the notebook is new on both sides), ours and theirs; keys repeated in
+    their JSON said in one warning naming the sides (often all three hold the same file's)."""
+    import warnings
+
+    from nbcollab.notebook.codec import (
+        DuplicateKeyWarning,
+        parse_notebook_repeats,
+        warn_repeated_keys,
+    )
+
+    parsed: dict[str, tuple[Notebook, list[str]]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DuplicateKeyWarning)
+        for side, data in zip(("base", "ours", "theirs"), raw):
+            if side != "base" or data.strip():
+                parsed[side] = parse_notebook_repeats(data, path=f"{path} ({side})")
+    repeated = {side: keys for side, (_, keys) in parsed.items() if keys}
+    if repeated:
+        keys = [key for found in repeated.values() for key in found]
+        warn_repeated_keys(f"{path} ({', '.join(repeated)})", keys)
+    base = parsed["base"][0] if "base" in parsed else None
+    return base, parsed["ours"][0], parsed["theirs"][0]
 
 
 def write_result(path: str, text: str) -> None:

@@ -65,16 +65,22 @@ def parse_notebook_repeats(
     nb = _load_json(text, path, pairs)
     check_notebook_shape(nb, path=path)
     if pairs.repeated:
-        keys = ", ".join(repr(key) for key in dict.fromkeys(pairs.repeated))
-        warnings.warn(
-            DuplicateKeyWarning(
-                f"{path}: {'a key' if len(pairs.repeated) == 1 else 'keys'} repeated in one JSON "
-                f"object ({keys}): read as Jupyter reads it, the last value; saving the "
-                "notebook (or 'nbcollab clean') drops the other"
-            ),
-            stacklevel=1,  # one place: each file and key is said once a process
-        )
+        warn_repeated_keys(path, pairs.repeated)
     return rejoin_lines(nb), pairs.repeated
+
+
+def warn_repeated_keys(path: str, repeated: list[str]) -> None:
+    """The ``DuplicateKeyWarning`` for the file ``path`` (or files) whose JSON repeated these."""
+    unique = list(dict.fromkeys(repeated))
+    keys = ", ".join(repr(key) for key in unique)
+    warnings.warn(
+        DuplicateKeyWarning(
+            f"{path}: {'a key' if len(unique) == 1 else 'keys'} repeated in one JSON "
+            f"object ({keys}): read as Jupyter reads it, the last value; saving the "
+            "notebook (or 'nbcollab clean') drops the other"
+        ),
+        stacklevel=1,  # one place: each file and key is said once a process
+    )
 
 
 class _LastValueWins:
