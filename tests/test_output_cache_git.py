@@ -155,7 +155,9 @@ def test_a_conflicted_merge_still_gets_outputs_above_the_conflict(repo: Path) ->
     assert "UU nb.ipynb" in git(repo, "status", "--porcelain").stdout
 
 
-def test_resolving_to_our_side_brings_our_outputs_back(repo: Path) -> None:
+def conflict_after_our_own_commit(repo: Path) -> dict:
+    """A merge stopped on a conflict in NB, ours a commit this clone made (its outputs cached);
+    our notebook as we committed it, with its outputs."""
     commit_edit_elsewhere(repo, "other")
     git(repo, "switch", "-q", "main")
     ours = notebook("b = a + 20\nprint(b)")
@@ -163,10 +165,12 @@ def test_resolving_to_our_side_brings_our_outputs_back(repo: Path) -> None:
     git(repo, "commit", "-qam", "ours")
     assert git(repo, "merge", "-q", "--no-edit", "other", check=False).returncode == 1
     assert [bool(o) for _, o in outputs(repo)] == [True, False, False]  # above the conflict
-    done = run_nbcollab("resolve", "--ours", NB, cwd=repo)
-    assert done.returncode == 0, done.stderr
-    assert b"nb.ipynb: outputs restored from the output cache" in done.stderr
-    # Our own commit's notebook, with every output it had when we committed it.
+    return ours
+
+
+def assert_our_commit_back_with_its_outputs(repo: Path, ours: dict) -> None:
+    """Our own commit's notebook, with every output it had when we committed it; committed, the
+    merge stores our blob and leaves nothing to commit."""
     assert outputs(repo) == [
         (c.get("execution_count"), c["outputs"]) for c in ours["cells"] if c["cell_type"] == "code"
     ]
@@ -176,6 +180,14 @@ def test_resolving_to_our_side_brings_our_outputs_back(repo: Path) -> None:
         git(repo, "rev-parse", f"HEAD:{NB}").stdout == git(repo, "rev-parse", f"HEAD^1:{NB}").stdout
     )
     assert_status_clean(repo)
+
+
+def test_resolving_to_our_side_brings_our_outputs_back(repo: Path) -> None:
+    ours = conflict_after_our_own_commit(repo)
+    done = run_nbcollab("resolve", "--ours", NB, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert b"nb.ipynb: outputs restored from the output cache" in done.stderr
+    assert_our_commit_back_with_its_outputs(repo, ours)
 
 
 def test_saving_the_mergetool_with_our_side_brings_our_outputs_back(repo: Path) -> None:
@@ -183,13 +195,7 @@ def test_saving_the_mergetool_with_our_side_brings_our_outputs_back(repo: Path) 
 
     from mergetool_helpers import choose_all, running
 
-    commit_edit_elsewhere(repo, "other")
-    git(repo, "switch", "-q", "main")
-    ours = notebook("b = a + 20\nprint(b)")
-    write_notebook(repo / NB, ours)
-    git(repo, "commit", "-qam", "ours")
-    assert git(repo, "merge", "-q", "--no-edit", "other", check=False).returncode == 1
-    assert [bool(o) for _, o in outputs(repo)] == [True, False, False]  # above the conflict
+    ours = conflict_after_our_own_commit(repo)
     with running([sys.executable, "-m", "nbcollab", "mergetool", NB], repo) as tool:
         choose_all(tool, "ours")
         code, reply = tool.call("api/save", {})
@@ -197,15 +203,7 @@ def test_saving_the_mergetool_with_our_side_brings_our_outputs_back(repo: Path) 
         code, said = tool.finish()
     assert code == 0, said
     assert "nb.ipynb: outputs restored from the output cache" in said
-    assert outputs(repo) == [
-        (c.get("execution_count"), c["outputs"]) for c in ours["cells"] if c["cell_type"] == "code"
-    ]
-    git(repo, "add", NB)
-    git(repo, "commit", "-qm", "merged")
-    assert (
-        git(repo, "rev-parse", f"HEAD:{NB}").stdout == git(repo, "rev-parse", f"HEAD^1:{NB}").stdout
-    )
-    assert_status_clean(repo)
+    assert_our_commit_back_with_its_outputs(repo, ours)
 
 
 def test_fast_forward_pull_and_rebase_keep_outputs(repo: Path, tmp_path: Path) -> None:

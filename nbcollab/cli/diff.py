@@ -283,22 +283,29 @@ def _or_unreadable(
     import shlex
 
     from nbcollab.errors import InvalidNotebook
-    from nbcollab.render.diffs import NotebookSides
 
     try:
         return sides(pair)
     except InvalidNotebook as exc:
         command = shlex.join(["git", "diff", "--no-textconv", *git_args, "--", pair.path])
         why = f"{exc}: not compared; see it as text with: {command}"
-        return NotebookSides(
-            pair.old_label,
-            pair.new_label,
-            None,
-            None,
-            pair.path,
-            note=f"* {why}",
-            unreadable=why,
-        )
+        return _only_a_note(pair, f"* {why}", unreadable=why)
+
+
+def _only_a_note(pair: Any, note: str, *, unmerged: bool = False, unreadable: str = "") -> Any:
+    """A pair of which only ``note`` is shown: no notebook on either side."""
+    from nbcollab.render.diffs import NotebookSides
+
+    return NotebookSides(
+        pair.old_label,
+        pair.new_label,
+        None,
+        None,
+        pair.path,
+        note=note,
+        unmerged=unmerged,
+        unreadable=unreadable,
+    )
 
 
 def _sides(pair: Any, clean: Any) -> Any:
@@ -310,15 +317,7 @@ def _sides(pair: Any, clean: Any) -> Any:
 
     path = quote_path(pair.path)
     if pair.old is None and pair.new is None and pair.theirs is None:
-        return NotebookSides(
-            pair.old_label,
-            pair.new_label,
-            None,
-            None,
-            pair.path,
-            note=f"* Unmerged path {path}",
-            unmerged=True,
-        )
+        return _only_a_note(pair, f"* Unmerged path {path}", unmerged=True)
     ours = load_side(pair.old, path=pair.old_label)
     try:
         new = load_side(pair.new, path=pair.new_file or pair.new_label, clean=clean(pair.path))
