@@ -13,16 +13,15 @@ import copy
 from typing import Any
 
 import pytest
-from helpers import code_cell, make_notebook, markdown_cell
+from helpers import code_cell, make_notebook
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_resolve_properties import LABELS, triples
+from test_resolve_properties import LABELS, merge_of_two_cells, triples
 
 from nbcollab.errors import NbcollabError
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.options import MergeOptions, OutputStrategy
 
 library = pytest.importorskip(
     "jupyterlab_nbcollab.library",
@@ -54,24 +53,7 @@ def apply(nb: dict[str, Any], answer: Any) -> dict[str, Any]:
 
 
 def _merged(first: tuple[str, str, str], second: tuple[str, str, str], kernel: bool) -> Any:
-    def version(k: int) -> dict[str, Any]:
-        nb = make_notebook(
-            markdown_cell(first[k], cell_id="m"),
-            code_cell("x = 1", cell_id="same"),
-            code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]),
-        )
-        if kernel:  # a change of language: a notebook-metadata conflict, in a note cell
-            language = ["python", "python", "R"][k]
-            nb["metadata"]["kernelspec"] = {"name": language, "language": language}
-        return nb
-
-    result = merge_notebooks(
-        version(0),
-        version(1),
-        version(2),
-        labels=LABELS,
-        options=MergeOptions(outputs=OutputStrategy.CONFLICT),
-    )
+    result = merge_of_two_cells(first, second, kernel=kernel)
     assume(not result.clean)
     return result.notebook
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from helpers import code_cell, make_notebook, markdown_cell
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_resolve_properties import LABELS, triples
+from test_resolve_properties import merge_of_two_cells, triples
 
-from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.mergetool.session import Session, clear_resolved
 from nbcollab.notebook.codec import serialize_notebook
 from nbcollab.notebook.lines import iter_cells
-from nbcollab.options import MergeOptions, OutputStrategy
 
 SETTINGS = settings(
     max_examples=60,
@@ -32,20 +29,7 @@ SETTINGS = settings(
 
 
 def _merged(first: tuple[str, str, str], second: tuple[str, str, str]) -> dict[str, Any]:
-    def version(k: int) -> dict[str, Any]:
-        return make_notebook(
-            markdown_cell(first[k], cell_id="m"),
-            code_cell("x = 1", cell_id="same", outputs=[]),
-            code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]),
-        )
-
-    result = merge_notebooks(
-        version(0),
-        version(1),
-        version(2),
-        labels=LABELS,
-        options=MergeOptions(outputs=OutputStrategy.CONFLICT),
-    )
+    result = merge_of_two_cells(first, second)
     assume(not result.clean)
     return result.notebook
 

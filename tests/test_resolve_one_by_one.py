@@ -8,16 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import code_cell, make_notebook, markdown_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_resolve_properties import LABELS, triples
+from test_resolve_properties import merge_of_two_cells, triples
 
 from nbcollab.merge.conflicts import read_record
-from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.notebook.codec import serialize_notebook
-from nbcollab.options import MergeOptions, OutputStrategy
 
 SETTINGS = settings(
     max_examples=80,
@@ -27,21 +24,7 @@ SETTINGS = settings(
 
 
 def _merged(first: tuple[str, str, str], second: tuple[str, str, str]) -> dict[str, Any]:
-    def version(k: int) -> dict[str, Any]:
-        # The colour differs on every side: a metadata conflict whose note sits above the
-        # source conflict of the same cell.
-        return make_notebook(
-            markdown_cell(first[k], cell_id="m"),
-            code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]),
-        )
-
-    return merge_notebooks(
-        version(0),
-        version(1),
-        version(2),
-        labels=LABELS,
-        options=MergeOptions(outputs=OutputStrategy.CONFLICT),
-    ).notebook
+    return merge_of_two_cells(first, second, same_cell=False).notebook
 
 
 def _one_by_one(nb: dict[str, Any], choice: Resolution, picks: list[int]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from nbcollab.merge.markers import terminated
 from nbcollab.merge.notebook import merge_notebooks
 from nbcollab.merge.resolve import Resolution, resolve_conflicts
 from nbcollab.merge.values import MergeLabels
+from nbcollab.options import MergeOptions, OutputStrategy
 
 LABELS = MergeLabels(ours="x", theirs="y")
 TRICKY = [
@@ -67,6 +68,39 @@ def triples(draw: st.DrawFn) -> tuple[str, str, str]:
     ends = draw(st.lists(st.booleans(), min_size=3, max_size=3))
     base, ours, theirs = (_text(lines, end) for lines, end in zip(texts, ends))
     return base, ours, theirs
+
+
+def merge_of_two_cells(
+    first: tuple[str, str, str],
+    second: tuple[str, str, str],
+    *,
+    same_cell: bool = True,
+    kernel: bool = False,
+) -> Any:
+    """The merge (outputs kept in conflict) of a notebook whose markdown cell holds ``first`` and
+    a code cell ``second`` (base, ours, theirs), with a colour that differs on every side (a
+    metadata conflict whose note sits above that cell's source conflict); ``same_cell``: an
+    unchanged code cell between them; ``kernel``: theirs changes the language (a
+    notebook-metadata conflict, in a note cell)."""
+
+    def version(k: int) -> dict[str, Any]:
+        cells = [markdown_cell(first[k], cell_id="m")]
+        if same_cell:
+            cells.append(code_cell("x = 1", cell_id="same"))
+        cells.append(code_cell(second[k], cell_id="c", color=["base", "ours", "theirs"][k]))
+        nb = make_notebook(*cells)
+        if kernel:
+            language = ["python", "python", "R"][k]
+            nb["metadata"]["kernelspec"] = {"name": language, "language": language}
+        return nb
+
+    return merge_notebooks(
+        version(0),
+        version(1),
+        version(2),
+        labels=LABELS,
+        options=MergeOptions(outputs=OutputStrategy.CONFLICT),
+    )
 
 
 def _lines(text: str) -> list[str]:
