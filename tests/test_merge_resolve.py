@@ -120,6 +120,38 @@ def test_resolve_without_a_side_leaves_marked_conflicts(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["resolve", str(path), "--ours", "--base"]).exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("flag", "side", "said"),
+    [
+        ("--union", "ours", "; 2 of them hold one value only, and got ours"),
+        ("--union-theirs-first", "theirs", "; 2 of them hold one value only, and got theirs"),
+        ("--theirs", "theirs", ""),
+    ],
+)
+def test_a_union_says_which_side_a_conflict_of_one_value_got(
+    tmp_path: Path, flag: str, side: str, said: str
+) -> None:
+    def version(text: str, color: str, kernel: str) -> dict[str, Any]:
+        nb = make_notebook(code_cell(text, cell_id="one", color=color))
+        nb["metadata"]["kernelspec"] = {"name": kernel, "display_name": kernel, "language": kernel}
+        return nb
+
+    merged = merge_notebooks(
+        version("v = 1", "red", "python3"),
+        version("v = 2", "green", "julia"),
+        version("v = 3", "blue", "ir"),
+        labels=LABELS,
+    ).notebook
+    path = _write(tmp_path / "nb.ipynb", merged)
+    done = run_nbcollab("resolve", flag, str(path))
+    assert done.returncode == 0, done.stderr
+    assert f"nb.ipynb: resolved 3 conflict(s) to {flag[2:]}{said}\n".encode() in done.stderr
+    nb = json.loads(path.read_text())
+    cell = next(c for c in nb["cells"] if c.get("id") == "one")
+    assert cell["metadata"]["color"] == {"ours": "green", "theirs": "blue"}[side]
+    assert nb["metadata"]["kernelspec"]["name"] == {"ours": "julia", "theirs": "ir"}[side]
+
+
 # --- markers longer than 7 characters ------------------------------------------------------------
 
 

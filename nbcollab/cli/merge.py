@@ -332,7 +332,15 @@ def _selected_cell(path: Path, nb: dict[str, object], wanted: str) -> int:
 
 def _report_resolve(path: Path, choice: Resolution | None, outcome: ResolveOutcome) -> None:
     if choice is not None:
-        echo(f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}", err=True)
+        one_value = (
+            f"; {outcome.one_value} of them hold one value only, and got {choice.first_side}"
+            if outcome.one_value
+            else ""
+        )
+        echo(
+            f"{_shown(path)}: resolved {outcome.resolved} conflict(s) to {choice.value}{one_value}",
+            err=True,
+        )
     if outcome.cleared:
         echo(
             f"{_shown(path)}: cleared {outcome.cleared} conflict(s) resolved by hand from the "

@@ -52,6 +52,9 @@ class ResolveOutcome:
     resolved: int
     failed: list[str] = field(default_factory=list)
     cleared: int = 0
+    # Of those resolved to a union, how many hold one value only (metadata, a cell's type, an
+    # execution count): those got the first side's value (``Resolution.first_side``).
+    one_value: int = 0
 
 
 def resolve_conflicts(
@@ -88,6 +91,9 @@ def resolve_conflicts(
             kept.append(number)
             continue
         outcome.resolved += 1
+        outcome.one_value += choice.first_side != choice.value and choice not in resolutions_for(
+            entries[number]
+        )
         _follow_edit(entries, places, index, number, before, cell_source(cells[index]))
     if outcome.resolved or outcome.cleared:
         _delete_cells(nb, doomed)
