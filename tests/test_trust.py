@@ -743,7 +743,6 @@ def test_a_signed_merge_parses_each_notebook_once(
     three parses for three inputs, and the same signature as when the check parses them itself."""
     from nbcollab.git import merge_driver
     from nbcollab.notebook import codec
-    from nbcollab.trust import notary
 
     base, local, remote = three_versions()
     base_t, local_t, remote_t = texts(base, local, remote)
@@ -755,13 +754,15 @@ def test_a_signed_merge_parses_each_notebook_once(
         files[-1].write_text(text, encoding="utf-8")
     parses = []
 
+    original = codec.parse_notebook_repeats
+
     def counted(data: Any, **kwargs: Any) -> Any:
         parses.append(kwargs.get("path"))
-        return parse_notebook(data, **kwargs)
+        return original(data, **kwargs)
 
+    # Every parse goes through it: parse_notebook too, wherever it was imported.
     with monkeypatch.context() as patched:
-        patched.setattr(codec, "parse_notebook", counted)
-        patched.setattr(notary, "parse_notebook", counted)
+        patched.setattr(codec, "parse_notebook_repeats", counted)
         assert merge_driver.run_git_merge([*map(str, files), "7", "nb.ipynb"]) == 0
     assert len(parses) == 3, parses
     merged = files[1].read_text(encoding="utf-8")

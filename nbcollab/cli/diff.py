@@ -287,7 +287,7 @@ def _or_unreadable(
     try:
         return sides(pair)
     except InvalidNotebook as exc:
-        command = shlex.join(["git", "diff", "--no-textconv", *git_args, "--", pair.path])
+        command = "git diff --no-textconv " + shlex.join([*git_args, "--", pair.path])
         why = f"{exc}: not compared; see it as text with: {command}"
         return _only_a_note(pair, f"* {why}", unreadable=why)
 
