@@ -168,6 +168,34 @@ def test_resolve_every_conflict_by_clicking_then_mark_resolved(lab: Lab, page: A
     assert page.outside == []
 
 
+def test_mark_resolved_brings_your_outputs_back_from_the_output_cache(lab: Lab, page: Any) -> None:
+    from test_output_cache_git import NB, assert_status_clean, conflict_after_our_own_commit
+    from test_output_cache_git import notebook as ran_notebook
+
+    repo = _repo(lab, "outputs")
+    assert run_nbcollab("install", cwd=repo).returncode == 0
+    write_notebook(repo / NB, ran_notebook())
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "one")
+    ours = conflict_after_our_own_commit(repo)
+    _open(page, lab, f"outputs/{NB}")
+    expect(_count(page)).to_have_text("1 conflict")
+    _conflict_in_cell(page, 2).get_by_role("button", name="Use ours", exact=True).click()
+    expect(_count(page)).to_have_text("No conflict left")
+    page.get_by_role("button", name="Mark resolved").click()
+    expect(page.locator(".jp-nbcollab-message")).to_contain_text(
+        f"Saved with your outputs from the output cache, and ran git add {NB}"
+    )
+    # Shown in the notebook: the outputs of our own commit, under their cells.
+    for cell, text in ((2, "2"), (3, "3")):
+        expect(page.locator(CELLS).nth(cell).locator(".jp-OutputArea-output")).to_have_text(text)
+    saved = json.loads((repo / NB).read_text())
+    assert [c.get("outputs") for c in saved["cells"]] == [c.get("outputs") for c in ours["cells"]]
+    assert git(repo, "ls-files", "-u").stdout == ""
+    git(repo, "commit", "-qm", "merged")
+    assert_status_clean(repo)
+
+
 def test_typed_text_survives_another_conflicts_button(lab: Lab, page: Any) -> None:
     repo = _repo(lab, "typed")
     path = conflicted_repo(repo, base=notebook("a = 0", "c = 0", "0\n"))

@@ -206,6 +206,27 @@ def test_saving_the_mergetool_with_our_side_brings_our_outputs_back(repo: Path) 
     assert_our_commit_back_with_its_outputs(repo, ours)
 
 
+def test_marking_resolved_in_jupyterlab_brings_our_outputs_back(repo: Path) -> None:
+    library = pytest.importorskip(
+        "jupyterlab_nbcollab.library", reason="jupyterlab-nbcollab is not installed"
+    )
+    from nbcollab.notebook.codec import serialize_notebook
+
+    ours = conflict_after_our_own_commit(repo)
+    # What the editor does: each conflict's "Use ours" (the record kept), then "Mark resolved"
+    # clears the record, applies the outputs and saves.
+    nb = parse_notebook((repo / NB).read_bytes())
+    while views := library.describe_conflicts(nb)["conflicts"]:
+        nb = library.resolve_one(nb, views[0]["number"], "ours").notebook
+    before = library.clear_stale(nb)  # no file: the record cleared, nothing more
+    assert not before.restored
+    done = library.clear_stale(nb, repo / NB)
+    assert done.restored
+    assert {k for k, cell in done.changed.items() if cell.get("outputs")} == {2, 3}
+    (repo / NB).write_text(serialize_notebook(done.notebook), encoding="utf-8")
+    assert_our_commit_back_with_its_outputs(repo, ours)
+
+
 def test_fast_forward_pull_and_rebase_keep_outputs(repo: Path, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     git(repo.parent, "clone", "-q", str(repo), str(clone))

@@ -127,13 +127,14 @@ class ResolveHandler(_Handler):
 
 
 class ClearHandler(_Handler):
-    """POST the notebook: the records of conflicts resolved by hand cleared."""
+    """POST the notebook: the records of conflicts resolved by hand cleared, and when none is
+    left, the output cache's outputs back in its cells (before "Mark resolved" saves it)."""
 
     @tornado.web.authenticated
     @authorized("read")
     async def post(self) -> None:
         file = self._file()
-        await self._answer(lambda: _resolved(library.clear_stale(self._notebook(file))))
+        await self._answer(lambda: _resolved(library.clear_stale(self._notebook(file), file)))
 
 
 def _resolved(done: library.Resolved) -> dict[str, Any]:
@@ -141,6 +142,7 @@ def _resolved(done: library.Resolved) -> dict[str, Any]:
         "changed": [{"index": k, "cell": cell} for k, cell in sorted(done.changed.items())],
         "removed": done.removed,
         "metadata": done.metadata,
+        "restored": done.restored,
         **library.describe_conflicts(done.notebook),
     }
 

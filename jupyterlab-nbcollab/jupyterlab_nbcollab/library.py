@@ -150,6 +150,7 @@ class Resolved:
     removed: int | None
     metadata: dict[str, Any]
     notebook: Notebook
+    restored: bool = False  # outputs came back from the output cache (``clear_stale``)
 
 
 def resolve_one(
@@ -190,9 +191,25 @@ def _with_record_of(before: Notebook, after: Notebook) -> Notebook:
     return {**after, "metadata": metadata}
 
 
-def clear_stale(nb: Notebook) -> Resolved:
-    """``nb`` with the records of conflicts resolved by hand cleared (their marks are gone)."""
-    return _changes(nb, resolve_conflicts(nb, None).notebook, None)
+def clear_stale(nb: Notebook, file: Path | None = None) -> Resolved:
+    """``nb`` with the records of conflicts resolved by hand cleared (their marks are gone).
+
+    With the ``file`` it is saved to, a notebook left without conflicts also gets the outputs
+    the output cache holds for its cells, as ``nbcollab resolve`` gives them (``refilled``):
+    outputs the notebook already has are kept, and nothing comes back outside a repository with
+    nbcollab's filter and cache installed."""
+    after = resolve_conflicts(nb, None).notebook
+    if file is None or find_conflicts(after):
+        return _changes(nb, after, None)
+    from nbcollab.git.refill import refilled
+    from nbcollab.notebook.codec import serialize_notebook
+
+    filled = refilled(file, serialize_notebook(after).encode("utf-8", "surrogatepass"))
+    if filled is None:
+        return _changes(nb, after, None)
+    done = _changes(nb, parse_notebook(filled, path=file.name), None)
+    done.restored = True
+    return done
 
 
 def _changes(before: Notebook, after: Notebook, at: int | None) -> Resolved:

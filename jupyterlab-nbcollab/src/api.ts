@@ -83,6 +83,8 @@ export interface IResolution extends IConflictReport {
   changed: { index: number; cell: nbformat.ICell }[];
   removed: number | null;
   metadata: nbformat.INotebookMetadata;
+  /** Outputs came back from the output cache (clearing a notebook left without conflicts). */
+  restored?: boolean;
 }
 
 /** One static lint finding (cell is an index into the notebook's cells). */

@@ -153,7 +153,10 @@ export class NotebookConflicts implements IDisposable {
       // so that undoing it brings the conflict back). Asked whatever the last report said, and
       // asked again when the notebook changed meanwhile (the kernel writes its metadata when it
       // starts): a record left behind would make the notebook look half resolved.
+      // Left without conflicts, the notebook also gets its outputs back from the output cache
+      // (as `nbcollab resolve` gives them), in the same reply.
       let cleared = false;
+      let restored = false;
       for (let attempt = 0; attempt < ATTEMPTS && !cleared; attempt++) {
         const sent = notebookJSON(model);
         const reply = await request<IResolution>(
@@ -164,6 +167,7 @@ export class NotebookConflicts implements IDisposable {
         if (stillMatches(model.sharedModel, sent, touched(reply))) {
           applyResolution(model.sharedModel, reply);
           cleared = true;
+          restored = !!reply.restored;
         }
       }
       if (!cleared) {
@@ -177,7 +181,8 @@ export class NotebookConflicts implements IDisposable {
       );
       this.resolved = true;
       this.git = { ...(this.git ?? { repository: true, stages: [] }), unmerged: false };
-      this.say(`Saved, and ${done.message}: the notebook is marked resolved.`);
+      const outputs = restored ? ' with your outputs from the output cache' : '';
+      this.say(`Saved${outputs}, and ${done.message}: the notebook is marked resolved.`);
       this.show({ ...(this.report as IConflictReport), conflicts: [], stale: 0, edited: [] });
     });
   }
