@@ -117,6 +117,32 @@ def test_keys_and_buttons_step_through_the_changes(browser: Any, tmp_path: Path)
     assert visit.network() == [] and visit.dialogs == []
 
 
+def test_a_notebook_that_could_not_be_read_is_a_stop_of_its_own(
+    browser: Any, tmp_path: Path
+) -> None:
+    from nbcollab.render.html import render_page, render_section, render_unreadable_section
+
+    old, new = report_pair()
+    why = "b/bad.ipynb (HEAD):1:13: not valid JSON (Expecting value): not compared"
+    sections = [
+        render_unreadable_section(1, "a/bad.ipynb (HEAD~1)", "b/bad.ipynb (HEAD)", why),
+        render_section(
+            2, "a/r.ipynb (HEAD~1)", "b/r.ipynb (HEAD)", diff_notebooks(old, new), "python", ()
+        ),
+    ]
+    path = tmp_path / "review.html"
+    path.write_text(render_page(sections), encoding="utf-8")
+    visit = Visit(browser, path)
+    ids = visit.change_ids()
+    assert ids[0] == "nb1-unread" and len(ids) == 7
+    visit.page.keyboard.press("n")
+    assert visit.current() == ("nb1-unread", "1 / 7")
+    assert visit.page.inner_text("#nb1-unread") == why
+    visit.page.keyboard.press("n")
+    assert visit.current() == (ids[1], "2 / 7")
+    assert visit.network() == [] and visit.dialogs == []
+
+
 def test_navigation_continues_from_where_the_reader_jumped(browser: Any, tmp_path: Path) -> None:
     visit = Visit(browser, _write_page(tmp_path, *report_pair()))
     ids = visit.change_ids()

@@ -121,7 +121,9 @@ def render_unreadable_section(number: int, old: str, new: str, why: str) -> Revi
     article = (
         f'<article class="notebook" id="{anchor}"><header><h2><span class="badge removed">'
         f'not read</span> {escape(name)}</h2><span class="sub">{escape(sub)}</span></header>'
-        f'<p class="unreadable">{escape(why)}</p></article>'
+        # A change of its own, so that n/p stop at it.
+        f'<section class="cell change removed" id="{anchor}-unread">'
+        f'<p class="unreadable">{escape(why)}</p></section></article>'
     )
     toc = f'<li><a href="#{anchor}">{escape(name)}</a> <span class="sub">(not read)</span></li>'
     return ReviewSection(name, article, toc, ReviewCounts(notebooks=1))

@@ -46,8 +46,7 @@ section.cell.modified{border-left:5px solid #bf8700}section.cell.current{outline
 .badge.identical{color:var(--muted);background:var(--chip)}
 .badge.published{color:#0550ae;background:#ddf4ff}
 p.origin{margin:.3em 0;font-size:.88em;color:var(--muted);overflow-wrap:anywhere}
-p.unreadable{margin:.5em 0;padding:.5em .7em;border-left:3px solid #cf222e;
-background:var(--del);overflow-wrap:anywhere}
+p.unreadable{margin:.2em 0;overflow-wrap:anywhere}
 .chips{display:flex;flex-wrap:wrap;gap:.35em;list-style:none;padding:0;margin:.4em 0}
 .chip{background:var(--chip);border-radius:1em;padding:.05em .65em;font-size:.82em;
 max-width:100%;overflow-wrap:anywhere}
