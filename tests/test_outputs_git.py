@@ -266,11 +266,48 @@ def test_restored_outputs_are_never_signed(alice: Path, remote: Path) -> None:
     assert run_nbcollab("trust", "check", NB, cwd=bob).returncode == 1
 
 
+def test_fetch_and_pull_work_before_anybody_published_with_share_outputs(
+    alice: Path, remote: Path
+) -> None:
+    bob = clone(remote, "bob", "--share-outputs")
+    commit(alice, analysis(2), "two")
+    git(alice, "push", "-q", "origin", "HEAD:main")  # nothing published: no outputs ref
+    assert git(remote, "for-each-ref", "refs/nbcollab").stdout == ""
+    git(bob, "fetch", "-q")
+    git(bob, "pull", "-q", "--ff-only")
+    assert git(bob, "for-each-ref", "refs/nbcollab").stdout == ""
+    ok("outputs", "push", cwd=alice)
+    git(bob, "pull", "-q")
+    assert git(bob, "rev-parse", TRACKING).stdout == git(remote, "rev-parse", REF).stdout
+    ok("outputs", "restore", cwd=bob)
+    assert code_outputs(bob / NB) == code_outputs(alice / NB)
+    # The ref deleted on the remote (a broken one, say): fetching goes on, and prunes nothing.
+    git(remote, "update-ref", "-d", REF)
+    git(bob, "fetch", "-q")
+
+
+def test_installing_again_replaces_the_refspec_that_failed_without_a_ref(alice: Path) -> None:
+    older = f"+{REF}:{TRACKING}"
+    ok("install", "--share-outputs", cwd=alice)  # as an earlier version set it up
+    git(alice, "config", "--unset-all", "remote.origin.fetch", "nbcollab")
+    git(alice, "config", "--add", "remote.origin.fetch", older)
+    done = run_nbcollab("status", cwd=alice)
+    assert b"run `nbcollab install --share-outputs`" in done.stdout
+    out = ok("install", "--share-outputs", cwd=alice)
+    assert f"removed fetch refspec {older} from remote origin" in out
+    fetch = git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split()
+    assert fetch == ["+refs/heads/*:refs/remotes/origin/*", f"+{REF}*:{TRACKING}*"]
+    git(alice, "config", "--add", "remote.origin.fetch", older)
+    ok("uninstall", "--keep-output-cache", cwd=alice)
+    fetch = git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split()
+    assert fetch == ["+refs/heads/*:refs/remotes/origin/*"]
+
+
 def test_share_outputs_is_removed_exactly_and_a_hook_of_ones_own_is_kept(alice: Path) -> None:
     before = git(alice, "config", "--local", "--list").stdout
     ok("install", "--share-outputs", cwd=alice)
     fetch = git(alice, "config", "--get-all", "remote.origin.fetch").stdout.split()
-    assert fetch == ["+refs/heads/*:refs/remotes/origin/*", f"+{REF}:{TRACKING}"]
+    assert fetch == ["+refs/heads/*:refs/remotes/origin/*", f"+{REF}*:{TRACKING}*"]
     hook = alice / ".git" / "hooks" / "pre-push"
     assert os.access(hook, os.X_OK) and "outputs push --hook" in hook.read_text()
     status = ok("status", cwd=alice)

@@ -2,9 +2,11 @@
 
 Two pieces, both in this clone only (git copies neither with a clone):
 
-- a fetch refspec on each remote, ``+refs/nbcollab/outputs:refs/nbcollab/remotes/<remote>/outputs``,
+- a fetch refspec on each remote, ``+refs/nbcollab/outputs*:refs/nbcollab/remotes/<remote>/outputs*``,
   so every ``git fetch`` and ``git pull`` brings the remote's published outputs along (and the
-  checkout of a pull fills them in);
+  checkout of a pull fills them in). A pattern, not the ref's own name: git fetches what a
+  pattern matches and nothing when it matches nothing, whereas a name the remote does not have
+  (nobody published yet, or a broken ref was deleted) would fail every fetch and pull;
 - the ``pre-push`` hook shipped in ``nbcollab/git/hooks``, written as every nbcollab hook is
   (``git.hook_files``: marked as nbcollab's, never over a hook of the user's own, which gets it
   beside it to call), which runs ``nbcollab outputs push --hook`` and never stops the push.
@@ -36,7 +38,13 @@ _ERE_SPECIAL = re.compile(r"([\\^$.|?*+()\[\]{}])")
 
 
 def refspec(remote: str) -> str:
-    """The fetch refspec that brings ``remote``'s published outputs along."""
+    """The fetch refspec that brings ``remote``'s published outputs along (a pattern whose
+    ``*`` matches the empty rest of the name)."""
+    return f"+{REF}*:{tracking_ref(remote)}*"
+
+
+def _older_refspec(remote: str) -> str:
+    """The refspec earlier versions set: the ref's name, which fails a fetch where it is not."""
     return f"+{REF}:{tracking_ref(remote)}"
 
 
@@ -74,18 +82,24 @@ def set_sharing(root: Path, *, enabled: bool) -> list[str]:
     """Set sharing up (``enabled``) or remove what nbcollab set up; what was done, as lines."""
     state = read_sharing(root)
     done = []
-    for remote in state.not_fetching if enabled else state.fetching:
+    fetch = _fetch_refspecs(root)
+    for remote in _remotes(root):
         if not _valid_name(remote):
             continue
-        key = f"remote.{remote}.fetch"
-        if enabled:
-            run_git(["config", "--local", "--add", key, refspec(remote)], root)
+        # The older refspec goes either way: installing again replaces it.
+        for value in (_older_refspec(remote), *([] if enabled else [refspec(remote)])):
+            if value in fetch.get(remote, []):
+                _unset_refspec(root, remote, value)
+                done.append(f"removed fetch refspec {value} from remote {remote}")
+        if enabled and remote in state.not_fetching:
+            run_git(["config", "--local", "--add", f"remote.{remote}.fetch", refspec(remote)], root)
             done.append(f"added fetch refspec {refspec(remote)} to remote {remote}")
-        else:
-            pattern = "^" + _ERE_SPECIAL.sub(r"\\\1", refspec(remote)) + "$"
-            run_git(["config", "--local", "--unset-all", key, pattern], root)
-            done.append(f"removed fetch refspec {refspec(remote)} from remote {remote}")
     return done + (install_hooks if enabled else remove_hooks)(root, SHARE_HOOKS)
+
+
+def _unset_refspec(root: Path, remote: str, value: str) -> None:
+    pattern = "^" + _ERE_SPECIAL.sub(r"\\\1", value) + "$"
+    run_git(["config", "--local", "--unset-all", f"remote.{remote}.fetch", pattern], root)
 
 
 def _remotes(root: Path) -> list[str]:
