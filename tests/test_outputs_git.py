@@ -352,6 +352,31 @@ def test_the_hook_never_stops_a_push(
     assert git(remote, "rev-parse", "main").stdout == git(alice, "rev-parse", "HEAD").stdout
 
 
+def test_outputs_a_pull_restored_are_left_for_their_author_to_publish(
+    alice: Path, remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob", "--share-outputs")
+    # Alice changes the plot, runs it, and pushes without publishing yet.
+    commit(alice, analysis(2), "two")
+    git(alice, "push", "-q", "--no-verify", "origin", "HEAD:main")
+    git(bob, "pull", "-q")
+    assert [bool(o) for _, o in code_outputs(bob / NB)] == [True, False]  # from Alice's record
+    assert_clean(bob)
+    with monkeypatch.context() as as_bob:
+        as_bob.setenv("GIT_AUTHOR_NAME", "Bob")
+        pushed = ok("outputs", "push", cwd=bob)
+    assert "not published, every output it has is published already" in pushed
+    assert "no new outputs to publish" in pushed
+    # Alice's own record of that version still goes out, whole, in her name.
+    assert "1 notebook version published" in ok("outputs", "push", cwd=alice)
+    carol = clone(remote, "carol")
+    ok("outputs", "fetch", cwd=carol)
+    restored = ok("outputs", "restore", cwd=carol)
+    assert "Bob" not in restored and "Alice" in restored
+    assert code_outputs(carol / NB) == code_outputs(alice / NB)
+
+
 def test_two_clones_publishing_at_once_keep_both(alice: Path, remote: Path) -> None:
     bob = clone(remote, "bob")
     write_notebook(bob / "other.ipynb", analysis(7))

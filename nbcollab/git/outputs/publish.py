@@ -6,6 +6,13 @@ remote's branches) add or change, and every notebook of the pushed tips themselv
 output cache recorded for exactly that clean blob (the working file that cleaned to it), or,
 for the notebooks of ``HEAD``, the working file itself when it cleans to that blob. A version
 that the remote already has a record of is skipped: the first publisher keeps the credit.
+
+A version none of whose outputs are new (the remote holds each, byte for byte, in a record of
+that notebook) is not published: most often a checkout restored them from someone else's
+record, and publishing them would credit them to this clone and, by taking the version, keep
+their author's own record of it (with the cells only they ran) from ever being published. A
+version with outputs of its own is published whole, so that each record restores its version
+by itself (pruning older records never empties a newer version).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from nbcollab.errors import GitError, NbcollabError
 from nbcollab.files import read_file_bytes
@@ -43,8 +50,13 @@ from nbcollab.published.layout import (
     record_name,
     tracking_ref,
 )
-from nbcollab.published.objects import BLOB_MODE, TreeEntry
-from nbcollab.published.records import RecordContent, cells_to_publish, record_content
+from nbcollab.published.objects import BLOB_MODE, TreeEntry, parse_tree
+from nbcollab.published.records import (
+    RecordContent,
+    cells_to_publish,
+    encode_output,
+    record_content,
+)
 from nbcollab.safe_text import quote_path
 
 _ZERO = frozenset("0")
@@ -224,6 +236,7 @@ def _build(
 ) -> Folders:
     """Write the records of the candidates that have outputs to publish; their folders."""
     known = _known(folders)
+    published = _PublishedOutputs(folders, cat)
     # Only what the cache has records of, or what the work tree may hold: no blob read in vain.
     wanted = [c for c in wanted if (store and store.records_for(c.path)) or c.commit == at_head]
     blobs = cat.read_many([c.oid for c in wanted], limit=MAX_NOTEBOOK_BYTES)
@@ -237,7 +250,15 @@ def _build(
             continue
         try:
             content = _content(
-                candidate, blob.data, root, store, options_for, publisher, report, at_head=at_head
+                candidate,
+                blob.data,
+                root,
+                store,
+                options_for,
+                publisher,
+                report,
+                at_head=at_head,
+                published=published,
             )
         except (NbcollabError, CacheDamaged) as exc:
             report.notes.append(f"{quote_path(candidate.path)}: not published ({exc})")
@@ -258,6 +279,7 @@ def _content(
     report: PushReport,
     *,
     at_head: str | None,
+    published: _PublishedOutputs,
 ) -> RecordContent | None:
     options = options_for(candidate.path)
     key = hashlib.sha256(blob).hexdigest()
@@ -267,12 +289,59 @@ def _content(
     if working is None:
         return None
     cells = cells_to_publish(working, blob, candidate.path, options)
+    if cells and published.held(candidate.path, cells, candidate.oid) == set(cells):
+        report.notes.append(
+            f"{quote_path(candidate.path)} (commit {candidate.commit[:10]}): not published, "
+            "every output it has is published already (restored from someone's record, say)"
+        )
+        return None
     if not cells:
         return None
     origin = Origin(publisher, candidate.commit, candidate.date)
     content, problems = record_content(cells, path=candidate.path, origin=origin)
     report.notes += problems
     return content if content.meta.cells else None
+
+
+class _PublishedOutputs:
+    """The outputs the remote's records hold, per notebook, as the ids of their blobs."""
+
+    def __init__(self, folders: Folders, cat: CatFile) -> None:
+        self._folders, self._cat = folders, cat
+        self._ids: dict[str, set[str]] = {}
+
+    def held(self, path: str, cells: dict[int, tuple[list[Any], Any]], like: str) -> set[int]:
+        """The positions of the ``cells`` (outputs, count) that have outputs, all of them held
+        already (``like``: an object id of the repository, telling its hash)."""
+        with_outputs = {index for index, (outputs, _) in cells.items() if outputs}
+        if not with_outputs:
+            return set()
+        ids = self._of(path)
+        digest = hashlib.sha256 if len(like) == 64 else hashlib.sha1
+        return {
+            index
+            for index in with_outputs
+            if all(_blob_id(encode_output(output), digest) in ids for output in cells[index][0])
+        }
+
+    def _of(self, path: str) -> set[str]:
+        key = path_key(path)
+        if key not in self._ids:
+            trees = list(self._folders.get(key, {}).values())
+            found: set[str] = set()
+            for tree in self._cat.read_many(trees, limit=MAX_NOTEBOOK_BYTES):
+                try:
+                    entries = parse_tree(tree) if tree is not None else []
+                except ValueError:
+                    continue  # a damaged record holds nothing to compare with
+                found.update(e.oid for e in entries if e.name not in (META, NOTEBOOK))
+            self._ids[key] = found
+        return self._ids[key]
+
+
+def _blob_id(data: bytes, digest: Callable[[bytes], Any]) -> str:
+    """The id git gives a blob of ``data``."""
+    return str(digest(b"blob %d\0" % len(data) + data).hexdigest())
 
 
 def _recorded(store: OutputStore, path: str, key: str) -> bytes | None:
@@ -299,7 +368,9 @@ def _work_tree_file(root: Path, path: str, blob: bytes, options: CleanOptions) -
 
 
 def _write_records(
-    contents: Sequence[tuple[Candidate, str, RecordContent]], root: Path, report: PushReport
+    contents: Sequence[tuple[Candidate, str, RecordContent]],
+    root: Path,
+    report: PushReport,
 ) -> Folders:
     """Store the records (one process for the blobs, one for the trees); their folders."""
     data: dict[bytes, int] = {}
