@@ -59,7 +59,7 @@ def test_each_pyproject_is_read_once_for_any_number_of_paths(
     ("text", "applies"),
     [
         ('[project]\nname = "pkg"\n', "root"),  # a package of a monorepo: says nothing
-        ('[tool.ruff]\nline-length = 99\n# nbcollab is set up at the top\n', "root"),
+        ("[tool.ruff]\nline-length = 99\n# nbcollab is set up at the top\n", "root"),
         ("[tool.nbcollab.clean]\nkeep-outputs = false\n", "sub"),
         ("[tool.nbcollab]\n", "sub"),  # an empty table: the defaults, on purpose
         ("[tool]\nnbcollab = { clean = { keep-outputs = false } }\n", "sub"),
