@@ -17,7 +17,7 @@ from nbcollab.execute.compare import OutputComparer
 from nbcollab.execute.inputs import InputHasher
 from nbcollab.execute.judge import judge_run
 from nbcollab.execute.kernels import Kernels, kernel_name
-from nbcollab.execute.key import KeyParts, code_cells, run_key
+from nbcollab.execute.key import KeyParts, code_cells, normalized_code, run_key
 from nbcollab.execute.options import ExecuteOptions
 from nbcollab.execute.result import Executed, NotebookRun, Outcome
 from nbcollab.execute.runner import RawRun, RunJob
@@ -184,5 +184,7 @@ def _after_run(
         options.store.write(planned.key, cached)
     run = _judged(planned, raw, Outcome.EXECUTED)
     if options.keep_executed and raw.failure is None:
-        run.executed = Executed(raw.outputs, raw.counts, raw.language_info)
+        run.executed = Executed(
+            raw.outputs, raw.counts, raw.language_info, normalized_code(planned.nb)
+        )
     return run
