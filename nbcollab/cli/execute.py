@@ -116,7 +116,12 @@ def execute(
 ) -> None:
     """Run notebooks top to bottom: only what changed since a cached run, N kernels at once."""
     from nbcollab.cli.clean import expand_notebook_paths
-    from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
+    from nbcollab.cli.execution import (
+        RequestsByFolder,
+        locate_cache,
+        outside_cache,
+        progress_reporter,
+    )
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
     from nbcollab.execute.plan import in_shard, parse_shard
     from nbcollab.workers import default_jobs
@@ -129,8 +134,8 @@ def execute(
         compare_outputs=False if no_compare else None,
     )
     here = requests_for.options_in(Path.cwd())
-    files = expand_notebook_paths(paths or [Path(".")], exclude=here.exclude)
     root, store = locate_cache(Path.cwd(), cache_dir)
+    files = outside_cache(expand_notebook_paths(paths or [Path(".")], exclude=here.exclude), store)
     if chosen_shard is not None:
         files = [f for f in files if in_shard(_name(f, root), chosen_shard)]
     requests = [requests_for(f) for f in files]

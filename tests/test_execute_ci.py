@@ -1,0 +1,82 @@
+"""``nbcollab execute`` and ``pytest --nbcollab`` as CI runs them: the cache folder the recipes
+persist, the folders a walk skips, the paths reports name, and options checked before anything
+runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import code_cell, git, make_notebook, write_notebook
+from test_execute_cli import nbcollab, small_notebook
+from test_lint_execute import needs_kernel
+from typer.testing import CliRunner
+
+from nbcollab.cli.app import app
+
+runner = CliRunner()
+
+
+def planted(path: Path, marker: Path) -> Path:
+    """A notebook that leaves ``marker`` behind when it runs."""
+    code = f"open({str(marker)!r}, 'w').write('ran')"
+    return write_notebook(path, make_notebook(code_cell(code, count=None, cell_id="a")))
+
+
+@pytest.mark.slow
+@needs_kernel
+def test_the_cache_folders_own_files_are_never_run(git_repo: Path, tmp_path: Path) -> None:
+    (git_repo / ".gitignore").write_text(".nbcollab-cache/\n")
+    small_notebook(git_repo / "a.ipynb", 1)
+    marker = tmp_path / "ran"
+    (git_repo / ".nbcollab-cache" / "entries" / "zz").mkdir(parents=True)
+    planted(git_repo / ".nbcollab-cache" / "entries" / "zz" / "evil.ipynb", marker)
+    for _ in range(2):
+        done = nbcollab("execute", "--cache-dir", ".nbcollab-cache", cwd=git_repo)
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "1 notebook: 0 executed, 1 cached, 0 failed"
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbcollab", "-p", "no:cacheprovider", "-q"]
+        + ["--nbcollab-cache-dir", ".nbcollab-cache"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tested.returncode == 0 and "1 passed" in tested.stdout, tested.stdout
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["execute", "pytest"])
+def test_a_cache_folder_git_tracks_is_refused(git_repo: Path, command: str) -> None:
+    write_notebook(git_repo / "a.ipynb", make_notebook(code_cell("1 / 0", count=None)))
+    cache = git_repo / "ci-cache" / "entries"
+    cache.mkdir(parents=True)
+    (cache / "forged.ipynb").write_text("{}")
+    git(git_repo, "add", "-A")
+    if command == "execute":
+        done = nbcollab("execute", "--cache-dir", "ci-cache", cwd=git_repo)
+        assert done.returncode == 2
+    else:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "--nbcollab", "-p", "no:cacheprovider"]
+            + ["--nbcollab-cache-dir", "ci-cache"],
+            cwd=git_repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    (line,) = [line for line in done.stderr.splitlines() if "ci-cache" in line]
+    assert "ci-cache: git tracks files in it" in line and "outside the checkout" in line
+
+
+def test_a_cache_dir_that_cannot_be_a_folder_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notadir").write_text("")
+    nb = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("1", count=None)))
+    for cache in (tmp_path / "notadir", tmp_path / "notadir" / "below"):
+        done = runner.invoke(app, ["execute", "--cache-dir", str(cache), str(nb)])
+        assert done.exit_code == 2
+        assert f"--cache-dir {cache}: " in done.stderr and "name a folder" in done.stderr
