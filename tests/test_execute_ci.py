@@ -80,3 +80,28 @@ def test_a_cache_dir_that_cannot_be_a_folder_is_an_error(tmp_path: Path) -> None
         done = runner.invoke(app, ["execute", "--cache-dir", str(cache), str(nb)])
         assert done.exit_code == 2
         assert f"--cache-dir {cache}: " in done.stderr and "name a folder" in done.stderr
+
+
+@pytest.mark.slow
+@needs_kernel
+def test_execute_and_pytest_leave_installed_packages_out(git_repo: Path, tmp_path: Path) -> None:
+    small_notebook(git_repo / "analysis.ipynb", 1)
+    marker = tmp_path / "ran"
+    (git_repo / "env").mkdir()
+    (git_repo / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for folder in ("env/share", "lib/site-packages/pkg", "node_modules/pkg", ".tox/py", ".nox/a"):
+        (git_repo / folder).mkdir(parents=True)
+        planted(git_repo / folder / "shipped.ipynb", marker)
+    done = nbcollab("execute", "--no-compare", cwd=git_repo)
+    assert done.stdout.splitlines()[-1] == "1 notebook: 1 executed, 0 cached, 0 failed"
+    assert nbcollab("lint", ".", cwd=git_repo).returncode == 0
+    assert nbcollab("execute", "--shard", "1/1", cwd=git_repo).stdout.startswith("1 notebook:")
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbcollab", "-p", "no:cacheprovider", "-q"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tested.returncode == 0 and "1 passed" in tested.stdout, tested.stdout
+    assert not marker.exists()

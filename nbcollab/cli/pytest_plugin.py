@@ -68,10 +68,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     session = config.stash.get(_SESSION, None) if config.getoption("nbcollab", False) else None
-    if session is None or session.engine.store is None:
+    if session is None or not collection_path.is_dir():
         return None
+    from nbcollab.discover import skipped_folder  # the folders every walk of nbcollab skips
+
+    if skipped_folder(collection_path):
+        return True
     # The cache's entries are notebooks too: they are never run as the project's.
-    return collection_path.resolve() == session.engine.store.root.resolve() or None
+    store = session.engine.store
+    return (store is not None and collection_path.resolve() == store.root.resolve()) or None
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -105,7 +110,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return None
     from nbcollab.discover import SKIPPED_FOLDERS  # the folders every walk of nbcollab skips
 
-    if any(part in SKIPPED_FOLDERS for part in file_path.parts):
+    root = parent.config.rootpath
+    below = file_path.relative_to(root).parts if file_path.is_relative_to(root) else ()
+    if any(part in SKIPPED_FOLDERS for part in below):
         return None
     return NotebookFile.from_parent(parent, path=file_path)
 
