@@ -4,6 +4,7 @@ runs."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,37 @@ def test_execute_and_pytest_leave_installed_packages_out(git_repo: Path, tmp_pat
     )
     assert tested.returncode == 0 and "1 passed" in tested.stdout, tested.stdout
     assert not marker.exists()
+
+
+def _named_file(fmt: str, out: str) -> str:
+    if fmt == "github":
+        return out.split("file=", 1)[1].split(",", 1)[0]
+    location = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    return location["artifactLocation"]["uri"]
+
+
+@pytest.mark.parametrize("fmt", ["github", "sarif"])
+@pytest.mark.parametrize("given", ["nb.ipynb", ".", "../nbs/nb.ipynb"])
+def test_lint_names_files_from_the_repository_top_in_a_sub_folder(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, given: str
+) -> None:
+    (git_repo / "nbs").mkdir()
+    write_notebook(
+        git_repo / "nbs" / "nb.ipynb",
+        make_notebook(code_cell("print(x)", count=1), code_cell("x = 1", count=2)),
+    )
+    monkeypatch.chdir(git_repo / "nbs")
+    done = runner.invoke(app, ["lint", "--format", fmt, given])
+    assert _named_file(fmt, done.stdout) == "nbs/nb.ipynb"
+
+
+@pytest.mark.slow
+@needs_kernel
+def test_execute_names_files_from_the_repository_top_in_a_sub_folder(git_repo: Path) -> None:
+    (git_repo / "nbs").mkdir()
+    write_notebook(git_repo / "nbs" / "raise.ipynb", make_notebook(code_cell("1 / 0", count=1)))
+    github = nbcollab("execute", "--format", "github", cwd=git_repo / "nbs")
+    assert _named_file("github", github.stdout) == "nbs/raise.ipynb"
+    sarif = nbcollab("execute", "--format", "sarif", cwd=git_repo / "nbs")
+    assert _named_file("sarif", sarif.stdout) == "nbs/raise.ipynb"

@@ -166,10 +166,10 @@ def _report(
     from nbcollab.execute.markdown import render_markdown
     from nbcollab.execute.result import Summary
     from nbcollab.lint.execute import EXECUTE_CODES, run_findings
-    from nbcollab.lint.report import render
+    from nbcollab.lint.report import render, report_top
 
     results = [run_findings(run, EXECUTE_CODES) for run in runs]
-    report = render(results, fmt)
+    report = render(results, fmt, top=report_top(fmt))
     line = Summary.of(runs).line()
     if fmt is Format.TEXT:
         # The summary counts notebooks, in place of lint's count of findings.
