@@ -16,6 +16,8 @@ from test_lint_execute import needs_kernel
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
+from nbcollab.config.load import parse_config
+from nbcollab.errors import ConfigError
 
 runner = CliRunner()
 
@@ -140,3 +142,36 @@ def test_execute_names_files_from_the_repository_top_in_a_sub_folder(git_repo: P
     assert _named_file("github", github.stdout) == "nbs/raise.ipynb"
     sarif = nbcollab("execute", "--format", "sarif", cwd=git_repo / "nbs")
     assert _named_file("sarif", sarif.stdout) == "nbs/raise.ipynb"
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "0", "-1"])
+@pytest.mark.parametrize("option", ["--cell-timeout", "--timeout"])
+@pytest.mark.parametrize("command", [["execute"], ["lint", "--execute"]])
+def test_a_limit_that_is_not_seconds_is_refused_up_front(
+    tmp_path: Path, command: list[str], option: str, value: str
+) -> None:
+    nb = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("1", count=None)))
+    done = runner.invoke(app, [*command, f"{option}={value}", str(nb)])
+    assert done.exit_code == 2
+    assert f"{option.lstrip('-')} must be a number of seconds more than 0" in done.stderr
+    assert "notebook:" not in done.stdout + done.stderr  # nothing ran
+
+
+@pytest.mark.parametrize("name", ["cell-timeout", "timeout"])
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_a_configured_limit_that_is_not_seconds_is_refused(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"{name} must be a number of seconds more than 0"):
+        parse_config({"execute": {name: float(value)}})
+
+
+def test_an_unwritable_summary_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "a.ipynb", make_notebook(code_cell("1 / 0", count=None)))
+    for option, target in [
+        ("--summary", tmp_path / "missing" / "summary.md"),
+        ("--summary", tmp_path),
+        ("--output", tmp_path / "missing" / "report.sarif"),
+    ]:
+        done = runner.invoke(app, ["execute", option, str(target), str(nb)])
+        assert done.exit_code == 2
+        (line,) = done.stderr.splitlines()
+        assert line.startswith(f"nbcollab: error: {option} {target}: ")

@@ -209,3 +209,24 @@ def test_write_saves_a_run_of_the_code_as_it_is(tmp_path: Path) -> None:
     executed = Executed([[stream_output("old code\n")]], [1], {}, normalized_code(nb))
     assert write_run(path, executed)
     assert '"old code\\n"' in path.read_text()
+
+
+@pytest.mark.parametrize(
+    "stored,fresh,said",
+    [
+        ([], [result(1, "1")], "stored nothing, re-run 'result: 1'"),
+        ([stream_output("ok\n")], [stream_output("ok\n"), result(1, "1")], "stored nothing more"),
+        (
+            [stream_output("ok\n"), result(1, "1")],
+            [stream_output("ok\n")],
+            "re-run has nothing more",
+        ),
+        ([result(1, "1")], [], "stored 'result: 1', re-run has nothing"),
+    ],
+)
+def test_an_output_missing_at_the_end_is_said_for_what_it_is(
+    stored: list, fresh: list, said: str
+) -> None:
+    difference = first_difference(stored, fresh)
+    assert difference is not None and said in difference
+    assert difference.endswith("nothing") == said.endswith("nothing")

@@ -14,7 +14,7 @@ from nbcollab.lint.formats import Format
 if TYPE_CHECKING:
     from nbcollab.execute.result import NotebookRun
 
-_TOTAL = re.compile(r"^\d+ finding\(s\) in \d+ notebook\(s\)\n\Z", re.MULTILINE)
+_TOTAL = re.compile(r"^\d+ finding\(s\) in \d+ notebook\(s\)(: [^\n]*)?\n\Z", re.MULTILINE)
 _RUN = "Running"
 _CACHE = "Cache"
 _REPORT = "Reports"
@@ -127,6 +127,8 @@ def execute(
     from nbcollab.workers import default_jobs
 
     chosen_shard = parse_shard(shard) if shard is not None else None
+    _check_report_file("--summary", summary, append=True)
+    _check_report_file("--output", output, append=False)
     requests_for = RequestsByFolder(
         kernel=kernel,
         cell_timeout=cell_timeout,
@@ -151,6 +153,25 @@ def execute(
     runs = execute_notebooks(requests, engine)
     progress.done()
     raise typer.Exit(_report(runs, fmt, output=output, summary=summary))
+
+
+def _check_report_file(option: str, path: Path | None, *, append: bool) -> None:
+    """ConfigError before anything runs when the report cannot be written to ``path``."""
+    import os
+
+    from nbcollab.errors import ConfigError
+
+    if path is None:
+        return
+    if path.is_dir():
+        problem = "a folder, not a file"
+    elif append and path.exists():
+        problem = "" if os.access(path, os.W_OK) else "not writable"
+    else:
+        folder = path.parent
+        problem = "" if os.access(folder, os.W_OK | os.X_OK) else f"cannot write in {folder}"
+    if problem:
+        raise ConfigError(f"{option} {path}: {problem}; name a file nbcollab can write")
 
 
 def _name(path: Path, root: Path) -> str:

@@ -72,14 +72,17 @@ def _check_cache_dir(cache_dir: Path, option: str) -> None:
     from nbcollab.cli.errors import echo
     from nbcollab.errors import ConfigError
 
+    problem = ""
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         usable = cache_dir.is_dir() and os.access(cache_dir, os.R_OK | os.X_OK)
+    except FileExistsError:
+        usable, problem = False, ""
     except OSError as exc:
         problem = exc.strerror or str(exc)
-    else:
-        problem = "" if usable else "not a folder nbcollab can read"
-    if problem:
+    if not usable and not problem:
+        problem = "not a folder" if cache_dir.exists() else "not a folder nbcollab can read"
+    if not usable:
         raise ConfigError(
             f"{option} {cache_dir}: {problem}; name a folder nbcollab can create or write"
         )
