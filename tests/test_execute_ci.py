@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from nbcollab.cli.app import app
 from nbcollab.config.load import parse_config
 from nbcollab.errors import ConfigError
+from nbcollab.execute.store import CachedRun, RunStore
 
 runner = CliRunner()
 
@@ -175,3 +176,57 @@ def test_an_unwritable_summary_is_refused_before_anything_runs(tmp_path: Path) -
         assert done.exit_code == 2
         (line,) = done.stderr.splitlines()
         assert line.startswith(f"nbcollab: error: {option} {target}: ")
+
+
+@pytest.mark.parametrize(
+    "seconds,slowest,cell_timeout,timeout,within",
+    [
+        (5.0, 1.0, 60, 600, True),
+        (5.0, 1.0, 60, 4, False),  # the notebook took longer than now allowed
+        (5.0, 1.0, 0.5, 600, False),  # a cell took longer than now allowed
+        (5.0, 1.0, 60, None, True),
+        (5.0, None, 4, 600, False),  # not recorded: the whole run bounds every cell
+        (5.0, None, 5, 600, True),
+    ],
+)
+def test_a_cached_run_vouches_only_within_the_limits_now(
+    seconds: float, slowest: float | None, cell_timeout: float, timeout: float | None, within: bool
+) -> None:
+    run = CachedRun([[]], [1], {}, seconds, slowest)
+    assert run.within(cell_timeout, timeout) is within
+
+
+def test_the_slowest_cell_is_kept_in_the_cache(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    store.write("ab" * 32, CachedRun([[]], [1], {}, 5.0, 1.25))
+    store.write("cd" * 32, CachedRun([[]], [1], {}, 5.0, None))
+    assert store.read("ab" * 32, 1) == CachedRun([[]], [1], {}, 5.0, 1.25)
+    assert store.read("cd" * 32, 1) == CachedRun([[]], [1], {}, 5.0, None)
+
+
+def sleepy_notebook(path: Path, cells: int, seconds: float) -> Path:
+    sleeps = [code_cell(f"time.sleep({seconds})", count=None) for _ in range(cells)]
+    return write_notebook(path, make_notebook(code_cell("import time", count=None), *sleeps))
+
+
+@pytest.mark.slow
+@needs_kernel
+def test_the_notebooks_timeout_stops_a_run_of_short_cells(tmp_path: Path) -> None:
+    sleepy_notebook(tmp_path / "slow.ipynb", 8, 0.5)
+    done = nbcollab("execute", "--timeout", "2", "slow.ipynb", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "X403 error: the notebook ran past its total timeout of 2 s here" in done.stdout
+
+
+@pytest.mark.slow
+@needs_kernel
+def test_a_cached_run_slower_than_the_limits_now_runs_again(git_repo: Path) -> None:
+    sleepy_notebook(git_repo / "slow.ipynb", 1, 1.5)
+    first = nbcollab("execute", "slow.ipynb", cwd=git_repo)
+    assert first.stdout.splitlines()[-1] == "1 notebook: 1 executed, 0 cached, 0 failed"
+    for limit in (["--cell-timeout", "1"], ["--timeout", "1"]):
+        again = nbcollab("execute", *limit, "slow.ipynb", cwd=git_repo)
+        assert again.stdout.splitlines()[-1] == "1 notebook: 1 executed, 0 cached, 1 failed"
+        assert "X403" in again.stdout
+    cached = nbcollab("execute", "slow.ipynb", cwd=git_repo)
+    assert cached.stdout.splitlines()[-1] == "1 notebook: 0 executed, 1 cached, 0 failed"

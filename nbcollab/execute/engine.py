@@ -126,8 +126,9 @@ def _cached(planned: _Planned, options: EngineOptions) -> RawRun | None:
     if options.store is None or not options.reuse:
         return None
     found = options.store.read(planned.key, len(code_cells(planned.nb)))
-    if found is None:
-        return None
+    limits = planned.request.options
+    if found is None or not found.within(limits.cell_timeout, limits.timeout):
+        return None  # a run that took longer than now allowed is run again, under the limits
     return RawRun(found.outputs, found.counts, found.language_info, None, found.seconds)
 
 
@@ -180,7 +181,9 @@ def _after_run(
         problem = f"{type(raw).__name__}: {raw}"
         return NotebookRun(path, Outcome.ERROR, error=f"{path}: the run failed ({problem})")
     if raw.failure is None and options.store is not None:
-        cached = CachedRun(raw.outputs, raw.counts, raw.language_info, raw.seconds)
+        cached = CachedRun(
+            raw.outputs, raw.counts, raw.language_info, raw.seconds, raw.slowest_cell
+        )
         options.store.write(planned.key, cached)
     run = _judged(planned, raw, Outcome.EXECUTED)
     if options.keep_executed and raw.failure is None:
