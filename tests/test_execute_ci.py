@@ -230,3 +230,23 @@ def test_a_cached_run_slower_than_the_limits_now_runs_again(git_repo: Path) -> N
         assert "X403" in again.stdout
     cached = nbcollab("execute", "slow.ipynb", cwd=git_repo)
     assert cached.stdout.splitlines()[-1] == "1 notebook: 0 executed, 1 cached, 0 failed"
+
+
+@pytest.mark.parametrize("case", ["empty folder", "all excluded", "only the cache"])
+def test_finding_no_notebook_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "nbs").mkdir()
+    write_notebook(tmp_path / "nbs" / "a.ipynb", make_notebook(code_cell("1 / 0", count=None)))
+    args = {
+        "empty folder": ["docs"],
+        "all excluded": [],
+        "only the cache": ["--cache-dir", "nbs", "nbs"],
+    }[case]
+    if case == "all excluded":
+        (tmp_path / "pyproject.toml").write_text('[tool.nbcollab.execute]\nexclude = ["*"]\n')
+    done = runner.invoke(app, ["execute", *args])
+    assert done.exit_code == 2
+    assert "nbcollab: error: no notebook to run in " in done.stderr

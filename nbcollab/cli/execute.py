@@ -137,7 +137,16 @@ def execute(
     )
     here = requests_for.options_in(Path.cwd())
     root, store = locate_cache(Path.cwd(), cache_dir)
-    files = outside_cache(expand_notebook_paths(paths or [Path(".")], exclude=here.exclude), store)
+    given = paths or [Path(".")]
+    files = outside_cache(expand_notebook_paths(given, exclude=here.exclude), store)
+    if not files:  # a wrong folder, or everything excluded: a CI job that checks nothing fails
+        from nbcollab.errors import NbcollabError
+
+        named = ", ".join(str(path) for path in given)
+        raise NbcollabError(
+            f"no notebook to run in {named}: name notebooks or folders that hold some, "
+            "or check `exclude` in [tool.nbcollab.execute]"
+        )
     if chosen_shard is not None:
         files = [f for f in files if in_shard(_name(f, root), chosen_shard)]
     requests = [requests_for(f) for f in files]
