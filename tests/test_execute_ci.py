@@ -16,6 +16,7 @@ from test_lint_execute import needs_kernel
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
+from nbcollab.cli.execution import say_if_uncached
 from nbcollab.config.load import parse_config
 from nbcollab.errors import ConfigError
 from nbcollab.execute.store import CachedRun, RunStore
@@ -250,3 +251,16 @@ def test_finding_no_notebook_is_an_error(
     done = runner.invoke(app, ["execute", *args])
     assert done.exit_code == 2
     assert "nbcollab: error: no notebook to run in " in done.stderr
+
+
+def test_a_cache_that_cannot_be_written_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("")
+    for root in (tmp_path / "file" / "below", Path("/proc/nbcollab-cache")):
+        store = RunStore(root)
+        assert not store.unwritable
+        assert not store.write("ab" * 32, CachedRun([[]], [1], {}, 1.0))
+        assert store.unwritable
+    say_if_uncached(store)
+    assert "could not write to the cache in /proc/nbcollab-cache" in capsys.readouterr().err

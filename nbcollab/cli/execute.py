@@ -121,6 +121,7 @@ def execute(
         locate_cache,
         outside_cache,
         progress_reporter,
+        say_if_uncached,
     )
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
     from nbcollab.execute.plan import in_shard, parse_shard
@@ -161,6 +162,7 @@ def execute(
     )
     runs = execute_notebooks(requests, engine)
     progress.done()
+    say_if_uncached(store)
     raise typer.Exit(_report(runs, fmt, output=output, summary=summary))
 
 

@@ -65,28 +65,29 @@ def locate_cache(
 
 
 def _check_cache_dir(cache_dir: Path, option: str) -> None:
-    """A folder the cache can live in (made when missing), else ConfigError; a warning when
-    it can be read but not written (runs are judged from it, none is cached)."""
+    """A folder the cache can live in (or be made in), else ConfigError; a warning when it can
+    be read but not written (runs are judged from it, none is cached). Nothing is made yet."""
     import os
 
     from nbcollab.cli.errors import echo
     from nbcollab.errors import ConfigError
 
-    problem = ""
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        usable = cache_dir.is_dir() and os.access(cache_dir, os.R_OK | os.X_OK)
-    except FileExistsError:
-        usable, problem = False, ""
-    except OSError as exc:
-        problem = exc.strerror or str(exc)
-    if not usable and not problem:
-        problem = "not a folder" if cache_dir.exists() else "not a folder nbcollab can read"
-    if not usable:
+    existing = cache_dir.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        problem = "not a folder" if existing == cache_dir.absolute() else f"{existing} is a file"
+    elif existing != cache_dir.absolute() and not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"cannot make it in {existing}"
+    elif not os.access(existing, os.R_OK | os.X_OK):
+        problem = "cannot read it"
+    else:
+        problem = ""
+    if problem:
         raise ConfigError(
             f"{option} {cache_dir}: {problem}; name a folder nbcollab can create or write"
         )
-    if not os.access(cache_dir, os.W_OK):
+    if existing == cache_dir.absolute() and not os.access(existing, os.W_OK):
         echo(f"nbcollab: warning: {option} {cache_dir}: read-only: no run will be cached", err=True)
 
 
@@ -100,6 +101,17 @@ def _refuse_tracked_cache(cache_dir: Path, root: Path, option: str) -> None:
             f"{option} {cache_dir}: git tracks files in it, and a commit must not vouch for "
             f"its own notebooks: keep the cache outside the checkout (e.g. {option} "
             '"$RUNNER_TEMP/nbcollab-cache"), or `git rm -r --cached` it'
+        )
+
+
+def say_if_uncached(store: RunStore | None) -> None:
+    """A warning when runs could not be written to the cache (they will run again)."""
+    from nbcollab.cli.errors import echo
+
+    if store is not None and store.unwritable:
+        echo(
+            f"nbcollab: warning: could not write to the cache in {store.root}: runs were not cached",
+            err=True,
         )
 
 

@@ -56,6 +56,7 @@ class RunStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._entries = root / "entries"
+        self.unwritable = False  # a write failed: the interface says so once
 
     def _path(self, key: str) -> Path:
         return self._entries / key[:2] / f"{key}.ipynb"
@@ -84,15 +85,16 @@ class RunStore:
         from nbcollab.notebook.codec import serialize_notebook
 
         path = self._path(key)
-        if not _real_folder(self._entries) or not _real_folder(path.parent):
-            return False
-        if path.is_symlink():
+        written = _real_folder(self._entries) and _real_folder(path.parent)
+        if written and path.is_symlink():
             path.unlink()  # write the entry itself, never where a planted link points
         try:
-            write_atomic(path, serialize_notebook(_entry_notebook(key, run)).encode("utf-8"))
+            if written:
+                write_atomic(path, serialize_notebook(_entry_notebook(key, run)).encode("utf-8"))
         except NbcollabError:
-            return False
-        return True
+            written = False
+        self.unwritable = self.unwritable or not written
+        return written
 
     def evict(self, max_bytes: int) -> int:
         """Remove the least recently used entries until at most ``max_bytes`` remain; how many
