@@ -24,6 +24,16 @@ from nbcollab.execute.store import CachedRun, RunStore
 runner = CliRunner()
 
 
+def pytest_nbcollab(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbcollab", "-p", "no:cacheprovider", "-q", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def planted(path: Path, marker: Path) -> Path:
     """A notebook that leaves ``marker`` behind when it runs."""
     code = f"open({str(marker)!r}, 'w').write('ran')"
@@ -42,14 +52,7 @@ def test_the_cache_folders_own_files_are_never_run(git_repo: Path, tmp_path: Pat
         done = nbcollab("execute", "--cache-dir", ".nbcollab-cache", cwd=git_repo)
         assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "1 notebook: 0 executed, 1 cached, 0 failed"
-    tested = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbcollab", "-p", "no:cacheprovider", "-q"]
-        + ["--nbcollab-cache-dir", ".nbcollab-cache"],
-        cwd=git_repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    tested = pytest_nbcollab("--nbcollab-cache-dir", ".nbcollab-cache", cwd=git_repo)
     assert tested.returncode == 0 and "1 passed" in tested.stdout, tested.stdout
     assert not marker.exists()
 
@@ -65,14 +68,7 @@ def test_a_cache_folder_git_tracks_is_refused(git_repo: Path, command: str) -> N
         done = nbcollab("execute", "--cache-dir", "ci-cache", cwd=git_repo)
         assert done.returncode == 2
     else:
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "--nbcollab", "-p", "no:cacheprovider"]
-            + ["--nbcollab-cache-dir", "ci-cache"],
-            cwd=git_repo,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = pytest_nbcollab("--nbcollab-cache-dir", "ci-cache", cwd=git_repo)
         assert done.returncode == pytest.ExitCode.USAGE_ERROR
     (line,) = [line for line in done.stderr.splitlines() if "ci-cache" in line]
     assert "ci-cache: git tracks files in it" in line and "outside the checkout" in line
@@ -101,13 +97,7 @@ def test_execute_and_pytest_leave_installed_packages_out(git_repo: Path, tmp_pat
     assert done.stdout.splitlines()[-1] == "1 notebook: 1 executed, 0 cached, 0 failed"
     assert nbcollab("lint", ".", cwd=git_repo).returncode == 0
     assert nbcollab("execute", "--shard", "1/1", cwd=git_repo).stdout.startswith("1 notebook:")
-    tested = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbcollab", "-p", "no:cacheprovider", "-q"],
-        cwd=git_repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    tested = pytest_nbcollab(cwd=git_repo)
     assert tested.returncode == 0 and "1 passed" in tested.stdout, tested.stdout
     assert not marker.exists()
 
