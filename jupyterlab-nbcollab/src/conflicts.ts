@@ -219,10 +219,13 @@ export class NotebookConflicts implements IDisposable {
       return;
     }
     const count = conflicts.length;
-    this.position = (((this.position + direction) % count) + count) % count;
-    if (this.position < 0) {
-      this.position = direction > 0 ? 0 : count - 1;
-    }
+    // From none yet, Next is the first and Previous the last; then around, both ways.
+    this.position =
+      this.position < 0
+        ? direction > 0
+          ? 0
+          : count - 1
+        : (((this.position + direction) % count) + count) % count;
     const target = conflicts[this.position];
     const notebook = this.panel.content;
     notebook.activeCellIndex = target.cell;
@@ -465,7 +468,14 @@ class ConflictBanner extends Widget {
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
+    // The notebook narrows (a diff opened beside it, say): the buttons wrap, the height follows.
+    this.resizes.observe(this.body);
     this.fitHeight();
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.resizes.disconnect();
+    super.onBeforeDetach(msg);
   }
 
   /** The header above the notebook lays its children out at their minimum height: keep that
@@ -484,6 +494,7 @@ class ConflictBanner extends Widget {
   }
 
   private height = 0;
+  private readonly resizes = new ResizeObserver(() => this.fitHeight());
   private readonly body = document.createElement('div');
   private readonly count = document.createElement('strong');
   private readonly where = document.createElement('span');
