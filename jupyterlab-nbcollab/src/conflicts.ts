@@ -108,7 +108,7 @@ export class NotebookConflicts implements IDisposable {
       // same conflict as it is now, found again by where and what it is.
       const current = this.report?.conflicts.find(c => sameConflict(c, conflict));
       if (!current) {
-        throw new NbcollabError(`${conflict.description}: already resolved.`);
+        return; // resolved by the click before this one (a double click): nothing left to do
       }
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         const shared = model.sharedModel;
@@ -128,7 +128,11 @@ export class NotebookConflicts implements IDisposable {
           continue; // typed into that cell meanwhile: ask again with what is there now
         }
         applyResolution(model, reply);
-        this.say(`${conflict.description}: used ${this.sideName(choice)}.`);
+        const place =
+          current.kind === 'notebook-metadata'
+            ? 'Notebook metadata'
+            : `Cell ${current.cell + 1} (${current.kind})`;
+        this.say(`${place}: used ${this.sideName(choice)}.`);
         this.show(reply);
         return;
       }
@@ -363,8 +367,7 @@ export class NotebookConflicts implements IDisposable {
   private offerStages(): void {
     const path = this.path;
     Notification.warning(
-      `${path}: git merged it as text and its conflict markers break the notebook. ` +
-        "Merge it again, cell by cell, from git's base, ours and theirs?",
+      `${path}: git merged it as text, so it cannot be opened. Merge it cell by cell?`,
       {
         autoClose: false,
         actions: [
