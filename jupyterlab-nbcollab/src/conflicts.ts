@@ -231,9 +231,24 @@ export class NotebookConflicts implements IDisposable {
           : count - 1
         : (((this.position + direction) % count) + count) % count;
     const target = conflicts[this.position];
+    // Said at once; a long notebook may take a while to lay out the cells on the way.
+    this.banner.showState(this.report, this.git, this.resolved, this.position);
     const notebook = this.panel.content;
     notebook.activeCellIndex = target.cell;
-    await notebook.scrollToItem(target.cell, 'start');
+    await notebook.scrollToItem(target.cell, 'start', 0);
+    const cell = notebook.widgets[target.cell];
+    if (cell) {
+      // Cells drawn on the way change the heights scrolled past (they were estimates): place
+      // it again once they are laid out.
+      await cell.ready;
+      for (let frame = 0; frame < 3 && this.position >= 0; frame++) {
+        await new Promise(done => requestAnimationFrame(done));
+        if (conflicts[this.position] !== target) {
+          break; // another step meanwhile
+        }
+        cell.node.scrollIntoView({ block: 'start' });
+      }
+    }
     for (const node of this.panel.node.querySelectorAll('.jp-nbcollab-current')) {
       node.classList.remove('jp-nbcollab-current');
     }
@@ -244,7 +259,6 @@ export class NotebookConflicts implements IDisposable {
       shown.classList.add('jp-nbcollab-current');
       shown.focus({ preventScroll: true });
     }
-    this.banner.showState(this.report, this.git, this.resolved, this.position);
   }
 
   /** Ask before marking resolved a notebook whose cells still show conflict markers. */
