@@ -7,6 +7,7 @@ her outputs in his working notebooks, while the branches hold none and ``git sta
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -224,7 +225,7 @@ def test_a_hostile_outputs_ref_never_breaks_a_checkout(alice: Path, remote: Path
     )
     assert done.returncode == 0
     warnings = [line for line in done.stderr.splitlines() if "nbcollab" in line]
-    assert len(warnings) == 1 and "not used" in warnings[0], done.stderr
+    assert len(warnings) == 1 and "published outputs skipped" in warnings[0], done.stderr
     assert (alice / NB).read_bytes() == git(
         alice, "cat-file", "blob", "HEAD:nb.ipynb"
     ).stdout.encode()
@@ -474,3 +475,106 @@ def test_restoring_from_published_outputs_imports_nothing_heavy(alice: Path, rem
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def runs(tag: str, *, c: str = "z = 3", first: int = 1) -> dict:
+    """Three code cells run in order, printing ``<tag>-a``, ``<tag>-b``, ``<tag>-<c>`` (counts
+    from ``first``)."""
+    cells = (("a", "x = 1", "a"), ("b", "y = 2", "b"), ("c", c, c))
+    return make_notebook(
+        *(
+            code_cell(src, outputs=[stream_output(f"{tag}-{out}\n")], count=first + k, cell_id=cid)
+            for k, (cid, src, out) in enumerate(cells)
+        )
+    )
+
+
+def printed(path: Path) -> list[str]:
+    return ["".join(o["text"] for o in outputs) for _, outputs in code_outputs(path)]
+
+
+def _mktree(repo: Path, lines: list[str]) -> str:
+    done = subprocess.run(
+        ["git", "mktree"],
+        cwd=repo,
+        input="".join(f"{line}\n" for line in lines),
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def _damage_newest_record(repo: Path, ref: str, *, copy: bool) -> str:
+    """A commit of ``ref``'s tree whose record of HEAD's notebook has outputs that are not JSON
+    (``copy``: a newer record of that version is added instead, the older kept)."""
+    root = git(repo, "ls-tree", ref).stdout.splitlines()
+    (folder_line,) = [line for line in root if " tree " in line]
+    meta, key = folder_line.split("\t")
+    records = git(repo, "ls-tree", meta.split()[2]).stdout.splitlines()
+    head = subprocess.run(["git", "cat-file", "blob", f"HEAD:{NB}"], cwd=repo, capture_output=True)
+    version = hashlib.sha256(head.stdout).hexdigest()
+    (newest,) = [line for line in records if line.endswith(version)]
+    rmeta, name = newest.split("\t")
+    bad = _rewrite_outputs(repo, rmeta.split()[2], b"not json")
+    date, blob_key = name.split("-")
+    renamed = f"{int(date) + 60:010d}-{blob_key}" if copy else name
+    kept = records if copy else [line for line in records if line != newest]
+    folder = _mktree(repo, [*kept, f"040000 tree {bad}\t{renamed}"])
+    others = [line for line in root if line != folder_line]
+    tree = _mktree(repo, [*others, f"040000 tree {folder}\t{key}"])
+    return git(repo, "commit-tree", tree, "-m", "damaged").stdout.strip()
+
+
+def test_a_broken_published_ref_leaves_a_pull_its_own_outputs(alice: Path, remote: Path) -> None:
+    commit(alice, runs("A"), "runs")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob", "--share-outputs")
+    write_notebook(bob / NB, runs("B"))  # Bob runs it again: recorded by his output cache
+    git(bob, "add", NB)
+    commit(alice, runs("A", c="z = 30"), "alice edits c")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    junk = (
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"], cwd=alice, input=b"junk", capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    git(alice, "push", "-q", "-f", "origin", f"{junk}:{REF}")
+    pulled = git(bob, "pull", "-q")
+    assert printed(bob / NB) == ["B-a\n", "B-b\n", ""]
+    warnings = [line for line in pulled.stderr.splitlines() if "nbcollab" in line]
+    assert len(warnings) == 1 and "published outputs skipped" in warnings[0], pulled.stderr
+    assert "nbcollab outputs prune --reset origin" in warnings[0]
+    assert_clean(bob)
+
+
+def test_a_damaged_published_record_skips_only_itself(alice: Path, remote: Path) -> None:
+    commit(alice, runs("A"), "runs")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob", "--share-outputs")
+    write_notebook(bob / NB, runs("B"))
+    git(bob, "add", NB)
+    commit(alice, runs("A", c="z = 30"), "alice edits c")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    # A newer record of the very version, all junk: the older sound one is still used.
+    junk_copy = _damage_newest_record(alice, REF, copy=True)
+    git(alice, "push", "-q", "-f", "origin", f"{junk_copy}:{REF}")
+    carol = clone(remote, "carol", "--share-outputs")
+    git(carol, "fetch", "-q")
+    restored = ok("outputs", "restore", cwd=carol)
+    assert printed(carol / NB) == ["A-a\n", "A-b\n", "A-z = 30\n"]
+    assert restored.count("published outputs skipped") == 1 and "not JSON" in restored
+    # The only record of Alice's version damaged: Bob's own outputs stay, cell c comes empty.
+    damaged = _damage_newest_record(alice, REF, copy=False)
+    git(alice, "push", "-q", "-f", "origin", f"{damaged}:{REF}")
+    pulled = git(bob, "pull", "-q")
+    assert printed(bob / NB) == ["B-a\n", "B-b\n", ""]
+    warnings = [line for line in pulled.stderr.splitlines() if "nbcollab" in line]
+    assert len(warnings) == 1 and "not JSON" in warnings[0], pulled.stderr
+    assert_clean(bob)

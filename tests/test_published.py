@@ -2,7 +2,8 @@
 
 In memory (``published_helpers.Objects`` answers as ``git cat-file --batch`` does): what
 ``outputs push`` writes restores exactly, under the output cache's own rule, and anything else
-read from a ref is refused as a whole record (``PublishedDamaged``), never half used.
+read from a ref is refused as a whole record (``PublishedDamaged``), never half used: the source
+skips it, says it once (``take_problems``) and goes on with the sound ones.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from nbcollab.notebook.codec import parse_notebook
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.keys import RestoreRule
 from nbcollab.output_cache.restore import cleans_to_blob, restore_cells
-from nbcollab.output_cache.store import CacheDamaged, OutputStore
+from nbcollab.output_cache.store import OutputStore
 from nbcollab.published.layout import (
     Meta,
     Origin,
@@ -398,9 +399,11 @@ def test_a_damaged_record_is_refused_whole(change: dict, tmp_path: Path) -> None
         else:
             replace[entry] = (BLOB, objects.blob(value.removeprefix("blob:").encode()))
     source = PublishedSource(objects, _record(objects, **replace))
-    with pytest.raises(PublishedDamaged) as caught:
-        restore(source, clean_blob(working()), tmp_path)
-    assert isinstance(caught.value, CacheDamaged)  # the filter warns once and writes the blob
+    assert restore(source, clean_blob(working()), tmp_path) is None
+    (problem,) = source.take_problems()  # the filter warns once and writes the blob
+    assert problem.startswith("refs/x: 1700000000-")  # the ref and the record
+    assert restore(source, clean_blob(working()), tmp_path) is None
+    assert source.take_problems() == []  # said once
 
 
 def test_a_ref_without_the_format_mark_is_refused_once_then_left_out(tmp_path: Path) -> None:
@@ -408,9 +411,12 @@ def test_a_ref_without_the_format_mark_is_refused_once_then_left_out(tmp_path: P
     good = published(objects, ("nb.ipynb", working()))
     fake = objects.commit(objects.tree({"x": (BLOB, objects.blob(b"x"))}))
     source = PublishedSource(objects, [RefTip("refs/nbcollab/remotes/evil/outputs", fake), *good])
-    with pytest.raises(PublishedDamaged, match="evil"):
-        source.has_records("nb.ipynb")
+    assert source.has_records("nb.ipynb")
+    (problem,) = source.take_problems()
+    assert "evil/outputs: not nbcollab's published outputs" in problem
+    assert problem.endswith("replace it: nbcollab outputs prune --reset evil")
     assert restore(source, clean_blob(working()), tmp_path) is not None
+    assert source.take_problems() == []
 
 
 def test_an_oversized_output_is_never_read_whole(
@@ -421,8 +427,9 @@ def test_an_oversized_output_is_never_read_whole(
     monkeypatch.setattr(source_module, "MAX_OUTPUT_BYTES", 100)
     objects = Objects()
     source = PublishedSource(objects, published(objects, ("nb.ipynb", working())))
-    with pytest.raises(PublishedDamaged, match="at most 100"):
-        restore(source, clean_blob(working()), tmp_path)
+    assert restore(source, clean_blob(working()), tmp_path) is None
+    (problem,) = source.take_problems()
+    assert "at most 100" in problem
 
 
 @settings(
@@ -445,10 +452,11 @@ def test_any_damage_to_a_record_is_refused_or_restores_a_valid_file(
     )
     objects.objects[victim] = (kind, new)  # damaged under its own id, as a hostile ref could
     blob = clean_blob(working())
-    try:
-        restored = restore(PublishedSource(objects, tips), blob, tmp_path)
-    except PublishedDamaged:
-        return
+    source = PublishedSource(objects, tips)
+    restored = restore(source, blob, tmp_path)
+    if restored is None:
+        return  # the damage was found, or left nothing to restore
+    assert not source.take_problems()  # damage found is never half used
     if restored is not None:
         nb = parse_notebook(restored)
         assert cleans_to_blob(restored, nb, blob, options=CleanOptions())
@@ -473,4 +481,7 @@ def test_a_restore_with_any_published_cell_says_so_and_is_never_signed(tmp_path:
     assert both is not None and both.from_others
     verdict = CacheSession(io.StringIO())._judge(both, "nb.ipynb", store)
     assert verdict is not None and verdict.digest is None
-    assert verdict.problem == "it holds outputs someone else published"  # own trust was at stake
+    assert verdict.problem == (  # own trust was at stake
+        "it holds outputs someone else published; check the notebook, then run: "
+        "nbcollab trust sign nb.ipynb"
+    )

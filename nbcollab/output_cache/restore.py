@@ -99,6 +99,12 @@ class _Fill:
     raw_count: bytes = b"null"
     source: str = ""  # the working file (SHA-256) of the record it comes from ("": another source)
     key: str = ""  # the cell's key under the restore rule, there and here
+    record: str = ""  # which record (run) it comes from, for any source (default: ``source``)
+
+    @property
+    def run(self) -> str:
+        """The record it comes from: cells of one record come from one run of the notebook."""
+        return self.record or self.source
 
     def parsed(self) -> tuple[list[Any], Any]:
         """The outputs (lines joined, as ``parse_notebook`` gives them) and the count."""
@@ -336,9 +342,9 @@ def _fill_from_others(
         wanted = {key for key, index in targets.items() if index not in fills}
         if not wanted:
             return
-        for key, (outputs, count) in other.find_cells(path, blob, wanted, rule).items():
+        for key, (outputs, count, record) in other.find_cells(path, blob, wanted, rule).items():
             if key in wanted:
-                fills[targets[key]] = _Fill(outputs, count)
+                fills[targets[key]] = _Fill(outputs, count, record=f"other:{record}")
 
 
 def _searched(path: str, store: OutputStore) -> Iterator[Record]:

@@ -53,7 +53,12 @@ class _Tracked:
         for cell in found.values():
             if cell.origin not in self.origins:
                 self.origins.append(cell.origin)
-        return {key: (cell.outputs, cell.execution_count) for key, cell in found.items()}
+        return {
+            key: (cell.outputs, cell.execution_count, cell.record) for key, cell in found.items()
+        }
+
+    def take_problems(self) -> list[str]:
+        return self._source.take_problems()
 
 
 @dataclass
@@ -150,6 +155,7 @@ def _restore_one(
     restored = restore(
         blob, path, store=store, options=options, rule=rule, others=[source], recorded=recording
     )
+    report.skipped += [f"published outputs skipped: {p}" for p in source.take_problems()]
     if restored is None or restored == working:
         # Nothing recorded or published for its cells, or nothing it does not have already.
         why = (
