@@ -578,3 +578,27 @@ def test_a_damaged_published_record_skips_only_itself(alice: Path, remote: Path)
     warnings = [line for line in pulled.stderr.splitlines() if "nbcollab" in line]
     assert len(warnings) == 1 and "not JSON" in warnings[0], pulled.stderr
     assert_clean(bob)
+
+
+def test_a_prune_is_not_undone_by_the_next_push(alice: Path, remote: Path) -> None:
+    ok("outputs", "push", cwd=alice)
+    for step in range(2, 6):
+        commit(alice, analysis(step), f"step {step}")
+        git(alice, "push", "-q", "origin", "HEAD:main")
+        ok("outputs", "push", cwd=alice)
+    assert "kept 2 of 5" in ok("outputs", "prune", "origin", "--keep", "2", cwd=alice)
+    pruned = git(remote, "rev-parse", REF).stdout
+    # The usual `git push && nbcollab outputs push`, with nothing new: the cache still has all
+    # five versions, within --depth, and publishes none of the pruned ones again.
+    out = ok("outputs", "push", cwd=alice)
+    assert "no new outputs" in out and "3 notebook versions pruned on origin left out" in out
+    assert git(remote, "rev-parse", REF).stdout == pruned
+    # A later commit that brings a pruned version back is published, and the list forgets it.
+    with pytest.MonkeyPatch.context() as later:
+        later.setenv("GIT_COMMITTER_DATE", "2099-01-01T00:00:00Z")
+        commit(alice, analysis(1), "back to one")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    assert "1 notebook version published" in ok("outputs", "push", cwd=alice)
+    assert "3 versions of 1 notebook" in ok("outputs", "status", cwd=alice)
+    listed = git(remote, "show", f"{REF}:pruned").stdout.splitlines()
+    assert len(listed) == 3 - 1

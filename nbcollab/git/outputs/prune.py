@@ -5,6 +5,8 @@ branch (local or remote-tracking), and then, under ``max_size``, as long as the 
 (the oldest records go first; an output two records share is counted once). The ref then points
 to a new commit of the kept records, without a parent: what only the old commits reached is
 unreachable, and ``git gc`` removes it. Branches, tags and every other ref stay as they are.
+The new commit lists the records it dropped (``pruned``): ``outputs push`` does not publish those
+versions again from a clone that still has them in its output cache.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nbcollab.git.outputs.holding import Holding, read_holding
-from nbcollab.git.outputs.refs import Folders, fetch, move_ref, outputs_tips, push, write_commit
+from nbcollab.git.outputs.refs import (
+    Folders,
+    fetch,
+    move_ref,
+    outputs_tips,
+    push,
+    read_pruned,
+    write_commit,
+)
 from nbcollab.git.plumbing import CatFile
 from nbcollab.gitcmd import run_git
 from nbcollab.published.layout import parse_record_name, tracking_ref
@@ -116,4 +126,6 @@ def _pruned(
     for key, name in kept:
         folders.setdefault(key, {})[name] = holding.folders[key][name]
     message = f"nbcollab outputs: pruned to {len(kept)} notebook versions"
-    return write_commit(folders, [], message, root)
+    # Remembered, so that no clone whose output cache still has them publishes them again.
+    dropped = read_pruned(tip.commit, cat) | (set(holding.blobs) - kept)
+    return write_commit(folders, [], message, root, pruned=dropped)
