@@ -206,7 +206,7 @@ def test_prune_to_a_size_drops_the_oldest_first(alice: Path, remote: Path) -> No
     out = ok("outputs", "prune", "--keep", "100", "--max-size", "9K", cwd=alice)
     assert "kept 2 of 4 notebook versions" in out
     status = ok("outputs", "status", cwd=alice)
-    assert "2 versions of 1 notebooks" in status and "HEAD: 1 of 1" in status
+    assert "2 versions of 1 notebook," in status and "HEAD: 1 of 1" in status
 
 
 def test_a_hostile_outputs_ref_never_breaks_a_checkout(alice: Path, remote: Path) -> None:
@@ -602,3 +602,51 @@ def test_a_prune_is_not_undone_by_the_next_push(alice: Path, remote: Path) -> No
     assert "3 versions of 1 notebook" in ok("outputs", "status", cwd=alice)
     listed = git(remote, "show", f"{REF}:pruned").stdout.splitlines()
     assert len(listed) == 3 - 1
+
+
+def test_a_damaged_remote_ref_is_described_and_replaced_by_prune_reset(
+    alice: Path, remote: Path
+) -> None:
+    ok("outputs", "push", cwd=alice)
+    junk = (
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"], cwd=alice, input=b"junk", capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    git(alice, "push", "-q", "-f", "origin", f"{junk}:{REF}")
+    fix = "replace it: nbcollab outputs prune --reset origin"
+    for command in (("fetch",), ("push",), ("prune", "origin")):
+        done = run_nbcollab("outputs", *command, cwd=alice)
+        said = done.stderr.decode().splitlines()
+        assert done.returncode == 2 and len(said) == 1 and said[0].endswith(fix), command
+    status = ok("outputs", "status", cwd=alice)
+    assert f"{TRACKING} ({junk[:10]}): damaged: not nbcollab's published outputs" in status
+    assert "HEAD: 1 of 1 notebook has published outputs" in status  # its own ref is sound
+    out = ok("outputs", "prune", "--reset", "origin", cwd=alice)
+    assert f"origin's {REF}: deleted" in out
+    assert git(remote, "for-each-ref", "refs/nbcollab").stdout == ""
+    assert "1 notebook version published" in ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob")
+    ok("outputs", "fetch", cwd=bob)
+    ok("outputs", "restore", cwd=bob)
+    assert code_outputs(bob / NB) == code_outputs(alice / NB)
+
+
+def test_restore_and_push_name_what_does_not_exist(alice: Path) -> None:
+    (alice / "README.md").write_text("x\n")
+    git(alice, "add", "README.md")
+    for path, problem in (
+        ("nbb.ipynb", "nbb.ipynb: no such notebook in the repository"),
+        ("README.md", "README.md: not a notebook"),
+    ):
+        done = run_nbcollab("outputs", "restore", path, cwd=alice)
+        said = done.stderr.decode().splitlines()
+        assert done.returncode == 2 and len(said) == 1 and problem in said[0], said
+    assert "no notebook restored" in ok("outputs", "restore", NB, cwd=alice)
+    done = run_nbcollab("outputs", "push", "orign", cwd=alice)
+    assert done.returncode == 2
+    assert (
+        done.stderr.decode() == "nbcollab: error: orign: not a remote (`git remote` lists them)\n"
+    )

@@ -75,6 +75,18 @@ def tracking_ref(remote: str) -> str:
     return f"{REFS_PREFIX}remotes/{remote}/outputs"
 
 
+def reset_command(ref: str) -> str:
+    """The command that replaces ``ref`` when it is damaged."""
+    prefix = f"{REFS_PREFIX}remotes/"
+    remote = ref[len(prefix) : -len("/outputs")] if ref.startswith(prefix) else ""
+    return f"nbcollab outputs prune --reset {remote}".rstrip()
+
+
+def not_outputs_ref(ref: str, problem: str = "no format mark") -> str:
+    """What is wrong with a ref that is not published outputs, and how to replace it."""
+    return f"{ref}: not nbcollab's published outputs ({problem}); replace it: {reset_command(ref)}"
+
+
 def record_name(date: int, blob_key: str) -> str:
     """A record's folder name: its commit's time (for the order) and its blob's key."""
     return f"{max(0, min(date, 9_999_999_999)):010d}-{blob_key}"

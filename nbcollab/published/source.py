@@ -37,11 +37,11 @@ from nbcollab.published.layout import (
     MAX_RECORD_BYTES,
     META,
     NOTEBOOK,
-    REFS_PREFIX,
     Meta,
     Origin,
     PublishedDamaged,
     decode_meta,
+    not_outputs_ref,
     output_name,
     parse_record_name,
 )
@@ -250,14 +250,6 @@ class PublishedSource:
             outputs = decode_outputs(blobs, where=f"{entry.where}: {cell_name(at)}")
             found[key] = PublishedCell(outputs, counts[at][1], record.meta.origin, entry.tree)
         return found
-
-
-def not_outputs_ref(ref: str) -> str:
-    """What is wrong with a ref that is not published outputs, and how to replace it."""
-    prefix = f"{REFS_PREFIX}remotes/"
-    remote = ref[len(prefix) : -len("/outputs")] if ref.startswith(prefix) else ""
-    reset = f"nbcollab outputs prune --reset {remote}".rstrip()
-    return f"{ref}: not nbcollab's published outputs (no format mark); replace it: {reset}"
 
 
 def _folder_entries(tip: RefTip, folder: GitObject | None) -> Iterable[_Entry]:

@@ -34,6 +34,7 @@ from nbcollab.published.layout import (
     decode_pruned,
     encode_pruned,
     is_path_key,
+    not_outputs_ref,
     parse_record_name,
     tracking_ref,
 )
@@ -66,7 +67,7 @@ def read_folders(commit: str, cat: CatFile, *, ref: str = REF) -> Folders:
     """What an outputs commit holds; PublishedDamaged when its tree is not one nbcollab wrote."""
     mark, root = cat.read_many([f"{commit}:{FORMAT_ENTRY}", f"{commit}^{{tree}}"], limit=1 << 24)
     if mark is None or mark.data != FORMAT or root is None:
-        raise PublishedDamaged(f"{ref}: not nbcollab's published outputs (no format mark)")
+        raise PublishedDamaged(not_outputs_ref(ref))
     try:
         entries = [e for e in parse_tree(root) if is_path_key(e.name) and e.mode == TREE_MODE]
         trees = cat.read_many([e.oid for e in entries], limit=1 << 24)
@@ -82,7 +83,7 @@ def read_folders(commit: str, cat: CatFile, *, ref: str = REF) -> Folders:
             if records:
                 folders[entry.name] = records
     except ValueError as exc:
-        raise PublishedDamaged(f"{ref}: {exc}") from None
+        raise PublishedDamaged(not_outputs_ref(ref, str(exc))) from None
     return folders
 
 
@@ -185,6 +186,29 @@ def push(remote: str, commit: str, expected: str, root: Path) -> None:
         env={"GIT_TERMINAL_PROMPT": "0"},
     )
     move_ref(tracking_ref(remote), commit, root)
+
+
+def delete_remote_ref(remote: str, expected: str, root: Path) -> None:
+    """Delete ``remote``'s outputs ref if it is still ``expected``, and this clone's copy."""
+    run_git(
+        [
+            "push",
+            "--quiet",
+            "--no-verify",
+            f"--force-with-lease={REF}:{expected}",
+            remote,
+            f":{REF}",
+        ],
+        root,
+        env={"GIT_TERMINAL_PROMPT": "0"},
+    )
+    delete_ref(tracking_ref(remote), root)
+
+
+def delete_ref(ref: str, root: Path) -> None:
+    """Delete ``ref`` (in this clone), if it is there."""
+    if ref in list_refs(ref, root):
+        run_git(["update-ref", "-d", ref], root)
 
 
 def move_ref(ref: str, commit: str, root: Path) -> None:
