@@ -650,3 +650,26 @@ def test_restore_and_push_name_what_does_not_exist(alice: Path) -> None:
     assert (
         done.stderr.decode() == "nbcollab: error: orign: not a remote (`git remote` lists them)\n"
     )
+
+
+def test_a_restore_from_two_runs_keeps_the_counts_of_one(alice: Path, remote: Path) -> None:
+    commit(alice, runs("A"), "runs")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob", "--share-outputs")
+    write_notebook(bob / NB, runs("B", first=7))  # Bob's own run, after other work: 7, 8, 9
+    git(bob, "add", NB)
+    later = runs("A")
+    later["cells"].append(
+        code_cell("w = 4", outputs=[stream_output("A-d\n")], count=4, cell_id="d")
+    )
+    commit(alice, later, "alice adds d")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    git(bob, "pull", "-q")
+    # Cells a to c from Bob's run with its counts; d from Alice's run, without hers.
+    assert printed(bob / NB) == ["B-a\n", "B-b\n", "B-z = 3\n", "A-d\n"]
+    assert [count for count, _ in code_outputs(bob / NB)] == [7, 8, 9, None]
+    assert_clean(bob)
+    linted = run_nbcollab("lint", NB, cwd=bob).stdout.decode()
+    assert "C101" not in linted and "C106" in linted  # d's output is another run's
