@@ -673,3 +673,23 @@ def test_a_restore_from_two_runs_keeps_the_counts_of_one(alice: Path, remote: Pa
     assert_clean(bob)
     linted = run_nbcollab("lint", NB, cwd=bob).stdout.decode()
     assert "C101" not in linted and "C106" in linted  # d's output is another run's
+
+
+def test_install_in_a_new_repository_says_gitattributes_must_be_committed(remote: Path) -> None:
+    first, second = remote.parent / "first", remote.parent / "second"
+    for repo in (first, second):
+        subprocess.run(
+            ["git", "clone", "-q", str(remote), str(repo)], check=True, capture_output=True
+        )
+    said = ok("install", cwd=first) + ok("install", cwd=second)
+    assert said.count("note: .gitattributes is not committed: commit it") == 2
+    assert "attributes: .gitattributes is not committed" in ok("status", cwd=second)
+    git(first, "add", ".gitattributes")
+    commit(first, analysis(1), "first")
+    git(first, "push", "-q", "origin", "HEAD:main")
+    assert "not committed" not in ok("install", cwd=first) + ok("status", cwd=first)
+    # What the note says to do when a teammate committed theirs first.
+    assert git(second, "pull", "-q", "origin", "main", check=False).returncode != 0
+    (second / ".gitattributes").unlink()
+    git(second, "pull", "-q", "origin", "main")
+    assert "not committed" not in ok("install", cwd=second) + ok("status", cwd=second)
