@@ -526,33 +526,19 @@ def _damage_newest_record(repo: Path, ref: str, *, copy: bool) -> str:
     return git(repo, "commit-tree", tree, "-m", "damaged").stdout.strip()
 
 
-def test_a_broken_published_ref_leaves_a_pull_its_own_outputs(alice: Path, remote: Path) -> None:
-    commit(alice, runs("A"), "runs")
-    git(alice, "push", "-q", "origin", "HEAD:main")
-    ok("outputs", "push", cwd=alice)
-    bob = clone(remote, "bob", "--share-outputs")
-    write_notebook(bob / NB, runs("B"))  # Bob runs it again: recorded by his output cache
-    git(bob, "add", NB)
-    commit(alice, runs("A", c="z = 30"), "alice edits c")
-    git(alice, "push", "-q", "origin", "HEAD:main")
-    ok("outputs", "push", cwd=alice)
-    junk = (
-        subprocess.run(
-            ["git", "hash-object", "-w", "--stdin"], cwd=alice, input=b"junk", capture_output=True
-        )
-        .stdout.decode()
-        .strip()
+def push_junk_ref(repo: Path) -> str:
+    """Make the remote's outputs ref a blob (a broken tool, anyone with push access)."""
+    done = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"], cwd=repo, input=b"junk", capture_output=True
     )
-    git(alice, "push", "-q", "-f", "origin", f"{junk}:{REF}")
-    pulled = git(bob, "pull", "-q")
-    assert printed(bob / NB) == ["B-a\n", "B-b\n", ""]
-    warnings = [line for line in pulled.stderr.splitlines() if "nbcollab" in line]
-    assert len(warnings) == 1 and "published outputs skipped" in warnings[0], pulled.stderr
-    assert "nbcollab outputs prune --reset origin" in warnings[0]
-    assert_clean(bob)
+    junk = done.stdout.decode().strip()
+    git(repo, "push", "-q", "-f", "origin", f"{junk}:{REF}")
+    return junk
 
 
-def test_a_damaged_published_record_skips_only_itself(alice: Path, remote: Path) -> None:
+def bob_reruns_while_alice_edits(alice: Path, remote: Path) -> Path:
+    """Alice publishes runs("A"); Bob re-runs it (recorded by his output cache); Alice edits
+    cell c and publishes that too. Bob's clone, not yet pulled."""
     commit(alice, runs("A"), "runs")
     git(alice, "push", "-q", "origin", "HEAD:main")
     ok("outputs", "push", cwd=alice)
@@ -562,6 +548,22 @@ def test_a_damaged_published_record_skips_only_itself(alice: Path, remote: Path)
     commit(alice, runs("A", c="z = 30"), "alice edits c")
     git(alice, "push", "-q", "origin", "HEAD:main")
     ok("outputs", "push", cwd=alice)
+    return bob
+
+
+def test_a_broken_published_ref_leaves_a_pull_its_own_outputs(alice: Path, remote: Path) -> None:
+    bob = bob_reruns_while_alice_edits(alice, remote)
+    push_junk_ref(alice)
+    pulled = git(bob, "pull", "-q")
+    assert printed(bob / NB) == ["B-a\n", "B-b\n", ""]
+    warnings = [line for line in pulled.stderr.splitlines() if "nbcollab" in line]
+    assert len(warnings) == 1 and "published outputs skipped" in warnings[0], pulled.stderr
+    assert "nbcollab outputs prune --reset origin" in warnings[0]
+    assert_clean(bob)
+
+
+def test_a_damaged_published_record_skips_only_itself(alice: Path, remote: Path) -> None:
+    bob = bob_reruns_while_alice_edits(alice, remote)
     # A newer record of the very version, all junk: the older sound one is still used.
     junk_copy = _damage_newest_record(alice, REF, copy=True)
     git(alice, "push", "-q", "-f", "origin", f"{junk_copy}:{REF}")
@@ -608,14 +610,7 @@ def test_a_damaged_remote_ref_is_described_and_replaced_by_prune_reset(
     alice: Path, remote: Path
 ) -> None:
     ok("outputs", "push", cwd=alice)
-    junk = (
-        subprocess.run(
-            ["git", "hash-object", "-w", "--stdin"], cwd=alice, input=b"junk", capture_output=True
-        )
-        .stdout.decode()
-        .strip()
-    )
-    git(alice, "push", "-q", "-f", "origin", f"{junk}:{REF}")
+    junk = push_junk_ref(alice)
     fix = "replace it: nbcollab outputs prune --reset origin"
     for command in (("fetch",), ("push",), ("prune", "origin")):
         done = run_nbcollab("outputs", *command, cwd=alice)
