@@ -231,9 +231,10 @@ def install(
 
 
 def untracked_attributes(repo: gitconfig.Repository) -> str | None:
-    """What to do when nbcollab's line is in a ``.gitattributes`` git does not track yet: no
-    other clone uses nbcollab until it is committed, and a pull that brings a teammate's
-    ``.gitattributes`` stops on it (git does not overwrite an untracked file)."""
+    """What to do when nbcollab's line is in a ``.gitattributes`` git does not track yet, in a
+    repository with a remote: no other clone uses nbcollab until it is committed, and a pull
+    that brings a teammate's ``.gitattributes`` stops on it (git does not overwrite an
+    untracked file)."""
     from nbcollab.git.attributes import parse_owned_line
     from nbcollab.gitcmd import run_git
 
@@ -250,6 +251,8 @@ def untracked_attributes(repo: gitconfig.Repository) -> str | None:
         return None
     if not owned or run_git(["ls-files", "--", ".gitattributes"], repo.root).strip():
         return None
+    if not run_git(["remote"], repo.root).strip():
+        return None  # no remote: no other clone to share it with yet
     return (
         ".gitattributes is not committed: commit it (git add .gitattributes && git commit) so "
         "that every clone uses nbcollab; if a pull stops on it because a teammate committed "
