@@ -4,8 +4,10 @@ Every command that takes folders (``clean``, ``lint``, ``export``, ``trust``, ``
 ``resolve``) expands them here, so they all agree on what "the notebooks in this folder" means:
 
 - every ``*.ipynb`` below the folder, in path order, each once;
-- version-control folders (``.git``, ``.hg``, ``.svn``...) and Jupyter's ``.ipynb_checkpoints``
-  are not entered;
+- version-control folders (``.git``, ``.hg``, ``.svn``...), Jupyter's ``.ipynb_checkpoints``,
+  and the folders installed packages live in (virtualenvs: ``.venv`` or any folder holding a
+  ``pyvenv.cfg``; ``site-packages``, ``.tox``, ``.nox``, ``node_modules``) are not entered: the
+  notebooks a package ships are not the project's;
 - the walk never leaves the folder (``files.is_inside``, the check every writer makes): a
   symbolic link to a file or folder outside it is skipped (a linked folder whose target is
   inside is walked only as that target, when the walk reaches it);
@@ -28,10 +30,18 @@ from pathlib import Path
 from nbcollab.files import is_inside
 
 NOTEBOOK_SUFFIX = ".ipynb"
-# Folders a walk never enters: version control's own data, and Jupyter's autosaved copies.
+# Folders a walk never enters: version control's own data, Jupyter's autosaved copies, and
+# where installed packages live (with any folder holding a virtualenv's pyvenv.cfg).
 SKIPPED_FOLDERS = frozenset(
     {".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", "CVS", ".ipynb_checkpoints"}
+    | {".venv", "site-packages", ".tox", ".nox", "node_modules"}
 )
+_VIRTUALENV_MARK = "pyvenv.cfg"
+
+
+def skipped_folder(folder: Path) -> bool:
+    """Whether a walk leaves ``folder`` out (``SKIPPED_FOLDERS``, or a virtualenv)."""
+    return folder.name in SKIPPED_FOLDERS or (folder / _VIRTUALENV_MARK).is_file()
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ def excluded(path: Path, patterns: Sequence[str]) -> bool:
 def _notebooks_below(folder: Path, skipped: list[Skipped]) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(folder):  # never follows symlinked folders
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_FOLDERS)
+        dirnames[:] = sorted(d for d in dirnames if not skipped_folder(here / d))
         for name in dirnames:
             if (here / name).is_symlink() and not is_inside(here / name, folder):
                 outside = f"a symbolic link to a folder outside {_named(folder)}"

@@ -1,4 +1,5 @@
-"""The configuration of a path: its folder's nearest pyproject.toml, read once per command."""
+"""The configuration of a path: the nearest pyproject.toml configuring nbcollab, read once per
+command."""
 
 from __future__ import annotations
 
@@ -52,6 +53,45 @@ def test_each_pyproject_is_read_once_for_any_number_of_paths(
         assert configs.config_for(f"{folder}/nb{n}.ipynb").clean.keep_outputs is True
         assert configs.config_for(f"sub/nb{n}.ipynb").clean.keep_outputs is False
     assert sorted(reads) == [root / "pyproject.toml", root / "sub" / "pyproject.toml"]
+
+
+@pytest.mark.parametrize(
+    ("text", "applies"),
+    [
+        ('[project]\nname = "pkg"\n', "root"),  # a package of a monorepo: says nothing
+        ("[tool.ruff]\nline-length = 99\n# nbcollab is set up at the top\n", "root"),
+        ("[tool.nbcollab.clean]\nkeep-outputs = false\n", "sub"),
+        ("[tool.nbcollab]\n", "sub"),  # an empty table: the defaults, on purpose
+        ("[tool]\nnbcollab = { clean = { keep-outputs = false } }\n", "sub"),
+        ("[tool.nbcollab.clean\n", "sub"),  # broken: said, never passed over
+    ],
+)
+def test_a_pyproject_that_does_not_configure_nbcollab_hides_nothing_above_it(
+    tmp_path: Path, text: str, applies: str
+) -> None:
+    from nbcollab.config.find import nearest_pyproject
+
+    (tmp_path / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = true\n")
+    sub = tmp_path / "packages" / "sub"
+    (sub / "notebooks").mkdir(parents=True)
+    (sub / "pyproject.toml").write_text(text)
+    found = nearest_pyproject(str(sub / "notebooks"))
+    assert found == str((tmp_path if applies == "root" else sub) / "pyproject.toml")
+    if "clean\n" in text:
+        with pytest.raises(ConfigError, match=r"sub/pyproject\.toml"):
+            ConfigByFolder(tmp_path).config_for("packages/sub/notebooks/nb.ipynb")
+    else:
+        config = ConfigByFolder(tmp_path).config_for("packages/sub/notebooks/nb.ipynb")
+        assert config.clean.keep_outputs is (applies == "root")
+
+
+def test_without_any_nbcollab_table_the_nearest_pyproject_applies(tmp_path: Path) -> None:
+    from nbcollab.config.find import nearest_pyproject
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "top"\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "pyproject.toml").write_text('[project]\nname = "sub"\n')
+    assert nearest_pyproject(str(tmp_path / "sub")) == str(tmp_path / "sub" / "pyproject.toml")
 
 
 def test_a_broken_pyproject_is_read_once_and_said_the_same_each_time(

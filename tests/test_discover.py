@@ -26,6 +26,9 @@ def tree(tmp_path: Path) -> Path:
     for folder in SKIPPED_FOLDERS:
         (root / folder).mkdir()
         (root / folder / "hidden.ipynb").write_text("not a notebook")
+    (root / "env" / "share").mkdir(parents=True)  # a virtualenv under any name
+    (root / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (root / "env" / "share" / "shipped.ipynb").write_text("not a notebook")
     (root / "sub" / "link.ipynb").symlink_to(outside / "secret.ipynb")
     (root / "linked-folder").symlink_to(outside, target_is_directory=True)
     (root / "gone.ipynb").symlink_to("nowhere.ipynb")

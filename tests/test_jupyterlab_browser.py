@@ -174,6 +174,7 @@ def test_mark_resolved_brings_your_outputs_back_from_the_output_cache(lab: Lab, 
 
     repo = _repo(lab, "outputs")
     assert run_nbcollab("install", cwd=repo).returncode == 0
+    (repo / ".gitignore").write_text(".ipynb_checkpoints/\n")  # JupyterLab's, as projects have it
     write_notebook(repo / NB, ran_notebook())
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "one")
@@ -189,11 +190,79 @@ def test_mark_resolved_brings_your_outputs_back_from_the_output_cache(lab: Lab, 
     # Shown in the notebook: the outputs of our own commit, under their cells.
     for cell, text in ((2, "2"), (3, "3")):
         expect(page.locator(CELLS).nth(cell).locator(".jp-OutputArea-output")).to_have_text(text)
-    saved = json.loads((repo / NB).read_text())
+    from nbcollab.notebook.codec import parse_notebook
+
+    saved = parse_notebook((repo / NB).read_bytes())  # lines joined, as they are compared
     assert [c.get("outputs") for c in saved["cells"]] == [c.get("outputs") for c in ours["cells"]]
     assert git(repo, "ls-files", "-u").stdout == ""
     git(repo, "commit", "-qm", "merged")
     assert_status_clean(repo)
+
+
+def test_a_printed_output_chosen_is_shown_and_saved_once(lab: Lab, page: Any) -> None:
+    from nbcollab.notebook.codec import parse_notebook
+
+    repo = _repo(lab, "streams")
+    assert run_nbcollab("install", "--no-filter", cwd=repo).returncode == 0
+    (repo / "pyproject.toml").write_text('[tool.nbcollab.merge]\noutputs = "conflict"\n')
+    path = conflicted_repo(
+        repo,
+        driver=False,
+        base=notebook("a = 1", "c = 0", "0\n"),
+        ours=notebook("a = 1", "c = 0", "alice\n"),
+        theirs=notebook("a = 1", "c = 0", "bob\n"),
+    )
+    _open(page, lab, "streams/nb.ipynb")
+    expect(_count(page)).to_have_text("1 conflict")
+    _conflict_in_cell(page, 1).get_by_role("button", name="Use theirs", exact=True).click()
+    expect(_count(page)).to_have_text("No conflict left")
+    expect(page.locator(CELLS).nth(1).locator(".jp-OutputArea-output")).to_have_text("bob")
+    page.keyboard.press("Control+s")
+    page.wait_for_function(
+        """() => ![...jupyterapp.shell.widgets('main')]
+            .find(w => w.context && w.context.path === 'streams/nb.ipynb').context.model.dirty""",
+        timeout=20_000,
+    )
+    saved = parse_notebook(path.read_bytes())["cells"][1]["outputs"]
+    assert saved == [{"name": "stdout", "output_type": "stream", "text": "bob\n"}]
+
+
+def test_an_undo_after_mark_resolved_is_said(lab: Lab, page: Any) -> None:
+    repo = _repo(lab, "undo")
+    conflicted_repo(repo, base=notebook("a = 0", "c = 0", "0\n"))
+    _open(page, lab, "undo/nb.ipynb")
+    for cell in (1, 3):
+        _conflict_in_cell(page, cell).get_by_role("button", name="Use ours", exact=True).click()
+    expect(_count(page)).to_have_text("No conflict left")
+    page.get_by_role("button", name="Mark resolved").click()
+    expect(page.locator(".jp-nbcollab-message")).to_contain_text("ran git add nb.ipynb")
+    expect(page.get_by_role("button", name="Mark resolved")).to_be_hidden()
+    # The record is cleared; an undo in a cell brings its conflict's marks back: said.
+    _editor(page, 3).click()
+    page.keyboard.press("Control+z")
+    expect(page.locator(".jp-nbcollab-message")).to_contain_text(
+        "cell 4 holds conflict marker lines again (an undo?)", timeout=20_000
+    )
+    expect(page.get_by_role("button", name="Mark resolved")).to_be_visible()
+
+
+def test_a_file_reverted_to_on_mark_resolved_is_not_staged(lab: Lab, page: Any) -> None:
+    import time
+
+    repo = _repo(lab, "revert")
+    path = conflicted_repo(repo, base=notebook("a = 0", "c = 0", "0\n"))
+    _open(page, lab, "revert/nb.ipynb")
+    for cell in (1, 3):
+        _conflict_in_cell(page, cell).get_by_role("button", name="Use ours", exact=True).click()
+    expect(_count(page)).to_have_text("No conflict left")
+    # The file changes on disk meanwhile; the user takes the disk's version: nothing is staged.
+    time.sleep(1.1)  # a later modification time than the one JupyterLab knows
+    assert run_nbcollab("resolve", "--theirs", "nb.ipynb", cwd=repo).returncode == 0
+    page.get_by_role("button", name="Mark resolved").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Revert").click()
+    expect(page.locator(".jp-nbcollab-message")).to_contain_text("nothing was marked resolved")
+    assert git(repo, "ls-files", "-u").stdout != ""  # still unmerged: nothing staged
+    assert "c = 2" in path.read_text()
 
 
 def test_typed_text_survives_another_conflicts_button(lab: Lab, page: Any) -> None:

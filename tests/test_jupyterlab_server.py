@@ -137,7 +137,13 @@ def test_conflicts_resolve_and_mark_resolved(lab: Lab) -> None:
     status, answer = lab.api(
         "clear", query={"path": "merge/nb.ipynb"}, body=json.dumps(nb).encode()
     )
-    assert status == 200 and answer["changed"] == [] and "nbcollab" not in answer["metadata"]
+    assert status == 200 and "nbcollab" not in answer["metadata"]
+    # Resolved to theirs, made in this clone: the output cache gives the cell its output back.
+    assert answer["restored"] is True
+    assert [(c["index"], c["cell"]["outputs"]) for c in answer["changed"]] == [
+        (1, [{"name": "stdout", "output_type": "stream", "text": "2\n"}])
+    ]
+    nb["cells"][1] = answer["changed"][0]["cell"]
     nb["metadata"] = answer["metadata"]
     # The editor saves; the server only runs git add (nothing written behind the editor's back).
     assert path.read_bytes() == before

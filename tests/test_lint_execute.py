@@ -10,7 +10,11 @@ from helpers import code_cell, make_notebook, stream_output, write_notebook
 from typer.testing import CliRunner
 
 from nbcollab.cli.app import app
+from nbcollab.errors import NbcollabError
 from nbcollab.execute.compare import OutputComparer
+from nbcollab.execute.key import normalized_code
+from nbcollab.execute.result import Executed
+from nbcollab.lint.execute import write_run
 
 runner = CliRunner()
 COMPARER = OutputComparer()
@@ -183,3 +187,46 @@ def test_images_compare_by_presence_and_real_changes_show() -> None:
     html = {"output_type": "execute_result", "metadata": {}, "data": {"text/html": "<b>"}}
     plain = {"output_type": "execute_result", "metadata": {}, "data": {"text/plain": "0"}}
     assert first_difference([html], [plain]) == "stored 'result: <text/html>', re-run 'result: 0'"
+
+
+@pytest.mark.parametrize("saved", ["print('NEW code')", "print('old code')\n# a comment"])
+def test_write_refuses_outputs_of_code_changed_while_it_ran(tmp_path: Path, saved: str) -> None:
+    ran = make_notebook(code_cell("print('old code')", count=None, cell_id="a"))
+    executed = Executed([[stream_output("old code\n")]], [1], {}, normalized_code(ran))
+    # Saved from Jupyter while the run was under way: as many code cells, other code.
+    path = write_notebook(
+        tmp_path / "nb.ipynb", make_notebook(code_cell(saved, count=None, cell_id="a"))
+    )
+    before = path.read_bytes()
+    with pytest.raises(NbcollabError, match="its code changed while it ran; not written"):
+        write_run(path, executed)
+    assert path.read_bytes() == before
+
+
+def test_write_saves_a_run_of_the_code_as_it_is(tmp_path: Path) -> None:
+    nb = make_notebook(code_cell("print('old code')", count=None, cell_id="a"))
+    path = write_notebook(tmp_path / "nb.ipynb", nb)
+    executed = Executed([[stream_output("old code\n")]], [1], {}, normalized_code(nb))
+    assert write_run(path, executed)
+    assert '"old code\\n"' in path.read_text()
+
+
+@pytest.mark.parametrize(
+    "stored,fresh,said",
+    [
+        ([], [result(1, "1")], "stored nothing, re-run 'result: 1'"),
+        ([stream_output("ok\n")], [stream_output("ok\n"), result(1, "1")], "stored nothing more"),
+        (
+            [stream_output("ok\n"), result(1, "1")],
+            [stream_output("ok\n")],
+            "re-run has nothing more",
+        ),
+        ([result(1, "1")], [], "stored 'result: 1', re-run has nothing"),
+    ],
+)
+def test_an_output_missing_at_the_end_is_said_for_what_it_is(
+    stored: list, fresh: list, said: str
+) -> None:
+    difference = first_difference(stored, fresh)
+    assert difference is not None and said in difference
+    assert difference.endswith("nothing") == said.endswith("nothing")

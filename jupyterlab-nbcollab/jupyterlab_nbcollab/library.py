@@ -60,12 +60,24 @@ def describe_conflicts(nb: Notebook, *, labels: dict[str, str] | None = None) ->
     found = labels or branch_labels(views)
     stale = sum(1 for f in find_conflicts(nb) if f.kind == STALE)
     cells = iter_cells(nb)
+    edited = edited_markers(nb)
     return {
         "labels": found,
         "stale": stale,
-        "edited": edited_markers(nb),
+        "edited": edited,
+        "marked": loose_markers(nb, {view.cell for view in views} | set(edited)),
         "conflicts": [_view_json(view, cells[view.cell]) for view in views],
     }
+
+
+def loose_markers(nb: Notebook, known: set[int]) -> list[int]:
+    """Cells outside ``known`` (those with a recorded conflict) that hold a line like a conflict
+    start marker: after the record was cleared, an undo can bring a conflict's marks back."""
+    return [
+        index
+        for index, cell in enumerate(iter_cells(nb))
+        if index not in known and has_start_marker(cell_source(cell))
+    ]
 
 
 def edited_markers(nb: Notebook) -> list[int]:

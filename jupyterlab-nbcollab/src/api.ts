@@ -74,6 +74,9 @@ export interface IConflictReport {
   labels: { ours: string; theirs: string };
   stale: number;
   edited: number[];
+  /** Cells without a recorded conflict whose text holds conflict marker lines (an undo after
+   * "Mark resolved" brings them back, say). */
+  marked?: number[];
   conflicts: IConflict[];
   git?: IGitState;
 }

@@ -127,7 +127,7 @@ export class NotebookConflicts implements IDisposable {
         if (!stillMatches(shared, sent, touched(reply))) {
           continue; // typed into that cell meanwhile: ask again with what is there now
         }
-        applyResolution(shared, reply);
+        applyResolution(model, reply);
         this.say(`${conflict.description}: used ${this.sideName(choice)}.`);
         this.show(reply);
         return;
@@ -145,7 +145,8 @@ export class NotebookConflicts implements IDisposable {
       if (!model) {
         return;
       }
-      const edited = this.report?.edited ?? [];
+      const loose = this.report ? this.looseMarkers(this.report) : [];
+      const edited = [...new Set([...(this.report?.edited ?? []), ...loose])].sort((a, b) => a - b);
       if (edited.length && !(await this.confirmEdited(edited))) {
         return;
       }
@@ -165,7 +166,7 @@ export class NotebookConflicts implements IDisposable {
           JSON.stringify(sent)
         );
         if (stillMatches(model.sharedModel, sent, touched(reply))) {
-          applyResolution(model.sharedModel, reply);
+          applyResolution(model, reply);
           cleared = true;
           restored = !!reply.restored;
         }
@@ -173,17 +174,41 @@ export class NotebookConflicts implements IDisposable {
       if (!cleared) {
         throw new NbcollabError('The notebook kept changing while it was marked resolved; try again.');
       }
-      await this.panel.context.save();
+      // What is staged must be what the user resolved: a save cancelled, or a file changed on
+      // disk and reverted to (JupyterLab asks), stops here and says so.
+      const sources = () => JSON.stringify(model.sharedModel.cells.map(c => c.getSource()));
+      const resolvedHere = sources();
+      try {
+        await this.panel.context.save();
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        throw new NbcollabError(`Not saved (${why}): nothing was marked resolved.`);
+      }
+      if (model.dirty || sources() !== resolvedHere) {
+        throw new NbcollabError(
+          'The notebook was not saved as resolved here (reverted to the file on disk?): ' +
+            'nothing was marked resolved; look at it, then Mark resolved again.'
+        );
+      }
       const done = await request<{ message: string }>(
         'mark-resolved',
         { path: this.path },
         ''
       );
       this.resolved = true;
+      // Marker lines the user confirmed are theirs to keep: said again only in other cells.
+      const cells = model.sharedModel.cells;
+      this.accepted = new Set(edited.map(index => cells[index]?.id ?? '').filter(id => id));
       this.git = { ...(this.git ?? { repository: true, stages: [] }), unmerged: false };
       const outputs = restored ? ' with your outputs from the output cache' : '';
       this.say(`Saved${outputs}, and ${done.message}: the notebook is marked resolved.`);
-      this.show({ ...(this.report as IConflictReport), conflicts: [], stale: 0, edited: [] });
+      this.show({
+        ...(this.report as IConflictReport),
+        conflicts: [],
+        stale: 0,
+        edited: [],
+        marked: []
+      });
     });
   }
 
@@ -221,8 +246,8 @@ export class NotebookConflicts implements IDisposable {
     const result = await showDialog({
       title: 'Conflict markers left',
       body:
-        `${names} still hold conflict marker lines (<<<<<<<, =======, >>>>>>>) that were ` +
-        'edited by hand. Mark the notebook resolved as it is?',
+        `${names} still ${cells.length === 1 ? 'holds' : 'hold'} conflict marker lines ` +
+        '(<<<<<<<, =======, >>>>>>>). Mark the notebook resolved as it is?',
       buttons: [
         Dialog.cancelButton({ label: 'Go back' }),
         Dialog.warnButton({ label: 'Mark resolved' })
@@ -259,6 +284,12 @@ export class NotebookConflicts implements IDisposable {
     }
   }
 
+  /** The cells with marker lines but no recorded conflict, but those the user kept. */
+  private looseMarkers(report: IConflictReport): number[] {
+    const cells = this.panel.content.model?.sharedModel.cells ?? [];
+    return (report.marked ?? []).filter(index => !this.accepted.has(cells[index]?.id ?? ''));
+  }
+
   private scheduleRefresh(): void {
     if (!this.report || this._disposed) {
       return;
@@ -285,6 +316,17 @@ export class NotebookConflicts implements IDisposable {
     }
     if (!this.banner.isAttached) {
       this.panel.contentHeader.addWidget(this.banner);
+    }
+    const loose = this.looseMarkers(report);
+    if (this.resolved && loose.length) {
+      // An undo brought a conflict's marks back after its record was cleared: not resolved.
+      this.resolved = false;
+      const names = loose.map(index => `cell ${index + 1}`).join(', ');
+      this.say(
+        `${names} ${loose.length === 1 ? 'holds' : 'hold'} conflict marker lines again ` +
+          '(an undo?): fix them, then Mark resolved again.',
+        true
+      );
     }
     this.banner.showState(report, this.git, this.resolved, this.position);
     this.clearPanels();
@@ -346,6 +388,7 @@ export class NotebookConflicts implements IDisposable {
   private report: IConflictReport | null = null;
   private git: IGitState | null = null;
   private resolved = false;
+  private accepted = new Set<string>();
   private position = -1;
   private queue: Promise<void> = Promise.resolve();
   private timer = 0;

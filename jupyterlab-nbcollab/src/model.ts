@@ -1,13 +1,16 @@
 /**
  * The notebook model as the server sees it, and applying what the server resolved back to it.
  *
- * Every change goes through the shared model (cell sources, outputs, metadata, the cell list),
- * so JupyterLab's undo, dirty state and save work as for any edit, and another view of the same
- * notebook follows. A source is changed only where it differs (the common start and end are
- * kept), so the cursor and what surrounds the conflict stay where they are.
+ * Every change goes through the shared model (cell sources, metadata, the cell list), so
+ * JupyterLab's undo, dirty state and save work as for any edit, and another view of the same
+ * notebook follows; outputs go through each cell's own output model, as a kernel's do (written
+ * to the shared model directly, a stream's text would be appended a second time). A source is
+ * changed only where it differs (the common start and end are kept), so the cursor and what
+ * surrounds the conflict stay where they are.
  */
 import { JSONExt, PartialJSONValue } from '@lumino/coreutils';
 import type * as nbformat from '@jupyterlab/nbformat';
+import type { ICodeCellModel } from '@jupyterlab/cells';
 import { INotebookModel } from '@jupyterlab/notebook';
 import type {
   ISharedAttachmentsCell,
@@ -63,17 +66,18 @@ export function touched(reply: IResolution): number[] {
 
 /** Apply a resolution to the model: changed cells first (their indices are the sent ones), then
  * the removed cell, then the notebook's metadata (the conflict record). */
-export function applyResolution(notebook: ISharedNotebook, reply: IResolution): void {
+export function applyResolution(model: INotebookModel, reply: IResolution): void {
   for (const change of reply.changed) {
-    applyCell(notebook, change.index, change.cell);
+    applyCell(model, change.index, change.cell);
   }
   if (reply.removed !== null) {
-    notebook.deleteCell(reply.removed);
+    model.sharedModel.deleteCell(reply.removed);
   }
-  applyMetadata(notebook, reply.metadata);
+  applyMetadata(model.sharedModel, reply.metadata);
 }
 
-function applyCell(notebook: ISharedNotebook, index: number, wanted: nbformat.ICell): void {
+function applyCell(model: INotebookModel, index: number, wanted: nbformat.ICell): void {
+  const notebook = model.sharedModel;
   const cell = notebook.cells[index];
   if (!cell) {
     return;
@@ -91,9 +95,14 @@ function applyCell(notebook: ISharedNotebook, index: number, wanted: nbformat.IC
   }
   if (cell.cell_type === 'code') {
     const code = cell as ISharedCodeCell;
-    const outputs = ((wanted as nbformat.ICodeCell).outputs ?? []) as nbformat.IOutput[];
-    if (!JSONExt.deepEqual(code.getOutputs() as PartialJSONValue, outputs as PartialJSONValue)) {
-      code.setOutputs(outputs);
+    const outputs = plainOutputs((wanted as nbformat.ICodeCell).outputs ?? []);
+    const current = plainOutputs(code.getOutputs());
+    if (!JSONExt.deepEqual(current as PartialJSONValue, outputs as PartialJSONValue)) {
+      const area = (model.cells.get(index) as ICodeCellModel).outputs;
+      area.clear();
+      for (const output of outputs) {
+        area.add(output);
+      }
     }
     const count = (wanted as nbformat.ICodeCell).execution_count ?? null;
     if (code.execution_count !== count) {
@@ -111,6 +120,15 @@ function applyCell(notebook: ISharedNotebook, index: number, wanted: nbformat.IC
       attached.setAttachments(attachments);
     }
   }
+}
+
+/** Outputs with each stream's text as one string (nbformat allows a list of lines). */
+function plainOutputs(outputs: nbformat.IOutput[]): nbformat.IOutput[] {
+  return outputs.map(output =>
+    output.output_type === 'stream' && Array.isArray(output.text)
+      ? { ...output, text: output.text.join('') }
+      : output
+  );
 }
 
 /** Replace what differs between the cell's source and `text`, and nothing else. */

@@ -14,7 +14,7 @@ from nbcollab.lint.formats import Format
 if TYPE_CHECKING:
     from nbcollab.execute.result import NotebookRun
 
-_TOTAL = re.compile(r"^\d+ finding\(s\) in \d+ notebook\(s\)\n\Z", re.MULTILINE)
+_TOTAL = re.compile(r"^\d+ finding\(s\) in \d+ notebook\(s\)(: [^\n]*)?\n\Z", re.MULTILINE)
 _RUN = "Running"
 _CACHE = "Cache"
 _REPORT = "Reports"
@@ -116,12 +116,20 @@ def execute(
 ) -> None:
     """Run notebooks top to bottom: only what changed since a cached run, N kernels at once."""
     from nbcollab.cli.clean import expand_notebook_paths
-    from nbcollab.cli.execution import RequestsByFolder, locate_cache, progress_reporter
+    from nbcollab.cli.execution import (
+        RequestsByFolder,
+        locate_cache,
+        outside_cache,
+        progress_reporter,
+        say_if_uncached,
+    )
     from nbcollab.execute.engine import EngineOptions, execute_notebooks
     from nbcollab.execute.plan import in_shard, parse_shard
     from nbcollab.workers import default_jobs
 
     chosen_shard = parse_shard(shard) if shard is not None else None
+    _check_report_file("--summary", summary, append=True)
+    _check_report_file("--output", output, append=False)
     requests_for = RequestsByFolder(
         kernel=kernel,
         cell_timeout=cell_timeout,
@@ -129,8 +137,17 @@ def execute(
         compare_outputs=False if no_compare else None,
     )
     here = requests_for.options_in(Path.cwd())
-    files = expand_notebook_paths(paths or [Path(".")], exclude=here.exclude)
     root, store = locate_cache(Path.cwd(), cache_dir)
+    given = paths or [Path(".")]
+    files = outside_cache(expand_notebook_paths(given, exclude=here.exclude), store)
+    if not files:  # a wrong folder, or everything excluded: a CI job that checks nothing fails
+        from nbcollab.errors import NbcollabError
+
+        named = ", ".join(str(path) for path in given)
+        raise NbcollabError(
+            f"no notebook to run in {named}: name notebooks or folders that hold some, "
+            "or check `exclude` in [tool.nbcollab.execute]"
+        )
     if chosen_shard is not None:
         files = [f for f in files if in_shard(_name(f, root), chosen_shard)]
     requests = [requests_for(f) for f in files]
@@ -145,7 +162,27 @@ def execute(
     )
     runs = execute_notebooks(requests, engine)
     progress.done()
+    say_if_uncached(store)
     raise typer.Exit(_report(runs, fmt, output=output, summary=summary))
+
+
+def _check_report_file(option: str, path: Path | None, *, append: bool) -> None:
+    """ConfigError before anything runs when the report cannot be written to ``path``."""
+    import os
+
+    from nbcollab.errors import ConfigError
+
+    if path is None:
+        return
+    if path.is_dir():
+        problem = "a folder, not a file"
+    elif append and path.exists():
+        problem = "" if os.access(path, os.W_OK) else "not writable"
+    else:
+        folder = path.parent
+        problem = "" if os.access(folder, os.W_OK | os.X_OK) else f"cannot write in {folder}"
+    if problem:
+        raise ConfigError(f"{option} {path}: {problem}; name a file nbcollab can write")
 
 
 def _name(path: Path, root: Path) -> str:
@@ -161,10 +198,10 @@ def _report(
     from nbcollab.execute.markdown import render_markdown
     from nbcollab.execute.result import Summary
     from nbcollab.lint.execute import EXECUTE_CODES, run_findings
-    from nbcollab.lint.report import render
+    from nbcollab.lint.report import render, report_top
 
     results = [run_findings(run, EXECUTE_CODES) for run in runs]
-    report = render(results, fmt)
+    report = render(results, fmt, top=report_top(fmt))
     line = Summary.of(runs).line()
     if fmt is Format.TEXT:
         # The summary counts notebooks, in place of lint's count of findings.

@@ -248,10 +248,10 @@ def _echo_errors(results: list[FileResult]) -> None:
 def _report(
     results: list[FileResult], fmt: Format, options_for: SectionByFolder[LintOptions]
 ) -> int:
-    from nbcollab.lint.report import render
+    from nbcollab.lint.report import render, report_top
     from nbcollab.safe_text import terminal_safe
 
-    output = render(results, fmt)
+    output = render(results, fmt, top=report_top(fmt))
     if output:
         print_text(output, nl=False)
     _echo_errors(results)

@@ -55,6 +55,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("nbcollab", False):
+        return
+    from nbcollab.errors import NbcollabError
+
+    try:
+        _Session.of(config)  # a bad --nbcollab-cache-dir is a usage error before collecting
+    except NbcollabError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    session = config.stash.get(_SESSION, None) if config.getoption("nbcollab", False) else None
+    if session is None or not collection_path.is_dir():
+        return None
+    from nbcollab.discover import skipped_folder  # the folders every walk of nbcollab skips
+
+    if skipped_folder(collection_path):
+        return True
+    # The cache's entries are notebooks too: they are never run as the project's.
+    store = session.engine.store
+    return (store is not None and collection_path.resolve() == store.root.resolve()) or None
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     found = session.config.stash.get(_SESSION, None)
     if found is not None and found.engine.store is not None:
@@ -86,7 +110,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return None
     from nbcollab.discover import SKIPPED_FOLDERS  # the folders every walk of nbcollab skips
 
-    if any(part in SKIPPED_FOLDERS for part in file_path.parts):
+    root = parent.config.rootpath
+    below = file_path.relative_to(root).parts if file_path.is_relative_to(root) else ()
+    if any(part in SKIPPED_FOLDERS for part in below):
         return None
     return NotebookFile.from_parent(parent, path=file_path)
 
@@ -154,7 +180,9 @@ class _Session:
 
         cache_dir = config.getoption("nbcollab_cache_dir")
         # From where pytest runs, as `nbcollab execute` does, so both find the same keys.
-        root, store = locate_cache(Path.cwd(), Path(cache_dir) if cache_dir else None)
+        root, store = locate_cache(
+            Path.cwd(), Path(cache_dir) if cache_dir else None, option="--nbcollab-cache-dir"
+        )
         self.requests: RequestsByFolder = RequestsByFolder(
             kernel=config.getoption("nbcollab_kernel"),
             cell_timeout=config.getoption("nbcollab_cell_timeout"),

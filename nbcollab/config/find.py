@@ -1,25 +1,64 @@
-"""Which pyproject.toml applies to a folder: the nearest one at or above it.
+"""Which pyproject.toml applies to a folder: the nearest one at or above it that configures
+nbcollab (has a ``[tool.nbcollab]`` table), as ruff and black find their own.
 
-Plain ``os.path`` on strings, importing nothing else: the import hook asks on every cached
-import, and the git filter for every notebook's folder (``ConfigByFolder`` remembers each
-folder's answer, so a folder is walked once).
+A sub-package's own pyproject.toml that says nothing about nbcollab (a package of a monorepo)
+does not hide the project's configuration above it. The top-most one found is the answer when
+none has the table (so configured paths are relative to the project, and a broken one is still
+named). Plain ``os.path`` on strings: the import hook asks on every cached import, and the git
+filter for every notebook's folder (``ConfigByFolder`` remembers each folder's answer, so a
+folder is walked once); a file is parsed only when its text names nbcollab.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from typing import Any
 
 PYPROJECT = "pyproject.toml"
 
 
 def nearest_pyproject(folder: str) -> str | None:
-    """The nearest pyproject.toml at or above ``folder`` (symbolic links resolved first)."""
+    """The pyproject.toml that applies in ``folder`` (symbolic links resolved first): the
+    nearest at or above it with a ``[tool.nbcollab]`` table, else the nearest one."""
     folder = os.path.realpath(folder)
+    nearest = None
     while True:
         candidate = os.path.join(folder, PYPROJECT)
         if os.path.isfile(candidate):
-            return candidate
+            if configures_nbcollab(candidate):
+                return candidate
+            nearest = nearest or candidate
         parent = os.path.dirname(folder)
         if parent == folder:
-            return None
+            return nearest
         folder = parent
+
+
+def configures_nbcollab(pyproject: str) -> bool:
+    """Whether ``pyproject`` has a ``[tool.nbcollab]`` table; True when it cannot be read as
+    TOML (so that its error is said, not passed over)."""
+    try:
+        with open(pyproject, "rb") as file:
+            data = file.read()
+    except OSError:
+        return True
+    if b"nbcollab" not in data:
+        return False
+    try:
+        parsed = toml_parser().loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):  # TOMLDecodeError is a ValueError
+        return True
+    tool = parsed.get("tool")
+    return isinstance(tool, dict) and "nbcollab" in tool
+
+
+def toml_parser() -> Any:
+    """The TOML parser: ``tomllib``, or ``tomli`` (the same module) before Python 3.11."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    import tomli  # pragma: no cover - exercised on Python 3.10 only
+
+    return tomli  # pragma: no cover

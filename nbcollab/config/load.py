@@ -16,20 +16,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import sys
 import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from nbcollab.config.find import nearest_pyproject
+from nbcollab.config.find import nearest_pyproject, toml_parser
 from nbcollab.config.model import Config
 from nbcollab.errors import ConfigError
 from nbcollab.safe_text import terminal_safe
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+tomllib = toml_parser()
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

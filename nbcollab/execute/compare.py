@@ -76,9 +76,11 @@ class OutputComparer:
         for old, new in zip(before, after):
             if old != new:
                 return f"stored {_short(old)}, re-run {_short(new)}"
+        # One is the other with more at its end.
         if len(before) > len(after):
-            return f"stored {_short(before[len(after)])}, re-run has nothing"
-        return f"stored nothing, re-run {_short(after[len(before)])}"
+            more = " more" if after else ""
+            return f"stored {_short(before[len(after)])}, re-run has nothing{more}"
+        return f"stored nothing{' more' if before else ''}, re-run {_short(after[len(before)])}"
 
 
 def _text(value: Any) -> str:

@@ -17,7 +17,7 @@ from nbcollab.execute.compare import OutputComparer
 from nbcollab.execute.inputs import InputHasher
 from nbcollab.execute.judge import judge_run
 from nbcollab.execute.kernels import Kernels, kernel_name
-from nbcollab.execute.key import KeyParts, code_cells, run_key
+from nbcollab.execute.key import KeyParts, code_cells, normalized_code, run_key
 from nbcollab.execute.options import ExecuteOptions
 from nbcollab.execute.result import Executed, NotebookRun, Outcome
 from nbcollab.execute.runner import RawRun, RunJob
@@ -126,8 +126,9 @@ def _cached(planned: _Planned, options: EngineOptions) -> RawRun | None:
     if options.store is None or not options.reuse:
         return None
     found = options.store.read(planned.key, len(code_cells(planned.nb)))
-    if found is None:
-        return None
+    limits = planned.request.options
+    if found is None or not found.within(limits.cell_timeout, limits.timeout):
+        return None  # a run that took longer than now allowed is run again, under the limits
     return RawRun(found.outputs, found.counts, found.language_info, None, found.seconds)
 
 
@@ -180,9 +181,13 @@ def _after_run(
         problem = f"{type(raw).__name__}: {raw}"
         return NotebookRun(path, Outcome.ERROR, error=f"{path}: the run failed ({problem})")
     if raw.failure is None and options.store is not None:
-        cached = CachedRun(raw.outputs, raw.counts, raw.language_info, raw.seconds)
+        cached = CachedRun(
+            raw.outputs, raw.counts, raw.language_info, raw.seconds, raw.slowest_cell
+        )
         options.store.write(planned.key, cached)
     run = _judged(planned, raw, Outcome.EXECUTED)
     if options.keep_executed and raw.failure is None:
-        run.executed = Executed(raw.outputs, raw.counts, raw.language_info)
+        run.executed = Executed(
+            raw.outputs, raw.counts, raw.language_info, normalized_code(planned.nb)
+        )
     return run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -29,16 +30,21 @@ class ExecuteOptions:
     max_cache_size: int = 512 << 20  # bytes; least recently used runs go first
 
     def __post_init__(self) -> None:
-        for name in ("cell_timeout", "timeout"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ValueError(f"{name.replace('_', '-')} must be more than 0")
+        check_timeouts(self.cell_timeout, self.timeout)
         if self.max_cache_size < 0:
             raise ValueError("max-cache-size must be 0 or more")
         for pattern in self.inputs:
             problem = input_glob_problem(pattern)
             if problem:
                 raise ValueError(problem)
+
+
+def check_timeouts(cell_timeout: float, timeout: float | None) -> None:
+    """ValueError naming the option when a limit is not a number of seconds more than 0
+    (``inf`` and ``nan`` included: a kernel's timer takes whole seconds)."""
+    for name, value in (("cell-timeout", cell_timeout), ("timeout", timeout)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a number of seconds more than 0, not {value}")
 
 
 def input_glob_problem(pattern: str) -> str | None:

@@ -48,11 +48,13 @@ class Problem:
 
 @dataclass(frozen=True)
 class Executed:
-    """A complete run's outputs and counts per code cell, to save into the notebook."""
+    """A complete run's outputs and counts per code cell, to save into the notebook, and the
+    code that gave them (``key.normalized_code``: what the run's key was made of)."""
 
     outputs: list[list[dict[str, Any]]]
     counts: list[int | None]
     language_info: dict[str, Any]
+    code: list[tuple[str, list[str]]]
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 import signal
@@ -56,6 +57,7 @@ class RawRun:
     language_info: dict[str, Any]
     failure: Failure | None
     seconds: float
+    slowest_cell: float = 0.0  # the longest a cell ran, in seconds
 
 
 class Kernels:
@@ -123,51 +125,81 @@ async def run_notebook(job: RunJob, kernels: Kernels) -> RawRun:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat's warnings about ids in old notebooks
         nb = nbformat.reads(job.text, as_version=4)
-    started = time.monotonic()
-    deadline = started + job.timeout if job.timeout else None
-
-    def cell_limit(cell: Any) -> int:
-        if deadline is None:
-            return max(int(job.cell_timeout), 1)
-        return max(1, min(int(job.cell_timeout), int(deadline - time.monotonic())))
-
+    clock = _Clock(job)
     client = NotebookClient(
         nb,
-        timeout=int(job.cell_timeout),
-        timeout_func=cell_limit,
+        timeout=math.ceil(job.cell_timeout),  # an Integer trait; cell_limit is exact
+        timeout_func=clock.cell_limit,
         kernel_name=job.kernel,
         shutdown_kernel="immediate",
         resources={"metadata": {"path": str(job.path.parent)}},
     )
-    running = [0]
-    client.on_cell_start = lambda cell, cell_index: running.__setitem__(0, cell_index)
+    client.on_cell_start = clock.cell_starts
+    client.on_cell_execute = clock.cell_executes
     client.create_kernel_manager()
     kernels.add(client)
     try:
-        failure = await _execute(client, job, running, deadline)
+        failure = await _execute(client, job, clock)
     finally:
         kernels.reap(client)
-    return _raw_run(nb, failure, time.monotonic() - started)
+    clock.cell_executes(cell=None, cell_index=-1)  # the last cell's time
+    return _raw_run(nb, failure, time.monotonic() - clock.started, clock.slowest_cell)
 
 
-async def _execute(
-    client: Any, job: RunJob, running: list[int], deadline: float | None
-) -> Failure | None:
+class _PastDeadline(Exception):
+    """The notebook's total time ran out before a cell could start."""
+
+
+class _Clock:
+    """The limits of one run: each cell gets the per-cell timeout or what is left of the
+    notebook's, whichever is less, and none starts after the notebook's deadline."""
+
+    def __init__(self, job: RunJob) -> None:
+        self.started = time.monotonic()
+        self.cell_timeout = job.cell_timeout
+        self.deadline = self.started + job.timeout if job.timeout else None
+        self.running = 0  # the index of the cell under way
+        self.by_total = False  # whether the total's deadline limits the cell under way
+        self.slowest_cell = 0.0
+        self._cell_started: float | None = None
+
+    def cell_limit(self, cell: Any) -> float:
+        if self.deadline is None:
+            return self.cell_timeout
+        left = self.deadline - time.monotonic()
+        self.by_total = left < self.cell_timeout
+        # nbclient reads 0 as "no limit": a deadline just reached still stops the cell.
+        return max(min(self.cell_timeout, left), 0.001)
+
+    def cell_starts(self, cell: Any, cell_index: int) -> None:
+        self.running = cell_index
+
+    def cell_executes(self, cell: Any, cell_index: int) -> None:
+        now = time.monotonic()
+        if self._cell_started is not None:
+            self.slowest_cell = max(self.slowest_cell, now - self._cell_started)
+        self._cell_started = now
+        if cell is not None and self.deadline is not None and now >= self.deadline:
+            raise _PastDeadline
+
+
+async def _execute(client: Any, job: RunJob, clock: _Clock) -> Failure | None:
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     try:
         # The kernel's own chatter (its start-up warnings) is not the notebook's output.
         await client.async_execute(cwd=str(job.path.parent), stderr=subprocess.DEVNULL)
+    except _PastDeadline:
+        return Failure("notebook-timeout", clock.running)
     except CellTimeoutError:
-        over_total = deadline is not None and time.monotonic() >= deadline - 1
-        return Failure("notebook-timeout" if over_total else "timeout", running[0])
+        return Failure("notebook-timeout" if clock.by_total else "timeout", clock.running)
     except CellExecutionError as exc:
-        traceback = _error_traceback(client.nb.cells[running[0]]) or str(exc)
+        traceback = _error_traceback(client.nb.cells[clock.running]) or str(exc)
         ename, evalue = str(getattr(exc, "ename", "") or "Error"), str(exc.evalue or "")
-        return Failure("raises", running[0], ename, evalue, _ANSI.sub("", traceback))
+        return Failure("raises", clock.running, ename, evalue, _ANSI.sub("", traceback))
     except DeadKernelError:
-        return Failure("died", running[0])
+        return Failure("died", clock.running)
     except NoSuchKernel:
         raise KernelUnavailable(
             f"{job.path}: kernel {job.kernel!r} is not installed (--kernel NAME runs another)"
@@ -185,7 +217,7 @@ def _error_traceback(cell: Any) -> str:
     return "\n".join(errors[-1].get("traceback", [])) if errors else ""
 
 
-def _raw_run(nb: Any, failure: Failure | None, seconds: float) -> RawRun:
+def _raw_run(nb: Any, failure: Failure | None, seconds: float, slowest_cell: float) -> RawRun:
     outputs: list[list[dict[str, Any]]] = []
     counts: list[int | None] = []
     stop = failure.index if failure is not None else len(nb.cells)
@@ -197,7 +229,7 @@ def _raw_run(nb: Any, failure: Failure | None, seconds: float) -> RawRun:
         outputs.append(json.loads(json.dumps(cell.get("outputs", []))) if ran else [])
         counts.append(cell.get("execution_count") if ran else None)
     language_info = json.loads(json.dumps(nb.metadata.get("language_info", {})))
-    return RawRun(outputs, counts, language_info, failure, seconds)
+    return RawRun(outputs, counts, language_info, failure, seconds, slowest_cell)
 
 
 def run_all(

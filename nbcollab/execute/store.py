@@ -17,6 +17,7 @@ the least recently used entries beyond the size cap.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -41,6 +42,12 @@ class CachedRun:
     counts: list[int | None]
     language_info: dict[str, Any]
     seconds: float
+    slowest_cell: float | None = None  # None: not recorded (at most ``seconds``)
+
+    def within(self, cell_timeout: float, timeout: float | None) -> bool:
+        """Whether the run kept to these limits (a run cached under looser ones may not)."""
+        slowest = self.seconds if self.slowest_cell is None else self.slowest_cell
+        return slowest <= cell_timeout and (timeout is None or self.seconds <= timeout)
 
 
 class RunStore:
@@ -49,6 +56,7 @@ class RunStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._entries = root / "entries"
+        self.unwritable = False  # a write failed: the interface says so once
 
     def _path(self, key: str) -> Path:
         return self._entries / key[:2] / f"{key}.ipynb"
@@ -77,15 +85,16 @@ class RunStore:
         from nbcollab.notebook.codec import serialize_notebook
 
         path = self._path(key)
-        if not _real_folder(self._entries) or not _real_folder(path.parent):
-            return False
-        if path.is_symlink():
+        written = _real_folder(self._entries) and _real_folder(path.parent)
+        if written and path.is_symlink():
             path.unlink()  # write the entry itself, never where a planted link points
         try:
-            write_atomic(path, serialize_notebook(_entry_notebook(key, run)).encode("utf-8"))
+            if written:
+                write_atomic(path, serialize_notebook(_entry_notebook(key, run)).encode("utf-8"))
         except NbcollabError:
-            return False
-        return True
+            written = False
+        self.unwritable = self.unwritable or not written
+        return written
 
     def evict(self, max_bytes: int) -> int:
         """Remove the least recently used entries until at most ``max_bytes`` remain; how many
@@ -135,7 +144,12 @@ def _entry_notebook(key: str, run: CachedRun) -> dict[str, Any]:
         for index, (outputs, count) in enumerate(zip(run.outputs, run.counts))
     ]
     metadata = {
-        _META: {"format": ENTRY_FORMAT, "key": key, "seconds": round(run.seconds, 3)},
+        _META: {
+            "format": ENTRY_FORMAT,
+            "key": key,
+            "seconds": round(run.seconds, 3),
+            "slowest_cell": None if run.slowest_cell is None else round(run.slowest_cell, 3),
+        },
         "language_info": run.language_info,
     }
     return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
@@ -157,13 +171,20 @@ def _cached_run(nb: dict[str, Any], key: str, code_cells: int) -> CachedRun | No
     if any(count is not None and not isinstance(count, int) for count in counts):
         return None
     language = metadata.get("language_info")
-    seconds = about.get("seconds")
     return CachedRun(
         outputs=[list(c.get("outputs", [])) for c in cells],
         counts=counts,
         language_info=language if isinstance(language, dict) else {},
-        seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,
+        seconds=_seconds(about.get("seconds")) or 0.0,
+        slowest_cell=_seconds(about.get("slowest_cell")),
     )
+
+
+def _seconds(value: Any) -> float | None:
+    """A time an entry records, or None when it records none that makes sense."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
 
 
 def _real_folder(folder: Path) -> bool:

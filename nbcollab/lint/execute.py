@@ -76,6 +76,7 @@ def write_run(path: Path, executed: Executed) -> bool:
     """Save a complete run's outputs and counts into the notebook; True when its bytes changed."""
     import warnings
 
+    from nbcollab.execute.key import normalized_code
     from nbcollab.files import read_file_bytes, write_atomic
     from nbcollab.nbformat_loader import load_nbformat
 
@@ -86,8 +87,12 @@ def write_run(path: Path, executed: Executed) -> bool:
         warnings.simplefilter("ignore")  # nbformat's warnings about ids in old notebooks
         nb = nbformat.reads(before.decode("utf-8-sig"), as_version=4)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    if len(code) != len(executed.outputs):
-        raise NbcollabError(f"{path}: changed while it ran; not written")
+    if len(code) != len(executed.outputs) or normalized_code(nb) != executed.code:
+        # Its code was saved meanwhile: the run's outputs are not what this code gives.
+        raise NbcollabError(
+            f"{path}: its code changed while it ran; not written (run lint --execute --write "
+            "again to save the outputs of the code as it is now)"
+        )
     for cell, outputs, count in zip(code, executed.outputs, executed.counts):
         cell.outputs = [nbformat.from_dict(output) for output in outputs]
         cell.execution_count = count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nbcollab.execute.options import check_timeouts
 from nbcollab.lint.codes import Severity, resolve_selector
 
 # pydantic's config (a plain dict, so defining the class needs no pydantic), as in nbcollab.options.
@@ -34,7 +35,4 @@ class LintOptions:
     def __post_init__(self) -> None:
         for selector in (*self.select, *self.extend_select, *self.ignore):
             resolve_selector(selector)  # ValueError names the unknown code
-        for name in ("cell_timeout", "timeout"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ValueError(f"{name.replace('_', '-')} must be more than 0")
+        check_timeouts(self.cell_timeout, self.timeout)

@@ -10,6 +10,7 @@ workflow-command syntax: a notebook cannot inject escape sequences or commands.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,46 @@ from nbcollab.lint.formats import Format
 from nbcollab.notebook.cells import cell_name
 from nbcollab.safe_text import terminal_safe
 
+# Formats read by a machine that resolves paths from the repository's top (a CI job may run in
+# a sub-folder): GitHub's annotations, code scanning's SARIF.
+_FROM_TOP = (Format.GITHUB, Format.SARIF)
+_SRCROOT = "%SRCROOT%"  # SARIF's usual base: the root of the sources analysed
 
-def render(results: list[FileResult], fmt: Format) -> str:
-    """The report for ``results`` in ``fmt`` (empty text when nothing to say)."""
+
+def render(results: list[FileResult], fmt: Format, *, top: Path | None = None) -> str:
+    """The report for ``results`` in ``fmt`` (empty text when nothing to say); GitHub's and
+    SARIF's name each file relative to ``top`` (the repository's, see ``report_top``)."""
+    if top is not None and fmt in _FROM_TOP:
+        results = [_from_top(result, top) for result in results]
     return {
         Format.TEXT: render_text,
         Format.JSON: render_json,
         Format.GITHUB: render_github,
         Format.SARIF: render_sarif,
     }[fmt](results)
+
+
+def report_top(fmt: Format) -> Path | None:
+    """The top of the repository the current folder is in, for a format whose paths are read
+    from there (None for the others, or outside a repository: paths stay as given)."""
+    if fmt not in _FROM_TOP:
+        return None
+    from nbcollab.gitcmd import git_output
+
+    top = git_output(["rev-parse", "--show-toplevel"])
+    return Path(top) if top else None
+
+
+def _from_top(result: FileResult, top: Path) -> FileResult:
+    import dataclasses
+
+    def named(path: str) -> str:
+        absolute = os.path.abspath(path)
+        inside = absolute == str(top) or absolute.startswith(str(top).rstrip(os.sep) + os.sep)
+        return Path(os.path.relpath(absolute, top)).as_posix() if inside else path
+
+    findings = [dataclasses.replace(f, path=named(f.path)) for f in result.findings]
+    return dataclasses.replace(result, path=named(result.path), findings=findings)
 
 
 def _where(f: Finding) -> str:
@@ -126,12 +158,13 @@ def render_github(results: list[FileResult]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _uri(path: str) -> str:
-    """A SARIF artifact URI: relative paths stay relative (to the checkout), percent-encoded."""
+def _artifact(path: str) -> dict[str, str]:
+    """A SARIF artifact location: an absolute path as a file URI, a relative one relative to
+    the sources' root (``%SRCROOT%``), percent-encoded."""
     location = Path(path)
     if location.is_absolute():
-        return location.as_uri()
-    return quote(location.as_posix().removeprefix("./"))
+        return {"uri": location.as_uri()}
+    return {"uri": quote(location.as_posix().removeprefix("./")), "uriBaseId": _SRCROOT}
 
 
 def _sarif_rules(codes: Iterable[str]) -> list[dict[str, Any]]:
@@ -156,7 +189,7 @@ def _sarif_result(f: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
         "level": severity_of(f.code).value,  # SARIF's levels are named as ours
         "message": {"text": f"{f.message} [{_where(f)}]"},
         "locations": [
-            {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region}}
+            {"physicalLocation": {"artifactLocation": _artifact(f.path), "region": region}}
         ],
         "properties": {
             "cell": f.cell,
@@ -189,7 +222,7 @@ def render_sarif(results: list[FileResult]) -> str:
                         "level": "error",
                         "message": {"text": r.error},
                         "locations": [
-                            {"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)}}}
+                            {"physicalLocation": {"artifactLocation": _artifact(r.path)}}
                         ],
                     }
                     for r in results
