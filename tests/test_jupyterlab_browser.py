@@ -231,6 +231,8 @@ def test_an_undo_after_mark_resolved_is_said(lab: Lab, page: Any) -> None:
     repo = _repo(lab, "undo")
     conflicted_repo(repo, base=notebook("a = 0", "c = 0", "0\n"))
     _open(page, lab, "undo/nb.ipynb")
+    page.get_by_role("button", name="Previous conflict").click()  # from none: the last
+    expect(page.locator(".jp-nbcollab-where")).to_contain_text("2 of 2")
     for cell in (1, 3):
         _conflict_in_cell(page, cell).get_by_role("button", name="Use ours", exact=True).click()
     expect(_count(page)).to_have_text("No conflict left")

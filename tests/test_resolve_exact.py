@@ -133,7 +133,7 @@ def test_conflicts_count_the_hunks_left_once_one_is_resolved_by_hand() -> None:
     ]
     merged = merge_notebooks(*versions, labels=LABELS).notebook
     (found,) = find_conflicts(merged)
-    assert found.message.endswith("both sides changed the same lines (2 hunk(s))")
+    assert found.message.endswith("both sides changed the same lines (2 hunks)")
     source = merged["cells"][0]["source"]
     merged["cells"][0]["source"] = "k0\nmine\n" + source[source.index("k1\n") :]
     (found,) = find_conflicts(merged)

@@ -1,9 +1,11 @@
 """Paths from the browser, confined to the server's root directory.
 
-A path is what JupyterLab's file browser names: relative to the root, with "/" between parts.
-Absolute paths, ``..``, NUL, backslashes and (unless the contents manager allows them) hidden
-parts are refused before anything touches the disk; what is left must still be inside the root
-once every symlink is followed, so a link inside the root cannot lead out of it.
+A path is what JupyterLab's file browser names: relative to the root, with "/" between parts;
+a leading "/" means the root, as in Jupyter's own contents API (``/a.ipynb`` is the root's
+``a.ipynb``, never a file of the machine's ``/``). ``..``, NUL, backslashes and (unless the
+contents manager allows them) hidden parts are refused before anything touches the disk; what
+is left must still be inside the root once every symlink is followed, so a link inside the root
+cannot lead out of it.
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ export class NotebookConflicts implements IDisposable {
       // same conflict as it is now, found again by where and what it is.
       const current = this.report?.conflicts.find(c => sameConflict(c, conflict));
       if (!current) {
-        throw new NbcollabError(`${conflict.description}: already resolved.`);
+        return; // resolved by the click before this one (a double click): nothing left to do
       }
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         const shared = model.sharedModel;
@@ -128,7 +128,11 @@ export class NotebookConflicts implements IDisposable {
           continue; // typed into that cell meanwhile: ask again with what is there now
         }
         applyResolution(model, reply);
-        this.say(`${conflict.description}: used ${this.sideName(choice)}.`);
+        const place =
+          current.kind === 'notebook-metadata'
+            ? 'Notebook metadata'
+            : `Cell ${current.cell + 1} (${current.kind})`;
+        this.say(`${place}: used ${this.sideName(choice)}.`);
         this.show(reply);
         return;
       }
@@ -219,10 +223,13 @@ export class NotebookConflicts implements IDisposable {
       return;
     }
     const count = conflicts.length;
-    this.position = (((this.position + direction) % count) + count) % count;
-    if (this.position < 0) {
-      this.position = direction > 0 ? 0 : count - 1;
-    }
+    // From none yet, Next is the first and Previous the last; then around, both ways.
+    this.position =
+      this.position < 0
+        ? direction > 0
+          ? 0
+          : count - 1
+        : (((this.position + direction) % count) + count) % count;
     const target = conflicts[this.position];
     const notebook = this.panel.content;
     notebook.activeCellIndex = target.cell;
@@ -360,8 +367,7 @@ export class NotebookConflicts implements IDisposable {
   private offerStages(): void {
     const path = this.path;
     Notification.warning(
-      `${path}: git merged it as text and its conflict markers break the notebook. ` +
-        "Merge it again, cell by cell, from git's base, ours and theirs?",
+      `${path}: git merged it as text, so it cannot be opened. Merge it cell by cell?`,
       {
         autoClose: false,
         actions: [
@@ -465,7 +471,14 @@ class ConflictBanner extends Widget {
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
+    // The notebook narrows (a diff opened beside it, say): the buttons wrap, the height follows.
+    this.resizes.observe(this.body);
     this.fitHeight();
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.resizes.disconnect();
+    super.onBeforeDetach(msg);
   }
 
   /** The header above the notebook lays its children out at their minimum height: keep that
@@ -484,6 +497,7 @@ class ConflictBanner extends Widget {
   }
 
   private height = 0;
+  private readonly resizes = new ResizeObserver(() => this.fitHeight());
   private readonly body = document.createElement('div');
   private readonly count = document.createElement('strong');
   private readonly where = document.createElement('span');

@@ -353,7 +353,7 @@ def describe(entry: ConflictEntry, marked: int | None = None) -> str:
         count = len(entry.hunks)
         if marked is not None and marked < count:
             return f"{where}: both sides changed the same lines ({marked} of {count} hunks left)"
-        return f"{where}: both sides changed the same lines ({count} hunk(s))"
+        return f"{where}: both sides changed the same lines ({count} hunk{'s' * (count != 1)})"
     if isinstance(entry, DeleteEditConflict):
         return f"{where}: deleted by {entry.deleted_by}, edited by the other side (kept)"
     if isinstance(entry, ValuesConflict):
