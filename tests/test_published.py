@@ -41,7 +41,9 @@ from nbcollab.published.layout import (
     Origin,
     PublishedDamaged,
     decode_meta,
+    decode_pruned,
     encode_meta,
+    encode_pruned,
     parse_record_name,
     record_name,
     tracking_ref,
@@ -238,6 +240,39 @@ BAD_META = {
 def test_a_meta_nbcollab_did_not_write_is_refused(data: Any) -> None:
     with pytest.raises(PublishedDamaged):
         decode_meta(data.encode() if isinstance(data, str) else data)
+
+
+_KEY = "0" * 32
+_NAME = record_name(1_700_000_000, "a" * 64)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"{_KEY}/{_NAME}/extra",
+        f"../{_NAME}",
+        f"{_KEY}/1700000000-{'A' * 64}",
+        f"{_KEY}\\{_NAME}",
+        f"\x1b[2J{_KEY}/{_NAME}",
+        "",
+    ],
+    ids=["three parts", "a path out", "upper case", "backslash", "escape", "empty"],
+)
+def test_a_pruned_list_keeps_only_lines_that_name_a_record(line: str) -> None:
+    data = f"{line}\n{_KEY}/{_NAME}\n".encode() + b"\xff\n"
+    assert decode_pruned(data) == {(_KEY, _NAME)}
+
+
+def test_a_pruned_list_keeps_the_newest_records_within_its_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import nbcollab.published.layout as layout
+
+    records = {(_KEY, record_name(date, "b" * 64)) for date in range(1, 5)}
+    records |= {(_KEY, record_name(10, "c" * 64))}
+    monkeypatch.setattr(layout, "MAX_PRUNED", 2)
+    kept = decode_pruned(encode_pruned(records))
+    assert kept == {(_KEY, record_name(10, "c" * 64)), (_KEY, record_name(4, "b" * 64))}
 
 
 @pytest.mark.parametrize("name", ["https://example.com/x.git", "../x", "a b", "x.lock", "-x", ""])
