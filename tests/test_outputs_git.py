@@ -7,6 +7,7 @@ her outputs in his working notebooks, while the branches hold none and ``git sta
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -205,7 +206,7 @@ def test_prune_to_a_size_drops_the_oldest_first(alice: Path, remote: Path) -> No
     out = ok("outputs", "prune", "--keep", "100", "--max-size", "9K", cwd=alice)
     assert "kept 2 of 4 notebook versions" in out
     status = ok("outputs", "status", cwd=alice)
-    assert "2 versions of 1 notebooks" in status and "HEAD: 1 of 1" in status
+    assert "2 versions of 1 notebook," in status and "HEAD: 1 of 1" in status
 
 
 def test_a_hostile_outputs_ref_never_breaks_a_checkout(alice: Path, remote: Path) -> None:
@@ -219,15 +220,17 @@ def test_a_hostile_outputs_ref_never_breaks_a_checkout(alice: Path, remote: Path
     git(alice, "update-ref", TRACKING, commit_id)
     git(alice, "update-ref", "-d", REF)
     ok("cache", "clear", cwd=alice)
+    os.utime(alice / NB, (1, 1))
+    git(alice, "status")  # reads the working file again: the output cache records it
     done = subprocess.run(
         ["git", "checkout", "-q", "HEAD~1"], cwd=alice, capture_output=True, text=True
     )
     assert done.returncode == 0
     warnings = [line for line in done.stderr.splitlines() if "nbcollab" in line]
-    assert len(warnings) == 1 and "not used" in warnings[0], done.stderr
-    assert (alice / NB).read_bytes() == git(
-        alice, "cat-file", "blob", "HEAD:nb.ipynb"
-    ).stdout.encode()
+    assert len(warnings) == 1 and "published outputs skipped" in warnings[0], done.stderr
+    # Nothing of the hostile ref; the first cell (unchanged) from Alice's own output cache.
+    assert b'"x": 1' not in (alice / NB).read_bytes()
+    assert code_outputs(alice / NB) == [(1, [stream_output("1\n")]), (None, [])]
     assert_clean(alice)
 
 
@@ -474,3 +477,216 @@ def test_restoring_from_published_outputs_imports_nothing_heavy(alice: Path, rem
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def runs(tag: str, *, c: str = "z = 3", first: int = 1) -> dict:
+    """Three code cells run in order, printing ``<tag>-a``, ``<tag>-b``, ``<tag>-<c>`` (counts
+    from ``first``)."""
+    cells = (("a", "x = 1", "a"), ("b", "y = 2", "b"), ("c", c, c))
+    return make_notebook(
+        *(
+            code_cell(src, outputs=[stream_output(f"{tag}-{out}\n")], count=first + k, cell_id=cid)
+            for k, (cid, src, out) in enumerate(cells)
+        )
+    )
+
+
+def printed(path: Path) -> list[str]:
+    return ["".join(o["text"] for o in outputs) for _, outputs in code_outputs(path)]
+
+
+def _mktree(repo: Path, lines: list[str]) -> str:
+    done = subprocess.run(
+        ["git", "mktree"],
+        cwd=repo,
+        input="".join(f"{line}\n" for line in lines),
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def _damage_newest_record(repo: Path, ref: str, *, copy: bool) -> str:
+    """A commit of ``ref``'s tree whose record of HEAD's notebook has outputs that are not JSON
+    (``copy``: a newer record of that version is added instead, the older kept)."""
+    root = git(repo, "ls-tree", ref).stdout.splitlines()
+    (folder_line,) = [line for line in root if " tree " in line]
+    meta, key = folder_line.split("\t")
+    records = git(repo, "ls-tree", meta.split()[2]).stdout.splitlines()
+    head = subprocess.run(["git", "cat-file", "blob", f"HEAD:{NB}"], cwd=repo, capture_output=True)
+    version = hashlib.sha256(head.stdout).hexdigest()
+    (newest,) = [line for line in records if line.endswith(version)]
+    rmeta, name = newest.split("\t")
+    bad = _rewrite_outputs(repo, rmeta.split()[2], b"not json")
+    date, blob_key = name.split("-")
+    renamed = f"{int(date) + 60:010d}-{blob_key}" if copy else name
+    kept = records if copy else [line for line in records if line != newest]
+    folder = _mktree(repo, [*kept, f"040000 tree {bad}\t{renamed}"])
+    others = [line for line in root if line != folder_line]
+    tree = _mktree(repo, [*others, f"040000 tree {folder}\t{key}"])
+    return git(repo, "commit-tree", tree, "-m", "damaged").stdout.strip()
+
+
+def push_junk_ref(repo: Path) -> str:
+    """Make the remote's outputs ref a blob (a broken tool, anyone with push access)."""
+    done = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"], cwd=repo, input=b"junk", capture_output=True
+    )
+    junk = done.stdout.decode().strip()
+    git(repo, "push", "-q", "-f", "origin", f"{junk}:{REF}")
+    return junk
+
+
+def bob_reruns_while_alice_edits(alice: Path, remote: Path) -> Path:
+    """Alice publishes runs("A"); Bob re-runs it (recorded by his output cache); Alice edits
+    cell c and publishes that too. Bob's clone, not yet pulled."""
+    commit(alice, runs("A"), "runs")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob", "--share-outputs")
+    write_notebook(bob / NB, runs("B"))
+    git(bob, "add", NB)
+    commit(alice, runs("A", c="z = 30"), "alice edits c")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    return bob
+
+
+def test_a_broken_published_ref_leaves_a_pull_its_own_outputs(alice: Path, remote: Path) -> None:
+    bob = bob_reruns_while_alice_edits(alice, remote)
+    push_junk_ref(alice)
+    pulled = git(bob, "pull", "-q")
+    assert printed(bob / NB) == ["B-a\n", "B-b\n", ""]
+    warnings = [line for line in pulled.stderr.splitlines() if "nbcollab" in line]
+    assert len(warnings) == 1 and "published outputs skipped" in warnings[0], pulled.stderr
+    assert "nbcollab outputs prune --reset origin" in warnings[0]
+    assert_clean(bob)
+
+
+def test_a_damaged_published_record_skips_only_itself(alice: Path, remote: Path) -> None:
+    bob = bob_reruns_while_alice_edits(alice, remote)
+    # A newer record of the very version, all junk: the older sound one is still used.
+    junk_copy = _damage_newest_record(alice, REF, copy=True)
+    git(alice, "push", "-q", "-f", "origin", f"{junk_copy}:{REF}")
+    carol = clone(remote, "carol", "--share-outputs")
+    git(carol, "fetch", "-q")
+    restored = ok("outputs", "restore", cwd=carol)
+    assert printed(carol / NB) == ["A-a\n", "A-b\n", "A-z = 30\n"]
+    assert restored.count("published outputs skipped") == 1 and "not JSON" in restored
+    # The only record of Alice's version damaged: Bob's own outputs stay, cell c comes empty.
+    damaged = _damage_newest_record(alice, REF, copy=False)
+    git(alice, "push", "-q", "-f", "origin", f"{damaged}:{REF}")
+    pulled = git(bob, "pull", "-q")
+    assert printed(bob / NB) == ["B-a\n", "B-b\n", ""]
+    warnings = [line for line in pulled.stderr.splitlines() if "nbcollab" in line]
+    assert len(warnings) == 1 and "not JSON" in warnings[0], pulled.stderr
+    assert_clean(bob)
+
+
+def test_a_prune_is_not_undone_by_the_next_push(alice: Path, remote: Path) -> None:
+    ok("outputs", "push", cwd=alice)
+    for step in range(2, 6):
+        commit(alice, analysis(step), f"step {step}")
+        git(alice, "push", "-q", "origin", "HEAD:main")
+        ok("outputs", "push", cwd=alice)
+    assert "kept 2 of 5" in ok("outputs", "prune", "origin", "--keep", "2", cwd=alice)
+    pruned = git(remote, "rev-parse", REF).stdout
+    # The usual `git push && nbcollab outputs push`, with nothing new: the cache still has all
+    # five versions, within --depth, and publishes none of the pruned ones again.
+    out = ok("outputs", "push", cwd=alice)
+    assert "no new outputs" in out and "3 notebook versions pruned on origin left out" in out
+    assert git(remote, "rev-parse", REF).stdout == pruned
+    # A later commit that brings a pruned version back is published, and the list forgets it.
+    with pytest.MonkeyPatch.context() as later:
+        later.setenv("GIT_COMMITTER_DATE", "2099-01-01T00:00:00Z")
+        commit(alice, analysis(1), "back to one")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    assert "1 notebook version published" in ok("outputs", "push", cwd=alice)
+    assert "3 versions of 1 notebook" in ok("outputs", "status", cwd=alice)
+    listed = git(remote, "show", f"{REF}:pruned").stdout.splitlines()
+    assert len(listed) == 3 - 1
+
+
+def test_a_damaged_remote_ref_is_described_and_replaced_by_prune_reset(
+    alice: Path, remote: Path
+) -> None:
+    ok("outputs", "push", cwd=alice)
+    junk = push_junk_ref(alice)
+    fix = "replace it: nbcollab outputs prune --reset origin"
+    for command in (("fetch",), ("push",), ("prune", "origin")):
+        done = run_nbcollab("outputs", *command, cwd=alice)
+        said = done.stderr.decode().splitlines()
+        assert done.returncode == 2 and len(said) == 1 and said[0].endswith(fix), command
+    status = ok("outputs", "status", cwd=alice)
+    assert f"{TRACKING} ({junk[:10]}): damaged: not nbcollab's published outputs" in status
+    assert "HEAD: 1 of 1 notebook has published outputs" in status  # its own ref is sound
+    out = ok("outputs", "prune", "--reset", "origin", cwd=alice)
+    assert f"origin's {REF}: deleted" in out
+    assert git(remote, "for-each-ref", "refs/nbcollab").stdout == ""
+    assert "1 notebook version published" in ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob")
+    ok("outputs", "fetch", cwd=bob)
+    ok("outputs", "restore", cwd=bob)
+    assert code_outputs(bob / NB) == code_outputs(alice / NB)
+
+
+def test_restore_and_push_name_what_does_not_exist(alice: Path) -> None:
+    (alice / "README.md").write_text("x\n")
+    git(alice, "add", "README.md")
+    for path, problem in (
+        ("nbb.ipynb", "nbb.ipynb: no such notebook in the repository"),
+        ("README.md", "README.md: not a notebook"),
+    ):
+        done = run_nbcollab("outputs", "restore", path, cwd=alice)
+        said = done.stderr.decode().splitlines()
+        assert done.returncode == 2 and len(said) == 1 and problem in said[0], said
+    assert "no notebook restored" in ok("outputs", "restore", NB, cwd=alice)
+    done = run_nbcollab("outputs", "push", "orign", cwd=alice)
+    assert done.returncode == 2
+    assert (
+        done.stderr.decode() == "nbcollab: error: orign: not a remote (`git remote` lists them)\n"
+    )
+
+
+def test_a_restore_from_two_runs_keeps_the_counts_of_one(alice: Path, remote: Path) -> None:
+    commit(alice, runs("A"), "runs")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob", "--share-outputs")
+    write_notebook(bob / NB, runs("B", first=7))  # Bob's own run, after other work: 7, 8, 9
+    git(bob, "add", NB)
+    later = runs("A")
+    later["cells"].append(
+        code_cell("w = 4", outputs=[stream_output("A-d\n")], count=4, cell_id="d")
+    )
+    commit(alice, later, "alice adds d")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    ok("outputs", "push", cwd=alice)
+    git(bob, "pull", "-q")
+    # Cells a to c from Bob's run with its counts; d from Alice's run, without hers.
+    assert printed(bob / NB) == ["B-a\n", "B-b\n", "B-z = 3\n", "A-d\n"]
+    assert [count for count, _ in code_outputs(bob / NB)] == [7, 8, 9, None]
+    assert_clean(bob)
+    linted = run_nbcollab("lint", NB, cwd=bob).stdout.decode()
+    assert "C101" not in linted and "C106" in linted  # d's output is another run's
+
+
+def test_install_in_a_new_repository_says_gitattributes_must_be_committed(remote: Path) -> None:
+    first, second = remote.parent / "first", remote.parent / "second"
+    for repo in (first, second):
+        subprocess.run(
+            ["git", "clone", "-q", str(remote), str(repo)], check=True, capture_output=True
+        )
+    said = ok("install", cwd=first) + ok("install", cwd=second)
+    assert said.count("note: .gitattributes is not committed: commit it") == 2
+    assert "attributes: .gitattributes is not committed" in ok("status", cwd=second)
+    git(first, "add", ".gitattributes")
+    commit(first, analysis(1), "first")
+    git(first, "push", "-q", "origin", "HEAD:main")
+    assert "not committed" not in ok("install", cwd=first) + ok("status", cwd=first)
+    # What the note says to do when a teammate committed theirs first.
+    assert git(second, "pull", "-q", "origin", "main", check=False).returncode != 0
+    (second / ".gitattributes").unlink()
+    git(second, "pull", "-q", "origin", "main")
+    assert "not committed" not in ok("install", cwd=second) + ok("status", cwd=second)

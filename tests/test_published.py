@@ -2,7 +2,8 @@
 
 In memory (``published_helpers.Objects`` answers as ``git cat-file --batch`` does): what
 ``outputs push`` writes restores exactly, under the output cache's own rule, and anything else
-read from a ref is refused as a whole record (``PublishedDamaged``), never half used.
+read from a ref is refused as a whole record (``PublishedDamaged``), never half used: the source
+skips it, says it once (``take_problems``) and goes on with the sound ones.
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ from nbcollab.notebook.codec import parse_notebook
 from nbcollab.options import CleanOptions
 from nbcollab.output_cache.keys import RestoreRule
 from nbcollab.output_cache.restore import cleans_to_blob, restore_cells
-from nbcollab.output_cache.store import CacheDamaged, OutputStore
+from nbcollab.output_cache.store import OutputStore
 from nbcollab.published.layout import (
     Meta,
     Origin,
     PublishedDamaged,
     decode_meta,
+    decode_pruned,
     encode_meta,
+    encode_pruned,
     parse_record_name,
     record_name,
     tracking_ref,
@@ -239,6 +242,39 @@ def test_a_meta_nbcollab_did_not_write_is_refused(data: Any) -> None:
         decode_meta(data.encode() if isinstance(data, str) else data)
 
 
+_KEY = "0" * 32
+_NAME = record_name(1_700_000_000, "a" * 64)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"{_KEY}/{_NAME}/extra",
+        f"../{_NAME}",
+        f"{_KEY}/1700000000-{'A' * 64}",
+        f"{_KEY}\\{_NAME}",
+        f"\x1b[2J{_KEY}/{_NAME}",
+        "",
+    ],
+    ids=["three parts", "a path out", "upper case", "backslash", "escape", "empty"],
+)
+def test_a_pruned_list_keeps_only_lines_that_name_a_record(line: str) -> None:
+    data = f"{line}\n{_KEY}/{_NAME}\n".encode() + b"\xff\n"
+    assert decode_pruned(data) == {(_KEY, _NAME)}
+
+
+def test_a_pruned_list_keeps_the_newest_records_within_its_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import nbcollab.published.layout as layout
+
+    records = {(_KEY, record_name(date, "b" * 64)) for date in range(1, 5)}
+    records |= {(_KEY, record_name(10, "c" * 64))}
+    monkeypatch.setattr(layout, "MAX_PRUNED", 2)
+    kept = decode_pruned(encode_pruned(records))
+    assert kept == {(_KEY, record_name(10, "c" * 64)), (_KEY, record_name(4, "b" * 64))}
+
+
 @pytest.mark.parametrize("name", ["https://example.com/x.git", "../x", "a b", "x.lock", "-x", ""])
 def test_only_remote_names_make_tracking_refs(name: str) -> None:
     with pytest.raises(Exception, match="name of a remote"):
@@ -398,9 +434,11 @@ def test_a_damaged_record_is_refused_whole(change: dict, tmp_path: Path) -> None
         else:
             replace[entry] = (BLOB, objects.blob(value.removeprefix("blob:").encode()))
     source = PublishedSource(objects, _record(objects, **replace))
-    with pytest.raises(PublishedDamaged) as caught:
-        restore(source, clean_blob(working()), tmp_path)
-    assert isinstance(caught.value, CacheDamaged)  # the filter warns once and writes the blob
+    assert restore(source, clean_blob(working()), tmp_path) is None
+    (problem,) = source.take_problems()  # the filter warns once and writes the blob
+    assert problem.startswith("refs/x: 1700000000-")  # the ref and the record
+    assert restore(source, clean_blob(working()), tmp_path) is None
+    assert source.take_problems() == []  # said once
 
 
 def test_a_ref_without_the_format_mark_is_refused_once_then_left_out(tmp_path: Path) -> None:
@@ -408,9 +446,12 @@ def test_a_ref_without_the_format_mark_is_refused_once_then_left_out(tmp_path: P
     good = published(objects, ("nb.ipynb", working()))
     fake = objects.commit(objects.tree({"x": (BLOB, objects.blob(b"x"))}))
     source = PublishedSource(objects, [RefTip("refs/nbcollab/remotes/evil/outputs", fake), *good])
-    with pytest.raises(PublishedDamaged, match="evil"):
-        source.has_records("nb.ipynb")
+    assert source.has_records("nb.ipynb")
+    (problem,) = source.take_problems()
+    assert "evil/outputs: not nbcollab's published outputs" in problem
+    assert problem.endswith("replace it: nbcollab outputs prune --reset evil")
     assert restore(source, clean_blob(working()), tmp_path) is not None
+    assert source.take_problems() == []
 
 
 def test_an_oversized_output_is_never_read_whole(
@@ -421,8 +462,9 @@ def test_an_oversized_output_is_never_read_whole(
     monkeypatch.setattr(source_module, "MAX_OUTPUT_BYTES", 100)
     objects = Objects()
     source = PublishedSource(objects, published(objects, ("nb.ipynb", working())))
-    with pytest.raises(PublishedDamaged, match="at most 100"):
-        restore(source, clean_blob(working()), tmp_path)
+    assert restore(source, clean_blob(working()), tmp_path) is None
+    (problem,) = source.take_problems()
+    assert "at most 100" in problem
 
 
 @settings(
@@ -445,10 +487,11 @@ def test_any_damage_to_a_record_is_refused_or_restores_a_valid_file(
     )
     objects.objects[victim] = (kind, new)  # damaged under its own id, as a hostile ref could
     blob = clean_blob(working())
-    try:
-        restored = restore(PublishedSource(objects, tips), blob, tmp_path)
-    except PublishedDamaged:
-        return
+    source = PublishedSource(objects, tips)
+    restored = restore(source, blob, tmp_path)
+    if restored is None:
+        return  # the damage was found, or left nothing to restore
+    assert not source.take_problems()  # damage found is never half used
     if restored is not None:
         nb = parse_notebook(restored)
         assert cleans_to_blob(restored, nb, blob, options=CleanOptions())
@@ -473,4 +516,7 @@ def test_a_restore_with_any_published_cell_says_so_and_is_never_signed(tmp_path:
     assert both is not None and both.from_others
     verdict = CacheSession(io.StringIO())._judge(both, "nb.ipynb", store)
     assert verdict is not None and verdict.digest is None
-    assert verdict.problem == "it holds outputs someone else published"  # own trust was at stake
+    assert verdict.problem == (  # own trust was at stake
+        "it holds outputs someone else published; check the notebook, then run: "
+        "nbcollab trust sign nb.ipynb"
+    )

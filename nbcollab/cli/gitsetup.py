@@ -130,6 +130,9 @@ def install(
     if repo is not None:
         done += _set_hooks(repo.root, hooks)
     _print_done(done, f"nbcollab is already installed ({scope})")
+    note = installer.untracked_attributes(repo) if repo is not None else None
+    if note is not None:
+        echo(f"note: {note}")
 
 
 def _set_hooks(root: Path, wanted: bool | None) -> list[str]:

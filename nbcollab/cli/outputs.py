@@ -40,11 +40,14 @@ def _root() -> Path:
 
 
 def _remote(root: Path, remote: str | None) -> str:
-    from nbcollab.git.outputs.refs import default_remote
+    from nbcollab.errors import NbcollabError
+    from nbcollab.git.outputs.refs import default_remote, remote_names
     from nbcollab.published.layout import tracking_ref
 
     name = remote or default_remote(root)
     tracking_ref(name)  # refuses a URL
+    if name not in remote_names(root):
+        raise NbcollabError(f"{name}: not a remote (`git remote` lists them)")
     return name
 
 
@@ -147,7 +150,8 @@ def _store(root: Path) -> OutputStore | None:
 def fetch(remote: Annotated[str | None, _REMOTE] = None) -> None:
     """Fetch the outputs published on REMOTE (then `nbcollab outputs restore` fills notebooks)."""
     from nbcollab.git.outputs.refs import fetch as fetch_ref
-    from nbcollab.git.outputs.report import head_coverage
+    from nbcollab.git.outputs.report import check_ref, head_coverage
+    from nbcollab.published.layout import tracking_ref
 
     root = _root()
     name = _remote(root, remote)
@@ -155,6 +159,7 @@ def fetch(remote: Annotated[str | None, _REMOTE] = None) -> None:
     if commit is None:
         echo(f"{name} has no published outputs (`nbcollab outputs push` publishes them)")
         return
+    check_ref(root, tracking_ref(name), commit)  # a damaged one: how to replace it
     coverage = head_coverage(root)
     echo(
         f"fetched the outputs published on {name}: {len(coverage.with_outputs)} of "
@@ -214,6 +219,14 @@ def prune(
             metavar="SIZE",
         ),
     ] = None,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Delete an outputs ref that is not published outputs (damaged), REMOTE's too, "
+            "instead of refusing it; the next push starts it again.",
+        ),
+    ] = False,
 ) -> None:
     """Drop old published outputs: only the outputs refs are rewritten (then `git gc`)."""
     from nbcollab.git.outputs.prune import prune as prune_refs
@@ -221,14 +234,20 @@ def prune(
     cap = parse_size(max_size) if max_size is not None else None
     root = _root()
     name = _remote(root, remote) if remote is not None else None
-    report = prune_refs(root, keep=keep, max_size=cap, remote=name)
+    report = prune_refs(root, keep=keep, max_size=cap, remote=name, reset=reset)
+    for deleted in report.deleted:
+        echo(f"{deleted}: deleted, it was not nbcollab's published outputs")
     for ref in report.refs:
         echo(
             f"{ref.ref}: kept {ref.records_after} of {ref.records_before} notebook versions, "
             f"{human_size(ref.bytes_after)} of {human_size(ref.bytes_before)} of outputs"
         )
-    if not report.refs:
+    if not report.refs and not report.deleted:
         echo("no published outputs here")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
 
 
 @outputs_app.command("status")
@@ -242,16 +261,24 @@ def status() -> None:
     root = _root()
     summaries = summarize(root)
     for s in summaries:
+        if s.problem:
+            echo(f"{s.ref} ({s.commit[:10]}): damaged: {s.problem}")
+            continue
         day = datetime.fromtimestamp(s.newest, tz=timezone.utc).strftime("%Y-%m-%d")
         echo(
-            f"{s.ref} ({s.commit[:10]}): {s.versions} versions of {s.notebooks} notebooks, "
-            f"{s.outputs} outputs, {human_size(s.bytes)}; newest {day}"
+            f"{s.ref} ({s.commit[:10]}): {_count(s.versions, 'version')} of "
+            f"{_count(s.notebooks, 'notebook')}, {_count(s.outputs, 'output')}, "
+            f"{human_size(s.bytes)}; newest {day}"
         )
     if not summaries:
         echo("no published outputs here (`nbcollab outputs fetch` gets a remote's)")
         return
     coverage = head_coverage(root)
     total = len(coverage.with_outputs) + len(coverage.without)
-    echo(f"HEAD: {len(coverage.with_outputs)} of {total} notebooks have published outputs")
+    have = "has" if len(coverage.with_outputs) == 1 else "have"
+    echo(
+        f"HEAD: {len(coverage.with_outputs)} of {_count(total, 'notebook')} {have} "
+        "published outputs"
+    )
     for path in coverage.without:
         echo(f"  without: {quote_path(path)}")

@@ -230,6 +230,36 @@ def install(
     return done
 
 
+def untracked_attributes(repo: gitconfig.Repository) -> str | None:
+    """What to do when nbcollab's line is in a ``.gitattributes`` git does not track yet, in a
+    repository with a remote: no other clone uses nbcollab until it is committed, and a pull
+    that brings a teammate's ``.gitattributes`` stops on it (git does not overwrite an
+    untracked file)."""
+    from nbcollab.git.attributes import parse_owned_line
+    from nbcollab.gitcmd import run_git
+
+    path = repo.root / ".gitattributes"
+    try:
+        owned = (
+            path.is_file()
+            and not path.is_symlink()
+            and any(
+                parse_owned_line(line) for line in path.read_text("utf-8", "replace").splitlines()
+            )
+        )
+    except OSError:
+        return None
+    if not owned or run_git(["ls-files", "--", ".gitattributes"], repo.root).strip():
+        return None
+    if not run_git(["remote"], repo.root).strip():
+        return None  # no remote: no other clone to share it with yet
+    return (
+        ".gitattributes is not committed: commit it (git add .gitattributes && git commit) so "
+        "that every clone uses nbcollab; if a pull stops on it because a teammate committed "
+        "theirs first, delete yours, pull, and run `nbcollab install` again"
+    )
+
+
 def uninstall(scope: Scope, repo: gitconfig.Repository | None, ctx: InstallContext) -> list[str]:
     """Remove what install writes in ``scope``; what was done, as lines."""
     changes = [plan_change(file, None) for file in attributes_files(scope, repo).values()]

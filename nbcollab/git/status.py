@@ -65,6 +65,10 @@ def collect_status(repo: gitconfig.Repository | None, ctx: InstallContext) -> St
     if repo is not None:
         _check_hooks(repo.root, report)
         _check_sharing(repo.root, report)
+        from nbcollab.git.install import untracked_attributes
+
+        untracked = untracked_attributes(repo)
+        report.lines += [f"attributes: {untracked}"] if untracked else []
     return report
 
 

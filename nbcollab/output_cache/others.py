@@ -9,7 +9,9 @@ and they are why this is a seam of its own:
 - nothing restored from them is trusted: a notebook holding any of their cells is new content
   for Jupyter, never signed, until the user trusts it (``nbcollab trust sign``).
 
-Own records come first: another source only fills the cells they leave empty.
+Own records come first: another source only fills the cells they leave empty. Damage in another
+source (a broken ref, a bad record) skips that ref or record, with one warning, and never the
+cells the others give.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Any, Protocol
 
 from nbcollab.output_cache.keys import RestoreRule
 
-# A cell's outputs (lines joined, as ``parse_notebook`` gives them) and its execution count.
-OtherCell = tuple[list[Any], Any]
+# A cell's outputs (lines joined, as ``parse_notebook`` gives them), its execution count, and
+# the record it comes from (cells of one record come from one run).
+OtherCell = tuple[list[Any], Any, str]
 
 
 class OtherRecords(Protocol):
@@ -34,6 +37,11 @@ class OtherRecords(Protocol):
         self, path: str, blob: str, wanted: Set[str], rule: RestoreRule
     ) -> Mapping[str, OtherCell]:
         """The cells among the keys ``wanted`` that records of ``path`` have, the record of the
-        blob whose SHA-256 is ``blob`` first. Raises ``store.CacheDamaged`` (or a subclass)
-        when a record is not what it should be: the file is then written as committed."""
+        blob whose SHA-256 is ``blob`` first. A record (or a whole source) that is not what
+        it should be is skipped, and said by ``take_problems``: the cells own records and sound
+        records give are restored all the same."""
+        ...
+
+    def take_problems(self) -> list[str]:
+        """What was skipped as damaged since last asked, each problem once."""
         ...

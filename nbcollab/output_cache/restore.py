@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from nbcollab.notebook.lines import Notebook, rejoin_lines
@@ -99,6 +99,12 @@ class _Fill:
     raw_count: bytes = b"null"
     source: str = ""  # the working file (SHA-256) of the record it comes from ("": another source)
     key: str = ""  # the cell's key under the restore rule, there and here
+    record: str = ""  # which record (run) it comes from, for any source (default: ``source``)
+
+    @property
+    def run(self) -> str:
+        """The record it comes from: cells of one record come from one run of the notebook."""
+        return self.record or self.source
 
     def parsed(self) -> tuple[list[Any], Any]:
         """The outputs (lines joined, as ``parse_notebook`` gives them) and the count."""
@@ -197,6 +203,7 @@ def fill_cells(
         _fill_from_others(fills, targets, path, sha256(blob), others, rule)
     if not fills:
         return None
+    fills = _counts_of_one_run(fills)
     try:
         parsed = {index: fill.parsed() for index, fill in fills.items()}
     except ValueError:
@@ -215,6 +222,18 @@ def fill_cells(
     copy = _filled(parse_notebook(blob, path=path), parsed)  # checked, while the first is kept
     origins = {i: Origin(fill.source, fill.key, None) for i, fill in fills.items()}
     return FilledCells(text, filled, searched, sources, blob, copy, origins, others_used)
+
+
+def _counts_of_one_run(fills: dict[int, _Fill]) -> dict[int, _Fill]:
+    """``fills`` with execution counts only where they come from the record (one run of the
+    notebook) that fills the first cell: the counts of two runs put side by side would say
+    that cells ran out of order, which nobody did. Cells from other records keep their
+    outputs, without a count, as outputs of another run."""
+    first = fills[min(fills)].run
+    return {
+        index: fill if fill.run == first else replace(fill, count=None, raw_count=b"null")
+        for index, fill in fills.items()
+    }
 
 
 def _filled(nb: Notebook, parsed: dict[int, tuple[list[Any], Any]]) -> Notebook:
@@ -336,9 +355,9 @@ def _fill_from_others(
         wanted = {key for key, index in targets.items() if index not in fills}
         if not wanted:
             return
-        for key, (outputs, count) in other.find_cells(path, blob, wanted, rule).items():
+        for key, (outputs, count, record) in other.find_cells(path, blob, wanted, rule).items():
             if key in wanted:
-                fills[targets[key]] = _Fill(outputs, count)
+                fills[targets[key]] = _Fill(outputs, count, record=f"other:{record}")
 
 
 def _searched(path: str, store: OutputStore) -> Iterator[Record]:

@@ -107,6 +107,7 @@ class CacheSession:
         self._user_looked_for = False
         self._signatures: dict[str, str] = {}  # digest -> path, added to the store on close
         self._unsigned: set[str] = set()  # paths already said to be not re-signed
+        self._skipped: set[str] = set()  # the published refs found damaged, said once
 
     def restore(self, blob: bytes, path: str, load_options: Callable[[str], CleanOptions]) -> bytes:
         """The file to write for ``blob``: with cached outputs when recognised, else ``blob``."""
@@ -151,7 +152,19 @@ class CacheSession:
         except Exception as exc:  # noqa: BLE001 - a checkout must never fail for the cache
             self._warn(path, exc)
             return blob
+        finally:
+            self._say_skipped(path)
         return blob if restored is None else restored
+
+    def _say_skipped(self, path: str) -> None:
+        """Say what a restore skipped as damaged: one warning for each source (each ref: a
+        problem begins with its name), whatever the number of its records damaged."""
+        for other in self._others or ():
+            for problem in other.take_problems():
+                where = problem.split(": ", 1)[0]
+                if where not in self._skipped:
+                    self._skipped.add(where)
+                    self._say(f"warning: {path}: published outputs skipped ({problem})")
 
     def _other_records(self, path: str) -> Sequence[OtherRecords]:
         """The other sources of records, found on first use; none when finding them fails."""
@@ -172,7 +185,12 @@ class CacheSession:
         from nbcollab.output_cache.signing import NOTHING_TO_SIGN, needs_judging, refused
 
         if filled.from_others:  # someone else's outputs: trusting them is the user's decision
-            return refused(filled, "it holds outputs someone else published")
+            import shlex
+
+            from nbcollab.trust.policy import SigningProblem
+
+            problem = SigningProblem("it holds outputs someone else published")
+            return refused(filled, problem.advice(shlex.quote(path)))
         if not needs_judging(filled):
             return NOTHING_TO_SIGN
         user = self._user_store()

@@ -13,6 +13,9 @@ a commit whose tree is::
             notebook            the committed (clean) notebook itself: the same git object as
                                 in the branch, so it costs nothing
             <cell>.<k>          output k of the code cell at position <cell>, as JSON
+    pruned                      the records pruning dropped, ``<path key>/<record name>`` a
+                                line: ``outputs push`` publishes none of those versions again
+                                unless a later commit sets the notebook to it again
 
 The blob key is the SHA-256 of the clean blob, the key the output cache gives it. Every output is
 a git blob named by its content, so an output that two versions (or two notebooks) share, such
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeGuard
@@ -38,6 +42,7 @@ FORMAT_ENTRY = "format"
 FORMAT = b"nbcollab-outputs 1\n"
 META = "meta"
 NOTEBOOK = "notebook"
+PRUNED = "pruned"  # beside ``format``: the records pruning dropped (see ``encode_pruned``)
 
 _RECORD = re.compile(r"^(\d{10})-([0-9a-f]{64})$")
 _OUTPUT = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,4})$")
@@ -52,6 +57,7 @@ MAX_OUTPUT_BYTES = 64 << 20
 MAX_RECORD_BYTES = 256 << 20
 MAX_OUTPUTS_PER_CELL = 10_000
 MAX_CELLS = 100_000
+MAX_PRUNED = 20_000  # records a ``pruned`` list remembers (about 100 bytes each)
 _MAX_TEXT = 1000  # characters of a publisher or a path
 
 
@@ -67,6 +73,18 @@ def tracking_ref(remote: str) -> str:
             f"{remote!r}: give the name of a remote (`git remote` lists them), not a URL"
         )
     return f"{REFS_PREFIX}remotes/{remote}/outputs"
+
+
+def reset_command(ref: str) -> str:
+    """The command that replaces ``ref`` when it is damaged."""
+    prefix = f"{REFS_PREFIX}remotes/"
+    remote = ref[len(prefix) : -len("/outputs")] if ref.startswith(prefix) else ""
+    return f"nbcollab outputs prune --reset {remote}".rstrip()
+
+
+def not_outputs_ref(ref: str, problem: str = "no format mark") -> str:
+    """What is wrong with a ref that is not published outputs, and how to replace it."""
+    return f"{ref}: not nbcollab's published outputs ({problem}); replace it: {reset_command(ref)}"
 
 
 def record_name(date: int, blob_key: str) -> str:
@@ -88,6 +106,26 @@ def output_name(cell: int, k: int) -> str:
 def is_output_name(name: str) -> bool:
     """Whether a record's entry is one of its outputs."""
     return _OUTPUT.match(name) is not None
+
+
+def encode_pruned(records: Iterable[tuple[str, str]]) -> bytes:
+    """The ``pruned`` list: one ``<path key>/<record name>`` a line, newest first, at most
+    ``MAX_PRUNED`` of them (older ones are forgotten: by then no push reaches back to them)."""
+    named = sorted(records, key=lambda r: (parse_record_name(r[1]) or (0, ""))[0], reverse=True)[
+        :MAX_PRUNED
+    ]
+    return "".join(f"{key}/{name}\n" for key, name in sorted(named)).encode()
+
+
+def decode_pruned(data: bytes) -> set[tuple[str, str]]:
+    """The records a ``pruned`` list names, as (path key, record name); lines that name none
+    are ignored (the list only ever keeps versions from being published again)."""
+    found = set()
+    for line in data.decode("ascii", "replace").splitlines()[:MAX_PRUNED]:
+        key, _, name = line.partition("/")
+        if is_path_key(key) and parse_record_name(name):
+            found.add((key, name))
+    return found
 
 
 def is_path_key(name: str) -> bool:

@@ -9,7 +9,9 @@ notebook stored in it, under the caller's rule: the published data names no key 
 Nothing read is used unchecked: the record's notebook must be the blob its name says (SHA-256)
 and a notebook ``parse_notebook`` accepts, its meta must be one nbcollab writes, each cell it
 names a code cell with exactly the outputs it says, and each output valid (``validate``). Any
-failure is ``PublishedDamaged`` for that record; the restore then writes the file as committed.
+failure skips that record (a ref without the format mark: the whole ref), its problem kept for
+``take_problems`` once, and the search goes on: damage in what others published never costs a
+notebook what its own records and the sound published records give it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from nbcollab.published.layout import (
     Origin,
     PublishedDamaged,
     decode_meta,
+    not_outputs_ref,
     output_name,
     parse_record_name,
 )
@@ -56,6 +59,7 @@ class PublishedCell(NamedTuple):
     outputs: list[Any]
     execution_count: int | None
     origin: Origin
+    record: str  # the record's tree: which cells come from the same run
 
 
 class RefTip(NamedTuple):
@@ -98,7 +102,13 @@ class PublishedSource:
         self._tips: list[RefTip] | None = None
         self._all_tips = list(tips)
         self._folders: dict[str, list[_Entry]] = {}
-        self._records: dict[str, _Record] = {}
+        self._records: dict[str, _Record | None] = {}  # None: damaged, skipped
+        self._problems: list[str] = []
+
+    def take_problems(self) -> list[str]:
+        """The damaged refs and records skipped since last asked, each said once."""
+        problems, self._problems = self._problems, []
+        return problems
 
     def has_records(self, path: str) -> bool:
         """Whether any ref holds records of ``path``."""
@@ -109,38 +119,57 @@ class PublishedSource:
     ) -> Mapping[str, OtherCell]:
         """The output cache's question (``output_cache.others``)."""
         found = self.find_published(path, blob, wanted, rule)
-        return {key: (cell.outputs, cell.execution_count) for key, cell in found.items()}
+        return {
+            key: (cell.outputs, cell.execution_count, cell.record) for key, cell in found.items()
+        }
 
     def find_published(
         self, path: str, blob: str, wanted: Set[str], rule: RestoreRule
     ) -> dict[str, PublishedCell]:
-        """Published cells among the keys ``wanted`` of ``path``, the record of ``blob`` first."""
+        """Published cells among the keys ``wanted`` of ``path``, the record of ``blob`` first
+        (the first sound one: a damaged record of the same version never hides an older one),
+        then the most recent sound records of other versions."""
         entries = self._folder(path)
-        exact = [e for e in entries if e.blob == blob][:1]
-        others = [e for e in entries if e.blob != blob][:OTHER_RECORDS_SEARCHED]
+        exact = [e for e in entries if e.blob == blob]
+        others = [e for e in entries if e.blob != blob]
         found: dict[str, PublishedCell] = {}
-        for entry in exact + others:
-            missing = set(wanted) - found.keys()
-            if not missing:
-                break
-            record = self._record(entry)
-            positions = record.positions(rule)
-            hits = {key: positions[key] for key in missing if key in positions}
-            if hits:
-                found.update(self._cells(record, entry, hits))
+        for group, limit in ((exact, 1), (others, OTHER_RECORDS_SEARCHED)):
+            for entry in group:
+                missing = set(wanted) - found.keys()
+                if not missing or not limit:
+                    break
+                cells = self._sound_cells(entry, missing, rule)
+                if cells is not None:
+                    limit -= 1
+                    found.update(cells)
         return found
 
+    def _sound_cells(
+        self, entry: _Entry, missing: Set[str], rule: RestoreRule
+    ) -> dict[str, PublishedCell] | None:
+        """The cells among ``missing`` that the record ``entry`` has; None when it is damaged
+        (then it is skipped, its problem kept once)."""
+        record = self._record(entry)
+        if record is None:
+            return None
+        positions = record.positions(rule)
+        hits = {key: positions[key] for key in missing if key in positions}
+        try:
+            return self._cells(record, entry, hits) if hits else {}
+        except PublishedDamaged as exc:
+            self._records[entry.tree] = None
+            self._problems.append(str(exc))
+            return None
+
     def _valid_tips(self) -> list[RefTip]:
-        """The refs whose tree says it is this format; PublishedDamaged (once) for the others."""
+        """The refs whose tree says it is this format; the others are skipped, said once."""
         if self._tips is None:
             names = [f"{tip.commit}:{FORMAT_ENTRY}" for tip in self._all_tips]
             marks = self._reader.read_many(names, limit=len(FORMAT))
             self._tips = [t for t, m in zip(self._all_tips, marks) if m and m.data == FORMAT]
-            bad = [tip.ref for tip in self._all_tips if tip not in self._tips]
-            if bad:
-                raise PublishedDamaged(
-                    f"{', '.join(bad)}: not nbcollab's published outputs (no format mark)"
-                )
+            self._problems += [
+                not_outputs_ref(tip.ref) for tip in self._all_tips if tip not in self._tips
+            ]
         return self._tips
 
     def _folder(self, path: str) -> list[_Entry]:
@@ -148,18 +177,27 @@ class PublishedSource:
         if key not in self._folders:
             tips = self._valid_tips()
             folders = self._reader.read_many([f"{t.commit}:{key}" for t in tips], limit=1 << 24)
-            seen: dict[str, _Entry] = {}
+            seen: dict[tuple[str, str], _Entry] = {}  # the same record under two refs: once
             for tip, folder in zip(tips, folders):
-                for entry in _folder_entries(tip, folder):
-                    seen.setdefault(entry.name, entry)
+                try:
+                    entries = _folder_entries(tip, folder)
+                except PublishedDamaged as exc:
+                    self._problems.append(str(exc))
+                    continue
+                for entry in entries:
+                    seen.setdefault((entry.name, entry.tree), entry)
             self._folders[key] = sorted(seen.values(), key=lambda e: e.date, reverse=True)
         return self._folders[key]
 
-    def _record(self, entry: _Entry) -> _Record:
-        record = self._records.get(entry.tree)
-        if record is None:
-            record = self._records[entry.tree] = self._read_record(entry)
-        return record
+    def _record(self, entry: _Entry) -> _Record | None:
+        """The record ``entry`` names, checked; None when it is damaged (said once)."""
+        if entry.tree not in self._records:
+            try:
+                self._records[entry.tree] = self._read_record(entry)
+            except PublishedDamaged as exc:
+                self._records[entry.tree] = None
+                self._problems.append(str(exc))
+        return self._records[entry.tree]
 
     def _read_record(self, entry: _Entry) -> _Record:
         (tree,) = self._reader.read_many([entry.tree], limit=1 << 24)
@@ -172,7 +210,13 @@ class PublishedSource:
         meta_obj, nb_obj = self._reader.read_many(
             [items[META].oid, items[NOTEBOOK].oid], limit=max(MAX_META_BYTES, MAX_NOTEBOOK_BYTES)
         )
-        meta = decode_meta(_blob_bytes(meta_obj, entry, META, MAX_META_BYTES))
+        try:
+            meta = decode_meta(_blob_bytes(meta_obj, entry, META, MAX_META_BYTES))
+        except PublishedDamaged as exc:
+            message = str(exc)
+            if not message.startswith(entry.where):
+                raise PublishedDamaged(f"{entry.where}: {message}") from None
+            raise
         data = _blob_bytes(nb_obj, entry, NOTEBOOK, MAX_NOTEBOOK_BYTES)
         if hashlib.sha256(data).hexdigest() != entry.blob:
             raise PublishedDamaged(f"{entry.where}: its notebook is not the blob it names")
@@ -204,7 +248,7 @@ class PublishedSource:
             if total > MAX_RECORD_BYTES:
                 raise PublishedDamaged(f"{entry.where}: over {MAX_RECORD_BYTES} bytes of outputs")
             outputs = decode_outputs(blobs, where=f"{entry.where}: {cell_name(at)}")
-            found[key] = PublishedCell(outputs, counts[at][1], record.meta.origin)
+            found[key] = PublishedCell(outputs, counts[at][1], record.meta.origin, entry.tree)
         return found
 
 

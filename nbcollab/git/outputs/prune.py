@@ -5,6 +5,8 @@ branch (local or remote-tracking), and then, under ``max_size``, as long as the 
 (the oldest records go first; an output two records share is counted once). The ref then points
 to a new commit of the kept records, without a parent: what only the old commits reached is
 unreachable, and ``git gc`` removes it. Branches, tags and every other ref stay as they are.
+The new commit lists the records it dropped (``pruned``): ``outputs push`` does not publish those
+versions again from a clone that still has them in its output cache.
 """
 
 from __future__ import annotations
@@ -15,10 +17,20 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nbcollab.git.outputs.holding import Holding, read_holding
-from nbcollab.git.outputs.refs import Folders, fetch, move_ref, outputs_tips, push, write_commit
+from nbcollab.git.outputs.refs import (
+    Folders,
+    delete_ref,
+    delete_remote_ref,
+    fetch,
+    move_ref,
+    outputs_tips,
+    push,
+    read_pruned,
+    write_commit,
+)
 from nbcollab.git.plumbing import CatFile
 from nbcollab.gitcmd import run_git
-from nbcollab.published.layout import parse_record_name, tracking_ref
+from nbcollab.published.layout import REF, PublishedDamaged, parse_record_name, tracking_ref
 from nbcollab.published.source import RefTip
 
 
@@ -37,6 +49,7 @@ class PruneReport:
     """What each ref held before and holds after."""
 
     refs: list[Pruned] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # damaged refs deleted (``reset``)
 
 
 def recent_blobs(root: Path, keep: int) -> set[str]:
@@ -74,8 +87,17 @@ def choose(holding: Holding, keep: set[str] | None, max_size: int | None) -> set
     return kept
 
 
-def prune(root: Path, *, keep: int | None, max_size: int | None, remote: str | None) -> PruneReport:
-    """Prune every outputs ref of this clone, and ``remote``'s too when given."""
+def prune(
+    root: Path,
+    *,
+    keep: int | None,
+    max_size: int | None,
+    remote: str | None,
+    reset: bool = False,
+) -> PruneReport:
+    """Prune every outputs ref of this clone, and ``remote``'s too when given. A ref that is
+    not published outputs (damaged, or written by something else) is PublishedDamaged, or with
+    ``reset`` deleted (``remote``'s on the remote too), so that the next push starts it again."""
     report = PruneReport()
     recent = recent_blobs(root, keep) if keep is not None else None
     tips = outputs_tips(root)
@@ -87,11 +109,23 @@ def prune(root: Path, *, keep: int | None, max_size: int | None, remote: str | N
     rewritten: dict[str, str] = {}
     with CatFile(root) as cat:
         for tip in tips:
-            new = rewritten.get(tip.commit) or _pruned(tip, root, cat, recent, max_size, report)
+            on_remote = remote is not None and tip.ref == tracking_ref(remote)
+            try:
+                new = rewritten.get(tip.commit) or _pruned(tip, root, cat, recent, max_size, report)
+            except PublishedDamaged:
+                if not reset:
+                    raise
+                if on_remote and remote is not None:
+                    delete_remote_ref(remote, tip.commit, root)
+                    report.deleted.append(f"{remote}'s {REF}")
+                else:
+                    delete_ref(tip.ref, root)
+                report.deleted.append(tip.ref)
+                continue
             rewritten[tip.commit] = new
             if new == tip.commit:
                 continue
-            if remote is not None and tip.ref == tracking_ref(remote):
+            if on_remote and remote is not None:
                 push(remote, new, tip.commit, root)
             else:
                 move_ref(tip.ref, new, root)
@@ -116,4 +150,6 @@ def _pruned(
     for key, name in kept:
         folders.setdefault(key, {})[name] = holding.folders[key][name]
     message = f"nbcollab outputs: pruned to {len(kept)} notebook versions"
-    return write_commit(folders, [], message, root)
+    # Remembered, so that no clone whose output cache still has them publishes them again.
+    dropped = read_pruned(tip.commit, cat) | (set(holding.blobs) - kept)
+    return write_commit(folders, [], message, root, pruned=dropped)

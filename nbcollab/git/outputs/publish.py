@@ -6,6 +6,9 @@ remote's branches) add or change, and every notebook of the pushed tips themselv
 output cache recorded for exactly that clean blob (the working file that cleaned to it), or,
 for the notebooks of ``HEAD``, the working file itself when it cleans to that blob. A version
 that the remote already has a record of is skipped: the first publisher keeps the credit.
+A version pruned on the remote (its ``pruned`` list) is not published again unless a commit later
+than its pruned record sets the notebook to it again: a clone whose output cache still holds it
+would otherwise undo every prune with its next push.
 
 A version none of whose outputs are new (the remote holds each, byte for byte, in a record of
 that notebook) is not published: most often a checkout restored them from someone else's
@@ -18,7 +21,7 @@ by itself (pruning older records never empties a newer version).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,11 +31,13 @@ from nbcollab.files import read_file_bytes
 from nbcollab.git.outputs.refs import (
     NONE_YET,
     Folders,
+    Pruned,
     fetch,
     merge_folders,
     move_ref,
     push,
     read_folders,
+    read_pruned,
     write_commit,
 )
 from nbcollab.git.plumbing import CatFile, identity, make_trees, write_blobs
@@ -70,6 +75,7 @@ class Candidate(NamedTuple):
     oid: str
     commit: str
     date: int
+    changed: int = 0  # the date of the latest commit that sets the notebook to it (0: none)
 
 
 @dataclass
@@ -99,15 +105,20 @@ def publish(
     base = fetch(remote, root)
     with CatFile(root) as cat:
         folders = read_folders(base, cat, ref=tracking_ref(remote)) if base else {}
+        pruned = read_pruned(base, cat) if base else set()
         tip_oids = _resolve(tips, root)
         wanted = candidates(root, remote, tip_oids, exclude, depth=depth)
         head = _head(root)
-        new = _build(wanted, folders, cat, root, store, options_for, report, at_head=head)
+        dropped = _dropped(pruned)
+        new = _build(
+            wanted, folders, cat, root, store, options_for, report, at_head=head, dropped=dropped
+        )
     if not new:
         return report
     for _ in range(_TRIES):
         merged = merge_folders(folders, _without_known(new, folders))
-        commit = write_commit(merged, [base] if base else [], _message(report, root), root)
+        parents = [base] if base else []
+        commit = write_commit(merged, parents, _message(report, root), root, pruned=pruned)
         try:
             push(remote, commit, base or NONE_YET, root)
         except GitError:
@@ -117,11 +128,23 @@ def publish(
             base = again
             with CatFile(root) as cat:
                 folders = read_folders(base, cat, ref=tracking_ref(remote)) if base else {}
+                pruned = read_pruned(base, cat) if base else set()
             continue
         move_ref(REF, commit, root)
         report.commit = commit
         return report
     raise NbcollabError(f"{remote}: its published outputs kept changing; push again")
+
+
+def _dropped(pruned: Pruned) -> dict[tuple[str, str], int]:
+    """(path key, blob key) -> the date of the record pruning dropped (the latest, if several)."""
+    found: dict[tuple[str, str], int] = {}
+    for key, name in pruned:
+        parsed = parse_record_name(name)
+        if parsed is not None:
+            at = (key, parsed[1])
+            found[at] = max(found.get(at, 0), parsed[0])
+    return found
 
 
 def _resolve(tips: Sequence[str], root: Path) -> list[str]:
@@ -158,10 +181,12 @@ def candidates(
     for tip in tips:
         found += [(path, oid, tip) for path, oid in tree_notebooks(root, tip)]
     all_dates = {**tip_dates, **dates}
+    changed = {(path, oid): all_dates[commit] for path, oid, commit in found}
     versions: dict[tuple[str, str], Candidate] = {}
     for path, oid, commit in sorted(found, key=lambda item: all_dates[item[2]]):
+        changed[path, oid] = max(changed.get((path, oid), 0), all_dates[commit])
         versions.setdefault((path, oid), Candidate(path, oid, commit, all_dates[commit]))
-    return list(versions.values())
+    return [c._replace(changed=changed.get((c.path, c.oid), 0)) for c in versions.values()]
 
 
 def _dates(commits: Sequence[str], root: Path) -> dict[str, int]:
@@ -233,9 +258,14 @@ def _build(
     report: PushReport,
     *,
     at_head: str | None,
+    dropped: Mapping[tuple[str, str], int] | None = None,
 ) -> Folders:
-    """Write the records of the candidates that have outputs to publish; their folders."""
+    """Write the records of the candidates that have outputs to publish; their folders.
+    ``dropped``: (path key, blob key) -> date of the versions pruned on the remote, published
+    again only when a later commit sets the notebook to them again."""
+    dropped = dropped or {}
     known = _known(folders)
+    left_pruned = 0
     published = _PublishedOutputs(folders, cat)
     # Only what the cache has records of, or what the work tree may hold: no blob read in vain.
     wanted = [c for c in wanted if (store and store.records_for(c.path)) or c.commit == at_head]
@@ -247,6 +277,9 @@ def _build(
             continue
         key = hashlib.sha256(blob.data).hexdigest()
         if (path_key(candidate.path), key) in known:
+            continue
+        if candidate.changed <= dropped.get((path_key(candidate.path), key), -1):
+            left_pruned += 1
             continue
         try:
             content = _content(
@@ -266,6 +299,11 @@ def _build(
         if content is not None:
             known.add((path_key(candidate.path), key))
             contents.append((candidate, key, content))
+    if left_pruned:
+        report.notes.append(
+            f"{left_pruned} notebook version{'s' * (left_pruned != 1)} pruned on {report.remote}"
+            " left out (no later commit brings them back: not published again)"
+        )
     return _write_records(contents, root, report)
 
 

@@ -10,7 +10,7 @@ other's and pushes again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
 
 from nbcollab.errors import GitError, NbcollabError
@@ -26,10 +26,15 @@ from nbcollab.gitcmd import run_git
 from nbcollab.published.layout import (
     FORMAT,
     FORMAT_ENTRY,
+    MAX_PRUNED,
+    PRUNED,
     REF,
     REFS_PREFIX,
     PublishedDamaged,
+    decode_pruned,
+    encode_pruned,
     is_path_key,
+    not_outputs_ref,
     parse_record_name,
     tracking_ref,
 )
@@ -38,6 +43,8 @@ from nbcollab.published.source import RefTip
 
 # path key -> record name -> the record's tree
 Folders = dict[str, dict[str, str]]
+# (path key, record name) of each record pruning dropped
+Pruned = Set[tuple[str, str]]
 # No remote copy yet: the push must find none there either.
 NONE_YET = ""
 
@@ -60,7 +67,7 @@ def read_folders(commit: str, cat: CatFile, *, ref: str = REF) -> Folders:
     """What an outputs commit holds; PublishedDamaged when its tree is not one nbcollab wrote."""
     mark, root = cat.read_many([f"{commit}:{FORMAT_ENTRY}", f"{commit}^{{tree}}"], limit=1 << 24)
     if mark is None or mark.data != FORMAT or root is None:
-        raise PublishedDamaged(f"{ref}: not nbcollab's published outputs (no format mark)")
+        raise PublishedDamaged(not_outputs_ref(ref))
     try:
         entries = [e for e in parse_tree(root) if is_path_key(e.name) and e.mode == TREE_MODE]
         trees = cat.read_many([e.oid for e in entries], limit=1 << 24)
@@ -76,8 +83,16 @@ def read_folders(commit: str, cat: CatFile, *, ref: str = REF) -> Folders:
             if records:
                 folders[entry.name] = records
     except ValueError as exc:
-        raise PublishedDamaged(f"{ref}: {exc}") from None
+        raise PublishedDamaged(not_outputs_ref(ref, str(exc))) from None
     return folders
+
+
+def read_pruned(commit: str, cat: CatFile) -> Pruned:
+    """The records pruning dropped from the outputs commit (its ``pruned`` list)."""
+    (listed,) = cat.read_many([f"{commit}:{PRUNED}"], limit=MAX_PRUNED * 128)
+    if listed is None or listed.kind != "blob" or listed.data is None:
+        return set()
+    return decode_pruned(listed.data)
 
 
 def merge_folders(base: Mapping[str, Mapping[str, str]], new: Folders) -> Folders:
@@ -90,15 +105,27 @@ def merge_folders(base: Mapping[str, Mapping[str, str]], new: Folders) -> Folder
     return merged
 
 
-def write_commit(folders: Folders, parents: Sequence[str], message: str, root: Path) -> str:
-    """A commit of an outputs tree holding ``folders``."""
+def write_commit(
+    folders: Folders,
+    parents: Sequence[str],
+    message: str,
+    root: Path,
+    *,
+    pruned: Pruned = frozenset(),
+) -> str:
+    """A commit of an outputs tree holding ``folders``, and the list of the records pruning
+    dropped (``pruned``, less those held again)."""
     keys = sorted(key for key, records in folders.items() if records)
     subtrees = make_trees(
         [[TreeEntry(TREE_MODE, n, oid) for n, oid in sorted(folders[k].items())] for k in keys],
         root,
     )
-    (mark,) = write_blobs([FORMAT], root)
+    held = {(key, name.split("-", 1)[1]) for key, records in folders.items() for name in records}
+    dropped = {(key, name) for key, name in pruned if (key, name.split("-", 1)[1]) not in held}
+    listing = [encode_pruned(dropped)] if dropped else []
+    mark, *listed = write_blobs([FORMAT, *listing], root)
     entries = [TreeEntry(BLOB_MODE, FORMAT_ENTRY, mark)]
+    entries += [TreeEntry(BLOB_MODE, PRUNED, oid) for oid in listed]
     entries += [TreeEntry(TREE_MODE, key, tree) for key, tree in zip(keys, subtrees)]
     (tree,) = make_trees([entries], root)
     return commit_tree(tree, parents, message, root)
@@ -159,6 +186,29 @@ def push(remote: str, commit: str, expected: str, root: Path) -> None:
         env={"GIT_TERMINAL_PROMPT": "0"},
     )
     move_ref(tracking_ref(remote), commit, root)
+
+
+def delete_remote_ref(remote: str, expected: str, root: Path) -> None:
+    """Delete ``remote``'s outputs ref if it is still ``expected``, and this clone's copy."""
+    run_git(
+        [
+            "push",
+            "--quiet",
+            "--no-verify",
+            f"--force-with-lease={REF}:{expected}",
+            remote,
+            f":{REF}",
+        ],
+        root,
+        env={"GIT_TERMINAL_PROMPT": "0"},
+    )
+    delete_ref(tracking_ref(remote), root)
+
+
+def delete_ref(ref: str, root: Path) -> None:
+    """Delete ``ref`` (in this clone), if it is there."""
+    if ref in list_refs(ref, root):
+        run_git(["update-ref", "-d", ref], root)
 
 
 def move_ref(ref: str, commit: str, root: Path) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from nbcollab.published.source import PublishedCell, PublishedSource
 from nbcollab.safe_text import quote_path
 
 _FILTER = "nbcollab"
+_UNMATCHED = re.compile(r"pathspec '(.*?)' did not match")
 
 
 def published_records(cwd: Path) -> list[PublishedSource]:
@@ -53,7 +55,12 @@ class _Tracked:
         for cell in found.values():
             if cell.origin not in self.origins:
                 self.origins.append(cell.origin)
-        return {key: (cell.outputs, cell.execution_count) for key, cell in found.items()}
+        return {
+            key: (cell.outputs, cell.execution_count, cell.record) for key, cell in found.items()
+        }
+
+    def take_problems(self) -> list[str]:
+        return self._source.take_problems()
 
 
 @dataclass
@@ -74,6 +81,8 @@ def restore_files(root: Path, pathspecs: Sequence[str], cwd: Path) -> RestoreRep
 
     report = RestoreReport()
     tips = outputs_tips(root)
+    if pathspecs:
+        _staged_notebooks(root, pathspecs, cwd)  # a mistyped path is an error, not a no-op
     if not tips:
         report.skipped.append("no published outputs here: run `nbcollab outputs fetch` first")
         return report
@@ -150,6 +159,7 @@ def _restore_one(
     restored = restore(
         blob, path, store=store, options=options, rule=rule, others=[source], recorded=recording
     )
+    report.skipped += [f"published outputs skipped: {p}" for p in source.take_problems()]
     if restored is None or restored == working:
         # Nothing recorded or published for its cells, or nothing it does not have already.
         why = (
@@ -201,8 +211,23 @@ def only_adds(working: bytes, restored: bytes) -> bool:
 
 
 def _staged_notebooks(root: Path, pathspecs: Sequence[str], cwd: Path) -> dict[str, str]:
-    """Root-relative path -> staged blob id of each notebook under ``pathspecs``."""
+    """Root-relative path -> staged blob id of each notebook under ``pathspecs``; NbcollabError
+    naming a pathspec that matches nothing git knows, or a file that is not a notebook."""
     specs = list(pathspecs) or [":(top)*.ipynb"]
+    for spec in pathspecs:
+        literal = not spec.startswith(":") and not any(c in spec for c in "*?[")
+        if literal and not spec.rstrip("/").endswith(".ipynb") and not (cwd / spec).is_dir():
+            raise NbcollabError(f"{quote_path(spec)}: not a notebook (.ipynb)")
+    try:
+        run_git(["ls-files", "-z", "--error-unmatch", "--", *specs], cwd)
+    except GitError as exc:
+        unmatched = _UNMATCHED.search(str(exc))
+        if unmatched is None:
+            raise
+        raise NbcollabError(
+            f"{quote_path(unmatched[1])}: no such notebook in the repository "
+            "(`git ls-files '*.ipynb'` lists them)"
+        ) from None
     out = run_git(["ls-files", "-s", "-z", "--full-name", "--", *specs], cwd)
     found = {}
     for entry in filter(None, out.split(b"\0")):

@@ -2,8 +2,8 @@
 
 Committed notebooks (a revision's or the index's blob, or a working file still without outputs)
 get the outputs published for them, by the restore rule, and a line saying where they came
-from. Nothing here writes a file. A damaged or hostile outputs ref is one warning, and the page
-shows the notebooks as committed.
+from. Nothing here writes a file. A damaged or hostile outputs ref or record is skipped with one
+warning; what the sound ones hold is shown.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from nbcollab.git.revisions import NotebookPair
 from nbcollab.gitcmd import run_git
 from nbcollab.notebook.lines import Notebook
 from nbcollab.output_cache.keys import RestoreRule
-from nbcollab.published.layout import Origin, PublishedDamaged
+from nbcollab.published.layout import Origin
 from nbcollab.published.source import PublishedSource, fill_published
 from nbcollab.render.diffs import NotebookSides
 
@@ -41,12 +41,10 @@ class PublishedView:
         if self._source is None:
             return []
         key = hashlib.sha256(blob).hexdigest()
-        try:
-            return fill_published(nb, path, key, self._source, self._rule)
-        except PublishedDamaged as exc:
-            self.problems.append(f"published outputs not used ({exc})")
-            self._source = None  # one warning; the rest as committed
-            return []
+        origins = fill_published(nb, path, key, self._source, self._rule)
+        # A damaged ref or record is skipped, said once; the sound ones are shown.
+        self.problems += [f"published outputs skipped ({p})" for p in self._source.take_problems()]
+        return origins
 
     def close(self) -> None:
         """End the reading process."""
