@@ -91,6 +91,20 @@ def test_raising_cell_is_reported_with_its_line_and_the_run_stops(tmp_path: Path
 
 @pytest.mark.slow
 @needs_kernel
+def test_an_exit_with_no_line_in_its_traceback_quotes_no_line(tmp_path: Path) -> None:
+    path = write_notebook(
+        tmp_path / "nb.ipynb",
+        make_notebook(code_cell("import sys\nx = 1\nsys.exit('bye')", count=1, cell_id="a")),
+    )
+    code, out, _ = lint(str(path), "--select", "X")
+    assert code == 1
+    (line,) = out.splitlines()[:-1]
+    assert "X401 error: raises SystemExit: bye; Restart & Run All stops here" in line
+    assert "import sys" not in line  # IPython gives no line for it: none is claimed
+
+
+@pytest.mark.slow
+@needs_kernel
 def test_stale_output_is_reported_and_write_saves_the_rerun(tmp_path: Path) -> None:
     path = write_notebook(
         tmp_path / "nb.ipynb",

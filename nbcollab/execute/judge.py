@@ -74,12 +74,14 @@ def _failure(
 ) -> Problem:
     index = failure.index
     if failure.kind == "raises":
-        line = _failing_line(failure.traceback, counts, index)
+        found = _failing_line(failure.traceback, counts, index)
         lines = cell_source(cells[index]).split("\n")
-        line = line if 1 <= line <= len(lines) else 1
+        line = found if found is not None and 1 <= found <= len(lines) else 1
         first = failure.evalue.splitlines()[0] if failure.evalue.strip() else ""
         error = f"{failure.ename}: {first}" if first else failure.ename
-        message = f"raises {error} at `{lines[line - 1].strip()}`; {_STOPS}"
+        # Without a line from the traceback (IPython shows none for SystemExit), none is quoted.
+        at = f" at `{lines[line - 1].strip()}`" if found == line else ""
+        message = f"raises {error}{at}; {_STOPS}"
         traceback = map_traceback(failure.traceback, counts, cells)
         return _problem(cells, index, ProblemKind.RAISES, message, line=line, traceback=traceback)
     if failure.kind == "died":
@@ -92,8 +94,9 @@ def _failure(
     return _problem(cells, index, ProblemKind.TIMEOUT, message)
 
 
-def _failing_line(traceback: str, counts: dict[int, int], index: int) -> int:
-    """The line of the failing cell the traceback points at (its own frame, else the first)."""
+def _failing_line(traceback: str, counts: dict[int, int], index: int) -> int | None:
+    """The line of the failing cell the traceback points at (its own frame, else the first);
+    None when it names none."""
     frames = [(int(n), int(line)) for n, line in _IN_CELL.findall(traceback)]
     for count, line in frames:
         if counts.get(count) == index:
@@ -101,7 +104,7 @@ def _failing_line(traceback: str, counts: dict[int, int], index: int) -> int:
     if frames:
         return frames[0][1]
     old = _OLD_CELL_LINE.findall(traceback)
-    return int(old[0]) if old else 1
+    return int(old[0]) if old else None
 
 
 def map_traceback(traceback: str, counts: dict[int, int], cells: list[dict[str, Any]]) -> str:
