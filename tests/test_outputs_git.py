@@ -608,6 +608,43 @@ def test_a_prune_is_not_undone_by_the_next_push(alice: Path, remote: Path) -> No
     assert len(listed) == 3 - 1
 
 
+def test_a_rerun_of_edited_code_with_the_same_outputs_is_published(
+    alice: Path, remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob")
+    edited = analysis(1)
+    edited["cells"][0]["source"] = "a = 1\nprint(a)  # the same value"
+    with monkeypatch.context() as as_bob:
+        as_bob.setenv("GIT_AUTHOR_NAME", "Bob")
+        commit(bob, edited, "a comment")  # re-run: outputs byte for byte Alice's
+        git(bob, "push", "-q", "origin", "HEAD:main")
+        pushed = ok("outputs", "push", cwd=bob)
+    # Alice's records hold those bytes, but for other cells (the code differs): not held.
+    assert "1 notebook version published" in pushed
+    carol = clone(remote, "carol")
+    ok("outputs", "fetch", cwd=carol)
+    ok("outputs", "restore", cwd=carol)
+    assert code_outputs(carol / NB) == code_outputs(bob / NB)
+
+
+def test_a_prune_keeps_the_outputs_of_a_branch_it_had_not_fetched_yet(
+    alice: Path, remote: Path
+) -> None:
+    ok("outputs", "push", cwd=alice)
+    bob = clone(remote, "bob")
+    git(alice, "switch", "-qc", "feat")
+    commit(alice, analysis(2), "on a branch")
+    git(alice, "push", "-q", "origin", "feat")
+    ok("outputs", "push", cwd=alice)
+    ok("outputs", "prune", "origin", "--keep", "1", cwd=bob)  # Bob never fetched feat
+    carol = clone(remote, "carol")
+    git(carol, "switch", "-q", "feat")
+    ok("outputs", "fetch", cwd=carol)
+    ok("outputs", "restore", cwd=carol)
+    assert code_outputs(carol / NB) == code_outputs(alice / NB)
+
+
 def test_a_damaged_remote_ref_is_described_and_replaced_by_prune_reset(
     alice: Path, remote: Path
 ) -> None:

@@ -18,8 +18,9 @@ from nbcollab.output_cache.restore import recorded_cells
 from nbcollab.published.layout import MAX_OUTPUT_BYTES, Meta, Origin, output_name
 from nbcollab.published.validate import output_problem
 
-# Keys that tell cells apart however alike they are: every code cell above is part of them.
-_RULE = RestoreRule.PREFIX
+# The restore rule a record's cells are keyed by, as published and as compared before publishing:
+# keys that tell cells apart however alike they are (every code cell above is part of them).
+PUBLISH_RULE = RestoreRule.PREFIX
 
 
 class RecordContent(NamedTuple):
@@ -35,9 +36,9 @@ def cells_to_publish(
     """Outputs and execution count, by position in ``blob``, of each code cell that ``working``
     (a working file recorded as cleaning to ``blob``) has and the blob has not."""
     nb = parse_notebook(blob, path=path)
-    positions = {key: index for index, key in cell_keys(nb, _RULE)}
+    positions = {key: index for index, key in cell_keys(nb, PUBLISH_RULE)}
     found = {}
-    for key, (outputs, count) in recorded_cells(working, path, options, _RULE).items():
+    for key, (outputs, count) in recorded_cells(working, path, options, PUBLISH_RULE).items():
         index = positions.get(key)
         if index is None or nb["cells"][index].get("outputs") or (not outputs and count is None):
             continue

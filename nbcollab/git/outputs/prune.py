@@ -99,6 +99,10 @@ def prune(
     not published outputs (damaged, or written by something else) is PublishedDamaged, or with
     ``reset`` deleted (``remote``'s on the remote too), so that the next push starts it again."""
     report = PruneReport()
+    if remote is not None and keep is not None:
+        # Judged by the remote's branches as they are now, not as this clone last fetched them:
+        # a teammate's new branch must keep its outputs.
+        run_git(["fetch", "--quiet", remote], root)
     recent = recent_blobs(root, keep) if keep is not None else None
     tips = outputs_tips(root)
     if remote is not None:

@@ -42,7 +42,9 @@ from nbcollab.git.outputs.refs import (
 )
 from nbcollab.git.plumbing import CatFile, identity, make_trees, write_blobs
 from nbcollab.gitcmd import run_git
+from nbcollab.notebook.codec import parse_notebook
 from nbcollab.options import CleanOptions
+from nbcollab.output_cache.keys import cell_keys
 from nbcollab.output_cache.store import CacheDamaged, OutputStore, path_key
 from nbcollab.published.layout import (
     MAX_NOTEBOOK_BYTES,
@@ -55,13 +57,15 @@ from nbcollab.published.layout import (
     record_name,
     tracking_ref,
 )
-from nbcollab.published.objects import BLOB_MODE, TreeEntry, parse_tree
+from nbcollab.published.objects import BLOB_MODE, TreeEntry
 from nbcollab.published.records import (
+    PUBLISH_RULE,
     RecordContent,
     cells_to_publish,
     encode_output,
     record_content,
 )
+from nbcollab.published.source import PublishedSource, RefTip
 from nbcollab.safe_text import quote_path
 
 _ZERO = frozenset("0")
@@ -111,7 +115,17 @@ def publish(
         head = _head(root)
         dropped = _dropped(pruned)
         new = _build(
-            wanted, folders, cat, root, store, options_for, report, at_head=head, dropped=dropped
+            wanted,
+            folders,
+            cat,
+            root,
+            store,
+            options_for,
+            report,
+            at_head=head,
+            dropped=dropped,
+            tips=set(tip_oids),
+            held=_PublishedOutputs(cat, RefTip(tracking_ref(remote), base) if base else None),
         )
     if not new:
         return report
@@ -259,14 +273,19 @@ def _build(
     *,
     at_head: str | None,
     dropped: Mapping[tuple[str, str], int] | None = None,
+    tips: set[str] | None = None,
+    held: _PublishedOutputs | None = None,
 ) -> Folders:
     """Write the records of the candidates that have outputs to publish; their folders.
     ``dropped``: (path key, blob key) -> date of the versions pruned on the remote, published
-    again only when a later commit sets the notebook to them again."""
+    again only when a later commit sets the notebook to them again, or when it is a version of
+    the ``tips`` or of HEAD (what is being pushed, or worked on, is never left out);
+    ``held``: what the remote's records restore already."""
     dropped = dropped or {}
+    tips = tips or set()
     known = _known(folders)
     left_pruned = 0
-    published = _PublishedOutputs(folders, cat)
+    published = held or _PublishedOutputs(cat, None)
     # Only what the cache has records of, or what the work tree may hold: no blob read in vain.
     wanted = [c for c in wanted if (store and store.records_for(c.path)) or c.commit == at_head]
     blobs = cat.read_many([c.oid for c in wanted], limit=MAX_NOTEBOOK_BYTES)
@@ -278,7 +297,8 @@ def _build(
         key = hashlib.sha256(blob.data).hexdigest()
         if (path_key(candidate.path), key) in known:
             continue
-        if candidate.changed <= dropped.get((path_key(candidate.path), key), -1):
+        current = candidate.commit in tips or candidate.commit == at_head
+        if not current and candidate.changed <= dropped.get((path_key(candidate.path), key), -1):
             left_pruned += 1
             continue
         try:
@@ -327,7 +347,7 @@ def _content(
     if working is None:
         return None
     cells = cells_to_publish(working, blob, candidate.path, options)
-    if cells and published.held(candidate.path, cells, candidate.oid) == set(cells):
+    if cells and published.holds(candidate.path, blob, key, cells):
         report.notes.append(
             f"{quote_path(candidate.path)} (commit {candidate.commit[:10]}): not published, "
             "every output it has is published already (restored from someone's record, say)"
@@ -338,48 +358,57 @@ def _content(
     origin = Origin(publisher, candidate.commit, candidate.date)
     content, problems = record_content(cells, path=candidate.path, origin=origin)
     report.notes += problems
-    return content if content.meta.cells else None
+    if not content.meta.cells:
+        return None
+    published.add(candidate.path, blob, cells)  # a later version of this push may restore it
+    return content
 
 
 class _PublishedOutputs:
-    """The outputs the remote's records hold, per notebook, as the ids of their blobs."""
+    """What a fresh clone would restore already, cell by cell, for a version: from the remote's
+    records (through the restore's own reading of them, ``PublishedSource``) and from the
+    records this push publishes before it (oldest versions first)."""
 
-    def __init__(self, folders: Folders, cat: CatFile) -> None:
-        self._folders, self._cat = folders, cat
-        self._ids: dict[str, set[str]] = {}
+    def __init__(self, cat: CatFile, remote: RefTip | None) -> None:
+        self._source = PublishedSource(cat, [remote]) if remote is not None else None
+        self._pushed: dict[tuple[str, str], list[bytes]] = {}  # (path key, cell key) -> outputs
 
-    def held(self, path: str, cells: dict[int, tuple[list[Any], Any]], like: str) -> set[int]:
-        """The positions of the ``cells`` (outputs, count) that have outputs, all of them held
-        already (``like``: an object id of the repository, telling its hash)."""
-        with_outputs = {index for index, (outputs, _) in cells.items() if outputs}
-        if not with_outputs:
-            return set()
-        ids = self._of(path)
-        digest = hashlib.sha256 if len(like) == 64 else hashlib.sha1
-        return {
-            index
-            for index in with_outputs
-            if all(_blob_id(encode_output(output), digest) in ids for output in cells[index][0])
-        }
+    def holds(
+        self, path: str, blob: bytes, key: str, cells: dict[int, tuple[list[Any], Any]]
+    ) -> bool:
+        """Whether every cell of ``cells`` (outputs and count, by position in the clean
+        ``blob``, whose SHA-256 is ``key``) that has outputs would be restored with exactly
+        those outputs: the same cell (its key under the restore rule), the same bytes."""
+        keys = _cell_keys(blob, path)
+        wanted = {keys[index]: outputs for index, (outputs, _) in cells.items() if outputs}
+        if not wanted:
+            return False
+        found = (
+            self._source.find_published(path, key, set(wanted), PUBLISH_RULE)
+            if self._source is not None
+            else {}
+        )
+        for cell_key, outputs in wanted.items():
+            encoded = [encode_output(output) for output in outputs]
+            if self._pushed.get((path_key(path), cell_key)) == encoded:
+                continue
+            there = found.get(cell_key)
+            if there is None or [encode_output(o) for o in there.outputs] != encoded:
+                return False
+        return True
 
-    def _of(self, path: str) -> set[str]:
-        key = path_key(path)
-        if key not in self._ids:
-            trees = list(self._folders.get(key, {}).values())
-            found: set[str] = set()
-            for tree in self._cat.read_many(trees, limit=MAX_NOTEBOOK_BYTES):
-                try:
-                    entries = parse_tree(tree) if tree is not None else []
-                except ValueError:
-                    continue  # a damaged record holds nothing to compare with
-                found.update(e.oid for e in entries if e.name not in (META, NOTEBOOK))
-            self._ids[key] = found
-        return self._ids[key]
+    def add(self, path: str, blob: bytes, cells: dict[int, tuple[list[Any], Any]]) -> None:
+        """Count ``cells`` of this version as published by this push."""
+        keys = _cell_keys(blob, path)
+        for index, (outputs, _) in cells.items():
+            if outputs:
+                encoded = [encode_output(output) for output in outputs]
+                self._pushed[path_key(path), keys[index]] = encoded
 
 
-def _blob_id(data: bytes, digest: Callable[[bytes], Any]) -> str:
-    """The id git gives a blob of ``data``."""
-    return str(digest(b"blob %d\0" % len(data) + data).hexdigest())
+def _cell_keys(blob: bytes, path: str) -> dict[int, str]:
+    """Each cell's key under the restore rule records are published for, by position."""
+    return dict(cell_keys(parse_notebook(blob, path=path), PUBLISH_RULE))
 
 
 def _recorded(store: OutputStore, path: str, key: str) -> bytes | None:
