@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,7 @@ def test_each_pyproject_is_read_once_for_any_number_of_paths(
         ("[tool.nbcollab.clean\n", "sub"),  # broken: said, never passed over
     ],
 )
+@pytest.mark.filterwarnings("ignore::nbcollab.config.find.HiddenTablesWarning")
 def test_a_pyproject_that_does_not_configure_nbcollab_hides_nothing_above_it(
     tmp_path: Path, text: str, applies: str
 ) -> None:
@@ -83,6 +85,32 @@ def test_a_pyproject_that_does_not_configure_nbcollab_hides_nothing_above_it(
     else:
         config = ConfigByFolder(tmp_path).config_for("packages/sub/notebooks/nb.ipynb")
         assert config.clean.keep_outputs is (applies == "root")
+
+
+def test_a_nearer_table_that_hides_tables_above_it_is_said_once(tmp_path: Path) -> None:
+    from nbcollab.config.find import HiddenTablesWarning
+
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.nbcollab.clean]\nkeep-outputs = true\n"
+        '[tool.nbcollab.execute]\ninputs = ["data/*.csv"]\n'
+    )
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_text("[tool.nbcollab.clean]\nkeep-outputs = false\n")
+    configs = ConfigByFolder(tmp_path)
+    with pytest.warns(HiddenTablesWarning) as said:
+        configs.config_for("sub/a.ipynb")
+        configs.config_for("sub/b.ipynb")  # the file is read once: said once
+    assert [str(w.message) for w in said] == [
+        f"{sub / 'pyproject.toml'}: its [tool.nbcollab] applies below it in place of "
+        f"{tmp_path / 'pyproject.toml'}'s, so [tool.nbcollab.execute] from there does not "
+        "apply here; copy what this folder needs"
+    ]
+    # With every table of its own, nothing is hidden, nothing said.
+    (sub / "pyproject.toml").write_text("[tool.nbcollab.clean]\n[tool.nbcollab.execute]\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ConfigByFolder(tmp_path).config_for("sub/a.ipynb")
 
 
 def test_without_any_nbcollab_table_the_nearest_pyproject_applies(tmp_path: Path) -> None:

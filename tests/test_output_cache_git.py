@@ -190,6 +190,31 @@ def test_resolving_to_our_side_brings_our_outputs_back(repo: Path) -> None:
     assert_our_commit_back_with_its_outputs(repo, ours)
 
 
+def test_outputs_put_back_keep_what_the_filter_leaves_out_of_the_blob(repo: Path) -> None:
+    ours = conflict_after_our_own_commit(repo)
+    merged = json.loads((repo / NB).read_text())
+    widgets = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
+    merged["metadata"]["widgets"] = widgets  # saved by Jupyter meanwhile; never in the blob
+    (repo / NB).write_text(json.dumps(merged, indent=1) + "\n")
+    done = run_nbcollab("resolve", "--ours", NB, cwd=repo)
+    assert b"outputs restored from the output cache" in done.stderr
+    resolved = json.loads((repo / NB).read_text())
+    assert resolved["metadata"]["widgets"] == widgets
+    assert outputs(repo) == [
+        (c.get("execution_count"), c["outputs"]) for c in ours["cells"] if c["cell_type"] == "code"
+    ]
+
+
+def test_no_outputs_are_put_back_where_the_filter_does_not_clean(repo: Path) -> None:
+    conflict_after_our_own_commit(repo)
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "attributes").write_text("*.ipynb -filter\n")
+    done = run_nbcollab("resolve", "--ours", NB, cwd=repo)
+    assert done.returncode == 0 and b"outputs restored" not in done.stderr
+    # Only the cell above the conflict kept the output the merge's checkout gave it.
+    assert [bool(o) for _, o in outputs(repo)] == [True, False, False]
+
+
 def test_saving_the_mergetool_with_our_side_brings_our_outputs_back(repo: Path) -> None:
     import sys
 

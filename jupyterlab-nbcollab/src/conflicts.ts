@@ -32,6 +32,12 @@ const BUTTONS: Record<string, string> = {
   both: 'Use both'
 };
 const REFRESH_DELAY = 800;
+const START_MARKER = /^<{7}/;
+
+/** The lines of `source` that look like a conflict's start marker (`<<<<<<< main`). */
+function startMarkers(source: string | undefined): string[] {
+  return (source ?? '').split('\n').filter(line => START_MARKER.test(line));
+}
 const ATTEMPTS = 5;
 
 /** One notebook's conflicts, from when it opens until it closes. */
@@ -180,18 +186,18 @@ export class NotebookConflicts implements IDisposable {
       }
       // What is staged must be what the user resolved: a save cancelled, or a file changed on
       // disk and reverted to (JupyterLab asks), stops here and says so.
-      const sources = () => JSON.stringify(model.sharedModel.cells.map(c => c.getSource()));
-      const resolvedHere = sources();
+      const cellsNow = () => JSON.stringify(model.sharedModel.cells.map(c => c.toJSON()));
+      const resolvedHere = cellsNow();
       try {
         await this.panel.context.save();
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         throw new NbcollabError(`Not saved (${why}): nothing was marked resolved.`);
       }
-      if (model.dirty || sources() !== resolvedHere) {
+      if (model.dirty || cellsNow() !== resolvedHere) {
         throw new NbcollabError(
-          'The notebook was not saved as resolved here (reverted to the file on disk?): ' +
-            'nothing was marked resolved; look at it, then Mark resolved again.'
+          'The notebook changed while it was saved (typed into, run, or reverted to the file ' +
+            'on disk): nothing was marked resolved; look at it, then Mark resolved again.'
         );
       }
       const done = await request<{ message: string }>(
@@ -200,9 +206,10 @@ export class NotebookConflicts implements IDisposable {
         ''
       );
       this.resolved = true;
-      // Marker lines the user confirmed are theirs to keep: said again only in other cells.
+      // Marker lines the user confirmed are theirs to keep (a tutorial about git): said again
+      // only when a cell holds others (an undo brings a conflict's back), wherever it moved.
       const cells = model.sharedModel.cells;
-      this.accepted = new Set(edited.map(index => cells[index]?.id ?? '').filter(id => id));
+      this.accepted = new Set(edited.flatMap(index => startMarkers(cells[index]?.getSource())));
       this.git = { ...(this.git ?? { repository: true, stages: [] }), unmerged: false };
       const outputs = restored ? ' with your outputs from the output cache' : '';
       this.say(`Saved${outputs}, and ${done.message}: the notebook is marked resolved.`);
@@ -305,10 +312,12 @@ export class NotebookConflicts implements IDisposable {
     }
   }
 
-  /** The cells with marker lines but no recorded conflict, but those the user kept. */
+  /** The cells with marker lines but no recorded conflict, but for lines the user kept. */
   private looseMarkers(report: IConflictReport): number[] {
     const cells = this.panel.content.model?.sharedModel.cells ?? [];
-    return (report.marked ?? []).filter(index => !this.accepted.has(cells[index]?.id ?? ''));
+    return (report.marked ?? []).filter(index =>
+      startMarkers(cells[index]?.getSource()).some(line => !this.accepted.has(line))
+    );
   }
 
   private scheduleRefresh(): void {

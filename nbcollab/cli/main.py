@@ -30,8 +30,14 @@ def main() -> None:
 
         app()
         return
-    from nbcollab.cli.errors import exit_codes
+    import warnings
 
+    from nbcollab.cli.errors import exit_codes
+    from nbcollab.config.find import HiddenTablesWarning
+
+    # git runs these at every status, add and checkout: a layout of configuration files is said
+    # by nbcollab's own commands, not at every git command.
+    warnings.simplefilter("ignore", HiddenTablesWarning)
     with exit_codes():  # e.g. a broken [tool.nbcollab] for the one-file filter
         code = entry(argv[1:])
     sys.exit(code)

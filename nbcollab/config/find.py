@@ -15,6 +15,8 @@ import os
 import sys
 from typing import Any
 
+from nbcollab.errors import NbcollabWarning
+
 PYPROJECT = "pyproject.toml"
 
 
@@ -33,6 +35,39 @@ def nearest_pyproject(folder: str) -> str | None:
         if parent == folder:
             return nearest
         folder = parent
+
+
+class HiddenTablesWarning(NbcollabWarning):
+    """A pyproject.toml's [tool.nbcollab] hides tables of one above it (``hidden_tables``)."""
+
+
+def hidden_tables(pyproject: str) -> tuple[str, list[str]] | None:
+    """The next pyproject.toml above ``pyproject`` that configures nbcollab, and the tables of
+    its ``[tool.nbcollab]`` that ``pyproject``'s lacks (they do not apply below it); None when
+    nothing is hidden."""
+    folder = os.path.dirname(os.path.dirname(os.path.realpath(pyproject)))
+    above = nearest_pyproject(folder) if folder else None
+    if above is None or above == pyproject or not configures_nbcollab(above):
+        return None
+    mine, theirs = _tables(pyproject), _tables(above)
+    hidden = [name for name in theirs if name not in mine]
+    return (above, hidden) if hidden else None
+
+
+def _tables(pyproject: str) -> list[str]:
+    """The names of the tables in ``pyproject``'s ``[tool.nbcollab]`` ([] when unreadable)."""
+    try:
+        with open(pyproject, "rb") as file:
+            parsed = toml_parser().loads(file.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return []
+    tool = parsed.get("tool")
+    own = tool.get("nbcollab") if isinstance(tool, dict) else None
+    return (
+        [key for key, value in own.items() if isinstance(value, dict)]
+        if isinstance(own, dict)
+        else []
+    )
 
 
 def configures_nbcollab(pyproject: str) -> bool:

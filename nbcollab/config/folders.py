@@ -98,9 +98,38 @@ def _read(pyproject: str) -> Config | ConfigError:
     from nbcollab.config.load import read_config
 
     try:
-        return read_config(Path(pyproject))
+        config = read_config(Path(pyproject))
     except ConfigError as exc:
         return exc
+    _warn_if_hiding(pyproject)
+    return config
+
+
+def _warn_if_hiding(pyproject: str) -> None:
+    """Say once when ``pyproject``'s [tool.nbcollab] hides tables of one above it: the nearest
+    one applies whole, as with ruff and black, and a table it lacks is not taken from above."""
+    from nbcollab.config.find import HiddenTablesWarning, hidden_tables
+
+    found = hidden_tables(pyproject)
+    if found is None:
+        return
+    import warnings
+
+    from nbcollab.safe_text import terminal_safe
+
+    above, names = found
+    tables = ", ".join(f"[tool.nbcollab.{name}]" for name in names)
+    verb = "does" if len(names) == 1 else "do"
+    warnings.warn(
+        HiddenTablesWarning(
+            terminal_safe(
+                f"{pyproject}: its [tool.nbcollab] applies below it in place of {above}'s, so "
+                f"{tables} from there {verb} not apply here; copy what this folder needs",
+                one_line=True,
+            )
+        ),
+        stacklevel=2,
+    )
 
 
 _DEFAULTS = Config()

@@ -29,8 +29,12 @@ if TYPE_CHECKING:
 
 def refilled(path: Path, text: bytes) -> bytes | None:
     """``text`` (the notebook at ``path``, just resolved) with the outputs the output cache
-    gives its cells; None when it gives none, or cannot be used here."""
-    from nbcollab.git.outputs.restore import only_adds, published_records
+    gives its cells that have none; None when it gives none, or cannot be used here.
+
+    The outputs are put into ``text`` itself, cell for cell: everything else it holds (the
+    notebook's widget state and kernel details the filter leaves out of the blob, say) stays
+    as it is."""
+    from nbcollab.git.outputs.restore import published_records
 
     here = _cache_here(path, others=published_records)
     if here is None:
@@ -45,9 +49,31 @@ def refilled(path: Path, text: bytes) -> bytes | None:
         session.close()  # signs what was restored, when the trust proof allows it
     if restored in (blob, text):
         return None
-    if text != blob and not only_adds(text, restored):
+    return _with_outputs_of(text, restored, name)
+
+
+def _with_outputs_of(text: bytes, restored: bytes, name: str) -> bytes | None:
+    """``text`` with the outputs and counts of ``restored`` in its code cells that have none
+    (the same cell: same place, source and id); None when no cell gets any."""
+    from nbcollab.notebook.codec import parse_notebook, serialize_notebook
+    from nbcollab.notebook.lines import iter_cells
+
+    nb = parse_notebook(text, path=name)
+    mine, theirs = iter_cells(nb), iter_cells(parse_notebook(restored, path=name))
+    if len(mine) != len(theirs):
         return None
-    return restored
+    filled = False
+    for cell, source in zip(mine, theirs):
+        if cell.get("cell_type") != "code" or cell.get("outputs") or not source.get("outputs"):
+            continue
+        if (cell.get("source"), cell.get("id")) != (source.get("source"), source.get("id")):
+            continue
+        if cell.get("execution_count") is not None:
+            continue
+        cell["outputs"] = source["outputs"]
+        cell["execution_count"] = source.get("execution_count")
+        filled = True
+    return serialize_notebook(nb).encode("utf-8", "surrogatepass") if filled else None
 
 
 def record_signed(path: Path, working: bytes) -> bool:
@@ -80,7 +106,7 @@ def _cache_here(
 
     root = repository_root(path.absolute().parent)
     name = inside(path, root) if root is not None else None
-    if root is None or name is None or not _cache_in_use(root):
+    if root is None or name is None or not _cache_in_use(root, name):
         return None
     from nbcollab.config.folders import ConfigByFolder, OptionsByFolder
     from nbcollab.output_cache.session import CacheSession
@@ -103,12 +129,16 @@ def _clean(data: bytes, name: str, options: CleanOptions) -> bytes | None:
         return None
 
 
-def _cache_in_use(root: Path) -> bool:
-    """Whether nbcollab's filter is installed and its output cache is on, in ``root``."""
+def _cache_in_use(root: Path, name: str) -> bool:
+    """Whether nbcollab's filter is installed, cleans ``name`` (its attributes say so: outputs
+    put back in a file the filter does not clean would be committed) and the output cache is
+    on, in ``root``."""
+    from nbcollab.git.config import check_attributes
     from nbcollab.git.outputs.restore import filter_installed
     from nbcollab.output_cache.session import read_enabled
 
     try:
-        return filter_installed(root) and read_enabled(root)
+        cleaned = check_attributes(root, name, ("filter",)).get("filter") == "nbcollab"
+        return filter_installed(root) and cleaned and read_enabled(root)
     except (GitError, NotARepository):
         return False
