@@ -622,10 +622,7 @@ def test_a_rerun_of_edited_code_with_the_same_outputs_is_published(
         pushed = ok("outputs", "push", cwd=bob)
     # Alice's records hold those bytes, but for other cells (the code differs): not held.
     assert "1 notebook version published" in pushed
-    carol = clone(remote, "carol")
-    ok("outputs", "fetch", cwd=carol)
-    ok("outputs", "restore", cwd=carol)
-    assert code_outputs(carol / NB) == code_outputs(bob / NB)
+    assert code_outputs(fresh_clone_restored(remote)) == code_outputs(bob / NB)
 
 
 def test_a_prune_keeps_the_outputs_of_a_branch_it_had_not_fetched_yet(
@@ -638,11 +635,17 @@ def test_a_prune_keeps_the_outputs_of_a_branch_it_had_not_fetched_yet(
     git(alice, "push", "-q", "origin", "feat")
     ok("outputs", "push", cwd=alice)
     ok("outputs", "prune", "origin", "--keep", "1", cwd=bob)  # Bob never fetched feat
+    assert code_outputs(fresh_clone_restored(remote, "feat")) == code_outputs(alice / NB)
+
+
+def fresh_clone_restored(remote: Path, branch: str | None = None) -> Path:
+    """Carol's new clone (on ``branch``) with the published outputs fetched and restored: NB."""
     carol = clone(remote, "carol")
-    git(carol, "switch", "-q", "feat")
+    if branch:
+        git(carol, "switch", "-q", branch)
     ok("outputs", "fetch", cwd=carol)
     ok("outputs", "restore", cwd=carol)
-    assert code_outputs(carol / NB) == code_outputs(alice / NB)
+    return carol / NB
 
 
 def test_a_damaged_remote_ref_is_described_and_replaced_by_prune_reset(
