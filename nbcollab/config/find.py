@@ -45,8 +45,7 @@ def hidden_tables(pyproject: str) -> tuple[str, list[str]] | None:
     """The next pyproject.toml above ``pyproject`` that configures nbcollab, and the tables of
     its ``[tool.nbcollab]`` that ``pyproject``'s lacks (they do not apply below it); None when
     nothing is hidden."""
-    folder = os.path.dirname(os.path.dirname(os.path.realpath(pyproject)))
-    above = nearest_pyproject(folder) if folder else None
+    above = nearest_pyproject(os.path.dirname(os.path.dirname(os.path.realpath(pyproject))))
     if above is None or above == pyproject or not configures_nbcollab(above):
         return None
     mine, theirs = _tables(pyproject), _tables(above)
@@ -56,13 +55,7 @@ def hidden_tables(pyproject: str) -> tuple[str, list[str]] | None:
 
 def _tables(pyproject: str) -> list[str]:
     """The names of the tables in ``pyproject``'s ``[tool.nbcollab]`` ([] when unreadable)."""
-    try:
-        with open(pyproject, "rb") as file:
-            parsed = toml_parser().loads(file.read().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return []
-    tool = parsed.get("tool")
-    own = tool.get("nbcollab") if isinstance(tool, dict) else None
+    own = _nbcollab_table(pyproject)
     return (
         [key for key, value in own.items() if isinstance(value, dict)]
         if isinstance(own, dict)
@@ -73,19 +66,28 @@ def _tables(pyproject: str) -> list[str]:
 def configures_nbcollab(pyproject: str) -> bool:
     """Whether ``pyproject`` has a ``[tool.nbcollab]`` table; True when it cannot be read as
     TOML (so that its error is said, not passed over)."""
+    return _nbcollab_table(pyproject) is not None
+
+
+_UNREADABLE = object()
+
+
+def _nbcollab_table(pyproject: str) -> Any:
+    """``pyproject``'s ``[tool.nbcollab]``: None when it has none, ``_UNREADABLE`` when it cannot
+    be read as TOML (parsed only when its text names nbcollab)."""
     try:
         with open(pyproject, "rb") as file:
             data = file.read()
     except OSError:
-        return True
+        return _UNREADABLE
     if b"nbcollab" not in data:
-        return False
+        return None
     try:
         parsed = toml_parser().loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # TOMLDecodeError is a ValueError
-        return True
+        return _UNREADABLE
     tool = parsed.get("tool")
-    return isinstance(tool, dict) and "nbcollab" in tool
+    return tool.get("nbcollab") if isinstance(tool, dict) else None
 
 
 def toml_parser() -> Any:

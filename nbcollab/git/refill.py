@@ -64,11 +64,12 @@ def _with_outputs_of(text: bytes, restored: bytes, name: str) -> bytes | None:
         return None
     filled = False
     for cell, source in zip(mine, theirs):
-        if cell.get("cell_type") != "code" or cell.get("outputs") or not source.get("outputs"):
-            continue
-        if (cell.get("source"), cell.get("id")) != (source.get("source"), source.get("id")):
-            continue
-        if cell.get("execution_count") is not None:
+        empty = cell.get("cell_type") == "code" and not cell.get("outputs")
+        same = (cell.get("source"), cell.get("id")) == (source.get("source"), source.get("id"))
+        if (
+            not (empty and same and source.get("outputs"))
+            or cell.get("execution_count") is not None
+        ):
             continue
         cell["outputs"] = source["outputs"]
         cell["execution_count"] = source.get("execution_count")
