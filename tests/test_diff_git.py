@@ -164,6 +164,14 @@ def test_one_broken_notebook_in_a_range_is_said_and_the_others_are_compared(repo
     html = (repo / "page.html").read_text()
     assert html.count('<article class="notebook"') == 2
     assert "not read</span> other.ipynb" in html and "1:13: not valid JSON" in html
+    # A control byte in a name never reaches the page raw.
+    (repo / "ev\x1bil.ipynb").write_text("{ not json")
+    git(repo, "-c", "filter.nbcollab.required=false", "add", "-A")
+    git(repo, "-c", "filter.nbcollab.required=false", "commit", "-qm", "escape")
+    run_nbcollab("diff", "HEAD~1", "HEAD", "-f", "html", "-o", "escaped.html", cwd=repo)
+    escaped = (repo / "escaped.html").read_text()
+    assert "\x1b" not in escaped and "ev\u241bil.ipynb" in escaped
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
     as_json = run_nbcollab("diff", "HEAD~1", "HEAD", "-f", "json", cwd=repo)
     assert as_json.returncode == 2 and list(json.loads(as_json.stdout)) == ["nb.ipynb"]
     # The working tree's broken notebook against the index: the same, with git's own command.

@@ -283,12 +283,14 @@ def _or_unreadable(
     import shlex
 
     from nbcollab.errors import InvalidNotebook
+    from nbcollab.safe_text import terminal_safe
 
     try:
         return sides(pair)
     except InvalidNotebook as exc:
         command = "git diff --no-textconv " + shlex.join([*git_args, "--", pair.path])
-        why = f"{exc}: not compared; see it as text with: {command}"
+        # Shown on the page as in the terminal: a control byte in the name is made visible.
+        why = terminal_safe(f"{exc}: not compared; see it as text with: {command}", one_line=True)
         return _only_a_note(pair, f"* {why}", unreadable=why)
 
 
